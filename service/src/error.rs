@@ -1,0 +1,153 @@
+//! The service's error type and its one mapping to the wire.
+
+use users_protocol::validate::FieldError;
+use users_protocol::{ErrorCode, ErrorReply};
+
+/// Everything an action can fail with. [`ServiceError::to_reply`] is the only place
+/// that turns one into wire text, so messages stay consistent and log-safe.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Malformed request; the message says what, and `field` where.
+    #[error("{message}")]
+    Invalid {
+        /// What is wrong.
+        message: String,
+        /// The field at fault.
+        field: Option<String>,
+    },
+    /// A field broke a validation rule.
+    #[error("{}", .0.message)]
+    Field(FieldError),
+    /// The request is too large.
+    #[error("request too large")]
+    TooLarge,
+    /// Login failed, for whatever reason.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// A confirming password was wrong.
+    #[error("wrong password")]
+    WrongPassword,
+    /// Session unknown, expired or revoked.
+    #[error("session invalid")]
+    SessionInvalid,
+    /// Not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such user.
+    #[error("user not found")]
+    NotFound,
+    /// Username in use.
+    #[error("username taken")]
+    UsernameTaken,
+    /// Email in use.
+    #[error("email taken")]
+    EmailTaken,
+    /// The change would leave no active admin.
+    #[error("last admin")]
+    LastAdmin,
+    /// Throttled.
+    #[error("rate limited")]
+    RateLimited {
+        /// Seconds until the next attempt is accepted.
+        retry_after: u64,
+    },
+    /// Storage failed; nothing changed.
+    #[error("storage: {0}")]
+    Storage(String),
+}
+
+impl ServiceError {
+    /// An `invalid_request` error naming the field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        ServiceError::Invalid {
+            message: message.into(),
+            field: Some(field.to_owned()),
+        }
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ServiceError::Invalid { .. } => ErrorCode::InvalidRequest,
+            ServiceError::Field(f) => f.code,
+            ServiceError::TooLarge => ErrorCode::TooLarge,
+            ServiceError::InvalidCredentials => ErrorCode::InvalidCredentials,
+            ServiceError::WrongPassword => ErrorCode::WrongPassword,
+            ServiceError::SessionInvalid => ErrorCode::SessionInvalid,
+            ServiceError::Forbidden(_) => ErrorCode::Forbidden,
+            ServiceError::NotFound => ErrorCode::NotFound,
+            ServiceError::UsernameTaken => ErrorCode::UsernameTaken,
+            ServiceError::EmailTaken => ErrorCode::EmailTaken,
+            ServiceError::LastAdmin => ErrorCode::LastAdmin,
+            ServiceError::RateLimited { .. } => ErrorCode::RateLimited,
+            ServiceError::Storage(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The reply the client gets. Storage details stay in the log, not on the wire.
+    pub fn to_reply(&self) -> ErrorReply {
+        let (message, field): (String, Option<String>) = match self {
+            ServiceError::Invalid { message, field } => (message.clone(), field.clone()),
+            ServiceError::Field(f) => (f.message.clone(), Some(f.field.to_owned())),
+            ServiceError::TooLarge => ("Request too large".into(), None),
+            ServiceError::InvalidCredentials => ("Invalid username or password".into(), None),
+            ServiceError::WrongPassword => ("Password is incorrect".into(), Some("password".into())),
+            ServiceError::SessionInvalid => (
+                "Invalid or expired session; please log in again".into(),
+                None,
+            ),
+            ServiceError::Forbidden(m) => (m.clone(), None),
+            ServiceError::NotFound => ("User not found".into(), Some("username".into())),
+            ServiceError::UsernameTaken => {
+                ("Username already exists".into(), Some("username".into()))
+            }
+            ServiceError::EmailTaken => ("Email already registered".into(), Some("email".into())),
+            ServiceError::LastAdmin => (
+                "This would leave no active admin; promote another admin first".into(),
+                None,
+            ),
+            ServiceError::RateLimited { retry_after } => (
+                format!("Too many failed attempts; try again in {retry_after} s"),
+                None,
+            ),
+            ServiceError::Storage(_) => (
+                "Internal error: the change was not saved".into(),
+                None,
+            ),
+        };
+        let mut reply = ErrorReply::new(self.code(), message);
+        reply.field = field;
+        if let ServiceError::RateLimited { retry_after } = self {
+            reply.retry_after = Some(*retry_after);
+        }
+        reply
+    }
+}
+
+impl From<FieldError> for ServiceError {
+    fn from(f: FieldError) -> Self {
+        ServiceError::Field(f)
+    }
+}
+
+/// Shorthand for action results.
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_details_stay_off_the_wire() {
+        let r = ServiceError::Storage("/secret/path: disk full".into()).to_reply();
+        assert_eq!(r.code, ErrorCode::Internal);
+        assert!(!r.message.contains("/secret/path"));
+    }
+
+    #[test]
+    fn rate_limited_carries_retry_after() {
+        let r = ServiceError::RateLimited { retry_after: 8 }.to_reply();
+        assert_eq!(r.retry_after, Some(8));
+        assert_eq!(r.code, ErrorCode::RateLimited);
+    }
+}
