@@ -24,9 +24,9 @@ pub enum ServiceError {
     /// Login failed, for whatever reason.
     #[error("invalid credentials")]
     InvalidCredentials,
-    /// A confirming password was wrong.
+    /// A confirming password was wrong; names the field that held it.
     #[error("wrong password")]
-    WrongPassword,
+    WrongPassword(&'static str),
     /// Session unknown, expired or revoked.
     #[error("session invalid")]
     SessionInvalid,
@@ -72,7 +72,7 @@ impl ServiceError {
             ServiceError::Field(f) => f.code,
             ServiceError::TooLarge => ErrorCode::TooLarge,
             ServiceError::InvalidCredentials => ErrorCode::InvalidCredentials,
-            ServiceError::WrongPassword => ErrorCode::WrongPassword,
+            ServiceError::WrongPassword(_) => ErrorCode::WrongPassword,
             ServiceError::SessionInvalid => ErrorCode::SessionInvalid,
             ServiceError::Forbidden(_) => ErrorCode::Forbidden,
             ServiceError::NotFound => ErrorCode::NotFound,
@@ -91,7 +91,7 @@ impl ServiceError {
             ServiceError::Field(f) => (f.message.clone(), Some(f.field.to_owned())),
             ServiceError::TooLarge => ("Request too large".into(), None),
             ServiceError::InvalidCredentials => ("Invalid username or password".into(), None),
-            ServiceError::WrongPassword => ("Password is incorrect".into(), Some("password".into())),
+            ServiceError::WrongPassword(field) => ("Password is incorrect".into(), Some((*field).into())),
             ServiceError::SessionInvalid => (
                 "Invalid or expired session; please log in again".into(),
                 None,

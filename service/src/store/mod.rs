@@ -214,9 +214,14 @@ impl Store {
         opts: &StoreOptions,
     ) -> Result<Store, StoreError> {
         let journal_path = journal_path(path);
-        let journal = OpenOptions::new()
-            .create(true)
-            .append(true)
+        let mut o = OpenOptions::new();
+        o.create(true).append(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            o.mode(0o600);
+        }
+        let journal = o
             .open(&journal_path)
             .map_err(io_err(format!("opening {}", journal_path.display())))?;
         let journal_len = journal
