@@ -244,7 +244,11 @@ pub fn run(svc: Arc<Service>, store: Store, ctx: &zmq::Context, router: zmq::Soc
         let mut items = [replies.as_poll_item(zmq::POLLIN), router.as_poll_item(zmq::POLLIN)];
         // While draining, take no new requests: only the replies still owed.
         let n = if draining_since.is_some() { 1 } else { 2 };
-        zmq::poll(&mut items[..n], 100)?;
+        match zmq::poll(&mut items[..n], 100) {
+            Ok(_) => {}
+            Err(zmq::Error::EINTR) => continue, // a signal: the loop head reads the flag
+            Err(e) => return Err(e.into()),
+        }
         if items[0].is_readable() {
             while let Ok(frames) = replies.recv_multipart(zmq::DONTWAIT) {
                 in_flight = in_flight.saturating_sub(1);
@@ -310,7 +314,7 @@ fn recv_request(router: &zmq::Socket) -> anyhow::Result<Option<(Vec<Vec<u8>>, Op
     loop {
         let mut msg = match router.recv_msg(zmq::DONTWAIT) {
             Ok(m) => m,
-            Err(zmq::Error::EAGAIN) if frames.is_empty() => return Ok(None),
+            Err(zmq::Error::EAGAIN | zmq::Error::EINTR) if frames.is_empty() => return Ok(None),
             Err(e) => return Err(e.into()),
         };
         if peer.is_none() {

@@ -1,0 +1,15 @@
+//! Integration tests, one binary: real processes, real sockets.
+//!
+//! - `service`: every action and error code of users-service over ZeroMQ.
+//! - `storage`: restarts, the master password, the files on disk.
+//! - `python`: the original's Python client code, unchanged, against our binary.
+//! - `bridge`: users-bridge over WebSocket, its limits and failures.
+//! - `e2e`: the web UI in headless Chromium.
+//! - `bench`: the benchmark's smoke mode.
+
+mod bench;
+mod bridge;
+mod e2e;
+mod python;
+mod service;
+mod storage;

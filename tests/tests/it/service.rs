@@ -1,0 +1,455 @@
+use serde_json::{json, Value};
+use std::time::Duration;
+use users_tests::{Service, ServiceOptions, Zmq, ADMIN_PASSWORD};
+
+fn svc() -> Service {
+    Service::start(ServiceOptions::default())
+}
+
+#[test]
+fn the_original_flow() {
+    let s = svc();
+    let c = s.client();
+    let r = c.call_ok(json!({"action": "create_user", "user_data": {
+        "username": "alice", "email": "alice@example.com",
+        "password": "SecurePass123!", "full_name": "Alice Smith"}}));
+    assert_eq!(r["username"], "alice");
+    assert_eq!(r["message"], "User created successfully");
+
+    let r = c.call_ok(json!({"action": "login",
+        "credentials": {"username": "alice", "password": "SecurePass123!"}}));
+    let token = r["session_token"].as_str().unwrap().to_owned();
+    assert_eq!(token.len(), 43, "32 bytes, URL-safe base64");
+    assert_eq!(r["user"]["username"], "alice");
+    assert_eq!(r["user"]["full_name"], "Alice Smith");
+    assert!(r["user"].get("password_hash").is_none());
+    assert!(r["user"]["last_login"].is_string());
+
+    let r = c.call_ok(json!({"action": "update_user", "session_token": token,
+        "update_data": {"username": "alice_updated"}}));
+    assert_eq!(r["user"]["username"], "alice_updated");
+
+    c.call_ok(json!({"action": "update_user", "session_token": token,
+        "update_data": {"current_password": "SecurePass123!", "password": "NewSecurePass456!"}}));
+    c.call_ok(json!({"action": "logout", "session_token": token}));
+    c.call_err(json!({"action": "get_user", "session_token": token}), "session_invalid");
+    c.call_err(json!({"action": "login",
+        "credentials": {"username": "alice_updated", "password": "SecurePass123!"}}), "invalid_credentials");
+    s.login("alice_updated", "NewSecurePass456!");
+}
+
+#[test]
+fn get_and_update_profile_and_health() {
+    let s = svc();
+    s.register("bob", "bobpass1");
+    let t = s.login("bob", "bobpass1");
+    let c = s.client();
+    let r = c.call_ok(json!({"action": "update_user", "session_token": t, "update_data": {
+        "full_name": "Bob B", "phone": "+1 555", "address": "1 Road", "city": "Paris",
+        "country": "FR", "postal_code": "75001", "date_of_birth": "1990-05-17", "notes": "hi\nthere"}}));
+    assert_eq!(r["user"]["city"], "Paris");
+    let r = c.call_ok(json!({"action": "get_user", "session_token": t}));
+    assert_eq!(r["user"]["date_of_birth"], "1990-05-17");
+    assert_eq!(r["user"]["role"], "user");
+    assert_eq!(r["user"]["status"], "active");
+    let h = c.call_ok(json!({"action": "health_check"}));
+    assert_eq!(h["users"], 2);
+    assert_eq!(h["active_sessions"], 1);
+    assert_eq!(h["version"], env!("CARGO_PKG_VERSION"));
+    assert!(h["uptime_seconds"].is_u64());
+}
+
+#[test]
+fn login_by_email_and_case_insensitive_uniqueness() {
+    let s = svc();
+    let c = s.client();
+    c.call_ok(json!({"action": "create_user", "user_data": {
+        "username": "Carol", "email": "Carol@Example.com", "password": "carolpw"}}));
+    s.login("carol@example.COM", "carolpw");
+    s.login("CAROL", "carolpw");
+    c.call_err(json!({"action": "create_user", "user_data": {
+        "username": "carol", "email": "other@example.com", "password": "carolpw"}}), "username_taken");
+    let r = c.call_err(json!({"action": "create_user", "user_data": {
+        "username": "carol2", "email": "CAROL@example.com", "password": "carolpw"}}), "email_taken");
+    assert_eq!(r["field"], "email");
+}
+
+#[test]
+fn validation_errors_name_the_field() {
+    let s = svc();
+    let c = s.client();
+    let create = |user: Value| json!({"action": "create_user", "user_data": user});
+    let r = c.call_err(create(json!({"username": "ab", "email": "a@b.io", "password": "secret1"})), "invalid_request");
+    assert_eq!(r["field"], "username");
+    let r = c.call_err(create(json!({"username": "abc", "email": "nope", "password": "secret1"})), "invalid_request");
+    assert_eq!(r["field"], "email");
+    let r = c.call_err(create(json!({"username": "abc", "email": "a@b.io", "password": "12345"})), "weak_password");
+    assert_eq!(r["field"], "password");
+    let long = "p".repeat(1025);
+    c.call_err(create(json!({"username": "abc", "email": "a@b.io", "password": long})), "weak_password");
+    let r = c.call_err(create(json!({"username": "abc", "email": "a@b.io", "password": "secret1",
+        "full_name": "x".repeat(101)})), "invalid_request");
+    assert_eq!(r["field"], "full_name");
+    let r = c.call_err(create(json!({"username": "abc", "email": "a@b.io", "password": "secret1",
+        "role": "admin", "favourite": 1})), "invalid_request");
+    let m = r["message"].as_str().unwrap();
+    assert!(m.contains("role") && m.contains("favourite"), "{m}");
+    c.call_err(json!({"action": "create_user"}), "invalid_request");
+    c.call_err(json!({"action": "teleport"}), "invalid_request");
+    c.call_err(json!({"no_action": 1}), "invalid_request");
+    c.call_err(json!({"action": "list_users", "sort": "password_hash"}), "invalid_request");
+    c.call_err(json!({"action": "list_users", "limit": 0}), "invalid_request");
+}
+
+#[test]
+fn every_message_gets_a_json_reply() {
+    let s = Service::start(ServiceOptions::default().arg(&["--max-request-bytes", "1024"]));
+    let c = s.client();
+    let inputs: Vec<Vec<&[u8]>> = vec![
+        vec![b"not json"],
+        vec![b"\xff\xfe\x00binary"],
+        vec![b""],
+        vec![b"[1,2]"],
+        vec![b"{\"action\": 5}"],
+        vec![b"{\"action\":\"health_check\"}", b"second frame"],
+    ];
+    for frames in inputs {
+        let reply = c.raw(&frames).expect("a reply");
+        let v: Value = serde_json::from_slice(&reply).expect("JSON");
+        assert_eq!(v["status"], "error", "{v}");
+        assert_eq!(v["code"], "invalid_request", "{v}");
+    }
+    let big = format!("{{\"action\":\"health_check\",\"pad\":\"{}\"}}", "x".repeat(5000));
+    let v: Value = serde_json::from_slice(&c.raw(&[big.as_bytes()]).unwrap()).unwrap();
+    assert_eq!(v["code"], "too_large");
+    // Still serving.
+    c.call_ok(json!({"action": "health_check"}));
+}
+
+#[test]
+fn request_id_is_echoed_and_a_dealer_can_pipeline() {
+    let s = svc();
+    let r = s.client().call_ok(json!({"action": "health_check", "request_id": "abc-1"}));
+    assert_eq!(r["request_id"], "abc-1");
+    let r = s.client().call_err(json!({"action": "nope", "request_id": 42}), "invalid_request");
+    assert_eq!(r["request_id"], 42);
+
+    let ctx = zmq::Context::new();
+    let d = ctx.socket(zmq::DEALER).unwrap();
+    d.set_rcvtimeo(20_000).unwrap();
+    d.set_linger(0).unwrap();
+    d.connect(&s.endpoint()).unwrap();
+    let n = 50;
+    for i in 0..n {
+        let req = if i % 5 == 0 {
+            json!({"action": "login", "request_id": i,
+                   "credentials": {"username": "admin", "password": ADMIN_PASSWORD}})
+        } else {
+            json!({"action": "health_check", "request_id": i})
+        };
+        d.send_multipart([&b""[..], req.to_string().as_bytes()], 0).unwrap();
+    }
+    let mut seen = vec![false; n];
+    for _ in 0..n {
+        let frames = d.recv_multipart(0).expect("reply");
+        assert_eq!(frames.len(), 2, "delimiter and body");
+        let v: Value = serde_json::from_slice(&frames[1]).unwrap();
+        let id = v["request_id"].as_u64().unwrap() as usize;
+        assert!(!seen[id]);
+        seen[id] = true;
+        assert_eq!(v["status"], "success");
+        assert_eq!(v.get("session_token").is_some(), id % 5 == 0, "{v}");
+    }
+    // A DEALER without the empty delimiter frame is answered the same way.
+    d.send(json!({"action": "health_check", "request_id": "bare"}).to_string().as_bytes(), 0).unwrap();
+    let frames = d.recv_multipart(0).unwrap();
+    assert_eq!(frames.len(), 1);
+    let v: Value = serde_json::from_slice(&frames[0]).unwrap();
+    assert_eq!(v["request_id"], "bare");
+}
+
+#[test]
+fn concurrent_registrations_of_one_name_yield_exactly_one_account() {
+    let s = svc();
+    let endpoint = s.endpoint();
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let endpoint = endpoint.clone();
+            std::thread::spawn(move || {
+                Zmq::connect(&endpoint)
+                    .call(json!({"action": "create_user", "user_data": {
+                        "username": "race", "email": format!("race{i}@example.com"), "password": "racepw"}}))
+                    .unwrap()
+            })
+        })
+        .collect();
+    let replies: Vec<Value> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let ok = replies.iter().filter(|r| r["status"] == "success").count();
+    assert_eq!(ok, 1, "{replies:?}");
+    assert!(replies
+        .iter()
+        .filter(|r| r["status"] == "error")
+        .all(|r| r["code"] == "username_taken"));
+}
+
+#[test]
+fn login_failures_look_alike_and_are_throttled() {
+    let s = Service::start(ServiceOptions::default().arg(&["--throttle-failures", "3"]));
+    s.register("dave", "davepass");
+    s.register("erin", "erinpass");
+    let admin = s.admin_token();
+    let c = s.client();
+    c.call_ok(json!({"action": "update_user", "session_token": admin, "username": "erin",
+        "update_data": {"status": "suspended"}}));
+    let login = |u: &str, p: &str| json!({"action": "login", "credentials": {"username": u, "password": p}});
+    let a = c.call_err(login("nobody", "whatever"), "invalid_credentials");
+    let b = c.call_err(login("dave", "wrongpass"), "invalid_credentials");
+    let d = c.call_err(login("erin", "erinpass"), "invalid_credentials");
+    assert_eq!(a["message"], b["message"]);
+    assert_eq!(b["message"], d["message"]);
+
+    // dave has one failure; two more are free, the next attempt waits.
+    c.call_err(login("dave", "wrongpass"), "invalid_credentials");
+    c.call_err(login("dave", "wrongpass"), "invalid_credentials");
+    c.call_err(login("dave", "wrongpass"), "invalid_credentials");
+    let r = c.call_err(login("dave", "davepass"), "rate_limited");
+    assert!(r["retry_after"].as_u64().unwrap() >= 1);
+    // Unknown names are throttled just the same.
+    for _ in 0..4 {
+        let _ = c.call(login("ghost", "x1x1x1"));
+    }
+    c.call_err(login("ghost", "x1x1x1"), "rate_limited");
+    // The wait passes.
+    std::thread::sleep(Duration::from_millis(1100));
+    s.login("dave", "davepass");
+}
+
+#[test]
+fn per_peer_throttle_spares_trusted_peers() {
+    let s = Service::start(ServiceOptions::default().arg(&["--throttle-peer-failures", "3"]));
+    let c = s.client();
+    for i in 0..4 {
+        let _ = c.call(json!({"action": "login", "credentials": {"username": format!("u{i}"), "password": "wrong1"}}));
+    }
+    c.call_err(json!({"action": "login", "credentials": {"username": "admin", "password": ADMIN_PASSWORD}}), "rate_limited");
+
+    let s = Service::start(
+        ServiceOptions::default().arg(&["--throttle-peer-failures", "3", "--trusted-peer", "127.0.0.1"]),
+    );
+    let c = s.client();
+    for i in 0..4 {
+        let _ = c.call(json!({"action": "login", "credentials": {"username": format!("u{i}"), "password": "wrong1"}}));
+    }
+    s.login("admin", ADMIN_PASSWORD);
+}
+
+#[test]
+fn authorization_rules() {
+    let s = svc();
+    s.register("user1", "userpass1");
+    s.register("user2", "userpass2");
+    s.register("mod1", "modpass1");
+    let admin = s.admin_token();
+    let c = s.client();
+    c.call_ok(json!({"action": "update_user", "session_token": admin, "username": "mod1",
+        "update_data": {"role": "moderator"}}));
+    let u1 = s.login("user1", "userpass1");
+    let m = s.login("mod1", "modpass1");
+
+    // A user reads and changes only their own record.
+    c.call_err(json!({"action": "get_user", "session_token": u1, "username": "user2"}), "forbidden");
+    c.call_err(json!({"action": "update_user", "session_token": u1, "username": "user2",
+        "update_data": {"full_name": "x"}}), "forbidden");
+    c.call_err(json!({"action": "delete_user", "session_token": u1, "username": "user2",
+        "password": "userpass1"}), "forbidden");
+    // Role and status in a normal user's update are refused.
+    c.call_err(json!({"action": "update_user", "session_token": u1,
+        "update_data": {"role": "admin"}}), "forbidden");
+    c.call_err(json!({"action": "update_user", "session_token": u1,
+        "update_data": {"status": "active"}}), "forbidden");
+    // Moderators read, but do not change.
+    let r = c.call_ok(json!({"action": "get_user", "session_token": m, "username": "user2"}));
+    assert_eq!(r["user"]["email"], "user2@example.com");
+    c.call_err(json!({"action": "update_user", "session_token": m, "username": "user2",
+        "update_data": {"status": "suspended"}}), "forbidden");
+    // Admins act on others; unknown names are not_found.
+    c.call_ok(json!({"action": "update_user", "session_token": admin, "username": "user2",
+        "update_data": {"full_name": "Set By Admin"}}));
+    c.call_err(json!({"action": "get_user", "session_token": admin, "username": "ghost"}), "not_found");
+
+    // Views of list_users.
+    let public = c.call_ok(json!({"action": "list_users"}));
+    assert_eq!(public["view"], "public");
+    for u in public["users"].as_array().unwrap() {
+        let keys: Vec<&str> = u.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["full_name", "role", "username"]);
+    }
+    let as_user = c.call_ok(json!({"action": "list_users", "session_token": u1}));
+    assert_eq!(as_user["view"], "public");
+    for tok in [&admin, &m] {
+        let r = c.call_ok(json!({"action": "list_users", "session_token": tok}));
+        assert_eq!(r["view"], "admin");
+        assert_eq!(r["total"], 4);
+        let first = &r["users"][0];
+        assert!(first["email"].is_string());
+        assert!(first.get("password_hash").is_none() && first.get("password_salt").is_none());
+    }
+}
+
+#[test]
+fn list_users_pages_filters_and_sorts_on_the_server() {
+    let s = svc();
+    for i in 0..12 {
+        s.register(&format!("member{i:02}"), "memberpw");
+    }
+    let admin = s.admin_token();
+    let c = s.client();
+    let r = c.call_ok(json!({"action": "list_users", "session_token": admin,
+        "limit": 5, "offset": 5, "sort": "username", "role": "user"}));
+    assert_eq!(r["total"], 12);
+    assert_eq!(r["count"], 5);
+    assert_eq!(r["users"][0]["username"], "member05");
+    let r = c.call_ok(json!({"action": "list_users", "session_token": admin,
+        "search": "MEMBER1", "sort": "-username"}));
+    assert_eq!(r["total"], 2);
+    assert_eq!(r["users"][0]["username"], "member11");
+    let r = c.call_ok(json!({"action": "list_users", "session_token": admin, "status": "suspended"}));
+    assert_eq!(r["total"], 0);
+    // Without parameters: everyone, as the original.
+    assert_eq!(c.call_ok(json!({"action": "list_users"}))["count"], 13);
+}
+
+#[test]
+fn sessions_follow_password_changes_renames_and_deletion() {
+    let s = svc();
+    s.register("frank", "frankpw1");
+    let t1 = s.login("frank", "frankpw1");
+    let t2 = s.login("frank", "frankpw1");
+    let c = s.client();
+    // A rename keeps both sessions.
+    c.call_ok(json!({"action": "update_user", "session_token": t1, "update_data": {"username": "franky"}}));
+    c.call_ok(json!({"action": "get_user", "session_token": t2}));
+    // The password change needs the current password...
+    c.call_err(json!({"action": "update_user", "session_token": t1,
+        "update_data": {"password": "frankpw2"}}), "invalid_request");
+    let r = c.call_err(json!({"action": "update_user", "session_token": t1,
+        "update_data": {"password": "frankpw2", "current_password": "bad-guess"}}), "wrong_password");
+    assert_eq!(r["field"], "current_password");
+    // ...and ends every other session.
+    c.call_ok(json!({"action": "update_user", "session_token": t1,
+        "update_data": {"password": "frankpw2", "current_password": "frankpw1"}}));
+    c.call_ok(json!({"action": "get_user", "session_token": t1}));
+    c.call_err(json!({"action": "get_user", "session_token": t2}), "session_invalid");
+    // Deletion needs the password and ends every session.
+    let t3 = s.login("franky", "frankpw2");
+    c.call_err(json!({"action": "delete_user", "session_token": t1, "password": "frankpw1"}), "wrong_password");
+    c.call_ok(json!({"action": "delete_user", "session_token": t1, "password": "frankpw2"}));
+    c.call_err(json!({"action": "get_user", "session_token": t3}), "session_invalid");
+    c.call_err(json!({"action": "login", "credentials": {"username": "franky", "password": "frankpw2"}}),
+        "invalid_credentials");
+}
+
+#[test]
+fn admin_suspension_ends_sessions_and_blocks_login() {
+    let s = svc();
+    s.register("gina", "ginapass");
+    let g = s.login("gina", "ginapass");
+    let admin = s.admin_token();
+    let c = s.client();
+    let r = c.call_ok(json!({"action": "update_user", "session_token": admin, "username": "gina",
+        "update_data": {"status": "suspended"}}));
+    assert_eq!(r["user"]["status"], "suspended");
+    c.call_err(json!({"action": "get_user", "session_token": g}), "session_invalid");
+    c.call_err(json!({"action": "login", "credentials": {"username": "gina", "password": "ginapass"}}),
+        "invalid_credentials");
+    c.call_ok(json!({"action": "update_user", "session_token": admin, "username": "gina",
+        "update_data": {"status": "active"}}));
+    s.login("gina", "ginapass");
+    // An admin resets another's password without knowing it, then deletes the account.
+    c.call_ok(json!({"action": "update_user", "session_token": admin, "username": "gina",
+        "update_data": {"password": "resetpw1"}}));
+    s.login("gina", "resetpw1");
+    c.call_err(json!({"action": "delete_user", "session_token": admin, "username": "gina",
+        "password": "not-admins"}), "wrong_password");
+    c.call_ok(json!({"action": "delete_user", "session_token": admin, "username": "gina",
+        "password": ADMIN_PASSWORD}));
+}
+
+#[test]
+fn the_last_active_admin_stays() {
+    let s = svc();
+    let admin = s.admin_token();
+    let c = s.client();
+    for upd in [json!({"role": "user"}), json!({"status": "suspended"}), json!({"status": "inactive"})] {
+        c.call_err(json!({"action": "update_user", "session_token": admin, "update_data": upd}), "last_admin");
+    }
+    c.call_err(json!({"action": "delete_user", "session_token": admin, "password": ADMIN_PASSWORD}), "last_admin");
+    // With a second admin, the first may step down.
+    s.register("second", "secondpw");
+    c.call_ok(json!({"action": "update_user", "session_token": admin, "username": "second",
+        "update_data": {"role": "admin"}}));
+    c.call_ok(json!({"action": "update_user", "session_token": admin, "update_data": {"role": "user"}}));
+    let second = s.login("second", "secondpw");
+    c.call_err(json!({"action": "update_user", "session_token": second, "update_data": {"role": "moderator"}}),
+        "last_admin");
+}
+
+#[test]
+fn update_conflicts_and_empty_updates() {
+    let s = svc();
+    s.register("hank", "hankpass");
+    s.register("ivy", "ivypass1");
+    let t = s.login("hank", "hankpass");
+    let c = s.client();
+    c.call_err(json!({"action": "update_user", "session_token": t, "update_data": {"username": "IVY"}}), "username_taken");
+    c.call_err(json!({"action": "update_user", "session_token": t, "update_data": {"email": "ivy@example.com"}}), "email_taken");
+    c.call_err(json!({"action": "update_user", "session_token": t, "update_data": {}}), "invalid_request");
+    let r = c.call_err(json!({"action": "update_user", "session_token": t, "update_data": {"password_hash": "00"}}), "invalid_request");
+    assert!(r["message"].as_str().unwrap().contains("password_hash"));
+    // Changing only the case of one's own name is allowed.
+    let r = c.call_ok(json!({"action": "update_user", "session_token": t, "update_data": {"username": "Hank"}}));
+    assert_eq!(r["user"]["username"], "Hank");
+    c.call_err(json!({"action": "logout", "session_token": "not-a-session"}), "session_invalid");
+}
+
+#[test]
+fn sessions_expire() {
+    let s = Service::start(ServiceOptions::default().arg(&["--session-lifetime", "1s"]));
+    let t = s.admin_token();
+    let c = s.client();
+    c.call_ok(json!({"action": "get_user", "session_token": t}));
+    std::thread::sleep(Duration::from_millis(1200));
+    c.call_err(json!({"action": "get_user", "session_token": t}), "session_invalid");
+    assert_eq!(c.call_ok(json!({"action": "health_check"}))["active_sessions"], 0);
+}
+
+#[test]
+fn health_answers_while_logins_hash() {
+    // Slow hashes occupy every worker; health_check must not queue behind them.
+    let s = Service::start(ServiceOptions {
+        args: vec!["--pbkdf2-iterations".into(), "400000".into(), "--kdf-iterations".into(), "1000".into(),
+            "--workers".into(), "1".into()],
+        ..Default::default()
+    });
+    let endpoint = s.endpoint();
+    let busy: Vec<_> = (0..3)
+        .map(|_| {
+            let e = endpoint.clone();
+            std::thread::spawn(move || {
+                Zmq::connect(&e).call(json!({"action": "login",
+                    "credentials": {"username": "admin", "password": ADMIN_PASSWORD}})).unwrap()
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+    let c = s.client();
+    let started = std::time::Instant::now();
+    c.call_ok(json!({"action": "health_check"}));
+    let health_took = started.elapsed();
+    let logins_done = busy.iter().filter(|h| h.is_finished()).count();
+    for h in busy {
+        assert_eq!(h.join().unwrap()["status"], "success");
+    }
+    // Ordering, not timing: health was answered while logins were still queued.
+    assert!(logins_done < 3, "health_check waited for the logins ({health_took:?})");
+}
