@@ -1,0 +1,44 @@
+"""Opens a users-service store with nothing but Python's `cryptography`, following
+its documented recipe for passwords with Fernet, and prints the usernames.
+
+usage: open_store.py STORE MASTER_PASSWORD [EXPECTED_USERNAME...]
+"""
+import base64
+import json
+import sys
+
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+
+store, master, expected = sys.argv[1], sys.argv[2], sys.argv[3:]
+header = json.load(open(store))
+kdf = header["kdf"]
+assert kdf["algorithm"] == "pbkdf2-hmac-sha256", kdf
+key = base64.urlsafe_b64encode(
+    PBKDF2HMAC(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=base64.b64decode(kdf["salt"]),
+        iterations=kdf["iterations"],
+    ).derive(master.encode())
+)
+f = Fernet(key)
+users = json.loads(f.decrypt(header["data"].encode()))
+# Replay the journal: one Fernet token per line.
+try:
+    lines = open(store + ".journal").read().splitlines()
+except FileNotFoundError:
+    lines = []
+for line in lines:
+    entry = json.loads(f.decrypt(line.encode()))
+    if entry["seq"] <= header["journal_seq"]:
+        continue
+    if entry["op"] == "put":
+        users[entry["user"]["username"]] = entry["user"]
+    else:
+        users.pop(entry["username"], None)
+for name in expected:
+    assert name in users, f"{name} missing from {sorted(users)}"
+    assert "password_hash" in users[name] and "email" in users[name]
+print("store opened by Python:", ", ".join(sorted(users)))
