@@ -1,1 +1,52 @@
-fn main() {}
+//! `users-bridge`: see `--help`.
+
+use anyhow::Context;
+use clap::Parser;
+use users_bridge::config::Config;
+use users_bridge::{http, relay::Relay};
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = run(Config::parse()).await {
+        tracing::error!("{e:#}");
+        eprintln!("users-bridge: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cfg: Config) -> anyhow::Result<()> {
+    if let Some(root) = &cfg.web_root {
+        anyhow::ensure!(root.join("index.html").is_file(), "--web-root {}: no index.html there", root.display());
+    }
+    let ctx = zmq::Context::new();
+    let relay = Relay::start(&ctx, &cfg.service).context("connecting to the service")?;
+    let addr = cfg.bind_addr();
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    tracing::info!(
+        %local,
+        service = %cfg.service,
+        web_root = ?cfg.web_root,
+        "users-bridge listening: WebSocket at ws://{local}/ws"
+    );
+    let stop = async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    };
+    http::run(cfg, relay, listener, stop).await?;
+    tracing::info!("stopped");
+    Ok(())
+}

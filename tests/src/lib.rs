@@ -151,9 +151,21 @@ impl Service {
         }
     }
 
-    /// Spawns the process; waits for it to answer health_check.
+    /// Spawns the process on a new port; waits for it to answer health_check.
     fn spawn(&mut self) -> Result<(), String> {
-        let (child, port) = self.launch()?;
+        self.spawn_on(free_port())
+    }
+
+    /// Stops and starts again on the same store and the same port.
+    pub fn restart_on_same_port(&mut self) {
+        self.stop();
+        if let Err(e) = self.spawn_on(self.port) {
+            panic!("service did not restart: {e}");
+        }
+    }
+
+    fn spawn_on(&mut self, port: u16) -> Result<(), String> {
+        let child = self.launch_on(port)?;
         self.child = Some(child);
         self.port = port;
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -173,9 +185,13 @@ impl Service {
         Err(format!("service did not answer: {}", self.log_text()))
     }
 
-    /// Starts the binary without waiting; returns it and its port.
+    /// Starts the binary on a new port without waiting; returns it and its port.
     pub fn launch(&self) -> Result<(Child, u16), String> {
         let port = free_port();
+        Ok((self.launch_on(port)?, port))
+    }
+
+    fn launch_on(&self, port: u16) -> Result<Child, String> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -197,8 +213,7 @@ impl Service {
         if let Some(a) = &self.opts.admin_password {
             cmd.env("USERS_SERVICE_ADMIN_PASSWORD", a);
         }
-        let child = cmd.spawn().map_err(|e| e.to_string())?;
-        Ok((child, port))
+        cmd.spawn().map_err(|e| e.to_string())
     }
 
     /// `tcp://127.0.0.1:PORT`.
@@ -335,5 +350,134 @@ impl Zmq {
         assert_eq!(r["code"], code, "{action}: {r}");
         assert!(r["message"].as_str().is_some_and(|m| !m.is_empty()), "{r}");
         r
+    }
+}
+
+/// A running `users-bridge`.
+pub struct Bridge {
+    /// Its HTTP/WebSocket port.
+    pub port: u16,
+    /// Its log file.
+    pub log: PathBuf,
+    _dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl Bridge {
+    /// Starts a bridge in front of `service_endpoint` with extra flags; waits until
+    /// it answers `/healthz` (whatever the service's state).
+    pub fn start(service_endpoint: &str, args: &[&str]) -> Bridge {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("bridge.log");
+        let port = free_port();
+        let logf = std::fs::File::create(&log).expect("log");
+        let child = Command::new(bin_path("users-bridge"))
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--service", service_endpoint])
+            .args(args)
+            .env("RUST_LOG", "debug")
+            .stdin(Stdio::null())
+            .stdout(logf.try_clone().expect("log"))
+            .stderr(logf)
+            .spawn()
+            .expect("users-bridge starts");
+        let mut b = Bridge { port, log, _dir: dir, child: Some(child) };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while http_get(port, "/healthz").is_err() {
+            if let Some(status) = b.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!("bridge exited with {status}: {}", b.log_text());
+            }
+            assert!(Instant::now() < deadline, "bridge did not start: {}", b.log_text());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        b
+    }
+
+    /// `ws://127.0.0.1:PORT/ws`.
+    pub fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/ws", self.port)
+    }
+
+    /// The log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits for the exit.
+    pub fn stop(&mut self) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
+        terminate(&mut child)
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A plain HTTP/1.1 GET on loopback; returns the status code and the body.
+pub fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n")?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let code = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    Ok((code, body))
+}
+
+/// WebSocket client helpers.
+pub mod ws {
+    use futures_util::{SinkExt, StreamExt};
+    use serde_json::Value;
+    use std::time::Duration;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+
+    /// A client connection.
+    pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+    /// Connects, optionally sending an Origin header.
+    pub async fn connect(url: &str, origin: Option<&str>) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+        let mut req = url.into_client_request()?;
+        if let Some(o) = origin {
+            req.headers_mut().insert("Origin", o.parse().expect("origin header"));
+        }
+        Ok(tokio_tungstenite::connect_async(req).await?.0)
+    }
+
+    /// Sends a text frame.
+    pub async fn send(ws: &mut Ws, text: String) {
+        ws.send(Message::Text(text.into())).await.expect("send");
+    }
+
+    /// The next text frame as JSON, or `None` when the connection closes.
+    pub async fn recv(ws: &mut Ws) -> Option<Value> {
+        loop {
+            let m = tokio::time::timeout(Duration::from_secs(20), ws.next())
+                .await
+                .expect("no frame within 20 s")?;
+            match m {
+                Ok(Message::Text(t)) => return Some(serde_json::from_str(t.as_str()).expect("JSON reply")),
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => continue,
+            }
+        }
+    }
+
+    /// One request, one reply.
+    pub async fn call(ws: &mut Ws, req: Value) -> Value {
+        send(ws, req.to_string()).await;
+        recv(ws).await.expect("a reply")
     }
 }

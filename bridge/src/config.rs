@@ -1,0 +1,74 @@
+//! Command line.
+
+use clap::Parser;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| e.to_string())
+}
+
+/// Relays the users service's JSON protocol between WebSocket (`/ws`) and ZeroMQ,
+/// and optionally serves the web UI from the same port.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "users-bridge", version)]
+pub struct Config {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8765")]
+    pub listen: SocketAddr,
+
+    /// Listen on every interface (0.0.0.0) at the --listen port, for a LAN demo.
+    #[arg(long)]
+    pub lan: bool,
+
+    /// The users service's ZeroMQ endpoint.
+    #[arg(long, default_value = "tcp://127.0.0.1:5556")]
+    pub service: String,
+
+    /// Serve this directory (the built web UI) at `/`.
+    #[arg(long)]
+    pub web_root: Option<PathBuf>,
+
+    /// Origin allowed to open `/ws` besides the page's own (repeatable), e.g.
+    /// http://127.0.0.1:8080 for `trunk serve`. Requests without an Origin
+    /// header (non-browser clients) are allowed.
+    #[arg(long = "allowed-origin")]
+    pub allowed_origins: Vec<String>,
+
+    /// Largest request frame, in bytes; larger ones get a too_large error and
+    /// the connection is closed.
+    #[arg(long, default_value_t = 64 * 1024)]
+    pub max_frame_bytes: usize,
+
+    /// Most WebSocket connections at once; more are refused with HTTP 503.
+    #[arg(long, default_value_t = 1024)]
+    pub max_connections: usize,
+
+    /// Requests per second per connection (bursts of twice this are allowed).
+    #[arg(long, default_value_t = 30.0)]
+    pub rate_per_connection: f64,
+
+    /// Requests per second per client IP address (bursts of twice this are allowed).
+    #[arg(long, default_value_t = 100.0)]
+    pub rate_per_ip: f64,
+
+    /// A connection with no request for this long is closed.
+    #[arg(long, default_value = "5m", value_parser = duration)]
+    pub idle_timeout: Duration,
+
+    /// A request the service has not answered in this long gets service_unavailable.
+    #[arg(long, default_value = "10s", value_parser = duration)]
+    pub request_timeout: Duration,
+}
+
+impl Config {
+    /// The address to bind.
+    pub fn bind_addr(&self) -> SocketAddr {
+        if self.lan {
+            SocketAddr::from(([0, 0, 0, 0], self.listen.port()))
+        } else {
+            self.listen
+        }
+    }
+}

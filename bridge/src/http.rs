@@ -1,0 +1,215 @@
+//! The HTTP side: `/ws` (with the Origin allowlist and the connection limit),
+//! `/healthz`, and the web UI's static files.
+
+use crate::config::Config;
+use crate::error_json;
+use crate::limits::PerIp;
+use crate::relay::Relay;
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+use users_protocol::ErrorCode;
+
+/// State shared by every connection.
+pub struct Shared {
+    /// Settings.
+    pub cfg: Config,
+    /// The service.
+    pub relay: Arc<Relay>,
+    /// Per-IP request buckets.
+    pub per_ip: PerIp,
+    /// Open WebSocket connections.
+    pub connections: AtomicUsize,
+    /// Becomes true when the bridge is stopping.
+    pub shutdown: watch::Receiver<bool>,
+    started: Instant,
+}
+
+/// Decrements the connection count when a connection ends.
+struct ConnectionSlot(Arc<Shared>);
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        self.0.connections.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Browsers always send Origin on a WebSocket handshake; other clients need not.
+/// Allowed: no Origin, the page's own origin (same host and port as `Host`), or
+/// one on the allowlist.
+pub fn origin_allowed(headers: &HeaderMap, allowlist: &[String]) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let origin = origin.trim_end_matches('/');
+    if allowlist.iter().any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin)) {
+        return true;
+    }
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let authority = origin.split_once("://").map(|(_, rest)| rest);
+    matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
+}
+
+async fn ws_handler(
+    ws: WebSocketUpgrade,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    State(shared): State<Arc<Shared>>,
+) -> Response {
+    if !origin_allowed(&headers, &shared.cfg.allowed_origins) {
+        tracing::warn!(origin = ?headers.get(header::ORIGIN), "refused a WebSocket from a foreign origin");
+        return json_response(
+            StatusCode::FORBIDDEN,
+            error_json(ErrorCode::Forbidden, "Origin not allowed (see --allowed-origin)", None),
+        );
+    }
+    if *shared.shutdown.borrow() {
+        return json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            error_json(ErrorCode::ServiceUnavailable, "The bridge is shutting down", None),
+        );
+    }
+    if shared.connections.fetch_add(1, Ordering::SeqCst) >= shared.cfg.max_connections {
+        shared.connections.fetch_sub(1, Ordering::SeqCst);
+        return json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            error_json(ErrorCode::RateLimited, "Too many connections; try again later", None),
+        );
+    }
+    let slot = ConnectionSlot(Arc::clone(&shared));
+    // The hard frame limit lets an oversized request through far enough to be
+    // answered with a JSON error; beyond it the WebSocket layer closes outright.
+    let hard = shared.cfg.max_frame_bytes.saturating_mul(4).max(4096);
+    ws.max_message_size(hard)
+        .max_frame_size(hard)
+        .on_upgrade(move |socket| async move {
+            crate::ws::serve(socket, addr.ip(), Arc::clone(&slot.0)).await;
+            drop(slot);
+        })
+}
+
+async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
+    let probe = shared
+        .relay
+        .call(r#"{"action":"health_check"}"#.to_owned(), Duration::from_secs(2))
+        .await;
+    let service_up = probe.is_ok_and(|r| r.contains(r#""status":"success""#));
+    let body = serde_json::json!({
+        "status": if service_up { "ok" } else { "degraded" },
+        "service": if service_up { "up" } else { "down" },
+        "service_endpoint": shared.cfg.service,
+        "connections": shared.connections.load(Ordering::SeqCst),
+        "in_flight": shared.relay.in_flight(),
+        "uptime_seconds": shared.started.elapsed().as_secs(),
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    let status = if service_up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    json_response(status, body.to_string())
+}
+
+async fn no_web_root() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        "users-bridge: WebSocket at /ws, health at /healthz; start with --web-root DIR to serve the UI\n",
+    )
+        .into_response()
+}
+
+/// The whole HTTP application.
+pub fn router(shared: Arc<Shared>) -> Router {
+    let mut app = Router::new()
+        .route("/ws", get(ws_handler))
+        .route("/healthz", get(healthz));
+    app = match &shared.cfg.web_root {
+        Some(root) => app.fallback_service(
+            ServeDir::new(root).fallback(ServeFile::new(root.join("index.html"))),
+        ),
+        None => app.fallback(no_web_root),
+    };
+    let headers: [(header::HeaderName, &'static str); 4] = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
+             style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+        ),
+    ];
+    let mut app = app.with_state(shared);
+    for (name, value) in headers {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
+    }
+    app
+}
+
+/// Serves until `stop` resolves, then refuses new connections, lets every open
+/// one finish its requests in flight, and returns.
+pub async fn run(
+    cfg: Config,
+    relay: Arc<Relay>,
+    listener: tokio::net::TcpListener,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (tx, rx) = watch::channel(false);
+    let shared = Arc::new(Shared {
+        per_ip: PerIp::new(cfg.rate_per_ip),
+        cfg,
+        relay,
+        connections: AtomicUsize::new(0),
+        shutdown: rx,
+        started: Instant::now(),
+    });
+    let app = router(Arc::clone(&shared));
+    let signal = async move {
+        stop.await;
+        tracing::info!("stopping: no new connections; finishing requests in flight");
+        let _ = tx.send(true);
+    };
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(signal)
+        .await?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while shared.connections.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+        if let Some(o) = origin {
+            h.insert(header::ORIGIN, HeaderValue::from_str(o).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn origins() {
+        let allow = vec!["http://127.0.0.1:8080".to_owned()];
+        assert!(origin_allowed(&headers(None, "127.0.0.1:8765"), &[]));
+        assert!(origin_allowed(&headers(Some("http://127.0.0.1:8765"), "127.0.0.1:8765"), &[]));
+        assert!(!origin_allowed(&headers(Some("http://evil.example"), "127.0.0.1:8765"), &[]));
+        assert!(!origin_allowed(&headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8765"), &[]));
+        assert!(origin_allowed(&headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8765"), &allow));
+        assert!(!origin_allowed(&headers(Some("null"), "127.0.0.1:8765"), &allow));
+    }
+}

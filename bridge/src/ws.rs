@@ -1,0 +1,119 @@
+//! One WebSocket connection: checks each frame against the limits, relays it, and
+//! sends each reply back as it arrives (replies may overtake one another; clients
+//! match them by `request_id`).
+
+use crate::error_json;
+use crate::http::Shared;
+use crate::limits::Bucket;
+use crate::relay::RelayError;
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use users_protocol::ErrorCode;
+
+/// Requests one connection may have in flight.
+const MAX_IN_FLIGHT: usize = 256;
+
+fn close(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame { code, reason: reason.into() }))
+}
+
+/// Serves one upgraded connection until it closes, idles out, or the bridge stops.
+pub async fn serve(socket: WebSocket, ip: IpAddr, shared: Arc<Shared>) {
+    let (mut sink, mut stream) = socket.split();
+    let (out, mut out_rx) = mpsc::channel::<Message>(MAX_IN_FLIGHT + 8);
+    let writer = tokio::spawn(async move {
+        while let Some(m) = out_rx.recv().await {
+            let closing = matches!(m, Message::Close(_));
+            if sink.send(m).await.is_err() || closing {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+
+    let cfg = &shared.cfg;
+    let mut bucket = Bucket::new(cfg.rate_per_connection, Instant::now());
+    let mut tasks = JoinSet::new();
+    let mut shutdown = shared.shutdown.clone();
+    let mut closing: Option<Message> = None;
+    loop {
+        // Reap finished relays so the in-flight count stays true.
+        while tasks.try_join_next().is_some() {}
+        let next = tokio::select! {
+            m = tokio::time::timeout(cfg.idle_timeout, stream.next()) => m,
+            _ = shutdown.wait_for(|stop| *stop) => {
+                closing = Some(close(1001, "bridge shutting down"));
+                break;
+            }
+        };
+        let text = match next {
+            Err(_) if tasks.is_empty() => {
+                closing = Some(close(1000, "idle timeout"));
+                break;
+            }
+            Err(_) => continue,
+            Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => break,
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            Ok(Some(Ok(Message::Binary(_)))) => {
+                let _ = out
+                    .send(Message::Text(
+                        error_json(ErrorCode::InvalidRequest, "Binary frames are not accepted: send JSON text", None).into(),
+                    ))
+                    .await;
+                closing = Some(close(1003, "binary frames are not accepted"));
+                break;
+            }
+            Ok(Some(Ok(Message::Text(t)))) => t,
+        };
+        if text.len() > cfg.max_frame_bytes {
+            let msg = format!("Request larger than {} bytes", cfg.max_frame_bytes);
+            let _ = out.send(Message::Text(error_json(ErrorCode::TooLarge, &msg, None).into())).await;
+            closing = Some(close(1009, "request too large"));
+            break;
+        }
+        let parsed: Option<Value> = serde_json::from_str(text.as_str()).ok();
+        let request_id = parsed.as_ref().and_then(|v| v.get("request_id")).cloned();
+        let now = Instant::now();
+        if tasks.len() >= MAX_IN_FLIGHT || !bucket.take(now) || !shared.per_ip.take(ip, now) {
+            let e = error_json(ErrorCode::RateLimited, "Too many requests; slow down", request_id);
+            let _ = out.send(Message::Text(e.into())).await;
+            continue;
+        }
+        let Some(Value::Object(map)) = parsed else {
+            let e = error_json(ErrorCode::InvalidRequest, "Request must be a JSON object", None);
+            let _ = out.send(Message::Text(e.into())).await;
+            continue;
+        };
+        // Log the action only: requests carry passwords and session tokens.
+        let action = map.get("action").and_then(|v| v.as_str()).unwrap_or("?");
+        tracing::debug!(action, "relay");
+        let (relay, out, timeout) = (Arc::clone(&shared.relay), out.clone(), cfg.request_timeout);
+        let body = text.as_str().to_owned();
+        tasks.spawn(async move {
+            let reply = match relay.call(body, timeout).await {
+                Ok(reply) => reply,
+                Err(e) => {
+                    let msg = match e {
+                        RelayError::Unavailable => "The users service is unavailable; try again shortly",
+                        RelayError::Timeout => "The users service did not answer in time; try again shortly",
+                    };
+                    error_json(ErrorCode::ServiceUnavailable, msg, request_id)
+                }
+            };
+            let _ = out.send(Message::Text(reply.into())).await;
+        });
+    }
+    // Every request taken gets its reply before the connection closes.
+    while tasks.join_next().await.is_some() {}
+    if let Some(m) = closing {
+        let _ = out.send(m).await;
+    }
+    drop(out);
+    let _ = writer.await;
+}
