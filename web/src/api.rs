@@ -1,0 +1,295 @@
+//! The connection to the bridge. One WebSocket carries every request; each gets a
+//! numeric `request_id` and its reply is routed back by it, so requests may be in
+//! flight together. When the socket drops, waiting calls fail at once, the state
+//! shows on screen, and the socket is reopened with back-off.
+
+use futures::channel::{mpsc, oneshot};
+use futures::{FutureExt, SinkExt, StreamExt};
+use gloo_net::websocket::{futures::WebSocket, Message};
+use gloo_timers::future::TimeoutFuture;
+use leptos::prelude::*;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use users_protocol::response::{parse_reply, Empty};
+use users_protocol::{
+    Credentials, ErrorCode, ErrorReply, ListQuery, LoginReply, NewUser, Reply, ReplyError, Request,
+    RequestEnvelope, Secret, UserCreated, UserList, UserReply, UserUpdate, UserView,
+};
+
+/// How long a call waits for its reply.
+const CALL_TIMEOUT_MS: u32 = 15_000;
+/// How long a call waits for a connection that is being opened.
+const CONNECT_WAIT_MS: u32 = 5_000;
+
+/// State of the WebSocket, shown in the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conn {
+    /// Opening.
+    Connecting,
+    /// Open: a reply has come back on it.
+    Up,
+    /// Closed; reopening after a pause.
+    Down,
+}
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// The service refused.
+    Service(ErrorReply),
+    /// No connection to the bridge.
+    Disconnected,
+    /// No reply in time.
+    Timeout,
+    /// A reply that is not the protocol's.
+    Malformed(String),
+}
+
+impl ApiError {
+    /// The text to show.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Service(e) => e.message.clone(),
+            ApiError::Disconnected => "Not connected to the server. Reconnecting; try again in a moment.".into(),
+            ApiError::Timeout => "The server did not answer in time. Try again.".into(),
+            ApiError::Malformed(m) => format!("Unexpected reply from the server: {m}"),
+        }
+    }
+
+    /// The request field at fault, if the service named one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::Service(e) => e.field.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The service's error code.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            ApiError::Service(e) => Some(e.code),
+            _ => None,
+        }
+    }
+}
+
+impl From<ReplyError> for ApiError {
+    fn from(e: ReplyError) -> Self {
+        match e {
+            ReplyError::Service(e) => ApiError::Service(e),
+            ReplyError::Malformed(m) => ApiError::Malformed(m),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Client {
+    out: RefCell<Option<mpsc::UnboundedSender<String>>>,
+    pending: RefCell<HashMap<u64, oneshot::Sender<String>>>,
+    next_id: Cell<u64>,
+}
+
+thread_local! {
+    // The browser runs this on one thread; the client lives for the page.
+    static CLIENT: Client = Client::default();
+}
+
+/// `ws://` or `wss://` plus the page's host, path `/ws`.
+pub fn ws_url() -> String {
+    let loc = web_sys::window().map(|w| w.location());
+    let protocol = loc.as_ref().and_then(|l| l.protocol().ok()).unwrap_or_default();
+    let host = loc.and_then(|l| l.host().ok()).unwrap_or_else(|| "127.0.0.1:8765".into());
+    ws_url_for(&protocol, &host)
+}
+
+fn ws_url_for(page_protocol: &str, host: &str) -> String {
+    let scheme = if page_protocol == "https:" { "wss" } else { "ws" };
+    format!("{scheme}://{host}/ws")
+}
+
+fn request_id_of(text: &str) -> Option<u64> {
+    serde_json::from_str::<Value>(text).ok()?.get("request_id")?.as_u64()
+}
+
+/// Opens the connection and keeps it open for the life of the page.
+pub fn start(status: RwSignal<Conn>) {
+    leptos::task::spawn_local(async move {
+        let mut backoff = 250;
+        loop {
+            status.set(Conn::Connecting);
+            if let Ok(ws) = WebSocket::open(&ws_url()) {
+                let (mut sink, mut stream) = ws.split();
+                let (tx, mut rx) = mpsc::unbounded::<String>();
+                // A first request proves the socket open end to end.
+                let hello = RequestEnvelope { request_id: Some(Value::from(0)), request: Request::HealthCheck {} };
+                let _ = tx.unbounded_send(serde_json::to_string(&hello).unwrap_or_default());
+                CLIENT.with(|c| *c.out.borrow_mut() = Some(tx));
+                leptos::task::spawn_local(async move {
+                    while let Some(text) = rx.next().await {
+                        if sink.send(Message::Text(text)).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+                while let Some(msg) = stream.next().await {
+                    let Ok(Message::Text(text)) = msg else { break };
+                    if status.get_untracked() != Conn::Up {
+                        status.set(Conn::Up);
+                        backoff = 250;
+                    }
+                    if let Some(id) = request_id_of(&text) {
+                        if let Some(tx) = CLIENT.with(|c| c.pending.borrow_mut().remove(&id)) {
+                            let _ = tx.send(text);
+                        }
+                    }
+                }
+                // Dropping the senders fails every waiting call.
+                CLIENT.with(|c| {
+                    c.out.borrow_mut().take();
+                    c.pending.borrow_mut().clear();
+                });
+            }
+            status.set(Conn::Down);
+            TimeoutFuture::new(backoff).await;
+            backoff = (backoff * 2).min(5_000);
+        }
+    });
+}
+
+fn connected() -> bool {
+    CLIENT.with(|c| c.out.borrow().is_some())
+}
+
+/// Sends a request and waits for its reply.
+pub async fn call<T: DeserializeOwned>(request: Request) -> Result<Reply<T>, ApiError> {
+    let mut waited = 0;
+    while !connected() && waited < CONNECT_WAIT_MS {
+        TimeoutFuture::new(100).await;
+        waited += 100;
+    }
+    let (id, rx) = CLIENT.with(|c| {
+        let id = c.next_id.get() + 1;
+        c.next_id.set(id);
+        let (tx, rx) = oneshot::channel();
+        c.pending.borrow_mut().insert(id, tx);
+        (id, rx)
+    });
+    let forget = || CLIENT.with(|c| c.pending.borrow_mut().remove(&id));
+    let env = RequestEnvelope { request_id: Some(Value::from(id)), request };
+    let text = serde_json::to_string(&env).map_err(|e| ApiError::Malformed(e.to_string()))?;
+    let sent = CLIENT.with(|c| c.out.borrow().as_ref().is_some_and(|tx| tx.unbounded_send(text).is_ok()));
+    if !sent {
+        forget();
+        return Err(ApiError::Disconnected);
+    }
+    futures::select! {
+        reply = rx.fuse() => match reply {
+            Ok(text) => parse_reply(&text).map_err(ApiError::from),
+            Err(_) => Err(ApiError::Disconnected),
+        },
+        _ = TimeoutFuture::new(CALL_TIMEOUT_MS).fuse() => {
+            forget();
+            Err(ApiError::Timeout)
+        }
+    }
+}
+
+/// Calls that need no session.
+pub struct UnauthorizedApi;
+
+impl UnauthorizedApi {
+    /// create_user; returns the new username.
+    pub async fn register(&self, user: NewUser) -> Result<String, ApiError> {
+        let r: Reply<UserCreated> = call(Request::CreateUser { user_data: user }).await?;
+        Ok(r.data.username)
+    }
+
+    /// login; returns the session.
+    pub async fn login(&self, username: String, password: Secret) -> Result<(AuthorizedApi, UserView), ApiError> {
+        let r: Reply<LoginReply> = call(Request::Login { credentials: Credentials { username, password } }).await?;
+        Ok((AuthorizedApi { token: r.data.session_token }, r.data.user))
+    }
+
+    /// Picks up a saved session after a reload.
+    pub async fn resume(&self, token: Secret) -> Result<(AuthorizedApi, UserView), ApiError> {
+        let api = AuthorizedApi { token };
+        let user = api.me().await?;
+        Ok((api, user))
+    }
+}
+
+/// Calls made with a session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthorizedApi {
+    token: Secret,
+}
+
+impl AuthorizedApi {
+    /// The session token, for storage.
+    pub fn token(&self) -> &Secret {
+        &self.token
+    }
+
+    /// get_user of oneself.
+    pub async fn me(&self) -> Result<UserView, ApiError> {
+        let r: Reply<UserReply> = call(Request::GetUser { session_token: self.token.clone(), username: None }).await?;
+        Ok(r.data.user)
+    }
+
+    /// update_user of oneself, or (admins) of `target`.
+    pub async fn update(&self, update: UserUpdate, target: Option<String>) -> Result<UserView, ApiError> {
+        let r: Reply<UserReply> = call(Request::UpdateUser {
+            session_token: self.token.clone(),
+            update_data: update,
+            username: target,
+        })
+        .await?;
+        Ok(r.data.user)
+    }
+
+    /// delete_user of oneself, or (admins) of `target`, confirmed by the caller's password.
+    pub async fn delete(&self, password: Secret, target: Option<String>) -> Result<(), ApiError> {
+        let _: Reply<Empty> = call(Request::DeleteUser { session_token: self.token.clone(), password, username: target }).await?;
+        Ok(())
+    }
+
+    /// list_users in the admin view.
+    pub async fn list(&self, query: ListQuery) -> Result<UserList<UserView>, ApiError> {
+        let r: Reply<UserList<UserView>> = call(Request::ListUsers { session_token: Some(self.token.clone()), query }).await?;
+        Ok(r.data)
+    }
+
+    /// logout.
+    pub async fn logout(&self) -> Result<(), ApiError> {
+        let _: Reply<Empty> = call(Request::Logout { session_token: self.token.clone() }).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn websocket_url_follows_the_page() {
+        assert_eq!(ws_url_for("http:", "127.0.0.1:8765"), "ws://127.0.0.1:8765/ws");
+        assert_eq!(ws_url_for("https:", "users.example"), "wss://users.example/ws");
+    }
+
+    #[test]
+    fn replies_are_routed_by_numeric_request_id() {
+        assert_eq!(request_id_of(r#"{"status":"success","request_id":7}"#), Some(7));
+        assert_eq!(request_id_of(r#"{"status":"error","request_id":"x"}"#), None);
+        assert_eq!(request_id_of("garbage"), None);
+    }
+
+    #[test]
+    fn errors_carry_field_and_code() {
+        let e = ApiError::Service(ErrorReply::new(ErrorCode::UsernameTaken, "Username already exists").with_field("username"));
+        assert_eq!(e.field(), Some("username"));
+        assert_eq!(e.code(), Some(ErrorCode::UsernameTaken));
+        assert!(ApiError::Disconnected.message().contains("Reconnecting"));
+    }
+}

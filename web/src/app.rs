@@ -1,0 +1,167 @@
+//! The shell: header with the connection state and the user, and the page for the
+//! current state (loading, logged out, logged in).
+
+use crate::api::{self, ApiError, AuthorizedApi, Conn, UnauthorizedApi};
+use crate::forms::{Notice, NoticeView};
+use crate::pages::{auth::AuthPage, dashboard::Dashboard};
+use crate::storage;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use users_protocol::{ErrorCode, UserView};
+
+/// A logged-in user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// Calls with this session's token.
+    pub api: AuthorizedApi,
+    /// The user as last read.
+    pub user: UserView,
+}
+
+/// State every page reads.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    /// The session, if logged in.
+    pub session: RwSignal<Option<Session>>,
+    /// A message for the login screen (logged out, session expired...).
+    pub flash: RwSignal<Option<Notice>>,
+    /// The WebSocket's state.
+    pub conn: RwSignal<Conn>,
+    /// A saved session is being checked.
+    pub resuming: RwSignal<bool>,
+}
+
+impl AppState {
+    /// The text to show for a failed call. A dead session logs out, with a message
+    /// on the login screen.
+    pub fn fail(&self, e: &ApiError) -> String {
+        if e.code() == Some(ErrorCode::SessionInvalid) && self.session.with_untracked(Option::is_some) {
+            self.end_session(Notice::info("Your session has expired or was ended. Please log in again."));
+        }
+        e.message()
+    }
+
+    /// Logs out locally, showing `why` on the login screen.
+    pub fn end_session(&self, why: Notice) {
+        self.flash.set(Some(why));
+        self.session.set(None);
+    }
+
+    /// Replaces the session's copy of the user after a change.
+    pub fn set_user(&self, user: UserView) {
+        self.session.update(|s| {
+            if let Some(s) = s {
+                s.user = user;
+            }
+        });
+    }
+
+    /// The current session's API, if logged in.
+    pub fn api(&self) -> Option<AuthorizedApi> {
+        self.session.with_untracked(|s| s.as_ref().map(|s| s.api.clone()))
+    }
+}
+
+/// The application.
+#[component]
+pub fn App() -> impl IntoView {
+    let state = AppState {
+        session: RwSignal::new(None),
+        flash: RwSignal::new(None),
+        conn: RwSignal::new(Conn::Connecting),
+        resuming: RwSignal::new(false),
+    };
+    provide_context(state);
+    api::start(state.conn);
+
+    // The one owner of token storage: saves on login, forgets on logout. Read
+    // before it first runs, so a reload can resume the session.
+    let saved = storage::load();
+    Effect::new(move |was_logged_in: Option<bool>| {
+        let token = state.session.with(|s| s.as_ref().map(|s| s.api.token().clone()));
+        match &token {
+            Some(t) => storage::save(t),
+            None if was_logged_in == Some(true) => storage::clear(),
+            None => {}
+        }
+        token.is_some()
+    });
+    if let Some(token) = saved {
+        state.resuming.set(true);
+        spawn_local(async move {
+            match UnauthorizedApi.resume(token).await {
+                Ok((api, user)) => state.session.set(Some(Session { api, user })),
+                Err(e) => {
+                    if e.code() == Some(ErrorCode::SessionInvalid) {
+                        storage::clear();
+                        state.flash.set(Some(Notice::info("Your session has expired. Please log in again.")));
+                    } else {
+                        state.flash.set(Some(Notice::err(e.message())));
+                    }
+                }
+            }
+            state.resuming.set(false);
+        });
+    }
+
+    view! {
+        <Header/>
+        <main>
+            <ConnectionBanner/>
+            {move || {
+                if state.resuming.get() {
+                    view! { <p class="card narrow" role="status">"Restoring your session…"</p> }.into_any()
+                } else if state.session.with(Option::is_some) {
+                    view! { <Dashboard/> }.into_any()
+                } else {
+                    view! { <AuthPage/> }.into_any()
+                }
+            }}
+        </main>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let busy = RwSignal::new(false);
+    let logout = move |_| {
+        let Some(api) = state.api() else { return };
+        busy.set(true);
+        spawn_local(async move {
+            // Whatever the service says, the session ends here.
+            let _ = api.logout().await;
+            busy.set(false);
+            state.end_session(Notice::ok("You have logged out."));
+        });
+    };
+    let conn_label = move || match state.conn.get() {
+        Conn::Up => ("conn up", "Connected"),
+        Conn::Connecting => ("conn down", "Connecting…"),
+        Conn::Down => ("conn down", "Offline"),
+    };
+    view! {
+        <header class="top">
+            <h1>"Users"</h1>
+            <div class="who">
+                <span id="conn-state" class=move || conn_label().0 role="status">{move || conn_label().1}</span>
+                {move || state.session.get().map(|s| view! {
+                    <span id="whoami">{s.user.username.clone()} " (" {s.user.role.as_str()} ")"</span>
+                    <button id="logout" class="secondary" on:click=logout disabled=move || busy.get()>
+                        {move || if busy.get() { "Logging out…" } else { "Log out" }}
+                    </button>
+                })}
+            </div>
+        </header>
+    }
+}
+
+#[component]
+fn ConnectionBanner() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lost = Signal::derive(move || {
+        (state.conn.get() == Conn::Down)
+            .then(|| Notice::err("Connection to the server lost. Reconnecting automatically…"))
+    });
+    view! { <div id="connection-banner"><NoticeView notice=lost/></div> }
+}

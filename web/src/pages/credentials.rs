@@ -1,0 +1,118 @@
+//! The Credentials tab: username, email and password, each its own form.
+
+use crate::app::AppState;
+use crate::forms::{Field, FormState, Notice, NoticeView};
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use users_protocol::{validate, Secret, UserUpdate};
+
+/// Sends `update` for oneself, reporting into `form`; `done` runs on success.
+fn save(state: AppState, form: FormState, update: UserUpdate, fields: &'static [&'static str], ok: &'static str, done: impl FnOnce() + 'static) {
+    let Some(api) = state.api() else { return };
+    form.busy.set(true);
+    spawn_local(async move {
+        match api.update(update, None).await {
+            Ok(u) => {
+                state.set_user(u);
+                form.notice.set(Some(Notice::ok(ok)));
+                done();
+            }
+            Err(e) => form.fail(state, &e, fields),
+        }
+        form.busy.set(false);
+    });
+}
+
+/// The Credentials tab.
+#[component]
+pub fn CredentialsTab() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let current = move || state.session.with(|s| s.as_ref().map(|s| (s.user.username.clone(), s.user.email.clone())));
+    let (name0, email0) = current().unwrap_or_default();
+
+    let username = RwSignal::new(name0);
+    let uform = FormState::new();
+    let change_username = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        uform.start();
+        let u = username.get_untracked().trim().to_owned();
+        if uform.check([validate::username(&u)]) {
+            let update = UserUpdate { username: Some(u), ..Default::default() };
+            save(state, uform, update, &["username"], "Username changed.", || {});
+        }
+    };
+
+    let email = RwSignal::new(email0);
+    let eform = FormState::new();
+    let change_email = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        eform.start();
+        let e = email.get_untracked().trim().to_owned();
+        if eform.check([validate::email(&e)]) {
+            let update = UserUpdate { email: Some(e), ..Default::default() };
+            save(state, eform, update, &["email"], "Email changed.", || {});
+        }
+    };
+
+    let (cur, new, confirm) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let pform = FormState::new();
+    let change_password = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        pform.start();
+        let (c, n) = (cur.get_untracked(), new.get_untracked());
+        let mut ok = pform.check([validate::password("password", &n, validate::PASSWORD_MIN_DEFAULT)]);
+        if c.is_empty() {
+            pform.field_error("current_password", "Enter your current password");
+            ok = false;
+        }
+        if n != confirm.get_untracked() {
+            pform.field_error("confirm", "Passwords do not match");
+            ok = false;
+        }
+        if ok {
+            let update = UserUpdate { password: Some(Secret::new(n)), current_password: Some(Secret::new(c)), ..Default::default() };
+            save(state, pform, update, &["password", "current_password"],
+                "Password changed. Your other sessions have been logged out.", move || {
+                    cur.set(String::new());
+                    new.set(String::new());
+                    confirm.set(String::new());
+                });
+        }
+    };
+
+    view! {
+        <div class="section">
+            <h2>"Username"</h2>
+            <form id="username-form" on:submit=change_username novalidate>
+                <NoticeView notice=uform.notice/>
+                <Field id="cred-username" name="username" label="New username" value=username form=uform autocomplete="username"/>
+                <div><button id="username-save" class="primary" type="submit" disabled=move || uform.busy.get()>
+                    {move || if uform.busy.get() { "Saving…" } else { "Change username" }}
+                </button></div>
+            </form>
+        </div>
+        <div class="section">
+            <h2>"Email"</h2>
+            <form id="email-form" on:submit=change_email novalidate>
+                <NoticeView notice=eform.notice/>
+                <Field id="cred-email" name="email" label="New email" value=email form=eform kind="email" autocomplete="email"/>
+                <div><button id="email-save" class="primary" type="submit" disabled=move || eform.busy.get()>
+                    {move || if eform.busy.get() { "Saving…" } else { "Change email" }}
+                </button></div>
+            </form>
+        </div>
+        <div class="section">
+            <h2>"Password"</h2>
+            <form id="password-form" on:submit=change_password novalidate>
+                <NoticeView notice=pform.notice/>
+                <Field id="cred-current" name="current_password" label="Current password" value=cur form=pform kind="password" autocomplete="current-password"/>
+                <Field id="cred-new" name="password" label="New password" value=new form=pform kind="password" autocomplete="new-password"/>
+                <Field id="cred-confirm" name="confirm" label="Confirm new password" value=confirm form=pform kind="password" autocomplete="new-password"/>
+                <div><button id="password-save" class="primary" type="submit" disabled=move || pform.busy.get()>
+                    {move || if pform.busy.get() { "Saving…" } else { "Change password" }}
+                </button></div>
+            </form>
+        </div>
+    }
+}
