@@ -361,6 +361,7 @@ pub struct Bridge {
     pub log: PathBuf,
     _dir: tempfile::TempDir,
     child: Option<Child>,
+    args: Vec<String>,
 }
 
 impl Bridge {
@@ -368,19 +369,37 @@ impl Bridge {
     /// it answers `/healthz` (whatever the service's state).
     pub fn start(service_endpoint: &str, args: &[&str]) -> Bridge {
         let dir = tempfile::tempdir().expect("tempdir");
-        let log = dir.path().join("bridge.log");
-        let port = free_port();
-        let logf = std::fs::File::create(&log).expect("log");
+        let mut b = Bridge {
+            port: free_port(),
+            log: dir.path().join("bridge.log"),
+            _dir: dir,
+            child: None,
+            args: [&["--service", service_endpoint][..], args].concat().iter().map(|s| s.to_string()).collect(),
+        };
+        b.spawn();
+        b
+    }
+
+    /// Stops (SIGTERM) and starts again on the same port.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    fn spawn(&mut self) {
+        let logf = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("log");
         let child = Command::new(bin_path("users-bridge"))
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--service", service_endpoint])
-            .args(args)
+            .args(["--listen", &format!("127.0.0.1:{}", self.port)])
+            .args(&self.args)
             .env("RUST_LOG", "debug")
             .stdin(Stdio::null())
             .stdout(logf.try_clone().expect("log"))
             .stderr(logf)
             .spawn()
             .expect("users-bridge starts");
-        let mut b = Bridge { port, log, _dir: dir, child: Some(child) };
+        self.child = Some(child);
+        let port = self.port;
+        let b = self;
         let deadline = Instant::now() + Duration::from_secs(20);
         while http_get(port, "/healthz").is_err() {
             if let Some(status) = b.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
@@ -389,7 +408,6 @@ impl Bridge {
             assert!(Instant::now() < deadline, "bridge did not start: {}", b.log_text());
             std::thread::sleep(Duration::from_millis(50));
         }
-        b
     }
 
     /// `ws://127.0.0.1:PORT/ws`.

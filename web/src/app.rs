@@ -104,6 +104,8 @@ pub fn App() -> impl IntoView {
         });
     }
 
+    // Memos, so that updating the user does not rebuild the page around it.
+    let logged_in = Memo::new(move |_| state.session.with(Option::is_some));
     view! {
         <Header/>
         <main>
@@ -111,7 +113,7 @@ pub fn App() -> impl IntoView {
             {move || {
                 if state.resuming.get() {
                     view! { <p class="card narrow" role="status">"Restoring your session…"</p> }.into_any()
-                } else if state.session.with(Option::is_some) {
+                } else if logged_in.get() {
                     view! { <Dashboard/> }.into_any()
                 } else {
                     view! { <AuthPage/> }.into_any()

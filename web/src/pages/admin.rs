@@ -1,6 +1,7 @@
 //! The admin panel: the user list, searched, filtered, sorted and paged by the
 //! service; admins also change roles and statuses and delete users.
 
+use super::when;
 use crate::app::AppState;
 use crate::forms::{Notice, NoticeView};
 use leptos::prelude::*;
@@ -33,7 +34,7 @@ fn query(search: &str, role: &str, status: &str, sort: &str, page: usize) -> Lis
 #[component]
 pub fn AdminPanel() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let is_admin = move || state.session.with(|s| s.as_ref().is_some_and(|s| s.user.role == Role::Admin));
+    let is_admin = Memo::new(move |_| state.session.with(|s| s.as_ref().is_some_and(|s| s.user.role == Role::Admin)));
     let (search, role, status, sort) = (
         RwSignal::new(String::new()),
         RwSignal::new(String::new()),
@@ -122,7 +123,7 @@ pub fn AdminPanel() -> impl IntoView {
     let row = move |u: UserView| {
         let name = u.username.clone();
         let (n1, n2, n3) = (name.clone(), name.clone(), name.clone());
-        let actions = is_admin().then(|| view! {
+        let actions = is_admin.get().then(|| view! {
             <td class="row-actions">
                 <select id=format!("role-{name}") aria-label=format!("Role of {name}") prop:value=u.role.as_str()
                     on:change=move |ev| {
@@ -155,13 +156,14 @@ pub fn AdminPanel() -> impl IntoView {
                 <td>{u.profile.full_name.clone()}</td>
                 <td class="cell-role">{u.role.as_str()}</td>
                 <td class="cell-status">{u.status.as_str()}</td>
-                <td>{u.created_at.clone()}</td>
-                <td>{u.last_login.clone().unwrap_or_else(|| "never".into())}</td>
+                <td class="opt">{when(Some(&u.created_at))}</td>
+                <td class="opt">{when(u.last_login.as_deref())}</td>
                 {actions}
             </tr>
         }
     };
 
+    let last_page = move || (page.get() + 1) * PAGE >= total.get();
     let range = move || {
         let (t, p) = (total.get(), page.get());
         if t == 0 { "No users match.".to_owned() } else { format!("Showing {}–{} of {t}", p * PAGE + 1, (p * PAGE + PAGE).min(t)) }
@@ -203,9 +205,9 @@ pub fn AdminPanel() -> impl IntoView {
             <table id="user-table" aria-busy=move || if loading.get() { "true" } else { "false" }>
                 <thead><tr>
                     <th scope="col">"Username"</th><th scope="col">"Email"</th><th scope="col">"Full name"</th>
-                    <th scope="col">"Role"</th><th scope="col">"Status"</th><th scope="col">"Created"</th>
-                    <th scope="col">"Last login"</th>
-                    {move || is_admin().then(|| view! { <th scope="col">"Actions"</th> })}
+                    <th scope="col">"Role"</th><th scope="col">"Status"</th><th scope="col" class="opt">"Created"</th>
+                    <th scope="col" class="opt">"Last login"</th>
+                    {move || is_admin.get().then(|| view! { <th scope="col">"Actions"</th> })}
                 </tr></thead>
                 <tbody>
                     {move || users.get().into_iter().map(row).collect_view()}
@@ -216,7 +218,7 @@ pub fn AdminPanel() -> impl IntoView {
             <span id="admin-range" role="status">{move || if loading.get() { "Loading…".to_owned() } else { range() }}</span>
             <button id="page-prev" class="secondary" type="button" disabled=move || page.get() == 0
                 on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>"Previous"</button>
-            <button id="page-next" class="secondary" type="button" disabled=move || (page.get() + 1) * PAGE >= total.get()
+            <button id="page-next" class="secondary" type="button" disabled=last_page
                 on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
         </div>
     }

@@ -13,6 +13,15 @@ pub mod profile;
 
 use leptos::prelude::*;
 
+/// A stored RFC 3339 time for people: `2026-11-24 12:54 UTC`; `never` for none.
+pub fn when(t: Option<&str>) -> String {
+    match t {
+        Some(t) if t.len() >= 16 => format!("{} {} UTC", &t[..10], &t[11..16]),
+        Some(t) => t.to_owned(),
+        None => "never".into(),
+    }
+}
+
 /// A tab strip; `tabs` holds (id, label) pairs and `current` the selected id.
 #[component]
 pub fn Tabs(tabs: Signal<Vec<(&'static str, &'static str)>>, current: RwSignal<&'static str>) -> impl IntoView {
@@ -28,5 +37,14 @@ pub fn Tabs(tabs: Signal<Vec<(&'static str, &'static str)>>, current: RwSignal<&
                 >{label}</button>
             }).collect_view()}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_for_people() {
+        assert_eq!(super::when(Some("2026-11-24T12:54:27Z")), "2026-11-24 12:54 UTC");
+        assert_eq!(super::when(None), "never");
     }
 }

@@ -1,5 +1,6 @@
 //! The Profile tab: the free-text fields, and the record's dates, role and status.
 
+use super::when;
 use crate::app::AppState;
 use crate::forms::{Field, FormState, Notice, NoticeView};
 use leptos::ev::SubmitEvent;
@@ -7,10 +8,6 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use users_protocol::user::PROFILE_FIELDS;
 use users_protocol::{validate, UserUpdate, UserView};
-
-fn when(t: &Option<String>) -> String {
-    t.clone().unwrap_or_else(|| "never".into())
-}
 
 /// The Profile tab.
 #[component]
@@ -62,9 +59,9 @@ pub fn ProfileTab() -> impl IntoView {
                 <div><dt>"Email"</dt><dd>{u.email.clone()}</dd></div>
                 <div><dt>"Role"</dt><dd id="meta-role">{u.role.as_str()}</dd></div>
                 <div><dt>"Status"</dt><dd id="meta-status">{u.status.as_str()}</dd></div>
-                <div><dt>"Created"</dt><dd>{u.created_at.clone()}</dd></div>
-                <div><dt>"Updated"</dt><dd id="meta-updated">{u.updated_at.clone()}</dd></div>
-                <div><dt>"Last login"</dt><dd>{when(&u.last_login)}</dd></div>
+                <div><dt>"Created"</dt><dd>{when(Some(&u.created_at))}</dd></div>
+                <div><dt>"Updated"</dt><dd id="meta-updated">{when(Some(&u.updated_at))}</dd></div>
+                <div><dt>"Last login"</dt><dd>{when(u.last_login.as_deref())}</dd></div>
             </dl>
         })
     };
