@@ -55,7 +55,10 @@ pub fn origin_allowed(headers: &HeaderMap, allowlist: &[String]) -> bool {
         return true;
     };
     let origin = origin.trim_end_matches('/');
-    if allowlist.iter().any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin)) {
+    if allowlist
+        .iter()
+        .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin))
+    {
         return true;
     }
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
@@ -73,20 +76,32 @@ async fn ws_handler(
         tracing::warn!(origin = ?headers.get(header::ORIGIN), "refused a WebSocket from a foreign origin");
         return json_response(
             StatusCode::FORBIDDEN,
-            error_json(ErrorCode::Forbidden, "Origin not allowed (see --allowed-origin)", None),
+            error_json(
+                ErrorCode::Forbidden,
+                "Origin not allowed (see --allowed-origin)",
+                None,
+            ),
         );
     }
     if *shared.shutdown.borrow() {
         return json_response(
             StatusCode::SERVICE_UNAVAILABLE,
-            error_json(ErrorCode::ServiceUnavailable, "The bridge is shutting down", None),
+            error_json(
+                ErrorCode::ServiceUnavailable,
+                "The bridge is shutting down",
+                None,
+            ),
         );
     }
     if shared.connections.fetch_add(1, Ordering::SeqCst) >= shared.cfg.max_connections {
         shared.connections.fetch_sub(1, Ordering::SeqCst);
         return json_response(
             StatusCode::SERVICE_UNAVAILABLE,
-            error_json(ErrorCode::RateLimited, "Too many connections; try again later", None),
+            error_json(
+                ErrorCode::RateLimited,
+                "Too many connections; try again later",
+                None,
+            ),
         );
     }
     let slot = ConnectionSlot(Arc::clone(&shared));
@@ -104,7 +119,10 @@ async fn ws_handler(
 async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
     let probe = shared
         .relay
-        .call(r#"{"action":"health_check"}"#.to_owned(), Duration::from_secs(2))
+        .call(
+            r#"{"action":"health_check"}"#.to_owned(),
+            Duration::from_secs(2),
+        )
         .await;
     let service_up = probe.is_ok_and(|r| r.contains(r#""status":"success""#));
     let body = serde_json::json!({
@@ -116,7 +134,11 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
         "uptime_seconds": shared.started.elapsed().as_secs(),
         "version": env!("CARGO_PKG_VERSION"),
     });
-    let status = if service_up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if service_up {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     json_response(status, body.to_string())
 }
 
@@ -151,7 +173,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
     ];
     let mut app = app.with_state(shared);
     for (name, value) in headers {
-        app = app.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
+        app = app.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
     }
     app
 }
@@ -179,9 +204,12 @@ pub async fn run(
         tracing::info!("stopping: no new connections; finishing requests in flight");
         let _ = tx.send(true);
     };
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(signal)
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(signal)
+    .await?;
     let deadline = Instant::now() + Duration::from_secs(30);
     while shared.connections.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -206,10 +234,25 @@ mod tests {
     fn origins() {
         let allow = vec!["http://127.0.0.1:8080".to_owned()];
         assert!(origin_allowed(&headers(None, "127.0.0.1:8765"), &[]));
-        assert!(origin_allowed(&headers(Some("http://127.0.0.1:8765"), "127.0.0.1:8765"), &[]));
-        assert!(!origin_allowed(&headers(Some("http://evil.example"), "127.0.0.1:8765"), &[]));
-        assert!(!origin_allowed(&headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8765"), &[]));
-        assert!(origin_allowed(&headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8765"), &allow));
-        assert!(!origin_allowed(&headers(Some("null"), "127.0.0.1:8765"), &allow));
+        assert!(origin_allowed(
+            &headers(Some("http://127.0.0.1:8765"), "127.0.0.1:8765"),
+            &[]
+        ));
+        assert!(!origin_allowed(
+            &headers(Some("http://evil.example"), "127.0.0.1:8765"),
+            &[]
+        ));
+        assert!(!origin_allowed(
+            &headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8765"),
+            &[]
+        ));
+        assert!(origin_allowed(
+            &headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8765"),
+            &allow
+        ));
+        assert!(!origin_allowed(
+            &headers(Some("null"), "127.0.0.1:8765"),
+            &allow
+        ));
     }
 }

@@ -16,7 +16,11 @@ pub struct Bucket {
 impl Bucket {
     /// A full bucket.
     pub fn new(rate: f64, now: Instant) -> Self {
-        Bucket { tokens: rate * 2.0, last: now, rate }
+        Bucket {
+            tokens: rate * 2.0,
+            last: now,
+            rate,
+        }
     }
 
     /// Takes one token if there is one.
@@ -47,7 +51,10 @@ pub struct PerIp {
 impl PerIp {
     /// No buckets yet.
     pub fn new(rate: f64) -> Self {
-        PerIp { rate, buckets: Mutex::new(HashMap::new()) }
+        PerIp {
+            rate,
+            buckets: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Takes a token from `ip`'s bucket.
@@ -57,7 +64,9 @@ impl PerIp {
             // Full buckets carry no information: forget them.
             b.retain(|_, bucket| !bucket.is_full(now));
         }
-        b.entry(ip).or_insert_with(|| Bucket::new(self.rate, now)).take(now)
+        b.entry(ip)
+            .or_insert_with(|| Bucket::new(self.rate, now))
+            .take(now)
     }
 }
 

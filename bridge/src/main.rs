@@ -23,7 +23,11 @@ async fn main() {
 
 async fn run(cfg: Config) -> anyhow::Result<()> {
     if let Some(root) = &cfg.web_root {
-        anyhow::ensure!(root.join("index.html").is_file(), "--web-root {}: no index.html there", root.display());
+        anyhow::ensure!(
+            root.join("index.html").is_file(),
+            "--web-root {}: no index.html there",
+            root.display()
+        );
     }
     let ctx = zmq::Context::new();
     let relay = Relay::start(&ctx, &cfg.service).context("connecting to the service")?;

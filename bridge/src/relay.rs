@@ -50,7 +50,10 @@ impl Relay {
         dealer.set_linger(0)?;
         dealer.set_reconnect_ivl(100)?;
         dealer.set_reconnect_ivl_max(1000)?;
-        dealer.monitor(MONITOR, (zmq::SocketEvent::CONNECTED as i32) | (zmq::SocketEvent::DISCONNECTED as i32))?;
+        dealer.monitor(
+            MONITOR,
+            (zmq::SocketEvent::CONNECTED as i32) | (zmq::SocketEvent::DISCONNECTED as i32),
+        )?;
         let monitor = ctx.socket(zmq::PAIR)?;
         monitor.connect(MONITOR)?;
         dealer.connect(endpoint)?;
@@ -86,7 +89,8 @@ impl Relay {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         lock(&self.pending).insert(id, tx);
-        let sent = lock(&self.push).send_multipart([id.to_be_bytes().to_vec(), body.into_bytes()], 0);
+        let sent =
+            lock(&self.push).send_multipart([id.to_be_bytes().to_vec(), body.into_bytes()], 0);
         if sent.is_err() {
             lock(&self.pending).remove(&id);
             return Err(RelayError::Unavailable);
@@ -108,7 +112,13 @@ fn answer(pending: &Pending, id: u64, result: Result<String, RelayError>) {
     }
 }
 
-fn socket_loop(pull: &zmq::Socket, dealer: &zmq::Socket, monitor: &zmq::Socket, pending: &Pending, connected: &AtomicBool) {
+fn socket_loop(
+    pull: &zmq::Socket,
+    dealer: &zmq::Socket,
+    monitor: &zmq::Socket,
+    pending: &Pending,
+    connected: &AtomicBool,
+) {
     loop {
         let mut items = [
             pull.as_poll_item(zmq::POLLIN),
@@ -129,7 +139,10 @@ fn socket_loop(pull: &zmq::Socket, dealer: &zmq::Socket, monitor: &zmq::Socket, 
                     Err(_) => continue,
                 };
                 let Some(n) = id_of(&id) else { continue };
-                if dealer.send_multipart([id, Vec::new(), body], zmq::DONTWAIT).is_err() {
+                if dealer
+                    .send_multipart([id, Vec::new(), body], zmq::DONTWAIT)
+                    .is_err()
+                {
                     answer(pending, n, Err(RelayError::Unavailable));
                 }
             }
@@ -137,14 +150,19 @@ fn socket_loop(pull: &zmq::Socket, dealer: &zmq::Socket, monitor: &zmq::Socket, 
         if items[1].is_readable() {
             while let Ok(frames) = dealer.recv_multipart(zmq::DONTWAIT) {
                 // [id, "", reply]
-                if let (Some(n), Some(reply)) = (frames.first().and_then(|f| id_of(f)), frames.last()) {
+                if let (Some(n), Some(reply)) =
+                    (frames.first().and_then(|f| id_of(f)), frames.last())
+                {
                     answer(pending, n, Ok(String::from_utf8_lossy(reply).into_owned()));
                 }
             }
         }
         if items[2].is_readable() {
             while let Ok(frames) = monitor.recv_multipart(zmq::DONTWAIT) {
-                let event = frames.first().and_then(|f| f.get(..2)).map(|b| u16::from_le_bytes([b[0], b[1]]));
+                let event = frames
+                    .first()
+                    .and_then(|f| f.get(..2))
+                    .map(|b| u16::from_le_bytes([b[0], b[1]]));
                 if event == Some(zmq::SocketEvent::CONNECTED as u16) {
                     tracing::info!("connected to the service");
                     connected.store(true, Ordering::SeqCst);

@@ -20,7 +20,10 @@ use users_protocol::ErrorCode;
 const MAX_IN_FLIGHT: usize = 256;
 
 fn close(code: u16, reason: &'static str) -> Message {
-    Message::Close(Some(CloseFrame { code, reason: reason.into() }))
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
 }
 
 /// Serves one upgraded connection until it closes, idles out, or the bridge stops.
@@ -63,7 +66,12 @@ pub async fn serve(socket: WebSocket, ip: IpAddr, shared: Arc<Shared>) {
             Ok(Some(Ok(Message::Binary(_)))) => {
                 let _ = out
                     .send(Message::Text(
-                        error_json(ErrorCode::InvalidRequest, "Binary frames are not accepted: send JSON text", None).into(),
+                        error_json(
+                            ErrorCode::InvalidRequest,
+                            "Binary frames are not accepted: send JSON text",
+                            None,
+                        )
+                        .into(),
                     ))
                     .await;
                 closing = Some(close(1003, "binary frames are not accepted"));
@@ -73,7 +81,11 @@ pub async fn serve(socket: WebSocket, ip: IpAddr, shared: Arc<Shared>) {
         };
         if text.len() > cfg.max_frame_bytes {
             let msg = format!("Request larger than {} bytes", cfg.max_frame_bytes);
-            let _ = out.send(Message::Text(error_json(ErrorCode::TooLarge, &msg, None).into())).await;
+            let _ = out
+                .send(Message::Text(
+                    error_json(ErrorCode::TooLarge, &msg, None).into(),
+                ))
+                .await;
             closing = Some(close(1009, "request too large"));
             break;
         }
@@ -81,12 +93,20 @@ pub async fn serve(socket: WebSocket, ip: IpAddr, shared: Arc<Shared>) {
         let request_id = parsed.as_ref().and_then(|v| v.get("request_id")).cloned();
         let now = Instant::now();
         if tasks.len() >= MAX_IN_FLIGHT || !bucket.take(now) || !shared.per_ip.take(ip, now) {
-            let e = error_json(ErrorCode::RateLimited, "Too many requests; slow down", request_id);
+            let e = error_json(
+                ErrorCode::RateLimited,
+                "Too many requests; slow down",
+                request_id,
+            );
             let _ = out.send(Message::Text(e.into())).await;
             continue;
         }
         let Some(Value::Object(map)) = parsed else {
-            let e = error_json(ErrorCode::InvalidRequest, "Request must be a JSON object", None);
+            let e = error_json(
+                ErrorCode::InvalidRequest,
+                "Request must be a JSON object",
+                None,
+            );
             let _ = out.send(Message::Text(e.into())).await;
             continue;
         };
@@ -100,8 +120,12 @@ pub async fn serve(socket: WebSocket, ip: IpAddr, shared: Arc<Shared>) {
                 Ok(reply) => reply,
                 Err(e) => {
                     let msg = match e {
-                        RelayError::Unavailable => "The users service is unavailable; try again shortly",
-                        RelayError::Timeout => "The users service did not answer in time; try again shortly",
+                        RelayError::Unavailable => {
+                            "The users service is unavailable; try again shortly"
+                        }
+                        RelayError::Timeout => {
+                            "The users service did not answer in time; try again shortly"
+                        }
                     };
                     error_json(ErrorCode::ServiceUnavailable, msg, request_id)
                 }

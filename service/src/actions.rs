@@ -113,9 +113,17 @@ enum Access {
 
 /// The account an action applies to: the caller's own, or the one named, if the
 /// caller's role allows.
-fn target(db: &Db, actor: &UserRecord, named: Option<&str>, access: Access) -> Result<Arc<UserRecord>> {
+fn target(
+    db: &Db,
+    actor: &UserRecord,
+    named: Option<&str>,
+    access: Access,
+) -> Result<Arc<UserRecord>> {
     let Some(name) = named.filter(|n| fold(n) != fold(&actor.username)) else {
-        return db.get(&actor.username).cloned().ok_or(ServiceError::SessionInvalid);
+        return db
+            .get(&actor.username)
+            .cloned()
+            .ok_or(ServiceError::SessionInvalid);
     };
     let allowed = match access {
         Access::Read => actor.role.can_read_all(),
@@ -196,15 +204,38 @@ fn list_users(svc: &Service, token: Option<&Secret>, q: &ListQuery) -> Result<Va
     if admin_view {
         let users: Vec<UserView> = page.iter().map(|u| UserView::from(&**u)).collect();
         let count = users.len();
-        ok(&message, UserList { users, count, total, offset, view: "admin".into() })
+        ok(
+            &message,
+            UserList {
+                users,
+                count,
+                total,
+                offset,
+                view: "admin".into(),
+            },
+        )
     } else {
         let users: Vec<PublicUser> = page.iter().map(|u| PublicUser::from(&**u)).collect();
         let count = users.len();
-        ok(&message, UserList { users, count, total, offset, view: "public".into() })
+        ok(
+            &message,
+            UserList {
+                users,
+                count,
+                total,
+                offset,
+                view: "public".into(),
+            },
+        )
     }
 }
 
-fn check_unique(db: &Db, username: Option<&str>, email: Option<&str>, except: Option<&str>) -> Result<()> {
+fn check_unique(
+    db: &Db,
+    username: Option<&str>,
+    email: Option<&str>,
+    except: Option<&str>,
+) -> Result<()> {
     let other = |u: &Arc<UserRecord>| except.is_none_or(|e| fold(&u.username) != fold(e));
     if username.and_then(|n| db.get(n)).is_some_and(other) {
         return Err(ServiceError::UsernameTaken);
@@ -299,7 +330,8 @@ fn login(svc: &Service, c: Credentials, peer: Option<String>) -> Result<Step> {
         let user = match found {
             Some(u) if verified && u.status == UserStatus::Active => u,
             _ => {
-                svc.lock_throttle().fail(&identifier, peer.as_deref(), svc.clock.now());
+                svc.lock_throttle()
+                    .fail(&identifier, peer.as_deref(), svc.clock.now());
                 return Step::Done(Err(ServiceError::InvalidCredentials));
             }
         };
@@ -311,7 +343,9 @@ fn login(svc: &Service, c: Credentials, peer: Option<String>) -> Result<Step> {
             // The password or status may have changed while hashing.
             let current = db
                 .get(&user.username)
-                .filter(|cur| cur.password_hash == user.password_hash && cur.status == UserStatus::Active)
+                .filter(|cur| {
+                    cur.password_hash == user.password_hash && cur.status == UserStatus::Active
+                })
                 .cloned()
                 .ok_or(ServiceError::InvalidCredentials)?;
             let now = svc.clock.now();
@@ -329,22 +363,37 @@ fn login(svc: &Service, c: Credentials, peer: Option<String>) -> Result<Step> {
             Ok(Written {
                 reply: ok(
                     "Login successful",
-                    LoginReply { session_token: token.clone(), user: view, expires_at },
+                    LoginReply {
+                        session_token: token.clone(),
+                        user: view,
+                        expires_at,
+                    },
                 )?,
-                sessions: vec![SessionOp::Insert { token, user: key, now }],
+                sessions: vec![SessionOp::Insert {
+                    token,
+                    user: key,
+                    now,
+                }],
             })
         })
     }))
 }
 
-fn update_user(svc: &Service, token: Secret, upd: UserUpdate, named: Option<String>) -> Result<Step> {
+fn update_user(
+    svc: &Service,
+    token: Secret,
+    upd: UserUpdate,
+    named: Option<String>,
+) -> Result<Step> {
     let actor = authenticate(svc, &token)?;
     let target_user = target(&svc.read_db(), &actor, named.as_deref(), Access::Write)?;
     let is_self = fold(&target_user.username) == fold(&actor.username);
     let is_admin = actor.role == Role::Admin;
 
     if (upd.role.is_some() || upd.status.is_some()) && !is_admin {
-        return Err(ServiceError::Forbidden("Only admins can change role or status".into()));
+        return Err(ServiceError::Forbidden(
+            "Only admins can change role or status".into(),
+        ));
     }
     let username = upd.username.as_deref().map(str::trim).map(str::to_owned);
     let email = upd.email.as_deref().map(str::trim).map(str::to_owned);
@@ -359,11 +408,17 @@ fn update_user(svc: &Service, token: Secret, upd: UserUpdate, named: Option<Stri
     }
     if let Some(m) = &upd.metadata {
         if serde_json::to_string(m).map_or(0, |s| s.len()) > 4096 {
-            return Err(ServiceError::invalid("metadata", "metadata must be at most 4096 bytes of JSON"));
+            return Err(ServiceError::invalid(
+                "metadata",
+                "metadata must be at most 4096 bytes of JSON",
+            ));
         }
     }
     if upd.current_password.is_some() && upd.password.is_none() {
-        return Err(ServiceError::invalid("password", "current_password was given without a new password"));
+        return Err(ServiceError::invalid(
+            "password",
+            "current_password was given without a new password",
+        ));
     }
     let changes_something = username.is_some()
         || email.is_some()
@@ -373,19 +428,45 @@ fn update_user(svc: &Service, token: Secret, upd: UserUpdate, named: Option<Stri
         || upd.metadata.is_some()
         || !upd.profile_fields().is_empty();
     if !changes_something {
-        return Err(ServiceError::invalid("update_data", "update_data names nothing to change"));
+        return Err(ServiceError::invalid(
+            "update_data",
+            "update_data names nothing to change",
+        ));
     }
-    check_unique(&svc.read_db(), username.as_deref(), email.as_deref(), Some(&target_user.username))?;
+    check_unique(
+        &svc.read_db(),
+        username.as_deref(),
+        email.as_deref(),
+        Some(&target_user.username),
+    )?;
 
     let Some(new_password) = upd.password.clone() else {
-        return Ok(write(move |svc, db| apply_update(svc, db, &token, &target_user.username, upd, username, email, None)));
+        return Ok(write(move |svc, db| {
+            apply_update(
+                svc,
+                db,
+                &token,
+                &target_user.username,
+                upd,
+                username,
+                email,
+                None,
+            )
+        }));
     };
-    validate::password("password", new_password.expose(), svc.cfg.min_password_length)?;
+    validate::password(
+        "password",
+        new_password.expose(),
+        svc.cfg.min_password_length,
+    )?;
     // One's own password changes only with the current one; an admin resetting
     // another user's password needs none.
     let current = if is_self {
         Some(upd.current_password.clone().ok_or_else(|| {
-            ServiceError::invalid("current_password", "Current password is required to change the password")
+            ServiceError::invalid(
+                "current_password",
+                "Current password is required to change the password",
+            )
         })?)
     } else {
         None
@@ -401,11 +482,22 @@ fn update_user(svc: &Service, token: Secret, upd: UserUpdate, named: Option<Stri
         let verified_hash = target_user.password_hash.clone();
         write(move |svc, db| {
             if current.is_some()
-                && db.get(&target_user.username).is_none_or(|u| u.password_hash != verified_hash)
+                && db
+                    .get(&target_user.username)
+                    .is_none_or(|u| u.password_hash != verified_hash)
             {
                 return Err(ServiceError::WrongPassword("current_password"));
             }
-            apply_update(svc, db, &token, &target_user.username, upd, username, email, Some(hash))
+            apply_update(
+                svc,
+                db,
+                &token,
+                &target_user.username,
+                upd,
+                username,
+                email,
+                Some(hash),
+            )
         })
     }))
 }
@@ -428,7 +520,12 @@ fn apply_update(
         .ok_or(ServiceError::SessionInvalid)?
         .user;
     let current = db.get(target_name).cloned().ok_or(ServiceError::NotFound)?;
-    check_unique(db, username.as_deref(), email.as_deref(), Some(&current.username))?;
+    check_unique(
+        db,
+        username.as_deref(),
+        email.as_deref(),
+        Some(&current.username),
+    )?;
     let mut rec = (*current).clone();
     if let Some(u) = username {
         rec.username = u;
@@ -470,13 +567,22 @@ fn apply_update(
 
     let mut sessions = Vec::new();
     if new_key != old_key {
-        sessions.push(SessionOp::Rename { from: old_key.clone(), to: new_key.clone() });
+        sessions.push(SessionOp::Rename {
+            from: old_key.clone(),
+            to: new_key.clone(),
+        });
     }
     if disabled {
-        sessions.push(SessionOp::RevokeUser { user: new_key, except: None });
+        sessions.push(SessionOp::RevokeUser {
+            user: new_key,
+            except: None,
+        });
     } else if password_changed {
         let keep = (actor_key == old_key).then(|| token.clone());
-        sessions.push(SessionOp::RevokeUser { user: new_key, except: keep });
+        sessions.push(SessionOp::RevokeUser {
+            user: new_key,
+            except: keep,
+        });
     }
     Ok(Written {
         reply: ok("User updated successfully", UserReply { user: view })?,
@@ -484,11 +590,19 @@ fn apply_update(
     })
 }
 
-fn delete_user(svc: &Service, token: Secret, confirm: Secret, named: Option<String>) -> Result<Step> {
+fn delete_user(
+    svc: &Service,
+    token: Secret,
+    confirm: Secret,
+    named: Option<String>,
+) -> Result<Step> {
     let actor = authenticate(svc, &token)?;
     let victim = target(&svc.read_db(), &actor, named.as_deref(), Access::Write)?;
     if confirm.is_empty() {
-        return Err(ServiceError::invalid("password", "Password is required to delete an account"));
+        return Err(ServiceError::invalid(
+            "password",
+            "Password is required to delete an account",
+        ));
     }
     Ok(hash_then(move |_| {
         // The caller confirms with their own password, also when an admin deletes
@@ -500,7 +614,10 @@ fn delete_user(svc: &Service, token: Secret, confirm: Secret, named: Option<Stri
             svc.lock_sessions()
                 .validate(token.expose(), svc.clock.now())
                 .ok_or(ServiceError::SessionInvalid)?;
-            let current = db.get(&victim.username).cloned().ok_or(ServiceError::NotFound)?;
+            let current = db
+                .get(&victim.username)
+                .cloned()
+                .ok_or(ServiceError::NotFound)?;
             let key = fold(&current.username);
             if current.role == Role::Admin
                 && current.status == UserStatus::Active
@@ -511,7 +628,10 @@ fn delete_user(svc: &Service, token: Secret, confirm: Secret, named: Option<Stri
             db.remove(&current.username);
             Ok(Written {
                 reply: ok("User deleted successfully", Empty {})?,
-                sessions: vec![SessionOp::RevokeUser { user: key, except: None }],
+                sessions: vec![SessionOp::RevokeUser {
+                    user: key,
+                    except: None,
+                }],
             })
         })
     }))

@@ -65,12 +65,15 @@ impl Db {
 
     /// The user with this email, any case.
     pub fn get_by_email(&self, email: &str) -> Option<&Arc<UserRecord>> {
-        self.emails.get(&fold(email)).and_then(|k| self.users.get(k))
+        self.emails
+            .get(&fold(email))
+            .and_then(|k| self.users.get(k))
     }
 
     /// Login lookup: a username, or else an email.
     pub fn find_login(&self, identifier: &str) -> Option<&Arc<UserRecord>> {
-        self.get(identifier).or_else(|| self.get_by_email(identifier))
+        self.get(identifier)
+            .or_else(|| self.get_by_email(identifier))
     }
 
     /// Active admins other than `except` (a folded username).
@@ -176,7 +179,10 @@ impl Db {
         let offset = q.offset.unwrap_or(0).min(total);
         let limit = q.limit.unwrap_or(total);
         let cmp = |a: &&Arc<UserRecord>, b: &&Arc<UserRecord>| {
-            let o = order.key.compare(a, b).then_with(|| a.username.cmp(&b.username));
+            let o = order
+                .key
+                .compare(a, b)
+                .then_with(|| a.username.cmp(&b.username));
             if order.descending {
                 o.reverse()
             } else {
@@ -190,12 +196,7 @@ impl Db {
             hits.truncate(end);
         }
         hits.sort_unstable_by(cmp);
-        let page = hits
-            .into_iter()
-            .skip(offset)
-            .take(limit)
-            .cloned()
-            .collect();
+        let page = hits.into_iter().skip(offset).take(limit).cloned().collect();
         (page, total)
     }
 }
@@ -293,7 +294,10 @@ mod tests {
         db.put(None, record("Alice", "Alice@Example.com"));
         assert!(db.get("alice").is_some());
         assert!(db.get_by_email("alice@example.COM").is_some());
-        assert_eq!(db.find_login("ALICE@example.com").unwrap().username, "Alice");
+        assert_eq!(
+            db.find_login("ALICE@example.com").unwrap().username,
+            "Alice"
+        );
     }
 
     #[test]

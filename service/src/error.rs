@@ -91,7 +91,9 @@ impl ServiceError {
             ServiceError::Field(f) => (f.message.clone(), Some(f.field.to_owned())),
             ServiceError::TooLarge => ("Request too large".into(), None),
             ServiceError::InvalidCredentials => ("Invalid username or password".into(), None),
-            ServiceError::WrongPassword(field) => ("Password is incorrect".into(), Some((*field).into())),
+            ServiceError::WrongPassword(field) => {
+                ("Password is incorrect".into(), Some((*field).into()))
+            }
             ServiceError::SessionInvalid => (
                 "Invalid or expired session; please log in again".into(),
                 None,
@@ -110,10 +112,7 @@ impl ServiceError {
                 format!("Too many failed attempts; try again in {retry_after} s"),
                 None,
             ),
-            ServiceError::Storage(_) => (
-                "Internal error: the change was not saved".into(),
-                None,
-            ),
+            ServiceError::Storage(_) => ("Internal error: the change was not saved".into(), None),
         };
         let mut reply = ErrorReply::new(self.code(), message);
         reply.field = field;

@@ -14,15 +14,15 @@
 //! - [`error`]: [`error::ServiceError`] and its mapping to the wire.
 #![forbid(unsafe_code)]
 
-pub mod clock;
-pub mod error;
-pub mod password;
-pub mod store;
 pub mod actions;
+pub mod clock;
 pub mod config;
 pub mod db;
+pub mod error;
 pub mod master;
+pub mod password;
 pub mod server;
 pub mod sessions;
-pub mod throttle;
 pub mod startup;
+pub mod store;
+pub mod throttle;

@@ -29,7 +29,9 @@ fn run(cfg: Config) -> anyhow::Result<()> {
     let (master, source) = master::resolve(env("USERS_SERVICE_PASSWORD"), &cfg.storage_file)?;
     match &source {
         master::Source::Env => {}
-        master::Source::KeyFile(p) => tracing::info!(key_file = %p.display(), "master secret from key file"),
+        master::Source::KeyFile(p) => {
+            tracing::info!(key_file = %p.display(), "master secret from key file")
+        }
         master::Source::NewKeyFile(p) => tracing::warn!(
             key_file = %p.display(),
             "USERS_SERVICE_PASSWORD is not set: generated a random master secret into the key file; \

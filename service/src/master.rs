@@ -85,7 +85,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(key_file(&store)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(key_file(&store))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::write(&store, b"x").unwrap();

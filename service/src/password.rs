@@ -90,7 +90,7 @@ mod tests {
         // RFC 7914 §11 test vector for PBKDF2-HMAC-SHA256.
         let out = derive(b"passwd", b"salt", 1);
         assert_eq!(
-            hex::encode(&out.as_ref()[..]),
+            hex::encode(out.as_ref()),
             "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"
         );
     }

@@ -116,7 +116,9 @@ fn encode(result: Result<Value>, request_id: Option<Value>) -> Vec<u8> {
     if let (Some(id), Value::Object(map)) = (request_id, &mut value) {
         map.insert("request_id".into(), id);
     }
-    serde_json::to_vec(&value).unwrap_or_else(|_| br#"{"status":"error","message":"Internal error","code":"internal"}"#.to_vec())
+    serde_json::to_vec(&value).unwrap_or_else(|_| {
+        br#"{"status":"error","message":"Internal error","code":"internal"}"#.to_vec()
+    })
 }
 
 /// Sends one reply back to the socket thread from a pool or writer thread.
@@ -144,8 +146,19 @@ fn split_envelope(mut frames: Vec<Vec<u8>>) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
 
 /// Parses a request body, refusing with a clear message whatever is not one
 /// request of the protocol.
-fn parse(body: &[Vec<u8>], max: usize) -> std::result::Result<RequestEnvelope, (ServiceError, Option<Value>)> {
-    let invalid = |m: &str| (ServiceError::Invalid { message: m.into(), field: None }, None);
+fn parse(
+    body: &[Vec<u8>],
+    max: usize,
+) -> std::result::Result<RequestEnvelope, (ServiceError, Option<Value>)> {
+    let invalid = |m: &str| {
+        (
+            ServiceError::Invalid {
+                message: m.into(),
+                field: None,
+            },
+            None,
+        )
+    };
     let [frame] = body else {
         return Err(invalid(if body.is_empty() {
             "Empty request: send one JSON object"
@@ -169,18 +182,30 @@ fn parse(body: &[Vec<u8>], max: usize) -> std::result::Result<RequestEnvelope, (
     };
     let request_id = map.get("request_id").cloned();
     let fail = |message: String, field: Option<&str>| {
-        Err((ServiceError::Invalid { message, field: field.map(str::to_owned) }, request_id.clone()))
+        Err((
+            ServiceError::Invalid {
+                message,
+                field: field.map(str::to_owned),
+            },
+            request_id.clone(),
+        ))
     };
     let Some(action) = map.get("action").and_then(Value::as_str) else {
         return fail("Missing 'action'".into(), Some("action"));
     };
     if !users_protocol::request::ACTIONS.contains(&action) {
         return fail(
-            format!("Unknown action '{action}'; expected one of {}", users_protocol::request::ACTIONS.join(", ")),
+            format!(
+                "Unknown action '{action}'; expected one of {}",
+                users_protocol::request::ACTIONS.join(", ")
+            ),
             Some("action"),
         );
     }
-    for (key, allowed) in [("user_data", &NEW_USER_FIELDS[..]), ("update_data", &UPDATE_FIELDS[..])] {
+    for (key, allowed) in [
+        ("user_data", &NEW_USER_FIELDS[..]),
+        ("update_data", &UPDATE_FIELDS[..]),
+    ] {
         if let Some(Value::Object(data)) = map.get(key) {
             let unknown: Vec<&str> = data
                 .keys()
@@ -188,13 +213,19 @@ fn parse(body: &[Vec<u8>], max: usize) -> std::result::Result<RequestEnvelope, (
                 .filter(|k| !allowed.contains(k))
                 .collect();
             if !unknown.is_empty() {
-                return fail(format!("Unknown field(s) in {key}: {}", unknown.join(", ")), Some(key));
+                return fail(
+                    format!("Unknown field(s) in {key}: {}", unknown.join(", ")),
+                    Some(key),
+                );
             }
         }
     }
     serde_json::from_value::<RequestEnvelope>(value.clone()).map_err(|e| {
         (
-            ServiceError::Invalid { message: format!("Invalid {action} request: {e}"), field: None },
+            ServiceError::Invalid {
+                message: format!("Invalid {action} request: {e}"),
+                field: None,
+            },
             request_id,
         )
     })
@@ -202,7 +233,13 @@ fn parse(body: &[Vec<u8>], max: usize) -> std::result::Result<RequestEnvelope, (
 
 /// A bound ROUTER socket plus the stop signal: the caller chooses the port and
 /// when to stop, so tests can bind port 0 and stop at will.
-pub fn run(svc: Arc<Service>, store: Store, ctx: &zmq::Context, router: zmq::Socket, stop: Arc<AtomicBool>) -> anyhow::Result<()> {
+pub fn run(
+    svc: Arc<Service>,
+    store: Store,
+    ctx: &zmq::Context,
+    router: zmq::Socket,
+    stop: Arc<AtomicBool>,
+) -> anyhow::Result<()> {
     router.set_maxmsgsize(HARD_LIMIT)?;
     router.set_linger(2000)?;
     let replies = ctx.socket(zmq::PULL)?;
@@ -220,7 +257,12 @@ pub fn run(svc: Arc<Service>, store: Store, ctx: &zmq::Context, router: zmq::Soc
     };
     let mut workers = Vec::new();
     for i in 0..svc.cfg.worker_count() {
-        let (svc, rx, wtx, sock) = (Arc::clone(&svc), Arc::clone(&pool_rx), write_tx.clone(), push_socket(ctx)?);
+        let (svc, rx, wtx, sock) = (
+            Arc::clone(&svc),
+            Arc::clone(&pool_rx),
+            write_tx.clone(),
+            push_socket(ctx)?,
+        );
         workers.push(
             std::thread::Builder::new()
                 .name(format!("hash-{i}"))
@@ -241,7 +283,10 @@ pub fn run(svc: Arc<Service>, store: Store, ctx: &zmq::Context, router: zmq::Soc
                 break;
             }
         }
-        let mut items = [replies.as_poll_item(zmq::POLLIN), router.as_poll_item(zmq::POLLIN)];
+        let mut items = [
+            replies.as_poll_item(zmq::POLLIN),
+            router.as_poll_item(zmq::POLLIN),
+        ];
         // While draining, take no new requests: only the replies still owed.
         let n = if draining_since.is_some() { 1 } else { 2 };
         match zmq::poll(&mut items[..n], 100) {
@@ -260,15 +305,26 @@ pub fn run(svc: Arc<Service>, store: Store, ctx: &zmq::Context, router: zmq::Soc
         if n == 2 && items[1].is_readable() {
             // Bounded, so replies keep flowing under a flood of requests.
             for _ in 0..256 {
-                let Some((frames, peer)) = recv_request(&router)? else { break };
+                let Some((frames, peer)) = recv_request(&router)? else {
+                    break;
+                };
                 let (envelope, body) = split_envelope(frames);
                 let (to, step) = match parse(&body, svc.cfg.max_request_bytes) {
                     Ok(env) => {
                         tracing::debug!(action = env.request.action(), "request");
-                        let to = ReplyTo { envelope, request_id: env.request_id };
+                        let to = ReplyTo {
+                            envelope,
+                            request_id: env.request_id,
+                        };
                         (to, actions::handle(&svc, env.request, peer))
                     }
-                    Err((e, request_id)) => (ReplyTo { envelope, request_id }, Step::Done(Err(e))),
+                    Err((e, request_id)) => (
+                        ReplyTo {
+                            envelope,
+                            request_id,
+                        },
+                        Step::Done(Err(e)),
+                    ),
                 };
                 match step {
                     Step::Done(result) => {
@@ -307,8 +363,11 @@ pub fn run(svc: Arc<Service>, store: Store, ctx: &zmq::Context, router: zmq::Soc
     Ok(())
 }
 
-/// One whole message from the ROUTER socket, and the peer's address.
-fn recv_request(router: &zmq::Socket) -> anyhow::Result<Option<(Vec<Vec<u8>>, Option<String>)>> {
+/// A message's frames and the address of the peer that sent it.
+type Incoming = (Vec<Vec<u8>>, Option<String>);
+
+/// One whole message from the ROUTER socket, if one is waiting.
+fn recv_request(router: &zmq::Socket) -> anyhow::Result<Option<Incoming>> {
     let mut frames = Vec::new();
     let mut peer = None;
     loop {
@@ -335,7 +394,12 @@ fn push_socket(ctx: &zmq::Context) -> anyhow::Result<zmq::Socket> {
     Ok(s)
 }
 
-fn pool_loop(svc: &Service, rx: &Mutex<Receiver<PoolJob>>, write_tx: &Sender<WriteJob>, sock: &zmq::Socket) {
+fn pool_loop(
+    svc: &Service,
+    rx: &Mutex<Receiver<PoolJob>>,
+    write_tx: &Sender<WriteJob>,
+    sock: &zmq::Socket,
+) {
     loop {
         let job = match rx.lock().unwrap_or_else(|e| e.into_inner()).recv() {
             Ok(j) => j,
@@ -346,7 +410,11 @@ fn pool_loop(svc: &Service, rx: &Mutex<Receiver<PoolJob>>, write_tx: &Sender<Wri
             Step::Write(work) => {
                 let _ = write_tx.send(WriteJob { to: job.to, work });
             }
-            Step::Hash(_) => push(sock, job.to, Err(ServiceError::Storage("nested hash step".into()))),
+            Step::Hash(_) => push(
+                sock,
+                job.to,
+                Err(ServiceError::Storage("nested hash step".into())),
+            ),
         }
     }
 }
@@ -438,7 +506,10 @@ mod tests {
         assert_eq!(code(frames(&[b"not json"])), Some("invalid_request"));
         assert_eq!(code(frames(&[b"[1]"])), Some("invalid_request"));
         assert_eq!(code(vec![vec![b' '; 101]]), Some("too_large"));
-        assert_eq!(code(frames(&[br#"{"action":"fly"}"#])), Some("invalid_request"));
+        assert_eq!(
+            code(frames(&[br#"{"action":"fly"}"#])),
+            Some("invalid_request")
+        );
         assert!(parse(&frames(&[br#"{"action":"health_check"}"#]), 100).is_ok());
     }
 

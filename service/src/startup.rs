@@ -70,7 +70,9 @@ pub fn load(
                  change it now (or set USERS_SERVICE_ADMIN_PASSWORD before the first start)"
             );
         } else {
-            tracing::info!("created the first admin '{ADMIN_USERNAME}' with the configured password");
+            tracing::info!(
+                "created the first admin '{ADMIN_USERNAME}' with the configured password"
+            );
         }
     }
     tracing::info!(users = db.len(), "store loaded");

@@ -88,7 +88,9 @@ impl Throttle {
         let (base, max) = (self.cfg.base_delay, self.cfg.max_delay);
         let bump = |map: &mut HashMap<String, Entry>, key: String, free: u32| {
             if map.len() >= SWEEP_AT {
-                map.retain(|_, e| now.duration_since(e.last_failure).unwrap_or_default() < FORGET_AFTER);
+                map.retain(|_, e| {
+                    now.duration_since(e.last_failure).unwrap_or_default() < FORGET_AFTER
+                });
             }
             let e = map.entry(key).or_insert(Entry {
                 failures: 0,
@@ -106,7 +108,11 @@ impl Throttle {
                 e.blocked_until = now + delay;
             }
         };
-        bump(&mut self.ids, Self::id_key(identifier), self.cfg.free_failures);
+        bump(
+            &mut self.ids,
+            Self::id_key(identifier),
+            self.cfg.free_failures,
+        );
         if let Some(p) = self.peer_key(peer) {
             bump(&mut self.peers, p, self.cfg.peer_free_failures);
         }

@@ -369,7 +369,11 @@ mod tests {
     fn list_users_takes_paging_and_filters() {
         let env = parse(json!({"action": "list_users", "limit": 10, "offset": 20,
             "search": "al", "role": "admin", "status": "active", "sort": "-created_at"}));
-        let Request::ListUsers { session_token, query } = env.request else {
+        let Request::ListUsers {
+            session_token,
+            query,
+        } = env.request
+        else {
             panic!("wrong variant");
         };
         assert!(session_token.is_none());

@@ -168,7 +168,14 @@ mod tests {
         for ok in ["abc", "alice_updated", "a.b-c", &"x".repeat(32)] {
             assert!(username(ok).is_ok(), "{ok}");
         }
-        for bad in ["ab", "", "has space", "é-accent", &"x".repeat(33), "semi;colon"] {
+        for bad in [
+            "ab",
+            "",
+            "has space",
+            "é-accent",
+            &"x".repeat(33),
+            "semi;colon",
+        ] {
             assert_eq!(username(bad).unwrap_err().field, "username", "{bad}");
         }
     }

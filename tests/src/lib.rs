@@ -40,8 +40,14 @@ pub fn bin_path(name: &str) -> PathBuf {
     let built = BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
-        cmd.current_dir(workspace())
-            .args(["build", "-q", "-p", "users-service", "-p", "users-bridge"]);
+        cmd.current_dir(workspace()).args([
+            "build",
+            "-q",
+            "-p",
+            "users-service",
+            "-p",
+            "users-bridge",
+        ]);
         if release {
             cmd.arg("--release");
         }
@@ -170,7 +176,11 @@ impl Service {
         self.port = port;
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 return Err(format!("service exited with {status}: {}", self.log_text()));
             }
             if let Ok(r) = Zmq::connect_timeout(&self.endpoint(), Duration::from_millis(300))
@@ -262,7 +272,8 @@ impl Service {
 
     /// Registers a user with a valid email derived from the name.
     pub fn register(&self, user: &str, password: &str) -> Value {
-        self.client().call(json!({"action": "create_user", "user_data": {
+        self.client()
+            .call(json!({"action": "create_user", "user_data": {
             "username": user, "email": format!("{user}@example.com"), "password": password}}))
             .expect("create_user")
     }
@@ -314,7 +325,8 @@ impl Zmq {
     pub fn connect_timeout(endpoint: &str, timeout: Duration) -> Zmq {
         let ctx = zmq::Context::new();
         let sock = ctx.socket(zmq::REQ).expect("socket");
-        sock.set_rcvtimeo(timeout.as_millis() as i32).expect("rcvtimeo");
+        sock.set_rcvtimeo(timeout.as_millis() as i32)
+            .expect("rcvtimeo");
         sock.set_linger(0).expect("linger");
         sock.connect(endpoint).expect("connect");
         Zmq { _ctx: ctx, sock }
@@ -325,7 +337,9 @@ impl Zmq {
         self.sock
             .send_multipart(frames.iter().copied(), 0)
             .map_err(|e| e.to_string())?;
-        self.sock.recv_bytes(0).map_err(|e| format!("no reply: {e}"))
+        self.sock
+            .recv_bytes(0)
+            .map_err(|e| format!("no reply: {e}"))
     }
 
     /// Sends a JSON request; returns the JSON reply.
@@ -374,7 +388,11 @@ impl Bridge {
             log: dir.path().join("bridge.log"),
             _dir: dir,
             child: None,
-            args: [&["--service", service_endpoint][..], args].concat().iter().map(|s| s.to_string()).collect(),
+            args: [&["--service", service_endpoint][..], args]
+                .concat()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         };
         b.spawn();
         b
@@ -387,7 +405,11 @@ impl Bridge {
     }
 
     fn spawn(&mut self) {
-        let logf = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("log");
+        let logf = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("log");
         let child = Command::new(bin_path("users-bridge"))
             .args(["--listen", &format!("127.0.0.1:{}", self.port)])
             .args(&self.args)
@@ -405,7 +427,11 @@ impl Bridge {
             if let Some(status) = b.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
                 panic!("bridge exited with {status}: {}", b.log_text());
             }
-            assert!(Instant::now() < deadline, "bridge did not start: {}", b.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "bridge did not start: {}",
+                b.log_text()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -441,7 +467,10 @@ pub fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n")?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw).into_owned();
@@ -450,7 +479,10 @@ pub fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     Ok((code, body))
 }
 
@@ -463,13 +495,19 @@ pub mod ws {
     use tokio_tungstenite::tungstenite::Message;
 
     /// A client connection.
-    pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+    pub type Ws = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
 
     /// Connects, optionally sending an Origin header.
-    pub async fn connect(url: &str, origin: Option<&str>) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    pub async fn connect(
+        url: &str,
+        origin: Option<&str>,
+    ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
         let mut req = url.into_client_request()?;
         if let Some(o) = origin {
-            req.headers_mut().insert("Origin", o.parse().expect("origin header"));
+            req.headers_mut()
+                .insert("Origin", o.parse().expect("origin header"));
         }
         Ok(tokio_tungstenite::connect_async(req).await?.0)
     }
@@ -486,7 +524,9 @@ pub mod ws {
                 .await
                 .expect("no frame within 20 s")?;
             match m {
-                Ok(Message::Text(t)) => return Some(serde_json::from_str(t.as_str()).expect("JSON reply")),
+                Ok(Message::Text(t)) => {
+                    return Some(serde_json::from_str(t.as_str()).expect("JSON reply"))
+                }
                 Ok(Message::Close(_)) | Err(_) => return None,
                 Ok(_) => continue,
             }

@@ -52,7 +52,9 @@ impl ApiError {
     pub fn message(&self) -> String {
         match self {
             ApiError::Service(e) => e.message.clone(),
-            ApiError::Disconnected => "Not connected to the server. Reconnecting; try again in a moment.".into(),
+            ApiError::Disconnected => {
+                "Not connected to the server. Reconnecting; try again in a moment.".into()
+            }
             ApiError::Timeout => "The server did not answer in time. Try again.".into(),
             ApiError::Malformed(m) => format!("Unexpected reply from the server: {m}"),
         }
@@ -99,18 +101,30 @@ thread_local! {
 /// `ws://` or `wss://` plus the page's host, path `/ws`.
 pub fn ws_url() -> String {
     let loc = web_sys::window().map(|w| w.location());
-    let protocol = loc.as_ref().and_then(|l| l.protocol().ok()).unwrap_or_default();
-    let host = loc.and_then(|l| l.host().ok()).unwrap_or_else(|| "127.0.0.1:8765".into());
+    let protocol = loc
+        .as_ref()
+        .and_then(|l| l.protocol().ok())
+        .unwrap_or_default();
+    let host = loc
+        .and_then(|l| l.host().ok())
+        .unwrap_or_else(|| "127.0.0.1:8765".into());
     ws_url_for(&protocol, &host)
 }
 
 fn ws_url_for(page_protocol: &str, host: &str) -> String {
-    let scheme = if page_protocol == "https:" { "wss" } else { "ws" };
+    let scheme = if page_protocol == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
     format!("{scheme}://{host}/ws")
 }
 
 fn request_id_of(text: &str) -> Option<u64> {
-    serde_json::from_str::<Value>(text).ok()?.get("request_id")?.as_u64()
+    serde_json::from_str::<Value>(text)
+        .ok()?
+        .get("request_id")?
+        .as_u64()
 }
 
 /// Opens the connection and keeps it open for the life of the page.
@@ -123,7 +137,10 @@ pub fn start(status: RwSignal<Conn>) {
                 let (mut sink, mut stream) = ws.split();
                 let (tx, mut rx) = mpsc::unbounded::<String>();
                 // A first request proves the socket open end to end.
-                let hello = RequestEnvelope { request_id: Some(Value::from(0)), request: Request::HealthCheck {} };
+                let hello = RequestEnvelope {
+                    request_id: Some(Value::from(0)),
+                    request: Request::HealthCheck {},
+                };
                 let _ = tx.unbounded_send(serde_json::to_string(&hello).unwrap_or_default());
                 CLIENT.with(|c| *c.out.borrow_mut() = Some(tx));
                 leptos::task::spawn_local(async move {
@@ -177,9 +194,17 @@ pub async fn call<T: DeserializeOwned>(request: Request) -> Result<Reply<T>, Api
         (id, rx)
     });
     let forget = || CLIENT.with(|c| c.pending.borrow_mut().remove(&id));
-    let env = RequestEnvelope { request_id: Some(Value::from(id)), request };
+    let env = RequestEnvelope {
+        request_id: Some(Value::from(id)),
+        request,
+    };
     let text = serde_json::to_string(&env).map_err(|e| ApiError::Malformed(e.to_string()))?;
-    let sent = CLIENT.with(|c| c.out.borrow().as_ref().is_some_and(|tx| tx.unbounded_send(text).is_ok()));
+    let sent = CLIENT.with(|c| {
+        c.out
+            .borrow()
+            .as_ref()
+            .is_some_and(|tx| tx.unbounded_send(text).is_ok())
+    });
     if !sent {
         forget();
         return Err(ApiError::Disconnected);
@@ -207,9 +232,21 @@ impl UnauthorizedApi {
     }
 
     /// login; returns the session.
-    pub async fn login(&self, username: String, password: Secret) -> Result<(AuthorizedApi, UserView), ApiError> {
-        let r: Reply<LoginReply> = call(Request::Login { credentials: Credentials { username, password } }).await?;
-        Ok((AuthorizedApi { token: r.data.session_token }, r.data.user))
+    pub async fn login(
+        &self,
+        username: String,
+        password: Secret,
+    ) -> Result<(AuthorizedApi, UserView), ApiError> {
+        let r: Reply<LoginReply> = call(Request::Login {
+            credentials: Credentials { username, password },
+        })
+        .await?;
+        Ok((
+            AuthorizedApi {
+                token: r.data.session_token,
+            },
+            r.data.user,
+        ))
     }
 
     /// Picks up a saved session after a reload.
@@ -234,12 +271,20 @@ impl AuthorizedApi {
 
     /// get_user of oneself.
     pub async fn me(&self) -> Result<UserView, ApiError> {
-        let r: Reply<UserReply> = call(Request::GetUser { session_token: self.token.clone(), username: None }).await?;
+        let r: Reply<UserReply> = call(Request::GetUser {
+            session_token: self.token.clone(),
+            username: None,
+        })
+        .await?;
         Ok(r.data.user)
     }
 
     /// update_user of oneself, or (admins) of `target`.
-    pub async fn update(&self, update: UserUpdate, target: Option<String>) -> Result<UserView, ApiError> {
+    pub async fn update(
+        &self,
+        update: UserUpdate,
+        target: Option<String>,
+    ) -> Result<UserView, ApiError> {
         let r: Reply<UserReply> = call(Request::UpdateUser {
             session_token: self.token.clone(),
             update_data: update,
@@ -251,19 +296,31 @@ impl AuthorizedApi {
 
     /// delete_user of oneself, or (admins) of `target`, confirmed by the caller's password.
     pub async fn delete(&self, password: Secret, target: Option<String>) -> Result<(), ApiError> {
-        let _: Reply<Empty> = call(Request::DeleteUser { session_token: self.token.clone(), password, username: target }).await?;
+        let _: Reply<Empty> = call(Request::DeleteUser {
+            session_token: self.token.clone(),
+            password,
+            username: target,
+        })
+        .await?;
         Ok(())
     }
 
     /// list_users in the admin view.
     pub async fn list(&self, query: ListQuery) -> Result<UserList<UserView>, ApiError> {
-        let r: Reply<UserList<UserView>> = call(Request::ListUsers { session_token: Some(self.token.clone()), query }).await?;
+        let r: Reply<UserList<UserView>> = call(Request::ListUsers {
+            session_token: Some(self.token.clone()),
+            query,
+        })
+        .await?;
         Ok(r.data)
     }
 
     /// logout.
     pub async fn logout(&self) -> Result<(), ApiError> {
-        let _: Reply<Empty> = call(Request::Logout { session_token: self.token.clone() }).await?;
+        let _: Reply<Empty> = call(Request::Logout {
+            session_token: self.token.clone(),
+        })
+        .await?;
         Ok(())
     }
 }
@@ -274,20 +331,35 @@ mod tests {
 
     #[test]
     fn websocket_url_follows_the_page() {
-        assert_eq!(ws_url_for("http:", "127.0.0.1:8765"), "ws://127.0.0.1:8765/ws");
-        assert_eq!(ws_url_for("https:", "users.example"), "wss://users.example/ws");
+        assert_eq!(
+            ws_url_for("http:", "127.0.0.1:8765"),
+            "ws://127.0.0.1:8765/ws"
+        );
+        assert_eq!(
+            ws_url_for("https:", "users.example"),
+            "wss://users.example/ws"
+        );
     }
 
     #[test]
     fn replies_are_routed_by_numeric_request_id() {
-        assert_eq!(request_id_of(r#"{"status":"success","request_id":7}"#), Some(7));
-        assert_eq!(request_id_of(r#"{"status":"error","request_id":"x"}"#), None);
+        assert_eq!(
+            request_id_of(r#"{"status":"success","request_id":7}"#),
+            Some(7)
+        );
+        assert_eq!(
+            request_id_of(r#"{"status":"error","request_id":"x"}"#),
+            None
+        );
         assert_eq!(request_id_of("garbage"), None);
     }
 
     #[test]
     fn errors_carry_field_and_code() {
-        let e = ApiError::Service(ErrorReply::new(ErrorCode::UsernameTaken, "Username already exists").with_field("username"));
+        let e = ApiError::Service(
+            ErrorReply::new(ErrorCode::UsernameTaken, "Username already exists")
+                .with_field("username"),
+        );
         assert_eq!(e.field(), Some("username"));
         assert_eq!(e.code(), Some(ErrorCode::UsernameTaken));
         assert!(ApiError::Disconnected.message().contains("Reconnecting"));

@@ -35,8 +35,12 @@ impl AppState {
     /// The text to show for a failed call. A dead session logs out, with a message
     /// on the login screen.
     pub fn fail(&self, e: &ApiError) -> String {
-        if e.code() == Some(ErrorCode::SessionInvalid) && self.session.with_untracked(Option::is_some) {
-            self.end_session(Notice::info("Your session has expired or was ended. Please log in again."));
+        if e.code() == Some(ErrorCode::SessionInvalid)
+            && self.session.with_untracked(Option::is_some)
+        {
+            self.end_session(Notice::info(
+                "Your session has expired or was ended. Please log in again.",
+            ));
         }
         e.message()
     }
@@ -58,7 +62,8 @@ impl AppState {
 
     /// The current session's API, if logged in.
     pub fn api(&self) -> Option<AuthorizedApi> {
-        self.session.with_untracked(|s| s.as_ref().map(|s| s.api.clone()))
+        self.session
+            .with_untracked(|s| s.as_ref().map(|s| s.api.clone()))
     }
 }
 
@@ -78,7 +83,9 @@ pub fn App() -> impl IntoView {
     // before it first runs, so a reload can resume the session.
     let saved = storage::load();
     Effect::new(move |was_logged_in: Option<bool>| {
-        let token = state.session.with(|s| s.as_ref().map(|s| s.api.token().clone()));
+        let token = state
+            .session
+            .with(|s| s.as_ref().map(|s| s.api.token().clone()));
         match &token {
             Some(t) => storage::save(t),
             None if was_logged_in == Some(true) => storage::clear(),
@@ -94,7 +101,9 @@ pub fn App() -> impl IntoView {
                 Err(e) => {
                     if e.code() == Some(ErrorCode::SessionInvalid) {
                         storage::clear();
-                        state.flash.set(Some(Notice::info("Your session has expired. Please log in again.")));
+                        state.flash.set(Some(Notice::info(
+                            "Your session has expired. Please log in again.",
+                        )));
                     } else {
                         state.flash.set(Some(Notice::err(e.message())));
                     }

@@ -30,15 +30,24 @@ pub struct Notice {
 impl Notice {
     /// A success notice.
     pub fn ok(text: impl Into<String>) -> Self {
-        Notice { tone: Tone::Ok, text: text.into() }
+        Notice {
+            tone: Tone::Ok,
+            text: text.into(),
+        }
     }
     /// A failure notice.
     pub fn err(text: impl Into<String>) -> Self {
-        Notice { tone: Tone::Err, text: text.into() }
+        Notice {
+            tone: Tone::Err,
+            text: text.into(),
+        }
     }
     /// An informational notice.
     pub fn info(text: impl Into<String>) -> Self {
-        Notice { tone: Tone::Info, text: text.into() }
+        Notice {
+            tone: Tone::Info,
+            text: text.into(),
+        }
     }
 }
 
@@ -52,7 +61,11 @@ pub fn NoticeView(#[prop(into)] notice: Signal<Option<Notice>>) -> impl IntoView
                 Tone::Err => "notice err",
                 Tone::Info => "notice info",
             };
-            let role = if n.tone == Tone::Err { "alert" } else { "status" };
+            let role = if n.tone == Tone::Err {
+                "alert"
+            } else {
+                "status"
+            };
             view! { <p class=class role=role>{n.text}</p> }
         })
     }
@@ -72,7 +85,11 @@ pub struct FormState {
 impl FormState {
     /// Empty.
     pub fn new() -> Self {
-        FormState { errors: RwSignal::new(HashMap::new()), notice: RwSignal::new(None), busy: RwSignal::new(false) }
+        FormState {
+            errors: RwSignal::new(HashMap::new()),
+            notice: RwSignal::new(None),
+            busy: RwSignal::new(false),
+        }
     }
 
     /// Clears errors and the notice before a submit.

@@ -11,7 +11,11 @@ fn store() -> Option<web_sys::Storage> {
 
 /// The saved token, if any.
 pub fn load() -> Option<Secret> {
-    store()?.get_item(KEY).ok()?.filter(|t| !t.is_empty()).map(Secret::new)
+    store()?
+        .get_item(KEY)
+        .ok()?
+        .filter(|t| !t.is_empty())
+        .map(Secret::new)
 }
 
 /// Saves the token.

@@ -396,12 +396,13 @@ fn encode_snapshot(
             s.collect_map(self.0.iter().map(|u| (&u.username, &**u)))
         }
     }
-    let plain = zeroize::Zeroizing::new(serde_json::to_vec(&Table(users)).map_err(|e| {
-        StoreError::Io {
-            context: "encoding the snapshot".into(),
-            source: std::io::Error::other(e),
-        }
-    })?);
+    let plain =
+        zeroize::Zeroizing::new(
+            serde_json::to_vec(&Table(users)).map_err(|e| StoreError::Io {
+                context: "encoding the snapshot".into(),
+                source: std::io::Error::other(e),
+            })?,
+        );
     let file = SnapshotFile {
         format: FORMAT.into(),
         version: VERSION,

@@ -59,7 +59,10 @@ fn no_plaintext_on_disk() {
     o.store.commit(&[put("othername")]).unwrap();
     for p in [path.clone(), journal_path(&path)] {
         let text = std::fs::read_to_string(&p).unwrap();
-        assert!(!text.contains("secretname") && !text.contains("othername"), "{p:?}");
+        assert!(
+            !text.contains("secretname") && !text.contains("othername"),
+            "{p:?}"
+        );
     }
 }
 
@@ -148,16 +151,17 @@ fn compaction_moves_the_journal_into_the_snapshot() {
     )
     .unwrap();
     let names = ["a1", "a2", "a3"];
-    o.store
-        .commit(&names.map(put))
-        .unwrap();
+    o.store.commit(&names.map(put)).unwrap();
     o.store
         .maybe_compact(|| names.iter().map(|n| user(n)).collect())
         .unwrap();
     o.store.commit(&[put("a4")]).unwrap(); // lands after the snapshot began
     o.store.finish_compaction().unwrap();
     let jlen = std::fs::metadata(journal_path(&path)).unwrap().len();
-    assert!(jlen > 0 && jlen < 900, "journal holds only a4: {jlen} bytes");
+    assert!(
+        jlen > 0 && jlen < 900,
+        "journal holds only a4: {jlen} bytes"
+    );
     drop(o);
     let o = Store::open(&path, "pw", &opts()).unwrap();
     let mut got: Vec<_> = o.users.keys().cloned().collect();

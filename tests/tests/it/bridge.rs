@@ -16,35 +16,68 @@ async fn every_action_through_the_bridge() {
     let s = service();
     let b = Bridge::start(&s.endpoint(), &[]);
     let mut c = connect(&b).await;
-    let r = ws::call(&mut c, json!({"action": "health_check", "request_id": "h1"})).await;
-    assert_eq!((r["status"].as_str(), r["request_id"].as_str()), (Some("success"), Some("h1")));
-    let r = ws::call(&mut c, json!({"action": "create_user", "user_data": {
-        "username": "wsuser", "email": "ws@example.com", "password": "wspass1"}})).await;
+    let r = ws::call(
+        &mut c,
+        json!({"action": "health_check", "request_id": "h1"}),
+    )
+    .await;
+    assert_eq!(
+        (r["status"].as_str(), r["request_id"].as_str()),
+        (Some("success"), Some("h1"))
+    );
+    let r = ws::call(
+        &mut c,
+        json!({"action": "create_user", "user_data": {
+        "username": "wsuser", "email": "ws@example.com", "password": "wspass1"}}),
+    )
+    .await;
     assert_eq!(r["username"], "wsuser");
-    let r = ws::call(&mut c, json!({"action": "login", "credentials": {"username": "wsuser", "password": "wspass1"}})).await;
+    let r = ws::call(
+        &mut c,
+        json!({"action": "login", "credentials": {"username": "wsuser", "password": "wspass1"}}),
+    )
+    .await;
     let t = r["session_token"].as_str().unwrap().to_owned();
     let r = ws::call(&mut c, json!({"action": "get_user", "session_token": t})).await;
     assert_eq!(r["user"]["email"], "ws@example.com");
-    let r = ws::call(&mut c, json!({"action": "update_user", "session_token": t, "update_data": {"city": "Rome"}})).await;
+    let r = ws::call(
+        &mut c,
+        json!({"action": "update_user", "session_token": t, "update_data": {"city": "Rome"}}),
+    )
+    .await;
     assert_eq!(r["user"]["city"], "Rome");
     let r = ws::call(&mut c, json!({"action": "list_users", "session_token": t})).await;
     assert_eq!(r["total"], 2);
-    let r = ws::call(&mut c, json!({"action": "delete_user", "session_token": t, "password": "wrong"})).await;
+    let r = ws::call(
+        &mut c,
+        json!({"action": "delete_user", "session_token": t, "password": "wrong"}),
+    )
+    .await;
     assert_eq!(r["code"], "wrong_password");
     let r = ws::call(&mut c, json!({"action": "logout", "session_token": t})).await;
     assert_eq!(r["status"], "success");
     let t = s.login("wsuser", "wspass1");
-    let r = ws::call(&mut c, json!({"action": "delete_user", "session_token": t, "password": "wspass1"})).await;
+    let r = ws::call(
+        &mut c,
+        json!({"action": "delete_user", "session_token": t, "password": "wspass1"}),
+    )
+    .await;
     assert_eq!(r["status"], "success");
     // Service errors pass through unchanged.
     let r = ws::call(&mut c, json!({"action": "fly", "request_id": 5})).await;
-    assert_eq!((r["code"].as_str(), r["request_id"].as_i64()), (Some("invalid_request"), Some(5)));
+    assert_eq!(
+        (r["code"].as_str(), r["request_id"].as_i64()),
+        (Some("invalid_request"), Some(5))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hundreds_in_flight_each_reply_to_its_request() {
     let s = service();
-    let b = Bridge::start(&s.endpoint(), &["--rate-per-connection", "10000", "--rate-per-ip", "100000"]);
+    let b = Bridge::start(
+        &s.endpoint(),
+        &["--rate-per-connection", "10000", "--rate-per-ip", "100000"],
+    );
     let admin = s.admin_token();
     let conns = 16;
     let per_conn = 40;
@@ -70,7 +103,10 @@ async fn hundreds_in_flight_each_reply_to_its_request() {
                 assert_eq!(r["status"], "success", "{r}");
                 let id = r["request_id"].as_str().unwrap().to_owned();
                 let i: usize = id.split('-').nth(1).unwrap().parse().unwrap();
-                assert!(id.starts_with(&format!("{c}-")), "reply for another connection: {id}");
+                assert!(
+                    id.starts_with(&format!("{c}-")),
+                    "reply for another connection: {id}"
+                );
                 // The payload matches the request it answers.
                 assert_eq!(r.get("user").is_some(), i % 2 == 1, "{r}");
                 assert!(seen.insert(id));
@@ -95,25 +131,49 @@ async fn oversized_binary_and_non_json_frames() {
     // Still open after non-JSON.
     let r = ws::call(&mut c, json!({"action": "health_check"})).await;
     assert_eq!(r["status"], "success");
-    ws::send(&mut c, json!({"action": "health_check", "pad": "x".repeat(2000)}).to_string()).await;
+    ws::send(
+        &mut c,
+        json!({"action": "health_check", "pad": "x".repeat(2000)}).to_string(),
+    )
+    .await;
     assert_eq!(ws::recv(&mut c).await.unwrap()["code"], "too_large");
-    assert!(ws::recv(&mut c).await.is_none(), "closed after an oversized frame");
+    assert!(
+        ws::recv(&mut c).await.is_none(),
+        "closed after an oversized frame"
+    );
 
     let mut c = connect(&b).await;
     use futures_util::SinkExt;
-    c.send(tokio_tungstenite::tungstenite::Message::Binary(vec![1, 2, 3].into())).await.unwrap();
+    c.send(tokio_tungstenite::tungstenite::Message::Binary(
+        vec![1, 2, 3].into(),
+    ))
+    .await
+    .unwrap();
     let r = ws::recv(&mut c).await.unwrap();
-    assert_eq!((r["status"].as_str(), r["code"].as_str()), (Some("error"), Some("invalid_request")));
-    assert!(ws::recv(&mut c).await.is_none(), "closed after a binary frame");
+    assert_eq!(
+        (r["status"].as_str(), r["code"].as_str()),
+        (Some("error"), Some("invalid_request"))
+    );
+    assert!(
+        ws::recv(&mut c).await.is_none(),
+        "closed after a binary frame"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rate_limits_per_connection_and_per_ip() {
     let s = service();
-    let b = Bridge::start(&s.endpoint(), &["--rate-per-connection", "5", "--rate-per-ip", "1000"]);
+    let b = Bridge::start(
+        &s.endpoint(),
+        &["--rate-per-connection", "5", "--rate-per-ip", "1000"],
+    );
     let mut c = connect(&b).await;
     for i in 0..30 {
-        ws::send(&mut c, json!({"action": "health_check", "request_id": i}).to_string()).await;
+        ws::send(
+            &mut c,
+            json!({"action": "health_check", "request_id": i}).to_string(),
+        )
+        .await;
     }
     let mut limited = 0;
     for _ in 0..30 {
@@ -123,9 +183,15 @@ async fn rate_limits_per_connection_and_per_ip() {
             limited += 1;
         }
     }
-    assert!(limited >= 15, "burst of 10 allowed, the rest limited: {limited}");
+    assert!(
+        limited >= 15,
+        "burst of 10 allowed, the rest limited: {limited}"
+    );
 
-    let b = Bridge::start(&s.endpoint(), &["--rate-per-connection", "1000", "--rate-per-ip", "5"]);
+    let b = Bridge::start(
+        &s.endpoint(),
+        &["--rate-per-connection", "1000", "--rate-per-ip", "5"],
+    );
     let mut limited = 0;
     for _ in 0..3 {
         let mut c = connect(&b).await;
@@ -142,11 +208,21 @@ async fn connection_limit_idle_timeout_and_origin() {
     let s = service();
     let b = Bridge::start(
         &s.endpoint(),
-        &["--max-connections", "2", "--idle-timeout", "1s", "--allowed-origin", "http://127.0.0.1:8080"],
+        &[
+            "--max-connections",
+            "2",
+            "--idle-timeout",
+            "1s",
+            "--allowed-origin",
+            "http://127.0.0.1:8080",
+        ],
     );
     let c1 = connect(&b).await;
     let _c2 = connect(&b).await;
-    let err = ws::connect(&b.ws_url(), None).await.unwrap_err().to_string();
+    let err = ws::connect(&b.ws_url(), None)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("503"), "{err}");
     drop(c1);
     // Idle connections close, which frees slots.
@@ -158,8 +234,13 @@ async fn connection_limit_idle_timeout_and_origin() {
 
     let same_origin = format!("http://127.0.0.1:{}", b.port);
     assert!(ws::connect(&b.ws_url(), Some(&same_origin)).await.is_ok());
-    assert!(ws::connect(&b.ws_url(), Some("http://127.0.0.1:8080")).await.is_ok());
-    let err = ws::connect(&b.ws_url(), Some("http://evil.example")).await.unwrap_err().to_string();
+    assert!(ws::connect(&b.ws_url(), Some("http://127.0.0.1:8080"))
+        .await
+        .is_ok());
+    let err = ws::connect(&b.ws_url(), Some("http://evil.example"))
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("403"), "{err}");
 }
 
@@ -179,7 +260,10 @@ async fn service_down_then_back() {
         assert_eq!(r["code"], "service_unavailable", "{r}");
         assert_eq!(r["request_id"], i);
     }
-    assert!(started.elapsed() < Duration::from_secs(8), "errors are timely");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "errors are timely"
+    );
     let (code, body) = http_get(b.port, "/healthz").unwrap();
     assert_eq!(code, 503, "{body}");
     assert!(body.contains(r#""service":"down""#));
@@ -200,19 +284,34 @@ async fn service_down_then_back() {
 #[tokio::test(flavor = "multi_thread")]
 async fn secrets_stay_out_of_the_log_and_shutdown_finishes_requests() {
     let s = Service::start(ServiceOptions {
-        args: vec!["--pbkdf2-iterations".into(), "300000".into(), "--kdf-iterations".into(), "1000".into(),
-            "--trusted-peer".into(), "127.0.0.1".into()],
+        args: vec![
+            "--pbkdf2-iterations".into(),
+            "300000".into(),
+            "--kdf-iterations".into(),
+            "1000".into(),
+            "--trusted-peer".into(),
+            "127.0.0.1".into(),
+        ],
         ..Default::default()
     });
     let mut b = Bridge::start(&s.endpoint(), &[]);
     let mut c = connect(&b).await;
     let r = ws::call(&mut c, json!({"action": "login", "credentials": {"username": "admin", "password": ADMIN_PASSWORD}})).await;
     let token = r["session_token"].as_str().unwrap().to_owned();
-    ws::call(&mut c, json!({"action": "get_user", "session_token": token})).await;
+    ws::call(
+        &mut c,
+        json!({"action": "get_user", "session_token": token}),
+    )
+    .await;
 
     // A slow login is in flight when SIGTERM arrives: it still gets its reply.
-    ws::send(&mut c, json!({"action": "login", "request_id": "last",
-        "credentials": {"username": "admin", "password": ADMIN_PASSWORD}}).to_string()).await;
+    ws::send(
+        &mut c,
+        json!({"action": "login", "request_id": "last",
+        "credentials": {"username": "admin", "password": ADMIN_PASSWORD}})
+        .to_string(),
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(30)).await;
     let stopper = std::thread::spawn(move || {
         let ok = b.stop().is_some_and(|s| s.success());

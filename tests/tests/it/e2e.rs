@@ -36,7 +36,11 @@ fn chromedriver() -> Driver {
         assert!(Instant::now() < deadline, "chromedriver did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
-    Driver { child, port, _profile: tempfile::tempdir().unwrap() }
+    Driver {
+        child,
+        port,
+        _profile: tempfile::tempdir().unwrap(),
+    }
 }
 
 async fn browser(d: &Driver) -> Client {
@@ -166,7 +170,9 @@ async fn the_browser_journey() {
     wait_text(&c, ".notice", "Profile saved.").await;
     shot(&c, "03-profile").await;
     let t = s.login("e2e_user", "firstpass1");
-    let r = s.client().call_ok(json!({"action": "get_user", "session_token": t}));
+    let r = s
+        .client()
+        .call_ok(json!({"action": "get_user", "session_token": t}));
     assert_eq!(r["user"]["city"], "Lisbon");
 
     // A reload keeps the session.
@@ -198,7 +204,8 @@ async fn the_browser_journey() {
 
     // A revoked session returns to the login screen with a message.
     let other = s.login("e2e_renamed", "secondpass2");
-    s.client().call_ok(json!({"action": "update_user", "session_token": other,
+    s.client()
+        .call_ok(json!({"action": "update_user", "session_token": other,
         "update_data": {"current_password": "secondpass2", "password": "thirdpass3"}}));
     click(&c, "profile-save").await;
     wait_text(&c, ".notice", "Your session has expired or was ended").await;
@@ -224,7 +231,11 @@ async fn the_browser_journey() {
     wait_for(&c, "#row-e2e_renamed").await;
     fill(&c, "admin-search", "renamed").await;
     wait_text(&c, "#admin-range", "of 1").await;
-    element(&c, "status-e2e_renamed").await.select_by_value("suspended").await.unwrap();
+    element(&c, "status-e2e_renamed")
+        .await
+        .select_by_value("suspended")
+        .await
+        .unwrap();
     wait_text(&c, ".notice", "Updated e2e_renamed.").await;
     wait_text(&c, "#row-e2e_renamed .cell-status", "suspended").await;
     shot(&c, "07-admin").await;
@@ -236,7 +247,11 @@ async fn the_browser_journey() {
     login(&c, "admin", ADMIN_PASSWORD).await;
     click(&c, "tab-admin").await;
     wait_for(&c, "#status-e2e_renamed").await;
-    element(&c, "status-e2e_renamed").await.select_by_value("active").await.unwrap();
+    element(&c, "status-e2e_renamed")
+        .await
+        .select_by_value("active")
+        .await
+        .unwrap();
     wait_text(&c, "#row-e2e_renamed .cell-status", "active").await;
     logout(&c).await;
 

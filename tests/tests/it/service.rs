@@ -32,9 +32,15 @@ fn the_original_flow() {
     c.call_ok(json!({"action": "update_user", "session_token": token,
         "update_data": {"current_password": "SecurePass123!", "password": "NewSecurePass456!"}}));
     c.call_ok(json!({"action": "logout", "session_token": token}));
-    c.call_err(json!({"action": "get_user", "session_token": token}), "session_invalid");
-    c.call_err(json!({"action": "login",
-        "credentials": {"username": "alice_updated", "password": "SecurePass123!"}}), "invalid_credentials");
+    c.call_err(
+        json!({"action": "get_user", "session_token": token}),
+        "session_invalid",
+    );
+    c.call_err(
+        json!({"action": "login",
+        "credentials": {"username": "alice_updated", "password": "SecurePass123!"}}),
+        "invalid_credentials",
+    );
     s.login("alice_updated", "NewSecurePass456!");
 }
 
@@ -67,10 +73,16 @@ fn login_by_email_and_case_insensitive_uniqueness() {
         "username": "Carol", "email": "Carol@Example.com", "password": "carolpw"}}));
     s.login("carol@example.COM", "carolpw");
     s.login("CAROL", "carolpw");
-    c.call_err(json!({"action": "create_user", "user_data": {
-        "username": "carol", "email": "other@example.com", "password": "carolpw"}}), "username_taken");
-    let r = c.call_err(json!({"action": "create_user", "user_data": {
-        "username": "carol2", "email": "CAROL@example.com", "password": "carolpw"}}), "email_taken");
+    c.call_err(
+        json!({"action": "create_user", "user_data": {
+        "username": "carol", "email": "other@example.com", "password": "carolpw"}}),
+        "username_taken",
+    );
+    let r = c.call_err(
+        json!({"action": "create_user", "user_data": {
+        "username": "carol2", "email": "CAROL@example.com", "password": "carolpw"}}),
+        "email_taken",
+    );
     assert_eq!(r["field"], "email");
 }
 
@@ -79,26 +91,54 @@ fn validation_errors_name_the_field() {
     let s = svc();
     let c = s.client();
     let create = |user: Value| json!({"action": "create_user", "user_data": user});
-    let r = c.call_err(create(json!({"username": "ab", "email": "a@b.io", "password": "secret1"})), "invalid_request");
+    let r = c.call_err(
+        create(json!({"username": "ab", "email": "a@b.io", "password": "secret1"})),
+        "invalid_request",
+    );
     assert_eq!(r["field"], "username");
-    let r = c.call_err(create(json!({"username": "abc", "email": "nope", "password": "secret1"})), "invalid_request");
+    let r = c.call_err(
+        create(json!({"username": "abc", "email": "nope", "password": "secret1"})),
+        "invalid_request",
+    );
     assert_eq!(r["field"], "email");
-    let r = c.call_err(create(json!({"username": "abc", "email": "a@b.io", "password": "12345"})), "weak_password");
+    let r = c.call_err(
+        create(json!({"username": "abc", "email": "a@b.io", "password": "12345"})),
+        "weak_password",
+    );
     assert_eq!(r["field"], "password");
     let long = "p".repeat(1025);
-    c.call_err(create(json!({"username": "abc", "email": "a@b.io", "password": long})), "weak_password");
-    let r = c.call_err(create(json!({"username": "abc", "email": "a@b.io", "password": "secret1",
-        "full_name": "x".repeat(101)})), "invalid_request");
+    c.call_err(
+        create(json!({"username": "abc", "email": "a@b.io", "password": long})),
+        "weak_password",
+    );
+    let r = c.call_err(
+        create(
+            json!({"username": "abc", "email": "a@b.io", "password": "secret1",
+        "full_name": "x".repeat(101)}),
+        ),
+        "invalid_request",
+    );
     assert_eq!(r["field"], "full_name");
-    let r = c.call_err(create(json!({"username": "abc", "email": "a@b.io", "password": "secret1",
-        "role": "admin", "favourite": 1})), "invalid_request");
+    let r = c.call_err(
+        create(
+            json!({"username": "abc", "email": "a@b.io", "password": "secret1",
+        "role": "admin", "favourite": 1}),
+        ),
+        "invalid_request",
+    );
     let m = r["message"].as_str().unwrap();
     assert!(m.contains("role") && m.contains("favourite"), "{m}");
     c.call_err(json!({"action": "create_user"}), "invalid_request");
     c.call_err(json!({"action": "teleport"}), "invalid_request");
     c.call_err(json!({"no_action": 1}), "invalid_request");
-    c.call_err(json!({"action": "list_users", "sort": "password_hash"}), "invalid_request");
-    c.call_err(json!({"action": "list_users", "limit": 0}), "invalid_request");
+    c.call_err(
+        json!({"action": "list_users", "sort": "password_hash"}),
+        "invalid_request",
+    );
+    c.call_err(
+        json!({"action": "list_users", "limit": 0}),
+        "invalid_request",
+    );
 }
 
 #[test]
@@ -119,7 +159,10 @@ fn every_message_gets_a_json_reply() {
         assert_eq!(v["status"], "error", "{v}");
         assert_eq!(v["code"], "invalid_request", "{v}");
     }
-    let big = format!("{{\"action\":\"health_check\",\"pad\":\"{}\"}}", "x".repeat(5000));
+    let big = format!(
+        "{{\"action\":\"health_check\",\"pad\":\"{}\"}}",
+        "x".repeat(5000)
+    );
     let v: Value = serde_json::from_slice(&c.raw(&[big.as_bytes()]).unwrap()).unwrap();
     assert_eq!(v["code"], "too_large");
     // Still serving.
@@ -129,9 +172,14 @@ fn every_message_gets_a_json_reply() {
 #[test]
 fn request_id_is_echoed_and_a_dealer_can_pipeline() {
     let s = svc();
-    let r = s.client().call_ok(json!({"action": "health_check", "request_id": "abc-1"}));
+    let r = s
+        .client()
+        .call_ok(json!({"action": "health_check", "request_id": "abc-1"}));
     assert_eq!(r["request_id"], "abc-1");
-    let r = s.client().call_err(json!({"action": "nope", "request_id": 42}), "invalid_request");
+    let r = s.client().call_err(
+        json!({"action": "nope", "request_id": 42}),
+        "invalid_request",
+    );
     assert_eq!(r["request_id"], 42);
 
     let ctx = zmq::Context::new();
@@ -139,15 +187,16 @@ fn request_id_is_echoed_and_a_dealer_can_pipeline() {
     d.set_rcvtimeo(20_000).unwrap();
     d.set_linger(0).unwrap();
     d.connect(&s.endpoint()).unwrap();
-    let n = 50;
+    let n: usize = 50;
     for i in 0..n {
-        let req = if i % 5 == 0 {
+        let req = if i.is_multiple_of(5) {
             json!({"action": "login", "request_id": i,
                    "credentials": {"username": "admin", "password": ADMIN_PASSWORD}})
         } else {
             json!({"action": "health_check", "request_id": i})
         };
-        d.send_multipart([&b""[..], req.to_string().as_bytes()], 0).unwrap();
+        d.send_multipart([&b""[..], req.to_string().as_bytes()], 0)
+            .unwrap();
     }
     let mut seen = vec![false; n];
     for _ in 0..n {
@@ -158,10 +207,16 @@ fn request_id_is_echoed_and_a_dealer_can_pipeline() {
         assert!(!seen[id]);
         seen[id] = true;
         assert_eq!(v["status"], "success");
-        assert_eq!(v.get("session_token").is_some(), id % 5 == 0, "{v}");
+        assert_eq!(v.get("session_token").is_some(), id.is_multiple_of(5), "{v}");
     }
     // A DEALER without the empty delimiter frame is answered the same way.
-    d.send(json!({"action": "health_check", "request_id": "bare"}).to_string().as_bytes(), 0).unwrap();
+    d.send(
+        json!({"action": "health_check", "request_id": "bare"})
+            .to_string()
+            .as_bytes(),
+        0,
+    )
+    .unwrap();
     let frames = d.recv_multipart(0).unwrap();
     assert_eq!(frames.len(), 1);
     let v: Value = serde_json::from_slice(&frames[0]).unwrap();
@@ -199,8 +254,10 @@ fn login_failures_look_alike_and_are_throttled() {
     s.register("erin", "erinpass");
     let admin = s.admin_token();
     let c = s.client();
-    c.call_ok(json!({"action": "update_user", "session_token": admin, "username": "erin",
-        "update_data": {"status": "suspended"}}));
+    c.call_ok(
+        json!({"action": "update_user", "session_token": admin, "username": "erin",
+        "update_data": {"status": "suspended"}}),
+    );
     let login = |u: &str, p: &str| json!({"action": "login", "credentials": {"username": u, "password": p}});
     let a = c.call_err(login("nobody", "whatever"), "invalid_credentials");
     let b = c.call_err(login("dave", "wrongpass"), "invalid_credentials");
@@ -233,9 +290,12 @@ fn per_peer_throttle_spares_trusted_peers() {
     }
     c.call_err(json!({"action": "login", "credentials": {"username": "admin", "password": ADMIN_PASSWORD}}), "rate_limited");
 
-    let s = Service::start(
-        ServiceOptions::default().arg(&["--throttle-peer-failures", "3", "--trusted-peer", "127.0.0.1"]),
-    );
+    let s = Service::start(ServiceOptions::default().arg(&[
+        "--throttle-peer-failures",
+        "3",
+        "--trusted-peer",
+        "127.0.0.1",
+    ]));
     let c = s.client();
     for i in 0..4 {
         let _ = c.call(json!({"action": "login", "credentials": {"username": format!("u{i}"), "password": "wrong1"}}));
@@ -251,31 +311,56 @@ fn authorization_rules() {
     s.register("mod1", "modpass1");
     let admin = s.admin_token();
     let c = s.client();
-    c.call_ok(json!({"action": "update_user", "session_token": admin, "username": "mod1",
-        "update_data": {"role": "moderator"}}));
+    c.call_ok(
+        json!({"action": "update_user", "session_token": admin, "username": "mod1",
+        "update_data": {"role": "moderator"}}),
+    );
     let u1 = s.login("user1", "userpass1");
     let m = s.login("mod1", "modpass1");
 
     // A user reads and changes only their own record.
-    c.call_err(json!({"action": "get_user", "session_token": u1, "username": "user2"}), "forbidden");
-    c.call_err(json!({"action": "update_user", "session_token": u1, "username": "user2",
-        "update_data": {"full_name": "x"}}), "forbidden");
-    c.call_err(json!({"action": "delete_user", "session_token": u1, "username": "user2",
-        "password": "userpass1"}), "forbidden");
+    c.call_err(
+        json!({"action": "get_user", "session_token": u1, "username": "user2"}),
+        "forbidden",
+    );
+    c.call_err(
+        json!({"action": "update_user", "session_token": u1, "username": "user2",
+        "update_data": {"full_name": "x"}}),
+        "forbidden",
+    );
+    c.call_err(
+        json!({"action": "delete_user", "session_token": u1, "username": "user2",
+        "password": "userpass1"}),
+        "forbidden",
+    );
     // Role and status in a normal user's update are refused.
-    c.call_err(json!({"action": "update_user", "session_token": u1,
-        "update_data": {"role": "admin"}}), "forbidden");
-    c.call_err(json!({"action": "update_user", "session_token": u1,
-        "update_data": {"status": "active"}}), "forbidden");
+    c.call_err(
+        json!({"action": "update_user", "session_token": u1,
+        "update_data": {"role": "admin"}}),
+        "forbidden",
+    );
+    c.call_err(
+        json!({"action": "update_user", "session_token": u1,
+        "update_data": {"status": "active"}}),
+        "forbidden",
+    );
     // Moderators read, but do not change.
     let r = c.call_ok(json!({"action": "get_user", "session_token": m, "username": "user2"}));
     assert_eq!(r["user"]["email"], "user2@example.com");
-    c.call_err(json!({"action": "update_user", "session_token": m, "username": "user2",
-        "update_data": {"status": "suspended"}}), "forbidden");
+    c.call_err(
+        json!({"action": "update_user", "session_token": m, "username": "user2",
+        "update_data": {"status": "suspended"}}),
+        "forbidden",
+    );
     // Admins act on others; unknown names are not_found.
-    c.call_ok(json!({"action": "update_user", "session_token": admin, "username": "user2",
-        "update_data": {"full_name": "Set By Admin"}}));
-    c.call_err(json!({"action": "get_user", "session_token": admin, "username": "ghost"}), "not_found");
+    c.call_ok(
+        json!({"action": "update_user", "session_token": admin, "username": "user2",
+        "update_data": {"full_name": "Set By Admin"}}),
+    );
+    c.call_err(
+        json!({"action": "get_user", "session_token": admin, "username": "ghost"}),
+        "not_found",
+    );
 
     // Views of list_users.
     let public = c.call_ok(json!({"action": "list_users"}));
@@ -313,7 +398,8 @@ fn list_users_pages_filters_and_sorts_on_the_server() {
         "search": "MEMBER1", "sort": "-username"}));
     assert_eq!(r["total"], 2);
     assert_eq!(r["users"][0]["username"], "member11");
-    let r = c.call_ok(json!({"action": "list_users", "session_token": admin, "status": "suspended"}));
+    let r =
+        c.call_ok(json!({"action": "list_users", "session_token": admin, "status": "suspended"}));
     assert_eq!(r["total"], 0);
     // Without parameters: everyone, as the original.
     assert_eq!(c.call_ok(json!({"action": "list_users"}))["count"], 13);
@@ -330,23 +416,40 @@ fn sessions_follow_password_changes_renames_and_deletion() {
     c.call_ok(json!({"action": "update_user", "session_token": t1, "update_data": {"username": "franky"}}));
     c.call_ok(json!({"action": "get_user", "session_token": t2}));
     // The password change needs the current password...
-    c.call_err(json!({"action": "update_user", "session_token": t1,
-        "update_data": {"password": "frankpw2"}}), "invalid_request");
-    let r = c.call_err(json!({"action": "update_user", "session_token": t1,
-        "update_data": {"password": "frankpw2", "current_password": "bad-guess"}}), "wrong_password");
+    c.call_err(
+        json!({"action": "update_user", "session_token": t1,
+        "update_data": {"password": "frankpw2"}}),
+        "invalid_request",
+    );
+    let r = c.call_err(
+        json!({"action": "update_user", "session_token": t1,
+        "update_data": {"password": "frankpw2", "current_password": "bad-guess"}}),
+        "wrong_password",
+    );
     assert_eq!(r["field"], "current_password");
     // ...and ends every other session.
     c.call_ok(json!({"action": "update_user", "session_token": t1,
         "update_data": {"password": "frankpw2", "current_password": "frankpw1"}}));
     c.call_ok(json!({"action": "get_user", "session_token": t1}));
-    c.call_err(json!({"action": "get_user", "session_token": t2}), "session_invalid");
+    c.call_err(
+        json!({"action": "get_user", "session_token": t2}),
+        "session_invalid",
+    );
     // Deletion needs the password and ends every session.
     let t3 = s.login("franky", "frankpw2");
-    c.call_err(json!({"action": "delete_user", "session_token": t1, "password": "frankpw1"}), "wrong_password");
+    c.call_err(
+        json!({"action": "delete_user", "session_token": t1, "password": "frankpw1"}),
+        "wrong_password",
+    );
     c.call_ok(json!({"action": "delete_user", "session_token": t1, "password": "frankpw2"}));
-    c.call_err(json!({"action": "get_user", "session_token": t3}), "session_invalid");
-    c.call_err(json!({"action": "login", "credentials": {"username": "franky", "password": "frankpw2"}}),
-        "invalid_credentials");
+    c.call_err(
+        json!({"action": "get_user", "session_token": t3}),
+        "session_invalid",
+    );
+    c.call_err(
+        json!({"action": "login", "credentials": {"username": "franky", "password": "frankpw2"}}),
+        "invalid_credentials",
+    );
 }
 
 #[test]
@@ -356,23 +459,39 @@ fn admin_suspension_ends_sessions_and_blocks_login() {
     let g = s.login("gina", "ginapass");
     let admin = s.admin_token();
     let c = s.client();
-    let r = c.call_ok(json!({"action": "update_user", "session_token": admin, "username": "gina",
-        "update_data": {"status": "suspended"}}));
+    let r = c.call_ok(
+        json!({"action": "update_user", "session_token": admin, "username": "gina",
+        "update_data": {"status": "suspended"}}),
+    );
     assert_eq!(r["user"]["status"], "suspended");
-    c.call_err(json!({"action": "get_user", "session_token": g}), "session_invalid");
-    c.call_err(json!({"action": "login", "credentials": {"username": "gina", "password": "ginapass"}}),
-        "invalid_credentials");
-    c.call_ok(json!({"action": "update_user", "session_token": admin, "username": "gina",
-        "update_data": {"status": "active"}}));
+    c.call_err(
+        json!({"action": "get_user", "session_token": g}),
+        "session_invalid",
+    );
+    c.call_err(
+        json!({"action": "login", "credentials": {"username": "gina", "password": "ginapass"}}),
+        "invalid_credentials",
+    );
+    c.call_ok(
+        json!({"action": "update_user", "session_token": admin, "username": "gina",
+        "update_data": {"status": "active"}}),
+    );
     s.login("gina", "ginapass");
     // An admin resets another's password without knowing it, then deletes the account.
-    c.call_ok(json!({"action": "update_user", "session_token": admin, "username": "gina",
-        "update_data": {"password": "resetpw1"}}));
+    c.call_ok(
+        json!({"action": "update_user", "session_token": admin, "username": "gina",
+        "update_data": {"password": "resetpw1"}}),
+    );
     s.login("gina", "resetpw1");
-    c.call_err(json!({"action": "delete_user", "session_token": admin, "username": "gina",
-        "password": "not-admins"}), "wrong_password");
-    c.call_ok(json!({"action": "delete_user", "session_token": admin, "username": "gina",
-        "password": ADMIN_PASSWORD}));
+    c.call_err(
+        json!({"action": "delete_user", "session_token": admin, "username": "gina",
+        "password": "not-admins"}),
+        "wrong_password",
+    );
+    c.call_ok(
+        json!({"action": "delete_user", "session_token": admin, "username": "gina",
+        "password": ADMIN_PASSWORD}),
+    );
 }
 
 #[test]
@@ -380,15 +499,29 @@ fn the_last_active_admin_stays() {
     let s = svc();
     let admin = s.admin_token();
     let c = s.client();
-    for upd in [json!({"role": "user"}), json!({"status": "suspended"}), json!({"status": "inactive"})] {
-        c.call_err(json!({"action": "update_user", "session_token": admin, "update_data": upd}), "last_admin");
+    for upd in [
+        json!({"role": "user"}),
+        json!({"status": "suspended"}),
+        json!({"status": "inactive"}),
+    ] {
+        c.call_err(
+            json!({"action": "update_user", "session_token": admin, "update_data": upd}),
+            "last_admin",
+        );
     }
-    c.call_err(json!({"action": "delete_user", "session_token": admin, "password": ADMIN_PASSWORD}), "last_admin");
+    c.call_err(
+        json!({"action": "delete_user", "session_token": admin, "password": ADMIN_PASSWORD}),
+        "last_admin",
+    );
     // With a second admin, the first may step down.
     s.register("second", "secondpw");
-    c.call_ok(json!({"action": "update_user", "session_token": admin, "username": "second",
-        "update_data": {"role": "admin"}}));
-    c.call_ok(json!({"action": "update_user", "session_token": admin, "update_data": {"role": "user"}}));
+    c.call_ok(
+        json!({"action": "update_user", "session_token": admin, "username": "second",
+        "update_data": {"role": "admin"}}),
+    );
+    c.call_ok(
+        json!({"action": "update_user", "session_token": admin, "update_data": {"role": "user"}}),
+    );
     let second = s.login("second", "secondpw");
     c.call_err(json!({"action": "update_user", "session_token": second, "update_data": {"role": "moderator"}}),
         "last_admin");
@@ -401,15 +534,26 @@ fn update_conflicts_and_empty_updates() {
     s.register("ivy", "ivypass1");
     let t = s.login("hank", "hankpass");
     let c = s.client();
-    c.call_err(json!({"action": "update_user", "session_token": t, "update_data": {"username": "IVY"}}), "username_taken");
+    c.call_err(
+        json!({"action": "update_user", "session_token": t, "update_data": {"username": "IVY"}}),
+        "username_taken",
+    );
     c.call_err(json!({"action": "update_user", "session_token": t, "update_data": {"email": "ivy@example.com"}}), "email_taken");
-    c.call_err(json!({"action": "update_user", "session_token": t, "update_data": {}}), "invalid_request");
+    c.call_err(
+        json!({"action": "update_user", "session_token": t, "update_data": {}}),
+        "invalid_request",
+    );
     let r = c.call_err(json!({"action": "update_user", "session_token": t, "update_data": {"password_hash": "00"}}), "invalid_request");
     assert!(r["message"].as_str().unwrap().contains("password_hash"));
     // Changing only the case of one's own name is allowed.
-    let r = c.call_ok(json!({"action": "update_user", "session_token": t, "update_data": {"username": "Hank"}}));
+    let r = c.call_ok(
+        json!({"action": "update_user", "session_token": t, "update_data": {"username": "Hank"}}),
+    );
     assert_eq!(r["user"]["username"], "Hank");
-    c.call_err(json!({"action": "logout", "session_token": "not-a-session"}), "session_invalid");
+    c.call_err(
+        json!({"action": "logout", "session_token": "not-a-session"}),
+        "session_invalid",
+    );
 }
 
 #[test]
@@ -419,16 +563,28 @@ fn sessions_expire() {
     let c = s.client();
     c.call_ok(json!({"action": "get_user", "session_token": t}));
     std::thread::sleep(Duration::from_millis(1200));
-    c.call_err(json!({"action": "get_user", "session_token": t}), "session_invalid");
-    assert_eq!(c.call_ok(json!({"action": "health_check"}))["active_sessions"], 0);
+    c.call_err(
+        json!({"action": "get_user", "session_token": t}),
+        "session_invalid",
+    );
+    assert_eq!(
+        c.call_ok(json!({"action": "health_check"}))["active_sessions"],
+        0
+    );
 }
 
 #[test]
 fn health_answers_while_logins_hash() {
     // Slow hashes occupy every worker; health_check must not queue behind them.
     let s = Service::start(ServiceOptions {
-        args: vec!["--pbkdf2-iterations".into(), "400000".into(), "--kdf-iterations".into(), "1000".into(),
-            "--workers".into(), "1".into()],
+        args: vec![
+            "--pbkdf2-iterations".into(),
+            "400000".into(),
+            "--kdf-iterations".into(),
+            "1000".into(),
+            "--workers".into(),
+            "1".into(),
+        ],
         ..Default::default()
     });
     let endpoint = s.endpoint();
@@ -436,8 +592,10 @@ fn health_answers_while_logins_hash() {
         .map(|_| {
             let e = endpoint.clone();
             std::thread::spawn(move || {
-                Zmq::connect(&e).call(json!({"action": "login",
-                    "credentials": {"username": "admin", "password": ADMIN_PASSWORD}})).unwrap()
+                Zmq::connect(&e)
+                    .call(json!({"action": "login",
+                    "credentials": {"username": "admin", "password": ADMIN_PASSWORD}}))
+                    .unwrap()
             })
         })
         .collect();
@@ -451,5 +609,8 @@ fn health_answers_while_logins_hash() {
         assert_eq!(h.join().unwrap()["status"], "success");
     }
     // Ordering, not timing: health was answered while logins were still queued.
-    assert!(logins_done < 3, "health_check waited for the logins ({health_took:?})");
+    assert!(
+        logins_done < 3,
+        "health_check waited for the logins ({health_took:?})"
+    );
 }

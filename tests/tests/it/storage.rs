@@ -3,8 +3,13 @@ use users_service::store::{Store, StoreOptions};
 use users_tests::{Service, ServiceOptions, MASTER};
 
 fn read_store(s: &Service) -> std::collections::HashMap<String, users_protocol::UserRecord> {
-    let opts = StoreOptions { kdf_iterations: 1000, compact_after: 1_000_000 };
-    Store::open(&s.store, MASTER, &opts).expect("store opens").users
+    let opts = StoreOptions {
+        kdf_iterations: 1000,
+        compact_after: 1_000_000,
+    };
+    Store::open(&s.store, MASTER, &opts)
+        .expect("store opens")
+        .users
 }
 
 #[test]
@@ -12,13 +17,18 @@ fn data_survives_a_restart_and_sigterm_exits_zero() {
     let mut s = Service::start(ServiceOptions::default());
     s.register("jack", "jackpass");
     let t = s.login("jack", "jackpass");
-    s.client().call_ok(json!({"action": "update_user", "session_token": t,
+    s.client()
+        .call_ok(json!({"action": "update_user", "session_token": t,
         "update_data": {"city": "Oslo", "email": "jack2@example.com"}}));
     s.restart();
     let t = s.login("jack2@example.com", "jackpass");
-    let r = s.client().call_ok(json!({"action": "get_user", "session_token": t}));
+    let r = s
+        .client()
+        .call_ok(json!({"action": "get_user", "session_token": t}));
     assert_eq!(r["user"]["city"], "Oslo");
-    assert!(s.log_text().contains("every acknowledged change is on disk"));
+    assert!(s
+        .log_text()
+        .contains("every acknowledged change is on disk"));
 }
 
 #[test]
@@ -48,14 +58,23 @@ fn wrong_master_password_stops_startup_and_leaves_files_alone() {
     s.register("kate", "katepass");
     s.stop();
     let journal = users_service::store::journal_path(&s.store);
-    let before = (std::fs::read(&s.store).unwrap(), std::fs::read(&journal).unwrap());
-    let wrong = s.sibling(ServiceOptions { master: Some("wrong".into()), ..Default::default() });
+    let before = (
+        std::fs::read(&s.store).unwrap(),
+        std::fs::read(&journal).unwrap(),
+    );
+    let wrong = s.sibling(ServiceOptions {
+        master: Some("wrong".into()),
+        ..Default::default()
+    });
     let (mut child, _) = wrong.launch().unwrap();
     let status = child.wait().unwrap();
     assert!(!status.success());
     let log = wrong.log_text();
     assert!(log.contains("wrong master password"), "{log}");
-    let after = (std::fs::read(&s.store).unwrap(), std::fs::read(&journal).unwrap());
+    let after = (
+        std::fs::read(&s.store).unwrap(),
+        std::fs::read(&journal).unwrap(),
+    );
     assert_eq!(before, after);
 }
 
@@ -75,13 +94,19 @@ fn damaged_store_stops_startup() {
 
 #[test]
 fn without_a_master_password_a_private_key_file_is_made() {
-    let mut s = Service::start(ServiceOptions { master: None, ..Default::default() });
+    let mut s = Service::start(ServiceOptions {
+        master: None,
+        ..Default::default()
+    });
     s.register("liam", "liampass");
     let key = users_service::master::key_file(&s.store);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     assert!(s.log_text().contains("USERS_SERVICE_PASSWORD is not set"));
     s.restart();
@@ -90,7 +115,10 @@ fn without_a_master_password_a_private_key_file_is_made() {
 
 #[test]
 fn default_admin_is_created_loudly() {
-    let s = Service::start(ServiceOptions { admin_password: None, ..Default::default() });
+    let s = Service::start(ServiceOptions {
+        admin_password: None,
+        ..Default::default()
+    });
     s.login("admin", "admin123");
     assert!(s.log_text().contains("DEFAULT PASSWORD"));
 }
@@ -102,7 +130,12 @@ fn old_hashes_are_upgraded_at_login() {
     s.stop();
     assert_eq!(read_store(&s)["mia"].password_iterations, 1000);
     let mut s2 = s.sibling(ServiceOptions {
-        args: vec!["--pbkdf2-iterations".into(), "2000".into(), "--kdf-iterations".into(), "1000".into()],
+        args: vec![
+            "--pbkdf2-iterations".into(),
+            "2000".into(),
+            "--kdf-iterations".into(),
+            "1000".into(),
+        ],
         ..Default::default()
     });
     s2.spawn_now();

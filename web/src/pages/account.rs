@@ -24,7 +24,9 @@ pub fn AccountTab() -> impl IntoView {
             return;
         }
         if !confirmed.get_untracked() {
-            form.notice.set(Some(Notice::err("Tick the box to confirm that you want to delete your account.")));
+            form.notice.set(Some(Notice::err(
+                "Tick the box to confirm that you want to delete your account.",
+            )));
             return;
         }
         let Some(api) = state.api() else { return };

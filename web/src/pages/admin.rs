@@ -34,7 +34,11 @@ fn query(search: &str, role: &str, status: &str, sort: &str, page: usize) -> Lis
 #[component]
 pub fn AdminPanel() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let is_admin = Memo::new(move |_| state.session.with(|s| s.as_ref().is_some_and(|s| s.user.role == Role::Admin)));
+    let is_admin = Memo::new(move |_| {
+        state
+            .session
+            .with(|s| s.as_ref().is_some_and(|s| s.user.role == Role::Admin))
+    });
     let (search, role, status, sort) = (
         RwSignal::new(String::new()),
         RwSignal::new(String::new()),
@@ -52,7 +56,13 @@ pub fn AdminPanel() -> impl IntoView {
     let latest = StoredValue::new(0u64);
 
     Effect::new(move |_| {
-        let q = query(&search.get(), &role.get(), &status.get(), &sort.get(), page.get());
+        let q = query(
+            &search.get(),
+            &role.get(),
+            &status.get(),
+            &sort.get(),
+            page.get(),
+        );
         reload.track();
         let Some(api) = state.api() else { return };
         latest.update_value(|n| *n += 1);
@@ -88,10 +98,14 @@ pub fn AdminPanel() -> impl IntoView {
     };
 
     let confirm_delete = move |_| {
-        let (Some(api), Some(victim)) = (state.api(), deleting.get_untracked()) else { return };
+        let (Some(api), Some(victim)) = (state.api(), deleting.get_untracked()) else {
+            return;
+        };
         let pw = admin_password.get_untracked();
         if pw.is_empty() {
-            notice.set(Some(Notice::err("Enter your own password to confirm the deletion.")));
+            notice.set(Some(Notice::err(
+                "Enter your own password to confirm the deletion.",
+            )));
             return;
         }
         notice.set(Some(Notice::info(format!("Deleting {victim}…"))));
@@ -108,7 +122,10 @@ pub fn AdminPanel() -> impl IntoView {
         });
     };
 
-    let select = |id: &'static str, label: &'static str, value: RwSignal<String>, options: Vec<(&'static str, &'static str)>| {
+    let select = |id: &'static str,
+                  label: &'static str,
+                  value: RwSignal<String>,
+                  options: Vec<(&'static str, &'static str)>| {
         view! {
             <div class="field">
                 <label for=id>{label}</label>
@@ -166,7 +183,15 @@ pub fn AdminPanel() -> impl IntoView {
     let last_page = move || (page.get() + 1) * PAGE >= total.get();
     let range = move || {
         let (t, p) = (total.get(), page.get());
-        if t == 0 { "No users match.".to_owned() } else { format!("Showing {}–{} of {t}", p * PAGE + 1, (p * PAGE + PAGE).min(t)) }
+        if t == 0 {
+            "No users match.".to_owned()
+        } else {
+            format!(
+                "Showing {}–{} of {t}",
+                p * PAGE + 1,
+                (p * PAGE + PAGE).min(t)
+            )
+        }
     };
 
     view! {
@@ -237,6 +262,9 @@ mod tests {
         assert_eq!(q.role, Some(Role::Admin));
         assert_eq!(q.status, None);
         assert_eq!(q.sort.as_deref(), Some("-created_at"));
-        assert_eq!(query("", "", "suspended", "username", 0).status, Some(UserStatus::Suspended));
+        assert_eq!(
+            query("", "", "suspended", "username", 0).status,
+            Some(UserStatus::Suspended)
+        );
     }
 }

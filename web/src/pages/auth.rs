@@ -37,7 +37,10 @@ fn LoginForm(username: RwSignal<String>) -> impl IntoView {
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         form.start();
-        let (u, p) = (username.get_untracked().trim().to_owned(), password.get_untracked());
+        let (u, p) = (
+            username.get_untracked().trim().to_owned(),
+            password.get_untracked(),
+        );
         let mut ok = true;
         if u.is_empty() {
             form.field_error("username", "Enter your username or email");
@@ -116,7 +119,9 @@ fn RegisterForm(tab: RwSignal<&'static str>, login_name: RwSignal<String>) -> im
         spawn_local(async move {
             match UnauthorizedApi.register(user).await {
                 Ok(created) => {
-                    state.flash.set(Some(Notice::ok(format!("Account {created} created. You can log in now."))));
+                    state.flash.set(Some(Notice::ok(format!(
+                        "Account {created} created. You can log in now."
+                    ))));
                     login_name.set(created);
                     tab.set("login");
                 }

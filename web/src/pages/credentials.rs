@@ -8,7 +8,14 @@ use leptos::task::spawn_local;
 use users_protocol::{validate, Secret, UserUpdate};
 
 /// Sends `update` for oneself, reporting into `form`; `done` runs on success.
-fn save(state: AppState, form: FormState, update: UserUpdate, fields: &'static [&'static str], ok: &'static str, done: impl FnOnce() + 'static) {
+fn save(
+    state: AppState,
+    form: FormState,
+    update: UserUpdate,
+    fields: &'static [&'static str],
+    ok: &'static str,
+    done: impl FnOnce() + 'static,
+) {
     let Some(api) = state.api() else { return };
     form.busy.set(true);
     spawn_local(async move {
@@ -28,7 +35,12 @@ fn save(state: AppState, form: FormState, update: UserUpdate, fields: &'static [
 #[component]
 pub fn CredentialsTab() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let current = move || state.session.with(|s| s.as_ref().map(|s| (s.user.username.clone(), s.user.email.clone())));
+    let current = move || {
+        state.session.with(|s| {
+            s.as_ref()
+                .map(|s| (s.user.username.clone(), s.user.email.clone()))
+        })
+    };
     let (name0, email0) = current().unwrap_or_default();
 
     let username = RwSignal::new(name0);
@@ -38,8 +50,18 @@ pub fn CredentialsTab() -> impl IntoView {
         uform.start();
         let u = username.get_untracked().trim().to_owned();
         if uform.check([validate::username(&u)]) {
-            let update = UserUpdate { username: Some(u), ..Default::default() };
-            save(state, uform, update, &["username"], "Username changed.", || {});
+            let update = UserUpdate {
+                username: Some(u),
+                ..Default::default()
+            };
+            save(
+                state,
+                uform,
+                update,
+                &["username"],
+                "Username changed.",
+                || {},
+            );
         }
     };
 
@@ -50,18 +72,29 @@ pub fn CredentialsTab() -> impl IntoView {
         eform.start();
         let e = email.get_untracked().trim().to_owned();
         if eform.check([validate::email(&e)]) {
-            let update = UserUpdate { email: Some(e), ..Default::default() };
+            let update = UserUpdate {
+                email: Some(e),
+                ..Default::default()
+            };
             save(state, eform, update, &["email"], "Email changed.", || {});
         }
     };
 
-    let (cur, new, confirm) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let (cur, new, confirm) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
     let pform = FormState::new();
     let change_password = move |ev: SubmitEvent| {
         ev.prevent_default();
         pform.start();
         let (c, n) = (cur.get_untracked(), new.get_untracked());
-        let mut ok = pform.check([validate::password("password", &n, validate::PASSWORD_MIN_DEFAULT)]);
+        let mut ok = pform.check([validate::password(
+            "password",
+            &n,
+            validate::PASSWORD_MIN_DEFAULT,
+        )]);
         if c.is_empty() {
             pform.field_error("current_password", "Enter your current password");
             ok = false;
@@ -71,13 +104,23 @@ pub fn CredentialsTab() -> impl IntoView {
             ok = false;
         }
         if ok {
-            let update = UserUpdate { password: Some(Secret::new(n)), current_password: Some(Secret::new(c)), ..Default::default() };
-            save(state, pform, update, &["password", "current_password"],
-                "Password changed. Your other sessions have been logged out.", move || {
+            let update = UserUpdate {
+                password: Some(Secret::new(n)),
+                current_password: Some(Secret::new(c)),
+                ..Default::default()
+            };
+            save(
+                state,
+                pform,
+                update,
+                &["password", "current_password"],
+                "Password changed. Your other sessions have been logged out.",
+                move || {
                     cur.set(String::new());
                     new.set(String::new());
                     confirm.set(String::new());
-                });
+                },
+            );
         }
     };
 

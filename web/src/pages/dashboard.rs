@@ -1,6 +1,8 @@
 //! The tabs after login.
 
-use super::{account::AccountTab, admin::AdminPanel, credentials::CredentialsTab, profile::ProfileTab, Tabs};
+use super::{
+    account::AccountTab, admin::AdminPanel, credentials::CredentialsTab, profile::ProfileTab, Tabs,
+};
 use crate::app::AppState;
 use leptos::prelude::*;
 
@@ -9,9 +11,17 @@ use leptos::prelude::*;
 pub fn Dashboard() -> impl IntoView {
     let state = expect_context::<AppState>();
     let tab = RwSignal::new("profile");
-    let can_admin = Memo::new(move |_| state.session.with(|s| s.as_ref().is_some_and(|s| s.user.role.can_read_all())));
+    let can_admin = Memo::new(move |_| {
+        state
+            .session
+            .with(|s| s.as_ref().is_some_and(|s| s.user.role.can_read_all()))
+    });
     let tabs = Signal::derive(move || {
-        let mut t = vec![("profile", "Profile"), ("credentials", "Credentials"), ("account", "Account")];
+        let mut t = vec![
+            ("profile", "Profile"),
+            ("credentials", "Credentials"),
+            ("account", "Account"),
+        ];
         if can_admin.get() {
             t.push(("admin", "Admin"));
         }

@@ -24,7 +24,10 @@ pub fn when(t: Option<&str>) -> String {
 
 /// A tab strip; `tabs` holds (id, label) pairs and `current` the selected id.
 #[component]
-pub fn Tabs(tabs: Signal<Vec<(&'static str, &'static str)>>, current: RwSignal<&'static str>) -> impl IntoView {
+pub fn Tabs(
+    tabs: Signal<Vec<(&'static str, &'static str)>>,
+    current: RwSignal<&'static str>,
+) -> impl IntoView {
     view! {
         <div class="tabs" role="tablist">
             {move || tabs.get().into_iter().map(|(id, label)| view! {
@@ -44,7 +47,10 @@ pub fn Tabs(tabs: Signal<Vec<(&'static str, &'static str)>>, current: RwSignal<&
 mod tests {
     #[test]
     fn times_for_people() {
-        assert_eq!(super::when(Some("2026-11-24T12:54:27Z")), "2026-11-24 12:54 UTC");
+        assert_eq!(
+            super::when(Some("2026-11-24T12:54:27Z")),
+            "2026-11-24 12:54 UTC"
+        );
         assert_eq!(super::when(None), "never");
     }
 }

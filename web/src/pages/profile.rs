@@ -29,15 +29,32 @@ pub fn ProfileTab() -> impl IntoView {
         ev.prevent_default();
         form.start();
         let values = [
-            ("full_name", full_name), ("phone", phone), ("address", address), ("city", city),
-            ("country", country), ("postal_code", postal_code), ("date_of_birth", date_of_birth), ("notes", notes),
+            ("full_name", full_name),
+            ("phone", phone),
+            ("address", address),
+            ("city", city),
+            ("country", country),
+            ("postal_code", postal_code),
+            ("date_of_birth", date_of_birth),
+            ("notes", notes),
         ]
         .map(|(k, s)| (k, s.get_untracked().trim().to_owned()));
         if !form.check(values.iter().map(|(k, v)| validate::profile_field(k, v))) {
             return;
         }
-        let [full_name, phone, address, city, country, postal_code, date_of_birth, notes] = values.map(|(_, v)| Some(v));
-        let update = UserUpdate { full_name, phone, address, city, country, postal_code, date_of_birth, notes, ..Default::default() };
+        let [full_name, phone, address, city, country, postal_code, date_of_birth, notes] =
+            values.map(|(_, v)| Some(v));
+        let update = UserUpdate {
+            full_name,
+            phone,
+            address,
+            city,
+            country,
+            postal_code,
+            date_of_birth,
+            notes,
+            ..Default::default()
+        };
         let Some(api) = state.api() else { return };
         form.busy.set(true);
         spawn_local(async move {
