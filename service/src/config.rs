@@ -15,7 +15,7 @@ fn duration(s: &str) -> Result<Duration, String> {
 /// secret is kept in STORAGE_FILE.key (owner-only). The first start on an empty
 /// store creates the user `admin` with USERS_SERVICE_ADMIN_PASSWORD, or `admin123`.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "users-service", version)]
+#[command(name = "users-service", version, args_override_self = true)]
 pub struct Config {
     /// TCP port of the ZeroMQ ROUTER socket.
     #[arg(default_value_t = 5556)]

@@ -123,17 +123,27 @@ pub struct Service {
 impl Service {
     /// Starts a service on a fresh store and waits until it answers.
     pub fn start(opts: ServiceOptions) -> Service {
-        let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
-        let mut s = Service {
+        Service::start_in(Arc::new(tempfile::tempdir().expect("tempdir")), opts)
+    }
+
+    /// Starts a service on `dir/users.json` (which may already exist) and waits
+    /// until it answers.
+    pub fn start_in(dir: Arc<tempfile::TempDir>, opts: ServiceOptions) -> Service {
+        let mut s = Service::stopped_in(dir, opts);
+        s.spawn_now();
+        s
+    }
+
+    /// A service on `dir/users.json`, not started.
+    pub fn stopped_in(dir: Arc<tempfile::TempDir>, opts: ServiceOptions) -> Service {
+        Service {
             port: 0,
             store: dir.path().join("users.json"),
             log: dir.path().join("service-0.log"),
             dir,
             child: None,
             opts,
-        };
-        s.spawn_now();
-        s
+        }
     }
 
     /// A service on the same store with other options, not started.
@@ -224,6 +234,12 @@ impl Service {
             cmd.env("USERS_SERVICE_ADMIN_PASSWORD", a);
         }
         cmd.spawn().map_err(|e| e.to_string())
+    }
+
+    /// Takes charge of a process started with [`Service::launch`].
+    pub fn adopt(&mut self, child: Child, port: u16) {
+        self.child = Some(child);
+        self.port = port;
     }
 
     /// `tcp://127.0.0.1:PORT`.

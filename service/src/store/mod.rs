@@ -86,12 +86,15 @@ struct JournalEntry {
 }
 
 #[derive(Serialize, Deserialize)]
-struct SnapshotFile {
+struct SnapshotFile<'a> {
     format: String,
     version: u32,
     kdf: KdfParams,
     journal_seq: u64,
-    data: String,
+    /// Borrowed from the file's bytes: the token is the bulk of the file, and
+    /// base64 never needs unescaping, so no second copy is made.
+    #[serde(borrow)]
+    data: std::borrow::Cow<'a, str>,
 }
 
 /// Tuning.
@@ -178,7 +181,6 @@ impl Store {
         };
         let file: SnapshotFile = serde_json::from_slice(&raw)
             .map_err(|e| damaged(format!("not a users-service store ({e})")))?;
-        drop(raw);
         if file.format != FORMAT || file.version != VERSION {
             return Err(damaged(format!(
                 "unsupported format {} version {}",
@@ -189,14 +191,15 @@ impl Store {
         let plain = cipher
             .decrypt(&file.data)
             .map_err(|_| StoreError::WrongPassword(path.to_owned()))?;
-        drop(file.data);
+        let (kdf, journal_seq) = (file.kdf, file.journal_seq);
+        drop(raw);
         let mut users: HashMap<String, UserRecord> = serde_json::from_slice(&plain)
             .map_err(|e| damaged(format!("decrypted data is not a user table ({e})")))?;
         drop(plain);
 
         let (seq, records, torn) =
-            replay_journal(&journal_path, &cipher, file.journal_seq, &mut users)?;
-        let mut store = Store::with_journal(path, file.kdf, cipher, seq, opts)?;
+            replay_journal(&journal_path, &cipher, journal_seq, &mut users)?;
+        let mut store = Store::with_journal(path, kdf, cipher, seq, opts)?;
         store.journal_records = records;
         Ok(Opened {
             store,
@@ -408,7 +411,7 @@ fn encode_snapshot(
         version: VERSION,
         kdf: kdf.clone(),
         journal_seq: seq,
-        data: cipher.encrypt(&plain),
+        data: cipher.encrypt(&plain).into(),
     };
     serde_json::to_string(&file).map_err(|e| StoreError::Io {
         context: "encoding the snapshot".into(),
