@@ -24,10 +24,15 @@ pub struct Db {
 
 impl Db {
     /// Builds the table from stored records.
-    pub fn from_records(records: impl IntoIterator<Item = UserRecord>) -> Self {
-        let mut db = Db::default();
+    pub fn from_records(records: impl IntoIterator<Item = Arc<UserRecord>>) -> Self {
+        let records = records.into_iter();
+        let mut db = Db {
+            users: HashMap::with_capacity(records.size_hint().0),
+            emails: HashMap::with_capacity(records.size_hint().0),
+            ..Db::default()
+        };
         for r in records {
-            db.insert_raw(Arc::new(r));
+            db.insert_raw(r);
         }
         db
     }
@@ -302,7 +307,7 @@ mod tests {
 
     #[test]
     fn rename_journals_delete_then_put_and_rolls_back() {
-        let mut db = Db::from_records([record("alice", "a@x.io")]);
+        let mut db = Db::from_records([Arc::new(record("alice", "a@x.io"))]);
         let mark = db.mark();
         db.put(Some("alice"), record("Alice2", "a@x.io"));
         assert!(db.get("alice").is_none());
@@ -319,7 +324,7 @@ mod tests {
 
     #[test]
     fn email_change_updates_the_index() {
-        let mut db = Db::from_records([record("bob", "old@x.io")]);
+        let mut db = Db::from_records([Arc::new(record("bob", "old@x.io"))]);
         db.put(Some("bob"), record("bob", "new@x.io"));
         assert!(db.get_by_email("old@x.io").is_none());
         assert!(db.get_by_email("new@x.io").is_some());
@@ -333,7 +338,7 @@ mod tests {
             if i % 10 == 0 {
                 r.role = Role::Admin;
             }
-            recs.push(r);
+            recs.push(Arc::new(r));
         }
         let db = Db::from_records(recs);
         let q = ListQuery {

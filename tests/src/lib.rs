@@ -549,6 +549,18 @@ pub mod ws {
         }
     }
 
+    /// One request, one reply, as text (no JSON work on this side).
+    pub async fn call_raw(ws: &mut Ws, req: &str) -> String {
+        ws.send(Message::Text(req.into())).await.expect("send");
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(t))) => return t.as_str().to_owned(),
+                Some(Ok(_)) => continue,
+                other => panic!("connection ended: {other:?}"),
+            }
+        }
+    }
+
     /// One request, one reply.
     pub async fn call(ws: &mut Ws, req: Value) -> Value {
         send(ws, req.to_string()).await;

@@ -111,7 +111,7 @@ pub struct Opened {
     /// The store, ready for commits.
     pub store: Store,
     /// Every user, keyed by stored username.
-    pub users: HashMap<String, UserRecord>,
+    pub users: HashMap<String, Arc<UserRecord>>,
     /// True when no store existed and an empty one was created.
     pub created: bool,
     /// True when a torn last journal record was dropped.
@@ -193,7 +193,8 @@ impl Store {
             .map_err(|_| StoreError::WrongPassword(path.to_owned()))?;
         let (kdf, journal_seq) = (file.kdf, file.journal_seq);
         drop(raw);
-        let mut users: HashMap<String, UserRecord> = serde_json::from_slice(&plain)
+        // Straight into the Arcs the table keeps: no second copy of 100,000 records.
+        let mut users: HashMap<String, Arc<UserRecord>> = serde_json::from_slice(&plain)
             .map_err(|e| damaged(format!("decrypted data is not a user table ({e})")))?;
         drop(plain);
 
@@ -430,7 +431,7 @@ fn replay_journal(
     path: &Path,
     cipher: &Fernet,
     from_seq: u64,
-    users: &mut HashMap<String, UserRecord>,
+    users: &mut HashMap<String, Arc<UserRecord>>,
 ) -> Result<(u64, usize, bool), StoreError> {
     let data = match std::fs::read(path) {
         Ok(d) => d,
@@ -463,7 +464,6 @@ fn replay_journal(
             seq = entry.seq;
             match entry.change {
                 Change::Put { user } => {
-                    let user = Arc::unwrap_or_clone(user);
                     users.insert(user.username.clone(), user);
                 }
                 Change::Delete { username } => {
