@@ -8,7 +8,7 @@
 //! - [`ws`]: one WebSocket connection: limits, relaying, shutdown.
 //! - [`limits`]: token-bucket rate limits per connection and per IP.
 //! - [`http`]: the HTTP server: `/ws`, `/healthz`, the Origin check, static files.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod config;
 pub mod http;

@@ -1,7 +1,9 @@
-//! The ZeroMQ side. One thread owns a DEALER socket connected to the service;
-//! requests reach it over an inproc PUSH socket and carry a correlation id as an
-//! envelope frame (`[id, "", body]`), which the service's ROUTER returns with the
-//! reply. So any number of requests share the socket with no REQ lock-step.
+//! The ZeroMQ side. One task owns a DEALER socket connected to the service and
+//! drives it from tokio through the socket's notification descriptor (ZMQ_FD),
+//! so a request reaches the wire with no thread hop. Each request carries a
+//! correlation id as an envelope frame (`[id, "", body]`), which the service's
+//! ROUTER returns with the reply, so any number of requests share the socket with
+//! no REQ lock-step.
 //!
 //! The DEALER is `ZMQ_IMMEDIATE`: while the service is unreachable a send fails at
 //! once instead of queueing, so the client gets service_unavailable now rather than
@@ -9,12 +11,13 @@
 //! flight when the connection drops; libzmq reconnects by itself.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::oneshot;
+use tokio::io::unix::AsyncFd;
+use tokio::sync::{mpsc, oneshot};
 
-const REQUESTS: &str = "inproc://bridge-requests";
 const MONITOR: &str = "inproc://bridge-monitor";
 
 /// Why a request got no reply from the service.
@@ -26,25 +29,27 @@ pub enum RelayError {
     Timeout,
 }
 
-type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<String, RelayError>>>>>;
+type ReplyTx = oneshot::Sender<Result<String, RelayError>>;
 
 /// Handle for sending requests to the service.
 pub struct Relay {
-    push: Mutex<zmq::Socket>,
-    pending: Pending,
-    next_id: AtomicU64,
+    tx: mpsc::UnboundedSender<(String, ReplyTx)>,
     connected: Arc<AtomicBool>,
+    in_flight: Arc<AtomicUsize>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+/// ZMQ_FD, for registering with tokio. libzmq owns it; it lives as long as the socket.
+struct ZmqFd(RawFd);
+
+impl AsRawFd for ZmqFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0
+    }
 }
 
 impl Relay {
-    /// Starts the socket thread, connecting to `endpoint`.
+    /// Connects to `endpoint` and starts the socket task on the current runtime.
     pub fn start(ctx: &zmq::Context, endpoint: &str) -> anyhow::Result<Arc<Relay>> {
-        let pull = ctx.socket(zmq::PULL)?;
-        pull.bind(REQUESTS)?;
         let dealer = ctx.socket(zmq::DEALER)?;
         dealer.set_immediate(true)?;
         dealer.set_linger(0)?;
@@ -57,20 +62,24 @@ impl Relay {
         let monitor = ctx.socket(zmq::PAIR)?;
         monitor.connect(MONITOR)?;
         dealer.connect(endpoint)?;
-        let push = ctx.socket(zmq::PUSH)?;
-        push.set_linger(0)?;
-        push.connect(REQUESTS)?;
 
+        let (tx, rx) = mpsc::unbounded_channel();
         let relay = Arc::new(Relay {
-            push: Mutex::new(push),
-            pending: Arc::default(),
-            next_id: AtomicU64::new(1),
-            connected: Arc::new(AtomicBool::new(false)),
+            tx,
+            connected: Arc::default(),
+            in_flight: Arc::default(),
         });
-        let (pending, connected) = (Arc::clone(&relay.pending), Arc::clone(&relay.connected));
-        std::thread::Builder::new()
-            .name("zmq-relay".into())
-            .spawn(move || socket_loop(&pull, &dealer, &monitor, &pending, &connected))?;
+        let task = SocketTask {
+            dealer_fd: watch(&dealer)?,
+            monitor_fd: watch(&monitor)?,
+            dealer,
+            monitor,
+            pending: HashMap::new(),
+            next_id: 1,
+            connected: Arc::clone(&relay.connected),
+            in_flight: Arc::clone(&relay.in_flight),
+        };
+        tokio::spawn(task.run(rx));
         Ok(relay)
     }
 
@@ -81,103 +90,140 @@ impl Relay {
 
     /// Requests waiting for a reply.
     pub fn in_flight(&self) -> usize {
-        lock(&self.pending).len()
+        self.in_flight.load(Ordering::SeqCst)
     }
 
     /// Sends one request and waits up to `timeout` for its reply.
     pub async fn call(&self, body: String, timeout: Duration) -> Result<String, RelayError> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
-        lock(&self.pending).insert(id, tx);
-        let sent =
-            lock(&self.push).send_multipart([id.to_be_bytes().to_vec(), body.into_bytes()], 0);
-        if sent.is_err() {
-            lock(&self.pending).remove(&id);
-            return Err(RelayError::Unavailable);
-        }
+        self.tx
+            .send((body, tx))
+            .map_err(|_| RelayError::Unavailable)?;
         match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(RelayError::Unavailable),
-            Err(_) => {
-                lock(&self.pending).remove(&id);
-                Err(RelayError::Timeout)
-            }
+            Err(_) => Err(RelayError::Timeout),
         }
     }
 }
 
-fn answer(pending: &Pending, id: u64, result: Result<String, RelayError>) {
-    if let Some(tx) = lock(pending).remove(&id) {
-        let _ = tx.send(result);
-    }
+/// Registers a socket's ZMQ_FD with tokio.
+#[allow(unsafe_code)]
+fn watch(socket: &zmq::Socket) -> anyhow::Result<AsyncFd<ZmqFd>> {
+    let fd = ZmqFd(socket.get_fd()?);
+    // SAFETY: the descriptor belongs to `socket`, which lives in the same
+    // `SocketTask` as the returned AsyncFd and is declared after it, so the
+    // registration is dropped (deregistered) before libzmq closes the descriptor.
+    let registered = unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) };
+    registered.map_err(|e| anyhow::anyhow!("registering the ZeroMQ descriptor: {e}"))
 }
 
-fn socket_loop(
-    pull: &zmq::Socket,
-    dealer: &zmq::Socket,
-    monitor: &zmq::Socket,
-    pending: &Pending,
-    connected: &AtomicBool,
-) {
-    loop {
-        let mut items = [
-            pull.as_poll_item(zmq::POLLIN),
-            dealer.as_poll_item(zmq::POLLIN),
-            monitor.as_poll_item(zmq::POLLIN),
-        ];
-        match zmq::poll(&mut items, 1000) {
-            Ok(_) | Err(zmq::Error::EINTR) => {}
-            Err(e) => {
-                tracing::error!(error = %e, "relay poll failed");
-                return;
-            }
-        }
-        if items[0].is_readable() {
-            while let Ok(frames) = pull.recv_multipart(zmq::DONTWAIT) {
-                let [id, body]: [Vec<u8>; 2] = match frames.try_into() {
-                    Ok(f) => f,
-                    Err(_) => continue,
-                };
-                let Some(n) = id_of(&id) else { continue };
-                if dealer
-                    .send_multipart([id, Vec::new(), body], zmq::DONTWAIT)
-                    .is_err()
-                {
-                    answer(pending, n, Err(RelayError::Unavailable));
-                }
-            }
-        }
-        if items[1].is_readable() {
-            while let Ok(frames) = dealer.recv_multipart(zmq::DONTWAIT) {
-                // [id, "", reply]
-                if let (Some(n), Some(reply)) =
-                    (frames.first().and_then(|f| id_of(f)), frames.last())
-                {
-                    answer(pending, n, Ok(String::from_utf8_lossy(reply).into_owned()));
-                }
-            }
-        }
-        if items[2].is_readable() {
-            while let Ok(frames) = monitor.recv_multipart(zmq::DONTWAIT) {
-                let event = frames
-                    .first()
-                    .and_then(|f| f.get(..2))
-                    .map(|b| u16::from_le_bytes([b[0], b[1]]));
-                if event == Some(zmq::SocketEvent::CONNECTED as u16) {
-                    tracing::info!("connected to the service");
-                    connected.store(true, Ordering::SeqCst);
-                } else if event == Some(zmq::SocketEvent::DISCONNECTED as u16) {
-                    tracing::warn!("lost the service; requests in flight fail, reconnecting");
-                    connected.store(false, Ordering::SeqCst);
-                    for (_, tx) in lock(pending).drain() {
-                        let _ = tx.send(Err(RelayError::Unavailable));
+// Field order matters: each AsyncFd must drop before the socket that owns its fd.
+struct SocketTask {
+    dealer_fd: AsyncFd<ZmqFd>,
+    monitor_fd: AsyncFd<ZmqFd>,
+    dealer: zmq::Socket,
+    monitor: zmq::Socket,
+    pending: HashMap<u64, ReplyTx>,
+    next_id: u64,
+    connected: Arc<AtomicBool>,
+    in_flight: Arc<AtomicUsize>,
+}
+
+impl SocketTask {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<(String, ReplyTx)>) {
+        let mut sweep = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            // ZMQ_FD only says "something may have changed": after every send or
+            // receive, read what is ready until nothing is.
+            self.drain_replies();
+            self.drain_monitor();
+            self.in_flight.store(self.pending.len(), Ordering::SeqCst);
+            tokio::select! {
+                req = rx.recv() => match req {
+                    Some((body, reply)) => {
+                        self.send(body, reply);
+                        // Take whatever else is queued before polling again.
+                        while let Ok((body, reply)) = rx.try_recv() {
+                            self.send(body, reply);
+                        }
+                    }
+                    None => return,
+                },
+                guard = self.dealer_fd.readable() => {
+                    if let Ok(mut g) = guard {
+                        g.clear_ready();
                     }
                 }
+                guard = self.monitor_fd.readable() => {
+                    if let Ok(mut g) = guard {
+                        g.clear_ready();
+                    }
+                }
+                _ = sweep.tick() => {
+                    // Callers that timed out dropped their receivers.
+                    self.pending.retain(|_, tx| !tx.is_closed());
+                }
             }
         }
     }
-}
 
-fn id_of(frame: &[u8]) -> Option<u64> {
-    Some(u64::from_be_bytes(frame.try_into().ok()?))
+    fn send(&mut self, body: String, reply: ReplyTx) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let frames = [id.to_be_bytes().to_vec(), Vec::new(), body.into_bytes()];
+        if self.dealer.send_multipart(frames, zmq::DONTWAIT).is_ok() {
+            self.pending.insert(id, reply);
+        } else {
+            let _ = reply.send(Err(RelayError::Unavailable));
+        }
+    }
+
+    fn drain_replies(&mut self) {
+        while self
+            .dealer
+            .get_events()
+            .is_ok_and(|e| e.contains(zmq::POLLIN))
+        {
+            let Ok(frames) = self.dealer.recv_multipart(zmq::DONTWAIT) else {
+                break;
+            };
+            // [id, "", reply]
+            let id = frames
+                .first()
+                .and_then(|f| <[u8; 8]>::try_from(f.as_slice()).ok())
+                .map(u64::from_be_bytes);
+            if let (Some(id), Some(reply)) = (id, frames.last()) {
+                if let Some(tx) = self.pending.remove(&id) {
+                    let _ = tx.send(Ok(String::from_utf8_lossy(reply).into_owned()));
+                }
+            }
+        }
+    }
+
+    fn drain_monitor(&mut self) {
+        while self
+            .monitor
+            .get_events()
+            .is_ok_and(|e| e.contains(zmq::POLLIN))
+        {
+            let Ok(frames) = self.monitor.recv_multipart(zmq::DONTWAIT) else {
+                break;
+            };
+            let event = frames
+                .first()
+                .and_then(|f| f.get(..2))
+                .map(|b| u16::from_le_bytes([b[0], b[1]]));
+            if event == Some(zmq::SocketEvent::CONNECTED as u16) {
+                tracing::info!("connected to the service");
+                self.connected.store(true, Ordering::SeqCst);
+            } else if event == Some(zmq::SocketEvent::DISCONNECTED as u16) {
+                tracing::warn!("lost the service; requests in flight fail, reconnecting");
+                self.connected.store(false, Ordering::SeqCst);
+                for (_, tx) in self.pending.drain() {
+                    let _ = tx.send(Err(RelayError::Unavailable));
+                }
+            }
+        }
+    }
 }

@@ -92,17 +92,29 @@ pub async fn serve(socket: WebSocket, ip: IpAddr, shared: Arc<Shared>) {
         // The service validates requests and answers bad ones itself; the bridge
         // parses a frame only to answer it without the service (rate limits) or
         // to log its action.
-        let request_id = |t: &str| serde_json::from_str::<Value>(t).ok().and_then(|v| v.get("request_id").cloned());
+        let request_id = |t: &str| {
+            serde_json::from_str::<Value>(t)
+                .ok()
+                .and_then(|v| v.get("request_id").cloned())
+        };
         let now = Instant::now();
         if tasks.len() >= MAX_IN_FLIGHT || !bucket.take(now) || !shared.per_ip.take(ip, now) {
-            let e = error_json(ErrorCode::RateLimited, "Too many requests; slow down", request_id(text.as_str()));
+            let e = error_json(
+                ErrorCode::RateLimited,
+                "Too many requests; slow down",
+                request_id(text.as_str()),
+            );
             let _ = out.send(Message::Text(e.into())).await;
             continue;
         }
         if tracing::enabled!(tracing::Level::DEBUG) {
             // Log the action only: requests carry passwords and session tokens.
             let v = serde_json::from_str::<Value>(text.as_str()).ok();
-            let action = v.as_ref().and_then(|v| v.get("action")).and_then(|a| a.as_str()).unwrap_or("?");
+            let action = v
+                .as_ref()
+                .and_then(|v| v.get("action"))
+                .and_then(|a| a.as_str())
+                .unwrap_or("?");
             tracing::debug!(action, bytes = text.len(), "relay");
         }
         let (relay, out, timeout) = (Arc::clone(&shared.relay), out.clone(), cfg.request_timeout);
@@ -120,7 +132,11 @@ pub async fn serve(socket: WebSocket, ip: IpAddr, shared: Arc<Shared>) {
                             "The users service did not answer in time; try again shortly"
                         }
                     };
-                    error_json(ErrorCode::ServiceUnavailable, msg, request_id(frame.as_str()))
+                    error_json(
+                        ErrorCode::ServiceUnavailable,
+                        msg,
+                        request_id(frame.as_str()),
+                    )
                 }
             };
             let _ = out.send(Message::Text(reply.into())).await;

@@ -392,18 +392,26 @@ pub struct Bridge {
     _dir: tempfile::TempDir,
     child: Option<Child>,
     args: Vec<String>,
+    log_level: String,
 }
 
 impl Bridge {
     /// Starts a bridge in front of `service_endpoint` with extra flags; waits until
     /// it answers `/healthz` (whatever the service's state).
     pub fn start(service_endpoint: &str, args: &[&str]) -> Bridge {
+        Bridge::start_logging("debug", service_endpoint, args)
+    }
+
+    /// Like [`Bridge::start`] with the given RUST_LOG (tests use debug, so that
+    /// they can check what a busy bridge logs; the benchmark uses warn).
+    pub fn start_logging(log_level: &str, service_endpoint: &str, args: &[&str]) -> Bridge {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut b = Bridge {
             port: free_port(),
             log: dir.path().join("bridge.log"),
             _dir: dir,
             child: None,
+            log_level: log_level.to_owned(),
             args: [&["--service", service_endpoint][..], args]
                 .concat()
                 .iter()
@@ -429,7 +437,7 @@ impl Bridge {
         let child = Command::new(bin_path("users-bridge"))
             .args(["--listen", &format!("127.0.0.1:{}", self.port)])
             .args(&self.args)
-            .env("RUST_LOG", "debug")
+            .env("RUST_LOG", &self.log_level)
             .stdin(Stdio::null())
             .stdout(logf.try_clone().expect("log"))
             .stderr(logf)

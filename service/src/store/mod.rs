@@ -198,8 +198,7 @@ impl Store {
             .map_err(|e| damaged(format!("decrypted data is not a user table ({e})")))?;
         drop(plain);
 
-        let (seq, records, torn) =
-            replay_journal(&journal_path, &cipher, journal_seq, &mut users)?;
+        let (seq, records, torn) = replay_journal(&journal_path, &cipher, journal_seq, &mut users)?;
         let mut store = Store::with_journal(path, kdf, cipher, seq, opts)?;
         store.journal_records = records;
         Ok(Opened {

@@ -62,7 +62,14 @@ const LOW_ITERATIONS: &str = "1000";
 const ADMIN_PASSWORD: &str = "bench-admin-pw";
 
 fn opts(extra: &[&str]) -> ServiceOptions {
-    let mut args = vec!["--pbkdf2-iterations", LOW_ITERATIONS, "--kdf-iterations", LOW_ITERATIONS, "--trusted-peer", "127.0.0.1"];
+    let mut args = vec![
+        "--pbkdf2-iterations",
+        LOW_ITERATIONS,
+        "--kdf-iterations",
+        LOW_ITERATIONS,
+        "--trusted-peer",
+        "127.0.0.1",
+    ];
     args.extend_from_slice(extra);
     ServiceOptions {
         args: args.into_iter().map(String::from).collect(),
@@ -78,7 +85,12 @@ fn zmq_throughput(endpoint: &str, clients: usize, d: Duration, request: &str) ->
     let start = Arc::new(Barrier::new(clients + 1));
     let handles: Vec<_> = (0..clients)
         .map(|_| {
-            let (ctx, endpoint, request, start) = (ctx.clone(), endpoint.to_owned(), request.to_owned(), Arc::clone(&start));
+            let (ctx, endpoint, request, start) = (
+                ctx.clone(),
+                endpoint.to_owned(),
+                request.to_owned(),
+                Arc::clone(&start),
+            );
             std::thread::spawn(move || {
                 let s = ctx.socket(zmq::REQ).unwrap();
                 s.set_rcvtimeo(30_000).unwrap();
@@ -131,7 +143,11 @@ impl Echo {
             }
         });
         std::thread::sleep(Duration::from_millis(100));
-        Echo { endpoint, stop, thread: Some(thread) }
+        Echo {
+            endpoint,
+            stop,
+            thread: Some(thread),
+        }
     }
 }
 
@@ -147,12 +163,21 @@ impl Drop for Echo {
 fn record(i: usize, hash: &users_service::password::PasswordHash) -> UserRecord {
     let now = "2026-01-01T00:00:00Z".to_owned();
     UserRecord {
-        username: if i == 0 { "admin".into() } else { format!("user{i:06}") },
+        username: if i == 0 {
+            "admin".into()
+        } else {
+            format!("user{i:06}")
+        },
         email: format!("user{i:06}@example.com"),
         password_hash: hash.hash.clone(),
         password_salt: hash.salt.clone(),
         password_iterations: hash.iterations,
-        profile: Profile { full_name: format!("Bench User {i}"), city: "Lisbon".into(), country: "PT".into(), ..Default::default() },
+        profile: Profile {
+            full_name: format!("Bench User {i}"),
+            city: "Lisbon".into(),
+            country: "PT".into(),
+            ..Default::default()
+        },
         role: if i == 0 { Role::Admin } else { Role::User },
         status: UserStatus::Active,
         created_at: now.clone(),
@@ -167,7 +192,15 @@ fn make_store(n: usize, kdf_iterations: u32) -> Arc<tempfile::TempDir> {
     let dir = Arc::new(tempfile::tempdir().unwrap());
     let path = dir.path().join("users.json");
     let hash = users_service::password::hash(ADMIN_PASSWORD, 1000, &mut rand::rng());
-    let mut opened = Store::open(&path, MASTER, &StoreOptions { kdf_iterations, compact_after: usize::MAX }).unwrap();
+    let mut opened = Store::open(
+        &path,
+        MASTER,
+        &StoreOptions {
+            kdf_iterations,
+            compact_after: usize::MAX,
+        },
+    )
+    .unwrap();
     let users = (0..n).map(|i| Arc::new(record(i, &hash))).collect();
     opened.store.compact_now(users).unwrap();
     dir
@@ -195,7 +228,16 @@ fn rss_kib(pid: u32) -> (u64, u64) {
 
 impl Bench {
     #[allow(clippy::too_many_arguments)]
-    fn push(&mut self, figure: u8, what: &str, value: f64, unit: &str, baseline: Option<(f64, &str)>, goal: &str, met: Option<bool>) {
+    fn push(
+        &mut self,
+        figure: u8,
+        what: &str,
+        value: f64,
+        unit: &str,
+        baseline: Option<(f64, &str)>,
+        goal: &str,
+        met: Option<bool>,
+    ) {
         let ratio = baseline.map(|(b, _)| if b > 0.0 { value / b } else { 0.0 });
         self.figures.push(Figure {
             figure,
@@ -223,7 +265,15 @@ impl Bench {
             for (name, req) in [("health_check", &health), ("get_user", &get_user)] {
                 let v = zmq_throughput(&s.endpoint(), n, self.secs, req);
                 let ratio = v / base;
-                self.push(1, &format!("{name} throughput, {n} clients"), v, "req/s", Some((base, "bare ZeroMQ ROUTER echo")), ">= 0.8", Some(ratio >= 0.8));
+                self.push(
+                    1,
+                    &format!("{name} throughput, {n} clients"),
+                    v,
+                    "req/s",
+                    Some((base, "bare ZeroMQ ROUTER echo")),
+                    ">= 0.8",
+                    Some(ratio >= 0.8),
+                );
             }
         }
     }
@@ -244,7 +294,8 @@ impl Bench {
                     let t0 = Instant::now();
                     let mut n = 0u64;
                     while t0.elapsed() < d {
-                        let _ = users_service::password::derive(b"password", b"0123456789abcdef", it);
+                        let _ =
+                            users_service::password::derive(b"password", b"0123456789abcdef", it);
                         n += 1;
                     }
                     n
@@ -260,8 +311,15 @@ impl Bench {
         let s = Service::start(opts(&["--pbkdf2-iterations", &its]));
         let login = json!({"action": "login", "credentials": {"username": "admin", "password": ADMIN_PASSWORD}}).to_string();
         let rate = zmq_throughput(&s.endpoint(), cores * 2, self.secs, &login);
-        self.push(2, &format!("login throughput ({it} iterations)"), rate, "logins/s",
-            Some((raw_rate, "raw PBKDF2 on all cores")), ">= 0.9", Some(rate / raw_rate >= 0.9));
+        self.push(
+            2,
+            &format!("login throughput ({it} iterations)"),
+            rate,
+            "logins/s",
+            Some((raw_rate, "raw PBKDF2 on all cores")),
+            ">= 0.9",
+            Some(rate / raw_rate >= 0.9),
+        );
 
         // 3: latency of health_check under that load.
         let stop = Arc::new(AtomicBool::new(false));
@@ -292,8 +350,24 @@ impl Bench {
         }
         lat.sort();
         let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
-        self.push(3, "health_check latency p50 under login load", p50.as_secs_f64() * 1e3, "ms", None, "-", None);
-        self.push(3, "health_check latency p99 under login load", p99.as_secs_f64() * 1e3, "ms", None, "<= 5 ms", Some(p99 <= Duration::from_millis(5)));
+        self.push(
+            3,
+            "health_check latency p50 under login load",
+            p50.as_secs_f64() * 1e3,
+            "ms",
+            None,
+            "-",
+            None,
+        );
+        self.push(
+            3,
+            "health_check latency p99 under login load",
+            p99.as_secs_f64() * 1e3,
+            "ms",
+            None,
+            "<= 5 ms",
+            Some(p99 <= Duration::from_millis(5)),
+        );
     }
 
     /// Mean time of `ops` sequential create_user and update_user calls.
@@ -317,7 +391,11 @@ impl Bench {
 
     /// 4: write cost with few users against many.
     fn writes(&mut self) {
-        let (small, large, ops) = if self.quick { (1_000, 5_000, 20) } else { (1_000, 100_000, 300) };
+        let (small, large, ops) = if self.quick {
+            (1_000, 5_000, 20)
+        } else {
+            (1_000, 100_000, 300)
+        };
         let s1 = Service::start_in(make_store(small, 1000), opts(&[]));
         let (c1, u1) = self.write_costs(&s1, ops);
         drop(s1);
@@ -326,18 +404,43 @@ impl Bench {
         drop(s2);
         for (name, a, b) in [("create_user", c1, c2), ("update_user", u1, u2)] {
             let ratio = b / a;
-            self.push(4, &format!("{name} cost with {large} users"), b * 1e3, "ms",
-                Some((a * 1e3, &format!("{small} users"))), "<= 1.5", Some(ratio <= 1.5));
+            self.push(
+                4,
+                &format!("{name} cost with {large} users"),
+                b * 1e3,
+                "ms",
+                Some((a * 1e3, &format!("{small} users"))),
+                "<= 1.5",
+                Some(ratio <= 1.5),
+            );
         }
     }
 
     /// 5: WebSocket through the bridge against direct ZeroMQ.
     fn bridge(&mut self) {
         let s = Service::start(opts(&[]));
-        let b = Bridge::start(&s.endpoint(), &["--rate-per-connection", "1000000", "--rate-per-ip", "1000000"]);
+        let b = Bridge::start_logging(
+            "warn",
+            &s.endpoint(),
+            &[
+                "--rate-per-connection",
+                "1000000",
+                "--rate-per-ip",
+                "1000000",
+            ],
+        );
         let clients = 16;
-        let direct = zmq_throughput(&s.endpoint(), clients, self.secs, r#"{"action":"health_check"}"#);
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let direct = zmq_throughput(
+            &s.endpoint(),
+            clients,
+            self.secs,
+            r#"{"action":"health_check"}"#,
+        );
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         let (url, d) = (b.ws_url(), self.secs);
         let via_ws = rt.block_on(async move {
             let mut conns = Vec::new();
@@ -371,15 +474,26 @@ impl Bench {
             }
             total as f64 / t0.elapsed().as_secs_f64()
         });
-        self.push(5, &format!("health_check over WebSocket via the bridge, {clients} clients"), via_ws, "req/s",
-            Some((direct, "direct ZeroMQ, same clients")), ">= 0.7", Some(via_ws / direct >= 0.7));
+        self.push(
+            5,
+            &format!("health_check over WebSocket via the bridge, {clients} clients"),
+            via_ws,
+            "req/s",
+            Some((direct, "direct ZeroMQ, same clients")),
+            ">= 0.7",
+            Some(via_ws / direct >= 0.7),
+        );
     }
 
     /// 6: start-up time and memory with many users.
     fn startup(&mut self) {
         let n = if self.quick { 5_000 } else { 100_000 };
         // The storage key at the default strength: start-up pays for it.
-        let kdf = if self.quick { 1000 } else { users_service::password::DEFAULT_ITERATIONS };
+        let kdf = if self.quick {
+            1000
+        } else {
+            users_service::password::DEFAULT_ITERATIONS
+        };
         let dir = make_store(n, kdf);
         let mut s = Service::stopped_in(dir, opts(&[]));
         let t0 = Instant::now();
@@ -389,27 +503,68 @@ impl Bench {
         loop {
             // A REQ socket that timed out cannot send again: a fresh one each try.
             let probe = users_tests::Zmq::connect_timeout(&s.endpoint(), Duration::from_millis(25));
-            if probe.call(json!({"action": "health_check"})).is_ok_and(|r| r["users"] == n) {
+            if probe
+                .call(json!({"action": "health_check"}))
+                .is_ok_and(|r| r["users"] == n)
+            {
                 break;
             }
-            assert!(t0.elapsed() < Duration::from_secs(60), "service did not start: {}", s.log_text());
+            assert!(
+                t0.elapsed() < Duration::from_secs(60),
+                "service did not start: {}",
+                s.log_text()
+            );
         }
         let took = t0.elapsed();
         let (rss, hwm) = rss_kib(pid);
-        self.push(6, &format!("start-up time with {n} users"), took.as_secs_f64(), "s", None, "< 2 s", Some(took < Duration::from_secs(2)));
-        self.push(6, &format!("resident memory after start-up with {n} users"), rss as f64 / 1024.0, "MiB", None, "< 200 MB", Some((rss as f64 * 1024.0) < 200e6));
+        self.push(
+            6,
+            &format!("start-up time with {n} users"),
+            took.as_secs_f64(),
+            "s",
+            None,
+            "< 2 s",
+            Some(took < Duration::from_secs(2)),
+        );
+        self.push(
+            6,
+            &format!("resident memory after start-up with {n} users"),
+            rss as f64 / 1024.0,
+            "MiB",
+            None,
+            "< 200 MB",
+            Some((rss as f64 * 1024.0) < 200e6),
+        );
         // Reported beside it, not judged: the transient peak while the snapshot is
         // decrypted, when the token, its decoding and the plaintext coexist.
-        self.push(6, &format!("peak resident memory during start-up with {n} users"), hwm as f64 / 1024.0, "MiB", None, "-", None);
+        self.push(
+            6,
+            &format!("peak resident memory during start-up with {n} users"),
+            hwm as f64 / 1024.0,
+            "MiB",
+            None,
+            "-",
+            None,
+        );
     }
 
     fn print(&self) {
-        println!("\n{:<3} {:<58} {:>12} {:<9} {:>12} {:>7}  {:<9} {}", "#", "figure", "value", "unit", "baseline", "ratio", "goal", "met");
+        println!(
+            "\n{:<3} {:<58} {:>12} {:<9} {:>12} {:>7}  {:<9} {}",
+            "#", "figure", "value", "unit", "baseline", "ratio", "goal", "met"
+        );
         for f in &self.figures {
             let baseline = f.baseline.map_or("-".into(), |b| format!("{b:.1}"));
             let ratio = f.ratio.map_or("-".into(), |r| format!("{r:.2}"));
-            let met = match f.met { Some(true) => "yes", Some(false) => "NO", None => "-" };
-            println!("{:<3} {:<58} {:>12.2} {:<9} {:>12} {:>7}  {:<9} {}", f.figure, f.what, f.value, f.unit, baseline, ratio, f.goal, met);
+            let met = match f.met {
+                Some(true) => "yes",
+                Some(false) => "NO",
+                None => "-",
+            };
+            println!(
+                "{:<3} {:<58} {:>12.2} {:<9} {:>12} {:>7}  {:<9} {}",
+                f.figure, f.what, f.value, f.unit, baseline, ratio, f.goal, met
+            );
         }
         for f in self.figures.iter().filter(|f| f.baseline.is_some()) {
             println!("    {}: baseline is {}", f.what, f.baseline_what);
@@ -423,11 +578,19 @@ fn main() {
     let mut b = Bench {
         quick: args.quick,
         secs,
-        login_iterations: if args.quick { 1000 } else { args.login_iterations },
+        login_iterations: if args.quick {
+            1000
+        } else {
+            args.login_iterations
+        },
         figures: Vec::new(),
     };
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!("users-bench: {cores} cores, {:.1} s per throughput run{}", secs.as_secs_f64(), if args.quick { ", quick mode" } else { "" });
+    println!(
+        "users-bench: {cores} cores, {:.1} s per throughput run{}",
+        secs.as_secs_f64(),
+        if args.quick { ", quick mode" } else { "" }
+    );
     let run = |n: u8| args.only.is_empty() || args.only.contains(&n);
     if run(1) {
         b.throughput();
@@ -449,6 +612,7 @@ fn main() {
         let _ = std::fs::create_dir_all(parent);
     }
     let out = json!({"quick": args.quick, "cores": cores, "figures": b.figures});
-    std::fs::write(&args.json, serde_json::to_string_pretty(&out).unwrap()).expect("writing the JSON");
+    std::fs::write(&args.json, serde_json::to_string_pretty(&out).unwrap())
+        .expect("writing the JSON");
     println!("\nfigures written to {}", args.json.display());
 }

@@ -13,16 +13,26 @@ fn users_bench_quick_reports_every_figure() {
         .output()
         .expect("users-bench runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let figures = v["figures"].as_array().unwrap();
     for n in 1..=6 {
         let of_n: Vec<&Value> = figures.iter().filter(|f| f["figure"] == n).collect();
         assert!(!of_n.is_empty(), "figure {n} missing:\n{stdout}");
         for f in of_n {
-            assert!(f["value"].as_f64().is_some_and(|x| x > 0.0), "figure {n} has no value: {f}");
+            assert!(
+                f["value"].as_f64().is_some_and(|x| x > 0.0),
+                "figure {n} has no value: {f}"
+            );
             if let Some(b) = f["baseline"].as_f64() {
-                assert!(b > 0.0 && f["ratio"].as_f64().is_some_and(|r| r > 0.0), "{f}");
+                assert!(
+                    b > 0.0 && f["ratio"].as_f64().is_some_and(|r| r > 0.0),
+                    "{f}"
+                );
             }
         }
     }

@@ -207,7 +207,11 @@ fn request_id_is_echoed_and_a_dealer_can_pipeline() {
         assert!(!seen[id]);
         seen[id] = true;
         assert_eq!(v["status"], "success");
-        assert_eq!(v.get("session_token").is_some(), id.is_multiple_of(5), "{v}");
+        assert_eq!(
+            v.get("session_token").is_some(),
+            id.is_multiple_of(5),
+            "{v}"
+        );
     }
     // A DEALER without the empty delimiter frame is answered the same way.
     d.send(

@@ -2,7 +2,9 @@ use serde_json::json;
 use users_service::store::{Store, StoreOptions};
 use users_tests::{Service, ServiceOptions, MASTER};
 
-fn read_store(s: &Service) -> std::collections::HashMap<String, users_protocol::UserRecord> {
+fn read_store(
+    s: &Service,
+) -> std::collections::HashMap<String, std::sync::Arc<users_protocol::UserRecord>> {
     let opts = StoreOptions {
         kdf_iterations: 1000,
         compact_after: 1_000_000,
