@@ -550,8 +550,8 @@ impl Bench {
 
     fn print(&self) {
         println!(
-            "\n{:<3} {:<58} {:>12} {:<9} {:>12} {:>7}  {:<9} {}",
-            "#", "figure", "value", "unit", "baseline", "ratio", "goal", "met"
+            "\n{:<3} {:<58} {:>12} {:<9} {:>12} {:>7}  {:<9} met",
+            "#", "figure", "value", "unit", "baseline", "ratio", "goal"
         );
         for f in &self.figures {
             let baseline = f.baseline.map_or("-".into(), |b| format!("{b:.1}"));
