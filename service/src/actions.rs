@@ -14,7 +14,6 @@ use crate::server::Service;
 use crate::sessions::{SessionOp, SessionStore};
 use rand::TryRngCore;
 use serde::Serialize;
-use serde_json::Value;
 use std::sync::Arc;
 use users_protocol::response::Empty;
 use users_protocol::user::{PublicUser, UserView};
@@ -26,7 +25,7 @@ use users_protocol::{
 /// What is left to do for a request.
 pub enum Step {
     /// Reply now.
-    Done(Result<Value>),
+    Done(Result<Vec<u8>>),
     /// Continue on the hashing pool.
     Hash(Box<dyn FnOnce(&Service) -> Step + Send>),
     /// Continue on the writer.
@@ -39,13 +38,14 @@ pub type WriteFn = Box<dyn FnOnce(&Service, &mut Db) -> Result<Written> + Send>;
 /// A change made in memory, to be acknowledged once journalled.
 pub struct Written {
     /// The success reply.
-    pub reply: Value,
+    pub reply: Vec<u8>,
     /// Session changes to apply once the change is durable.
     pub sessions: Vec<SessionOp>,
 }
 
-fn ok<T: Serialize>(message: &str, data: T) -> Result<Value> {
-    serde_json::to_value(Reply::success(message, data))
+/// A success reply, serialized: straight from the types, with no JSON tree between.
+fn ok<T: Serialize>(message: &str, data: T) -> Result<Vec<u8>> {
+    serde_json::to_vec(&Reply::success(message, data))
         .map_err(|e| ServiceError::Storage(format!("encoding a reply: {e}")))
 }
 
@@ -138,7 +138,7 @@ fn target(
     db.get(name).cloned().ok_or(ServiceError::NotFound)
 }
 
-fn health(svc: &Service) -> Result<Value> {
+fn health(svc: &Service) -> Result<Vec<u8>> {
     let now = svc.clock.now();
     ok(
         "Service is healthy",
@@ -152,7 +152,7 @@ fn health(svc: &Service) -> Result<Value> {
     )
 }
 
-fn logout(svc: &Service, token: &Secret) -> Result<Value> {
+fn logout(svc: &Service, token: &Secret) -> Result<Vec<u8>> {
     if svc.lock_sessions().remove(token.expose()) {
         ok("Logged out successfully", Empty {})
     } else {
@@ -160,7 +160,7 @@ fn logout(svc: &Service, token: &Secret) -> Result<Value> {
     }
 }
 
-fn get_user(svc: &Service, token: &Secret, named: Option<&str>) -> Result<Value> {
+fn get_user(svc: &Service, token: &Secret, named: Option<&str>) -> Result<Vec<u8>> {
     let actor = authenticate(svc, token)?;
     let user = target(&svc.read_db(), &actor, named, Access::Read)?;
     ok(
@@ -174,7 +174,7 @@ fn get_user(svc: &Service, token: &Secret, named: Option<&str>) -> Result<Value>
 /// Largest page list_users returns in one reply when a limit is given.
 pub const MAX_PAGE: usize = 10_000;
 
-fn list_users(svc: &Service, token: Option<&Secret>, q: &ListQuery) -> Result<Value> {
+fn list_users(svc: &Service, token: Option<&Secret>, q: &ListQuery) -> Result<Vec<u8>> {
     let admin_view = match token {
         Some(t) => authenticate(svc, t)?.role.can_read_all(),
         None => false,

@@ -103,26 +103,42 @@ struct WriteJob {
 }
 
 /// Renders a result as reply bytes, with the request_id echoed.
-fn encode(result: Result<Value>, request_id: Option<Value>) -> Vec<u8> {
-    let mut value = match result {
-        Ok(v) => v,
+fn encode(result: Result<Vec<u8>>, request_id: Option<Value>) -> Vec<u8> {
+    let body = match result {
+        Ok(body) => body,
         Err(e) => {
             if let ServiceError::Storage(detail) = &e {
                 tracing::error!(%detail, "storage failure");
             }
-            serde_json::to_value(e.to_reply()).unwrap_or(Value::Null)
+            serde_json::to_vec(&e.to_reply()).unwrap_or_else(|_| {
+                br#"{"status":"error","message":"Internal error","code":"internal"}"#.to_vec()
+            })
         }
     };
-    if let (Some(id), Value::Object(map)) = (request_id, &mut value) {
-        map.insert("request_id".into(), id);
+    match request_id {
+        Some(id) => with_request_id(body, &id),
+        None => body,
     }
-    serde_json::to_vec(&value).unwrap_or_else(|_| {
-        br#"{"status":"error","message":"Internal error","code":"internal"}"#.to_vec()
-    })
+}
+
+/// Adds `"request_id": id` to a serialized JSON object, as its first member.
+fn with_request_id(body: Vec<u8>, id: &Value) -> Vec<u8> {
+    let Some(rest) = body.strip_prefix(b"{") else {
+        return body;
+    };
+    let mut out = Vec::with_capacity(body.len() + 32);
+    out.extend_from_slice(br#"{"request_id":"#);
+    // Serializing a Value cannot fail.
+    let _ = serde_json::to_writer(&mut out, id);
+    if rest.first() != Some(&b'}') {
+        out.push(b',');
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// Sends one reply back to the socket thread from a pool or writer thread.
-fn push(sock: &zmq::Socket, to: ReplyTo, result: Result<Value>) {
+fn push(sock: &zmq::Socket, to: ReplyTo, result: Result<Vec<u8>>) {
     let body = encode(result, to.request_id);
     let mut frames = to.envelope;
     frames.push(body);
@@ -171,6 +187,11 @@ fn parse(
     }
     if frame.is_empty() {
         return Err(invalid("Empty request: send one JSON object"));
+    }
+    // The common case in one pass; anything it refuses is parsed again below,
+    // for a message that says exactly what is wrong.
+    if let Ok(env) = serde_json::from_slice::<RequestEnvelope>(frame) {
+        return Ok(env);
     }
     let Ok(text) = std::str::from_utf8(frame) else {
         return Err(invalid("Request is not UTF-8 text"));
@@ -485,6 +506,15 @@ mod tests {
 
     fn frames(parts: &[&[u8]]) -> Vec<Vec<u8>> {
         parts.iter().map(|p| p.to_vec()).collect()
+    }
+
+    #[test]
+    fn request_id_goes_first_in_the_object() {
+        let id = serde_json::json!({"n": 1});
+        let out = with_request_id(br#"{"status":"success"}"#.to_vec(), &id);
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v, serde_json::json!({"request_id": {"n": 1}, "status": "success"}));
+        assert_eq!(with_request_id(b"{}".to_vec(), &id), br#"{"request_id":{"n":1}}"#);
     }
 
     #[test]
