@@ -272,7 +272,7 @@ impl SortKey {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use users_protocol::user::Profile;
 

@@ -503,6 +503,56 @@ fn writer_loop(svc: &Service, mut store: Store, rx: &Receiver<WriteJob>, sock: &
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::actions::Written;
+    use crate::clock::SystemClock;
+    use crate::store::StoreOptions;
+    use clap::Parser;
+
+    #[test]
+    fn a_failed_commit_is_undone_in_memory_and_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let store_path = dir.path().join("u.json");
+        let cfg = Config::parse_from(["users-service", "0", store_path.to_str().unwrap()]);
+        let opts = StoreOptions {
+            kdf_iterations: 1000,
+            compact_after: 1000,
+        };
+        let mut opened = Store::open(&store_path, "m", &opts).unwrap();
+        opened.store.break_for_test();
+        let svc = Arc::new(Service::new(cfg, Arc::new(SystemClock), Db::default()));
+        let ctx = zmq::Context::new();
+        let pull = ctx.socket(zmq::PULL).unwrap();
+        pull.bind(REPLIES).unwrap();
+        let push = push_socket(&ctx).unwrap();
+        let (tx, rx) = mpsc::channel();
+        let writer = {
+            let svc = Arc::clone(&svc);
+            std::thread::spawn(move || writer_loop(&svc, opened.store, &rx, &push))
+        };
+        let to = ReplyTo {
+            envelope: vec![b"peer".to_vec()],
+            request_id: None,
+        };
+        let work: WriteFn = Box::new(|_, db| {
+            db.put(None, crate::db::tests::record("ghost", "ghost@example.com"));
+            Ok(Written {
+                reply: b"{}".to_vec(),
+                sessions: vec![],
+            })
+        });
+        tx.send(WriteJob { to, work }).unwrap();
+        let frames = pull.recv_multipart(0).unwrap();
+        let v: Value = serde_json::from_slice(&frames[1]).unwrap();
+        assert_eq!(v["code"], "internal", "{v}");
+        assert!(
+            svc.read_db().get("ghost").is_none(),
+            "memory agrees with disk"
+        );
+        drop(tx);
+        writer.join().unwrap();
+        let reopened = Store::open(&store_path, "m", &opts).unwrap();
+        assert!(reopened.users.is_empty());
+    }
 
     fn frames(parts: &[&[u8]]) -> Vec<Vec<u8>> {
         parts.iter().map(|p| p.to_vec()).collect()
@@ -513,8 +563,14 @@ mod tests {
         let id = serde_json::json!({"n": 1});
         let out = with_request_id(br#"{"status":"success"}"#.to_vec(), &id);
         let v: Value = serde_json::from_slice(&out).unwrap();
-        assert_eq!(v, serde_json::json!({"request_id": {"n": 1}, "status": "success"}));
-        assert_eq!(with_request_id(b"{}".to_vec(), &id), br#"{"request_id":{"n":1}}"#);
+        assert_eq!(
+            v,
+            serde_json::json!({"request_id": {"n": 1}, "status": "success"})
+        );
+        assert_eq!(
+            with_request_id(b"{}".to_vec(), &id),
+            br#"{"request_id":{"n":1}}"#
+        );
     }
 
     #[test]

@@ -148,3 +148,34 @@ fn old_hashes_are_upgraded_at_login() {
     s2.spawn_now();
     s2.login("mia", "miapass1");
 }
+
+#[test]
+fn sigterm_lets_requests_in_flight_finish() {
+    let mut s = Service::start(ServiceOptions {
+        args: vec![
+            "--pbkdf2-iterations".into(),
+            "400000".into(),
+            "--kdf-iterations".into(),
+            "1000".into(),
+        ],
+        ..Default::default()
+    });
+    let ctx = zmq::Context::new();
+    let d = ctx.socket(zmq::DEALER).unwrap();
+    d.set_rcvtimeo(20_000).unwrap();
+    d.set_linger(0).unwrap();
+    d.connect(&s.endpoint()).unwrap();
+    let login = json!({"action": "login", "request_id": "slow",
+        "credentials": {"username": "admin", "password": users_tests::ADMIN_PASSWORD}});
+    d.send_multipart([&b""[..], login.to_string().as_bytes()], 0)
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let stopper = std::thread::spawn(move || s.stop().is_some_and(|st| st.success()));
+    let frames = d
+        .recv_multipart(0)
+        .expect("the reply comes before the exit");
+    let v: serde_json::Value = serde_json::from_slice(&frames[1]).unwrap();
+    assert_eq!(v["request_id"], "slow");
+    assert_eq!(v["status"], "success", "{v}");
+    assert!(stopper.join().unwrap(), "exit status 0");
+}
