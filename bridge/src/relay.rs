@@ -14,11 +14,13 @@ use std::collections::HashMap;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::unix::AsyncFd;
 use tokio::sync::{mpsc, oneshot};
 
 const MONITOR: &str = "inproc://bridge-monitor";
+/// How often deadlines are checked: a timed-out request learns it this much late at most.
+const SWEEP: Duration = Duration::from_millis(100);
 
 /// Why a request got no reply from the service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,9 +33,16 @@ pub enum RelayError {
 
 type ReplyTx = oneshot::Sender<Result<String, RelayError>>;
 
+/// A request and when to give up on its reply.
+struct Request {
+    body: String,
+    deadline: Instant,
+    reply: ReplyTx,
+}
+
 /// Handle for sending requests to the service.
 pub struct Relay {
-    tx: mpsc::UnboundedSender<(String, ReplyTx)>,
+    tx: mpsc::UnboundedSender<Request>,
     connected: Arc<AtomicBool>,
     in_flight: Arc<AtomicUsize>,
 }
@@ -93,17 +102,19 @@ impl Relay {
         self.in_flight.load(Ordering::SeqCst)
     }
 
-    /// Sends one request and waits up to `timeout` for its reply.
+    /// Sends one request and waits up to `timeout` for its reply. The socket task
+    /// keeps the deadlines (checked every [`SWEEP`]), so a request costs no timer.
     pub async fn call(&self, body: String, timeout: Duration) -> Result<String, RelayError> {
-        let (tx, rx) = oneshot::channel();
+        let (reply, rx) = oneshot::channel();
+        let deadline = Instant::now() + timeout;
         self.tx
-            .send((body, tx))
+            .send(Request {
+                body,
+                deadline,
+                reply,
+            })
             .map_err(|_| RelayError::Unavailable)?;
-        match tokio::time::timeout(timeout, rx).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(RelayError::Unavailable),
-            Err(_) => Err(RelayError::Timeout),
-        }
+        rx.await.unwrap_or(Err(RelayError::Unavailable))
     }
 }
 
@@ -124,15 +135,15 @@ struct SocketTask {
     monitor_fd: AsyncFd<ZmqFd>,
     dealer: zmq::Socket,
     monitor: zmq::Socket,
-    pending: HashMap<u64, ReplyTx>,
+    pending: HashMap<u64, (Instant, ReplyTx)>,
     next_id: u64,
     connected: Arc<AtomicBool>,
     in_flight: Arc<AtomicUsize>,
 }
 
 impl SocketTask {
-    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<(String, ReplyTx)>) {
-        let mut sweep = tokio::time::interval(Duration::from_secs(1));
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Request>) {
+        let mut sweep = tokio::time::interval(SWEEP);
         loop {
             // ZMQ_FD only says "something may have changed": after every send or
             // receive, read what is ready until nothing is.
@@ -141,11 +152,11 @@ impl SocketTask {
             self.in_flight.store(self.pending.len(), Ordering::SeqCst);
             tokio::select! {
                 req = rx.recv() => match req {
-                    Some((body, reply)) => {
-                        self.send(body, reply);
+                    Some(req) => {
+                        self.send(req);
                         // Take whatever else is queued before polling again.
-                        while let Ok((body, reply)) = rx.try_recv() {
-                            self.send(body, reply);
+                        while let Ok(req) = rx.try_recv() {
+                            self.send(req);
                         }
                     }
                     None => return,
@@ -161,21 +172,31 @@ impl SocketTask {
                     }
                 }
                 _ = sweep.tick() => {
-                    // Callers that timed out dropped their receivers.
-                    self.pending.retain(|_, tx| !tx.is_closed());
+                    let now = Instant::now();
+                    let expired: Vec<u64> = self
+                        .pending
+                        .iter()
+                        .filter(|(_, (deadline, tx))| *deadline <= now || tx.is_closed())
+                        .map(|(id, _)| *id)
+                        .collect();
+                    for id in expired {
+                        if let Some((_, tx)) = self.pending.remove(&id) {
+                            let _ = tx.send(Err(RelayError::Timeout));
+                        }
+                    }
                 }
             }
         }
     }
 
-    fn send(&mut self, body: String, reply: ReplyTx) {
+    fn send(&mut self, req: Request) {
         let id = self.next_id;
         self.next_id += 1;
-        let frames = [id.to_be_bytes().to_vec(), Vec::new(), body.into_bytes()];
+        let frames = [id.to_be_bytes().to_vec(), Vec::new(), req.body.into_bytes()];
         if self.dealer.send_multipart(frames, zmq::DONTWAIT).is_ok() {
-            self.pending.insert(id, reply);
+            self.pending.insert(id, (req.deadline, req.reply));
         } else {
-            let _ = reply.send(Err(RelayError::Unavailable));
+            let _ = req.reply.send(Err(RelayError::Unavailable));
         }
     }
 
@@ -185,7 +206,7 @@ impl SocketTask {
             .get_events()
             .is_ok_and(|e| e.contains(zmq::POLLIN))
         {
-            let Ok(frames) = self.dealer.recv_multipart(zmq::DONTWAIT) else {
+            let Ok(mut frames) = self.dealer.recv_multipart(zmq::DONTWAIT) else {
                 break;
             };
             // [id, "", reply]
@@ -193,9 +214,11 @@ impl SocketTask {
                 .first()
                 .and_then(|f| <[u8; 8]>::try_from(f.as_slice()).ok())
                 .map(u64::from_be_bytes);
-            if let (Some(id), Some(reply)) = (id, frames.last()) {
-                if let Some(tx) = self.pending.remove(&id) {
-                    let _ = tx.send(Ok(String::from_utf8_lossy(reply).into_owned()));
+            if let (Some(id), Some(reply)) = (id, frames.pop()) {
+                if let Some((_, tx)) = self.pending.remove(&id) {
+                    let text = String::from_utf8(reply)
+                        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                    let _ = tx.send(Ok(text));
                 }
             }
         }
@@ -220,7 +243,7 @@ impl SocketTask {
             } else if event == Some(zmq::SocketEvent::DISCONNECTED as u16) {
                 tracing::warn!("lost the service; requests in flight fail, reconnecting");
                 self.connected.store(false, Ordering::SeqCst);
-                for (_, tx) in self.pending.drain() {
+                for (_, (_, tx)) in self.pending.drain() {
                     let _ = tx.send(Err(RelayError::Unavailable));
                 }
             }

@@ -200,32 +200,39 @@ fn list_users(svc: &Service, token: Option<&Secret>, q: &ListQuery) -> Result<Ve
     }
     let (page, total) = svc.read_db().list(q, admin_view, order);
     let offset = q.offset.unwrap_or(0).min(total);
-    let message = format!("Found {total} users");
-    if admin_view {
-        let users: Vec<UserView> = page.iter().map(|u| UserView::from(&**u)).collect();
+    // One list type, two views of each record.
+    fn reply<U: Serialize>(
+        users: Vec<U>,
+        total: usize,
+        offset: usize,
+        view: &str,
+    ) -> Result<Vec<u8>> {
         let count = users.len();
+        let view = view.to_owned();
         ok(
-            &message,
+            &format!("Found {total} users"),
             UserList {
                 users,
                 count,
                 total,
                 offset,
-                view: "admin".into(),
+                view,
             },
         )
+    }
+    if admin_view {
+        reply(
+            page.iter().map(|u| UserView::from(&**u)).collect(),
+            total,
+            offset,
+            "admin",
+        )
     } else {
-        let users: Vec<PublicUser> = page.iter().map(|u| PublicUser::from(&**u)).collect();
-        let count = users.len();
-        ok(
-            &message,
-            UserList {
-                users,
-                count,
-                total,
-                offset,
-                view: "public".into(),
-            },
+        reply(
+            page.iter().map(|u| PublicUser::from(&**u)).collect(),
+            total,
+            offset,
+            "public",
         )
     }
 }
