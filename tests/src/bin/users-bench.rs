@@ -267,7 +267,10 @@ impl Bench {
                 let ratio = v / base;
                 self.push(
                     1,
-                    &format!("{name} throughput, {n} clients"),
+                    &format!(
+                        "{name} throughput, {n} client{}",
+                        if n == 1 { "" } else { "s" }
+                    ),
                     v,
                     "req/s",
                     Some((base, "bare ZeroMQ ROUTER echo")),
