@@ -253,6 +253,22 @@ async fn the_browser_journey() {
         .await
         .unwrap();
     wait_text(&c, "#row-e2e_renamed .cell-status", "active").await;
+
+    // An admin deletes another user, confirming with their own password.
+    s.register("doomed", "doomedpw1");
+    fill(&c, "admin-search", "doomed").await;
+    click(&c, "delete-doomed").await;
+    fill(&c, "admin-password", "not-my-password").await;
+    click(&c, "delete-confirm-button").await;
+    wait_text(&c, ".notice", "Password is incorrect").await;
+    fill(&c, "admin-password", ADMIN_PASSWORD).await;
+    click(&c, "delete-confirm-button").await;
+    wait_text(&c, ".notice", "Deleted doomed.").await;
+    wait_text(&c, "#admin-range", "No users match.").await;
+    s.client().call_err(
+        json!({"action": "login", "credentials": {"username": "doomed", "password": "doomedpw1"}}),
+        "invalid_credentials",
+    );
     logout(&c).await;
 
     // 5. Delete the account.
