@@ -131,6 +131,7 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
         "status": if service_up { "ok" } else { "degraded" },
         "service": if service_up { "up" } else { "down" },
         "service_endpoint": shared.cfg.service,
+        "service_connected": shared.relay.is_connected(),
         "connections": shared.connections.load(Ordering::SeqCst),
         "in_flight": shared.relay.in_flight(),
         "uptime_seconds": shared.started.elapsed().as_secs(),

@@ -51,6 +51,9 @@ pub enum ServiceError {
         /// Seconds until the next attempt is accepted.
         retry_after: u64,
     },
+    /// Too many requests are waiting already.
+    #[error("busy")]
+    Busy,
     /// Storage failed; nothing changed.
     #[error("storage: {0}")]
     Storage(String),
@@ -79,7 +82,7 @@ impl ServiceError {
             ServiceError::UsernameTaken => ErrorCode::UsernameTaken,
             ServiceError::EmailTaken => ErrorCode::EmailTaken,
             ServiceError::LastAdmin => ErrorCode::LastAdmin,
-            ServiceError::RateLimited { .. } => ErrorCode::RateLimited,
+            ServiceError::RateLimited { .. } | ServiceError::Busy => ErrorCode::RateLimited,
             ServiceError::Storage(_) => ErrorCode::Internal,
         }
     }
@@ -112,6 +115,7 @@ impl ServiceError {
                 format!("Too many failed attempts; try again in {retry_after} s"),
                 None,
             ),
+            ServiceError::Busy => ("The service is busy; try again in a moment".into(), None),
             ServiceError::Storage(_) => ("Internal error: the change was not saved".into(), None),
         };
         let mut reply = ErrorReply::new(self.code(), message);

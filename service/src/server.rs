@@ -28,6 +28,8 @@ const REPLIES: &str = "inproc://replies";
 /// Requests larger than this are dropped by libzmq with the connection; between
 /// `max_request_bytes` and this they get a too_large reply.
 const HARD_LIMIT: i64 = 16 * 1024 * 1024;
+/// Requests waiting for the hashing pool or the writer before new ones are refused.
+const MAX_QUEUED: usize = 4096;
 /// How long shutdown waits for requests in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -346,6 +348,14 @@ pub fn run(
                         },
                         Step::Done(Err(e)),
                     ),
+                };
+                // A flood of slow requests must not queue without bound: past
+                // the limit they are turned away at once.
+                let step = match step {
+                    Step::Hash(_) | Step::Write(_) if in_flight >= MAX_QUEUED => {
+                        Step::Done(Err(ServiceError::Busy))
+                    }
+                    step => step,
                 };
                 match step {
                     Step::Done(result) => {
