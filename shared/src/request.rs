@@ -354,6 +354,30 @@ mod tests {
         assert_eq!(env.request.action(), "logout");
     }
 
+    /// Every request the original README shows, byte for byte as JSON: parsed
+    /// into the types and written back, it is the same JSON.
+    #[test]
+    fn the_original_readme_requests_round_trip_exactly() {
+        let examples = [
+            json!({"action": "create_user", "user_data": {"username": "alice",
+                "email": "alice@example.com", "password": "SecurePass123!", "full_name": "Alice Smith"}}),
+            json!({"action": "login", "credentials": {"username": "alice", "password": "SecurePass123!"}}),
+            json!({"action": "update_user", "session_token": "abc..xyz",
+                "update_data": {"username": "alice_updated"}}),
+            json!({"action": "update_user", "session_token": "abc..xyz",
+                "update_data": {"current_password": "SecurePass123!", "password": "NewSecurePass456!"}}),
+            json!({"action": "logout", "session_token": "abc..xyz"}),
+            json!({"action": "create_user", "user_data": {"username": "testuser",
+                "email": "test@example.com", "password": "TestPass123"}}),
+            json!({"action": "update_user", "session_token": "s",
+                "update_data": {"email": "newemail@example.com"}}),
+        ];
+        for v in examples {
+            let back = serde_json::to_value(parse(v.clone())).unwrap();
+            assert_eq!(back, v);
+        }
+    }
+
     #[test]
     fn request_id_round_trips_and_serializes_flat() {
         let env = RequestEnvelope {

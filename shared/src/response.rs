@@ -197,6 +197,35 @@ mod tests {
     }
 
     #[test]
+    fn login_and_update_replies_have_the_original_fields() {
+        let user: UserView = serde_json::from_value(json!({
+            "username": "alice", "email": "alice@example.com", "full_name": "Alice Smith",
+            "phone": "", "address": "", "city": "", "country": "", "postal_code": "",
+            "date_of_birth": "", "notes": "", "role": "user", "status": "active",
+            "created_at": "t", "updated_at": "t", "last_login": null, "metadata": {}
+        }))
+        .unwrap();
+        let login = Reply::success(
+            "Login successful",
+            LoginReply {
+                session_token: Secret::from("abc..xyz"),
+                user: user.clone(),
+                expires_at: "t2".into(),
+            },
+        );
+        let v = serde_json::to_value(&login).unwrap();
+        assert_eq!(v["status"], "success");
+        assert_eq!(v["session_token"], "abc..xyz");
+        assert_eq!(v["user"]["username"], "alice");
+        let upd = serde_json::to_value(Reply::success("m", UserReply { user })).unwrap();
+        assert_eq!(upd["user"]["username"], "alice");
+        assert_eq!(
+            upd.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["message", "status", "user"]
+        );
+    }
+
+    #[test]
     fn error_reply_shape() {
         let mut e = ErrorReply::new(ErrorCode::UsernameTaken, "Username already exists")
             .with_field("username");
