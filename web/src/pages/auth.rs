@@ -37,6 +37,7 @@ fn LoginForm(username: RwSignal<String>) -> impl IntoView {
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         form.start();
+        state.flash.set(None);
         let (u, p) = (
             username.get_untracked().trim().to_owned(),
             password.get_untracked(),
@@ -91,6 +92,7 @@ fn RegisterForm(tab: RwSignal<&'static str>, login_name: RwSignal<String>) -> im
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         form.start();
+        state.flash.set(None);
         let u = username.get_untracked().trim().to_owned();
         let e = email.get_untracked().trim().to_owned();
         let p = password.get_untracked();
