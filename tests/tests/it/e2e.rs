@@ -159,7 +159,15 @@ async fn the_browser_journey() {
     shot(&c, "02-register").await;
     click(&c, "register-submit").await;
     wait_text(&c, ".notice", "Account e2e_user created").await;
-    login(&c, "e2e_user", "firstpass1").await;
+    // From the keyboard only: the username is filled in already; the password
+    // field takes the password and Enter submits the form.
+    let pw = element(&c, "login-password").await;
+    pw.send_keys(&format!(
+        "firstpass1{}",
+        char::from(fantoccini::key::Key::Enter)
+    ))
+    .await
+    .unwrap();
     wait_for(&c, "#profile-form").await;
     wait_text(&c, "#whoami", "e2e_user").await;
 
