@@ -4,8 +4,10 @@
 use crate::api::ApiError;
 use crate::app::AppState;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use std::collections::HashMap;
 use users_protocol::validate::FieldError;
+use users_protocol::UserUpdate;
 
 /// Kind of a notice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +127,31 @@ impl FormState {
             None => self.notice.set(Some(Notice::err(message))),
         }
     }
+}
+
+/// Sends `update` of one's own record, reporting into `form`: `ok` on success
+/// (and `done` runs), the error next to one of `fields` or as the notice.
+pub fn save_own(
+    state: AppState,
+    form: FormState,
+    update: UserUpdate,
+    fields: Vec<&'static str>,
+    ok: &'static str,
+    done: impl FnOnce() + 'static,
+) {
+    let Some(api) = state.api() else { return };
+    form.busy.set(true);
+    spawn_local(async move {
+        match api.update(update, None).await {
+            Ok(u) => {
+                state.set_user(u);
+                form.notice.set(Some(Notice::ok(ok)));
+                done();
+            }
+            Err(e) => form.fail(state, &e, &fields),
+        }
+        form.busy.set(false);
+    });
 }
 
 /// A labelled input whose error, when it has one, shows beneath it.

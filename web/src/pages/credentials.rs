@@ -1,35 +1,10 @@
 //! The Credentials tab: username, email and password, each its own form.
 
 use crate::app::AppState;
-use crate::forms::{Field, FormState, Notice, NoticeView};
+use crate::forms::{save_own, Field, FormState, NoticeView};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use users_protocol::{validate, Secret, UserUpdate};
-
-/// Sends `update` for oneself, reporting into `form`; `done` runs on success.
-fn save(
-    state: AppState,
-    form: FormState,
-    update: UserUpdate,
-    fields: &'static [&'static str],
-    ok: &'static str,
-    done: impl FnOnce() + 'static,
-) {
-    let Some(api) = state.api() else { return };
-    form.busy.set(true);
-    spawn_local(async move {
-        match api.update(update, None).await {
-            Ok(u) => {
-                state.set_user(u);
-                form.notice.set(Some(Notice::ok(ok)));
-                done();
-            }
-            Err(e) => form.fail(state, &e, fields),
-        }
-        form.busy.set(false);
-    });
-}
 
 /// The Credentials tab.
 #[component]
@@ -54,11 +29,11 @@ pub fn CredentialsTab() -> impl IntoView {
                 username: Some(u),
                 ..Default::default()
             };
-            save(
+            save_own(
                 state,
                 uform,
                 update,
-                &["username"],
+                vec!["username"],
                 "Username changed.",
                 || {},
             );
@@ -76,7 +51,7 @@ pub fn CredentialsTab() -> impl IntoView {
                 email: Some(e),
                 ..Default::default()
             };
-            save(state, eform, update, &["email"], "Email changed.", || {});
+            save_own(state, eform, update, vec!["email"], "Email changed.", || {});
         }
     };
 
@@ -109,11 +84,11 @@ pub fn CredentialsTab() -> impl IntoView {
                 current_password: Some(Secret::new(c)),
                 ..Default::default()
             };
-            save(
+            save_own(
                 state,
                 pform,
                 update,
-                &["password", "current_password"],
+                vec!["password", "current_password"],
                 "Password changed. Your other sessions have been logged out.",
                 move || {
                     cur.set(String::new());

@@ -2,10 +2,9 @@
 
 use super::when;
 use crate::app::AppState;
-use crate::forms::{Field, FormState, Notice, NoticeView};
+use crate::forms::{save_own, Field, FormState, NoticeView};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use users_protocol::user::PROFILE_FIELDS;
 use users_protocol::{validate, UserUpdate, UserView};
 
@@ -55,18 +54,8 @@ pub fn ProfileTab() -> impl IntoView {
             notes,
             ..Default::default()
         };
-        let Some(api) = state.api() else { return };
-        form.busy.set(true);
-        spawn_local(async move {
-            match api.update(update, None).await {
-                Ok(u) => {
-                    state.set_user(u);
-                    form.notice.set(Some(Notice::ok("Profile saved.")));
-                }
-                Err(e) => form.fail(state, &e, &PROFILE_FIELDS.map(|(f, _)| f)),
-            }
-            form.busy.set(false);
-        });
+        let fields = PROFILE_FIELDS.iter().map(|(f, _)| *f).collect();
+        save_own(state, form, update, fields, "Profile saved.", || {});
     };
 
     let meta = move || {
