@@ -447,19 +447,17 @@ fn update_user(
         Some(&target_user.username),
     )?;
 
-    let Some(new_password) = upd.password.clone() else {
-        return Ok(write(move |svc, db| {
-            apply_update(
-                svc,
-                db,
-                &token,
-                &target_user.username,
-                upd,
-                username,
-                email,
-                None,
-            )
-        }));
+    let new_password = upd.password.clone();
+    let current_password = upd.current_password.clone();
+    let edit = Edit {
+        token,
+        target: target_user.username.clone(),
+        upd,
+        username,
+        email,
+    };
+    let Some(new_password) = new_password else {
+        return Ok(write(move |svc, db| apply_update(svc, db, edit, None)));
     };
     validate::password(
         "password",
@@ -469,7 +467,7 @@ fn update_user(
     // One's own password changes only with the current one; an admin resetting
     // another user's password needs none.
     let current = if is_self {
-        Some(upd.current_password.clone().ok_or_else(|| {
+        Some(current_password.ok_or_else(|| {
             ServiceError::invalid(
                 "current_password",
                 "Current password is required to change the password",
@@ -495,31 +493,39 @@ fn update_user(
             {
                 return Err(ServiceError::WrongPassword("current_password"));
             }
-            apply_update(
-                svc,
-                db,
-                &token,
-                &target_user.username,
-                upd,
-                username,
-                email,
-                Some(hash),
-            )
+            apply_update(svc, db, edit, Some(hash))
         })
     }))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// An update checked on the socket thread, to be applied by the writer.
+struct Edit {
+    /// The caller's session, checked again when applying.
+    token: Secret,
+    /// Stored username of the account to change.
+    target: String,
+    /// The fields to change.
+    upd: UserUpdate,
+    /// New username, trimmed and validated.
+    username: Option<String>,
+    /// New email, trimmed and validated.
+    email: Option<String>,
+}
+
 fn apply_update(
     svc: &Service,
     db: &mut Db,
-    token: &Secret,
-    target_name: &str,
-    upd: UserUpdate,
-    username: Option<String>,
-    email: Option<String>,
+    edit: Edit,
     hash: Option<PasswordHash>,
 ) -> Result<Written> {
+    let Edit {
+        token,
+        target,
+        upd,
+        username,
+        email,
+    } = edit;
+    let (token, target_name) = (&token, target.as_str());
     let now = svc.clock.now();
     let actor_key = svc
         .lock_sessions()
