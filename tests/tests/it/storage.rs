@@ -179,3 +179,47 @@ fn sigterm_lets_requests_in_flight_finish() {
     assert_eq!(v["status"], "success", "{v}");
     assert!(stopper.join().unwrap(), "exit status 0");
 }
+
+#[test]
+fn the_journal_is_compacted_in_the_background_and_survives_restarts() {
+    let mut s = Service::start(ServiceOptions::default().arg(&["--compact-after", "5"]));
+    for i in 0..12 {
+        s.register(&format!("compact{i:02}"), "compactpw");
+    }
+    let journal = users_service::store::journal_path(&s.store);
+    let admin = s.admin_token();
+    // More changes let the writer notice the finished snapshot and cut the journal.
+    for i in 0..6 {
+        s.client()
+            .call_ok(json!({"action": "update_user", "session_token": admin,
+            "update_data": {"city": format!("City {i}")}}));
+    }
+    let lines = std::fs::read_to_string(&journal).unwrap().lines().count();
+    assert!(
+        lines < 12,
+        "the journal was cut after a snapshot: {lines} records"
+    );
+    s.restart();
+    let r = s
+        .client()
+        .call_ok(json!({"action": "list_users", "session_token": s.admin_token()}));
+    assert_eq!(r["total"], 13);
+}
+
+#[test]
+fn a_torn_journal_tail_is_dropped_at_start_up() {
+    let mut s = Service::start(ServiceOptions::default());
+    s.register("nina", "ninapass");
+    s.stop();
+    let journal = users_service::store::journal_path(&s.store);
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&journal)
+        .unwrap();
+    std::io::Write::write_all(&mut f, b"gAAAAABtorn-record-without-its-end").unwrap();
+    drop(f);
+    let mut s2 = s.sibling(ServiceOptions::default());
+    s2.spawn_now();
+    s2.login("nina", "ninapass");
+    assert!(s2.log_text().contains("torn record"), "{}", s2.log_text());
+}
