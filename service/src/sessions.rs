@@ -59,6 +59,7 @@ pub enum SessionOp {
 pub struct SessionStore {
     by_hash: HashMap<TokenHash, Session>,
     lifetime: Duration,
+    swept_at: SystemTime,
 }
 
 impl SessionStore {
@@ -67,6 +68,7 @@ impl SessionStore {
         SessionStore {
             by_hash: HashMap::new(),
             lifetime,
+            swept_at: SystemTime::UNIX_EPOCH,
         }
     }
 
@@ -124,11 +126,16 @@ impl SessionStore {
     /// Removes expired sessions.
     pub fn sweep(&mut self, now: SystemTime) {
         self.by_hash.retain(|_, s| s.expires > now);
+        self.swept_at = now;
     }
 
-    /// Sessions not yet expired.
-    pub fn active(&self, now: SystemTime) -> usize {
-        self.by_hash.values().filter(|s| s.expires > now).count()
+    /// Sessions not expired as of at most a second ago. health_check asks on every
+    /// call, so the table is walked at most once a second, not once a request.
+    pub fn active(&mut self, now: SystemTime) -> usize {
+        if now.duration_since(self.swept_at).unwrap_or_default() >= Duration::from_secs(1) {
+            self.sweep(now);
+        }
+        self.by_hash.len()
     }
 }
 
