@@ -649,3 +649,46 @@ fn delete_user(
         })
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{Clock, ManualClock};
+    use crate::config::Config;
+    use clap::Parser;
+    use std::time::Duration;
+
+    fn get_user(svc: &Service, token: &Secret) -> Result<Vec<u8>> {
+        let req = Request::GetUser {
+            session_token: token.clone(),
+            username: None,
+        };
+        match handle(svc, req, None) {
+            Step::Done(r) => r,
+            _ => panic!("get_user is answered on the socket thread"),
+        }
+    }
+
+    #[test]
+    fn sessions_expire_on_the_injected_clock() {
+        let clock = Arc::new(ManualClock::at(1_000_000));
+        let cfg = Config::parse_from(["users-service", "--session-lifetime", "24h"]);
+        let record = crate::db::tests::record("alice", "alice@example.com");
+        let db = Db::from_records([Arc::new(record)]);
+        let svc = Service::new(cfg, clock.clone(), db);
+        let token = os_token();
+        svc.lock_sessions().apply(SessionOp::Insert {
+            token: token.clone(),
+            user: "alice".into(),
+            now: clock.now(),
+        });
+
+        clock.advance(Duration::from_secs(24 * 3600 - 1));
+        assert!(get_user(&svc, &token).is_ok());
+        clock.advance(Duration::from_secs(1));
+        assert!(matches!(
+            get_user(&svc, &token),
+            Err(ServiceError::SessionInvalid)
+        ));
+    }
+}
