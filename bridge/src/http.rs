@@ -2,14 +2,16 @@
 //! `/healthz`, and the web UI's static files.
 
 use crate::config::Config;
-use crate::error_json;
 use crate::limits::PerIp;
 use crate::relay::Relay;
+use crate::reply::error_json;
+use crate::state::Shared;
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use serde::Serialize;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -17,31 +19,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
-use users_protocol::ErrorCode;
-
-/// State shared by every connection.
-pub struct Shared {
-    /// Settings.
-    pub cfg: Config,
-    /// The service.
-    pub relay: Arc<Relay>,
-    /// Per-IP request buckets.
-    pub per_ip: PerIp,
-    /// Open WebSocket connections.
-    pub connections: AtomicUsize,
-    /// Becomes true when the bridge is stopping.
-    pub shutdown: watch::Receiver<bool>,
-    started: Instant,
-}
-
-/// Decrements the connection count when a connection ends.
-struct ConnectionSlot(Arc<Shared>);
-
-impl Drop for ConnectionSlot {
-    fn drop(&mut self) {
-        self.0.connections.fetch_sub(1, Ordering::SeqCst);
-    }
-}
+use users_protocol::response::parse_reply;
+use users_protocol::{ErrorCode, Health, Request, RequestEnvelope};
 
 fn json_response(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
@@ -93,8 +72,7 @@ async fn ws_handler(
             ),
         );
     }
-    if shared.connections.fetch_add(1, Ordering::SeqCst) >= shared.cfg.max_connections {
-        shared.connections.fetch_sub(1, Ordering::SeqCst);
+    let Some(slot) = shared.connection_slot() else {
         return json_response(
             StatusCode::SERVICE_UNAVAILABLE,
             error_json(
@@ -103,8 +81,7 @@ async fn ws_handler(
                 None,
             ),
         );
-    }
-    let slot = ConnectionSlot(Arc::clone(&shared));
+    };
     // The hard frame limit lets an oversized request through far enough to be
     // answered with a JSON error; beyond it the WebSocket layer closes outright.
     let hard = shared.cfg.max_frame_bytes.saturating_mul(4).max(4096);
@@ -113,36 +90,62 @@ async fn ws_handler(
         .max_message_size(hard)
         .max_frame_size(hard)
         .on_upgrade(move |socket| async move {
-            crate::ws::serve(socket, addr.ip(), Arc::clone(&slot.0)).await;
+            crate::ws::serve(socket, addr.ip(), Arc::clone(slot.shared())).await;
             drop(slot);
         })
 }
 
+/// `/healthz`: the bridge's own state, and whether the service answers a
+/// health_check (HTTP 503 when it does not).
 async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
-    let probe = shared
-        .relay
-        .call(
-            r#"{"action":"health_check"}"#.to_owned(),
-            Duration::from_secs(2),
-        )
-        .await;
-    let service_up = probe.is_ok_and(|r| r.contains(r#""status":"success""#));
-    let body = serde_json::json!({
-        "status": if service_up { "ok" } else { "degraded" },
-        "service": if service_up { "up" } else { "down" },
-        "service_endpoint": shared.cfg.service,
-        "service_connected": shared.relay.is_connected(),
-        "connections": shared.connections.load(Ordering::SeqCst),
-        "in_flight": shared.relay.in_flight(),
-        "uptime_seconds": shared.started.elapsed().as_secs(),
-        "version": env!("CARGO_PKG_VERSION"),
-    });
-    let status = if service_up {
+    let probe = RequestEnvelope {
+        request_id: None,
+        request: Request::HealthCheck {},
+    };
+    let body = serde_json::to_string(&probe).unwrap_or_default();
+    let reply = shared.relay.call(body, Duration::from_secs(2)).await;
+    let service = reply
+        .ok()
+        .and_then(|text| parse_reply::<Health>(&text).ok())
+        .map(|r| r.data);
+    let health = BridgeHealth {
+        status: if service.is_some() { "ok" } else { "degraded" },
+        service: if service.is_some() { "up" } else { "down" },
+        service_endpoint: shared.cfg.service.clone(),
+        service_connected: shared.relay.is_connected(),
+        service_version: service.map(|h| h.version),
+        connections: shared.connections.load(Ordering::SeqCst),
+        in_flight: shared.relay.in_flight(),
+        uptime_seconds: shared.started.elapsed().as_secs(),
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    let status = if health.service == "up" {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    json_response(status, body.to_string())
+    json_response(status, serde_json::to_string(&health).unwrap_or_default())
+}
+
+/// The body of `/healthz`.
+#[derive(Serialize)]
+struct BridgeHealth {
+    /// `ok`, or `degraded` while the service does not answer.
+    status: &'static str,
+    /// `up` or `down`.
+    service: &'static str,
+    service_endpoint: String,
+    /// Whether the ZeroMQ connection is up, answering or not.
+    service_connected: bool,
+    /// The service's version, when it answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service_version: Option<String>,
+    /// Open WebSocket connections.
+    connections: usize,
+    /// Requests waiting for the service.
+    in_flight: usize,
+    uptime_seconds: u64,
+    version: &'static str,
 }
 
 async fn no_web_root() -> Response {

@@ -4,6 +4,8 @@
 //! came from.
 //!
 //! - [`config`]: command line.
+//! - [`state`]: what every connection shares.
+//! - [`reply`]: error replies the bridge makes itself.
 //! - [`relay`]: the ZeroMQ side: correlation, timeouts, service health.
 //! - [`ws`]: one WebSocket connection: limits, relaying, shutdown.
 //! - [`limits`]: token-bucket rate limits per connection and per IP.
@@ -14,13 +16,6 @@ pub mod config;
 pub mod http;
 pub mod limits;
 pub mod relay;
+pub mod reply;
+pub mod state;
 pub mod ws;
-
-use users_protocol::{ErrorCode, ErrorReply};
-
-/// A protocol-shaped error reply, echoing `request_id` when the request had one.
-pub fn error_json(code: ErrorCode, message: &str, request_id: Option<serde_json::Value>) -> String {
-    let mut e = ErrorReply::new(code, message);
-    e.request_id = request_id;
-    serde_json::to_string(&e).unwrap_or_default()
-}

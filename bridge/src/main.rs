@@ -42,9 +42,9 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
         web_root = ?cfg.web_root,
         "users-bridge listening: WebSocket at ws://{local}/ws"
     );
-    let stop = async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")?;
+    let stop = async move {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}

@@ -33,6 +33,17 @@ pub enum RelayError {
 
 type ReplyTx = oneshot::Sender<Result<String, RelayError>>;
 
+/// Why the relay could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A ZeroMQ call failed.
+    #[error("ZeroMQ: {0}")]
+    Zmq(#[from] zmq::Error),
+    /// tokio would not watch the socket's descriptor.
+    #[error("registering the ZeroMQ descriptor: {0}")]
+    Register(#[from] std::io::Error),
+}
+
 /// A request and when to give up on its reply.
 struct Request {
     body: String,
@@ -58,7 +69,7 @@ impl AsRawFd for ZmqFd {
 
 impl Relay {
     /// Connects to `endpoint` and starts the socket task on the current runtime.
-    pub fn start(ctx: &zmq::Context, endpoint: &str) -> anyhow::Result<Arc<Relay>> {
+    pub fn start(ctx: &zmq::Context, endpoint: &str) -> Result<Arc<Relay>, StartError> {
         let dealer = ctx.socket(zmq::DEALER)?;
         dealer.set_immediate(true)?;
         dealer.set_linger(0)?;
@@ -120,13 +131,13 @@ impl Relay {
 
 /// Registers a socket's ZMQ_FD with tokio.
 #[allow(unsafe_code)]
-fn watch(socket: &zmq::Socket) -> anyhow::Result<AsyncFd<ZmqFd>> {
+fn watch(socket: &zmq::Socket) -> Result<AsyncFd<ZmqFd>, StartError> {
     let fd = ZmqFd(socket.get_fd()?);
     // SAFETY: the descriptor belongs to `socket`, which lives in the same
     // `SocketTask` as the returned AsyncFd and is declared after it, so the
     // registration is dropped (deregistered) before libzmq closes the descriptor.
     let registered = unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) };
-    registered.map_err(|e| anyhow::anyhow!("registering the ZeroMQ descriptor: {e}"))
+    registered.map_err(|e| StartError::Register(e.into()))
 }
 
 // Field order matters: each AsyncFd must drop before the socket that owns its fd.

@@ -2,10 +2,10 @@
 //! sends each reply back as it arrives (replies may overtake one another; clients
 //! match them by `request_id`).
 
-use crate::error_json;
-use crate::http::Shared;
 use crate::limits::Bucket;
 use crate::relay::RelayError;
+use crate::reply::error_json;
+use crate::state::Shared;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;

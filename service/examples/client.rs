@@ -9,8 +9,8 @@ use anyhow::{bail, Context};
 use serde::de::DeserializeOwned;
 use users_protocol::response::{parse_reply, Empty};
 use users_protocol::{
-    Credentials, LoginReply, NewUser, Reply, Request, RequestEnvelope, Secret, UserCreated,
-    UserReply, UserUpdate,
+    Credentials, LoginReply, NewUser, ProfileField, Reply, Request, RequestEnvelope, Secret,
+    UserCreated, UserReply, UserUpdate,
 };
 
 fn call<T: DeserializeOwned>(sock: &zmq::Socket, request: Request) -> anyhow::Result<Reply<T>> {
@@ -45,8 +45,9 @@ fn main() -> anyhow::Result<()> {
                 username: username.clone(),
                 email: format!("alice{suffix}@example.com"),
                 password: Secret::from("SecurePass123!"),
-                full_name: Some("Alice Smith".into()),
-                ..Default::default()
+                profile: [(ProfileField::FullName, "Alice Smith".to_owned())]
+                    .into_iter()
+                    .collect(),
             },
         },
     )?;

@@ -1,28 +1,32 @@
 //! The users service: accounts, sessions and encrypted storage behind a ZeroMQ
 //! ROUTER socket speaking the original service's JSON protocol.
 //!
-//! - [`config`]: command line and environment.
-//! - [`server`]: the socket loop, the hashing pool and the writer thread.
-//! - [`actions`]: one function per protocol action, with its authorization rules.
-//! - [`db`]: the in-memory user table with its indexes and undo log.
-//! - [`sessions`]: session tokens and their expiry.
-//! - [`throttle`]: login back-off per identifier and per peer.
-//! - [`store`]: the encrypted snapshot and journal on disk.
-//! - [`password`]: PBKDF2 hashing and constant-time verification.
-//! - [`master`]: where the master password comes from.
-//! - [`clock`]: time, passed in.
-//! - [`error`]: [`error::ServiceError`] and its mapping to the wire.
+//! A request passes through, in order:
+//! - [`server`]: the socket loop reads it, [`server::codec`] parses it;
+//! - [`actions`]: authorizes and validates it, and says what is left to do:
+//!   a reply now, hashing on the pool, or a change for the writer;
+//! - [`auth`]: passwords, sessions and the login throttle, on the way;
+//! - [`storage`]: the in-memory [`storage::UserTable`] answers reads; the
+//!   writer changes it and commits through a [`storage::Backend`] (the
+//!   encrypted files of [`storage::file`]) before the reply goes;
+//! - [`server::codec`] again: the [`actions::Outcome`] becomes reply bytes.
+//!
+//! Around them: [`model`] (the stored user, its stable id, versioned records),
+//! [`app`] (the shared state), [`settings`], [`cli`], [`startup`] (open the
+//! store, create the first admin), [`master`] (where the master password
+//! comes from), [`clock`] (time, passed in), [`error`] (the one error type and
+//! its mapping to the wire).
 #![forbid(unsafe_code)]
 
 pub mod actions;
+pub mod app;
+pub mod auth;
+pub mod cli;
 pub mod clock;
-pub mod config;
-pub mod db;
 pub mod error;
 pub mod master;
-pub mod password;
+pub mod model;
 pub mod server;
-pub mod sessions;
+pub mod settings;
 pub mod startup;
-pub mod store;
-pub mod throttle;
+pub mod storage;

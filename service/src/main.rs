@@ -1,12 +1,15 @@
-//! `users-service [PORT] [STORAGE_FILE]`: see `--help`.
+//! `users-service [PORT] [STORAGE_FILE]` serves; `users-service upgrade STORE`
+//! rewrites an older store in the current format. See `--help`.
 
 use anyhow::Context;
 use clap::Parser;
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use users_protocol::Secret;
+use users_service::cli::{Cli, Command, ServeArgs};
 use users_service::clock::SystemClock;
-use users_service::config::Config;
+use users_service::storage::file::FileOptions;
 use users_service::{master, server, startup};
 
 fn main() {
@@ -17,16 +20,23 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
-    if let Err(e) = run(Config::parse()) {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => serve(cli.serve),
+        Some(Command::Upgrade { storage_file }) => {
+            upgrade(&storage_file, &cli.serve.file_options())
+        }
+    };
+    if let Err(e) = result {
         tracing::error!("{e:#}");
         eprintln!("users-service: {e:#}");
         std::process::exit(1);
     }
 }
 
-fn run(cfg: Config) -> anyhow::Result<()> {
-    let env = |name: &str| std::env::var(name).ok();
-    let (master, source) = master::resolve(env("USERS_SERVICE_PASSWORD"), &cfg.storage_file)?;
+/// The master password, from the environment or the key file beside `store`.
+fn master_password(store: &Path) -> anyhow::Result<Secret> {
+    let (master, source) = master::resolve(std::env::var("USERS_SERVICE_PASSWORD").ok(), store)?;
     match &source {
         master::Source::Env => {}
         master::Source::KeyFile(p) => {
@@ -38,22 +48,45 @@ fn run(cfg: Config) -> anyhow::Result<()> {
              back it up with the store, or the store cannot be opened"
         ),
     }
-    let admin = env("USERS_SERVICE_ADMIN_PASSWORD").map(Secret::new);
-    let endpoint = cfg.endpoint();
-    let (svc, store) = startup::load(cfg, &master, admin, Arc::new(SystemClock))?;
+    Ok(master)
+}
+
+fn upgrade(store: &Path, opts: &FileOptions) -> anyhow::Result<()> {
+    anyhow::ensure!(store.exists(), "{} does not exist", store.display());
+    let master = master_password(store)?;
+    let (_, table) = startup::open_file_store(store, &master, opts)?;
+    println!("{}: {} users, current format", store.display(), table.len());
+    Ok(())
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let master = master_password(&args.storage_file)?;
+    let admin = std::env::var("USERS_SERVICE_ADMIN_PASSWORD")
+        .ok()
+        .map(Secret::new);
+    let (store, table) =
+        startup::open_file_store(&args.storage_file, &master, &args.file_options())?;
     drop(master);
+    let (app, backend) = startup::build(
+        args.settings(),
+        Box::new(store),
+        table,
+        admin,
+        Arc::new(SystemClock),
+    )?;
 
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop))?;
     }
+    let endpoint = args.endpoint();
     let ctx = zmq::Context::new();
     let router = ctx.socket(zmq::ROUTER)?;
     router
         .bind(&endpoint)
         .with_context(|| format!("cannot listen on {endpoint}"))?;
-    tracing::info!(%endpoint, workers = svc.cfg.worker_count(), "users-service listening");
-    server::run(svc, store, &ctx, router, stop)?;
+    tracing::info!(%endpoint, workers = app.settings.workers, "users-service listening");
+    server::run(app, backend, &ctx, router, stop)?;
     tracing::info!("stopped; every acknowledged change is on disk");
     Ok(())
 }

@@ -26,25 +26,35 @@ pub enum Source {
     NewKeyFile(PathBuf),
 }
 
+/// Why no master password could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum MasterError {
+    /// The key file exists but holds nothing.
+    #[error("key file {0} is empty")]
+    EmptyKeyFile(PathBuf),
+    /// The store exists, but neither the variable nor its key file does.
+    #[error("{0} exists but USERS_SERVICE_PASSWORD is not set and there is no key file {1}")]
+    NoKey(PathBuf, PathBuf),
+    /// The key file could not be read or written.
+    #[error("key file {0}: {1}")]
+    Io(PathBuf, std::io::Error),
+}
+
 /// Resolves the master password. A store without its key file and without the
 /// variable is an error: a new key would not open it.
-pub fn resolve(env: Option<String>, store: &Path) -> anyhow::Result<(Secret, Source)> {
+pub fn resolve(env: Option<String>, store: &Path) -> Result<(Secret, Source), MasterError> {
     if let Some(p) = env.filter(|p| !p.is_empty()) {
         return Ok((Secret::new(p), Source::Env));
     }
     let path = key_file(store);
     match std::fs::read_to_string(&path) {
         Ok(s) if !s.trim().is_empty() => return Ok((Secret::new(s.trim()), Source::KeyFile(path))),
-        Ok(_) => anyhow::bail!("key file {} is empty", path.display()),
+        Ok(_) => return Err(MasterError::EmptyKeyFile(path)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => anyhow::bail!("cannot read key file {}: {e}", path.display()),
+        Err(e) => return Err(MasterError::Io(path, e)),
     }
     if store.exists() {
-        anyhow::bail!(
-            "{} exists but USERS_SERVICE_PASSWORD is not set and there is no key file {}",
-            store.display(),
-            path.display()
-        );
+        return Err(MasterError::NoKey(store.to_owned(), path));
     }
     let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
     rand::rng().fill_bytes(bytes.as_mut());
@@ -56,12 +66,14 @@ pub fn resolve(env: Option<String>, store: &Path) -> anyhow::Result<(Secret, Sou
         use std::os::unix::fs::OpenOptionsExt;
         o.mode(0o600);
     }
-    let mut f = o
-        .open(&path)
-        .map_err(|e| anyhow::anyhow!("cannot create key file {}: {e}", path.display()))?;
-    f.write_all(secret.expose().as_bytes())?;
-    f.sync_all()?;
-    Ok((secret, Source::NewKeyFile(path)))
+    let written = o.open(&path).and_then(|mut f| {
+        f.write_all(secret.expose().as_bytes())?;
+        f.sync_all()
+    });
+    match written {
+        Ok(()) => Ok((secret, Source::NewKeyFile(path))),
+        Err(e) => Err(MasterError::Io(path, e)),
+    }
 }
 
 #[cfg(test)]

@@ -1,69 +1,66 @@
-//! Opening the store and creating the first admin.
+//! Opening the store, creating the first admin, and building the [`App`].
 
+use crate::app::App;
+use crate::auth::password;
 use crate::clock::{rfc3339, Clock};
-use crate::config::Config;
-use crate::db::Db;
-use crate::password;
-use crate::server::Service;
-use crate::store::{Store, StoreOptions};
+use crate::model::{User, UserId};
+use crate::settings::Settings;
+use crate::storage::file::{FileOptions, FileStore};
+use crate::storage::{Backend, StorageError, UserTable};
+use std::path::Path;
 use std::sync::Arc;
-use users_protocol::{Role, Secret, UserRecord, UserStatus};
+use users_protocol::{ProfileField, Role, Secret};
 
 /// The first admin's username.
 pub const ADMIN_USERNAME: &str = "admin";
 /// The first admin's password when none is configured, as the original documents.
 pub const DEFAULT_ADMIN_PASSWORD: &str = "admin123";
 
-/// Opens the store and builds the service state. On an empty store, creates the
-/// first admin with `admin_password`, or the documented default with a warning.
-pub fn load(
-    cfg: Config,
+/// Opens the file store at `path` and its users. Logs what opening did.
+pub fn open_file_store(
+    path: &Path,
     master: &Secret,
-    admin_password: Option<Secret>,
-    clock: Arc<dyn Clock>,
-) -> anyhow::Result<(Arc<Service>, Store)> {
-    let opened = Store::open(
-        &cfg.storage_file,
-        master.expose(),
-        &StoreOptions {
-            kdf_iterations: cfg.kdf_iterations,
-            compact_after: cfg.compact_after,
-        },
-    )?;
+    opts: &FileOptions,
+) -> Result<(FileStore, UserTable), StorageError> {
+    let opened = FileStore::open(path, master.expose(), opts)?;
     if opened.dropped_torn_tail {
         tracing::warn!("the journal ended in a torn record (a crash mid-write); it was dropped");
     }
-    let mut store = opened.store;
-    let mut db = Db::from_records(opened.users.into_values());
-    if db.is_empty() {
+    if let Some(v) = opened.upgraded_from {
+        tracing::info!(from = v, "the store was upgraded to the current format");
+    }
+    let table = UserTable::from_users(opened.users.into_iter().map(Arc::new));
+    Ok((opened.store, table))
+}
+
+/// Builds the service state over an opened store. On an empty store, creates
+/// the first admin with `admin_password`, or the documented default with a warning.
+pub fn build(
+    settings: Settings,
+    mut backend: Box<dyn Backend>,
+    mut table: UserTable,
+    admin_password: Option<Secret>,
+    clock: Arc<dyn Clock>,
+) -> Result<(Arc<App>, Box<dyn Backend>), StorageError> {
+    if table.is_empty() {
         let (pw, default) = match admin_password.filter(|p| !p.is_empty()) {
             Some(p) => (p, false),
             None => (Secret::from(DEFAULT_ADMIN_PASSWORD), true),
         };
-        let hash = password::hash(pw.expose(), cfg.pbkdf2_iterations, &mut rand::rng());
-        let now = rfc3339(clock.now());
-        db.put(
-            None,
-            UserRecord {
-                username: ADMIN_USERNAME.into(),
-                email: "admin@localhost.localdomain".into(),
-                password_hash: hash.hash,
-                password_salt: hash.salt,
-                password_iterations: hash.iterations,
-                profile: users_protocol::user::Profile {
-                    full_name: "Administrator".into(),
-                    ..Default::default()
-                },
-                role: Role::Admin,
-                status: UserStatus::Active,
-                created_at: now.clone(),
-                updated_at: now,
-                last_login: None,
-                metadata: Default::default(),
-            },
+        let mut rng = rand::rng();
+        let hash = password::hash(pw.expose(), settings.pbkdf2_iterations, &mut rng);
+        let mut admin = User::new(
+            UserId::random(&mut rng),
+            ADMIN_USERNAME.into(),
+            "admin@localhost.localdomain".into(),
+            hash,
+            &rfc3339(clock.now()),
         );
-        store.commit(&db.take_changes())?;
-        db.forget_undo();
+        admin.role = Role::Admin;
+        admin.profile.set(ProfileField::FullName, "Administrator");
+        table.put(admin);
+        backend.commit(&table.take_changes())?;
+        table.forget_undo();
         if default {
             tracing::warn!(
                 "CREATED THE FIRST ADMIN '{ADMIN_USERNAME}' WITH THE DEFAULT PASSWORD '{DEFAULT_ADMIN_PASSWORD}': \
@@ -75,6 +72,6 @@ pub fn load(
             );
         }
     }
-    tracing::info!(users = db.len(), "store loaded");
-    Ok((Arc::new(Service::new(cfg, clock, db)), store))
+    tracing::info!(users = table.len(), "store loaded");
+    Ok((Arc::new(App::new(settings, clock, table)), backend))
 }

@@ -4,15 +4,20 @@
 //!
 //! - [`request`]: every request, tagged by `action`, and the envelope carrying `request_id`.
 //! - [`response`]: the reply envelope (`status`, `message`, `code`) and each action's payload.
-//! - [`user`]: the stored record, its admin and public views, roles and statuses.
+//! - [`user`]: the admin and public views of an account, roles and statuses.
+//! - [`profile`]: the profile fields, listed once, and the patch a request carries.
 //! - [`error`]: [`ErrorCode`], the stable machine-readable error codes.
 //! - [`validate`]: field rules, applied alike by the service and by the browser.
 //! - [`secret`]: [`Secret`], a string that never prints and is wiped on drop.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod wire_enum;
+
 pub mod error;
+pub mod profile;
 pub mod request;
 pub mod response;
 pub mod secret;
@@ -20,9 +25,13 @@ pub mod user;
 pub mod validate;
 
 pub use error::ErrorCode;
-pub use request::{Credentials, ListQuery, NewUser, Request, RequestEnvelope, UserUpdate};
+pub use profile::{Profile, ProfileField, ProfilePatch};
+pub use request::{
+    Action, Credentials, ListQuery, NewUser, Request, RequestEnvelope, Sort, SortKey, UserUpdate,
+};
 pub use response::{
-    ErrorReply, Health, LoginReply, Reply, ReplyError, Status, UserCreated, UserList, UserReply,
+    ErrorReply, Health, ListView, LoginReply, Reply, ReplyError, Status, UserCreated, UserList,
+    UserReply,
 };
 pub use secret::Secret;
-pub use user::{PublicUser, Role, UserRecord, UserStatus, UserView};
+pub use user::{PublicUser, Role, UserStatus, UserView};

@@ -1,7 +1,9 @@
 //! Requests: one JSON object each, tagged by `action`.
 
+use crate::profile::ProfilePatch;
 use crate::secret::Secret;
 use crate::user::{Role, UserStatus};
+use crate::wire_enum::wire_enum;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -79,70 +81,46 @@ pub enum Request {
 }
 
 impl Request {
-    /// The wire name of the action.
-    pub fn action(&self) -> &'static str {
+    /// Which action this is.
+    pub fn action(&self) -> Action {
         match self {
-            Request::CreateUser { .. } => "create_user",
-            Request::Login { .. } => "login",
-            Request::Logout { .. } => "logout",
-            Request::GetUser { .. } => "get_user",
-            Request::UpdateUser { .. } => "update_user",
-            Request::DeleteUser { .. } => "delete_user",
-            Request::ListUsers { .. } => "list_users",
-            Request::HealthCheck {} => "health_check",
+            Request::CreateUser { .. } => Action::CreateUser,
+            Request::Login { .. } => Action::Login,
+            Request::Logout { .. } => Action::Logout,
+            Request::GetUser { .. } => Action::GetUser,
+            Request::UpdateUser { .. } => Action::UpdateUser,
+            Request::DeleteUser { .. } => Action::DeleteUser,
+            Request::ListUsers { .. } => Action::ListUsers,
+            Request::HealthCheck {} => Action::HealthCheck,
         }
     }
 }
 
-/// Every action name, in protocol order.
-pub const ACTIONS: [&str; 8] = [
-    "create_user",
-    "login",
-    "logout",
-    "get_user",
-    "update_user",
-    "delete_user",
-    "list_users",
-    "health_check",
-];
+wire_enum! {
+    /// The `action` of a request: one per [`Request`] variant, by the same name.
+    pub enum Action {
+        #[allow(missing_docs)]
+        CreateUser = "create_user",
+        #[allow(missing_docs)]
+        Login = "login",
+        #[allow(missing_docs)]
+        Logout = "logout",
+        #[allow(missing_docs)]
+        GetUser = "get_user",
+        #[allow(missing_docs)]
+        UpdateUser = "update_user",
+        #[allow(missing_docs)]
+        DeleteUser = "delete_user",
+        #[allow(missing_docs)]
+        ListUsers = "list_users",
+        #[allow(missing_docs)]
+        HealthCheck = "health_check",
+    }
+}
 
-/// The fields create_user accepts in `user_data`.
-pub const NEW_USER_FIELDS: [&str; 11] = [
-    "username",
-    "email",
-    "password",
-    "full_name",
-    "phone",
-    "address",
-    "city",
-    "country",
-    "postal_code",
-    "date_of_birth",
-    "notes",
-];
-
-/// The fields update_user accepts in `update_data`.
-pub const UPDATE_FIELDS: [&str; 15] = [
-    "username",
-    "email",
-    "password",
-    "current_password",
-    "full_name",
-    "phone",
-    "address",
-    "city",
-    "country",
-    "postal_code",
-    "date_of_birth",
-    "notes",
-    "role",
-    "status",
-    "metadata",
-];
-
-/// create_user's `user_data`.
+/// create_user's `user_data`. Members other than these and the profile fields
+/// are refused, all named in the error.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// 3–32 letters, digits, `_`, `.` or `-`.
     pub username: String,
@@ -151,53 +129,23 @@ pub struct NewUser {
     /// The password.
     pub password: Secret,
     /// Optional profile fields.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub full_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[allow(missing_docs)]
-    pub phone: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[allow(missing_docs)]
-    pub address: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[allow(missing_docs)]
-    pub city: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[allow(missing_docs)]
-    pub country: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[allow(missing_docs)]
-    pub postal_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[allow(missing_docs)]
-    pub date_of_birth: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[allow(missing_docs)]
-    pub notes: Option<String>,
+    #[serde(flatten)]
+    pub profile: ProfilePatch,
 }
 
 impl NewUser {
-    /// The optional profile fields, by wire name, that were given.
-    pub fn profile_fields(&self) -> Vec<(&'static str, &str)> {
-        profile_pairs([
-            ("full_name", &self.full_name),
-            ("phone", &self.phone),
-            ("address", &self.address),
-            ("city", &self.city),
-            ("country", &self.country),
-            ("postal_code", &self.postal_code),
-            ("date_of_birth", &self.date_of_birth),
-            ("notes", &self.notes),
-        ])
+    /// The members `user_data` may have besides the profile fields.
+    pub const NAMED: [&'static str; 3] = ["username", "email", "password"];
+
+    /// The members of a `user_data` object that no new user has.
+    pub fn unknown_members<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+        unknown_members(keys, &Self::NAMED)
     }
 }
 
-fn profile_pairs<'a, const N: usize>(
-    fields: [(&'static str, &'a Option<String>); N],
-) -> Vec<(&'static str, &'a str)> {
-    fields
-        .into_iter()
-        .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
+fn unknown_members<'a>(keys: impl IntoIterator<Item = &'a str>, named: &[&str]) -> Vec<&'a str> {
+    keys.into_iter()
+        .filter(|k| !named.contains(k) && crate::ProfileField::from_name(k).is_none())
         .collect()
 }
 
@@ -211,9 +159,9 @@ pub struct Credentials {
     pub password: Secret,
 }
 
-/// update_user's `update_data`: only the fields present change.
+/// update_user's `update_data`: only the fields present change. Members other
+/// than these and the profile fields are refused, all named in the error.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct UserUpdate {
     /// New username; sessions stay valid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -227,30 +175,6 @@ pub struct UserUpdate {
     /// The current password, confirming a password change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_password: Option<Secret>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[allow(missing_docs)]
-    pub full_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[allow(missing_docs)]
-    pub phone: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[allow(missing_docs)]
-    pub address: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[allow(missing_docs)]
-    pub city: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[allow(missing_docs)]
-    pub country: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[allow(missing_docs)]
-    pub postal_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[allow(missing_docs)]
-    pub date_of_birth: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[allow(missing_docs)]
-    pub notes: Option<String>,
     /// New role; admins only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
@@ -260,33 +184,114 @@ pub struct UserUpdate {
     /// Replaces the free-form metadata object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
+    /// Profile fields to change.
+    #[serde(flatten)]
+    pub profile: ProfilePatch,
 }
 
 impl UserUpdate {
-    /// The profile fields, by wire name, that are to change.
-    pub fn profile_fields(&self) -> Vec<(&'static str, &str)> {
-        profile_pairs([
-            ("full_name", &self.full_name),
-            ("phone", &self.phone),
-            ("address", &self.address),
-            ("city", &self.city),
-            ("country", &self.country),
-            ("postal_code", &self.postal_code),
-            ("date_of_birth", &self.date_of_birth),
-            ("notes", &self.notes),
-        ])
+    /// The members `update_data` may have besides the profile fields.
+    pub const NAMED: [&'static str; 7] = [
+        "username",
+        "email",
+        "password",
+        "current_password",
+        "role",
+        "status",
+        "metadata",
+    ];
+
+    /// The members of an `update_data` object that no update has.
+    pub fn unknown_members<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+        unknown_members(keys, &Self::NAMED)
     }
 }
 
-/// The order keys list_users accepts in `sort`; a leading `-` reverses.
-pub const SORT_KEYS: [&str; 6] = [
-    "username",
-    "email",
-    "full_name",
-    "created_at",
-    "last_login",
-    "role",
-];
+wire_enum! {
+    /// A field list_users can order by.
+    #[derive(Default)]
+    pub enum SortKey {
+        /// Case-insensitive.
+        #[default]
+        Username = "username",
+        /// Case-insensitive.
+        Email = "email",
+        /// Case-insensitive.
+        FullName = "full_name",
+        /// Creation time.
+        CreatedAt = "created_at",
+        /// Last login; never-logged-in first.
+        LastLogin = "last_login",
+        /// By role name.
+        Role = "role",
+    }
+}
+
+/// A list_users order: a [`SortKey`], written `-key` for descending.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Sort {
+    /// The field.
+    pub key: SortKey,
+    /// Largest first.
+    pub descending: bool,
+}
+
+impl Sort {
+    /// Ascending by `key`.
+    pub fn asc(key: SortKey) -> Self {
+        Sort {
+            key,
+            descending: false,
+        }
+    }
+
+    /// Descending by `key`.
+    pub fn desc(key: SortKey) -> Self {
+        Sort {
+            key,
+            descending: true,
+        }
+    }
+}
+
+impl std::fmt::Display for Sort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.descending {
+            f.write_str("-")?;
+        }
+        f.write_str(self.key.as_str())
+    }
+}
+
+impl std::str::FromStr for Sort {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (descending, name) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let key = SortKey::from_name(name).ok_or_else(|| {
+            format!(
+                "Unknown sort '{s}'; use one of {} (prefix '-' for descending)",
+                SortKey::NAMES.join(", ")
+            )
+        })?;
+        Ok(Sort { key, descending })
+    }
+}
+
+impl Serialize for Sort {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Sort {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
 
 /// list_users' optional parameters. Without any, every user is listed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -306,9 +311,9 @@ pub struct ListQuery {
     /// Only this status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<UserStatus>,
-    /// One of [`SORT_KEYS`], optionally prefixed by `-` for descending.
+    /// The order; by username when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sort: Option<String>,
+    pub sort: Option<Sort>,
 }
 
 #[cfg(test)]
@@ -336,14 +341,17 @@ mod tests {
         };
         assert_eq!(user_data.username, "alice");
         assert_eq!(user_data.password.expose(), "SecurePass123!");
-        assert_eq!(user_data.full_name.as_deref(), Some("Alice Smith"));
+        assert_eq!(
+            user_data.profile.get(crate::ProfileField::FullName),
+            Some("Alice Smith")
+        );
     }
 
     #[test]
     fn original_login_and_update_examples() {
         let env = parse(json!({"action": "login",
             "credentials": {"username": "alice", "password": "SecurePass123!"}}));
-        assert_eq!(env.request.action(), "login");
+        assert_eq!(env.request.action(), Action::Login);
         let env = parse(json!({"action": "update_user", "session_token": "t",
             "update_data": {"current_password": "SecurePass123!", "password": "NewSecurePass456!"}}));
         let Request::UpdateUser { update_data, .. } = env.request else {
@@ -351,7 +359,7 @@ mod tests {
         };
         assert_eq!(update_data.password.unwrap().expose(), "NewSecurePass456!");
         let env = parse(json!({"action": "logout", "session_token": "t"}));
-        assert_eq!(env.request.action(), "logout");
+        assert_eq!(env.request.action(), Action::Logout);
     }
 
     /// Every request the original README shows, byte for byte as JSON: parsed
@@ -403,7 +411,14 @@ mod tests {
         assert!(session_token.is_none());
         assert_eq!(query.limit, Some(10));
         assert_eq!(query.role, Some(Role::Admin));
-        assert_eq!(query.sort.as_deref(), Some("-created_at"));
+        assert_eq!(query.sort, Some(Sort::desc(SortKey::CreatedAt)));
+        let bad = serde_json::from_value::<RequestEnvelope>(json!({"action": "list_users",
+            "sort": "password_hash"}))
+        .unwrap_err();
+        assert!(
+            bad.to_string().contains("Unknown sort 'password_hash'"),
+            "{bad}"
+        );
     }
 
     #[test]
@@ -423,16 +438,128 @@ mod tests {
     }
 
     #[test]
-    fn field_lists_match_the_types() {
+    fn every_request_is_tagged_with_its_action_name() {
+        let t = || Secret::from("t");
+        let requests = [
+            Request::CreateUser {
+                user_data: NewUser::default(),
+            },
+            Request::Login {
+                credentials: Credentials {
+                    username: "a".into(),
+                    password: t(),
+                },
+            },
+            Request::Logout { session_token: t() },
+            Request::GetUser {
+                session_token: t(),
+                username: None,
+            },
+            Request::UpdateUser {
+                session_token: t(),
+                update_data: UserUpdate::default(),
+                username: None,
+            },
+            Request::DeleteUser {
+                session_token: t(),
+                password: t(),
+                username: None,
+            },
+            Request::ListUsers {
+                session_token: None,
+                query: ListQuery::default(),
+            },
+            Request::HealthCheck {},
+        ];
+        let tags: Vec<String> = requests
+            .iter()
+            .map(|r| {
+                serde_json::to_value(r).unwrap()["action"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        let named: Vec<&str> = requests.iter().map(|r| r.action().as_str()).collect();
+        assert_eq!(tags, named);
+        assert_eq!(named, Action::NAMES);
+    }
+
+    #[test]
+    fn every_field_of_update_data_is_accepted_even_null() {
         let mut all = Map::new();
-        for f in UPDATE_FIELDS {
+        for f in UserUpdate::NAMED
+            .into_iter()
+            .chain(crate::ProfileField::NAMES.iter().copied())
+        {
             all.insert(f.into(), Value::Null);
         }
-        assert!(serde_json::from_value::<UserUpdate>(Value::Object(all)).is_ok());
-        let mut m = Map::new();
-        for f in NEW_USER_FIELDS {
-            m.insert(f.into(), json!("x"));
+        let u = serde_json::from_value::<UserUpdate>(Value::Object(all)).unwrap();
+        assert_eq!(u, UserUpdate::default());
+    }
+
+    #[test]
+    fn the_named_members_are_the_fields_of_the_types() {
+        let keys = |v: Value| -> Vec<String> {
+            let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            k.sort();
+            k
+        };
+        let expected = |named: &[&str]| -> Vec<String> {
+            let mut k: Vec<String> = named
+                .iter()
+                .chain(crate::ProfileField::NAMES)
+                .map(|s| s.to_string())
+                .collect();
+            k.sort();
+            k
+        };
+        let full: crate::ProfilePatch = crate::ProfileField::ALL
+            .iter()
+            .map(|f| (*f, "x".to_owned()))
+            .collect();
+        let new_user = NewUser {
+            profile: full.clone(),
+            ..Default::default()
+        };
+        assert_eq!(
+            keys(serde_json::to_value(new_user).unwrap()),
+            expected(&NewUser::NAMED)
+        );
+        let update = UserUpdate {
+            username: Some("u".into()),
+            email: Some("e".into()),
+            password: Some(Secret::from("p")),
+            current_password: Some(Secret::from("c")),
+            role: Some(Role::User),
+            status: Some(UserStatus::Active),
+            metadata: Some(Map::new()),
+            profile: full,
+        };
+        assert_eq!(
+            keys(serde_json::to_value(update).unwrap()),
+            expected(&UserUpdate::NAMED)
+        );
+        assert_eq!(
+            NewUser::unknown_members(["email", "city", "isadmin"]),
+            ["isadmin"]
+        );
+    }
+
+    #[test]
+    fn unknown_members_of_update_data_are_all_named() {
+        let e = serde_json::from_value::<UserUpdate>(json!({"city": "x", "isadmin": 1, "y": 2}))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("isadmin") && e.contains('y'), "{e}");
+    }
+
+    #[test]
+    fn sort_orders_read_and_write_as_before() {
+        for s in ["username", "-created_at", "last_login", "-role"] {
+            let sort: Sort = s.parse().unwrap();
+            assert_eq!(sort.to_string(), s);
         }
-        assert!(serde_json::from_value::<NewUser>(Value::Object(m)).is_ok());
+        assert!("-".parse::<Sort>().is_err());
     }
 }

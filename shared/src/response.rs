@@ -4,6 +4,7 @@
 use crate::error::ErrorCode;
 use crate::secret::Secret;
 use crate::user::UserView;
+use crate::wire_enum::wire_enum;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -125,18 +126,41 @@ pub struct UserList<U> {
     pub total: usize,
     /// Users skipped before this page.
     pub offset: usize,
-    /// `admin` or `public`.
-    pub view: String,
+    /// Which view of each user the page holds.
+    pub view: ListView,
+}
+
+impl<U> UserList<U> {
+    /// A page of `users`, out of `total` matches, after skipping `offset`.
+    pub fn page(users: Vec<U>, total: usize, offset: usize, view: ListView) -> Self {
+        UserList {
+            count: users.len(),
+            users,
+            total,
+            offset,
+            view,
+        }
+    }
+}
+
+wire_enum! {
+    /// Which view of each user a list_users page holds.
+    pub enum ListView {
+        /// [`UserView`]: for admins and moderators.
+        Admin = "admin",
+        /// [`crate::PublicUser`]: for everyone else.
+        Public = "public",
+    }
 }
 
 /// health_check's payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Health {
-    /// Service name.
+    /// Always `users-service`.
     pub service: String,
-    /// Service version.
+    /// The service's release.
     pub version: String,
-    /// Seconds since start.
+    /// Seconds since the process started.
     pub uptime_seconds: u64,
     /// Stored accounts.
     pub users: usize,

@@ -2,7 +2,7 @@
 //! sending, so a form shows the same message either way.
 
 use crate::error::ErrorCode;
-use crate::user::PROFILE_FIELDS;
+use crate::profile::ProfileField;
 
 /// Shortest and longest username.
 pub const USERNAME_LEN: (usize, usize) = (3, 32);
@@ -110,29 +110,26 @@ pub fn password(field: &'static str, s: &str, min: usize) -> Result<(), FieldErr
     Ok(())
 }
 
-/// A free-text profile field: within its length cap, no control characters except
-/// newlines in notes; `date_of_birth` empty or `YYYY-MM-DD`.
-pub fn profile_field(field: &'static str, s: &str) -> Result<(), FieldError> {
-    let Some(&(_, max)) = PROFILE_FIELDS.iter().find(|(name, _)| *name == field) else {
-        return Err(invalid(field, format!("Unknown field '{field}'")));
-    };
+/// A free-text profile field: within its length cap, no control characters
+/// (line breaks and tabs are allowed where the field is multi-line);
+/// `date_of_birth` empty or `YYYY-MM-DD`.
+pub fn profile_field(field: ProfileField, s: &str) -> Result<(), FieldError> {
+    let (name, max) = (field.as_str(), field.max_len());
     if s.chars().count() > max {
         return Err(invalid(
-            field,
-            format!("{} must be at most {max} characters", label(field)),
+            name,
+            format!("{} must be at most {max} characters", field.label()),
         ));
     }
-    let newline_ok = field == "notes" || field == "address";
-    if s.chars()
-        .any(|c| c.is_control() && !(newline_ok && (c == '\n' || c == '\r' || c == '\t')))
-    {
+    let whitespace_ok = |c: char| field.multiline() && matches!(c, '\n' | '\r' | '\t');
+    if s.chars().any(|c| c.is_control() && !whitespace_ok(c)) {
         return Err(invalid(
-            field,
-            format!("{} contains control characters", label(field)),
+            name,
+            format!("{} contains control characters", field.label()),
         ));
     }
-    if field == "date_of_birth" && !s.is_empty() && !is_iso_date(s) {
-        return Err(invalid(field, "Date of birth must be YYYY-MM-DD"));
+    if field == ProfileField::DateOfBirth && !s.is_empty() && !is_iso_date(s) {
+        return Err(invalid(name, "Date of birth must be YYYY-MM-DD"));
     }
     Ok(())
 }
@@ -211,13 +208,18 @@ mod tests {
 
     #[test]
     fn profile_fields() {
-        assert!(profile_field("full_name", "Alice Smith").is_ok());
-        assert!(profile_field("full_name", &"a".repeat(101)).is_err());
-        assert!(profile_field("notes", "line1\nline2").is_ok());
-        assert!(profile_field("city", "a\u{0}b").is_err());
-        assert!(profile_field("date_of_birth", "1990-05-17").is_ok());
-        assert!(profile_field("date_of_birth", "").is_ok());
-        assert!(profile_field("date_of_birth", "17/05/1990").is_err());
+        use ProfileField::*;
+        assert!(profile_field(FullName, "Alice Smith").is_ok());
+        assert_eq!(
+            profile_field(FullName, &"a".repeat(101)).unwrap_err().field,
+            "full_name"
+        );
+        assert!(profile_field(Notes, "line1\nline2").is_ok());
+        assert!(profile_field(City, "line1\nline2").is_err());
+        assert!(profile_field(City, "a\u{0}b").is_err());
+        assert!(profile_field(DateOfBirth, "1990-05-17").is_ok());
+        assert!(profile_field(DateOfBirth, "").is_ok());
+        assert!(profile_field(DateOfBirth, "17/05/1990").is_err());
         assert_eq!(label("postal_code"), "Postal code");
     }
 }

@@ -25,6 +25,11 @@ key = base64.urlsafe_b64encode(
 )
 f = Fernet(key)
 users = json.loads(f.decrypt(header["data"].encode()))
+# Version 2 records carry a stable id, which journal records refer to (a
+# rename is one put under the same id); version 1 went by username.
+by_id = header["version"] >= 2
+if by_id:
+    users = {u["id"]: u for u in users.values()}
 # Replay the journal: one Fernet token per line.
 try:
     lines = open(store + ".journal").read().splitlines()
@@ -34,10 +39,13 @@ for line in lines:
     entry = json.loads(f.decrypt(line.encode()))
     if entry["seq"] <= header["journal_seq"]:
         continue
+    key = "id" if by_id else "username"
     if entry["op"] == "put":
-        users[entry["user"]["username"]] = entry["user"]
+        users[entry["user"][key]] = entry["user"]
     else:
-        users.pop(entry["username"], None)
+        users.pop(entry[key], None)
+if by_id:
+    users = {u["username"]: u for u in users.values()}
 for name in expected:
     assert name in users, f"{name} missing from {sorted(users)}"
     assert "password_hash" in users[name] and "email" in users[name]

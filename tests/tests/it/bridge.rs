@@ -1,20 +1,20 @@
 use serde_json::json;
 use std::time::{Duration, Instant};
 use users_tests::ws::{self, Ws};
-use users_tests::{http_get, Bridge, Service, ServiceOptions, ADMIN_PASSWORD};
+use users_tests::{http_get, BridgeProcess, ServiceOptions, ServiceProcess, ADMIN_PASSWORD};
 
-fn service() -> Service {
-    Service::start(ServiceOptions::default().arg(&["--trusted-peer", "127.0.0.1"]))
+fn service() -> ServiceProcess {
+    ServiceProcess::start(ServiceOptions::default().arg(&["--trusted-peer", "127.0.0.1"]))
 }
 
-async fn connect(b: &Bridge) -> Ws {
+async fn connect(b: &BridgeProcess) -> Ws {
     ws::connect(&b.ws_url(), None).await.expect("connect")
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_action_through_the_bridge() {
     let s = service();
-    let b = Bridge::start(&s.endpoint(), &[]);
+    let b = BridgeProcess::start(&s.endpoint(), &[]);
     let mut c = connect(&b).await;
     let r = ws::call(
         &mut c,
@@ -74,7 +74,7 @@ async fn every_action_through_the_bridge() {
 #[tokio::test(flavor = "multi_thread")]
 async fn hundreds_in_flight_each_reply_to_its_request() {
     let s = service();
-    let b = Bridge::start(
+    let b = BridgeProcess::start(
         &s.endpoint(),
         &["--rate-per-connection", "10000", "--rate-per-ip", "100000"],
     );
@@ -124,7 +124,7 @@ async fn hundreds_in_flight_each_reply_to_its_request() {
 #[tokio::test(flavor = "multi_thread")]
 async fn oversized_binary_and_non_json_frames() {
     let s = service();
-    let b = Bridge::start(&s.endpoint(), &["--max-frame-bytes", "1024"]);
+    let b = BridgeProcess::start(&s.endpoint(), &["--max-frame-bytes", "1024"]);
     let mut c = connect(&b).await;
     ws::send(&mut c, "not json".into()).await;
     assert_eq!(ws::recv(&mut c).await.unwrap()["code"], "invalid_request");
@@ -163,7 +163,7 @@ async fn oversized_binary_and_non_json_frames() {
 #[tokio::test(flavor = "multi_thread")]
 async fn rate_limits_per_connection_and_per_ip() {
     let s = service();
-    let b = Bridge::start(
+    let b = BridgeProcess::start(
         &s.endpoint(),
         &["--rate-per-connection", "5", "--rate-per-ip", "1000"],
     );
@@ -188,7 +188,7 @@ async fn rate_limits_per_connection_and_per_ip() {
         "burst of 10 allowed, the rest limited: {limited}"
     );
 
-    let b = Bridge::start(
+    let b = BridgeProcess::start(
         &s.endpoint(),
         &["--rate-per-connection", "1000", "--rate-per-ip", "5"],
     );
@@ -206,7 +206,7 @@ async fn rate_limits_per_connection_and_per_ip() {
 #[tokio::test(flavor = "multi_thread")]
 async fn connection_limit_idle_timeout_and_origin() {
     let s = service();
-    let b = Bridge::start(
+    let b = BridgeProcess::start(
         &s.endpoint(),
         &[
             "--max-connections",
@@ -247,7 +247,7 @@ async fn connection_limit_idle_timeout_and_origin() {
 #[tokio::test(flavor = "multi_thread")]
 async fn service_down_then_back() {
     let mut s = service();
-    let b = Bridge::start(&s.endpoint(), &["--request-timeout", "2s"]);
+    let b = BridgeProcess::start(&s.endpoint(), &["--request-timeout", "2s"]);
     let (code, body) = http_get(b.port, "/healthz").unwrap();
     assert_eq!(code, 200, "{body}");
     assert!(body.contains(r#""service":"up""#));
@@ -283,7 +283,7 @@ async fn service_down_then_back() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn secrets_stay_out_of_the_log_and_shutdown_finishes_requests() {
-    let s = Service::start(ServiceOptions {
+    let s = ServiceProcess::start(ServiceOptions {
         args: vec![
             "--pbkdf2-iterations".into(),
             "300000".into(),
@@ -294,7 +294,7 @@ async fn secrets_stay_out_of_the_log_and_shutdown_finishes_requests() {
         ],
         ..Default::default()
     });
-    let mut b = Bridge::start(&s.endpoint(), &[]);
+    let mut b = BridgeProcess::start(&s.endpoint(), &[]);
     let mut c = connect(&b).await;
     let r = ws::call(&mut c, json!({"action": "login", "credentials": {"username": "admin", "password": ADMIN_PASSWORD}})).await;
     let token = r["session_token"].as_str().unwrap().to_owned();

@@ -8,7 +8,9 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use users_tests::{free_port, workspace, Bridge, Service, ServiceOptions, ADMIN_PASSWORD};
+use users_tests::{
+    free_port, workspace, BridgeProcess, ServiceOptions, ServiceProcess, ADMIN_PASSWORD,
+};
 
 struct Driver {
     child: Child,
@@ -140,8 +142,8 @@ async fn the_browser_journey() {
         dist.join("index.html").is_file(),
         "the web UI is not built: run scripts/build-web (scripts/test does)"
     );
-    let s = Service::start(ServiceOptions::default().arg(&["--trusted-peer", "127.0.0.1"]));
-    let mut b = Bridge::start(&s.endpoint(), &["--web-root", dist.to_str().unwrap()]);
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&["--trusted-peer", "127.0.0.1"]));
+    let mut b = BridgeProcess::start(&s.endpoint(), &["--web-root", dist.to_str().unwrap()]);
     let d = chromedriver();
     let c = browser(&d).await;
     let url = format!("http://127.0.0.1:{}/", b.port);

@@ -1,9 +1,9 @@
 use serde_json::{json, Value};
 use std::time::Duration;
-use users_tests::{Service, ServiceOptions, Zmq, ADMIN_PASSWORD};
+use users_tests::{ServiceOptions, ServiceProcess, Zmq, ADMIN_PASSWORD};
 
-fn svc() -> Service {
-    Service::start(ServiceOptions::default())
+fn svc() -> ServiceProcess {
+    ServiceProcess::start(ServiceOptions::default())
 }
 
 #[test]
@@ -143,7 +143,7 @@ fn validation_errors_name_the_field() {
 
 #[test]
 fn every_message_gets_a_json_reply() {
-    let s = Service::start(ServiceOptions::default().arg(&["--max-request-bytes", "1024"]));
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&["--max-request-bytes", "1024"]));
     let c = s.client();
     let inputs: Vec<Vec<&[u8]>> = vec![
         vec![b"not json"],
@@ -253,7 +253,7 @@ fn concurrent_registrations_of_one_name_yield_exactly_one_account() {
 
 #[test]
 fn login_failures_look_alike_and_are_throttled() {
-    let s = Service::start(ServiceOptions::default().arg(&["--throttle-failures", "3"]));
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&["--throttle-failures", "3"]));
     s.register("dave", "davepass");
     s.register("erin", "erinpass");
     let admin = s.admin_token();
@@ -287,14 +287,15 @@ fn login_failures_look_alike_and_are_throttled() {
 
 #[test]
 fn per_peer_throttle_spares_trusted_peers() {
-    let s = Service::start(ServiceOptions::default().arg(&["--throttle-peer-failures", "3"]));
+    let s =
+        ServiceProcess::start(ServiceOptions::default().arg(&["--throttle-peer-failures", "3"]));
     let c = s.client();
     for i in 0..4 {
         let _ = c.call(json!({"action": "login", "credentials": {"username": format!("u{i}"), "password": "wrong1"}}));
     }
     c.call_err(json!({"action": "login", "credentials": {"username": "admin", "password": ADMIN_PASSWORD}}), "rate_limited");
 
-    let s = Service::start(ServiceOptions::default().arg(&[
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&[
         "--throttle-peer-failures",
         "3",
         "--trusted-peer",
@@ -562,7 +563,7 @@ fn update_conflicts_and_empty_updates() {
 
 #[test]
 fn sessions_expire() {
-    let s = Service::start(ServiceOptions::default().arg(&["--session-lifetime", "1s"]));
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&["--session-lifetime", "1s"]));
     let t = s.admin_token();
     let c = s.client();
     c.call_ok(json!({"action": "get_user", "session_token": t}));
@@ -580,7 +581,7 @@ fn sessions_expire() {
 #[test]
 fn health_answers_while_logins_hash() {
     // Slow hashes occupy every worker; health_check must not queue behind them.
-    let s = Service::start(ServiceOptions {
+    let s = ServiceProcess::start(ServiceOptions {
         args: vec![
             "--pbkdf2-iterations".into(),
             "400000".into(),

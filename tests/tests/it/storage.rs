@@ -1,22 +1,25 @@
 use serde_json::json;
-use users_service::store::{Store, StoreOptions};
-use users_tests::{Service, ServiceOptions, MASTER};
+use users_service::model::User;
+use users_service::storage::file::{journal, FileOptions, FileStore};
+use users_tests::{ServiceOptions, ServiceProcess, MASTER};
 
-fn read_store(
-    s: &Service,
-) -> std::collections::HashMap<String, std::sync::Arc<users_protocol::UserRecord>> {
-    let opts = StoreOptions {
+/// The users in a stopped service's store, by username.
+fn read_store(s: &ServiceProcess) -> std::collections::HashMap<String, User> {
+    let opts = FileOptions {
         kdf_iterations: 1000,
         compact_after: 1_000_000,
     };
-    Store::open(&s.store, MASTER, &opts)
+    FileStore::open(&s.store, MASTER, &opts)
         .expect("store opens")
         .users
+        .into_iter()
+        .map(|u| (u.username.clone(), u))
+        .collect()
 }
 
 #[test]
 fn data_survives_a_restart_and_sigterm_exits_zero() {
-    let mut s = Service::start(ServiceOptions::default());
+    let mut s = ServiceProcess::start(ServiceOptions::default());
     s.register("jack", "jackpass");
     let t = s.login("jack", "jackpass");
     s.client()
@@ -35,7 +38,7 @@ fn data_survives_a_restart_and_sigterm_exits_zero() {
 
 #[test]
 fn nothing_readable_on_disk() {
-    let mut s = Service::start(ServiceOptions::default());
+    let mut s = ServiceProcess::start(ServiceOptions::default());
     s.register("plaintextcheck", "VerySecretPassword9");
     s.login("plaintextcheck", "VerySecretPassword9");
     s.stop();
@@ -56,21 +59,19 @@ fn nothing_readable_on_disk() {
 
 #[test]
 fn wrong_master_password_stops_startup_and_leaves_files_alone() {
-    let mut s = Service::start(ServiceOptions::default());
+    let mut s = ServiceProcess::start(ServiceOptions::default());
     s.register("kate", "katepass");
     s.stop();
-    let journal = users_service::store::journal_path(&s.store);
+    let journal = journal::path_for(&s.store);
     let before = (
         std::fs::read(&s.store).unwrap(),
         std::fs::read(&journal).unwrap(),
     );
-    let wrong = s.sibling(ServiceOptions {
+    let mut wrong = s.sibling(ServiceOptions {
         master: Some("wrong".into()),
         ..Default::default()
     });
-    let (mut child, _) = wrong.launch().unwrap();
-    let status = child.wait().unwrap();
-    assert!(!status.success());
+    assert!(!wrong.run_to_exit().success());
     let log = wrong.log_text();
     assert!(log.contains("wrong master password"), "{log}");
     let after = (
@@ -82,21 +83,20 @@ fn wrong_master_password_stops_startup_and_leaves_files_alone() {
 
 #[test]
 fn damaged_store_stops_startup() {
-    let mut s = Service::start(ServiceOptions::default());
+    let mut s = ServiceProcess::start(ServiceOptions::default());
     s.stop();
     let mut bytes = std::fs::read(&s.store).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] = if bytes[mid] == b'A' { b'B' } else { b'A' };
     std::fs::write(&s.store, &bytes).unwrap();
-    let probe = s.sibling(ServiceOptions::default());
-    let (mut child, _) = probe.launch().unwrap();
-    assert!(!child.wait().unwrap().success());
+    let mut probe = s.sibling(ServiceOptions::default());
+    assert!(!probe.run_to_exit().success());
     assert_eq!(std::fs::read(&s.store).unwrap(), bytes);
 }
 
 #[test]
 fn without_a_master_password_a_private_key_file_is_made() {
-    let mut s = Service::start(ServiceOptions {
+    let mut s = ServiceProcess::start(ServiceOptions {
         master: None,
         ..Default::default()
     });
@@ -117,7 +117,7 @@ fn without_a_master_password_a_private_key_file_is_made() {
 
 #[test]
 fn default_admin_is_created_loudly() {
-    let s = Service::start(ServiceOptions {
+    let s = ServiceProcess::start(ServiceOptions {
         admin_password: None,
         ..Default::default()
     });
@@ -127,10 +127,10 @@ fn default_admin_is_created_loudly() {
 
 #[test]
 fn old_hashes_are_upgraded_at_login() {
-    let mut s = Service::start(ServiceOptions::default());
+    let mut s = ServiceProcess::start(ServiceOptions::default());
     s.register("mia", "miapass1");
     s.stop();
-    assert_eq!(read_store(&s)["mia"].password_iterations, 1000);
+    assert_eq!(read_store(&s)["mia"].password.iterations, 1000);
     let mut s2 = s.sibling(ServiceOptions {
         args: vec![
             "--pbkdf2-iterations".into(),
@@ -144,14 +144,14 @@ fn old_hashes_are_upgraded_at_login() {
     s2.login("mia", "miapass1");
     s2.stop();
     let rec = &read_store(&s2)["mia"];
-    assert_eq!(rec.password_iterations, 2000);
+    assert_eq!(rec.password.iterations, 2000);
     s2.spawn_now();
     s2.login("mia", "miapass1");
 }
 
 #[test]
 fn sigterm_lets_requests_in_flight_finish() {
-    let mut s = Service::start(ServiceOptions {
+    let mut s = ServiceProcess::start(ServiceOptions {
         args: vec![
             "--pbkdf2-iterations".into(),
             "400000".into(),
@@ -182,11 +182,11 @@ fn sigterm_lets_requests_in_flight_finish() {
 
 #[test]
 fn the_journal_is_compacted_in_the_background_and_survives_restarts() {
-    let mut s = Service::start(ServiceOptions::default().arg(&["--compact-after", "5"]));
+    let mut s = ServiceProcess::start(ServiceOptions::default().arg(&["--compact-after", "5"]));
     for i in 0..12 {
         s.register(&format!("compact{i:02}"), "compactpw");
     }
-    let journal = users_service::store::journal_path(&s.store);
+    let journal = journal::path_for(&s.store);
     let admin = s.admin_token();
     // More changes let the writer notice the finished snapshot and cut the journal.
     for i in 0..6 {
@@ -208,10 +208,10 @@ fn the_journal_is_compacted_in_the_background_and_survives_restarts() {
 
 #[test]
 fn a_torn_journal_tail_is_dropped_at_start_up() {
-    let mut s = Service::start(ServiceOptions::default());
+    let mut s = ServiceProcess::start(ServiceOptions::default());
     s.register("nina", "ninapass");
     s.stop();
-    let journal = users_service::store::journal_path(&s.store);
+    let journal = journal::path_for(&s.store);
     let mut f = std::fs::OpenOptions::new()
         .append(true)
         .open(&journal)
@@ -222,4 +222,90 @@ fn a_torn_journal_tail_is_dropped_at_start_up() {
     s2.spawn_now();
     s2.login("nina", "ninapass");
     assert!(s2.log_text().contains("torn record"), "{}", s2.log_text());
+}
+
+/// A temporary directory holding a copy of the first release's store
+/// (`tests/fixtures/store-v1`, see its README).
+fn v1_fixture() -> std::sync::Arc<tempfile::TempDir> {
+    let fixture = users_tests::workspace().join("tests/fixtures/store-v1");
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["users.json", "users.json.journal"] {
+        std::fs::copy(fixture.join(f), dir.path().join(f)).unwrap();
+    }
+    std::sync::Arc::new(dir)
+}
+
+fn v1_options() -> ServiceOptions {
+    ServiceOptions {
+        master: Some("fixture-master".into()),
+        admin_password: None,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_store_from_the_first_release_serves_every_user_and_password() {
+    let mut s = ServiceProcess::start_in(v1_fixture(), v1_options());
+    assert!(s.log_text().contains("upgraded"), "{}", s.log_text());
+    for (name, pw) in [
+        ("admin", "fixture-admin-1"),
+        ("alice", "alice-pass-2"),
+        ("robert", "bob-pass-1"),
+        ("dave", "dave-pass-1"),
+        ("erin@example.com", "erin-pass-1"),
+    ] {
+        s.login(name, pw);
+    }
+    let c = s.client();
+    c.call_err(
+        json!({"action": "login", "credentials": {"username": "carol", "password": "carol-pass-1"}}),
+        "invalid_credentials",
+    );
+    c.call_err(
+        json!({"action": "login", "credentials": {"username": "alice", "password": "alice-pass-1"}}),
+        "invalid_credentials",
+    );
+    let admin = s.login("admin", "fixture-admin-1");
+    let r = c.call_ok(json!({"action": "list_users", "session_token": admin}));
+    assert_eq!(r["total"], 5, "{r}");
+    let r = c.call_ok(json!({"action": "get_user", "session_token": admin, "username": "alice"}));
+    assert_eq!(r["user"]["full_name"], "Alice Smith");
+    assert_eq!(r["user"]["city"], "Oslo");
+    let r = c.call_ok(json!({"action": "get_user", "session_token": admin, "username": "dave"}));
+    assert_eq!(r["user"]["role"], "moderator");
+    assert_eq!(r["user"]["notes"], "line1\nline2");
+
+    // After the upgrade, a restart finds the current format and the same users.
+    s.restart();
+    assert_eq!(
+        s.log_text().matches("upgraded").count(),
+        1,
+        "upgraded once only"
+    );
+    s.login("Robert", "bob-pass-1");
+}
+
+#[test]
+fn the_upgrade_command_rewrites_a_first_release_store() {
+    let dir = v1_fixture();
+    let store = dir.path().join("users.json");
+    let out = std::process::Command::new(users_tests::bin_path("users-service"))
+        .args(["upgrade", store.to_str().unwrap()])
+        .env("USERS_SERVICE_PASSWORD", "fixture-master")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("5 users"), "{stdout}");
+    let header: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&store).unwrap()).unwrap();
+    assert_eq!(header["version"], 2);
+
+    let wrong = std::process::Command::new(users_tests::bin_path("users-service"))
+        .args(["upgrade", store.to_str().unwrap()])
+        .env("USERS_SERVICE_PASSWORD", "not-the-master")
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong master password"));
 }

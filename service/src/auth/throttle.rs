@@ -6,7 +6,48 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
+
+/// Where failure counts live. Every method takes `&self`: an implementation
+/// locks (or queries) as it needs.
+pub trait ThrottleStore: Send + Sync {
+    /// `Err(seconds)` while either the identifier or the peer must wait.
+    fn check(&self, identifier: &str, peer: Option<&str>, now: SystemTime) -> Result<(), u64>;
+    /// Counts a failed login.
+    fn fail(&self, identifier: &str, peer: Option<&str>, now: SystemTime);
+    /// A successful login clears the identifier's count (not the peer's: one
+    /// right password must not reset a guessing run against other accounts).
+    fn succeed(&self, identifier: &str);
+}
+
+/// Failure counts in this process's memory.
+pub struct MemoryThrottle(Mutex<Throttle>);
+
+impl MemoryThrottle {
+    /// No failures yet.
+    pub fn new(cfg: ThrottleConfig) -> Self {
+        MemoryThrottle(Mutex::new(Throttle::new(cfg)))
+    }
+
+    fn table(&self) -> std::sync::MutexGuard<'_, Throttle> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl ThrottleStore for MemoryThrottle {
+    fn check(&self, identifier: &str, peer: Option<&str>, now: SystemTime) -> Result<(), u64> {
+        self.table().check(identifier, peer, now)
+    }
+
+    fn fail(&self, identifier: &str, peer: Option<&str>, now: SystemTime) {
+        self.table().fail(identifier, peer, now);
+    }
+
+    fn succeed(&self, identifier: &str) {
+        self.table().succeed(identifier);
+    }
+}
 
 /// Throttle settings.
 #[derive(Debug, Clone)]
@@ -31,7 +72,7 @@ struct Entry {
 }
 
 /// Failure counts; see the module documentation.
-pub struct Throttle {
+struct Throttle {
     cfg: ThrottleConfig,
     ids: HashMap<String, Entry>,
     peers: HashMap<String, Entry>,
@@ -43,8 +84,7 @@ const FORGET_AFTER: Duration = Duration::from_secs(3600);
 const SWEEP_AT: usize = 100_000;
 
 impl Throttle {
-    /// An empty throttle.
-    pub fn new(cfg: ThrottleConfig) -> Self {
+    fn new(cfg: ThrottleConfig) -> Self {
         Throttle {
             cfg,
             ids: HashMap::new(),
@@ -64,8 +104,7 @@ impl Throttle {
         (!trusted).then(|| peer.to_owned())
     }
 
-    /// `Err(seconds)` while either the identifier or the peer must wait.
-    pub fn check(&self, identifier: &str, peer: Option<&str>, now: SystemTime) -> Result<(), u64> {
+    fn check(&self, identifier: &str, peer: Option<&str>, now: SystemTime) -> Result<(), u64> {
         let wait = |e: Option<&Entry>| {
             e.and_then(|e| e.blocked_until.duration_since(now).ok())
                 .unwrap_or_default()
@@ -83,8 +122,7 @@ impl Throttle {
         }
     }
 
-    /// Counts a failed login.
-    pub fn fail(&mut self, identifier: &str, peer: Option<&str>, now: SystemTime) {
+    fn fail(&mut self, identifier: &str, peer: Option<&str>, now: SystemTime) {
         let (base, max) = (self.cfg.base_delay, self.cfg.max_delay);
         let bump = |map: &mut HashMap<String, Entry>, key: String, free: u32| {
             if map.len() >= SWEEP_AT {
@@ -118,9 +156,7 @@ impl Throttle {
         }
     }
 
-    /// A successful login clears the identifier's count (not the peer's: one right
-    /// password must not reset a guessing run against other accounts).
-    pub fn succeed(&mut self, identifier: &str) {
+    fn succeed(&mut self, identifier: &str) {
         self.ids.remove(&Self::id_key(identifier));
     }
 }

@@ -1,13 +1,13 @@
 //! Durable file replacement.
 
-use super::{io_err, StoreError};
+use crate::storage::{io_err, StorageError};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
 
 /// Replaces `path` with `bytes` so that a crash leaves either the old or the new
 /// file: write a temp file beside it, fsync, rename, fsync the directory.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = std::path::PathBuf::from(tmp);
@@ -33,7 +33,7 @@ pub fn open_private(path: &Path) -> std::io::Result<File> {
 }
 
 /// Fsyncs the directory holding `path`, making a rename or a creation durable.
-pub fn sync_dir(path: &Path) -> Result<(), StoreError> {
+pub fn sync_dir(path: &Path) -> Result<(), StorageError> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

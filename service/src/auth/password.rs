@@ -1,5 +1,6 @@
 //! Password hashing: PBKDF2-HMAC-SHA256 with a per-user random salt.
 
+use crate::model::PasswordHash;
 use rand::RngCore;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -11,23 +12,6 @@ pub const SALT_LEN: usize = 16;
 pub const HASH_LEN: usize = 32;
 /// OWASP's figure for PBKDF2-HMAC-SHA256.
 pub const DEFAULT_ITERATIONS: u32 = 600_000;
-
-/// A stored password: hex hash, hex salt and the iteration count that made it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PasswordHash {
-    /// Hex of the PBKDF2 output.
-    pub hash: String,
-    /// Hex of the salt.
-    pub salt: String,
-    /// Iteration count.
-    pub iterations: u32,
-}
-
-impl std::fmt::Debug for PasswordHash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PasswordHash {{ iterations: {}, .. }}", self.iterations)
-    }
-}
 
 /// Raw PBKDF2-HMAC-SHA256.
 pub fn derive(password: &[u8], salt: &[u8], iterations: u32) -> Zeroizing<[u8; HASH_LEN]> {
@@ -42,8 +26,8 @@ pub fn hash(password: &str, iterations: u32, rng: &mut impl RngCore) -> Password
     rng.fill_bytes(&mut salt);
     let out = derive(password.as_bytes(), &salt, iterations);
     PasswordHash {
-        hash: hex::encode(out.as_ref()),
-        salt: hex::encode(salt),
+        hash: out.to_vec(),
+        salt: salt.to_vec(),
         iterations,
     }
 }
@@ -51,10 +35,8 @@ pub fn hash(password: &str, iterations: u32, rng: &mut impl RngCore) -> Password
 /// Checks `password` against `stored` in constant time. A malformed stored hash
 /// still costs one full derivation, so it cannot be told apart by timing.
 pub fn verify(password: &str, stored: &PasswordHash) -> bool {
-    let salt = hex::decode(&stored.salt).unwrap_or_default();
-    let expected = hex::decode(&stored.hash).unwrap_or_default();
-    let got = derive(password.as_bytes(), &salt, stored.iterations.max(1));
-    expected.len() == HASH_LEN && bool::from(got.as_ref().ct_eq(expected.as_slice()))
+    let got = derive(password.as_bytes(), &stored.salt, stored.iterations.max(1));
+    stored.hash.len() == HASH_LEN && bool::from(got.as_ref().ct_eq(stored.hash.as_slice()))
 }
 
 /// Burns the time of one verification, for logins naming no account.
@@ -70,8 +52,8 @@ mod tests {
     fn hash_then_verify() {
         let mut rng = rand::rng();
         let h = hash("SecurePass123!", 1000, &mut rng);
-        assert_eq!(h.salt.len(), SALT_LEN * 2);
-        assert_eq!(h.hash.len(), HASH_LEN * 2);
+        assert_eq!(h.salt.len(), SALT_LEN);
+        assert_eq!(h.hash.len(), HASH_LEN);
         assert!(verify("SecurePass123!", &h));
         assert!(!verify("SecurePass123?", &h));
     }
@@ -98,9 +80,9 @@ mod tests {
     #[test]
     fn malformed_stored_hash_never_verifies() {
         let bad = PasswordHash {
-            hash: "zz".into(),
-            salt: "not hex".into(),
-            iterations: 1,
+            hash: vec![1, 2],
+            salt: vec![],
+            iterations: 0,
         };
         assert!(!verify("x", &bad));
     }
@@ -108,6 +90,6 @@ mod tests {
     #[test]
     fn debug_hides_the_hash() {
         let h = hash("p", 1, &mut rand::rng());
-        assert!(!format!("{h:?}").contains(&h.hash));
+        assert!(!format!("{h:?}").contains(&format!("{:?}", h.hash)));
     }
 }

@@ -47,7 +47,7 @@ impl KdfParams {
         let salt = STANDARD
             .decode(&self.salt)
             .map_err(|_| "key derivation salt is not base64".to_string())?;
-        let raw = crate::password::derive(master.as_bytes(), &salt, self.iterations);
+        let raw = crate::auth::password::derive(master.as_bytes(), &salt, self.iterations);
         let key = Zeroizing::new(URL_SAFE.encode(raw.as_ref()));
         Fernet::new(&key).ok_or_else(|| "could not build the storage cipher".to_string())
     }

@@ -1,0 +1,73 @@
+//! Who is asking, which account a request applies to, and uniqueness.
+
+use crate::app::App;
+use crate::error::{Result, ServiceError};
+use crate::model::{fold, User, UserId};
+use crate::storage::UserTable;
+use std::sync::Arc;
+use users_protocol::{Role, Secret};
+
+/// The caller's account for a session token.
+pub fn authenticate(app: &App, token: &Secret) -> Result<Arc<User>> {
+    let session = app
+        .sessions
+        .validate(token.expose(), app.clock.now())
+        .ok_or(ServiceError::SessionInvalid)?;
+    app.users()
+        .get_by_id(session.user)
+        .cloned()
+        .ok_or(ServiceError::SessionInvalid)
+}
+
+/// Reading or changing.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Access {
+    /// get_user and list_users.
+    Read,
+    /// update_user and delete_user.
+    Write,
+}
+
+/// The account an action applies to: the caller's own, or the one named, if
+/// the caller's role allows.
+pub fn target(
+    table: &UserTable,
+    actor: &User,
+    named: Option<&str>,
+    access: Access,
+) -> Result<Arc<User>> {
+    let Some(name) = named.filter(|n| fold(n) != actor.key()) else {
+        return table
+            .get_by_id(actor.id)
+            .cloned()
+            .ok_or(ServiceError::SessionInvalid);
+    };
+    let allowed = match access {
+        Access::Read => actor.role.can_read_all(),
+        Access::Write => actor.role == Role::Admin,
+    };
+    if !allowed {
+        return Err(ServiceError::Forbidden(match access {
+            Access::Read => "Only admins and moderators can read other users".into(),
+            Access::Write => "Only admins can change other users".into(),
+        }));
+    }
+    table.get(name).cloned().ok_or(ServiceError::NotFound)
+}
+
+/// Refuses a username or email that another account (any but `except`) has.
+pub fn check_unique(
+    table: &UserTable,
+    username: Option<&str>,
+    email: Option<&str>,
+    except: Option<UserId>,
+) -> Result<()> {
+    let other = |u: &Arc<User>| except != Some(u.id);
+    if username.and_then(|n| table.get(n)).is_some_and(other) {
+        return Err(ServiceError::UsernameTaken);
+    }
+    if email.and_then(|e| table.get_by_email(e)).is_some_and(other) {
+        return Err(ServiceError::EmailTaken);
+    }
+    Ok(())
+}

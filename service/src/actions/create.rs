@@ -1,0 +1,47 @@
+//! create_user: open to anyone, as in the original.
+
+use super::access::check_unique;
+use super::{AfterHash, Event, EventKind, Outcome, Step, Written};
+use crate::app::App;
+use crate::auth::password;
+use crate::clock::rfc3339;
+use crate::error::Result;
+use crate::model::{User, UserId};
+use users_protocol::{validate, NewUser};
+
+pub fn create_user(app: &App, u: NewUser) -> Result<Step> {
+    let username = u.username.trim().to_owned();
+    let email = u.email.trim().to_owned();
+    validate::username(&username)?;
+    validate::email(&email)?;
+    validate::password(
+        "password",
+        u.password.expose(),
+        app.settings.min_password_length,
+    )?;
+    for (field, value) in u.profile.iter() {
+        validate::profile_field(field, value)?;
+    }
+    check_unique(&app.users(), Some(&username), Some(&email), None)?;
+    let iterations = app.settings.pbkdf2_iterations;
+    Ok(Step::hash(move |_| {
+        let hash = password::hash(u.password.expose(), iterations, &mut rand::rng());
+        AfterHash::write(move |app, table| {
+            check_unique(table, Some(&username), Some(&email), None)?;
+            let id = UserId::random(&mut rand::rng());
+            let now = rfc3339(app.clock.now());
+            let mut user = User::new(id, username.clone(), email, hash, &now);
+            user.profile.apply(&u.profile);
+            table.put(user);
+            Ok(Written {
+                outcome: Outcome::Created(username),
+                sessions: vec![],
+                events: vec![Event {
+                    kind: EventKind::Created,
+                    actor: None,
+                    target: id,
+                }],
+            })
+        })
+    }))
+}

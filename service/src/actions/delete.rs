@@ -1,0 +1,56 @@
+//! delete_user: one's own account, or (admins) another's, always confirmed by
+//! the caller's own password.
+
+use super::access::{authenticate, target, Access};
+use super::{AfterHash, Event, EventKind, Outcome, Step, Written};
+use crate::app::App;
+use crate::auth::password;
+use crate::auth::sessions::SessionOp;
+use crate::error::{Result, ServiceError};
+use users_protocol::Secret;
+
+pub fn delete_user(
+    app: &App,
+    token: Secret,
+    confirm: Secret,
+    named: Option<String>,
+) -> Result<Step> {
+    let actor = authenticate(app, &token)?;
+    let victim = target(&app.users(), &actor, named.as_deref(), Access::Write)?;
+    if confirm.is_empty() {
+        return Err(ServiceError::invalid(
+            "password",
+            "Password is required to delete an account",
+        ));
+    }
+    Ok(Step::hash(move |_| {
+        if !password::verify(confirm.expose(), &actor.password) {
+            return AfterHash::fail(ServiceError::WrongPassword("password"));
+        }
+        AfterHash::write(move |app, table| {
+            app.sessions
+                .validate(token.expose(), app.clock.now())
+                .ok_or(ServiceError::SessionInvalid)?;
+            let current = table
+                .get_by_id(victim.id)
+                .cloned()
+                .ok_or(ServiceError::NotFound)?;
+            if current.is_active_admin() && table.other_active_admins(current.id) == 0 {
+                return Err(ServiceError::LastAdmin);
+            }
+            table.remove(current.id);
+            Ok(Written {
+                outcome: Outcome::Deleted,
+                sessions: vec![SessionOp::RevokeUser {
+                    user: current.id,
+                    except: None,
+                }],
+                events: vec![Event {
+                    kind: EventKind::Deleted,
+                    actor: Some(actor.id),
+                    target: current.id,
+                }],
+            })
+        })
+    }))
+}

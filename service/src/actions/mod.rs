@@ -1,0 +1,116 @@
+//! One module per family of protocol actions, each with its validation and
+//! authorization rules.
+//!
+//! An action runs in up to three steps, so that slow work never blocks the
+//! socket loop and every change goes through the single writer:
+//! 1. on the socket thread: authenticate, validate, read ([`handle`], fast);
+//! 2. on the hashing pool: PBKDF2 ([`Step::Hash`]), if the action needs it;
+//!    it can only end in a reply or a write ([`AfterHash`]);
+//! 3. on the writer: re-check against the current table, change it
+//!    ([`Step::Write`]); the change is committed before its reply goes.
+//!
+//! Actions return what happened ([`Outcome`]), never bytes: the server's codec
+//! encodes it, and a write also says which sessions change and which events
+//! the audit log records ([`Written`]).
+
+mod access;
+mod create;
+mod delete;
+mod login;
+mod outcome;
+mod read;
+mod update;
+
+#[cfg(test)]
+mod tests;
+
+pub use outcome::{Event, EventKind, Listing, Outcome};
+
+use crate::app::App;
+use crate::auth::sessions::SessionOp;
+use crate::error::{Result, ServiceError};
+use crate::storage::UserTable;
+use users_protocol::Request;
+
+/// What is left to do for a request.
+pub enum Step {
+    /// Reply now.
+    Done(Result<Outcome>),
+    /// Continue on the hashing pool.
+    Hash(HashFn),
+    /// Continue on the writer.
+    Write(WriteFn),
+}
+
+/// Slow work for the hashing pool.
+pub type HashFn = Box<dyn FnOnce(&App) -> AfterHash + Send>;
+
+/// What may follow hashing: a reply or a write, never more hashing.
+pub enum AfterHash {
+    /// Reply now.
+    Done(Result<Outcome>),
+    /// Continue on the writer.
+    Write(WriteFn),
+}
+
+/// A change run by the writer against the current table.
+pub type WriteFn = Box<dyn FnOnce(&App, &mut UserTable) -> Result<Written> + Send>;
+
+/// A change made in memory, to be acknowledged once committed.
+pub struct Written {
+    /// What the client is told.
+    pub outcome: Outcome,
+    /// Session changes to apply once the change is durable.
+    pub sessions: Vec<SessionOp>,
+    /// What happened, for the audit log.
+    pub events: Vec<Event>,
+}
+
+impl Step {
+    fn hash(f: impl FnOnce(&App) -> AfterHash + Send + 'static) -> Step {
+        Step::Hash(Box::new(f))
+    }
+
+    fn write(f: impl FnOnce(&App, &mut UserTable) -> Result<Written> + Send + 'static) -> Step {
+        Step::Write(Box::new(f))
+    }
+}
+
+impl AfterHash {
+    fn write(f: impl FnOnce(&App, &mut UserTable) -> Result<Written> + Send + 'static) -> Self {
+        AfterHash::Write(Box::new(f))
+    }
+
+    fn fail(e: ServiceError) -> Self {
+        AfterHash::Done(Err(e))
+    }
+}
+
+/// Routes a parsed request. `peer` is the client's address, for throttling.
+pub fn handle(app: &App, req: Request, peer: Option<String>) -> Step {
+    let step = match req {
+        Request::HealthCheck {} => return Step::Done(read::health(app)),
+        Request::Logout { session_token } => return Step::Done(read::logout(app, &session_token)),
+        Request::GetUser {
+            session_token,
+            username,
+        } => return Step::Done(read::get_user(app, &session_token, username.as_deref())),
+        Request::ListUsers {
+            session_token,
+            query,
+        } => return Step::Done(read::list_users(app, session_token.as_ref(), &query)),
+        Request::CreateUser { user_data } => create::create_user(app, user_data),
+        Request::Login { credentials } => login::login(app, credentials, peer),
+        Request::UpdateUser {
+            session_token,
+            update_data,
+            username,
+        } => update::update_user(app, session_token, update_data, username),
+        Request::DeleteUser {
+            session_token,
+            password,
+            username,
+        } => delete::delete_user(app, session_token, password, username),
+    };
+    step.unwrap_or_else(|e| Step::Done(Err(e)))
+}

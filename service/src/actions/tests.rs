@@ -1,0 +1,177 @@
+//! The actions driven step by step, as the server would, against a table with
+//! no backend: what each returns, which sessions change, which events it records.
+
+use super::*;
+use crate::clock::{Clock, ManualClock};
+use crate::model::UserId;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use users_protocol::{ErrorCode, Secret};
+
+fn app(clock: Arc<ManualClock>) -> App {
+    App::new(crate::settings::for_tests(), clock, UserTable::default())
+}
+
+/// Runs a request to its end; returns the outcome and the events of its write.
+fn run(app: &App, req: serde_json::Value) -> (Result<Outcome>, Vec<Event>) {
+    let req = serde_json::from_value(req).unwrap();
+    let write = match handle(app, req, None) {
+        Step::Done(r) => return (r, vec![]),
+        Step::Write(w) => w,
+        Step::Hash(h) => match h(app) {
+            AfterHash::Done(r) => return (r, vec![]),
+            AfterHash::Write(w) => w,
+        },
+    };
+    let mut table = app.users_mut();
+    match write(app, &mut table) {
+        Ok(written) => {
+            table.take_changes();
+            table.forget_undo();
+            for op in written.sessions {
+                app.sessions.apply(op);
+            }
+            (Ok(written.outcome), written.events)
+        }
+        Err(e) => {
+            table.rollback_all();
+            (Err(e), vec![])
+        }
+    }
+}
+
+fn register_and_login(app: &App, name: &str) -> (Secret, UserId) {
+    let (r, _) = run(
+        app,
+        json!({"action": "create_user", "user_data": {"username": name,
+            "email": format!("{name}@example.com"), "password": "secret1"}}),
+    );
+    assert!(matches!(r, Ok(Outcome::Created(_))));
+    let (r, events) = run(
+        app,
+        json!({"action": "login", "credentials": {"username": name, "password": "secret1"}}),
+    );
+    let Ok(Outcome::LoggedIn(reply)) = r else {
+        panic!("login failed: {r:?}");
+    };
+    (reply.session_token, events[0].target)
+}
+
+#[test]
+fn sessions_expire_on_the_injected_clock() {
+    let clock = Arc::new(ManualClock::at(1_000_000));
+    let app = app(Arc::clone(&clock));
+    let (token, _) = register_and_login(&app, "alice");
+    let get = |app: &App| {
+        run(
+            app,
+            json!({"action": "get_user", "session_token": token.expose()}),
+        )
+        .0
+    };
+    clock.advance(Duration::from_secs(24 * 3600 - 1));
+    assert!(get(&app).is_ok());
+    clock.advance(Duration::from_secs(1));
+    assert!(matches!(get(&app), Err(ServiceError::SessionInvalid)));
+    assert_eq!(app.sessions.active(clock.now()), 0);
+}
+
+#[test]
+fn a_rename_keeps_the_id_and_the_session() {
+    let app = app(Arc::new(ManualClock::at(1_000_000)));
+    let (token, id) = register_and_login(&app, "alice");
+    let (r, events) = run(
+        &app,
+        json!({"action": "update_user", "session_token": token.expose(),
+            "update_data": {"username": "alice2", "city": "Oslo"}}),
+    );
+    assert!(
+        matches!(r, Ok(Outcome::Updated(ref u)) if u.username == "alice2"),
+        "{r:?}"
+    );
+    assert_eq!(app.users().get("alice2").unwrap().id, id);
+    assert_eq!(
+        events,
+        [Event {
+            kind: EventKind::Updated(vec!["username", "city"]),
+            actor: Some(id),
+            target: id,
+        }]
+    );
+    let (r, _) = run(
+        &app,
+        json!({"action": "get_user", "session_token": token.expose()}),
+    );
+    assert!(matches!(r, Ok(Outcome::Found(ref u)) if u.username == "alice2"));
+}
+
+#[test]
+fn creation_login_and_deletion_record_their_events() {
+    let app = app(Arc::new(ManualClock::at(1_000_000)));
+    let (r, created) = run(
+        &app,
+        json!({"action": "create_user", "user_data": {"username": "bob",
+            "email": "bob@example.com", "password": "secret1", "city": "Bergen"}}),
+    );
+    assert!(matches!(r, Ok(Outcome::Created(ref n)) if n == "bob"));
+    assert_eq!(created[0].kind, EventKind::Created);
+    assert_eq!(created[0].actor, None);
+    let id = created[0].target;
+    assert_eq!(
+        app.users()
+            .get_by_id(id)
+            .unwrap()
+            .profile
+            .get(users_protocol::ProfileField::City),
+        "Bergen"
+    );
+    let (r, logged_in) = run(
+        &app,
+        json!({"action": "login", "credentials": {"username": "BOB@example.com", "password": "secret1"}}),
+    );
+    let Ok(Outcome::LoggedIn(reply)) = r else {
+        panic!("{r:?}");
+    };
+    assert_eq!(logged_in[0].kind, EventKind::LoggedIn);
+    let (r, deleted) = run(
+        &app,
+        json!({"action": "delete_user", "session_token": reply.session_token.expose(), "password": "secret1"}),
+    );
+    assert!(matches!(r, Ok(Outcome::Deleted)));
+    assert_eq!(deleted[0].kind, EventKind::Deleted);
+    assert_eq!(deleted[0].target, id);
+    assert!(app.users().is_empty());
+    assert!(app
+        .sessions
+        .validate(reply.session_token.expose(), app.clock.now())
+        .is_none());
+}
+
+#[test]
+fn failures_are_error_values_with_stable_codes() {
+    let app = app(Arc::new(ManualClock::at(1_000_000)));
+    register_and_login(&app, "carol");
+    let code = |v| run(&app, v).0.err().map(|e| e.code());
+    assert_eq!(
+        code(
+            json!({"action": "login", "credentials": {"username": "carol", "password": "wrong1"}})
+        ),
+        Some(ErrorCode::InvalidCredentials)
+    );
+    assert_eq!(
+        code(
+            json!({"action": "create_user", "user_data": {"username": "CAROL",
+            "email": "x@example.com", "password": "secret1"}})
+        ),
+        Some(ErrorCode::UsernameTaken)
+    );
+    assert_eq!(
+        code(json!({"action": "get_user", "session_token": "nope"})),
+        Some(ErrorCode::SessionInvalid)
+    );
+    assert_eq!(
+        code(json!({"action": "list_users", "limit": 0})),
+        Some(ErrorCode::InvalidRequest)
+    );
+}

@@ -1,0 +1,236 @@
+//! update_user: one's own record, or (admins) anyone's. Checked on the socket
+//! thread, hashed on the pool when the password changes, applied by the writer
+//! against the table as it is then.
+
+use super::access::{authenticate, check_unique, target, Access};
+use super::{AfterHash, Event, EventKind, Outcome, Step, Written};
+use crate::app::App;
+use crate::auth::password;
+use crate::auth::sessions::SessionOp;
+use crate::clock::rfc3339;
+use crate::error::{Result, ServiceError};
+use crate::model::{PasswordHash, UserId};
+use crate::storage::UserTable;
+use users_protocol::{validate, Role, Secret, UserStatus, UserUpdate};
+
+/// Largest metadata object, as JSON bytes.
+pub const MAX_METADATA: usize = 4096;
+
+pub fn update_user(
+    app: &App,
+    token: Secret,
+    upd: UserUpdate,
+    named: Option<String>,
+) -> Result<Step> {
+    let actor = authenticate(app, &token)?;
+    let target_user = target(&app.users(), &actor, named.as_deref(), Access::Write)?;
+    let is_self = target_user.id == actor.id;
+    if (upd.role.is_some() || upd.status.is_some()) && actor.role != Role::Admin {
+        return Err(ServiceError::Forbidden(
+            "Only admins can change role or status".into(),
+        ));
+    }
+    let edit = Edit::check(token, target_user.id, upd)?;
+    check_unique(
+        &app.users(),
+        edit.username.as_deref(),
+        edit.email.as_deref(),
+        Some(target_user.id),
+    )?;
+    let Some(new_password) = edit.upd.password.clone() else {
+        return Ok(Step::write(move |app, table| edit.apply(app, table, None)));
+    };
+    validate::password(
+        "password",
+        new_password.expose(),
+        app.settings.min_password_length,
+    )?;
+    // One's own password changes only with the current one; an admin resetting
+    // another user's password needs none.
+    let current = if is_self {
+        Some(edit.upd.current_password.clone().ok_or_else(|| {
+            ServiceError::invalid(
+                "current_password",
+                "Current password is required to change the password",
+            )
+        })?)
+    } else {
+        None
+    };
+    let iterations = app.settings.pbkdf2_iterations;
+    Ok(Step::hash(move |_| {
+        if let Some(cur) = &current {
+            if !password::verify(cur.expose(), &target_user.password) {
+                return AfterHash::fail(ServiceError::WrongPassword("current_password"));
+            }
+        }
+        let hash = password::hash(new_password.expose(), iterations, &mut rand::rng());
+        AfterHash::write(move |app, table| {
+            // The password verified above must still be the one stored.
+            if current.is_some()
+                && table
+                    .get_by_id(target_user.id)
+                    .is_none_or(|u| u.password != target_user.password)
+            {
+                return Err(ServiceError::WrongPassword("current_password"));
+            }
+            edit.apply(app, table, Some(hash))
+        })
+    }))
+}
+
+/// An update checked on the socket thread, to be applied by the writer.
+struct Edit {
+    /// The caller's session, checked again when applying.
+    token: Secret,
+    /// The account to change.
+    target: UserId,
+    /// The fields to change.
+    upd: UserUpdate,
+    /// New username, trimmed and validated.
+    username: Option<String>,
+    /// New email, trimmed and validated.
+    email: Option<String>,
+}
+
+impl Edit {
+    /// Validates every field of `upd`.
+    fn check(token: Secret, target: UserId, upd: UserUpdate) -> Result<Edit> {
+        let username = upd.username.as_deref().map(str::trim).map(str::to_owned);
+        let email = upd.email.as_deref().map(str::trim).map(str::to_owned);
+        if let Some(u) = &username {
+            validate::username(u)?;
+        }
+        if let Some(e) = &email {
+            validate::email(e)?;
+        }
+        for (field, value) in upd.profile.iter() {
+            validate::profile_field(field, value)?;
+        }
+        if let Some(m) = &upd.metadata {
+            if serde_json::to_string(m).map_or(0, |s| s.len()) > MAX_METADATA {
+                return Err(ServiceError::invalid(
+                    "metadata",
+                    format!("metadata must be at most {MAX_METADATA} bytes of JSON"),
+                ));
+            }
+        }
+        if upd.current_password.is_some() && upd.password.is_none() {
+            return Err(ServiceError::invalid(
+                "password",
+                "current_password was given without a new password",
+            ));
+        }
+        let edit = Edit {
+            token,
+            target,
+            upd,
+            username,
+            email,
+        };
+        if edit.fields().is_empty() {
+            return Err(ServiceError::invalid(
+                "update_data",
+                "update_data names nothing to change",
+            ));
+        }
+        Ok(edit)
+    }
+
+    /// The names of the fields this edit changes.
+    fn fields(&self) -> Vec<&'static str> {
+        let u = &self.upd;
+        [
+            ("username", self.username.is_some()),
+            ("email", self.email.is_some()),
+            ("password", u.password.is_some()),
+            ("role", u.role.is_some()),
+            ("status", u.status.is_some()),
+            ("metadata", u.metadata.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .chain(u.profile.iter().map(|(f, _)| f.as_str()))
+        .collect()
+    }
+
+    /// Applies the edit to the table as it is now.
+    fn apply(
+        self,
+        app: &App,
+        table: &mut UserTable,
+        hash: Option<PasswordHash>,
+    ) -> Result<Written> {
+        let now = app.clock.now();
+        let actor = app
+            .sessions
+            .validate(self.token.expose(), now)
+            .ok_or(ServiceError::SessionInvalid)?
+            .user;
+        let current = table
+            .get_by_id(self.target)
+            .cloned()
+            .ok_or(ServiceError::NotFound)?;
+        check_unique(
+            table,
+            self.username.as_deref(),
+            self.email.as_deref(),
+            Some(current.id),
+        )?;
+        let fields = self.fields();
+        let mut rec = (*current).clone();
+        if let Some(u) = self.username {
+            rec.username = u;
+        }
+        if let Some(e) = self.email {
+            rec.email = e;
+        }
+        rec.profile.apply(&self.upd.profile);
+        if let Some(r) = self.upd.role {
+            rec.role = r;
+        }
+        if let Some(s) = self.upd.status {
+            rec.status = s;
+        }
+        if let Some(m) = self.upd.metadata {
+            rec.metadata = m;
+        }
+        if current.is_active_admin()
+            && !rec.is_active_admin()
+            && table.other_active_admins(current.id) == 0
+        {
+            return Err(ServiceError::LastAdmin);
+        }
+        let password_changed = hash.is_some();
+        if let Some(h) = hash {
+            rec.password = h;
+        }
+        rec.updated_at = rfc3339(now);
+        let (id, view) = (rec.id, rec.view());
+        let disabled = rec.status != UserStatus::Active;
+        table.put(rec);
+
+        let mut sessions = Vec::new();
+        if disabled {
+            sessions.push(SessionOp::RevokeUser {
+                user: id,
+                except: None,
+            });
+        } else if password_changed {
+            let keep = (actor == id).then_some(self.token);
+            sessions.push(SessionOp::RevokeUser {
+                user: id,
+                except: keep,
+            });
+        }
+        Ok(Written {
+            outcome: Outcome::Updated(view),
+            sessions,
+            events: vec![Event {
+                kind: EventKind::Updated(fields),
+                actor: Some(actor),
+                target: id,
+            }],
+        })
+    }
+}

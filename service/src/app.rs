@@ -1,0 +1,51 @@
+//! [`App`]: the state every thread shares, the socket thread, the hashing pool
+//! and the writer alike.
+
+use crate::auth::sessions::{MemorySessions, SessionStore};
+use crate::auth::throttle::{MemoryThrottle, ThrottleStore};
+use crate::clock::Clock;
+use crate::settings::Settings;
+use crate::storage::UserTable;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Instant;
+
+/// The service's shared state.
+pub struct App {
+    /// Settings.
+    pub settings: Settings,
+    /// Time source.
+    pub clock: Arc<dyn Clock>,
+    /// Start of this process, for uptime.
+    pub started: Instant,
+    /// Session tokens.
+    pub sessions: Box<dyn SessionStore>,
+    /// Failed-login counts.
+    pub throttle: Box<dyn ThrottleStore>,
+    users: RwLock<UserTable>,
+}
+
+impl App {
+    /// Shared state over a loaded table, with sessions and throttle in memory.
+    pub fn new(settings: Settings, clock: Arc<dyn Clock>, users: UserTable) -> Self {
+        App {
+            sessions: Box::new(MemorySessions::new(settings.session_lifetime)),
+            throttle: Box::new(MemoryThrottle::new(settings.throttle.clone())),
+            settings,
+            clock,
+            started: Instant::now(),
+            users: RwLock::new(users),
+        }
+    }
+
+    // A panic while holding the lock must not take the service down with it:
+    // the table is consistent between statements, so go on.
+    /// The user table, for reading.
+    pub fn users(&self) -> RwLockReadGuard<'_, UserTable> {
+        self.users.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The user table, for the writer.
+    pub fn users_mut(&self) -> RwLockWriteGuard<'_, UserTable> {
+        self.users.write().unwrap_or_else(|e| e.into_inner())
+    }
+}

@@ -1,0 +1,234 @@
+//! Sessions: random bearer tokens with an absolute lifetime, each tied to a
+//! user's stable id, so a rename keeps them.
+//!
+//! Tokens are kept only as their SHA-256, so a lookup's timing depends on the
+//! hash, never on how many bytes of a guessed token match, and a memory dump
+//! yields no usable token.
+
+use crate::model::UserId;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+use users_protocol::Secret;
+
+type TokenHash = [u8; 32];
+
+fn token_hash(token: &str) -> TokenHash {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// A fresh token: 32 random bytes, URL-safe base64.
+pub fn new_token(rng: &mut impl RngCore) -> Secret {
+    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+    rng.fill_bytes(bytes.as_mut());
+    Secret::new(URL_SAFE_NO_PAD.encode(bytes.as_ref()))
+}
+
+/// One login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The account.
+    pub user: UserId,
+    /// When it ends.
+    pub expires: SystemTime,
+}
+
+/// What to do to the sessions once a change is durable.
+#[derive(Debug)]
+pub enum SessionOp {
+    /// Start a session.
+    Insert {
+        /// The new token.
+        token: Secret,
+        /// The account.
+        user: UserId,
+        /// Start time.
+        now: SystemTime,
+    },
+    /// End every session of a user except the one given.
+    RevokeUser {
+        /// The account.
+        user: UserId,
+        /// A token to keep (the caller's own, on a password change).
+        except: Option<Secret>,
+    },
+}
+
+/// Where sessions live. Every method takes `&self`: an implementation locks
+/// (or queries) as it needs, and no caller holds it across other work.
+pub trait SessionStore: Send + Sync {
+    /// When a session started at `now` ends.
+    fn expiry(&self, now: SystemTime) -> SystemTime;
+    /// The live session for `token`; an expired one is removed.
+    fn validate(&self, token: &str, now: SystemTime) -> Option<Session>;
+    /// Ends one session; false if there was none.
+    fn remove(&self, token: &str) -> bool;
+    /// Applies an operation decided by an action.
+    fn apply(&self, op: SessionOp);
+    /// Removes expired sessions.
+    fn sweep(&self, now: SystemTime);
+    /// Sessions not expired as of at most a second ago.
+    fn active(&self, now: SystemTime) -> usize;
+}
+
+/// Sessions in this process's memory.
+pub struct MemorySessions(Mutex<SessionTable>);
+
+impl MemorySessions {
+    /// No sessions yet; new ones last `lifetime`.
+    pub fn new(lifetime: Duration) -> Self {
+        MemorySessions(Mutex::new(SessionTable {
+            by_hash: HashMap::new(),
+            lifetime,
+            swept_at: SystemTime::UNIX_EPOCH,
+        }))
+    }
+
+    // A panic while holding the lock must not take the service down with it:
+    // the table is consistent between statements, so go on.
+    fn table(&self) -> std::sync::MutexGuard<'_, SessionTable> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+struct SessionTable {
+    by_hash: HashMap<TokenHash, Session>,
+    lifetime: Duration,
+    swept_at: SystemTime,
+}
+
+impl SessionTable {
+    fn sweep(&mut self, now: SystemTime) {
+        self.by_hash.retain(|_, s| s.expires > now);
+        self.swept_at = now;
+    }
+}
+
+impl SessionStore for MemorySessions {
+    fn expiry(&self, now: SystemTime) -> SystemTime {
+        now + self.table().lifetime
+    }
+
+    fn validate(&self, token: &str, now: SystemTime) -> Option<Session> {
+        let h = token_hash(token);
+        let mut t = self.table();
+        match t.by_hash.get(&h) {
+            Some(s) if s.expires > now => Some(s.clone()),
+            Some(_) => {
+                t.by_hash.remove(&h);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn remove(&self, token: &str) -> bool {
+        self.table().by_hash.remove(&token_hash(token)).is_some()
+    }
+
+    fn apply(&self, op: SessionOp) {
+        let mut t = self.table();
+        match op {
+            SessionOp::Insert { token, user, now } => {
+                let expires = now + t.lifetime;
+                t.by_hash
+                    .insert(token_hash(token.expose()), Session { user, expires });
+            }
+            SessionOp::RevokeUser { user, except } => {
+                let keep = except.map(|t| token_hash(t.expose()));
+                t.by_hash.retain(|h, s| s.user != user || Some(*h) == keep);
+            }
+        }
+    }
+
+    fn sweep(&self, now: SystemTime) {
+        self.table().sweep(now);
+    }
+
+    // health_check asks on every call, so the table is walked at most once a
+    // second, not once a request.
+    fn active(&self, now: SystemTime) -> usize {
+        let mut t = self.table();
+        if now.duration_since(t.swept_at).unwrap_or_default() >= Duration::from_secs(1) {
+            t.sweep(now);
+        }
+        t.by_hash.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    fn t(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    fn id() -> UserId {
+        UserId::random(&mut rand::rng())
+    }
+
+    fn login(s: &MemorySessions, user: UserId, now: SystemTime) -> Secret {
+        let token = new_token(&mut rand::rng());
+        s.apply(SessionOp::Insert {
+            token: token.clone(),
+            user,
+            now,
+        });
+        token
+    }
+
+    #[test]
+    fn tokens_are_32_random_bytes_urlsafe() {
+        let a = new_token(&mut rand::rng());
+        let b = new_token(&mut rand::rng());
+        assert_eq!(a.expose().len(), 43);
+        assert_ne!(a, b);
+        assert!(a
+            .expose()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+
+    #[test]
+    fn absolute_expiry() {
+        let s = MemorySessions::new(Duration::from_secs(100));
+        let alice = id();
+        let tok = login(&s, alice, t(1000));
+        assert_eq!(s.validate(tok.expose(), t(1099)).unwrap().user, alice);
+        assert!(s.validate(tok.expose(), t(1100)).is_none());
+        assert_eq!(s.active(t(1000)), 0, "the expired session was removed");
+    }
+
+    #[test]
+    fn revoke_keeps_the_exception_only() {
+        let s = MemorySessions::new(Duration::from_secs(100));
+        let (alice, bob) = (id(), id());
+        let a1 = login(&s, alice, t(0));
+        let a2 = login(&s, alice, t(0));
+        let b = login(&s, bob, t(0));
+        s.apply(SessionOp::RevokeUser {
+            user: alice,
+            except: Some(a1.clone()),
+        });
+        assert!(s.validate(a1.expose(), t(1)).is_some());
+        assert!(s.validate(a2.expose(), t(1)).is_none());
+        assert!(s.validate(b.expose(), t(1)).is_some());
+        assert!(s.remove(b.expose()));
+        assert!(!s.remove(b.expose()));
+    }
+
+    #[test]
+    fn sweep_drops_expired() {
+        let s = MemorySessions::new(Duration::from_secs(10));
+        login(&s, id(), t(0));
+        login(&s, id(), t(5));
+        s.sweep(t(12));
+        assert_eq!(s.active(t(12)), 1);
+    }
+}

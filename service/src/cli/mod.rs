@@ -1,0 +1,171 @@
+//! The command line. `users-service [PORT] [STORAGE_FILE]` serves, as the
+//! original did; operator subcommands sit beside it in [`Command`].
+
+use crate::auth::throttle::ThrottleConfig;
+use crate::settings::Settings;
+use crate::storage::file::FileOptions;
+use clap::{Args, Parser, Subcommand};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| e.to_string())
+}
+
+/// The users service: accounts, sessions and encrypted storage over ZeroMQ.
+///
+/// The master password comes from USERS_SERVICE_PASSWORD; without it, a random
+/// secret is kept in STORAGE_FILE.key (owner-only). The first start on an empty
+/// store creates the user `admin` with USERS_SERVICE_ADMIN_PASSWORD, or `admin123`.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "users-service",
+    version,
+    args_override_self = true,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// An operator command; without one, the service serves.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub serve: ServeArgs,
+}
+
+/// Operator commands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Open the store with the master password, rewrite it in the current format
+    /// if it is older, report the number of users, and exit (0 when it opened).
+    /// Serving does the same at start-up; this does it without serving.
+    Upgrade {
+        /// The encrypted store.
+        #[arg(default_value = "users_encrypted.json")]
+        storage_file: PathBuf,
+    },
+}
+
+/// Serving: where to listen, where to store, and the settings.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// TCP port of the ZeroMQ ROUTER socket.
+    #[arg(default_value_t = 5556)]
+    pub port: u16,
+
+    /// Encrypted store (its journal is STORAGE_FILE.journal).
+    #[arg(default_value = "users_encrypted.json")]
+    pub storage_file: PathBuf,
+
+    /// Address to bind: 127.0.0.1 (this machine only), 0.0.0.0 or * (every interface).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: String,
+
+    /// Absolute session lifetime, e.g. 24h, 30m.
+    #[arg(long, default_value = "24h", value_parser = duration)]
+    pub session_lifetime: Duration,
+
+    /// Shortest accepted password.
+    #[arg(long, default_value_t = users_protocol::validate::PASSWORD_MIN_DEFAULT)]
+    pub min_password_length: usize,
+
+    /// PBKDF2-HMAC-SHA256 iterations for new password hashes; older hashes are
+    /// upgraded at the next login.
+    #[arg(long, default_value_t = crate::auth::password::DEFAULT_ITERATIONS, value_parser = clap::value_parser!(u32).range(1..))]
+    pub pbkdf2_iterations: u32,
+
+    /// PBKDF2 iterations deriving the storage key of a new store.
+    #[arg(long, default_value_t = crate::auth::password::DEFAULT_ITERATIONS, value_parser = clap::value_parser!(u32).range(1..))]
+    pub kdf_iterations: u32,
+
+    /// Threads hashing passwords (default: one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+
+    /// Failed logins per identifier before back-off starts.
+    #[arg(long, default_value_t = 5)]
+    pub throttle_failures: u32,
+
+    /// Failed logins per peer address before back-off starts.
+    #[arg(long, default_value_t = 20)]
+    pub throttle_peer_failures: u32,
+
+    /// Longest back-off after repeated failures.
+    #[arg(long, default_value = "5m", value_parser = duration)]
+    pub throttle_max_delay: Duration,
+
+    /// Peer address exempt from per-peer throttling (repeatable), e.g. the bridge's.
+    #[arg(long = "trusted-peer")]
+    pub trusted_peers: Vec<IpAddr>,
+
+    /// Largest request accepted, in bytes; larger ones get a too_large reply.
+    #[arg(long, default_value_t = 65536)]
+    pub max_request_bytes: usize,
+
+    /// Journal records that trigger a new snapshot.
+    #[arg(long, default_value_t = 10_000)]
+    pub compact_after: usize,
+}
+
+impl ServeArgs {
+    /// The ZeroMQ endpoint to bind.
+    pub fn endpoint(&self) -> String {
+        format!("tcp://{}:{}", self.bind, self.port)
+    }
+
+    /// The file store's tuning.
+    pub fn file_options(&self) -> FileOptions {
+        FileOptions {
+            kdf_iterations: self.kdf_iterations,
+            compact_after: self.compact_after,
+        }
+    }
+
+    /// The service's settings.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            session_lifetime: self.session_lifetime,
+            min_password_length: self.min_password_length,
+            pbkdf2_iterations: self.pbkdf2_iterations,
+            workers: self
+                .workers
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+                .max(1),
+            throttle: ThrottleConfig {
+                free_failures: self.throttle_failures,
+                peer_free_failures: self.throttle_peer_failures,
+                base_delay: Duration::from_secs(1),
+                max_delay: self.throttle_max_delay,
+                trusted_peers: self.trusted_peers.clone(),
+            },
+            max_request_bytes: self.max_request_bytes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_original_positional_form_still_serves() {
+        let cli =
+            Cli::try_parse_from(["users-service", "6000", "s.json", "--workers", "3"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.endpoint(), "tcp://127.0.0.1:6000");
+        assert_eq!(cli.serve.storage_file, PathBuf::from("s.json"));
+        assert_eq!(cli.serve.settings().workers, 3);
+        let cli = Cli::try_parse_from(["users-service"]).unwrap();
+        assert_eq!(cli.serve.port, 5556);
+    }
+
+    #[test]
+    fn subcommands_are_told_apart_from_serving() {
+        let cli = Cli::try_parse_from(["users-service", "upgrade", "s.json"]).unwrap();
+        assert!(
+            matches!(cli.command, Some(Command::Upgrade { storage_file }) if storage_file == PathBuf::from("s.json"))
+        );
+        assert!(Cli::try_parse_from(["users-service", "upgrade", "--workers", "2"]).is_err());
+    }
+}

@@ -1,0 +1,179 @@
+//! The user as the store writes it: the original service's record structure
+//! ("Data Storage" in its README, hex password material), plus two members:
+//!
+//! - version 1 added `password_iterations` (absent in the original's files,
+//!   where it was 100,000);
+//! - version 2 added `id`, the stable id. Version-1 records have none and get
+//!   one when their store is upgraded ([`UserRecord::upgrade`]).
+//!
+//! [`User`] is made from a record with `TryFrom`, which refuses a record
+//! without an id or with password material that is not hex.
+
+use super::{PasswordHash, User, UserId, LEGACY_ITERATIONS};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use users_protocol::{Profile, Role, UserStatus};
+
+/// A stored user, versions 1 and 2.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// Absent in version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<UserId>,
+    #[allow(missing_docs)]
+    pub username: String,
+    #[allow(missing_docs)]
+    pub email: String,
+    /// Hex.
+    pub password_hash: String,
+    /// Hex.
+    pub password_salt: String,
+    #[allow(missing_docs)]
+    #[serde(default = "legacy_iterations")]
+    pub password_iterations: u32,
+    #[allow(missing_docs)]
+    #[serde(flatten)]
+    pub profile: Profile,
+    #[allow(missing_docs)]
+    #[serde(default)]
+    pub role: Role,
+    #[allow(missing_docs)]
+    #[serde(default)]
+    pub status: UserStatus,
+    #[allow(missing_docs)]
+    pub created_at: String,
+    #[allow(missing_docs)]
+    pub updated_at: String,
+    #[allow(missing_docs)]
+    #[serde(default)]
+    pub last_login: Option<String>,
+    #[allow(missing_docs)]
+    #[serde(default)]
+    pub metadata: Map<String, Value>,
+}
+
+fn legacy_iterations() -> u32 {
+    LEGACY_ITERATIONS
+}
+
+/// Why a record cannot become a [`User`].
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// A version-2 store holds a record without an id.
+    #[error("the record of '{0}' has no id")]
+    NoId(String),
+    /// The password hash or salt is not hex.
+    #[error("the password of '{0}' is not stored as hex")]
+    NotHex(String),
+}
+
+impl UserRecord {
+    /// Gives a version-1 record its id; a record that has one keeps it.
+    pub fn upgrade(mut self, id: impl FnOnce() -> UserId) -> UserRecord {
+        self.id.get_or_insert_with(id);
+        self
+    }
+}
+
+impl TryFrom<UserRecord> for User {
+    type Error = RecordError;
+
+    fn try_from(r: UserRecord) -> Result<User, RecordError> {
+        let id = r.id.ok_or_else(|| RecordError::NoId(r.username.clone()))?;
+        let (Ok(hash), Ok(salt)) = (hex::decode(&r.password_hash), hex::decode(&r.password_salt))
+        else {
+            return Err(RecordError::NotHex(r.username));
+        };
+        Ok(User {
+            id,
+            username: r.username,
+            email: r.email,
+            password: PasswordHash {
+                hash,
+                salt,
+                iterations: r.password_iterations,
+            },
+            profile: r.profile,
+            role: r.role,
+            status: r.status,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            last_login: r.last_login,
+            metadata: r.metadata,
+        })
+    }
+}
+
+impl From<&User> for UserRecord {
+    fn from(u: &User) -> UserRecord {
+        UserRecord {
+            id: Some(u.id),
+            username: u.username.clone(),
+            email: u.email.clone(),
+            password_hash: hex::encode(&u.password.hash),
+            password_salt: hex::encode(&u.password.salt),
+            password_iterations: u.password.iterations,
+            profile: u.profile.clone(),
+            role: u.role,
+            status: u.status,
+            created_at: u.created_at.clone(),
+            updated_at: u.updated_at.clone(),
+            last_login: u.last_login.clone(),
+            metadata: u.metadata.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use users_protocol::ProfileField;
+
+    fn original() -> Value {
+        json!({
+            "username": "alice", "email": "alice@example.com",
+            "password_hash": "ab01", "password_salt": "cd02",
+            "full_name": "Alice Smith", "phone": "", "address": "", "city": "",
+            "country": "", "postal_code": "", "date_of_birth": "",
+            "role": "user", "status": "active",
+            "created_at": "2024-01-01T00:00:00", "updated_at": "2024-01-01T00:00:00",
+            "last_login": null, "notes": "", "metadata": {}
+        })
+    }
+
+    #[test]
+    fn an_original_record_reads_as_100k_iterations_and_needs_an_id() {
+        let r: UserRecord = serde_json::from_value(original()).unwrap();
+        assert_eq!(r.password_iterations, LEGACY_ITERATIONS);
+        assert!(matches!(
+            User::try_from(r.clone()),
+            Err(RecordError::NoId(_))
+        ));
+        let id = UserId::random(&mut rand::rng());
+        let u = User::try_from(r.upgrade(|| id)).unwrap();
+        assert_eq!(u.id, id);
+        assert_eq!(u.password.hash, [0xab, 0x01]);
+        assert_eq!(u.profile.get(ProfileField::FullName), "Alice Smith");
+    }
+
+    #[test]
+    fn a_user_round_trips_through_its_record() {
+        let r: UserRecord = serde_json::from_value(original()).unwrap();
+        let u = User::try_from(r.upgrade(|| UserId::random(&mut rand::rng()))).unwrap();
+        let stored = serde_json::to_value(UserRecord::from(&u)).unwrap();
+        assert_eq!(stored["password_hash"], "ab01");
+        assert_eq!(stored["id"], u.id.to_string());
+        let back: UserRecord = serde_json::from_value(stored).unwrap();
+        assert_eq!(User::try_from(back).unwrap(), u);
+    }
+
+    #[test]
+    fn password_material_that_is_not_hex_is_refused() {
+        let mut v = original();
+        v["password_salt"] = json!("not hex");
+        let r: UserRecord = serde_json::from_value(v).unwrap();
+        let r = r.upgrade(|| UserId::random(&mut rand::rng()));
+        assert!(matches!(User::try_from(r), Err(RecordError::NotHex(_))));
+    }
+}

@@ -1,0 +1,227 @@
+//! The wire format of one request and one reply: [`parse`] turns a body into a
+//! request, or an error that says exactly what is wrong; [`encode`] turns an
+//! [`Outcome`] or an error into reply bytes, with the request's `request_id`.
+
+use crate::actions::{Listing, Outcome};
+use crate::error::{Result, ServiceError};
+use serde::Serialize;
+use serde_json::Value;
+use users_protocol::response::Empty;
+use users_protocol::{Action, NewUser, Reply, RequestEnvelope, UserCreated, UserReply, UserUpdate};
+
+/// A request that could not be parsed: the error, and the `request_id` if one
+/// could be read.
+pub type Refused = (ServiceError, Option<Value>);
+
+/// Parses a request body, refusing with a clear message whatever is not one
+/// request of the protocol.
+pub fn parse(body: &[Vec<u8>], max: usize) -> std::result::Result<RequestEnvelope, Refused> {
+    let invalid = |m: &str| {
+        (
+            ServiceError::Invalid {
+                message: m.into(),
+                field: None,
+            },
+            None,
+        )
+    };
+    let [frame] = body else {
+        return Err(invalid(if body.is_empty() {
+            "Empty request: send one JSON object"
+        } else {
+            "A request is exactly one frame holding one JSON object"
+        }));
+    };
+    if frame.len() > max {
+        return Err((ServiceError::TooLarge, None));
+    }
+    if frame.is_empty() {
+        return Err(invalid("Empty request: send one JSON object"));
+    }
+    // The common case in one pass; anything it refuses is parsed again below,
+    // for a message that says exactly what is wrong.
+    if let Ok(env) = serde_json::from_slice::<RequestEnvelope>(frame) {
+        return Ok(env);
+    }
+    let Ok(text) = std::str::from_utf8(frame) else {
+        return Err(invalid("Request is not UTF-8 text"));
+    };
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| invalid(&format!("Request is not valid JSON: {e}")))?;
+    let Value::Object(map) = &value else {
+        return Err(invalid("Request must be a JSON object"));
+    };
+    let request_id = map.get("request_id").cloned();
+    let fail = |message: String, field: Option<&str>| {
+        (
+            ServiceError::Invalid {
+                message,
+                field: field.map(str::to_owned),
+            },
+            request_id.clone(),
+        )
+    };
+    let Some(name) = map.get("action").and_then(Value::as_str) else {
+        return Err(fail("Missing 'action'".into(), Some("action")));
+    };
+    let Some(action) = Action::from_name(name) else {
+        return Err(fail(
+            format!(
+                "Unknown action '{name}'; expected one of {}",
+                Action::NAMES.join(", ")
+            ),
+            Some("action"),
+        ));
+    };
+    type Check = fn(Vec<&str>) -> Vec<&str>;
+    let checks: [(&str, Check); 2] = [
+        ("user_data", |k| NewUser::unknown_members(k)),
+        ("update_data", |k| UserUpdate::unknown_members(k)),
+    ];
+    for (key, unknown_members) in checks {
+        if let Some(Value::Object(data)) = map.get(key) {
+            let unknown = unknown_members(data.keys().map(String::as_str).collect());
+            if !unknown.is_empty() {
+                return Err(fail(
+                    format!("Unknown field(s) in {key}: {}", unknown.join(", ")),
+                    Some(key),
+                ));
+            }
+        }
+    }
+    let e = match serde_json::from_value::<RequestEnvelope>(value.clone()) {
+        Ok(env) => return Ok(env),
+        Err(e) => e.to_string(),
+    };
+    let field = e.contains("Unknown sort").then_some("sort");
+    Err(fail(format!("Invalid {action} request: {e}"), field))
+}
+
+/// A success reply with its payload, straight from the types.
+fn success<T: Serialize>(message: &str, data: T) -> Result<Vec<u8>> {
+    serde_json::to_vec(&Reply::success(message, data))
+        .map_err(|e| ServiceError::Storage(format!("encoding a reply: {e}")))
+}
+
+fn encode_outcome(outcome: Outcome) -> Result<Vec<u8>> {
+    match outcome {
+        Outcome::Health(h) => success("Service is healthy", h),
+        Outcome::LoggedOut => success("Logged out successfully", Empty {}),
+        Outcome::Found(user) => success("User retrieved successfully", UserReply { user }),
+        Outcome::Listed(Listing::Admin(l)) => success(&format!("Found {} users", l.total), l),
+        Outcome::Listed(Listing::Public(l)) => success(&format!("Found {} users", l.total), l),
+        Outcome::Created(username) => {
+            success("User created successfully", UserCreated { username })
+        }
+        Outcome::LoggedIn(l) => success("Login successful", l),
+        Outcome::Updated(user) => success("User updated successfully", UserReply { user }),
+        Outcome::Deleted => success("User deleted successfully", Empty {}),
+    }
+}
+
+/// Renders what an action did as reply bytes, with the request_id echoed.
+pub fn encode(result: Result<Outcome>, request_id: Option<Value>) -> Vec<u8> {
+    let body = result.and_then(encode_outcome).unwrap_or_else(|e| {
+        if let ServiceError::Storage(detail) = &e {
+            tracing::error!(%detail, "storage failure");
+        }
+        serde_json::to_vec(&e.to_reply()).unwrap_or_else(|_| {
+            br#"{"status":"error","message":"Internal error","code":"internal"}"#.to_vec()
+        })
+    });
+    match request_id {
+        Some(id) => with_request_id(body, &id),
+        None => body,
+    }
+}
+
+/// Adds `"request_id": id` to a serialized JSON object, as its first member.
+fn with_request_id(body: Vec<u8>, id: &Value) -> Vec<u8> {
+    let Some(rest) = body.strip_prefix(b"{") else {
+        return body;
+    };
+    let mut out = Vec::with_capacity(body.len() + 32);
+    out.extend_from_slice(br#"{"request_id":"#);
+    // Serializing a Value cannot fail.
+    let _ = serde_json::to_writer(&mut out, id);
+    if rest.first() != Some(&b'}') {
+        out.push(b',');
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use users_protocol::ErrorCode;
+
+    fn frames(parts: &[&[u8]]) -> Vec<Vec<u8>> {
+        parts.iter().map(|p| p.to_vec()).collect()
+    }
+
+    #[test]
+    fn request_id_goes_first_in_the_object() {
+        let id = serde_json::json!({"n": 1});
+        let out = with_request_id(br#"{"status":"success"}"#.to_vec(), &id);
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"request_id": {"n": 1}, "status": "success"})
+        );
+        assert_eq!(
+            with_request_id(b"{}".to_vec(), &id),
+            br#"{"request_id":{"n":1}}"#
+        );
+    }
+
+    #[test]
+    fn bad_bodies_get_clear_errors() {
+        let code = |body: Vec<Vec<u8>>| parse(&body, 100).err().map(|(e, _)| e.code());
+        let invalid = Some(ErrorCode::InvalidRequest);
+        assert_eq!(code(vec![]), invalid);
+        assert_eq!(code(frames(&[b"{}", b"{}"])), invalid);
+        assert_eq!(code(frames(&[&[0xff, 0xfe]])), invalid);
+        assert_eq!(code(frames(&[b"not json"])), invalid);
+        assert_eq!(code(frames(&[b"[1]"])), invalid);
+        assert_eq!(code(vec![vec![b' '; 101]]), Some(ErrorCode::TooLarge));
+        assert_eq!(code(frames(&[br#"{"action":"fly"}"#])), invalid);
+        assert!(parse(&frames(&[br#"{"action":"health_check"}"#]), 100).is_ok());
+    }
+
+    #[test]
+    fn unknown_fields_are_all_named_and_request_id_kept() {
+        let body = frames(&[br#"{"action":"create_user","request_id":9,"user_data":{"username":"a","isadmin":1,"x":2}}"#]);
+        let (e, id) = parse(&body, 1000).err().unwrap();
+        let msg = e.to_string();
+        assert!(msg.contains("isadmin") && msg.contains('x'), "{msg}");
+        assert_eq!(id, Some(serde_json::json!(9)));
+        assert_eq!(e.to_reply().field.as_deref(), Some("user_data"));
+    }
+
+    #[test]
+    fn an_unknown_sort_names_the_keys_and_the_field() {
+        let body = frames(&[br#"{"action":"list_users","sort":"password_hash"}"#]);
+        let (e, _) = parse(&body, 1000).err().unwrap();
+        let r = e.to_reply();
+        assert_eq!(r.field.as_deref(), Some("sort"));
+        assert!(r.message.contains("created_at"), "{}", r.message);
+    }
+
+    #[test]
+    fn outcomes_encode_to_the_original_reply_shapes() {
+        let v: Value =
+            serde_json::from_slice(&encode(Ok(Outcome::Created("alice".into())), None)).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"status": "success", "message": "User created successfully", "username": "alice"})
+        );
+        let v: Value = serde_json::from_slice(&encode(
+            Err(ServiceError::SessionInvalid),
+            Some(serde_json::json!(3)),
+        ))
+        .unwrap();
+        assert_eq!(v["code"], "session_invalid");
+        assert_eq!(v["request_id"], 3);
+    }
+}

@@ -1,0 +1,191 @@
+//! The socket loop, the hashing pool and the writer.
+//!
+//! One ROUTER socket takes every request. Fast actions are answered on the socket
+//! thread; PBKDF2 work goes to a pool of one thread per core; every change goes to
+//! a single writer thread, which applies a batch of changes, commits them with one
+//! fsync (group commit) and only then lets their replies go. Pool and writer hand
+//! replies back over an inproc PULL socket (ZeroMQ sockets are single-threaded),
+//! and the socket thread sends each with the envelope its request came with, so
+//! REQ and DEALER clients both work and a DEALER may pipeline.
+//!
+//! - [`envelope`]: reading a message, splitting routing frames from the body.
+//! - [`codec`]: request bytes to a request, an outcome to reply bytes.
+//! - [`replies`]: how the pool and the writer hand replies back.
+//! - [`pool`]: the hashing threads.
+//! - [`writer`]: the writer thread and its group commit.
+
+pub mod codec;
+pub mod envelope;
+pub mod pool;
+pub mod replies;
+pub mod writer;
+
+use crate::actions::{self, Step};
+use crate::app::App;
+use crate::error::ServiceError;
+use crate::storage::Backend;
+use pool::HashJob;
+use replies::{push_socket, ReplyTo, REPLIES};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use writer::WriteJob;
+
+/// Requests larger than this are dropped by libzmq with the connection; between
+/// `max_request_bytes` and this they get a too_large reply.
+const HARD_LIMIT: i64 = 16 * 1024 * 1024;
+/// Requests waiting for the hashing pool or the writer before new ones are refused.
+pub const MAX_QUEUED: usize = 4096;
+/// How long shutdown waits for requests in flight.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Messages read from the ROUTER per turn, so replies keep flowing under a flood.
+const READ_BURST: usize = 256;
+
+/// Why the server stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// A ZeroMQ call failed.
+    #[error("ZeroMQ: {0}")]
+    Zmq(#[from] zmq::Error),
+    /// A thread could not be started.
+    #[error("starting a thread: {0}")]
+    Thread(#[from] std::io::Error),
+}
+
+/// Serves on a bound ROUTER socket until `stop` is set. The caller chooses the
+/// port and when to stop, so tests can bind port 0 and stop at will.
+pub fn run(
+    app: Arc<App>,
+    backend: Box<dyn Backend>,
+    ctx: &zmq::Context,
+    router: zmq::Socket,
+    stop: Arc<AtomicBool>,
+) -> Result<(), ServerError> {
+    router.set_maxmsgsize(HARD_LIMIT)?;
+    router.set_linger(2000)?;
+    let replies = ctx.socket(zmq::PULL)?;
+    replies.bind(REPLIES)?;
+
+    let (write_tx, write_rx) = mpsc::channel::<WriteJob>();
+    let (pool_tx, pool_rx) = mpsc::channel::<HashJob>();
+    let pool_rx = Arc::new(Mutex::new(pool_rx));
+
+    let writer = {
+        let (app, sock) = (Arc::clone(&app), push_socket(ctx)?);
+        std::thread::Builder::new()
+            .name("writer".into())
+            .spawn(move || writer::writer_loop(&app, backend, &write_rx, &sock))?
+    };
+    let mut workers = Vec::new();
+    for i in 0..app.settings.workers {
+        let (app, rx, wtx, sock) = (
+            Arc::clone(&app),
+            Arc::clone(&pool_rx),
+            write_tx.clone(),
+            push_socket(ctx)?,
+        );
+        workers.push(
+            std::thread::Builder::new()
+                .name(format!("hash-{i}"))
+                .spawn(move || pool::pool_loop(&app, &rx, &wtx, &sock))?,
+        );
+    }
+
+    let mut in_flight = 0usize;
+    let mut draining_since: Option<Instant> = None;
+    let mut last_sweep = Instant::now();
+    loop {
+        if stop.load(Ordering::SeqCst) && draining_since.is_none() {
+            tracing::info!(in_flight, "stopping: finishing requests in flight");
+            draining_since = Some(Instant::now());
+        }
+        if let Some(since) = draining_since {
+            if in_flight == 0 || since.elapsed() > DRAIN_TIMEOUT {
+                break;
+            }
+        }
+        let mut items = [
+            replies.as_poll_item(zmq::POLLIN),
+            router.as_poll_item(zmq::POLLIN),
+        ];
+        // While draining, take no new requests: only the replies still owed.
+        let n = if draining_since.is_some() { 1 } else { 2 };
+        match zmq::poll(&mut items[..n], 100) {
+            Ok(_) => {}
+            Err(zmq::Error::EINTR) => continue, // a signal: the loop head reads the flag
+            Err(e) => return Err(e.into()),
+        }
+        if items[0].is_readable() {
+            while let Ok(frames) = replies.recv_multipart(zmq::DONTWAIT) {
+                in_flight = in_flight.saturating_sub(1);
+                send(&router, frames);
+            }
+        }
+        if n == 2 && items[1].is_readable() {
+            for _ in 0..READ_BURST {
+                let Some((frames, peer)) = envelope::recv_request(&router)? else {
+                    break;
+                };
+                let (envelope, body) = envelope::split_envelope(frames);
+                let (to, step) = match codec::parse(&body, app.settings.max_request_bytes) {
+                    Ok(env) => {
+                        tracing::debug!(action = %env.request.action(), "request");
+                        let to = ReplyTo {
+                            envelope,
+                            request_id: env.request_id,
+                        };
+                        (to, actions::handle(&app, env.request, peer))
+                    }
+                    Err((e, request_id)) => (
+                        ReplyTo {
+                            envelope,
+                            request_id,
+                        },
+                        Step::Done(Err(e)),
+                    ),
+                };
+                // A flood of slow requests must not queue without bound: past
+                // the limit they are turned away at once.
+                let step = match step {
+                    Step::Hash(_) | Step::Write(_) if in_flight >= MAX_QUEUED => {
+                        Step::Done(Err(ServiceError::Busy))
+                    }
+                    step => step,
+                };
+                match step {
+                    Step::Done(result) => send(&router, to.frames(result)),
+                    Step::Hash(work) => {
+                        in_flight += 1;
+                        let _ = pool_tx.send(HashJob { to, work });
+                    }
+                    Step::Write(work) => {
+                        in_flight += 1;
+                        let _ = write_tx.send(WriteJob { to, work });
+                    }
+                }
+            }
+        }
+        if last_sweep.elapsed() > Duration::from_secs(60) {
+            app.sessions.sweep(app.clock.now());
+            last_sweep = Instant::now();
+        }
+    }
+    drop(pool_tx);
+    for w in workers {
+        let _ = w.join();
+    }
+    drop(write_tx);
+    let _ = writer.join();
+    // Replies made while the threads wound down.
+    while let Ok(frames) = replies.recv_multipart(zmq::DONTWAIT) {
+        send(&router, frames);
+    }
+    Ok(())
+}
+
+fn send(router: &zmq::Socket, frames: Vec<Vec<u8>>) {
+    if let Err(e) = router.send_multipart(frames, 0) {
+        tracing::warn!(error = %e, "reply not delivered");
+    }
+}

@@ -1,0 +1,38 @@
+//! The hashing pool: one thread per `--workers`, each taking slow steps from a
+//! shared queue. A step ends in a reply or in a write for the writer.
+
+use super::replies::{push, ReplyTo};
+use super::writer::WriteJob;
+use crate::actions::{AfterHash, HashFn};
+use crate::app::App;
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::Mutex;
+
+/// A request waiting for the pool.
+pub struct HashJob {
+    /// Where its reply goes.
+    pub to: ReplyTo,
+    /// The slow step.
+    pub work: HashFn,
+}
+
+/// Runs hashing jobs until the queue closes.
+pub fn pool_loop(
+    app: &App,
+    rx: &Mutex<Receiver<HashJob>>,
+    write_tx: &Sender<WriteJob>,
+    sock: &zmq::Socket,
+) {
+    loop {
+        let job = match rx.lock().unwrap_or_else(|e| e.into_inner()).recv() {
+            Ok(j) => j,
+            Err(_) => return,
+        };
+        match (job.work)(app) {
+            AfterHash::Done(result) => push(sock, job.to, result),
+            AfterHash::Write(work) => {
+                let _ = write_tx.send(WriteJob { to: job.to, work });
+            }
+        }
+    }
+}

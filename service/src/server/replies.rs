@@ -1,0 +1,43 @@
+//! Handing replies back to the socket thread. ZeroMQ sockets are
+//! single-threaded, so the pool and the writer push finished replies over an
+//! inproc PUSH socket each, and the socket thread sends them on.
+
+use super::codec::encode;
+use crate::actions::Outcome;
+use crate::error::Result;
+use serde_json::Value;
+
+/// The inproc endpoint the socket thread pulls replies from.
+pub const REPLIES: &str = "inproc://replies";
+
+/// Where a reply goes: the ZeroMQ envelope of its request, and its request_id.
+pub struct ReplyTo {
+    /// Routing frames, delimiter included.
+    pub envelope: Vec<Vec<u8>>,
+    /// Echoed in the reply.
+    pub request_id: Option<Value>,
+}
+
+impl ReplyTo {
+    /// The whole reply message: the envelope, then the encoded body.
+    pub fn frames(self, result: Result<Outcome>) -> Vec<Vec<u8>> {
+        let mut frames = self.envelope;
+        frames.push(encode(result, self.request_id));
+        frames
+    }
+}
+
+/// A PUSH socket connected to the socket thread.
+pub fn push_socket(ctx: &zmq::Context) -> std::result::Result<zmq::Socket, zmq::Error> {
+    let s = ctx.socket(zmq::PUSH)?;
+    s.set_linger(1000)?;
+    s.connect(REPLIES)?;
+    Ok(s)
+}
+
+/// Sends one reply back to the socket thread.
+pub fn push(sock: &zmq::Socket, to: ReplyTo, result: Result<Outcome>) {
+    if let Err(e) = sock.send_multipart(to.frames(result), 0) {
+        tracing::error!(error = %e, "cannot hand a reply to the socket thread");
+    }
+}

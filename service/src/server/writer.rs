@@ -1,0 +1,196 @@
+//! The writer: the one thread that changes the table. It takes the writes that
+//! are waiting (up to [`MAX_BATCH`]), applies each to the table (undoing any
+//! that fails), commits the batch through the backend in one go (group
+//! commit), and only then lets their replies go. If the commit fails, the whole
+//! batch is undone in memory and every client in it is told.
+
+use super::replies::{push, ReplyTo};
+use crate::actions::{Event, Outcome, WriteFn};
+use crate::app::App;
+use crate::error::{Result, ServiceError};
+use crate::storage::Backend;
+use std::sync::mpsc::Receiver;
+
+/// Largest number of writes in one group commit.
+pub const MAX_BATCH: usize = 512;
+
+/// A request waiting for the writer.
+pub struct WriteJob {
+    /// Where its reply goes.
+    pub to: ReplyTo,
+    /// The change.
+    pub work: WriteFn,
+}
+
+/// Commits batches until the queue closes, then lets the backend finish.
+pub fn writer_loop(
+    app: &App,
+    mut backend: Box<dyn Backend>,
+    rx: &Receiver<WriteJob>,
+    sock: &zmq::Socket,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        for (to, result) in run_batch(app, backend.as_mut(), batch) {
+            push(sock, to, result);
+        }
+    }
+    if let Err(e) = backend.close() {
+        tracing::error!(error = %e, "snapshot failed at shutdown; the journal keeps every change");
+    }
+}
+
+/// Applies, commits and answers one batch; returns the replies in no set order.
+pub fn run_batch(
+    app: &App,
+    backend: &mut dyn Backend,
+    batch: Vec<WriteJob>,
+) -> Vec<(ReplyTo, Result<Outcome>)> {
+    let mut replies = Vec::with_capacity(batch.len());
+    let mut done = Vec::with_capacity(batch.len());
+    let changes = {
+        let mut table = app.users_mut();
+        for job in batch {
+            let mark = table.mark();
+            match (job.work)(app, &mut table) {
+                Ok(written) => done.push((job.to, written)),
+                Err(e) => {
+                    table.rollback_to(mark);
+                    replies.push((job.to, Err(e)));
+                }
+            }
+        }
+        table.take_changes()
+    };
+    // Readers may see these changes during the commit; no one is told they
+    // happened until it succeeds.
+    match backend.commit(&changes) {
+        Ok(()) => {
+            app.users_mut().forget_undo();
+            for (to, written) in done {
+                for op in written.sessions {
+                    app.sessions.apply(op);
+                }
+                written.events.iter().for_each(record);
+                replies.push((to, Ok(written.outcome)));
+            }
+        }
+        Err(e) => {
+            app.users_mut().rollback_all();
+            tracing::error!(error = %e, changes = changes.len(), "commit failed; changes undone");
+            for (to, _) in done {
+                replies.push((to, Err(ServiceError::Storage(e.to_string()))));
+            }
+        }
+    }
+    if let Err(e) = backend.maintain(&mut || app.users().all()) {
+        tracing::error!(error = %e, "snapshot failed; the journal keeps every change");
+    }
+    replies
+}
+
+/// Until the audit log has a store of its own, events go to the log, by id only.
+fn record(e: &Event) {
+    tracing::debug!(
+        target: "users_service::audit",
+        kind = ?e.kind,
+        actor = ?e.actor,
+        target = %e.target,
+        "event"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::{EventKind, Written};
+    use crate::clock::SystemClock;
+    use crate::model::tests::user;
+    use crate::storage::memory::MemoryBackend;
+    use crate::storage::{Change, UserTable};
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+
+    fn app() -> App {
+        App::new(
+            crate::settings::for_tests(),
+            Arc::new(SystemClock),
+            UserTable::default(),
+        )
+    }
+
+    fn job(name: &'static str, fail: bool) -> WriteJob {
+        WriteJob {
+            to: ReplyTo {
+                envelope: vec![name.as_bytes().to_vec()],
+                request_id: None,
+            },
+            work: Box::new(move |_, table| {
+                let u = user(name, &format!("{name}@example.com"));
+                let id = u.id;
+                table.put(u);
+                if fail {
+                    return Err(ServiceError::LastAdmin);
+                }
+                Ok(Written {
+                    outcome: Outcome::Created(name.into()),
+                    sessions: vec![],
+                    events: vec![crate::actions::Event {
+                        kind: EventKind::Created,
+                        actor: None,
+                        target: id,
+                    }],
+                })
+            }),
+        }
+    }
+
+    #[test]
+    fn a_failed_commit_is_undone_in_memory_and_reported() {
+        let app = app();
+        let mut backend = MemoryBackend::default();
+        backend.failing.store(true, Ordering::SeqCst);
+        let replies = run_batch(&app, &mut backend, vec![job("ghost", false)]);
+        assert!(matches!(&replies[..], [(_, Err(ServiceError::Storage(_)))]));
+        assert!(
+            app.users().get("ghost").is_none(),
+            "memory agrees with disk"
+        );
+
+        backend.failing.store(false, Ordering::SeqCst);
+        let replies = run_batch(&app, &mut backend, vec![job("ghost", false)]);
+        assert!(matches!(&replies[..], [(_, Ok(Outcome::Created(_)))]));
+        assert!(app.users().get("ghost").is_some());
+    }
+
+    #[test]
+    fn one_failing_write_leaves_the_rest_of_its_batch_committed() {
+        let app = app();
+        let mut backend = MemoryBackend::default();
+        let batch = vec![job("anna", false), job("bert", true), job("cleo", false)];
+        let replies = run_batch(&app, &mut backend, batch);
+        assert_eq!(replies.len(), 3);
+        let failed: Vec<_> = replies
+            .iter()
+            .filter(|(_, r)| r.is_err())
+            .map(|(to, _)| to.envelope[0].clone())
+            .collect();
+        assert_eq!(failed, [b"bert".to_vec()]);
+        assert!(app.users().get("bert").is_none());
+        let committed = backend.committed.lock().unwrap();
+        let names: Vec<&str> = committed
+            .iter()
+            .map(|c| match c {
+                Change::Put(u) => u.username.as_str(),
+                Change::Delete(_) => "?",
+            })
+            .collect();
+        assert_eq!(names, ["anna", "cleo"]);
+    }
+}

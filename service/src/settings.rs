@@ -1,0 +1,40 @@
+//! What the service runs with, apart from where it listens and stores: the
+//! command line ([`crate::cli`]) fills it in, tests build it directly.
+
+use crate::auth::throttle::ThrottleConfig;
+use std::time::Duration;
+
+/// The service's settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Absolute session lifetime.
+    pub session_lifetime: Duration,
+    /// Shortest accepted password.
+    pub min_password_length: usize,
+    /// PBKDF2 iterations for new password hashes.
+    pub pbkdf2_iterations: u32,
+    /// Threads hashing passwords.
+    pub workers: usize,
+    /// Login back-off.
+    pub throttle: ThrottleConfig,
+    /// Largest request accepted, in bytes.
+    pub max_request_bytes: usize,
+}
+
+#[cfg(test)]
+pub(crate) fn for_tests() -> Settings {
+    Settings {
+        session_lifetime: Duration::from_secs(24 * 3600),
+        min_password_length: 6,
+        pbkdf2_iterations: 1000,
+        workers: 1,
+        throttle: ThrottleConfig {
+            free_failures: 5,
+            peer_free_failures: 20,
+            base_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(300),
+            trusted_peers: Vec::new(),
+        },
+        max_request_bytes: 65536,
+    }
+}

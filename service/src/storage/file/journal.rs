@@ -1,0 +1,150 @@
+//! The journal: one Fernet token per line, each one change made after the
+//! snapshot, numbered by `seq`.
+//!
+//! A crash during an append can leave only the last line incomplete (a batch
+//! is one write), so exactly one unreadable line at the end is a torn append
+//! and is cut off; an unreadable line anywhere else is damage and stops
+//! start-up.
+
+use crate::model::record::UserRecord;
+use crate::model::UserId;
+use crate::storage::{io_err, Change, StorageError};
+use fernet::Fernet;
+use serde::{Deserialize, Serialize};
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+
+/// The journal beside a snapshot.
+pub fn path_for(snapshot: &Path) -> PathBuf {
+    let mut s = snapshot.as_os_str().to_owned();
+    s.push(".journal");
+    PathBuf::from(s)
+}
+
+/// One journalled change. Version 1 deleted by `username`, version 2 by `id`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Insert or replace a user.
+    Put {
+        /// The record as it is now.
+        user: UserRecord,
+    },
+    /// Remove a user.
+    Delete {
+        /// Version 2: the user's id.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<UserId>,
+        /// Version 1: the stored username.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        username: Option<String>,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    seq: u64,
+    #[serde(flatten)]
+    op: Op,
+}
+
+/// The journal lines for `changes`, numbered from `first_seq`.
+pub fn encode(cipher: &Fernet, first_seq: u64, changes: &[Change]) -> Result<String, StorageError> {
+    let mut buf = String::new();
+    for (seq, change) in (first_seq..).zip(changes) {
+        let op = match change {
+            Change::Put(u) => Op::Put {
+                user: UserRecord::from(&**u),
+            },
+            Change::Delete(id) => Op::Delete {
+                id: Some(*id),
+                username: None,
+            },
+        };
+        let json = serde_json::to_vec(&Entry { seq, op }).map_err(|e| StorageError::Io {
+            context: "encoding a journal record".into(),
+            source: std::io::Error::other(e),
+        })?;
+        buf.push_str(&cipher.encrypt(&json));
+        buf.push('\n');
+    }
+    Ok(buf)
+}
+
+/// What [`replay`] found.
+pub struct Replayed {
+    /// The last sequence number applied (or `from_seq`).
+    pub seq: u64,
+    /// Records in the journal, applied or not.
+    pub records: usize,
+    /// Whether a torn last line was cut off.
+    pub torn: bool,
+}
+
+/// Passes every journal record newer than `from_seq` to `apply`, in order.
+/// `apply` refuses a record it cannot use, with the reason.
+pub fn replay(
+    path: &Path,
+    cipher: &Fernet,
+    from_seq: u64,
+    mut apply: impl FnMut(Op) -> Result<(), String>,
+) -> Result<Replayed, StorageError> {
+    let data = match std::fs::read(path) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Replayed {
+                seq: from_seq,
+                records: 0,
+                torn: false,
+            })
+        }
+        Err(e) => return Err(io_err(format!("reading {}", path.display()))(e)),
+    };
+    let damaged = |reason: String| StorageError::Damaged {
+        path: path.to_owned(),
+        reason,
+    };
+    let lines: Vec<&[u8]> = data.split_inclusive(|&b| b == b'\n').collect();
+    let mut seq = from_seq;
+    let mut good_len = 0usize;
+    for (i, line) in lines.iter().enumerate() {
+        let entry = line
+            .strip_suffix(b"\n")
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .and_then(|t| cipher.decrypt(t).ok())
+            .and_then(|p| serde_json::from_slice::<Entry>(&p).ok());
+        let Some(entry) = entry else {
+            if i + 1 == lines.len() {
+                break; // torn last append
+            }
+            return Err(damaged(format!("record {} cannot be read", i + 1)));
+        };
+        if entry.seq > seq {
+            if seq > from_seq && entry.seq != seq + 1 {
+                return Err(damaged(format!("record {} is out of sequence", i + 1)));
+            }
+            seq = entry.seq;
+            apply(entry.op).map_err(|why| damaged(format!("record {}: {why}", i + 1)))?;
+        }
+        good_len += line.len();
+    }
+    let torn = good_len < data.len();
+    if torn {
+        tracing::warn!(
+            bytes = data.len() - good_len,
+            "dropping a torn record at the end of the journal"
+        );
+        let f = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(io_err("truncating the journal"))?;
+        f.set_len(good_len as u64)
+            .and_then(|()| f.sync_all())
+            .map_err(io_err("truncating the journal"))?;
+    }
+    Ok(Replayed {
+        seq,
+        records: lines.len() - usize::from(torn),
+        torn,
+    })
+}

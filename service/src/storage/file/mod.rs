@@ -1,0 +1,365 @@
+//! The default backend: an encrypted snapshot plus an append-only journal.
+//!
+//! Files, beside each other:
+//! - `STORE` (the [`snapshot`]): every user up to `journal_seq`, in one Fernet token.
+//! - `STORE.journal` (the [`journal`]): one Fernet token per change made after the
+//!   snapshot. A batch of changes is appended and fsync'd before any of them is
+//!   acknowledged (group commit).
+//!
+//! When the journal grows past a threshold, a background thread writes a new
+//! snapshot (temp file, fsync, rename, fsync the directory), then the journal is
+//! cut down to the changes made since. A version-1 store (no user ids) is given
+//! ids and rewritten as version 2 when it is opened.
+
+mod crypto;
+mod files;
+pub mod journal;
+pub mod snapshot;
+
+pub use crypto::KdfParams;
+
+use crate::model::record::UserRecord;
+use crate::model::{User, UserId};
+use crate::storage::{io_err, Backend, Change, StorageError};
+use fernet::Fernet;
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// Tuning.
+#[derive(Debug, Clone)]
+pub struct FileOptions {
+    /// PBKDF2 iterations for the storage key of a new store.
+    pub kdf_iterations: u32,
+    /// Journal records that trigger a background snapshot.
+    pub compact_after: usize,
+}
+
+/// What [`FileStore::open`] found.
+pub struct Opened {
+    /// The store, ready for commits.
+    pub store: FileStore,
+    /// Every user.
+    pub users: Vec<User>,
+    /// True when no store existed and an empty one was created.
+    pub created: bool,
+    /// True when a torn last journal record was dropped.
+    pub dropped_torn_tail: bool,
+    /// The format version the store had, when it was older and was upgraded.
+    pub upgraded_from: Option<u32>,
+}
+
+/// The open store. Only one thread writes to it (the service's writer).
+pub struct FileStore {
+    snapshot_path: PathBuf,
+    journal_path: PathBuf,
+    kdf: KdfParams,
+    cipher: Arc<Fernet>,
+    journal: File,
+    journal_len: u64,
+    journal_records: usize,
+    seq: u64,
+    compact_after: usize,
+    compaction: Option<Compaction>,
+}
+
+struct Compaction {
+    seq: u64,
+    journal_offset: u64,
+    handle: JoinHandle<Result<(), StorageError>>,
+}
+
+impl FileStore {
+    /// Opens the store at `path`, or creates an empty one if neither file exists.
+    /// Nothing on disk changes unless both files read back correctly, except that a
+    /// torn journal tail is cut off and an old version is rewritten as the current one.
+    pub fn open(path: &Path, master: &str, opts: &FileOptions) -> Result<Opened, StorageError> {
+        let journal_path = journal::path_for(path);
+        if !path.exists() {
+            if journal_path.exists() {
+                return Err(StorageError::Damaged {
+                    path: journal_path,
+                    reason: "a journal exists but its snapshot is missing".into(),
+                });
+            }
+            let kdf = KdfParams::generate(opts.kdf_iterations, &mut rand::rng());
+            let cipher = kdf.cipher(master).map_err(|reason| StorageError::Damaged {
+                path: path.to_owned(),
+                reason,
+            })?;
+            files::write_atomic(path, snapshot::encode(&kdf, &cipher, 0, &[])?.as_bytes())?;
+            return Ok(Opened {
+                store: FileStore::with_journal(path, kdf, cipher, 0, opts)?,
+                users: Vec::new(),
+                created: true,
+                dropped_torn_tail: false,
+                upgraded_from: None,
+            });
+        }
+
+        let snapshot::Snapshot {
+            version,
+            kdf,
+            cipher,
+            journal_seq,
+            users,
+        } = snapshot::read(path, master)?;
+        let (records, replayed) = match version {
+            1 => load_v1(&journal_path, &cipher, journal_seq, users)?,
+            _ => load_v2(path, &cipher, journal_seq, users)?,
+        };
+        let users = records
+            .into_iter()
+            .map(User::try_from)
+            .collect::<Result<Vec<User>, _>>()
+            .map_err(|e| StorageError::Damaged {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })?;
+        let mut store = FileStore::with_journal(path, kdf, cipher, replayed.seq, opts)?;
+        store.journal_records = replayed.records;
+        let upgraded_from = (version < snapshot::VERSION).then_some(version);
+        if upgraded_from.is_some() {
+            store.compact_now(users.iter().cloned().map(Arc::new).collect())?;
+        }
+        Ok(Opened {
+            store,
+            users,
+            created: false,
+            dropped_torn_tail: replayed.torn,
+            upgraded_from,
+        })
+    }
+
+    fn with_journal(
+        path: &Path,
+        kdf: KdfParams,
+        cipher: Fernet,
+        seq: u64,
+        opts: &FileOptions,
+    ) -> Result<FileStore, StorageError> {
+        let journal_path = journal::path_for(path);
+        let mut o = OpenOptions::new();
+        o.create(true).append(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            o.mode(0o600);
+        }
+        let journal = o
+            .open(&journal_path)
+            .map_err(io_err(format!("opening {}", journal_path.display())))?;
+        let journal_len = journal
+            .metadata()
+            .map_err(io_err("reading journal size"))?
+            .len();
+        files::sync_dir(path)?;
+        Ok(FileStore {
+            snapshot_path: path.to_owned(),
+            journal_path,
+            kdf,
+            cipher: Arc::new(cipher),
+            journal,
+            journal_len,
+            journal_records: 0,
+            seq,
+            compact_after: opts.compact_after.max(1),
+            compaction: None,
+        })
+    }
+
+    /// Writes a snapshot now and waits for it: used for upgrades and by tests.
+    pub fn compact_now(&mut self, users: Vec<Arc<User>>) -> Result<(), StorageError> {
+        self.finish_compaction()?;
+        self.start_compaction(users);
+        self.finish_compaction()
+    }
+
+    /// Waits for a running background snapshot, if any.
+    pub fn finish_compaction(&mut self) -> Result<(), StorageError> {
+        let Some(c) = self.compaction.take() else {
+            return Ok(());
+        };
+        let result = c.handle.join().unwrap_or_else(|_| {
+            Err(StorageError::Io {
+                context: "snapshot thread".into(),
+                source: std::io::Error::other("panicked"),
+            })
+        });
+        result?;
+        self.cut_journal(c.journal_offset)?;
+        tracing::info!(seq = c.seq, "snapshot written, journal compacted");
+        Ok(())
+    }
+
+    fn start_compaction(&mut self, users: Vec<Arc<User>>) {
+        let (kdf, cipher, path, seq) = (
+            self.kdf.clone(),
+            Arc::clone(&self.cipher),
+            self.snapshot_path.clone(),
+            self.seq,
+        );
+        let handle = std::thread::Builder::new()
+            .name("snapshot".into())
+            .spawn(move || {
+                let text = snapshot::encode(&kdf, &cipher, seq, &users)?;
+                drop(users);
+                files::write_atomic(&path, text.as_bytes())
+            });
+        match handle {
+            Ok(handle) => {
+                self.compaction = Some(Compaction {
+                    seq,
+                    journal_offset: self.journal_len,
+                    handle,
+                });
+                // Records counted from here on are the ones the new snapshot lacks.
+                self.journal_records = 0;
+            }
+            Err(e) => tracing::warn!(error = %e, "could not start a snapshot thread"),
+        }
+    }
+
+    /// Replaces the journal by its part after `offset`: the records newer than the
+    /// snapshot just written. Until the rename, the old journal is still valid
+    /// (replay skips records the snapshot already holds).
+    fn cut_journal(&mut self, offset: u64) -> Result<(), StorageError> {
+        let mut tail = Vec::new();
+        let mut f = File::open(&self.journal_path).map_err(io_err("reading the journal"))?;
+        f.seek(SeekFrom::Start(offset))
+            .and_then(|_| f.read_to_end(&mut tail))
+            .map_err(io_err("reading the journal"))?;
+        files::write_atomic(&self.journal_path, &tail)?;
+        self.journal = OpenOptions::new()
+            .append(true)
+            .open(&self.journal_path)
+            .map_err(io_err("reopening the journal"))?;
+        self.journal_len = tail.len() as u64;
+        Ok(())
+    }
+
+    /// Last journalled sequence number.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Makes every later commit fail, as a full disk would.
+    #[cfg(test)]
+    pub fn break_for_test(&mut self) {
+        if let Ok(f) = OpenOptions::new().write(true).open("/dev/full") {
+            self.journal = f;
+        }
+    }
+}
+
+impl Backend for FileStore {
+    fn commit(&mut self, changes: &[Change]) -> Result<(), StorageError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let buf = journal::encode(&self.cipher, self.seq + 1, changes)?;
+        let written = self
+            .journal
+            .write_all(buf.as_bytes())
+            .and_then(|()| self.journal.sync_data());
+        if let Err(e) = written {
+            // Cut off whatever part reached the file, so replay never sees it.
+            let _ = self.journal.set_len(self.journal_len);
+            let _ = self.journal.sync_data();
+            return Err(io_err("appending to the journal")(e));
+        }
+        self.seq += changes.len() as u64;
+        self.journal_len += buf.len() as u64;
+        self.journal_records += changes.len();
+        Ok(())
+    }
+
+    fn maintain(&mut self, users: &mut dyn FnMut() -> Vec<Arc<User>>) -> Result<(), StorageError> {
+        if self
+            .compaction
+            .as_ref()
+            .is_some_and(|c| c.handle.is_finished())
+        {
+            self.finish_compaction()?;
+        }
+        if self.compaction.is_none() && self.journal_records >= self.compact_after {
+            self.start_compaction(users());
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), StorageError> {
+        self.finish_compaction()
+    }
+}
+
+/// Version 1: records keyed by username, journal deletes by username. Ids are
+/// given once everything is replayed.
+fn load_v1(
+    journal_path: &Path,
+    cipher: &Fernet,
+    journal_seq: u64,
+    mut by_name: HashMap<String, UserRecord>,
+) -> Result<(Vec<UserRecord>, journal::Replayed), StorageError> {
+    let replayed = journal::replay(journal_path, cipher, journal_seq, |op| {
+        match op {
+            journal::Op::Put { user } => {
+                by_name.insert(user.username.clone(), user);
+            }
+            journal::Op::Delete {
+                username: Some(name),
+                ..
+            } => {
+                by_name.remove(&name);
+            }
+            journal::Op::Delete { username: None, .. } => {
+                return Err("a version-1 deletion without a username".into())
+            }
+        }
+        Ok(())
+    })?;
+    let mut rng = rand::rng();
+    let records = by_name
+        .into_values()
+        .map(|r| r.upgrade(|| UserId::random(&mut rng)))
+        .collect();
+    Ok((records, replayed))
+}
+
+/// Version 2: records and journal by stable id.
+fn load_v2(
+    snapshot_path: &Path,
+    cipher: &Fernet,
+    journal_seq: u64,
+    users: HashMap<String, UserRecord>,
+) -> Result<(Vec<UserRecord>, journal::Replayed), StorageError> {
+    let mut by_id = HashMap::with_capacity(users.len());
+    for r in users.into_values() {
+        let id = r.id.ok_or_else(|| StorageError::Damaged {
+            path: snapshot_path.to_owned(),
+            reason: format!("the record of '{}' has no id", r.username),
+        })?;
+        by_id.insert(id, r);
+    }
+    let journal_path = journal::path_for(snapshot_path);
+    let replayed = journal::replay(&journal_path, cipher, journal_seq, |op| {
+        match op {
+            journal::Op::Put { user } => {
+                let id = user.id.ok_or("a record without an id")?;
+                by_id.insert(id, user);
+            }
+            journal::Op::Delete { id: Some(id), .. } => {
+                by_id.remove(&id);
+            }
+            journal::Op::Delete { id: None, .. } => return Err("a deletion without an id".into()),
+        }
+        Ok(())
+    })?;
+    Ok((by_id.into_values().collect(), replayed))
+}
+
+#[cfg(test)]
+mod tests;

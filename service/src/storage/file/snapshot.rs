@@ -1,0 +1,110 @@
+//! The snapshot file: a small clear JSON header and one Fernet token holding
+//! every user, keyed by username, in the stored record structure
+//! ([`UserRecord`]), so that plain Python opens it too.
+
+use super::crypto::KdfParams;
+use crate::model::record::UserRecord;
+use crate::model::User;
+use crate::storage::StorageError;
+use fernet::Fernet;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The `format` field of a snapshot.
+pub const FORMAT: &str = "users-service-store";
+/// The `version` this build writes. Version 1 had no user ids; it is read and
+/// upgraded.
+pub const VERSION: u32 = 2;
+
+#[derive(Serialize, Deserialize)]
+struct SnapshotFile<'a> {
+    format: String,
+    version: u32,
+    kdf: KdfParams,
+    journal_seq: u64,
+    /// Borrowed from the file's bytes: the token is the bulk of the file, and
+    /// base64 never needs unescaping, so no second copy is made.
+    #[serde(borrow)]
+    data: std::borrow::Cow<'a, str>,
+}
+
+/// A snapshot read and decrypted.
+pub struct Snapshot {
+    /// Its format version, 1 or 2.
+    pub version: u32,
+    /// How its key was derived.
+    pub kdf: KdfParams,
+    /// The cipher for its key, which the journal shares.
+    pub cipher: Fernet,
+    /// The last journal record it holds.
+    pub journal_seq: u64,
+    /// Every user, keyed by username.
+    pub users: HashMap<String, UserRecord>,
+}
+
+/// Encodes a snapshot of `users` holding every change up to `seq`.
+pub fn encode(
+    kdf: &KdfParams,
+    cipher: &Fernet,
+    seq: u64,
+    users: &[Arc<User>],
+) -> Result<String, StorageError> {
+    struct Table<'a>(&'a [Arc<User>]);
+    impl Serialize for Table<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(self.0.iter().map(|u| (&u.username, UserRecord::from(&**u))))
+        }
+    }
+    let encoding = |e: serde_json::Error| StorageError::Io {
+        context: "encoding the snapshot".into(),
+        source: std::io::Error::other(e),
+    };
+    let plain = zeroize::Zeroizing::new(serde_json::to_vec(&Table(users)).map_err(encoding)?);
+    let file = SnapshotFile {
+        format: FORMAT.into(),
+        version: VERSION,
+        kdf: kdf.clone(),
+        journal_seq: seq,
+        data: cipher.encrypt(&plain).into(),
+    };
+    serde_json::to_string(&file).map_err(encoding)
+}
+
+/// Reads and decrypts the snapshot at `path`.
+pub fn read(path: &Path, master: &str) -> Result<Snapshot, StorageError> {
+    let raw = std::fs::read(path).map_err(crate::storage::io_err(format!(
+        "reading {}",
+        path.display()
+    )))?;
+    let damaged = |reason: String| StorageError::Damaged {
+        path: path.to_owned(),
+        reason,
+    };
+    let file: SnapshotFile = serde_json::from_slice(&raw)
+        .map_err(|e| damaged(format!("not a users-service store ({e})")))?;
+    if file.format != FORMAT || !(1..=VERSION).contains(&file.version) {
+        return Err(damaged(format!(
+            "unsupported format {} version {}",
+            file.format, file.version
+        )));
+    }
+    let cipher = file.kdf.cipher(master).map_err(damaged)?;
+    let plain = zeroize::Zeroizing::new(
+        cipher
+            .decrypt(&file.data)
+            .map_err(|_| StorageError::WrongPassword(path.to_owned()))?,
+    );
+    let (version, kdf, journal_seq) = (file.version, file.kdf, file.journal_seq);
+    drop(raw);
+    let users = serde_json::from_slice(&plain)
+        .map_err(|e| damaged(format!("decrypted data is not a user table ({e})")))?;
+    Ok(Snapshot {
+        version,
+        kdf,
+        cipher,
+        journal_seq,
+        users,
+    })
+}

@@ -1,0 +1,40 @@
+//! A backend that keeps commits in memory and fails on demand, for testing the
+//! writer and the actions without a disk.
+
+use super::{Backend, Change, StorageError};
+use crate::model::User;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// See the module documentation. Clones share their state.
+#[derive(Clone, Default)]
+pub struct MemoryBackend {
+    /// Every change committed, in order.
+    pub committed: Arc<Mutex<Vec<Change>>>,
+    /// While true, commits fail as a full disk would.
+    pub failing: Arc<AtomicBool>,
+}
+
+impl Backend for MemoryBackend {
+    fn commit(&mut self, changes: &[Change]) -> Result<(), StorageError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(StorageError::Io {
+                context: "committing".into(),
+                source: std::io::Error::other("disk full"),
+            });
+        }
+        self.committed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(changes);
+        Ok(())
+    }
+
+    fn maintain(&mut self, _: &mut dyn FnMut() -> Vec<Arc<User>>) -> Result<(), StorageError> {
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), StorageError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,90 @@
+//! users-bench: measures the service (and the bridge) against the performance
+//! goals, each figure beside a baseline measured in the same run.
+//!
+//!     cargo run --release -p users-tests --bin users-bench            # full run
+//!     cargo run --release -p users-tests --bin users-bench -- --quick # smoke mode
+//!
+//! Prints a table and writes the figures as JSON (default target/bench.json).
+//!
+//! - [`report`]: the figures, the table and the JSON.
+//! - [`load`]: load generators, the ZeroMQ echo baseline, percentiles, memory.
+//! - [`fixtures`]: service options and stores of many users.
+//! - one module per figure: [`fig1_throughput`], [`fig2_logins`] (2 and 3),
+//!   [`fig4_writes`], [`fig5_bridge`], [`fig6_startup`].
+
+mod fig1_throughput;
+mod fig2_logins;
+mod fig4_writes;
+mod fig5_bridge;
+mod fig6_startup;
+mod fixtures;
+mod load;
+mod report;
+
+use clap::Parser;
+use report::{Plan, Report};
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(about = "Benchmarks users-service and users-bridge")]
+struct Args {
+    /// Small sizes and short runs: checks that every figure still works.
+    #[arg(long)]
+    quick: bool,
+    /// Where to write the JSON figures.
+    #[arg(long, default_value = "target/bench.json")]
+    json: PathBuf,
+    /// Seconds per throughput measurement.
+    #[arg(long)]
+    seconds: Option<f64>,
+    /// Measure only these figures (repeatable), e.g. --only 6.
+    #[arg(long)]
+    only: Vec<u8>,
+    /// PBKDF2 iterations for the login figures.
+    #[arg(long, default_value_t = 100_000)]
+    login_iterations: u32,
+}
+
+fn main() {
+    let args = Args::parse();
+    let secs = Duration::from_secs_f64(args.seconds.unwrap_or(if args.quick { 0.3 } else { 3.0 }));
+    let plan = Plan {
+        quick: args.quick,
+        secs,
+        login_iterations: if args.quick {
+            1000
+        } else {
+            args.login_iterations
+        },
+    };
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "users-bench: {cores} cores, {:.1} s per throughput run{}",
+        secs.as_secs_f64(),
+        if args.quick { ", quick mode" } else { "" }
+    );
+    let wanted = |n: u8| args.only.is_empty() || args.only.contains(&n);
+    let mut report = Report::default();
+    let figures: [(&[u8], fn(&Plan, &mut Report)); 5] = [
+        (&[1], fig1_throughput::run),
+        (&[2, 3], fig2_logins::run),
+        (&[4], fig4_writes::run),
+        (&[5], fig5_bridge::run),
+        (&[6], fig6_startup::run),
+    ];
+    for (numbers, run) in figures {
+        if numbers.iter().any(|&n| wanted(n)) {
+            run(&plan, &mut report);
+        }
+    }
+    report.print();
+    if let Some(parent) = args.json.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    let out = json!({"quick": args.quick, "cores": cores, "figures": report});
+    std::fs::write(&args.json, serde_json::to_string_pretty(&out).unwrap())
+        .expect("writing the JSON");
+    println!("\nfigures written to {}", args.json.display());
+}

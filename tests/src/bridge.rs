@@ -1,0 +1,87 @@
+//! [`BridgeProcess`]: one `users-bridge` on a free loopback port.
+
+use crate::bins::{bin_path, free_port};
+use crate::http::http_get;
+use crate::process::Process;
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus};
+use std::time::Duration;
+
+/// A running `users-bridge`.
+pub struct BridgeProcess {
+    /// Its HTTP/WebSocket port.
+    pub port: u16,
+    /// Its log file.
+    pub log: PathBuf,
+    _dir: tempfile::TempDir,
+    process: Option<Process>,
+    args: Vec<String>,
+    log_level: String,
+}
+
+impl BridgeProcess {
+    /// Starts a bridge in front of `service_endpoint` with extra flags; waits until
+    /// it answers `/healthz` (whatever the service's state).
+    pub fn start(service_endpoint: &str, args: &[&str]) -> BridgeProcess {
+        BridgeProcess::start_logging("debug", service_endpoint, args)
+    }
+
+    /// Like [`BridgeProcess::start`] with the given RUST_LOG (tests use debug, so
+    /// that they can check what a busy bridge logs; the benchmark uses warn).
+    pub fn start_logging(log_level: &str, service_endpoint: &str, args: &[&str]) -> BridgeProcess {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut b = BridgeProcess {
+            port: free_port(),
+            log: dir.path().join("bridge.log"),
+            _dir: dir,
+            process: None,
+            log_level: log_level.to_owned(),
+            args: [&["--service", service_endpoint][..], args]
+                .concat()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        };
+        b.spawn();
+        b
+    }
+
+    /// Stops (SIGTERM) and starts again on the same port.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    fn spawn(&mut self) {
+        let mut cmd = Command::new(bin_path("users-bridge"));
+        cmd.args(["--listen", &format!("127.0.0.1:{}", self.port)])
+            .args(&self.args)
+            .env("RUST_LOG", &self.log_level);
+        let port = self.port;
+        let started = Process::spawn(&mut cmd, &self.log).and_then(|mut p| {
+            p.wait_ready(Duration::from_secs(20), || {
+                http_get(port, "/healthz").is_ok()
+            })?;
+            Ok(p)
+        });
+        match started {
+            Ok(p) => self.process = Some(p),
+            Err(e) => panic!("bridge did not start: {e}"),
+        }
+    }
+
+    /// `ws://127.0.0.1:PORT/ws`.
+    pub fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/ws", self.port)
+    }
+
+    /// The log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits for the exit.
+    pub fn stop(&mut self) -> Option<ExitStatus> {
+        self.process.take()?.stop()
+    }
+}

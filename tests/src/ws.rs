@@ -1,0 +1,63 @@
+//! WebSocket client helpers.
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+/// A client connection.
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Connects, optionally sending an Origin header.
+pub async fn connect(
+    url: &str,
+    origin: Option<&str>,
+) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    let mut req = url.into_client_request()?;
+    if let Some(o) = origin {
+        req.headers_mut()
+            .insert("Origin", o.parse().expect("origin header"));
+    }
+    Ok(tokio_tungstenite::connect_async(req).await?.0)
+}
+
+/// Sends a text frame.
+pub async fn send(ws: &mut Ws, text: String) {
+    ws.send(Message::Text(text.into())).await.expect("send");
+}
+
+/// The next text frame as JSON, or `None` when the connection closes.
+pub async fn recv(ws: &mut Ws) -> Option<Value> {
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(20), ws.next())
+            .await
+            .expect("no frame within 20 s")?;
+        match m {
+            Ok(Message::Text(t)) => {
+                return Some(serde_json::from_str(t.as_str()).expect("JSON reply"))
+            }
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => continue,
+        }
+    }
+}
+
+/// One request, one reply, as text (no JSON work on this side).
+pub async fn call_raw(ws: &mut Ws, req: &str) -> String {
+    ws.send(Message::Text(req.into())).await.expect("send");
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(t))) => return t.as_str().to_owned(),
+            Some(Ok(_)) => continue,
+            other => panic!("connection ended: {other:?}"),
+        }
+    }
+}
+
+/// One request, one reply.
+pub async fn call(ws: &mut Ws, req: Value) -> Value {
+    send(ws, req.to_string()).await;
+    recv(ws).await.expect("a reply")
+}
