@@ -11,8 +11,8 @@
 //! - [`secret`]: [`Secret`], a string that never prints and is wiped on drop.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![deny(clippy::panic)]
+#![cfg_attr(test, allow(clippy::panic))]
 
 mod wire_enum;
 

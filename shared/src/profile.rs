@@ -53,11 +53,21 @@ impl ProfileField {
 
     /// The field's name for people: `postal_code` becomes `Postal code`.
     pub fn label(self) -> String {
-        crate::validate::label(self.as_str())
+        label(self.as_str())
     }
 
     const fn index(self) -> usize {
         self as usize
+    }
+}
+
+/// A wire name for people: `postal_code` becomes `Postal code`.
+pub fn label(name: &str) -> String {
+    let s = name.replace('_', " ");
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => s,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Requests: one JSON object each, tagged by `action`.
 
-use crate::profile::ProfilePatch;
+use crate::profile::{ProfileField, ProfilePatch};
 use crate::secret::Secret;
 use crate::user::{Role, UserStatus};
 use crate::wire_enum::wire_enum;
@@ -145,7 +145,7 @@ impl NewUser {
 
 fn unknown_members<'a>(keys: impl IntoIterator<Item = &'a str>, named: &[&str]) -> Vec<&'a str> {
     keys.into_iter()
-        .filter(|k| !named.contains(k) && crate::ProfileField::from_name(k).is_none())
+        .filter(|k| !named.contains(k) && ProfileField::from_name(k).is_none())
         .collect()
 }
 
@@ -342,7 +342,7 @@ mod tests {
         assert_eq!(user_data.username, "alice");
         assert_eq!(user_data.password.expose(), "SecurePass123!");
         assert_eq!(
-            user_data.profile.get(crate::ProfileField::FullName),
+            user_data.profile.get(ProfileField::FullName),
             Some("Alice Smith")
         );
     }
@@ -490,7 +490,7 @@ mod tests {
         let mut all = Map::new();
         for f in UserUpdate::NAMED
             .into_iter()
-            .chain(crate::ProfileField::NAMES.iter().copied())
+            .chain(ProfileField::NAMES.iter().copied())
         {
             all.insert(f.into(), Value::Null);
         }
@@ -508,13 +508,13 @@ mod tests {
         let expected = |named: &[&str]| -> Vec<String> {
             let mut k: Vec<String> = named
                 .iter()
-                .chain(crate::ProfileField::NAMES)
+                .chain(ProfileField::NAMES)
                 .map(|s| s.to_string())
                 .collect();
             k.sort();
             k
         };
-        let full: crate::ProfilePatch = crate::ProfileField::ALL
+        let full: ProfilePatch = ProfileField::ALL
             .iter()
             .map(|f| (*f, "x".to_owned()))
             .collect();

@@ -146,16 +146,6 @@ fn is_iso_date(s: &str) -> bool {
     )
 }
 
-/// A field's name for people: `postal_code` becomes `Postal code`.
-pub fn label(field: &str) -> String {
-    let s = field.replace('_', " ");
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => s,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +210,6 @@ mod tests {
         assert!(profile_field(DateOfBirth, "1990-05-17").is_ok());
         assert!(profile_field(DateOfBirth, "").is_ok());
         assert!(profile_field(DateOfBirth, "17/05/1990").is_err());
-        assert_eq!(label("postal_code"), "Postal code");
+        assert_eq!(PostalCode.label(), "Postal code");
     }
 }

@@ -1,7 +1,8 @@
 //! create_user: open to anyone, as in the original.
 
 use super::access::check_unique;
-use super::{AfterHash, Event, EventKind, Outcome, Step, Written};
+use super::outcome::{Event, EventKind, Outcome};
+use super::step::{AfterHash, Step, Written};
 use crate::app::App;
 use crate::auth::password;
 use crate::clock::rfc3339;

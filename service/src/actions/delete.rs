@@ -2,7 +2,8 @@
 //! the caller's own password.
 
 use super::access::{authenticate, target, Access};
-use super::{AfterHash, Event, EventKind, Outcome, Step, Written};
+use super::outcome::{Event, EventKind, Outcome};
+use super::step::{AfterHash, Step, Written};
 use crate::app::App;
 use crate::auth::password;
 use crate::auth::sessions::SessionOp;

@@ -1,7 +1,8 @@
 //! login: by username or email, with the throttle, equal work for every
 //! failure, and hash upgrades.
 
-use super::{AfterHash, Event, EventKind, Outcome, Step, Written};
+use super::outcome::{Event, EventKind, Outcome};
+use super::step::{AfterHash, Step, Written};
 use crate::app::App;
 use crate::auth::password;
 use crate::auth::sessions::{new_token, SessionOp};
@@ -65,11 +66,11 @@ pub fn login(app: &App, c: Credentials, peer: Option<String>) -> Result<Step> {
             let (view, id) = (rec.view(), rec.id);
             table.put(rec);
             Ok(Written {
-                outcome: Outcome::LoggedIn(LoginReply {
+                outcome: Outcome::LoggedIn(Box::new(LoginReply {
                     session_token: token.clone(),
                     user: view,
                     expires_at: rfc3339(app.sessions.expiry(now)),
-                }),
+                })),
                 sessions: vec![SessionOp::Insert {
                     token,
                     user: id,

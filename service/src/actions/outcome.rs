@@ -12,15 +12,15 @@ pub enum Outcome {
     /// logout.
     LoggedOut,
     /// get_user.
-    Found(UserView),
+    Found(Box<UserView>),
     /// list_users.
     Listed(Listing),
     /// create_user; the new username.
     Created(String),
     /// login.
-    LoggedIn(LoginReply),
+    LoggedIn(Box<LoginReply>),
     /// update_user; the user as it is now.
-    Updated(UserView),
+    Updated(Box<UserView>),
     /// delete_user.
     Deleted,
 }

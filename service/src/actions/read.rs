@@ -2,7 +2,7 @@
 //! and list_users.
 
 use super::access::{authenticate, target, Access};
-use super::{Listing, Outcome};
+use super::outcome::{Listing, Outcome};
 use crate::app::App;
 use crate::error::{Result, ServiceError};
 use crate::storage::list::list;
@@ -34,7 +34,7 @@ pub fn logout(app: &App, token: &Secret) -> Result<Outcome> {
 pub fn get_user(app: &App, token: &Secret, named: Option<&str>) -> Result<Outcome> {
     let actor = authenticate(app, token)?;
     let user = target(&app.users(), &actor, named, Access::Read)?;
-    Ok(Outcome::Found(user.view()))
+    Ok(Outcome::Found(Box::new(user.view())))
 }
 
 pub fn list_users(app: &App, token: Option<&Secret>, q: &ListQuery) -> Result<Outcome> {

@@ -3,7 +3,9 @@
 
 use super::*;
 use crate::clock::{Clock, ManualClock};
+use crate::error::{Result, ServiceError};
 use crate::model::UserId;
+use crate::storage::UserTable;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;

@@ -3,7 +3,8 @@
 //! against the table as it is then.
 
 use super::access::{authenticate, check_unique, target, Access};
-use super::{AfterHash, Event, EventKind, Outcome, Step, Written};
+use super::outcome::{Event, EventKind, Outcome};
+use super::step::{AfterHash, Step, Written};
 use crate::app::App;
 use crate::auth::password;
 use crate::auth::sessions::SessionOp;
@@ -224,7 +225,7 @@ impl Edit {
             });
         }
         Ok(Written {
-            outcome: Outcome::Updated(view),
+            outcome: Outcome::Updated(Box::new(view)),
             sessions,
             events: vec![Event {
                 kind: EventKind::Updated(fields),

@@ -164,7 +164,7 @@ mod tests {
     fn subcommands_are_told_apart_from_serving() {
         let cli = Cli::try_parse_from(["users-service", "upgrade", "s.json"]).unwrap();
         assert!(
-            matches!(cli.command, Some(Command::Upgrade { storage_file }) if storage_file == PathBuf::from("s.json"))
+            matches!(cli.command, Some(Command::Upgrade { storage_file }) if storage_file == std::path::Path::new("s.json"))
         );
         assert!(Cli::try_parse_from(["users-service", "upgrade", "--workers", "2"]).is_err());
     }

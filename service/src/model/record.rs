@@ -9,7 +9,8 @@
 //! [`User`] is made from a record with `TryFrom`, which refuses a record
 //! without an id or with password material that is not hex.
 
-use super::{PasswordHash, User, UserId, LEGACY_ITERATIONS};
+use super::id::UserId;
+use super::user::{PasswordHash, User, LEGACY_ITERATIONS};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use users_protocol::{Profile, Role, UserStatus};

@@ -107,14 +107,14 @@ fn encode_outcome(outcome: Outcome) -> Result<Vec<u8>> {
     match outcome {
         Outcome::Health(h) => success("Service is healthy", h),
         Outcome::LoggedOut => success("Logged out successfully", Empty {}),
-        Outcome::Found(user) => success("User retrieved successfully", UserReply { user }),
+        Outcome::Found(user) => success("User retrieved successfully", UserReply { user: *user }),
         Outcome::Listed(Listing::Admin(l)) => success(&format!("Found {} users", l.total), l),
         Outcome::Listed(Listing::Public(l)) => success(&format!("Found {} users", l.total), l),
         Outcome::Created(username) => {
             success("User created successfully", UserCreated { username })
         }
         Outcome::LoggedIn(l) => success("Login successful", l),
-        Outcome::Updated(user) => success("User updated successfully", UserReply { user }),
+        Outcome::Updated(user) => success("User updated successfully", UserReply { user: *user }),
         Outcome::Deleted => success("User deleted successfully", Empty {}),
     }
 }

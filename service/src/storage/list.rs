@@ -1,7 +1,7 @@
 //! list_users: filter, order and page the table. Only the requested page is
 //! fully sorted; the rest is partitioned around its end.
 
-use super::UserTable;
+use super::table::UserTable;
 use crate::model::User;
 use std::cmp::Ordering;
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! A backend that keeps commits in memory and fails on demand, for testing the
 //! writer and the actions without a disk.
 
-use super::{Backend, Change, StorageError};
+use super::backend::{Backend, Change, StorageError};
 use crate::model::User;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

@@ -2,10 +2,12 @@
 //! every change is made there by the writer thread, and then made durable
 //! through a [`Backend`] before anyone is told it happened.
 //!
+//! - [`backend`]: the [`Backend`] trait, the [`Change`]s it commits, [`StorageError`].
 //! - [`table`]: the table, its indexes and its undo log.
 //! - [`list`]: list_users' filtering, ordering and paging.
 //! - [`file`]: the encrypted snapshot and journal, the default backend.
 
+pub mod backend;
 pub mod file;
 pub mod list;
 pub mod table;
@@ -13,61 +15,5 @@ pub mod table;
 #[cfg(test)]
 pub mod memory;
 
+pub use backend::{Backend, Change, StorageError};
 pub use table::UserTable;
-
-use crate::model::{User, UserId};
-use std::path::PathBuf;
-use std::sync::Arc;
-
-/// One change to the table, as a backend makes it durable.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Change {
-    /// Insert or replace the user with this id (a rename too).
-    Put(Arc<User>),
-    /// Remove the user with this id.
-    Delete(UserId),
-}
-
-/// Durable storage behind the table. Only the writer thread calls it.
-pub trait Backend: Send {
-    /// Makes `changes`, in order, durable. On error none of them may remain
-    /// (as far as the medium allows), and the caller undoes them in memory.
-    fn commit(&mut self, changes: &[Change]) -> Result<(), StorageError>;
-
-    /// Housekeeping after a batch, such as a background compaction. `users`
-    /// gives every user as the table has them now; it is called only if needed.
-    fn maintain(&mut self, users: &mut dyn FnMut() -> Vec<Arc<User>>) -> Result<(), StorageError>;
-
-    /// Finishes housekeeping at shutdown.
-    fn close(&mut self) -> Result<(), StorageError>;
-}
-
-/// Why storage could not be opened or written.
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    /// The master password does not decrypt the store.
-    #[error("cannot decrypt {0}: wrong master password (USERS_SERVICE_PASSWORD), or the file was altered")]
-    WrongPassword(PathBuf),
-    /// The data is not what this service writes.
-    #[error("{path} is damaged: {reason}")]
-    Damaged {
-        /// The damaged file.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// The operating system refused.
-    #[error("{context}: {source}")]
-    Io {
-        /// What was being done.
-        context: String,
-        /// The error.
-        source: std::io::Error,
-    },
-}
-
-/// Wraps an I/O error with what was being done.
-pub(crate) fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> StorageError {
-    let context = context.into();
-    move |source| StorageError::Io { context, source }
-}

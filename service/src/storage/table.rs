@@ -2,7 +2,7 @@
 //! and email, and an undo log, so that a batch whose commit fails can be taken
 //! back (`mark` / `rollback_to` / `take_changes`).
 
-use super::Change;
+use super::backend::Change;
 use crate::model::{fold, User, UserId};
 use std::collections::HashMap;
 use std::sync::Arc;

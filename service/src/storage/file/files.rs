@@ -1,6 +1,6 @@
 //! Durable file replacement.
 
-use crate::storage::{io_err, StorageError};
+use crate::storage::backend::{io_err, StorageError};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;

@@ -8,7 +8,7 @@
 
 use crate::model::record::UserRecord;
 use crate::model::UserId;
-use crate::storage::{io_err, Change, StorageError};
+use crate::storage::backend::{io_err, Change, StorageError};
 use fernet::Fernet;
 use serde::{Deserialize, Serialize};
 use std::fs::OpenOptions;
@@ -28,7 +28,7 @@ pub enum Op {
     /// Insert or replace a user.
     Put {
         /// The record as it is now.
-        user: UserRecord,
+        user: Box<UserRecord>,
     },
     /// Remove a user.
     Delete {
@@ -54,7 +54,7 @@ pub fn encode(cipher: &Fernet, first_seq: u64, changes: &[Change]) -> Result<Str
     for (seq, change) in (first_seq..).zip(changes) {
         let op = match change {
             Change::Put(u) => Op::Put {
-                user: UserRecord::from(&**u),
+                user: Box::new(UserRecord::from(&**u)),
             },
             Change::Delete(id) => Op::Delete {
                 id: Some(*id),

@@ -20,7 +20,7 @@ pub use crypto::KdfParams;
 
 use crate::model::record::UserRecord;
 use crate::model::{User, UserId};
-use crate::storage::{io_err, Backend, Change, StorageError};
+use crate::storage::backend::{io_err, Backend, Change, StorageError};
 use fernet::Fernet;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -307,7 +307,7 @@ fn load_v1(
     let replayed = journal::replay(journal_path, cipher, journal_seq, |op| {
         match op {
             journal::Op::Put { user } => {
-                by_name.insert(user.username.clone(), user);
+                by_name.insert(user.username.clone(), *user);
             }
             journal::Op::Delete {
                 username: Some(name),
@@ -349,7 +349,7 @@ fn load_v2(
         match op {
             journal::Op::Put { user } => {
                 let id = user.id.ok_or("a record without an id")?;
-                by_id.insert(id, user);
+                by_id.insert(id, *user);
             }
             journal::Op::Delete { id: Some(id), .. } => {
                 by_id.remove(&id);

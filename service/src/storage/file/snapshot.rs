@@ -5,7 +5,7 @@
 use super::crypto::KdfParams;
 use crate::model::record::UserRecord;
 use crate::model::User;
-use crate::storage::StorageError;
+use crate::storage::backend::StorageError;
 use fernet::Fernet;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -74,7 +74,7 @@ pub fn encode(
 
 /// Reads and decrypts the snapshot at `path`.
 pub fn read(path: &Path, master: &str) -> Result<Snapshot, StorageError> {
-    let raw = std::fs::read(path).map_err(crate::storage::io_err(format!(
+    let raw = std::fs::read(path).map_err(crate::storage::backend::io_err(format!(
         "reading {}",
         path.display()
     )))?;

@@ -67,7 +67,9 @@ fn main() {
     );
     let wanted = |n: u8| args.only.is_empty() || args.only.contains(&n);
     let mut report = Report::default();
-    let figures: [(&[u8], fn(&Plan, &mut Report)); 5] = [
+    /// The figure numbers one measurement reports, and the measurement.
+    type Measurement = (&'static [u8], fn(&Plan, &mut Report));
+    let figures: [Measurement; 5] = [
         (&[1], fig1_throughput::run),
         (&[2, 3], fig2_logins::run),
         (&[4], fig4_writes::run),

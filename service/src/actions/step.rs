@@ -1,0 +1,66 @@
+//! The steps of an action: what is left to do after each, typed so that a
+//! hashing step can only end in a reply or a write.
+
+use super::outcome::{Event, Outcome};
+use crate::app::App;
+use crate::auth::sessions::SessionOp;
+use crate::error::{Result, ServiceError};
+use crate::storage::table::UserTable;
+
+/// What is left to do for a request.
+pub enum Step {
+    /// Reply now.
+    Done(Result<Outcome>),
+    /// Continue on the hashing pool.
+    Hash(HashFn),
+    /// Continue on the writer.
+    Write(WriteFn),
+}
+
+/// Slow work for the hashing pool.
+pub type HashFn = Box<dyn FnOnce(&App) -> AfterHash + Send>;
+
+/// What may follow hashing: a reply or a write, never more hashing.
+pub enum AfterHash {
+    /// Reply now.
+    Done(Result<Outcome>),
+    /// Continue on the writer.
+    Write(WriteFn),
+}
+
+/// A change run by the writer against the current table.
+pub type WriteFn = Box<dyn FnOnce(&App, &mut UserTable) -> Result<Written> + Send>;
+
+/// A change made in memory, to be acknowledged once committed.
+pub struct Written {
+    /// What the client is told.
+    pub outcome: Outcome,
+    /// Session changes to apply once the change is durable.
+    pub sessions: Vec<SessionOp>,
+    /// What happened, for the audit log.
+    pub events: Vec<Event>,
+}
+
+impl Step {
+    pub(super) fn hash(f: impl FnOnce(&App) -> AfterHash + Send + 'static) -> Step {
+        Step::Hash(Box::new(f))
+    }
+
+    pub(super) fn write(
+        f: impl FnOnce(&App, &mut UserTable) -> Result<Written> + Send + 'static,
+    ) -> Step {
+        Step::Write(Box::new(f))
+    }
+}
+
+impl AfterHash {
+    pub(super) fn write(
+        f: impl FnOnce(&App, &mut UserTable) -> Result<Written> + Send + 'static,
+    ) -> Self {
+        AfterHash::Write(Box::new(f))
+    }
+
+    pub(super) fn fail(e: ServiceError) -> Self {
+        AfterHash::Done(Err(e))
+    }
+}

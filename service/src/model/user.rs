@@ -1,0 +1,157 @@
+//! An account in memory.
+
+use super::id::UserId;
+use serde_json::{Map, Value};
+use users_protocol::{Profile, PublicUser, Role, UserStatus, UserView};
+
+/// Case-folded key of a username or email: both are unique case-insensitively.
+pub fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
+
+/// The iteration count the original service used, for records that do not say.
+pub const LEGACY_ITERATIONS: u32 = 100_000;
+
+/// A password as stored: PBKDF2-HMAC-SHA256 output, its salt, and the iteration
+/// count that made it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash {
+    /// The derived key.
+    pub hash: Vec<u8>,
+    /// The per-user random salt.
+    pub salt: Vec<u8>,
+    /// Older hashes have fewer; they are upgraded at the next login.
+    pub iterations: u32,
+}
+
+impl std::fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PasswordHash {{ iterations: {}, .. }}", self.iterations)
+    }
+}
+
+/// An account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    /// Never changes, not even on rename.
+    pub id: UserId,
+    /// Unique, case-insensitively.
+    pub username: String,
+    /// Unique, case-insensitively.
+    pub email: String,
+    /// The password's hash.
+    pub password: PasswordHash,
+    /// Free-text profile fields.
+    pub profile: Profile,
+    /// What the account may do.
+    pub role: Role,
+    /// Whether it may log in.
+    pub status: UserStatus,
+    /// RFC 3339 time of creation.
+    pub created_at: String,
+    /// RFC 3339 time of the last change.
+    pub updated_at: String,
+    /// RFC 3339 time of the last successful login, if any.
+    pub last_login: Option<String>,
+    /// Free-form data, kept as the original did.
+    pub metadata: Map<String, Value>,
+}
+
+impl User {
+    /// A new active account with the `user` role, created at `now` (RFC 3339).
+    pub fn new(
+        id: UserId,
+        username: String,
+        email: String,
+        password: PasswordHash,
+        now: &str,
+    ) -> User {
+        User {
+            id,
+            username,
+            email,
+            password,
+            profile: Profile::default(),
+            role: Role::User,
+            status: UserStatus::Active,
+            created_at: now.to_owned(),
+            updated_at: now.to_owned(),
+            last_login: None,
+            metadata: Map::new(),
+        }
+    }
+
+    /// The folded username, the table's key for lookups by name.
+    pub fn key(&self) -> String {
+        fold(&self.username)
+    }
+
+    /// Counts toward "at least one active admin".
+    pub fn is_active_admin(&self) -> bool {
+        self.role == Role::Admin && self.status == UserStatus::Active
+    }
+
+    /// As its owner, admins and moderators see it.
+    pub fn view(&self) -> UserView {
+        UserView {
+            username: self.username.clone(),
+            email: self.email.clone(),
+            profile: self.profile.clone(),
+            role: self.role,
+            status: self.status,
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+            last_login: self.last_login.clone(),
+            metadata: self.metadata.clone(),
+        }
+    }
+
+    /// As anyone sees it in list_users.
+    pub fn public(&self) -> PublicUser {
+        PublicUser {
+            username: self.username.clone(),
+            full_name: self
+                .profile
+                .get(users_protocol::ProfileField::FullName)
+                .to_owned(),
+            role: self.role,
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A user with a throwaway hash, for tests that do not log in.
+    pub(crate) fn user(name: &str, email: &str) -> User {
+        let hash = PasswordHash {
+            hash: vec![0; 32],
+            salt: vec![0; 16],
+            iterations: 1,
+        };
+        let id = UserId::random(&mut rand::rng());
+        User::new(id, name.into(), email.into(), hash, "2026-01-01T00:00:00Z")
+    }
+
+    #[test]
+    fn views_carry_no_password_material() {
+        let mut u = user("alice", "alice@example.com");
+        u.profile
+            .set(users_protocol::ProfileField::FullName, "Alice Smith");
+        let v = serde_json::to_value(u.view()).unwrap();
+        assert!(v.get("password_hash").is_none() && v.get("id").is_none());
+        assert_eq!(v["email"], "alice@example.com");
+        let p = serde_json::to_value(u.public()).unwrap();
+        assert_eq!(
+            p,
+            serde_json::json!({"username": "alice", "full_name": "Alice Smith", "role": "user"})
+        );
+    }
+
+    #[test]
+    fn debug_hides_the_hash() {
+        let u = user("bob", "bob@example.com");
+        assert!(!format!("{u:?}").contains("[0, 0"));
+    }
+}
