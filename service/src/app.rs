@@ -11,9 +11,8 @@ use std::time::Instant;
 
 /// The service's shared state.
 pub struct App {
-    /// Settings.
     pub settings: Settings,
-    /// Time source.
+    /// Passed in, so that expiry and throttling tests control it.
     pub clock: Arc<dyn Clock>,
     /// Start of this process, for uptime.
     pub started: Instant,

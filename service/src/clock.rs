@@ -5,7 +5,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A source of the current time.
 pub trait Clock: Send + Sync {
-    /// Now.
     fn now(&self) -> SystemTime;
 }
 
