@@ -102,8 +102,9 @@ fn garbage_snapshot_is_damage_not_a_fresh_start() {
     assert_eq!(std::fs::read(&path).unwrap(), b"{not json");
 }
 
-#[test]
-fn torn_last_record_is_dropped() {
+/// A store whose journal holds alice's and bob's records: its directory, the
+/// snapshot's and the journal's paths, and the journal's bytes.
+fn alice_and_bob_in_the_journal() -> (tempfile::TempDir, PathBuf, PathBuf, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("users.json");
     let mut o = FileStore::open(&path, "pw", &opts()).unwrap();
@@ -112,7 +113,13 @@ fn torn_last_record_is_dropped() {
         .unwrap();
     drop(o);
     let jp = journal::path_for(&path);
-    let mut bytes = std::fs::read(&jp).unwrap();
+    let bytes = std::fs::read(&jp).unwrap();
+    (dir, path, jp, bytes)
+}
+
+#[test]
+fn torn_last_record_is_dropped() {
+    let (_dir, path, jp, mut bytes) = alice_and_bob_in_the_journal();
     let full = bytes.len();
     bytes.truncate(full - 20); // bob's record loses its end
     std::fs::write(&jp, &bytes).unwrap();
@@ -130,15 +137,7 @@ fn torn_last_record_is_dropped() {
 
 #[test]
 fn damage_before_the_last_record_stops_startup() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("users.json");
-    let mut o = FileStore::open(&path, "pw", &opts()).unwrap();
-    o.store
-        .commit(&[put(&user("alice")), put(&user("bob"))])
-        .unwrap();
-    drop(o);
-    let jp = journal::path_for(&path);
-    let mut bytes = std::fs::read(&jp).unwrap();
+    let (_dir, path, jp, mut bytes) = alice_and_bob_in_the_journal();
     bytes[10] ^= 0x01;
     std::fs::write(&jp, &bytes).unwrap();
     let err = FileStore::open(&path, "pw", &opts()).err().unwrap();
