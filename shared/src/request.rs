@@ -126,7 +126,7 @@ pub struct NewUser {
     pub username: String,
     /// A valid address.
     pub email: String,
-    /// The password.
+    /// In clear over the wire; the service keeps only its hash.
     pub password: Secret,
     /// Optional profile fields.
     #[serde(flatten)]
@@ -155,7 +155,7 @@ pub struct Credentials {
     /// Username or email, either case-insensitive.
     #[serde(alias = "email")]
     pub username: String,
-    /// The password.
+    /// In clear over the wire; the service keeps only its hash.
     pub password: Secret,
 }
 
