@@ -1,6 +1,9 @@
-//! Where users live. Every read is answered from the in-memory [`UserTable`];
-//! every change is made there by the writer thread, and then made durable
-//! through a [`Backend`] before anyone is told it happened.
+//! Where users live. Every read is answered from the in-memory [`UserTable`],
+//! which a backend fills when it opens; every change is made there by the
+//! writer thread, and then made durable through the [`Backend`] before anyone
+//! is told it happened. A backend shared by several instances would also bring
+//! the table up to date with the others' changes; the file store is the only
+//! writer of its files.
 //!
 //! - [`backend`]: the [`Backend`] trait, the [`Change`]s it commits, [`StorageError`].
 //! - [`table`]: the table, its indexes and its undo log.
