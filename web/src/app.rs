@@ -1,73 +1,15 @@
 //! The shell: header with the connection state and the user, and the page for the
 //! current state (loading, logged out, logged in).
 
-use crate::api::{self, ApiError, AuthorizedApi, Conn, UnauthorizedApi};
-use crate::forms::{Notice, NoticeView};
+use crate::api::{self, Conn, UnauthorizedApi};
 use crate::pages::{auth::AuthPage, dashboard::Dashboard};
+use crate::state::{AppState, Notice, Session};
 use crate::storage;
+use crate::widgets::NoticeView;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use users_protocol::{ErrorCode, UserView};
+use users_protocol::ErrorCode;
 
-/// A logged-in user.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Session {
-    /// Calls with this session's token.
-    pub api: AuthorizedApi,
-    /// The user as last read.
-    pub user: UserView,
-}
-
-/// State every page reads.
-#[derive(Clone, Copy)]
-pub struct AppState {
-    /// The session, if logged in.
-    pub session: RwSignal<Option<Session>>,
-    /// A message for the login screen (logged out, session expired...).
-    pub flash: RwSignal<Option<Notice>>,
-    /// The WebSocket's state.
-    pub conn: RwSignal<Conn>,
-    /// A saved session is being checked.
-    pub resuming: RwSignal<bool>,
-}
-
-impl AppState {
-    /// The text to show for a failed call. A dead session logs out, with a message
-    /// on the login screen.
-    pub fn fail(&self, e: &ApiError) -> String {
-        if e.code() == Some(ErrorCode::SessionInvalid)
-            && self.session.with_untracked(Option::is_some)
-        {
-            self.end_session(Notice::info(
-                "Your session has expired or was ended. Please log in again.",
-            ));
-        }
-        e.message()
-    }
-
-    /// Logs out locally, showing `why` on the login screen.
-    pub fn end_session(&self, why: Notice) {
-        self.flash.set(Some(why));
-        self.session.set(None);
-    }
-
-    /// Replaces the session's copy of the user after a change.
-    pub fn set_user(&self, user: UserView) {
-        self.session.update(|s| {
-            if let Some(s) = s {
-                s.user = user;
-            }
-        });
-    }
-
-    /// The current session's API, if logged in.
-    pub fn api(&self) -> Option<AuthorizedApi> {
-        self.session
-            .with_untracked(|s| s.as_ref().map(|s| s.api.clone()))
-    }
-}
-
-/// The application.
 #[component]
 pub fn App() -> impl IntoView {
     let state = AppState {

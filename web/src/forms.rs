@@ -1,91 +1,25 @@
-//! Labelled fields that show their own error, and the state one form needs:
-//! field errors, a result notice, and whether it is busy.
+//! The state one form needs: field errors, a result notice, and whether it is
+//! busy; and the save of one's own record that several forms share.
 
 use crate::api::ApiError;
-use crate::app::AppState;
+use crate::state::{AppState, Notice};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::HashMap;
 use users_protocol::validate::FieldError;
 use users_protocol::UserUpdate;
 
-/// Kind of a notice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tone {
-    /// Success.
-    Ok,
-    /// Failure.
-    Err,
-    /// Information.
-    Info,
-}
-
-/// A message above or below a form.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
-    /// Kind.
-    pub tone: Tone,
-    /// Text.
-    pub text: String,
-}
-
-impl Notice {
-    /// A success notice.
-    pub fn ok(text: impl Into<String>) -> Self {
-        Notice {
-            tone: Tone::Ok,
-            text: text.into(),
-        }
-    }
-    /// A failure notice.
-    pub fn err(text: impl Into<String>) -> Self {
-        Notice {
-            tone: Tone::Err,
-            text: text.into(),
-        }
-    }
-    /// An informational notice.
-    pub fn info(text: impl Into<String>) -> Self {
-        Notice {
-            tone: Tone::Info,
-            text: text.into(),
-        }
-    }
-}
-
-/// Renders a notice, if any, as a live region.
-#[component]
-pub fn NoticeView(#[prop(into)] notice: Signal<Option<Notice>>) -> impl IntoView {
-    move || {
-        notice.get().map(|n| {
-            let class = match n.tone {
-                Tone::Ok => "notice ok",
-                Tone::Err => "notice err",
-                Tone::Info => "notice info",
-            };
-            let role = if n.tone == Tone::Err {
-                "alert"
-            } else {
-                "status"
-            };
-            view! { <p class=class role=role>{n.text}</p> }
-        })
-    }
-}
-
-/// The state of one form.
 #[derive(Clone, Copy)]
 pub struct FormState {
-    /// Errors by protocol field name.
+    /// Errors by protocol field name, so the service's `field` lands on its input.
     pub errors: RwSignal<HashMap<String, String>>,
     /// The result of the last submit.
     pub notice: RwSignal<Option<Notice>>,
-    /// A request is in flight.
+    /// A request is in flight; the submit button is disabled meanwhile.
     pub busy: RwSignal<bool>,
 }
 
 impl FormState {
-    /// Empty.
     pub fn new() -> Self {
         FormState {
             errors: RwSignal::new(HashMap::new()),
@@ -111,7 +45,6 @@ impl FormState {
         ok
     }
 
-    /// Sets one field's error.
     pub fn field_error(&self, field: &str, message: impl Into<String>) {
         self.errors.update(|m| {
             m.insert(field.to_owned(), message.into());
@@ -152,44 +85,4 @@ pub fn save_own(
         }
         form.busy.set(false);
     });
-}
-
-/// A labelled input whose error, when it has one, shows beneath it.
-#[component]
-pub fn Field(
-    /// Element id (unique on the page).
-    id: &'static str,
-    /// Protocol field name, for errors.
-    name: &'static str,
-    /// Visible label.
-    label: &'static str,
-    /// The value.
-    value: RwSignal<String>,
-    /// The form this belongs to.
-    form: FormState,
-    /// Input type.
-    #[prop(default = "text")]
-    kind: &'static str,
-    /// Autocomplete hint.
-    #[prop(default = "off")]
-    autocomplete: &'static str,
-) -> impl IntoView {
-    let error = move || form.errors.with(|m| m.get(name).cloned());
-    let err_id = format!("{id}-error");
-    view! {
-        <div class="field">
-            <label for=id>{label}</label>
-            <input
-                id=id
-                name=name
-                type=kind
-                autocomplete=autocomplete
-                prop:value=move || value.get()
-                on:input=move |ev| value.set(event_target_value(&ev))
-                aria-invalid=move || if error().is_some() { "true" } else { "false" }
-                aria-describedby=err_id.clone()
-            />
-            <p class="error" id=err_id>{error}</p>
-        </div>
-    }
 }

@@ -1,14 +1,14 @@
 //! The Account tab: deleting one's account, after the password and an explicit
 //! confirmation.
 
-use crate::app::AppState;
-use crate::forms::{Field, FormState, Notice, NoticeView};
+use crate::forms::FormState;
+use crate::state::{AppState, Notice};
+use crate::widgets::{Field, NoticeView};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use users_protocol::Secret;
 
-/// The Account tab.
 #[component]
 pub fn AccountTab() -> impl IntoView {
     let state = expect_context::<AppState>();

@@ -1,36 +1,98 @@
 //! The admin panel: the user list, searched, filtered, sorted and paged by the
 //! service; admins also change roles and statuses and delete users.
 
-use super::when;
-use crate::app::AppState;
-use crate::forms::{Notice, NoticeView};
+use crate::state::{AppState, Notice};
+use crate::widgets::{when, NoticeView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::de::DeserializeOwned;
-use users_protocol::{ListQuery, Role, Secret, UserStatus, UserUpdate, UserView};
+use std::fmt::Display;
+use users_protocol::{
+    ListQuery, ProfileField, Role, Secret, Sort, SortKey, UserStatus, UserUpdate, UserView,
+};
 
 /// Users per page.
 const PAGE: usize = 20;
 
-/// A role or status from its wire name; empty means "any".
-fn parse<T: DeserializeOwned>(s: &str) -> Option<T> {
-    serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
-}
-
 /// The query for the panel's current filters.
-fn query(search: &str, role: &str, status: &str, sort: &str, page: usize) -> ListQuery {
+fn query(
+    search: &str,
+    role: Option<Role>,
+    status: Option<UserStatus>,
+    sort: Sort,
+    page: usize,
+) -> ListQuery {
     let search = search.trim();
     ListQuery {
         limit: Some(PAGE),
         offset: Some(page * PAGE),
         search: (!search.is_empty()).then(|| search.to_owned()),
-        role: parse(role),
-        status: parse(status),
-        sort: Some(sort.to_owned()),
+        role,
+        status,
+        sort: Some(sort),
     }
 }
 
-/// The admin panel.
+/// A filter's options: "any" (no filter), then every value by its wire name.
+fn filter_options<T: Copy + Display>(all: &[T]) -> Vec<(Option<T>, String)> {
+    std::iter::once((None, "any".to_owned()))
+        .chain(all.iter().map(|&v| (Some(v), v.to_string())))
+        .collect()
+}
+
+/// The wire name of a filter's value, the empty string for "any".
+fn filter_value<T: Display>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// Every order the service offers: each key ascending, then descending.
+fn sort_options() -> Vec<(Sort, String)> {
+    SortKey::ALL
+        .iter()
+        .flat_map(|&k| [Sort::asc(k), Sort::desc(k)])
+        .map(|s| (s, sort_label(s)))
+        .collect()
+}
+
+fn sort_label(sort: Sort) -> String {
+    // Times read as "newest" or "oldest", not as letters.
+    let name = sort.key.as_str().replace('_', " ");
+    match (sort.key, sort.descending) {
+        (SortKey::CreatedAt, false) => "oldest".to_owned(),
+        (SortKey::CreatedAt, true) => "newest".to_owned(),
+        (SortKey::LastLogin, false) => format!("{name}, earliest first"),
+        (SortKey::LastLogin, true) => format!("{name}, latest first"),
+        (_, false) => format!("{name} A–Z"),
+        (_, true) => format!("{name} Z–A"),
+    }
+}
+
+/// A `<select>` over typed values; each option's `value` is `wire(v)`.
+fn select<T: Copy + Send + Sync + 'static>(
+    id: &'static str,
+    label: &'static str,
+    value: RwSignal<T>,
+    options: Vec<(T, String)>,
+    wire: fn(T) -> String,
+    page: RwSignal<usize>,
+) -> impl IntoView {
+    let values: Vec<T> = options.iter().map(|(v, _)| *v).collect();
+    let pick = move |w: String| values.iter().copied().find(|&v| wire(v) == w);
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <select id=id prop:value=move || wire(value.get())
+                on:change=move |ev| {
+                    if let Some(v) = pick(event_target_value(&ev)) {
+                        value.set(v);
+                        page.set(0);
+                    }
+                }>
+                {options.into_iter().map(|(v, l)| view! { <option value=wire(v)>{l}</option> }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
 #[component]
 pub fn AdminPanel() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -39,12 +101,10 @@ pub fn AdminPanel() -> impl IntoView {
             .session
             .with(|s| s.as_ref().is_some_and(|s| s.user.role == Role::Admin))
     });
-    let (search, role, status, sort) = (
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-        RwSignal::new("username".to_owned()),
-    );
+    let search = RwSignal::new(String::new());
+    let role = RwSignal::new(None::<Role>);
+    let status = RwSignal::new(None::<UserStatus>);
+    let sort = RwSignal::new(Sort::asc(SortKey::Username));
     let page = RwSignal::new(0usize);
     let users = RwSignal::new(Vec::<UserView>::new());
     let total = RwSignal::new(0usize);
@@ -58,9 +118,9 @@ pub fn AdminPanel() -> impl IntoView {
     Effect::new(move |_| {
         let q = query(
             &search.get(),
-            &role.get(),
-            &status.get(),
-            &sort.get(),
+            role.get(),
+            status.get(),
+            sort.get(),
             page.get(),
         );
         reload.track();
@@ -122,21 +182,6 @@ pub fn AdminPanel() -> impl IntoView {
         });
     };
 
-    let select = |id: &'static str,
-                  label: &'static str,
-                  value: RwSignal<String>,
-                  options: Vec<(&'static str, &'static str)>| {
-        view! {
-            <div class="field">
-                <label for=id>{label}</label>
-                <select id=id prop:value=move || value.get()
-                    on:change=move |ev| { value.set(event_target_value(&ev)); page.set(0); }>
-                    {options.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
-                </select>
-            </div>
-        }
-    };
-
     let row = move |u: UserView| {
         let name = u.username.clone();
         let (n1, n2, n3) = (name.clone(), name.clone(), name.clone());
@@ -144,21 +189,17 @@ pub fn AdminPanel() -> impl IntoView {
             <td class="row-actions">
                 <select id=format!("role-{name}") aria-label=format!("Role of {name}") prop:value=u.role.as_str()
                     on:change=move |ev| {
-                        let role = parse::<Role>(&event_target_value(&ev));
+                        let role = Role::from_name(&event_target_value(&ev));
                         change(n1.clone(), UserUpdate { role, ..Default::default() });
                     }>
-                    <option value="user">"user"</option>
-                    <option value="moderator">"moderator"</option>
-                    <option value="admin">"admin"</option>
+                    {Role::ALL.iter().map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> }).collect_view()}
                 </select>
                 <select id=format!("status-{name}") aria-label=format!("Status of {name}") prop:value=u.status.as_str()
                     on:change=move |ev| {
-                        let status = parse::<UserStatus>(&event_target_value(&ev));
+                        let status = UserStatus::from_name(&event_target_value(&ev));
                         change(n2.clone(), UserUpdate { status, ..Default::default() });
                     }>
-                    <option value="active">"active"</option>
-                    <option value="inactive">"inactive"</option>
-                    <option value="suspended">"suspended"</option>
+                    {UserStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
                 </select>
                 <button id=format!("delete-{name}") class="secondary" type="button"
                     on:click=move |_| { deleting.set(Some(n3.clone())); admin_password.set(String::new()); }>
@@ -170,7 +211,7 @@ pub fn AdminPanel() -> impl IntoView {
             <tr id=format!("row-{name}")>
                 <td>{u.username.clone()}</td>
                 <td>{u.email.clone()}</td>
-                <td>{u.profile.full_name.clone()}</td>
+                <td>{u.profile.get(ProfileField::FullName).to_owned()}</td>
                 <td class="cell-role">{u.role.as_str()}</td>
                 <td class="cell-status">{u.status.as_str()}</td>
                 <td class="opt">{when(Some(&u.created_at))}</td>
@@ -219,12 +260,9 @@ pub fn AdminPanel() -> impl IntoView {
                     prop:value=move || search.get()
                     on:input=move |ev| { search.set(event_target_value(&ev)); page.set(0); }/>
             </div>
-            {select("admin-role", "Role", role, vec![("", "any"), ("user", "user"), ("moderator", "moderator"), ("admin", "admin")])}
-            {select("admin-status", "Status", status, vec![("", "any"), ("active", "active"), ("inactive", "inactive"), ("suspended", "suspended")])}
-            {select("admin-sort", "Sort", sort, vec![
-                ("username", "username A–Z"), ("-username", "username Z–A"), ("email", "email"),
-                ("-created_at", "newest"), ("created_at", "oldest"), ("-last_login", "last login"), ("role", "role"),
-            ])}
+            {select("admin-role", "Role", role, filter_options(Role::ALL), filter_value, page)}
+            {select("admin-status", "Status", status, filter_options(UserStatus::ALL), filter_value, page)}
+            {select("admin-sort", "Sort", sort, sort_options(), |s: Sort| s.to_string(), page)}
         </div>
         <div class="table-wrap">
             <table id="user-table" aria-busy=move || if loading.get() { "true" } else { "false" }>
@@ -255,16 +293,60 @@ mod tests {
 
     #[test]
     fn filters_become_a_paged_query() {
-        let q = query("  ali ", "admin", "", "-created_at", 2);
+        let q = query(
+            "  ali ",
+            Some(Role::Admin),
+            None,
+            Sort::desc(SortKey::CreatedAt),
+            2,
+        );
         assert_eq!(q.limit, Some(PAGE));
         assert_eq!(q.offset, Some(2 * PAGE));
         assert_eq!(q.search.as_deref(), Some("ali"));
         assert_eq!(q.role, Some(Role::Admin));
         assert_eq!(q.status, None);
-        assert_eq!(q.sort.as_deref(), Some("-created_at"));
         assert_eq!(
-            query("", "", "suspended", "username", 0).status,
-            Some(UserStatus::Suspended)
+            q.sort.map(|s| s.to_string()).as_deref(),
+            Some("-created_at")
         );
+        assert_eq!(query(" ", None, None, Sort::default(), 0).search, None);
+    }
+
+    #[test]
+    fn filter_options_offer_any_then_every_value_by_wire_name() {
+        let roles = filter_options(Role::ALL);
+        assert_eq!(roles.len(), Role::ALL.len() + 1);
+        let values: Vec<String> = roles.iter().map(|(v, _)| filter_value(*v)).collect();
+        assert_eq!(values, ["", "user", "moderator", "admin"]);
+        assert_eq!(roles[0].1, "any");
+        let statuses: Vec<String> = filter_options(UserStatus::ALL)
+            .into_iter()
+            .map(|(v, _)| filter_value(v))
+            .collect();
+        assert_eq!(statuses, ["", "active", "inactive", "suspended"]);
+    }
+
+    #[test]
+    fn sort_options_cover_every_key_both_ways() {
+        let options = sort_options();
+        assert_eq!(options.len(), 2 * SortKey::ALL.len());
+        for &key in SortKey::ALL {
+            for sort in [Sort::asc(key), Sort::desc(key)] {
+                assert!(options.iter().any(|(s, _)| *s == sort), "{sort} missing");
+            }
+        }
+        // The first option is the service's default order, which the panel starts with.
+        assert_eq!(options[0].0, Sort::asc(SortKey::Username));
+        let labels: std::collections::HashSet<&str> =
+            options.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            labels.len(),
+            options.len(),
+            "labels must tell options apart"
+        );
+        let wire: Vec<String> = options.iter().map(|(s, _)| s.to_string()).collect();
+        assert!(wire.iter().any(|w| w == "-created_at"), "{wire:?}");
+        assert_eq!(sort_label(Sort::desc(SortKey::CreatedAt)), "newest");
+        assert_eq!(sort_label(Sort::asc(SortKey::Username)), "username A–Z");
     }
 }

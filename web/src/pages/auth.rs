@@ -1,29 +1,55 @@
 //! Login and Register.
 
-use super::Tabs;
 use crate::api::UnauthorizedApi;
-use crate::app::{AppState, Session};
-use crate::forms::{Field, FormState, Notice, NoticeView};
+use crate::forms::FormState;
+use crate::state::{AppState, Notice, Session};
+use crate::widgets::{Field, NoticeView, TabId, Tabs};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use users_protocol::{validate, NewUser, Secret};
+use users_protocol::{validate, NewUser, ProfileField, Secret};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthTab {
+    Login,
+    Register,
+}
+
+impl AuthTab {
+    const ALL: [AuthTab; 2] = [AuthTab::Login, AuthTab::Register];
+}
+
+impl TabId for AuthTab {
+    fn id(self) -> &'static str {
+        match self {
+            AuthTab::Login => "login",
+            AuthTab::Register => "register",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            AuthTab::Login => "Log in",
+            AuthTab::Register => "Register",
+        }
+    }
+}
 
 /// The logged-out screen.
 #[component]
 pub fn AuthPage() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let tab = RwSignal::new("login");
+    let tab = RwSignal::new(AuthTab::Login);
+    // Kept across the tabs, so a new account's name is filled in on Log in.
     let login_name = RwSignal::new(String::new());
-    let tabs = Signal::derive(|| vec![("login", "Log in"), ("register", "Register")]);
+    let tabs = Signal::derive(|| AuthTab::ALL.to_vec());
     view! {
         <section class="card narrow">
             <NoticeView notice=state.flash/>
             <Tabs tabs current=tab/>
-            {move || if tab.get() == "login" {
-                view! { <LoginForm username=login_name/> }.into_any()
-            } else {
-                view! { <RegisterForm tab login_name/> }.into_any()
+            {move || match tab.get() {
+                AuthTab::Login => view! { <LoginForm username=login_name/> }.into_any(),
+                AuthTab::Register => view! { <RegisterForm tab login_name/> }.into_any(),
             }}
         </section>
     }
@@ -79,7 +105,7 @@ fn LoginForm(username: RwSignal<String>) -> impl IntoView {
 }
 
 #[component]
-fn RegisterForm(tab: RwSignal<&'static str>, login_name: RwSignal<String>) -> impl IntoView {
+fn RegisterForm(tab: RwSignal<AuthTab>, login_name: RwSignal<String>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let (username, email, password, confirm, full_name) = (
         RwSignal::new(String::new()),
@@ -101,7 +127,7 @@ fn RegisterForm(tab: RwSignal<&'static str>, login_name: RwSignal<String>) -> im
             validate::username(&u),
             validate::email(&e),
             validate::password("password", &p, validate::PASSWORD_MIN_DEFAULT),
-            validate::profile_field("full_name", &name),
+            validate::profile_field(ProfileField::FullName, &name),
         ]);
         if p != confirm.get_untracked() {
             form.field_error("confirm", "Passwords do not match");
@@ -115,8 +141,10 @@ fn RegisterForm(tab: RwSignal<&'static str>, login_name: RwSignal<String>) -> im
             username: u,
             email: e,
             password: Secret::new(p),
-            full_name: (!name.is_empty()).then_some(name),
-            ..Default::default()
+            profile: [(ProfileField::FullName, name)]
+                .into_iter()
+                .filter(|(_, v)| !v.is_empty())
+                .collect(),
         };
         spawn_local(async move {
             match UnauthorizedApi.register(user).await {
@@ -125,9 +153,18 @@ fn RegisterForm(tab: RwSignal<&'static str>, login_name: RwSignal<String>) -> im
                         "Account {created} created. You can log in now."
                     ))));
                     login_name.set(created);
-                    tab.set("login");
+                    tab.set(AuthTab::Login);
                 }
-                Err(e) => form.fail(state, &e, &["username", "email", "password", "full_name"]),
+                Err(e) => form.fail(
+                    state,
+                    &e,
+                    &[
+                        "username",
+                        "email",
+                        "password",
+                        ProfileField::FullName.as_str(),
+                    ],
+                ),
             }
             form.busy.set(false);
         });
@@ -139,7 +176,7 @@ fn RegisterForm(tab: RwSignal<&'static str>, login_name: RwSignal<String>) -> im
             <Field id="reg-email" name="email" label="Email" value=email form kind="email" autocomplete="email"/>
             <Field id="reg-password" name="password" label="Password" value=password form kind="password" autocomplete="new-password"/>
             <Field id="reg-confirm" name="confirm" label="Confirm password" value=confirm form kind="password" autocomplete="new-password"/>
-            <Field id="reg-fullname" name="full_name" label="Full name" value=full_name form autocomplete="name"/>
+            <Field id="reg-fullname" name=ProfileField::FullName.as_str() label=ProfileField::FullName.label() value=full_name form autocomplete="name"/>
             <button id="register-submit" class="primary" type="submit" disabled=move || form.busy.get()>
                 {move || if form.busy.get() { "Creating account…" } else { "Create account" }}
             </button>

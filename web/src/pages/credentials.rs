@@ -1,12 +1,12 @@
 //! The Credentials tab: username, email and password, each its own form.
 
-use crate::app::AppState;
-use crate::forms::{save_own, Field, FormState, NoticeView};
+use crate::forms::{save_own, FormState};
+use crate::state::AppState;
+use crate::widgets::{Field, NoticeView};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use users_protocol::{validate, Secret, UserUpdate};
 
-/// The Credentials tab.
 #[component]
 pub fn CredentialsTab() -> impl IntoView {
     let state = expect_context::<AppState>();
