@@ -9,7 +9,6 @@ use crate::storage::UserTable;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
-/// The service's shared state.
 pub struct App {
     pub settings: Settings,
     /// Passed in, so that expiry and throttling tests control it.

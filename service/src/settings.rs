@@ -4,7 +4,6 @@
 use crate::auth::throttle::ThrottleConfig;
 use std::time::Duration;
 
-/// The service's settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Absolute session lifetime.

@@ -205,6 +205,27 @@ impl UserUpdate {
     pub fn unknown_members<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
         unknown_members(keys, &Self::NAMED)
     }
+
+    /// The members this update sets, by wire name, in [`Self::NAMED`] order and
+    /// then the profile fields'. `current_password` only confirms, so it is not
+    /// among them.
+    pub fn changed_fields(&self) -> Vec<&'static str> {
+        let set = [
+            self.username.is_some(),
+            self.email.is_some(),
+            self.password.is_some(),
+            false,
+            self.role.is_some(),
+            self.status.is_some(),
+            self.metadata.is_some(),
+        ];
+        Self::NAMED
+            .iter()
+            .zip(set)
+            .filter_map(|(name, set)| set.then_some(*name))
+            .chain(self.profile.iter().map(|(f, _)| f.as_str()))
+            .collect()
+    }
 }
 
 wire_enum! {
@@ -519,13 +540,14 @@ mod tests {
             .map(|f| (*f, "x".to_owned()))
             .collect();
         let new_user = NewUser {
+            username: "u".into(),
+            email: "e".into(),
+            password: Secret::from("p"),
             profile: full.clone(),
-            ..Default::default()
         };
-        assert_eq!(
-            keys(serde_json::to_value(new_user).unwrap()),
-            expected(&NewUser::NAMED)
-        );
+        let json = serde_json::to_value(&new_user).unwrap();
+        assert_eq!(keys(json.clone()), expected(&NewUser::NAMED));
+        assert_eq!(serde_json::from_value::<NewUser>(json).unwrap(), new_user);
         let update = UserUpdate {
             username: Some("u".into()),
             email: Some("e".into()),
@@ -536,10 +558,13 @@ mod tests {
             metadata: Some(Map::new()),
             profile: full,
         };
-        assert_eq!(
-            keys(serde_json::to_value(update).unwrap()),
-            expected(&UserUpdate::NAMED)
-        );
+        let json = serde_json::to_value(&update).unwrap();
+        assert_eq!(keys(json.clone()), expected(&UserUpdate::NAMED));
+        assert_eq!(serde_json::from_value::<UserUpdate>(json).unwrap(), update);
+        let mut named = UserUpdate::NAMED.to_vec();
+        named.retain(|n| *n != "current_password");
+        named.extend(ProfileField::NAMES);
+        assert_eq!(update.changed_fields(), named);
         assert_eq!(
             NewUser::unknown_members(["email", "city", "isadmin"]),
             ["isadmin"]

@@ -315,7 +315,6 @@ impl AuthorizedApi {
         Ok(r.data)
     }
 
-    /// logout.
     pub async fn logout(&self) -> Result<(), ApiError> {
         let _: Reply<Empty> = call(Request::Logout {
             session_token: self.token.clone(),

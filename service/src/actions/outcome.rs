@@ -34,8 +34,9 @@ pub enum Listing {
     Public(UserList<PublicUser>),
 }
 
-/// Something that happened to an account, made durable with the change that
-/// caused it.
+/// Something that happened to an account. The writer hands it on only once the
+/// change that caused it is committed; the audit log will record it there
+/// (until it exists, the writer logs it at debug level).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     /// What happened.
@@ -46,7 +47,6 @@ pub struct Event {
     pub target: UserId,
 }
 
-/// The kinds of [`Event`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventKind {
     /// An account was registered.

@@ -129,30 +129,13 @@ impl Edit {
             username,
             email,
         };
-        if edit.fields().is_empty() {
+        if edit.upd.changed_fields().is_empty() {
             return Err(ServiceError::invalid(
                 "update_data",
                 "update_data names nothing to change",
             ));
         }
         Ok(edit)
-    }
-
-    /// The names of the fields this edit changes.
-    fn fields(&self) -> Vec<&'static str> {
-        let u = &self.upd;
-        [
-            ("username", self.username.is_some()),
-            ("email", self.email.is_some()),
-            ("password", u.password.is_some()),
-            ("role", u.role.is_some()),
-            ("status", u.status.is_some()),
-            ("metadata", u.metadata.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(name, set)| set.then_some(name))
-        .chain(u.profile.iter().map(|(f, _)| f.as_str()))
-        .collect()
     }
 
     /// Applies the edit to the table as it is now.
@@ -178,7 +161,7 @@ impl Edit {
             self.email.as_deref(),
             Some(current.id),
         )?;
-        let fields = self.fields();
+        let fields = self.upd.changed_fields();
         let mut rec = (*current).clone();
         if let Some(u) = self.username {
             rec.username = u;

@@ -34,7 +34,6 @@ pub struct Cli {
     pub serve: ServeArgs,
 }
 
-/// Operator commands.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Open the store with the master password, rewrite it in the current format

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use users_protocol::{Profile, Role, UserStatus};
 
-/// A stored user, versions 1 and 2.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A stored user, versions 1 and 2. `Debug` leaves out the password material.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserRecord {
     /// Absent in version 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,6 +51,18 @@ pub struct UserRecord {
     #[allow(missing_docs)]
     #[serde(default)]
     pub metadata: Map<String, Value>,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("password_iterations", &self.password_iterations)
+            .field("role", &self.role)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
 }
 
 fn legacy_iterations() -> u32 {
@@ -147,6 +159,8 @@ mod tests {
     fn an_original_record_reads_as_100k_iterations_and_needs_an_id() {
         let r: UserRecord = serde_json::from_value(original()).unwrap();
         assert_eq!(r.password_iterations, LEGACY_ITERATIONS);
+        assert_eq!(r.role, Role::User);
+        assert!(!format!("{r:?}").contains("ab01"), "Debug hides the hash");
         assert!(matches!(
             User::try_from(r.clone()),
             Err(RecordError::NoId(_))

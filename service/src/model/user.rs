@@ -140,7 +140,9 @@ pub(crate) mod tests {
         u.profile
             .set(users_protocol::ProfileField::FullName, "Alice Smith");
         let v = serde_json::to_value(u.view()).unwrap();
-        assert!(v.get("password_hash").is_none() && v.get("id").is_none());
+        for hidden in ["password_hash", "password_salt", "password", "id"] {
+            assert!(v.get(hidden).is_none(), "{hidden}");
+        }
         assert_eq!(v["email"], "alice@example.com");
         let p = serde_json::to_value(u.public()).unwrap();
         assert_eq!(

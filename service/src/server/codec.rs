@@ -7,7 +7,9 @@ use crate::error::{Result, ServiceError};
 use serde::Serialize;
 use serde_json::Value;
 use users_protocol::response::Empty;
-use users_protocol::{Action, NewUser, Reply, RequestEnvelope, UserCreated, UserReply, UserUpdate};
+use users_protocol::{
+    Action, NewUser, Reply, RequestEnvelope, Sort, UserCreated, UserReply, UserUpdate,
+};
 
 /// A request that could not be parsed: the error, and the `request_id` if one
 /// could be read.
@@ -89,12 +91,15 @@ pub fn parse(body: &[Vec<u8>], max: usize) -> std::result::Result<RequestEnvelop
             }
         }
     }
-    let e = match serde_json::from_value::<RequestEnvelope>(value.clone()) {
-        Ok(env) => return Ok(env),
-        Err(e) => e.to_string(),
-    };
-    let field = e.contains("Unknown sort").then_some("sort");
-    Err(fail(format!("Invalid {action} request: {e}"), field))
+    if let Some(Value::String(sort)) = map.get("sort") {
+        if let Err(message) = sort.parse::<Sort>() {
+            return Err(fail(message, Some("sort")));
+        }
+    }
+    match serde_json::from_value::<RequestEnvelope>(value.clone()) {
+        Ok(env) => Ok(env),
+        Err(e) => Err(fail(format!("Invalid {action} request: {e}"), None)),
+    }
 }
 
 /// A success reply with its payload, straight from the types.
@@ -205,7 +210,15 @@ mod tests {
         let (e, _) = parse(&body, 1000).err().unwrap();
         let r = e.to_reply();
         assert_eq!(r.field.as_deref(), Some("sort"));
+        assert!(
+            r.message.starts_with("Unknown sort 'password_hash'"),
+            "{}",
+            r.message
+        );
         assert!(r.message.contains("created_at"), "{}", r.message);
+        let body = frames(&[br#"{"action":"list_users","limit":"Unknown sort"}"#]);
+        let (e, _) = parse(&body, 1000).err().unwrap();
+        assert_eq!(e.to_reply().field, None);
     }
 
     #[test]

@@ -37,22 +37,23 @@ pub fn writer_loop(
                 Err(_) => break,
             }
         }
-        for (to, result) in run_batch(app, backend.as_mut(), batch) {
-            push(sock, to, result);
-        }
+        run_batch(app, backend.as_mut(), batch, &mut |to, result| {
+            push(sock, to, result)
+        });
     }
     if let Err(e) = backend.close() {
         tracing::error!(error = %e, "snapshot failed at shutdown; the journal keeps every change");
     }
 }
 
-/// Applies, commits and answers one batch; returns the replies in no set order.
+/// Applies, commits and answers one batch. A write that fails in memory is
+/// answered at once; the others once the commit has succeeded or failed.
 pub fn run_batch(
     app: &App,
     backend: &mut dyn Backend,
     batch: Vec<WriteJob>,
-) -> Vec<(ReplyTo, Result<Outcome>)> {
-    let mut replies = Vec::with_capacity(batch.len());
+    reply: &mut dyn FnMut(ReplyTo, Result<Outcome>),
+) {
     let mut done = Vec::with_capacity(batch.len());
     let changes = {
         let mut table = app.users_mut();
@@ -62,7 +63,7 @@ pub fn run_batch(
                 Ok(written) => done.push((job.to, written)),
                 Err(e) => {
                     table.rollback_to(mark);
-                    replies.push((job.to, Err(e)));
+                    reply(job.to, Err(e));
                 }
             }
         }
@@ -78,30 +79,30 @@ pub fn run_batch(
                     app.sessions.apply(op);
                 }
                 written.events.iter().for_each(record);
-                replies.push((to, Ok(written.outcome)));
+                reply(to, Ok(written.outcome));
             }
         }
         Err(e) => {
             app.users_mut().rollback_all();
             tracing::error!(error = %e, changes = changes.len(), "commit failed; changes undone");
             for (to, _) in done {
-                replies.push((to, Err(ServiceError::Storage(e.to_string()))));
+                reply(to, Err(ServiceError::Storage(e.to_string())));
             }
         }
     }
     if let Err(e) = backend.maintain(&mut || app.users().all()) {
         tracing::error!(error = %e, "snapshot failed; the journal keeps every change");
     }
-    replies
 }
 
-/// Until the audit log has a store of its own, events go to the log, by id only.
+/// The audit log does not exist yet: until it does, events go to the debug
+/// log, by id only.
 fn record(e: &Event) {
     tracing::debug!(
         target: "users_service::audit",
         kind = ?e.kind,
         actor = ?e.actor,
-        target = %e.target,
+        user = %e.target,
         "event"
     );
 }
@@ -151,12 +152,23 @@ mod tests {
         }
     }
 
+    /// Runs a batch; returns its replies in the order they were given.
+    fn run(
+        app: &App,
+        backend: &mut dyn Backend,
+        batch: Vec<WriteJob>,
+    ) -> Vec<(ReplyTo, Result<Outcome>)> {
+        let mut replies = Vec::new();
+        run_batch(app, backend, batch, &mut |to, r| replies.push((to, r)));
+        replies
+    }
+
     #[test]
     fn a_failed_commit_is_undone_in_memory_and_reported() {
         let app = app();
         let mut backend = MemoryBackend::default();
         backend.failing.store(true, Ordering::SeqCst);
-        let replies = run_batch(&app, &mut backend, vec![job("ghost", false)]);
+        let replies = run(&app, &mut backend, vec![job("ghost", false)]);
         assert!(matches!(&replies[..], [(_, Err(ServiceError::Storage(_)))]));
         assert!(
             app.users().get("ghost").is_none(),
@@ -164,7 +176,7 @@ mod tests {
         );
 
         backend.failing.store(false, Ordering::SeqCst);
-        let replies = run_batch(&app, &mut backend, vec![job("ghost", false)]);
+        let replies = run(&app, &mut backend, vec![job("ghost", false)]);
         assert!(matches!(&replies[..], [(_, Ok(Outcome::Created(_)))]));
         assert!(app.users().get("ghost").is_some());
     }
@@ -174,8 +186,12 @@ mod tests {
         let app = app();
         let mut backend = MemoryBackend::default();
         let batch = vec![job("anna", false), job("bert", true), job("cleo", false)];
-        let replies = run_batch(&app, &mut backend, batch);
+        let replies = run(&app, &mut backend, batch);
         assert_eq!(replies.len(), 3);
+        assert_eq!(
+            replies[0].0.envelope[0], b"bert",
+            "a failed write is answered before the batch is committed"
+        );
         let failed: Vec<_> = replies
             .iter()
             .filter(|(_, r)| r.is_err())
@@ -192,5 +208,27 @@ mod tests {
             })
             .collect();
         assert_eq!(names, ["anna", "cleo"]);
+    }
+
+    #[test]
+    fn a_failed_journal_write_leaves_nothing_on_disk() {
+        use crate::storage::file::{FileOptions, FileStore};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("u.json");
+        let opts = FileOptions {
+            kdf_iterations: 1000,
+            compact_after: 1000,
+        };
+        let mut opened = FileStore::open(&path, "m", &opts).unwrap();
+        opened.store.break_for_test();
+        let app = app();
+        let replies = run(&app, &mut opened.store, vec![job("ghost", false)]);
+        assert!(matches!(&replies[..], [(_, Err(ServiceError::Storage(_)))]));
+        assert!(
+            app.users().get("ghost").is_none(),
+            "memory agrees with disk"
+        );
+        drop(opened);
+        assert!(FileStore::open(&path, "m", &opts).unwrap().users.is_empty());
     }
 }

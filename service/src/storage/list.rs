@@ -86,7 +86,7 @@ mod tests {
     }
 
     #[test]
-    fn filters_sorts_and_pages() {
+    fn list_filters_sorts_and_pages() {
         let mut users = Vec::new();
         for i in 0..50 {
             let mut u = user(&format!("user{i:02}"), &format!("u{i}@x.io"));

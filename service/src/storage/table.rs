@@ -7,7 +7,6 @@ use crate::model::{fold, User, UserId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The user table.
 #[derive(Default)]
 pub struct UserTable {
     by_id: HashMap<UserId, Arc<User>>,
@@ -201,6 +200,7 @@ mod tests {
         t.rollback_all();
         assert!(t.get("alice2").is_none());
         assert_eq!(t.get("alice").unwrap().username, "alice");
+        assert_eq!(t.get_by_email("a@x.io").unwrap().username, "alice");
         assert_eq!(t.len(), 1);
     }
 

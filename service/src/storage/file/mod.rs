@@ -29,7 +29,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-/// Tuning.
 #[derive(Debug, Clone)]
 pub struct FileOptions {
     /// PBKDF2 iterations for the storage key of a new store.
@@ -171,11 +170,17 @@ impl FileStore {
         })
     }
 
-    /// Writes a snapshot now and waits for it: used for upgrades and by tests.
+    /// Writes a snapshot of `users` on this thread, then cuts the journal:
+    /// used for upgrades and by tests. Any failure is returned.
     pub fn compact_now(&mut self, users: Vec<Arc<User>>) -> Result<(), StorageError> {
         self.finish_compaction()?;
-        self.start_compaction(users);
-        self.finish_compaction()
+        let text = snapshot::encode(&self.kdf, &self.cipher, self.seq, &users)?;
+        drop(users);
+        files::write_atomic(&self.snapshot_path, text.as_bytes())?;
+        self.journal_records = 0;
+        self.cut_journal(self.journal_len)?;
+        tracing::info!(seq = self.seq, "snapshot written, journal compacted");
+        Ok(())
     }
 
     /// Waits for a running background snapshot, if any.
@@ -219,6 +224,7 @@ impl FileStore {
                 // Records counted from here on are the ones the new snapshot lacks.
                 self.journal_records = 0;
             }
+            // The journal still holds every change: the next batch tries again.
             Err(e) => tracing::warn!(error = %e, "could not start a snapshot thread"),
         }
     }

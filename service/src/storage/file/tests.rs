@@ -256,3 +256,22 @@ fn a_version_1_store_with_the_wrong_password_is_left_alone() {
     assert!(matches!(err, StorageError::WrongPassword(_)), "{err}");
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
+
+#[test]
+fn a_crash_between_the_upgrade_snapshot_and_the_journal_cut_still_opens() {
+    let (dir, path) = copy_of_the_v1_fixture();
+    let v1_journal = std::fs::read(journal::path_for(&path)).unwrap();
+    let upgraded = FileStore::open(&path, "fixture-master", &opts()).unwrap();
+    let mut expected = upgraded.users;
+    drop(upgraded.store);
+    // As if the process died after the version-2 snapshot was renamed into
+    // place but before the journal was cut: the old journal is still there.
+    std::fs::write(journal::path_for(&path), &v1_journal).unwrap();
+    let reopened = FileStore::open(&path, "fixture-master", &opts()).unwrap();
+    assert_eq!(reopened.upgraded_from, None);
+    let mut got = reopened.users;
+    expected.sort_by_key(|u| u.id);
+    got.sort_by_key(|u| u.id);
+    assert_eq!(got, expected, "the old records are already in the snapshot");
+    drop(dir);
+}
