@@ -4,10 +4,11 @@
 //!
 //! - [`user`]: [`User`] and its [`PasswordHash`].
 //! - [`id`]: the stable [`UserId`].
-//! - [`record`]: the stored, versioned record.
+//! - [`record`]: the stored, versioned record; `record_de` reads it.
 
 pub mod id;
 pub mod record;
+mod record_de;
 pub mod user;
 
 pub use id::UserId;

@@ -10,46 +10,34 @@
 //! without an id or with password material that is not hex.
 
 use super::id::UserId;
-use super::user::{PasswordHash, User, LEGACY_ITERATIONS};
-use serde::{Deserialize, Serialize};
+use super::user::{PasswordHash, User};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use users_protocol::{Profile, Role, UserStatus};
 
 /// A stored user, versions 1 and 2. `Debug` leaves out the password material.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+/// It is read by hand (`record_de.rs`), in one pass with no buffering,
+/// since start-up reads every record.
+#[derive(Clone, PartialEq, Serialize)]
 pub struct UserRecord {
     /// Absent in version 1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<UserId>,
-    #[allow(missing_docs)]
     pub username: String,
-    #[allow(missing_docs)]
     pub email: String,
     /// Hex.
     pub password_hash: String,
     /// Hex.
     pub password_salt: String,
-    #[allow(missing_docs)]
-    #[serde(default = "legacy_iterations")]
+    /// 100,000 when absent, as in the original's files.
     pub password_iterations: u32,
-    #[allow(missing_docs)]
     #[serde(flatten)]
     pub profile: Profile,
-    #[allow(missing_docs)]
-    #[serde(default)]
     pub role: Role,
-    #[allow(missing_docs)]
-    #[serde(default)]
     pub status: UserStatus,
-    #[allow(missing_docs)]
     pub created_at: String,
-    #[allow(missing_docs)]
     pub updated_at: String,
-    #[allow(missing_docs)]
-    #[serde(default)]
     pub last_login: Option<String>,
-    #[allow(missing_docs)]
-    #[serde(default)]
     pub metadata: Map<String, Value>,
 }
 
@@ -63,10 +51,6 @@ impl std::fmt::Debug for UserRecord {
             .field("status", &self.status)
             .finish_non_exhaustive()
     }
-}
-
-fn legacy_iterations() -> u32 {
-    LEGACY_ITERATIONS
 }
 
 /// Why a record cannot become a [`User`].
@@ -140,6 +124,7 @@ impl From<&User> for UserRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::LEGACY_ITERATIONS;
     use serde_json::json;
     use users_protocol::ProfileField;
 

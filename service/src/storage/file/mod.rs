@@ -104,20 +104,18 @@ impl FileStore {
             kdf,
             cipher,
             journal_seq,
-            users,
+            plain,
         } = snapshot::read(path, master)?;
-        let (records, replayed) = match version {
-            1 => load_v1(&journal_path, &cipher, journal_seq, users)?,
-            _ => load_v2(path, &cipher, journal_seq, users)?,
+        let (users, replayed) = match version {
+            1 => {
+                let records = snapshot::users(path, plain)?;
+                load_v1(path, &cipher, journal_seq, records)?
+            }
+            _ => {
+                let users = snapshot::users(path, plain)?;
+                load_v2(path, &cipher, journal_seq, users)?
+            }
         };
-        let users = records
-            .into_iter()
-            .map(User::try_from)
-            .collect::<Result<Vec<User>, _>>()
-            .map_err(|e| StorageError::Damaged {
-                path: path.to_owned(),
-                reason: e.to_string(),
-            })?;
         let mut store = FileStore::with_journal(path, kdf, cipher, replayed.seq, opts)?;
         store.journal_records = replayed.records;
         let upgraded_from = (version < snapshot::VERSION).then_some(version);
@@ -302,15 +300,28 @@ impl Backend for FileStore {
     }
 }
 
+/// A record that cannot become a user is damage in the file it came from.
+fn to_user(file: &Path, r: UserRecord) -> Result<User, StorageError> {
+    User::try_from(r).map_err(|e| StorageError::Damaged {
+        path: file.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
 /// Version 1: records keyed by username, journal deletes by username. Ids are
 /// given once everything is replayed.
 fn load_v1(
-    journal_path: &Path,
+    snapshot_path: &Path,
     cipher: &Fernet,
     journal_seq: u64,
-    mut by_name: HashMap<String, UserRecord>,
-) -> Result<(Vec<UserRecord>, journal::Replayed), StorageError> {
-    let replayed = journal::replay(journal_path, cipher, journal_seq, |op| {
+    records: Vec<UserRecord>,
+) -> Result<(Vec<User>, journal::Replayed), StorageError> {
+    let mut by_name: HashMap<String, UserRecord> = records
+        .into_iter()
+        .map(|r| (r.username.clone(), r))
+        .collect();
+    let journal_path = journal::path_for(snapshot_path);
+    let replayed = journal::replay(&journal_path, cipher, journal_seq, |op| {
         match op {
             journal::Op::Put { user } => {
                 by_name.insert(user.username.clone(), *user);
@@ -328,43 +339,51 @@ fn load_v1(
         Ok(())
     })?;
     let mut rng = rand::rng();
-    let records = by_name
+    let users = by_name
         .into_values()
-        .map(|r| r.upgrade(|| UserId::random(&mut rng)))
-        .collect();
-    Ok((records, replayed))
+        .map(|r| to_user(snapshot_path, r.upgrade(|| UserId::random(&mut rng))))
+        .collect::<Result<_, _>>()?;
+    Ok((users, replayed))
 }
 
-/// Version 2: records and journal by stable id.
+/// Version 2: records and journal by stable id. The journal is short next to
+/// the snapshot, so its records are gathered by id first and laid over the
+/// snapshot's users in one pass, rather than indexing every user.
 fn load_v2(
     snapshot_path: &Path,
     cipher: &Fernet,
     journal_seq: u64,
-    users: HashMap<String, UserRecord>,
-) -> Result<(Vec<UserRecord>, journal::Replayed), StorageError> {
-    let mut by_id = HashMap::with_capacity(users.len());
-    for r in users.into_values() {
-        let id = r.id.ok_or_else(|| StorageError::Damaged {
-            path: snapshot_path.to_owned(),
-            reason: format!("the record of '{}' has no id", r.username),
-        })?;
-        by_id.insert(id, r);
-    }
+    snapshot_users: Vec<User>,
+) -> Result<(Vec<User>, journal::Replayed), StorageError> {
+    // Some(user) puts, None deletes; the last record for an id wins.
+    let mut newer: HashMap<UserId, Option<User>> = HashMap::new();
     let journal_path = journal::path_for(snapshot_path);
     let replayed = journal::replay(&journal_path, cipher, journal_seq, |op| {
         match op {
             journal::Op::Put { user } => {
-                let id = user.id.ok_or("a record without an id")?;
-                by_id.insert(id, *user);
+                let u = User::try_from(*user).map_err(|e| e.to_string())?;
+                newer.insert(u.id, Some(u));
             }
             journal::Op::Delete { id: Some(id), .. } => {
-                by_id.remove(&id);
+                newer.insert(id, None);
             }
             journal::Op::Delete { id: None, .. } => return Err("a deletion without an id".into()),
         }
         Ok(())
     })?;
-    Ok((by_id.into_values().collect(), replayed))
+    if newer.is_empty() {
+        return Ok((snapshot_users, replayed));
+    }
+    let mut users = Vec::with_capacity(snapshot_users.len() + newer.len());
+    for u in snapshot_users {
+        match newer.remove(&u.id) {
+            None => users.push(u),
+            Some(Some(changed)) => users.push(changed),
+            Some(None) => {}
+        }
+    }
+    users.extend(newer.into_values().flatten());
+    Ok((users, replayed))
 }
 
 #[cfg(test)]

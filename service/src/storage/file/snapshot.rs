@@ -7,10 +7,11 @@ use crate::model::record::UserRecord;
 use crate::model::User;
 use crate::storage::backend::StorageError;
 use fernet::Fernet;
+use serde::de::{Error as _, IgnoredAny, MapAccess};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use zeroize::Zeroizing;
 
 /// The `format` field of a snapshot.
 pub const FORMAT: &str = "users-service-store";
@@ -40,8 +41,55 @@ pub struct Snapshot {
     pub cipher: Fernet,
     /// The last journal record it holds.
     pub journal_seq: u64,
-    /// Every user, keyed by username.
-    pub users: HashMap<String, UserRecord>,
+    /// The users JSON, decrypted; wiped when dropped. Read it with [`users`].
+    pub plain: Zeroizing<Vec<u8>>,
+}
+
+/// The users in a snapshot's plaintext, each converted from its stored record
+/// as it is read (to [`User`], or kept as a [`UserRecord`] for an upgrade).
+/// The plaintext is dropped as soon as it has been read.
+pub fn users<T>(path: &Path, plain: Zeroizing<Vec<u8>>) -> Result<Vec<T>, StorageError>
+where
+    T: TryFrom<UserRecord>,
+    T::Error: std::fmt::Display,
+{
+    let Records(users) = serde_json::from_slice(&plain).map_err(|e| StorageError::Damaged {
+        path: path.to_owned(),
+        reason: format!("decrypted data is not a user table ({e})"),
+    })?;
+    Ok(users)
+}
+
+/// A JSON object keyed by username, read as a list, since every record holds
+/// its username too.
+struct Records<T>(Vec<T>);
+
+impl<'de, T> Deserialize<'de> for Records<T>
+where
+    T: TryFrom<UserRecord>,
+    T::Error: std::fmt::Display,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T> serde::de::Visitor<'de> for V<T>
+        where
+            T: TryFrom<UserRecord>,
+            T::Error: std::fmt::Display,
+        {
+            type Value = Records<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("users keyed by username")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Records<T>, A::Error> {
+                let mut users = Vec::with_capacity(m.size_hint().unwrap_or(0));
+                while let Some((_, record)) = m.next_entry::<IgnoredAny, UserRecord>()? {
+                    users.push(T::try_from(record).map_err(A::Error::custom)?);
+                }
+                Ok(Records(users))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
 }
 
 /// Encodes a snapshot of `users` holding every change up to `seq`.
@@ -61,7 +109,7 @@ pub fn encode(
         context: "encoding the snapshot".into(),
         source: std::io::Error::other(e),
     };
-    let plain = zeroize::Zeroizing::new(serde_json::to_vec(&Table(users)).map_err(encoding)?);
+    let plain = Zeroizing::new(serde_json::to_vec(&Table(users)).map_err(encoding)?);
     let file = SnapshotFile {
         format: FORMAT.into(),
         version: VERSION,
@@ -91,20 +139,16 @@ pub fn read(path: &Path, master: &str) -> Result<Snapshot, StorageError> {
         )));
     }
     let cipher = file.kdf.cipher(master).map_err(damaged)?;
-    let plain = zeroize::Zeroizing::new(
+    let plain = Zeroizing::new(
         cipher
             .decrypt(&file.data)
             .map_err(|_| StorageError::WrongPassword(path.to_owned()))?,
     );
-    let (version, kdf, journal_seq) = (file.version, file.kdf, file.journal_seq);
-    drop(raw);
-    let users = serde_json::from_slice(&plain)
-        .map_err(|e| damaged(format!("decrypted data is not a user table ({e})")))?;
     Ok(Snapshot {
-        version,
-        kdf,
+        version: file.version,
+        kdf: file.kdf,
         cipher,
-        journal_seq,
-        users,
+        journal_seq: file.journal_seq,
+        plain,
     })
 }
