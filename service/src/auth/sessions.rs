@@ -59,7 +59,9 @@ pub enum SessionOp {
 }
 
 /// Where sessions live. Every method takes `&self`: an implementation locks
-/// (or queries) as it needs, and no caller holds it across other work.
+/// (or queries) as it needs. The writer calls `validate` and `expiry` while it
+/// holds the user table's write lock, so an implementation must answer
+/// without waiting on the table, and quickly: every write waits behind it.
 pub trait SessionStore: Send + Sync {
     /// When a session started at `now` ends.
     fn expiry(&self, now: SystemTime) -> SystemTime;
