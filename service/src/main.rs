@@ -34,11 +34,24 @@ fn main() {
     }
 }
 
-/// The master password, from the environment or the key file beside `store`.
+/// The master password, from the environment, a file, or the key file beside
+/// `store`. The variables are removed from the environment once read, so that
+/// nothing this process starts later inherits them.
 fn master_password(store: &Path) -> anyhow::Result<Secret> {
-    let (master, source) = master::resolve(std::env::var("USERS_SERVICE_PASSWORD").ok(), store)?;
+    let given = master::Given {
+        password: std::env::var("USERS_SERVICE_PASSWORD")
+            .ok()
+            .map(Secret::new),
+        file: std::env::var_os("USERS_SERVICE_PASSWORD_FILE").map(Into::into),
+    };
+    std::env::remove_var("USERS_SERVICE_PASSWORD");
+    std::env::remove_var("USERS_SERVICE_PASSWORD_FILE");
+    let (master, source) = master::resolve(given, store)?;
     match &source {
         master::Source::Env => {}
+        master::Source::File(p) => {
+            tracing::info!(file = %p.display(), "master password from USERS_SERVICE_PASSWORD_FILE")
+        }
         master::Source::KeyFile(p) => {
             tracing::info!(key_file = %p.display(), "master secret from key file")
         }

@@ -1,5 +1,7 @@
-//! The master password: `USERS_SERVICE_PASSWORD`, or else a random secret kept in a
-//! key file beside the store, readable by its owner only. Never a built-in default.
+//! The master password: `USERS_SERVICE_PASSWORD`, or the file named by
+//! `USERS_SERVICE_PASSWORD_FILE` (systemd credentials, container secrets), or
+//! else a random secret kept in a key file beside the store, readable by its
+//! owner only. Never a built-in default.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -15,11 +17,22 @@ pub fn key_file(store: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// What the operator gave: the two environment variables, as read.
+#[derive(Debug, Default)]
+pub struct Given {
+    /// `USERS_SERVICE_PASSWORD`.
+    pub password: Option<Secret>,
+    /// `USERS_SERVICE_PASSWORD_FILE`.
+    pub file: Option<PathBuf>,
+}
+
 /// Where the master password came from.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Source {
     /// The environment variable.
     Env,
+    /// The file `USERS_SERVICE_PASSWORD_FILE` names.
+    File(PathBuf),
     /// An existing key file.
     KeyFile(PathBuf),
     /// A key file created now.
@@ -38,13 +51,43 @@ pub enum MasterError {
     /// The key file could not be read or written.
     #[error("key file {0}: {1}")]
     Io(PathBuf, std::io::Error),
+    /// Both variables are set, and they might disagree.
+    #[error("set USERS_SERVICE_PASSWORD or USERS_SERVICE_PASSWORD_FILE, not both")]
+    Both,
+    /// The password file cannot be read, or holds nothing.
+    #[error("USERS_SERVICE_PASSWORD_FILE {0}: {1}")]
+    File(PathBuf, String),
 }
 
-/// Resolves the master password. A store without its key file and without the
-/// variable is an error: a new key would not open it.
-pub fn resolve(env: Option<String>, store: &Path) -> Result<(Secret, Source), MasterError> {
-    if let Some(p) = env.filter(|p| !p.is_empty()) {
-        return Ok((Secret::new(p), Source::Env));
+/// The password in a file: all of it, less one line break at the end (the
+/// one an editor or `echo` adds), which is never part of a password.
+fn read_password_file(path: &Path) -> Result<Secret, MasterError> {
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(path)
+            .map_err(|e| MasterError::File(path.to_owned(), e.to_string()))?,
+    );
+    let body = text
+        .strip_suffix("\r\n")
+        .or_else(|| text.strip_suffix('\n'))
+        .unwrap_or(&text);
+    if body.is_empty() {
+        return Err(MasterError::File(
+            path.to_owned(),
+            "the file is empty".into(),
+        ));
+    }
+    Ok(Secret::new(body))
+}
+
+/// Resolves the master password. A store without its key file and without
+/// either variable is an error: a new key would not open it.
+pub fn resolve(given: Given, store: &Path) -> Result<(Secret, Source), MasterError> {
+    let password = given.password.filter(|p| !p.is_empty());
+    match (password, given.file) {
+        (Some(_), Some(_)) => return Err(MasterError::Both),
+        (Some(p), None) => return Ok((p, Source::Env)),
+        (None, Some(file)) => return Ok((read_password_file(&file)?, Source::File(file))),
+        (None, None) => {}
     }
     let path = key_file(store);
     match std::fs::read_to_string(&path) {
@@ -83,7 +126,14 @@ mod tests {
     #[test]
     fn env_wins() {
         let dir = tempfile::tempdir().unwrap();
-        let (s, src) = resolve(Some("pw".into()), &dir.path().join("u.json")).unwrap();
+        let (s, src) = resolve(
+            Given {
+                password: Some(Secret::from("pw")),
+                file: None,
+            },
+            &dir.path().join("u.json"),
+        )
+        .unwrap();
         assert_eq!(s.expose(), "pw");
         assert_eq!(src, Source::Env);
     }
@@ -92,7 +142,7 @@ mod tests {
     fn key_file_is_created_private_then_reused() {
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().join("u.json");
-        let (a, src) = resolve(None, &store).unwrap();
+        let (a, src) = resolve(Given::default(), &store).unwrap();
         assert!(matches!(src, Source::NewKeyFile(_)));
         #[cfg(unix)]
         {
@@ -104,7 +154,7 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::write(&store, b"x").unwrap();
-        let (b, src) = resolve(None, &store).unwrap();
+        let (b, src) = resolve(Given::default(), &store).unwrap();
         assert_eq!(a, b);
         assert!(matches!(src, Source::KeyFile(_)));
     }
@@ -114,6 +164,47 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().join("u.json");
         std::fs::write(&store, b"x").unwrap();
-        assert!(resolve(None, &store).is_err());
+        assert!(resolve(Given::default(), &store).is_err());
+    }
+
+    #[test]
+    fn a_password_file_is_read_less_its_last_line_break() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("u.json");
+        let file = dir.path().join("master");
+        for (content, expected) in [
+            ("s3cret\n", "s3cret"),
+            ("s3cret", "s3cret"),
+            ("a b\r\n", "a b"),
+        ] {
+            std::fs::write(&file, content).unwrap();
+            let given = Given {
+                password: None,
+                file: Some(file.clone()),
+            };
+            let (s, src) = resolve(given, &store).unwrap();
+            assert_eq!(s.expose(), expected);
+            assert_eq!(src, Source::File(file.clone()));
+        }
+        assert!(!key_file(&store).exists(), "no key file is made");
+        std::fs::write(&file, "\n").unwrap();
+        let given = Given {
+            password: None,
+            file: Some(file.clone()),
+        };
+        assert!(matches!(resolve(given, &store), Err(MasterError::File(..))));
+        let missing = Given {
+            password: None,
+            file: Some(dir.path().join("nope")),
+        };
+        assert!(matches!(
+            resolve(missing, &store),
+            Err(MasterError::File(..))
+        ));
+        let both = Given {
+            password: Some(Secret::from("x")),
+            file: Some(file),
+        };
+        assert!(matches!(resolve(both, &store), Err(MasterError::Both)));
     }
 }

@@ -25,6 +25,8 @@ pub struct ServiceOptions {
     pub master: Option<String>,
     /// USERS_SERVICE_ADMIN_PASSWORD; `None` leaves it unset.
     pub admin_password: Option<String>,
+    /// Further environment variables.
+    pub env: Vec<(String, String)>,
 }
 
 impl Default for ServiceOptions {
@@ -39,6 +41,7 @@ impl Default for ServiceOptions {
             ],
             master: Some(MASTER.into()),
             admin_password: Some(ADMIN_PASSWORD.into()),
+            env: Vec::new(),
         }
     }
 }
@@ -128,13 +131,19 @@ impl ServiceProcess {
         }
     }
 
-    /// Starts the process and waits for it to exit by itself: for starts that
-    /// must fail.
-    pub fn run_to_exit(&mut self) -> ExitStatus {
+    /// Starts the process and waits up to 20 s for it to exit by itself: for
+    /// starts that must fail. `None` if it was still running (it is then killed).
+    pub fn run_to_exit(&mut self) -> Option<ExitStatus> {
         self.launch();
-        let status = self.process.as_mut().and_then(Process::wait);
-        self.process = None;
-        status.expect("the service's exit status")
+        let mut p = self.process.take()?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = p.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 
     /// Stops and starts again on the same store and the same port.
@@ -175,8 +184,10 @@ impl ServiceProcess {
             .arg(&self.store)
             .args(&self.opts.args)
             .env_remove("USERS_SERVICE_PASSWORD")
+            .env_remove("USERS_SERVICE_PASSWORD_FILE")
             .env_remove("USERS_SERVICE_ADMIN_PASSWORD")
-            .env("RUST_LOG", "info");
+            .env("RUST_LOG", "info")
+            .envs(self.opts.env.iter().map(|(k, v)| (k, v)));
         if let Some(m) = &self.opts.master {
             cmd.env("USERS_SERVICE_PASSWORD", m);
         }

@@ -34,6 +34,9 @@ pub enum StorageError {
     /// The master password does not decrypt the store.
     #[error("cannot decrypt {0}: wrong master password (USERS_SERVICE_PASSWORD), or the file was altered")]
     WrongPassword(PathBuf),
+    /// Another process has the store open.
+    #[error("{0} is in use by another users-service or operator command; stop it first")]
+    InUse(PathBuf),
     /// The data is not what this service writes.
     #[error("{path} is damaged: {reason}")]
     Damaged {

@@ -71,7 +71,7 @@ fn wrong_master_password_stops_startup_and_leaves_files_alone() {
         master: Some("wrong".into()),
         ..Default::default()
     });
-    assert!(!wrong.run_to_exit().success());
+    assert!(wrong.run_to_exit().is_some_and(|s| !s.success()));
     let log = wrong.log_text();
     assert!(log.contains("wrong master password"), "{log}");
     let after = (
@@ -90,7 +90,7 @@ fn damaged_store_stops_startup() {
     bytes[mid] = if bytes[mid] == b'A' { b'B' } else { b'A' };
     std::fs::write(&s.store, &bytes).unwrap();
     let mut probe = s.sibling(ServiceOptions::default());
-    assert!(!probe.run_to_exit().success());
+    assert!(probe.run_to_exit().is_some_and(|s| !s.success()));
     assert_eq!(std::fs::read(&s.store).unwrap(), bytes);
 }
 
@@ -308,4 +308,67 @@ fn the_upgrade_command_rewrites_a_first_release_store() {
         .unwrap();
     assert!(!wrong.status.success());
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong master password"));
+}
+
+#[test]
+fn a_second_service_on_the_same_store_is_refused() {
+    let s = ServiceProcess::start(ServiceOptions::default());
+    s.register("olga", "olgapass");
+    let before = std::fs::read(&s.store).unwrap();
+    let mut second = s.sibling(ServiceOptions::default());
+    let status = second.run_to_exit();
+    assert!(
+        status.is_some_and(|st| !st.success()),
+        "a second process started on the store: {status:?}"
+    );
+    let log = second.log_text();
+    assert!(log.contains("in use"), "{log}");
+    assert_eq!(std::fs::read(&s.store).unwrap(), before);
+    s.login("olga", "olgapass");
+
+    let upgrade = std::process::Command::new(users_tests::bin_path("users-service"))
+        .args(["upgrade", s.store.to_str().unwrap()])
+        .env("USERS_SERVICE_PASSWORD", MASTER)
+        .output()
+        .unwrap();
+    assert!(!upgrade.status.success());
+    assert!(String::from_utf8_lossy(&upgrade.stderr).contains("in use"));
+}
+
+#[test]
+fn the_master_password_can_come_from_a_file() {
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let secret_file = dir.path().join("master-password");
+    std::fs::write(&secret_file, "from-a-file\n").unwrap();
+    let from_file = ServiceOptions {
+        master: None,
+        env: vec![(
+            "USERS_SERVICE_PASSWORD_FILE".into(),
+            secret_file.to_str().unwrap().into(),
+        )],
+        ..Default::default()
+    };
+    let mut s = ServiceProcess::start_in(std::sync::Arc::clone(&dir), from_file);
+    s.register("pia", "piapass1");
+    assert!(s.log_text().contains("USERS_SERVICE_PASSWORD_FILE"));
+    assert!(!users_service::master::key_file(&s.store).exists());
+    s.stop();
+    // The same password given directly opens the store: the file held it,
+    // less its line break.
+    let mut direct = s.sibling(ServiceOptions {
+        master: Some("from-a-file".into()),
+        ..Default::default()
+    });
+    direct.spawn_now();
+    direct.login("pia", "piapass1");
+    direct.stop();
+    let mut both = s.sibling(ServiceOptions {
+        env: vec![(
+            "USERS_SERVICE_PASSWORD_FILE".into(),
+            secret_file.to_str().unwrap().into(),
+        )],
+        ..Default::default()
+    });
+    assert!(both.run_to_exit().is_some_and(|st| !st.success()));
+    assert!(both.log_text().contains("not both"), "{}", both.log_text());
 }

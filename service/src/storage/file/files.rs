@@ -7,29 +7,72 @@ use std::path::Path;
 
 /// Replaces `path` with `bytes` so that a crash leaves either the old or the new
 /// file: write a temp file beside it, fsync, rename, fsync the directory.
+///
+/// The temp file is made new (`O_EXCL`, owner-only from its first byte): a
+/// stale one, left by a crash, is removed first rather than written through,
+/// since it could be a link planted to redirect the write. If anything fails
+/// before the rename, the temp file is removed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = std::path::PathBuf::from(tmp);
-    let mut f = open_private(&tmp).map_err(io_err(format!("creating {}", tmp.display())))?;
-    f.write_all(bytes)
+    match std::fs::remove_file(&tmp) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_err(format!("removing {}", tmp.display()))(e)),
+    }
+    let mut f = create_private(&tmp).map_err(io_err(format!("creating {}", tmp.display())))?;
+    let written = f
+        .write_all(bytes)
         .and_then(|()| f.sync_all())
-        .map_err(io_err(format!("writing {}", tmp.display())))?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(io_err(format!("replacing {}", path.display())))?;
+        .map_err(io_err(format!("writing {}", tmp.display())))
+        .and_then(|()| {
+            drop(f);
+            std::fs::rename(&tmp, path).map_err(io_err(format!("replacing {}", path.display())))
+        });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     sync_dir(path)
 }
 
-/// Creates or truncates a file readable by its owner only.
-pub fn open_private(path: &Path) -> std::io::Result<File> {
+/// Creates a new file, readable by its owner only; fails if the name exists.
+pub fn create_private(path: &Path) -> std::io::Result<File> {
     let mut o = OpenOptions::new();
-    o.write(true).create(true).truncate(true);
+    o.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         o.mode(0o600);
     }
     o.open(path)
+}
+
+/// Opens (creating it if need be) the lock file beside a store and takes an
+/// exclusive lock on it, held until the returned file is dropped. The store's
+/// own files are replaced by rename, so they cannot carry the lock themselves.
+pub fn lock(store: &Path) -> Result<File, StorageError> {
+    let mut name = store.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = std::path::PathBuf::from(name);
+    let mut o = OpenOptions::new();
+    o.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let f = o
+        .open(&lock_path)
+        .map_err(io_err(format!("opening {}", lock_path.display())))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StorageError::InUse(store.to_owned())),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(io_err(format!("locking {}", lock_path.display()))(e))
+        }
+    }
 }
 
 /// Fsyncs the directory holding `path`, making a rename or a creation durable.
@@ -41,4 +84,42 @@ pub fn sync_dir(path: &Path) -> Result<(), StorageError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(io_err(format!("syncing directory {}", dir.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(unix)]
+    fn a_stale_temp_link_is_replaced_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"keep me").unwrap();
+        let path = dir.path().join("users.json");
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        std::os::unix::fs::symlink(&victim, &tmp).unwrap();
+        write_atomic(&path, b"new").unwrap();
+        assert_eq!(std::fs::read(&victim).unwrap(), b"keep me");
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_failed_replacement_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory with something in it cannot be replaced by a file.
+        let path = dir.path().join("taken");
+        std::fs::create_dir(&path).unwrap();
+        std::fs::write(path.join("inside"), b"x").unwrap();
+        assert!(write_atomic(&path, b"new").is_err());
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["taken"], "the temp file is gone");
+    }
 }

@@ -63,6 +63,8 @@ pub struct FileStore {
     seq: u64,
     compact_after: usize,
     compaction: Option<Compaction>,
+    /// Held for as long as the store is open: see [`files::lock`].
+    _lock: File,
 }
 
 struct Compaction {
@@ -73,9 +75,12 @@ struct Compaction {
 
 impl FileStore {
     /// Opens the store at `path`, or creates an empty one if neither file exists.
+    /// Only one `FileStore` may have a store open at a time, in any process:
+    /// another gets [`StorageError::InUse`].
     /// Nothing on disk changes unless both files read back correctly, except that a
     /// torn journal tail is cut off and an old version is rewritten as the current one.
     pub fn open(path: &Path, master: &str, opts: &FileOptions) -> Result<Opened, StorageError> {
+        let lock = files::lock(path)?;
         let journal_path = journal::path_for(path);
         if !path.exists() {
             if journal_path.exists() {
@@ -91,7 +96,7 @@ impl FileStore {
             })?;
             files::write_atomic(path, snapshot::encode(&kdf, &cipher, 0, &[])?.as_bytes())?;
             return Ok(Opened {
-                store: FileStore::with_journal(path, kdf, cipher, 0, opts)?,
+                store: FileStore::with_journal(path, kdf, cipher, 0, opts, lock)?,
                 users: Vec::new(),
                 created: true,
                 dropped_torn_tail: false,
@@ -116,7 +121,7 @@ impl FileStore {
                 load_v2(path, &cipher, journal_seq, users)?
             }
         };
-        let mut store = FileStore::with_journal(path, kdf, cipher, replayed.seq, opts)?;
+        let mut store = FileStore::with_journal(path, kdf, cipher, replayed.seq, opts, lock)?;
         store.journal_records = replayed.records;
         let upgraded_from = (version < snapshot::VERSION).then_some(version);
         if upgraded_from.is_some() {
@@ -137,6 +142,7 @@ impl FileStore {
         cipher: Fernet,
         seq: u64,
         opts: &FileOptions,
+        lock: File,
     ) -> Result<FileStore, StorageError> {
         let journal_path = journal::path_for(path);
         let mut o = OpenOptions::new();
@@ -165,6 +171,7 @@ impl FileStore {
             seq,
             compact_after: opts.compact_after.max(1),
             compaction: None,
+            _lock: lock,
         })
     }
 

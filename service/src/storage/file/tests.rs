@@ -275,3 +275,15 @@ fn a_crash_between_the_upgrade_snapshot_and_the_journal_cut_still_opens() {
     assert_eq!(got, expected, "the old records are already in the snapshot");
     drop(dir);
 }
+
+#[test]
+fn a_store_opens_in_one_place_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("users.json");
+    let first = FileStore::open(&path, "pw", &opts()).unwrap();
+    let err = FileStore::open(&path, "pw", &opts()).err().unwrap();
+    assert!(matches!(err, StorageError::InUse(_)), "{err}");
+    assert!(err.to_string().contains("in use"), "{err}");
+    drop(first);
+    FileStore::open(&path, "pw", &opts()).unwrap();
+}

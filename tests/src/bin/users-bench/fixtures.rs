@@ -27,6 +27,7 @@ pub fn opts(extra: &[&str]) -> ServiceOptions {
         args: args.into_iter().map(String::from).collect(),
         master: Some(MASTER.into()),
         admin_password: Some(ADMIN_PASSWORD.into()),
+        env: Vec::new(),
     }
 }
 
