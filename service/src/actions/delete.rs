@@ -2,10 +2,10 @@
 //! the caller's own password.
 
 use super::access::{authenticate, target, Access};
+use super::confirm;
 use super::outcome::{Event, EventKind, Outcome};
 use super::step::{AfterHash, Step, Written};
 use crate::app::App;
-use crate::auth::password;
 use crate::auth::sessions::SessionOp;
 use crate::error::{Result, ServiceError};
 use users_protocol::Secret;
@@ -13,20 +13,24 @@ use users_protocol::Secret;
 pub fn delete_user(
     app: &App,
     token: Secret,
-    confirm: Secret,
+    password: Secret,
     named: Option<String>,
+    peer: Option<String>,
 ) -> Result<Step> {
     let actor = authenticate(app, &token)?;
     let victim = target(&app.users(), &actor, named.as_deref(), Access::Write)?;
-    if confirm.is_empty() {
+    if password.is_empty() {
         return Err(ServiceError::invalid(
             "password",
             "Password is required to delete an account",
         ));
     }
-    Ok(Step::hash(move |_| {
-        if !password::verify(confirm.expose(), &actor.password) {
-            return AfterHash::fail(ServiceError::WrongPassword("password"));
+    // The caller confirms with their own password, also when an admin deletes
+    // another account.
+    let confirmation = confirm::begin(app, actor.id, peer, &token)?;
+    Ok(Step::hash(move |app| {
+        if let Err(e) = confirmation.check(app, &password, &actor.password, "password") {
+            return AfterHash::fail(e);
         }
         AfterHash::write(move |app, table| {
             app.sessions

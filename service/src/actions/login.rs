@@ -6,6 +6,7 @@ use super::step::{AfterHash, Step, Written};
 use crate::app::App;
 use crate::auth::password;
 use crate::auth::sessions::{new_token, SessionOp};
+use crate::auth::throttle;
 use crate::clock::rfc3339;
 use crate::error::{Result, ServiceError};
 use rand::TryRngCore;
@@ -24,10 +25,15 @@ pub fn login(app: &App, c: Credentials, peer: Option<String>) -> Result<Step> {
     {
         return Err(ServiceError::InvalidCredentials);
     }
-    app.throttle
-        .check(&identifier, peer.as_deref(), app.clock.now())
-        .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
     let found = app.users().find_login(&identifier).cloned();
+    // One account, one bucket, whichever of its names was typed.
+    let key = match &found {
+        Some(u) => throttle::account_key(u.id),
+        None => throttle::name_key(&identifier),
+    };
+    app.throttle
+        .begin(&key, peer.as_deref(), app.clock.now())
+        .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
     let iterations = app.settings.pbkdf2_iterations;
     Ok(Step::hash(move |app| {
         // Unknown user, wrong password and a disabled account take the same time
@@ -42,12 +48,11 @@ pub fn login(app: &App, c: Credentials, peer: Option<String>) -> Result<Step> {
         let user = match found {
             Some(u) if verified && u.status == UserStatus::Active => u,
             _ => {
-                app.throttle
-                    .fail(&identifier, peer.as_deref(), app.clock.now());
+                app.throttle.fail(&key, peer.as_deref(), app.clock.now());
                 return AfterHash::fail(ServiceError::InvalidCredentials);
             }
         };
-        app.throttle.succeed(&identifier);
+        app.throttle.succeed(&key, peer.as_deref());
         let upgrade = (user.password.iterations < iterations)
             .then(|| password::hash(c.password.expose(), iterations, &mut rand::rng()));
         let token = new_token(&mut rand::rngs::OsRng.unwrap_err());

@@ -14,6 +14,7 @@
 //! the audit log records ([`Written`]).
 
 mod access;
+mod confirm;
 mod create;
 mod delete;
 mod login;
@@ -50,12 +51,12 @@ pub fn handle(app: &App, req: Request, peer: Option<String>) -> Step {
             session_token,
             update_data,
             username,
-        } => update::update_user(app, session_token, update_data, username),
+        } => update::update_user(app, session_token, update_data, username, peer),
         Request::DeleteUser {
             session_token,
             password,
             username,
-        } => delete::delete_user(app, session_token, password, username),
+        } => delete::delete_user(app, session_token, password, username, peer),
     };
     step.unwrap_or_else(|e| Step::Done(Err(e)))
 }

@@ -3,6 +3,7 @@
 //! against the table as it is then.
 
 use super::access::{authenticate, check_unique, target, Access};
+use super::confirm;
 use super::outcome::{Event, EventKind, Outcome};
 use super::step::{AfterHash, Step, Written};
 use crate::app::App;
@@ -22,6 +23,7 @@ pub fn update_user(
     token: Secret,
     upd: UserUpdate,
     named: Option<String>,
+    peer: Option<String>,
 ) -> Result<Step> {
     let actor = authenticate(app, &token)?;
     let target_user = target(&app.users(), &actor, named.as_deref(), Access::Write)?;
@@ -59,10 +61,14 @@ pub fn update_user(
         None
     };
     let iterations = app.settings.pbkdf2_iterations;
-    Ok(Step::hash(move |_| {
-        if let Some(cur) = &current {
-            if !password::verify(cur.expose(), &target_user.password) {
-                return AfterHash::fail(ServiceError::WrongPassword("current_password"));
+    let confirmation = match &current {
+        Some(_) => Some(confirm::begin(app, target_user.id, peer, &edit.token)?),
+        None => None,
+    };
+    Ok(Step::hash(move |app| {
+        if let (Some(cur), Some(c)) = (&current, confirmation) {
+            if let Err(e) = c.check(app, cur, &target_user.password, "current_password") {
+                return AfterHash::fail(e);
             }
         }
         let hash = password::hash(new_password.expose(), iterations, &mut rand::rng());

@@ -1,24 +1,45 @@
-//! Login back-off. After a number of free failures, each further failure doubles
-//! the wait before the next attempt is looked at, up to a cap. Counted per
-//! identifier as typed (whether or not such an account exists, so the throttle
+//! Password-guessing back-off. After a number of free failures, each further
+//! failure doubles the wait before the next attempt is looked at, up to a cap.
+//!
+//! Counted per account (a login by username and one by email count as one; a
+//! name that matches no account is counted by that name, so the throttle
 //! reveals nothing) and per peer address (trusted peers, such as the bridge,
-//! which throttles its own clients, are exempt).
+//! which throttles its own clients, are exempt). Logins and the passwords that
+//! confirm a change or a deletion all count.
+//!
+//! An attempt is counted when it starts, not when its hash is done: a client
+//! that sends many guesses at once gets no more checked than the free
+//! failures allow. [`ThrottleStore::begin`] reserves a slot; the attempt ends
+//! with [`ThrottleStore::fail`] or [`ThrottleStore::succeed`].
 
+use crate::model::{fold, UserId};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
+/// The throttle key of an account.
+pub fn account_key(id: UserId) -> String {
+    format!("user:{id}")
+}
+
+/// The throttle key of a name that matches no account, as typed.
+pub fn name_key(identifier: &str) -> String {
+    format!("name:{}", fold(identifier.trim()))
+}
+
 /// Where failure counts live. Every method takes `&self`: an implementation
 /// locks (or queries) as it needs.
 pub trait ThrottleStore: Send + Sync {
-    /// `Err(seconds)` while either the identifier or the peer must wait.
-    fn check(&self, identifier: &str, peer: Option<&str>, now: SystemTime) -> Result<(), u64>;
-    /// Counts a failed login.
-    fn fail(&self, identifier: &str, peer: Option<&str>, now: SystemTime);
-    /// A successful login clears the identifier's count (not the peer's: one
-    /// right password must not reset a guessing run against other accounts).
-    fn succeed(&self, identifier: &str);
+    /// Reserves an attempt against `key` and `peer`. `Err(seconds)` while
+    /// either must wait, or while the attempts already in flight use up what
+    /// is allowed. Each `Ok` is ended by one `fail` or `succeed`.
+    fn begin(&self, key: &str, peer: Option<&str>, now: SystemTime) -> Result<(), u64>;
+    /// Ends an attempt that failed. True once `key` is past its free failures.
+    fn fail(&self, key: &str, peer: Option<&str>, now: SystemTime) -> bool;
+    /// Ends an attempt that succeeded: clears `key`'s failures, not the peer's
+    /// (one right password must not reset a guessing run against other accounts).
+    fn succeed(&self, key: &str, peer: Option<&str>);
 }
 
 /// Failure counts in this process's memory.
@@ -36,23 +57,23 @@ impl MemoryThrottle {
 }
 
 impl ThrottleStore for MemoryThrottle {
-    fn check(&self, identifier: &str, peer: Option<&str>, now: SystemTime) -> Result<(), u64> {
-        self.table().check(identifier, peer, now)
+    fn begin(&self, key: &str, peer: Option<&str>, now: SystemTime) -> Result<(), u64> {
+        self.table().begin(key, peer, now)
     }
 
-    fn fail(&self, identifier: &str, peer: Option<&str>, now: SystemTime) {
-        self.table().fail(identifier, peer, now);
+    fn fail(&self, key: &str, peer: Option<&str>, now: SystemTime) -> bool {
+        self.table().fail(key, peer, now)
     }
 
-    fn succeed(&self, identifier: &str) {
-        self.table().succeed(identifier);
+    fn succeed(&self, key: &str, peer: Option<&str>) {
+        self.table().succeed(key, peer);
     }
 }
 
 /// Throttle settings.
 #[derive(Debug, Clone)]
 pub struct ThrottleConfig {
-    /// Failures per identifier before waits begin.
+    /// Failures per account before waits begin.
     pub free_failures: u32,
     /// Failures per peer before waits begin.
     pub peer_free_failures: u32,
@@ -67,18 +88,59 @@ pub struct ThrottleConfig {
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     failures: u32,
+    /// Attempts begun and not yet ended.
+    pending: u32,
     blocked_until: SystemTime,
     last_failure: SystemTime,
+}
+
+impl Entry {
+    fn new(now: SystemTime) -> Self {
+        Entry {
+            failures: 0,
+            pending: 0,
+            blocked_until: now,
+            last_failure: now,
+        }
+    }
+
+    /// Failures still remembered at `now`.
+    fn failures(&self, now: SystemTime) -> u32 {
+        if now.duration_since(self.last_failure).unwrap_or_default() >= FORGET_AFTER {
+            0
+        } else {
+            self.failures
+        }
+    }
+
+    /// May another attempt begin at `now`?
+    fn admits(&self, free: u32, now: SystemTime) -> Result<(), u64> {
+        if let Ok(wait) = self.blocked_until.duration_since(now) {
+            if !wait.is_zero() {
+                return Err(wait.as_secs_f64().ceil() as u64);
+            }
+        }
+        // Past the free failures, one attempt at a time.
+        if self.pending == 0 || self.failures(now) + self.pending < free {
+            Ok(())
+        } else {
+            Err(1)
+        }
+    }
+
+    fn forgettable(&self, now: SystemTime) -> bool {
+        self.pending == 0 && self.failures(now) == 0 && self.blocked_until <= now
+    }
 }
 
 /// Failure counts; see the module documentation.
 struct Throttle {
     cfg: ThrottleConfig,
-    ids: HashMap<String, Entry>,
+    keys: HashMap<String, Entry>,
     peers: HashMap<String, Entry>,
 }
 
-/// Entries idle this long are forgotten.
+/// Failures this old are forgotten.
 const FORGET_AFTER: Duration = Duration::from_secs(3600);
 /// Tables are swept when they grow past this many entries.
 const SWEEP_AT: usize = 100_000;
@@ -87,13 +149,9 @@ impl Throttle {
     fn new(cfg: ThrottleConfig) -> Self {
         Throttle {
             cfg,
-            ids: HashMap::new(),
+            keys: HashMap::new(),
             peers: HashMap::new(),
         }
-    }
-
-    fn id_key(identifier: &str) -> String {
-        identifier.trim().to_lowercase()
     }
 
     fn peer_key(&self, peer: Option<&str>) -> Option<String> {
@@ -104,61 +162,66 @@ impl Throttle {
         (!trusted).then(|| peer.to_owned())
     }
 
-    fn check(&self, identifier: &str, peer: Option<&str>, now: SystemTime) -> Result<(), u64> {
-        let wait = |e: Option<&Entry>| {
-            e.and_then(|e| e.blocked_until.duration_since(now).ok())
-                .unwrap_or_default()
-        };
-        let id_wait = wait(self.ids.get(&Self::id_key(identifier)));
-        let peer_wait = self
-            .peer_key(peer)
-            .map(|p| wait(self.peers.get(&p)))
-            .unwrap_or_default();
-        let w = id_wait.max(peer_wait);
-        if w.is_zero() {
-            Ok(())
-        } else {
-            Err(w.as_secs_f64().ceil() as u64)
+    fn begin(&mut self, key: &str, peer: Option<&str>, now: SystemTime) -> Result<(), u64> {
+        let peer = self.peer_key(peer);
+        if let Some(e) = self.keys.get(key) {
+            e.admits(self.cfg.free_failures, now)?;
         }
+        if let Some(e) = peer.as_ref().and_then(|p| self.peers.get(p)) {
+            e.admits(self.cfg.peer_free_failures, now)?;
+        }
+        reserve(&mut self.keys, key.to_owned(), now);
+        if let Some(p) = peer {
+            reserve(&mut self.peers, p, now);
+        }
+        Ok(())
     }
 
-    fn fail(&mut self, identifier: &str, peer: Option<&str>, now: SystemTime) {
+    fn fail(&mut self, key: &str, peer: Option<&str>, now: SystemTime) -> bool {
         let (base, max) = (self.cfg.base_delay, self.cfg.max_delay);
-        let bump = |map: &mut HashMap<String, Entry>, key: String, free: u32| {
-            if map.len() >= SWEEP_AT {
-                map.retain(|_, e| {
-                    now.duration_since(e.last_failure).unwrap_or_default() < FORGET_AFTER
-                });
-            }
-            let e = map.entry(key).or_insert(Entry {
-                failures: 0,
-                blocked_until: now,
-                last_failure: now,
-            });
-            if now.duration_since(e.last_failure).unwrap_or_default() >= FORGET_AFTER {
-                e.failures = 0;
-            }
-            e.failures += 1;
+        let count = |e: &mut Entry, free: u32| {
+            e.pending = e.pending.saturating_sub(1);
+            e.failures = e.failures(now) + 1;
             e.last_failure = now;
             if e.failures > free {
                 let doublings = (e.failures - free - 1).min(30);
-                let delay = base.saturating_mul(1 << doublings).min(max);
-                e.blocked_until = now + delay;
+                e.blocked_until = now + base.saturating_mul(1 << doublings).min(max);
             }
+            e.failures > free
         };
-        bump(
-            &mut self.ids,
-            Self::id_key(identifier),
+        let backing_off = count(
+            self.keys.entry(key.to_owned()).or_insert(Entry::new(now)),
             self.cfg.free_failures,
         );
         if let Some(p) = self.peer_key(peer) {
-            bump(&mut self.peers, p, self.cfg.peer_free_failures);
+            count(
+                self.peers.entry(p).or_insert(Entry::new(now)),
+                self.cfg.peer_free_failures,
+            );
         }
+        backing_off
     }
 
-    fn succeed(&mut self, identifier: &str) {
-        self.ids.remove(&Self::id_key(identifier));
+    fn succeed(&mut self, key: &str, peer: Option<&str>) {
+        if let Some(e) = self.keys.get_mut(key) {
+            e.pending = e.pending.saturating_sub(1);
+            e.failures = 0;
+            e.blocked_until = e.last_failure;
+            if e.pending == 0 {
+                self.keys.remove(key);
+            }
+        }
+        if let Some(e) = self.peer_key(peer).and_then(|p| self.peers.get_mut(&p)) {
+            e.pending = e.pending.saturating_sub(1);
+        }
     }
+}
+
+fn reserve(map: &mut HashMap<String, Entry>, key: String, now: SystemTime) {
+    if map.len() >= SWEEP_AT {
+        map.retain(|_, e| !e.forgettable(now));
+    }
+    map.entry(key).or_insert(Entry::new(now)).pending += 1;
 }
 
 #[cfg(test)]
@@ -176,33 +239,60 @@ mod tests {
         }
     }
 
+    /// One whole failed attempt.
+    fn miss(t: &mut Throttle, key: &str, peer: Option<&str>, now: SystemTime) {
+        t.begin(key, peer, now).unwrap();
+        t.fail(key, peer, now);
+    }
+
     #[test]
     fn backs_off_exponentially_to_the_cap() {
         let mut t = Throttle::new(cfg());
         let now = UNIX_EPOCH + Duration::from_secs(1000);
         for _ in 0..3 {
-            t.fail("Alice", None, now);
-            assert!(t.check("alice", None, now).is_ok());
+            miss(&mut t, "k", None, now);
         }
         let mut waits = Vec::new();
+        let mut later = now;
         for _ in 0..6 {
-            t.fail("alice", None, now);
-            waits.push(t.check("ALICE", None, now).unwrap_err());
+            t.begin("k", None, later).unwrap();
+            assert!(t.fail("k", None, later), "past the free failures");
+            waits.push(t.begin("k", None, later).unwrap_err());
+            later += Duration::from_secs(waits.last().copied().unwrap_or(0));
         }
         assert_eq!(waits, [1, 2, 4, 8, 8, 8]);
-        assert!(t.check("alice", None, now + Duration::from_secs(9)).is_ok());
-        t.succeed("alice");
-        assert!(t.check("alice", None, now).is_ok());
+        t.begin("k", None, later).unwrap();
+        t.succeed("k", None);
+        assert!(t.begin("k", None, later).is_ok());
     }
 
     #[test]
-    fn unknown_identifiers_are_throttled_alike() {
+    fn attempts_in_flight_count_before_their_result() {
         let mut t = Throttle::new(cfg());
         let now = UNIX_EPOCH;
-        for _ in 0..4 {
-            t.fail("nobody-at-all", None, now);
+        for _ in 0..3 {
+            t.begin("k", None, now).unwrap();
         }
-        assert_eq!(t.check("nobody-at-all", None, now), Err(1));
+        assert_eq!(t.begin("k", None, now), Err(1), "three guesses are in flight");
+        t.fail("k", None, now);
+        t.fail("k", None, now);
+        assert!(t.begin("k", None, now).is_err(), "one still in flight");
+        assert!(!t.fail("k", None, now), "three failures are free");
+        t.begin("k", None, now).unwrap();
+        assert!(t.fail("k", None, now));
+        assert_eq!(t.begin("k", None, now), Err(1));
+    }
+
+    #[test]
+    fn keys_name_accounts_or_what_was_typed() {
+        let id = UserId::random(&mut rand::rng());
+        assert_eq!(account_key(id), format!("user:{id}"));
+        assert_eq!(name_key("  Ghost "), "name:ghost");
+        let mut t = Throttle::new(cfg());
+        for _ in 0..4 {
+            miss(&mut t, &name_key("nobody"), None, UNIX_EPOCH);
+        }
+        assert_eq!(t.begin(&name_key("NOBODY"), None, UNIX_EPOCH), Err(1));
     }
 
     #[test]
@@ -210,11 +300,22 @@ mod tests {
         let mut t = Throttle::new(cfg());
         let now = UNIX_EPOCH;
         for i in 0..11 {
-            t.fail(&format!("user{i}"), Some("10.0.0.1"), now);
-            t.fail(&format!("user{i}"), Some("10.0.0.9"), now);
+            miss(&mut t, &format!("user{i}"), Some("10.0.0.1"), now);
+            miss(&mut t, &format!("user{i}"), Some("10.0.0.9"), now);
         }
-        assert!(t.check("fresh", Some("10.0.0.1"), now).is_err());
-        assert!(t.check("fresh", Some("10.0.0.9"), now).is_ok());
-        assert!(t.check("fresh", Some("10.0.0.2"), now).is_ok());
+        assert!(t.begin("fresh", Some("10.0.0.1"), now).is_err());
+        assert!(t.begin("fresh", Some("10.0.0.9"), now).is_ok());
+        assert!(t.begin("fresh2", Some("10.0.0.2"), now).is_ok());
+    }
+
+    #[test]
+    fn old_failures_are_forgotten() {
+        let mut t = Throttle::new(cfg());
+        for _ in 0..4 {
+            miss(&mut t, "k", None, UNIX_EPOCH);
+        }
+        let later = UNIX_EPOCH + FORGET_AFTER;
+        t.begin("k", None, later).unwrap();
+        assert!(!t.fail("k", None, later), "counting starts again");
     }
 }

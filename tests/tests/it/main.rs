@@ -5,6 +5,7 @@
 //! - `python`: the original's Python client code, unchanged, against our binary.
 //! - `bridge`: users-bridge over WebSocket, its limits and failures.
 //! - `e2e`: the web UI in headless Chromium.
+//! - `throttle`: the login defence against bursts, aliases and stolen sessions.
 //! - `bench`: the benchmark's smoke mode.
 
 mod bench;
@@ -13,3 +14,4 @@ mod e2e;
 mod python;
 mod service;
 mod storage;
+mod throttle;

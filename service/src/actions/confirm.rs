@@ -1,0 +1,61 @@
+//! Passwords that confirm a change or a deletion. They are guesses like any
+//! login's: each counts against the account's throttle, and a session that
+//! keeps guessing past the free failures is ended, so a stolen token cannot
+//! be used to find the password.
+
+use crate::app::App;
+use crate::auth::password;
+use crate::auth::throttle;
+use crate::error::{Result, ServiceError};
+use crate::model::{PasswordHash, UserId};
+use users_protocol::Secret;
+
+/// A confirmation under way: its throttle slot is reserved until [`Confirmation::check`].
+pub struct Confirmation {
+    key: String,
+    peer: Option<String>,
+    session: Secret,
+}
+
+/// Reserves an attempt to confirm with the password of `account`, made with
+/// `session`. Call it last before the hashing step, which must end it.
+pub fn begin(
+    app: &App,
+    account: UserId,
+    peer: Option<String>,
+    session: &Secret,
+) -> Result<Confirmation> {
+    let key = throttle::account_key(account);
+    app.throttle
+        .begin(&key, peer.as_deref(), app.clock.now())
+        .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
+    Ok(Confirmation {
+        key,
+        peer,
+        session: session.clone(),
+    })
+}
+
+impl Confirmation {
+    /// Checks `given` against `stored` and counts the result. `field` names
+    /// the request field that held the password, for the error.
+    pub fn check(
+        self,
+        app: &App,
+        given: &Secret,
+        stored: &PasswordHash,
+        field: &'static str,
+    ) -> Result<()> {
+        if password::verify(given.expose(), stored) {
+            app.throttle.succeed(&self.key, self.peer.as_deref());
+            return Ok(());
+        }
+        if app
+            .throttle
+            .fail(&self.key, self.peer.as_deref(), app.clock.now())
+        {
+            app.sessions.remove(self.session.expose());
+        }
+        Err(ServiceError::WrongPassword(field))
+    }
+}

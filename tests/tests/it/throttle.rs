@@ -1,0 +1,102 @@
+//! The login defence against clients that do not take turns: bursts,
+//! one account under two names, and guessing through a stolen session.
+
+use serde_json::{json, Value};
+use std::time::Duration;
+use users_tests::{ServiceOptions, ServiceProcess};
+
+fn login(user: &str, password: &str) -> Value {
+    json!({"action": "login", "credentials": {"username": user, "password": password}})
+}
+
+/// Sends every request at once on one DEALER socket; returns the replies'
+/// error codes ("ok" for a success), in no particular order.
+fn pipelined(endpoint: &str, requests: &[Value]) -> Vec<String> {
+    let ctx = zmq::Context::new();
+    let s = ctx.socket(zmq::DEALER).unwrap();
+    s.set_rcvtimeo(30_000).unwrap();
+    s.set_linger(0).unwrap();
+    s.connect(endpoint).unwrap();
+    for r in requests {
+        s.send_multipart([&b""[..], r.to_string().as_bytes()], 0)
+            .unwrap();
+    }
+    (0..requests.len())
+        .map(|_| {
+            let frames = s.recv_multipart(0).expect("a reply to every request");
+            let v: Value = serde_json::from_slice(frames.last().unwrap()).unwrap();
+            v["code"].as_str().unwrap_or("ok").to_owned()
+        })
+        .collect()
+}
+
+fn count(codes: &[String], code: &str) -> usize {
+    codes.iter().filter(|c| *c == code).count()
+}
+
+#[test]
+fn a_pipelined_burst_gets_no_more_guesses_than_the_throttle_allows() {
+    // Hashing costs enough here that the burst is all queued before the
+    // first guess is checked.
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&[
+        "--pbkdf2-iterations",
+        "20000",
+        "--throttle-failures",
+        "5",
+    ]));
+    s.register("alice", "alicepass");
+    let burst: Vec<Value> = (0..60).map(|i| login("alice", &format!("guess{i}"))).collect();
+    let codes = pipelined(&s.endpoint(), &burst);
+    assert_eq!(codes.len(), 60);
+    assert_eq!(count(&codes, "invalid_credentials"), 5, "{codes:?}");
+    assert_eq!(count(&codes, "rate_limited"), 55, "{codes:?}");
+}
+
+#[test]
+fn a_username_and_an_email_of_one_account_share_one_bucket() {
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&["--throttle-failures", "5"]));
+    s.register("bob", "bobpass1");
+    let c = s.client();
+    for _ in 0..3 {
+        c.call_err(login("bob", "wrong1"), "invalid_credentials");
+    }
+    for _ in 0..3 {
+        c.call_err(login("BOB@example.com", "wrong1"), "invalid_credentials");
+    }
+    // Six failures against one account: back-off has begun, whichever name is typed.
+    c.call_err(login("bob@example.com", "bobpass1"), "rate_limited");
+    c.call_err(login("bob", "bobpass1"), "rate_limited");
+    std::thread::sleep(Duration::from_millis(1100));
+    s.login("bob", "bobpass1");
+}
+
+#[test]
+fn a_stolen_session_cannot_guess_the_password_without_limit() {
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&["--throttle-failures", "5"]));
+    s.register("carl", "carlpass");
+    let token = s.login("carl", "carlpass");
+    let c = s.client();
+    let guess = |pw: &str| {
+        json!({"action": "update_user", "session_token": token,
+            "update_data": {"current_password": pw, "password": "newpass99"}})
+    };
+    for i in 0..5 {
+        c.call_err(guess(&format!("guess{i}")), "wrong_password");
+    }
+    // The guesses counted against the account: its login backs off too.
+    let r = c.call(guess("guess5")).unwrap();
+    assert_eq!(r["status"], "error", "{r}");
+    // Past the free failures the session that guessed is ended.
+    c.call_err(guess("carlpass"), "session_invalid");
+    c.call_err(login("carl", "carlpass"), "rate_limited");
+    std::thread::sleep(Duration::from_millis(1100));
+    let token = s.login("carl", "carlpass");
+
+    // delete_user's confirmation counts the same way.
+    let del = |pw: &str| json!({"action": "delete_user", "session_token": token, "password": pw});
+    for i in 0..5 {
+        c.call_err(del(&format!("guess{i}")), "wrong_password");
+    }
+    let _ = c.call(del("guess5")).unwrap();
+    c.call_err(del("carlpass"), "session_invalid");
+}
