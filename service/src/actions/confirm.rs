@@ -46,7 +46,8 @@ impl Confirmation {
         stored: &PasswordHash,
         field: &'static str,
     ) -> Result<()> {
-        if password::verify(given.expose(), stored) {
+        let floor = app.settings.pbkdf2_iterations;
+        if password::verify_at_least(given.expose(), stored, floor).0 {
             app.throttle.succeed(&self.key, self.peer.as_deref());
             return Ok(());
         }

@@ -39,7 +39,7 @@ pub fn login(app: &App, c: Credentials, peer: Option<String>) -> Result<Step> {
         // Unknown user, wrong password and a disabled account take the same time
         // and get the same answer.
         let verified = match &found {
-            Some(u) => password::verify(c.password.expose(), &u.password),
+            Some(u) => password::verify_at_least(c.password.expose(), &u.password, iterations).0,
             None => {
                 password::verify_dummy(c.password.expose(), iterations);
                 false

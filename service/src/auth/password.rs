@@ -39,6 +39,20 @@ pub fn verify(password: &str, stored: &PasswordHash) -> bool {
     stored.hash.len() == HASH_LEN && bool::from(got.as_ref().ct_eq(stored.hash.as_slice()))
 }
 
+/// Like [`verify`], then tops the work up with dummy rounds to at least `floor`
+/// iterations, so that a hash made at a lower count (the original's 100,000,
+/// or an older setting) takes as long to refuse as an unknown name, which
+/// costs `floor`. Returns whether the password matched and the iterations spent.
+pub fn verify_at_least(password: &str, stored: &PasswordHash, floor: u32) -> (bool, u32) {
+    let ok = verify(password, stored);
+    let done = stored.iterations.max(1);
+    let top_up = floor.saturating_sub(done);
+    if top_up > 0 {
+        verify_dummy(password, top_up);
+    }
+    (ok, done + top_up)
+}
+
 /// Burns the time of one verification, for logins naming no account.
 pub fn verify_dummy(password: &str, iterations: u32) {
     let _ = derive(password.as_bytes(), &[0u8; SALT_LEN], iterations);
@@ -75,6 +89,15 @@ mod tests {
             hex::encode(out.as_ref()),
             "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"
         );
+    }
+
+    #[test]
+    fn an_old_hash_costs_as_much_to_check_as_the_current_setting() {
+        let old = hash("pw", 1000, &mut rand::rng());
+        assert_eq!(verify_at_least("pw", &old, 5000), (true, 5000));
+        assert_eq!(verify_at_least("nope", &old, 5000), (false, 5000));
+        let newer = hash("pw", 8000, &mut rand::rng());
+        assert_eq!(verify_at_least("pw", &newer, 5000), (true, 8000));
     }
 
     #[test]

@@ -273,7 +273,11 @@ mod tests {
         for _ in 0..3 {
             t.begin("k", None, now).unwrap();
         }
-        assert_eq!(t.begin("k", None, now), Err(1), "three guesses are in flight");
+        assert_eq!(
+            t.begin("k", None, now),
+            Err(1),
+            "three guesses are in flight"
+        );
         t.fail("k", None, now);
         t.fail("k", None, now);
         assert!(t.begin("k", None, now).is_err(), "one still in flight");

@@ -45,7 +45,9 @@ fn a_pipelined_burst_gets_no_more_guesses_than_the_throttle_allows() {
         "5",
     ]));
     s.register("alice", "alicepass");
-    let burst: Vec<Value> = (0..60).map(|i| login("alice", &format!("guess{i}"))).collect();
+    let burst: Vec<Value> = (0..60)
+        .map(|i| login("alice", &format!("guess{i}")))
+        .collect();
     let codes = pipelined(&s.endpoint(), &burst);
     assert_eq!(codes.len(), 60);
     assert_eq!(count(&codes, "invalid_credentials"), 5, "{codes:?}");
