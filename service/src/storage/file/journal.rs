@@ -2,9 +2,9 @@
 //! snapshot, numbered by `seq`.
 //!
 //! A crash during an append can leave only the last line incomplete (a batch
-//! is one write), so exactly one unreadable line at the end is a torn append
-//! and is cut off; an unreadable line anywhere else is damage and stops
-//! start-up.
+//! is one write, and each record ends in a newline), so a last line without
+//! its newline is a torn append and is cut off, with a warning. Any complete
+//! line that cannot be read, the last included, is damage and stops start-up.
 
 use crate::model::record::UserRecord;
 use crate::model::UserId;
@@ -114,8 +114,9 @@ pub fn replay(
             .and_then(|t| cipher.decrypt(t).ok())
             .and_then(|p| serde_json::from_slice::<Entry>(&p).ok());
         let Some(entry) = entry else {
-            if i + 1 == lines.len() {
-                break; // torn last append
+            // Only a last line without its newline is an append cut short.
+            if i + 1 == lines.len() && !line.ends_with(b"\n") {
+                break;
             }
             return Err(damaged(format!("record {} cannot be read", i + 1)));
         };

@@ -287,3 +287,20 @@ fn a_store_opens_in_one_place_at_a_time() {
     drop(first);
     FileStore::open(&path, "pw", &opts()).unwrap();
 }
+
+#[test]
+fn a_complete_last_record_that_cannot_be_read_is_damage_not_a_torn_tail() {
+    let (_dir, path, jp, mut bytes) = alice_and_bob_in_the_journal();
+    // Flip a byte inside bob's record; its line still ends in a newline, so
+    // the append finished: this is damage, not a crash mid-write.
+    let last_line_start = bytes[..bytes.len() - 1]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .unwrap()
+        + 1;
+    bytes[last_line_start + 10] ^= 0x01;
+    std::fs::write(&jp, &bytes).unwrap();
+    let err = FileStore::open(&path, "pw", &opts()).err().unwrap();
+    assert!(matches!(err, StorageError::Damaged { .. }), "{err}");
+    assert_eq!(std::fs::read(&jp).unwrap(), bytes, "left as it was");
+}
