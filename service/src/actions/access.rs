@@ -5,7 +5,7 @@ use crate::error::{Result, ServiceError};
 use crate::model::{fold, User, UserId};
 use crate::storage::UserTable;
 use std::sync::Arc;
-use users_protocol::{Role, Secret};
+use users_protocol::{Role, Secret, UserStatus};
 
 /// The caller's account for a session token.
 pub fn authenticate(app: &App, token: &Secret) -> Result<Arc<User>> {
@@ -47,12 +47,50 @@ pub fn target(
         Access::Write => actor.role == Role::Admin,
     };
     if !allowed {
-        return Err(ServiceError::Forbidden(match access {
-            Access::Read => "Only admins and moderators can read other users".into(),
-            Access::Write => "Only admins can change other users".into(),
-        }));
+        return Err(match access {
+            Access::Read => {
+                ServiceError::Forbidden("Only admins and moderators can read other users".into())
+            }
+            Access::Write => not_admin(),
+        });
     }
     table.get(name).cloned().ok_or(ServiceError::NotFound)
+}
+
+fn not_admin() -> ServiceError {
+    ServiceError::Forbidden("Only admins can change other users".into())
+}
+
+/// The caller as the table has them at the moment of a write: the session
+/// checked on the socket thread may have been ended, and the account
+/// demoted, suspended or deleted, while the write waited in the queue.
+pub fn actor_at_write(app: &App, table: &UserTable, token: &Secret) -> Result<Arc<User>> {
+    let session = app
+        .sessions
+        .validate(token.expose(), app.clock.now())
+        .ok_or(ServiceError::SessionInvalid)?;
+    table
+        .get_by_id(session.user)
+        .filter(|u| u.status == UserStatus::Active)
+        .cloned()
+        .ok_or(ServiceError::SessionInvalid)
+}
+
+/// Refuses a write to `target`'s account, or a change of role or status,
+/// unless `actor`'s role as it is now allows it.
+pub fn may_write(actor: &User, target: UserId, role_or_status: bool) -> Result<()> {
+    if actor.role == Role::Admin {
+        return Ok(());
+    }
+    if target != actor.id {
+        return Err(not_admin());
+    }
+    if role_or_status {
+        return Err(ServiceError::Forbidden(
+            "Only admins can change role or status".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses a username or email that another account (any but `except`) has.

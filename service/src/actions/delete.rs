@@ -1,7 +1,7 @@
 //! delete_user: one's own account, or (admins) another's, always confirmed by
 //! the caller's own password.
 
-use super::access::{authenticate, target, Access};
+use super::access::{actor_at_write, authenticate, may_write, target, Access};
 use super::confirm;
 use super::outcome::{Event, EventKind, Outcome};
 use super::step::{AfterHash, Step, Written};
@@ -33,13 +33,12 @@ pub fn delete_user(
             return AfterHash::fail(e);
         }
         AfterHash::write(move |app, table| {
-            app.sessions
-                .validate(token.expose(), app.clock.now())
-                .ok_or(ServiceError::SessionInvalid)?;
+            let actor = actor_at_write(app, table, &token)?;
             let current = table
                 .get_by_id(victim.id)
                 .cloned()
                 .ok_or(ServiceError::NotFound)?;
+            may_write(&actor, current.id, false)?;
             if current.is_active_admin() && table.other_active_admins(current.id) == 0 {
                 return Err(ServiceError::LastAdmin);
             }

@@ -177,3 +177,50 @@ fn failures_are_error_values_with_stable_codes() {
         Some(ErrorCode::InvalidRequest)
     );
 }
+
+/// Runs a request's steps up to its write, without running the write.
+fn up_to_the_write(app: &App, req: serde_json::Value) -> WriteFn {
+    match handle(app, serde_json::from_value(req).unwrap(), None) {
+        Step::Write(w) => w,
+        Step::Hash(h) => match h(app) {
+            AfterHash::Write(w) => w,
+            AfterHash::Done(r) => panic!("no write: {r:?}"),
+        },
+        Step::Done(r) => panic!("no write: {r:?}"),
+    }
+}
+
+#[test]
+fn an_admin_demoted_while_their_change_waits_does_not_get_it_applied() {
+    let app = app(Arc::new(ManualClock::at(1_000_000)));
+    let (_, victim) = register_and_login(&app, "vic");
+    let (admin_token, admin_id) = register_and_login(&app, "boss");
+    let promote = |role| {
+        let mut t = app.users_mut();
+        let mut boss = (**t.get_by_id(admin_id).unwrap()).clone();
+        boss.role = role;
+        t.put(boss);
+        t.take_changes();
+        t.forget_undo();
+    };
+    promote(users_protocol::Role::Admin);
+    let suspend = up_to_the_write(
+        &app,
+        json!({"action": "update_user", "session_token": admin_token.expose(), "username": "vic",
+            "update_data": {"status": "suspended"}}),
+    );
+    let delete = up_to_the_write(
+        &app,
+        json!({"action": "delete_user", "session_token": admin_token.expose(), "username": "vic",
+            "password": "secret1"}),
+    );
+    // Demoted while both writes wait in the queue.
+    promote(users_protocol::Role::User);
+    let mut table = app.users_mut();
+    for write in [suspend, delete] {
+        let err = write(&app, &mut table).err();
+        assert!(matches!(err, Some(ServiceError::Forbidden(_))), "{err:?}");
+    }
+    let vic = table.get_by_id(victim).unwrap();
+    assert_eq!(vic.status, users_protocol::UserStatus::Active);
+}

@@ -2,7 +2,7 @@
 //! thread, hashed on the pool when the password changes, applied by the writer
 //! against the table as it is then.
 
-use super::access::{authenticate, check_unique, target, Access};
+use super::access::{actor_at_write, authenticate, check_unique, may_write, target, Access};
 use super::confirm;
 use super::outcome::{Event, EventKind, Outcome};
 use super::step::{AfterHash, Step, Written};
@@ -13,7 +13,7 @@ use crate::clock::rfc3339;
 use crate::error::{Result, ServiceError};
 use crate::model::{PasswordHash, UserId};
 use crate::storage::UserTable;
-use users_protocol::{validate, Role, Secret, UserStatus, UserUpdate};
+use users_protocol::{validate, Secret, UserStatus, UserUpdate};
 
 /// Largest metadata object, as JSON bytes.
 pub const MAX_METADATA: usize = 4096;
@@ -28,11 +28,11 @@ pub fn update_user(
     let actor = authenticate(app, &token)?;
     let target_user = target(&app.users(), &actor, named.as_deref(), Access::Write)?;
     let is_self = target_user.id == actor.id;
-    if (upd.role.is_some() || upd.status.is_some()) && actor.role != Role::Admin {
-        return Err(ServiceError::Forbidden(
-            "Only admins can change role or status".into(),
-        ));
-    }
+    may_write(
+        &actor,
+        target_user.id,
+        upd.role.is_some() || upd.status.is_some(),
+    )?;
     let edit = Edit::check(token, target_user.id, upd)?;
     check_unique(
         &app.users(),
@@ -152,15 +152,14 @@ impl Edit {
         hash: Option<PasswordHash>,
     ) -> Result<Written> {
         let now = app.clock.now();
-        let actor = app
-            .sessions
-            .validate(self.token.expose(), now)
-            .ok_or(ServiceError::SessionInvalid)?
-            .user;
+        let actor = actor_at_write(app, table, &self.token)?;
         let current = table
             .get_by_id(self.target)
             .cloned()
             .ok_or(ServiceError::NotFound)?;
+        let role_or_status = self.upd.role.is_some() || self.upd.status.is_some();
+        may_write(&actor, current.id, role_or_status)?;
+        let actor = actor.id;
         check_unique(
             table,
             self.username.as_deref(),
