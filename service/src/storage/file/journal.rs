@@ -8,6 +8,7 @@
 
 use crate::model::record::UserRecord;
 use crate::model::UserId;
+use super::seal::{link_of, Link};
 use crate::storage::backend::{io_err, Change, StorageError};
 use fernet::Fernet;
 use serde::{Deserialize, Serialize};
@@ -44,12 +45,22 @@ pub enum Op {
 #[derive(Serialize, Deserialize)]
 struct Entry {
     seq: u64,
+    /// The link of the record before this one (see [`super::seal`]); absent
+    /// in version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    after: Option<Link>,
     #[serde(flatten)]
     op: Op,
 }
 
-/// The journal lines for `changes`, numbered from `first_seq`.
-pub fn encode(cipher: &Fernet, first_seq: u64, changes: &[Change]) -> Result<String, StorageError> {
+/// The journal lines for `changes`, numbered from `first_seq`, chained on from
+/// `link`; returns them and the link of the last one.
+pub fn encode(
+    cipher: &Fernet,
+    first_seq: u64,
+    mut link: Link,
+    changes: &[Change],
+) -> Result<(String, Link), StorageError> {
     let mut buf = String::new();
     for (seq, change) in (first_seq..).zip(changes) {
         let op = match change {
@@ -61,20 +72,29 @@ pub fn encode(cipher: &Fernet, first_seq: u64, changes: &[Change]) -> Result<Str
                 username: None,
             },
         };
-        let json = serde_json::to_vec(&Entry { seq, op }).map_err(|e| StorageError::Io {
+        let entry = Entry {
+            seq,
+            after: Some(link),
+            op,
+        };
+        let json = serde_json::to_vec(&entry).map_err(|e| StorageError::Io {
             context: "encoding a journal record".into(),
             source: std::io::Error::other(e),
         })?;
-        buf.push_str(&cipher.encrypt(&json));
+        let token = cipher.encrypt(&json);
+        link = link_of(&token);
+        buf.push_str(&token);
         buf.push('\n');
     }
-    Ok(buf)
+    Ok((buf, link))
 }
 
 /// What [`replay`] found.
 pub struct Replayed {
     /// The last sequence number applied (or `from_seq`).
     pub seq: u64,
+    /// The link of that record (or the one replay started from).
+    pub link: Option<Link>,
     /// Records in the journal, applied or not.
     pub records: usize,
     /// Whether a torn last line was cut off.
@@ -83,10 +103,18 @@ pub struct Replayed {
 
 /// Passes every journal record newer than `from_seq` to `apply`, in order.
 /// `apply` refuses a record it cannot use, with the reason.
+///
+/// Records up to `from_seq` are ones the snapshot already holds (left by a
+/// compaction) and are skipped. The first newer one must be `from_seq + 1`,
+/// and each after it the next number: a gap or a repeat is damage. With
+/// `link` (version 2), each newer record must also name the link before it,
+/// starting from the snapshot's: a journal that does not continue this
+/// snapshot is damage too.
 pub fn replay(
     path: &Path,
     cipher: &Fernet,
     from_seq: u64,
+    mut link: Option<Link>,
     mut apply: impl FnMut(Op) -> Result<(), String>,
 ) -> Result<Replayed, StorageError> {
     let data = match std::fs::read(path) {
@@ -94,6 +122,7 @@ pub fn replay(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(Replayed {
                 seq: from_seq,
+                link,
                 records: 0,
                 torn: false,
             })
@@ -108,25 +137,43 @@ pub fn replay(
     let mut seq = from_seq;
     let mut good_len = 0usize;
     for (i, line) in lines.iter().enumerate() {
-        let entry = line
+        let token = line
             .strip_suffix(b"\n")
-            .and_then(|b| std::str::from_utf8(b).ok())
+            .and_then(|b| std::str::from_utf8(b).ok());
+        let entry = token
             .and_then(|t| cipher.decrypt(t).ok())
             .and_then(|p| serde_json::from_slice::<Entry>(&p).ok());
-        let Some(entry) = entry else {
+        let (Some(token), Some(entry)) = (token, entry) else {
             // Only a last line without its newline is an append cut short.
             if i + 1 == lines.len() && !line.ends_with(b"\n") {
                 break;
             }
             return Err(damaged(format!("record {} cannot be read", i + 1)));
         };
-        if entry.seq > seq {
-            if seq > from_seq && entry.seq != seq + 1 {
-                return Err(damaged(format!("record {} is out of sequence", i + 1)));
-            }
-            seq = entry.seq;
-            apply(entry.op).map_err(|why| damaged(format!("record {}: {why}", i + 1)))?;
+        let n = i + 1;
+        if entry.seq <= seq && seq == from_seq {
+            good_len += line.len();
+            continue; // already in the snapshot
         }
+        if entry.seq != seq + 1 {
+            return Err(damaged(format!(
+                "record {n} has number {} where {} should follow: {}",
+                entry.seq,
+                seq + 1,
+                if entry.seq <= seq { "a repeat" } else { "records are missing" }
+            )));
+        }
+        if let Some(expected) = &link {
+            if entry.after.as_ref() != Some(expected) {
+                return Err(damaged(format!(
+                    "record {n} does not continue the snapshot beside it \
+                     (a snapshot or journal from another moment?)"
+                )));
+            }
+            link = Some(link_of(token));
+        }
+        seq = entry.seq;
+        apply(entry.op).map_err(|why| damaged(format!("record {n}: {why}")))?;
         good_len += line.len();
     }
     let torn = good_len < data.len();
@@ -145,6 +192,7 @@ pub fn replay(
     }
     Ok(Replayed {
         seq,
+        link,
         records: lines.len() - usize::from(torn),
         torn,
     })

@@ -14,15 +14,16 @@
 mod crypto;
 mod files;
 pub mod journal;
+mod load;
+pub mod seal;
 pub mod snapshot;
 
 pub use crypto::KdfParams;
 
-use crate::model::record::UserRecord;
-use crate::model::{User, UserId};
+use crate::model::User;
+use seal::Link;
 use crate::storage::backend::{io_err, Backend, Change, StorageError};
 use fernet::Fernet;
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -61,6 +62,8 @@ pub struct FileStore {
     journal_len: u64,
     journal_records: usize,
     seq: u64,
+    /// The link of record `seq`: the next record names it.
+    link: Link,
     compact_after: usize,
     compaction: Option<Compaction>,
     /// Held for as long as the store is open: see [`files::lock`].
@@ -94,9 +97,11 @@ impl FileStore {
                 path: path.to_owned(),
                 reason,
             })?;
-            files::write_atomic(path, snapshot::encode(&kdf, &cipher, 0, &[])?.as_bytes())?;
+            let link = seal::new_link(&mut rand::rng());
+            let text = snapshot::encode(&kdf, &cipher, 0, &link, &[])?;
+            files::write_atomic(path, text.as_bytes())?;
             return Ok(Opened {
-                store: FileStore::with_journal(path, kdf, cipher, 0, opts, lock)?,
+                store: FileStore::with_journal(path, kdf, cipher, (0, link), opts, lock)?,
                 users: Vec::new(),
                 created: true,
                 dropped_torn_tail: false,
@@ -109,19 +114,25 @@ impl FileStore {
             kdf,
             cipher,
             journal_seq,
+            link,
             plain,
         } = snapshot::read(path, master)?;
-        let (users, replayed) = match version {
-            1 => {
+        let (users, replayed) = match link {
+            None => {
                 let records = snapshot::users(path, plain)?;
-                load_v1(path, &cipher, journal_seq, records)?
+                load::load_v1(path, &cipher, journal_seq, records)?
             }
-            _ => {
+            Some(link) => {
                 let users = snapshot::users(path, plain)?;
-                load_v2(path, &cipher, journal_seq, users)?
+                load::load_v2(path, &cipher, journal_seq, link, users)?
             }
         };
-        let mut store = FileStore::with_journal(path, kdf, cipher, replayed.seq, opts, lock)?;
+        // A version-1 store has no chain yet: the upgrade below starts one.
+        let link = replayed
+            .link
+            .unwrap_or_else(|| seal::new_link(&mut rand::rng()));
+        let mut store =
+            FileStore::with_journal(path, kdf, cipher, (replayed.seq, link), opts, lock)?;
         store.journal_records = replayed.records;
         let upgraded_from = (version < snapshot::VERSION).then_some(version);
         if upgraded_from.is_some() {
@@ -140,7 +151,7 @@ impl FileStore {
         path: &Path,
         kdf: KdfParams,
         cipher: Fernet,
-        seq: u64,
+        (seq, link): (u64, Link),
         opts: &FileOptions,
         lock: File,
     ) -> Result<FileStore, StorageError> {
@@ -169,6 +180,7 @@ impl FileStore {
             journal_len,
             journal_records: 0,
             seq,
+            link,
             compact_after: opts.compact_after.max(1),
             compaction: None,
             _lock: lock,
@@ -179,7 +191,7 @@ impl FileStore {
     /// used for upgrades and by tests. Any failure is returned.
     pub fn compact_now(&mut self, users: Vec<Arc<User>>) -> Result<(), StorageError> {
         self.finish_compaction()?;
-        let text = snapshot::encode(&self.kdf, &self.cipher, self.seq, &users)?;
+        let text = snapshot::encode(&self.kdf, &self.cipher, self.seq, &self.link, &users)?;
         drop(users);
         files::write_atomic(&self.snapshot_path, text.as_bytes())?;
         self.journal_records = 0;
@@ -206,16 +218,17 @@ impl FileStore {
     }
 
     fn start_compaction(&mut self, users: Vec<Arc<User>>) {
-        let (kdf, cipher, path, seq) = (
+        let (kdf, cipher, path, seq, link) = (
             self.kdf.clone(),
             Arc::clone(&self.cipher),
             self.snapshot_path.clone(),
             self.seq,
+            self.link.clone(),
         );
         let handle = std::thread::Builder::new()
             .name("snapshot".into())
             .spawn(move || {
-                let text = snapshot::encode(&kdf, &cipher, seq, &users)?;
+                let text = snapshot::encode(&kdf, &cipher, seq, &link, &users)?;
                 drop(users);
                 files::write_atomic(&path, text.as_bytes())
             });
@@ -271,7 +284,7 @@ impl Backend for FileStore {
         if changes.is_empty() {
             return Ok(());
         }
-        let buf = journal::encode(&self.cipher, self.seq + 1, changes)?;
+        let (buf, link) = journal::encode(&self.cipher, self.seq + 1, self.link.clone(), changes)?;
         let written = self
             .journal
             .write_all(buf.as_bytes())
@@ -283,6 +296,7 @@ impl Backend for FileStore {
             return Err(io_err("appending to the journal")(e));
         }
         self.seq += changes.len() as u64;
+        self.link = link;
         self.journal_len += buf.len() as u64;
         self.journal_records += changes.len();
         Ok(())
@@ -305,92 +319,6 @@ impl Backend for FileStore {
     fn close(&mut self) -> Result<(), StorageError> {
         self.finish_compaction()
     }
-}
-
-/// A record that cannot become a user is damage in the file it came from.
-fn to_user(file: &Path, r: UserRecord) -> Result<User, StorageError> {
-    User::try_from(r).map_err(|e| StorageError::Damaged {
-        path: file.to_owned(),
-        reason: e.to_string(),
-    })
-}
-
-/// Version 1: records keyed by username, journal deletes by username. Ids are
-/// given once everything is replayed.
-fn load_v1(
-    snapshot_path: &Path,
-    cipher: &Fernet,
-    journal_seq: u64,
-    records: Vec<UserRecord>,
-) -> Result<(Vec<User>, journal::Replayed), StorageError> {
-    let mut by_name: HashMap<String, UserRecord> = records
-        .into_iter()
-        .map(|r| (r.username.clone(), r))
-        .collect();
-    let journal_path = journal::path_for(snapshot_path);
-    let replayed = journal::replay(&journal_path, cipher, journal_seq, |op| {
-        match op {
-            journal::Op::Put { user } => {
-                by_name.insert(user.username.clone(), *user);
-            }
-            journal::Op::Delete {
-                username: Some(name),
-                ..
-            } => {
-                by_name.remove(&name);
-            }
-            journal::Op::Delete { username: None, .. } => {
-                return Err("a version-1 deletion without a username".into())
-            }
-        }
-        Ok(())
-    })?;
-    let mut rng = rand::rng();
-    let users = by_name
-        .into_values()
-        .map(|r| to_user(snapshot_path, r.upgrade(|| UserId::random(&mut rng))))
-        .collect::<Result<_, _>>()?;
-    Ok((users, replayed))
-}
-
-/// Version 2: records and journal by stable id. The journal is short next to
-/// the snapshot, so its records are gathered by id first and laid over the
-/// snapshot's users in one pass, rather than indexing every user.
-fn load_v2(
-    snapshot_path: &Path,
-    cipher: &Fernet,
-    journal_seq: u64,
-    snapshot_users: Vec<User>,
-) -> Result<(Vec<User>, journal::Replayed), StorageError> {
-    // Some(user) puts, None deletes; the last record for an id wins.
-    let mut newer: HashMap<UserId, Option<User>> = HashMap::new();
-    let journal_path = journal::path_for(snapshot_path);
-    let replayed = journal::replay(&journal_path, cipher, journal_seq, |op| {
-        match op {
-            journal::Op::Put { user } => {
-                let u = User::try_from(*user).map_err(|e| e.to_string())?;
-                newer.insert(u.id, Some(u));
-            }
-            journal::Op::Delete { id: Some(id), .. } => {
-                newer.insert(id, None);
-            }
-            journal::Op::Delete { id: None, .. } => return Err("a deletion without an id".into()),
-        }
-        Ok(())
-    })?;
-    if newer.is_empty() {
-        return Ok((snapshot_users, replayed));
-    }
-    let mut users = Vec::with_capacity(snapshot_users.len() + newer.len());
-    for u in snapshot_users {
-        match newer.remove(&u.id) {
-            None => users.push(u),
-            Some(Some(changed)) => users.push(changed),
-            Some(None) => {}
-        }
-    }
-    users.extend(newer.into_values().flatten());
-    Ok((users, replayed))
 }
 
 #[cfg(test)]

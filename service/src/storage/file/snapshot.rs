@@ -3,6 +3,7 @@
 //! ([`UserRecord`]), so that plain Python opens it too.
 
 use super::crypto::KdfParams;
+use super::seal::{token_iv, Link, Seal};
 use crate::model::record::UserRecord;
 use crate::model::User;
 use crate::storage::backend::StorageError;
@@ -25,6 +26,9 @@ struct SnapshotFile<'a> {
     version: u32,
     kdf: KdfParams,
     journal_seq: u64,
+    /// Version 2: see [`super::seal`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    seal: Option<String>,
     /// Borrowed from the file's bytes: the token is the bulk of the file, and
     /// base64 never needs unescaping, so no second copy is made.
     #[serde(borrow)]
@@ -41,6 +45,8 @@ pub struct Snapshot {
     pub cipher: Fernet,
     /// The last journal record it holds.
     pub journal_seq: u64,
+    /// Version 2: the link the next journal record must name.
+    pub link: Option<Link>,
     /// The users JSON, decrypted; wiped when dropped. Read it with [`users`].
     pub plain: Zeroizing<Vec<u8>>,
 }
@@ -92,11 +98,13 @@ where
     }
 }
 
-/// Encodes a snapshot of `users` holding every change up to `seq`.
+/// Encodes a snapshot of `users` holding every change up to `seq`, whose last
+/// journal record has `link`.
 pub fn encode(
     kdf: &KdfParams,
     cipher: &Fernet,
     seq: u64,
+    link: &Link,
     users: &[Arc<User>],
 ) -> Result<String, StorageError> {
     struct Table<'a>(&'a [Arc<User>]);
@@ -110,12 +118,19 @@ pub fn encode(
         source: std::io::Error::other(e),
     };
     let plain = Zeroizing::new(serde_json::to_vec(&Table(users)).map_err(encoding)?);
+    let data = cipher.encrypt(&plain);
+    let seal = Seal {
+        journal_seq: seq,
+        link: link.clone(),
+        data_iv: token_iv(&data).unwrap_or_default(),
+    };
     let file = SnapshotFile {
         format: FORMAT.into(),
         version: VERSION,
         kdf: kdf.clone(),
         journal_seq: seq,
-        data: cipher.encrypt(&plain).into(),
+        seal: Some(seal.encrypt(cipher).map_err(encoding)?),
+        data: data.into(),
     };
     serde_json::to_string(&file).map_err(encoding)
 }
@@ -144,11 +159,35 @@ pub fn read(path: &Path, master: &str) -> Result<Snapshot, StorageError> {
             .decrypt(&file.data)
             .map_err(|_| StorageError::WrongPassword(path.to_owned()))?,
     );
+    let link = match file.version {
+        1 => None,
+        _ => Some(check_seal(&file, &cipher).map_err(damaged)?),
+    };
     Ok(Snapshot {
         version: file.version,
         kdf: file.kdf,
         cipher,
         journal_seq: file.journal_seq,
+        link,
         plain,
     })
+}
+
+/// The seal's link, once the seal is shown to belong to this header and data.
+fn check_seal(file: &SnapshotFile, cipher: &Fernet) -> Result<Link, String> {
+    let seal = file
+        .seal
+        .as_deref()
+        .and_then(|t| Seal::decrypt(t, cipher))
+        .ok_or("its seal is missing or was altered")?;
+    if seal.journal_seq != file.journal_seq {
+        return Err(format!(
+            "its header says journal_seq {} but it was sealed at {}",
+            file.journal_seq, seal.journal_seq
+        ));
+    }
+    if token_iv(&file.data).as_ref() != Some(&seal.data_iv) {
+        return Err("its data is not the data it was sealed with".into());
+    }
+    Ok(seal.link)
 }
