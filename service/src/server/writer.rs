@@ -8,7 +8,7 @@ use super::replies::{push, ReplyTo};
 use crate::actions::{Event, Outcome, WriteFn};
 use crate::app::App;
 use crate::error::{Result, ServiceError};
-use crate::storage::Backend;
+use crate::storage::{Backend, StorageError};
 use std::sync::mpsc::Receiver;
 
 /// Largest number of writes in one group commit.
@@ -37,9 +37,15 @@ pub fn writer_loop(
                 Err(_) => break,
             }
         }
-        run_batch(app, backend.as_mut(), batch, &mut |to, result| {
+        let done = run_batch(app, backend.as_mut(), batch, &mut |to, result| {
             push(sock, to, result)
         });
+        if let Err(fatal) = done {
+            // Every client of the batch has its answer; what the journal
+            // holds is unknown, so no further change may be acknowledged.
+            tracing::error!(error = %fatal, "stopping the service");
+            std::process::exit(1);
+        }
     }
     if let Err(e) = backend.close() {
         tracing::error!(error = %e, "snapshot failed at shutdown; the journal keeps every change");
@@ -48,12 +54,14 @@ pub fn writer_loop(
 
 /// Applies, commits and answers one batch. A write that fails in memory is
 /// answered at once; the others once the commit has succeeded or failed.
+/// Returns the error when the backend could not undo a failed commit: the
+/// caller must stop.
 pub fn run_batch(
     app: &App,
     backend: &mut dyn Backend,
     batch: Vec<WriteJob>,
     reply: &mut dyn FnMut(ReplyTo, Result<Outcome>),
-) {
+) -> std::result::Result<(), StorageError> {
     let mut done = Vec::with_capacity(batch.len());
     let changes = {
         let mut table = app.users_mut();
@@ -88,11 +96,15 @@ pub fn run_batch(
             for (to, _) in done {
                 reply(to, Err(ServiceError::Storage(e.to_string())));
             }
+            if matches!(e, StorageError::Fatal(_)) {
+                return Err(e);
+            }
         }
     }
     if let Err(e) = backend.maintain(&mut || app.users().all()) {
         tracing::error!(error = %e, "snapshot failed; the journal keeps every change");
     }
+    Ok(())
 }
 
 /// The audit log does not exist yet: until it does, events go to the debug
@@ -159,7 +171,8 @@ mod tests {
         batch: Vec<WriteJob>,
     ) -> Vec<(ReplyTo, Result<Outcome>)> {
         let mut replies = Vec::new();
-        run_batch(app, backend, batch, &mut |to, r| replies.push((to, r)));
+        let done = run_batch(app, backend, batch, &mut |to, r| replies.push((to, r)));
+        assert!(done.is_ok(), "{done:?}");
         replies
     }
 
@@ -211,7 +224,7 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_journal_write_leaves_nothing_on_disk() {
+    fn a_write_whose_undo_fails_stops_the_writer_after_answering() {
         use crate::storage::file::{FileOptions, FileStore};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("u.json");
@@ -220,9 +233,17 @@ mod tests {
             compact_after: 1000,
         };
         let mut opened = FileStore::open(&path, "m", &opts).unwrap();
+        // Writes to /dev/full fail, and it cannot be truncated either.
         opened.store.break_for_test();
         let app = app();
-        let replies = run(&app, &mut opened.store, vec![job("ghost", false)]);
+        let mut replies = Vec::new();
+        let done = run_batch(
+            &app,
+            &mut opened.store,
+            vec![job("ghost", false)],
+            &mut |to, r| replies.push((to, r)),
+        );
+        assert!(matches!(done, Err(StorageError::Fatal(_))), "{done:?}");
         assert!(matches!(&replies[..], [(_, Err(ServiceError::Storage(_)))]));
         assert!(
             app.users().get("ghost").is_none(),

@@ -16,8 +16,9 @@ pub enum Change {
 
 /// Durable storage behind the table. Only the writer thread calls it.
 pub trait Backend: Send {
-    /// Makes `changes`, in order, durable. On error none of them may remain
-    /// (as far as the medium allows), and the caller undoes them in memory.
+    /// Makes `changes`, in order, durable. On error none of them remain, and
+    /// the caller undoes them in memory; [`StorageError::Fatal`] when that
+    /// cannot be made sure of.
     fn commit(&mut self, changes: &[Change]) -> Result<(), StorageError>;
 
     /// Housekeeping after a batch, such as a background compaction. `users`
@@ -34,6 +35,10 @@ pub enum StorageError {
     /// The master password does not decrypt the store.
     #[error("cannot decrypt {0}: wrong master password (USERS_SERVICE_PASSWORD), or the file was altered")]
     WrongPassword(PathBuf),
+    /// A failed write could not be undone on disk: what the files hold is no
+    /// longer known, and the process must stop rather than go on.
+    #[error("the journal could not be put back after a failed write ({0}); stopping")]
+    Fatal(String),
     /// Another process has the store open.
     #[error("{0} is in use by another users-service or operator command; stop it first")]
     InUse(PathBuf),

@@ -6,9 +6,9 @@
 //! its newline is a torn append and is cut off, with a warning. Any complete
 //! line that cannot be read, the last included, is damage and stops start-up.
 
+use super::seal::{link_of, Link};
 use crate::model::record::UserRecord;
 use crate::model::UserId;
-use super::seal::{link_of, Link};
 use crate::storage::backend::{io_err, Change, StorageError};
 use fernet::Fernet;
 use serde::{Deserialize, Serialize};
@@ -160,7 +160,11 @@ pub fn replay(
                 "record {n} has number {} where {} should follow: {}",
                 entry.seq,
                 seq + 1,
-                if entry.seq <= seq { "a repeat" } else { "records are missing" }
+                if entry.seq <= seq {
+                    "a repeat"
+                } else {
+                    "records are missing"
+                }
             )));
         }
         if let Some(expected) = &link {

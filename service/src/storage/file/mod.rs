@@ -21,9 +21,9 @@ pub mod snapshot;
 pub use crypto::KdfParams;
 
 use crate::model::User;
-use seal::Link;
 use crate::storage::backend::{io_err, Backend, Change, StorageError};
 use fernet::Fernet;
+use seal::Link;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -291,9 +291,14 @@ impl Backend for FileStore {
             .and_then(|()| self.journal.sync_data());
         if let Err(e) = written {
             // Cut off whatever part reached the file, so replay never sees it.
-            let _ = self.journal.set_len(self.journal_len);
-            let _ = self.journal.sync_data();
-            return Err(io_err("appending to the journal")(e));
+            let undone = self
+                .journal
+                .set_len(self.journal_len)
+                .and_then(|()| self.journal.sync_data());
+            return Err(match undone {
+                Ok(()) => io_err("appending to the journal")(e),
+                Err(undo) => StorageError::Fatal(format!("{e}; then {undo}")),
+            });
         }
         self.seq += changes.len() as u64;
         self.link = link;

@@ -177,7 +177,8 @@ fn failed_commit_leaves_the_journal_as_it_was() {
     let mut o = FileStore::open(&path, "pw", &opts()).unwrap();
     o.store.commit(&[put(&user("alice"))]).unwrap();
     o.store.break_for_test();
-    assert!(o.store.commit(&[put(&user("bob"))]).is_err());
+    let err = o.store.commit(&[put(&user("bob"))]).unwrap_err();
+    assert!(matches!(err, StorageError::Fatal(_)), "{err}");
     assert_eq!(o.store.seq(), 1);
     drop(o);
     let o = FileStore::open(&path, "pw", &opts()).unwrap();
@@ -317,7 +318,11 @@ fn assert_refused_and_untouched(path: &Path, what: &str) {
     let before = files_of(path);
     let err = FileStore::open(path, "pw", &opts()).err().unwrap();
     assert!(matches!(err, StorageError::Damaged { .. }), "{what}: {err}");
-    assert_eq!(files_of(path), before, "{what}: the files are left as they were");
+    assert_eq!(
+        files_of(path),
+        before,
+        "{what}: the files are left as they were"
+    );
 }
 
 #[test]
