@@ -27,6 +27,9 @@ pub struct ServiceOptions {
     pub admin_password: Option<String>,
     /// Further environment variables.
     pub env: Vec<(String, String)>,
+    /// A program (and its arguments) that runs the service: the binary and its
+    /// arguments follow them on its command line.
+    pub wrapper: Vec<String>,
 }
 
 impl Default for ServiceOptions {
@@ -42,6 +45,7 @@ impl Default for ServiceOptions {
             master: Some(MASTER.into()),
             admin_password: Some(ADMIN_PASSWORD.into()),
             env: Vec::new(),
+            wrapper: Vec::new(),
         }
     }
 }
@@ -179,7 +183,15 @@ impl ServiceProcess {
     }
 
     fn command(&self, port: u16) -> Result<Command, String> {
-        let mut cmd = Command::new(bin_path("users-service"));
+        let binary = bin_path("users-service");
+        let mut cmd = match self.opts.wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(binary);
+                c
+            }
+            None => Command::new(binary),
+        };
         cmd.arg(port.to_string())
             .arg(&self.store)
             .args(&self.opts.args)

@@ -56,37 +56,59 @@ pub fn login(app: &App, c: Credentials, peer: Option<String>) -> Result<Step> {
         let upgrade = (user.password.iterations < iterations)
             .then(|| password::hash(c.password.expose(), iterations, &mut rand::rng()));
         let token = new_token(&mut rand::rngs::OsRng.unwrap_err());
-        AfterHash::write(move |app, table| {
-            // The password or status may have changed while hashing.
-            let current = table
+        let now = app.clock.now();
+        // The session starts under the table's read lock: a suspension or a
+        // password change applied before this point is seen here, and one
+        // applied after it revokes this session too.
+        let view = {
+            let table = app.users();
+            let Some(current) = table
                 .get_by_id(user.id)
                 .filter(|cur| cur.password == user.password && cur.status == UserStatus::Active)
-                .ok_or(ServiceError::InvalidCredentials)?;
-            let now = app.clock.now();
+            else {
+                return AfterHash::fail(ServiceError::InvalidCredentials);
+            };
+            app.sessions.apply(SessionOp::Insert {
+                token: token.clone(),
+                user: user.id,
+                now,
+            });
+            let mut view = current.view();
+            view.last_login = Some(rfc3339(now));
+            view
+        };
+        let reply = Outcome::LoggedIn(Box::new(LoginReply {
+            session_token: token,
+            user: view,
+            expires_at: rfc3339(app.sessions.expiry(now)),
+        }));
+        // last_login and a hash upgrade are recorded in the background: a
+        // login never waits for the disk, nor fails with it.
+        let verified = user.password.clone();
+        AfterHash::done_then(reply, move |_, table| {
+            let Some(current) = table.get_by_id(user.id) else {
+                return Ok(recorded(vec![]));
+            };
             let mut rec = (**current).clone();
             rec.last_login = Some(rfc3339(now));
-            if let Some(h) = upgrade {
+            if let Some(h) = upgrade.filter(|_| rec.password == verified) {
                 rec.password = h;
             }
-            let (view, id) = (rec.view(), rec.id);
+            let id = rec.id;
             table.put(rec);
-            Ok(Written {
-                outcome: Outcome::LoggedIn(Box::new(LoginReply {
-                    session_token: token.clone(),
-                    user: view,
-                    expires_at: rfc3339(app.sessions.expiry(now)),
-                })),
-                sessions: vec![SessionOp::Insert {
-                    token,
-                    user: id,
-                    now,
-                }],
-                events: vec![Event {
-                    kind: EventKind::LoggedIn,
-                    actor: Some(id),
-                    target: id,
-                }],
-            })
+            Ok(recorded(vec![Event {
+                kind: EventKind::LoggedIn,
+                actor: Some(id),
+                target: id,
+            }]))
         })
     }))
+}
+
+fn recorded(events: Vec<Event>) -> Written {
+    Written {
+        outcome: Outcome::Recorded,
+        sessions: vec![],
+        events,
+    }
 }

@@ -23,6 +23,8 @@ pub enum Outcome {
     Updated(Box<UserView>),
     /// delete_user.
     Deleted,
+    /// A background change, such as a login's `last_login`: no one is told.
+    Recorded,
 }
 
 /// A list_users page in the view the caller may see.

@@ -26,6 +26,9 @@ pub enum AfterHash {
     Done(Result<Outcome>),
     /// Continue on the writer.
     Write(WriteFn),
+    /// Reply now, and hand the writer a change that no one waits for: it is
+    /// committed with the next batch, or dropped with a warning if that fails.
+    DoneThen(Result<Outcome>, WriteFn),
 }
 
 /// A change run by the writer against the current table.
@@ -58,6 +61,13 @@ impl AfterHash {
         f: impl FnOnce(&App, &mut UserTable) -> Result<Written> + Send + 'static,
     ) -> Self {
         AfterHash::Write(Box::new(f))
+    }
+
+    pub(super) fn done_then(
+        outcome: Outcome,
+        f: impl FnOnce(&App, &mut UserTable) -> Result<Written> + Send + 'static,
+    ) -> Self {
+        AfterHash::DoneThen(Ok(outcome), Box::new(f))
     }
 
     pub(super) fn fail(e: ServiceError) -> Self {

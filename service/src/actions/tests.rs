@@ -15,19 +15,21 @@ fn app(clock: Arc<ManualClock>) -> App {
     App::new(crate::settings::for_tests(), clock, UserTable::default())
 }
 
-/// Runs a request to its end; returns the outcome and the events of its write.
+/// Runs a request to its end, a background change included; returns the
+/// outcome and the events of its write.
 fn run(app: &App, req: serde_json::Value) -> (Result<Outcome>, Vec<Event>) {
     let req = serde_json::from_value(req).unwrap();
-    let write = match handle(app, req, None) {
+    let (replied, write) = match handle(app, req, None) {
         Step::Done(r) => return (r, vec![]),
-        Step::Write(w) => w,
+        Step::Write(w) => (None, w),
         Step::Hash(h) => match h(app) {
             AfterHash::Done(r) => return (r, vec![]),
-            AfterHash::Write(w) => w,
+            AfterHash::Write(w) => (None, w),
+            AfterHash::DoneThen(r, w) => (Some(r), w),
         },
     };
     let mut table = app.users_mut();
-    match write(app, &mut table) {
+    let (result, events) = match write(app, &mut table) {
         Ok(written) => {
             table.take_changes();
             table.forget_undo();
@@ -40,7 +42,8 @@ fn run(app: &App, req: serde_json::Value) -> (Result<Outcome>, Vec<Event>) {
             table.rollback_all();
             (Err(e), vec![])
         }
-    }
+    };
+    (replied.unwrap_or(result), events)
 }
 
 fn register_and_login(app: &App, name: &str) -> (Secret, UserId) {
@@ -184,7 +187,7 @@ fn up_to_the_write(app: &App, req: serde_json::Value) -> WriteFn {
         Step::Write(w) => w,
         Step::Hash(h) => match h(app) {
             AfterHash::Write(w) => w,
-            AfterHash::Done(r) => panic!("no write: {r:?}"),
+            AfterHash::Done(r) | AfterHash::DoneThen(r, _) => panic!("no write: {r:?}"),
         },
         Step::Done(r) => panic!("no write: {r:?}"),
     }
@@ -223,4 +226,35 @@ fn an_admin_demoted_while_their_change_waits_does_not_get_it_applied() {
     }
     let vic = table.get_by_id(victim).unwrap();
     assert_eq!(vic.status, users_protocol::UserStatus::Active);
+}
+
+#[test]
+fn a_login_is_answered_before_its_last_login_is_written() {
+    let app = app(Arc::new(ManualClock::at(1_000_000)));
+    register_and_login(&app, "lena");
+    let req =
+        json!({"action": "login", "credentials": {"username": "lena", "password": "secret1"}});
+    let Step::Hash(h) = handle(&app, serde_json::from_value(req).unwrap(), None) else {
+        panic!("login hashes");
+    };
+    let AfterHash::DoneThen(Ok(Outcome::LoggedIn(reply)), touch) = h(&app) else {
+        panic!("a login replies at once");
+    };
+    // The session works before anything is written.
+    assert!(app
+        .sessions
+        .validate(reply.session_token.expose(), app.clock.now())
+        .is_some());
+    assert!(reply.user.last_login.is_some());
+    // The background change fails (a full disk, say): the login stands.
+    let mut table = app.users_mut();
+    let mark = table.mark();
+    let written = touch(&app, &mut table).unwrap();
+    assert!(matches!(written.outcome, Outcome::Recorded));
+    table.rollback_to(mark);
+    drop(table);
+    assert!(app
+        .sessions
+        .validate(reply.session_token.expose(), app.clock.now())
+        .is_some());
 }

@@ -121,6 +121,7 @@ fn encode_outcome(outcome: Outcome) -> Result<Vec<u8>> {
         Outcome::LoggedIn(l) => success("Login successful", l),
         Outcome::Updated(user) => success("User updated successfully", UserReply { user: *user }),
         Outcome::Deleted => success("User deleted successfully", Empty {}),
+        Outcome::Recorded => success("Recorded", Empty {}),
     }
 }
 

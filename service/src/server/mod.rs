@@ -161,7 +161,7 @@ pub fn run(
                     }
                     Step::Write(work) => {
                         in_flight += 1;
-                        let _ = write_tx.send(WriteJob { to, work });
+                        let _ = write_tx.send(WriteJob { to: Some(to), work });
                     }
                 }
             }

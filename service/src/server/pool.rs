@@ -31,7 +31,14 @@ pub fn pool_loop(
         match (job.work)(app) {
             AfterHash::Done(result) => push(sock, job.to, result),
             AfterHash::Write(work) => {
-                let _ = write_tx.send(WriteJob { to: job.to, work });
+                let _ = write_tx.send(WriteJob {
+                    to: Some(job.to),
+                    work,
+                });
+            }
+            AfterHash::DoneThen(result, work) => {
+                push(sock, job.to, result);
+                let _ = write_tx.send(WriteJob { to: None, work });
             }
         }
     }

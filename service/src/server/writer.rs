@@ -14,10 +14,10 @@ use std::sync::mpsc::Receiver;
 /// Largest number of writes in one group commit.
 pub const MAX_BATCH: usize = 512;
 
-/// A request waiting for the writer.
+/// A change waiting for the writer.
 pub struct WriteJob {
-    /// Where its reply goes.
-    pub to: ReplyTo,
+    /// Where its reply goes; `None` for a background change no one waits for.
+    pub to: Option<ReplyTo>,
     /// The change.
     pub work: WriteFn,
 }
@@ -63,6 +63,14 @@ pub fn run_batch(
     reply: &mut dyn FnMut(ReplyTo, Result<Outcome>),
 ) -> std::result::Result<(), StorageError> {
     let mut done = Vec::with_capacity(batch.len());
+    let mut answer = |to: Option<ReplyTo>, result: Result<Outcome>| match to {
+        Some(to) => reply(to, result),
+        None => {
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "a background change was dropped");
+            }
+        }
+    };
     let changes = {
         let mut table = app.users_mut();
         for job in batch {
@@ -71,7 +79,7 @@ pub fn run_batch(
                 Ok(written) => done.push((job.to, written)),
                 Err(e) => {
                     table.rollback_to(mark);
-                    reply(job.to, Err(e));
+                    answer(job.to, Err(e));
                 }
             }
         }
@@ -87,14 +95,14 @@ pub fn run_batch(
                     app.sessions.apply(op);
                 }
                 written.events.iter().for_each(record);
-                reply(to, Ok(written.outcome));
+                answer(to, Ok(written.outcome));
             }
         }
         Err(e) => {
             app.users_mut().rollback_all();
             tracing::error!(error = %e, changes = changes.len(), "commit failed; changes undone");
             for (to, _) in done {
-                reply(to, Err(ServiceError::Storage(e.to_string())));
+                answer(to, Err(ServiceError::Storage(e.to_string())));
             }
             if matches!(e, StorageError::Fatal(_)) {
                 return Err(e);
@@ -140,10 +148,10 @@ mod tests {
 
     fn job(name: &'static str, fail: bool) -> WriteJob {
         WriteJob {
-            to: ReplyTo {
+            to: Some(ReplyTo {
                 envelope: vec![name.as_bytes().to_vec()],
                 request_id: None,
-            },
+            }),
             work: Box::new(move |_, table| {
                 let u = user(name, &format!("{name}@example.com"));
                 let id = u.id;

@@ -2,6 +2,7 @@
 //!
 //! - `service`: every action and error code of users-service over ZeroMQ.
 //! - `storage`: restarts, the master password, the files on disk.
+//! - `disk`: a full disk, on a small filesystem the test makes.
 //! - `python`: the original's Python client code, unchanged, against our binary.
 //! - `bridge`: users-bridge over WebSocket, its limits and failures.
 //! - `e2e`: the web UI in headless Chromium.
@@ -10,6 +11,7 @@
 
 mod bench;
 mod bridge;
+mod disk;
 mod e2e;
 mod python;
 mod service;

@@ -28,6 +28,7 @@ pub fn opts(extra: &[&str]) -> ServiceOptions {
         master: Some(MASTER.into()),
         admin_password: Some(ADMIN_PASSWORD.into()),
         env: Vec::new(),
+        wrapper: Vec::new(),
     }
 }
 
