@@ -79,6 +79,13 @@ impl Process {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// SIGKILL, as a crash or a power cut would stop it, and the exit.
+    pub fn kill(&mut self) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
+        let _ = child.kill();
+        child.wait().ok()
+    }
+
     /// SIGTERM, then up to 15 s for the exit, then SIGKILL.
     pub fn stop(&mut self) -> Option<ExitStatus> {
         let mut child = self.child.take()?;

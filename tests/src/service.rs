@@ -229,6 +229,11 @@ impl ServiceProcess {
         self.process.take()?.stop()
     }
 
+    /// Sends SIGKILL: the process gets no chance to finish anything.
+    pub fn kill(&mut self) -> Option<ExitStatus> {
+        self.process.take()?.kill()
+    }
+
     /// The process id, while running.
     pub fn pid(&self) -> Option<u32> {
         self.process.as_ref().and_then(Process::pid)

@@ -3,6 +3,7 @@
 //! - `service`: every action and error code of users-service over ZeroMQ.
 //! - `storage`: restarts, the master password, the files on disk.
 //! - `disk`: a full disk, on a small filesystem the test makes.
+//! - `crash`: SIGKILL at random moments under write load, twenty times.
 //! - `python`: the original's Python client code, unchanged, against our binary.
 //! - `bridge`: users-bridge over WebSocket, its limits and failures.
 //! - `e2e`: the web UI in headless Chromium.
@@ -11,6 +12,7 @@
 
 mod bench;
 mod bridge;
+mod crash;
 mod disk;
 mod e2e;
 mod python;
