@@ -1,10 +1,12 @@
 //! [`App`]: the state every thread shares, the socket thread, the hashing pool
 //! and the writer alike.
 
+use crate::auth::rate::PeerRate;
 use crate::auth::sessions::{MemorySessions, SessionStore};
 use crate::auth::throttle::{MemoryThrottle, ThrottleStore};
 use crate::clock::Clock;
 use crate::settings::Settings;
+use crate::storage::page_cache::PageCache;
 use crate::storage::UserTable;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
@@ -19,6 +21,10 @@ pub struct App {
     pub sessions: Box<dyn SessionStore>,
     /// Failed-login counts.
     pub throttle: Box<dyn ThrottleStore>,
+    /// Anonymous list_users per peer.
+    pub public_list_rate: PeerRate,
+    /// Encoded public list pages.
+    pub public_pages: PageCache,
     users: RwLock<UserTable>,
 }
 
@@ -28,6 +34,11 @@ impl App {
         App {
             sessions: Box::new(MemorySessions::new(settings.session_lifetime)),
             throttle: Box::new(MemoryThrottle::new(settings.throttle.clone())),
+            public_list_rate: PeerRate::new(
+                settings.public_list_rate,
+                settings.throttle.trusted_peers.clone(),
+            ),
+            public_pages: PageCache::default(),
             settings,
             clock,
             started: Instant::now(),

@@ -18,6 +18,10 @@ pub struct Settings {
     pub throttle: ThrottleConfig,
     /// Largest request accepted, in bytes.
     pub max_request_bytes: usize,
+    /// Whether list_users answers without a session, as the original did.
+    pub public_list: bool,
+    /// Anonymous list_users a second per peer (bursts of twice that).
+    pub public_list_rate: f64,
 }
 
 #[cfg(test)]
@@ -35,5 +39,7 @@ pub(crate) fn for_tests() -> Settings {
             trusted_peers: Vec::new(),
         },
         max_request_bytes: 65536,
+        public_list: true,
+        public_list_rate: 5.0,
     }
 }

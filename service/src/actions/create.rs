@@ -25,7 +25,7 @@ pub fn create_user(app: &App, u: NewUser) -> Result<Step> {
     }
     check_unique(&app.users(), Some(&username), Some(&email), None)?;
     let iterations = app.settings.pbkdf2_iterations;
-    Ok(Step::hash(move |_| {
+    Ok(Step::slow(move |_| {
         let hash = password::hash(u.password.expose(), iterations, &mut rand::rng());
         AfterHash::write(move |app, table| {
             check_unique(table, Some(&username), Some(&email), None)?;

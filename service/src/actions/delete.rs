@@ -28,7 +28,7 @@ pub fn delete_user(
     // The caller confirms with their own password, also when an admin deletes
     // another account.
     let confirmation = confirm::begin(app, actor.id, peer, &token)?;
-    Ok(Step::hash(move |app| {
+    Ok(Step::slow(move |app| {
         if let Err(e) = confirmation.check(app, &password, &actor.password, "password") {
             return AfterHash::fail(e);
         }

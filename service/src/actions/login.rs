@@ -35,7 +35,7 @@ pub fn login(app: &App, c: Credentials, peer: Option<String>) -> Result<Step> {
         .begin(&key, peer.as_deref(), app.clock.now())
         .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
     let iterations = app.settings.pbkdf2_iterations;
-    Ok(Step::hash(move |app| {
+    Ok(Step::slow(move |app| {
         // Unknown user, wrong password and a disabled account take the same time
         // and get the same answer.
         let verified = match &found {

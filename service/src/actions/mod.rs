@@ -4,8 +4,8 @@
 //! An action runs in up to three steps, so that slow work never blocks the
 //! socket loop and every change goes through the single writer:
 //! 1. on the socket thread: authenticate, validate, read ([`handle`], fast);
-//! 2. on the hashing pool: PBKDF2 ([`Step::Hash`]), if the action needs it;
-//!    it can only end in a reply or a write ([`AfterHash`]);
+//! 2. on the pool of slow work ([`Step::Slow`]): PBKDF2, or building a large
+//!    list; it can only end in a reply or a write ([`AfterHash`]);
 //! 3. on the writer: re-check against the current table, change it
 //!    ([`Step::Write`]); the change is committed before its reply goes.
 //!
@@ -27,7 +27,7 @@ mod update;
 mod tests;
 
 pub use outcome::{Event, EventKind, Listing, Outcome};
-pub use step::{AfterHash, HashFn, Step, WriteFn, Written};
+pub use step::{AfterHash, SlowFn, Step, WriteFn, Written};
 
 use crate::app::App;
 use users_protocol::Request;
@@ -44,7 +44,7 @@ pub fn handle(app: &App, req: Request, peer: Option<String>) -> Step {
         Request::ListUsers {
             session_token,
             query,
-        } => return Step::Done(read::list_users(app, session_token.as_ref(), &query)),
+        } => read::list_users(app, session_token.as_ref(), query, peer.as_deref()),
         Request::CreateUser { user_data } => create::create_user(app, user_data),
         Request::Login { credentials } => login::login(app, credentials, peer),
         Request::UpdateUser {

@@ -1,8 +1,14 @@
 //! What an action did, as values: the server's codec turns an [`Outcome`] into
 //! reply bytes, and the writer hands [`Event`]s on.
 
+use crate::error::{Result, ServiceError};
 use crate::model::UserId;
-use users_protocol::{Health, LoginReply, PublicUser, UserList, UserView};
+use serde::Serialize;
+use std::sync::Arc;
+use users_protocol::response::Empty;
+use users_protocol::{
+    Health, LoginReply, PublicUser, Reply, UserCreated, UserList, UserReply, UserView,
+};
 
 /// The result of a successful action.
 #[derive(Debug)]
@@ -25,6 +31,39 @@ pub enum Outcome {
     Deleted,
     /// A background change, such as a login's `last_login`: no one is told.
     Recorded,
+    /// A reply encoded before, such as a cached public list page.
+    Prepared(Arc<Vec<u8>>),
+}
+
+/// A success reply with its payload, straight from the types.
+fn success<T: Serialize>(message: &str, data: T) -> Result<Vec<u8>> {
+    serde_json::to_vec(&Reply::success(message, data))
+        .map_err(|e| ServiceError::Storage(format!("encoding a reply: {e}")))
+}
+
+impl Outcome {
+    /// The success reply, as the original service words it.
+    pub fn encode(self) -> Result<Vec<u8>> {
+        match self {
+            Outcome::Health(h) => success("Service is healthy", h),
+            Outcome::LoggedOut => success("Logged out successfully", Empty {}),
+            Outcome::Found(user) => {
+                success("User retrieved successfully", UserReply { user: *user })
+            }
+            Outcome::Listed(Listing::Admin(l)) => success(&format!("Found {} users", l.total), l),
+            Outcome::Listed(Listing::Public(l)) => success(&format!("Found {} users", l.total), l),
+            Outcome::Created(username) => {
+                success("User created successfully", UserCreated { username })
+            }
+            Outcome::LoggedIn(l) => success("Login successful", l),
+            Outcome::Updated(user) => {
+                success("User updated successfully", UserReply { user: *user })
+            }
+            Outcome::Deleted => success("User deleted successfully", Empty {}),
+            Outcome::Recorded => success("Recorded", Empty {}),
+            Outcome::Prepared(bytes) => Ok(bytes.to_vec()),
+        }
+    }
 }
 
 /// A list_users page in the view the caller may see.

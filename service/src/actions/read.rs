@@ -3,9 +3,12 @@
 
 use super::access::{authenticate, target, Access};
 use super::outcome::{Listing, Outcome};
+use super::step::{AfterHash, Step};
 use crate::app::App;
 use crate::error::{Result, ServiceError};
 use crate::storage::list::list;
+use std::sync::Arc;
+use std::time::Instant;
 use users_protocol::{Health, ListQuery, ListView, Secret, UserList};
 
 /// Largest page list_users returns in one reply when a limit is given.
@@ -37,10 +40,25 @@ pub fn get_user(app: &App, token: &Secret, named: Option<&str>) -> Result<Outcom
     Ok(Outcome::Found(Box::new(user.view())))
 }
 
-pub fn list_users(app: &App, token: Option<&Secret>, q: &ListQuery) -> Result<Outcome> {
+/// list_users. The public view is the same for everyone who may see it, so
+/// its encoded pages are kept until the table changes; anonymous callers are
+/// rate-limited per peer. Building a page walks the whole table, so it runs on
+/// the pool, not on the socket thread.
+pub fn list_users(
+    app: &App,
+    token: Option<&Secret>,
+    q: ListQuery,
+    peer: Option<&str>,
+) -> Result<Step> {
     let admin_view = match token {
         Some(t) => authenticate(app, t)?.role.can_read_all(),
-        None => false,
+        None if !app.settings.public_list => return Err(ServiceError::SessionInvalid),
+        None => {
+            if !app.public_list_rate.take(peer, Instant::now()) {
+                return Err(ServiceError::RateLimited { retry_after: 1 });
+            }
+            false
+        }
     };
     if q.limit.is_some_and(|l| l == 0 || l > MAX_PAGE) {
         return Err(ServiceError::invalid(
@@ -54,13 +72,37 @@ pub fn list_users(app: &App, token: Option<&Secret>, q: &ListQuery) -> Result<Ou
     {
         return Err(ServiceError::invalid("search", "search is too long"));
     }
-    let page = list(&app.users(), q, admin_view);
-    let offset = q.offset.unwrap_or(0).min(page.total);
-    Ok(Outcome::Listed(if admin_view {
-        let users = page.users.iter().map(|u| u.view()).collect();
-        Listing::Admin(UserList::page(users, page.total, offset, ListView::Admin))
-    } else {
-        let users = page.users.iter().map(|u| u.public()).collect();
-        Listing::Public(UserList::page(users, page.total, offset, ListView::Public))
+    if admin_view {
+        return Ok(Step::slow(move |app| {
+            let page = list(&app.users(), &q, true);
+            let offset = q.offset.unwrap_or(0).min(page.total);
+            let users = page.users.iter().map(|u| u.view()).collect();
+            let list = UserList::page(users, page.total, offset, ListView::Admin);
+            AfterHash::Done(Ok(Outcome::Listed(Listing::Admin(list))))
+        }));
+    }
+    // Serde writes the members in one fixed order: the same query, the same key.
+    let key = serde_json::to_string(&q).unwrap_or_default();
+    let generation = app.users().generation();
+    if let Some(page) = app.public_pages.get(&key, generation) {
+        return Ok(Step::Done(Ok(Outcome::Prepared(page))));
+    }
+    Ok(Step::slow(move |app| {
+        let (generation, listing) = {
+            let table = app.users();
+            let page = list(&table, &q, false);
+            let offset = q.offset.unwrap_or(0).min(page.total);
+            let users = page.users.iter().map(|u| u.public()).collect();
+            let list = UserList::page(users, page.total, offset, ListView::Public);
+            (table.generation(), Listing::Public(list))
+        };
+        match Outcome::Listed(listing).encode() {
+            Ok(bytes) => {
+                let page = Arc::new(bytes);
+                app.public_pages.put(key, generation, Arc::clone(&page));
+                AfterHash::Done(Ok(Outcome::Prepared(page)))
+            }
+            Err(e) => AfterHash::fail(e),
+        }
     }))
 }

@@ -11,16 +11,16 @@ use crate::storage::table::UserTable;
 pub enum Step {
     /// Reply now.
     Done(Result<Outcome>),
-    /// Continue on the hashing pool.
-    Hash(HashFn),
+    /// Continue on the pool of slow work: PBKDF2, or a large list.
+    Slow(SlowFn),
     /// Continue on the writer.
     Write(WriteFn),
 }
 
-/// Slow work for the hashing pool.
-pub type HashFn = Box<dyn FnOnce(&App) -> AfterHash + Send>;
+/// Slow work for the pool.
+pub type SlowFn = Box<dyn FnOnce(&App) -> AfterHash + Send>;
 
-/// What may follow hashing: a reply or a write, never more hashing.
+/// What may follow slow work: a reply or a write, never more slow work.
 pub enum AfterHash {
     /// Reply now.
     Done(Result<Outcome>),
@@ -45,8 +45,8 @@ pub struct Written {
 }
 
 impl Step {
-    pub(super) fn hash(f: impl FnOnce(&App) -> AfterHash + Send + 'static) -> Step {
-        Step::Hash(Box::new(f))
+    pub(super) fn slow(f: impl FnOnce(&App) -> AfterHash + Send + 'static) -> Step {
+        Step::Slow(Box::new(f))
     }
 
     pub(super) fn write(

@@ -22,7 +22,7 @@ fn run(app: &App, req: serde_json::Value) -> (Result<Outcome>, Vec<Event>) {
     let (replied, write) = match handle(app, req, None) {
         Step::Done(r) => return (r, vec![]),
         Step::Write(w) => (None, w),
-        Step::Hash(h) => match h(app) {
+        Step::Slow(h) => match h(app) {
             AfterHash::Done(r) => return (r, vec![]),
             AfterHash::Write(w) => (None, w),
             AfterHash::DoneThen(r, w) => (Some(r), w),
@@ -185,7 +185,7 @@ fn failures_are_error_values_with_stable_codes() {
 fn up_to_the_write(app: &App, req: serde_json::Value) -> WriteFn {
     match handle(app, serde_json::from_value(req).unwrap(), None) {
         Step::Write(w) => w,
-        Step::Hash(h) => match h(app) {
+        Step::Slow(h) => match h(app) {
             AfterHash::Write(w) => w,
             AfterHash::Done(r) | AfterHash::DoneThen(r, _) => panic!("no write: {r:?}"),
         },
@@ -234,7 +234,7 @@ fn a_login_is_answered_before_its_last_login_is_written() {
     register_and_login(&app, "lena");
     let req =
         json!({"action": "login", "credentials": {"username": "lena", "password": "secret1"}});
-    let Step::Hash(h) = handle(&app, serde_json::from_value(req).unwrap(), None) else {
+    let Step::Slow(h) = handle(&app, serde_json::from_value(req).unwrap(), None) else {
         panic!("login hashes");
     };
     let AfterHash::DoneThen(Ok(Outcome::LoggedIn(reply)), touch) = h(&app) else {

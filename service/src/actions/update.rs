@@ -65,7 +65,7 @@ pub fn update_user(
         Some(_) => Some(confirm::begin(app, target_user.id, peer, &edit.token)?),
         None => None,
     };
-    Ok(Step::hash(move |app| {
+    Ok(Step::slow(move |app| {
         if let (Some(cur), Some(c)) = (&current, confirmation) {
             if let Err(e) = c.check(app, cur, &target_user.password, "current_password") {
                 return AfterHash::fail(e);

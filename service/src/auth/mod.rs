@@ -4,5 +4,6 @@
 //! several instances; this process's memory holds them today.
 
 pub mod password;
+pub mod rate;
 pub mod sessions;
 pub mod throttle;

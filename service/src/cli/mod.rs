@@ -105,6 +105,24 @@ pub struct ServeArgs {
     /// Journal records that trigger a new snapshot.
     #[arg(long, default_value_t = 10_000)]
     pub compact_after: usize,
+
+    /// Whether list_users answers without a session (the public view), as the
+    /// original did: on or off.
+    #[arg(long, default_value = "on", value_parser = on_off, action = clap::ArgAction::Set)]
+    pub public_list: bool,
+
+    /// Anonymous list_users a second per peer address (bursts of twice that);
+    /// trusted peers are exempt.
+    #[arg(long, default_value_t = 5.0)]
+    pub public_list_rate: f64,
+}
+
+fn on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("'{s}': use on or off")),
+    }
 }
 
 impl ServeArgs {
@@ -139,6 +157,8 @@ impl ServeArgs {
                 trusted_peers: self.trusted_peers.clone(),
             },
             max_request_bytes: self.max_request_bytes,
+            public_list: self.public_list,
+            public_list_rate: self.public_list_rate,
         }
     }
 }

@@ -1,15 +1,12 @@
 //! The wire format of one request and one reply: [`parse`] turns a body into a
 //! request, or an error that says exactly what is wrong; [`encode`] turns an
-//! [`Outcome`] or an error into reply bytes, with the request's `request_id`.
+//! [`Outcome`] (see [`Outcome::encode`]) or an error into reply bytes, with the
+//! request's `request_id`.
 
-use crate::actions::{Listing, Outcome};
+use crate::actions::Outcome;
 use crate::error::{Result, ServiceError};
-use serde::Serialize;
 use serde_json::Value;
-use users_protocol::response::Empty;
-use users_protocol::{
-    Action, NewUser, Reply, RequestEnvelope, Sort, UserCreated, UserReply, UserUpdate,
-};
+use users_protocol::{Action, NewUser, RequestEnvelope, Sort, UserUpdate};
 
 /// A request that could not be parsed: the error, and the `request_id` if one
 /// could be read.
@@ -102,32 +99,9 @@ pub fn parse(body: &[Vec<u8>], max: usize) -> std::result::Result<RequestEnvelop
     }
 }
 
-/// A success reply with its payload, straight from the types.
-fn success<T: Serialize>(message: &str, data: T) -> Result<Vec<u8>> {
-    serde_json::to_vec(&Reply::success(message, data))
-        .map_err(|e| ServiceError::Storage(format!("encoding a reply: {e}")))
-}
-
-fn encode_outcome(outcome: Outcome) -> Result<Vec<u8>> {
-    match outcome {
-        Outcome::Health(h) => success("Service is healthy", h),
-        Outcome::LoggedOut => success("Logged out successfully", Empty {}),
-        Outcome::Found(user) => success("User retrieved successfully", UserReply { user: *user }),
-        Outcome::Listed(Listing::Admin(l)) => success(&format!("Found {} users", l.total), l),
-        Outcome::Listed(Listing::Public(l)) => success(&format!("Found {} users", l.total), l),
-        Outcome::Created(username) => {
-            success("User created successfully", UserCreated { username })
-        }
-        Outcome::LoggedIn(l) => success("Login successful", l),
-        Outcome::Updated(user) => success("User updated successfully", UserReply { user: *user }),
-        Outcome::Deleted => success("User deleted successfully", Empty {}),
-        Outcome::Recorded => success("Recorded", Empty {}),
-    }
-}
-
 /// Renders what an action did as reply bytes, with the request_id echoed.
 pub fn encode(result: Result<Outcome>, request_id: Option<Value>) -> Vec<u8> {
-    let body = result.and_then(encode_outcome).unwrap_or_else(|e| {
+    let body = result.and_then(Outcome::encode).unwrap_or_else(|e| {
         if let ServiceError::Storage(detail) = &e {
             tracing::error!(%detail, "storage failure");
         }

@@ -24,7 +24,7 @@ use crate::actions::{self, Step};
 use crate::app::App;
 use crate::error::ServiceError;
 use crate::storage::Backend;
-use pool::HashJob;
+use pool::SlowJob;
 use replies::{push_socket, ReplyTo, REPLIES};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -68,7 +68,7 @@ pub fn run(
     replies.bind(REPLIES)?;
 
     let (write_tx, write_rx) = mpsc::channel::<WriteJob>();
-    let (pool_tx, pool_rx) = mpsc::channel::<HashJob>();
+    let (pool_tx, pool_rx) = mpsc::channel::<SlowJob>();
     let pool_rx = Arc::new(Mutex::new(pool_rx));
 
     let writer = {
@@ -148,16 +148,16 @@ pub fn run(
                 // A flood of slow requests must not queue without bound: past
                 // the limit they are turned away at once.
                 let step = match step {
-                    Step::Hash(_) | Step::Write(_) if in_flight >= MAX_QUEUED => {
+                    Step::Slow(_) | Step::Write(_) if in_flight >= MAX_QUEUED => {
                         Step::Done(Err(ServiceError::Busy))
                     }
                     step => step,
                 };
                 match step {
                     Step::Done(result) => send(&router, to.frames(result)),
-                    Step::Hash(work) => {
+                    Step::Slow(work) => {
                         in_flight += 1;
-                        let _ = pool_tx.send(HashJob { to, work });
+                        let _ = pool_tx.send(SlowJob { to, work });
                     }
                     Step::Write(work) => {
                         in_flight += 1;

@@ -1,25 +1,26 @@
-//! The hashing pool: one thread per `--workers`, each taking slow steps from a
-//! shared queue. A step ends in a reply or in a write for the writer.
+//! The pool of slow work (PBKDF2, large lists): one thread per `--workers`,
+//! each taking slow steps from a shared queue. A step ends in a reply or in a
+//! write for the writer.
 
 use super::replies::{push, ReplyTo};
 use super::writer::WriteJob;
-use crate::actions::{AfterHash, HashFn};
+use crate::actions::{AfterHash, SlowFn};
 use crate::app::App;
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Mutex;
 
 /// A request waiting for the pool.
-pub struct HashJob {
+pub struct SlowJob {
     /// Where its reply goes.
     pub to: ReplyTo,
     /// The slow step.
-    pub work: HashFn,
+    pub work: SlowFn,
 }
 
 /// Runs hashing jobs until the queue closes.
 pub fn pool_loop(
     app: &App,
-    rx: &Mutex<Receiver<HashJob>>,
+    rx: &Mutex<Receiver<SlowJob>>,
     write_tx: &Sender<WriteJob>,
     sock: &zmq::Socket,
 ) {

@@ -8,11 +8,13 @@
 //! - [`backend`]: the [`Backend`] trait, the [`Change`]s it commits, [`StorageError`].
 //! - [`table`]: the table, its indexes and its undo log.
 //! - [`list`]: list_users' filtering, ordering and paging.
+//! - [`page_cache`]: encoded public list pages, while the table is unchanged.
 //! - [`file`]: the encrypted snapshot and journal, the default backend.
 
 pub mod backend;
 pub mod file;
 pub mod list;
+pub mod page_cache;
 pub mod table;
 
 #[cfg(test)]

@@ -15,6 +15,9 @@ pub struct UserTable {
     /// Before-images, one per entry of `changes`, since the last [`UserTable::take_changes`].
     undo: Vec<(UserId, Option<Arc<User>>)>,
     changes: Vec<Change>,
+    /// Counts every change, undone ones too: what was read at one generation
+    /// is current as long as the generation is.
+    generation: u64,
 }
 
 impl UserTable {
@@ -46,7 +49,13 @@ impl UserTable {
         }
     }
 
+    /// Changes so far (see the field).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     fn insert_raw(&mut self, u: Arc<User>) -> Option<Arc<User>> {
+        self.generation += 1;
         let old = self.by_id.insert(u.id, Arc::clone(&u));
         if let Some(o) = &old {
             self.unindex(o);
@@ -57,6 +66,7 @@ impl UserTable {
     }
 
     fn remove_raw(&mut self, id: UserId) -> Option<Arc<User>> {
+        self.generation += 1;
         let old = self.by_id.remove(&id)?;
         self.unindex(&old);
         Some(old)
@@ -226,5 +236,16 @@ mod tests {
         assert_eq!(t.take_changes(), [Change::Delete(id)]);
         t.rollback_all();
         assert_eq!(t.get_by_email("c@x.io").unwrap().id, id);
+    }
+
+    #[test]
+    fn every_change_and_undo_moves_the_generation() {
+        let mut t = UserTable::default();
+        let g0 = t.generation();
+        t.put(user("dora", "d@x.io"));
+        let g1 = t.generation();
+        assert!(g1 > g0);
+        t.rollback_all();
+        assert!(t.generation() > g1);
     }
 }

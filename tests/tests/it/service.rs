@@ -621,3 +621,41 @@ fn health_answers_while_logins_hash() {
         "health_check waited for the logins ({health_took:?})"
     );
 }
+
+#[test]
+fn anonymous_lists_are_rate_limited_per_peer_and_cached_until_a_change() {
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&["--public-list-rate", "2"]));
+    let c = s.client();
+    let anonymous = json!({"action": "list_users", "limit": 5});
+    let codes: Vec<Value> = (0..10)
+        .map(|_| c.call(anonymous.clone()).unwrap())
+        .collect();
+    let limited = codes.iter().filter(|r| r["code"] == "rate_limited").count();
+    assert!(
+        limited >= 5,
+        "a burst of 4 is allowed, then 2 a second: {codes:?}"
+    );
+    // A change shows in the next anonymous page: nothing stale is served.
+    std::thread::sleep(Duration::from_millis(1100));
+    let before = c.call_ok(anonymous.clone());
+    s.register("aaron", "aaronpass");
+    let after = c.call_ok(anonymous.clone());
+    assert_eq!(after["total"], before["total"].as_u64().unwrap() + 1);
+    assert_eq!(after["users"][0]["username"], "aaron");
+    // With a session, the limit does not apply.
+    let token = s.login("aaron", "aaronpass");
+    for _ in 0..10 {
+        c.call_ok(json!({"action": "list_users", "session_token": token, "limit": 5}));
+    }
+}
+
+#[test]
+fn public_list_off_needs_a_session() {
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&["--public-list", "off"]));
+    let c = s.client();
+    c.call_err(json!({"action": "list_users"}), "session_invalid");
+    s.register("bea", "beapass1");
+    let token = s.login("bea", "beapass1");
+    let r = c.call_ok(json!({"action": "list_users", "session_token": token}));
+    assert_eq!(r["view"], "public");
+}
