@@ -25,6 +25,8 @@ pub struct App {
     pub public_list_rate: PeerRate,
     /// Encoded public list pages.
     pub public_pages: PageCache,
+    /// Account creation per peer.
+    pub create_rate: PeerRate,
     users: RwLock<UserTable>,
 }
 
@@ -39,6 +41,10 @@ impl App {
                 settings.throttle.trusted_peers.clone(),
             ),
             public_pages: PageCache::default(),
+            create_rate: PeerRate::new(
+                settings.create_rate,
+                settings.throttle.trusted_peers.clone(),
+            ),
             settings,
             clock,
             started: Instant::now(),

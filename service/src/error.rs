@@ -51,6 +51,12 @@ pub enum ServiceError {
         /// Seconds until the next attempt is accepted.
         retry_after: u64,
     },
+    /// A per-peer request rate was exceeded.
+    #[error("too many requests")]
+    TooFast {
+        /// Seconds until the next request is taken.
+        retry_after: u64,
+    },
     /// Too many requests are waiting already.
     #[error("busy")]
     Busy,
@@ -82,7 +88,9 @@ impl ServiceError {
             ServiceError::UsernameTaken => ErrorCode::UsernameTaken,
             ServiceError::EmailTaken => ErrorCode::EmailTaken,
             ServiceError::LastAdmin => ErrorCode::LastAdmin,
-            ServiceError::RateLimited { .. } | ServiceError::Busy => ErrorCode::RateLimited,
+            ServiceError::RateLimited { .. }
+            | ServiceError::TooFast { .. }
+            | ServiceError::Busy => ErrorCode::RateLimited,
             ServiceError::Storage(_) => ErrorCode::Internal,
         }
     }
@@ -115,12 +123,18 @@ impl ServiceError {
                 format!("Too many failed attempts; try again in {retry_after} s"),
                 None,
             ),
+            ServiceError::TooFast { retry_after } => (
+                format!("Too many requests; try again in {retry_after} s"),
+                None,
+            ),
             ServiceError::Busy => ("The service is busy; try again in a moment".into(), None),
             ServiceError::Storage(_) => ("Internal error: the change was not saved".into(), None),
         };
         let mut reply = ErrorReply::new(self.code(), message);
         reply.field = field;
-        if let ServiceError::RateLimited { retry_after } = self {
+        if let ServiceError::RateLimited { retry_after } | ServiceError::TooFast { retry_after } =
+            self
+        {
             reply.retry_after = Some(*retry_after);
         }
         reply

@@ -22,6 +22,14 @@ pub struct Settings {
     pub public_list: bool,
     /// Anonymous list_users a second per peer (bursts of twice that).
     pub public_list_rate: f64,
+    /// Accounts created a second per peer (bursts of twice that).
+    pub create_rate: f64,
+    /// Slow steps (PBKDF2, large lists) that may wait, in all.
+    pub max_slow_queue: usize,
+    /// Slow steps that may wait for one peer address.
+    pub max_slow_per_peer: usize,
+    /// Writes that may wait for the writer.
+    pub max_write_queue: usize,
 }
 
 #[cfg(test)]
@@ -41,5 +49,9 @@ pub(crate) fn for_tests() -> Settings {
         max_request_bytes: 65536,
         public_list: true,
         public_list_rate: 5.0,
+        create_rate: 10.0,
+        max_slow_queue: 4096,
+        max_slow_per_peer: 64,
+        max_write_queue: 4096,
     }
 }

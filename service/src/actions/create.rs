@@ -10,7 +10,10 @@ use crate::error::Result;
 use crate::model::{User, UserId};
 use users_protocol::{validate, NewUser};
 
-pub fn create_user(app: &App, u: NewUser) -> Result<Step> {
+pub fn create_user(app: &App, u: NewUser, peer: Option<&str>) -> Result<Step> {
+    if !app.create_rate.take(peer, std::time::Instant::now()) {
+        return Err(crate::error::ServiceError::TooFast { retry_after: 1 });
+    }
     let username = u.username.trim().to_owned();
     let email = u.email.trim().to_owned();
     validate::username(&username)?;

@@ -45,7 +45,7 @@ pub fn handle(app: &App, req: Request, peer: Option<String>) -> Step {
             session_token,
             query,
         } => read::list_users(app, session_token.as_ref(), query, peer.as_deref()),
-        Request::CreateUser { user_data } => create::create_user(app, user_data),
+        Request::CreateUser { user_data } => create::create_user(app, user_data, peer.as_deref()),
         Request::Login { credentials } => login::login(app, credentials, peer),
         Request::UpdateUser {
             session_token,

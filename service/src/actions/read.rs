@@ -55,7 +55,7 @@ pub fn list_users(
         None if !app.settings.public_list => return Err(ServiceError::SessionInvalid),
         None => {
             if !app.public_list_rate.take(peer, Instant::now()) {
-                return Err(ServiceError::RateLimited { retry_after: 1 });
+                return Err(ServiceError::TooFast { retry_after: 1 });
             }
             false
         }

@@ -115,6 +115,26 @@ pub struct ServeArgs {
     /// trusted peers are exempt.
     #[arg(long, default_value_t = 5.0)]
     pub public_list_rate: f64,
+
+    /// Accounts created a second per peer address (bursts of twice that);
+    /// trusted peers are exempt.
+    #[arg(long, default_value_t = 10.0)]
+    pub create_rate: f64,
+
+    /// Slow requests (hashing a password, building a large list) that may wait
+    /// at once; more get rate_limited ("busy").
+    #[arg(long, default_value_t = 4096)]
+    pub max_slow_queue: usize,
+
+    /// Slow requests that may wait at once for one peer address; trusted peers
+    /// are exempt.
+    #[arg(long, default_value_t = 64)]
+    pub max_slow_per_peer: usize,
+
+    /// Changes that may wait for the writer at once; they have a queue of their
+    /// own, so they keep moving while the slow queue is full.
+    #[arg(long, default_value_t = 4096)]
+    pub max_write_queue: usize,
 }
 
 fn on_off(s: &str) -> Result<bool, String> {
@@ -159,6 +179,10 @@ impl ServeArgs {
             max_request_bytes: self.max_request_bytes,
             public_list: self.public_list,
             public_list_rate: self.public_list_rate,
+            create_rate: self.create_rate,
+            max_slow_queue: self.max_slow_queue,
+            max_slow_per_peer: self.max_slow_per_peer,
+            max_write_queue: self.max_write_queue,
         }
     }
 }

@@ -11,12 +11,14 @@
 //! - [`envelope`]: reading a message, splitting routing frames from the body.
 //! - [`codec`]: request bytes to a request, an outcome to reply bytes.
 //! - [`replies`]: how the pool and the writer hand replies back.
-//! - [`pool`]: the hashing threads.
+//! - [`pool`]: the threads doing slow work.
+//! - [`queues`]: how much may wait, per kind of work and per peer.
 //! - [`writer`]: the writer thread and its group commit.
 
 pub mod codec;
 pub mod envelope;
 pub mod pool;
+pub mod queues;
 pub mod replies;
 pub mod writer;
 
@@ -25,6 +27,7 @@ use crate::app::App;
 use crate::error::ServiceError;
 use crate::storage::Backend;
 use pool::SlowJob;
+use queues::{QueueLimits, Queues};
 use replies::{push_socket, ReplyTo, REPLIES};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -35,8 +38,6 @@ use writer::WriteJob;
 /// Requests larger than this are dropped by libzmq with the connection; between
 /// `max_request_bytes` and this they get a too_large reply.
 const HARD_LIMIT: i64 = 16 * 1024 * 1024;
-/// Requests waiting for the hashing pool or the writer before new ones are refused.
-pub const MAX_QUEUED: usize = 4096;
 /// How long shutdown waits for requests in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Messages read from the ROUTER per turn, so replies keep flowing under a flood.
@@ -67,28 +68,35 @@ pub fn run(
     let replies = ctx.socket(zmq::PULL)?;
     replies.bind(REPLIES)?;
 
+    let queues = Arc::new(Queues::new(QueueLimits {
+        slow: app.settings.max_slow_queue,
+        slow_per_peer: app.settings.max_slow_per_peer,
+        writes: app.settings.max_write_queue,
+        trusted_peers: app.settings.throttle.trusted_peers.clone(),
+    }));
     let (write_tx, write_rx) = mpsc::channel::<WriteJob>();
     let (pool_tx, pool_rx) = mpsc::channel::<SlowJob>();
     let pool_rx = Arc::new(Mutex::new(pool_rx));
 
     let writer = {
-        let (app, sock) = (Arc::clone(&app), push_socket(ctx)?);
+        let (app, queues, sock) = (Arc::clone(&app), Arc::clone(&queues), push_socket(ctx)?);
         std::thread::Builder::new()
             .name("writer".into())
-            .spawn(move || writer::writer_loop(&app, backend, &write_rx, &sock))?
+            .spawn(move || writer::writer_loop(&app, &queues, backend, &write_rx, &sock))?
     };
     let mut workers = Vec::new();
     for i in 0..app.settings.workers {
-        let (app, rx, wtx, sock) = (
+        let (app, queues, rx, wtx, sock) = (
             Arc::clone(&app),
+            Arc::clone(&queues),
             Arc::clone(&pool_rx),
             write_tx.clone(),
             push_socket(ctx)?,
         );
         workers.push(
             std::thread::Builder::new()
-                .name(format!("hash-{i}"))
-                .spawn(move || pool::pool_loop(&app, &rx, &wtx, &sock))?,
+                .name(format!("slow-{i}"))
+                .spawn(move || pool::pool_loop(&app, &queues, &rx, &wtx, &sock))?,
         );
     }
 
@@ -135,7 +143,7 @@ pub fn run(
                             envelope,
                             request_id: env.request_id,
                         };
-                        (to, actions::handle(&app, env.request, peer))
+                        (to, actions::handle(&app, env.request, peer.clone()))
                     }
                     Err((e, request_id)) => (
                         ReplyTo {
@@ -145,23 +153,19 @@ pub fn run(
                         Step::Done(Err(e)),
                     ),
                 };
-                // A flood of slow requests must not queue without bound: past
-                // the limit they are turned away at once.
-                let step = match step {
-                    Step::Slow(_) | Step::Write(_) if in_flight >= MAX_QUEUED => {
-                        Step::Done(Err(ServiceError::Busy))
-                    }
-                    step => step,
-                };
+                // Work that cannot wait is turned away at once (see queues).
                 match step {
                     Step::Done(result) => send(&router, to.frames(result)),
-                    Step::Slow(work) => {
+                    Step::Slow(work) if queues.begin_slow(peer.as_deref()) => {
                         in_flight += 1;
-                        let _ = pool_tx.send(SlowJob { to, work });
+                        let _ = pool_tx.send(SlowJob { to, peer, work });
                     }
-                    Step::Write(work) => {
+                    Step::Write(work) if queues.begin_write() => {
                         in_flight += 1;
                         let _ = write_tx.send(WriteJob { to: Some(to), work });
+                    }
+                    Step::Slow(_) | Step::Write(_) => {
+                        send(&router, to.frames(Err(ServiceError::Busy)));
                     }
                 }
             }

@@ -2,6 +2,7 @@
 //! each taking slow steps from a shared queue. A step ends in a reply or in a
 //! write for the writer.
 
+use super::queues::Queues;
 use super::replies::{push, ReplyTo};
 use super::writer::WriteJob;
 use crate::actions::{AfterHash, SlowFn};
@@ -13,6 +14,8 @@ use std::sync::Mutex;
 pub struct SlowJob {
     /// Where its reply goes.
     pub to: ReplyTo,
+    /// Who asked, for the per-peer share.
+    pub peer: Option<String>,
     /// The slow step.
     pub work: SlowFn,
 }
@@ -20,6 +23,7 @@ pub struct SlowJob {
 /// Runs hashing jobs until the queue closes.
 pub fn pool_loop(
     app: &App,
+    queues: &Queues,
     rx: &Mutex<Receiver<SlowJob>>,
     write_tx: &Sender<WriteJob>,
     sock: &zmq::Socket,
@@ -29,9 +33,12 @@ pub fn pool_loop(
             Ok(j) => j,
             Err(_) => return,
         };
-        match (job.work)(app) {
+        let next = (job.work)(app);
+        queues.end_slow(job.peer.as_deref());
+        match next {
             AfterHash::Done(result) => push(sock, job.to, result),
             AfterHash::Write(work) => {
+                queues.follow_write();
                 let _ = write_tx.send(WriteJob {
                     to: Some(job.to),
                     work,
@@ -39,6 +46,7 @@ pub fn pool_loop(
             }
             AfterHash::DoneThen(result, work) => {
                 push(sock, job.to, result);
+                queues.follow_write();
                 let _ = write_tx.send(WriteJob { to: None, work });
             }
         }

@@ -4,6 +4,7 @@
 //! commit), and only then lets their replies go. If the commit fails, the whole
 //! batch is undone in memory and every client in it is told.
 
+use super::queues::Queues;
 use super::replies::{push, ReplyTo};
 use crate::actions::{Event, Outcome, WriteFn};
 use crate::app::App;
@@ -25,6 +26,7 @@ pub struct WriteJob {
 /// Commits batches until the queue closes, then lets the backend finish.
 pub fn writer_loop(
     app: &App,
+    queues: &Queues,
     mut backend: Box<dyn Backend>,
     rx: &Receiver<WriteJob>,
     sock: &zmq::Socket,
@@ -36,6 +38,9 @@ pub fn writer_loop(
                 Ok(j) => batch.push(j),
                 Err(_) => break,
             }
+        }
+        for _ in 0..batch.len() {
+            queues.end_write();
         }
         let done = run_batch(app, backend.as_mut(), batch, &mut |to, result| {
             push(sock, to, result)

@@ -61,7 +61,8 @@ fn a_full_disk_refuses_changes_but_not_logins_and_heals_without_a_restart() {
             (SIZE - FREE).to_string(),
             trigger.to_str().unwrap().into(),
         ],
-        ..Default::default()
+        // The disk is what fills here, not the account-creation rate.
+        ..ServiceOptions::default().arg(&["--create-rate", "1000"])
     };
     let mut s = ServiceProcess::stopped_in(std::sync::Arc::clone(&dir), opts);
     s.store = fs.join("users.json");

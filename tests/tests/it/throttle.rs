@@ -102,3 +102,69 @@ fn a_stolen_session_cannot_guess_the_password_without_limit() {
     let _ = c.call(del("guess5")).unwrap();
     c.call_err(del("carlpass"), "session_invalid");
 }
+
+#[test]
+fn account_creation_is_rate_limited_per_peer() {
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&["--create-rate", "1"]));
+    let codes: Vec<String> = (0..6)
+        .map(|i| {
+            let r = s.register(&format!("spam{i}"), "spampass");
+            r["code"].as_str().unwrap_or("ok").to_owned()
+        })
+        .collect();
+    assert_eq!(count(&codes, "ok"), 2, "a burst of two: {codes:?}");
+    assert_eq!(count(&codes, "rate_limited"), 4, "{codes:?}");
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(s.register("later", "laterpass")["status"], "success");
+}
+
+/// Ten slow checks sent at once by one peer, while a change that needs no
+/// hashing is made from another socket; returns the ten replies' codes.
+fn slow_burst_beside_a_write(s: &ServiceProcess, token: &str) -> Vec<String> {
+    let burst: Vec<Value> = (0..10)
+        .map(|i| login(&format!("nobody{i}"), "guess"))
+        .collect();
+    let ctx = zmq::Context::new();
+    let d = ctx.socket(zmq::DEALER).unwrap();
+    d.set_rcvtimeo(30_000).unwrap();
+    d.connect(&s.endpoint()).unwrap();
+    for r in &burst {
+        d.send_multipart([&b""[..], r.to_string().as_bytes()], 0)
+            .unwrap();
+    }
+    s.client()
+        .call_ok(json!({"action": "update_user", "session_token": token,
+        "update_data": {"city": "Oslo"}}));
+    (0..burst.len())
+        .map(|_| {
+            let frames = d.recv_multipart(0).unwrap();
+            let v: Value = serde_json::from_slice(frames.last().unwrap()).unwrap();
+            v["code"].as_str().unwrap_or("ok").to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn a_full_slow_queue_holds_up_no_write_and_one_peer_gets_only_its_share() {
+    for limit in ["--max-slow-queue", "--max-slow-per-peer"] {
+        let s = ServiceProcess::start(ServiceOptions::default().arg(&[
+            "--pbkdf2-iterations",
+            "200000",
+            "--workers",
+            "1",
+            limit,
+            "3",
+            "--throttle-peer-failures",
+            "1000",
+        ]));
+        s.register("wendy", "wendypass");
+        let token = s.login("wendy", "wendypass");
+        let codes = slow_burst_beside_a_write(&s, &token);
+        assert_eq!(
+            count(&codes, "invalid_credentials"),
+            3,
+            "{limit}: {codes:?}"
+        );
+        assert_eq!(count(&codes, "rate_limited"), 7, "{limit}: {codes:?}");
+    }
+}
