@@ -212,4 +212,62 @@ mod tests {
         assert_eq!(v["code"], "session_invalid");
         assert_eq!(v["request_id"], 3);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_bytes_get_an_answer_not_a_panic(
+                frames in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 0..3)
+            ) {
+                let _ = parse(&frames, 256);
+            }
+
+            #[test]
+            fn any_json_object_gets_an_answer_not_a_panic(
+                action in "[a-z_]{0,14}",
+                key in "[a-z_]{1,14}",
+                value in prop_oneof![
+                    Just(Value::Null),
+                    any::<i64>().prop_map(Value::from),
+                    "\\PC{0,20}".prop_map(Value::from),
+                ],
+            ) {
+                let body = serde_json::json!({"action": action, key: value}).to_string();
+                let _ = parse(&[body.into_bytes()], 65536);
+            }
+
+            #[test]
+            fn a_create_user_request_reads_back_as_written(
+                username in "[A-Za-z0-9_.-]{3,32}",
+                email in "[a-z]{1,10}@[a-z]{1,10}\\.[a-z]{2,5}",
+                password in "\\PC{1,40}",
+                city in proptest::option::of("\\PC{0,30}"),
+                id in any::<u32>(),
+            ) {
+                let mut user_data = serde_json::json!({
+                    "username": username, "email": email, "password": password,
+                });
+                if let Some(c) = &city {
+                    user_data["city"] = Value::from(c.as_str());
+                }
+                let body = serde_json::json!({"action": "create_user", "request_id": id,
+                    "user_data": user_data});
+                let env = parse(&[body.to_string().into_bytes()], 65536).unwrap();
+                prop_assert_eq!(env.request_id, Some(Value::from(id)));
+                let users_protocol::Request::CreateUser { user_data: u } = env.request else {
+                    return Err(TestCaseError::fail("not a create_user"));
+                };
+                prop_assert_eq!(u.username, username);
+                prop_assert_eq!(u.email, email);
+                prop_assert_eq!(u.password.expose(), password.as_str());
+                prop_assert_eq!(
+                    u.profile.get(users_protocol::ProfileField::City).map(str::to_owned),
+                    city
+                );
+            }
+        }
+    }
 }

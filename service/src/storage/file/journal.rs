@@ -89,6 +89,19 @@ pub fn encode(
     Ok((buf, link))
 }
 
+/// One journal line: its token, and the record it decrypts to, if it is one.
+fn decode_line<'a>(cipher: &Fernet, line: &'a [u8]) -> Option<(&'a str, Entry)> {
+    let token = std::str::from_utf8(line.strip_suffix(b"\n")?).ok()?;
+    let plain = cipher.decrypt(token).ok()?;
+    Some((token, serde_json::from_slice::<Entry>(&plain).ok()?))
+}
+
+/// Decodes one journal line as replay does, and says whether it holds a
+/// record: the fuzzing target's way in.
+pub fn check_line(cipher: &Fernet, line: &[u8]) -> bool {
+    decode_line(cipher, line).is_some()
+}
+
 /// What [`replay`] found.
 pub struct Replayed {
     /// The last sequence number applied (or `from_seq`).
@@ -137,13 +150,7 @@ pub fn replay(
     let mut seq = from_seq;
     let mut good_len = 0usize;
     for (i, line) in lines.iter().enumerate() {
-        let token = line
-            .strip_suffix(b"\n")
-            .and_then(|b| std::str::from_utf8(b).ok());
-        let entry = token
-            .and_then(|t| cipher.decrypt(t).ok())
-            .and_then(|p| serde_json::from_slice::<Entry>(&p).ok());
-        let (Some(token), Some(entry)) = (token, entry) else {
+        let Some((token, entry)) = decode_line(cipher, line) else {
             // Only a last line without its newline is an append cut short.
             if i + 1 == lines.len() && !line.ends_with(b"\n") {
                 break;

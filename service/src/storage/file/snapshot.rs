@@ -145,14 +145,7 @@ pub fn read(path: &Path, master: &str) -> Result<Snapshot, StorageError> {
         path: path.to_owned(),
         reason,
     };
-    let file: SnapshotFile = serde_json::from_slice(&raw)
-        .map_err(|e| damaged(format!("not a users-service store ({e})")))?;
-    if file.format != FORMAT || !(1..=VERSION).contains(&file.version) {
-        return Err(damaged(format!(
-            "unsupported format {} version {}",
-            file.format, file.version
-        )));
-    }
+    let file = parse_header(&raw).map_err(damaged)?;
     let cipher = file.kdf.cipher(master).map_err(damaged)?;
     let plain = Zeroizing::new(
         cipher
@@ -171,6 +164,24 @@ pub fn read(path: &Path, master: &str) -> Result<Snapshot, StorageError> {
         link,
         plain,
     })
+}
+
+/// Checks a snapshot file's clear header for format and version, as start-up
+/// does before decrypting anything: the fuzzing target's way in.
+pub fn check_header(raw: &[u8]) -> Result<(), String> {
+    parse_header(raw).map(drop)
+}
+
+fn parse_header(raw: &[u8]) -> Result<SnapshotFile<'_>, String> {
+    let file: SnapshotFile =
+        serde_json::from_slice(raw).map_err(|e| format!("not a users-service store ({e})"))?;
+    if file.format != FORMAT || !(1..=VERSION).contains(&file.version) {
+        return Err(format!(
+            "unsupported format {} version {}",
+            file.format, file.version
+        ));
+    }
+    Ok(file)
 }
 
 /// The seal's link, once the seal is shown to belong to this header and data.

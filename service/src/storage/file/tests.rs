@@ -399,3 +399,70 @@ fn a_repeated_record_is_refused() {
     std::fs::write(&jp, &twice).unwrap();
     assert_refused_and_untouched(&path, "record 1 twice");
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use users_protocol::{ProfileField, Role, UserStatus};
+
+    fn arbitrary_user() -> impl Strategy<Value = User> {
+        (
+            "[A-Za-z0-9_.-]{3,32}",
+            "\\PC{0,40}",
+            "\\PC{0,40}",
+            proptest::collection::vec(any::<u8>(), 0..40),
+            1u32..2_000_000,
+            prop_oneof![Just(Role::User), Just(Role::Moderator), Just(Role::Admin)],
+            prop_oneof![
+                Just(UserStatus::Active),
+                Just(UserStatus::Inactive),
+                Just(UserStatus::Suspended)
+            ],
+            proptest::option::of("\\PC{0,20}"),
+        )
+            .prop_map(
+                |(name, full_name, notes, hash, iterations, role, status, last)| {
+                    let mut u = new_user(&name, &format!("{name}@example.com"));
+                    u.profile.set(ProfileField::FullName, full_name);
+                    u.profile.set(ProfileField::Notes, notes);
+                    u.password.hash = hash;
+                    u.password.iterations = iterations;
+                    u.role = role;
+                    u.status = status;
+                    u.last_login = last;
+                    u
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn what_is_committed_is_what_opens(
+            users in proptest::collection::vec(arbitrary_user(), 1..8),
+            compact in any::<bool>(),
+            delete_first in any::<bool>(),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("users.json");
+            let mut o = FileStore::open(&path, "pw", &opts()).unwrap();
+            let arcs: Vec<Arc<User>> = users.into_iter().map(Arc::new).collect();
+            o.store.commit(&arcs.iter().map(put).collect::<Vec<_>>()).unwrap();
+            let mut expected: Vec<User> = arcs.iter().map(|u| (**u).clone()).collect();
+            if delete_first {
+                o.store.commit(&[Change::Delete(arcs[0].id)]).unwrap();
+                expected.remove(0);
+            }
+            if compact {
+                let now: Vec<Arc<User>> = expected.iter().cloned().map(Arc::new).collect();
+                o.store.compact_now(now).unwrap();
+            }
+            drop(o);
+            let mut got = FileStore::open(&path, "pw", &opts()).unwrap().users;
+            got.sort_by_key(|u| u.id);
+            expected.sort_by_key(|u| u.id);
+            prop_assert_eq!(got, expected);
+        }
+    }
+}
