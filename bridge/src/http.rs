@@ -103,7 +103,7 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
         request: Request::HealthCheck {},
     };
     let body = serde_json::to_string(&probe).unwrap_or_default();
-    let reply = shared.relay.call(body, Duration::from_secs(2)).await;
+    let reply = shared.relay.call(body, None, Duration::from_secs(2)).await;
     let service = reply
         .ok()
         .and_then(|text| parse_reply::<Health>(&text).ok())

@@ -11,6 +11,7 @@
 //! flight when the connection drops; libzmq reconnects by itself.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -47,6 +48,8 @@ pub enum StartError {
 /// A request and when to give up on its reply.
 struct Request {
     body: String,
+    /// The browser's address, forwarded to the service for its per-peer limits.
+    client: Option<IpAddr>,
     deadline: Instant,
     reply: ReplyTx,
 }
@@ -113,14 +116,21 @@ impl Relay {
         self.in_flight.load(Ordering::SeqCst)
     }
 
-    /// Sends one request and waits up to `timeout` for its reply. The socket task
-    /// keeps the deadlines (checked every [`SWEEP`]), so a request costs no timer.
-    pub async fn call(&self, body: String, timeout: Duration) -> Result<String, RelayError> {
+    /// Sends one request, made by `client`, and waits up to `timeout` for its
+    /// reply. The socket task keeps the deadlines (checked every [`SWEEP`]), so a
+    /// request costs no timer.
+    pub async fn call(
+        &self,
+        body: String,
+        client: Option<IpAddr>,
+        timeout: Duration,
+    ) -> Result<String, RelayError> {
         let (reply, rx) = oneshot::channel();
         let deadline = Instant::now() + timeout;
         self.tx
             .send(Request {
                 body,
+                client,
                 deadline,
                 reply,
             })
@@ -203,7 +213,12 @@ impl SocketTask {
     fn send(&mut self, req: Request) {
         let id = self.next_id;
         self.next_id += 1;
-        let frames = [id.to_be_bytes().to_vec(), Vec::new(), req.body.into_bytes()];
+        let mut frames = vec![id.to_be_bytes().to_vec(), Vec::new(), req.body.into_bytes()];
+        // A frame of its own, after the request: the service takes it from a
+        // trusted peer only, and a browser cannot add one.
+        if let Some(ip) = req.client {
+            frames.push(format!(r#"{{"client_address":"{ip}"}}"#).into_bytes());
+        }
         if self.dealer.send_multipart(frames, zmq::DONTWAIT).is_ok() {
             self.pending.insert(id, (req.deadline, req.reply));
         } else {

@@ -121,7 +121,7 @@ pub async fn serve(socket: WebSocket, ip: IpAddr, shared: Arc<Shared>) {
         let body = text.as_str().to_owned();
         let frame = text.clone(); // shares the bytes; read again only on failure
         tasks.spawn(async move {
-            let reply = match relay.call(body, timeout).await {
+            let reply = match relay.call(body, Some(ip), timeout).await {
                 Ok(reply) => reply,
                 Err(e) => {
                     let msg = match e {

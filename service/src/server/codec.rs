@@ -8,6 +8,28 @@ use crate::error::{Result, ServiceError};
 use serde_json::Value;
 use users_protocol::{Action, NewUser, RequestEnvelope, Sort, UserUpdate};
 
+/// The address a trusted peer (the bridge) forwards for its client, in a
+/// second frame after the request: `{"client_address": "203.0.113.9"}`. It is
+/// taken off the body and returned only when `trusted`; from anyone else a
+/// second frame is left in place, and the request is refused as malformed.
+/// Browsers cannot add a frame, so they cannot claim an address.
+///
+/// It comes back as `forwarded:203.0.113.9`, the key the per-peer limits count
+/// it under: apart from the proxy's own address, and never trusted itself,
+/// even when the client runs on the proxy's machine.
+pub fn forwarded_client(body: &mut Vec<Vec<u8>>, trusted: bool) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Forwarded {
+        client_address: std::net::IpAddr,
+    }
+    if !trusted || body.len() != 2 {
+        return None;
+    }
+    let f: Forwarded = serde_json::from_slice(body.last()?).ok()?;
+    body.pop();
+    Some(format!("forwarded:{}", f.client_address))
+}
+
 /// A request that could not be parsed: the error, and the `request_id` if one
 /// could be read.
 pub type Refused = (ServiceError, Option<Value>);
@@ -138,6 +160,30 @@ mod tests {
 
     fn frames(parts: &[&[u8]]) -> Vec<Vec<u8>> {
         parts.iter().map(|p| p.to_vec()).collect()
+    }
+
+    #[test]
+    fn only_a_trusted_peer_may_forward_its_client_address() {
+        let body = || {
+            frames(&[
+                br#"{"action":"health_check"}"#,
+                br#"{"client_address":"203.0.113.9"}"#,
+            ])
+        };
+        let mut b = body();
+        assert_eq!(
+            forwarded_client(&mut b, true).as_deref(),
+            Some("forwarded:203.0.113.9")
+        );
+        assert!(parse(&b, 100).is_ok());
+        let mut b = body();
+        assert_eq!(forwarded_client(&mut b, false), None);
+        assert!(
+            parse(&b, 100).is_err(),
+            "two frames from anyone else are refused"
+        );
+        let mut b = frames(&[b"{}", br#"{"client_address":"not an address"}"#]);
+        assert_eq!(forwarded_client(&mut b, true), None);
     }
 
     #[test]

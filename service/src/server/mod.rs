@@ -135,7 +135,13 @@ pub fn run(
                 let Some((frames, peer)) = envelope::recv_request(&router)? else {
                     break;
                 };
-                let (envelope, body) = envelope::split_envelope(frames);
+                let (envelope, mut body) = envelope::split_envelope(frames);
+                let trusted = peer
+                    .as_deref()
+                    .and_then(|p| p.parse::<std::net::IpAddr>().ok())
+                    .is_some_and(|ip| app.settings.throttle.trusted_peers.contains(&ip));
+                // The bridge's client, for the per-peer limits, when the bridge says.
+                let peer = codec::forwarded_client(&mut body, trusted).or(peer);
                 let (to, step) = match codec::parse(&body, app.settings.max_request_bytes) {
                     Ok(env) => {
                         tracing::debug!(action = %env.request.action(), "request");

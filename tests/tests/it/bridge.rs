@@ -328,3 +328,26 @@ async fn secrets_stay_out_of_the_log_and_shutdown_finishes_requests() {
     assert!(!log.contains(&token), "session token in the bridge log");
     assert!(!log.contains(ADMIN_PASSWORD), "password in the bridge log");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_per_peer_throttle_reaches_browsers_behind_the_bridge() {
+    // The bridge is a trusted peer, and forwards each client's address.
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&[
+        "--trusted-peer",
+        "127.0.0.1",
+        "--throttle-peer-failures",
+        "3",
+    ]));
+    let b = BridgeProcess::start(&s.endpoint(), &[]);
+    let mut ws = connect(&b).await;
+    let login = |name: &str| json!({"action": "login", "credentials": {"username": name, "password": "wrongpass"}});
+    for i in 0..4 {
+        let r = ws::call(&mut ws, login(&format!("n{i}"))).await;
+        assert_eq!(r["code"], "invalid_credentials", "{r}");
+    }
+    // A client claiming another address in its frame changes nothing.
+    let mut spoofed = login("n9");
+    spoofed["client_address"] = json!("198.51.100.7");
+    let r = ws::call(&mut ws, spoofed).await;
+    assert_eq!(r["code"], "rate_limited", "{r}");
+}

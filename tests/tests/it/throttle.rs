@@ -168,3 +168,49 @@ fn a_full_slow_queue_holds_up_no_write_and_one_peer_gets_only_its_share() {
         assert_eq!(count(&codes, "rate_limited"), 7, "{limit}: {codes:?}");
     }
 }
+
+/// One login sent with a second frame naming `client`; returns the reply's code.
+fn login_forwarded(endpoint: &str, name: &str, client: &str) -> String {
+    let ctx = zmq::Context::new();
+    let d = ctx.socket(zmq::DEALER).unwrap();
+    d.set_rcvtimeo(20_000).unwrap();
+    d.connect(endpoint).unwrap();
+    let meta = json!({"client_address": client}).to_string();
+    let req = login(name, "wrongpass").to_string();
+    d.send_multipart([&b""[..], req.as_bytes(), meta.as_bytes()], 0)
+        .unwrap();
+    let frames = d.recv_multipart(0).unwrap();
+    let v: Value = serde_json::from_slice(frames.last().unwrap()).unwrap();
+    v["code"].as_str().unwrap_or("ok").to_owned()
+}
+
+#[test]
+fn a_trusted_peer_forwards_its_clients_address_for_the_per_peer_throttle() {
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&[
+        "--trusted-peer",
+        "127.0.0.1",
+        "--throttle-peer-failures",
+        "3",
+    ]));
+    let e = s.endpoint();
+    for i in 0..4 {
+        assert_eq!(
+            login_forwarded(&e, &format!("n{i}"), "203.0.113.9"),
+            "invalid_credentials"
+        );
+    }
+    // That client is past its free failures, whatever name it tries next...
+    assert_eq!(login_forwarded(&e, "n9", "203.0.113.9"), "rate_limited");
+    // ...while another client of the same trusted peer is not.
+    assert_eq!(
+        login_forwarded(&e, "n9", "198.51.100.7"),
+        "invalid_credentials"
+    );
+
+    // From a peer that is not trusted, the claim is not taken: the request is refused.
+    let untrusted = ServiceProcess::start(ServiceOptions::default());
+    assert_eq!(
+        login_forwarded(&untrusted.endpoint(), "n1", "203.0.113.9"),
+        "invalid_request"
+    );
+}
