@@ -1,6 +1,6 @@
 //! Token buckets: `rate` requests per second, bursts up to `2 × rate`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -40,33 +40,82 @@ impl Bucket {
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         self.tokens + elapsed * self.rate >= self.rate * 2.0
     }
+
+    /// When the bucket will be full again, if nothing is taken meanwhile.
+    fn full_at(&self) -> Instant {
+        let missing = (self.rate * 2.0 - self.tokens).max(0.0);
+        let secs = if self.rate > 0.0 {
+            missing / self.rate
+        } else {
+            0.0
+        };
+        self.last + std::time::Duration::from_secs_f64(secs.min(86_400.0))
+    }
 }
 
-/// Buckets by client IP.
+/// Buckets by client IP. A full bucket carries no information, so it is
+/// forgotten; a few at a time, as requests go by, never by walking the table
+/// under the lock.
 pub struct PerIp {
     rate: f64,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    buckets: Mutex<Buckets>,
 }
+
+#[derive(Default)]
+struct Buckets {
+    by_ip: HashMap<IpAddr, Bucket>,
+    /// (when full again, ip), oldest first; a bucket may have several.
+    refill: VecDeque<(Instant, IpAddr)>,
+}
+
+/// Buckets looked at, at most, per request.
+const FORGET_PER_CALL: usize = 8;
 
 impl PerIp {
     /// No buckets yet.
     pub fn new(rate: f64) -> Self {
         PerIp {
             rate,
-            buckets: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(Buckets::default()),
         }
     }
 
     /// Takes a token from `ip`'s bucket.
     pub fn take(&self, ip: IpAddr, now: Instant) -> bool {
         let mut b = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if b.len() > 10_000 {
-            // Full buckets carry no information: forget them.
-            b.retain(|_, bucket| !bucket.is_full(now));
+        for _ in 0..FORGET_PER_CALL {
+            match b.refill.front() {
+                Some((at, _)) if *at <= now => {}
+                _ => break,
+            }
+            if let Some((_, old)) = b.refill.pop_front() {
+                if b.by_ip.get(&old).is_some_and(|bucket| bucket.is_full(now)) {
+                    b.by_ip.remove(&old);
+                }
+            }
         }
-        b.entry(ip)
-            .or_insert_with(|| Bucket::new(self.rate, now))
-            .take(now)
+        let bucket = b
+            .by_ip
+            .entry(ip)
+            .or_insert_with(|| Bucket::new(self.rate, now));
+        let taken = bucket.take(now);
+        let at = bucket.full_at();
+        b.refill.push_back((at, ip));
+        taken
+    }
+
+    /// Clients with a bucket now.
+    pub fn len(&self) -> usize {
+        self.buckets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .by_ip
+            .len()
+    }
+
+    /// True when no client has a bucket.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -93,5 +142,21 @@ mod tests {
         assert!(p.take(a, t0) && p.take(a, t0));
         assert!(!p.take(a, t0));
         assert!(p.take(b, t0));
+    }
+
+    #[test]
+    fn full_buckets_are_forgotten_as_requests_go_by() {
+        let t0 = Instant::now();
+        let p = PerIp::new(10.0);
+        for i in 0..500u32 {
+            assert!(p.take(IpAddr::from(i.to_be_bytes()), t0));
+        }
+        assert_eq!(p.len(), 500);
+        let later = t0 + Duration::from_secs(5);
+        let client: IpAddr = "10.9.9.9".parse().unwrap();
+        for _ in 0..100 {
+            p.take(client, later);
+        }
+        assert_eq!(p.len(), 1, "only the client still asking keeps a bucket");
     }
 }

@@ -48,7 +48,8 @@ impl Confirmation {
     ) -> Result<()> {
         let floor = app.settings.pbkdf2_iterations;
         if password::verify_at_least(given.expose(), stored, floor).0 {
-            app.throttle.succeed(&self.key, self.peer.as_deref());
+            app.throttle
+                .succeed(&self.key, self.peer.as_deref(), app.clock.now());
             return Ok(());
         }
         if app

@@ -52,7 +52,7 @@ pub fn login(app: &App, c: Credentials, peer: Option<String>) -> Result<Step> {
                 return AfterHash::fail(ServiceError::InvalidCredentials);
             }
         };
-        app.throttle.succeed(&key, peer.as_deref());
+        app.throttle.succeed(&key, peer.as_deref(), app.clock.now());
         let upgrade = (user.password.iterations < iterations)
             .then(|| password::hash(c.password.expose(), iterations, &mut rand::rng()));
         let token = new_token(&mut rand::rngs::OsRng.unwrap_err());

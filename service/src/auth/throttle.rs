@@ -13,7 +13,7 @@
 //! with [`ThrottleStore::fail`] or [`ThrottleStore::succeed`].
 
 use crate::model::{fold, UserId};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -39,7 +39,7 @@ pub trait ThrottleStore: Send + Sync {
     fn fail(&self, key: &str, peer: Option<&str>, now: SystemTime) -> bool;
     /// Ends an attempt that succeeded: clears `key`'s failures, not the peer's
     /// (one right password must not reset a guessing run against other accounts).
-    fn succeed(&self, key: &str, peer: Option<&str>);
+    fn succeed(&self, key: &str, peer: Option<&str>, now: SystemTime);
 }
 
 /// Failure counts in this process's memory.
@@ -65,8 +65,8 @@ impl ThrottleStore for MemoryThrottle {
         self.table().fail(key, peer, now)
     }
 
-    fn succeed(&self, key: &str, peer: Option<&str>) {
-        self.table().succeed(key, peer);
+    fn succeed(&self, key: &str, peer: Option<&str>, now: SystemTime) {
+        self.table().succeed(key, peer, now);
     }
 }
 
@@ -131,26 +131,87 @@ impl Entry {
     fn forgettable(&self, now: SystemTime) -> bool {
         self.pending == 0 && self.failures(now) == 0 && self.blocked_until <= now
     }
+
+    /// When the entry will have nothing left to say, if nothing happens to it.
+    fn forget_at(&self) -> SystemTime {
+        (self.last_failure + FORGET_AFTER).max(self.blocked_until)
+    }
+}
+
+/// Entries by key, and when to look at each again to forget it. Old entries
+/// are forgotten a few at a time, as work goes by, never by walking the table
+/// under the lock.
+#[derive(Default)]
+struct Counts {
+    entries: HashMap<String, Entry>,
+    /// (when, key), oldest first: pushed whenever an entry changes, so an
+    /// entry may have several; only its latest finds it forgettable.
+    expiry: VecDeque<(SystemTime, String)>,
+}
+
+/// Entries looked at, at most, per operation.
+const EXPIRE_PER_CALL: usize = 8;
+
+impl Counts {
+    fn get(&self, key: &str) -> Option<&Entry> {
+        self.entries.get(key)
+    }
+
+    /// Applies `f` to `key`'s entry (made if missing), then queues its
+    /// expiry; first forgets a few entries whose time has come.
+    fn update<R>(&mut self, key: &str, now: SystemTime, f: impl FnOnce(&mut Entry) -> R) -> R {
+        self.expire_some(now);
+        let e = self
+            .entries
+            .entry(key.to_owned())
+            .or_insert_with(|| Entry::new(now));
+        let r = f(e);
+        let at = e.forget_at();
+        self.expiry.push_back((at, key.to_owned()));
+        r
+    }
+
+    fn expire_some(&mut self, now: SystemTime) {
+        for _ in 0..EXPIRE_PER_CALL {
+            match self.expiry.front() {
+                Some((at, _)) if *at <= now => {}
+                _ => return,
+            }
+            let Some((_, key)) = self.expiry.pop_front() else {
+                return;
+            };
+            if self.entries.get(&key).is_some_and(|e| e.forgettable(now)) {
+                self.entries.remove(&key);
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &str) {
+        self.entries.remove(key);
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
 }
 
 /// Failure counts; see the module documentation.
 struct Throttle {
     cfg: ThrottleConfig,
-    keys: HashMap<String, Entry>,
-    peers: HashMap<String, Entry>,
+    keys: Counts,
+    peers: Counts,
 }
 
 /// Failures this old are forgotten.
 const FORGET_AFTER: Duration = Duration::from_secs(3600);
-/// Tables are swept when they grow past this many entries.
-const SWEEP_AT: usize = 100_000;
 
 impl Throttle {
     fn new(cfg: ThrottleConfig) -> Self {
         Throttle {
             cfg,
-            keys: HashMap::new(),
-            peers: HashMap::new(),
+            keys: Counts::default(),
+            peers: Counts::default(),
         }
     }
 
@@ -170,9 +231,9 @@ impl Throttle {
         if let Some(e) = peer.as_ref().and_then(|p| self.peers.get(p)) {
             e.admits(self.cfg.peer_free_failures, now)?;
         }
-        reserve(&mut self.keys, key.to_owned(), now);
+        self.keys.update(key, now, |e| e.pending += 1);
         if let Some(p) = peer {
-            reserve(&mut self.peers, p, now);
+            self.peers.update(&p, now, |e| e.pending += 1);
         }
         Ok(())
     }
@@ -189,39 +250,29 @@ impl Throttle {
             }
             e.failures > free
         };
-        let backing_off = count(
-            self.keys.entry(key.to_owned()).or_insert(Entry::new(now)),
-            self.cfg.free_failures,
-        );
+        let (free, peer_free) = (self.cfg.free_failures, self.cfg.peer_free_failures);
+        let backing_off = self.keys.update(key, now, |e| count(e, free));
         if let Some(p) = self.peer_key(peer) {
-            count(
-                self.peers.entry(p).or_insert(Entry::new(now)),
-                self.cfg.peer_free_failures,
-            );
+            self.peers.update(&p, now, |e| count(e, peer_free));
         }
         backing_off
     }
 
-    fn succeed(&mut self, key: &str, peer: Option<&str>) {
-        if let Some(e) = self.keys.get_mut(key) {
+    fn succeed(&mut self, key: &str, peer: Option<&str>, now: SystemTime) {
+        let done = self.keys.update(key, now, |e| {
             e.pending = e.pending.saturating_sub(1);
             e.failures = 0;
             e.blocked_until = e.last_failure;
-            if e.pending == 0 {
-                self.keys.remove(key);
-            }
+            e.pending == 0
+        });
+        if done {
+            self.keys.remove(key);
         }
-        if let Some(e) = self.peer_key(peer).and_then(|p| self.peers.get_mut(&p)) {
-            e.pending = e.pending.saturating_sub(1);
+        if let Some(p) = self.peer_key(peer) {
+            self.peers
+                .update(&p, now, |e| e.pending = e.pending.saturating_sub(1));
         }
     }
-}
-
-fn reserve(map: &mut HashMap<String, Entry>, key: String, now: SystemTime) {
-    if map.len() >= SWEEP_AT {
-        map.retain(|_, e| !e.forgettable(now));
-    }
-    map.entry(key).or_insert(Entry::new(now)).pending += 1;
 }
 
 #[cfg(test)]
@@ -262,7 +313,7 @@ mod tests {
         }
         assert_eq!(waits, [1, 2, 4, 8, 8, 8]);
         t.begin("k", None, later).unwrap();
-        t.succeed("k", None);
+        t.succeed("k", None, later);
         assert!(t.begin("k", None, later).is_ok());
     }
 
@@ -310,6 +361,22 @@ mod tests {
         assert!(t.begin("fresh", Some("10.0.0.1"), now).is_err());
         assert!(t.begin("fresh", Some("10.0.0.9"), now).is_ok());
         assert!(t.begin("fresh2", Some("10.0.0.2"), now).is_ok());
+    }
+
+    #[test]
+    fn old_entries_go_a_few_at_a_time_as_work_goes_by() {
+        let mut t = Throttle::new(cfg());
+        for i in 0..1000 {
+            miss(&mut t, &format!("k{i}"), None, UNIX_EPOCH);
+        }
+        assert_eq!(t.keys.len(), 1000);
+        let later = UNIX_EPOCH + FORGET_AFTER + Duration::from_secs(9);
+        for i in 0..200 {
+            miss(&mut t, &format!("new{i}"), None, later);
+        }
+        // 200 calls, each forgetting a few: the old thousand are gone, the
+        // new two hundred stay.
+        assert_eq!(t.keys.len(), 200);
     }
 
     #[test]
