@@ -20,7 +20,7 @@ pub struct App {
     /// Session tokens.
     pub sessions: Box<dyn SessionStore>,
     /// Failed-login counts.
-    pub throttle: Box<dyn ThrottleStore>,
+    pub throttle: Arc<dyn ThrottleStore>,
     /// Anonymous list_users per peer.
     pub public_list_rate: PeerRate,
     /// Encoded public list pages.
@@ -35,7 +35,7 @@ impl App {
     pub fn new(settings: Settings, clock: Arc<dyn Clock>, users: UserTable) -> Self {
         App {
             sessions: Box::new(MemorySessions::new(settings.session_lifetime)),
-            throttle: Box::new(MemoryThrottle::new(settings.throttle.clone())),
+            throttle: Arc::new(MemoryThrottle::new(settings.throttle.clone())),
             public_list_rate: PeerRate::new(
                 settings.public_list_rate,
                 settings.throttle.trusted_peers.clone(),

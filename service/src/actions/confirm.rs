@@ -5,15 +5,14 @@
 
 use crate::app::App;
 use crate::auth::password;
-use crate::auth::throttle;
+use crate::auth::throttle::{self, Attempt};
 use crate::error::{Result, ServiceError};
 use crate::model::{PasswordHash, UserId};
 use users_protocol::Secret;
 
 /// A confirmation under way: its throttle slot is reserved until [`Confirmation::check`].
 pub struct Confirmation {
-    key: String,
-    peer: Option<String>,
+    attempt: Attempt,
     session: Secret,
 }
 
@@ -26,12 +25,10 @@ pub fn begin(
     session: &Secret,
 ) -> Result<Confirmation> {
     let key = throttle::account_key(account);
-    app.throttle
-        .begin(&key, peer.as_deref(), app.clock.now())
+    let attempt = Attempt::begin(&app.throttle, key, peer, app.clock.now())
         .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
     Ok(Confirmation {
-        key,
-        peer,
+        attempt,
         session: session.clone(),
     })
 }
@@ -48,14 +45,10 @@ impl Confirmation {
     ) -> Result<()> {
         let floor = app.settings.pbkdf2_iterations;
         if password::verify_at_least(given.expose(), stored, floor).0 {
-            app.throttle
-                .succeed(&self.key, self.peer.as_deref(), app.clock.now());
+            self.attempt.succeed(app.clock.now());
             return Ok(());
         }
-        if app
-            .throttle
-            .fail(&self.key, self.peer.as_deref(), app.clock.now())
-        {
+        if self.attempt.fail(app.clock.now()) {
             app.sessions.remove(self.session.expose());
         }
         Err(ServiceError::WrongPassword(field))

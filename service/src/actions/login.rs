@@ -6,7 +6,7 @@ use super::step::{AfterHash, Step, Written};
 use crate::app::App;
 use crate::auth::password;
 use crate::auth::sessions::{new_token, SessionOp};
-use crate::auth::throttle;
+use crate::auth::throttle::{self, Attempt};
 use crate::clock::rfc3339;
 use crate::error::{Result, ServiceError};
 use rand::TryRngCore;
@@ -31,8 +31,7 @@ pub fn login(app: &App, c: Credentials, peer: Option<String>) -> Result<Step> {
         Some(u) => throttle::account_key(u.id),
         None => throttle::name_key(&identifier),
     };
-    app.throttle
-        .begin(&key, peer.as_deref(), app.clock.now())
+    let attempt = Attempt::begin(&app.throttle, key, peer, app.clock.now())
         .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
     let iterations = app.settings.pbkdf2_iterations;
     Ok(Step::slow(move |app| {
@@ -48,11 +47,11 @@ pub fn login(app: &App, c: Credentials, peer: Option<String>) -> Result<Step> {
         let user = match found {
             Some(u) if verified && u.status == UserStatus::Active => u,
             _ => {
-                app.throttle.fail(&key, peer.as_deref(), app.clock.now());
+                attempt.fail(app.clock.now());
                 return AfterHash::fail(ServiceError::InvalidCredentials);
             }
         };
-        app.throttle.succeed(&key, peer.as_deref(), app.clock.now());
+        attempt.succeed(app.clock.now());
         let upgrade = (user.password.iterations < iterations)
             .then(|| password::hash(c.password.expose(), iterations, &mut rand::rng()));
         let token = new_token(&mut rand::rngs::OsRng.unwrap_err());

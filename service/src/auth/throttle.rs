@@ -15,7 +15,7 @@
 use crate::model::{fold, UserId};
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 /// The throttle key of an account.
@@ -40,6 +40,58 @@ pub trait ThrottleStore: Send + Sync {
     /// Ends an attempt that succeeded: clears `key`'s failures, not the peer's
     /// (one right password must not reset a guessing run against other accounts).
     fn succeed(&self, key: &str, peer: Option<&str>, now: SystemTime);
+    /// Gives back an attempt that was never checked (refused as busy, or
+    /// dropped at shutdown), counting nothing.
+    fn cancel(&self, key: &str, peer: Option<&str>, now: SystemTime);
+}
+
+/// A reserved attempt. It ends with [`Attempt::fail`] or [`Attempt::succeed`];
+/// dropped without either, because its request never ran, it gives its slot
+/// back, so that no path can leave an account blocked by attempts never made.
+pub struct Attempt {
+    store: Arc<dyn ThrottleStore>,
+    key: String,
+    peer: Option<String>,
+    open: bool,
+}
+
+impl Attempt {
+    /// Reserves an attempt against `key` and `peer`; `Err(seconds)` to wait.
+    pub fn begin(
+        store: &Arc<dyn ThrottleStore>,
+        key: String,
+        peer: Option<String>,
+        now: SystemTime,
+    ) -> Result<Attempt, u64> {
+        store.begin(&key, peer.as_deref(), now)?;
+        Ok(Attempt {
+            store: Arc::clone(store),
+            key,
+            peer,
+            open: true,
+        })
+    }
+
+    /// The password was wrong. True once the key is past its free failures.
+    pub fn fail(mut self, now: SystemTime) -> bool {
+        self.open = false;
+        self.store.fail(&self.key, self.peer.as_deref(), now)
+    }
+
+    /// The password was right.
+    pub fn succeed(mut self, now: SystemTime) {
+        self.open = false;
+        self.store.succeed(&self.key, self.peer.as_deref(), now);
+    }
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        if self.open {
+            self.store
+                .cancel(&self.key, self.peer.as_deref(), SystemTime::now());
+        }
+    }
 }
 
 /// Failure counts in this process's memory.
@@ -67,6 +119,10 @@ impl ThrottleStore for MemoryThrottle {
 
     fn succeed(&self, key: &str, peer: Option<&str>, now: SystemTime) {
         self.table().succeed(key, peer, now);
+    }
+
+    fn cancel(&self, key: &str, peer: Option<&str>, now: SystemTime) {
+        self.table().cancel(key, peer, now);
     }
 }
 
@@ -258,6 +314,15 @@ impl Throttle {
         backing_off
     }
 
+    fn cancel(&mut self, key: &str, peer: Option<&str>, now: SystemTime) {
+        self.keys
+            .update(key, now, |e| e.pending = e.pending.saturating_sub(1));
+        if let Some(p) = self.peer_key(peer) {
+            self.peers
+                .update(&p, now, |e| e.pending = e.pending.saturating_sub(1));
+        }
+    }
+
     fn succeed(&mut self, key: &str, peer: Option<&str>, now: SystemTime) {
         let done = self.keys.update(key, now, |e| {
             e.pending = e.pending.saturating_sub(1);
@@ -336,6 +401,18 @@ mod tests {
         t.begin("k", None, now).unwrap();
         assert!(t.fail("k", None, now));
         assert_eq!(t.begin("k", None, now), Err(1));
+    }
+
+    #[test]
+    fn an_attempt_never_made_gives_its_slot_back() {
+        let store: Arc<dyn ThrottleStore> = Arc::new(MemoryThrottle::new(cfg()));
+        let now = UNIX_EPOCH;
+        for _ in 0..10 {
+            // Reserved, then refused as busy before its hash ran.
+            drop(Attempt::begin(&store, "k".into(), Some("10.0.0.1".into()), now).unwrap());
+        }
+        let a = Attempt::begin(&store, "k".into(), None, now).unwrap();
+        a.succeed(now);
     }
 
     #[test]

@@ -214,3 +214,24 @@ fn a_trusted_peer_forwards_its_clients_address_for_the_per_peer_throttle() {
         "invalid_request"
     );
 }
+
+#[test]
+fn logins_refused_as_busy_leave_no_trace_on_the_account() {
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&[
+        "--pbkdf2-iterations",
+        "200000",
+        "--workers",
+        "1",
+        "--max-slow-queue",
+        "1",
+    ]));
+    s.register("vera", "verapass");
+    // One slow request holds the queue; ten logins for vera come in behind it
+    // and are refused as busy before their hash ever runs.
+    let mut burst = vec![login("someone", "whatever")];
+    burst.extend((0..10).map(|_| login("vera", "verapass")));
+    let codes = pipelined(&s.endpoint(), &burst);
+    assert!(count(&codes, "rate_limited") >= 9, "{codes:?}");
+    // None of them counted against vera: she logs in at once.
+    s.login("vera", "verapass");
+}
