@@ -9,10 +9,11 @@ use serde_json::Value;
 use users_protocol::{Action, NewUser, RequestEnvelope, Sort, UserUpdate};
 
 /// The address a trusted peer (the bridge) forwards for its client, in a
-/// second frame after the request: `{"client_address": "203.0.113.9"}`. It is
-/// taken off the body and returned only when `trusted`; from anyone else a
-/// second frame is left in place, and the request is refused as malformed.
-/// Browsers cannot add a frame, so they cannot claim an address.
+/// second frame after the request: `{"client_address": "203.0.113.9"}`. Such a
+/// frame is taken off the body; its address is returned only when `trusted`,
+/// and from anyone else the claim is ignored (the request is served, counted
+/// under the sender's own address). Any other second frame is left in place,
+/// and the request is refused as malformed. Browsers cannot add a frame.
 ///
 /// It comes back as `forwarded:203.0.113.9`, the key the per-peer limits count
 /// it under: apart from the proxy's own address, and never trusted itself,
@@ -22,12 +23,12 @@ pub fn forwarded_client(body: &mut Vec<Vec<u8>>, trusted: bool) -> Option<String
     struct Forwarded {
         client_address: std::net::IpAddr,
     }
-    if !trusted || body.len() != 2 {
+    if body.len() != 2 {
         return None;
     }
     let f: Forwarded = serde_json::from_slice(body.last()?).ok()?;
     body.pop();
-    Some(format!("forwarded:{}", f.client_address))
+    trusted.then(|| format!("forwarded:{}", f.client_address))
 }
 
 /// A request that could not be parsed: the error, and the `request_id` if one
@@ -177,13 +178,15 @@ mod tests {
         );
         assert!(parse(&b, 100).is_ok());
         let mut b = body();
-        assert_eq!(forwarded_client(&mut b, false), None);
-        assert!(
-            parse(&b, 100).is_err(),
-            "two frames from anyone else are refused"
+        assert_eq!(
+            forwarded_client(&mut b, false),
+            None,
+            "the claim is ignored"
         );
+        assert!(parse(&b, 100).is_ok(), "and the request served");
         let mut b = frames(&[b"{}", br#"{"client_address":"not an address"}"#]);
         assert_eq!(forwarded_client(&mut b, true), None);
+        assert!(parse(&b, 100).is_err(), "any other second frame is refused");
     }
 
     #[test]

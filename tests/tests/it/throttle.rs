@@ -207,12 +207,19 @@ fn a_trusted_peer_forwards_its_clients_address_for_the_per_peer_throttle() {
         "invalid_credentials"
     );
 
-    // From a peer that is not trusted, the claim is not taken: the request is refused.
-    let untrusted = ServiceProcess::start(ServiceOptions::default());
-    assert_eq!(
-        login_forwarded(&untrusted.endpoint(), "n1", "203.0.113.9"),
-        "invalid_request"
-    );
+    // From a peer that is not trusted the claim is ignored: its failures count
+    // against its own address, whatever it says.
+    let untrusted =
+        ServiceProcess::start(ServiceOptions::default().arg(&["--throttle-peer-failures", "3"]));
+    let e = untrusted.endpoint();
+    let claims = ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"];
+    for (i, client) in claims.iter().enumerate() {
+        assert_eq!(
+            login_forwarded(&e, &format!("n{i}"), client),
+            "invalid_credentials"
+        );
+    }
+    assert_eq!(login_forwarded(&e, "n9", "203.0.113.5"), "rate_limited");
 }
 
 #[test]
