@@ -34,7 +34,12 @@ impl PeerRate {
     /// `rate` requests a second per peer; `trusted` peers are not counted.
     pub fn new(rate: f64, trusted: Vec<IpAddr>) -> Self {
         PeerRate {
-            rate,
+            // Above zero and finite, so that the refill arithmetic holds.
+            rate: if rate.is_finite() && rate > 0.0 {
+                rate
+            } else {
+                1e-6
+            },
             trusted,
             buckets: Mutex::new(Buckets::default()),
         }

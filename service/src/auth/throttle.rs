@@ -2,8 +2,9 @@
 //! failure doubles the wait before the next attempt is looked at, up to a cap.
 //!
 //! Counted per account (a login by username and one by email count as one; a
-//! name that matches no account is counted by that name, so the throttle
-//! reveals nothing) and per peer address (trusted peers, such as the bridge,
+//! name that matches no account is counted by that name, so whether a name
+//! exists is not told apart; that two names are one account can be) and per
+//! peer address (trusted peers, such as the bridge,
 //! which throttles its own clients, are exempt). Logins and the passwords that
 //! confirm a change or a deletion all count.
 //!

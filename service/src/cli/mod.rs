@@ -82,7 +82,8 @@ pub struct ServeArgs {
     #[arg(long)]
     pub workers: Option<usize>,
 
-    /// Failed logins per identifier before back-off starts.
+    /// Failed password checks per account (logins and confirmations; an
+    /// unknown name counts as one) before back-off starts.
     #[arg(long, default_value_t = 5)]
     pub throttle_failures: u32,
 
@@ -113,12 +114,12 @@ pub struct ServeArgs {
 
     /// Anonymous list_users a second per peer address (bursts of twice that);
     /// trusted peers are exempt.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = 5.0, value_parser = rate)]
     pub public_list_rate: f64,
 
     /// Accounts created a second per peer address (bursts of twice that);
     /// trusted peers are exempt.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = 10.0, value_parser = rate)]
     pub create_rate: f64,
 
     /// Slow requests (hashing a password, building a large list) that may wait
@@ -135,6 +136,13 @@ pub struct ServeArgs {
     /// own, so they keep moving while the slow queue is full.
     #[arg(long, default_value_t = 4096)]
     pub max_write_queue: usize,
+}
+
+fn rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!("'{s}': a number of requests a second, above 0")),
+    }
 }
 
 fn on_off(s: &str) -> Result<bool, String> {
@@ -210,5 +218,17 @@ mod tests {
             matches!(cli.command, Some(Command::Upgrade { storage_file }) if storage_file == std::path::Path::new("s.json"))
         );
         assert!(Cli::try_parse_from(["users-service", "upgrade", "--workers", "2"]).is_err());
+    }
+
+    #[test]
+    fn rates_must_be_above_zero() {
+        for bad in ["0", "-1", "inf", "NaN", "x"] {
+            assert!(
+                Cli::try_parse_from(["users-service", "--create-rate", bad]).is_err(),
+                "{bad}"
+            );
+        }
+        let cli = Cli::try_parse_from(["users-service", "--public-list-rate", "0.5"]).unwrap();
+        assert_eq!(cli.serve.settings().public_list_rate, 0.5);
     }
 }

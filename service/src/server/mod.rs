@@ -52,6 +52,10 @@ pub enum ServerError {
     /// A thread could not be started.
     #[error("starting a thread: {0}")]
     Thread(#[from] std::io::Error),
+    /// The store failed in a way that leaves its state unknown; the service
+    /// answered what it owed and stopped.
+    #[error("stopped after a fatal storage error (see the log)")]
+    Fatal,
 }
 
 /// Serves on a bound ROUTER socket until `stop` is set. The caller chooses the
@@ -74,15 +78,19 @@ pub fn run(
         writes: app.settings.max_write_queue,
         trusted_peers: app.settings.throttle.trusted_peers.clone(),
     }));
+    let fatal = Arc::new(AtomicBool::new(false));
     let (write_tx, write_rx) = mpsc::channel::<WriteJob>();
     let (pool_tx, pool_rx) = mpsc::channel::<SlowJob>();
     let pool_rx = Arc::new(Mutex::new(pool_rx));
 
     let writer = {
         let (app, queues, sock) = (Arc::clone(&app), Arc::clone(&queues), push_socket(ctx)?);
+        let (stop, fatal) = (Arc::clone(&stop), Arc::clone(&fatal));
         std::thread::Builder::new()
             .name("writer".into())
-            .spawn(move || writer::writer_loop(&app, &queues, backend, &write_rx, &sock))?
+            .spawn(move || {
+                writer::writer_loop(&app, &queues, backend, &write_rx, &sock, (&stop, &fatal))
+            })?
     };
     let mut workers = Vec::new();
     for i in 0..app.settings.workers {
@@ -190,6 +198,9 @@ pub fn run(
     // Replies made while the threads wound down.
     while let Ok(frames) = replies.recv_multipart(zmq::DONTWAIT) {
         send(&router, frames);
+    }
+    if fatal.load(Ordering::SeqCst) {
+        return Err(ServerError::Fatal);
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ use crate::actions::{Event, Outcome, WriteFn};
 use crate::app::App;
 use crate::error::{Result, ServiceError};
 use crate::storage::{Backend, StorageError};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
 
 /// Largest number of writes in one group commit.
@@ -24,12 +25,18 @@ pub struct WriteJob {
 }
 
 /// Commits batches until the queue closes, then lets the backend finish.
+///
+/// After a fatal storage error it stops the service (`stop`, and `fatal` so
+/// that it exits non-zero) and answers every change still queued with
+/// `internal`, touching the store no more: each client gets an answer, and no
+/// further change is acknowledged.
 pub fn writer_loop(
     app: &App,
     queues: &Queues,
     mut backend: Box<dyn Backend>,
     rx: &Receiver<WriteJob>,
     sock: &zmq::Socket,
+    (stop, fatal): (&AtomicBool, &AtomicBool),
 ) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -42,15 +49,25 @@ pub fn writer_loop(
         for _ in 0..batch.len() {
             queues.end_write();
         }
+        if fatal.load(Ordering::SeqCst) {
+            for job in batch {
+                if let Some(to) = job.to {
+                    push(sock, to, Err(ServiceError::Storage("stopping".into())));
+                }
+            }
+            continue;
+        }
         let done = run_batch(app, backend.as_mut(), batch, &mut |to, result| {
             push(sock, to, result)
         });
-        if let Err(fatal) = done {
-            // Every client of the batch has its answer; what the journal
-            // holds is unknown, so no further change may be acknowledged.
-            tracing::error!(error = %fatal, "stopping the service");
-            std::process::exit(1);
+        if let Err(e) = done {
+            tracing::error!(error = %e, "the store's state is unknown: stopping the service");
+            fatal.store(true, Ordering::SeqCst);
+            stop.store(true, Ordering::SeqCst);
         }
+    }
+    if fatal.load(Ordering::SeqCst) {
+        return;
     }
     if let Err(e) = backend.close() {
         tracing::error!(error = %e, "snapshot failed at shutdown; the journal keeps every change");
@@ -114,8 +131,10 @@ pub fn run_batch(
             }
         }
     }
-    if let Err(e) = backend.maintain(&mut || app.users().all()) {
-        tracing::error!(error = %e, "snapshot failed; the journal keeps every change");
+    match backend.maintain(&mut || app.users().all()) {
+        Err(e @ StorageError::Fatal(_)) => return Err(e),
+        Err(e) => tracing::error!(error = %e, "snapshot failed; the journal keeps every change"),
+        Ok(()) => {}
     }
     Ok(())
 }

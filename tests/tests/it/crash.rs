@@ -62,7 +62,14 @@ fn admin_view(s: &ServiceProcess) -> HashMap<String, Value> {
 
 #[test]
 fn nothing_acknowledged_is_lost_to_sigkill_at_random_moments() {
-    let mut s = ServiceProcess::start(ServiceOptions::default().arg(&["--compact-after", "5"]));
+    // Creation as fast as the clients go: the account-creation rate is not
+    // what this measures.
+    let mut s = ServiceProcess::start(ServiceOptions::default().arg(&[
+        "--compact-after",
+        "5",
+        "--create-rate",
+        "100000",
+    ]));
     let acked = Arc::new(Mutex::new(Acknowledged::default()));
     for cycle in 0..CYCLES {
         // A change to one acknowledged user per cycle, besides the creations.

@@ -40,7 +40,7 @@ fn a_pipelined_burst_gets_no_more_guesses_than_the_throttle_allows() {
     // first guess is checked.
     let s = ServiceProcess::start(ServiceOptions::default().arg(&[
         "--pbkdf2-iterations",
-        "20000",
+        "100000",
         "--throttle-failures",
         "5",
     ]));

@@ -49,6 +49,21 @@ pub fn create_private(path: &Path) -> std::io::Result<File> {
     o.open(path)
 }
 
+/// Makes sure an owner-only file exists at `path`, durably.
+pub fn create_or_keep_private(path: &Path) -> Result<(), StorageError> {
+    let mut o = OpenOptions::new();
+    o.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(io_err(format!("creating {}", path.display())))?;
+    sync_dir(path)
+}
+
 /// Opens (creating it if need be) the lock file beside a store and takes an
 /// exclusive lock on it, held until the returned file is dropped. The store's
 /// own files are replaced by rename, so they cannot carry the lock themselves.

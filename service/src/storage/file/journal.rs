@@ -132,7 +132,8 @@ pub fn replay(
 ) -> Result<Replayed, StorageError> {
     let data = match std::fs::read(path) {
         Ok(d) => d,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        // A version-2 snapshot always has its journal beside it.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && link.is_none() => {
             return Ok(Replayed {
                 seq: from_seq,
                 link,
@@ -174,14 +175,22 @@ pub fn replay(
                 }
             )));
         }
-        if let Some(expected) = &link {
-            if entry.after.as_ref() != Some(expected) {
+        match &link {
+            Some(expected) if entry.after.as_ref() != Some(expected) => {
                 return Err(damaged(format!(
                     "record {n} does not continue the snapshot beside it \
                      (a snapshot or journal from another moment?)"
                 )));
             }
-            link = Some(link_of(token));
+            Some(_) => link = Some(link_of(token)),
+            // A version-1 snapshot is followed by version-1 records only: a
+            // chained one means the header was changed to say version 1.
+            None if entry.after.is_some() => {
+                return Err(damaged(format!(
+                    "record {n} belongs to a version-2 store, but the snapshot says version 1"
+                )));
+            }
+            None => {}
         }
         seq = entry.seq;
         apply(entry.op).map_err(|why| damaged(format!("record {n}: {why}")))?;

@@ -26,6 +26,17 @@ pub fn load_v1(
     journal_seq: u64,
     records: Vec<UserRecord>,
 ) -> Result<(Vec<User>, Replayed), StorageError> {
+    // Version-1 records have no ids; a snapshot whose records do was written
+    // as version 2, and its header was changed to skip the seal.
+    if let Some(r) = records.iter().find(|r| r.id.is_some()) {
+        return Err(StorageError::Damaged {
+            path: snapshot_path.to_owned(),
+            reason: format!(
+                "it says version 1 but holds version-2 records ('{}' has an id)",
+                r.username
+            ),
+        });
+    }
     let mut by_name: HashMap<String, UserRecord> = records
         .into_iter()
         .map(|r| (r.username.clone(), r))

@@ -86,12 +86,16 @@ impl FileStore {
         let lock = files::lock(path)?;
         let journal_path = journal::path_for(path);
         if !path.exists() {
-            if journal_path.exists() {
+            // An empty journal alone is a creation cut short: the journal is
+            // made first, so that a snapshot is never without its journal.
+            let journal_len = std::fs::metadata(&journal_path).map_or(0, |m| m.len());
+            if journal_len > 0 {
                 return Err(StorageError::Damaged {
                     path: journal_path,
                     reason: "a journal exists but its snapshot is missing".into(),
                 });
             }
+            files::create_or_keep_private(&journal_path)?;
             let kdf = KdfParams::generate(opts.kdf_iterations, &mut rand::rng());
             let cipher = kdf.cipher(master).map_err(|reason| StorageError::Damaged {
                 path: path.to_owned(),
@@ -256,13 +260,23 @@ impl FileStore {
         f.seek(SeekFrom::Start(offset))
             .and_then(|_| f.read_to_end(&mut tail))
             .map_err(io_err("reading the journal"))?;
-        files::write_atomic(&self.journal_path, &tail)?;
-        self.journal = OpenOptions::new()
-            .append(true)
-            .open(&self.journal_path)
-            .map_err(io_err("reopening the journal"))?;
-        self.journal_len = tail.len() as u64;
-        Ok(())
+        // Past this point the journal file may have been replaced, or not:
+        // appending to the wrong one would lose acknowledged changes, so any
+        // failure is fatal.
+        let replaced = files::write_atomic(&self.journal_path, &tail).and_then(|()| {
+            OpenOptions::new()
+                .append(true)
+                .open(&self.journal_path)
+                .map_err(io_err("reopening the journal"))
+        });
+        match replaced {
+            Ok(journal) => {
+                self.journal = journal;
+                self.journal_len = tail.len() as u64;
+                Ok(())
+            }
+            Err(e) => Err(StorageError::Fatal(format!("cutting the journal: {e}"))),
+        }
     }
 
     /// Last journalled sequence number.

@@ -370,6 +370,7 @@ fn a_journal_from_another_timeline_is_refused() {
     let fork = tempfile::tempdir().unwrap();
     let fork_path = fork.path().join("users.json");
     std::fs::copy(&path, &fork_path).unwrap();
+    std::fs::copy(journal::path_for(&path), journal::path_for(&fork_path)).unwrap();
     // Both copies go on from the same snapshot, each with changes of its own.
     for (p, name) in [(&path, "here"), (&fork_path, "there")] {
         let mut o = FileStore::open(p, "pw", &opts()).unwrap();
@@ -388,6 +389,50 @@ fn a_journal_from_another_timeline_is_refused() {
     drop(o);
     std::fs::copy(journal::path_for(&fork_path), journal::path_for(&path)).unwrap();
     assert_refused_and_untouched(&path, "another timeline's journal");
+}
+
+#[test]
+fn a_header_changed_to_version_1_does_not_skip_the_seal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("users.json");
+    let mut o = FileStore::open(&path, "pw", &opts()).unwrap();
+    o.store.commit(&[put(&user("alice"))]).unwrap();
+    o.store.compact_now(vec![user("alice")]).unwrap();
+    o.store.commit(&[put(&user("bob"))]).unwrap();
+    drop(o);
+    let mut header: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    header["version"] = serde_json::json!(1);
+    header.as_object_mut().unwrap().remove("seal");
+    std::fs::write(&path, serde_json::to_vec(&header).unwrap()).unwrap();
+    assert_refused_and_untouched(&path, "a version-2 snapshot that says version 1");
+}
+
+#[test]
+fn a_missing_journal_is_damage_not_an_empty_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("users.json");
+    let mut o = FileStore::open(&path, "pw", &opts()).unwrap();
+    o.store.commit(&[put(&user("alice"))]).unwrap();
+    drop(o);
+    std::fs::remove_file(journal::path_for(&path)).unwrap();
+    let err = FileStore::open(&path, "pw", &opts()).err().unwrap();
+    assert!(
+        matches!(err, StorageError::Io { .. } | StorageError::Damaged { .. }),
+        "{err}"
+    );
+    assert!(
+        !journal::path_for(&path).exists(),
+        "nothing is made up in its place"
+    );
+}
+
+#[test]
+fn a_creation_cut_short_after_the_journal_starts_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("users.json");
+    std::fs::write(journal::path_for(&path), b"").unwrap();
+    assert!(FileStore::open(&path, "pw", &opts()).unwrap().created);
 }
 
 #[test]

@@ -8,14 +8,21 @@ use users_tests::free_port;
 /// Runs `clients` threads, each with its own REQ socket sending `request` in a
 /// loop for `d`; returns replies per second.
 pub fn zmq_throughput(endpoint: &str, clients: usize, d: Duration, request: &str) -> f64 {
+    zmq_throughput_each(endpoint, &vec![request.to_owned(); clients], d)
+}
+
+/// Like [`zmq_throughput`], one client per request, each sending its own.
+pub fn zmq_throughput_each(endpoint: &str, requests: &[String], d: Duration) -> f64 {
+    let clients = requests.len();
     let ctx = zmq::Context::new();
     let start = Arc::new(Barrier::new(clients + 1));
-    let handles: Vec<_> = (0..clients)
-        .map(|_| {
+    let handles: Vec<_> = requests
+        .iter()
+        .map(|request| {
             let (ctx, endpoint, request, start) = (
                 ctx.clone(),
                 endpoint.to_owned(),
-                request.to_owned(),
+                request.clone(),
                 Arc::clone(&start),
             );
             std::thread::spawn(move || {
