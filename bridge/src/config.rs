@@ -57,6 +57,13 @@ pub struct Config {
     #[arg(long, default_value = "5m", value_parser = duration)]
     pub idle_timeout: Duration,
 
+    /// A reverse proxy in front of the bridge (repeatable): from it, the client's
+    /// address is taken from X-Forwarded-For or Forwarded, for the per-IP limits
+    /// and for the address forwarded to the service. From anyone else those
+    /// headers are ignored.
+    #[arg(long = "trusted-proxy")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// A request the service has not answered in this long gets service_unavailable.
     #[arg(long, default_value = "10s", value_parser = duration)]
     pub request_timeout: Duration,

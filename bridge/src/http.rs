@@ -1,6 +1,7 @@
 //! The HTTP side: `/ws` (with the Origin allowlist and the connection limit),
 //! `/healthz`, and the web UI's static files.
 
+use crate::client_ip::client_ip;
 use crate::config::Config;
 use crate::limits::PerIp;
 use crate::relay::Relay;
@@ -51,6 +52,7 @@ async fn ws_handler(
     headers: HeaderMap,
     State(shared): State<Arc<Shared>>,
 ) -> Response {
+    let client = client_ip(addr.ip(), &headers, &shared.cfg.trusted_proxies);
     if !origin_allowed(&headers, &shared.cfg.allowed_origins) {
         tracing::warn!(origin = ?headers.get(header::ORIGIN), "refused a WebSocket from a foreign origin");
         return json_response(
@@ -90,7 +92,7 @@ async fn ws_handler(
         .max_message_size(hard)
         .max_frame_size(hard)
         .on_upgrade(move |socket| async move {
-            crate::ws::serve(socket, addr.ip(), Arc::clone(slot.shared())).await;
+            crate::ws::serve(socket, client, Arc::clone(slot.shared())).await;
             drop(slot);
         })
 }

@@ -4,6 +4,7 @@
 //! came from.
 //!
 //! - [`config`]: command line.
+//! - [`client_ip`]: who the client is, behind a trusted reverse proxy too.
 //! - [`state`]: what every connection shares.
 //! - [`reply`]: error replies the bridge makes itself.
 //! - [`relay`]: the ZeroMQ side: correlation, timeouts, service health.
@@ -12,6 +13,7 @@
 //! - [`http`]: the HTTP server: `/ws`, `/healthz`, the Origin check, static files.
 #![deny(unsafe_code)]
 
+pub mod client_ip;
 pub mod config;
 pub mod http;
 pub mod limits;

@@ -15,10 +15,19 @@ pub async fn connect(
     url: &str,
     origin: Option<&str>,
 ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    let headers: Vec<(&str, &str)> = origin.map(|o| ("Origin", o)).into_iter().collect();
+    connect_with(url, &headers).await
+}
+
+/// Connects with these request headers.
+pub async fn connect_with(
+    url: &str,
+    headers: &[(&'static str, &str)],
+) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
     let mut req = url.into_client_request()?;
-    if let Some(o) = origin {
+    for (name, value) in headers {
         req.headers_mut()
-            .insert("Origin", o.parse().expect("origin header"));
+            .insert(*name, value.parse().expect("header value"));
     }
     Ok(tokio_tungstenite::connect_async(req).await?.0)
 }

@@ -351,3 +351,53 @@ async fn the_per_peer_throttle_reaches_browsers_behind_the_bridge() {
     let r = ws::call(&mut ws, spoofed).await;
     assert_eq!(r["code"], "rate_limited", "{r}");
 }
+
+/// A WebSocket whose handshake says X-Forwarded-For: `ip`.
+async fn as_client(b: &BridgeProcess, ip: &str) -> Ws {
+    ws::connect_with(&b.ws_url(), &[("X-Forwarded-For", ip)])
+        .await
+        .expect("connects")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_each_client_is_told_apart() {
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&[
+        "--trusted-peer",
+        "127.0.0.1",
+        "--throttle-peer-failures",
+        "3",
+    ]));
+    let login = |name: &str| json!({"action": "login", "credentials": {"username": name, "password": "wrongpass"}});
+    let fail_four_times = |mut ws: Ws| async move {
+        for i in 0..4 {
+            let r = ws::call(&mut ws, login(&format!("n{i}"))).await;
+            assert_eq!(r["code"], "invalid_credentials", "{r}");
+        }
+        ws
+    };
+    // The bridge trusts the proxy on 127.0.0.1 and reads X-Forwarded-For.
+    let b = BridgeProcess::start(&s.endpoint(), &["--trusted-proxy", "127.0.0.1"]);
+    let mut first = fail_four_times(as_client(&b, "203.0.113.7").await).await;
+    let r = ws::call(&mut first, login("n9")).await;
+    assert_eq!(r["code"], "rate_limited", "{r}");
+    let mut second = as_client(&b, "203.0.113.8").await;
+    let r = ws::call(&mut second, login("n9")).await;
+    assert_eq!(
+        r["code"], "invalid_credentials",
+        "another client is not held up: {r}"
+    );
+    drop((first, second));
+
+    // Without --trusted-proxy the header is ignored: one address, one count.
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&[
+        "--trusted-peer",
+        "127.0.0.1",
+        "--throttle-peer-failures",
+        "3",
+    ]));
+    let b = BridgeProcess::start(&s.endpoint(), &[]);
+    let _ = fail_four_times(as_client(&b, "203.0.113.7").await).await;
+    let mut other = as_client(&b, "203.0.113.8").await;
+    let r = ws::call(&mut other, login("n9")).await;
+    assert_eq!(r["code"], "rate_limited", "{r}");
+}
