@@ -57,6 +57,13 @@ pub struct Config {
     #[arg(long, default_value = "5m", value_parser = duration)]
     pub idle_timeout: Duration,
 
+    /// A host name the bridge answers to (repeatable), e.g. users.example.org
+    /// behind a proxy. IP addresses and localhost are always answered; any
+    /// other Host gets 403, so a page whose DNS name is made to point here
+    /// (DNS rebinding) reaches nothing.
+    #[arg(long = "allowed-host")]
+    pub allowed_hosts: Vec<String>,
+
     /// A reverse proxy in front of the bridge (repeatable): from it, the client's
     /// address is taken from X-Forwarded-For or Forwarded, for the per-IP limits
     /// and for the address forwarded to the service. From anyone else those

@@ -3,6 +3,7 @@
 
 use crate::client_ip::client_ip;
 use crate::config::Config;
+use crate::host::host_allowed;
 use crate::limits::PerIp;
 use crate::relay::Relay;
 use crate::reply::error_json;
@@ -179,7 +180,12 @@ pub fn router(shared: Arc<Shared>) -> Router {
              style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
         ),
     ];
-    let mut app = app.with_state(shared);
+    let mut app = app
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&shared),
+            check_host,
+        ))
+        .with_state(shared);
     for (name, value) in headers {
         app = app.layer(SetResponseHeaderLayer::if_not_present(
             name,
@@ -187,6 +193,32 @@ pub fn router(shared: Arc<Shared>) -> Router {
         ));
     }
     app
+}
+
+/// Every route: a Host the bridge does not answer to gets 403 (see [`crate::host`]).
+async fn check_host(
+    State(shared): State<Arc<Shared>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    // HTTP/2 carries it in the URI's authority rather than a Host header.
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()));
+    if host_allowed(host, &shared.cfg.allowed_hosts) {
+        return next.run(req).await;
+    }
+    tracing::warn!(host = ?host, "refused a request for a host this bridge does not serve");
+    json_response(
+        StatusCode::FORBIDDEN,
+        error_json(
+            ErrorCode::Forbidden,
+            "This host name is not served here (see --allowed-host)",
+            None,
+        ),
+    )
 }
 
 /// Serves until `stop` resolves, then refuses new connections, lets every open

@@ -10,11 +10,13 @@
 //! - [`relay`]: the ZeroMQ side: correlation, timeouts, service health.
 //! - [`ws`]: one WebSocket connection: limits, relaying, shutdown.
 //! - [`limits`]: token-bucket rate limits per connection and per IP.
+//! - [`host`]: the Host check against DNS rebinding.
 //! - [`http`]: the HTTP server: `/ws`, `/healthz`, the Origin check, static files.
 #![deny(unsafe_code)]
 
 pub mod client_ip;
 pub mod config;
+pub mod host;
 pub mod http;
 pub mod limits;
 pub mod relay;

@@ -401,3 +401,53 @@ async fn behind_a_trusted_proxy_each_client_is_told_apart() {
     let r = ws::call(&mut other, login("n9")).await;
     assert_eq!(r["code"], "rate_limited", "{r}");
 }
+
+/// The status code of a raw HTTP/1.1 request for `path` with this Host (and
+/// Origin), as a page whose DNS name was rebound to this machine would send it.
+fn status_with_host(port: u16, path: &str, host: &str, websocket: bool) -> u16 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let upgrade = if websocket {
+        "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    } else {
+        "Connection: close\r\n"
+    };
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\n{upgrade}\r\n"
+    )
+    .unwrap();
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).unwrap();
+    String::from_utf8_lossy(&buf[..n])
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_rebound_host_name_reaches_nothing() {
+    let s = service();
+    let b = BridgeProcess::start(&s.endpoint(), &["--allowed-host", "users.example.org"]);
+    let evil = format!("evil.example:{}", b.port);
+    assert_eq!(status_with_host(b.port, "/ws", &evil, true), 403);
+    assert_eq!(status_with_host(b.port, "/healthz", &evil, false), 403);
+    assert_eq!(status_with_host(b.port, "/", &evil, false), 403);
+    // Addresses, localhost and the names given are served.
+    let ok_hosts = [
+        format!("127.0.0.1:{}", b.port),
+        format!("localhost:{}", b.port),
+        "users.example.org".to_owned(),
+    ];
+    for host in &ok_hosts {
+        assert_eq!(status_with_host(b.port, "/ws", host, true), 101, "{host}");
+        assert_eq!(
+            status_with_host(b.port, "/healthz", host, false),
+            200,
+            "{host}"
+        );
+    }
+}
