@@ -10,6 +10,7 @@
 //! - [`relay`]: the ZeroMQ side: correlation, timeouts, service health.
 //! - [`ws`]: one WebSocket connection: limits, relaying, shutdown.
 //! - [`limits`]: token-bucket rate limits per connection and per IP.
+//! - [`logs`]: the log filter that keeps frames, and so secrets, out of the log.
 //! - [`host`]: the Host check against DNS rebinding.
 //! - [`http`]: the HTTP server: `/ws`, `/healthz`, the Origin check, static files.
 #![deny(unsafe_code)]
@@ -19,6 +20,7 @@ pub mod config;
 pub mod host;
 pub mod http;
 pub mod limits;
+pub mod logs;
 pub mod relay;
 pub mod reply;
 pub mod state;

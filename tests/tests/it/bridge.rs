@@ -451,3 +451,42 @@ fn a_rebound_host_name_reaches_nothing() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_logs_carry_no_password_and_no_token() {
+    let s = service();
+    let b = BridgeProcess::start_logging("trace", &s.endpoint(), &[]);
+    let mut ws = connect(&b).await;
+    let secret = "Trace-Secret-Pass-91";
+    let r = ws::call(
+        &mut ws,
+        json!({"action": "create_user", "user_data": {"username": "tracy",
+            "email": "tracy@example.com", "password": secret}}),
+    )
+    .await;
+    assert_eq!(r["status"], "success", "{r}");
+    let r = ws::call(
+        &mut ws,
+        json!({"action": "login", "credentials": {"username": "tracy", "password": secret}}),
+    )
+    .await;
+    let token = r["session_token"].as_str().unwrap().to_owned();
+    ws::call(
+        &mut ws,
+        json!({"action": "get_user", "session_token": token}),
+    )
+    .await;
+    drop(ws);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let log = b.log_text();
+    assert!(log.contains("TRACE"), "the bridge did log at trace level");
+    let leaks: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(secret) || l.contains(&token))
+        .collect();
+    assert!(
+        leaks.is_empty(),
+        "secrets reached the log:\n{}",
+        leaks.join("\n")
+    );
+}

@@ -659,3 +659,23 @@ fn public_list_off_needs_a_session() {
     let r = c.call_ok(json!({"action": "list_users", "session_token": token}));
     assert_eq!(r["view"], "public");
 }
+
+#[test]
+fn trace_logs_carry_no_password_and_no_token() {
+    let mut s = ServiceProcess::start(ServiceOptions {
+        env: vec![("RUST_LOG".into(), "trace".into())],
+        ..Default::default()
+    });
+    let secret = "Service-Trace-Pass-77";
+    s.register("trina", secret);
+    let token = s.login("trina", secret);
+    s.client()
+        .call_ok(json!({"action": "update_user", "session_token": token,
+            "update_data": {"current_password": secret, "password": "Another-Pass-78"}}));
+    s.stop();
+    let log = s.log_text();
+    assert!(log.contains("TRACE") || log.contains("DEBUG"), "{log}");
+    for leaked in [secret, token.as_str(), "Another-Pass-78"] {
+        assert!(!log.contains(leaked), "{leaked} reached the log");
+    }
+}
