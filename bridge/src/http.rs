@@ -170,15 +170,24 @@ pub fn router(shared: Arc<Shared>) -> Router {
         ),
         None => app.fallback(no_web_root),
     };
-    let headers: [(header::HeaderName, &'static str); 4] = [
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
+    let index = shared
+        .cfg
+        .web_root
+        .as_ref()
+        .and_then(|root| std::fs::read_to_string(root.join("index.html")).ok());
+    let csp = HeaderValue::from_str(&crate::csp::policy(index.as_deref()))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
+    let headers: [(header::HeaderName, HeaderValue); 4] = [
         (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
-             style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
         ),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ),
+        (header::CONTENT_SECURITY_POLICY, csp),
     ];
     let mut app = app
         .layer(axum::middleware::from_fn_with_state(
@@ -187,10 +196,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         ))
         .with_state(shared);
     for (name, value) in headers {
-        app = app.layer(SetResponseHeaderLayer::if_not_present(
-            name,
-            HeaderValue::from_static(value),
-        ));
+        app = app.layer(SetResponseHeaderLayer::if_not_present(name, value));
     }
     app
 }

@@ -4,6 +4,7 @@
 //! came from.
 //!
 //! - [`config`]: command line.
+//! - [`csp`]: the Content-Security-Policy, with the UI's inline loader by hash.
 //! - [`client_ip`]: who the client is, behind a trusted reverse proxy too.
 //! - [`state`]: what every connection shares.
 //! - [`reply`]: error replies the bridge makes itself.
@@ -17,6 +18,7 @@
 
 pub mod client_ip;
 pub mod config;
+pub mod csp;
 pub mod host;
 pub mod http;
 pub mod limits;
