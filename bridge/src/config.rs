@@ -71,6 +71,19 @@ pub struct Config {
     #[arg(long = "trusted-proxy")]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 
+    /// Time a client has to send its request headers; slower ones are closed.
+    #[arg(long, default_value = "10s", value_parser = duration)]
+    pub header_timeout: Duration,
+
+    /// Open HTTP connections at most; more are closed at once.
+    #[arg(long, default_value_t = 4096)]
+    pub max_http_connections: usize,
+
+    /// Open HTTP connections at most from one client address (a trusted proxy
+    /// has only the overall cap).
+    #[arg(long, default_value_t = 64)]
+    pub max_http_connections_per_ip: usize,
+
     /// A request the service has not answered in this long gets service_unavailable.
     #[arg(long, default_value = "10s", value_parser = duration)]
     pub request_timeout: Duration,

@@ -7,6 +7,7 @@ use crate::host::host_allowed;
 use crate::limits::PerIp;
 use crate::relay::Relay;
 use crate::reply::error_json;
+use crate::serve::{serve, ConnLimits};
 use crate::state::Shared;
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -250,12 +251,13 @@ pub async fn run(
         tracing::info!("stopping: no new connections; finishing requests in flight");
         let _ = tx.send(true);
     };
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(signal)
-    .await?;
+    let limits = ConnLimits {
+        max: shared.cfg.max_http_connections,
+        per_ip: shared.cfg.max_http_connections_per_ip,
+        header_timeout: shared.cfg.header_timeout,
+        trusted_proxies: shared.cfg.trusted_proxies.clone(),
+    };
+    serve(listener, app, limits, signal).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     while shared.connections.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -13,6 +13,7 @@
 //! - [`limits`]: token-bucket rate limits per connection and per IP.
 //! - [`logs`]: the log filter that keeps frames, and so secrets, out of the log.
 //! - [`host`]: the Host check against DNS rebinding.
+//! - [`serve`]: the accept loop: header deadline, connection caps, shutdown.
 //! - [`http`]: the HTTP server: `/ws`, `/healthz`, the Origin check, static files.
 #![deny(unsafe_code)]
 
@@ -25,5 +26,6 @@ pub mod limits;
 pub mod logs;
 pub mod relay;
 pub mod reply;
+pub mod serve;
 pub mod state;
 pub mod ws;

@@ -1,0 +1,153 @@
+//! The HTTP server loop, in place of `axum::serve`, for what that lacks
+//! against slow or greedy clients (Slowloris):
+//! - a deadline to send the request headers (`--header-timeout`);
+//! - caps on open HTTP connections, overall and per client address
+//!   (`--max-http-connections`, `--max-http-connections-per-ip`); a trusted
+//!   proxy, carrying many clients, has only the overall cap.
+//!
+//! Connections past a cap are closed at once. When `stop` resolves, no more
+//! are accepted, and requests in flight get up to 30 seconds to finish
+//! (WebSockets, upgraded, are waited for by [`crate::http::run`]).
+
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tower::Service;
+
+/// The limits; see the module documentation.
+#[derive(Debug, Clone)]
+pub struct ConnLimits {
+    /// Open HTTP connections at most.
+    pub max: usize,
+    /// Open HTTP connections at most from one address.
+    pub per_ip: usize,
+    /// Time a client has to send its request headers.
+    pub header_timeout: Duration,
+    /// Addresses with only the overall cap.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+/// Open connections, in all and by address.
+#[derive(Default)]
+struct Open {
+    total: usize,
+    by_ip: HashMap<IpAddr, usize>,
+}
+
+/// One open connection's place under the caps; given back when dropped.
+struct Slot {
+    open: Arc<Mutex<Open>>,
+    ip: Option<IpAddr>,
+}
+
+impl Slot {
+    fn take(open: &Arc<Mutex<Open>>, ip: IpAddr, limits: &ConnLimits) -> Option<Slot> {
+        let mut o = open.lock().unwrap_or_else(|e| e.into_inner());
+        if o.total >= limits.max {
+            return None;
+        }
+        let counted = !limits.trusted_proxies.contains(&ip);
+        if counted {
+            let n = o.by_ip.entry(ip).or_insert(0);
+            if *n >= limits.per_ip {
+                return None;
+            }
+            *n += 1;
+        }
+        o.total += 1;
+        Some(Slot {
+            open: Arc::clone(open),
+            ip: counted.then_some(ip),
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut o = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        o.total -= 1;
+        if let Some(ip) = self.ip {
+            if let Some(n) = o.by_ip.get_mut(&ip) {
+                *n -= 1;
+                if *n == 0 {
+                    o.by_ip.remove(&ip);
+                }
+            }
+        }
+    }
+}
+
+/// Serves `app` on `listener` until `stop` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: ConnLimits,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    let open = Arc::new(Mutex::new(Open::default()));
+    let graceful = GracefulShutdown::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let (stream, addr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of descriptors, say: wait a little rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let Some(slot) = Slot::take(&open, addr.ip(), &limits) else {
+            tracing::debug!(peer = %addr.ip(), "connection refused: too many open");
+            continue;
+        };
+        let conn = connection(stream, addr, app.clone(), &limits, &graceful);
+        tokio::spawn(async move {
+            conn.await;
+            drop(slot);
+        });
+    }
+    if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still in flight after 30 s; closing");
+    }
+}
+
+/// One connection: HTTP/1 or HTTP/2, upgrades allowed, the header deadline
+/// set, each request told who the peer is; watched for graceful shutdown.
+fn connection(
+    stream: tokio::net::TcpStream,
+    addr: SocketAddr,
+    app: Router,
+    limits: &ConnLimits,
+    graceful: &GracefulShutdown,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let handler = move |mut req: hyper::Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(addr));
+        let mut router = app.clone();
+        async move { router.call(req.map(axum::body::Body::new)).await }
+    };
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    let conn = builder
+        .serve_connection_with_upgrades(TokioIo::new(stream), hyper::service::service_fn(handler))
+        .into_owned();
+    let conn = graceful.watch(conn);
+    async move {
+        let _ = conn.await;
+    }
+}
