@@ -71,6 +71,20 @@ pub struct Config {
     #[arg(long = "trusted-proxy")]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 
+    /// A reply not taken by the client in this long ends its connection (a
+    /// client that stops reading).
+    #[arg(long, default_value = "10s", value_parser = duration)]
+    pub send_timeout: Duration,
+
+    /// Reply bytes that may wait for one connection; past this the connection
+    /// is closed (a client that stops reading).
+    #[arg(long, default_value_t = 1024 * 1024)]
+    pub max_queued_bytes: usize,
+
+    /// WebSocket connections at most from one client address.
+    #[arg(long, default_value_t = 32)]
+    pub max_connections_per_ip: usize,
+
     /// Time a client has to send its request headers; slower ones are closed.
     #[arg(long, default_value = "10s", value_parser = duration)]
     pub header_timeout: Duration,

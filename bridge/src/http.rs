@@ -76,7 +76,7 @@ async fn ws_handler(
             ),
         );
     }
-    let Some(slot) = shared.connection_slot() else {
+    let Some(slot) = shared.connection_slot(client) else {
         return json_response(
             StatusCode::SERVICE_UNAVAILABLE,
             error_json(
@@ -242,6 +242,7 @@ pub async fn run(
         cfg,
         relay,
         connections: AtomicUsize::new(0),
+        connections_by_ip: Default::default(),
         shutdown: rx,
         started: Instant::now(),
     });

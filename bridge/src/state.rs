@@ -4,8 +4,10 @@
 use crate::config::Config;
 use crate::limits::PerIp;
 use crate::relay::Relay;
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::watch;
 
@@ -19,6 +21,8 @@ pub struct Shared {
     pub per_ip: PerIp,
     /// Open WebSocket connections.
     pub connections: AtomicUsize,
+    /// Open WebSocket connections by client address.
+    pub connections_by_ip: Mutex<HashMap<IpAddr, usize>>,
     /// Becomes true when the bridge is stopping.
     pub shutdown: watch::Receiver<bool>,
     /// When the bridge started, for uptime.
@@ -26,18 +30,31 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Takes a connection slot, or `None` when `--max-connections` are open.
-    pub fn connection_slot(self: &Arc<Self>) -> Option<ConnectionSlot> {
-        if self.connections.fetch_add(1, Ordering::SeqCst) >= self.cfg.max_connections {
-            self.connections.fetch_sub(1, Ordering::SeqCst);
+    /// Takes a connection slot for a client at `ip`, or `None` when
+    /// `--max-connections` are open, or `--max-connections-per-ip` from it.
+    pub fn connection_slot(self: &Arc<Self>, ip: IpAddr) -> Option<ConnectionSlot> {
+        let mut by_ip = self
+            .connections_by_ip
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let n = by_ip.entry(ip).or_insert(0);
+        if *n >= self.cfg.max_connections_per_ip {
             return None;
         }
-        Some(ConnectionSlot(Arc::clone(self)))
+        if self.connections.fetch_add(1, Ordering::SeqCst) >= self.cfg.max_connections {
+            self.connections.fetch_sub(1, Ordering::SeqCst);
+            if *n == 0 {
+                by_ip.remove(&ip);
+            }
+            return None;
+        }
+        *n += 1;
+        Some(ConnectionSlot(Arc::clone(self), ip))
     }
 }
 
 /// One open connection; gives its slot back when dropped.
-pub struct ConnectionSlot(Arc<Shared>);
+pub struct ConnectionSlot(Arc<Shared>, IpAddr);
 
 impl ConnectionSlot {
     /// The shared state.
@@ -49,5 +66,16 @@ impl ConnectionSlot {
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {
         self.0.connections.fetch_sub(1, Ordering::SeqCst);
+        let mut by_ip = self
+            .0
+            .connections_by_ip
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = by_ip.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                by_ip.remove(&self.1);
+            }
+        }
     }
 }

@@ -10,9 +10,10 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinSet;
 use users_protocol::ErrorCode;
 
@@ -26,19 +27,75 @@ fn close(code: u16, reason: &'static str) -> Message {
     }))
 }
 
-/// Serves one upgraded connection until it closes, idles out, or the bridge stops.
+/// What is waiting to be sent on one connection. A client that stops reading
+/// is cut off: when a send misses `--send-timeout`, or when more than
+/// `--max-queued-bytes` wait, the connection ends (`gone`), and what it had
+/// queued is dropped with it.
+#[derive(Clone)]
+struct Outbox {
+    tx: mpsc::Sender<Message>,
+    queued: Arc<AtomicUsize>,
+    max: usize,
+    gone: Arc<Notify>,
+}
+
+impl Outbox {
+    async fn send(&self, m: Message) {
+        let size = message_len(&m);
+        if self.queued.fetch_add(size, Ordering::SeqCst) + size > self.max {
+            tracing::debug!("a client stopped reading: too much queued; closing");
+            self.gone.notify_one();
+            return;
+        }
+        if self.tx.send(m).await.is_err() {
+            self.queued.fetch_sub(size, Ordering::SeqCst);
+        }
+    }
+}
+
+fn message_len(m: &Message) -> usize {
+    match m {
+        Message::Text(t) => t.len(),
+        Message::Binary(b) => b.len(),
+        _ => 0,
+    }
+}
+
+/// Serves one upgraded connection until it closes, idles out, stops reading,
+/// or the bridge stops.
 pub async fn serve(socket: WebSocket, ip: IpAddr, shared: Arc<Shared>) {
     let (mut sink, mut stream) = socket.split();
-    let (out, mut out_rx) = mpsc::channel::<Message>(MAX_IN_FLIGHT + 8);
-    let writer = tokio::spawn(async move {
-        while let Some(m) = out_rx.recv().await {
-            let closing = matches!(m, Message::Close(_));
-            if sink.send(m).await.is_err() || closing {
-                break;
+    let (tx, mut out_rx) = mpsc::channel::<Message>(MAX_IN_FLIGHT + 8);
+    let out = Outbox {
+        tx,
+        queued: Arc::default(),
+        max: shared.cfg.max_queued_bytes,
+        gone: Arc::new(Notify::new()),
+    };
+    let writer = {
+        let (queued, gone, deadline) = (
+            Arc::clone(&out.queued),
+            Arc::clone(&out.gone),
+            shared.cfg.send_timeout,
+        );
+        tokio::spawn(async move {
+            while let Some(m) = out_rx.recv().await {
+                let (closing, size) = (matches!(m, Message::Close(_)), message_len(&m));
+                let sent = tokio::time::timeout(deadline, sink.send(m)).await;
+                queued.fetch_sub(size, Ordering::SeqCst);
+                match sent {
+                    Ok(Ok(())) if !closing => {}
+                    Ok(_) => break,
+                    Err(_) => {
+                        tracing::debug!("a client stopped reading: send deadline passed; closing");
+                        gone.notify_one();
+                        return;
+                    }
+                }
             }
-        }
-        let _ = sink.close().await;
-    });
+            let _ = sink.close().await;
+        })
+    };
 
     let cfg = &shared.cfg;
     let mut bucket = Bucket::new(cfg.rate_per_connection, Instant::now());
@@ -54,6 +111,11 @@ pub async fn serve(socket: WebSocket, ip: IpAddr, shared: Arc<Shared>) {
                 closing = Some(close(1001, "bridge shutting down"));
                 break;
             }
+            () = out.gone.notified() => {
+                // It reads nothing: there is no one to answer.
+                tasks.abort_all();
+                break;
+            }
         };
         let text = match next {
             Err(_) if tasks.is_empty() => {
@@ -64,16 +126,15 @@ pub async fn serve(socket: WebSocket, ip: IpAddr, shared: Arc<Shared>) {
             Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => break,
             Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
             Ok(Some(Ok(Message::Binary(_)))) => {
-                let _ = out
-                    .send(Message::Text(
-                        error_json(
-                            ErrorCode::InvalidRequest,
-                            "Binary frames are not accepted: send JSON text",
-                            None,
-                        )
-                        .into(),
-                    ))
-                    .await;
+                out.send(Message::Text(
+                    error_json(
+                        ErrorCode::InvalidRequest,
+                        "Binary frames are not accepted: send JSON text",
+                        None,
+                    )
+                    .into(),
+                ))
+                .await;
                 closing = Some(close(1003, "binary frames are not accepted"));
                 break;
             }
@@ -81,11 +142,10 @@ pub async fn serve(socket: WebSocket, ip: IpAddr, shared: Arc<Shared>) {
         };
         if text.len() > cfg.max_frame_bytes {
             let msg = format!("Request larger than {} bytes", cfg.max_frame_bytes);
-            let _ = out
-                .send(Message::Text(
-                    error_json(ErrorCode::TooLarge, &msg, None).into(),
-                ))
-                .await;
+            out.send(Message::Text(
+                error_json(ErrorCode::TooLarge, &msg, None).into(),
+            ))
+            .await;
             closing = Some(close(1009, "request too large"));
             break;
         }
@@ -104,7 +164,7 @@ pub async fn serve(socket: WebSocket, ip: IpAddr, shared: Arc<Shared>) {
                 "Too many requests; slow down",
                 request_id(text.as_str()),
             );
-            let _ = out.send(Message::Text(e.into())).await;
+            out.send(Message::Text(e.into())).await;
             continue;
         }
         if tracing::enabled!(tracing::Level::DEBUG) {
@@ -139,14 +199,16 @@ pub async fn serve(socket: WebSocket, ip: IpAddr, shared: Arc<Shared>) {
                     )
                 }
             };
-            let _ = out.send(Message::Text(reply.into())).await;
+            out.send(Message::Text(reply.into())).await;
         });
     }
     // Every request taken gets its reply before the connection closes.
     while tasks.join_next().await.is_some() {}
     if let Some(m) = closing {
-        let _ = out.send(m).await;
+        out.send(m).await;
     }
     drop(out);
-    let _ = writer.await;
+    if !writer.is_finished() {
+        let _ = writer.await;
+    }
 }

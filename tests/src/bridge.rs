@@ -80,6 +80,11 @@ impl BridgeProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The process id, while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().and_then(Process::pid)
+    }
+
     /// Sends SIGTERM and waits for the exit.
     pub fn stop(&mut self) -> Option<ExitStatus> {
         self.process.take()?.stop()

@@ -572,3 +572,85 @@ fn slow_headers_are_cut_off_and_one_address_cannot_hold_every_connection() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(http_get(b.port, "/healthz").unwrap().0, 200);
 }
+
+/// Resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_cut_off_and_costs_bounded_memory() {
+    let s = service();
+    let admin = s.admin_token();
+    for i in 0..60 {
+        s.register(&format!("reader{i:02}"), "readerpass");
+    }
+    let b = BridgeProcess::start(
+        &s.endpoint(),
+        &[
+            "--rate-per-connection",
+            "100000",
+            "--rate-per-ip",
+            "100000",
+            "--send-timeout",
+            "1s",
+            "--max-queued-bytes",
+            "262144",
+        ],
+    );
+    let pid = b.pid().unwrap();
+    let before = rss_kib(pid);
+    // Asks for large replies and never reads one.
+    let mut ws = connect(&b).await;
+    let list = json!({"action": "list_users", "session_token": admin}).to_string();
+    let started = Instant::now();
+    let mut sent = 0;
+    while sent < 3000 && started.elapsed() < Duration::from_secs(15) {
+        if tokio::time::timeout(Duration::from_millis(500), ws::send(&mut ws, list.clone()))
+            .await
+            .is_err()
+        {
+            break;
+        }
+        sent += 1;
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let after = rss_kib(pid);
+    assert!(
+        after < before + 64 * 1024,
+        "the bridge grew from {before} KiB to {after} KiB for one client"
+    );
+    // The bridge has let go of the connection: reading now finds its end
+    // after whatever the socket buffers held.
+    let end = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(_)) = futures_util::StreamExt::next(&mut ws).await {}
+    })
+    .await;
+    assert!(
+        end.is_ok(),
+        "the connection was still open after {sent} unread requests"
+    );
+    assert_eq!(http_get(b.port, "/healthz").unwrap().0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_gets_only_so_many_websockets() {
+    let s = service();
+    let b = BridgeProcess::start(&s.endpoint(), &["--max-connections-per-ip", "3"]);
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        open.push(connect(&b).await);
+    }
+    assert!(
+        ws::connect(&b.ws_url(), None).await.is_err(),
+        "a fourth WebSocket from the same address was accepted"
+    );
+    drop(open.pop());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(ws::connect(&b.ws_url(), None).await.is_ok());
+}
