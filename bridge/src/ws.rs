@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinSet;
 use users_protocol::ErrorCode;
@@ -118,11 +118,18 @@ pub async fn serve(socket: WebSocket, ip: IpAddr, shared: Arc<Shared>) {
             }
         };
         let text = match next {
-            Err(_) if tasks.is_empty() => {
+            Err(_) => {
+                // Nothing from the client for the idle timeout: replies still
+                // owed get one more second, then the connection ends.
+                let owed = tokio::time::timeout(Duration::from_secs(1), async {
+                    while tasks.join_next().await.is_some() {}
+                });
+                if owed.await.is_err() {
+                    tasks.abort_all();
+                }
                 closing = Some(close(1000, "idle timeout"));
                 break;
             }
-            Err(_) => continue,
             Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => break,
             Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
             Ok(Some(Ok(Message::Binary(_)))) => {

@@ -329,15 +329,21 @@ async fn secrets_stay_out_of_the_log_and_shutdown_finishes_requests() {
     assert!(!log.contains(ADMIN_PASSWORD), "password in the bridge log");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_per_peer_throttle_reaches_browsers_behind_the_bridge() {
-    // The bridge is a trusted peer, and forwards each client's address.
-    let s = ServiceProcess::start(ServiceOptions::default().arg(&[
+/// A service that trusts the bridge on 127.0.0.1 and backs off after three
+/// failed logins from one address.
+fn throttled_service() -> ServiceProcess {
+    ServiceProcess::start(ServiceOptions::default().arg(&[
         "--trusted-peer",
         "127.0.0.1",
         "--throttle-peer-failures",
         "3",
-    ]));
+    ]))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_per_peer_throttle_reaches_browsers_behind_the_bridge() {
+    // The bridge is a trusted peer, and forwards each client's address.
+    let s = throttled_service();
     let b = BridgeProcess::start(&s.endpoint(), &[]);
     let mut ws = connect(&b).await;
     let login = |name: &str| json!({"action": "login", "credentials": {"username": name, "password": "wrongpass"}});
@@ -361,12 +367,7 @@ async fn as_client(b: &BridgeProcess, ip: &str) -> Ws {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_a_trusted_proxy_each_client_is_told_apart() {
-    let s = ServiceProcess::start(ServiceOptions::default().arg(&[
-        "--trusted-peer",
-        "127.0.0.1",
-        "--throttle-peer-failures",
-        "3",
-    ]));
+    let s = throttled_service();
     let login = |name: &str| json!({"action": "login", "credentials": {"username": name, "password": "wrongpass"}});
     let fail_four_times = |mut ws: Ws| async move {
         for i in 0..4 {
@@ -389,12 +390,7 @@ async fn behind_a_trusted_proxy_each_client_is_told_apart() {
     drop((first, second));
 
     // Without --trusted-proxy the header is ignored: one address, one count.
-    let s = ServiceProcess::start(ServiceOptions::default().arg(&[
-        "--trusted-peer",
-        "127.0.0.1",
-        "--throttle-peer-failures",
-        "3",
-    ]));
+    let s = throttled_service();
     let b = BridgeProcess::start(&s.endpoint(), &[]);
     let _ = fail_four_times(as_client(&b, "203.0.113.7").await).await;
     let mut other = as_client(&b, "203.0.113.8").await;
@@ -657,4 +653,43 @@ async fn one_address_gets_only_so_many_websockets() {
     drop(open.pop());
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(ws::connect(&b.ws_url(), None).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_connection_closes_within_its_timeout_and_a_second_even_with_a_reply_owed() {
+    let s = service();
+    let b = BridgeProcess::start(
+        &s.endpoint(),
+        &["--idle-timeout", "1s", "--request-timeout", "60s"],
+    );
+    let mut ws = connect(&b).await;
+    // The service stops answering, so this request stays owed.
+    let pid = s.pid().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-STOP", &pid])
+        .status()
+        .unwrap();
+    ws::send(&mut ws, json!({"action": "health_check"}).to_string()).await;
+    let started = Instant::now();
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match futures_util::StreamExt::next(&mut ws).await {
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_)))
+                | None
+                | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    std::process::Command::new("kill")
+        .args(["-CONT", &pid])
+        .status()
+        .unwrap();
+    assert!(closed.is_ok(), "still open after 5 s with a reply owed");
+    assert!(
+        started.elapsed() < Duration::from_millis(2600),
+        "closed after {:?}",
+        started.elapsed()
+    );
 }
