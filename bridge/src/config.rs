@@ -64,6 +64,10 @@ pub struct Config {
     #[arg(long = "allowed-host")]
     pub allowed_hosts: Vec<String>,
 
+    /// An address besides loopback that may read /metrics (repeatable).
+    #[arg(long = "metrics-allow")]
+    pub metrics_allow: Vec<std::net::IpAddr>,
+
     /// A reverse proxy in front of the bridge (repeatable): from it, the client's
     /// address is taken from X-Forwarded-For or Forwarded, for the per-IP limits
     /// and for the address forwarded to the service. From anyone else those

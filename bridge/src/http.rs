@@ -131,6 +131,36 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
     json_response(status, serde_json::to_string(&health).unwrap_or_default())
 }
 
+/// `/metrics`, for loopback and `--metrics-allow` clients only.
+async fn metrics(
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    State(shared): State<Arc<Shared>>,
+) -> Response {
+    let client = client_ip(addr.ip(), &headers, &shared.cfg.trusted_proxies);
+    if !crate::metrics::allowed(client, &shared.cfg.metrics_allow) {
+        return json_response(
+            StatusCode::FORBIDDEN,
+            error_json(
+                ErrorCode::Forbidden,
+                "Metrics are not served to this address (see --metrics-allow)",
+                None,
+            ),
+        );
+    }
+    let body = shared.metrics.render(
+        shared.connections.load(Ordering::SeqCst),
+        shared.relay.in_flight(),
+        shared.relay.is_connected(),
+    );
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        body,
+    )
+        .into_response()
+}
+
 /// The body of `/healthz`.
 #[derive(Serialize)]
 struct BridgeHealth {
@@ -164,7 +194,8 @@ async fn no_web_root() -> Response {
 pub fn router(shared: Arc<Shared>) -> Router {
     let mut app = Router::new()
         .route("/ws", get(ws_handler))
-        .route("/healthz", get(healthz));
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics));
     app = match &shared.cfg.web_root {
         Some(root) => app.fallback_service(
             ServeDir::new(root).fallback(ServeFile::new(root.join("index.html"))),
@@ -243,6 +274,7 @@ pub async fn run(
         relay,
         connections: AtomicUsize::new(0),
         connections_by_ip: Default::default(),
+        metrics: Default::default(),
         shutdown: rx,
         started: Instant::now(),
     });

@@ -11,6 +11,7 @@
 //! - [`relay`]: the ZeroMQ side: correlation, timeouts, service health.
 //! - [`ws`]: one WebSocket connection: limits, relaying, shutdown.
 //! - [`limits`]: token-bucket rate limits per connection and per IP.
+//! - [`metrics`]: `/metrics`, counts by action, outcome and error code.
 //! - [`logs`]: the log filter that keeps frames, and so secrets, out of the log.
 //! - [`host`]: the Host check against DNS rebinding.
 //! - [`serve`]: the accept loop: header deadline, connection caps, shutdown.
@@ -24,6 +25,7 @@ pub mod host;
 pub mod http;
 pub mod limits;
 pub mod logs;
+pub mod metrics;
 pub mod relay;
 pub mod reply;
 pub mod serve;

@@ -25,6 +25,8 @@ pub struct Shared {
     pub connections_by_ip: Mutex<HashMap<IpAddr, usize>>,
     /// Becomes true when the bridge is stopping.
     pub shutdown: watch::Receiver<bool>,
+    /// Counts for `/metrics`.
+    pub metrics: crate::metrics::Metrics,
     /// When the bridge started, for uptime.
     pub started: Instant,
 }

@@ -185,11 +185,13 @@ pub async fn serve(socket: WebSocket, ip: IpAddr, shared: Arc<Shared>) {
             tracing::debug!(action, bytes = text.len(), "relay");
         }
         let (relay, out, timeout) = (Arc::clone(&shared.relay), out.clone(), cfg.request_timeout);
+        let counts = Arc::clone(&shared);
         let body = text.as_str().to_owned();
         let frame = text.clone(); // shares the bytes; read again only on failure
         tasks.spawn(async move {
-            let reply = match relay.call(body, Some(ip), timeout).await {
-                Ok(reply) => reply,
+            let started = Instant::now();
+            let (reply, took) = match relay.call(body, Some(ip), timeout).await {
+                Ok(reply) => (reply, Some(started.elapsed())),
                 Err(e) => {
                     let msg = match e {
                         RelayError::Unavailable => {
@@ -199,13 +201,15 @@ pub async fn serve(socket: WebSocket, ip: IpAddr, shared: Arc<Shared>) {
                             "The users service did not answer in time; try again shortly"
                         }
                     };
-                    error_json(
+                    let e = error_json(
                         ErrorCode::ServiceUnavailable,
                         msg,
                         request_id(frame.as_str()),
-                    )
+                    );
+                    (e, None)
                 }
             };
+            counts.metrics.record(frame.as_str(), &reply, took);
             out.send(Message::Text(reply.into())).await;
         });
     }

@@ -693,3 +693,58 @@ async fn an_idle_connection_closes_within_its_timeout_and_a_second_even_with_a_r
         started.elapsed()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_by_action_and_outcome_and_name_no_one() {
+    let s = service();
+    let b = BridgeProcess::start(&s.endpoint(), &[]);
+    let mut ws = connect(&b).await;
+    ws::call(
+        &mut ws,
+        json!({"action": "login", "credentials": {"username": "metricsuser", "password": "Metrics-Pass-5"}}),
+    )
+    .await;
+    let r = ws::call(
+        &mut ws,
+        json!({"action": "login", "credentials": {"username": "admin", "password": ADMIN_PASSWORD}}),
+    )
+    .await;
+    let token = r["session_token"].as_str().unwrap().to_owned();
+    ws::call(&mut ws, json!({"action": "health_check"})).await;
+    let (code, body) = http_get(b.port, "/metrics").unwrap();
+    assert_eq!(code, 200, "{body}");
+    let value = |line_start: &str| -> f64 {
+        body.lines()
+            .find(|l| l.starts_with(line_start))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {line_start} in:\n{body}"))
+    };
+    assert_eq!(
+        value(r#"users_bridge_requests_total{action="login",outcome="invalid_credentials"}"#),
+        1.0
+    );
+    assert_eq!(
+        value(r#"users_bridge_requests_total{action="login",outcome="success"}"#),
+        1.0
+    );
+    assert_eq!(
+        value(r#"users_bridge_requests_total{action="health_check",outcome="success"}"#),
+        1.0
+    );
+    assert_eq!(
+        value(r#"users_bridge_errors_total{code="invalid_credentials"}"#),
+        1.0
+    );
+    assert_eq!(value("users_bridge_relay_seconds_count"), 3.0);
+    assert_eq!(value("users_bridge_connections"), 1.0);
+    assert_eq!(value("users_bridge_service_up"), 1.0);
+    for secret in [
+        "metricsuser",
+        "Metrics-Pass-5",
+        ADMIN_PASSWORD,
+        token.as_str(),
+    ] {
+        assert!(!body.contains(secret), "{secret} is in /metrics");
+    }
+}
