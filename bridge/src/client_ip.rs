@@ -9,7 +9,9 @@ use std::net::IpAddr;
 
 /// The client's address, given the TCP peer and the request's headers.
 pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> IpAddr {
-    if !trusted_proxies.contains(&peer) {
+    // An IPv4 peer on an IPv6 socket arrives as ::ffff:a.b.c.d.
+    let peer = peer.to_canonical();
+    if !trusted_proxies.iter().any(|p| p.to_canonical() == peer) {
         return peer;
     }
     // The last entry only: earlier ones came from the client. If the proxy's
@@ -24,6 +26,7 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) 
         all.rsplit(',').next().map(|e| e.trim().to_owned())
     };
     let from_xff = last_of("x-forwarded-for").and_then(|e| e.parse::<IpAddr>().ok());
+    let from_xff = from_xff.map(|ip| ip.to_canonical());
     let from_forwarded = || {
         let element = last_of("forwarded")?;
         let value = element.split(';').find_map(|pair| {
@@ -40,7 +43,9 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) 
         };
         host.parse::<IpAddr>().ok()
     };
-    from_xff.or_else(from_forwarded).unwrap_or(peer)
+    from_xff
+        .or_else(|| from_forwarded().map(|ip| ip.to_canonical()))
+        .unwrap_or(peer)
 }
 
 #[cfg(test)]

@@ -138,7 +138,16 @@ async fn metrics(
     State(shared): State<Arc<Shared>>,
 ) -> Response {
     let client = client_ip(addr.ip(), &headers, &shared.cfg.trusted_proxies);
-    if !crate::metrics::allowed(client, &shared.cfg.metrics_allow) {
+    // A request relayed by a proxy the bridge does not know comes from
+    // loopback too: what a proxy adds says it is not local.
+    let proxied = ["x-forwarded-for", "forwarded", "x-real-ip"]
+        .iter()
+        .any(|h| headers.contains_key(*h));
+    let trusted_proxy = shared
+        .cfg
+        .trusted_proxies
+        .contains(&addr.ip().to_canonical());
+    if (proxied && !trusted_proxy) || !crate::metrics::allowed(client, &shared.cfg.metrics_allow) {
         return json_response(
             StatusCode::FORBIDDEN,
             error_json(

@@ -169,7 +169,8 @@ impl Metrics {
 
 /// Whether `peer` may read `/metrics`: loopback, or an allowed address.
 pub fn allowed(peer: IpAddr, allow: &[IpAddr]) -> bool {
-    peer.is_loopback() || allow.contains(&peer)
+    let peer = peer.to_canonical();
+    peer.is_loopback() || allow.iter().any(|a| a.to_canonical() == peer)
 }
 
 #[cfg(test)]

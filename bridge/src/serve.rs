@@ -11,13 +11,13 @@
 
 use axum::extract::ConnectInfo;
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::watch;
 use tower::Service;
 
 /// The limits; see the module documentation.
@@ -54,11 +54,10 @@ impl Slot {
         }
         let counted = !limits.trusted_proxies.contains(&ip);
         if counted {
-            let n = o.by_ip.entry(ip).or_insert(0);
-            if *n >= limits.per_ip {
+            if o.by_ip.get(&ip).copied().unwrap_or(0) >= limits.per_ip {
                 return None;
             }
-            *n += 1;
+            *o.by_ip.entry(ip).or_insert(0) += 1;
         }
         o.total += 1;
         Some(Slot {
@@ -91,7 +90,7 @@ pub async fn serve(
     stop: impl std::future::Future<Output = ()>,
 ) {
     let open = Arc::new(Mutex::new(Open::default()));
-    let graceful = GracefulShutdown::new();
+    let (stopping, stop_rx) = watch::channel(false);
     let mut stop = std::pin::pin!(stop);
     loop {
         let (stream, addr) = tokio::select! {
@@ -106,48 +105,56 @@ pub async fn serve(
             },
             () = &mut stop => break,
         };
-        let Some(slot) = Slot::take(&open, addr.ip(), &limits) else {
+        let Some(slot) = Slot::take(&open, addr.ip().to_canonical(), &limits) else {
             tracing::debug!(peer = %addr.ip(), "connection refused: too many open");
             continue;
         };
-        let conn = connection(stream, addr, app.clone(), &limits, &graceful);
+        let conn = connection(stream, addr, app.clone(), &limits, stop_rx.clone());
         tokio::spawn(async move {
             conn.await;
             drop(slot);
         });
     }
-    if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("requests still in flight after 30 s; closing");
+    let _ = stopping.send(true);
+    // Each connection's task holds a slot until its requests are done.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while open.lock().unwrap_or_else(|e| e.into_inner()).total > 0 {
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!("requests still in flight after 30 s; closing");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
-/// One connection: HTTP/1 or HTTP/2, upgrades allowed, the header deadline
-/// set, each request told who the peer is; watched for graceful shutdown.
+/// One connection: HTTP/1.1 only (browsers speak it to the bridge, and it
+/// has a header deadline from the first byte; HTTP/2 would need its own),
+/// upgrades allowed, each request told who the peer is; shut down gracefully
+/// when `stop` turns true.
 fn connection(
     stream: tokio::net::TcpStream,
     addr: SocketAddr,
     app: Router,
     limits: &ConnLimits,
-    graceful: &GracefulShutdown,
+    mut stop: watch::Receiver<bool>,
 ) -> impl std::future::Future<Output = ()> + Send + 'static {
     let handler = move |mut req: hyper::Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(ConnectInfo(addr));
         let mut router = app.clone();
         async move { router.call(req.map(axum::body::Body::new)).await }
     };
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
+    let conn = http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout);
-    let conn = builder
-        .serve_connection_with_upgrades(TokioIo::new(stream), hyper::service::service_fn(handler))
-        .into_owned();
-    let conn = graceful.watch(conn);
+        .header_read_timeout(limits.header_timeout)
+        .serve_connection(TokioIo::new(stream), hyper::service::service_fn(handler))
+        .with_upgrades();
     async move {
+        let mut conn = std::pin::pin!(conn);
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            _ = stop.wait_for(|s| *s) => {}
+        }
+        conn.as_mut().graceful_shutdown();
         let _ = conn.await;
     }
 }

@@ -39,18 +39,14 @@ impl Shared {
             .connections_by_ip
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        let n = by_ip.entry(ip).or_insert(0);
-        if *n >= self.cfg.max_connections_per_ip {
+        if by_ip.get(&ip).copied().unwrap_or(0) >= self.cfg.max_connections_per_ip {
             return None;
         }
         if self.connections.fetch_add(1, Ordering::SeqCst) >= self.cfg.max_connections {
             self.connections.fetch_sub(1, Ordering::SeqCst);
-            if *n == 0 {
-                by_ip.remove(&ip);
-            }
             return None;
         }
-        *n += 1;
+        *by_ip.entry(ip).or_insert(0) += 1;
         Some(ConnectionSlot(Arc::clone(self), ip))
     }
 }

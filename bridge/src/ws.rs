@@ -42,7 +42,9 @@ struct Outbox {
 impl Outbox {
     async fn send(&self, m: Message) {
         let size = message_len(&m);
-        if self.queued.fetch_add(size, Ordering::SeqCst) + size > self.max {
+        // One reply larger than the cap still goes when nothing else waits.
+        let before = self.queued.fetch_add(size, Ordering::SeqCst);
+        if before > 0 && before + size > self.max {
             tracing::debug!("a client stopped reading: too much queued; closing");
             self.gone.notify_one();
             return;

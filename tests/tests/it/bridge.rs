@@ -748,3 +748,19 @@ async fn metrics_count_requests_by_action_and_outcome_and_name_no_one() {
         assert!(!body.contains(secret), "{secret} is in /metrics");
     }
 }
+
+#[test]
+fn a_connection_that_says_nothing_is_closed_at_the_header_deadline() {
+    use std::io::Read;
+    let s = service();
+    let b = BridgeProcess::start(&s.endpoint(), &["--header-timeout", "1s"]);
+    let mut silent = std::net::TcpStream::connect(("127.0.0.1", b.port)).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(4)))
+        .unwrap();
+    let started = Instant::now();
+    let mut sink = Vec::new();
+    let closed = silent.read_to_end(&mut sink);
+    assert!(closed.is_ok(), "still open after 4 s: {closed:?}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+}
