@@ -762,5 +762,9 @@ fn a_connection_that_says_nothing_is_closed_at_the_header_deadline() {
     let mut sink = Vec::new();
     let closed = silent.read_to_end(&mut sink);
     assert!(closed.is_ok(), "still open after 4 s: {closed:?}");
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 }
