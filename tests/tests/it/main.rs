@@ -1,21 +1,27 @@
 //! Integration tests, one binary: real processes, real sockets.
 //!
 //! - `service`: every action and error code of users-service over ZeroMQ.
+//! - `sessions`: what ends a session and what keeps it.
+//! - `lists`: list_users on the server, and the public view's limits.
 //! - `storage`: restarts, the master password, the files on disk.
 //! - `disk`: a full disk, on a small filesystem the test makes.
 //! - `crash`: SIGKILL at random moments under write load, twenty times.
 //! - `python`: the original's Python client code, unchanged, against our binary.
 //! - `bridge`: users-bridge over WebSocket, its limits and failures.
+//! - `bridge_edge`: the bridge against rebinding, slow and greedy clients, proxies; logs, CSP, metrics.
 //! - `e2e`: the web UI in headless Chromium.
 //! - `throttle`: the login defence against bursts, aliases and stolen sessions.
 //! - `bench`: the benchmark's smoke mode.
 
 mod bench;
 mod bridge;
+mod bridge_edge;
 mod crash;
 mod disk;
 mod e2e;
+mod lists;
 mod python;
 mod service;
+mod sessions;
 mod storage;
 mod throttle;

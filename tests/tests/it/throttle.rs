@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 use std::time::Duration;
-use users_tests::{ServiceOptions, ServiceProcess};
+use users_tests::{ServiceOptions, ServiceProcess, ADMIN_PASSWORD};
 
 fn login(user: &str, password: &str) -> Value {
     json!({"action": "login", "credentials": {"username": user, "password": password}})
@@ -241,4 +241,61 @@ fn logins_refused_as_busy_leave_no_trace_on_the_account() {
     assert!(count(&codes, "rate_limited") >= 9, "{codes:?}");
     // None of them counted against vera: she logs in at once.
     s.login("vera", "verapass");
+}
+
+#[test]
+fn login_failures_look_alike_and_are_throttled() {
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&["--throttle-failures", "3"]));
+    s.register("dave", "davepass");
+    s.register("erin", "erinpass");
+    let admin = s.admin_token();
+    let c = s.client();
+    c.call_ok(
+        json!({"action": "update_user", "session_token": admin, "username": "erin",
+        "update_data": {"status": "suspended"}}),
+    );
+    let login = |u: &str, p: &str| json!({"action": "login", "credentials": {"username": u, "password": p}});
+    let a = c.call_err(login("nobody", "whatever"), "invalid_credentials");
+    let b = c.call_err(login("dave", "wrongpass"), "invalid_credentials");
+    let d = c.call_err(login("erin", "erinpass"), "invalid_credentials");
+    assert_eq!(a["message"], b["message"]);
+    assert_eq!(b["message"], d["message"]);
+
+    // dave has one failure; two more are free, the next attempt waits.
+    c.call_err(login("dave", "wrongpass"), "invalid_credentials");
+    c.call_err(login("dave", "wrongpass"), "invalid_credentials");
+    c.call_err(login("dave", "wrongpass"), "invalid_credentials");
+    let r = c.call_err(login("dave", "davepass"), "rate_limited");
+    assert!(r["retry_after"].as_u64().unwrap() >= 1);
+    // Unknown names are throttled just the same.
+    for _ in 0..4 {
+        let _ = c.call(login("ghost", "x1x1x1"));
+    }
+    c.call_err(login("ghost", "x1x1x1"), "rate_limited");
+    // The wait passes.
+    std::thread::sleep(Duration::from_millis(1100));
+    s.login("dave", "davepass");
+}
+
+#[test]
+fn per_peer_throttle_spares_trusted_peers() {
+    let s =
+        ServiceProcess::start(ServiceOptions::default().arg(&["--throttle-peer-failures", "3"]));
+    let c = s.client();
+    for i in 0..4 {
+        let _ = c.call(json!({"action": "login", "credentials": {"username": format!("u{i}"), "password": "wrong1"}}));
+    }
+    c.call_err(json!({"action": "login", "credentials": {"username": "admin", "password": ADMIN_PASSWORD}}), "rate_limited");
+
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&[
+        "--throttle-peer-failures",
+        "3",
+        "--trusted-peer",
+        "127.0.0.1",
+    ]));
+    let c = s.client();
+    for i in 0..4 {
+        let _ = c.call(json!({"action": "login", "credentials": {"username": format!("u{i}"), "password": "wrong1"}}));
+    }
+    s.login("admin", ADMIN_PASSWORD);
 }

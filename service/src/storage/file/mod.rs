@@ -341,4 +341,6 @@ impl Backend for FileStore {
 }
 
 #[cfg(test)]
+mod binding_tests;
+#[cfg(test)]
 mod tests;

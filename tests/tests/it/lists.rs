@@ -1,0 +1,71 @@
+//! list_users: paging, filters and order on the server; the public view and its limits.
+
+use serde_json::{json, Value};
+use std::time::Duration;
+use users_tests::{ServiceOptions, ServiceProcess};
+
+fn svc() -> ServiceProcess {
+    ServiceProcess::start(ServiceOptions::default())
+}
+
+#[test]
+fn list_users_pages_filters_and_sorts_on_the_server() {
+    let s = svc();
+    for i in 0..12 {
+        s.register(&format!("member{i:02}"), "memberpw");
+    }
+    let admin = s.admin_token();
+    let c = s.client();
+    let r = c.call_ok(json!({"action": "list_users", "session_token": admin,
+        "limit": 5, "offset": 5, "sort": "username", "role": "user"}));
+    assert_eq!(r["total"], 12);
+    assert_eq!(r["count"], 5);
+    assert_eq!(r["users"][0]["username"], "member05");
+    let r = c.call_ok(json!({"action": "list_users", "session_token": admin,
+        "search": "MEMBER1", "sort": "-username"}));
+    assert_eq!(r["total"], 2);
+    assert_eq!(r["users"][0]["username"], "member11");
+    let r =
+        c.call_ok(json!({"action": "list_users", "session_token": admin, "status": "suspended"}));
+    assert_eq!(r["total"], 0);
+    // Without parameters: everyone, as the original.
+    assert_eq!(c.call_ok(json!({"action": "list_users"}))["count"], 13);
+}
+
+#[test]
+fn anonymous_lists_are_rate_limited_per_peer_and_cached_until_a_change() {
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&["--public-list-rate", "2"]));
+    let c = s.client();
+    let anonymous = json!({"action": "list_users", "limit": 5});
+    let codes: Vec<Value> = (0..10)
+        .map(|_| c.call(anonymous.clone()).unwrap())
+        .collect();
+    let limited = codes.iter().filter(|r| r["code"] == "rate_limited").count();
+    assert!(
+        limited >= 5,
+        "a burst of 4 is allowed, then 2 a second: {codes:?}"
+    );
+    // A change shows in the next anonymous page: nothing stale is served.
+    std::thread::sleep(Duration::from_millis(1100));
+    let before = c.call_ok(anonymous.clone());
+    s.register("aaron", "aaronpass");
+    let after = c.call_ok(anonymous.clone());
+    assert_eq!(after["total"], before["total"].as_u64().unwrap() + 1);
+    assert_eq!(after["users"][0]["username"], "aaron");
+    // With a session, the limit does not apply.
+    let token = s.login("aaron", "aaronpass");
+    for _ in 0..10 {
+        c.call_ok(json!({"action": "list_users", "session_token": token, "limit": 5}));
+    }
+}
+
+#[test]
+fn public_list_off_needs_a_session() {
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&["--public-list", "off"]));
+    let c = s.client();
+    c.call_err(json!({"action": "list_users"}), "session_invalid");
+    s.register("bea", "beapass1");
+    let token = s.login("bea", "beapass1");
+    let r = c.call_ok(json!({"action": "list_users", "session_token": token}));
+    assert_eq!(r["view"], "public");
+}

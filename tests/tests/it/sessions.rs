@@ -1,0 +1,115 @@
+//! Sessions: what ends them, and what keeps them.
+
+use serde_json::json;
+use std::time::Duration;
+use users_tests::{ServiceOptions, ServiceProcess, ADMIN_PASSWORD};
+
+fn svc() -> ServiceProcess {
+    ServiceProcess::start(ServiceOptions::default())
+}
+
+#[test]
+fn sessions_follow_password_changes_renames_and_deletion() {
+    let s = svc();
+    s.register("frank", "frankpw1");
+    let t1 = s.login("frank", "frankpw1");
+    let t2 = s.login("frank", "frankpw1");
+    let c = s.client();
+    // A rename keeps both sessions.
+    c.call_ok(json!({"action": "update_user", "session_token": t1, "update_data": {"username": "franky"}}));
+    c.call_ok(json!({"action": "get_user", "session_token": t2}));
+    // The password change needs the current password...
+    c.call_err(
+        json!({"action": "update_user", "session_token": t1,
+        "update_data": {"password": "frankpw2"}}),
+        "invalid_request",
+    );
+    let r = c.call_err(
+        json!({"action": "update_user", "session_token": t1,
+        "update_data": {"password": "frankpw2", "current_password": "bad-guess"}}),
+        "wrong_password",
+    );
+    assert_eq!(r["field"], "current_password");
+    // ...and ends every other session.
+    c.call_ok(json!({"action": "update_user", "session_token": t1,
+        "update_data": {"password": "frankpw2", "current_password": "frankpw1"}}));
+    c.call_ok(json!({"action": "get_user", "session_token": t1}));
+    c.call_err(
+        json!({"action": "get_user", "session_token": t2}),
+        "session_invalid",
+    );
+    // Deletion needs the password and ends every session.
+    let t3 = s.login("franky", "frankpw2");
+    c.call_err(
+        json!({"action": "delete_user", "session_token": t1, "password": "frankpw1"}),
+        "wrong_password",
+    );
+    c.call_ok(json!({"action": "delete_user", "session_token": t1, "password": "frankpw2"}));
+    c.call_err(
+        json!({"action": "get_user", "session_token": t3}),
+        "session_invalid",
+    );
+    c.call_err(
+        json!({"action": "login", "credentials": {"username": "franky", "password": "frankpw2"}}),
+        "invalid_credentials",
+    );
+}
+
+#[test]
+fn admin_suspension_ends_sessions_and_blocks_login() {
+    let s = svc();
+    s.register("gina", "ginapass");
+    let g = s.login("gina", "ginapass");
+    let admin = s.admin_token();
+    let c = s.client();
+    let r = c.call_ok(
+        json!({"action": "update_user", "session_token": admin, "username": "gina",
+        "update_data": {"status": "suspended"}}),
+    );
+    assert_eq!(r["user"]["status"], "suspended");
+    c.call_err(
+        json!({"action": "get_user", "session_token": g}),
+        "session_invalid",
+    );
+    c.call_err(
+        json!({"action": "login", "credentials": {"username": "gina", "password": "ginapass"}}),
+        "invalid_credentials",
+    );
+    c.call_ok(
+        json!({"action": "update_user", "session_token": admin, "username": "gina",
+        "update_data": {"status": "active"}}),
+    );
+    s.login("gina", "ginapass");
+    // An admin resets another's password without knowing it, then deletes the account.
+    c.call_ok(
+        json!({"action": "update_user", "session_token": admin, "username": "gina",
+        "update_data": {"password": "resetpw1"}}),
+    );
+    s.login("gina", "resetpw1");
+    c.call_err(
+        json!({"action": "delete_user", "session_token": admin, "username": "gina",
+        "password": "not-admins"}),
+        "wrong_password",
+    );
+    c.call_ok(
+        json!({"action": "delete_user", "session_token": admin, "username": "gina",
+        "password": ADMIN_PASSWORD}),
+    );
+}
+
+#[test]
+fn sessions_expire() {
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&["--session-lifetime", "1s"]));
+    let t = s.admin_token();
+    let c = s.client();
+    c.call_ok(json!({"action": "get_user", "session_token": t}));
+    std::thread::sleep(Duration::from_millis(1200));
+    c.call_err(
+        json!({"action": "get_user", "session_token": t}),
+        "session_invalid",
+    );
+    assert_eq!(
+        c.call_ok(json!({"action": "health_check"}))["active_sessions"],
+        0
+    );
+}
