@@ -4,6 +4,7 @@
 //! several instances; this process's memory holds them today.
 
 pub mod password;
+pub mod peer;
 pub mod rate;
 pub mod sessions;
 pub mod throttle;

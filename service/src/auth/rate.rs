@@ -1,6 +1,7 @@
 //! Request rates per peer: token buckets of `rate` a second, bursts of twice
 //! that. Trusted peers (the bridge, which limits its own clients) are exempt.
 
+use super::peer::is_trusted;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -49,10 +50,7 @@ impl PeerRate {
     /// no peer address (inproc) is not counted.
     pub fn take(&self, peer: Option<&str>, now: Instant) -> bool {
         let Some(peer) = peer else { return true };
-        if peer
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| self.trusted.contains(&ip))
-        {
+        if is_trusted(peer, &self.trusted) {
             return true;
         }
         let (rate, burst) = (self.rate, self.rate * 2.0);

@@ -13,6 +13,7 @@
 //! failures allow. [`ThrottleStore::begin`] reserves a slot; the attempt ends
 //! with [`ThrottleStore::fail`] or [`ThrottleStore::succeed`].
 
+use super::peer::is_trusted;
 use crate::model::{fold, UserId};
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -274,10 +275,7 @@ impl Throttle {
 
     fn peer_key(&self, peer: Option<&str>) -> Option<String> {
         let peer = peer?;
-        let trusted = peer
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| self.cfg.trusted_peers.contains(&ip));
-        (!trusted).then(|| peer.to_owned())
+        (!is_trusted(peer, &self.cfg.trusted_peers)).then(|| peer.to_owned())
     }
 
     fn begin(&mut self, key: &str, peer: Option<&str>, now: SystemTime) -> Result<(), u64> {

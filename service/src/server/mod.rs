@@ -24,6 +24,7 @@ pub mod writer;
 
 use crate::actions::{self, Step};
 use crate::app::App;
+use crate::auth::peer::is_trusted;
 use crate::error::ServiceError;
 use crate::storage::Backend;
 use pool::SlowJob;
@@ -146,8 +147,7 @@ pub fn run(
                 let (envelope, mut body) = envelope::split_envelope(frames);
                 let trusted = peer
                     .as_deref()
-                    .and_then(|p| p.parse::<std::net::IpAddr>().ok())
-                    .is_some_and(|ip| app.settings.throttle.trusted_peers.contains(&ip));
+                    .is_some_and(|p| is_trusted(p, &app.settings.throttle.trusted_peers));
                 // The bridge's client, for the per-peer limits, when the bridge says.
                 let peer = codec::forwarded_client(&mut body, trusted).or(peer);
                 let (to, step) = match codec::parse(&body, app.settings.max_request_bytes) {

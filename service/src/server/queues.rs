@@ -7,6 +7,7 @@
 //!
 //! A refused request gets `rate_limited` ("busy") at once.
 
+use crate::auth::peer::is_trusted;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -45,10 +46,7 @@ impl Queues {
     }
 
     fn counted_peer<'a>(&self, peer: Option<&'a str>) -> Option<&'a str> {
-        peer.filter(|p| {
-            !p.parse::<IpAddr>()
-                .is_ok_and(|ip| self.limits.trusted_peers.contains(&ip))
-        })
+        peer.filter(|p| !is_trusted(p, &self.limits.trusted_peers))
     }
 
     /// Admits a slow step for `peer`; false when the queue or the peer's share

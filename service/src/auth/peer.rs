@@ -1,0 +1,22 @@
+//! Peer addresses as the socket reports them, and which are trusted.
+
+use std::net::IpAddr;
+
+/// Whether `peer` (an address as ZeroMQ reports it, or a `forwarded:` key,
+/// which never is) is one of `trusted`.
+pub fn is_trusted(peer: &str, trusted: &[IpAddr]) -> bool {
+    peer.parse::<IpAddr>().is_ok_and(|ip| trusted.contains(&ip))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_listed_addresses_are_trusted() {
+        let trusted = ["127.0.0.1".parse().unwrap()];
+        assert!(is_trusted("127.0.0.1", &trusted));
+        assert!(!is_trusted("10.0.0.1", &trusted));
+        assert!(!is_trusted("forwarded:127.0.0.1", &trusted));
+    }
+}
