@@ -73,6 +73,11 @@ pub struct ServiceProcess {
 }
 
 impl ServiceProcess {
+    /// Starts a service with default options on a fresh store.
+    pub fn start_default() -> ServiceProcess {
+        ServiceProcess::start(ServiceOptions::default())
+    }
+
     /// Starts a service on a fresh store and waits until it answers.
     pub fn start(opts: ServiceOptions) -> ServiceProcess {
         ServiceProcess::start_in(Arc::new(tempfile::tempdir().expect("tempdir")), opts)

@@ -4,13 +4,9 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use users_tests::{ServiceOptions, ServiceProcess};
 
-fn svc() -> ServiceProcess {
-    ServiceProcess::start(ServiceOptions::default())
-}
-
 #[test]
 fn list_users_pages_filters_and_sorts_on_the_server() {
-    let s = svc();
+    let s = ServiceProcess::start_default();
     for i in 0..12 {
         s.register(&format!("member{i:02}"), "memberpw");
     }

@@ -1,6 +1,7 @@
 //! Integration tests, one binary: real processes, real sockets.
 //!
 //! - `service`: every action and error code of users-service over ZeroMQ.
+//! - `authz`: who may read and change whom; the last active admin stays.
 //! - `sessions`: what ends a session and what keeps it.
 //! - `lists`: list_users on the server, and the public view's limits.
 //! - `storage`: restarts, the master password, the files on disk.
@@ -13,6 +14,7 @@
 //! - `throttle`: the login defence against bursts, aliases and stolen sessions.
 //! - `bench`: the benchmark's smoke mode.
 
+mod authz;
 mod bench;
 mod bridge;
 mod bridge_edge;

@@ -2,13 +2,9 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use users_tests::{ServiceOptions, ServiceProcess, Zmq, ADMIN_PASSWORD};
 
-fn svc() -> ServiceProcess {
-    ServiceProcess::start(ServiceOptions::default())
-}
-
 #[test]
 fn the_original_flow() {
-    let s = svc();
+    let s = ServiceProcess::start_default();
     let c = s.client();
     let r = c.call_ok(json!({"action": "create_user", "user_data": {
         "username": "alice", "email": "alice@example.com",
@@ -46,7 +42,7 @@ fn the_original_flow() {
 
 #[test]
 fn get_and_update_profile_and_health() {
-    let s = svc();
+    let s = ServiceProcess::start_default();
     s.register("bob", "bobpass1");
     let t = s.login("bob", "bobpass1");
     let c = s.client();
@@ -67,7 +63,7 @@ fn get_and_update_profile_and_health() {
 
 #[test]
 fn login_by_email_and_case_insensitive_uniqueness() {
-    let s = svc();
+    let s = ServiceProcess::start_default();
     let c = s.client();
     c.call_ok(json!({"action": "create_user", "user_data": {
         "username": "Carol", "email": "Carol@Example.com", "password": "carolpw"}}));
@@ -88,7 +84,7 @@ fn login_by_email_and_case_insensitive_uniqueness() {
 
 #[test]
 fn validation_errors_name_the_field() {
-    let s = svc();
+    let s = ServiceProcess::start_default();
     let c = s.client();
     let create = |user: Value| json!({"action": "create_user", "user_data": user});
     let r = c.call_err(
@@ -171,7 +167,7 @@ fn every_message_gets_a_json_reply() {
 
 #[test]
 fn request_id_is_echoed_and_a_dealer_can_pipeline() {
-    let s = svc();
+    let s = ServiceProcess::start_default();
     let r = s
         .client()
         .call_ok(json!({"action": "health_check", "request_id": "abc-1"}));
@@ -231,7 +227,7 @@ fn request_id_is_echoed_and_a_dealer_can_pipeline() {
 
 #[test]
 fn concurrent_registrations_of_one_name_yield_exactly_one_account() {
-    let s = svc();
+    let s = ServiceProcess::start_default();
     let endpoint = s.endpoint();
     let handles: Vec<_> = (0..8)
         .map(|i| {
@@ -254,119 +250,8 @@ fn concurrent_registrations_of_one_name_yield_exactly_one_account() {
 }
 
 #[test]
-fn authorization_rules() {
-    let s = svc();
-    s.register("user1", "userpass1");
-    s.register("user2", "userpass2");
-    s.register("mod1", "modpass1");
-    let admin = s.admin_token();
-    let c = s.client();
-    c.call_ok(
-        json!({"action": "update_user", "session_token": admin, "username": "mod1",
-        "update_data": {"role": "moderator"}}),
-    );
-    let u1 = s.login("user1", "userpass1");
-    let m = s.login("mod1", "modpass1");
-
-    // A user reads and changes only their own record.
-    c.call_err(
-        json!({"action": "get_user", "session_token": u1, "username": "user2"}),
-        "forbidden",
-    );
-    c.call_err(
-        json!({"action": "update_user", "session_token": u1, "username": "user2",
-        "update_data": {"full_name": "x"}}),
-        "forbidden",
-    );
-    c.call_err(
-        json!({"action": "delete_user", "session_token": u1, "username": "user2",
-        "password": "userpass1"}),
-        "forbidden",
-    );
-    // Role and status in a normal user's update are refused.
-    c.call_err(
-        json!({"action": "update_user", "session_token": u1,
-        "update_data": {"role": "admin"}}),
-        "forbidden",
-    );
-    c.call_err(
-        json!({"action": "update_user", "session_token": u1,
-        "update_data": {"status": "active"}}),
-        "forbidden",
-    );
-    // Moderators read, but do not change.
-    let r = c.call_ok(json!({"action": "get_user", "session_token": m, "username": "user2"}));
-    assert_eq!(r["user"]["email"], "user2@example.com");
-    c.call_err(
-        json!({"action": "update_user", "session_token": m, "username": "user2",
-        "update_data": {"status": "suspended"}}),
-        "forbidden",
-    );
-    // Admins act on others; unknown names are not_found.
-    c.call_ok(
-        json!({"action": "update_user", "session_token": admin, "username": "user2",
-        "update_data": {"full_name": "Set By Admin"}}),
-    );
-    c.call_err(
-        json!({"action": "get_user", "session_token": admin, "username": "ghost"}),
-        "not_found",
-    );
-
-    // Views of list_users.
-    let public = c.call_ok(json!({"action": "list_users"}));
-    assert_eq!(public["view"], "public");
-    for u in public["users"].as_array().unwrap() {
-        let keys: Vec<&str> = u.as_object().unwrap().keys().map(String::as_str).collect();
-        assert_eq!(keys, ["full_name", "role", "username"]);
-    }
-    let as_user = c.call_ok(json!({"action": "list_users", "session_token": u1}));
-    assert_eq!(as_user["view"], "public");
-    for tok in [&admin, &m] {
-        let r = c.call_ok(json!({"action": "list_users", "session_token": tok}));
-        assert_eq!(r["view"], "admin");
-        assert_eq!(r["total"], 4);
-        let first = &r["users"][0];
-        assert!(first["email"].is_string());
-        assert!(first.get("password_hash").is_none() && first.get("password_salt").is_none());
-    }
-}
-
-#[test]
-fn the_last_active_admin_stays() {
-    let s = svc();
-    let admin = s.admin_token();
-    let c = s.client();
-    for upd in [
-        json!({"role": "user"}),
-        json!({"status": "suspended"}),
-        json!({"status": "inactive"}),
-    ] {
-        c.call_err(
-            json!({"action": "update_user", "session_token": admin, "update_data": upd}),
-            "last_admin",
-        );
-    }
-    c.call_err(
-        json!({"action": "delete_user", "session_token": admin, "password": ADMIN_PASSWORD}),
-        "last_admin",
-    );
-    // With a second admin, the first may step down.
-    s.register("second", "secondpw");
-    c.call_ok(
-        json!({"action": "update_user", "session_token": admin, "username": "second",
-        "update_data": {"role": "admin"}}),
-    );
-    c.call_ok(
-        json!({"action": "update_user", "session_token": admin, "update_data": {"role": "user"}}),
-    );
-    let second = s.login("second", "secondpw");
-    c.call_err(json!({"action": "update_user", "session_token": second, "update_data": {"role": "moderator"}}),
-        "last_admin");
-}
-
-#[test]
 fn update_conflicts_and_empty_updates() {
-    let s = svc();
+    let s = ServiceProcess::start_default();
     s.register("hank", "hankpass");
     s.register("ivy", "ivypass1");
     let t = s.login("hank", "hankpass");

@@ -4,13 +4,9 @@ use serde_json::json;
 use std::time::Duration;
 use users_tests::{ServiceOptions, ServiceProcess, ADMIN_PASSWORD};
 
-fn svc() -> ServiceProcess {
-    ServiceProcess::start(ServiceOptions::default())
-}
-
 #[test]
 fn sessions_follow_password_changes_renames_and_deletion() {
-    let s = svc();
+    let s = ServiceProcess::start_default();
     s.register("frank", "frankpw1");
     let t1 = s.login("frank", "frankpw1");
     let t2 = s.login("frank", "frankpw1");
@@ -57,7 +53,7 @@ fn sessions_follow_password_changes_renames_and_deletion() {
 
 #[test]
 fn admin_suspension_ends_sessions_and_blocks_login() {
-    let s = svc();
+    let s = ServiceProcess::start_default();
     s.register("gina", "ginapass");
     let g = s.login("gina", "ginapass");
     let admin = s.admin_token();

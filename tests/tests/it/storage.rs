@@ -19,7 +19,7 @@ fn read_store(s: &ServiceProcess) -> std::collections::HashMap<String, User> {
 
 #[test]
 fn data_survives_a_restart_and_sigterm_exits_zero() {
-    let mut s = ServiceProcess::start(ServiceOptions::default());
+    let mut s = ServiceProcess::start_default();
     s.register("jack", "jackpass");
     let t = s.login("jack", "jackpass");
     s.client()
@@ -38,7 +38,7 @@ fn data_survives_a_restart_and_sigterm_exits_zero() {
 
 #[test]
 fn nothing_readable_on_disk() {
-    let mut s = ServiceProcess::start(ServiceOptions::default());
+    let mut s = ServiceProcess::start_default();
     s.register("plaintextcheck", "VerySecretPassword9");
     s.login("plaintextcheck", "VerySecretPassword9");
     s.stop();
@@ -59,7 +59,7 @@ fn nothing_readable_on_disk() {
 
 #[test]
 fn wrong_master_password_stops_startup_and_leaves_files_alone() {
-    let mut s = ServiceProcess::start(ServiceOptions::default());
+    let mut s = ServiceProcess::start_default();
     s.register("kate", "katepass");
     s.stop();
     let journal = journal::path_for(&s.store);
@@ -83,7 +83,7 @@ fn wrong_master_password_stops_startup_and_leaves_files_alone() {
 
 #[test]
 fn damaged_store_stops_startup() {
-    let mut s = ServiceProcess::start(ServiceOptions::default());
+    let mut s = ServiceProcess::start_default();
     s.stop();
     let mut bytes = std::fs::read(&s.store).unwrap();
     let mid = bytes.len() / 2;
@@ -127,7 +127,7 @@ fn default_admin_is_created_loudly() {
 
 #[test]
 fn old_hashes_are_upgraded_at_login() {
-    let mut s = ServiceProcess::start(ServiceOptions::default());
+    let mut s = ServiceProcess::start_default();
     s.register("mia", "miapass1");
     s.stop();
     assert_eq!(read_store(&s)["mia"].password.iterations, 1000);
@@ -208,7 +208,7 @@ fn the_journal_is_compacted_in_the_background_and_survives_restarts() {
 
 #[test]
 fn a_torn_journal_tail_is_dropped_at_start_up() {
-    let mut s = ServiceProcess::start(ServiceOptions::default());
+    let mut s = ServiceProcess::start_default();
     s.register("nina", "ninapass");
     s.stop();
     let journal = journal::path_for(&s.store);
@@ -312,7 +312,7 @@ fn the_upgrade_command_rewrites_a_first_release_store() {
 
 #[test]
 fn a_second_service_on_the_same_store_is_refused() {
-    let s = ServiceProcess::start(ServiceOptions::default());
+    let s = ServiceProcess::start_default();
     s.register("olga", "olgapass");
     let before = std::fs::read(&s.store).unwrap();
     let mut second = s.sibling(ServiceOptions::default());
