@@ -1,6 +1,7 @@
 //! The HTTP side: `/ws` (with the Origin allowlist and the connection limit),
 //! `/healthz`, and the web UI's static files.
 
+use crate::assets::Assets;
 use crate::client_ip::client_ip;
 use crate::config::Config;
 use crate::host::host_allowed;
@@ -20,7 +21,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use users_protocol::response::parse_reply;
 use users_protocol::{ErrorCode, Health, Request, RequestEnvelope};
@@ -191,6 +191,14 @@ struct BridgeHealth {
     version: &'static str,
 }
 
+/// The web UI's files (see [`crate::assets`]), or a pointer to `--web-root`.
+async fn static_files(State(shared): State<Arc<Shared>>, req: axum::extract::Request) -> Response {
+    match &shared.assets {
+        Some(assets) => assets.respond(req.method(), req.uri().path(), req.headers()),
+        None => no_web_root().await,
+    }
+}
+
 async fn no_web_root() -> Response {
     (
         StatusCode::NOT_FOUND,
@@ -201,22 +209,13 @@ async fn no_web_root() -> Response {
 
 /// The whole HTTP application.
 pub fn router(shared: Arc<Shared>) -> Router {
-    let mut app = Router::new()
+    let app = Router::new()
         .route("/ws", get(ws_handler))
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics));
-    app = match &shared.cfg.web_root {
-        Some(root) => app.fallback_service(
-            ServeDir::new(root).fallback(ServeFile::new(root.join("index.html"))),
-        ),
-        None => app.fallback(no_web_root),
-    };
-    let index = shared
-        .cfg
-        .web_root
-        .as_ref()
-        .and_then(|root| std::fs::read_to_string(root.join("index.html")).ok());
-    let csp = HeaderValue::from_str(&crate::csp::policy(index.as_deref()))
+        .route("/metrics", get(metrics))
+        .fallback(static_files);
+    let index = shared.assets.as_ref().and_then(|a| a.index_html());
+    let csp = HeaderValue::from_str(&crate::csp::policy(index))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     let headers: [(header::HeaderName, HeaderValue); 4] = [
         (
@@ -277,7 +276,12 @@ pub async fn run(
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (tx, rx) = watch::channel(false);
+    let assets = match &cfg.web_root {
+        Some(root) => Some(Assets::load(root)?),
+        None => None,
+    };
     let shared = Arc::new(Shared {
+        assets,
         per_ip: PerIp::new(cfg.rate_per_ip),
         cfg,
         relay,

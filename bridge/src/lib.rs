@@ -4,6 +4,7 @@
 //! came from.
 //!
 //! - [`config`]: command line.
+//! - [`assets`]: the web UI's files: compressed copies, caching, the app's routes.
 //! - [`csp`]: the Content-Security-Policy, with the UI's inline loader by hash.
 //! - [`client_ip`]: who the client is, behind a trusted reverse proxy too.
 //! - [`state`]: what every connection shares.
@@ -18,6 +19,7 @@
 //! - [`http`]: the HTTP server: `/ws`, `/healthz`, the Origin check, static files.
 #![deny(unsafe_code)]
 
+pub mod assets;
 pub mod client_ip;
 pub mod config;
 pub mod csp;

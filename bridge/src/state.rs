@@ -15,6 +15,8 @@ use tokio::sync::watch;
 pub struct Shared {
     /// Settings.
     pub cfg: Config,
+    /// The web UI's files, with `--web-root`.
+    pub assets: Option<crate::assets::Assets>,
     /// The service.
     pub relay: Arc<Relay>,
     /// Per-IP request buckets.

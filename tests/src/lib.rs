@@ -8,7 +8,7 @@
 //! - [`bridge`]: [`BridgeProcess`], in front of a service.
 //! - [`zmq_client`]: [`Zmq`], a REQ client that never waits forever.
 //! - [`ws`]: WebSocket client helpers.
-//! - [`http`]: a plain HTTP GET.
+//! - [`http`]: plain HTTP requests.
 //! - [`bins`]: the binaries, built once per test run, and free ports.
 
 pub mod bins;
@@ -21,6 +21,6 @@ pub mod zmq_client;
 
 pub use bins::{bin_path, free_port, workspace};
 pub use bridge::BridgeProcess;
-pub use http::http_get;
+pub use http::{http_get, http_request, HttpResponse};
 pub use service::{ServiceOptions, ServiceProcess, ADMIN_PASSWORD, MASTER};
 pub use zmq_client::Zmq;

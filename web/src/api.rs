@@ -1,7 +1,9 @@
 //! The connection to the bridge. One WebSocket carries every request; each gets a
 //! numeric `request_id` and its reply is routed back by it, so requests may be in
 //! flight together. When the socket drops, waiting calls fail at once, the state
-//! shows on screen, and the socket is reopened with back-off.
+//! shows on screen, and the socket is reopened with capped, jittered back-off.
+//! When the bridge answers that the service is unavailable, that shows too, and
+//! a health check every few seconds notices its return.
 
 use futures::channel::{mpsc, oneshot};
 use futures::{FutureExt, SinkExt, StreamExt};
@@ -22,6 +24,10 @@ use users_protocol::{
 const CALL_TIMEOUT_MS: u32 = 15_000;
 /// How long a call waits for a connection that is being opened.
 const CONNECT_WAIT_MS: u32 = 5_000;
+/// Reconnection back-off: the first pause and the longest.
+const BACKOFF_MS: (u32, u32) = (250, 5_000);
+/// How often the service is asked whether it is back.
+const PROBE_MS: u32 = 2_000;
 
 /// State of the WebSocket, shown in the header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +97,10 @@ struct Client {
     out: RefCell<Option<mpsc::UnboundedSender<String>>>,
     pending: RefCell<HashMap<u64, oneshot::Sender<String>>>,
     next_id: Cell<u64>,
+    /// Whether the service answers; false after a `service_unavailable`.
+    service_up: Cell<Option<RwSignal<bool>>>,
+    /// A probe is waiting for the service to come back.
+    probing: Cell<bool>,
 }
 
 thread_local! {
@@ -127,10 +137,24 @@ fn request_id_of(text: &str) -> Option<u64> {
         .as_u64()
 }
 
-/// Opens the connection and keeps it open for the life of the page.
-pub fn start(status: RwSignal<Conn>) {
+/// A pause of between half and all of `backoff` ms, so that many pages cut off
+/// together do not all come back in the same instant.
+fn jittered(backoff: u32) -> u32 {
+    let spread = f64::from(backoff / 2) * js_sys::Math::random();
+    backoff / 2 + spread as u32
+}
+
+/// The next back-off after `backoff`: doubled, capped.
+fn next_backoff(backoff: u32) -> u32 {
+    backoff.saturating_mul(2).min(BACKOFF_MS.1)
+}
+
+/// Opens the connection and keeps it open for the life of the page; `status`
+/// follows the socket and `service_up` the service behind the bridge.
+pub fn start(status: RwSignal<Conn>, service_up: RwSignal<bool>) {
+    CLIENT.with(|c| c.service_up.set(Some(service_up)));
     leptos::task::spawn_local(async move {
-        let mut backoff = 250;
+        let mut backoff = BACKOFF_MS.0;
         loop {
             status.set(Conn::Connecting);
             if let Ok(ws) = WebSocket::open(&ws_url()) {
@@ -154,7 +178,7 @@ pub fn start(status: RwSignal<Conn>) {
                     let Ok(Message::Text(text)) = msg else { break };
                     if status.get_untracked() != Conn::Up {
                         status.set(Conn::Up);
-                        backoff = 250;
+                        backoff = BACKOFF_MS.0;
                     }
                     if let Some(id) = request_id_of(&text) {
                         if let Some(tx) = CLIENT.with(|c| c.pending.borrow_mut().remove(&id)) {
@@ -169,9 +193,30 @@ pub fn start(status: RwSignal<Conn>) {
                 });
             }
             status.set(Conn::Down);
-            TimeoutFuture::new(backoff).await;
-            backoff = (backoff * 2).min(5_000);
+            TimeoutFuture::new(jittered(backoff)).await;
+            backoff = next_backoff(backoff);
         }
+    });
+}
+
+/// Records whether the service answered; on the first `service_unavailable`
+/// starts asking it, every few seconds, whether it is back.
+fn note_service(up: bool) {
+    let Some(signal) = CLIENT.with(|c| c.service_up.get()) else {
+        return;
+    };
+    if signal.get_untracked() != up {
+        signal.set(up);
+    }
+    if up || CLIENT.with(|c| c.probing.replace(true)) {
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        while !signal.get_untracked() {
+            TimeoutFuture::new(PROBE_MS).await;
+            let _: Result<Reply<Value>, _> = call(Request::HealthCheck {}).await;
+        }
+        CLIENT.with(|c| c.probing.set(false));
     });
 }
 
@@ -211,7 +256,15 @@ pub async fn call<T: DeserializeOwned>(request: Request) -> Result<Reply<T>, Api
     }
     futures::select! {
         reply = rx.fuse() => match reply {
-            Ok(text) => parse_reply(&text).map_err(ApiError::from),
+            Ok(text) => {
+                let reply = parse_reply(&text).map_err(ApiError::from);
+                match &reply {
+                    Err(e) if e.code() == Some(ErrorCode::ServiceUnavailable) => note_service(false),
+                    Ok(_) | Err(ApiError::Service(_)) => note_service(true),
+                    Err(_) => {}
+                }
+                reply
+            }
             Err(_) => Err(ApiError::Disconnected),
         },
         _ = TimeoutFuture::new(CALL_TIMEOUT_MS).fuse() => {
@@ -271,9 +324,18 @@ impl AuthorizedApi {
 
     /// get_user of oneself.
     pub async fn me(&self) -> Result<UserView, ApiError> {
+        self.get_user(None).await
+    }
+
+    /// get_user of `username` (admins and moderators).
+    pub async fn user(&self, username: String) -> Result<UserView, ApiError> {
+        self.get_user(Some(username)).await
+    }
+
+    async fn get_user(&self, username: Option<String>) -> Result<UserView, ApiError> {
         let r: Reply<UserReply> = call(Request::GetUser {
             session_token: self.token.clone(),
-            username: None,
+            username,
         })
         .await?;
         Ok(r.data.user)
@@ -351,6 +413,18 @@ mod tests {
             None
         );
         assert_eq!(request_id_of("garbage"), None);
+    }
+
+    #[test]
+    fn back_off_doubles_up_to_its_cap() {
+        let mut b = BACKOFF_MS.0;
+        let mut seen = vec![b];
+        while b < BACKOFF_MS.1 {
+            b = next_backoff(b);
+            seen.push(b);
+        }
+        assert_eq!(seen, [250, 500, 1000, 2000, 4000, 5000]);
+        assert_eq!(next_backoff(BACKOFF_MS.1), BACKOFF_MS.1);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! busy; and the save of one's own record that several forms share.
 
 use crate::api::ApiError;
+use crate::dom;
 use crate::state::{AppState, Notice};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -11,6 +12,8 @@ use users_protocol::UserUpdate;
 
 #[derive(Clone, Copy)]
 pub struct FormState {
+    /// The `<form>`'s id: focus moves inside it after a submit.
+    pub id: &'static str,
     /// Errors by protocol field name, so the service's `field` lands on its input.
     pub errors: RwSignal<HashMap<String, String>>,
     /// The result of the last submit.
@@ -20,8 +23,9 @@ pub struct FormState {
 }
 
 impl FormState {
-    pub fn new() -> Self {
+    pub fn new(id: &'static str) -> Self {
         FormState {
+            id,
             errors: RwSignal::new(HashMap::new()),
             notice: RwSignal::new(None),
             busy: RwSignal::new(false),
@@ -42,13 +46,34 @@ impl FormState {
         }
         let ok = errors.is_empty();
         self.errors.set(errors);
+        if !ok {
+            self.focus_outcome();
+        }
         ok
     }
 
+    /// Moves focus to the first field in error, else to the form's notice:
+    /// never back to the page's body.
+    pub fn focus_outcome(&self) {
+        let id = self.id;
+        dom::focus_later(vec![
+            format!("#{id} [aria-invalid=\"true\"]"),
+            format!("#{id} .notice"),
+        ]);
+    }
+
+    /// Shows a success and moves focus to it.
+    pub fn succeed(&self, text: impl Into<String>) {
+        self.notice.set(Some(Notice::ok(text)));
+        self.focus_outcome();
+    }
+
+    /// Marks `field` as wrong, and moves focus to the first field in error.
     pub fn field_error(&self, field: &str, message: impl Into<String>) {
         self.errors.update(|m| {
             m.insert(field.to_owned(), message.into());
         });
+        self.focus_outcome();
     }
 
     /// Shows a failed call: next to its field when the service named one that
@@ -57,7 +82,10 @@ impl FormState {
         let message = state.fail(e);
         match e.field().filter(|f| fields.contains(f)) {
             Some(f) => self.field_error(f, message),
-            None => self.notice.set(Some(Notice::err(message))),
+            None => {
+                self.notice.set(Some(Notice::err(message)));
+                self.focus_outcome();
+            }
         }
     }
 }
@@ -78,7 +106,7 @@ pub fn save_own(
         match api.update(update, None).await {
             Ok(u) => {
                 state.set_user(u);
-                form.notice.set(Some(Notice::ok(ok)));
+                form.succeed(ok);
                 done();
             }
             Err(e) => form.fail(state, &e, &fields),

@@ -1,23 +1,33 @@
 //! The browser UI: a client-side-rendered Leptos app that speaks the users
-//! service's protocol over the bridge's WebSocket.
+//! service's protocol over the bridge's WebSocket, with an address for every
+//! screen (`leptos_router`).
 //!
 //! Each module imports only modules listed above it, never one below:
 //!
 //! - [`api`]: the WebSocket connection (requests matched to replies by
-//!   `request_id`, automatic reconnection) and the typed calls, split into
-//!   [`api::UnauthorizedApi`] and [`api::AuthorizedApi`] so a call that needs a
-//!   session cannot be made without one.
-//! - [`storage`]: the session token in sessionStorage; only [`app`] touches it.
+//!   `request_id`, reconnection with back-off, the service's availability) and
+//!   the typed calls, split into [`api::UnauthorizedApi`] and
+//!   [`api::AuthorizedApi`] so a call that needs a session cannot be made
+//!   without one.
+//! - [`routes`]: the addresses: paths, the user list's query string, `?next=`.
+//! - [`storage`]: the session token and the theme kept by the browser; only
+//!   [`app`] touches it.
+//! - [`dom`]: title, focus, the theme attribute, the unsaved-changes guard.
 //! - [`state`]: [`state::AppState`], the session and the notices every page shares.
-//! - [`forms`]: per-form state (field errors, notice, busy) and saving one's own record.
-//! - [`widgets`]: notices, labelled fields, the tab strip, times for people.
-//! - [`pages`]: login and register, the dashboard tabs, the admin panel.
-//! - [`app`]: the shell: header, connection state, which page shows.
+//! - [`forms`]: per-form state (field errors, notice, busy, focus) and saving
+//!   one's own record.
+//! - [`widgets`]: notices, labelled fields, times for people.
+//! - [`dialog`]: the modal confirmation.
+//! - [`pages`]: one module per screen.
+//! - [`app`]: the shell: header, banner, routes and their guards.
 
 mod api;
 mod app;
+mod dialog;
+mod dom;
 mod forms;
 mod pages;
+mod routes;
 mod state;
 mod storage;
 mod widgets;

@@ -4,7 +4,7 @@
 
 use crate::api::{ApiError, AuthorizedApi, Conn};
 use leptos::prelude::*;
-use users_protocol::{ErrorCode, UserView};
+use users_protocol::{ErrorCode, Role, UserView};
 
 /// A logged-in user.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,20 +15,45 @@ pub struct Session {
     pub user: UserView,
 }
 
+/// A notice for the screen at `path`, shown when it is reached and dropped
+/// when the user moves on: "You have logged out." on the sign-in screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub path: &'static str,
+    pub notice: Notice,
+}
+
 #[derive(Clone, Copy)]
 pub struct AppState {
     pub session: RwSignal<Option<Session>>,
-    /// A message for the login screen (logged out, session expired...).
-    pub flash: RwSignal<Option<Notice>>,
-    /// The WebSocket's state, for the header and the offline banner.
+    pub flash: RwSignal<Option<Flash>>,
+    /// The WebSocket's state, for the header and the banner.
     pub conn: RwSignal<Conn>,
+    /// Whether the service behind the bridge answers.
+    pub service_up: RwSignal<bool>,
     /// A saved session is being checked; no page shows until it is.
     pub resuming: RwSignal<bool>,
+    /// A form on screen has edits not yet saved: leaving asks first.
+    pub dirty: RwSignal<bool>,
+    /// The name of the account just registered, for the sign-in form.
+    pub new_username: RwSignal<String>,
 }
 
 impl AppState {
+    pub fn new() -> Self {
+        AppState {
+            session: RwSignal::new(None),
+            flash: RwSignal::new(None),
+            conn: RwSignal::new(Conn::Connecting),
+            service_up: RwSignal::new(true),
+            resuming: RwSignal::new(false),
+            dirty: RwSignal::new(false),
+            new_username: RwSignal::new(String::new()),
+        }
+    }
+
     /// The text to show for a failed call. A dead session logs out, with a message
-    /// on the login screen.
+    /// on the sign-in screen.
     pub fn fail(&self, e: &ApiError) -> String {
         if e.code() == Some(ErrorCode::SessionInvalid)
             && self.session.with_untracked(Option::is_some)
@@ -40,9 +65,15 @@ impl AppState {
         e.message()
     }
 
-    /// Logs out locally, showing `why` on the login screen.
+    /// Shows `notice` on the screen at `path` once it is reached.
+    pub fn flash_on(&self, path: &'static str, notice: Notice) {
+        self.flash.set(Some(Flash { path, notice }));
+    }
+
+    /// Logs out locally, showing `why` on the sign-in screen.
     pub fn end_session(&self, why: Notice) {
-        self.flash.set(Some(why));
+        self.flash_on(crate::routes::LOGIN, why);
+        self.dirty.set(false);
         self.session.set(None);
     }
 
@@ -60,6 +91,11 @@ impl AppState {
     pub fn api(&self) -> Option<AuthorizedApi> {
         self.session
             .with_untracked(|s| s.as_ref().map(|s| s.api.clone()))
+    }
+
+    /// The signed-in user's role, tracked.
+    pub fn role(&self) -> Option<Role> {
+        self.session.with(|s| s.as_ref().map(|s| s.user.role))
     }
 }
 

@@ -1,32 +1,38 @@
-//! Small view pieces the pages share: notices, labelled fields, the tab strip,
-//! and times for people.
+//! Small view pieces the pages share: notices, labelled fields, and times for
+//! people.
 
 use crate::forms::FormState;
 use crate::state::{Notice, Tone};
 use leptos::prelude::*;
 
-/// Renders a notice, if any, as a live region: errors interrupt a screen
-/// reader (`alert`), the rest wait their turn (`status`).
+/// Renders a notice, if any, in a live region that is always on the page (so
+/// that screen readers announce what appears in it): errors in an `alert`, the
+/// rest in a `status`.
 #[component]
 pub fn NoticeView(#[prop(into)] notice: Signal<Option<Notice>>) -> impl IntoView {
-    move || {
-        notice.get().map(|n| {
-            let class = match n.tone {
-                Tone::Ok => "notice ok",
-                Tone::Err => "notice err",
-                Tone::Info => "notice info",
-            };
-            let role = if n.tone == Tone::Err {
-                "alert"
-            } else {
-                "status"
-            };
-            view! { <p class=class role=role>{n.text}</p> }
-        })
+    let shown = move |err: bool| {
+        notice
+            .get()
+            .filter(|n| (n.tone == Tone::Err) == err)
+            .map(|n| {
+                let class = match n.tone {
+                    Tone::Ok => "notice ok",
+                    Tone::Err => "notice err",
+                    Tone::Info => "notice info",
+                };
+                // Focusable, so that focus can be moved to the outcome of an action.
+                view! { <p class=class tabindex="-1">{n.text}</p> }
+            })
+    };
+    view! {
+        <div role="status" class="live">{move || shown(false)}</div>
+        <div role="alert" class="live">{move || shown(true)}</div>
     }
 }
 
-/// A labelled input whose error, when it has one, shows beneath it.
+/// A labelled input whose error, when it has one, shows beneath it and is tied
+/// to it (`aria-describedby`, `aria-invalid`). A password input gets a Show
+/// button, which reveals it as text until pressed again.
 #[component]
 pub fn Field(
     /// Element id (unique on the page).
@@ -44,45 +50,41 @@ pub fn Field(
 ) -> impl IntoView {
     let error = move || form.errors.with(|m| m.get(name).cloned());
     let err_id = format!("{id}-error");
+    let shown = RwSignal::new(false);
+    let input_type = move || {
+        if kind == "password" && shown.get() {
+            "text"
+        } else {
+            kind
+        }
+    };
+    let toggle = (kind == "password").then(|| {
+        view! {
+            <button type="button" class="secondary reveal" id=format!("{id}-show")
+                aria-controls=id.clone() aria-label=format!("Show {}", label.to_lowercase())
+                aria-pressed=move || if shown.get() { "true" } else { "false" }
+                on:click=move |_| shown.update(|s| *s = !*s)>
+                {move || if shown.get() { "Hide" } else { "Show" }}
+            </button>
+        }
+    });
     view! {
         <div class="field">
-            <label for=id.clone()>{label}</label>
-            <input
-                id=id
-                name=name
-                type=kind
-                autocomplete=autocomplete
-                prop:value=move || value.get()
-                on:input=move |ev| value.set(event_target_value(&ev))
-                aria-invalid=move || if error().is_some() { "true" } else { "false" }
-                aria-describedby=err_id.clone()
-            />
+            <label for=id.clone()>{label.clone()}</label>
+            <div class="input-row">
+                <input
+                    id=id.clone()
+                    name=name
+                    type=input_type
+                    autocomplete=autocomplete
+                    prop:value=move || value.get()
+                    on:input=move |ev| value.set(event_target_value(&ev))
+                    aria-invalid=move || if error().is_some() { "true" } else { "false" }
+                    aria-describedby=err_id.clone()
+                />
+                {toggle}
+            </div>
             <p class="error" id=err_id>{error}</p>
-        </div>
-    }
-}
-
-/// One tab of a [`Tabs`] strip.
-pub trait TabId: Copy + PartialEq + Send + Sync + 'static {
-    /// Names the button `tab-{id}`: the end-to-end tests click it by that id.
-    fn id(self) -> &'static str;
-    fn label(self) -> &'static str;
-}
-
-/// A tab strip showing `tabs`, `current` selected.
-#[component]
-pub fn Tabs<T: TabId>(#[prop(into)] tabs: Signal<Vec<T>>, current: RwSignal<T>) -> impl IntoView {
-    view! {
-        <div class="tabs" role="tablist">
-            {move || tabs.get().into_iter().map(|tab| view! {
-                <button
-                    id=format!("tab-{}", tab.id())
-                    role="tab"
-                    type="button"
-                    aria-selected=move || if current.get() == tab { "true" } else { "false" }
-                    on:click=move |_| current.set(tab)
-                >{tab.label()}</button>
-            }).collect_view()}
         </div>
     }
 }

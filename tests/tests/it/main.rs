@@ -10,6 +10,7 @@
 //! - `python`: the original's Python client code, unchanged, against our binary.
 //! - `bridge`: users-bridge over WebSocket, its limits and failures.
 //! - `bridge_edge`: the bridge against rebinding, slow and greedy clients, proxies; logs, CSP, metrics.
+//! - `web_assets`: how the bridge serves the UI's files: compression, caching, routes, CSP.
 //! - `e2e`: the web UI in headless Chromium.
 //! - `throttle`: the login defence against bursts, aliases and stolen sessions.
 //! - `bench`: the benchmark's smoke mode.
@@ -27,3 +28,4 @@ mod service;
 mod sessions;
 mod storage;
 mod throttle;
+mod web_assets;

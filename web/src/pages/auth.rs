@@ -1,56 +1,60 @@
-//! Login and Register.
+//! The screens before sign-in: `/login` and `/register`.
 
 use crate::api::UnauthorizedApi;
+use crate::dom;
 use crate::forms::FormState;
+use crate::routes;
 use crate::state::{AppState, Notice, Session};
-use crate::widgets::{Field, NoticeView, TabId, Tabs};
+use crate::widgets::{Field, NoticeView};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
 use users_protocol::{validate, NewUser, ProfileField, Secret};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthTab {
-    Login,
-    Register,
-}
-
-impl AuthTab {
-    const ALL: [AuthTab; 2] = [AuthTab::Login, AuthTab::Register];
-}
-
-impl TabId for AuthTab {
-    fn id(self) -> &'static str {
-        match self {
-            AuthTab::Login => "login",
-            AuthTab::Register => "register",
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            AuthTab::Login => "Log in",
-            AuthTab::Register => "Register",
-        }
-    }
-}
-
-/// The logged-out screen.
+/// `/login`. Once signed in (by this form, or a session resumed after a
+/// reload), goes on to `?next=` when it is a path inside the app.
 #[component]
-pub fn AuthPage() -> impl IntoView {
+pub fn LoginPage() -> impl IntoView {
+    dom::set_title("Log in");
     let state = expect_context::<AppState>();
-    let tab = RwSignal::new(AuthTab::Login);
-    // Kept across the tabs, so a new account's name is filled in on Log in.
-    let login_name = RwSignal::new(String::new());
-    let tabs = Signal::derive(|| AuthTab::ALL.to_vec());
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let logged_in = Memo::new(move |_| state.session.with(Option::is_some));
+    Effect::new(move |_| {
+        if logged_in.get() {
+            let next = query.with_untracked(|q| q.get("next"));
+            navigate(
+                &routes::safe_next(next.as_deref()),
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+    // A new account's name is filled in.
+    let username = RwSignal::new(state.new_username.get_untracked());
     view! {
         <section class="card narrow">
-            <NoticeView notice=state.flash/>
-            <Tabs tabs current=tab/>
-            {move || match tab.get() {
-                AuthTab::Login => view! { <LoginForm username=login_name/> }.into_any(),
-                AuthTab::Register => view! { <RegisterForm tab login_name/> }.into_any(),
-            }}
+            <h2 class="page-title" tabindex="-1">"Log in"</h2>
+            <LoginForm username/>
+            <p class="aside">"No account yet? " <A href=routes::REGISTER>"Register"</A></p>
+        </section>
+    }
+}
+
+/// `/register`.
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    dom::set_title("Register");
+    view! {
+        <section class="card narrow">
+            <h2 class="page-title" tabindex="-1">"Create an account"</h2>
+            <RegisterForm/>
+            <p class="aside">"Have an account? " <A href=routes::LOGIN>"Log in"</A></p>
         </section>
     }
 }
@@ -59,11 +63,10 @@ pub fn AuthPage() -> impl IntoView {
 fn LoginForm(username: RwSignal<String>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let password = RwSignal::new(String::new());
-    let form = FormState::new();
+    let form = FormState::new("login-form");
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         form.start();
-        state.flash.set(None);
         let (u, p) = (
             username.get_untracked().trim().to_owned(),
             password.get_untracked(),
@@ -85,6 +88,7 @@ fn LoginForm(username: RwSignal<String>) -> impl IntoView {
             match UnauthorizedApi.login(u, Secret::new(p)).await {
                 Ok((api, user)) => {
                     state.flash.set(None);
+                    state.new_username.set(String::new());
                     state.session.set(Some(Session { api, user }));
                 }
                 Err(e) => form.fail(state, &e, &["username", "password"]),
@@ -105,8 +109,9 @@ fn LoginForm(username: RwSignal<String>) -> impl IntoView {
 }
 
 #[component]
-fn RegisterForm(tab: RwSignal<AuthTab>, login_name: RwSignal<String>) -> impl IntoView {
+fn RegisterForm() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let navigate = use_navigate();
     let (username, email, password, confirm, full_name) = (
         RwSignal::new(String::new()),
         RwSignal::new(String::new()),
@@ -114,11 +119,10 @@ fn RegisterForm(tab: RwSignal<AuthTab>, login_name: RwSignal<String>) -> impl In
         RwSignal::new(String::new()),
         RwSignal::new(String::new()),
     );
-    let form = FormState::new();
+    let form = FormState::new("register-form");
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         form.start();
-        state.flash.set(None);
         let u = username.get_untracked().trim().to_owned();
         let e = email.get_untracked().trim().to_owned();
         let p = password.get_untracked();
@@ -146,14 +150,17 @@ fn RegisterForm(tab: RwSignal<AuthTab>, login_name: RwSignal<String>) -> impl In
                 .filter(|(_, v)| !v.is_empty())
                 .collect(),
         };
+        let navigate = navigate.clone();
         spawn_local(async move {
             match UnauthorizedApi.register(user).await {
                 Ok(created) => {
-                    state.flash.set(Some(Notice::ok(format!(
-                        "Account {created} created. You can log in now."
-                    ))));
-                    login_name.set(created);
-                    tab.set(AuthTab::Login);
+                    state.flash_on(
+                        routes::LOGIN,
+                        Notice::ok(format!("Account {created} created. You can log in now.")),
+                    );
+                    state.new_username.set(created);
+                    navigate(routes::LOGIN, NavigateOptions::default());
+                    dom::focus_later(vec!["#login-password".to_owned()]);
                 }
                 Err(e) => form.fail(
                     state,

@@ -1,5 +1,6 @@
-//! The Credentials tab: username, email and password, each its own form.
+//! `/account/credentials`: username, email and password, each its own form.
 
+use crate::dom;
 use crate::forms::{save_own, FormState};
 use crate::state::AppState;
 use crate::widgets::{Field, NoticeView};
@@ -8,7 +9,8 @@ use leptos::prelude::*;
 use users_protocol::{validate, Secret, UserUpdate};
 
 #[component]
-pub fn CredentialsTab() -> impl IntoView {
+pub fn CredentialsPage() -> impl IntoView {
+    dom::set_title("Credentials");
     let state = expect_context::<AppState>();
     let current = move || {
         state.session.with(|s| {
@@ -19,7 +21,7 @@ pub fn CredentialsTab() -> impl IntoView {
     let (name0, email0) = current().unwrap_or_default();
 
     let username = RwSignal::new(name0);
-    let uform = FormState::new();
+    let uform = FormState::new("username-form");
     let change_username = move |ev: SubmitEvent| {
         ev.prevent_default();
         uform.start();
@@ -41,7 +43,7 @@ pub fn CredentialsTab() -> impl IntoView {
     };
 
     let email = RwSignal::new(email0);
-    let eform = FormState::new();
+    let eform = FormState::new("email-form");
     let change_email = move |ev: SubmitEvent| {
         ev.prevent_default();
         eform.start();
@@ -60,7 +62,7 @@ pub fn CredentialsTab() -> impl IntoView {
         RwSignal::new(String::new()),
         RwSignal::new(String::new()),
     );
-    let pform = FormState::new();
+    let pform = FormState::new("password-form");
     let change_password = move |ev: SubmitEvent| {
         ev.prevent_default();
         pform.start();
@@ -100,8 +102,9 @@ pub fn CredentialsTab() -> impl IntoView {
     };
 
     view! {
+        <h2 class="page-title" tabindex="-1">"Credentials"</h2>
         <div class="section">
-            <h2>"Username"</h2>
+            <h3>"Username"</h3>
             <form id="username-form" on:submit=change_username novalidate>
                 <NoticeView notice=uform.notice/>
                 <Field id="cred-username" name="username" label="New username" value=username form=uform autocomplete="username"/>
@@ -111,7 +114,7 @@ pub fn CredentialsTab() -> impl IntoView {
             </form>
         </div>
         <div class="section">
-            <h2>"Email"</h2>
+            <h3>"Email"</h3>
             <form id="email-form" on:submit=change_email novalidate>
                 <NoticeView notice=eform.notice/>
                 <Field id="cred-email" name="email" label="New email" value=email form=eform kind="email" autocomplete="email"/>
@@ -121,7 +124,7 @@ pub fn CredentialsTab() -> impl IntoView {
             </form>
         </div>
         <div class="section">
-            <h2>"Password"</h2>
+            <h3>"Password"</h3>
             <form id="password-form" on:submit=change_password novalidate>
                 <NoticeView notice=pform.notice/>
                 <Field id="cred-current" name="current_password" label="Current password" value=cur form=pform kind="password" autocomplete="current-password"/>

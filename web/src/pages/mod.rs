@@ -1,13 +1,17 @@
-//! One module per screen. Pages share nothing through this module: what they
-//! share lives in [`crate::state`], [`crate::forms`] and [`crate::widgets`].
+//! One module per screen, each at its own address (see [`crate::routes`]).
+//! What screens share lives in [`crate::state`], [`crate::forms`],
+//! [`crate::widgets`] and [`crate::dialog`]; the one exception is the profile
+//! form and record, which [`user`] takes from [`profile`].
 //!
-//! - [`auth`]: the Login and Register tabs.
-//! - [`dashboard`]: the tabs after login, with [`profile`], [`credentials`],
-//!   [`account`] and, for admins and moderators, [`admin`].
+//! - [`auth`]: `/login` and `/register`.
+//! - [`profile`], [`credentials`], [`account`]: `/account/...`.
+//! - [`users`]: `/admin/users`, the list; [`user`]: one user's page.
+//! - [`errors`]: not found, not allowed.
 
 pub mod account;
-pub mod admin;
 pub mod auth;
 pub mod credentials;
-pub mod dashboard;
+pub mod errors;
 pub mod profile;
+pub mod user;
+pub mod users;

@@ -1,35 +1,32 @@
-//! The Profile tab: the free-text fields, and the record's dates, role and status.
+//! `/account/profile`: the record's dates, role and status, and the profile
+//! form, which an admin also uses on another user's page.
 //! The fields come from [`ProfileField::ALL`], so a field added to the protocol
 //! shows here once it has a [`control`].
 
-use crate::forms::{save_own, FormState};
+use crate::dom;
+use crate::forms::FormState;
 use crate::state::AppState;
 use crate::widgets::{when, Field, NoticeView};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use users_protocol::validate::{self, FieldError};
 use users_protocol::{ProfileField, UserUpdate, UserView};
 
 /// How the form offers a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Control {
-    /// One line in the grid. `format` goes in the label, for fields the
-    /// service checks against one.
+    /// One line in the grid.
     Input {
         kind: &'static str,
         autocomplete: &'static str,
-        format: Option<&'static str>,
     },
     /// Room for several lines, below the grid.
     TextArea,
 }
 
 fn control(field: ProfileField) -> Control {
-    let input = |kind, autocomplete| Control::Input {
-        kind,
-        autocomplete,
-        format: None,
-    };
+    let input = |kind, autocomplete| Control::Input { kind, autocomplete };
     match field {
         ProfileField::FullName => input("text", "name"),
         ProfileField::Phone => input("tel", "tel"),
@@ -38,11 +35,8 @@ fn control(field: ProfileField) -> Control {
         ProfileField::City => input("text", "address-level2"),
         ProfileField::Country => input("text", "country-name"),
         ProfileField::PostalCode => input("text", "postal-code"),
-        ProfileField::DateOfBirth => Control::Input {
-            kind: "text",
-            autocomplete: "bday",
-            format: Some("YYYY-MM-DD"),
-        },
+        // The browser's date picker; its value is YYYY-MM-DD, the service's format.
+        ProfileField::DateOfBirth => input("date", "bday"),
         ProfileField::Notes => Control::TextArea,
     }
 }
@@ -69,35 +63,96 @@ fn profile_update(
     })
 }
 
+/// `/account/profile`: one's own record and profile.
 #[component]
-pub fn ProfileTab() -> impl IntoView {
+pub fn ProfilePage() -> impl IntoView {
+    dom::set_title("Profile");
     let state = expect_context::<AppState>();
     let user = move || state.session.with(|s| s.as_ref().map(|s| s.user.clone()));
-    let initial = user().map(|u| u.profile).unwrap_or_default();
+    let first = user();
+    let on_saved = Callback::new(move |u: UserView| state.set_user(u));
+    view! {
+        <h2 class="page-title" tabindex="-1">"Profile"</h2>
+        {move || user().map(|u| view! { <Meta user=u/> })}
+        {first.map(|u| view! { <ProfileForm user=u target=None on_saved/> })}
+    }
+}
+
+/// A user's record: names, role, status and dates.
+#[component]
+pub fn Meta(user: UserView) -> impl IntoView {
+    let u = user;
+    view! {
+        <dl class="meta" id="profile-meta">
+            <div><dt>"Username"</dt><dd class="wrap">{u.username.clone()}</dd></div>
+            <div><dt>"Email"</dt><dd class="wrap">{u.email.clone()}</dd></div>
+            <div><dt>"Role"</dt><dd id="meta-role">{u.role.as_str()}</dd></div>
+            <div><dt>"Status"</dt><dd id="meta-status">{u.status.as_str()}</dd></div>
+            <div><dt>"Created"</dt><dd>{when(Some(&u.created_at))}</dd></div>
+            <div><dt>"Updated"</dt><dd id="meta-updated">{when(Some(&u.updated_at))}</dd></div>
+            <div><dt>"Last login"</dt><dd>{when(u.last_login.as_deref())}</dd></div>
+        </dl>
+    }
+}
+
+/// The profile fields of `user`: one's own (`target` none), or another
+/// user's for an admin. While it holds edits not yet saved, leaving the
+/// screen asks first (see the shell).
+#[component]
+pub fn ProfileForm(
+    user: UserView,
+    target: Option<String>,
+    on_saved: Callback<UserView>,
+) -> impl IntoView {
+    let state = expect_context::<AppState>();
     let values: Vec<(ProfileField, RwSignal<String>)> = ProfileField::ALL
         .iter()
-        .map(|&f| (f, RwSignal::new(initial.get(f).to_owned())))
+        .map(|&f| (f, RwSignal::new(user.profile.get(f).to_owned())))
         .collect();
-    let form = FormState::new();
+    // What the service holds, to tell unsaved edits.
+    let saved = RwSignal::new(
+        values
+            .iter()
+            .map(|(_, v)| v.get_untracked())
+            .collect::<Vec<_>>(),
+    );
+    let dirty = {
+        let values = values.clone();
+        Memo::new(move |_| {
+            saved.with(|s| values.iter().zip(s).any(|((_, v), s)| v.with(|v| v != s)))
+        })
+    };
+    Effect::new(move |_| state.dirty.set(dirty.get()));
+    on_cleanup(move || state.dirty.set(false));
+    let form = FormState::new("profile-form");
 
     let submit = {
         let values = values.clone();
         move |ev: SubmitEvent| {
             ev.prevent_default();
             form.start();
-            match profile_update(values.iter().map(|(f, v)| (*f, v.get_untracked()))) {
-                Ok(update) => save_own(
-                    state,
-                    form,
-                    update,
-                    ProfileField::NAMES.to_vec(),
-                    "Profile saved.",
-                    || {},
-                ),
+            let update = match profile_update(values.iter().map(|(f, v)| (*f, v.get_untracked()))) {
+                Ok(update) => update,
                 Err(errors) => {
                     form.check(errors.into_iter().map(Err));
+                    return;
                 }
-            }
+            };
+            let Some(api) = state.api() else { return };
+            let sent: Vec<String> = values.iter().map(|(_, v)| v.get_untracked()).collect();
+            let target = target.clone();
+            form.busy.set(true);
+            spawn_local(async move {
+                match api.update(update, target).await {
+                    Ok(u) => {
+                        saved.set(sent);
+                        on_saved.run(u);
+                        form.succeed("Profile saved.");
+                    }
+                    Err(e) => form.fail(state, &e, ProfileField::NAMES),
+                }
+                form.busy.set(false);
+            });
         }
     };
 
@@ -107,16 +162,9 @@ pub fn ProfileTab() -> impl IntoView {
             Control::Input {
                 kind,
                 autocomplete,
-                format,
-            } => {
-                let label = match format {
-                    Some(format) => format!("{} ({format})", f.label()),
-                    None => f.label(),
-                };
-                Some(view! {
-                    <Field id=format!("p-{}", f.as_str()) name=f.as_str() label value form kind autocomplete/>
-                })
-            }
+            } => Some(view! {
+                <Field id=format!("p-{}", f.as_str()) name=f.as_str() label=f.label() value form kind autocomplete/>
+            }),
             Control::TextArea => None,
         })
         .collect_view();
@@ -125,42 +173,33 @@ pub fn ProfileTab() -> impl IntoView {
         .filter(|&&(f, _)| control(f) == Control::TextArea)
         .map(|&(f, value)| {
             let id = format!("p-{}", f.as_str());
+            let err_id = format!("{id}-error");
+            let error = move || form.errors.with(|m| m.get(f.as_str()).cloned());
             view! {
                 <div class="field">
                     <label for=id.clone()>{f.label()}</label>
                     <textarea id=id name=f.as_str()
+                        aria-describedby=err_id.clone()
+                        aria-invalid=move || if error().is_some() { "true" } else { "false" }
                         prop:value=move || value.get()
                         on:input=move |ev| value.set(event_target_value(&ev))
                     ></textarea>
-                    <p class="error">{move || form.errors.with(|m| m.get(f.as_str()).cloned())}</p>
+                    <p class="error" id=err_id>{error}</p>
                 </div>
             }
         })
         .collect_view();
 
-    let meta = move || {
-        user().map(|u: UserView| view! {
-            <dl class="meta" id="profile-meta">
-                <div><dt>"Username"</dt><dd>{u.username.clone()}</dd></div>
-                <div><dt>"Email"</dt><dd>{u.email.clone()}</dd></div>
-                <div><dt>"Role"</dt><dd id="meta-role">{u.role.as_str()}</dd></div>
-                <div><dt>"Status"</dt><dd id="meta-status">{u.status.as_str()}</dd></div>
-                <div><dt>"Created"</dt><dd>{when(Some(&u.created_at))}</dd></div>
-                <div><dt>"Updated"</dt><dd id="meta-updated">{when(Some(&u.updated_at))}</dd></div>
-                <div><dt>"Last login"</dt><dd>{when(u.last_login.as_deref())}</dd></div>
-            </dl>
-        })
-    };
     view! {
-        {meta}
         <form id="profile-form" on:submit=submit novalidate>
             <NoticeView notice=form.notice/>
             <div class="grid2">{inputs}</div>
             {text_areas}
-            <div>
+            <div class="form-actions">
                 <button id="profile-save" class="primary" type="submit" disabled=move || form.busy.get()>
                     {move || if form.busy.get() { "Saving…" } else { "Save profile" }}
                 </button>
+                <span class="muted" id="profile-dirty">{move || dirty.get().then_some("Unsaved changes")}</span>
             </div>
         </form>
     }

@@ -1,0 +1,152 @@
+//! How the UI looks and holds up: the themes, the layout at a desktop's and a
+//! phone's width, and what it says while the service is away.
+
+use super::*;
+use users_tests::ADMIN_PASSWORD;
+
+async fn background(c: &Client) -> String {
+    js(c, "return getComputedStyle(document.body).backgroundColor")
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+const LIGHT_BG: &str = "rgb(245, 246, 248)";
+const DARK_BG: &str = "rgb(18, 21, 28)";
+
+/// What sticks out past the right edge when the page scrolls sideways (empty
+/// when it does not).
+async fn overflows(c: &Client) -> String {
+    js(
+        c,
+        "const w = document.documentElement.clientWidth;
+         if (document.documentElement.scrollWidth <= w) return '';
+         return [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > w + 1)
+            .map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 8).join(', ') || 'something';",
+    )
+    .await
+    .as_str()
+    .unwrap_or("?")
+    .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn themes_layout_and_the_service_banner() {
+    let mut ui = Ui::start().await;
+    let c = ui.c.clone();
+
+    // Dark mode follows prefers-color-scheme...
+    prefer_dark(&c, true).await;
+    ui.open("/login").await;
+    until("the dark theme", || async {
+        background(&c).await == DARK_BG
+    })
+    .await;
+    shot(&c, "13-dark-login").await;
+    prefer_dark(&c, false).await;
+    until("the light theme", || async {
+        background(&c).await == LIGHT_BG
+    })
+    .await;
+    // ...until the toggle chooses, which is remembered.
+    let toggle = element(&c, "theme-toggle").await;
+    assert_eq!(
+        toggle.attr("aria-pressed").await.unwrap().as_deref(),
+        Some("false")
+    );
+    toggle.click().await.unwrap();
+    until("the dark theme", || async {
+        background(&c).await == DARK_BG
+    })
+    .await;
+    c.refresh().await.unwrap();
+    wait_for(&c, "#login-form").await;
+    assert_eq!(background(&c).await, DARK_BG, "the choice was forgotten");
+    assert_eq!(
+        element(&c, "theme-toggle")
+            .await
+            .attr("aria-pressed")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
+    axe(&c, "login (dark, chosen)").await;
+
+    // Lots of users, some with long names, at desktop and phone widths.
+    let long = "a_very_long_username_that_goes_on_and_on_x";
+    ui.s.register(&long[..32], "longpass12");
+    for i in 0..25 {
+        ui.s.register(&format!("user{i:02}"), "userpass12");
+    }
+    login(&c, "admin", ADMIN_PASSWORD).await;
+    wait_for(&c, "#profile-form").await;
+    ui.open("/admin/users").await;
+    wait_text(&c, "#admin-range", "of 27").await;
+    shot(&c, "14-dark-admin").await;
+    let tallest = js(
+        &c,
+        "return Math.max(...[...document.querySelectorAll('#user-table tbody tr')]
+            .map(r => r.getBoundingClientRect().height))",
+    )
+    .await;
+    assert!(
+        tallest.as_f64().unwrap() <= 48.0,
+        "a row is {tallest} px tall at 1280 px"
+    );
+    assert_eq!(
+        overflows(&c).await,
+        "",
+        "the page scrolls sideways at 1280 px"
+    );
+    // Role and status show once each per row.
+    let cells = js(
+        &c,
+        "return document.querySelector('#user-table tbody tr').querySelectorAll('.cell-role, .cell-status').length",
+    )
+    .await;
+    assert_eq!(cells, json!(2));
+    for width in [375, 320] {
+        c.set_window_size(width, 800).await.unwrap();
+        for path in [
+            "/admin/users",
+            &format!("/admin/users/{}", &long[..32]),
+            "/account/credentials",
+        ] {
+            ui.open(path).await;
+            wait_for(&c, ".page-title").await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert_eq!(
+                overflows(&c).await,
+                "",
+                "{path} scrolls sideways at {width} px"
+            );
+        }
+    }
+    shot(&c, "09-phone-user").await;
+    c.set_window_size(1280, 900).await.unwrap();
+
+    // The service away: the banner says so, and clears when it is back.
+    ui.open("/account/profile").await;
+    wait_for(&c, "#profile-form").await;
+    ui.s.stop();
+    click(&c, "profile-save").await;
+    wait_text(&c, "#connection-banner", "The service is unavailable").await;
+    ui.s.restart_on_same_port();
+    until("the banner to clear", || async {
+        c.find(Locator::Css("#connection-banner .notice"))
+            .await
+            .is_err()
+    })
+    .await;
+    // Sessions live in the service's memory: the restart ended this one.
+    click(&c, "profile-save").await;
+    wait_text(&c, "#flash", "Your session has expired or was ended").await;
+    login(&c, "admin", ADMIN_PASSWORD).await;
+    wait_for(&c, "#profile-form").await;
+    click(&c, "profile-save").await;
+    wait_text(&c, "#profile-form .notice", "Profile saved.").await;
+    ui.close().await;
+}

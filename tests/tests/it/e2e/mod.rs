@@ -1,0 +1,324 @@
+//! The web UI in a real headless Chromium, driven over WebDriver, against a real
+//! service and bridge serving the built UI. Screenshots go to
+//! target/e2e-screenshots/. Nothing here skips: a missing browser, driver, axe-core
+//! or wasm build fails the test with the reason.
+//!
+//! - [`journey`]: every flow, as a new user and as an admin, with axe-core on
+//!   every screen in both themes.
+//! - [`rules`]: the rules that keep admin actions from misfiring: no request
+//!   from a select, modal dialogs, addresses, the unsaved-changes guard,
+//!   not-allowed screens.
+//! - [`look`]: themes, layout at three widths, and the connection banners.
+//!
+//! One browser at a time: the tests take [`Ui::start`]'s lock, since two
+//! Chromiums on a small machine make each other's timeouts.
+
+mod journey;
+mod look;
+mod rules;
+
+use fantoccini::elements::Element;
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use users_tests::{free_port, workspace, BridgeProcess, ServiceOptions, ServiceProcess};
+
+/// The axe-core that scripts/setup installs (pinned there).
+const AXE: &str = "target/tools/axe-core-4.14.1/axe.min.js";
+
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+struct Driver {
+    child: Child,
+    port: u16,
+    profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chromedriver() -> Driver {
+    let port = free_port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver is required (scripts/setup installs Debian's chromium-driver)");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Driver {
+        child,
+        port,
+        profile: tempfile::tempdir().unwrap(),
+    }
+}
+
+/// A service, a bridge serving the built UI, and a browser on it.
+pub struct Ui {
+    pub s: ServiceProcess,
+    pub b: BridgeProcess,
+    pub c: Client,
+    _driver: Driver,
+    _one: tokio::sync::MutexGuard<'static, ()>,
+}
+
+impl Ui {
+    pub async fn start() -> Ui {
+        let one = ONE_BROWSER.lock().await;
+        let dist = workspace().join("web/dist");
+        assert!(
+            dist.join("index.html").is_file(),
+            "the web UI is not built: run scripts/build-web (scripts/test does)"
+        );
+        let s =
+            ServiceProcess::start(ServiceOptions::default().arg(&["--trusted-peer", "127.0.0.1"]));
+        let b = BridgeProcess::start(&s.endpoint(), &["--web-root", dist.to_str().unwrap()]);
+        let d = chromedriver();
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--disable-dev-shm-usage", "--window-size=1280,900",
+                         format!("--user-data-dir={}", d.profile.path().display())]
+            }),
+        );
+        let c = ClientBuilder::rustls()
+            .expect("tls")
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", d.port))
+            .await
+            .expect("a Chromium session");
+        Ui {
+            s,
+            b,
+            c,
+            _driver: d,
+            _one: one,
+        }
+    }
+
+    /// The full address of `path` on the bridge.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.b.port)
+    }
+
+    /// Opens `path` and waits until the app is connected.
+    pub async fn open(&self, path: &str) {
+        self.c.goto(&self.url(path)).await.unwrap();
+        wait_text(&self.c, "#conn-state", "Connected").await;
+    }
+
+    /// The path and query the browser shows.
+    pub async fn here(&self) -> String {
+        let u = self.c.current_url().await.unwrap();
+        match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        }
+    }
+
+    /// How many `action` requests the bridge has relayed (from /metrics).
+    pub fn requests(&self, action: &str) -> u64 {
+        let (_, body) = users_tests::http_get(self.b.port, "/metrics").unwrap();
+        let prefix = format!("users_bridge_requests_total{{action=\"{action}\",");
+        body.lines()
+            .filter(|l| l.starts_with(&prefix))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum()
+    }
+
+    pub async fn close(self) {
+        self.c.clone().close().await.unwrap();
+    }
+}
+
+fn shots_dir() -> PathBuf {
+    let d = workspace().join("target/e2e-screenshots");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+pub async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(shots_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+/// Waits until `cond` holds, failing with `what` after 15 s.
+pub async fn until<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if cond().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Waits until the element matching `css` contains `text`.
+pub async fn wait_text(c: &Client, css: &str, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        if let Ok(els) = c.find_all(Locator::Css(css)).await {
+            for el in els {
+                if let Ok(t) = el.text().await {
+                    if t.contains(text) {
+                        return;
+                    }
+                    last = t;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let page = c.source().await.unwrap_or_default();
+    panic!("no {css} containing {text:?} (last seen {last:?}); page:\n{page}");
+}
+
+pub async fn wait_for(c: &Client, css: &str) -> Element {
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
+}
+
+pub async fn element(c: &Client, id: &str) -> Element {
+    wait_for(c, &format!("#{id}")).await
+}
+
+pub async fn fill(c: &Client, id: &str, value: &str) {
+    let el = element(c, id).await;
+    el.clear().await.unwrap();
+    el.send_keys(value).await.unwrap();
+}
+
+pub async fn click(c: &Client, id: &str) {
+    element(c, id).await.click().await.unwrap();
+}
+
+/// The id of the focused element ("" for none or the body).
+pub async fn focused(c: &Client) -> String {
+    c.execute(
+        "return document.activeElement ? document.activeElement.id : ''",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_str()
+    .unwrap_or("")
+    .to_owned()
+}
+
+/// Runs `script` (a function body) and returns its value.
+pub async fn js(c: &Client, script: &str) -> Value {
+    c.execute(script, vec![]).await.unwrap()
+}
+
+pub async fn login(c: &Client, user: &str, password: &str) {
+    wait_for(c, "#login-form").await;
+    fill(c, "login-username", user).await;
+    fill(c, "login-password", password).await;
+    click(c, "login-submit").await;
+}
+
+pub async fn logout(c: &Client) {
+    click(c, "logout").await;
+    wait_text(c, ".notice", "You have logged out.").await;
+}
+
+/// A Chrome DevTools command, sent through chromedriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct Cdp(Value);
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or("")
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.0.to_string()))
+    }
+}
+
+/// Makes the page see `prefers-color-scheme: dark` (or light).
+pub async fn prefer_dark(c: &Client, dark: bool) {
+    let scheme = if dark { "dark" } else { "light" };
+    c.issue_cmd(Cdp(json!({
+        "cmd": "Emulation.setEmulatedMedia",
+        "params": {"features": [{"name": "prefers-color-scheme", "value": scheme}]}
+    })))
+    .await
+    .expect("Emulation.setEmulatedMedia");
+}
+
+/// Runs axe-core on the page and fails on any violation, listing them.
+pub async fn axe(c: &Client, screen: &str) {
+    let path = workspace().join(AXE);
+    let source = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{} missing ({e}): scripts/setup installs axe-core",
+            path.display()
+        )
+    });
+    c.execute(&format!("{source}\nreturn true;"), vec![])
+        .await
+        .expect("loading axe-core");
+    let result = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {resultTypes: ['violations']})
+                .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}))))
+                .catch(e => done([{id: 'axe-error', help: String(e), nodes: []}]));",
+            vec![],
+        )
+        .await
+        .expect("axe.run");
+    let violations = result.as_array().cloned().unwrap_or_default();
+    assert!(
+        violations.is_empty(),
+        "axe found {} violation(s) on {screen}:\n{}",
+        violations.len(),
+        serde_json::to_string_pretty(&violations).unwrap()
+    );
+}
+
+/// axe-core on the page in the light theme, then in the dark one.
+pub async fn axe_both(c: &Client, screen: &str) {
+    for dark in [false, true] {
+        prefer_dark(c, dark).await;
+        axe(
+            c,
+            &format!("{screen} ({})", if dark { "dark" } else { "light" }),
+        )
+        .await;
+    }
+    prefer_dark(c, false).await;
+}

@@ -1,0 +1,78 @@
+//! The confirmation dialog: the native `<dialog>` opened with `showModal()`,
+//! so the page behind it is inert and Esc closes it. Focus starts on Cancel,
+//! the choice that changes nothing, and goes back to the button that opened
+//! the dialog when it closes.
+
+use crate::dom;
+use leptos::ev::SubmitEvent;
+use leptos::html;
+use leptos::prelude::*;
+
+/// A modal question with Cancel and a confirm button. The caller owns `open`:
+/// it sets it to open the dialog, and clears it to close the dialog after the
+/// confirmed action succeeds. Esc and Cancel clear it too.
+#[component]
+pub fn ConfirmDialog(
+    /// Element id; the buttons are `{id}-cancel` and `{id}-confirm`.
+    id: &'static str,
+    open: RwSignal<bool>,
+    #[prop(into)] title: Signal<String>,
+    /// The confirm button's text, naming the action: "Delete alice".
+    #[prop(into)]
+    confirm_label: Signal<String>,
+    /// Whether the confirm button may be pressed yet.
+    #[prop(into, default = Signal::stored(true))]
+    ready: Signal<bool>,
+    /// A request is in flight: the confirm button waits.
+    #[prop(into, default = Signal::stored(false))]
+    busy: Signal<bool>,
+    /// Runs on confirm (the button, or Enter in a field of the dialog).
+    on_confirm: Callback<()>,
+    /// The explanation, and any field the confirmation needs.
+    children: Children,
+) -> impl IntoView {
+    let dialog = NodeRef::<html::Dialog>::new();
+    let opener = StoredValue::new_local(None::<leptos::web_sys::HtmlElement>);
+    Effect::new(move |_| {
+        let want = open.get();
+        let Some(d) = dialog.get() else { return };
+        if want && !d.open() {
+            opener.set_value(dom::active_element());
+            let _ = d.show_modal();
+            dom::focus_now(&[format!("#{id}-cancel")]);
+        } else if !want && d.open() {
+            d.close();
+        }
+    });
+    // Esc, Cancel and close() all end here.
+    let closed = move |_| {
+        open.set(false);
+        if let Some(el) = opener.get_value() {
+            let _ = el.focus();
+        }
+    };
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if ready.get_untracked() && !busy.get_untracked() {
+            on_confirm.run(());
+        }
+    };
+    let title_id = format!("{id}-title");
+    let labelled_by = title_id.clone();
+    view! {
+        <dialog id=id node_ref=dialog aria-labelledby=labelled_by on:close=closed>
+            <form on:submit=submit novalidate>
+                <h2 id=title_id>{move || title.get()}</h2>
+                {children()}
+                <div class="dialog-actions">
+                    <button id=format!("{id}-cancel") class="secondary" type="button" autofocus
+                        on:click=move |_| open.set(false)>"Cancel"</button>
+                    <button id=format!("{id}-confirm") class="danger" type="submit"
+                        disabled=move || !ready.get() || busy.get()>
+                        {move || confirm_label.get()}
+                    </button>
+                </div>
+            </form>
+        </dialog>
+    }
+}

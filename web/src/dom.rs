@@ -1,0 +1,154 @@
+//! The few direct uses of the browser's DOM: the document title, focus after
+//! the view has updated, the native confirm, and the theme on `<html>`.
+
+use leptos::task::spawn_local;
+use leptos::wasm_bindgen::JsCast;
+use leptos::web_sys;
+
+fn document() -> Option<web_sys::Document> {
+    web_sys::window()?.document()
+}
+
+/// Sets the document title: `Profile · Users`.
+pub fn set_title(screen: &str) {
+    if let Some(d) = document() {
+        d.set_title(&format!("{screen} · Users"));
+    }
+}
+
+/// Focuses the first element matching one of `selectors`, in order, once the
+/// view has caught up with the signals just set.
+pub fn focus_later(selectors: Vec<String>) {
+    spawn_local(async move {
+        gloo_timers::future::TimeoutFuture::new(0).await;
+        focus_now(&selectors);
+    });
+}
+
+/// Focuses the first element matching one of `selectors`; true if one did.
+pub fn focus_now(selectors: &[String]) -> bool {
+    let Some(d) = document() else { return false };
+    for sel in selectors {
+        if let Some(el) = d
+            .query_selector(sel)
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+            return true;
+        }
+    }
+    false
+}
+
+/// The element that has focus, to give it back later.
+pub fn active_element() -> Option<web_sys::HtmlElement> {
+    document()?
+        .active_element()?
+        .dyn_into::<web_sys::HtmlElement>()
+        .ok()
+}
+
+/// The browser's own yes/no question; true for yes.
+pub fn confirm(question: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.confirm_with_message(question).ok())
+        .unwrap_or(true)
+}
+
+/// Sets `data-theme` on `<html>`, or removes it to follow the system.
+pub fn set_theme_attr(theme: Option<&str>) {
+    let Some(root) = document().and_then(|d| d.document_element()) else {
+        return;
+    };
+    let _ = match theme {
+        Some(t) => root.set_attribute("data-theme", t),
+        None => root.remove_attribute("data-theme"),
+    };
+}
+
+fn dark_query() -> Option<web_sys::MediaQueryList> {
+    web_sys::window()?
+        .match_media("(prefers-color-scheme: dark)")
+        .ok()
+        .flatten()
+}
+
+/// Whether the system asks for dark colours.
+pub fn system_prefers_dark() -> bool {
+    dark_query().is_some_and(|m| m.matches())
+}
+
+/// Calls `changed` with the system's new answer whenever it changes.
+pub fn watch_system_dark(changed: impl Fn(bool) + 'static) {
+    use leptos::wasm_bindgen::closure::Closure;
+    let Some(query) = dark_query() else { return };
+    let watched = query.clone();
+    let listener = Closure::<dyn Fn()>::new(move || changed(watched.matches()));
+    let _ = query.add_event_listener_with_callback("change", listener.as_ref().unchecked_ref());
+    // Lives as long as the page.
+    listener.forget();
+}
+
+/// Moves focus to the new screen's title, unless something inside `<main>`
+/// has it already (an action put it on its outcome).
+pub fn focus_new_screen() {
+    spawn_local(async move {
+        gloo_timers::future::TimeoutFuture::new(0).await;
+        let inside_main = active_element()
+            .and_then(|el| el.closest("main").ok().flatten())
+            .is_some();
+        if !inside_main {
+            focus_now(&["main .page-title".to_owned()]);
+        }
+    });
+}
+
+/// Asks before leaving while `dirty()`: on closing or reloading the tab
+/// (`beforeunload`), and on following a link inside the app. Links are caught
+/// in the capture phase, before the router handles them; `left` runs when the
+/// user chooses to leave.
+pub fn guard_leaving(dirty: impl Fn() -> bool + Clone + 'static, left: impl Fn() + 'static) {
+    use leptos::wasm_bindgen::closure::Closure;
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let unload_dirty = dirty.clone();
+    let unload = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
+        if unload_dirty() {
+            e.prevent_default();
+            if let Ok(e) = e.dyn_into::<web_sys::BeforeUnloadEvent>() {
+                e.set_return_value("unsaved");
+            }
+        }
+    });
+    let click = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
+        if !dirty() {
+            return;
+        }
+        let link = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("a[href]").ok().flatten());
+        if link.is_none() {
+            return;
+        }
+        if confirm("You have unsaved changes. Leave this page without saving them?") {
+            left();
+        } else {
+            e.prevent_default();
+            e.stop_propagation();
+        }
+    });
+    let _ =
+        window.add_event_listener_with_callback("beforeunload", unload.as_ref().unchecked_ref());
+    let _ = window.add_event_listener_with_callback_and_bool(
+        "click",
+        click.as_ref().unchecked_ref(),
+        true,
+    );
+    // Both live as long as the page.
+    unload.forget();
+    click.forget();
+}

@@ -1,0 +1,32 @@
+//! The screens for addresses that lead nowhere: an unknown path, and an admin
+//! screen opened by someone who is not staff (shown instead of it, so that no
+//! admin data is ever asked for).
+
+use crate::dom;
+use crate::routes;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    dom::set_title("Not found");
+    view! {
+        <section class="card narrow" id="not-found">
+            <h2 class="page-title" tabindex="-1">"Page not found"</h2>
+            <p>"There is nothing at this address."</p>
+            <p><A href="/">"Go to the start page"</A></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn NotAllowed() -> impl IntoView {
+    dom::set_title("Not allowed");
+    view! {
+        <section id="not-allowed">
+            <h2 class="page-title" tabindex="-1">"Not allowed"</h2>
+            <p>"This screen is for admins and moderators. Your account cannot open it."</p>
+            <p><A href=routes::PROFILE>"Back to your profile"</A></p>
+        </section>
+    }
+}

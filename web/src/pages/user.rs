@@ -1,0 +1,341 @@
+//! `/admin/users/<username>`: one user, for admins and moderators to look at
+//! and for admins to change: profile, role and status (after a confirmation
+//! that names the change), password, and deletion (after typing the username).
+
+use crate::dialog::ConfirmDialog;
+use crate::dom;
+use crate::forms::FormState;
+use crate::pages::profile::{Meta, ProfileForm};
+use crate::routes;
+use crate::state::{AppState, Notice};
+use crate::widgets::{Field, NoticeView};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::NavigateOptions;
+use users_protocol::{validate, ErrorCode, Role, Secret, UserStatus, UserUpdate, UserView};
+
+/// The question that confirms a change of role and status, and the confirm
+/// button's text; none when nothing changes.
+fn describe(
+    name: &str,
+    (old_role, role): (Role, Role),
+    (old_status, status): (UserStatus, UserStatus),
+) -> Option<(String, String)> {
+    let article = |r: Role| if r == Role::Admin { "an" } else { "a" };
+    match (old_role != role, old_status != status) {
+        (false, false) => None,
+        (true, false) => Some((
+            format!("Make {name} {} {role}?", article(role)),
+            format!("Make {role}"),
+        )),
+        (false, true) => {
+            let verb = match status {
+                UserStatus::Suspended => "Suspend",
+                UserStatus::Inactive => "Deactivate",
+                UserStatus::Active => "Reactivate",
+            };
+            Some((format!("{verb} {name}?"), verb.to_owned()))
+        }
+        (true, true) => Some((
+            format!("Make {name} {} {role}, {status}?", article(role)),
+            "Apply both".to_owned(),
+        )),
+    }
+}
+
+#[component]
+pub fn UserPage() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let params = use_params_map();
+    let name = Memo::new(move |_| params.with(|p| p.get("username").unwrap_or_default()));
+    let user = RwSignal::new(None::<UserView>);
+    let notice = RwSignal::new(None::<Notice>);
+    let missing = RwSignal::new(false);
+    Effect::new(move |_| {
+        let name = name.get();
+        dom::set_title(&name);
+        let Some(api) = state.api() else { return };
+        user.set(None);
+        missing.set(false);
+        spawn_local(async move {
+            match api.user(name).await {
+                Ok(u) => user.set(Some(u)),
+                Err(e) if e.code() == Some(ErrorCode::NotFound) => missing.set(true),
+                Err(e) => notice.set(Some(Notice::err(state.fail(&e)))),
+            }
+        });
+    });
+    let is_admin = Memo::new(move |_| state.role() == Some(Role::Admin));
+    // Built once per user shown, so that saving does not reset the forms.
+    let shown = Memo::new(move |_| user.with(|u| u.as_ref().map(|u| u.username.clone())));
+    view! {
+        <p class="crumbs"><a href=routes::USERS>"All users"</a></p>
+        <h2 class="page-title wrap" tabindex="-1">{move || name.get()}</h2>
+        <NoticeView notice/>
+        {move || missing.get().then(|| view! {
+            <p id="user-missing">"There is no user by this name. They may have been renamed or deleted."</p>
+        })}
+        {move || user.get().map(|u| view! { <Meta user=u/> })}
+        {move || shown.get().and_then(|_| user.get_untracked()).map(|u| if is_admin.get_untracked() {
+            view! { <Controls user=u on_change=user/> }.into_any()
+        } else {
+            view! { <p class="muted">"Only admins can change users."</p> }.into_any()
+        })}
+    }
+}
+
+/// An admin's controls for `user`; `on_change` gets the user as the service
+/// returns it after each change.
+#[component]
+fn Controls(user: UserView, on_change: RwSignal<Option<UserView>>) -> impl IntoView {
+    let name = user.username.clone();
+    let saved = Callback::new(move |u: UserView| on_change.set(Some(u)));
+    view! {
+        <Access user=user.clone() on_saved=saved/>
+        <section class="section">
+            <h3>"Profile"</h3>
+            <ProfileForm user target=Some(name.clone()) on_saved=saved/>
+        </section>
+        <SetPassword name=name.clone()/>
+        <Delete name/>
+    }
+}
+
+/// Role and status: picked, then applied after a confirmation.
+#[component]
+fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let name = user.username.clone();
+    let current = RwSignal::new((user.role, user.status));
+    let role = RwSignal::new(user.role);
+    let status = RwSignal::new(user.status);
+    let asking = RwSignal::new(false);
+    let form = FormState::new("access-form");
+    let question = {
+        let name = name.clone();
+        Memo::new(move |_| {
+            let (r0, s0) = current.get();
+            describe(&name, (r0, role.get()), (s0, status.get()))
+        })
+    };
+    let apply = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        form.start();
+        if question.get_untracked().is_none() {
+            form.notice
+                .set(Some(Notice::info("Pick a new role or status first.")));
+            form.focus_outcome();
+            return;
+        }
+        asking.set(true);
+    };
+    let confirm = Callback::new(move |()| {
+        let Some(api) = state.api() else { return };
+        let (r0, s0) = current.get_untracked();
+        let (r, s) = (role.get_untracked(), status.get_untracked());
+        let update = UserUpdate {
+            role: (r != r0).then_some(r),
+            status: (s != s0).then_some(s),
+            ..Default::default()
+        };
+        let target = name.clone();
+        form.busy.set(true);
+        spawn_local(async move {
+            let result = api.update(update, Some(target.clone())).await;
+            asking.set(false);
+            match result {
+                Ok(u) => {
+                    current.set((u.role, u.status));
+                    on_saved.run(u);
+                    form.succeed(format!("Updated {target}."));
+                }
+                Err(e) => form.fail(state, &e, &[]),
+            }
+            form.busy.set(false);
+        });
+    });
+    let pick = |id: &'static str,
+                label: &'static str,
+                names: &'static [&'static str],
+                get: Signal<&'static str>,
+                set: Callback<String>| {
+        view! {
+            <div class="field">
+                <label for=id>{label}</label>
+                <select id=id prop:value=move || get.get() on:change=move |ev| set.run(event_target_value(&ev))>
+                    {names.iter().map(|n| view! { <option value=*n>{*n}</option> }).collect_view()}
+                </select>
+            </div>
+        }
+    };
+    view! {
+        <section class="section">
+            <h3>"Role and status"</h3>
+            <form id="access-form" on:submit=apply novalidate>
+                <NoticeView notice=form.notice/>
+                <div class="grid2">
+                    {pick("user-role", "Role", Role::NAMES, Signal::derive(move || role.get().as_str()),
+                        Callback::new(move |v: String| if let Some(r) = Role::from_name(&v) { role.set(r) }))}
+                    {pick("user-status", "Status", UserStatus::NAMES, Signal::derive(move || status.get().as_str()),
+                        Callback::new(move |v: String| if let Some(s) = UserStatus::from_name(&v) { status.set(s) }))}
+                </div>
+                <div><button id="access-apply" class="primary" type="submit" disabled=move || form.busy.get()>"Apply…"</button></div>
+            </form>
+        </section>
+        <ConfirmDialog id="access-dialog" open=asking
+            title=Signal::derive(move || question.get().map(|q| q.0).unwrap_or_default())
+            confirm_label=Signal::derive(move || question.get().map(|q| q.1).unwrap_or_default())
+            busy=form.busy
+            on_confirm=confirm>
+            <p>{move || {
+                let (r0, s0) = current.get();
+                format!("Role: {r0} → {}. Status: {s0} → {}.", role.get(), status.get())
+            }}</p>
+        </ConfirmDialog>
+    }
+}
+
+/// A new password, set by an admin.
+#[component]
+fn SetPassword(name: String) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let (new, again) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let form = FormState::new("reset-form");
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        form.start();
+        let p = new.get_untracked();
+        let mut ok = form.check([validate::password(
+            "password",
+            &p,
+            validate::PASSWORD_MIN_DEFAULT,
+        )]);
+        if p != again.get_untracked() {
+            form.field_error("confirm", "Passwords do not match");
+            ok = false;
+        }
+        let Some(api) = state.api().filter(|_| ok) else {
+            return;
+        };
+        let update = UserUpdate {
+            password: Some(Secret::new(p)),
+            ..Default::default()
+        };
+        let target = name.clone();
+        form.busy.set(true);
+        spawn_local(async move {
+            match api.update(update, Some(target.clone())).await {
+                Ok(_) => {
+                    new.set(String::new());
+                    again.set(String::new());
+                    form.succeed(format!("Password set for {target}."));
+                }
+                Err(e) => form.fail(state, &e, &["password"]),
+            }
+            form.busy.set(false);
+        });
+    };
+    view! {
+        <section class="section">
+            <h3>"Password"</h3>
+            <form id="reset-form" on:submit=submit novalidate>
+                <NoticeView notice=form.notice/>
+                <div class="grid2">
+                    <Field id="reset-password" name="password" label="New password" value=new form kind="password" autocomplete="new-password"/>
+                    <Field id="reset-confirm" name="confirm" label="Confirm new password" value=again form kind="password" autocomplete="new-password"/>
+                </div>
+                <div><button id="reset-save" class="primary" type="submit" disabled=move || form.busy.get()>"Set password"</button></div>
+            </form>
+        </section>
+    }
+}
+
+/// Deletion, after typing the username and the admin's own password.
+#[component]
+fn Delete(name: String) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let navigate = use_navigate();
+    let asking = RwSignal::new(false);
+    let typed = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let form = FormState::new("delete-user-dialog");
+    let ready = {
+        let name = name.clone();
+        Signal::derive(move || typed.with(|t| t.trim() == name) && password.with(|p| !p.is_empty()))
+    };
+    let confirm = {
+        let name = name.clone();
+        Callback::new(move |()| {
+            let Some(api) = state.api() else { return };
+            let (target, pw, navigate) = (name.clone(), password.get_untracked(), navigate.clone());
+            form.start();
+            form.busy.set(true);
+            spawn_local(async move {
+                match api.delete(Secret::new(pw), Some(target.clone())).await {
+                    Ok(()) => {
+                        state.flash_on(routes::USERS, Notice::ok(format!("Deleted {target}.")));
+                        asking.set(false);
+                        navigate(routes::USERS, NavigateOptions::default());
+                    }
+                    Err(e) => form.fail(state, &e, &["password"]),
+                }
+                form.busy.set(false);
+            });
+        })
+    };
+    let open = move |_| {
+        typed.set(String::new());
+        password.set(String::new());
+        form.start();
+        asking.set(true);
+    };
+    view! {
+        <section class="section">
+            <h3>"Delete"</h3>
+            <p>"Removes the account and all its data, and ends its sessions. It cannot be undone."</p>
+            <button id="delete-user" class="danger" type="button" on:click=open>"Delete " {name.clone()} "…"</button>
+        </section>
+        <ConfirmDialog id="delete-user-dialog" open=asking
+            title=format!("Delete {name}?")
+            confirm_label=format!("Delete {name}")
+            ready busy=form.busy on_confirm=confirm>
+            <NoticeView notice=form.notice/>
+            <Field id="delete-user-name" name="username" label=format!("Type {name} to confirm") value=typed form/>
+            <Field id="delete-user-password" name="password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
+        </ConfirmDialog>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_confirmation_names_the_user_and_the_change() {
+        let same = (Role::User, Role::User);
+        let active = (UserStatus::Active, UserStatus::Active);
+        assert_eq!(describe("alice", same, active), None);
+        let q = |r, s| describe("alice", r, s).unwrap().0;
+        assert_eq!(
+            q(same, (UserStatus::Active, UserStatus::Suspended)),
+            "Suspend alice?"
+        );
+        assert_eq!(
+            q(same, (UserStatus::Suspended, UserStatus::Active)),
+            "Reactivate alice?"
+        );
+        assert_eq!(q((Role::User, Role::Admin), active), "Make alice an admin?");
+        assert_eq!(
+            q((Role::Admin, Role::Moderator), active),
+            "Make alice a moderator?"
+        );
+        assert_eq!(
+            q(
+                (Role::User, Role::Admin),
+                (UserStatus::Active, UserStatus::Inactive)
+            ),
+            "Make alice an admin, inactive?"
+        );
+    }
+}

@@ -1,0 +1,240 @@
+//! The app's addresses, as plain functions of strings so they can be tested
+//! without a browser: the paths, the user list's query string, and where
+//! `?next=` may lead after sign-in.
+
+use users_protocol::{ListQuery, Role, Sort, SortKey, UserStatus};
+
+pub const LOGIN: &str = "/login";
+pub const REGISTER: &str = "/register";
+pub const PROFILE: &str = "/account/profile";
+pub const CREDENTIALS: &str = "/account/credentials";
+pub const DELETE_ACCOUNT: &str = "/account/delete";
+pub const USERS: &str = "/admin/users";
+
+/// Users per page of the list.
+pub const PAGE: usize = 20;
+
+/// Percent-encodes all but letters, digits, `-` and `_`. A username's `.` is
+/// encoded too, so that `/admin/users/a.b` is not taken for a file by a server
+/// that serves the app only for paths without an extension.
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The page of one user.
+pub fn user_path(username: &str) -> String {
+    format!("{USERS}/{}", encode(username))
+}
+
+/// The sign-in screen, returning to `here` (a path with its query) afterwards.
+pub fn login_then(here: &str) -> String {
+    match here {
+        "" | "/" | LOGIN => LOGIN.to_owned(),
+        _ => format!("{LOGIN}?next={}", encode(here)),
+    }
+}
+
+/// Where to go after sign-in: `next` when it is a path inside the app, else
+/// the profile. Anything that could leave the origin (`//host`, `/\host`, a
+/// scheme) or loop back to sign-in is refused.
+pub fn safe_next(next: Option<&str>) -> String {
+    let ok = next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.contains('\\')
+            && !n.chars().any(char::is_control)
+            && !n.starts_with(LOGIN)
+            && !n.starts_with(REGISTER)
+    });
+    ok.map_or_else(|| PROFILE.to_owned(), str::to_owned)
+}
+
+/// The user list's search, filters, order and page, as its address holds them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilters {
+    pub search: String,
+    pub role: Option<Role>,
+    pub status: Option<UserStatus>,
+    pub sort: Sort,
+    /// From 0; the address shows it from 1.
+    pub page: usize,
+}
+
+impl ListFilters {
+    /// Reads the query string's values (`get("q")`...). Values that mean
+    /// nothing are ignored, so a hand-edited address still shows a list.
+    pub fn from_query(get: impl Fn(&str) -> Option<String>) -> Self {
+        let key = get("sort")
+            .and_then(|k| SortKey::from_name(&k))
+            .unwrap_or_default();
+        let descending = get("order").as_deref() == Some("desc");
+        ListFilters {
+            search: get("q").unwrap_or_default(),
+            role: get("role").and_then(|r| Role::from_name(&r)),
+            status: get("status").and_then(|s| UserStatus::from_name(&s)),
+            sort: Sort { key, descending },
+            page: get("page")
+                .and_then(|p| p.parse::<usize>().ok())
+                .map_or(0, |p| p.saturating_sub(1)),
+        }
+    }
+
+    /// The address of this list; defaults are left out.
+    pub fn href(&self) -> String {
+        let mut parts = Vec::new();
+        let search = self.search.trim();
+        if !search.is_empty() {
+            parts.push(format!("q={}", encode(search)));
+        }
+        if let Some(r) = self.role {
+            parts.push(format!("role={r}"));
+        }
+        if let Some(s) = self.status {
+            parts.push(format!("status={s}"));
+        }
+        if self.sort != Sort::default() {
+            parts.push(format!("sort={}", self.sort.key));
+            if self.sort.descending {
+                parts.push("order=desc".to_owned());
+            }
+        }
+        if self.page > 0 {
+            parts.push(format!("page={}", self.page + 1));
+        }
+        if parts.is_empty() {
+            USERS.to_owned()
+        } else {
+            format!("{USERS}?{}", parts.join("&"))
+        }
+    }
+
+    /// The list_users query for this page.
+    pub fn query(&self) -> ListQuery {
+        let search = self.search.trim();
+        ListQuery {
+            limit: Some(PAGE),
+            offset: Some(self.page * PAGE),
+            search: (!search.is_empty()).then(|| search.to_owned()),
+            role: self.role,
+            status: self.status,
+            sort: Some(self.sort),
+        }
+    }
+
+    /// The order after a click on `key`'s column header: the other direction
+    /// if it is the current key, else ascending (newest first for times).
+    pub fn sorted_by(&self, key: SortKey) -> ListFilters {
+        let sort = if self.sort.key == key {
+            Sort {
+                key,
+                descending: !self.sort.descending,
+            }
+        } else if matches!(key, SortKey::CreatedAt | SortKey::LastLogin) {
+            Sort::desc(key)
+        } else {
+            Sort::asc(key)
+        };
+        ListFilters {
+            sort,
+            page: 0,
+            ..self.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(q: &[(&str, &str)]) -> ListFilters {
+        let map: HashMap<String, String> = q
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        ListFilters::from_query(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn filters_go_to_the_address_and_back() {
+        let f = parse(&[
+            ("q", "ali"),
+            ("role", "admin"),
+            ("status", "active"),
+            ("sort", "created_at"),
+            ("order", "desc"),
+            ("page", "2"),
+        ]);
+        assert_eq!(
+            f.href(),
+            "/admin/users?q=ali&role=admin&status=active&sort=created_at&order=desc&page=2"
+        );
+        assert_eq!(f.page, 1);
+        let q = f.query();
+        assert_eq!(q.offset, Some(PAGE));
+        assert_eq!(q.search.as_deref(), Some("ali"));
+        assert_eq!(q.role, Some(Role::Admin));
+        assert_eq!(q.sort, Some(Sort::desc(SortKey::CreatedAt)));
+        assert_eq!(ListFilters::default().href(), "/admin/users");
+    }
+
+    #[test]
+    fn nonsense_in_the_address_falls_back_to_defaults() {
+        let f = parse(&[("role", "king"), ("sort", "salary"), ("page", "-3")]);
+        assert_eq!(f, ListFilters::default());
+        assert_eq!(parse(&[("page", "0")]).page, 0);
+    }
+
+    #[test]
+    fn a_header_click_turns_the_order_around_and_goes_to_the_first_page() {
+        let f = ListFilters {
+            page: 3,
+            ..Default::default()
+        };
+        let by_name = f.sorted_by(SortKey::Username);
+        assert_eq!(by_name.sort, Sort::desc(SortKey::Username));
+        assert_eq!(by_name.page, 0);
+        assert_eq!(f.sorted_by(SortKey::Email).sort, Sort::asc(SortKey::Email));
+        assert_eq!(
+            f.sorted_by(SortKey::CreatedAt).sort,
+            Sort::desc(SortKey::CreatedAt)
+        );
+    }
+
+    #[test]
+    fn next_stays_inside_the_app() {
+        assert_eq!(safe_next(Some("/admin/users?q=a")), "/admin/users?q=a");
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/x",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "/login?next=/x",
+            "",
+            "admin/users",
+            "/a\nb",
+        ] {
+            assert_eq!(safe_next(Some(bad)), PROFILE, "{bad:?}");
+        }
+        assert_eq!(safe_next(None), PROFILE);
+    }
+
+    #[test]
+    fn addresses_are_encoded() {
+        assert_eq!(user_path("a.b-c_d"), "/admin/users/a%2Eb-c_d");
+        assert_eq!(
+            login_then("/admin/users?q=a b"),
+            "/login?next=%2Fadmin%2Fusers%3Fq%3Da%20b"
+        );
+        assert_eq!(login_then("/"), "/login");
+        assert_eq!(encode("ä&"), "%C3%A4%26");
+    }
+}
