@@ -12,15 +12,16 @@ use crate::pages::errors::{NotAllowed, NotFound};
 use crate::pages::profile::ProfilePage;
 use crate::pages::user::UserPage;
 use crate::pages::users::UserListPage;
-use crate::routes;
+use crate::routes::{self, Screen};
 use crate::state::{AppState, Notice, Session};
 use crate::storage;
 use crate::widgets::NoticeView;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::components::Router;
 use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::{path, NavigateOptions};
+use leptos_router::location::{BrowserUrl, LocationProvider};
+use leptos_router::NavigateOptions;
 use users_protocol::ErrorCode;
 
 fn replace() -> NavigateOptions {
@@ -78,18 +79,78 @@ pub fn App() -> impl IntoView {
             <main id="main">
                 <ConnectionBanner/>
                 <Flash/>
-                <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=path!("/") view=Home/>
-                    <Route path=path!("/login") view=LoginPage/>
-                    <Route path=path!("/register") view=RegisterPage/>
-                    <Route path=path!("/account/profile") view=|| view! { <SignedIn><ProfilePage/></SignedIn> }/>
-                    <Route path=path!("/account/credentials") view=|| view! { <SignedIn><CredentialsPage/></SignedIn> }/>
-                    <Route path=path!("/account/delete") view=|| view! { <SignedIn><DeleteAccountPage/></SignedIn> }/>
-                    <Route path=path!("/admin/users") view=|| view! { <SignedIn><Staff><UserListPage/></Staff></SignedIn> }/>
-                    <Route path=path!("/admin/users/:username") view=|| view! { <SignedIn><Staff><UserPage/></Staff></SignedIn> }/>
-                </Routes>
+                <Screens/>
             </main>
         </Router>
+    }
+}
+
+/// The screen for the current path, behind the guards it needs: a signed-out
+/// visitor goes to sign-in, with the way back in `?next=`; staff screens show
+/// "not allowed" to anyone else, and ask the service for nothing. One match on
+/// [`Screen`] rather than a `<Route>` per path: the router's route matching
+/// would add a sixth to the wasm for what these few fixed paths need.
+#[component]
+fn Screens() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let location = use_location();
+    let navigate = use_navigate();
+    let screen = Memo::new(move |_| Screen::parse(&location.pathname.get()));
+    // The router shows a new path in the address bar once the screen for it
+    // is ready; with no `<Routes>` to say so, this does.
+    let browser = use_context::<BrowserUrl>();
+    Effect::new(move |_| {
+        location.pathname.track();
+        if let Some(b) = &browser {
+            b.ready_to_complete();
+        }
+    });
+    // Memos, so that updating the user does not rebuild the screen.
+    let signed_in = Memo::new(move |_| state.session.with(Option::is_some));
+    let staff = Memo::new(move |_| state.role().is_some_and(|r| r.can_read_all()));
+    Effect::new(move |_| {
+        if state.resuming.get() || signed_in.get() || !screen.get().needs_session() {
+            return;
+        }
+        let search = location.search.get_untracked();
+        let here = match search.trim_start_matches('?') {
+            "" => location.pathname.get_untracked(),
+            q => format!("{}?{q}", location.pathname.get_untracked()),
+        };
+        navigate(&routes::login_then(&here), replace());
+    });
+    move || {
+        let s = screen.get();
+        if s.needs_session() {
+            if state.resuming.get() {
+                return view! { <p class="card narrow" role="status">"Restoring your session…"</p> }
+                    .into_any();
+            }
+            if !signed_in.get() {
+                return ().into_any();
+            }
+            if s.staff_only() && !staff.get() {
+                return view! { <section class="card"><NotAllowed/></section> }.into_any();
+            }
+        }
+        let card = s.needs_session();
+        let page = match s {
+            Screen::Home => view! { <Home/> }.into_any(),
+            Screen::Login => view! { <LoginPage/> }.into_any(),
+            Screen::Register => view! { <RegisterPage/> }.into_any(),
+            Screen::Profile => view! { <ProfilePage/> }.into_any(),
+            Screen::Credentials => view! { <CredentialsPage/> }.into_any(),
+            Screen::DeleteAccount => view! { <DeleteAccountPage/> }.into_any(),
+            Screen::Users => view! { <UserListPage/> }.into_any(),
+            Screen::User(name) => view! { <UserPage name/> }.into_any(),
+            Screen::NotFound => return view! { <NotFound/> }.into_any(),
+        };
+        // Signed-in screens sit on one card; sign-in and register have their own.
+        if card {
+            view! { <section class="card">{page}</section> }.into_any()
+        } else {
+            page
+        }
     }
 }
 
@@ -111,55 +172,6 @@ fn Home() -> impl IntoView {
             );
         }
     });
-}
-
-/// Shows `children` to a signed-in user; sends anyone else to sign-in, with
-/// the way back in `?next=`.
-#[component]
-fn SignedIn(children: ChildrenFn) -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let location = use_location();
-    let navigate = use_navigate();
-    let signed_in = Memo::new(move |_| state.session.with(Option::is_some));
-    Effect::new(move |_| {
-        if state.resuming.get() || signed_in.get() {
-            return;
-        }
-        let path = location.pathname.get_untracked();
-        // Logging out has gone to sign-in already.
-        if path.starts_with(routes::LOGIN) {
-            return;
-        }
-        let search = location.search.get_untracked();
-        let here = match search.trim_start_matches('?') {
-            "" => path,
-            q => format!("{path}?{q}"),
-        };
-        navigate(&routes::login_then(&here), replace());
-    });
-    move || {
-        if state.resuming.get() {
-            view! { <p class="card narrow" role="status">"Restoring your session…"</p> }.into_any()
-        } else if signed_in.get() {
-            view! { <section class="card">{children()}</section> }.into_any()
-        } else {
-            ().into_any()
-        }
-    }
-}
-
-/// Shows `children` to admins and moderators, "not allowed" to anyone else.
-#[component]
-fn Staff(children: ChildrenFn) -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let staff = Memo::new(move |_| state.role().is_some_and(|r| r.can_read_all()));
-    move || {
-        if staff.get() {
-            children().into_any()
-        } else {
-            view! { <NotAllowed/> }.into_any()
-        }
-    }
 }
 
 /// The notice meant for this screen. Leaving the screen drops it, and moving
@@ -220,28 +232,36 @@ fn Header() -> impl IntoView {
     };
     let staff = Memo::new(move |_| state.role().is_some_and(|r| r.can_read_all()));
     let signed_in = Memo::new(move |_| state.session.with(Option::is_some));
+    let location = use_location();
+    // A link of the navigation, marked when its screen, or one below it, shows.
+    let link = move |href: &'static str, id: &'static str, label: &'static str| {
+        let current = move || {
+            let path = location.pathname.get();
+            let here = path == href || path.strip_prefix(href).is_some_and(|r| r.starts_with('/'));
+            here.then_some("page")
+        };
+        view! { <li><a href=href id=id aria-current=current>{label}</a></li> }
+    };
     let links = move || {
         if signed_in.get() {
             view! {
-                <li><A href=routes::PROFILE attr:id="nav-profile">"Profile"</A></li>
-                <li><A href=routes::CREDENTIALS attr:id="nav-credentials">"Credentials"</A></li>
-                <li><A href=routes::DELETE_ACCOUNT attr:id="nav-delete">"Delete account"</A></li>
-                {move || staff.get().then(|| view! {
-                    <li><A href=routes::USERS attr:id="nav-users">"Users"</A></li>
-                })}
+                {link(routes::PROFILE, "nav-profile", "Profile")}
+                {link(routes::CREDENTIALS, "nav-credentials", "Credentials")}
+                {link(routes::DELETE_ACCOUNT, "nav-delete", "Delete account")}
+                {move || staff.get().then(|| link(routes::USERS, "nav-users", "Users"))}
             }
             .into_any()
         } else {
             view! {
-                <li><A href=routes::LOGIN attr:id="nav-login">"Log in"</A></li>
-                <li><A href=routes::REGISTER attr:id="nav-register">"Register"</A></li>
+                {link(routes::LOGIN, "nav-login", "Log in")}
+                {link(routes::REGISTER, "nav-register", "Register")}
             }
             .into_any()
         }
     };
     view! {
         <header class="top">
-            <h1><A href="/">"Users"</A></h1>
+            <h1><a href="/">"Users"</a></h1>
             <nav aria-label="Main"><ul>{links}</ul></nav>
             <div class="who">
                 <span id="conn-state" class=move || conn_label().0>{move || conn_label().1}</span>

@@ -33,6 +33,9 @@ mod storage;
 mod widgets;
 
 fn main() {
+    // Release builds made with std from source abort on a panic at once
+    // (scripts/wasm-env): the hook only serves debug builds.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);
 }

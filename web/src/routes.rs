@@ -11,6 +11,64 @@ pub const CREDENTIALS: &str = "/account/credentials";
 pub const DELETE_ACCOUNT: &str = "/account/delete";
 pub const USERS: &str = "/admin/users";
 
+/// A screen, as its path names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Screen {
+    /// `/`: the profile when signed in, else sign-in.
+    Home,
+    Login,
+    Register,
+    Profile,
+    Credentials,
+    DeleteAccount,
+    Users,
+    /// `/admin/users/<username>`, the name decoded.
+    User(String),
+    NotFound,
+}
+
+impl Screen {
+    /// The screen at `path` (percent-decoded already, as the router gives it).
+    pub fn parse(path: &str) -> Screen {
+        let path = path
+            .strip_suffix('/')
+            .filter(|p| !p.is_empty())
+            .unwrap_or(path);
+        match path {
+            "/" => Screen::Home,
+            LOGIN => Screen::Login,
+            REGISTER => Screen::Register,
+            PROFILE => Screen::Profile,
+            CREDENTIALS => Screen::Credentials,
+            DELETE_ACCOUNT => Screen::DeleteAccount,
+            USERS => Screen::Users,
+            _ => match path.strip_prefix(USERS).and_then(|r| r.strip_prefix('/')) {
+                Some(name) if !name.is_empty() && !name.contains('/') => {
+                    Screen::User(name.to_owned())
+                }
+                _ => Screen::NotFound,
+            },
+        }
+    }
+
+    /// Whether only a signed-in user may see it.
+    pub fn needs_session(&self) -> bool {
+        matches!(
+            self,
+            Screen::Profile
+                | Screen::Credentials
+                | Screen::DeleteAccount
+                | Screen::Users
+                | Screen::User(_)
+        )
+    }
+
+    /// Whether only admins and moderators may see it.
+    pub fn staff_only(&self) -> bool {
+        matches!(self, Screen::Users | Screen::User(_))
+    }
+}
+
 /// Users per page of the list.
 pub const PAGE: usize = 20;
 
@@ -225,6 +283,24 @@ mod tests {
             assert_eq!(safe_next(Some(bad)), PROFILE, "{bad:?}");
         }
         assert_eq!(safe_next(None), PROFILE);
+    }
+
+    #[test]
+    fn paths_name_their_screens() {
+        assert_eq!(Screen::parse("/"), Screen::Home);
+        assert_eq!(Screen::parse("/login"), Screen::Login);
+        assert_eq!(Screen::parse("/account/profile/"), Screen::Profile);
+        assert_eq!(Screen::parse("/admin/users"), Screen::Users);
+        assert_eq!(
+            Screen::parse("/admin/users/a.b"),
+            Screen::User("a.b".to_owned())
+        );
+        for lost in ["/admin/users/a/b", "/admin/usersx", "/nothing", "/admin"] {
+            assert_eq!(Screen::parse(lost), Screen::NotFound, "{lost}");
+        }
+        assert!(Screen::User("x".into()).staff_only());
+        assert!(Screen::Profile.needs_session() && !Screen::Profile.staff_only());
+        assert!(!Screen::Login.needs_session());
     }
 
     #[test]

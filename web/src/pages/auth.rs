@@ -9,7 +9,6 @@ use crate::widgets::{Field, NoticeView};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 use users_protocol::{validate, NewUser, ProfileField, Secret};
@@ -41,7 +40,7 @@ pub fn LoginPage() -> impl IntoView {
         <section class="card narrow">
             <h2 class="page-title" tabindex="-1">"Log in"</h2>
             <LoginForm username/>
-            <p class="aside">"No account yet? " <A href=routes::REGISTER>"Register"</A></p>
+            <p class="aside">"No account yet? " <a href=routes::REGISTER>"Register"</a></p>
         </section>
     }
 }
@@ -54,7 +53,7 @@ pub fn RegisterPage() -> impl IntoView {
         <section class="card narrow">
             <h2 class="page-title" tabindex="-1">"Create an account"</h2>
             <RegisterForm/>
-            <p class="aside">"Have an account? " <A href=routes::LOGIN>"Log in"</A></p>
+            <p class="aside">"Have an account? " <a href=routes::LOGIN>"Log in"</a></p>
         </section>
     }
 }

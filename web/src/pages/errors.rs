@@ -5,7 +5,6 @@
 use crate::dom;
 use crate::routes;
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -14,7 +13,7 @@ pub fn NotFound() -> impl IntoView {
         <section class="card narrow" id="not-found">
             <h2 class="page-title" tabindex="-1">"Page not found"</h2>
             <p>"There is nothing at this address."</p>
-            <p><A href="/">"Go to the start page"</A></p>
+            <p><a href="/">"Go to the start page"</a></p>
         </section>
     }
 }
@@ -26,7 +25,7 @@ pub fn NotAllowed() -> impl IntoView {
         <section id="not-allowed">
             <h2 class="page-title" tabindex="-1">"Not allowed"</h2>
             <p>"This screen is for admins and moderators. Your account cannot open it."</p>
-            <p><A href=routes::PROFILE>"Back to your profile"</A></p>
+            <p><a href=routes::PROFILE>"Back to your profile"</a></p>
         </section>
     }
 }

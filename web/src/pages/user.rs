@@ -11,7 +11,7 @@ use crate::state::{AppState, Notice};
 use crate::widgets::{Field, NoticeView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 use users_protocol::{validate, ErrorCode, Role, Secret, UserStatus, UserUpdate, UserView};
 
@@ -44,11 +44,11 @@ fn describe(
     }
 }
 
+/// The page of the user named `name`.
 #[component]
-pub fn UserPage() -> impl IntoView {
+pub fn UserPage(name: String) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let params = use_params_map();
-    let name = Memo::new(move |_| params.with(|p| p.get("username").unwrap_or_default()));
+    let name = Memo::new(move |_| name.clone());
     let user = RwSignal::new(None::<UserView>);
     let notice = RwSignal::new(None::<Notice>);
     let missing = RwSignal::new(false);

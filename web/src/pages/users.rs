@@ -10,7 +10,6 @@ use crate::state::{AppState, Notice};
 use crate::widgets::{when, NoticeView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 use std::fmt::Display;
@@ -42,9 +41,7 @@ const COLUMNS: [(&str, Option<SortKey>, &str); 7] = [
 /// A link to another page of the list, or its place held when there is none.
 fn page_link(id: &'static str, label: &'static str, href: Option<String>) -> AnyView {
     match href {
-        Some(href) => {
-            view! { <A href=href attr:id=id attr:class="button secondary">{label}</A> }.into_any()
-        }
+        Some(href) => view! { <a href=href id=id class="button secondary">{label}</a> }.into_any(),
         None => view! { <span id=id class="button secondary" aria-disabled="true">{label}</span> }
             .into_any(),
     }
@@ -203,7 +200,7 @@ pub fn UserListPage() -> impl IntoView {
         );
         view! {
             <tr id=row_id>
-                <td class="cell-name"><A href=href attr:title=title>{name}</A></td>
+                <td class="cell-name"><a href=href title=title>{name}</a></td>
                 <td class="cell-email" title=u.email.clone()>{u.email.clone()}</td>
                 <td class="opt">{u.profile.get(ProfileField::FullName).to_owned()}</td>
                 <td class="cell-role">{u.role.as_str()}</td>
