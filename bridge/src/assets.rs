@@ -23,10 +23,6 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// The most the web root may hold, compressed copies included: it is all kept
-/// in memory.
-pub const MAX_WEB_ROOT_BYTES: u64 = 64 * 1024 * 1024;
-
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const NO_CACHE: &str = "no-cache";
 
@@ -66,12 +62,16 @@ pub struct Assets {
 }
 
 impl Assets {
-    /// Reads every regular file under `root`. Symbolic links and names starting
-    /// with a dot are left out.
-    pub fn load(root: &Path) -> std::io::Result<Assets> {
+    /// Reads every regular file under `root`, `max_bytes` at most (it is all
+    /// kept in memory). Symbolic links and names starting with a dot are left
+    /// out.
+    pub fn load(root: &Path, max_bytes: u64) -> std::io::Result<Assets> {
         let mut raw = HashMap::new();
-        let mut total = 0u64;
-        read_dir(root, "", &mut raw, &mut total)?;
+        let mut budget = Budget {
+            left: max_bytes,
+            max: max_bytes,
+        };
+        read_dir(root, "", &mut raw, &mut budget)?;
         let mut files = HashMap::new();
         let names: Vec<String> = raw.keys().cloned().collect();
         for name in names {
@@ -201,11 +201,17 @@ impl Assets {
     }
 }
 
+/// What the web root may still hold.
+struct Budget {
+    left: u64,
+    max: u64,
+}
+
 fn read_dir(
     dir: &Path,
     prefix: &str,
     out: &mut HashMap<String, Vec<u8>>,
-    total: &mut u64,
+    budget: &mut Budget,
 ) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
@@ -218,16 +224,16 @@ fn read_dir(
         let kind = entry.file_type()?;
         let url = format!("{prefix}/{name}");
         if kind.is_dir() {
-            read_dir(&entry.path(), &url, out, total)?;
+            read_dir(&entry.path(), &url, out, budget)?;
         } else if kind.is_file() {
-            *total += entry.metadata()?.len();
-            if *total > MAX_WEB_ROOT_BYTES {
-                return Err(std::io::Error::other(format!(
-                    "the web root holds more than {} MiB",
-                    MAX_WEB_ROOT_BYTES >> 20
-                )));
-            }
-            out.insert(url, std::fs::read(entry.path())?);
+            let bytes = std::fs::read(entry.path())?;
+            budget.left = budget.left.checked_sub(bytes.len() as u64).ok_or_else(|| {
+                std::io::Error::other(format!(
+                    "the web root holds more than {} bytes (see --max-web-root-bytes)",
+                    budget.max
+                ))
+            })?;
+            out.insert(url, bytes);
         }
     }
     Ok(())

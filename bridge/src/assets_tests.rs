@@ -34,7 +34,7 @@ fn site() -> (Root, Assets) {
         ("favicon.ico", b"\0\0\x01\0icon"),
         (".trunk-lock", b""),
     ]);
-    let assets = Assets::load(&root.0).unwrap();
+    let assets = Assets::load(&root.0, 1 << 20).unwrap();
     (root, assets)
 }
 
@@ -136,7 +136,11 @@ fn accept_encoding_is_read_as_rfc_9110_says() {
 }
 
 #[test]
-fn a_root_without_index_html_is_refused() {
+fn a_root_without_index_html_or_over_its_limit_is_refused() {
     let root = Root::new(&[("app.js", b"x")]);
-    assert!(Assets::load(&root.0).is_err());
+    assert!(Assets::load(&root.0, 1 << 20).is_err());
+    let root = Root::new(&[("index.html", b"0123456789"), ("a.js", b"0123456789")]);
+    assert!(Assets::load(&root.0, 20).is_ok());
+    let e = Assets::load(&root.0, 19).err().unwrap();
+    assert!(e.to_string().contains("--max-web-root-bytes"), "{e}");
 }

@@ -26,9 +26,15 @@ pub struct Config {
     #[arg(long, default_value = "tcp://127.0.0.1:5556")]
     pub service: String,
 
-    /// Serve this directory (the built web UI) at `/`.
+    /// Serve this directory (the built web UI) at `/`. It is read once, at
+    /// start-up, and served from memory.
     #[arg(long)]
     pub web_root: Option<PathBuf>,
+
+    /// The most the web root may hold, compressed copies included, in bytes;
+    /// a larger one stops the bridge at start-up.
+    #[arg(long, default_value_t = 64 * 1024 * 1024)]
+    pub max_web_root_bytes: u64,
 
     /// Origin allowed to open `/ws` besides the page's own (repeatable), e.g.
     /// http://127.0.0.1:8080 for `trunk serve`. Requests without an Origin

@@ -277,7 +277,7 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let (tx, rx) = watch::channel(false);
     let assets = match &cfg.web_root {
-        Some(root) => Some(Assets::load(root)?),
+        Some(root) => Some(Assets::load(root, cfg.max_web_root_bytes)?),
         None => None,
     };
     let shared = Arc::new(Shared {

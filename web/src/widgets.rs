@@ -98,8 +98,22 @@ pub fn when(t: Option<&str>) -> String {
     }
 }
 
+/// The day of a stored RFC 3339 time, for narrow columns: `2026-11-24`.
+pub fn day(t: Option<&str>) -> String {
+    match t {
+        Some(t) if t.len() >= 10 => t[..10].to_owned(),
+        other => when(other),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn days_for_narrow_columns() {
+        assert_eq!(super::day(Some("2026-11-24T12:54:27Z")), "2026-11-24");
+        assert_eq!(super::day(None), "never");
+    }
+
     #[test]
     fn times_for_people() {
         assert_eq!(

@@ -190,7 +190,15 @@ fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoView {
             on_confirm=confirm>
             <p>{move || {
                 let (r0, s0) = current.get();
-                format!("Role: {r0} → {}. Status: {s0} → {}.", role.get(), status.get())
+                let (r, s) = (role.get(), status.get());
+                let mut changes = Vec::new();
+                if r != r0 {
+                    changes.push(format!("Role: {r0} → {r}."));
+                }
+                if s != s0 {
+                    changes.push(format!("Status: {s0} → {s}."));
+                }
+                changes.join(" ")
             }}</p>
         </ConfirmDialog>
     }

@@ -7,7 +7,7 @@
 use crate::dom;
 use crate::routes::{self, ListFilters, PAGE};
 use crate::state::{AppState, Notice};
-use crate::widgets::{when, NoticeView};
+use crate::widgets::{day, when, NoticeView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -205,8 +205,8 @@ pub fn UserListPage() -> impl IntoView {
                 <td class="opt">{u.profile.get(ProfileField::FullName).to_owned()}</td>
                 <td class="cell-role">{u.role.as_str()}</td>
                 <td class="cell-status"><span class=format!("badge {}", u.status.as_str())>{u.status.as_str()}</span></td>
-                <td class="opt">{when(Some(&u.created_at))}</td>
-                <td class="opt">{when(u.last_login.as_deref())}</td>
+                <td class="opt" title=when(Some(&u.created_at))>{day(Some(&u.created_at))}</td>
+                <td class="opt" title=when(u.last_login.as_deref())>{day(u.last_login.as_deref())}</td>
             </tr>
         }
     };
