@@ -32,6 +32,26 @@ async fn overflows(c: &Client) -> String {
     .to_owned()
 }
 
+/// The contrast ratio (WCAG 2) of the focused `#id`'s outline against the
+/// page's and the card's background.
+async fn focus_ring_contrast(c: &Client, id: &str) -> f64 {
+    let script = format!(
+        "const el = document.getElementById('{id}'); el.focus();
+         const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
+         const lum = ([r, g, b]) => {{
+           const f = v => {{ v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }};
+           return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+         }};
+         const ratio = (a, b) => {{ const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); }};
+         if (getComputedStyle(el).outlineStyle === 'none') return 0;
+         const ring = rgb(getComputedStyle(el).outlineColor);
+         const card = rgb(getComputedStyle(el.closest('.card') || document.body).backgroundColor);
+         const page = rgb(getComputedStyle(document.body).backgroundColor);
+         return Math.min(ratio(ring, card), ratio(ring, page));"
+    );
+    js(c, &script).await.as_f64().unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn themes_layout_and_the_service_banner() {
     let mut ui = Ui::start().await;
@@ -50,6 +70,13 @@ async fn themes_layout_and_the_service_banner() {
         background(&c).await == LIGHT_BG
     })
     .await;
+    // Focus rings stand out 3:1 in both themes.
+    for dark in [false, true] {
+        prefer_dark(&c, dark).await;
+        let ratio = focus_ring_contrast(&c, "login-username").await;
+        assert!(ratio >= 3.0, "focus ring contrast {ratio:.2} (dark: {dark})");
+    }
+    prefer_dark(&c, false).await;
     // ...until the toggle chooses, which is remembered.
     let toggle = element(&c, "theme-toggle").await;
     assert_eq!(
@@ -123,9 +150,11 @@ async fn themes_layout_and_the_service_banner() {
                 "",
                 "{path} scrolls sideways at {width} px"
             );
+            if width == 375 && path.starts_with("/admin/users/") {
+                shot(&c, "09-phone-user").await;
+            }
         }
     }
-    shot(&c, "09-phone-user").await;
     c.set_window_size(1280, 900).await.unwrap();
 
     // The service away: the banner says so, and clears when it is back.
