@@ -7,9 +7,11 @@
 //!   never changes meaning: `immutable` for a year. Everything else, `index.html`
 //!   and the app's routes first, is `no-cache`: revalidated on every use, which
 //!   the strong `ETag` (of the bytes sent) answers with a `304`.
-//! - **Routes.** A path without a file extension is one of the app's screens
-//!   and gets `index.html`; a missing path with an extension (`/x.js`) is a
-//!   `404`, never HTML that a browser would try to run as a script.
+//! - **Routes.** A missing path is one of the app's screens and gets
+//!   `index.html`, unless it names a kind of file a page loads (`/x.js`,
+//!   `/y.wasm`, `/z.png`...): that is a `404`, never HTML that a browser would
+//!   try to run as a script. A dot alone does not make a file: a username may
+//!   have one (`/admin/users/john.doe`).
 //!
 //! Reading everything up front keeps the bytes, their hashes and the CSP hash of
 //! `index.html` consistent with each other: a rebuilt UI is served after a
@@ -21,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::io::Read as _;
 use std::path::Path;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -141,7 +144,7 @@ impl Assets {
         let path = if path == "/" { "/index.html" } else { path };
         let asset = match self.files.get(path) {
             Some(a) => a,
-            None if has_extension(path) => {
+            None if names_an_asset(path) => {
                 return (
                     StatusCode::NOT_FOUND,
                     [
@@ -226,7 +229,12 @@ fn read_dir(
         if kind.is_dir() {
             read_dir(&entry.path(), &url, out, budget)?;
         } else if kind.is_file() {
-            let bytes = std::fs::read(entry.path())?;
+            // Never more than the budget in memory, whatever the file's size
+            // says or becomes while it is read.
+            let mut bytes = Vec::new();
+            std::fs::File::open(entry.path())?
+                .take(budget.left.saturating_add(1))
+                .read_to_end(&mut bytes)?;
             budget.left = budget.left.checked_sub(bytes.len() as u64).ok_or_else(|| {
                 std::io::Error::other(format!(
                     "the web root holds more than {} bytes (see --max-web-root-bytes)",
@@ -239,18 +247,23 @@ fn read_dir(
     Ok(())
 }
 
-/// Whether the last segment of `path` has an extension.
-fn has_extension(path: &str) -> bool {
-    path.rsplit('/').next().is_some_and(|f| f.contains('.'))
+/// Whether the last segment of `path` ends in the extension of a file a page
+/// loads, the kinds [`content_type`] knows.
+fn names_an_asset(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    file.contains('.') && content_type(file) != OTHER
 }
 
-/// Whether a file name carries trunk's content hash: `stem-<16 hex>` before the
-/// extension, with `_bg` after it for the wasm.
+const OTHER: &str = "application/octet-stream";
+
+/// Whether a file name carries trunk's content hash: `stem-<hex>` before the
+/// extension, with `_bg` after it for the wasm. The hash is a 64-bit number
+/// in hex without leading zeros: 16 digits, sometimes fewer.
 fn content_hashed(file: &str) -> bool {
     let stem = file.split('.').next().unwrap_or(file);
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     stem.rsplit_once('-').is_some_and(|(_, h)| {
-        h.len() == 16
+        (12..=16).contains(&h.len())
             && h.bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
@@ -269,7 +282,9 @@ fn content_type(file: &str) -> &'static str {
         "ico" => "image/x-icon",
         "txt" => "text/plain; charset=utf-8",
         "woff2" => "font/woff2",
-        _ => "application/octet-stream",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        _ => OTHER,
     }
 }
 

@@ -33,6 +33,7 @@ fn site() -> (Root, Assets) {
         (&format!("{WASM}.gz"), b"gz-bytes"),
         ("favicon.ico", b"\0\0\x01\0icon"),
         (".trunk-lock", b""),
+        (".hidden.js", b"hidden"),
     ]);
     let assets = Assets::load(&root.0, 1 << 20).unwrap();
     (root, assets)
@@ -83,6 +84,8 @@ fn hashed_names_are_immutable_and_the_rest_revalidates() {
     }
     assert!(content_hashed("style-957e0e273f9d17c7.css"));
     assert!(content_hashed("users-web-f1b7ab51d9493cc8.js"));
+    // A hash with a leading zero is written with 15 digits.
+    assert!(content_hashed("users-web-1b7ab51d9493cc8_bg.wasm"));
     assert!(!content_hashed("favicon.ico"));
     assert!(!content_hashed("users-web-notahash0000000.js"));
 }
@@ -104,13 +107,17 @@ fn a_matching_tag_gets_304_and_another_gets_the_file() {
 #[test]
 fn routes_get_the_app_and_missing_files_get_404() {
     let (_root, a) = site();
+    for path in ["/admin/users/alice", "/admin/users/john.doe", "/login"] {
+        let r = get(&a, path, &[]);
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+    }
     let route = get(&a, "/admin/users/alice", &[]);
     assert_eq!(route.status(), StatusCode::OK);
     assert_eq!(
         head(&route, header::CONTENT_TYPE),
         Some("text/html; charset=utf-8")
     );
-    for path in ["/missing.js", "/admin/x.wasm", "/.trunk-lock"] {
+    for path in ["/missing.js", "/admin/x.wasm", "/.hidden.js"] {
         let r = get(&a, path, &[]);
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
         assert_eq!(

@@ -74,6 +74,13 @@ impl ApiError {
         }
     }
 
+    /// Whether trying again later may work: no connection, no answer, or a
+    /// service that is away.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ApiError::Disconnected | ApiError::Timeout)
+            || self.code() == Some(ErrorCode::ServiceUnavailable)
+    }
+
     /// The service's error code.
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
@@ -137,6 +144,14 @@ fn request_id_of(text: &str) -> Option<u64> {
         .as_u64()
 }
 
+/// Whether a reply is the error `service_unavailable`.
+fn says_service_unavailable(text: &str) -> bool {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| Some(v.get("code")?.as_str()? == ErrorCode::ServiceUnavailable.as_str()))
+        .unwrap_or(false)
+}
+
 /// A pause of between half and all of `backoff` ms, so that many pages cut off
 /// together do not all come back in the same instant.
 fn jittered(backoff: u32) -> u32 {
@@ -180,10 +195,15 @@ pub fn start(status: RwSignal<Conn>, service_up: RwSignal<bool>) {
                         status.set(Conn::Up);
                         backoff = BACKOFF_MS.0;
                     }
-                    if let Some(id) = request_id_of(&text) {
-                        if let Some(tx) = CLIENT.with(|c| c.pending.borrow_mut().remove(&id)) {
-                            let _ = tx.send(text);
+                    match request_id_of(&text) {
+                        // The first request's answer: whether the service is up.
+                        Some(0) => note_service(!says_service_unavailable(&text)),
+                        Some(id) => {
+                            if let Some(tx) = CLIENT.with(|c| c.pending.borrow_mut().remove(&id)) {
+                                let _ = tx.send(text);
+                            }
                         }
+                        None => {}
                     }
                 }
                 // Dropping the senders fails every waiting call.
@@ -214,7 +234,7 @@ fn note_service(up: bool) {
     leptos::task::spawn_local(async move {
         while !signal.get_untracked() {
             TimeoutFuture::new(PROBE_MS).await;
-            let _: Result<Reply<Value>, _> = call(Request::HealthCheck {}).await;
+            let _: Result<Reply<Empty>, _> = call(Request::HealthCheck {}).await;
         }
         CLIENT.with(|c| c.probing.set(false));
     });
@@ -416,6 +436,17 @@ mod tests {
     }
 
     #[test]
+    fn an_unavailable_service_is_told_from_other_errors() {
+        assert!(says_service_unavailable(
+            r#"{"status":"error","code":"service_unavailable","message":"x","request_id":0}"#
+        ));
+        assert!(!says_service_unavailable(
+            r#"{"status":"error","code":"rate_limited","message":"x"}"#
+        ));
+        assert!(!says_service_unavailable(r#"{"status":"success"}"#));
+    }
+
+    #[test]
     fn back_off_doubles_up_to_its_cap() {
         let mut b = BACKOFF_MS.0;
         let mut seen = vec![b];
@@ -436,5 +467,6 @@ mod tests {
         assert_eq!(e.field(), Some("username"));
         assert_eq!(e.code(), Some(ErrorCode::UsernameTaken));
         assert!(ApiError::Disconnected.message().contains("Reconnecting"));
+        assert!(ApiError::Timeout.is_transient() && !e.is_transient());
     }
 }

@@ -24,6 +24,10 @@ use leptos_router::location::{BrowserUrl, LocationProvider};
 use leptos_router::NavigateOptions;
 use users_protocol::ErrorCode;
 
+/// How often a saved session is tried while the server does not answer, two
+/// seconds apart.
+const RESUME_ATTEMPTS: u32 = 30;
+
 fn replace() -> NavigateOptions {
     NavigateOptions {
         replace: true,
@@ -36,9 +40,17 @@ pub fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
     api::start(state.conn, state.service_up);
+    // Where the unsaved edits are, to return to if the user refuses to leave.
+    let dirty_at = StoredValue::new(None::<String>);
+    Effect::new(move |_| {
+        if state.dirty.get() {
+            dirty_at.set_value(dom::current_address());
+        }
+    });
     dom::guard_leaving(
         move || state.dirty.get_untracked(),
         move || state.dirty.set(false),
+        move || dirty_at.get_value(),
     );
 
     // The one owner of token storage: saves on login, forgets on logout. Read
@@ -58,7 +70,20 @@ pub fn App() -> impl IntoView {
     if let Some(token) = saved {
         state.resuming.set(true);
         spawn_local(async move {
-            match UnauthorizedApi.resume(token).await {
+            // A reload while the server is away waits for it: the token may
+            // well be good. Only the service's verdict ends the session.
+            let mut attempts = 0;
+            let outcome = loop {
+                let outcome = UnauthorizedApi.resume(token.clone()).await;
+                attempts += 1;
+                match &outcome {
+                    Err(e) if e.is_transient() && attempts < RESUME_ATTEMPTS => {
+                        gloo_timers::future::TimeoutFuture::new(2_000).await;
+                    }
+                    _ => break outcome,
+                }
+            };
+            match outcome {
                 Ok((api, user)) => state.session.set(Some(Session { api, user })),
                 Err(e) if e.code() == Some(ErrorCode::SessionInvalid) => {
                     storage::clear();
@@ -303,8 +328,16 @@ fn ThemeToggle() -> impl IntoView {
 #[component]
 fn ConnectionBanner() -> impl IntoView {
     let state = expect_context::<AppState>();
+    // Once the connection has been up, every state short of up is one
+    // reconnection: the message stays put instead of coming and going (and
+    // being announced again) with each attempt.
+    let was_up = Memo::new(move |before: Option<&bool>| {
+        before.copied().unwrap_or(false) || state.conn.get() == Conn::Up
+    });
     let notice = Signal::derive(move || match state.conn.get() {
-        Conn::Down => Some(Notice::err("Connection to the server lost. Reconnecting…")),
+        Conn::Down | Conn::Connecting if was_up.get() || state.conn.get() == Conn::Down => {
+            Some(Notice::err("Connection to the server lost. Reconnecting…"))
+        }
         Conn::Up if !state.service_up.get() => Some(Notice::err(
             "The service is unavailable. Retrying every few seconds…",
         )),

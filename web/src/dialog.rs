@@ -1,7 +1,8 @@
 //! The confirmation dialog: the native `<dialog>` opened with `showModal()`,
 //! so the page behind it is inert and Esc closes it. Focus starts on Cancel,
 //! the choice that changes nothing, and goes back to the button that opened
-//! the dialog when it closes.
+//! the dialog when it closes (named by id: some browsers do not focus a
+//! button on click, so what had focus is no guide).
 
 use crate::dom;
 use leptos::ev::SubmitEvent;
@@ -15,6 +16,8 @@ use leptos::prelude::*;
 pub fn ConfirmDialog(
     /// Element id; the buttons are `{id}-cancel` and `{id}-confirm`.
     id: &'static str,
+    /// The id of the button that opens the dialog: focus returns to it.
+    opener: &'static str,
     open: RwSignal<bool>,
     #[prop(into)] title: Signal<String>,
     /// The confirm button's text, naming the action: "Delete alice".
@@ -32,12 +35,10 @@ pub fn ConfirmDialog(
     children: Children,
 ) -> impl IntoView {
     let dialog = NodeRef::<html::Dialog>::new();
-    let opener = StoredValue::new_local(None::<leptos::web_sys::HtmlElement>);
     Effect::new(move |_| {
         let want = open.get();
         let Some(d) = dialog.get() else { return };
         if want && !d.open() {
-            opener.set_value(dom::active_element());
             let _ = d.show_modal();
             dom::focus_now(&[format!("#{id}-cancel")]);
         } else if !want && d.open() {
@@ -47,9 +48,7 @@ pub fn ConfirmDialog(
     // Esc, Cancel and close() all end here.
     let closed = move |_| {
         open.set(false);
-        if let Some(el) = opener.get_value() {
-            let _ = el.focus();
-        }
+        dom::focus_now(&[format!("#{opener}")]);
     };
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();

@@ -50,6 +50,11 @@ pub fn active_element() -> Option<web_sys::HtmlElement> {
         .ok()
 }
 
+/// The page's address.
+pub fn current_address() -> Option<String> {
+    web_sys::window()?.location().href().ok()
+}
+
 /// The browser's own yes/no question; true for yes.
 pub fn confirm(question: &str) -> bool {
     web_sys::window()
@@ -106,11 +111,18 @@ pub fn focus_new_screen() {
 }
 
 /// Asks before leaving while `dirty()`: on closing or reloading the tab
-/// (`beforeunload`), and on following a link inside the app. Links are caught
-/// in the capture phase, before the router handles them; `left` runs when the
-/// user chooses to leave.
-pub fn guard_leaving(dirty: impl Fn() -> bool + Clone + 'static, left: impl Fn() + 'static) {
+/// (`beforeunload`), on following a link inside the app, and on Back or
+/// Forward. Links are caught in the capture phase and history steps by a
+/// listener added before the router's, so both are seen before the router
+/// acts; `left` runs when the user chooses to leave. `here` is the address of
+/// the screen with the edits, to return to when Back is refused.
+pub fn guard_leaving(
+    dirty: impl Fn() -> bool + Clone + 'static,
+    left: impl Fn() + Clone + 'static,
+    here: impl Fn() -> Option<String> + 'static,
+) {
     use leptos::wasm_bindgen::closure::Closure;
+    const QUESTION: &str = "You have unsaved changes. Leave this page without saving them?";
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -123,22 +135,32 @@ pub fn guard_leaving(dirty: impl Fn() -> bool + Clone + 'static, left: impl Fn()
             }
         }
     });
-    let click = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
-        if !dirty() {
+    let (click_dirty, click_left) = (dirty.clone(), left.clone());
+    let click = Closure::<dyn Fn(web_sys::MouseEvent)>::new(move |e: web_sys::MouseEvent| {
+        if !click_dirty() || !leaves_the_screen(&e) {
             return;
         }
-        let link = e
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .and_then(|el| el.closest("a[href]").ok().flatten());
-        if link.is_none() {
-            return;
-        }
-        if confirm("You have unsaved changes. Leave this page without saving them?") {
-            left();
+        if confirm(QUESTION) {
+            click_left();
         } else {
             e.prevent_default();
             e.stop_propagation();
+        }
+    });
+    // The browser has moved already: refusing puts the screen's address back.
+    let step = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
+        if !dirty() {
+            return;
+        }
+        if confirm(QUESTION) {
+            left();
+        } else if let (Some(url), Ok(history)) = (
+            here(),
+            web_sys::window().map_or(Err(()), |w| w.history().map_err(|_| ())),
+        ) {
+            e.stop_immediate_propagation();
+            let _ =
+                history.push_state_with_url(&leptos::wasm_bindgen::JsValue::NULL, "", Some(&url));
         }
     });
     let _ =
@@ -148,7 +170,37 @@ pub fn guard_leaving(dirty: impl Fn() -> bool + Clone + 'static, left: impl Fn()
         click.as_ref().unchecked_ref(),
         true,
     );
-    // Both live as long as the page.
+    let _ = window.add_event_listener_with_callback("popstate", step.as_ref().unchecked_ref());
+    // All three live as long as the page.
     unload.forget();
     click.forget();
+    step.forget();
+}
+
+/// Whether a click follows a link to another screen in this tab: a plain
+/// left click on a link to another address, not to a new tab or a download.
+fn leaves_the_screen(e: &web_sys::MouseEvent) -> bool {
+    if e.button() != 0 || e.ctrl_key() || e.meta_key() || e.shift_key() || e.alt_key() {
+        return false;
+    }
+    let Some(link) = e
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .and_then(|el| el.closest("a[href]").ok().flatten())
+    else {
+        return false;
+    };
+    if link.has_attribute("download")
+        || link
+            .get_attribute("target")
+            .is_some_and(|t| !t.is_empty() && t != "_self")
+    {
+        return false;
+    }
+    let here = web_sys::window().and_then(|w| w.location().href().ok());
+    let to = link
+        .dyn_into::<web_sys::HtmlAnchorElement>()
+        .ok()
+        .map(|a| a.href());
+    to.is_some() && to != here
 }

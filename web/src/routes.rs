@@ -28,7 +28,8 @@ pub enum Screen {
 }
 
 impl Screen {
-    /// The screen at `path` (percent-decoded already, as the router gives it).
+    /// The screen at `path`. A username may come percent-encoded (as typed or
+    /// linked) or not (as the router shows a clicked link): both name it.
     pub fn parse(path: &str) -> Screen {
         let path = path
             .strip_suffix('/')
@@ -43,9 +44,7 @@ impl Screen {
             DELETE_ACCOUNT => Screen::DeleteAccount,
             USERS => Screen::Users,
             _ => match path.strip_prefix(USERS).and_then(|r| r.strip_prefix('/')) {
-                Some(name) if !name.is_empty() && !name.contains('/') => {
-                    Screen::User(name.to_owned())
-                }
+                Some(name) if !name.is_empty() && !name.contains('/') => Screen::User(decode(name)),
                 _ => Screen::NotFound,
             },
         }
@@ -72,13 +71,11 @@ impl Screen {
 /// Users per page of the list.
 pub const PAGE: usize = 20;
 
-/// Percent-encodes all but letters, digits, `-` and `_`. A username's `.` is
-/// encoded too, so that `/admin/users/a.b` is not taken for a file by a server
-/// that serves the app only for paths without an extension.
+/// Percent-encodes all but letters, digits, `-`, `_` and `.`.
 pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
             out.push(char::from(b));
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -100,17 +97,45 @@ pub fn login_then(here: &str) -> String {
     }
 }
 
+/// Decodes `%XX` escapes; anything malformed is kept as it is.
+pub fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Where to go after sign-in: `next` when it is a path inside the app, else
-/// the profile. Anything that could leave the origin (`//host`, `/\host`, a
-/// scheme) or loop back to sign-in is refused.
+/// the profile. Anything that could leave the origin or that a browser would
+/// rewrite into such a path (`//host`, `/\host`, `/.//host`, a scheme), and
+/// sign-in itself, are refused.
 pub fn safe_next(next: Option<&str>) -> String {
     let ok = next.filter(|n| {
+        let path = decode(n.split(['?', '#']).next().unwrap_or(""));
         n.starts_with('/')
-            && !n.starts_with("//")
+            && !path.contains("//")
             && !n.contains('\\')
+            && !decode(n).contains('\\')
             && !n.chars().any(char::is_control)
-            && !n.starts_with(LOGIN)
-            && !n.starts_with(REGISTER)
+            && path.split('/').all(|seg| seg != "." && seg != "..")
+            && Screen::parse(&path) != Screen::Login
+            && Screen::parse(&path) != Screen::Register
     });
     ok.map_or_else(|| PROFILE.to_owned(), str::to_owned)
 }
@@ -270,15 +295,23 @@ mod tests {
     #[test]
     fn next_stays_inside_the_app() {
         assert_eq!(safe_next(Some("/admin/users?q=a")), "/admin/users?q=a");
+        assert_eq!(safe_next(Some("/admin/users/a.b")), "/admin/users/a.b");
         for bad in [
             "https://evil.example/",
             "//evil.example/x",
             "/\\evil.example",
             "javascript:alert(1)",
             "/login?next=/x",
+            "/register",
             "",
             "admin/users",
             "/a\nb",
+            "/.//evil.example",
+            "/..//evil.example",
+            "/%2e%2e//evil.example",
+            "/%2F%2Fevil.example",
+            "/a/../../b",
+            "/%5Cevil.example",
         ] {
             assert_eq!(safe_next(Some(bad)), PROFILE, "{bad:?}");
         }
@@ -291,10 +324,17 @@ mod tests {
         assert_eq!(Screen::parse("/login"), Screen::Login);
         assert_eq!(Screen::parse("/account/profile/"), Screen::Profile);
         assert_eq!(Screen::parse("/admin/users"), Screen::Users);
-        assert_eq!(
-            Screen::parse("/admin/users/a.b"),
-            Screen::User("a.b".to_owned())
-        );
+        for path in [
+            "/admin/users/a.b",
+            "/admin/users/a%2Eb",
+            "/admin/users/a%2eb",
+        ] {
+            assert_eq!(
+                Screen::parse(path),
+                Screen::User("a.b".to_owned()),
+                "{path}"
+            );
+        }
         for lost in ["/admin/users/a/b", "/admin/usersx", "/nothing", "/admin"] {
             assert_eq!(Screen::parse(lost), Screen::NotFound, "{lost}");
         }
@@ -305,7 +345,9 @@ mod tests {
 
     #[test]
     fn addresses_are_encoded() {
-        assert_eq!(user_path("a.b-c_d"), "/admin/users/a%2Eb-c_d");
+        assert_eq!(user_path("a.b-c_d"), "/admin/users/a.b-c_d");
+        assert_eq!(decode("%2Fx%zz%4"), "/x%zz%4");
+        assert_eq!(decode(&encode("ä & b")), "ä & b");
         assert_eq!(
             login_then("/admin/users?q=a b"),
             "/login?next=%2Fadmin%2Fusers%3Fq%3Da%20b"

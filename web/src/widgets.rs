@@ -32,7 +32,8 @@ pub fn NoticeView(#[prop(into)] notice: Signal<Option<Notice>>) -> impl IntoView
 
 /// A labelled input whose error, when it has one, shows beneath it and is tied
 /// to it (`aria-describedby`, `aria-invalid`). A password input gets a Show
-/// button, which reveals it as text until pressed again.
+/// toggle button (`aria-pressed`), which reveals it as text until pressed
+/// again; its name starts with its visible text.
 #[component]
 pub fn Field(
     /// Element id (unique on the page).
@@ -61,10 +62,10 @@ pub fn Field(
     let toggle = (kind == "password").then(|| {
         view! {
             <button type="button" class="secondary reveal" id=format!("{id}-show")
-                aria-controls=id.clone() aria-label=format!("Show {}", label.to_lowercase())
+                aria-controls=id.clone()
                 aria-pressed=move || if shown.get() { "true" } else { "false" }
                 on:click=move |_| shown.update(|s| *s = !*s)>
-                {move || if shown.get() { "Hide" } else { "Show" }}
+                "Show"<span class="visually-hidden">{format!(" {}", label.to_lowercase())}</span>
             </button>
         }
     });

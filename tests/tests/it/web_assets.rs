@@ -35,6 +35,28 @@ fn get(b: &BridgeProcess, path: &str, headers: &[(&str, &str)]) -> HttpResponse 
     http_request(b.port, "GET", path, headers).unwrap()
 }
 
+/// `body` decompressed by the `gzip` or `brotli` tool.
+fn decompress(encoding: &str, body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let tool = if encoding == "br" { "brotli" } else { "gzip" };
+    let mut child = Command::new(tool)
+        .args(["-d", "-c"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{tool} (scripts/setup installs it): {e}"));
+    // Written from a thread: the tool's output fills its pipe long before
+    // its input is all read.
+    let mut stdin = child.stdin.take().unwrap();
+    let input = body.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success(), "{tool} -d failed");
+    out.stdout
+}
+
 #[test]
 fn hashed_assets_go_out_compressed_and_cached_for_good() {
     let (_s, b) = bridge();
@@ -52,6 +74,7 @@ fn hashed_assets_go_out_compressed_and_cached_for_good() {
                 "{path}"
             );
             assert!(r.body.len() < plain.len(), "{path}: not smaller");
+            assert_eq!(decompress(encoding, &r.body), plain, "{path} ({encoding})");
         }
         let r = get(&b, &path, &[]);
         assert_eq!(r.header("content-encoding"), None);

@@ -146,7 +146,7 @@ pub fn ProfileForm(
                 match api.update(update, target).await {
                     Ok(u) => {
                         saved.set(sent);
-                        on_saved.run(u);
+                        on_saved.try_run(u);
                         form.succeed("Profile saved.");
                     }
                     Err(e) => form.fail(state, &e, ProfileField::NAMES),

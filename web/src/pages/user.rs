@@ -112,6 +112,15 @@ fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoView {
     let status = RwSignal::new(user.status);
     let asking = RwSignal::new(false);
     let form = FormState::new("access-form");
+    // A closed question leaves the picks as the service has them: Cancel
+    // (and Esc) change nothing, and a confirmed change is the service's now.
+    Effect::new(move |_| {
+        if !asking.get() {
+            let (r, s) = current.get_untracked();
+            role.set(r);
+            status.set(s);
+        }
+    });
     let question = {
         let name = name.clone();
         Memo::new(move |_| {
@@ -147,7 +156,7 @@ fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoView {
             match result {
                 Ok(u) => {
                     current.set((u.role, u.status));
-                    on_saved.run(u);
+                    on_saved.try_run(u);
                     form.succeed(format!("Updated {target}."));
                 }
                 Err(e) => form.fail(state, &e, &[]),
@@ -183,7 +192,7 @@ fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoView {
                 <div><button id="access-apply" class="primary" type="submit" disabled=move || form.busy.get()>"Apply…"</button></div>
             </form>
         </section>
-        <ConfirmDialog id="access-dialog" open=asking
+        <ConfirmDialog id="access-dialog" opener="access-apply" open=asking
             title=Signal::derive(move || question.get().map(|q| q.0).unwrap_or_default())
             confirm_label=Signal::derive(move || question.get().map(|q| q.1).unwrap_or_default())
             busy=form.busy
@@ -304,12 +313,12 @@ fn Delete(name: String) -> impl IntoView {
             <p>"Removes the account and all its data, and ends its sessions. It cannot be undone."</p>
             <button id="delete-user" class="danger" type="button" on:click=open>"Delete " {name.clone()} "…"</button>
         </section>
-        <ConfirmDialog id="delete-user-dialog" open=asking
+        <ConfirmDialog id="delete-user-dialog" opener="delete-user" open=asking
             title=format!("Delete {name}?")
             confirm_label=format!("Delete {name}")
             ready busy=form.busy on_confirm=confirm>
             <NoticeView notice=form.notice/>
-            <Field id="delete-user-name" name="username" label=format!("Type {name} to confirm") value=typed form/>
+            <Field id="delete-user-name" name="confirm_name" label=format!("Type {name} to confirm") value=typed form/>
             <Field id="delete-user-password" name="password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
         </ConfirmDialog>
     }

@@ -38,14 +38,20 @@ const COLUMNS: [(&str, Option<SortKey>, &str); 7] = [
     ("Last login", Some(SortKey::LastLogin), "opt"),
 ];
 
-/// A link to another page of the list, or its place held when there is none.
-fn page_link(id: &'static str, label: &'static str, href: Option<String>) -> AnyView {
-    match href {
-        Some(href) => view! { <a href=href id=id class="button secondary">{label}</a> }.into_any(),
-        None => view! { <span id=id class="button secondary" aria-disabled="true">{label}</span> }
-            .into_any(),
+/// A link to another page of the list; without one (on the first or last
+/// page) it stays on the page, disabled, so focus is not lost when it is used.
+fn page_link(id: &'static str, label: &'static str, href: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <a id=id class="button secondary" href=move || href.get()
+            aria-disabled=move || if href.with(Option::is_none) { "true" } else { "false" }
+            tabindex=move || if href.with(Option::is_none) { "-1" } else { "0" }>
+            {label}
+        </a>
     }
 }
+
+/// How long typing in the search box pauses before the list follows.
+const SEARCH_PAUSE_MS: u32 = 300;
 
 #[component]
 pub fn UserListPage() -> impl IntoView {
@@ -80,8 +86,9 @@ pub fn UserListPage() -> impl IntoView {
         loading.set(true);
         spawn_local(async move {
             let result = api.list(q).await;
-            // Typing fast sends several queries; only the newest one's answer counts.
-            if latest.get_value() != mine {
+            // Only the newest query's answer counts, and none once the screen
+            // has gone (its signals with it).
+            if latest.try_get_value() != Some(mine) {
                 return;
             }
             match result {
@@ -141,20 +148,44 @@ pub fn UserListPage() -> impl IntoView {
         |f, v| f.status = UserStatus::from_name(v),
     );
 
+    // The search box holds what is typed; the address (and the query) follow
+    // once typing pauses, so that neither the history nor the service sees
+    // every keystroke. Continuing a search changes the step it started.
+    let typed = RwSignal::new(filters.get_untracked().search);
+    // Back and Forward change the search from outside: the box follows.
+    Effect::new(move |_| {
+        let search = filters.get().search;
+        if typed.get_untracked().trim() != search.trim() {
+            typed.set(search);
+        }
+    });
+    let pending = StoredValue::new(0u64);
     let search = {
         let go = go.clone();
         move |ev| {
             let text = event_target_value(&ev);
-            let now = filters.get_untracked();
-            let continuing = !now.search.trim().is_empty() && !text.trim().is_empty();
-            go(
-                ListFilters {
-                    search: text,
-                    page: 0,
-                    ..now
-                },
-                continuing,
-            );
+            typed.set(text.clone());
+            pending.update_value(|n| *n += 1);
+            let mine = pending.get_value();
+            let go = go.clone();
+            spawn_local(async move {
+                gloo_timers::future::TimeoutFuture::new(SEARCH_PAUSE_MS).await;
+                if pending.try_get_value() != Some(mine) {
+                    return;
+                }
+                let Some(now) = filters.try_get_untracked() else {
+                    return;
+                };
+                let continuing = !now.search.trim().is_empty() && !text.trim().is_empty();
+                go(
+                    ListFilters {
+                        search: text,
+                        page: 0,
+                        ..now
+                    },
+                    continuing,
+                );
+            });
         }
     };
 
@@ -224,7 +255,7 @@ pub fn UserListPage() -> impl IntoView {
         }
     };
     let to_page = move |page: usize| {
-        let f = filters.get_untracked();
+        let f = filters.get();
         ListFilters { page, ..f }.href()
     };
 
@@ -235,7 +266,7 @@ pub fn UserListPage() -> impl IntoView {
             <div class="field">
                 <label for="admin-search">"Search"</label>
                 <input id="admin-search" type="search" placeholder="username, name or email" autocomplete="off"
-                    prop:value=move || filters.get().search
+                    prop:value=move || typed.get()
                     on:input=search/>
             </div>
             {role_filter}
@@ -252,14 +283,14 @@ pub fn UserListPage() -> impl IntoView {
         </div>
         <nav class="pager" aria-label="Pages">
             <span id="admin-range" role="status">{move || if loading.get() { "Loading…".to_owned() } else { range() }}</span>
-            {move || {
+            {page_link("page-prev", "Previous", Signal::derive(move || {
                 let p = filters.get().page;
-                let last = (p + 1) * PAGE >= total.get();
-                view! {
-                    {page_link("page-prev", "Previous", (p > 0).then(|| to_page(p - 1)))}
-                    {page_link("page-next", "Next", (!last).then(|| to_page(p + 1)))}
-                }
-            }}
+                (p > 0).then(|| to_page(p - 1))
+            }))}
+            {page_link("page-next", "Next", Signal::derive(move || {
+                let p = filters.get().page;
+                ((p + 1) * PAGE < total.get()).then(|| to_page(p + 1))
+            }))}
         </nav>
     }
 }

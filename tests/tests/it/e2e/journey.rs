@@ -237,6 +237,7 @@ async fn the_browser_journey() {
     shot(&c, "08-account").await;
     click(&c, "delete-self-confirm").await;
     wait_text(&c, "#flash", "Your account has been deleted.").await;
+    assert_eq!(ui.here().await, "/login");
     ui.s.client().call_err(json!({"action": "login", "credentials": {"username": "e2e_renamed", "password": "adminset4"}}),
         "invalid_credentials");
 

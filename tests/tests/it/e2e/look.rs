@@ -74,7 +74,10 @@ async fn themes_layout_and_the_service_banner() {
     for dark in [false, true] {
         prefer_dark(&c, dark).await;
         let ratio = focus_ring_contrast(&c, "login-username").await;
-        assert!(ratio >= 3.0, "focus ring contrast {ratio:.2} (dark: {dark})");
+        assert!(
+            ratio >= 3.0,
+            "focus ring contrast {ratio:.2} (dark: {dark})"
+        );
     }
     prefer_dark(&c, false).await;
     // ...until the toggle chooses, which is remembered.
@@ -135,6 +138,14 @@ async fn themes_layout_and_the_service_banner() {
     )
     .await;
     assert_eq!(cells, json!(2));
+    // The pager keeps focus on the link used.
+    click(&c, "page-next").await;
+    wait_text(&c, "#admin-range", "21–27 of 27").await;
+    assert_eq!(focused(&c).await, "page-next");
+    assert_eq!(ui.here().await, "/admin/users?page=2");
+    click(&c, "page-prev").await;
+    wait_text(&c, "#admin-range", "1–20 of 27").await;
+    assert_eq!(focused(&c).await, "page-prev");
     for width in [375, 320] {
         c.set_window_size(width, 800).await.unwrap();
         for path in [
@@ -156,6 +167,20 @@ async fn themes_layout_and_the_service_banner() {
         }
     }
     c.set_window_size(1280, 900).await.unwrap();
+
+    // A service that is away when the page opens shows at once.
+    ui.s.stop();
+    ui.open("/login").await;
+    wait_text(&c, "#connection-banner", "The service is unavailable").await;
+    ui.s.restart_on_same_port();
+    until("the banner to clear", || async {
+        c.find(Locator::Css("#connection-banner .notice"))
+            .await
+            .is_err()
+    })
+    .await;
+    login(&c, "admin", ADMIN_PASSWORD).await;
+    wait_for(&c, "#profile-form").await;
 
     // The service away: the banner says so, and clears when it is back.
     ui.open("/account/profile").await;

@@ -133,12 +133,26 @@ impl Ui {
 
     /// How many `action` requests the bridge has relayed (from /metrics).
     pub fn requests(&self, action: &str) -> u64 {
+        self.requests_with(action, "")
+    }
+
+    /// How many `action` requests got `outcome` (`success` or an error code).
+    pub fn requests_with(&self, action: &str, outcome: &str) -> u64 {
         let (_, body) = users_tests::http_get(self.b.port, "/metrics").unwrap();
         let prefix = format!("users_bridge_requests_total{{action=\"{action}\",");
+        let outcome = format!("outcome=\"{outcome}");
         body.lines()
-            .filter(|l| l.starts_with(&prefix))
+            .filter(|l| l.starts_with(&prefix) && l.contains(&outcome))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
             .sum()
+    }
+
+    /// Stops (SIGSTOP) or resumes (SIGCONT) the service, so that its replies wait.
+    pub fn pause_service(&self, paused: bool) {
+        let pid = self.s.pid().expect("a running service").to_string();
+        let signal = if paused { "-STOP" } else { "-CONT" };
+        let ok = Command::new("kill").args([signal, &pid]).status().unwrap();
+        assert!(ok.success(), "kill {signal} {pid}");
     }
 
     pub async fn close(self) {
@@ -227,6 +241,22 @@ pub async fn focused(c: &Client) -> String {
     .as_str()
     .unwrap_or("")
     .to_owned()
+}
+
+/// From now on, records the page's uncaught errors (a panic in the wasm is one).
+pub async fn watch_errors(c: &Client) {
+    js(
+        c,
+        "window.__errors = [];
+         addEventListener('error', e => __errors.push(String(e.message)));
+         addEventListener('unhandledrejection', e => __errors.push(String(e.reason)));",
+    )
+    .await;
+}
+
+/// The uncaught errors since [`watch_errors`].
+pub async fn errors(c: &Client) -> Value {
+    js(c, "return window.__errors").await
 }
 
 /// Runs `script` (a function body) and returns its value.

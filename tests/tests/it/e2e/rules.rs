@@ -59,12 +59,19 @@ async fn admin_changes_need_apply_and_a_confirmation() {
     })
     .await;
     assert_eq!(focused(&c).await, "access-apply");
+    // ...and the select shows the role the service has again.
+    let undone = || async { select.prop("value").await.unwrap().as_deref() == Some("user") };
+    until("the pick to be undone", undone).await;
+    let down = char::from(Key::Down).to_string();
+    select.send_keys(&down).await.unwrap();
     click(&c, "access-apply").await;
     wait_for(&c, "#access-dialog[open]").await;
     click(&c, "access-dialog-cancel").await;
     assert_eq!(focused(&c).await, "access-apply");
+    until("the pick to be undone", undone).await;
     assert_eq!(ui.requests("update_user"), updates);
     assert_eq!(role_of(&ui, "bob"), "user");
+    select.send_keys(&down).await.unwrap();
     // Confirmed, it is applied.
     click(&c, "access-apply").await;
     click(&c, "access-dialog-confirm").await;
@@ -98,13 +105,37 @@ async fn the_list_lives_in_its_address() {
     for i in 0..3 {
         ui.s.register(&format!("alina{i}"), "alinapass1");
     }
+    ui.s.register("dot.user", "dotpass12");
     ui.open("/login").await;
     login(&c, "admin", ADMIN_PASSWORD).await;
     wait_for(&c, "#profile-form").await;
     click(&c, "nav-users").await;
-    wait_text(&c, "#admin-range", "of 4").await;
+    wait_text(&c, "#admin-range", "of 5").await;
+
+    // A username with a dot: its page by a click, and again after a reload.
+    wait_for(&c, "#row-dot\\.user a")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_text(&c, "#profile-meta", "dot.user").await;
+    until("the address", || async {
+        ui.here().await == "/admin/users/dot.user"
+    })
+    .await;
+    c.refresh().await.unwrap();
+    wait_text(&c, "#profile-meta", "dot.user@example.com").await;
+    assert_eq!(c.title().await.unwrap(), "dot.user · Users");
+    click(&c, "nav-users").await;
+    wait_text(&c, "#admin-range", "of 5").await;
+
+    // The search follows when typing pauses: not a query per keystroke.
+    let lists = ui.requests("list_users");
     fill(&c, "admin-search", "alina").await;
     wait_text(&c, "#admin-range", "of 3").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let sent = ui.requests("list_users") - lists;
+    assert!(sent <= 2, "{sent} queries for one search");
     element(&c, "admin-role")
         .await
         .select_by_value("user")
@@ -172,6 +203,20 @@ async fn the_list_lives_in_its_address() {
         ui.here().await == "/admin/users?q=alina&role=user"
     })
     .await;
+
+    // A reply that comes after its screen has gone changes nothing, and the
+    // app goes on working.
+    watch_errors(&c).await;
+    ui.pause_service(true);
+    fill(&c, "admin-search", "zzz").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    click(&c, "nav-profile").await;
+    wait_for(&c, "#profile-form").await;
+    ui.pause_service(false);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    click(&c, "nav-credentials").await;
+    wait_for(&c, "#username-form").await;
+    assert_eq!(errors(&c).await, json!([]));
     ui.close().await;
 }
 
@@ -182,6 +227,11 @@ async fn unsaved_edits_and_staff_screens_are_guarded() {
     ui.s.register("carol", "carolpass1");
     ui.open("/login").await;
     login(&c, "carol", "carolpass1").await;
+    wait_for(&c, "#profile-form").await;
+    // A step in the app's history, for Back to go to.
+    click(&c, "nav-credentials").await;
+    wait_for(&c, "#username-form").await;
+    click(&c, "nav-profile").await;
     wait_for(&c, "#profile-form").await;
 
     // Unsaved edits: leaving by a link asks; staying keeps the edit.
@@ -205,6 +255,24 @@ async fn unsaved_edits_and_staff_screens_are_guarded() {
     let unload = "const e = new Event('beforeunload', {cancelable: true});
                   window.dispatchEvent(e); return e.defaultPrevented;";
     assert_eq!(js(&c, unload).await, json!(true));
+    // Back asks too; staying puts the address back and keeps the edit.
+    c.back().await.unwrap();
+    let question = c.get_alert_text().await.expect("a question on Back");
+    assert!(question.contains("unsaved changes"), "{question}");
+    c.dismiss_alert().await.unwrap();
+    until("the address to come back", || async {
+        ui.here().await == "/account/profile"
+    })
+    .await;
+    assert_eq!(
+        element(&c, "p-city")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("Faro")
+    );
     // Leaving anyway goes, and then nothing is held back.
     click(&c, "nav-credentials").await;
     c.accept_alert().await.unwrap();
@@ -220,6 +288,7 @@ async fn unsaved_edits_and_staff_screens_are_guarded() {
     wait_text(&c, "#not-allowed", "Not allowed").await;
     assert_eq!(ui.requests("list_users"), lists);
     assert!(c.find(Locator::Id("nav-users")).await.is_err());
+    assert_eq!(ui.requests_with("get_user", "forbidden"), 0);
     axe_both(&c, "not allowed").await;
 
     // `next` never leaves the app.
