@@ -173,12 +173,7 @@ async fn themes_layout_and_the_service_banner() {
     ui.open("/login").await;
     wait_text(&c, "#connection-banner", "The service is unavailable").await;
     ui.s.restart_on_same_port();
-    until("the banner to clear", || async {
-        c.find(Locator::Css("#connection-banner .notice"))
-            .await
-            .is_err()
-    })
-    .await;
+    banner_clears(&c).await;
     login(&c, "admin", ADMIN_PASSWORD).await;
     wait_for(&c, "#profile-form").await;
 
@@ -189,12 +184,7 @@ async fn themes_layout_and_the_service_banner() {
     click(&c, "profile-save").await;
     wait_text(&c, "#connection-banner", "The service is unavailable").await;
     ui.s.restart_on_same_port();
-    until("the banner to clear", || async {
-        c.find(Locator::Css("#connection-banner .notice"))
-            .await
-            .is_err()
-    })
-    .await;
+    banner_clears(&c).await;
     // Sessions live in the service's memory: the restart ended this one.
     click(&c, "profile-save").await;
     wait_text(&c, "#flash", "Your session has expired or was ended").await;

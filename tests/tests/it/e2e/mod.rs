@@ -243,6 +243,48 @@ pub async fn focused(c: &Client) -> String {
     .to_owned()
 }
 
+/// The `value` property of `#id` (what an input or select holds now).
+pub async fn value(c: &Client, id: &str) -> String {
+    element(c, id)
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// Answers the unsaved-changes question with Cancel, after checking it is that one.
+pub async fn stay(c: &Client) {
+    let question = c.get_alert_text().await.expect("a question before leaving");
+    assert!(question.contains("unsaved changes"), "{question}");
+    c.dismiss_alert().await.unwrap();
+}
+
+/// Presses Esc in the open dialog `id` and waits until it has closed.
+pub async fn escape_dialog(c: &Client, id: &str) {
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(&char::from(fantoccini::key::Key::Escape).to_string())
+        .await
+        .unwrap();
+    let open = format!("#{id}[open]");
+    until("the dialog to close", || async {
+        c.find(Locator::Css(&open)).await.is_err()
+    })
+    .await;
+}
+
+/// Waits until the connection banner shows nothing.
+pub async fn banner_clears(c: &Client) {
+    until("the banner to clear", || async {
+        c.find(Locator::Css("#connection-banner .notice"))
+            .await
+            .is_err()
+    })
+    .await;
+}
+
 /// From now on, records the page's uncaught errors (a panic in the wasm is one).
 pub async fn watch_errors(c: &Client) {
     js(

@@ -48,16 +48,7 @@ async fn admin_changes_need_apply_and_a_confirmation() {
     wait_for(&c, "#access-dialog[open]").await;
     wait_text(&c, "#access-dialog-title", "Make bob a moderator?").await;
     assert_eq!(focused(&c).await, "access-dialog-cancel");
-    c.active_element()
-        .await
-        .unwrap()
-        .send_keys(&char::from(Key::Escape).to_string())
-        .await
-        .unwrap();
-    until("the dialog to close", || async {
-        c.find(Locator::Css("#access-dialog[open]")).await.is_err()
-    })
-    .await;
+    escape_dialog(&c, "access-dialog").await;
     assert_eq!(focused(&c).await, "access-apply");
     // ...and the select shows the role the service has again.
     let undone = || async { select.prop("value").await.unwrap().as_deref() == Some("user") };
@@ -82,18 +73,7 @@ async fn admin_changes_need_apply_and_a_confirmation() {
     click(&c, "delete-user").await;
     wait_for(&c, "#delete-user-dialog[open]").await;
     assert_eq!(focused(&c).await, "delete-user-dialog-cancel");
-    c.active_element()
-        .await
-        .unwrap()
-        .send_keys(&char::from(Key::Escape).to_string())
-        .await
-        .unwrap();
-    until("the dialog to close", || async {
-        c.find(Locator::Css("#delete-user-dialog[open]"))
-            .await
-            .is_err()
-    })
-    .await;
+    escape_dialog(&c, "delete-user-dialog").await;
     assert_eq!(focused(&c).await, "delete-user");
     ui.close().await;
 }
@@ -154,24 +134,8 @@ async fn the_list_lives_in_its_address() {
     c.refresh().await.unwrap();
     wait_text(&c, "#admin-range", "of 3").await;
     assert_eq!(ui.here().await, with_sort);
-    assert_eq!(
-        element(&c, "admin-search")
-            .await
-            .prop("value")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("alina")
-    );
-    assert_eq!(
-        element(&c, "admin-role")
-            .await
-            .prop("value")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("user")
-    );
+    assert_eq!(value(&c, "admin-search").await, "alina");
+    assert_eq!(value(&c, "admin-role").await, "user");
     // Back returns to the previous filters, Forward again to these.
     c.back().await.unwrap();
     until("Back to the unsorted list", || async {
@@ -189,13 +153,7 @@ async fn the_list_lives_in_its_address() {
     })
     .await;
     until("the select to follow", || async {
-        element(&c, "admin-role")
-            .await
-            .prop("value")
-            .await
-            .unwrap()
-            .as_deref()
-            == Some("")
+        value(&c, "admin-role").await.is_empty()
     })
     .await;
     c.forward().await.unwrap();
@@ -238,41 +196,21 @@ async fn unsaved_edits_and_staff_screens_are_guarded() {
     fill(&c, "p-city", "Faro").await;
     wait_text(&c, "#profile-dirty", "Unsaved changes").await;
     click(&c, "nav-credentials").await;
-    let question = c.get_alert_text().await.expect("a question before leaving");
-    assert!(question.contains("unsaved changes"), "{question}");
-    c.dismiss_alert().await.unwrap();
+    stay(&c).await;
     assert_eq!(ui.here().await, "/account/profile");
-    assert_eq!(
-        element(&c, "p-city")
-            .await
-            .prop("value")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("Faro")
-    );
+    assert_eq!(value(&c, "p-city").await, "Faro");
     // Closing the tab asks too (the browser shows its own question).
     let unload = "const e = new Event('beforeunload', {cancelable: true});
                   window.dispatchEvent(e); return e.defaultPrevented;";
     assert_eq!(js(&c, unload).await, json!(true));
     // Back asks too; staying puts the address back and keeps the edit.
     c.back().await.unwrap();
-    let question = c.get_alert_text().await.expect("a question on Back");
-    assert!(question.contains("unsaved changes"), "{question}");
-    c.dismiss_alert().await.unwrap();
+    stay(&c).await;
     until("the address to come back", || async {
         ui.here().await == "/account/profile"
     })
     .await;
-    assert_eq!(
-        element(&c, "p-city")
-            .await
-            .prop("value")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("Faro")
-    );
+    assert_eq!(value(&c, "p-city").await, "Faro");
     // Leaving anyway goes, and then nothing is held back.
     click(&c, "nav-credentials").await;
     c.accept_alert().await.unwrap();
