@@ -11,7 +11,9 @@
 //!   `index.html`, unless it names a kind of file a page loads (`/x.js`,
 //!   `/y.wasm`, `/z.png`...): that is a `404`, never HTML that a browser would
 //!   try to run as a script. A dot alone does not make a file: a username may
-//!   have one (`/admin/users/john.doe`).
+//!   have one (`/admin/users/john.doe`), and a browser opening an address
+//!   (`Sec-Fetch-Dest: document`) always gets the app, so even
+//!   `/admin/users/joe.js` opens its user.
 //!
 //! Reading everything up front keeps the bytes, their hashes and the CSP hash of
 //! `index.html` consistent with each other: a rebuilt UI is served after a
@@ -144,7 +146,7 @@ impl Assets {
         let path = if path == "/" { "/index.html" } else { path };
         let asset = match self.files.get(path) {
             Some(a) => a,
-            None if names_an_asset(path) => {
+            None if names_an_asset(path) && !is_navigation(headers) => {
                 return (
                     StatusCode::NOT_FOUND,
                     [
@@ -255,6 +257,14 @@ fn names_an_asset(path: &str) -> bool {
 }
 
 const OTHER: &str = "application/octet-stream";
+
+/// Whether the browser is opening the address as a page, not loading a file
+/// for one.
+fn is_navigation(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-dest")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"document"))
+}
 
 /// Whether a file name carries trunk's content hash: `stem-<hex>` before the
 /// extension, with `_bg` after it for the wasm. The hash is a 64-bit number

@@ -125,6 +125,11 @@ fn routes_get_the_app_and_missing_files_get_404() {
             Some("text/plain; charset=utf-8")
         );
     }
+    // A page opened at such an address is the app all the same.
+    let opened = get(&a, "/admin/users/joe.js", &[("sec-fetch-dest", "document")]);
+    assert_eq!(opened.status(), StatusCode::OK);
+    let loaded = get(&a, "/admin/users/joe.js", &[("sec-fetch-dest", "script")]);
+    assert_eq!(loaded.status(), StatusCode::NOT_FOUND);
     let icon = get(&a, "/favicon.ico", &[]);
     assert_eq!(head(&icon, header::CONTENT_TYPE), Some("image/x-icon"));
     let post = a.respond(&Method::POST, "/", &HeaderMap::new());

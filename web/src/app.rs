@@ -72,11 +72,18 @@ pub fn App() -> impl IntoView {
         spawn_local(async move {
             // A reload while the server is away waits for it: the token may
             // well be good. Only the service's verdict ends the session.
+            // A session made by signing in meanwhile wins: the old token's
+            // answer, whatever it is, is then dropped.
+            let signed_in = move || state.session.with_untracked(Option::is_some);
             let mut attempts = 0;
             let outcome = loop {
                 let outcome = UnauthorizedApi.resume(token.clone()).await;
                 attempts += 1;
                 match &outcome {
+                    _ if signed_in() => {
+                        state.resuming.set(false);
+                        return;
+                    }
                     Err(e) if e.is_transient() && attempts < RESUME_ATTEMPTS => {
                         gloo_timers::future::TimeoutFuture::new(2_000).await;
                     }
@@ -146,6 +153,11 @@ fn Screens() -> impl IntoView {
     });
     move || {
         let s = screen.get();
+        // Before the new screen starts: a redirect it makes (Home's) must
+        // follow the entry for this one, not replace the one before.
+        if let Some(b) = use_context::<BrowserUrl>() {
+            b.ready_to_complete();
+        }
         if s.needs_session() {
             if state.resuming.get() {
                 return view! { <p class="card narrow" role="status">"Restoring your session…"</p> }
@@ -286,7 +298,7 @@ fn Header() -> impl IntoView {
     };
     view! {
         <header class="top">
-            <h1><a href="/">"Users"</a></h1>
+            <h1><a href=move || if signed_in.get() { routes::PROFILE } else { routes::LOGIN }>"Users"</a></h1>
             <nav aria-label="Main"><ul>{links}</ul></nav>
             <div class="who">
                 <span id="conn-state" class=move || conn_label().0>{move || conn_label().1}</span>
@@ -332,7 +344,7 @@ fn ConnectionBanner() -> impl IntoView {
     // reconnection: the message stays put instead of coming and going (and
     // being announced again) with each attempt.
     let was_up = Memo::new(move |before: Option<&bool>| {
-        before.copied().unwrap_or(false) || state.conn.get() == Conn::Up
+        before.copied().unwrap_or(false) || state.conn.get() != Conn::Connecting
     });
     let notice = Signal::derive(move || match state.conn.get() {
         Conn::Down | Conn::Connecting if was_up.get() || state.conn.get() == Conn::Down => {

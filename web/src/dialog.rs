@@ -45,6 +45,13 @@ pub fn ConfirmDialog(
             d.close();
         }
     });
+    // While the confirmed action is under way the dialog stays: its outcome
+    // shows in it or closes it.
+    let cancel = move |ev: leptos::ev::Event| {
+        if busy.get_untracked() {
+            ev.prevent_default();
+        }
+    };
     // Esc, Cancel and close() all end here.
     let closed = move |_| {
         open.set(false);
@@ -59,13 +66,13 @@ pub fn ConfirmDialog(
     let title_id = format!("{id}-title");
     let labelled_by = title_id.clone();
     view! {
-        <dialog id=id node_ref=dialog aria-labelledby=labelled_by on:close=closed>
+        <dialog id=id node_ref=dialog aria-labelledby=labelled_by on:close=closed on:cancel=cancel>
             <form on:submit=submit novalidate>
                 <h2 id=title_id>{move || title.get()}</h2>
                 {children()}
                 <div class="dialog-actions">
                     <button id=format!("{id}-cancel") class="secondary" type="button" autofocus
-                        on:click=move |_| open.set(false)>"Cancel"</button>
+                        disabled=move || busy.get() on:click=move |_| open.set(false)>"Cancel"</button>
                     <button id=format!("{id}-confirm") class="danger" type="submit"
                         disabled=move || !ready.get() || busy.get()>
                         {move || confirm_label.get()}

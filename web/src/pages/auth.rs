@@ -158,7 +158,10 @@ fn RegisterForm() -> impl IntoView {
                         Notice::ok(format!("Account {created} created. You can log in now.")),
                     );
                     state.new_username.set(created);
-                    navigate(routes::LOGIN, NavigateOptions::default());
+                    // Unless the visitor has moved on meanwhile.
+                    if form.busy.try_get_untracked().is_some() {
+                        navigate(routes::LOGIN, NavigateOptions::default());
+                    }
                     dom::focus_later(vec!["#login-password".to_owned()]);
                 }
                 Err(e) => form.fail(

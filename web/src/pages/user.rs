@@ -290,11 +290,13 @@ fn Delete(name: String) -> impl IntoView {
             form.busy.set(true);
             spawn_local(async move {
                 match api.delete(Secret::new(pw), Some(target.clone())).await {
-                    Ok(()) => {
+                    // Only from this page: an admin who has moved on stays put.
+                    Ok(()) if asking.try_get_untracked().is_some() => {
                         state.flash_on(routes::USERS, Notice::ok(format!("Deleted {target}.")));
                         asking.set(false);
                         navigate(routes::USERS, NavigateOptions::default());
                     }
+                    Ok(()) => {}
                     Err(e) => form.fail(state, &e, &["password"]),
                 }
                 form.busy.set(false);

@@ -43,6 +43,7 @@ const COLUMNS: [(&str, Option<SortKey>, &str); 7] = [
 fn page_link(id: &'static str, label: &'static str, href: Signal<Option<String>>) -> impl IntoView {
     view! {
         <a id=id class="button secondary" href=move || href.get()
+            role=move || href.with(Option::is_none).then_some("link")
             aria-disabled=move || if href.with(Option::is_none) { "true" } else { "false" }
             tabindex=move || if href.with(Option::is_none) { "-1" } else { "0" }>
             {label}
@@ -103,6 +104,25 @@ pub fn UserListPage() -> impl IntoView {
         });
     });
 
+    // The search box holds what is typed; the address (and the query) follow
+    // once typing pauses, so that neither the history nor the service sees
+    // every keystroke. Continuing a search changes the step it started.
+    let typed = RwSignal::new(filters.get_untracked().search);
+    let pending = StoredValue::new(0u64);
+    // Back and Forward change the search from outside: the box follows, and
+    // a search still waiting for its pause is dropped.
+    Effect::new(move |_| {
+        let search = filters.get().search;
+        if typed.get_untracked().trim() != search.trim() {
+            pending.update_value(|n| *n += 1);
+            typed.set(search);
+        }
+    });
+    // The filters as shown: the search box's text, even before its pause.
+    let shown = move || ListFilters {
+        search: typed.get_untracked(),
+        ..filters.get_untracked()
+    };
     let select = {
         let go = go.clone();
         move |id: &'static str,
@@ -116,7 +136,7 @@ pub fn UserListPage() -> impl IntoView {
                     <label for=id>{label}</label>
                     <select id=id prop:value=move || current.get()
                         on:change=move |ev| {
-                            let mut next = filters.get_untracked();
+                            let mut next = shown();
                             set(&mut next, &event_target_value(&ev));
                             next.page = 0;
                             go(next, false);
@@ -148,18 +168,6 @@ pub fn UserListPage() -> impl IntoView {
         |f, v| f.status = UserStatus::from_name(v),
     );
 
-    // The search box holds what is typed; the address (and the query) follow
-    // once typing pauses, so that neither the history nor the service sees
-    // every keystroke. Continuing a search changes the step it started.
-    let typed = RwSignal::new(filters.get_untracked().search);
-    // Back and Forward change the search from outside: the box follows.
-    Effect::new(move |_| {
-        let search = filters.get().search;
-        if typed.get_untracked().trim() != search.trim() {
-            typed.set(search);
-        }
-    });
-    let pending = StoredValue::new(0u64);
     let search = {
         let go = go.clone();
         move |ev| {
@@ -206,7 +214,7 @@ pub fn UserListPage() -> impl IntoView {
             let inner = match key {
                 Some(k) => view! {
                     <button type="button" class="sort" id=format!("sort-{k}")
-                        on:click=move |_| go(filters.get_untracked().sorted_by(k), false)>
+                        on:click=move |_| go(shown().sorted_by(k), false)>
                         {label}
                         <span aria-hidden="true" class="sort-mark">{move || match aria_sort() {
                             Some("ascending") => "▲",

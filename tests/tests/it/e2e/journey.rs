@@ -253,6 +253,16 @@ async fn the_browser_journey() {
     wait_for(&c, "#profile-form").await;
     ui.b.stop();
     wait_text(&c, "#connection-banner", "Reconnecting…").await;
+    // It stays through each attempt, rather than coming and going.
+    for _ in 0..20 {
+        let text = wait_for(&c, "#connection-banner")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(text.contains("Reconnecting…"), "the banner went: {text:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     shot(&c, "10-offline").await;
     ui.b.restart();
     wait_text(&c, "#conn-state", "Connected").await;

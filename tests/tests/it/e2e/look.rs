@@ -177,6 +177,16 @@ async fn themes_layout_and_the_service_banner() {
     login(&c, "admin", ADMIN_PASSWORD).await;
     wait_for(&c, "#profile-form").await;
 
+    // A reload while the service does not answer waits for it, and keeps the
+    // session (the first attempt fails at the bridge's request timeout).
+    ui.pause_service(true);
+    c.refresh().await.unwrap();
+    wait_text(&c, "main", "Restoring your session").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    ui.pause_service(false);
+    wait_for(&c, "#profile-form").await;
+    wait_text(&c, "#whoami", "admin").await;
+
     // The service away: the banner says so, and clears when it is back.
     ui.open("/account/profile").await;
     wait_for(&c, "#profile-form").await;

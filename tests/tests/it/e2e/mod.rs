@@ -83,7 +83,16 @@ impl Ui {
         );
         let s =
             ServiceProcess::start(ServiceOptions::default().arg(&["--trusted-peer", "127.0.0.1"]));
-        let b = BridgeProcess::start(&s.endpoint(), &["--web-root", dist.to_str().unwrap()]);
+        // A short request timeout, so that a paused service fails requests soon.
+        let b = BridgeProcess::start(
+            &s.endpoint(),
+            &[
+                "--web-root",
+                dist.to_str().unwrap(),
+                "--request-timeout",
+                "2s",
+            ],
+        );
         let d = chromedriver();
         let mut caps = serde_json::Map::new();
         caps.insert(
