@@ -9,11 +9,13 @@
 //! - [`zmq_client`]: [`Zmq`], a REQ client that never waits forever.
 //! - [`ws`]: WebSocket client helpers.
 //! - [`http`]: plain HTTP requests.
+//! - [`postgres`]: [`PgCluster`], a private PostgreSQL server.
 //! - [`bins`]: the binaries, built once per test run, and free ports.
 
 pub mod bins;
 pub mod bridge;
 pub mod http;
+pub mod postgres;
 pub mod process;
 pub mod service;
 pub mod ws;
@@ -22,5 +24,6 @@ pub mod zmq_client;
 pub use bins::{bin_path, free_port, workspace};
 pub use bridge::BridgeProcess;
 pub use http::{http_get, http_request, HttpResponse};
+pub use postgres::PgCluster;
 pub use service::{ServiceOptions, ServiceProcess, ADMIN_PASSWORD, MASTER};
 pub use zmq_client::Zmq;

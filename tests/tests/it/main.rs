@@ -7,6 +7,7 @@
 //! - `storage`: restarts, the master password, the files on disk.
 //! - `disk`: a full disk, on a small filesystem the test makes.
 //! - `crash`: SIGKILL at random moments under write load, twenty times.
+//! - `postgres`: the private PostgreSQL server the PostgreSQL tests use.
 //! - `python`: the original's Python client code, unchanged, against our binary.
 //! - `bridge`: users-bridge over WebSocket, its limits and failures.
 //! - `bridge_edge`: the bridge against rebinding, slow and greedy clients, proxies; logs, CSP, metrics.
@@ -23,6 +24,7 @@ mod crash;
 mod disk;
 mod e2e;
 mod lists;
+mod postgres;
 mod python;
 mod service;
 mod sessions;
