@@ -50,6 +50,9 @@ pub enum StorageError {
         /// What is wrong with it.
         reason: String,
     },
+    /// PostgreSQL refused, or could not be reached.
+    #[error("PostgreSQL: {0}")]
+    Database(String),
     /// The operating system refused.
     #[error("{context}: {source}")]
     Io {

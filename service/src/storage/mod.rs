@@ -10,11 +10,13 @@
 //! - [`list`]: list_users' filtering, ordering and paging.
 //! - [`page_cache`]: encoded public list pages, while the table is unchanged.
 //! - [`file`]: the encrypted snapshot and journal, the default backend.
+//! - [`postgres`]: the store several instances share (its schema, so far).
 
 pub mod backend;
 pub mod file;
 pub mod list;
 pub mod page_cache;
+pub mod postgres;
 pub mod table;
 
 #[cfg(test)]

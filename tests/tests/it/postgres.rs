@@ -19,3 +19,46 @@ fn a_private_cluster_answers_on_loopback_keeps_data_and_goes_away() {
         "the server still answers after drop"
     );
 }
+
+fn connect(pg: &PgCluster) -> postgres::Client {
+    postgres::Client::connect(&pg.url("users"), postgres::NoTls).expect("a connection")
+}
+
+#[test]
+fn the_schema_is_made_once_by_versioned_steps_and_a_newer_one_is_refused() {
+    use users_service::storage::postgres::schema::{migrate, VERSION};
+    let pg = PgCluster::start();
+    // Instances starting together: one migrates, the others find it done.
+    let migrated: Vec<i32> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..3)
+            .map(|_| s.spawn(|| migrate(&mut connect(&pg)).expect("migrate")))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut sorted = migrated.clone();
+    sorted.sort();
+    assert_eq!(sorted, [0, VERSION, VERSION], "{migrated:?}");
+    assert_eq!(
+        pg.psql("users", "select version from users_schema"),
+        VERSION.to_string()
+    );
+    for table in ["users_meta", "users_log", "users_snapshot"] {
+        assert_eq!(
+            pg.psql("users", &format!("select count(*) from {table}")),
+            "0"
+        );
+    }
+    // Again: nothing to do.
+    assert_eq!(migrate(&mut connect(&pg)).unwrap(), VERSION);
+    // A database a newer release has migrated is not touched.
+    pg.psql(
+        "users",
+        &format!("update users_schema set version = {}", VERSION + 1),
+    );
+    let e = migrate(&mut connect(&pg)).unwrap_err().to_string();
+    assert!(e.contains("newer than this release"), "{e}");
+    assert_eq!(
+        pg.psql("users", "select version from users_schema"),
+        (VERSION + 1).to_string()
+    );
+}

@@ -1,0 +1,9 @@
+//! The PostgreSQL store, shared by several instances (in progress: the schema
+//! and its migrations are here; the backend that reads and writes it comes
+//! next). What PostgreSQL holds is ciphertext under the master password's key
+//! and the order of changes, never a name, an address or a hash in clear.
+//!
+//! - [`schema`]: the tables, created and migrated by versioned steps at
+//!   start-up, one instance at a time.
+
+pub mod schema;
