@@ -13,7 +13,7 @@
 //!   one Fernet token, so that a starting instance reads the newest snapshot
 //!   and only the log after it.
 
-use crate::storage::StorageError;
+use crate::storage::backend::StorageError;
 use postgres::Client;
 
 /// The migrations, in order; step N brings the schema to version N.
