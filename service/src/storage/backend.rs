@@ -32,9 +32,10 @@ pub trait Backend: Send {
 /// Why storage could not be opened or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
-    /// The master password does not decrypt the store.
-    #[error("cannot decrypt {0}: wrong master password (USERS_SERVICE_PASSWORD), or the file was altered")]
-    WrongPassword(PathBuf),
+    /// The master password does not decrypt the store (named in the field:
+    /// a file's path, or "the PostgreSQL store").
+    #[error("cannot decrypt {0}: wrong master password (USERS_SERVICE_PASSWORD), or the data was altered")]
+    WrongPassword(String),
     /// A failed write could not be undone on disk: what the files hold is no
     /// longer known, and the process must stop rather than go on.
     #[error("the journal could not be put back after a failed write ({0}); stopping")]

@@ -6,6 +6,7 @@
 //! writer of its files.
 //!
 //! - [`backend`]: the [`Backend`] trait, the [`Change`]s it commits, [`StorageError`].
+//! - [`crypto`]: the storage key from the master password, for either store.
 //! - [`table`]: the table, its indexes and its undo log.
 //! - [`list`]: list_users' filtering, ordering and paging.
 //! - [`page_cache`]: encoded public list pages, while the table is unchanged.
@@ -13,6 +14,7 @@
 //! - [`postgres`]: the store several instances share (its schema, so far).
 
 pub mod backend;
+pub mod crypto;
 pub mod file;
 pub mod list;
 pub mod page_cache;

@@ -62,3 +62,42 @@ fn the_schema_is_made_once_by_versioned_steps_and_a_newer_one_is_refused() {
         (VERSION + 1).to_string()
     );
 }
+
+#[test]
+fn every_instance_derives_the_same_key_and_a_wrong_password_is_refused() {
+    use users_service::storage::postgres::{header::open_key, schema::migrate};
+    use users_service::storage::StorageError;
+    let pg = PgCluster::start();
+    migrate(&mut connect(&pg)).unwrap();
+    // Two instances start together on an empty database: one header is made.
+    let ciphers: Vec<fernet::Fernet> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    open_key(&mut connect(&pg), "master-pw", 1000, &mut rand::rng()).unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        pg.psql(
+            "users",
+            "select count(*) from users_meta where name = 'kdf'"
+        ),
+        "1"
+    );
+    let token = ciphers[0].encrypt(b"from one instance");
+    assert_eq!(ciphers[1].decrypt(&token).unwrap(), b"from one instance");
+    // A later start finds it; a wrong password is told before anything else.
+    let again = open_key(&mut connect(&pg), "master-pw", 1000, &mut rand::rng()).unwrap();
+    assert_eq!(again.decrypt(&token).unwrap(), b"from one instance");
+    let wrong = open_key(&mut connect(&pg), "not-the-master", 1000, &mut rand::rng());
+    assert!(
+        matches!(wrong, Err(StorageError::WrongPassword(_))),
+        "{:?}",
+        wrong.err()
+    );
+    let meta = pg.psql("users", "select string_agg(value, ' ') from users_meta");
+    assert!(!meta.contains("master-pw"), "{meta}");
+}

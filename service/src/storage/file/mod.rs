@@ -11,14 +11,13 @@
 //! cut down to the changes made since. A version-1 store (no user ids) is given
 //! ids and rewritten as version 2 when it is opened.
 
-mod crypto;
 mod files;
 pub mod journal;
 mod load;
 pub mod seal;
 pub mod snapshot;
 
-pub use crypto::KdfParams;
+pub use crate::storage::crypto::KdfParams;
 
 use crate::model::User;
 use crate::storage::backend::{io_err, Backend, Change, StorageError};

@@ -2,11 +2,11 @@
 //! every user, keyed by username, in the stored record structure
 //! ([`UserRecord`]), so that plain Python opens it too.
 
-use super::crypto::KdfParams;
 use super::seal::{token_iv, Link, Seal};
 use crate::model::record::UserRecord;
 use crate::model::User;
 use crate::storage::backend::StorageError;
+use crate::storage::crypto::KdfParams;
 use fernet::Fernet;
 use serde::de::{Error as _, IgnoredAny, MapAccess};
 use serde::{Deserialize, Serialize};
@@ -150,7 +150,7 @@ pub fn read(path: &Path, master: &str) -> Result<Snapshot, StorageError> {
     let plain = Zeroizing::new(
         cipher
             .decrypt(&file.data)
-            .map_err(|_| StorageError::WrongPassword(path.to_owned()))?,
+            .map_err(|_| StorageError::WrongPassword(path.display().to_string()))?,
     );
     let link = match file.version {
         1 => None,

@@ -5,5 +5,8 @@
 //!
 //! - [`schema`]: the tables, created and migrated by versioned steps at
 //!   start-up, one instance at a time.
+//! - [`header`]: the storage key: its derivation's parameters and a check
+//!   token, made once, shared by every instance.
 
+pub mod header;
 pub mod schema;
