@@ -101,3 +101,53 @@ fn every_instance_derives_the_same_key_and_a_wrong_password_is_refused() {
     let meta = pg.psql("users", "select string_agg(value, ' ') from users_meta");
     assert!(!meta.contains("master-pw"), "{meta}");
 }
+
+#[test]
+fn the_log_gives_back_each_batch_in_order_and_refuses_rows_moved_or_missing() {
+    use users_service::model::UserId;
+    use users_service::storage::file::journal::Op;
+    use users_service::storage::postgres::{header::open_key, log, schema::migrate};
+    use users_service::storage::Change;
+    let pg = PgCluster::start();
+    let mut client = connect(&pg);
+    migrate(&mut client).unwrap();
+    let cipher = open_key(&mut client, "master-pw", 1000, &mut rand::rng()).unwrap();
+    let ids: Vec<UserId> = (0..3).map(|_| UserId::random(&mut rand::rng())).collect();
+    assert_eq!(log::head(&mut client).unwrap(), 0);
+    for (seq, id) in (1..).zip(&ids) {
+        log::append(&mut client, &cipher, seq, &[Change::Delete(*id)]).unwrap();
+    }
+    assert_eq!(log::head(&mut client).unwrap(), 3);
+    // The same number twice: the second is refused.
+    assert!(log::append(&mut client, &cipher, 3, &[Change::Delete(ids[0])]).is_err());
+    let read = |client: &mut postgres::Client, after| {
+        let mut seen = Vec::new();
+        let last = log::read_after(client, &cipher, after, |seq, ops| {
+            for op in ops {
+                match op {
+                    Op::Delete { id: Some(id), .. } => seen.push((seq, id)),
+                    _ => return Err("unexpected op".into()),
+                }
+            }
+            Ok(())
+        });
+        last.map(|last| (last, seen))
+    };
+    let (last, seen) = read(&mut client, 0).unwrap();
+    assert_eq!(last, 3);
+    assert_eq!(seen, [(1, ids[0]), (2, ids[1]), (3, ids[2])]);
+    assert_eq!(read(&mut client, 2).unwrap().1, [(3, ids[2])]);
+    // Nothing in clear: the tokens only.
+    let rows = pg.psql("users", "select string_agg(token, ' ') from users_log");
+    assert!(!rows.contains(&ids[0].to_string()), "{rows}");
+    // A row moved to another number is refused; so is a gap.
+    pg.psql(
+        "users",
+        "update users_log set token = (select token from users_log where seq = 2) where seq = 3",
+    );
+    let e = read(&mut client, 0).unwrap_err().to_string();
+    assert!(e.contains("row 3") && e.contains("holds batch 2"), "{e}");
+    pg.psql("users", "delete from users_log where seq = 2");
+    let e = read(&mut client, 0).unwrap_err().to_string();
+    assert!(e.contains("batch 2 is missing"), "{e}");
+}

@@ -42,6 +42,20 @@ pub enum Op {
     },
 }
 
+impl From<&Change> for Op {
+    fn from(change: &Change) -> Op {
+        match change {
+            Change::Put(u) => Op::Put {
+                user: Box::new(UserRecord::from(&**u)),
+            },
+            Change::Delete(id) => Op::Delete {
+                id: Some(*id),
+                username: None,
+            },
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct Entry {
     seq: u64,
@@ -63,19 +77,10 @@ pub fn encode(
 ) -> Result<(String, Link), StorageError> {
     let mut buf = String::new();
     for (seq, change) in (first_seq..).zip(changes) {
-        let op = match change {
-            Change::Put(u) => Op::Put {
-                user: Box::new(UserRecord::from(&**u)),
-            },
-            Change::Delete(id) => Op::Delete {
-                id: Some(*id),
-                username: None,
-            },
-        };
         let entry = Entry {
             seq,
             after: Some(link),
-            op,
+            op: Op::from(change),
         };
         let json = serde_json::to_vec(&entry).map_err(|e| StorageError::Io {
             context: "encoding a journal record".into(),

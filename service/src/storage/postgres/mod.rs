@@ -7,6 +7,8 @@
 //!   start-up, one instance at a time.
 //! - [`header`]: the storage key: its derivation's parameters and a check
 //!   token, made once, shared by every instance.
+//! - [`log`]: the committed batches, in order, each one Fernet token.
 
 pub mod header;
+pub mod log;
 pub mod schema;

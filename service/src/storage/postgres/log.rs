@@ -1,0 +1,90 @@
+//! The log of committed batches in `users_log`: one row per batch, numbered
+//! from 1 without gaps, its changes in one Fernet token. The token holds the
+//! batch's number too, so a row moved, copied or replayed under another
+//! number is refused, as is a gap. The changes are the file journal's
+//! records ([`Op`]), so both stores say a change the same way.
+
+use crate::storage::backend::{Change, StorageError};
+use crate::storage::file::journal::Op;
+use fernet::Fernet;
+use postgres::GenericClient;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize)]
+struct Batch {
+    seq: i64,
+    ops: Vec<Op>,
+}
+
+fn db(what: &'static str) -> impl Fn(postgres::Error) -> StorageError {
+    move |e| StorageError::Database(format!("{what}: {e}"))
+}
+
+fn damaged(seq: i64, reason: impl std::fmt::Display) -> StorageError {
+    StorageError::Database(format!("users_log row {seq} is damaged: {reason}"))
+}
+
+/// The number of the last batch in the log (0 when empty).
+pub fn head(client: &mut impl GenericClient) -> Result<i64, StorageError> {
+    let row = client
+        .query_one("SELECT coalesce(max(seq), 0) FROM users_log", &[])
+        .map_err(db("reading the log's head"))?;
+    Ok(row.get(0))
+}
+
+/// Appends `changes` as batch `seq`. Two instances appending the same number
+/// cannot both succeed: the number is the table's primary key.
+pub fn append(
+    client: &mut impl GenericClient,
+    cipher: &Fernet,
+    seq: i64,
+    changes: &[Change],
+) -> Result<(), StorageError> {
+    let batch = Batch {
+        seq,
+        ops: changes.iter().map(Op::from).collect(),
+    };
+    let json = serde_json::to_vec(&batch).map_err(|e| damaged(seq, e))?;
+    let token = cipher.encrypt(&json);
+    client
+        .execute(
+            "INSERT INTO users_log (seq, token) VALUES ($1, $2)",
+            &[&seq, &token],
+        )
+        .map_err(db("appending to the log"))?;
+    Ok(())
+}
+
+/// Passes each batch after `after`, in order, to `apply`; returns the number
+/// of the last one (or `after`). `apply` refuses a batch it cannot use, with
+/// the reason.
+pub fn read_after(
+    client: &mut impl GenericClient,
+    cipher: &Fernet,
+    after: i64,
+    mut apply: impl FnMut(i64, Vec<Op>) -> Result<(), String>,
+) -> Result<i64, StorageError> {
+    let rows = client
+        .query(
+            "SELECT seq, token FROM users_log WHERE seq > $1 ORDER BY seq",
+            &[&after],
+        )
+        .map_err(db("reading the log"))?;
+    let mut last = after;
+    for row in rows {
+        let (seq, token): (i64, String) = (row.get(0), row.get(1));
+        if seq != last + 1 {
+            return Err(damaged(seq, format!("batch {} is missing", last + 1)));
+        }
+        let plain = cipher
+            .decrypt(&token)
+            .map_err(|_| damaged(seq, "it does not decrypt under the store's key"))?;
+        let batch: Batch = serde_json::from_slice(&plain).map_err(|e| damaged(seq, e))?;
+        if batch.seq != seq {
+            return Err(damaged(seq, format!("it holds batch {}", batch.seq)));
+        }
+        apply(seq, batch.ops).map_err(|reason| damaged(seq, reason))?;
+        last = seq;
+    }
+    Ok(last)
+}
