@@ -10,6 +10,7 @@ use users_protocol::Secret;
 use users_service::cli::{Cli, Command, ServeArgs};
 use users_service::clock::SystemClock;
 use users_service::storage::file::FileOptions;
+use users_service::storage::Backend;
 use users_service::{master, server, startup};
 
 fn main() {
@@ -77,16 +78,20 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let admin = std::env::var("USERS_SERVICE_ADMIN_PASSWORD")
         .ok()
         .map(Secret::new);
-    let (store, table) =
-        startup::open_file_store(&args.storage_file, &master, &args.file_options())?;
+    let (store, table) = match &args.database {
+        Some(url) => {
+            let (store, table) = startup::open_postgres_store(url, &master, &args.file_options())?;
+            (Box::new(store) as Box<dyn Backend>, table)
+        }
+        None => {
+            let (store, table) =
+                startup::open_file_store(&args.storage_file, &master, &args.file_options())?;
+            (Box::new(store) as Box<dyn Backend>, table)
+        }
+    };
     drop(master);
-    let (app, backend) = startup::build(
-        args.settings(),
-        Box::new(store),
-        table,
-        admin,
-        Arc::new(SystemClock),
-    )?;
+    let (app, backend) =
+        startup::build(args.settings(), store, table, admin, Arc::new(SystemClock))?;
 
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {

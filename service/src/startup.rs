@@ -6,6 +6,7 @@ use crate::clock::{rfc3339, Clock};
 use crate::model::{User, UserId};
 use crate::settings::Settings;
 use crate::storage::file::{FileOptions, FileStore};
+use crate::storage::postgres::store::PgStore;
 use crate::storage::{Backend, StorageError, UserTable};
 use std::path::Path;
 use std::sync::Arc;
@@ -29,6 +30,24 @@ pub fn open_file_store(
     if let Some(v) = opened.upgraded_from {
         tracing::info!(from = v, "the store was upgraded to the current format");
     }
+    let table = UserTable::from_users(opened.users.into_iter().map(Arc::new));
+    Ok((opened.store, table))
+}
+
+/// Opens the PostgreSQL store at `url` and its users. The address is not
+/// logged: it may carry a password.
+pub fn open_postgres_store(
+    url: &str,
+    master: &Secret,
+    opts: &FileOptions,
+) -> Result<(PgStore, UserTable), StorageError> {
+    let opened = PgStore::open(
+        url,
+        master.expose(),
+        opts.kdf_iterations,
+        opts.compact_after,
+    )?;
+    tracing::info!(users = opened.users.len(), "opened the PostgreSQL store");
     let table = UserTable::from_users(opened.users.into_iter().map(Arc::new));
     Ok((opened.store, table))
 }

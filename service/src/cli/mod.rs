@@ -57,6 +57,12 @@ pub struct ServeArgs {
     #[arg(default_value = "users_encrypted.json")]
     pub storage_file: PathBuf,
 
+    /// Keep users in this PostgreSQL database instead of STORAGE_FILE, e.g.
+    /// postgres://users@db.example:5432/users. It holds only ciphertext under
+    /// the master password's key. One instance per database for now.
+    #[arg(long, env = "USERS_SERVICE_DATABASE", hide_env_values = true)]
+    pub database: Option<String>,
+
     /// Address to bind: 127.0.0.1 (this machine only), 0.0.0.0 or * (every interface).
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: String,

@@ -7,7 +7,8 @@
 //! - `storage`: restarts, the master password, the files on disk.
 //! - `disk`: a full disk, on a small filesystem the test makes.
 //! - `crash`: SIGKILL at random moments under write load, twenty times.
-//! - `postgres`: the private PostgreSQL server the PostgreSQL tests use.
+//! - `postgres`: the private PostgreSQL server, and the PostgreSQL store's schema, key and log.
+//! - `postgres_store`: users-service with `--database`, on a real server.
 //! - `python`: the original's Python client code, unchanged, against our binary.
 //! - `bridge`: users-bridge over WebSocket, its limits and failures.
 //! - `bridge_edge`: the bridge against rebinding, slow and greedy clients, proxies; logs, CSP, metrics.
@@ -25,6 +26,7 @@ mod disk;
 mod e2e;
 mod lists;
 mod postgres;
+mod postgres_store;
 mod python;
 mod service;
 mod sessions;

@@ -24,10 +24,15 @@ fn damaged(seq: i64, reason: impl std::fmt::Display) -> StorageError {
     StorageError::Database(format!("users_log row {seq} is damaged: {reason}"))
 }
 
-/// The number of the last batch in the log (0 when empty).
+/// The number of the last batch committed (0 when none), whether its row is
+/// still in the log or a snapshot has taken it in.
 pub fn head(client: &mut impl GenericClient) -> Result<i64, StorageError> {
     let row = client
-        .query_one("SELECT coalesce(max(seq), 0) FROM users_log", &[])
+        .query_one(
+            "SELECT greatest((SELECT coalesce(max(seq), 0) FROM users_log),
+                             (SELECT coalesce(max(seq), 0) FROM users_snapshot))",
+            &[],
+        )
         .map_err(db("reading the log's head"))?;
     Ok(row.get(0))
 }
