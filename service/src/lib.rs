@@ -15,7 +15,8 @@
 //! [`app`] (the shared state), [`settings`], [`cli`], [`startup`] (open the
 //! store, create the first admin), [`master`] (where the master password
 //! comes from), [`clock`] (time, passed in), [`error`] (the one error type and
-//! its mapping to the wire).
+//! its mapping to the wire), [`migrate`] (copying users between a file and
+//! PostgreSQL).
 #![forbid(unsafe_code)]
 
 pub mod actions;
@@ -25,6 +26,7 @@ pub mod cli;
 pub mod clock;
 pub mod error;
 pub mod master;
+pub mod migrate;
 pub mod model;
 pub mod server;
 pub mod settings;

@@ -27,6 +27,18 @@ fn main() {
         Some(Command::Upgrade { storage_file }) => {
             upgrade(&storage_file, &cli.serve.file_options())
         }
+        Some(Command::Migrate {
+            from,
+            to,
+            kdf_iterations,
+        }) => migrate(
+            &from,
+            &to,
+            &FileOptions {
+                kdf_iterations,
+                ..cli.serve.file_options()
+            },
+        ),
     };
     if let Err(e) = result {
         tracing::error!("{e:#}");
@@ -63,6 +75,38 @@ fn master_password(store: &Path) -> anyhow::Result<Secret> {
         ),
     }
     Ok(master)
+}
+
+fn migrate(from: &str, to: &str, opts: &FileOptions) -> anyhow::Result<()> {
+    use users_service::migrate::{copy, StoreAt};
+    let (from, to) = (StoreAt::parse(from), StoreAt::parse(to));
+    // The master password is the source file's (its key file may hold it);
+    // a copy never makes a new one.
+    let master = match (&from, &to) {
+        (StoreAt::File(path), _) => {
+            anyhow::ensure!(path.exists(), "{} does not exist", path.display());
+            master_password(path)?
+        }
+        (StoreAt::Database(_), StoreAt::File(path)) => {
+            anyhow::ensure!(
+                std::env::var_os("USERS_SERVICE_PASSWORD").is_some()
+                    || std::env::var_os("USERS_SERVICE_PASSWORD_FILE").is_some(),
+                "set USERS_SERVICE_PASSWORD (or _FILE) to the database's master password"
+            );
+            master_password(path)?
+        }
+        (StoreAt::Database(_), StoreAt::Database(_)) => {
+            anyhow::bail!("copy between two databases with PostgreSQL's own tools (pg_dump)")
+        }
+    };
+    let n = copy(&from, &to, master.expose(), opts)?;
+    println!(
+        "copied {n} users from {} to {}; {} is as it was",
+        from.describe(),
+        to.describe(),
+        from.describe()
+    );
+    Ok(())
 }
 
 fn upgrade(store: &Path, opts: &FileOptions) -> anyhow::Result<()> {

@@ -44,6 +44,26 @@ pub enum Command {
         #[arg(default_value = "users_encrypted.json")]
         storage_file: PathBuf,
     },
+    /// Copy every user, password hash included, from one store to another,
+    /// under the same master password: a file and a PostgreSQL database
+    /// (postgres://...), either way. The source is only read; the destination
+    /// must be new (a file that does not exist, or a database without users).
+    Migrate {
+        /// The store to copy from: a file, or a postgres:// URL.
+        #[arg(long)]
+        from: String,
+        /// The store to copy to: a file, or a postgres:// URL.
+        #[arg(long)]
+        to: String,
+        /// PBKDF2 iterations deriving the new store's key.
+        #[arg(long, default_value_t = crate::auth::password::DEFAULT_ITERATIONS, value_parser = clap::value_parser!(u32).range(1..))]
+        kdf_iterations: u32,
+    },
+}
+
+/// Whether a store argument names a PostgreSQL database rather than a file.
+pub fn is_database(store: &str) -> bool {
+    store.starts_with("postgres://") || store.starts_with("postgresql://")
 }
 
 /// Serving: where to listen, where to store, and the settings.

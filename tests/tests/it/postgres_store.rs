@@ -101,3 +101,85 @@ fn a_second_instance_and_a_wrong_master_password_are_refused() {
     // The log does not carry the database address.
     assert!(!wrong.log_text().contains(&pg.url("users")));
 }
+
+/// `users-service migrate --from FROM --to TO` under the test master password.
+fn migrate(from: &str, to: &str) -> std::process::Output {
+    std::process::Command::new(users_tests::bin_path("users-service"))
+        .args([
+            "migrate",
+            "--kdf-iterations",
+            "1000",
+            "--from",
+            from,
+            "--to",
+            to,
+        ])
+        .env("USERS_SERVICE_PASSWORD", users_tests::MASTER)
+        .env_remove("USERS_SERVICE_PASSWORD_FILE")
+        .output()
+        .expect("users-service migrate")
+}
+
+#[test]
+fn migrate_copies_every_user_both_ways_and_leaves_the_source_as_it_was() {
+    let pg = PgCluster::start();
+    let mut file = ServiceProcess::start_default();
+    file.register("alice", "alicepass1");
+    let t = file.login("alice", "alicepass1");
+    file.client()
+        .call_ok(json!({"action": "update_user", "session_token": t,
+        "update_data": {"city": "Lisbon"}}));
+    file.stop();
+    let store = file.store.to_string_lossy().into_owned();
+    let journal = format!("{store}.journal");
+    let before = (
+        std::fs::read(&store).unwrap(),
+        std::fs::read(&journal).unwrap(),
+    );
+
+    let out = migrate(&store, &pg.url("users"));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("copied 2 users"), "{said}");
+    assert!(
+        !said.contains(&pg.url("users")),
+        "the URL was printed: {said}"
+    );
+    let after = (
+        std::fs::read(&store).unwrap(),
+        std::fs::read(&journal).unwrap(),
+    );
+    assert!(before == after, "the source file changed");
+
+    // Everyone logs in on PostgreSQL with their old password.
+    let mut db = ServiceProcess::start(on(&pg));
+    let t = db.login("alice", "alicepass1");
+    let r = db
+        .client()
+        .call_ok(json!({"action": "get_user", "session_token": t}));
+    assert_eq!(r["user"]["city"], "Lisbon");
+    db.admin_token();
+    db.stop();
+
+    // A destination with users already is refused.
+    let again = migrate(&store, &pg.url("users"));
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not new"));
+
+    // And back into a new file.
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let back = dir.path().join("users.json");
+    let out = migrate(&pg.url("users"), &back.to_string_lossy());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let filed = ServiceProcess::start_in(dir, ServiceOptions::default());
+    filed.login("alice", "alicepass1");
+    filed.admin_token();
+}

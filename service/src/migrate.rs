@@ -1,0 +1,90 @@
+//! `users-service migrate`: every user, password hash included, copied from
+//! one store to another under the same master password, so that everyone can
+//! still log in. The source is only read (a file in an older format is
+//! upgraded, as any opening does); the destination must be new.
+
+use crate::model::User;
+use crate::storage::backend::{Backend, Change, StorageError};
+use crate::storage::file::{FileOptions, FileStore};
+use crate::storage::postgres::store::PgStore;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Where a store is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreAt {
+    File(PathBuf),
+    /// A postgres:// URL.
+    Database(String),
+}
+
+impl StoreAt {
+    /// A postgres:// or postgresql:// URL, else a file path.
+    pub fn parse(s: &str) -> StoreAt {
+        if crate::cli::is_database(s) {
+            StoreAt::Database(s.to_owned())
+        } else {
+            StoreAt::File(PathBuf::from(s))
+        }
+    }
+
+    /// For messages: a file's path; never a database's URL (it may carry a
+    /// password).
+    pub fn describe(&self) -> String {
+        match self {
+            StoreAt::File(p) => p.display().to_string(),
+            StoreAt::Database(_) => "the PostgreSQL database".into(),
+        }
+    }
+}
+
+/// Why a copy did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The destination has users already.
+    #[error("{0} is not new: migrate copies into a file that does not exist or a database without users")]
+    NotNew(String),
+}
+
+fn load(from: &StoreAt, master: &str, opts: &FileOptions) -> Result<Vec<User>, StorageError> {
+    match from {
+        StoreAt::File(path) => Ok(FileStore::open(path, master, opts)?.users),
+        StoreAt::Database(url) => {
+            Ok(PgStore::open(url, master, opts.kdf_iterations, usize::MAX)?.users)
+        }
+    }
+}
+
+/// Copies every user of `from` into the new store `to`; returns how many.
+pub fn copy(
+    from: &StoreAt,
+    to: &StoreAt,
+    master: &str,
+    opts: &FileOptions,
+) -> Result<usize, MigrateError> {
+    if let StoreAt::File(path) = to {
+        if path.exists() {
+            return Err(MigrateError::NotNew(to.describe()));
+        }
+    }
+    let users = load(from, master, opts)?;
+    let changes: Vec<Change> = users
+        .into_iter()
+        .map(|u| Change::Put(Arc::new(u)))
+        .collect();
+    let mut dest: Box<dyn Backend> = match to {
+        StoreAt::File(path) => Box::new(FileStore::open(path, master, opts)?.store),
+        StoreAt::Database(url) => {
+            let opened = PgStore::open(url, master, opts.kdf_iterations, opts.compact_after)?;
+            if !opened.users.is_empty() {
+                return Err(MigrateError::NotNew(to.describe()));
+            }
+            Box::new(opened.store)
+        }
+    };
+    dest.commit(&changes)?;
+    dest.close()?;
+    Ok(changes.len())
+}
