@@ -5,6 +5,7 @@
 //! same key from the master password and the stored parameters, and the check
 //! token tells a wrong password before anything is read or written.
 
+use super::errors::db;
 use crate::storage::backend::StorageError;
 use crate::storage::crypto::KdfParams;
 use fernet::Fernet;
@@ -19,10 +20,6 @@ const LOCK: i64 = 0x7573_6572_732d_6b64;
 
 /// What a wrong password is reported against.
 pub const STORE_NAME: &str = "the PostgreSQL store";
-
-fn db(what: &'static str) -> impl Fn(postgres::Error) -> StorageError {
-    move |e| StorageError::Database(format!("{what}: {e}"))
-}
 
 /// The store's cipher for `master`, making the header with `iterations` and
 /// `rng` if the database has none yet.

@@ -4,24 +4,19 @@
 //! number is refused, as is a gap. The changes are the file journal's
 //! records ([`Op`]), so both stores say a change the same way.
 
+use super::errors::{damaged, db};
 use crate::storage::backend::{Change, StorageError};
 use crate::storage::file::journal::Op;
 use fernet::Fernet;
 use postgres::GenericClient;
 use serde::{Deserialize, Serialize};
 
+const TABLE: &str = "users_log";
+
 #[derive(Serialize, Deserialize)]
 struct Batch {
     seq: i64,
     ops: Vec<Op>,
-}
-
-fn db(what: &'static str) -> impl Fn(postgres::Error) -> StorageError {
-    move |e| StorageError::Database(format!("{what}: {e}"))
-}
-
-fn damaged(seq: i64, reason: impl std::fmt::Display) -> StorageError {
-    StorageError::Database(format!("users_log row {seq} is damaged: {reason}"))
 }
 
 /// The number of the last batch committed (0 when none), whether its row is
@@ -49,7 +44,7 @@ pub fn append(
         seq,
         ops: changes.iter().map(Op::from).collect(),
     };
-    let json = serde_json::to_vec(&batch).map_err(|e| damaged(seq, e))?;
+    let json = serde_json::to_vec(&batch).map_err(|e| damaged(TABLE, seq, e))?;
     let token = cipher.encrypt(&json);
     client
         .execute(
@@ -79,16 +74,20 @@ pub fn read_after(
     for row in rows {
         let (seq, token): (i64, String) = (row.get(0), row.get(1));
         if seq != last + 1 {
-            return Err(damaged(seq, format!("batch {} is missing", last + 1)));
+            return Err(damaged(
+                TABLE,
+                seq,
+                format!("batch {} is missing", last + 1),
+            ));
         }
         let plain = cipher
             .decrypt(&token)
-            .map_err(|_| damaged(seq, "it does not decrypt under the store's key"))?;
-        let batch: Batch = serde_json::from_slice(&plain).map_err(|e| damaged(seq, e))?;
+            .map_err(|_| damaged(TABLE, seq, "it does not decrypt under the store's key"))?;
+        let batch: Batch = serde_json::from_slice(&plain).map_err(|e| damaged(TABLE, seq, e))?;
         if batch.seq != seq {
-            return Err(damaged(seq, format!("it holds batch {}", batch.seq)));
+            return Err(damaged(TABLE, seq, format!("it holds batch {}", batch.seq)));
         }
-        apply(seq, batch.ops).map_err(|reason| damaged(seq, reason))?;
+        apply(seq, batch.ops).map_err(|reason| damaged(TABLE, seq, reason))?;
         last = seq;
     }
     Ok(last)

@@ -4,6 +4,7 @@
 //! bridge's several services come next. What PostgreSQL holds is ciphertext under the master password's key
 //! and the order of changes, never a name, an address or a hash in clear.
 //!
+//! - [`errors`]: how PostgreSQL work fails.
 //! - [`schema`]: the tables, created and migrated by versioned steps at
 //!   start-up, one instance at a time.
 //! - [`header`]: the storage key: its derivation's parameters and a check
@@ -13,6 +14,7 @@
 //! - [`store`]: [`store::PgStore`], the backend, one instance per database
 //!   so far.
 
+pub mod errors;
 pub mod header;
 pub mod log;
 pub mod schema;

@@ -3,6 +3,7 @@
 //! newest one and only the log after it; writing one drops the older
 //! snapshots and the log rows it covers, in one transaction.
 
+use super::errors::{damaged, db};
 use crate::model::record::UserRecord;
 use crate::model::{User, UserId};
 use crate::storage::backend::StorageError;
@@ -12,18 +13,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+const TABLE: &str = "users_snapshot";
+
 #[derive(Serialize, Deserialize)]
 struct Snapshot {
     seq: i64,
     users: Vec<UserRecord>,
-}
-
-fn db(what: &'static str) -> impl Fn(postgres::Error) -> StorageError {
-    move |e| StorageError::Database(format!("{what}: {e}"))
-}
-
-fn damaged(seq: i64, reason: impl std::fmt::Display) -> StorageError {
-    StorageError::Database(format!("users_snapshot row {seq} is damaged: {reason}"))
 }
 
 /// The users of the newest snapshot and the log number it holds; none and 0
@@ -44,17 +39,18 @@ pub fn latest(
     let (seq, token): (i64, String) = (row.get(0), row.get(1));
     let plain = cipher
         .decrypt(&token)
-        .map_err(|_| damaged(seq, "it does not decrypt under the store's key"))?;
-    let snap: Snapshot = serde_json::from_slice(&plain).map_err(|e| damaged(seq, e))?;
+        .map_err(|_| damaged(TABLE, seq, "it does not decrypt under the store's key"))?;
+    let snap: Snapshot = serde_json::from_slice(&plain).map_err(|e| damaged(TABLE, seq, e))?;
     if snap.seq != seq {
         return Err(damaged(
+            TABLE,
             seq,
             format!("it holds the snapshot of {}", snap.seq),
         ));
     }
     let mut users = HashMap::with_capacity(snap.users.len());
     for record in snap.users {
-        let user = User::try_from(record).map_err(|e| damaged(seq, e))?;
+        let user = User::try_from(record).map_err(|e| damaged(TABLE, seq, e))?;
         users.insert(user.id, user);
     }
     Ok((users, seq))
@@ -72,7 +68,7 @@ pub fn write(
         seq,
         users: users.iter().map(|u| UserRecord::from(&**u)).collect(),
     };
-    let json = serde_json::to_vec(&snap).map_err(|e| damaged(seq, e))?;
+    let json = serde_json::to_vec(&snap).map_err(|e| damaged(TABLE, seq, e))?;
     let token = cipher.encrypt(&json);
     let mut tx = client.transaction().map_err(db("writing a snapshot"))?;
     tx.execute(
