@@ -139,7 +139,7 @@ fn Screens() -> impl IntoView {
     });
     // Memos, so that updating the user does not rebuild the screen.
     let signed_in = Memo::new(move |_| state.session.with(Option::is_some));
-    let staff = Memo::new(move |_| state.role().is_some_and(|r| r.can_read_all()));
+    let staff = Memo::new(move |_| state.is_staff());
     Effect::new(move |_| {
         if state.resuming.get() || signed_in.get() || !screen.get().needs_session() {
             return;
@@ -267,7 +267,7 @@ fn Header() -> impl IntoView {
         Conn::Connecting => ("conn down", "Connecting…"),
         Conn::Down => ("conn down", "Offline"),
     };
-    let staff = Memo::new(move |_| state.role().is_some_and(|r| r.can_read_all()));
+    let staff = Memo::new(move |_| state.is_staff());
     let signed_in = Memo::new(move |_| state.session.with(Option::is_some));
     let location = use_location();
     // A link of the navigation, marked when its screen, or one below it, shows.
@@ -347,7 +347,7 @@ fn ConnectionBanner() -> impl IntoView {
         before.copied().unwrap_or(false) || state.conn.get() != Conn::Connecting
     });
     let notice = Signal::derive(move || match state.conn.get() {
-        Conn::Down | Conn::Connecting if was_up.get() || state.conn.get() == Conn::Down => {
+        Conn::Down | Conn::Connecting if was_up.get() => {
             Some(Notice::err("Connection to the server lost. Reconnecting…"))
         }
         Conn::Up if !state.service_up.get() => Some(Notice::err(

@@ -93,6 +93,11 @@ impl AppState {
             .with_untracked(|s| s.as_ref().map(|s| s.api.clone()))
     }
 
+    /// Whether the signed-in user is an admin or a moderator, tracked.
+    pub fn is_staff(&self) -> bool {
+        self.role().is_some_and(|r| r.can_read_all())
+    }
+
     /// The signed-in user's role, tracked.
     pub fn role(&self) -> Option<Role> {
         self.session.with(|s| s.as_ref().map(|s| s.user.role))

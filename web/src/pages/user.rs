@@ -48,12 +48,13 @@ fn describe(
 #[component]
 pub fn UserPage(name: String) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let name = Memo::new(move |_| name.clone());
     let user = RwSignal::new(None::<UserView>);
     let notice = RwSignal::new(None::<Notice>);
     let missing = RwSignal::new(false);
+    // Each name is a screen of its own (see `Screens`): this loads once.
+    let title = name.clone();
     Effect::new(move |_| {
-        let name = name.get();
+        let name = name.clone();
         dom::set_title(&name);
         let Some(api) = state.api() else { return };
         user.set(None);
@@ -71,7 +72,7 @@ pub fn UserPage(name: String) -> impl IntoView {
     let shown = Memo::new(move |_| user.with(|u| u.as_ref().map(|u| u.username.clone())));
     view! {
         <p class="crumbs"><a href=routes::USERS>"All users"</a></p>
-        <h2 class="page-title wrap" tabindex="-1">{move || name.get()}</h2>
+        <h2 class="page-title wrap" tabindex="-1">{title}</h2>
         <NoticeView notice/>
         {move || missing.get().then(|| view! {
             <p id="user-missing">"There is no user by this name. They may have been renamed or deleted."</p>

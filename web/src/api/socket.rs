@@ -5,6 +5,7 @@
 //! When the bridge answers that the service is unavailable, that shows too, and
 //! a health check every few seconds notices its return.
 
+use super::error::ApiError;
 use futures::channel::{mpsc, oneshot};
 use futures::{FutureExt, SinkExt, StreamExt};
 use gloo_net::websocket::{futures::WebSocket, Message};
@@ -15,10 +16,7 @@ use serde_json::Value;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use users_protocol::response::{parse_reply, Empty};
-use users_protocol::{
-    Credentials, ErrorCode, ErrorReply, ListQuery, LoginReply, NewUser, Reply, ReplyError, Request,
-    RequestEnvelope, Secret, UserCreated, UserList, UserReply, UserUpdate, UserView,
-};
+use users_protocol::{ErrorCode, Reply, Request, RequestEnvelope};
 
 /// How long a call waits for its reply.
 const CALL_TIMEOUT_MS: u32 = 15_000;
@@ -38,65 +36,6 @@ pub enum Conn {
     Up,
     /// Closed; reopening after a pause.
     Down,
-}
-
-/// Why a call failed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ApiError {
-    /// The service refused.
-    Service(ErrorReply),
-    /// No connection to the bridge.
-    Disconnected,
-    /// No reply in time.
-    Timeout,
-    /// A reply that is not the protocol's.
-    Malformed(String),
-}
-
-impl ApiError {
-    /// The text to show.
-    pub fn message(&self) -> String {
-        match self {
-            ApiError::Service(e) => e.message.clone(),
-            ApiError::Disconnected => {
-                "Not connected to the server. Reconnecting; try again in a moment.".into()
-            }
-            ApiError::Timeout => "The server did not answer in time. Try again.".into(),
-            ApiError::Malformed(m) => format!("Unexpected reply from the server: {m}"),
-        }
-    }
-
-    /// The request field at fault, if the service named one.
-    pub fn field(&self) -> Option<&str> {
-        match self {
-            ApiError::Service(e) => e.field.as_deref(),
-            _ => None,
-        }
-    }
-
-    /// Whether trying again later may work: no connection, no answer, or a
-    /// service that is away.
-    pub fn is_transient(&self) -> bool {
-        matches!(self, ApiError::Disconnected | ApiError::Timeout)
-            || self.code() == Some(ErrorCode::ServiceUnavailable)
-    }
-
-    /// The service's error code.
-    pub fn code(&self) -> Option<ErrorCode> {
-        match self {
-            ApiError::Service(e) => Some(e.code),
-            _ => None,
-        }
-    }
-}
-
-impl From<ReplyError> for ApiError {
-    fn from(e: ReplyError) -> Self {
-        match e {
-            ReplyError::Service(e) => ApiError::Service(e),
-            ReplyError::Malformed(m) => ApiError::Malformed(m),
-        }
-    }
 }
 
 #[derive(Default)]
@@ -294,118 +233,6 @@ pub async fn call<T: DeserializeOwned>(request: Request) -> Result<Reply<T>, Api
     }
 }
 
-/// Calls that need no session.
-pub struct UnauthorizedApi;
-
-impl UnauthorizedApi {
-    /// create_user; returns the new username.
-    pub async fn register(&self, user: NewUser) -> Result<String, ApiError> {
-        let r: Reply<UserCreated> = call(Request::CreateUser { user_data: user }).await?;
-        Ok(r.data.username)
-    }
-
-    /// login; returns the session.
-    pub async fn login(
-        &self,
-        username: String,
-        password: Secret,
-    ) -> Result<(AuthorizedApi, UserView), ApiError> {
-        let r: Reply<LoginReply> = call(Request::Login {
-            credentials: Credentials { username, password },
-        })
-        .await?;
-        Ok((
-            AuthorizedApi {
-                token: r.data.session_token,
-            },
-            r.data.user,
-        ))
-    }
-
-    /// Picks up a saved session after a reload.
-    pub async fn resume(&self, token: Secret) -> Result<(AuthorizedApi, UserView), ApiError> {
-        let api = AuthorizedApi { token };
-        let user = api.me().await?;
-        Ok((api, user))
-    }
-}
-
-/// Calls made with a session.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AuthorizedApi {
-    token: Secret,
-}
-
-impl AuthorizedApi {
-    /// The session token, for storage.
-    pub fn token(&self) -> &Secret {
-        &self.token
-    }
-
-    /// get_user of oneself.
-    pub async fn me(&self) -> Result<UserView, ApiError> {
-        self.get_user(None).await
-    }
-
-    /// get_user of `username` (admins and moderators).
-    pub async fn user(&self, username: String) -> Result<UserView, ApiError> {
-        self.get_user(Some(username)).await
-    }
-
-    async fn get_user(&self, username: Option<String>) -> Result<UserView, ApiError> {
-        let r: Reply<UserReply> = call(Request::GetUser {
-            session_token: self.token.clone(),
-            username,
-        })
-        .await?;
-        Ok(r.data.user)
-    }
-
-    /// update_user of oneself, or (admins) of `target`.
-    pub async fn update(
-        &self,
-        update: UserUpdate,
-        target: Option<String>,
-    ) -> Result<UserView, ApiError> {
-        let r: Reply<UserReply> = call(Request::UpdateUser {
-            session_token: self.token.clone(),
-            update_data: update,
-            username: target,
-        })
-        .await?;
-        Ok(r.data.user)
-    }
-
-    /// delete_user of oneself, or (admins) of `target`, confirmed by the caller's password.
-    pub async fn delete(&self, password: Secret, target: Option<String>) -> Result<(), ApiError> {
-        let _: Reply<Empty> = call(Request::DeleteUser {
-            session_token: self.token.clone(),
-            password,
-            username: target,
-        })
-        .await?;
-        Ok(())
-    }
-
-    /// list_users in the admin view.
-    pub async fn list(&self, query: ListQuery) -> Result<UserList<UserView>, ApiError> {
-        let r: Reply<UserList<UserView>> = call(Request::ListUsers {
-            session_token: Some(self.token.clone()),
-            query,
-        })
-        .await?;
-        Ok(r.data)
-    }
-
-    pub async fn logout(&self) -> Result<(), ApiError> {
-        let _: Reply<Empty> = call(Request::Logout {
-            session_token: self.token.clone(),
-        })
-        .await?;
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,17 +283,5 @@ mod tests {
         }
         assert_eq!(seen, [250, 500, 1000, 2000, 4000, 5000]);
         assert_eq!(next_backoff(BACKOFF_MS.1), BACKOFF_MS.1);
-    }
-
-    #[test]
-    fn errors_carry_field_and_code() {
-        let e = ApiError::Service(
-            ErrorReply::new(ErrorCode::UsernameTaken, "Username already exists")
-                .with_field("username"),
-        );
-        assert_eq!(e.field(), Some("username"));
-        assert_eq!(e.code(), Some(ErrorCode::UsernameTaken));
-        assert!(ApiError::Disconnected.message().contains("Reconnecting"));
-        assert!(ApiError::Timeout.is_transient() && !e.is_transient());
     }
 }
