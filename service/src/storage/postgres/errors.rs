@@ -5,7 +5,17 @@ use crate::storage::backend::StorageError;
 
 /// Maps a client error, saying what was being done.
 pub fn db(what: &'static str) -> impl Fn(postgres::Error) -> StorageError {
-    move |e| StorageError::Database(format!("{what}: {e}"))
+    move |e| StorageError::Database(format!("{what}: {}", explain(&e)))
+}
+
+/// A client error with its cause ("error connecting to server: Connection
+/// refused"): the client's own message alone often leaves the cause out. It
+/// never holds the database's address.
+pub fn explain(e: &postgres::Error) -> String {
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
+    }
 }
 
 /// A row of `table` numbered `seq` that cannot be used, and why.

@@ -9,6 +9,7 @@
 //! batch did land after all, memory and database differ, and the store stops
 //! the service ([`StorageError::Fatal`]) so that a restart loads the truth.
 
+use super::errors::db;
 use super::{header, log, schema, snapshot};
 use crate::model::{User, UserId};
 use crate::storage::backend::{Backend, Change, StorageError};
@@ -42,11 +43,10 @@ pub struct Opened {
 }
 
 fn connect(url: &str) -> Result<Client, StorageError> {
-    let mut client = Client::connect(url, NoTls)
-        .map_err(|e| StorageError::Database(format!("connecting: {e}")))?;
+    let mut client = Client::connect(url, NoTls).map_err(db("connecting"))?;
     let held: bool = client
         .query_one("SELECT pg_try_advisory_lock($1)", &[&INSTANCE])
-        .map_err(|e| StorageError::Database(format!("taking the instance lock: {e}")))?
+        .map_err(db("taking the instance lock"))?
         .get(0);
     if !held {
         return Err(StorageError::Database(
