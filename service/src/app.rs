@@ -5,6 +5,7 @@ use crate::auth::rate::PeerRate;
 use crate::auth::sessions::{MemorySessions, SessionStore};
 use crate::auth::throttle::{MemoryThrottle, ThrottleStore};
 use crate::clock::Clock;
+use crate::follow::Follow;
 use crate::settings::Settings;
 use crate::storage::page_cache::PageCache;
 use crate::storage::UserTable;
@@ -23,6 +24,8 @@ pub struct App {
     pub throttle: Arc<dyn ThrottleStore>,
     /// Anonymous list_users per peer.
     pub public_list_rate: PeerRate,
+    /// Catching up with other instances, on a shared store.
+    pub follow: Follow,
     /// Encoded public list pages.
     pub public_pages: PageCache,
     /// Account creation per peer.
@@ -41,6 +44,7 @@ impl App {
                 settings.throttle.trusted_peers.clone(),
             ),
             public_pages: PageCache::default(),
+            follow: Follow::default(),
             create_rate: PeerRate::new(
                 settings.create_rate,
                 settings.throttle.trusted_peers.clone(),

@@ -63,6 +63,21 @@ pub enum ServiceError {
     /// Storage failed; nothing changed.
     #[error("storage: {0}")]
     Storage(String),
+    /// The shared store cannot be reached (PostgreSQL is down or restarting);
+    /// nothing changed, and trying again later may work.
+    #[error("store unavailable: {0}")]
+    StoreUnavailable(String),
+}
+
+impl From<&crate::storage::StorageError> for ServiceError {
+    fn from(e: &crate::storage::StorageError) -> Self {
+        match e {
+            crate::storage::StorageError::Database(_) => {
+                ServiceError::StoreUnavailable(e.to_string())
+            }
+            _ => ServiceError::Storage(e.to_string()),
+        }
+    }
 }
 
 impl ServiceError {
@@ -92,6 +107,7 @@ impl ServiceError {
             | ServiceError::TooFast { .. }
             | ServiceError::Busy => ErrorCode::RateLimited,
             ServiceError::Storage(_) => ErrorCode::Internal,
+            ServiceError::StoreUnavailable(_) => ErrorCode::ServiceUnavailable,
         }
     }
 
@@ -129,6 +145,10 @@ impl ServiceError {
             ),
             ServiceError::Busy => ("The service is busy; try again in a moment".into(), None),
             ServiceError::Storage(_) => ("Internal error: the change was not saved".into(), None),
+            ServiceError::StoreUnavailable(_) => (
+                "The user store is unavailable; nothing was changed. Try again in a moment".into(),
+                None,
+            ),
         };
         let mut reply = ErrorReply::new(self.code(), message);
         reply.field = field;

@@ -14,7 +14,8 @@
 //! Around them: [`model`] (the stored user, its stable id, versioned records),
 //! [`app`] (the shared state), [`settings`], [`cli`], [`startup`] (open the
 //! store, create the first admin), [`master`] (where the master password
-//! comes from), [`clock`] (time, passed in), [`error`] (the one error type and
+//! comes from), [`clock`] (time, passed in), [`follow`] (catching up with
+//! other instances of a shared store), [`error`] (the one error type and
 //! its mapping to the wire), [`migrate`] (copying users between a file and
 //! PostgreSQL).
 #![forbid(unsafe_code)]
@@ -25,6 +26,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod error;
+pub mod follow;
 pub mod master;
 pub mod migrate;
 pub mod model;

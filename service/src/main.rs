@@ -7,9 +7,12 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use users_protocol::Secret;
+use users_service::auth::relay::RelayedThrottle;
+use users_service::auth::throttle::ThrottleStore;
 use users_service::cli::{Cli, Command, ServeArgs};
 use users_service::clock::SystemClock;
 use users_service::storage::file::FileOptions;
+use users_service::storage::postgres::listen::Listener;
 use users_service::storage::Backend;
 use users_service::{master, server, startup};
 
@@ -122,20 +125,49 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let admin = std::env::var("USERS_SERVICE_ADMIN_PASSWORD")
         .ok()
         .map(Secret::new);
-    let (store, table) = match &args.database {
+    let mut listen = None;
+    let (store, loaded) = match &args.database {
         Some(url) => {
-            let (store, table) = startup::open_postgres_store(url, &master, &args.file_options())?;
-            (Box::new(store) as Box<dyn Backend>, table)
+            let (store, table, sessions) =
+                startup::open_postgres_store(url, &master, &args.file_options())?;
+            listen = Some(store.listen_target());
+            (Box::new(store) as Box<dyn Backend>, (table, sessions))
         }
         None => {
             let (store, table) =
                 startup::open_file_store(&args.storage_file, &master, &args.file_options())?;
-            (Box::new(store) as Box<dyn Backend>, table)
+            (Box::new(store) as Box<dyn Backend>, (table, vec![]))
         }
     };
     drop(master);
-    let (app, backend) =
-        startup::build(args.settings(), store, table, admin, Arc::new(SystemClock))?;
+    let (mut app, backend) =
+        startup::build(args.settings(), store, loaded, admin, Arc::new(SystemClock))?;
+    // On a shared store, failure counts travel between the instances, and a
+    // listener tells the writer when the others commit.
+    let mut listener = None;
+    if let Some((url, cipher)) = listen {
+        let (out, outbox) = std::sync::mpsc::channel();
+        let throttle: Arc<dyn ThrottleStore> =
+            Arc::new(RelayedThrottle::new(app.settings.throttle.clone(), out));
+        app.throttle = Arc::clone(&throttle);
+        listener = Some(Listener {
+            url,
+            cipher,
+            follow: Box::new(|| {}),
+            throttle,
+            outbox,
+        });
+    }
+    let app = Arc::new(app);
+    if let Some(mut l) = listener {
+        let weak = Arc::downgrade(&app);
+        l.follow = Box::new(move || {
+            if let Some(app) = weak.upgrade() {
+                app.follow.request();
+            }
+        });
+        l.spawn()?;
+    }
 
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {

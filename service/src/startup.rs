@@ -2,6 +2,7 @@
 
 use crate::app::App;
 use crate::auth::password;
+use crate::auth::sessions::SessionOp;
 use crate::clock::{rfc3339, Clock};
 use crate::model::{User, UserId};
 use crate::settings::Settings;
@@ -34,34 +35,45 @@ pub fn open_file_store(
     Ok((opened.store, table))
 }
 
-/// Opens the PostgreSQL store at `url` and its users. The address is not
-/// logged: it may carry a password.
+/// Opens the PostgreSQL store at `url`, its users and its live sessions. The
+/// address is not logged: it may carry a password.
 pub fn open_postgres_store(
     url: &str,
     master: &Secret,
     opts: &FileOptions,
-) -> Result<(PgStore, UserTable), StorageError> {
+) -> Result<(PgStore, UserTable, Vec<SessionOp>), StorageError> {
     let opened = PgStore::open(
         url,
         master.expose(),
         opts.kdf_iterations,
         opts.compact_after,
     )?;
-    tracing::info!(users = opened.users.len(), "opened the PostgreSQL store");
+    tracing::info!(
+        users = opened.users.len(),
+        sessions = opened.sessions.len(),
+        "opened the PostgreSQL store"
+    );
     let table = UserTable::from_users(opened.users.into_iter().map(Arc::new));
-    Ok((opened.store, table))
+    Ok((opened.store, table, opened.sessions))
 }
 
-/// Builds the service state over an opened store. On an empty store, creates
-/// the first admin with `admin_password`, or the documented default with a warning.
+/// Builds the service state over an opened store, its users and `sessions`.
+/// On an empty store, creates the first admin with `admin_password`, or the
+/// documented default with a warning; on a shared store, in a batch of its
+/// own, so that of instances starting together only one makes it.
 pub fn build(
     settings: Settings,
     mut backend: Box<dyn Backend>,
-    mut table: UserTable,
+    (mut table, mut sessions): (UserTable, Vec<SessionOp>),
     admin_password: Option<Secret>,
     clock: Arc<dyn Clock>,
-) -> Result<(Arc<App>, Box<dyn Backend>), StorageError> {
-    if table.is_empty() {
+) -> Result<(App, Box<dyn Backend>), StorageError> {
+    let caught = backend.begin()?;
+    table.apply_committed(caught.changes);
+    sessions.extend(caught.sessions);
+    if !table.is_empty() {
+        backend.commit_batch(&[], &[])?;
+    } else {
         let (pw, default) = match admin_password.filter(|p| !p.is_empty()) {
             Some(p) => (p, false),
             None => (Secret::from(DEFAULT_ADMIN_PASSWORD), true),
@@ -78,7 +90,7 @@ pub fn build(
         admin.role = Role::Admin;
         admin.profile.set(ProfileField::FullName, "Administrator");
         table.put(admin);
-        backend.commit(&table.take_changes())?;
+        backend.commit_batch(&table.take_changes(), &[])?;
         table.forget_undo();
         if default {
             tracing::warn!(
@@ -92,5 +104,9 @@ pub fn build(
         }
     }
     tracing::info!(users = table.len(), "store loaded");
-    Ok((Arc::new(App::new(settings, clock, table)), backend))
+    let app = App::new(settings, clock, table);
+    for op in sessions {
+        app.sessions.apply(op);
+    }
+    Ok((app, backend))
 }

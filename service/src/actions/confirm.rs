@@ -3,8 +3,11 @@
 //! keeps guessing past the free failures is ended, so a stolen token cannot
 //! be used to find the password.
 
+use super::outcome::Outcome;
+use super::step::{AfterHash, Written};
 use crate::app::App;
 use crate::auth::password;
+use crate::auth::sessions::{SessionId, SessionOp};
 use crate::auth::throttle::{self, Attempt};
 use crate::error::{Result, ServiceError};
 use crate::model::{PasswordHash, UserId};
@@ -35,22 +38,36 @@ pub fn begin(
 
 impl Confirmation {
     /// Checks `given` against `stored` and counts the result. `field` names
-    /// the request field that held the password, for the error.
+    /// the request field that held the password, for the error. A refusal is
+    /// what the hashing step ends in: the error, and past the free failures
+    /// the end of the session that guessed, through the writer so that every
+    /// instance of a shared store ends it too.
     pub fn check(
         self,
         app: &App,
         given: &Secret,
         stored: &PasswordHash,
         field: &'static str,
-    ) -> Result<()> {
+    ) -> std::result::Result<(), AfterHash> {
         let floor = app.settings.pbkdf2_iterations;
         if password::verify_at_least(given.expose(), stored, floor).0 {
             self.attempt.succeed(app.clock.now());
             return Ok(());
         }
-        if self.attempt.fail(app.clock.now()) {
-            app.sessions.remove(self.session.expose());
+        let refused = Err(ServiceError::WrongPassword(field));
+        if !self.attempt.fail(app.clock.now()) {
+            return Err(AfterHash::Done(refused));
         }
-        Err(ServiceError::WrongPassword(field))
+        let id = SessionId::of(self.session.expose());
+        Err(AfterHash::DoneThen(
+            refused,
+            Box::new(move |_, _| {
+                Ok(Written {
+                    outcome: Outcome::Recorded,
+                    sessions: vec![SessionOp::Remove { id }],
+                    events: vec![],
+                })
+            }),
+        ))
     }
 }

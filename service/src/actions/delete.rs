@@ -29,8 +29,8 @@ pub fn delete_user(
     // another account.
     let confirmation = confirm::begin(app, actor.id, peer, &token)?;
     Ok(Step::slow(move |app| {
-        if let Err(e) = confirmation.check(app, &password, &actor.password, "password") {
-            return AfterHash::fail(e);
+        if let Err(refused) = confirmation.check(app, &password, &actor.password, "password") {
+            return refused;
         }
         AfterHash::write(move |app, table| {
             let actor = actor_at_write(app, table, &token)?;

@@ -5,10 +5,11 @@ use super::outcome::{Event, EventKind, Outcome};
 use super::step::{AfterHash, Step, Written};
 use crate::app::App;
 use crate::auth::password;
-use crate::auth::sessions::{new_token, SessionOp};
+use crate::auth::sessions::{new_token, SessionId, SessionOp};
 use crate::auth::throttle::{self, Attempt};
 use crate::clock::rfc3339;
 use crate::error::{Result, ServiceError};
+use crate::storage::UserTable;
 use rand::TryRngCore;
 use users_protocol::{validate, Credentials, LoginReply, UserStatus};
 
@@ -56,6 +57,53 @@ pub fn login(app: &App, c: Credentials, peer: Option<String>) -> Result<Step> {
             .then(|| password::hash(c.password.expose(), iterations, &mut rand::rng()));
         let token = new_token(&mut rand::rngs::OsRng.unwrap_err());
         let now = app.clock.now();
+        let expires = app.sessions.expiry(now);
+        let session = SessionOp::Insert {
+            id: SessionId::of(token.expose()),
+            user: user.id,
+            expires,
+        };
+        let reply = move |view| {
+            Outcome::LoggedIn(Box::new(LoginReply {
+                session_token: token,
+                user: view,
+                expires_at: rfc3339(expires),
+            }))
+        };
+        // last_login, and a hash upgrade if the password was checked at a
+        // lower count, made on the table as the writer has it.
+        let (id, verified) = (user.id, user.password.clone());
+        let record = move |table: &mut UserTable| {
+            let current = table
+                .get_by_id(id)
+                .filter(|cur| cur.password == verified && cur.status == UserStatus::Active)?;
+            let mut rec = (**current).clone();
+            rec.last_login = Some(rfc3339(now));
+            if let Some(h) = upgrade {
+                rec.password = h;
+            }
+            let view = rec.view();
+            table.put(rec);
+            Some(view)
+        };
+        let logged_in = vec![Event {
+            kind: EventKind::LoggedIn,
+            actor: Some(id),
+            target: id,
+        }];
+        if app.follow.enabled() {
+            // A store shared by several instances: the session is committed
+            // with last_login, and the reply waits for it, so that every
+            // instance knows the token the client is given.
+            return AfterHash::write(move |_, table| {
+                let view = record(table).ok_or(ServiceError::InvalidCredentials)?;
+                Ok(Written {
+                    outcome: reply(view),
+                    sessions: vec![session],
+                    events: logged_in,
+                })
+            });
+        }
         // The session starts under the table's read lock: a suspension or a
         // password change applied before this point is seen here, and one
         // applied after it revokes this session too.
@@ -67,47 +115,20 @@ pub fn login(app: &App, c: Credentials, peer: Option<String>) -> Result<Step> {
             else {
                 return AfterHash::fail(ServiceError::InvalidCredentials);
             };
-            app.sessions.apply(SessionOp::Insert {
-                token: token.clone(),
-                user: user.id,
-                now,
-            });
+            app.sessions.apply(session.clone());
             let mut view = current.view();
             view.last_login = Some(rfc3339(now));
             view
         };
-        let reply = Outcome::LoggedIn(Box::new(LoginReply {
-            session_token: token,
-            user: view,
-            expires_at: rfc3339(app.sessions.expiry(now)),
-        }));
         // last_login and a hash upgrade are recorded in the background: a
         // login never waits for the disk, nor fails with it.
-        let verified = user.password.clone();
-        AfterHash::done_then(reply, move |_, table| {
-            let Some(current) = table.get_by_id(user.id) else {
-                return Ok(recorded(vec![]));
-            };
-            let mut rec = (**current).clone();
-            rec.last_login = Some(rfc3339(now));
-            if let Some(h) = upgrade.filter(|_| rec.password == verified) {
-                rec.password = h;
-            }
-            let id = rec.id;
-            table.put(rec);
-            Ok(recorded(vec![Event {
-                kind: EventKind::LoggedIn,
-                actor: Some(id),
-                target: id,
-            }]))
+        AfterHash::done_then(reply(view), move |_, table| {
+            record(table);
+            Ok(Written {
+                outcome: Outcome::Recorded,
+                sessions: vec![],
+                events: logged_in,
+            })
         })
     }))
-}
-
-fn recorded(events: Vec<Event>) -> Written {
-    Written {
-        outcome: Outcome::Recorded,
-        sessions: vec![],
-        events,
-    }
 }

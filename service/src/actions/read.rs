@@ -3,8 +3,9 @@
 
 use super::access::{authenticate, target, Access};
 use super::outcome::{Listing, Outcome};
-use super::step::{AfterHash, Step};
+use super::step::{AfterHash, Step, Written};
 use crate::app::App;
+use crate::auth::sessions::{SessionId, SessionOp};
 use crate::error::{Result, ServiceError};
 use crate::storage::list::list;
 use std::sync::Arc;
@@ -26,12 +27,32 @@ pub fn health(app: &App) -> Result<Outcome> {
     }))
 }
 
-pub fn logout(app: &App, token: &Secret) -> Result<Outcome> {
-    if app.sessions.remove(token.expose()) {
-        Ok(Outcome::LoggedOut)
-    } else {
-        Err(ServiceError::SessionInvalid)
+/// logout. On a store shared by several instances the end of the session
+/// is committed, so that every instance refuses it; otherwise it is only
+/// forgotten here.
+pub fn logout(app: &App, token: &Secret) -> Step {
+    if !app.follow.enabled() {
+        return Step::Done(if app.sessions.remove(token.expose()) {
+            Ok(Outcome::LoggedOut)
+        } else {
+            Err(ServiceError::SessionInvalid)
+        });
     }
+    if app
+        .sessions
+        .validate(token.expose(), app.clock.now())
+        .is_none()
+    {
+        return Step::Done(Err(ServiceError::SessionInvalid));
+    }
+    let id = SessionId::of(token.expose());
+    Step::write(move |_, _| {
+        Ok(Written {
+            outcome: Outcome::LoggedOut,
+            sessions: vec![SessionOp::Remove { id }],
+            events: vec![],
+        })
+    })
 }
 
 pub fn get_user(app: &App, token: &Secret, named: Option<&str>) -> Result<Outcome> {

@@ -8,7 +8,7 @@ use super::outcome::{Event, EventKind, Outcome};
 use super::step::{AfterHash, Step, Written};
 use crate::app::App;
 use crate::auth::password;
-use crate::auth::sessions::SessionOp;
+use crate::auth::sessions::{SessionId, SessionOp};
 use crate::clock::rfc3339;
 use crate::error::{Result, ServiceError};
 use crate::model::{PasswordHash, UserId};
@@ -67,8 +67,8 @@ pub fn update_user(
     };
     Ok(Step::slow(move |app| {
         if let (Some(cur), Some(c)) = (&current, confirmation) {
-            if let Err(e) = c.check(app, cur, &target_user.password, "current_password") {
-                return AfterHash::fail(e);
+            if let Err(refused) = c.check(app, cur, &target_user.password, "current_password") {
+                return refused;
             }
         }
         let hash = password::hash(new_password.expose(), iterations, &mut rand::rng());
@@ -206,7 +206,7 @@ impl Edit {
                 except: None,
             });
         } else if password_changed {
-            let keep = (actor == id).then_some(self.token);
+            let keep = (actor == id).then(|| SessionId::of(self.token.expose()));
             sessions.push(SessionOp::RevokeUser {
                 user: id,
                 except: keep,

@@ -9,16 +9,45 @@ use crate::model::UserId;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 use users_protocol::Secret;
 
-type TokenHash = [u8; 32];
+/// A session's id: the SHA-256 of its token. Everything but the login reply
+/// names a session by it, so no log, snapshot or other instance holds a
+/// token that could be used.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionId([u8; 32]);
 
-fn token_hash(token: &str) -> TokenHash {
-    Sha256::digest(token.as_bytes()).into()
+impl SessionId {
+    /// The id of `token`.
+    pub fn of(token: &str) -> Self {
+        SessionId(Sha256::digest(token.as_bytes()).into())
+    }
+}
+
+impl std::fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SessionId({}…)", hex::encode(&self.0[..4]))
+    }
+}
+
+impl Serialize for SessionId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for SessionId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(&text, &mut bytes).map_err(serde::de::Error::custom)?;
+        Ok(SessionId(bytes))
+    }
 }
 
 /// A fresh token: 32 random bytes, URL-safe base64.
@@ -37,24 +66,32 @@ pub struct Session {
     pub expires: SystemTime,
 }
 
-/// What to do to the sessions once a change is durable.
-#[derive(Debug)]
+/// A change to the sessions, made once the change it goes with is durable.
+/// A store shared by several instances logs these with the users' changes,
+/// so every instance applies the same ones in the same order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
 pub enum SessionOp {
     /// Start a session.
     Insert {
-        /// The new token.
-        token: Secret,
+        /// The new session.
+        id: SessionId,
         /// The account.
         user: UserId,
-        /// Start time.
-        now: SystemTime,
+        /// When it ends.
+        expires: SystemTime,
+    },
+    /// End one session (a logout).
+    Remove {
+        /// The session.
+        id: SessionId,
     },
     /// End every session of a user except the one given.
     RevokeUser {
         /// The account.
         user: UserId,
-        /// A token to keep (the caller's own, on a password change).
-        except: Option<Secret>,
+        /// A session to keep (the caller's own, on a password change).
+        except: Option<SessionId>,
     },
 }
 
@@ -75,6 +112,9 @@ pub trait SessionStore: Send + Sync {
     fn sweep(&self, now: SystemTime);
     /// Sessions not expired as of at most a second ago.
     fn active(&self, now: SystemTime) -> usize;
+    /// Every live session, as the operations that would start them again,
+    /// for a snapshot.
+    fn live(&self, now: SystemTime) -> Vec<SessionOp>;
 }
 
 /// Sessions in this process's memory.
@@ -98,7 +138,7 @@ impl MemorySessions {
 }
 
 struct SessionTable {
-    by_hash: HashMap<TokenHash, Session>,
+    by_hash: HashMap<SessionId, Session>,
     lifetime: Duration,
     swept_at: SystemTime,
 }
@@ -116,7 +156,7 @@ impl SessionStore for MemorySessions {
     }
 
     fn validate(&self, token: &str, now: SystemTime) -> Option<Session> {
-        let h = token_hash(token);
+        let h = SessionId::of(token);
         let mut t = self.table();
         match t.by_hash.get(&h) {
             Some(s) if s.expires > now => Some(s.clone()),
@@ -129,20 +169,21 @@ impl SessionStore for MemorySessions {
     }
 
     fn remove(&self, token: &str) -> bool {
-        self.table().by_hash.remove(&token_hash(token)).is_some()
+        self.table().by_hash.remove(&SessionId::of(token)).is_some()
     }
 
     fn apply(&self, op: SessionOp) {
         let mut t = self.table();
         match op {
-            SessionOp::Insert { token, user, now } => {
-                let expires = now + t.lifetime;
-                t.by_hash
-                    .insert(token_hash(token.expose()), Session { user, expires });
+            SessionOp::Insert { id, user, expires } => {
+                t.by_hash.insert(id, Session { user, expires });
+            }
+            SessionOp::Remove { id } => {
+                t.by_hash.remove(&id);
             }
             SessionOp::RevokeUser { user, except } => {
-                let keep = except.map(|t| token_hash(t.expose()));
-                t.by_hash.retain(|h, s| s.user != user || Some(*h) == keep);
+                t.by_hash
+                    .retain(|h, s| s.user != user || Some(*h) == except);
             }
         }
     }
@@ -159,6 +200,19 @@ impl SessionStore for MemorySessions {
             t.sweep(now);
         }
         t.by_hash.len()
+    }
+
+    fn live(&self, now: SystemTime) -> Vec<SessionOp> {
+        let t = self.table();
+        t.by_hash
+            .iter()
+            .filter(|(_, s)| s.expires > now)
+            .map(|(id, s)| SessionOp::Insert {
+                id: *id,
+                user: s.user,
+                expires: s.expires,
+            })
+            .collect()
     }
 }
 
@@ -178,9 +232,9 @@ mod tests {
     fn login(s: &MemorySessions, user: UserId, now: SystemTime) -> Secret {
         let token = new_token(&mut rand::rng());
         s.apply(SessionOp::Insert {
-            token: token.clone(),
+            id: SessionId::of(token.expose()),
             user,
-            now,
+            expires: s.expiry(now),
         });
         token
     }
@@ -216,7 +270,7 @@ mod tests {
         let b = login(&s, bob, t(0));
         s.apply(SessionOp::RevokeUser {
             user: alice,
-            except: Some(a1.clone()),
+            except: Some(SessionId::of(a1.expose())),
         });
         assert!(s.validate(a1.expose(), t(1)).is_some());
         assert!(s.validate(a2.expose(), t(1)).is_none());

@@ -45,6 +45,9 @@ pub trait ThrottleStore: Send + Sync {
     /// Gives back an attempt that was never checked (refused as busy, or
     /// dropped at shutdown), counting nothing.
     fn cancel(&self, key: &str, peer: Option<&str>, now: SystemTime);
+    /// Counts an attempt on `key` that another instance checked: a failure,
+    /// or a success that clears the key's failures.
+    fn observe(&self, key: &str, failed: bool, now: SystemTime);
 }
 
 /// A reserved attempt. It ends with [`Attempt::fail`] or [`Attempt::succeed`];
@@ -126,6 +129,10 @@ impl ThrottleStore for MemoryThrottle {
     fn cancel(&self, key: &str, peer: Option<&str>, now: SystemTime) {
         self.table().cancel(key, peer, now);
     }
+
+    fn observe(&self, key: &str, failed: bool, now: SystemTime) {
+        self.table().observe(key, failed, now);
+    }
 }
 
 /// Throttle settings.
@@ -184,6 +191,23 @@ impl Entry {
         } else {
             Err(1)
         }
+    }
+
+    /// Counts a failure at `now`; past `free` failures each one doubles the
+    /// wait from `base` up to `max`. True once past `free`.
+    fn count_failure(
+        &mut self,
+        free: u32,
+        (base, max): (Duration, Duration),
+        now: SystemTime,
+    ) -> bool {
+        self.failures = self.failures(now) + 1;
+        self.last_failure = now;
+        if self.failures > free {
+            let doublings = (self.failures - free - 1).min(30);
+            self.blocked_until = now + base.saturating_mul(1 << doublings).min(max);
+        }
+        self.failures > free
     }
 
     fn forgettable(&self, now: SystemTime) -> bool {
@@ -294,23 +318,34 @@ impl Throttle {
     }
 
     fn fail(&mut self, key: &str, peer: Option<&str>, now: SystemTime) -> bool {
-        let (base, max) = (self.cfg.base_delay, self.cfg.max_delay);
-        let count = |e: &mut Entry, free: u32| {
-            e.pending = e.pending.saturating_sub(1);
-            e.failures = e.failures(now) + 1;
-            e.last_failure = now;
-            if e.failures > free {
-                let doublings = (e.failures - free - 1).min(30);
-                e.blocked_until = now + base.saturating_mul(1 << doublings).min(max);
-            }
-            e.failures > free
-        };
+        let delays = (self.cfg.base_delay, self.cfg.max_delay);
         let (free, peer_free) = (self.cfg.free_failures, self.cfg.peer_free_failures);
-        let backing_off = self.keys.update(key, now, |e| count(e, free));
+        let backing_off = self.keys.update(key, now, |e| {
+            e.pending = e.pending.saturating_sub(1);
+            e.count_failure(free, delays, now)
+        });
         if let Some(p) = self.peer_key(peer) {
-            self.peers.update(&p, now, |e| count(e, peer_free));
+            self.peers.update(&p, now, |e| {
+                e.pending = e.pending.saturating_sub(1);
+                e.count_failure(peer_free, delays, now)
+            });
         }
         backing_off
+    }
+
+    /// An attempt another instance checked: it held no slot here, and its
+    /// peer is that instance's to count.
+    fn observe(&mut self, key: &str, failed: bool, now: SystemTime) {
+        let delays = (self.cfg.base_delay, self.cfg.max_delay);
+        let free = self.cfg.free_failures;
+        self.keys.update(key, now, |e| {
+            if failed {
+                e.count_failure(free, delays, now);
+            } else {
+                e.failures = 0;
+                e.blocked_until = e.last_failure;
+            }
+        });
     }
 
     fn cancel(&mut self, key: &str, peer: Option<&str>, now: SystemTime) {

@@ -34,7 +34,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use writer::WriteJob;
+use writer::{Job, WriteJob};
 
 /// Requests larger than this are dropped by libzmq with the connection; between
 /// `max_request_bytes` and this they get a too_large reply.
@@ -80,7 +80,8 @@ pub fn run(
         trusted_peers: app.settings.throttle.trusted_peers.clone(),
     }));
     let fatal = Arc::new(AtomicBool::new(false));
-    let (write_tx, write_rx) = mpsc::channel::<WriteJob>();
+    let (write_tx, write_rx) = mpsc::channel::<Job>();
+    let shared = backend.shared();
     let (pool_tx, pool_rx) = mpsc::channel::<SlowJob>();
     let pool_rx = Arc::new(Mutex::new(pool_rx));
 
@@ -93,6 +94,19 @@ pub fn run(
                 writer::writer_loop(&app, &queues, backend, &write_rx, &sock, (&stop, &fatal))
             })?
     };
+    if shared {
+        // Other instances' commits and sessions this one has not seen yet
+        // are read by the writer when asked; ask once now for what was
+        // committed while this instance started.
+        let tx = Mutex::new(write_tx.clone());
+        app.follow.set_wake(Some(Box::new(move || {
+            let _ = tx
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .send(Job::Follow);
+        })));
+        app.follow.request();
+    }
     let mut workers = Vec::new();
     for i in 0..app.settings.workers {
         let (app, queues, rx, wtx, sock) = (
@@ -157,7 +171,10 @@ pub fn run(
                             envelope,
                             request_id: env.request_id,
                         };
-                        (to, actions::handle(&app, env.request, peer.clone()))
+                        (
+                            to,
+                            actions::handle_following(&app, env.request, peer.clone()),
+                        )
                     }
                     Err((e, request_id)) => (
                         ReplyTo {
@@ -176,7 +193,7 @@ pub fn run(
                     }
                     Step::Write(work) if queues.begin_write() => {
                         in_flight += 1;
-                        let _ = write_tx.send(WriteJob { to: Some(to), work });
+                        let _ = write_tx.send(Job::Write(WriteJob { to: Some(to), work }));
                     }
                     Step::Slow(_) | Step::Write(_) => {
                         send(&router, to.frames(Err(ServiceError::Busy)));
@@ -193,6 +210,8 @@ pub fn run(
     for w in workers {
         let _ = w.join();
     }
+    // The wake holds a sender too: the writer ends once both are gone.
+    app.follow.set_wake(None);
     drop(write_tx);
     let _ = writer.join();
     // Replies made while the threads wound down.

@@ -4,7 +4,7 @@
 
 use super::queues::Queues;
 use super::replies::{push, ReplyTo};
-use super::writer::WriteJob;
+use super::writer::{Job, WriteJob};
 use crate::actions::{AfterHash, SlowFn};
 use crate::app::App;
 use std::sync::mpsc::{Receiver, Sender};
@@ -25,7 +25,7 @@ pub fn pool_loop(
     app: &App,
     queues: &Queues,
     rx: &Mutex<Receiver<SlowJob>>,
-    write_tx: &Sender<WriteJob>,
+    write_tx: &Sender<Job>,
     sock: &zmq::Socket,
 ) {
     loop {
@@ -39,15 +39,15 @@ pub fn pool_loop(
             AfterHash::Done(result) => push(sock, job.to, result),
             AfterHash::Write(work) => {
                 queues.follow_write();
-                let _ = write_tx.send(WriteJob {
+                let _ = write_tx.send(Job::Write(WriteJob {
                     to: Some(job.to),
                     work,
-                });
+                }));
             }
             AfterHash::DoneThen(result, work) => {
                 push(sock, job.to, result);
                 queues.follow_write();
-                let _ = write_tx.send(WriteJob { to: None, work });
+                let _ = write_tx.send(Job::Write(WriteJob { to: None, work }));
             }
         }
     }

@@ -3,13 +3,18 @@
 //! that fails), commits the batch through the backend in one go (group
 //! commit), and only then lets their replies go. If the commit fails, the whole
 //! batch is undone in memory and every client in it is told.
+//!
+//! On a store shared by several instances, the writer is also the one that
+//! applies what the others committed: at the start of each batch, under the
+//! store's write lock, so that every write is checked against the latest
+//! state; and between batches, when asked to follow ([`Job::Follow`]).
 
 use super::queues::Queues;
 use super::replies::{push, ReplyTo};
-use crate::actions::{Event, Outcome, WriteFn};
+use crate::actions::{Event, Outcome, WriteFn, Written};
 use crate::app::App;
 use crate::error::{Result, ServiceError};
-use crate::storage::{Backend, StorageError};
+use crate::storage::{Backend, Caught, State, StorageError};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
 
@@ -24,6 +29,14 @@ pub struct WriteJob {
     pub work: WriteFn,
 }
 
+/// What the writer is asked to do.
+pub enum Job {
+    /// A change.
+    Write(WriteJob),
+    /// Catch up with what other instances committed (see [`crate::follow`]).
+    Follow,
+}
+
 /// Commits batches until the queue closes, then lets the backend finish.
 ///
 /// After a fatal storage error it stops the service (`stop`, and `fatal` so
@@ -34,17 +47,23 @@ pub fn writer_loop(
     app: &App,
     queues: &Queues,
     mut backend: Box<dyn Backend>,
-    rx: &Receiver<WriteJob>,
+    rx: &Receiver<Job>,
     sock: &zmq::Socket,
     (stop, fatal): (&AtomicBool, &AtomicBool),
 ) {
     while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => batch.push(j),
-                Err(_) => break,
+        // Requests to follow need nothing more: a batch catches up too.
+        let mut batch: Vec<WriteJob> = Vec::new();
+        let mut next = Some(first);
+        while let Some(job) = next {
+            if let Job::Write(w) = job {
+                batch.push(w);
             }
+            next = if batch.len() < MAX_BATCH {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
         }
         for _ in 0..batch.len() {
             queues.end_write();
@@ -57,13 +76,23 @@ pub fn writer_loop(
             }
             continue;
         }
-        let done = run_batch(app, backend.as_mut(), batch, &mut |to, result| {
-            push(sock, to, result)
-        });
-        if let Err(e) = done {
-            tracing::error!(error = %e, "the store's state is unknown: stopping the service");
-            fatal.store(true, Ordering::SeqCst);
-            stop.store(true, Ordering::SeqCst);
+        // Every ticket issued so far is covered by the catch-up about to start.
+        let ticket = app.follow.issued();
+        let done = if batch.is_empty() {
+            follow(app, backend.as_mut())
+        } else {
+            run_batch(app, backend.as_mut(), batch, &mut |to, result| {
+                push(sock, to, result)
+            })
+        };
+        match done {
+            Ok(true) => app.follow.completed(ticket),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "the store's state is unknown: stopping the service");
+                fatal.store(true, Ordering::SeqCst);
+                stop.store(true, Ordering::SeqCst);
+            }
         }
     }
     if fatal.load(Ordering::SeqCst) {
@@ -74,16 +103,45 @@ pub fn writer_loop(
     }
 }
 
+/// Applies what other instances committed, outside a batch. True once
+/// caught up; a store that cannot be reached is logged and tried again at the
+/// next batch or request to follow.
+fn follow(app: &App, backend: &mut dyn Backend) -> std::result::Result<bool, StorageError> {
+    match backend.follow() {
+        Ok(caught) => {
+            apply_caught(app, caught);
+            Ok(true)
+        }
+        Err(e @ StorageError::Fatal(_)) => Err(e),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not follow the other instances; will retry");
+            Ok(false)
+        }
+    }
+}
+
+/// Makes what others committed part of this instance's state. It is
+/// already durable, so nothing of it is undone or committed again.
+fn apply_caught(app: &App, caught: Caught) {
+    if !caught.changes.is_empty() {
+        app.users_mut().apply_committed(caught.changes);
+    }
+    for op in caught.sessions {
+        app.sessions.apply(op);
+    }
+}
+
 /// Applies, commits and answers one batch. A write that fails in memory is
 /// answered at once; the others once the commit has succeeded or failed.
-/// Returns the error when the backend could not undo a failed commit: the
-/// caller must stop.
+/// Returns whether the batch began caught up with the other instances, or
+/// the error when the backend could not undo a failed commit: the caller
+/// must stop.
 pub fn run_batch(
     app: &App,
     backend: &mut dyn Backend,
     batch: Vec<WriteJob>,
     reply: &mut dyn FnMut(ReplyTo, Result<Outcome>),
-) -> std::result::Result<(), StorageError> {
+) -> std::result::Result<bool, StorageError> {
     let mut done = Vec::with_capacity(batch.len());
     let mut answer = |to: Option<ReplyTo>, result: Result<Outcome>| match to {
         Some(to) => reply(to, result),
@@ -93,6 +151,19 @@ pub fn run_batch(
             }
         }
     };
+    match backend.begin() {
+        Ok(caught) => apply_caught(app, caught),
+        Err(e) => {
+            tracing::error!(error = %e, writes = batch.len(), "could not start a batch");
+            for job in batch {
+                answer(job.to, Err(ServiceError::from(&e)));
+            }
+            return match e {
+                StorageError::Fatal(_) => Err(e),
+                _ => Ok(false),
+            };
+        }
+    }
     let changes = {
         let mut table = app.users_mut();
         for job in batch {
@@ -107,9 +178,13 @@ pub fn run_batch(
         }
         table.take_changes()
     };
+    let sessions: Vec<_> = done
+        .iter()
+        .flat_map(|(_, w): &(_, Written)| w.sessions.iter().cloned())
+        .collect();
     // Readers may see these changes during the commit; no one is told they
     // happened until it succeeds.
-    match backend.commit(&changes) {
+    match backend.commit_batch(&changes, &sessions) {
         Ok(()) => {
             app.users_mut().forget_undo();
             for (to, written) in done {
@@ -124,19 +199,23 @@ pub fn run_batch(
             app.users_mut().rollback_all();
             tracing::error!(error = %e, changes = changes.len(), "commit failed; changes undone");
             for (to, _) in done {
-                answer(to, Err(ServiceError::Storage(e.to_string())));
+                answer(to, Err(ServiceError::from(&e)));
             }
             if matches!(e, StorageError::Fatal(_)) {
                 return Err(e);
             }
         }
     }
-    match backend.maintain(&mut || app.users().all()) {
+    let state = &mut || State {
+        users: app.users().all(),
+        sessions: app.sessions.live(app.clock.now()),
+    };
+    match backend.maintain(state) {
         Err(e @ StorageError::Fatal(_)) => return Err(e),
         Err(e) => tracing::error!(error = %e, "snapshot failed; the journal keeps every change"),
         Ok(()) => {}
     }
-    Ok(())
+    Ok(true)
 }
 
 /// The audit log does not exist yet: until it does, events go to the debug
@@ -154,7 +233,7 @@ fn record(e: &Event) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actions::{EventKind, Written};
+    use crate::actions::EventKind;
     use crate::clock::SystemClock;
     use crate::model::tests::user;
     use crate::storage::memory::MemoryBackend;

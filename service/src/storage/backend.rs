@@ -1,6 +1,9 @@
 //! The seam between the table and durable storage: a [`Backend`] commits the
-//! [`Change`]s of a batch, all or none.
+//! [`Change`]s of a batch, all or none. A backend shared by several instances
+//! also says what the others committed ([`Caught`]), before each batch and
+//! whenever asked to follow them.
 
+use crate::auth::sessions::SessionOp;
 use crate::model::{User, UserId};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,16 +17,65 @@ pub enum Change {
     Delete(UserId),
 }
 
+/// What other instances committed since this one last looked, in the order
+/// they committed it.
+#[derive(Debug, Default)]
+pub struct Caught {
+    /// Their changes to the users.
+    pub changes: Vec<Change>,
+    /// Their changes to the sessions.
+    pub sessions: Vec<SessionOp>,
+}
+
+/// What a snapshot holds: the table and the live sessions as they are now.
+pub struct State {
+    pub users: Vec<Arc<User>>,
+    pub sessions: Vec<SessionOp>,
+}
+
 /// Durable storage behind the table. Only the writer thread calls it.
 pub trait Backend: Send {
+    /// True when several instances share the store. Sessions are then
+    /// committed with the batches ([`Backend::commit_batch`]), so that every
+    /// instance knows them; otherwise they live in this process only.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Starts a batch. A shared store takes its cluster-wide write lock here
+    /// and returns what the others committed since, which the writer applies
+    /// before it checks anything against the table. Each `begin` that
+    /// succeeds is ended by one [`Backend::commit_batch`].
+    fn begin(&mut self) -> Result<Caught, StorageError> {
+        Ok(Caught::default())
+    }
+
     /// Makes `changes`, in order, durable. On error none of them remain, and
     /// the caller undoes them in memory; [`StorageError::Fatal`] when that
     /// cannot be made sure of.
     fn commit(&mut self, changes: &[Change]) -> Result<(), StorageError>;
 
-    /// Housekeeping after a batch, such as a background compaction. `users`
-    /// gives every user as the table has them now; it is called only if needed.
-    fn maintain(&mut self, users: &mut dyn FnMut() -> Vec<Arc<User>>) -> Result<(), StorageError>;
+    /// Commits a batch begun with [`Backend::begin`]: its changes, and for a
+    /// shared store its session changes with them, all or none. A store used
+    /// by one process keeps sessions in memory and commits only `changes`.
+    fn commit_batch(
+        &mut self,
+        changes: &[Change],
+        sessions: &[SessionOp],
+    ) -> Result<(), StorageError> {
+        let _ = sessions;
+        self.commit(changes)
+    }
+
+    /// Between batches: what the other instances committed since this one
+    /// last looked, without taking the write lock.
+    fn follow(&mut self) -> Result<Caught, StorageError> {
+        Ok(Caught::default())
+    }
+
+    /// Housekeeping after a batch, such as a background compaction. `state`
+    /// gives every user and session as they are now; it is called only if needed.
+    fn maintain(&mut self, state: &mut dyn FnMut() -> State) -> Result<(), StorageError>;
 
     /// Finishes housekeeping at shutdown.
     fn close(&mut self) -> Result<(), StorageError>;

@@ -1,8 +1,7 @@
 //! A backend that keeps commits in memory and fails on demand, for testing the
 //! writer and the actions without a disk.
 
-use super::backend::{Backend, Change, StorageError};
-use crate::model::User;
+use super::backend::{Backend, Change, State, StorageError};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -30,7 +29,7 @@ impl Backend for MemoryBackend {
         Ok(())
     }
 
-    fn maintain(&mut self, _: &mut dyn FnMut() -> Vec<Arc<User>>) -> Result<(), StorageError> {
+    fn maintain(&mut self, _: &mut dyn FnMut() -> State) -> Result<(), StorageError> {
         Ok(())
     }
 

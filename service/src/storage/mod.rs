@@ -24,5 +24,5 @@ pub mod table;
 #[cfg(test)]
 pub mod memory;
 
-pub use backend::{Backend, Change, StorageError};
+pub use backend::{Backend, Caught, Change, State, StorageError};
 pub use table::UserTable;

@@ -141,6 +141,21 @@ impl UserTable {
         Some(old)
     }
 
+    /// Makes changes another instance committed, in order. They are durable
+    /// already: nothing of them is undone or committed again.
+    pub fn apply_committed(&mut self, changes: Vec<Change>) {
+        for change in changes {
+            match change {
+                Change::Put(user) => {
+                    self.insert_raw(user);
+                }
+                Change::Delete(id) => {
+                    self.remove_raw(id);
+                }
+            }
+        }
+    }
+
     /// Position in the undo log, for [`UserTable::rollback_to`].
     pub fn mark(&self) -> usize {
         self.undo.len()

@@ -9,6 +9,7 @@
 //! - `crash`: SIGKILL at random moments under write load, twenty times.
 //! - `postgres`: the private PostgreSQL server, and the PostgreSQL store's schema, key and log.
 //! - `postgres_store`: users-service with `--database`, on a real server.
+//! - `cluster`: several instances on one PostgreSQL.
 //! - `python`: the original's Python client code, unchanged, against our binary.
 //! - `bridge`: users-bridge over WebSocket, its limits and failures.
 //! - `bridge_edge`: the bridge against rebinding, slow and greedy clients, proxies; logs, CSP, metrics.
@@ -21,6 +22,7 @@ mod authz;
 mod bench;
 mod bridge;
 mod bridge_edge;
+mod cluster;
 mod crash;
 mod disk;
 mod e2e;

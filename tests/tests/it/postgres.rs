@@ -105,7 +105,6 @@ fn every_instance_derives_the_same_key_and_a_wrong_password_is_refused() {
 #[test]
 fn the_log_gives_back_each_batch_in_order_and_refuses_rows_moved_or_missing() {
     use users_service::model::UserId;
-    use users_service::storage::file::journal::Op;
     use users_service::storage::postgres::{header::open_key, log, schema::migrate};
     use users_service::storage::Change;
     let pg = PgCluster::start();
@@ -113,20 +112,21 @@ fn the_log_gives_back_each_batch_in_order_and_refuses_rows_moved_or_missing() {
     migrate(&mut client).unwrap();
     let cipher = open_key(&mut client, "master-pw", 1000, &mut rand::rng()).unwrap();
     let ids: Vec<UserId> = (0..3).map(|_| UserId::random(&mut rand::rng())).collect();
+    let delete = |seq, id| log::Batch::new(seq, &[Change::Delete(id)], &[]);
     assert_eq!(log::head(&mut client).unwrap(), 0);
     for (seq, id) in (1..).zip(&ids) {
-        log::append(&mut client, &cipher, seq, &[Change::Delete(*id)]).unwrap();
+        log::append(&mut client, &cipher, &delete(seq, *id)).unwrap();
     }
     assert_eq!(log::head(&mut client).unwrap(), 3);
     // The same number twice: the second is refused.
-    assert!(log::append(&mut client, &cipher, 3, &[Change::Delete(ids[0])]).is_err());
+    assert!(log::append(&mut client, &cipher, &delete(3, ids[0])).is_err());
     let read = |client: &mut postgres::Client, after| {
         let mut seen = Vec::new();
-        let last = log::read_after(client, &cipher, after, |seq, ops| {
-            for op in ops {
-                match op {
-                    Op::Delete { id: Some(id), .. } => seen.push((seq, id)),
-                    _ => return Err("unexpected op".into()),
+        let last = log::read_after(client, &cipher, after, |seq, batch| {
+            for change in batch.changes()? {
+                match change {
+                    Change::Delete(id) => seen.push((seq, id)),
+                    Change::Put(_) => return Err("unexpected change".into()),
                 }
             }
             Ok(())
@@ -150,4 +150,8 @@ fn the_log_gives_back_each_batch_in_order_and_refuses_rows_moved_or_missing() {
     pg.psql("users", "delete from users_log where seq = 2");
     let e = read(&mut client, 0).unwrap_err().to_string();
     assert!(e.contains("batch 2 is missing"), "{e}");
+    // An instance at batch 1 whose next batch is gone cannot follow: it is
+    // told to restart and load the snapshot.
+    let e = read(&mut client, 1).unwrap_err().to_string();
+    assert!(e.contains("fell behind"), "{e}");
 }

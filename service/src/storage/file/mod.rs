@@ -20,7 +20,7 @@ pub mod snapshot;
 pub use crate::storage::crypto::KdfParams;
 
 use crate::model::User;
-use crate::storage::backend::{io_err, Backend, Change, StorageError};
+use crate::storage::backend::{io_err, Backend, Change, State, StorageError};
 use fernet::Fernet;
 use seal::Link;
 use std::fs::{File, OpenOptions};
@@ -320,7 +320,7 @@ impl Backend for FileStore {
         Ok(())
     }
 
-    fn maintain(&mut self, users: &mut dyn FnMut() -> Vec<Arc<User>>) -> Result<(), StorageError> {
+    fn maintain(&mut self, state: &mut dyn FnMut() -> State) -> Result<(), StorageError> {
         if self
             .compaction
             .as_ref()
@@ -329,7 +329,7 @@ impl Backend for FileStore {
             self.finish_compaction()?;
         }
         if self.compaction.is_none() && self.journal_records >= self.compact_after {
-            self.start_compaction(users());
+            self.start_compaction(state().users);
         }
         Ok(())
     }

@@ -156,7 +156,12 @@ fn compaction_moves_the_journal_into_the_snapshot() {
     let mut o = FileStore::open(&path, "pw", &small).unwrap();
     let first = ["a1", "a2", "a3"].map(user);
     o.store.commit(&first.clone().map(|u| put(&u))).unwrap();
-    o.store.maintain(&mut || first.to_vec()).unwrap();
+    o.store
+        .maintain(&mut || State {
+            users: first.to_vec(),
+            sessions: vec![],
+        })
+        .unwrap();
     o.store.commit(&[put(&user("a4"))]).unwrap(); // lands after the snapshot began
     o.store.close().unwrap();
     let jlen = std::fs::metadata(journal::path_for(&path)).unwrap().len();

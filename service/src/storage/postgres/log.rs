@@ -2,21 +2,55 @@
 //! from 1 without gaps, its changes in one Fernet token. The token holds the
 //! batch's number too, so a row moved, copied or replayed under another
 //! number is refused, as is a gap. The changes are the file journal's
-//! records ([`Op`]), so both stores say a change the same way.
+//! records ([`Op`]), so both stores say a change the same way; the session
+//! changes ride along, so that every instance knows every session.
 
 use super::errors::{damaged, db};
+use crate::auth::sessions::SessionOp;
+use crate::model::User;
 use crate::storage::backend::{Change, StorageError};
 use crate::storage::file::journal::Op;
 use fernet::Fernet;
 use postgres::GenericClient;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 const TABLE: &str = "users_log";
 
+/// One committed batch, as its token holds it.
 #[derive(Serialize, Deserialize)]
-struct Batch {
+pub struct Batch {
     seq: i64,
     ops: Vec<Op>,
+    /// The batch's session changes, in order.
+    #[serde(default)]
+    pub sessions: Vec<SessionOp>,
+}
+
+impl Batch {
+    /// Batch number `seq` of `changes` and `sessions`.
+    pub fn new(seq: i64, changes: &[Change], sessions: &[SessionOp]) -> Self {
+        Batch {
+            seq,
+            ops: changes.iter().map(Op::from).collect(),
+            sessions: sessions.to_vec(),
+        }
+    }
+
+    /// The batch's changes to the users, in order; the reason if one is not
+    /// what this service writes.
+    pub fn changes(&self) -> Result<Vec<Change>, String> {
+        self.ops
+            .iter()
+            .map(|op| match op {
+                Op::Put { user } => User::try_from((**user).clone())
+                    .map(|u| Change::Put(Arc::new(u)))
+                    .map_err(|e| e.to_string()),
+                Op::Delete { id: Some(id), .. } => Ok(Change::Delete(*id)),
+                Op::Delete { id: None, .. } => Err("a deletion without an id".into()),
+            })
+            .collect()
+    }
 }
 
 /// The number of the last batch committed (0 when none), whether its row is
@@ -32,19 +66,15 @@ pub fn head(client: &mut impl GenericClient) -> Result<i64, StorageError> {
     Ok(row.get(0))
 }
 
-/// Appends `changes` as batch `seq`. Two instances appending the same number
-/// cannot both succeed: the number is the table's primary key.
+/// Appends `batch`. Two instances appending the same number cannot both
+/// succeed: the number is the table's primary key.
 pub fn append(
     client: &mut impl GenericClient,
     cipher: &Fernet,
-    seq: i64,
-    changes: &[Change],
+    batch: &Batch,
 ) -> Result<(), StorageError> {
-    let batch = Batch {
-        seq,
-        ops: changes.iter().map(Op::from).collect(),
-    };
-    let json = serde_json::to_vec(&batch).map_err(|e| damaged(TABLE, seq, e))?;
+    let seq = batch.seq;
+    let json = serde_json::to_vec(batch).map_err(|e| damaged(TABLE, seq, e))?;
     let token = cipher.encrypt(&json);
     client
         .execute(
@@ -57,12 +87,13 @@ pub fn append(
 
 /// Passes each batch after `after`, in order, to `apply`; returns the number
 /// of the last one (or `after`). `apply` refuses a batch it cannot use, with
-/// the reason.
+/// the reason. A log that no longer holds the batch after `after` (a
+/// snapshot has taken it in) is reported: this instance fell too far behind.
 pub fn read_after(
     client: &mut impl GenericClient,
     cipher: &Fernet,
     after: i64,
-    mut apply: impl FnMut(i64, Vec<Op>) -> Result<(), String>,
+    mut apply: impl FnMut(i64, Batch) -> Result<(), String>,
 ) -> Result<i64, StorageError> {
     let rows = client
         .query(
@@ -73,6 +104,12 @@ pub fn read_after(
     let mut last = after;
     for row in rows {
         let (seq, token): (i64, String) = (row.get(0), row.get(1));
+        if seq != last + 1 && last == after {
+            return Err(StorageError::Fatal(format!(
+                "this instance has batch {after}, and the log now starts at batch {seq}: \
+                 it fell behind by more than a snapshot; restarting loads the snapshot"
+            )));
+        }
         if seq != last + 1 {
             return Err(damaged(
                 TABLE,
@@ -87,7 +124,7 @@ pub fn read_after(
         if batch.seq != seq {
             return Err(damaged(TABLE, seq, format!("it holds batch {}", batch.seq)));
         }
-        apply(seq, batch.ops).map_err(|reason| damaged(TABLE, seq, reason))?;
+        apply(seq, batch).map_err(|reason| damaged(TABLE, seq, reason))?;
         last = seq;
     }
     Ok(last)

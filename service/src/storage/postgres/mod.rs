@@ -1,8 +1,10 @@
-//! The PostgreSQL store (`users-service --database URL`). It is built to be
-//! shared by several instances; so far one instance at a time uses it, and
-//! following the others' writes (LISTEN/NOTIFY), shared sessions and the
-//! bridge's several services come next. What PostgreSQL holds is ciphertext under the master password's key
-//! and the order of changes, never a name, an address or a hash in clear.
+//! The PostgreSQL store (`users-service --database URL`), shared by any
+//! number of instances. Each holds every user and session in memory, as with
+//! the file store, and follows the log of batches the others commit; a write
+//! takes a cluster-wide lock, catches up and is checked against the latest
+//! state. What PostgreSQL holds is ciphertext under the master password's
+//! key and the order of changes, never a name, an address, a token or a hash
+//! in clear.
 //!
 //! - [`errors`]: how PostgreSQL work fails.
 //! - [`schema`]: the tables, created and migrated by versioned steps at
@@ -11,11 +13,13 @@
 //!   token, made once, shared by every instance.
 //! - [`log`]: the committed batches, in order, each one Fernet token.
 //! - [`snapshot`]: compactions of the log.
-//! - [`store`]: [`store::PgStore`], the backend, one instance per database
-//!   so far.
+//! - [`store`]: [`store::PgStore`], the backend.
+//! - [`listen`]: the notifications that tell an instance of the others'
+//!   batches and failure counts.
 
 pub mod errors;
 pub mod header;
+pub mod listen;
 pub mod log;
 pub mod schema;
 pub mod snapshot;

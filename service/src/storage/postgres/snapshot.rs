@@ -1,17 +1,19 @@
-//! Compactions in `users_snapshot`: every user as of a log number, as one
-//! Fernet token that holds that number too. A starting instance reads the
-//! newest one and only the log after it; writing one drops the older
-//! snapshots and the log rows it covers, in one transaction.
+//! Compactions in `users_snapshot`: every user and live session as of a log
+//! number, as one Fernet token that holds that number too. A starting
+//! instance reads the newest one and only the log after it. Writing one
+//! drops the older snapshots, and the log up to the snapshot before it: the
+//! log keeps one snapshot's worth of batches, so that a running instance a
+//! little behind can still follow it.
 
 use super::errors::{damaged, db};
+use crate::auth::sessions::SessionOp;
 use crate::model::record::UserRecord;
 use crate::model::{User, UserId};
-use crate::storage::backend::StorageError;
+use crate::storage::backend::{State, StorageError};
 use fernet::Fernet;
 use postgres::Client;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 const TABLE: &str = "users_snapshot";
 
@@ -19,14 +21,20 @@ const TABLE: &str = "users_snapshot";
 struct Snapshot {
     seq: i64,
     users: Vec<UserRecord>,
+    #[serde(default)]
+    sessions: Vec<SessionOp>,
 }
 
-/// The users of the newest snapshot and the log number it holds; none and 0
-/// without one.
-pub fn latest(
-    client: &mut Client,
-    cipher: &Fernet,
-) -> Result<(HashMap<UserId, User>, i64), StorageError> {
+/// What a snapshot held.
+#[derive(Default)]
+pub struct Loaded {
+    pub users: HashMap<UserId, User>,
+    pub sessions: Vec<SessionOp>,
+}
+
+/// The users and sessions of the newest snapshot and the log number it
+/// holds; none and 0 without one.
+pub fn latest(client: &mut Client, cipher: &Fernet) -> Result<(Loaded, i64), StorageError> {
     let Some(row) = client
         .query_opt(
             "SELECT seq, token FROM users_snapshot ORDER BY seq DESC LIMIT 1",
@@ -34,7 +42,7 @@ pub fn latest(
         )
         .map_err(db("reading the snapshot"))?
     else {
-        return Ok((HashMap::new(), 0));
+        return Ok((Loaded::default(), 0));
     };
     let (seq, token): (i64, String) = (row.get(0), row.get(1));
     let plain = cipher
@@ -53,32 +61,42 @@ pub fn latest(
         let user = User::try_from(record).map_err(|e| damaged(TABLE, seq, e))?;
         users.insert(user.id, user);
     }
-    Ok((users, seq))
+    let sessions = snap.sessions;
+    Ok((Loaded { users, sessions }, seq))
 }
 
-/// Writes `users` as the snapshot of log number `seq`, and drops what it
-/// makes redundant.
+/// Writes `state` as the snapshot of log number `seq`, and drops what it
+/// makes redundant. Two instances writing the same number write the same
+/// state: the second is skipped.
 pub fn write(
     client: &mut Client,
     cipher: &Fernet,
     seq: i64,
-    users: &[Arc<User>],
+    state: &State,
 ) -> Result<(), StorageError> {
     let snap = Snapshot {
         seq,
-        users: users.iter().map(|u| UserRecord::from(&**u)).collect(),
+        users: state.users.iter().map(|u| UserRecord::from(&**u)).collect(),
+        sessions: state.sessions.clone(),
     };
     let json = serde_json::to_vec(&snap).map_err(|e| damaged(TABLE, seq, e))?;
     let token = cipher.encrypt(&json);
     let mut tx = client.transaction().map_err(db("writing a snapshot"))?;
     tx.execute(
-        "INSERT INTO users_snapshot (seq, token) VALUES ($1, $2)",
+        "INSERT INTO users_snapshot (seq, token) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         &[&seq, &token],
     )
     .map_err(db("writing a snapshot"))?;
+    let before: i64 = tx
+        .query_one(
+            "SELECT coalesce(max(seq), 0) FROM users_snapshot WHERE seq < $1",
+            &[&seq],
+        )
+        .map_err(db("reading the snapshots"))?
+        .get(0);
     tx.execute("DELETE FROM users_snapshot WHERE seq < $1", &[&seq])
         .map_err(db("dropping older snapshots"))?;
-    tx.execute("DELETE FROM users_log WHERE seq <= $1", &[&seq])
-        .map_err(db("dropping the log the snapshot holds"))?;
+    tx.execute("DELETE FROM users_log WHERE seq <= $1", &[&before])
+        .map_err(db("dropping the log the snapshots hold"))?;
     tx.commit().map_err(db("writing a snapshot"))
 }

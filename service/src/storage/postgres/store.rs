@@ -1,66 +1,76 @@
-//! [`PgStore`]: the [`Backend`] over PostgreSQL, for one instance per
-//! database so far. It holds a session advisory lock while it runs, the way
-//! the file store holds its file lock, so that a second instance is refused
-//! rather than writing beside one it does not follow.
+//! [`PgStore`]: the [`Backend`] over PostgreSQL, shared by any number of
+//! instances.
 //!
-//! A batch is one `INSERT` into the log, committed before the writer answers
-//! anyone. When the connection fails, the batch is reported failed; before
-//! the next one, the store reconnects and reads the log's head: if the lost
-//! batch did land after all, memory and database differ, and the store stops
-//! the service ([`StorageError::Fatal`]) so that a restart loads the truth.
+//! Every batch runs in one transaction under a cluster-wide advisory lock:
+//! [`Backend::begin`] takes the lock and reads the log rows the other
+//! instances appended since this one last looked, which the writer applies
+//! before it checks the batch's writes against the table (a username taken
+//! a moment ago on another instance is then seen as taken); the commit
+//! appends one row, notifies the others (`NOTIFY users_log`) and releases the
+//! lock. Between batches, [`Backend::follow`] reads new rows without the lock.
+//!
+//! When the connection fails, the batch is reported failed and the
+//! connection dropped; the next batch connects again. If the failed batch
+//! did land after all, the next catch-up reads it like another instance's
+//! and memory agrees with the database again.
 
 use super::errors::db;
-use super::{header, log, schema, snapshot};
+use super::log::{self, Batch};
+use super::{header, schema, snapshot};
+use crate::auth::sessions::SessionOp;
 use crate::model::{User, UserId};
-use crate::storage::backend::{Backend, Change, StorageError};
-use crate::storage::file::journal::Op;
+use crate::storage::backend::{Backend, Caught, Change, State, StorageError};
 use fernet::Fernet;
-use postgres::{Client, NoTls};
+use postgres::{Client, Config, NoTls};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
-/// The session advisory lock one instance holds ("users-in" in ASCII).
-const INSTANCE: i64 = 0x7573_6572_732d_696e;
+/// The advisory lock a batch holds from its catch-up to its commit
+/// ("users-wr" in ASCII).
+const WRITE_LOCK: i64 = 0x7573_6572_732d_7772;
+
+/// How long connecting may take when the address does not say.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The PostgreSQL store, open.
 pub struct PgStore {
     url: String,
-    client: Client,
+    /// None after a failure, until the next batch connects again.
+    client: Option<Client>,
     cipher: Fernet,
-    /// The last batch this instance knows committed.
+    /// The last batch this instance has applied.
     seq: i64,
-    /// Batches since the last snapshot.
+    /// This instance's own batches since its last snapshot.
     since_snapshot: usize,
     compact_after: usize,
-    /// A batch failed with the connection: check the head before the next.
-    unsure: bool,
+    /// A transaction is open: `begin` succeeded and no commit ended it yet.
+    in_batch: bool,
 }
 
-/// A store just opened, and its users.
+/// A store just opened: its users and live sessions.
 pub struct Opened {
     pub store: PgStore,
     pub users: Vec<User>,
+    pub sessions: Vec<SessionOp>,
 }
 
-fn connect(url: &str) -> Result<Client, StorageError> {
-    let mut client = Client::connect(url, NoTls).map_err(db("connecting"))?;
-    let held: bool = client
-        .query_one("SELECT pg_try_advisory_lock($1)", &[&INSTANCE])
-        .map_err(db("taking the instance lock"))?
-        .get(0);
-    if !held {
-        return Err(StorageError::Database(
-            "another users-service is using this database (one instance per database for now)"
-                .into(),
-        ));
+/// Connects to `url`, with a connect timeout unless the address sets one.
+pub fn connect(url: &str) -> Result<Client, StorageError> {
+    let mut config: Config = url
+        .parse()
+        .map_err(|e| StorageError::Database(format!("the database address: {e}")))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
     }
-    Ok(client)
+    config.connect(NoTls).map_err(db("connecting"))
 }
 
 impl PgStore {
     /// Connects to `url`, migrates the schema, opens the key with `master`
     /// (making the header with `kdf_iterations` on an empty database), and
-    /// loads every user. A snapshot is written every `compact_after` batches.
+    /// loads every user and session. A snapshot is written every
+    /// `compact_after` of this instance's batches.
     pub fn open(
         url: &str,
         master: &str,
@@ -70,80 +80,156 @@ impl PgStore {
         let mut client = connect(url)?;
         schema::migrate(&mut client)?;
         let cipher = header::open_key(&mut client, master, kdf_iterations, &mut rand::rng())?;
-        let (mut users, from) = snapshot::latest(&mut client, &cipher)?;
-        let seq = log::read_after(&mut client, &cipher, from, |_, ops| apply(&mut users, ops))?;
+        let (snap, from) = snapshot::latest(&mut client, &cipher)?;
+        let mut users: HashMap<UserId, User> = snap.users;
+        let mut sessions = snap.sessions;
+        let seq = log::read_after(&mut client, &cipher, from, |_, batch| {
+            for change in batch.changes()? {
+                match change {
+                    Change::Put(u) => {
+                        users.insert(u.id, Arc::unwrap_or_clone(u));
+                    }
+                    Change::Delete(id) => {
+                        users.remove(&id);
+                    }
+                }
+            }
+            sessions.extend(batch.sessions);
+            Ok(())
+        })?;
         Ok(Opened {
             store: PgStore {
                 url: url.to_owned(),
-                client,
+                client: Some(client),
                 cipher,
                 seq,
-                since_snapshot: usize::try_from(seq - from).unwrap_or(0),
+                since_snapshot: 0,
                 compact_after: compact_after.max(1),
-                unsure: false,
+                in_batch: false,
             },
             users: users.into_values().collect(),
+            sessions,
         })
     }
 
-    /// After a failed batch: a new connection, and the head as this store
-    /// left it, or the service must stop.
-    fn settle(&mut self) -> Result<(), StorageError> {
-        if !self.unsure && !self.client.is_closed() {
-            return Ok(());
-        }
-        self.client = connect(&self.url)?;
-        let head = log::head(&mut self.client)?;
-        if head != self.seq {
-            return Err(StorageError::Fatal(format!(
-                "the database holds batch {head}, this instance knew {}: restarting loads it",
-                self.seq
-            )));
-        }
-        self.unsure = false;
-        Ok(())
+    /// The store's address and cipher, for following notifications.
+    pub fn listen_target(&self) -> (String, Fernet) {
+        (self.url.clone(), self.cipher.clone())
     }
-}
 
-/// Applies one batch's changes to `users`.
-fn apply(users: &mut HashMap<UserId, User>, ops: Vec<Op>) -> Result<(), String> {
-    for op in ops {
-        match op {
-            Op::Put { user } => {
-                let u = User::try_from(*user).map_err(|e| e.to_string())?;
-                users.insert(u.id, u);
-            }
-            Op::Delete { id: Some(id), .. } => {
-                users.remove(&id);
-            }
-            Op::Delete { id: None, .. } => return Err("a deletion without an id".into()),
+    /// The connection, made again if the last one failed.
+    fn client(&mut self) -> Result<&mut Client, StorageError> {
+        if self.client.as_ref().is_none_or(Client::is_closed) {
+            self.client = None;
+        }
+        match &mut self.client {
+            Some(c) => Ok(c),
+            slot => Ok(slot.insert(connect(&self.url)?)),
         }
     }
-    Ok(())
+
+    /// Runs `f` on the connection; on failure drops the connection, and
+    /// with it any transaction and lock it held.
+    fn with_client<T>(
+        &mut self,
+        f: impl FnOnce(&mut Client, &Fernet, i64) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let cipher = self.cipher.clone();
+        let seq = self.seq;
+        let result = self.client().and_then(|c| f(c, &cipher, seq));
+        if result.is_err() {
+            self.client = None;
+            self.in_batch = false;
+        }
+        result
+    }
+
+    /// Reads the log after this instance's last batch.
+    fn catch_up(
+        client: &mut Client,
+        cipher: &Fernet,
+        after: i64,
+    ) -> Result<(Caught, i64), StorageError> {
+        let mut caught = Caught::default();
+        let last = log::read_after(client, cipher, after, |_, batch| {
+            caught.changes.extend(batch.changes()?);
+            caught.sessions.extend(batch.sessions);
+            Ok(())
+        })?;
+        Ok((caught, last))
+    }
 }
 
 impl Backend for PgStore {
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn begin(&mut self) -> Result<Caught, StorageError> {
+        let (caught, last) = self.with_client(|c, cipher, seq| {
+            c.batch_execute("BEGIN").map_err(db("starting a batch"))?;
+            c.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+                .map_err(db("waiting for the other instances' writes"))?;
+            Self::catch_up(c, cipher, seq)
+        })?;
+        self.seq = last;
+        self.in_batch = true;
+        Ok(caught)
+    }
+
+    /// Outside the writer (a migration's copy, the first admin): a batch of
+    /// its own, refused if the other instances have written meanwhile.
     fn commit(&mut self, changes: &[Change]) -> Result<(), StorageError> {
-        if changes.is_empty() {
-            return Ok(());
+        let caught = self.begin()?;
+        if !caught.changes.is_empty() {
+            let _ = self.commit_batch(&[], &[]);
+            return Err(StorageError::Database(
+                "another instance wrote to the database meanwhile".into(),
+            ));
         }
-        self.settle()?;
-        let next = self.seq + 1;
-        if let Err(e) = log::append(&mut self.client, &self.cipher, next, changes) {
-            // Whether it landed is not known until the next batch settles it.
-            self.unsure = true;
-            return Err(e);
+        self.commit_batch(changes, &[])
+    }
+
+    fn commit_batch(
+        &mut self,
+        changes: &[Change],
+        sessions: &[SessionOp],
+    ) -> Result<(), StorageError> {
+        if !self.in_batch {
+            return Err(StorageError::Database(
+                "a commit without a batch begun".into(),
+            ));
         }
-        self.seq = next;
-        self.since_snapshot += 1;
+        let empty = changes.is_empty() && sessions.is_empty();
+        self.with_client(|c, cipher, seq| {
+            if !empty {
+                let batch = Batch::new(seq + 1, changes, sessions);
+                log::append(c, cipher, &batch)?;
+                c.batch_execute("NOTIFY users_log")
+                    .map_err(db("notifying the other instances"))?;
+            }
+            c.batch_execute("COMMIT").map_err(db("committing"))
+        })?;
+        self.in_batch = false;
+        if !empty {
+            self.seq += 1;
+            self.since_snapshot += 1;
+        }
         Ok(())
     }
 
-    fn maintain(&mut self, users: &mut dyn FnMut() -> Vec<Arc<User>>) -> Result<(), StorageError> {
-        if self.since_snapshot < self.compact_after || self.unsure {
+    fn follow(&mut self) -> Result<Caught, StorageError> {
+        let (caught, last) = self.with_client(Self::catch_up)?;
+        self.seq = last;
+        Ok(caught)
+    }
+
+    fn maintain(&mut self, state: &mut dyn FnMut() -> State) -> Result<(), StorageError> {
+        if self.since_snapshot < self.compact_after || self.client.is_none() {
             return Ok(());
         }
-        snapshot::write(&mut self.client, &self.cipher, self.seq, &users())?;
+        let state = state();
+        self.with_client(|c, cipher, seq| snapshot::write(c, cipher, seq, &state))?;
         self.since_snapshot = 0;
         Ok(())
     }

@@ -1,0 +1,132 @@
+//! The listener: one connection per instance that waits for the others'
+//! notifications. `users_log` says another instance committed a batch, and
+//! the writer is asked to follow; `users_throttle` carries a failure count
+//! ([`Relayed`], sealed under the store's key, so the database never sees
+//! a name). The same connection sends this instance's counts. When the
+//! connection fails, it connects again with a capped back-off, and asks the
+//! writer to follow whatever it missed meanwhile.
+
+use super::store::connect;
+use crate::auth::relay::Relayed;
+use crate::auth::throttle::ThrottleStore;
+use fernet::Fernet;
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::Client;
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+/// How long one wait for a notification lasts: counts to send wait at most this.
+const WAIT: Duration = Duration::from_millis(20);
+/// How often a quiet connection is checked.
+const CHECK_EVERY: Duration = Duration::from_secs(2);
+/// The longest pause between attempts to connect.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// What the listener works with.
+pub struct Listener {
+    pub url: String,
+    pub cipher: Fernet,
+    /// Called when there may be something new to follow.
+    pub follow: Box<dyn Fn() + Send>,
+    /// Where the others' counts go.
+    pub throttle: Arc<dyn ThrottleStore>,
+    /// This instance's counts.
+    pub outbox: Receiver<Relayed>,
+}
+
+impl Listener {
+    /// Starts the listener's thread; it runs as long as the process.
+    pub fn spawn(self) -> std::io::Result<()> {
+        std::thread::Builder::new()
+            .name("listener".into())
+            .spawn(move || self.run())
+            .map(drop)
+    }
+
+    fn run(self) {
+        let mut backoff = Duration::from_millis(50);
+        let mut down_since: Option<Instant> = None;
+        loop {
+            match self.listen() {
+                Ok(mut client) => {
+                    if let Some(since) = down_since.take() {
+                        tracing::info!(after = ?since.elapsed(), "following the other instances again");
+                    }
+                    backoff = Duration::from_millis(50);
+                    // Whatever was committed while no one listened.
+                    (self.follow)();
+                    if let Err(e) = self.serve(&mut client) {
+                        tracing::warn!(error = %e, "lost the connection that follows the other instances");
+                        down_since = Some(Instant::now());
+                    }
+                }
+                Err(e) => {
+                    if down_since.is_none() {
+                        tracing::warn!(error = %e, "cannot follow the other instances; retrying");
+                        down_since = Some(Instant::now());
+                    }
+                    // Counts made while no one can be told are not kept.
+                    while self.outbox.try_recv().is_ok() {}
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+
+    fn listen(&self) -> Result<Client, String> {
+        let mut client = connect(&self.url).map_err(|e| e.to_string())?;
+        client
+            .batch_execute("LISTEN users_log; LISTEN users_throttle")
+            .map_err(|e| e.to_string())?;
+        Ok(client)
+    }
+
+    /// Relays counts and notifications until the connection fails.
+    fn serve(&self, client: &mut Client) -> Result<(), String> {
+        let me: i32 = client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .map_err(|e| e.to_string())?
+            .get(0);
+        let mut checked = Instant::now();
+        loop {
+            while let Ok(r) = self.outbox.try_recv() {
+                let json = serde_json::to_vec(&r).map_err(|e| e.to_string())?;
+                let sealed = self.cipher.encrypt(&json);
+                client
+                    .execute("SELECT pg_notify('users_throttle', $1)", &[&sealed])
+                    .map_err(|e| e.to_string())?;
+            }
+            let note = client.notifications().timeout_iter(WAIT).next();
+            match note {
+                Ok(None) => {
+                    if checked.elapsed() >= CHECK_EVERY {
+                        if client.is_valid(CHECK_EVERY).is_err() {
+                            return Err("the connection stopped answering".into());
+                        }
+                        checked = Instant::now();
+                    }
+                }
+                Err(e) => return Err(e.to_string()),
+                Ok(Some(n)) if n.process_id() == me => {}
+                Ok(Some(n)) if n.channel() == "users_log" => (self.follow)(),
+                Ok(Some(n)) => self.observe(n.payload()),
+            }
+        }
+    }
+
+    fn observe(&self, sealed: &str) {
+        let relayed = self
+            .cipher
+            .decrypt(sealed)
+            .ok()
+            .and_then(|plain| serde_json::from_slice::<Relayed>(&plain).ok());
+        match relayed {
+            Some(r) => self.throttle.observe(&r.key, r.failed, SystemTime::now()),
+            None => tracing::warn!(
+                "a failure count that does not open under the store's key was ignored"
+            ),
+        }
+    }
+}
