@@ -117,6 +117,29 @@ fn a_session_started_on_one_instance_works_on_the_others_and_ends_on_all() {
 }
 
 #[test]
+fn a_token_is_good_on_another_instance_the_moment_the_login_returns() {
+    let pg = PgCluster::start();
+    let [a, b] = <[_; 2]>::try_from(instances(&pg, 2)).ok().unwrap();
+    a.register("erin", "erinpass1");
+    let (ca, cb) = (a.client(), b.client());
+    // One after the other, as fast as a client can: no notification needs
+    // to have arrived, since an instance that does not know a session looks
+    // again once it has caught up.
+    let refused = (0..100)
+        .filter(|_| {
+            let r = ca.call_ok(json!({"action": "login",
+                "credentials": {"username": "erin", "password": "erinpass1"}}));
+            let t = r["session_token"].as_str().unwrap();
+            let r = cb
+                .call(json!({"action": "get_user", "session_token": t}))
+                .unwrap();
+            code(&r) != "ok"
+        })
+        .count();
+    assert_eq!(refused, 0, "tokens refused by the other instance");
+}
+
+#[test]
 fn the_same_name_or_email_on_two_instances_at_once_is_taken_once() {
     let pg = PgCluster::start();
     let [a, b] = <[_; 2]>::try_from(instances(&pg, 2)).ok().unwrap();
