@@ -22,9 +22,10 @@ pub struct Config {
     #[arg(long)]
     pub lan: bool,
 
-    /// The users service's ZeroMQ endpoint.
-    #[arg(long, default_value = "tcp://127.0.0.1:5556")]
-    pub service: String,
+    /// The users service's ZeroMQ endpoint. Repeat it for several instances
+    /// on one shared store: requests take turns among those connected.
+    #[arg(long = "service", default_value = "tcp://127.0.0.1:5556")]
+    pub service: Vec<String>,
 
     /// Serve this directory (the built web UI) at `/`. It is read once, at
     /// start-up, and served from memory.

@@ -6,9 +6,9 @@ use crate::client_ip::client_ip;
 use crate::config::Config;
 use crate::host::host_allowed;
 use crate::limits::PerIp;
-use crate::relay::Relay;
 use crate::reply::error_json;
 use crate::serve::{serve, ConnLimits};
+use crate::services::Services;
 use crate::state::Shared;
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -99,31 +99,56 @@ async fn ws_handler(
         })
 }
 
-/// `/healthz`: the bridge's own state, and whether the service answers a
-/// health_check (HTTP 503 when it does not).
+/// `/healthz`: the bridge's own state, and whether each service instance
+/// answers a health_check. `ok` when all do, `degraded` (still HTTP 200)
+/// while some do, HTTP 503 when none does.
 async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
     let probe = RequestEnvelope {
         request_id: None,
         request: Request::HealthCheck {},
     };
     let body = serde_json::to_string(&probe).unwrap_or_default();
-    let reply = shared.relay.call(body, None, Duration::from_secs(2)).await;
-    let service = reply
-        .ok()
-        .and_then(|text| parse_reply::<Health>(&text).ok())
-        .map(|r| r.data);
+    let probes = shared.services.relays().iter().map(|relay| {
+        let body = body.clone();
+        async move {
+            let reply = relay.call(body, None, Duration::from_secs(2)).await;
+            let health = reply
+                .ok()
+                .and_then(|text| parse_reply::<Health>(&text).ok())
+                .map(|r| r.data);
+            InstanceHealth {
+                endpoint: relay.endpoint.clone(),
+                service: if health.is_some() { "up" } else { "down" },
+                connected: relay.is_connected(),
+                in_flight: relay.in_flight(),
+                requests: relay.sent(),
+                version: health.map(|h| h.version),
+            }
+        }
+    });
+    let instances = futures_util::future::join_all(probes).await;
+    let up = instances.iter().filter(|i| i.service == "up").count();
+    let first = instances
+        .iter()
+        .find(|i| i.service == "up")
+        .or(instances.first());
     let health = BridgeHealth {
-        status: if service.is_some() { "ok" } else { "degraded" },
-        service: if service.is_some() { "up" } else { "down" },
-        service_endpoint: shared.cfg.service.clone(),
-        service_connected: shared.relay.is_connected(),
-        service_version: service.map(|h| h.version),
+        status: if up == instances.len() {
+            "ok"
+        } else {
+            "degraded"
+        },
+        service: if up > 0 { "up" } else { "down" },
+        service_endpoint: first.map(|i| i.endpoint.clone()).unwrap_or_default(),
+        service_connected: shared.services.is_connected(),
+        service_version: first.and_then(|i| i.version.clone()),
         connections: shared.connections.load(Ordering::SeqCst),
-        in_flight: shared.relay.in_flight(),
+        in_flight: shared.services.in_flight(),
         uptime_seconds: shared.started.elapsed().as_secs(),
         version: env!("CARGO_PKG_VERSION"),
+        instances,
     };
-    let status = if health.service == "up" {
+    let status = if up > 0 {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
@@ -159,8 +184,8 @@ async fn metrics(
     }
     let body = shared.metrics.render(
         shared.connections.load(Ordering::SeqCst),
-        shared.relay.in_flight(),
-        shared.relay.is_connected(),
+        shared.services.in_flight(),
+        shared.services.is_connected(),
     );
     (
         StatusCode::OK,
@@ -173,12 +198,13 @@ async fn metrics(
 /// The body of `/healthz`.
 #[derive(Serialize)]
 struct BridgeHealth {
-    /// `ok`, or `degraded` while the service does not answer.
+    /// `ok`, or `degraded` while an instance does not answer.
     status: &'static str,
-    /// `up` or `down`.
+    /// `up` while any instance answers, else `down`.
     service: &'static str,
+    /// An instance that answers (the first given, when none does).
     service_endpoint: String,
-    /// Whether the ZeroMQ connection is up, answering or not.
+    /// Whether any ZeroMQ connection is up, answering or not.
     service_connected: bool,
     /// The service's version, when it answered.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -189,6 +215,24 @@ struct BridgeHealth {
     in_flight: usize,
     uptime_seconds: u64,
     version: &'static str,
+    /// Each `--service`, in the order given.
+    instances: Vec<InstanceHealth>,
+}
+
+/// One instance in `/healthz`.
+#[derive(Serialize)]
+struct InstanceHealth {
+    endpoint: String,
+    /// `up` when it answered a health_check, else `down`.
+    service: &'static str,
+    /// Whether its ZeroMQ connection is up.
+    connected: bool,
+    /// Requests waiting for it.
+    in_flight: usize,
+    /// Requests sent to it since the bridge started.
+    requests: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
 }
 
 /// The web UI's files (see [`crate::assets`]), or a pointer to `--web-root`.
@@ -271,7 +315,7 @@ async fn check_host(
 /// one finish its requests in flight, and returns.
 pub async fn run(
     cfg: Config,
-    relay: Arc<Relay>,
+    services: Services,
     listener: tokio::net::TcpListener,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -284,7 +328,7 @@ pub async fn run(
         assets,
         per_ip: PerIp::new(cfg.rate_per_ip),
         cfg,
-        relay,
+        services,
         connections: AtomicUsize::new(0),
         connections_by_ip: Default::default(),
         metrics: Default::default(),

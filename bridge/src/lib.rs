@@ -1,7 +1,7 @@
 //! users-bridge: lets browsers speak the users service's JSON protocol over
-//! WebSocket. Each text frame is one request, relayed unchanged to the service over
-//! one multiplexed ZeroMQ DEALER socket; each reply goes back on the connection it
-//! came from.
+//! WebSocket. Each text frame is one request, relayed unchanged to a service
+//! instance over a multiplexed ZeroMQ DEALER socket per instance; each reply goes
+//! back on the connection it came from.
 //!
 //! - [`config`]: command line.
 //! - [`assets`]: the web UI's files: compressed copies, caching, the app's routes.
@@ -10,6 +10,7 @@
 //! - [`state`]: what every connection shares.
 //! - [`reply`]: error replies the bridge makes itself.
 //! - [`relay`]: the ZeroMQ side: correlation, timeouts, service health.
+//! - [`services`]: one relay per service instance, and which takes a request.
 //! - [`ws`]: one WebSocket connection: limits, relaying, shutdown.
 //! - [`limits`]: token-bucket rate limits per connection and per IP.
 //! - [`metrics`]: `/metrics`, counts by action, outcome and error code.
@@ -31,5 +32,6 @@ pub mod metrics;
 pub mod relay;
 pub mod reply;
 pub mod serve;
+pub mod services;
 pub mod state;
 pub mod ws;

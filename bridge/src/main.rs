@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Parser;
 use users_bridge::config::Config;
-use users_bridge::{http, relay::Relay};
+use users_bridge::{http, services::Services};
 
 #[tokio::main]
 async fn main() {
@@ -29,7 +29,7 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
         );
     }
     let ctx = zmq::Context::new();
-    let relay = Relay::start(&ctx, &cfg.service).context("connecting to the service")?;
+    let services = Services::start(&ctx, &cfg.service).context("connecting to the service")?;
     let addr = cfg.bind_addr();
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -37,7 +37,7 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     tracing::info!(
         %local,
-        service = %cfg.service,
+        service = %cfg.service.join(" "),
         web_root = ?cfg.web_root,
         "users-bridge listening: WebSocket at ws://{local}/ws"
     );
@@ -49,7 +49,7 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
             _ = term.recv() => {}
         }
     };
-    http::run(cfg, relay, listener, stop).await?;
+    http::run(cfg, services, listener, stop).await?;
     tracing::info!("stopped");
     Ok(())
 }

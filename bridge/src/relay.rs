@@ -6,27 +6,34 @@
 //! no REQ lock-step.
 //!
 //! The DEALER is `ZMQ_IMMEDIATE`: while the service is unreachable a send fails at
-//! once instead of queueing, so the client gets service_unavailable now rather than
-//! a stale request running minutes later. A socket monitor fails the requests in
-//! flight when the connection drops; libzmq reconnects by itself.
+//! once instead of queueing ([`RelayError::NotSent`], which another instance may
+//! take), so the client gets an answer now rather than a stale request running
+//! minutes later. A socket monitor fails the requests in flight when the
+//! connection drops, and ZeroMQ heartbeats drop a connection whose peer stopped
+//! answering; libzmq reconnects by itself.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::unix::AsyncFd;
 use tokio::sync::{mpsc, oneshot};
 
-const MONITOR: &str = "inproc://bridge-monitor";
+/// Heartbeats: a ping this often, and a connection with no traffic back for
+/// the timeout is dropped (a machine gone without closing its sockets).
+const HEARTBEAT_IVL: i32 = 1000;
+const HEARTBEAT_TIMEOUT: i32 = 3000;
 /// How often deadlines are checked: a timed-out request learns it this much late at most.
 const SWEEP: Duration = Duration::from_millis(100);
 
 /// Why a request got no reply from the service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RelayError {
-    /// Not connected, or the connection dropped with the request in flight.
+    /// Not connected: the request was not sent, and may go elsewhere.
+    NotSent,
+    /// The connection dropped with the request in flight.
     Unavailable,
     /// No reply within the timeout.
     Timeout,
@@ -56,9 +63,12 @@ struct Request {
 
 /// Handle for sending requests to the service.
 pub struct Relay {
+    /// The service's endpoint.
+    pub endpoint: String,
     tx: mpsc::UnboundedSender<Request>,
     connected: Arc<AtomicBool>,
     in_flight: Arc<AtomicUsize>,
+    sent: Arc<AtomicU64>,
 }
 
 /// ZMQ_FD, for registering with tokio. libzmq owns it; it lives as long as the socket.
@@ -78,19 +88,29 @@ impl Relay {
         dealer.set_linger(0)?;
         dealer.set_reconnect_ivl(100)?;
         dealer.set_reconnect_ivl_max(1000)?;
+        dealer.set_heartbeat_ivl(HEARTBEAT_IVL)?;
+        dealer.set_heartbeat_timeout(HEARTBEAT_TIMEOUT)?;
+        // One monitor per relay: several may share the context.
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let monitor_at = format!(
+            "inproc://bridge-monitor-{}",
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
         dealer.monitor(
-            MONITOR,
+            &monitor_at,
             (zmq::SocketEvent::CONNECTED as i32) | (zmq::SocketEvent::DISCONNECTED as i32),
         )?;
         let monitor = ctx.socket(zmq::PAIR)?;
-        monitor.connect(MONITOR)?;
+        monitor.connect(&monitor_at)?;
         dealer.connect(endpoint)?;
 
         let (tx, rx) = mpsc::unbounded_channel();
         let relay = Arc::new(Relay {
+            endpoint: endpoint.to_owned(),
             tx,
             connected: Arc::default(),
             in_flight: Arc::default(),
+            sent: Arc::default(),
         });
         let task = SocketTask {
             dealer_fd: watch(&dealer)?,
@@ -98,9 +118,11 @@ impl Relay {
             dealer,
             monitor,
             pending: HashMap::new(),
+            endpoint: endpoint.to_owned(),
             next_id: 1,
             connected: Arc::clone(&relay.connected),
             in_flight: Arc::clone(&relay.in_flight),
+            sent: Arc::clone(&relay.sent),
         };
         tokio::spawn(task.run(rx));
         Ok(relay)
@@ -114,6 +136,11 @@ impl Relay {
     /// Requests waiting for a reply.
     pub fn in_flight(&self) -> usize {
         self.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Requests sent since the bridge started.
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
     }
 
     /// Sends one request, made by `client`, and waits up to `timeout` for its
@@ -134,7 +161,7 @@ impl Relay {
                 deadline,
                 reply,
             })
-            .map_err(|_| RelayError::Unavailable)?;
+            .map_err(|_| RelayError::NotSent)?;
         rx.await.unwrap_or(Err(RelayError::Unavailable))
     }
 }
@@ -157,9 +184,11 @@ struct SocketTask {
     dealer: zmq::Socket,
     monitor: zmq::Socket,
     pending: HashMap<u64, (Instant, ReplyTx)>,
+    endpoint: String,
     next_id: u64,
     connected: Arc<AtomicBool>,
     in_flight: Arc<AtomicUsize>,
+    sent: Arc<AtomicU64>,
 }
 
 impl SocketTask {
@@ -220,9 +249,10 @@ impl SocketTask {
             frames.push(format!(r#"{{"client_address":"{ip}"}}"#).into_bytes());
         }
         if self.dealer.send_multipart(frames, zmq::DONTWAIT).is_ok() {
+            self.sent.fetch_add(1, Ordering::Relaxed);
             self.pending.insert(id, (req.deadline, req.reply));
         } else {
-            let _ = req.reply.send(Err(RelayError::Unavailable));
+            let _ = req.reply.send(Err(RelayError::NotSent));
         }
     }
 
@@ -264,10 +294,10 @@ impl SocketTask {
                 .and_then(|f| f.get(..2))
                 .map(|b| u16::from_le_bytes([b[0], b[1]]));
             if event == Some(zmq::SocketEvent::CONNECTED as u16) {
-                tracing::info!("connected to the service");
+                tracing::info!(endpoint = %self.endpoint, "connected to the service");
                 self.connected.store(true, Ordering::SeqCst);
             } else if event == Some(zmq::SocketEvent::DISCONNECTED as u16) {
-                tracing::warn!("lost the service; requests in flight fail, reconnecting");
+                tracing::warn!(endpoint = %self.endpoint, "lost the service; requests in flight fail, reconnecting");
                 self.connected.store(false, Ordering::SeqCst);
                 for (_, (_, tx)) in self.pending.drain() {
                     let _ = tx.send(Err(RelayError::Unavailable));

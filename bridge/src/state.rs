@@ -1,9 +1,9 @@
-//! What every connection shares: the settings, the relay, the limits, the
+//! What every connection shares: the settings, the service instances, the limits, the
 //! connection count and the stop signal.
 
 use crate::config::Config;
 use crate::limits::PerIp;
-use crate::relay::Relay;
+use crate::services::Services;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,8 +17,8 @@ pub struct Shared {
     pub cfg: Config,
     /// The web UI's files, with `--web-root`.
     pub assets: Option<crate::assets::Assets>,
-    /// The service.
-    pub relay: Arc<Relay>,
+    /// The service's instances.
+    pub services: Services,
     /// Per-IP request buckets.
     pub per_ip: PerIp,
     /// Open WebSocket connections.

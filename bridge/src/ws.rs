@@ -186,17 +186,17 @@ pub async fn serve(socket: WebSocket, ip: IpAddr, shared: Arc<Shared>) {
                 .unwrap_or("?");
             tracing::debug!(action, bytes = text.len(), "relay");
         }
-        let (relay, out, timeout) = (Arc::clone(&shared.relay), out.clone(), cfg.request_timeout);
+        let (out, timeout) = (out.clone(), cfg.request_timeout);
         let counts = Arc::clone(&shared);
         let body = text.as_str().to_owned();
         let frame = text.clone(); // shares the bytes; read again only on failure
         tasks.spawn(async move {
             let started = Instant::now();
-            let (reply, took) = match relay.call(body, Some(ip), timeout).await {
+            let (reply, took) = match counts.services.call(body, Some(ip), timeout).await {
                 Ok(reply) => (reply, Some(started.elapsed())),
                 Err(e) => {
                     let msg = match e {
-                        RelayError::Unavailable => {
+                        RelayError::Unavailable | RelayError::NotSent => {
                             "The users service is unavailable; try again shortly"
                         }
                         RelayError::Timeout => {

@@ -33,6 +33,14 @@ const WRITE_LOCK: i64 = 0x7573_6572_732d_7772;
 /// How long connecting may take when the address does not say.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Set on the writer's connection. An instance that stops (frozen, or its
+/// machine gone) in the middle of a batch would hold the write lock and
+/// stall every instance's writes: PostgreSQL ends such a session after this
+/// long idle in its transaction, and a batch that waits longer than the
+/// lock timeout for the lock fails with an error instead of waiting on.
+const SESSION_LIMITS: &str =
+    "SET idle_in_transaction_session_timeout = '5s'; SET lock_timeout = '10s'";
+
 /// The PostgreSQL store, open.
 pub struct PgStore {
     url: String,
@@ -78,6 +86,9 @@ impl PgStore {
         compact_after: usize,
     ) -> Result<Opened, StorageError> {
         let mut client = connect(url)?;
+        client
+            .batch_execute(SESSION_LIMITS)
+            .map_err(db("setting the session's limits"))?;
         schema::migrate(&mut client)?;
         let cipher = header::open_key(&mut client, master, kdf_iterations, &mut rand::rng())?;
         let (snap, from) = snapshot::latest(&mut client, &cipher)?;
@@ -124,7 +135,13 @@ impl PgStore {
         }
         match &mut self.client {
             Some(c) => Ok(c),
-            slot => Ok(slot.insert(connect(&self.url)?)),
+            slot => {
+                let mut client = connect(&self.url)?;
+                client
+                    .batch_execute(SESSION_LIMITS)
+                    .map_err(db("setting the session's limits"))?;
+                Ok(slot.insert(client))
+            }
         }
     }
 
