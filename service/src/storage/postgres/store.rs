@@ -39,7 +39,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// long idle in its transaction, and a batch that waits longer than the
 /// lock timeout for the lock fails with an error instead of waiting on.
 const SESSION_LIMITS: &str =
-    "SET idle_in_transaction_session_timeout = '5s'; SET lock_timeout = '10s'";
+    "SET idle_in_transaction_session_timeout = '5s'; SET lock_timeout = '10s'; SET client_min_messages = warning";
 
 /// The PostgreSQL store, open.
 pub struct PgStore {
