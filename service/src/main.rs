@@ -145,14 +145,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // On a shared store, failure counts travel between the instances, and a
     // listener tells the writer when the others commit.
     let mut listener = None;
-    if let Some((url, cipher)) = listen {
+    if let Some(target) = listen {
         let (out, outbox) = std::sync::mpsc::channel();
         let throttle: Arc<dyn ThrottleStore> =
             Arc::new(RelayedThrottle::new(app.settings.throttle.clone(), out));
         app.throttle = Arc::clone(&throttle);
         listener = Some(Listener {
-            url,
-            cipher,
+            target,
             follow: Box::new(|| {}),
             throttle,
             outbox,

@@ -113,16 +113,19 @@ fn the_log_gives_back_each_batch_in_order_and_refuses_rows_moved_or_missing() {
     let cipher = open_key(&mut client, "master-pw", 1000, &mut rand::rng()).unwrap();
     let ids: Vec<UserId> = (0..3).map(|_| UserId::random(&mut rand::rng())).collect();
     let delete = |seq, id| log::Batch::new(seq, &[Change::Delete(id)], &[]);
+    let log = log::Log::prepare(&mut client).unwrap();
     assert_eq!(log::head(&mut client).unwrap(), 0);
     for (seq, id) in (1..).zip(&ids) {
-        log::append(&mut client, &cipher, &delete(seq, *id)).unwrap();
+        log.append(&mut client, &cipher, &delete(seq, *id)).unwrap();
     }
     assert_eq!(log::head(&mut client).unwrap(), 3);
     // The same number twice: the second is refused.
-    assert!(log::append(&mut client, &cipher, &delete(3, ids[0])).is_err());
+    assert!(log
+        .append(&mut client, &cipher, &delete(3, ids[0]))
+        .is_err());
     let read = |client: &mut postgres::Client, after| {
         let mut seen = Vec::new();
-        let last = log::read_after(client, &cipher, after, |seq, batch| {
+        let last = log.read_after(client, &cipher, after, |seq, batch| {
             for change in batch.changes()? {
                 match change {
                     Change::Delete(id) => seen.push((seq, id)),

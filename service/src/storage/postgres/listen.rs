@@ -6,12 +6,12 @@
 //! connection fails, it connects again with a capped back-off, and asks the
 //! writer to follow whatever it missed meanwhile.
 
-use super::store::connect;
+use super::store::{connect, ListenTarget};
 use crate::auth::relay::Relayed;
 use crate::auth::throttle::ThrottleStore;
-use fernet::Fernet;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::Client;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -25,8 +25,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// What the listener works with.
 pub struct Listener {
-    pub url: String,
-    pub cipher: Fernet,
+    /// The store's address and key, and how far the writer has applied it.
+    pub target: ListenTarget,
     /// Called when there may be something new to follow.
     pub follow: Box<dyn Fn() + Send>,
     /// Where the others' counts go.
@@ -76,7 +76,7 @@ impl Listener {
     }
 
     fn listen(&self) -> Result<Client, String> {
-        let mut client = connect(&self.url).map_err(|e| e.to_string())?;
+        let mut client = connect(&self.target.url).map_err(|e| e.to_string())?;
         client
             .batch_execute("LISTEN users_log; LISTEN users_throttle")
             .map_err(|e| e.to_string())?;
@@ -93,7 +93,7 @@ impl Listener {
         loop {
             while let Ok(r) = self.outbox.try_recv() {
                 let json = serde_json::to_vec(&r).map_err(|e| e.to_string())?;
-                let sealed = self.cipher.encrypt(&json);
+                let sealed = self.target.cipher.encrypt(&json);
                 client
                     .execute("SELECT pg_notify('users_throttle', $1)", &[&sealed])
                     .map_err(|e| e.to_string())?;
@@ -110,7 +110,14 @@ impl Listener {
                 }
                 Err(e) => return Err(e.to_string()),
                 Ok(Some(n)) if n.process_id() == me => {}
-                Ok(Some(n)) if n.channel() == "users_log" => (self.follow)(),
+                Ok(Some(n)) if n.channel() == "users_log" => {
+                    // A batch the writer has applied (its own, most often)
+                    // needs no catching up.
+                    let seq = n.payload().parse::<i64>().unwrap_or(i64::MAX);
+                    if seq > self.target.applied.load(Ordering::SeqCst) {
+                        (self.follow)();
+                    }
+                }
                 Ok(Some(n)) => self.observe(n.payload()),
             }
         }
@@ -118,6 +125,7 @@ impl Listener {
 
     fn observe(&self, sealed: &str) {
         let relayed = self
+            .target
             .cipher
             .decrypt(sealed)
             .ok()

@@ -11,7 +11,7 @@ use crate::model::User;
 use crate::storage::backend::{Change, StorageError};
 use crate::storage::file::journal::Op;
 use fernet::Fernet;
-use postgres::GenericClient;
+use postgres::{GenericClient, Statement};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -66,66 +66,86 @@ pub fn head(client: &mut impl GenericClient) -> Result<i64, StorageError> {
     Ok(row.get(0))
 }
 
-/// Appends `batch`. Two instances appending the same number cannot both
-/// succeed: the number is the table's primary key.
-pub fn append(
-    client: &mut impl GenericClient,
-    cipher: &Fernet,
-    batch: &Batch,
-) -> Result<(), StorageError> {
-    let seq = batch.seq;
-    let json = serde_json::to_vec(batch).map_err(|e| damaged(TABLE, seq, e))?;
-    let token = cipher.encrypt(&json);
-    client
-        .execute(
-            "INSERT INTO users_log (seq, token) VALUES ($1, $2)",
-            &[&seq, &token],
-        )
-        .map_err(db("appending to the log"))?;
-    Ok(())
+/// The log's statements, prepared once per connection: a batch costs no
+/// round trip to parse them again.
+pub struct Log {
+    append: Statement,
+    read_after: Statement,
 }
 
-/// Passes each batch after `after`, in order, to `apply`; returns the number
-/// of the last one (or `after`). `apply` refuses a batch it cannot use, with
-/// the reason. A log that no longer holds the batch after `after` (a
-/// snapshot has taken it in) is reported: this instance fell too far behind.
-pub fn read_after(
-    client: &mut impl GenericClient,
-    cipher: &Fernet,
-    after: i64,
-    mut apply: impl FnMut(i64, Batch) -> Result<(), String>,
-) -> Result<i64, StorageError> {
-    let rows = client
-        .query(
-            "SELECT seq, token FROM users_log WHERE seq > $1 ORDER BY seq",
-            &[&after],
-        )
-        .map_err(db("reading the log"))?;
-    let mut last = after;
-    for row in rows {
-        let (seq, token): (i64, String) = (row.get(0), row.get(1));
-        if seq != last + 1 && last == after {
-            return Err(StorageError::Fatal(format!(
-                "this instance has batch {after}, and the log now starts at batch {seq}: \
-                 it fell behind by more than a snapshot; restarting loads the snapshot"
-            )));
-        }
-        if seq != last + 1 {
-            return Err(damaged(
-                TABLE,
-                seq,
-                format!("batch {} is missing", last + 1),
-            ));
-        }
-        let plain = cipher
-            .decrypt(&token)
-            .map_err(|_| damaged(TABLE, seq, "it does not decrypt under the store's key"))?;
-        let batch: Batch = serde_json::from_slice(&plain).map_err(|e| damaged(TABLE, seq, e))?;
-        if batch.seq != seq {
-            return Err(damaged(TABLE, seq, format!("it holds batch {}", batch.seq)));
-        }
-        apply(seq, batch).map_err(|reason| damaged(TABLE, seq, reason))?;
-        last = seq;
+impl Log {
+    /// Prepares the statements on `client`.
+    pub fn prepare(client: &mut impl GenericClient) -> Result<Log, StorageError> {
+        let mut prepare = |sql| {
+            client
+                .prepare(sql)
+                .map_err(db("preparing the log's statements"))
+        };
+        Ok(Log {
+            append: prepare("INSERT INTO users_log (seq, token) VALUES ($1, $2)")?,
+            read_after: prepare("SELECT seq, token FROM users_log WHERE seq > $1 ORDER BY seq")?,
+        })
     }
-    Ok(last)
+
+    /// Appends `batch`. Two instances appending the same number cannot both
+    /// succeed: the number is the table's primary key.
+    pub fn append(
+        &self,
+        client: &mut impl GenericClient,
+        cipher: &Fernet,
+        batch: &Batch,
+    ) -> Result<(), StorageError> {
+        let seq = batch.seq;
+        let json = serde_json::to_vec(batch).map_err(|e| damaged(TABLE, seq, e))?;
+        let token = cipher.encrypt(&json);
+        client
+            .execute(&self.append, &[&seq, &token])
+            .map_err(db("appending to the log"))?;
+        Ok(())
+    }
+
+    /// Passes each batch after `after`, in order, to `apply`; returns the
+    /// number of the last one (or `after`). `apply` refuses a batch it cannot
+    /// use, with the reason. A log that no longer holds the batch after
+    /// `after` (a snapshot has taken it in) is reported: this instance fell
+    /// too far behind.
+    pub fn read_after(
+        &self,
+        client: &mut impl GenericClient,
+        cipher: &Fernet,
+        after: i64,
+        mut apply: impl FnMut(i64, Batch) -> Result<(), String>,
+    ) -> Result<i64, StorageError> {
+        let rows = client
+            .query(&self.read_after, &[&after])
+            .map_err(db("reading the log"))?;
+        let mut last = after;
+        for row in rows {
+            let (seq, token): (i64, String) = (row.get(0), row.get(1));
+            if seq != last + 1 && last == after {
+                return Err(StorageError::Fatal(format!(
+                    "this instance has batch {after}, and the log now starts at batch {seq}: \
+                     it fell behind by more than a snapshot; restarting loads the snapshot"
+                )));
+            }
+            if seq != last + 1 {
+                return Err(damaged(
+                    TABLE,
+                    seq,
+                    format!("batch {} is missing", last + 1),
+                ));
+            }
+            let plain = cipher
+                .decrypt(&token)
+                .map_err(|_| damaged(TABLE, seq, "it does not decrypt under the store's key"))?;
+            let batch: Batch =
+                serde_json::from_slice(&plain).map_err(|e| damaged(TABLE, seq, e))?;
+            if batch.seq != seq {
+                return Err(damaged(TABLE, seq, format!("it holds batch {}", batch.seq)));
+            }
+            apply(seq, batch).map_err(|reason| damaged(TABLE, seq, reason))?;
+            last = seq;
+        }
+        Ok(last)
+    }
 }

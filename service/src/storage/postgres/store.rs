@@ -15,7 +15,7 @@
 //! and memory agrees with the database again.
 
 use super::errors::db;
-use super::log::{self, Batch};
+use super::log::{Batch, Log};
 use super::{header, schema, snapshot};
 use crate::auth::sessions::SessionOp;
 use crate::model::{User, UserId};
@@ -23,6 +23,7 @@ use crate::storage::backend::{Backend, Caught, Change, State, StorageError};
 use fernet::Fernet;
 use postgres::{Client, Config, NoTls};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,15 +46,48 @@ const SESSION_LIMITS: &str =
 pub struct PgStore {
     url: String,
     /// None after a failure, until the next batch connects again.
-    client: Option<Client>,
+    conn: Option<Conn>,
     cipher: Fernet,
-    /// The last batch this instance has applied.
+    /// The last batch this instance has applied, also told to the listener
+    /// so that it does not wake the writer for batches already applied.
     seq: i64,
+    applied: Arc<AtomicI64>,
     /// This instance's own batches since its last snapshot.
     since_snapshot: usize,
     compact_after: usize,
     /// A transaction is open: `begin` succeeded and no commit ended it yet.
     in_batch: bool,
+}
+
+/// The writer's connection, with the log's statements prepared on it.
+struct Conn {
+    client: Client,
+    log: Log,
+}
+
+impl Conn {
+    fn open(url: &str) -> Result<Conn, StorageError> {
+        let mut client = connect(url)?;
+        client
+            .batch_execute(SESSION_LIMITS)
+            .map_err(db("setting the session's limits"))?;
+        schema::migrate(&mut client)?;
+        let log = Log::prepare(&mut client)?;
+        Ok(Conn { client, log })
+    }
+
+    /// Reads the log after batch `after`.
+    fn catch_up(&mut self, cipher: &Fernet, after: i64) -> Result<(Caught, i64), StorageError> {
+        let mut caught = Caught::default();
+        let last = self
+            .log
+            .read_after(&mut self.client, cipher, after, |_, batch| {
+                caught.changes.extend(batch.changes()?);
+                caught.sessions.extend(batch.sessions);
+                Ok(())
+            })?;
+        Ok((caught, last))
+    }
 }
 
 /// A store just opened: its users and live sessions.
@@ -74,6 +108,14 @@ pub fn connect(url: &str) -> Result<Client, StorageError> {
     config.connect(NoTls).map_err(db("connecting"))
 }
 
+/// What the listener needs to follow a store.
+pub struct ListenTarget {
+    pub url: String,
+    pub cipher: Fernet,
+    /// The last batch the writer has applied.
+    pub applied: Arc<AtomicI64>,
+}
+
 impl PgStore {
     /// Connects to `url`, migrates the schema, opens the key with `master`
     /// (making the header with `kdf_iterations` on an empty database), and
@@ -85,35 +127,34 @@ impl PgStore {
         kdf_iterations: u32,
         compact_after: usize,
     ) -> Result<Opened, StorageError> {
-        let mut client = connect(url)?;
-        client
-            .batch_execute(SESSION_LIMITS)
-            .map_err(db("setting the session's limits"))?;
-        schema::migrate(&mut client)?;
-        let cipher = header::open_key(&mut client, master, kdf_iterations, &mut rand::rng())?;
-        let (snap, from) = snapshot::latest(&mut client, &cipher)?;
+        let mut conn = Conn::open(url)?;
+        let cipher = header::open_key(&mut conn.client, master, kdf_iterations, &mut rand::rng())?;
+        let (snap, from) = snapshot::latest(&mut conn.client, &cipher)?;
         let mut users: HashMap<UserId, User> = snap.users;
         let mut sessions = snap.sessions;
-        let seq = log::read_after(&mut client, &cipher, from, |_, batch| {
-            for change in batch.changes()? {
-                match change {
-                    Change::Put(u) => {
-                        users.insert(u.id, Arc::unwrap_or_clone(u));
-                    }
-                    Change::Delete(id) => {
-                        users.remove(&id);
+        let seq = conn
+            .log
+            .read_after(&mut conn.client, &cipher, from, |_, batch| {
+                for change in batch.changes()? {
+                    match change {
+                        Change::Put(u) => {
+                            users.insert(u.id, Arc::unwrap_or_clone(u));
+                        }
+                        Change::Delete(id) => {
+                            users.remove(&id);
+                        }
                     }
                 }
-            }
-            sessions.extend(batch.sessions);
-            Ok(())
-        })?;
+                sessions.extend(batch.sessions);
+                Ok(())
+            })?;
         Ok(Opened {
             store: PgStore {
                 url: url.to_owned(),
-                client: Some(client),
+                conn: Some(conn),
                 cipher,
                 seq,
+                applied: Arc::new(AtomicI64::new(seq)),
                 since_snapshot: 0,
                 compact_after: compact_after.max(1),
                 in_batch: false,
@@ -123,57 +164,40 @@ impl PgStore {
         })
     }
 
-    /// The store's address and cipher, for following notifications.
-    pub fn listen_target(&self) -> (String, Fernet) {
-        (self.url.clone(), self.cipher.clone())
-    }
-
-    /// The connection, made again if the last one failed.
-    fn client(&mut self) -> Result<&mut Client, StorageError> {
-        if self.client.as_ref().is_none_or(Client::is_closed) {
-            self.client = None;
-        }
-        match &mut self.client {
-            Some(c) => Ok(c),
-            slot => {
-                let mut client = connect(&self.url)?;
-                client
-                    .batch_execute(SESSION_LIMITS)
-                    .map_err(db("setting the session's limits"))?;
-                Ok(slot.insert(client))
-            }
+    /// What the listener needs to follow this store.
+    pub fn listen_target(&self) -> ListenTarget {
+        ListenTarget {
+            url: self.url.clone(),
+            cipher: self.cipher.clone(),
+            applied: Arc::clone(&self.applied),
         }
     }
 
-    /// Runs `f` on the connection; on failure drops the connection, and
-    /// with it any transaction and lock it held.
-    fn with_client<T>(
+    fn set_seq(&mut self, seq: i64) {
+        self.seq = seq;
+        self.applied.store(seq, Ordering::SeqCst);
+    }
+
+    /// Runs `f` on the connection, made again if the last one failed. On
+    /// failure it drops the connection, and with it any transaction and
+    /// lock it held.
+    fn with_conn<T>(
         &mut self,
-        f: impl FnOnce(&mut Client, &Fernet, i64) -> Result<T, StorageError>,
+        f: impl FnOnce(&mut Conn, &Fernet, i64) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
-        let cipher = self.cipher.clone();
-        let seq = self.seq;
-        let result = self.client().and_then(|c| f(c, &cipher, seq));
+        if self.conn.as_ref().is_some_and(|c| c.client.is_closed()) {
+            self.conn = None;
+        }
+        let conn = match &mut self.conn {
+            Some(c) => c,
+            slot => slot.insert(Conn::open(&self.url)?),
+        };
+        let result = f(conn, &self.cipher, self.seq);
         if result.is_err() {
-            self.client = None;
+            self.conn = None;
             self.in_batch = false;
         }
         result
-    }
-
-    /// Reads the log after this instance's last batch.
-    fn catch_up(
-        client: &mut Client,
-        cipher: &Fernet,
-        after: i64,
-    ) -> Result<(Caught, i64), StorageError> {
-        let mut caught = Caught::default();
-        let last = log::read_after(client, cipher, after, |_, batch| {
-            caught.changes.extend(batch.changes()?);
-            caught.sessions.extend(batch.sessions);
-            Ok(())
-        })?;
-        Ok((caught, last))
     }
 }
 
@@ -183,13 +207,15 @@ impl Backend for PgStore {
     }
 
     fn begin(&mut self) -> Result<Caught, StorageError> {
-        let (caught, last) = self.with_client(|c, cipher, seq| {
-            c.batch_execute("BEGIN").map_err(db("starting a batch"))?;
-            c.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+        let (caught, last) = self.with_conn(|c, cipher, seq| {
+            c.client
+                .batch_execute(&format!(
+                    "BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+                ))
                 .map_err(db("waiting for the other instances' writes"))?;
-            Self::catch_up(c, cipher, seq)
+            c.catch_up(cipher, seq)
         })?;
-        self.seq = last;
+        self.set_seq(last);
         self.in_batch = true;
         Ok(caught)
     }
@@ -218,35 +244,38 @@ impl Backend for PgStore {
             ));
         }
         let empty = changes.is_empty() && sessions.is_empty();
-        self.with_client(|c, cipher, seq| {
-            if !empty {
-                let batch = Batch::new(seq + 1, changes, sessions);
-                log::append(c, cipher, &batch)?;
-                c.batch_execute("NOTIFY users_log")
-                    .map_err(db("notifying the other instances"))?;
+        self.with_conn(|c, cipher, seq| {
+            if empty {
+                return c.client.batch_execute("COMMIT").map_err(db("committing"));
             }
-            c.batch_execute("COMMIT").map_err(db("committing"))
+            let next = seq + 1;
+            c.log
+                .append(&mut c.client, cipher, &Batch::new(next, changes, sessions))?;
+            // The number lets an instance that has it already skip the notice.
+            c.client
+                .batch_execute(&format!("NOTIFY users_log, '{next}'; COMMIT"))
+                .map_err(db("committing"))
         })?;
         self.in_batch = false;
         if !empty {
-            self.seq += 1;
+            self.set_seq(self.seq + 1);
             self.since_snapshot += 1;
         }
         Ok(())
     }
 
     fn follow(&mut self) -> Result<Caught, StorageError> {
-        let (caught, last) = self.with_client(Self::catch_up)?;
-        self.seq = last;
+        let (caught, last) = self.with_conn(|c, cipher, seq| c.catch_up(cipher, seq))?;
+        self.set_seq(last);
         Ok(caught)
     }
 
     fn maintain(&mut self, state: &mut dyn FnMut() -> State) -> Result<(), StorageError> {
-        if self.since_snapshot < self.compact_after || self.client.is_none() {
+        if self.since_snapshot < self.compact_after || self.conn.is_none() {
             return Ok(());
         }
         let state = state();
-        self.with_client(|c, cipher, seq| snapshot::write(c, cipher, seq, &state))?;
+        self.with_conn(|c, cipher, seq| snapshot::write(&mut c.client, cipher, seq, &state))?;
         self.since_snapshot = 0;
         Ok(())
     }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use users_tests::ServiceProcess;
 
 /// Mean time of `ops` sequential create_user and update_user calls.
-fn write_costs(s: &ServiceProcess, ops: usize) -> (f64, f64) {
+pub fn write_costs(s: &ServiceProcess, ops: usize) -> (f64, f64) {
     let c = s.client();
     let token = s.login("admin", ADMIN_PASSWORD);
     let t0 = Instant::now();

@@ -32,7 +32,8 @@ pub fn opts(extra: &[&str]) -> ServiceOptions {
     }
 }
 
-fn user(i: usize, hash: &PasswordHash) -> User {
+/// Benchmark user `i` (0 is the admin) with the password `hash`.
+pub fn user(i: usize, hash: &PasswordHash) -> User {
     let (name, role) = if i == 0 {
         ("admin".to_owned(), Role::Admin)
     } else {

@@ -13,15 +13,25 @@ pub fn zmq_throughput(endpoint: &str, clients: usize, d: Duration, request: &str
 
 /// Like [`zmq_throughput`], one client per request, each sending its own.
 pub fn zmq_throughput_each(endpoint: &str, requests: &[String], d: Duration) -> f64 {
-    let clients = requests.len();
+    let targets: Vec<_> = requests
+        .iter()
+        .map(|r| (endpoint.to_owned(), r.clone()))
+        .collect();
+    zmq_throughput_to(&targets, d)
+}
+
+/// One client per (endpoint, request), each sending its request to its
+/// endpoint in a loop for `d`; returns replies per second, all together.
+pub fn zmq_throughput_to(targets: &[(String, String)], d: Duration) -> f64 {
+    let clients = targets.len();
     let ctx = zmq::Context::new();
     let start = Arc::new(Barrier::new(clients + 1));
-    let handles: Vec<_> = requests
+    let handles: Vec<_> = targets
         .iter()
-        .map(|request| {
+        .map(|(endpoint, request)| {
             let (ctx, endpoint, request, start) = (
                 ctx.clone(),
-                endpoint.to_owned(),
+                endpoint.clone(),
                 request.clone(),
                 Arc::clone(&start),
             );
