@@ -204,6 +204,10 @@ fn failures_counted_on_one_instance_count_on_the_other() {
     let mut b = a.sibling(opts(&pg));
     b.spawn_now();
     a.register("dave", "davepass1");
+    // What travels between the instances is sealed: no name in a notice.
+    let mut listener =
+        postgres::Client::connect(&pg.url("users"), postgres::NoTls).expect("a connection");
+    listener.batch_execute("LISTEN users_throttle").unwrap();
     for i in 0..3 {
         a.client().call_err(
             json!({"action": "login", "credentials": {"username": "dave", "password": format!("guess{i}")}}),
@@ -225,6 +229,17 @@ fn failures_counted_on_one_instance_count_on_the_other() {
             }
             other => panic!("b did not hold dave back: {other} {r}"),
         }
+    }
+    use postgres::fallible_iterator::FallibleIterator;
+    let notes: Vec<String> = listener
+        .notifications()
+        .timeout_iter(Duration::from_millis(200))
+        .map(|n| Ok(n.payload().to_owned()))
+        .collect()
+        .unwrap();
+    assert!(notes.len() >= 3, "{notes:?}");
+    for n in &notes {
+        assert!(n.starts_with("gAAAAA") && !n.contains("dave"), "{n}");
     }
 }
 

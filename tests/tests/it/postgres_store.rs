@@ -54,7 +54,22 @@ fn users_live_in_postgresql_across_restarts_as_ciphertext_only() {
            union all select token from users_snapshot
            union all select value from users_meta) t",
     );
-    for secret in ["alice", "example.com", "Lisbon", "password", "bob0"] {
+    // A session is in the log too (every instance must know it): by a
+    // hash, inside the ciphertext.
+    let live = s.login("alice", "alicepass1");
+    let dump = format!(
+        "{dump} {}",
+        pg.psql("users", "select string_agg(token, ' ') from users_log")
+    );
+    for secret in [
+        "alice",
+        "example.com",
+        "Lisbon",
+        "password",
+        "bob0",
+        &t,
+        &live,
+    ] {
         assert!(!dump.contains(secret), "{secret} in clear in PostgreSQL");
     }
     // The log and the snapshots are Fernet tokens and nothing else; of the
