@@ -108,7 +108,7 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
         request: Request::HealthCheck {},
     };
     let body = serde_json::to_string(&probe).unwrap_or_default();
-    let probes = shared.services.relays().iter().map(|relay| {
+    let probes = shared.services.relays().map(|relay| {
         let body = body.clone();
         async move {
             let reply = relay.call(body, None, Duration::from_secs(2)).await;
@@ -229,7 +229,7 @@ struct InstanceHealth {
     connected: bool,
     /// Requests waiting for it.
     in_flight: usize,
-    /// Requests sent to it since the bridge started.
+    /// Requests sent to it since the bridge started (health checks included).
     requests: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<String>,

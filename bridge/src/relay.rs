@@ -138,6 +138,12 @@ impl Relay {
         self.in_flight.load(Ordering::SeqCst)
     }
 
+    /// Marks the connection up or down, as the monitor would.
+    #[cfg(test)]
+    pub fn set_connected_for_test(&self, up: bool) {
+        self.connected.store(up, Ordering::SeqCst);
+    }
+
     /// Requests sent since the bridge started.
     pub fn sent(&self) -> u64 {
         self.sent.load(Ordering::Relaxed)

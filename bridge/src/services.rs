@@ -1,58 +1,89 @@
 //! [`Services`]: one [`Relay`] per `--service`, and which one a request
-//! goes to. Requests take turns among the instances that are connected; a
-//! request no instance took (not connected) tries the next, so while one
-//! instance is down the others take its share, and once it is back it gets
-//! its turn again. A request already sent is never sent twice: if its
-//! instance dies with it in flight, it gets service_unavailable.
+//! goes to.
+//!
+//! Requests take turns among the instances that are connected and answer
+//! their health check (probed every [`PROBE_EVERY`]); a request no instance
+//! took (not connected) tries the next. So while one instance is down, or up
+//! but unable to serve (its store out of reach), the others share its turns
+//! evenly, and once it is back it gets its turn again. A request already sent
+//! is never sent again: if its instance dies with it in flight, it gets
+//! service_unavailable, and whether it ran is unknown.
 
 use crate::relay::{Relay, RelayError, StartError};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How often each instance's health is checked.
+pub const PROBE_EVERY: Duration = Duration::from_secs(1);
+const PROBE: &str = r#"{"action":"health_check"}"#;
+
+/// One instance.
+pub struct Instance {
+    pub relay: Arc<Relay>,
+    /// Whether its last health check succeeded.
+    healthy: AtomicBool,
+}
+
+impl Instance {
+    /// Connected, and its last health check succeeded.
+    fn ready(&self) -> bool {
+        self.relay.is_connected() && self.healthy.load(Ordering::Relaxed)
+    }
+}
+
 /// See the module documentation.
 pub struct Services {
-    relays: Vec<Arc<Relay>>,
+    instances: Vec<Arc<Instance>>,
     next: AtomicUsize,
 }
 
 impl Services {
-    /// Connects to each endpoint (at least one).
+    /// Connects to each endpoint (at least one) and starts probing them, on
+    /// the current runtime.
     pub fn start(ctx: &zmq::Context, endpoints: &[String]) -> Result<Services, StartError> {
-        let relays = endpoints
-            .iter()
-            .map(|e| Relay::start(ctx, e))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut instances = Vec::new();
+        for e in endpoints {
+            let instance = Arc::new(Instance {
+                relay: Relay::start(ctx, e)?,
+                healthy: AtomicBool::new(true),
+            });
+            tokio::spawn(probe(Arc::clone(&instance)));
+            instances.push(instance);
+        }
         Ok(Services {
-            relays,
+            instances,
             next: AtomicUsize::new(0),
         })
     }
 
-    /// Every instance, in the order given.
-    pub fn relays(&self) -> &[Arc<Relay>] {
-        &self.relays
+    /// Every instance's relay, in the order given.
+    pub fn relays(&self) -> impl Iterator<Item = &Arc<Relay>> {
+        self.instances.iter().map(|i| &i.relay)
     }
 
     /// True while any instance is connected.
     pub fn is_connected(&self) -> bool {
-        self.relays.iter().any(|r| r.is_connected())
+        self.relays().any(|r| r.is_connected())
     }
 
     /// Requests waiting for a reply, on every instance.
     pub fn in_flight(&self) -> usize {
-        self.relays.iter().map(|r| r.in_flight()).sum()
+        self.relays().map(|r| r.in_flight()).sum()
     }
 
-    /// The order to try the instances in for the next request: the connected
-    /// ones first, each starting one further along than the last request.
+    /// The order to try the instances in for the next request: those ready
+    /// first, taking turns among themselves; then the others, in case one
+    /// came back since it was last looked at.
     fn order(&self) -> Vec<&Arc<Relay>> {
-        let n = self.relays.len();
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
-        let turn = (0..n).map(|i| &self.relays[(start + i) % n]);
-        let (up, down): (Vec<_>, Vec<_>) = turn.partition(|r| r.is_connected());
-        up.into_iter().chain(down).collect()
+        let turn = self.next.fetch_add(1, Ordering::Relaxed);
+        let (mut ready, rest): (Vec<_>, Vec<_>) = self.instances.iter().partition(|i| i.ready());
+        if !ready.is_empty() {
+            let k = turn % ready.len();
+            ready.rotate_left(k);
+        }
+        ready.into_iter().chain(rest).map(|i| &i.relay).collect()
     }
 
     /// Sends one request to an instance and waits up to `timeout` for the
@@ -70,5 +101,67 @@ impl Services {
             }
         }
         Err(RelayError::Unavailable)
+    }
+}
+
+/// Checks `instance`'s health every [`PROBE_EVERY`], for as long as the
+/// bridge runs.
+async fn probe(instance: Arc<Instance>) {
+    let mut every = tokio::time::interval(PROBE_EVERY);
+    loop {
+        every.tick().await;
+        let reply = instance
+            .relay
+            .call(PROBE.to_owned(), None, PROBE_EVERY * 2)
+            .await;
+        let ok = match reply {
+            // Not connected says nothing of its health: the connection is
+            // looked at on its own.
+            Err(RelayError::NotSent) => continue,
+            Err(_) => false,
+            Ok(text) => serde_json::from_str::<serde_json::Value>(&text)
+                .is_ok_and(|v| v["status"] == "success"),
+        };
+        if ok != instance.healthy.swap(ok, Ordering::Relaxed) {
+            let endpoint = &instance.relay.endpoint;
+            if ok {
+                tracing::info!(%endpoint, "the service instance answers its health check again");
+            } else {
+                tracing::warn!(%endpoint, "the service instance fails its health check; it gets no requests while others can take them");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_instances_ready_share_the_turns_evenly() {
+        let ctx = zmq::Context::new();
+        // Nothing listens on these: none is connected, so mark by hand.
+        let endpoints: Vec<String> = (0..3)
+            .map(|i| format!("tcp://127.0.0.1:{}", 9 + i))
+            .collect();
+        let s = Services::start(&ctx, &endpoints).unwrap();
+        let firsts = |s: &Services| {
+            let mut count = [0usize; 3];
+            for _ in 0..300 {
+                let first = s.order()[0];
+                let i = s.relays().position(|r| Arc::ptr_eq(r, first)).unwrap();
+                count[i] += 1;
+            }
+            count
+        };
+        // None ready: the order given, rotating nothing.
+        assert_eq!(firsts(&s), [300, 0, 0]);
+        for i in &s.instances {
+            i.relay.set_connected_for_test(true);
+        }
+        assert_eq!(firsts(&s), [100, 100, 100]);
+        // The first is down: the other two share its turns, not the one after it alone.
+        s.instances[0].healthy.store(false, Ordering::Relaxed);
+        assert_eq!(firsts(&s), [0, 150, 150]);
     }
 }

@@ -25,7 +25,7 @@ pub struct App {
     /// Anonymous list_users per peer.
     pub public_list_rate: PeerRate,
     /// Catching up with other instances, on a shared store.
-    pub follow: Follow,
+    pub follow: Arc<Follow>,
     /// Encoded public list pages.
     pub public_pages: PageCache,
     /// Account creation per peer.
@@ -44,7 +44,7 @@ impl App {
                 settings.throttle.trusted_peers.clone(),
             ),
             public_pages: PageCache::default(),
-            follow: Follow::default(),
+            follow: Arc::default(),
             create_rate: PeerRate::new(
                 settings.create_rate,
                 settings.throttle.trusted_peers.clone(),

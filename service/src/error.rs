@@ -146,7 +146,9 @@ impl ServiceError {
             ServiceError::Busy => ("The service is busy; try again in a moment".into(), None),
             ServiceError::Storage(_) => ("Internal error: the change was not saved".into(), None),
             ServiceError::StoreUnavailable(_) => (
-                "The user store is unavailable; nothing was changed. Try again in a moment".into(),
+                "The user store is unavailable; try again in a moment. A change refused this \
+                 way was not confirmed: check it before repeating it"
+                    .into(),
                 None,
             ),
         };

@@ -4,12 +4,23 @@
 //! A request that names a session this instance does not know may have
 //! been made with a session another instance started a moment ago: before it
 //! is refused, the writer reads what the others committed since it last
-//! looked. Each request is a ticket; the writer reports the last ticket its
-//! catch-up covers, since one catch-up serves every ticket handed out before
-//! it began.
+//! looked (see `server::parked`). Each request is a ticket; the writer
+//! reports the last ticket its catch-up covers, since one catch-up serves
+//! every ticket handed out before it began.
+//!
+//! It also says whether this instance is in step with the others. While the
+//! writer cannot catch up, or the listener cannot hear the others, a session
+//! ended elsewhere could still be accepted here: after [`STALE_AFTER`] of
+//! that, [`Follow::in_step`] is false and sessions are refused as
+//! unavailable, not trusted.
 
-use std::sync::{Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// How long this instance may be out of step before it stops trusting the
+/// sessions it holds.
+pub const STALE_AFTER: Duration = Duration::from_secs(1);
 
 type Wake = Box<dyn Fn() + Send + Sync>;
 
@@ -18,9 +29,32 @@ type Wake = Box<dyn Fn() + Send + Sync>;
 pub struct Follow {
     /// Tickets handed out, and the last one a finished catch-up covers.
     tickets: Mutex<(u64, u64)>,
-    done: Condvar,
     /// Wakes the writer; none outside `server::run`, or for a store of one.
     wake: Mutex<Option<Wake>>,
+    /// Since when the writer's catch-ups fail, if they do.
+    failing_since: Mutex<Option<Instant>>,
+    /// Since when the listener cannot hear the others, if it cannot.
+    deaf_since: Mutex<Option<Instant>>,
+    /// Whether a listener was ever started: a store of one has none.
+    listening: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Sets `since` to now if it is not set and `ok` is false; clears it if `ok`.
+fn mark(since: &Mutex<Option<Instant>>, ok: bool) {
+    let mut s = lock(since);
+    match (ok, *s) {
+        (true, _) => *s = None,
+        (false, None) => *s = Some(Instant::now()),
+        (false, Some(_)) => {}
+    }
+}
+
+fn longer_than(since: &Mutex<Option<Instant>>, limit: Duration) -> bool {
+    lock(since).is_some_and(|t| t.elapsed() > limit)
 }
 
 impl Follow {
@@ -63,29 +97,37 @@ impl Follow {
     /// Called by the writer once a catch-up that began after `ticket` was
     /// issued has been applied.
     pub fn completed(&self, ticket: u64) {
+        self.caught_up(true);
         let mut t = self.tickets();
         if ticket > t.1 {
             t.1 = ticket;
-            self.done.notify_all();
         }
     }
 
-    /// Waits until `ticket` is covered, for at most `limit`; false if it was not.
-    pub fn wait(&self, ticket: u64, limit: Duration) -> bool {
-        let deadline = Instant::now() + limit;
-        let mut t = self.tickets();
-        while t.1 < ticket {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            t = self
-                .done
-                .wait_timeout(t, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-        true
+    /// True once a catch-up that began after `ticket` was issued has finished.
+    pub fn covered(&self, ticket: u64) -> bool {
+        self.tickets().1 >= ticket
+    }
+
+    /// The writer reports whether its last catch-up succeeded.
+    pub fn caught_up(&self, ok: bool) {
+        mark(&self.failing_since, ok);
+    }
+
+    /// The listener reports whether it hears the other instances.
+    pub fn hearing(&self, ok: bool) {
+        self.listening.store(true, Ordering::SeqCst);
+        mark(&self.deaf_since, ok);
+    }
+
+    /// True unless this instance has been out of step with the others for
+    /// longer than [`STALE_AFTER`] (see the module documentation). Always
+    /// true for a store no one else shares.
+    pub fn in_step(&self) -> bool {
+        let failing = longer_than(&self.failing_since, STALE_AFTER);
+        let deaf =
+            self.listening.load(Ordering::SeqCst) && longer_than(&self.deaf_since, STALE_AFTER);
+        !(failing || deaf)
     }
 }
 
@@ -97,7 +139,7 @@ mod tests {
 
     #[test]
     fn a_catch_up_covers_the_tickets_issued_before_it_began() {
-        let f = Arc::new(Follow::default());
+        let f = Follow::default();
         let woken = Arc::new(AtomicUsize::new(0));
         let w = Arc::clone(&woken);
         f.set_wake(Some(Box::new(move || {
@@ -108,16 +150,29 @@ mod tests {
         let covered = f.issued();
         let c = f.request();
         f.completed(covered);
-        assert!(f.wait(a, Duration::ZERO) && f.wait(b, Duration::ZERO));
+        assert!(f.covered(a) && f.covered(b));
         assert!(
-            !f.wait(c, Duration::from_millis(20)),
+            !f.covered(c),
             "a ticket issued after the catch-up began is not covered by it"
         );
-        let waiter = {
-            let f = Arc::clone(&f);
-            std::thread::spawn(move || f.wait(c, Duration::from_secs(5)))
-        };
         f.completed(c);
-        assert!(waiter.join().unwrap());
+        assert!(f.covered(c));
+    }
+
+    #[test]
+    fn out_of_step_only_after_a_while() {
+        let f = Follow::default();
+        assert!(f.in_step());
+        f.caught_up(false);
+        assert!(f.in_step(), "a moment's failure is not yet out of step");
+        *lock(&f.failing_since) = Some(Instant::now() - STALE_AFTER * 2);
+        assert!(!f.in_step());
+        f.caught_up(true);
+        assert!(f.in_step());
+        f.hearing(false);
+        *lock(&f.deaf_since) = Some(Instant::now() - STALE_AFTER * 2);
+        assert!(!f.in_step(), "deaf for a while");
+        f.hearing(true);
+        assert!(f.in_step());
     }
 }

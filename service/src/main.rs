@@ -144,29 +144,20 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         startup::build(args.settings(), store, loaded, admin, Arc::new(SystemClock))?;
     // On a shared store, failure counts travel between the instances, and a
     // listener tells the writer when the others commit.
-    let mut listener = None;
     if let Some(target) = listen {
         let (out, outbox) = std::sync::mpsc::channel();
         let throttle: Arc<dyn ThrottleStore> =
             Arc::new(RelayedThrottle::new(app.settings.throttle.clone(), out));
         app.throttle = Arc::clone(&throttle);
-        listener = Some(Listener {
+        Listener {
             target,
-            follow: Box::new(|| {}),
+            follow: Arc::clone(&app.follow),
             throttle,
             outbox,
-        });
+        }
+        .spawn()?;
     }
     let app = Arc::new(app);
-    if let Some(mut l) = listener {
-        let weak = Arc::downgrade(&app);
-        l.follow = Box::new(move || {
-            if let Some(app) = weak.upgrade() {
-                app.follow.request();
-            }
-        });
-        l.spawn()?;
-    }
 
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {

@@ -48,12 +48,16 @@ pub enum MigrateError {
     NotNew(String),
 }
 
-fn load(from: &StoreAt, master: &str, opts: &FileOptions) -> Result<Vec<User>, StorageError> {
+fn load(from: &StoreAt, master: &str, opts: &FileOptions) -> Result<Vec<Arc<User>>, StorageError> {
     match from {
-        StoreAt::File(path) => Ok(FileStore::open(path, master, opts)?.users),
-        StoreAt::Database(url) => {
-            Ok(PgStore::open(url, master, opts.kdf_iterations, usize::MAX)?.users)
-        }
+        StoreAt::File(path) => Ok(FileStore::open(path, master, opts)?
+            .users
+            .into_iter()
+            .map(Arc::new)
+            .collect()),
+        StoreAt::Database(url) => Ok(PgStore::open(url, master, opts.kdf_iterations, usize::MAX)?
+            .users
+            .all()),
     }
 }
 
@@ -70,10 +74,7 @@ pub fn copy(
         }
     }
     let users = load(from, master, opts)?;
-    let changes: Vec<Change> = users
-        .into_iter()
-        .map(|u| Change::Put(Arc::new(u)))
-        .collect();
+    let changes: Vec<Change> = users.into_iter().map(Change::Put).collect();
     let mut dest: Box<dyn Backend> = match to {
         StoreAt::File(path) => Box::new(FileStore::open(path, master, opts)?.store),
         StoreAt::Database(url) => {

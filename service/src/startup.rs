@@ -53,8 +53,7 @@ pub fn open_postgres_store(
         sessions = opened.sessions.len(),
         "opened the PostgreSQL store"
     );
-    let table = UserTable::from_users(opened.users.into_iter().map(Arc::new));
-    Ok((opened.store, table, opened.sessions))
+    Ok((opened.store, opened.users, opened.sessions))
 }
 
 /// Builds the service state over an opened store, its users and `sessions`.

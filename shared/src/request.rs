@@ -94,6 +94,18 @@ impl Request {
             Request::HealthCheck {} => Action::HealthCheck,
         }
     }
+
+    /// The session the request is made with, if it names one.
+    pub fn session_token(&self) -> Option<&Secret> {
+        match self {
+            Request::Logout { session_token }
+            | Request::GetUser { session_token, .. }
+            | Request::UpdateUser { session_token, .. }
+            | Request::DeleteUser { session_token, .. } => Some(session_token),
+            Request::ListUsers { session_token, .. } => session_token.as_ref(),
+            Request::CreateUser { .. } | Request::Login { .. } | Request::HealthCheck {} => None,
+        }
+    }
 }
 
 wire_enum! {

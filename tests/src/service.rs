@@ -239,6 +239,11 @@ impl ServiceProcess {
         self.process.take()?.kill()
     }
 
+    /// True once the process has exited by itself (or was never started).
+    pub fn has_exited(&mut self) -> bool {
+        self.process.as_mut().is_none_or(|p| p.try_wait().is_some())
+    }
+
     /// The process id, while running.
     pub fn pid(&self) -> Option<u32> {
         self.process.as_ref().and_then(Process::pid)

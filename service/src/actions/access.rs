@@ -9,6 +9,12 @@ use users_protocol::{Role, Secret, UserStatus};
 
 /// The caller's account for a session token.
 pub fn authenticate(app: &App, token: &Secret) -> Result<Arc<User>> {
+    // A session ended on another instance may not have reached this one.
+    if !app.follow.in_step() {
+        return Err(ServiceError::StoreUnavailable(
+            "out of step with the other instances".into(),
+        ));
+    }
     let session = app
         .sessions
         .validate(token.expose(), app.clock.now())

@@ -30,35 +30,7 @@ pub use outcome::{Event, EventKind, Listing, Outcome};
 pub use step::{AfterHash, SlowFn, Step, WriteFn, Written};
 
 use crate::app::App;
-use crate::error::ServiceError;
 use users_protocol::Request;
-
-/// How long a request naming an unknown session waits for this instance to
-/// catch up with the others before it is refused.
-const FOLLOW_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// [`handle`], and on a store shared by several instances, a second look at
-/// a request refused for its session: the session may have been started by
-/// another instance a moment ago. The second look runs on the pool, once the
-/// writer has caught up with what the others committed.
-pub fn handle_following(app: &App, req: Request, peer: Option<String>) -> Step {
-    if !app.follow.enabled() {
-        return handle(app, req, peer);
-    }
-    let again = (req.clone(), peer.clone());
-    match handle(app, req, peer) {
-        Step::Done(Err(ServiceError::SessionInvalid)) => Step::slow(move |app| {
-            let ticket = app.follow.request();
-            app.follow.wait(ticket, FOLLOW_WAIT);
-            match handle(app, again.0, again.1) {
-                Step::Done(result) => AfterHash::Done(result),
-                Step::Slow(work) => work(app),
-                Step::Write(work) => AfterHash::Write(work),
-            }
-        }),
-        step => step,
-    }
-}
 
 /// Routes a parsed request. `peer` is the client's address, for throttling.
 pub fn handle(app: &App, req: Request, peer: Option<String>) -> Step {

@@ -17,7 +17,14 @@ pub const MAX_PAGE: usize = 10_000;
 /// Longest list_users search text, in characters.
 pub const MAX_SEARCH: usize = 200;
 
+/// health_check. An instance out of step with the others of a shared store
+/// says so, so that a bridge's probe counts it down.
 pub fn health(app: &App) -> Result<Outcome> {
+    if !app.follow.in_step() {
+        return Err(ServiceError::StoreUnavailable(
+            "out of step with the other instances".into(),
+        ));
+    }
     Ok(Outcome::Health(Health {
         service: "users-service".into(),
         version: env!("CARGO_PKG_VERSION").into(),

@@ -79,7 +79,7 @@ pub struct ServeArgs {
 
     /// Keep users in this PostgreSQL database instead of STORAGE_FILE, e.g.
     /// postgres://users@db.example:5432/users. It holds only ciphertext under
-    /// the master password's key. One instance per database for now.
+    /// the master password's key. Any number of instances may share it.
     #[arg(long, env = "USERS_SERVICE_DATABASE", hide_env_values = true)]
     pub database: Option<String>,
 

@@ -13,10 +13,13 @@
 //! - [`replies`]: how the pool and the writer hand replies back.
 //! - [`pool`]: the threads doing slow work.
 //! - [`queues`]: how much may wait, per kind of work and per peer.
+//! - [`parked`]: requests waiting for this instance to catch up with the
+//!   others of a shared store.
 //! - [`writer`]: the writer thread and its group commit.
 
 pub mod codec;
 pub mod envelope;
+pub mod parked;
 pub mod pool;
 pub mod queues;
 pub mod replies;
@@ -27,6 +30,7 @@ use crate::app::App;
 use crate::auth::peer::is_trusted;
 use crate::error::ServiceError;
 use crate::storage::Backend;
+use parked::ParkingLot;
 use pool::SlowJob;
 use queues::{QueueLimits, Queues};
 use replies::{push_socket, ReplyTo, REPLIES};
@@ -123,6 +127,13 @@ pub fn run(
         );
     }
 
+    let out = Out {
+        router: &router,
+        queues: &queues,
+        pool_tx: &pool_tx,
+        write_tx: &write_tx,
+    };
+    let mut parked = ParkingLot::default();
     let mut in_flight = 0usize;
     let mut draining_since: Option<Instant> = None;
     let mut last_sweep = Instant::now();
@@ -132,7 +143,7 @@ pub fn run(
             draining_since = Some(Instant::now());
         }
         if let Some(since) = draining_since {
-            if in_flight == 0 || since.elapsed() > DRAIN_TIMEOUT {
+            if (in_flight == 0 && parked.is_empty()) || since.elapsed() > DRAIN_TIMEOUT {
                 break;
             }
         }
@@ -142,7 +153,9 @@ pub fn run(
         ];
         // While draining, take no new requests: only the replies still owed.
         let n = if draining_since.is_some() { 1 } else { 2 };
-        match zmq::poll(&mut items[..n], 100) {
+        // Parked requests are looked at again soon.
+        let wait = if parked.is_empty() { 100 } else { 2 };
+        match zmq::poll(&mut items[..n], wait) {
             Ok(_) => {}
             Err(zmq::Error::EINTR) => continue, // a signal: the loop head reads the flag
             Err(e) => return Err(e.into()),
@@ -171,10 +184,17 @@ pub fn run(
                             envelope,
                             request_id: env.request_id,
                         };
-                        (
-                            to,
-                            actions::handle_following(&app, env.request, peer.clone()),
-                        )
+                        let again =
+                            (shared && parked.has_room() && env.request.session_token().is_some())
+                                .then(|| env.request.clone());
+                        match (actions::handle(&app, env.request, peer.clone()), again) {
+                            // See parked: the session may be new elsewhere.
+                            (Step::Done(Err(ServiceError::SessionInvalid)), Some(request)) => {
+                                parked.park(app.follow.request(), to, request, peer);
+                                continue;
+                            }
+                            (step, _) => (to, step),
+                        }
                     }
                     Err((e, request_id)) => (
                         ReplyTo {
@@ -184,22 +204,13 @@ pub fn run(
                         Step::Done(Err(e)),
                     ),
                 };
-                // Work that cannot wait is turned away at once (see queues).
-                match step {
-                    Step::Done(result) => send(&router, to.frames(result)),
-                    Step::Slow(work) if queues.begin_slow(peer.as_deref()) => {
-                        in_flight += 1;
-                        let _ = pool_tx.send(SlowJob { to, peer, work });
-                    }
-                    Step::Write(work) if queues.begin_write() => {
-                        in_flight += 1;
-                        let _ = write_tx.send(Job::Write(WriteJob { to: Some(to), work }));
-                    }
-                    Step::Slow(_) | Step::Write(_) => {
-                        send(&router, to.frames(Err(ServiceError::Busy)));
-                    }
-                }
+                in_flight += out.dispatch(to, peer, step);
             }
+        }
+        let draining = draining_since.is_some();
+        for p in parked.ready(|ticket| draining || app.follow.covered(ticket)) {
+            let step = actions::handle(&app, p.request, p.peer.clone());
+            in_flight += out.dispatch(p.to, p.peer, step);
         }
         if last_sweep.elapsed() > Duration::from_secs(60) {
             app.sessions.sweep(app.clock.now());
@@ -222,6 +233,37 @@ pub fn run(
         return Err(ServerError::Fatal);
     }
     Ok(())
+}
+
+/// Where the socket thread sends a step.
+struct Out<'a> {
+    router: &'a zmq::Socket,
+    queues: &'a Queues,
+    pool_tx: &'a mpsc::Sender<SlowJob>,
+    write_tx: &'a mpsc::Sender<Job>,
+}
+
+impl Out<'_> {
+    /// Sends a step on its way: its reply now, or its work to the pool or the
+    /// writer. Work that cannot wait is turned away at once (see queues).
+    /// Returns how many replies the pool and the writer now owe (0 or 1).
+    fn dispatch(&self, to: ReplyTo, peer: Option<String>, step: Step) -> usize {
+        match step {
+            Step::Done(result) => send(self.router, to.frames(result)),
+            Step::Slow(work) if self.queues.begin_slow(peer.as_deref()) => {
+                let _ = self.pool_tx.send(SlowJob { to, peer, work });
+                return 1;
+            }
+            Step::Write(work) if self.queues.begin_write() => {
+                let _ = self
+                    .write_tx
+                    .send(Job::Write(WriteJob { to: Some(to), work }));
+                return 1;
+            }
+            Step::Slow(_) | Step::Write(_) => send(self.router, to.frames(Err(ServiceError::Busy))),
+        }
+        0
+    }
 }
 
 fn send(router: &zmq::Socket, frames: Vec<Vec<u8>>) {

@@ -16,10 +16,14 @@ use crate::app::App;
 use crate::error::{Result, ServiceError};
 use crate::storage::{Backend, Caught, State, StorageError};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Duration;
 
 /// Largest number of writes in one group commit.
 pub const MAX_BATCH: usize = 512;
+
+/// How soon a catch-up that failed is tried again.
+const RETRY_FOLLOW: Duration = Duration::from_millis(200);
 
 /// A change waiting for the writer.
 pub struct WriteJob {
@@ -51,7 +55,22 @@ pub fn writer_loop(
     sock: &zmq::Socket,
     (stop, fatal): (&AtomicBool, &AtomicBool),
 ) {
-    while let Ok(first) = rx.recv() {
+    // After a catch-up that failed, try again soon even if nothing asks:
+    // until it succeeds, this instance may miss sessions ended elsewhere.
+    let mut behind = false;
+    loop {
+        let first = if behind {
+            match rx.recv_timeout(RETRY_FOLLOW) {
+                Ok(job) => job,
+                Err(RecvTimeoutError::Timeout) => Job::Follow,
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match rx.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            }
+        };
         // Requests to follow need nothing more: a batch catches up too.
         let mut batch: Vec<WriteJob> = Vec::new();
         let mut next = Some(first);
@@ -85,9 +104,10 @@ pub fn writer_loop(
                 push(sock, to, result)
             })
         };
+        behind = matches!(done, Ok(false));
         match done {
             Ok(true) => app.follow.completed(ticket),
-            Ok(false) => {}
+            Ok(false) => app.follow.caught_up(false),
             Err(e) => {
                 tracing::error!(error = %e, "the store's state is unknown: stopping the service");
                 fatal.store(true, Ordering::SeqCst);
@@ -99,7 +119,7 @@ pub fn writer_loop(
         return;
     }
     if let Err(e) = backend.close() {
-        tracing::error!(error = %e, "snapshot failed at shutdown; the journal keeps every change");
+        tracing::error!(error = %e, "snapshot failed at shutdown; the log keeps every change");
     }
 }
 
@@ -212,7 +232,7 @@ pub fn run_batch(
     };
     match backend.maintain(state) {
         Err(e @ StorageError::Fatal(_)) => return Err(e),
-        Err(e) => tracing::error!(error = %e, "snapshot failed; the journal keeps every change"),
+        Err(e) => tracing::error!(error = %e, "snapshot failed; the log keeps every change"),
         Ok(()) => {}
     }
     Ok(true)

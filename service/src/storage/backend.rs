@@ -58,6 +58,9 @@ pub trait Backend: Send {
     /// Commits a batch begun with [`Backend::begin`]: its changes, and for a
     /// shared store its session changes with them, all or none. A store used
     /// by one process keeps sessions in memory and commits only `changes`.
+    /// On a shared store an error can also mean that the connection broke
+    /// during the commit, when the batch may have landed: the caller undoes
+    /// it in memory all the same, and the next catch-up reads it back if so.
     fn commit_batch(
         &mut self,
         changes: &[Change],

@@ -10,6 +10,8 @@
 //! - `postgres`: the private PostgreSQL server, and the PostgreSQL store's schema, key and log.
 //! - `postgres_store`: users-service with `--database`, on a real server.
 //! - `cluster`: several instances on one PostgreSQL.
+//! - `cluster_bridge`: the bridge in front of several instances.
+//! - `cluster_faults`: replayed notices, a database that lost batches, an instance left behind.
 //! - `python`: the original's Python client code, unchanged, against our binary.
 //! - `bridge`: users-bridge over WebSocket, its limits and failures.
 //! - `bridge_edge`: the bridge against rebinding, slow and greedy clients, proxies; logs, CSP, metrics.
@@ -23,6 +25,8 @@ mod bench;
 mod bridge;
 mod bridge_edge;
 mod cluster;
+mod cluster_bridge;
+mod cluster_faults;
 mod crash;
 mod disk;
 mod e2e;

@@ -2,15 +2,22 @@
 //! notifications. `users_log` says another instance committed a batch, and
 //! the writer is asked to follow; `users_throttle` carries a failure count
 //! ([`Relayed`], sealed under the store's key, so the database never sees
-//! a name). The same connection sends this instance's counts. When the
+//! a name). The same connection sends this instance's counts.
+//!
+//! Anyone who may connect to the database may also send a notice, or send a
+//! captured one again: a count is taken only if it opens under the store's
+//! key, was sealed less than [`FRESH`] ago (the instances' clocks must agree
+//! that well), and has not been taken before. When the
 //! connection fails, it connects again with a capped back-off, and asks the
 //! writer to follow whatever it missed meanwhile.
 
 use super::store::{connect, ListenTarget};
 use crate::auth::relay::Relayed;
 use crate::auth::throttle::ThrottleStore;
+use crate::follow::Follow;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::Client;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
@@ -20,6 +27,10 @@ use std::time::{Duration, Instant, SystemTime};
 const WAIT: Duration = Duration::from_millis(20);
 /// How often a quiet connection is checked.
 const CHECK_EVERY: Duration = Duration::from_secs(2);
+/// How old a relayed count may be.
+const FRESH: Duration = Duration::from_secs(10);
+/// The most counts remembered against replay; past it, older ones go first.
+const SEEN_MAX: usize = 100_000;
 /// The longest pause between attempts to connect.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
@@ -27,8 +38,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 pub struct Listener {
     /// The store's address and key, and how far the writer has applied it.
     pub target: ListenTarget,
-    /// Called when there may be something new to follow.
-    pub follow: Box<dyn Fn() + Send>,
+    /// Asked to catch up when there may be something new, and told whether
+    /// the others can be heard.
+    pub follow: Arc<Follow>,
     /// Where the others' counts go.
     pub throttle: Arc<dyn ThrottleStore>,
     /// This instance's counts.
@@ -55,13 +67,16 @@ impl Listener {
                     }
                     backoff = Duration::from_millis(50);
                     // Whatever was committed while no one listened.
-                    (self.follow)();
+                    self.follow.hearing(true);
+                    self.follow.request();
                     if let Err(e) = self.serve(&mut client) {
                         tracing::warn!(error = %e, "lost the connection that follows the other instances");
+                        self.follow.hearing(false);
                         down_since = Some(Instant::now());
                     }
                 }
                 Err(e) => {
+                    self.follow.hearing(false);
                     if down_since.is_none() {
                         tracing::warn!(error = %e, "cannot follow the other instances; retrying");
                         down_since = Some(Instant::now());
@@ -90,6 +105,7 @@ impl Listener {
             .map_err(|e| e.to_string())?
             .get(0);
         let mut checked = Instant::now();
+        let mut seen = Seen::default();
         loop {
             while let Ok(r) = self.outbox.try_recv() {
                 let json = serde_json::to_vec(&r).map_err(|e| e.to_string())?;
@@ -115,26 +131,70 @@ impl Listener {
                     // needs no catching up.
                     let seq = n.payload().parse::<i64>().unwrap_or(i64::MAX);
                     if seq > self.target.applied.load(Ordering::SeqCst) {
-                        (self.follow)();
+                        self.follow.request();
                     }
                 }
-                Ok(Some(n)) => self.observe(n.payload()),
+                Ok(Some(n)) => self.observe(n.payload(), &mut seen),
             }
         }
     }
 
-    fn observe(&self, sealed: &str) {
+    fn observe(&self, sealed: &str, seen: &mut Seen) {
         let relayed = self
             .target
             .cipher
-            .decrypt(sealed)
+            .decrypt_with_ttl(sealed, FRESH.as_secs())
             .ok()
             .and_then(|plain| serde_json::from_slice::<Relayed>(&plain).ok());
         match relayed {
-            Some(r) => self.throttle.observe(&r.key, r.failed, SystemTime::now()),
+            Some(r) if seen.first_time(sealed) => {
+                self.throttle.observe(&r.key, r.failed, SystemTime::now())
+            }
+            Some(_) => tracing::warn!("a failure count sent again was ignored"),
             None => tracing::warn!(
-                "a failure count that does not open under the store's key was ignored"
+                "a failure count that is stale or does not open under the store's key was ignored"
             ),
         }
+    }
+}
+
+/// Counts taken in the last [`FRESH`] (twice that, to be safe), by their
+/// sealed form.
+#[derive(Default)]
+struct Seen {
+    at: HashSet<String>,
+    order: VecDeque<(Instant, String)>,
+}
+
+impl Seen {
+    /// True the first time `sealed` is seen.
+    fn first_time(&mut self, sealed: &str) -> bool {
+        let now = Instant::now();
+        while let Some((t, _)) = self.order.front() {
+            if now.duration_since(*t) <= FRESH * 2 && self.order.len() < SEEN_MAX {
+                break;
+            }
+            if let Some((_, old)) = self.order.pop_front() {
+                self.at.remove(&old);
+            }
+        }
+        if !self.at.insert(sealed.to_owned()) {
+            return false;
+        }
+        self.order.push_back((now, sealed.to_owned()));
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_count_is_taken_once() {
+        let mut seen = Seen::default();
+        assert!(seen.first_time("gAAAAA-one"));
+        assert!(!seen.first_time("gAAAAA-one"));
+        assert!(seen.first_time("gAAAAA-two"));
     }
 }

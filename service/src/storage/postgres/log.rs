@@ -83,7 +83,13 @@ impl Log {
         };
         Ok(Log {
             append: prepare("INSERT INTO users_log (seq, token) VALUES ($1, $2)")?,
-            read_after: prepare("SELECT seq, token FROM users_log WHERE seq > $1 ORDER BY seq")?,
+            // The last row comes too, so that a log that ends before `after`
+            // (a database restored, or failed over to a copy that lacks
+            // batches) is seen.
+            read_after: prepare(
+                "SELECT seq, token FROM users_log
+                 WHERE seq > $1 OR seq = (SELECT max(seq) FROM users_log) ORDER BY seq",
+            )?,
         })
     }
 
@@ -108,7 +114,8 @@ impl Log {
     /// number of the last one (or `after`). `apply` refuses a batch it cannot
     /// use, with the reason. A log that no longer holds the batch after
     /// `after` (a snapshot has taken it in) is reported: this instance fell
-    /// too far behind.
+    /// too far behind; one that ends before `after` is too (the database
+    /// lost batches this instance has applied).
     pub fn read_after(
         &self,
         client: &mut impl GenericClient,
@@ -119,9 +126,24 @@ impl Log {
         let rows = client
             .query(&self.read_after, &[&after])
             .map_err(db("reading the log"))?;
+        let behind = |head: i64| {
+            StorageError::Fatal(format!(
+                "the database's log ends at batch {head}, and this instance has applied batch \
+                 {after}: it was restored or failed over to a copy that lacks batches; \
+                 stopping rather than go on from a past the others do not share"
+            ))
+        };
+        if rows.is_empty() && after > 0 {
+            return Err(behind(0));
+        }
         let mut last = after;
         for row in rows {
             let (seq, token): (i64, String) = (row.get(0), row.get(1));
+            match seq.cmp(&after) {
+                std::cmp::Ordering::Less => return Err(behind(seq)),
+                std::cmp::Ordering::Equal => continue,
+                std::cmp::Ordering::Greater => {}
+            }
             if seq != last + 1 && last == after {
                 return Err(StorageError::Fatal(format!(
                     "this instance has batch {after}, and the log now starts at batch {seq}: \

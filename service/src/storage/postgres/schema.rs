@@ -7,11 +7,12 @@
 //! The tables:
 //! - `users_meta`: the store's sealed header (the key derivation's salt and
 //!   count, sealed under the key, as the file store's header), by name.
-//! - `users_log`: one row per committed batch of changes: a sequence number
-//!   and a Fernet token. Every instance follows it in order.
-//! - `users_snapshot`: compactions: all users as of a log sequence number, as
-//!   one Fernet token, so that a starting instance reads the newest snapshot
-//!   and only the log after it.
+//! - `users_log`: one row per committed batch of changes to users and
+//!   sessions: a sequence number and a Fernet token. Every instance follows
+//!   it in order.
+//! - `users_snapshot`: compactions: all users and live sessions as of a log
+//!   sequence number, as one Fernet token, so that a starting instance reads
+//!   the newest snapshot and only the log after it.
 
 use crate::storage::backend::StorageError;
 use postgres::Client;

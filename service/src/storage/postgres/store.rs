@@ -18,11 +18,10 @@ use super::errors::db;
 use super::log::{Batch, Log};
 use super::{header, schema, snapshot};
 use crate::auth::sessions::SessionOp;
-use crate::model::{User, UserId};
 use crate::storage::backend::{Backend, Caught, Change, State, StorageError};
+use crate::storage::table::UserTable;
 use fernet::Fernet;
 use postgres::{Client, Config, NoTls};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,8 +38,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// stall every instance's writes: PostgreSQL ends such a session after this
 /// long idle in its transaction, and a batch that waits longer than the
 /// lock timeout for the lock fails with an error instead of waiting on.
-const SESSION_LIMITS: &str =
-    "SET idle_in_transaction_session_timeout = '5s'; SET lock_timeout = '10s'; SET client_min_messages = warning";
+const SESSION_LIMITS: &str = "SET idle_in_transaction_session_timeout = '5s'; \
+     SET lock_timeout = '10s'; SET statement_timeout = '60s'; SET client_min_messages = warning";
 
 /// The PostgreSQL store, open.
 pub struct PgStore {
@@ -93,7 +92,7 @@ impl Conn {
 /// A store just opened: its users and live sessions.
 pub struct Opened {
     pub store: PgStore,
-    pub users: Vec<User>,
+    pub users: UserTable,
     pub sessions: Vec<SessionOp>,
 }
 
@@ -105,6 +104,15 @@ pub fn connect(url: &str) -> Result<Client, StorageError> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
+    // A server that went away without closing the connection (a machine
+    // gone, a NAT that forgot it) is noticed in seconds, not at TCP's
+    // retransmission timeout of many minutes.
+    config
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(10))
+        .keepalives_interval(Duration::from_secs(5))
+        .keepalives_retries(3)
+        .tcp_user_timeout(Duration::from_secs(15));
     config.connect(NoTls).map_err(db("connecting"))
 }
 
@@ -130,24 +138,11 @@ impl PgStore {
         let mut conn = Conn::open(url)?;
         let cipher = header::open_key(&mut conn.client, master, kdf_iterations, &mut rand::rng())?;
         let (snap, from) = snapshot::latest(&mut conn.client, &cipher)?;
-        let mut users: HashMap<UserId, User> = snap.users;
+        let mut users = UserTable::from_users(snap.users.into_values().map(Arc::new));
+        let (caught, seq) = conn.catch_up(&cipher, from)?;
+        users.apply_committed(caught.changes);
         let mut sessions = snap.sessions;
-        let seq = conn
-            .log
-            .read_after(&mut conn.client, &cipher, from, |_, batch| {
-                for change in batch.changes()? {
-                    match change {
-                        Change::Put(u) => {
-                            users.insert(u.id, Arc::unwrap_or_clone(u));
-                        }
-                        Change::Delete(id) => {
-                            users.remove(&id);
-                        }
-                    }
-                }
-                sessions.extend(batch.sessions);
-                Ok(())
-            })?;
+        sessions.extend(caught.sessions);
         Ok(Opened {
             store: PgStore {
                 url: url.to_owned(),
@@ -159,7 +154,7 @@ impl PgStore {
                 compact_after: compact_after.max(1),
                 in_batch: false,
             },
-            users: users.into_values().collect(),
+            users,
             sessions,
         })
     }
@@ -178,9 +173,10 @@ impl PgStore {
         self.applied.store(seq, Ordering::SeqCst);
     }
 
-    /// Runs `f` on the connection, made again if the last one failed. On
-    /// failure it drops the connection, and with it any transaction and
-    /// lock it held.
+    /// Runs `f` on the connection, made again if the last one failed and
+    /// no batch is open (a batch's transaction and lock went with its
+    /// connection: it fails rather than go on without them). On failure it
+    /// drops the connection, and with it any transaction and lock it held.
     fn with_conn<T>(
         &mut self,
         f: impl FnOnce(&mut Conn, &Fernet, i64) -> Result<T, StorageError>,
@@ -190,6 +186,12 @@ impl PgStore {
         }
         let conn = match &mut self.conn {
             Some(c) => c,
+            None if self.in_batch => {
+                self.in_batch = false;
+                return Err(StorageError::Database(
+                    "the connection broke during a batch".into(),
+                ));
+            }
             slot => slot.insert(Conn::open(&self.url)?),
         };
         let result = f(conn, &self.cipher, self.seq);
@@ -220,8 +222,8 @@ impl Backend for PgStore {
         Ok(caught)
     }
 
-    /// Outside the writer (a migration's copy, the first admin): a batch of
-    /// its own, refused if the other instances have written meanwhile.
+    /// Outside the writer (a migration's copy): a batch of its own, refused
+    /// if the other instances have written meanwhile.
     fn commit(&mut self, changes: &[Change]) -> Result<(), StorageError> {
         let caught = self.begin()?;
         if !caught.changes.is_empty() {
