@@ -40,8 +40,8 @@ impl Confirmation {
     /// Checks `given` against `stored` and counts the result. `field` names
     /// the request field that held the password, for the error. A refusal is
     /// what the hashing step ends in: the error, and past the free failures
-    /// the end of the session that guessed, through the writer so that every
-    /// instance of a shared store ends it too.
+    /// the end of the session that guessed, here at once and, on a shared
+    /// store, through the writer so that every instance ends it too.
     pub fn check(
         self,
         app: &App,
@@ -56,6 +56,12 @@ impl Confirmation {
         }
         let refused = Err(ServiceError::WrongPassword(field));
         if !self.attempt.fail(app.clock.now()) {
+            return Err(AfterHash::Done(refused));
+        }
+        // Ended here before the reply goes, and on a shared store committed
+        // for the other instances too.
+        app.sessions.remove(self.session.expose());
+        if !app.follow.enabled() {
             return Err(AfterHash::Done(refused));
         }
         let id = SessionId::of(self.session.expose());

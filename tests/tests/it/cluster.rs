@@ -367,3 +367,24 @@ fn instances_starting_together_on_an_empty_database_make_one_admin() {
         .call_ok(json!({"action": "list_users", "session_token": t, "limit": 100}));
     assert_eq!(list["total"], 1, "{list}");
 }
+
+#[test]
+fn a_session_that_guesses_its_password_is_ended_on_every_instance() {
+    let pg = PgCluster::start();
+    let opts = || on(&pg).arg(&["--throttle-failures", "3"]);
+    let a = ServiceProcess::start(opts());
+    let mut b = a.sibling(opts());
+    b.spawn_now();
+    a.register("gil", "gilpass12");
+    let t = a.login("gil", "gilpass12");
+    for i in 0..4 {
+        let r = a
+            .client()
+            .call(json!({"action": "update_user", "session_token": t,
+                "update_data": {"current_password": format!("guess{i}"), "password": "newpass99"}}))
+            .unwrap();
+        assert_eq!(r["status"], "error", "{r}");
+    }
+    assert_eq!(code(&get_user(&a, &t)), "session_invalid");
+    refused_within(&b, &t, Duration::from_secs(2));
+}

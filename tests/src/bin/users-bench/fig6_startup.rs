@@ -1,11 +1,10 @@
 //! Figure 6: start-up time and memory with many users.
 
 use crate::fixtures::{make_store, opts};
-use crate::load::rss_kib;
+use crate::load::{rss_kib, time_start_up};
 use crate::report::{Against, Plan, Report};
-use serde_json::json;
-use std::time::{Duration, Instant};
-use users_tests::{ServiceProcess, Zmq};
+use std::time::Duration;
+use users_tests::ServiceProcess;
 
 pub fn run(plan: &Plan, report: &mut Report) {
     let n = if plan.quick { 5_000 } else { 100_000 };
@@ -16,26 +15,7 @@ pub fn run(plan: &Plan, report: &mut Report) {
         users_service::auth::password::DEFAULT_ITERATIONS
     };
     let mut s = ServiceProcess::stopped_in(make_store(n, kdf), opts(&[]));
-    // Built (or checked by cargo) before the clock starts: only start-up counts.
-    users_tests::bin_path("users-service");
-    let t0 = Instant::now();
-    s.launch();
-    loop {
-        // A REQ socket that timed out cannot send again: a fresh one each try.
-        let probe = Zmq::connect_timeout(&s.endpoint(), Duration::from_millis(25));
-        if probe
-            .call(json!({"action": "health_check"}))
-            .is_ok_and(|r| r["users"] == n)
-        {
-            break;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(60),
-            "service did not start: {}",
-            s.log_text()
-        );
-    }
-    let took = t0.elapsed();
+    let took = time_start_up(&mut s, n);
     let (rss, hwm) = rss_kib(s.pid().expect("running"));
     report.push(
         6,

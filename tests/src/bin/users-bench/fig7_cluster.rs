@@ -5,7 +5,7 @@
 
 use crate::fig4_writes::write_costs;
 use crate::fixtures::{make_store, opts, user, ADMIN_PASSWORD};
-use crate::load::{percentile, rss_kib, zmq_throughput_to};
+use crate::load::{percentile, rss_kib, time_start_up, zmq_throughput_to};
 use crate::report::{Against, Plan, Report};
 use serde_json::json;
 use std::sync::Arc;
@@ -220,24 +220,7 @@ pub fn run(plan: &Plan, report: &mut Report) {
     fill(&url, n, kdf);
     let first = ServiceProcess::start(on(&url, &[]));
     let mut joining = first.sibling(on(&url, &[]));
-    users_tests::bin_path("users-service");
-    let t0 = Instant::now();
-    joining.launch();
-    loop {
-        let probe = Zmq::connect_timeout(&joining.endpoint(), Duration::from_millis(25));
-        if probe
-            .call(json!({"action": "health_check"}))
-            .is_ok_and(|r| r["users"] == n)
-        {
-            break;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(60),
-            "{}",
-            joining.log_text()
-        );
-    }
-    let took = t0.elapsed();
+    let took = time_start_up(&mut joining, n);
     let (rss, _) = rss_kib(joining.pid().expect("running"));
     report.push(
         7,

@@ -106,6 +106,30 @@ impl Drop for Echo {
     }
 }
 
+/// Launches `s` and waits until it answers with `n` users; how long that
+/// took. The binary is built (or checked by cargo) before the clock starts,
+/// so only start-up counts.
+pub fn time_start_up(s: &mut users_tests::ServiceProcess, n: usize) -> Duration {
+    users_tests::bin_path("users-service");
+    let t0 = Instant::now();
+    s.launch();
+    loop {
+        // A REQ socket that timed out cannot send again: a fresh one each try.
+        let probe = users_tests::Zmq::connect_timeout(&s.endpoint(), Duration::from_millis(25));
+        if probe
+            .call(serde_json::json!({"action": "health_check"}))
+            .is_ok_and(|r| r["users"] == n)
+        {
+            return t0.elapsed();
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "service did not start: {}",
+            s.log_text()
+        );
+    }
+}
+
 /// The `p` quantile (0..=1) of sorted durations.
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
