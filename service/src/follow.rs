@@ -33,6 +33,10 @@ pub struct Follow {
     wake: Mutex<Option<Wake>>,
     /// Since when the writer's catch-ups fail, if they do.
     failing_since: Mutex<Option<Instant>>,
+    /// Since when a ticket has waited for a catch-up, if one does: a writer
+    /// stuck (on the lock, a slow connection) fails nothing, but does not
+    /// catch up either.
+    waiting_since: Mutex<Option<Instant>>,
     /// Since when the listener cannot hear the others, if it cannot.
     deaf_since: Mutex<Option<Instant>>,
     /// Whether a listener was ever started: a store of one has none.
@@ -83,6 +87,7 @@ impl Follow {
             t.0 += 1;
             t.0
         };
+        lock(&self.waiting_since).get_or_insert_with(Instant::now);
         if let Some(wake) = &*self.wake.lock().unwrap_or_else(|e| e.into_inner()) {
             wake();
         }
@@ -102,6 +107,8 @@ impl Follow {
         if ticket > t.1 {
             t.1 = ticket;
         }
+        // Tickets issued during this catch-up wait for the next one.
+        *lock(&self.waiting_since) = (t.0 > t.1).then(Instant::now);
     }
 
     /// True once a catch-up that began after `ticket` was issued has finished.
@@ -109,7 +116,8 @@ impl Follow {
         self.tickets().1 >= ticket
     }
 
-    /// The writer reports whether its last catch-up succeeded.
+    /// The writer reports whether its last catch-up succeeded (a success
+    /// also comes with [`Follow::completed`]).
     pub fn caught_up(&self, ok: bool) {
         mark(&self.failing_since, ok);
     }
@@ -124,7 +132,8 @@ impl Follow {
     /// longer than [`STALE_AFTER`] (see the module documentation). Always
     /// true for a store no one else shares.
     pub fn in_step(&self) -> bool {
-        let failing = longer_than(&self.failing_since, STALE_AFTER);
+        let failing = longer_than(&self.failing_since, STALE_AFTER)
+            || longer_than(&self.waiting_since, STALE_AFTER);
         let deaf =
             self.listening.load(Ordering::SeqCst) && longer_than(&self.deaf_since, STALE_AFTER);
         !(failing || deaf)
@@ -157,6 +166,17 @@ mod tests {
         );
         f.completed(c);
         assert!(f.covered(c));
+    }
+
+    #[test]
+    fn a_catch_up_that_does_not_come_is_out_of_step_too() {
+        let f = Follow::default();
+        let t = f.request();
+        assert!(f.in_step());
+        *lock(&f.waiting_since) = Some(Instant::now() - STALE_AFTER * 2);
+        assert!(!f.in_step(), "a writer that never answers");
+        f.completed(t);
+        assert!(f.in_step());
     }
 
     #[test]

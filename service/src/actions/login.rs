@@ -26,6 +26,12 @@ pub fn login(app: &App, c: Credentials, peer: Option<String>) -> Result<Step> {
     {
         return Err(ServiceError::InvalidCredentials);
     }
+    // A token this instance would refuse at once is not handed out.
+    if !app.follow.in_step() {
+        return Err(ServiceError::StoreUnavailable(
+            "out of step with the other instances".into(),
+        ));
+    }
     let found = app.users().find_login(&identifier).cloned();
     // One account, one bucket, whichever of its names was typed.
     let key = match &found {

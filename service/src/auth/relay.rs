@@ -22,6 +22,8 @@ pub struct Relayed {
     pub key: String,
     /// A failure, or a success.
     pub failed: bool,
+    /// Random, so that each count is taken once (see the listener).
+    pub nonce: String,
 }
 
 /// See the module documentation.
@@ -40,8 +42,9 @@ impl RelayedThrottle {
     }
 
     fn relay(&self, key: String, failed: bool) {
+        let nonce = hex::encode(rand::random::<[u8; 16]>());
         let out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = out.send(Relayed { key, failed });
+        let _ = out.send(Relayed { key, failed, nonce });
     }
 }
 

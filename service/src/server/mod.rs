@@ -184,9 +184,10 @@ pub fn run(
                             envelope,
                             request_id: env.request_id,
                         };
-                        let again =
-                            (shared && parked.has_room() && env.request.session_token().is_some())
-                                .then(|| env.request.clone());
+                        let again = (shared
+                            && parked.has_room(peer.as_deref())
+                            && env.request.session_token().is_some())
+                        .then(|| env.request.clone());
                         match (actions::handle(&app, env.request, peer.clone()), again) {
                             // See parked: the session may be new elsewhere.
                             (Step::Done(Err(ServiceError::SessionInvalid)), Some(request)) => {
@@ -208,8 +209,14 @@ pub fn run(
             }
         }
         let draining = draining_since.is_some();
-        for p in parked.ready(|ticket| draining || app.follow.covered(ticket)) {
-            let step = actions::handle(&app, p.request, p.peer.clone());
+        for (p, came) in parked.ready(|ticket| draining || app.follow.covered(ticket)) {
+            let step = if came {
+                actions::handle(&app, p.request, p.peer.clone())
+            } else {
+                Step::Done(Err(ServiceError::StoreUnavailable(
+                    "could not catch up with the other instances".into(),
+                )))
+            };
             in_flight += out.dispatch(p.to, p.peer, step);
         }
         if last_sweep.elapsed() > Duration::from_secs(60) {

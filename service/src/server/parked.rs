@@ -6,15 +6,20 @@
 //! asks the writer to catch up and parks the request, holding no thread,
 //! until the catch-up is done; then it is handled again, and refused only if
 //! the session is still unknown. The parking lot is bounded: past
-//! [`MAX_PARKED`], or after [`MAX_WAIT`], a request is handled again at once.
+//! [`MAX_PARKED`], or [`MAX_PARKED_PER_PEER`] from one client, a request is
+//! refused at once; one whose catch-up has not come after [`MAX_WAIT`] is
+//! answered as unavailable, since its session can be neither confirmed nor
+//! denied.
 
 use super::replies::ReplyTo;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 use users_protocol::Request;
 
 /// The most requests parked at once.
 pub const MAX_PARKED: usize = 4096;
+/// The most requests parked at once from one client address.
+pub const MAX_PARKED_PER_PEER: usize = 64;
 /// The longest a request stays parked.
 pub const MAX_WAIT: Duration = Duration::from_secs(1);
 
@@ -32,12 +37,19 @@ pub struct Parked {
 #[derive(Default)]
 pub struct ParkingLot {
     waiting: VecDeque<Parked>,
+    by_peer: HashMap<Option<String>, usize>,
 }
 
 impl ParkingLot {
-    /// True while another request may be parked.
-    pub fn has_room(&self) -> bool {
+    /// True while another request from `peer` may be parked.
+    pub fn has_room(&self, peer: Option<&str>) -> bool {
         self.waiting.len() < MAX_PARKED
+            && self
+                .by_peer
+                .get(&peer.map(str::to_owned))
+                .copied()
+                .unwrap_or(0)
+                < MAX_PARKED_PER_PEER
     }
 
     /// True while requests wait.
@@ -47,6 +59,7 @@ impl ParkingLot {
 
     /// Parks a request until catch-up `ticket` is done.
     pub fn park(&mut self, ticket: u64, to: ReplyTo, request: Request, peer: Option<String>) {
+        *self.by_peer.entry(peer.clone()).or_insert(0) += 1;
         self.waiting.push_back(Parked {
             ticket,
             to,
@@ -57,15 +70,25 @@ impl ParkingLot {
     }
 
     /// The requests whose catch-up is done (`covered`), or that waited
-    /// [`MAX_WAIT`], oldest first. Tickets only grow, so the oldest are
-    /// ready first.
-    pub fn ready(&mut self, covered: impl Fn(u64) -> bool) -> Vec<Parked> {
+    /// [`MAX_WAIT`], oldest first, each with whether its catch-up came.
+    /// Tickets only grow, so the oldest are ready first.
+    pub fn ready(&mut self, covered: impl Fn(u64) -> bool) -> Vec<(Parked, bool)> {
         let mut out = Vec::new();
         while let Some(p) = self.waiting.front() {
-            if !covered(p.ticket) && p.since.elapsed() < MAX_WAIT {
+            let came = covered(p.ticket);
+            if !came && p.since.elapsed() < MAX_WAIT {
                 break;
             }
-            out.extend(self.waiting.pop_front());
+            let Some(p) = self.waiting.pop_front() else {
+                break;
+            };
+            if let Some(n) = self.by_peer.get_mut(&p.peer) {
+                *n -= 1;
+                if *n == 0 {
+                    self.by_peer.remove(&p.peer);
+                }
+            }
+            out.push((p, came));
         }
         out
     }
@@ -88,10 +111,28 @@ mod tests {
         lot.park(1, to(), Request::HealthCheck {}, None);
         lot.park(2, to(), Request::HealthCheck {}, None);
         assert!(lot.ready(|_| false).is_empty());
-        assert_eq!(lot.ready(|t| t <= 1).len(), 1);
+        let ready = lot.ready(|t| t <= 1);
+        assert_eq!(ready.len(), 1);
+        assert!(ready[0].1, "its catch-up came");
         assert!(!lot.is_empty());
         lot.waiting[0].since -= MAX_WAIT;
-        assert_eq!(lot.ready(|_| false).len(), 1, "waited long enough");
+        let ready = lot.ready(|_| false);
+        assert_eq!(ready.len(), 1, "waited long enough");
+        assert!(!ready[0].1, "without its catch-up");
         assert!(lot.is_empty());
+    }
+
+    #[test]
+    fn one_client_parks_only_its_share() {
+        let mut lot = ParkingLot::default();
+        let peer = Some("10.0.0.9".to_owned());
+        for t in 0..MAX_PARKED_PER_PEER as u64 {
+            assert!(lot.has_room(peer.as_deref()));
+            lot.park(t, to(), Request::HealthCheck {}, peer.clone());
+        }
+        assert!(!lot.has_room(peer.as_deref()));
+        assert!(lot.has_room(Some("10.0.0.10")), "others still may");
+        assert_eq!(lot.ready(|_| true).len(), MAX_PARKED_PER_PEER);
+        assert!(lot.has_room(peer.as_deref()), "its share is back");
     }
 }

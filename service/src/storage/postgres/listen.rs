@@ -7,7 +7,7 @@
 //! Anyone who may connect to the database may also send a notice, or send a
 //! captured one again: a count is taken only if it opens under the store's
 //! key, was sealed less than [`FRESH`] ago (the instances' clocks must agree
-//! that well), and has not been taken before. When the
+//! that well), and carries a nonce not taken before, its own included. When the
 //! connection fails, it connects again with a capped back-off, and asks the
 //! writer to follow whatever it missed meanwhile.
 
@@ -25,8 +25,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// How long one wait for a notification lasts: counts to send wait at most this.
 const WAIT: Duration = Duration::from_millis(20);
-/// How often a quiet connection is checked.
-const CHECK_EVERY: Duration = Duration::from_secs(2);
+/// How often a quiet connection is checked, and how long the check may take.
+const CHECK_EVERY: Duration = Duration::from_millis(500);
 /// How old a relayed count may be.
 const FRESH: Duration = Duration::from_secs(10);
 /// The most counts remembered against replay; past it, older ones go first.
@@ -59,6 +59,9 @@ impl Listener {
     fn run(self) {
         let mut backoff = Duration::from_millis(50);
         let mut down_since: Option<Instant> = None;
+        // Kept across connections: a notice taken before a reconnect is
+        // not taken again after it.
+        let mut seen = Seen::default();
         loop {
             match self.listen() {
                 Ok(mut client) => {
@@ -66,10 +69,7 @@ impl Listener {
                         tracing::info!(after = ?since.elapsed(), "following the other instances again");
                     }
                     backoff = Duration::from_millis(50);
-                    // Whatever was committed while no one listened.
-                    self.follow.hearing(true);
-                    self.follow.request();
-                    if let Err(e) = self.serve(&mut client) {
+                    if let Err(e) = self.serve(&mut client, &mut seen) {
                         tracing::warn!(error = %e, "lost the connection that follows the other instances");
                         self.follow.hearing(false);
                         down_since = Some(Instant::now());
@@ -99,15 +99,23 @@ impl Listener {
     }
 
     /// Relays counts and notifications until the connection fails.
-    fn serve(&self, client: &mut Client) -> Result<(), String> {
+    fn serve(&self, client: &mut Client, seen: &mut Seen) -> Result<(), String> {
         let me: i32 = client
             .query_one("SELECT pg_backend_pid()", &[])
             .map_err(|e| e.to_string())?
             .get(0);
+        // In step again once whatever was committed while no one listened
+        // has been applied.
+        let mut missed = Some(self.follow.request());
         let mut checked = Instant::now();
-        let mut seen = Seen::default();
         loop {
+            if missed.is_some_and(|ticket| self.follow.covered(ticket)) {
+                self.follow.hearing(true);
+                missed = None;
+            }
             while let Ok(r) = self.outbox.try_recv() {
+                // Its own counts are never taken from someone sending them back.
+                seen.first_time(&r.nonce);
                 let json = serde_json::to_vec(&r).map_err(|e| e.to_string())?;
                 let sealed = self.target.cipher.encrypt(&json);
                 client
@@ -128,13 +136,14 @@ impl Listener {
                 Ok(Some(n)) if n.process_id() == me => {}
                 Ok(Some(n)) if n.channel() == "users_log" => {
                     // A batch the writer has applied (its own, most often)
-                    // needs no catching up.
-                    let seq = n.payload().parse::<i64>().unwrap_or(i64::MAX);
-                    if seq > self.target.applied.load(Ordering::SeqCst) {
+                    // needs no catching up; a notice that is not a number
+                    // is not one of ours.
+                    let applied = self.target.applied.load(Ordering::SeqCst);
+                    if n.payload().parse::<i64>().is_ok_and(|seq| seq > applied) {
                         self.follow.request();
                     }
                 }
-                Ok(Some(n)) => self.observe(n.payload(), &mut seen),
+                Ok(Some(n)) => self.observe(n.payload(), seen),
             }
         }
     }
@@ -146,29 +155,30 @@ impl Listener {
             .decrypt_with_ttl(sealed, FRESH.as_secs())
             .ok()
             .and_then(|plain| serde_json::from_slice::<Relayed>(&plain).ok());
+        // By what it holds, not its text: a token's text can be varied
+        // without changing what it opens to.
         match relayed {
-            Some(r) if seen.first_time(sealed) => {
+            Some(r) if seen.first_time(&r.nonce) => {
                 self.throttle.observe(&r.key, r.failed, SystemTime::now())
             }
-            Some(_) => tracing::warn!("a failure count sent again was ignored"),
-            None => tracing::warn!(
-                "a failure count that is stale or does not open under the store's key was ignored"
-            ),
+            _ => seen.ignored(),
         }
     }
 }
 
 /// Counts taken in the last [`FRESH`] (twice that, to be safe), by their
-/// sealed form.
+/// nonces; and notices ignored, reported at most once a minute.
 #[derive(Default)]
 struct Seen {
     at: HashSet<String>,
     order: VecDeque<(Instant, String)>,
+    ignored: u64,
+    reported: Option<Instant>,
 }
 
 impl Seen {
-    /// True the first time `sealed` is seen.
-    fn first_time(&mut self, sealed: &str) -> bool {
+    /// True the first time `nonce` is seen.
+    fn first_time(&mut self, nonce: &str) -> bool {
         let now = Instant::now();
         while let Some((t, _)) = self.order.front() {
             if now.duration_since(*t) <= FRESH * 2 && self.order.len() < SEEN_MAX {
@@ -178,11 +188,27 @@ impl Seen {
                 self.at.remove(&old);
             }
         }
-        if !self.at.insert(sealed.to_owned()) {
+        if !self.at.insert(nonce.to_owned()) {
             return false;
         }
-        self.order.push_back((now, sealed.to_owned()));
+        self.order.push_back((now, nonce.to_owned()));
         true
+    }
+
+    /// A notice sent again, stale, or not sealed under the store's key.
+    fn ignored(&mut self) {
+        self.ignored += 1;
+        if self
+            .reported
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(60))
+        {
+            tracing::warn!(
+                ignored = self.ignored,
+                "failure counts sent again, stale, or not sealed under the store's key were ignored"
+            );
+            self.reported = Some(Instant::now());
+            self.ignored = 0;
+        }
     }
 }
 
@@ -193,8 +219,8 @@ mod tests {
     #[test]
     fn a_count_is_taken_once() {
         let mut seen = Seen::default();
-        assert!(seen.first_time("gAAAAA-one"));
-        assert!(!seen.first_time("gAAAAA-one"));
-        assert!(seen.first_time("gAAAAA-two"));
+        assert!(seen.first_time("nonce-one"));
+        assert!(!seen.first_time("nonce-one"));
+        assert!(seen.first_time("nonce-two"));
     }
 }
