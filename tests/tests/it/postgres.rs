@@ -125,7 +125,7 @@ fn the_log_gives_back_each_batch_in_order_and_refuses_rows_moved_or_missing() {
         .is_err());
     let read = |client: &mut postgres::Client, after| {
         let mut seen = Vec::new();
-        let last = log.read_after(client, &cipher, after, |seq, batch| {
+        let last = log.read_after(client, &cipher, log::Position::seq(after), |seq, batch| {
             for change in batch.changes()? {
                 match change {
                     Change::Delete(id) => seen.push((seq, id)),
@@ -134,7 +134,7 @@ fn the_log_gives_back_each_batch_in_order_and_refuses_rows_moved_or_missing() {
             }
             Ok(())
         });
-        last.map(|last| (last, seen))
+        last.map(|last| (last.seq, seen))
     };
     let (last, seen) = read(&mut client, 0).unwrap();
     assert_eq!(last, 3);

@@ -13,6 +13,7 @@ use crate::storage::file::journal::Op;
 use fernet::Fernet;
 use postgres::{GenericClient, Statement};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 const TABLE: &str = "users_log";
@@ -83,79 +84,86 @@ impl Log {
         };
         Ok(Log {
             append: prepare("INSERT INTO users_log (seq, token) VALUES ($1, $2)")?,
-            // The last row comes too, so that a log that ends before `after`
-            // (a database restored, or failed over to a copy that lacks
-            // batches) is seen.
+            // The row at $1 and the last row come too, so that a log that
+            // is not the one this instance followed is seen (read_after).
             read_after: prepare(
                 "SELECT seq, token FROM users_log
-                 WHERE seq > $1 OR seq = (SELECT max(seq) FROM users_log) ORDER BY seq",
+                 WHERE seq >= $1 OR seq = (SELECT max(seq) FROM users_log) ORDER BY seq",
             )?,
         })
     }
 
-    /// Appends `batch`. Two instances appending the same number cannot both
-    /// succeed: the number is the table's primary key.
+    /// Appends `batch`; returns where the log then ends. Two instances
+    /// appending the same number cannot both succeed: the number is the
+    /// table's primary key.
     pub fn append(
         &self,
         client: &mut impl GenericClient,
         cipher: &Fernet,
         batch: &Batch,
-    ) -> Result<(), StorageError> {
+    ) -> Result<Position, StorageError> {
         let seq = batch.seq;
         let json = serde_json::to_vec(batch).map_err(|e| damaged(TABLE, seq, e))?;
         let token = cipher.encrypt(&json);
         client
             .execute(&self.append, &[&seq, &token])
             .map_err(db("appending to the log"))?;
-        Ok(())
+        Ok(Position::at(seq, &token))
     }
 
-    /// Passes each batch after `after`, in order, to `apply`; returns the
-    /// number of the last one (or `after`). `apply` refuses a batch it cannot
-    /// use, with the reason. A log that no longer holds the batch after
-    /// `after` (a snapshot has taken it in) is reported: this instance fell
-    /// too far behind; one that ends before `after` is too (the database
-    /// lost batches this instance has applied).
+    /// Passes each batch after `at`, in order, to `apply`; returns the
+    /// position after the last one. `apply` refuses a batch it cannot use,
+    /// with the reason.
+    ///
+    /// The log must go on from `at`: one that no longer holds the batch after
+    /// it (a snapshot took it in: this instance fell too far behind), one that
+    /// ends before it, or one whose row at `at` is another batch than the one
+    /// this instance applied (the database was restored, or failed over to a
+    /// copy that lacked batches) is a [`StorageError::Fatal`].
     pub fn read_after(
         &self,
         client: &mut impl GenericClient,
         cipher: &Fernet,
-        after: i64,
+        at: Position,
         mut apply: impl FnMut(i64, Batch) -> Result<(), String>,
-    ) -> Result<i64, StorageError> {
+    ) -> Result<Position, StorageError> {
+        let after = at.seq;
         let rows = client
             .query(&self.read_after, &[&after])
             .map_err(db("reading the log"))?;
-        let behind = |head: i64| {
+        let diverged = |what: String| {
             StorageError::Fatal(format!(
-                "the database's log ends at batch {head}, and this instance has applied batch \
-                 {after}: it was restored or failed over to a copy that lacks batches; \
-                 stopping rather than go on from a past the others do not share"
+                "{what}, and this instance has applied batch {after}: the database was restored \
+                 or failed over to a copy that lacks batches; stopping rather than go on from a \
+                 past the others do not share"
             ))
         };
         if rows.is_empty() && after > 0 {
-            return Err(behind(0));
+            return Err(diverged("the database's log is empty".into()));
         }
-        let mut last = after;
+        let mut pos = at;
         for row in rows {
             let (seq, token): (i64, String) = (row.get(0), row.get(1));
-            match seq.cmp(&after) {
-                std::cmp::Ordering::Less => return Err(behind(seq)),
-                std::cmp::Ordering::Equal => continue,
-                std::cmp::Ordering::Greater => {}
+            if seq < after {
+                return Err(diverged(format!("the database's log ends at batch {seq}")));
             }
-            if seq != last + 1 && last == after {
+            if seq == after {
+                if at.digest.is_some() && at.digest != Position::at(seq, &token).digest {
+                    return Err(diverged(format!(
+                        "the database's batch {seq} is another one"
+                    )));
+                }
+                continue;
+            }
+            if seq != pos.seq + 1 && pos.seq == after {
                 return Err(StorageError::Fatal(format!(
                     "this instance has batch {after}, and the log now starts at batch {seq}: \
                      it fell behind by more than a snapshot; restarting loads the snapshot"
                 )));
             }
-            if seq != last + 1 {
-                return Err(damaged(
-                    TABLE,
-                    seq,
-                    format!("batch {} is missing", last + 1),
-                ));
+            if seq != pos.seq + 1 {
+                let missing = format!("batch {} is missing", pos.seq + 1);
+                return Err(damaged(TABLE, seq, missing));
             }
             let plain = cipher
                 .decrypt(&token)
@@ -166,8 +174,32 @@ impl Log {
                 return Err(damaged(TABLE, seq, format!("it holds batch {}", batch.seq)));
             }
             apply(seq, batch).map_err(|reason| damaged(TABLE, seq, reason))?;
-            last = seq;
+            pos = Position::at(seq, &token);
         }
-        Ok(last)
+        Ok(pos)
+    }
+}
+
+/// Where an instance is in the log: the last batch it applied, and a digest
+/// of that batch's row when it read or wrote the row itself (not when the
+/// batch came in a snapshot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub seq: i64,
+    pub digest: Option<[u8; 32]>,
+}
+
+impl Position {
+    /// Batch `seq`, known only by its number.
+    pub fn seq(seq: i64) -> Self {
+        Position { seq, digest: None }
+    }
+
+    /// Batch `seq`, whose row holds `token`.
+    fn at(seq: i64, token: &str) -> Self {
+        Position {
+            seq,
+            digest: Some(Sha256::digest(token.as_bytes()).into()),
+        }
     }
 }

@@ -15,15 +15,16 @@
 //! and memory agrees with the database again.
 
 use super::errors::db;
-use super::log::{Batch, Log};
+use super::log::{Batch, Log, Position};
 use super::{header, schema, snapshot};
 use crate::auth::sessions::SessionOp;
-use crate::storage::backend::{Backend, Caught, Change, State, StorageError};
+use crate::storage::backend::{io_err, Backend, Caught, Change, State, StorageError};
 use crate::storage::table::UserTable;
 use fernet::Fernet;
 use postgres::{Client, Config, NoTls};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// The advisory lock a batch holds from its catch-up to its commit
@@ -47,15 +48,19 @@ pub struct PgStore {
     /// None after a failure, until the next batch connects again.
     conn: Option<Conn>,
     cipher: Fernet,
-    /// The last batch this instance has applied, also told to the listener
-    /// so that it does not wake the writer for batches already applied.
-    seq: i64,
+    /// The last batch this instance has applied; its number is also told
+    /// to the listener so that it does not wake the writer for batches
+    /// already applied.
+    at: Position,
     applied: Arc<AtomicI64>,
     /// This instance's own batches since its last snapshot.
     since_snapshot: usize,
     compact_after: usize,
     /// A transaction is open: `begin` succeeded and no commit ended it yet.
     in_batch: bool,
+    /// A snapshot being written, on a thread and a connection of its own so
+    /// that batches do not wait for it.
+    snapshotting: Option<JoinHandle<Result<(), StorageError>>>,
 }
 
 /// The writer's connection, with the log's statements prepared on it.
@@ -75,12 +80,16 @@ impl Conn {
         Ok(Conn { client, log })
     }
 
-    /// Reads the log after batch `after`.
-    fn catch_up(&mut self, cipher: &Fernet, after: i64) -> Result<(Caught, i64), StorageError> {
+    /// Reads the log after `at`.
+    fn catch_up(
+        &mut self,
+        cipher: &Fernet,
+        at: Position,
+    ) -> Result<(Caught, Position), StorageError> {
         let mut caught = Caught::default();
         let last = self
             .log
-            .read_after(&mut self.client, cipher, after, |_, batch| {
+            .read_after(&mut self.client, cipher, at, |_, batch| {
                 caught.changes.extend(batch.changes()?);
                 caught.sessions.extend(batch.sessions);
                 Ok(())
@@ -139,7 +148,7 @@ impl PgStore {
         let cipher = header::open_key(&mut conn.client, master, kdf_iterations, &mut rand::rng())?;
         let (snap, from) = snapshot::latest(&mut conn.client, &cipher)?;
         let mut users = UserTable::from_users(snap.users.into_values().map(Arc::new));
-        let (caught, seq) = conn.catch_up(&cipher, from)?;
+        let (caught, at) = conn.catch_up(&cipher, Position::seq(from))?;
         users.apply_committed(caught.changes);
         let mut sessions = snap.sessions;
         sessions.extend(caught.sessions);
@@ -148,11 +157,12 @@ impl PgStore {
                 url: url.to_owned(),
                 conn: Some(conn),
                 cipher,
-                seq,
-                applied: Arc::new(AtomicI64::new(seq)),
+                at,
+                applied: Arc::new(AtomicI64::new(at.seq)),
                 since_snapshot: 0,
                 compact_after: compact_after.max(1),
                 in_batch: false,
+                snapshotting: None,
             },
             users,
             sessions,
@@ -168,9 +178,9 @@ impl PgStore {
         }
     }
 
-    fn set_seq(&mut self, seq: i64) {
-        self.seq = seq;
-        self.applied.store(seq, Ordering::SeqCst);
+    fn move_to(&mut self, at: Position) {
+        self.at = at;
+        self.applied.store(at.seq, Ordering::SeqCst);
     }
 
     /// Runs `f` on the connection, made again if the last one failed and
@@ -179,7 +189,7 @@ impl PgStore {
     /// drops the connection, and with it any transaction and lock it held.
     fn with_conn<T>(
         &mut self,
-        f: impl FnOnce(&mut Conn, &Fernet, i64) -> Result<T, StorageError>,
+        f: impl FnOnce(&mut Conn, &Fernet, Position) -> Result<T, StorageError>,
     ) -> Result<T, StorageError> {
         if self.conn.as_ref().is_some_and(|c| c.client.is_closed()) {
             self.conn = None;
@@ -194,7 +204,7 @@ impl PgStore {
             }
             slot => slot.insert(Conn::open(&self.url)?),
         };
-        let result = f(conn, &self.cipher, self.seq);
+        let result = f(conn, &self.cipher, self.at);
         if result.is_err() {
             self.conn = None;
             self.in_batch = false;
@@ -217,7 +227,7 @@ impl Backend for PgStore {
                 .map_err(db("waiting for the other instances' writes"))?;
             c.catch_up(cipher, seq)
         })?;
-        self.set_seq(last);
+        self.move_to(last);
         self.in_batch = true;
         Ok(caught)
     }
@@ -246,43 +256,85 @@ impl Backend for PgStore {
             ));
         }
         let empty = changes.is_empty() && sessions.is_empty();
-        self.with_conn(|c, cipher, seq| {
+        let at = self.with_conn(|c, cipher, at| {
             if empty {
-                return c.client.batch_execute("COMMIT").map_err(db("committing"));
+                c.client.batch_execute("COMMIT").map_err(db("committing"))?;
+                return Ok(at);
             }
-            let next = seq + 1;
-            c.log
+            let next = at.seq + 1;
+            let now = c
+                .log
                 .append(&mut c.client, cipher, &Batch::new(next, changes, sessions))?;
             // The number lets an instance that has it already skip the notice.
             c.client
                 .batch_execute(&format!("NOTIFY users_log, '{next}'; COMMIT"))
-                .map_err(db("committing"))
+                .map_err(db("committing"))?;
+            Ok(now)
         })?;
         self.in_batch = false;
         if !empty {
-            self.set_seq(self.seq + 1);
+            self.move_to(at);
             self.since_snapshot += 1;
         }
         Ok(())
     }
 
     fn follow(&mut self) -> Result<Caught, StorageError> {
-        let (caught, last) = self.with_conn(|c, cipher, seq| c.catch_up(cipher, seq))?;
-        self.set_seq(last);
+        let (caught, last) = self.with_conn(|c, cipher, at| c.catch_up(cipher, at))?;
+        self.move_to(last);
         Ok(caught)
     }
 
     fn maintain(&mut self, state: &mut dyn FnMut() -> State) -> Result<(), StorageError> {
+        if self.snapshotting.as_ref().is_some_and(|h| !h.is_finished()) {
+            return Ok(());
+        }
+        self.finish_snapshot();
         if self.since_snapshot < self.compact_after || self.conn.is_none() {
             return Ok(());
         }
-        let state = state();
-        self.with_conn(|c, cipher, seq| snapshot::write(&mut c.client, cipher, seq, &state))?;
+        let (state, url, cipher, seq) =
+            (state(), self.url.clone(), self.cipher.clone(), self.at.seq);
+        let thread = std::thread::Builder::new()
+            .name("snapshot".into())
+            .spawn(move || {
+                let mut client = connect(&url)?;
+                client
+                    .batch_execute("SET client_min_messages = warning")
+                    .map_err(db("setting the session's limits"))?;
+                snapshot::write(&mut client, &cipher, seq, &state)
+            })
+            .map_err(io_err("starting the snapshot's thread"))?;
+        self.snapshotting = Some(thread);
         self.since_snapshot = 0;
         Ok(())
     }
 
     fn close(&mut self) -> Result<(), StorageError> {
+        if let Some(h) = self.snapshotting.take() {
+            return h.join().unwrap_or_else(|_| {
+                Err(StorageError::Database(
+                    "the snapshot's thread panicked".into(),
+                ))
+            });
+        }
         Ok(())
+    }
+}
+
+impl PgStore {
+    /// Reaps a finished snapshot; one that failed is logged, since the log
+    /// still holds everything it would have.
+    fn finish_snapshot(&mut self) {
+        let Some(h) = self.snapshotting.take() else {
+            return;
+        };
+        match h.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "snapshot failed; the log keeps every change")
+            }
+            Err(_) => tracing::error!("the snapshot's thread panicked; the log keeps every change"),
+        }
     }
 }
