@@ -108,7 +108,7 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
         request: Request::HealthCheck {},
     };
     let body = serde_json::to_string(&probe).unwrap_or_default();
-    let probes = shared.services.relays().map(|relay| {
+    let probes = shared.services.routed().map(|(relay, routed)| {
         let body = body.clone();
         async move {
             let reply = relay.call(body, None, Duration::from_secs(2)).await;
@@ -121,7 +121,7 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
                 service: if health.is_some() { "up" } else { "down" },
                 connected: relay.is_connected(),
                 in_flight: relay.in_flight(),
-                requests: relay.sent(),
+                requests: routed,
                 version: health.map(|h| h.version),
             }
         }
@@ -229,7 +229,8 @@ struct InstanceHealth {
     connected: bool,
     /// Requests waiting for it.
     in_flight: usize,
-    /// Requests sent to it since the bridge started (health checks included).
+    /// Requests given to it since the bridge started (health checks not
+    /// counted).
     requests: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<String>,

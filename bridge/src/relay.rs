@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::unix::AsyncFd;
@@ -68,7 +68,6 @@ pub struct Relay {
     tx: mpsc::UnboundedSender<Request>,
     connected: Arc<AtomicBool>,
     in_flight: Arc<AtomicUsize>,
-    sent: Arc<AtomicU64>,
 }
 
 /// ZMQ_FD, for registering with tokio. libzmq owns it; it lives as long as the socket.
@@ -110,7 +109,6 @@ impl Relay {
             tx,
             connected: Arc::default(),
             in_flight: Arc::default(),
-            sent: Arc::default(),
         });
         let task = SocketTask {
             dealer_fd: watch(&dealer)?,
@@ -122,7 +120,6 @@ impl Relay {
             next_id: 1,
             connected: Arc::clone(&relay.connected),
             in_flight: Arc::clone(&relay.in_flight),
-            sent: Arc::clone(&relay.sent),
         };
         tokio::spawn(task.run(rx));
         Ok(relay)
@@ -142,11 +139,6 @@ impl Relay {
     #[cfg(test)]
     pub fn set_connected_for_test(&self, up: bool) {
         self.connected.store(up, Ordering::SeqCst);
-    }
-
-    /// Requests sent since the bridge started.
-    pub fn sent(&self) -> u64 {
-        self.sent.load(Ordering::Relaxed)
     }
 
     /// Sends one request, made by `client`, and waits up to `timeout` for its
@@ -194,7 +186,6 @@ struct SocketTask {
     next_id: u64,
     connected: Arc<AtomicBool>,
     in_flight: Arc<AtomicUsize>,
-    sent: Arc<AtomicU64>,
 }
 
 impl SocketTask {
@@ -255,7 +246,6 @@ impl SocketTask {
             frames.push(format!(r#"{{"client_address":"{ip}"}}"#).into_bytes());
         }
         if self.dealer.send_multipart(frames, zmq::DONTWAIT).is_ok() {
-            self.sent.fetch_add(1, Ordering::Relaxed);
             self.pending.insert(id, (req.deadline, req.reply));
         } else {
             let _ = req.reply.send(Err(RelayError::NotSent));

@@ -11,7 +11,7 @@
 
 use crate::relay::{Relay, RelayError, StartError};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +24,8 @@ pub struct Instance {
     pub relay: Arc<Relay>,
     /// Whether its last health check succeeded.
     healthy: AtomicBool,
+    /// Requests it was given, health checks not counted.
+    routed: AtomicU64,
 }
 
 impl Instance {
@@ -48,6 +50,7 @@ impl Services {
             let instance = Arc::new(Instance {
                 relay: Relay::start(ctx, e)?,
                 healthy: AtomicBool::new(true),
+                routed: AtomicU64::new(0),
             });
             tokio::spawn(probe(Arc::clone(&instance)));
             instances.push(instance);
@@ -63,6 +66,14 @@ impl Services {
         self.instances.iter().map(|i| &i.relay)
     }
 
+    /// Every instance's relay with the requests it was given, in the order
+    /// given.
+    pub fn routed(&self) -> impl Iterator<Item = (&Arc<Relay>, u64)> {
+        self.instances
+            .iter()
+            .map(|i| (&i.relay, i.routed.load(Ordering::Relaxed)))
+    }
+
     /// True while any instance is connected.
     pub fn is_connected(&self) -> bool {
         self.relays().any(|r| r.is_connected())
@@ -74,16 +85,26 @@ impl Services {
     }
 
     /// The order to try the instances in for the next request: those ready
-    /// first, taking turns among themselves; then the others, in case one
-    /// came back since it was last looked at.
-    fn order(&self) -> Vec<&Arc<Relay>> {
+    /// first, then those connected but failing their health check, then the
+    /// rest (one may have come back since it was last looked at); within
+    /// each, taking turns.
+    fn order(&self) -> Vec<&Arc<Instance>> {
         let turn = self.next.fetch_add(1, Ordering::Relaxed);
-        let (mut ready, rest): (Vec<_>, Vec<_>) = self.instances.iter().partition(|i| i.ready());
-        if !ready.is_empty() {
-            let k = turn % ready.len();
-            ready.rotate_left(k);
+        let tier = |i: &Instance| match (i.ready(), i.relay.is_connected()) {
+            (true, _) => 0,
+            (false, true) => 1,
+            (false, false) => 2,
+        };
+        let mut order = Vec::with_capacity(self.instances.len());
+        for t in 0..3 {
+            let mut these: Vec<_> = self.instances.iter().filter(|i| tier(i) == t).collect();
+            if !these.is_empty() {
+                let k = turn % these.len();
+                these.rotate_left(k);
+            }
+            order.extend(these);
         }
-        ready.into_iter().chain(rest).map(|i| &i.relay).collect()
+        order
     }
 
     /// Sends one request to an instance and waits up to `timeout` for the
@@ -94,10 +115,13 @@ impl Services {
         client: Option<IpAddr>,
         timeout: Duration,
     ) -> Result<String, RelayError> {
-        for relay in self.order() {
-            match relay.call(body.clone(), client, timeout).await {
+        for instance in self.order() {
+            match instance.relay.call(body.clone(), client, timeout).await {
                 Err(RelayError::NotSent) => continue,
-                other => return other,
+                other => {
+                    instance.routed.fetch_add(1, Ordering::Relaxed);
+                    return other;
+                }
             }
         }
         Err(RelayError::Unavailable)
@@ -108,6 +132,8 @@ impl Services {
 /// bridge runs.
 async fn probe(instance: Arc<Instance>) {
     let mut every = tokio::time::interval(PROBE_EVERY);
+    // A probe that took its whole timeout is not followed by a burst.
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
         let reply = instance
@@ -149,13 +175,17 @@ mod tests {
             let mut count = [0usize; 3];
             for _ in 0..300 {
                 let first = s.order()[0];
-                let i = s.relays().position(|r| Arc::ptr_eq(r, first)).unwrap();
+                let i = s
+                    .instances
+                    .iter()
+                    .position(|r| Arc::ptr_eq(r, first))
+                    .unwrap();
                 count[i] += 1;
             }
             count
         };
-        // None ready: the order given, rotating nothing.
-        assert_eq!(firsts(&s), [300, 0, 0]);
+        // None connected: they take turns all the same.
+        assert_eq!(firsts(&s), [100, 100, 100]);
         for i in &s.instances {
             i.relay.set_connected_for_test(true);
         }
@@ -163,5 +193,10 @@ mod tests {
         // The first is down: the other two share its turns, not the one after it alone.
         s.instances[0].healthy.store(false, Ordering::Relaxed);
         assert_eq!(firsts(&s), [0, 150, 150]);
+        // None healthy but all connected: they take turns.
+        for i in &s.instances {
+            i.healthy.store(false, Ordering::Relaxed);
+        }
+        assert_eq!(firsts(&s), [100, 100, 100]);
     }
 }

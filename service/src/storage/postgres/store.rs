@@ -146,9 +146,14 @@ impl PgStore {
     ) -> Result<Opened, StorageError> {
         let mut conn = Conn::open(url)?;
         let cipher = header::open_key(&mut conn.client, master, kdf_iterations, &mut rand::rng())?;
+        // The snapshot and the log as of one moment, however busy the others.
+        conn.client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .map_err(db("starting to load"))?;
         let (snap, from) = snapshot::latest(&mut conn.client, &cipher)?;
         let mut users = UserTable::from_users(snap.users.into_values().map(Arc::new));
         let (caught, at) = conn.catch_up(&cipher, Position::seq(from))?;
+        conn.client.batch_execute("COMMIT").map_err(db("loading"))?;
         users.apply_committed(caught.changes);
         let mut sessions = snap.sessions;
         sessions.extend(caught.sessions);
