@@ -100,15 +100,17 @@ impl Follow {
     }
 
     /// Called by the writer once a catch-up that began after `ticket` was
-    /// issued has been applied.
-    pub fn completed(&self, ticket: u64) {
+    /// issued has been applied. True if it covers tickets not covered before.
+    pub fn completed(&self, ticket: u64) -> bool {
         self.caught_up(true);
         let mut t = self.tickets();
-        if ticket > t.1 {
+        let advanced = ticket > t.1;
+        if advanced {
             t.1 = ticket;
         }
         // Tickets issued during this catch-up wait for the next one.
         *lock(&self.waiting_since) = (t.0 > t.1).then(Instant::now);
+        advanced
     }
 
     /// True once a catch-up that began after `ticket` was issued has finished.

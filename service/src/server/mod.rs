@@ -153,8 +153,9 @@ pub fn run(
         ];
         // While draining, take no new requests: only the replies still owed.
         let n = if draining_since.is_some() { 1 } else { 2 };
-        // Parked requests are looked at again soon.
-        let wait = if parked.is_empty() { 100 } else { 2 };
+        // The writer wakes this loop when a catch-up is done; parked
+        // requests that time out are looked at within a few milliseconds.
+        let wait = if parked.is_empty() { 100 } else { 5 };
         match zmq::poll(&mut items[..n], wait) {
             Ok(_) => {}
             Err(zmq::Error::EINTR) => continue, // a signal: the loop head reads the flag
@@ -162,6 +163,9 @@ pub fn run(
         }
         if items[0].is_readable() {
             while let Ok(frames) = replies.recv_multipart(zmq::DONTWAIT) {
+                if replies::is_wake(&frames) {
+                    continue; // see parked below
+                }
                 in_flight = in_flight.saturating_sub(1);
                 send(&router, frames);
             }
@@ -234,7 +238,9 @@ pub fn run(
     let _ = writer.join();
     // Replies made while the threads wound down.
     while let Ok(frames) = replies.recv_multipart(zmq::DONTWAIT) {
-        send(&router, frames);
+        if !replies::is_wake(&frames) {
+            send(&router, frames);
+        }
     }
     if fatal.load(Ordering::SeqCst) {
         return Err(ServerError::Fatal);

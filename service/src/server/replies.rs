@@ -35,6 +35,18 @@ pub fn push_socket(ctx: &zmq::Context) -> std::result::Result<zmq::Socket, zmq::
     Ok(s)
 }
 
+/// Wakes the socket thread without a reply: a catch-up it may have parked
+/// requests for is done. An empty message is never a reply (a reply has at
+/// least its body).
+pub fn wake(sock: &zmq::Socket) {
+    let _ = sock.send(Vec::<u8>::new(), zmq::DONTWAIT);
+}
+
+/// True for the message [`wake`] sends.
+pub fn is_wake(frames: &[Vec<u8>]) -> bool {
+    matches!(frames, [only] if only.is_empty())
+}
+
 /// Sends one reply back to the socket thread.
 pub fn push(sock: &zmq::Socket, to: ReplyTo, result: Result<Outcome>) {
     if let Err(e) = sock.send_multipart(to.frames(result), 0) {

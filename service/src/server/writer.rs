@@ -10,7 +10,7 @@
 //! state; and between batches, when asked to follow ([`Job::Follow`]).
 
 use super::queues::Queues;
-use super::replies::{push, ReplyTo};
+use super::replies::{push, wake, ReplyTo};
 use crate::actions::{Event, Outcome, WriteFn, Written};
 use crate::app::App;
 use crate::error::{Result, ServiceError};
@@ -106,7 +106,11 @@ pub fn writer_loop(
         };
         behind = matches!(done, Ok(false));
         match done {
-            Ok(true) => app.follow.completed(ticket),
+            Ok(true) => {
+                if app.follow.completed(ticket) {
+                    wake(sock);
+                }
+            }
             Ok(false) => app.follow.caught_up(false),
             Err(e) => {
                 tracing::error!(error = %e, "the store's state is unknown: stopping the service");

@@ -84,10 +84,14 @@ impl Log {
         };
         Ok(Log {
             append: prepare("INSERT INTO users_log (seq, token) VALUES ($1, $2)")?,
-            // The row at $1 and the last row come too, so that a log that
-            // is not the one this instance followed is seen (read_after).
+            // The row at $1, as a digest (it may be large, and only its
+            // identity matters), and the last row come too, so that a log
+            // that is not the one this instance followed is seen (read_after).
             read_after: prepare(
-                "SELECT seq, token FROM users_log
+                "SELECT seq,
+                        CASE WHEN seq > $1 THEN token END,
+                        CASE WHEN seq = $1 THEN sha256(convert_to(token, 'UTF8')) END
+                 FROM users_log
                  WHERE seq >= $1 OR seq = (SELECT max(seq) FROM users_log) ORDER BY seq",
             )?,
         })
@@ -143,12 +147,13 @@ impl Log {
         }
         let mut pos = at;
         for row in rows {
-            let (seq, token): (i64, String) = (row.get(0), row.get(1));
+            let seq: i64 = row.get(0);
             if seq < after {
                 return Err(diverged(format!("the database's log ends at batch {seq}")));
             }
             if seq == after {
-                if at.digest.is_some() && at.digest != Position::at(seq, &token).digest {
+                let digest: Option<Vec<u8>> = row.get(2);
+                if at.digest.is_some_and(|d| digest.as_deref() != Some(&d[..])) {
                     return Err(diverged(format!(
                         "the database's batch {seq} is another one"
                     )));
@@ -161,6 +166,7 @@ impl Log {
                      it fell behind by more than a snapshot; restarting loads the snapshot"
                 )));
             }
+            let token: String = row.get(1);
             if seq != pos.seq + 1 {
                 let missing = format!("batch {} is missing", pos.seq + 1);
                 return Err(damaged(TABLE, seq, missing));

@@ -126,6 +126,8 @@ fn fill(url: &str, n: usize, kdf: u32) {
             sessions: vec![],
         })
         .expect("the snapshot");
+    // The snapshot is written in the background: wait for it.
+    opened.store.close().expect("the snapshot");
 }
 
 pub fn run(plan: &Plan, report: &mut Report) {
