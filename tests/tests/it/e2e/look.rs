@@ -80,12 +80,13 @@ async fn themes_layout_and_the_service_banner() {
         );
     }
     prefer_dark(&c, false).await;
-    // ...until the toggle chooses, which is remembered.
+    // ...until the toggle chooses, which is remembered. The page hears of
+    // the preference's change by an event: wait for it.
     let toggle = element(&c, "theme-toggle").await;
-    assert_eq!(
-        toggle.attr("aria-pressed").await.unwrap().as_deref(),
-        Some("false")
-    );
+    until("the toggle to show the light theme", || async {
+        toggle.attr("aria-pressed").await.ok().flatten().as_deref() == Some("false")
+    })
+    .await;
     toggle.click().await.unwrap();
     until("the dark theme", || async {
         background(&c).await == DARK_BG
