@@ -37,7 +37,10 @@ impl App {
     /// Shared state over a loaded table, with sessions and throttle in memory.
     pub fn new(settings: Settings, clock: Arc<dyn Clock>, users: UserTable) -> Self {
         App {
-            sessions: Box::new(MemorySessions::new(settings.session_lifetime)),
+            sessions: Box::new(MemorySessions::new(
+                settings.session_lifetime,
+                settings.max_sessions_per_user,
+            )),
             throttle: Arc::new(MemoryThrottle::new(settings.throttle.clone())),
             public_list_rate: PeerRate::new(
                 settings.public_list_rate,

@@ -8,6 +8,8 @@ use std::time::Duration;
 pub struct Settings {
     /// Absolute session lifetime.
     pub session_lifetime: Duration,
+    /// Most sessions one account may have at once.
+    pub max_sessions_per_user: usize,
     /// Shortest accepted password.
     pub min_password_length: usize,
     /// PBKDF2 iterations for new password hashes.
@@ -36,6 +38,7 @@ pub struct Settings {
 pub(crate) fn for_tests() -> Settings {
     Settings {
         session_lifetime: Duration::from_secs(24 * 3600),
+        max_sessions_per_user: 100,
         min_password_length: 6,
         pbkdf2_iterations: 1000,
         workers: 1,

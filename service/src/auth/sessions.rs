@@ -11,7 +11,7 @@ use base64::Engine;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 use users_protocol::Secret;
@@ -19,7 +19,7 @@ use users_protocol::Secret;
 /// A session's id: the SHA-256 of its token. Everything but the login reply
 /// names a session by it, so no log, snapshot or other instance holds a
 /// token that could be used.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SessionId([u8; 32]);
 
 impl SessionId {
@@ -121,11 +121,14 @@ pub trait SessionStore: Send + Sync {
 pub struct MemorySessions(Mutex<SessionTable>);
 
 impl MemorySessions {
-    /// No sessions yet; new ones last `lifetime`.
-    pub fn new(lifetime: Duration) -> Self {
+    /// No sessions yet; new ones last `lifetime`, and an account has at most
+    /// `max_per_user` at once.
+    pub fn new(lifetime: Duration, max_per_user: usize) -> Self {
         MemorySessions(Mutex::new(SessionTable {
             by_hash: HashMap::new(),
+            by_user: HashMap::new(),
             lifetime,
+            max_per_user: max_per_user.max(1),
             swept_at: SystemTime::UNIX_EPOCH,
         }))
     }
@@ -139,13 +142,62 @@ impl MemorySessions {
 
 struct SessionTable {
     by_hash: HashMap<SessionId, Session>,
+    /// Each account's sessions, the one that ends first first.
+    by_user: HashMap<UserId, BTreeSet<(SystemTime, SessionId)>>,
     lifetime: Duration,
+    max_per_user: usize,
     swept_at: SystemTime,
 }
 
 impl SessionTable {
+    fn insert(&mut self, id: SessionId, session: Session) {
+        self.remove(&id);
+        let mine = self.by_user.entry(session.user).or_default();
+        // Past the cap, the session that would end first goes. Every
+        // instance of a shared store applies the same inserts in the same
+        // order, and an expired session ends first, so all evict alike.
+        while mine.len() >= self.max_per_user {
+            let Some((_, oldest)) = mine.pop_first() else {
+                break;
+            };
+            self.by_hash.remove(&oldest);
+        }
+        mine.insert((session.expires, id));
+        self.by_hash.insert(id, session);
+    }
+
+    fn remove(&mut self, id: &SessionId) -> Option<Session> {
+        let s = self.by_hash.remove(id)?;
+        if let Some(mine) = self.by_user.get_mut(&s.user) {
+            mine.remove(&(s.expires, *id));
+            if mine.is_empty() {
+                self.by_user.remove(&s.user);
+            }
+        }
+        Some(s)
+    }
+
+    fn revoke_user(&mut self, user: UserId, except: Option<SessionId>) {
+        let ids: Vec<SessionId> = self
+            .by_user
+            .get(&user)
+            .map(|mine| mine.iter().map(|(_, id)| *id).collect())
+            .unwrap_or_default();
+        for id in ids.into_iter().filter(|id| Some(*id) != except) {
+            self.remove(&id);
+        }
+    }
+
     fn sweep(&mut self, now: SystemTime) {
-        self.by_hash.retain(|_, s| s.expires > now);
+        let expired: Vec<SessionId> = self
+            .by_hash
+            .iter()
+            .filter(|(_, s)| s.expires <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in expired {
+            self.remove(&id);
+        }
         self.swept_at = now;
     }
 }
@@ -161,7 +213,7 @@ impl SessionStore for MemorySessions {
         match t.by_hash.get(&h) {
             Some(s) if s.expires > now => Some(s.clone()),
             Some(_) => {
-                t.by_hash.remove(&h);
+                t.remove(&h);
                 None
             }
             None => None,
@@ -169,22 +221,17 @@ impl SessionStore for MemorySessions {
     }
 
     fn remove(&self, token: &str) -> bool {
-        self.table().by_hash.remove(&SessionId::of(token)).is_some()
+        self.table().remove(&SessionId::of(token)).is_some()
     }
 
     fn apply(&self, op: SessionOp) {
         let mut t = self.table();
         match op {
-            SessionOp::Insert { id, user, expires } => {
-                t.by_hash.insert(id, Session { user, expires });
-            }
+            SessionOp::Insert { id, user, expires } => t.insert(id, Session { user, expires }),
             SessionOp::Remove { id } => {
-                t.by_hash.remove(&id);
+                t.remove(&id);
             }
-            SessionOp::RevokeUser { user, except } => {
-                t.by_hash
-                    .retain(|h, s| s.user != user || Some(*h) == except);
-            }
+            SessionOp::RevokeUser { user, except } => t.revoke_user(user, except),
         }
     }
 
@@ -253,7 +300,7 @@ mod tests {
 
     #[test]
     fn absolute_expiry() {
-        let s = MemorySessions::new(Duration::from_secs(100));
+        let s = MemorySessions::new(Duration::from_secs(100), 100);
         let alice = id();
         let tok = login(&s, alice, t(1000));
         assert_eq!(s.validate(tok.expose(), t(1099)).unwrap().user, alice);
@@ -263,7 +310,7 @@ mod tests {
 
     #[test]
     fn revoke_keeps_the_exception_only() {
-        let s = MemorySessions::new(Duration::from_secs(100));
+        let s = MemorySessions::new(Duration::from_secs(100), 100);
         let (alice, bob) = (id(), id());
         let a1 = login(&s, alice, t(0));
         let a2 = login(&s, alice, t(0));
@@ -280,8 +327,36 @@ mod tests {
     }
 
     #[test]
+    fn past_the_cap_the_session_that_ends_first_goes() {
+        let s = MemorySessions::new(Duration::from_secs(100), 3);
+        let (alice, bob) = (id(), id());
+        let tokens: Vec<Secret> = (0..4).map(|i| login(&s, alice, t(i))).collect();
+        let b = login(&s, bob, t(0));
+        assert!(
+            s.validate(tokens[0].expose(), t(5)).is_none(),
+            "the oldest went"
+        );
+        for tok in &tokens[1..] {
+            assert!(s.validate(tok.expose(), t(5)).is_some());
+        }
+        assert!(
+            s.validate(b.expose(), t(5)).is_some(),
+            "others' are not touched"
+        );
+        // The index follows every way a session ends.
+        s.apply(SessionOp::RevokeUser {
+            user: alice,
+            except: Some(SessionId::of(tokens[3].expose())),
+        });
+        assert!(s.remove(tokens[3].expose()));
+        s.sweep(t(200));
+        let table = s.table();
+        assert!(table.by_hash.is_empty() && table.by_user.is_empty());
+    }
+
+    #[test]
     fn sweep_drops_expired() {
-        let s = MemorySessions::new(Duration::from_secs(10));
+        let s = MemorySessions::new(Duration::from_secs(10), 100);
         login(&s, id(), t(0));
         login(&s, id(), t(5));
         s.sweep(t(12));

@@ -91,6 +91,11 @@ pub struct ServeArgs {
     #[arg(long, default_value = "24h", value_parser = duration)]
     pub session_lifetime: Duration,
 
+    /// Most sessions one account may have at once; a login past it ends the
+    /// account's session that would end first.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_sessions_per_user: u32,
+
     /// Shortest accepted password.
     #[arg(long, default_value_t = users_protocol::validate::PASSWORD_MIN_DEFAULT)]
     pub min_password_length: usize,
@@ -197,6 +202,7 @@ impl ServeArgs {
     pub fn settings(&self) -> Settings {
         Settings {
             session_lifetime: self.session_lifetime,
+            max_sessions_per_user: self.max_sessions_per_user as usize,
             min_password_length: self.min_password_length,
             pbkdf2_iterations: self.pbkdf2_iterations,
             workers: self

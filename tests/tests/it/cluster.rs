@@ -369,6 +369,23 @@ fn instances_starting_together_on_an_empty_database_make_one_admin() {
 }
 
 #[test]
+fn past_the_cap_the_same_session_ends_on_every_instance() {
+    let pg = PgCluster::start();
+    let opts = || on(&pg).arg(&["--max-sessions-per-user", "2"]);
+    let a = ServiceProcess::start(opts());
+    let mut b = a.sibling(opts());
+    b.spawn_now();
+    a.register("ida", "idapass12");
+    let first = a.login("ida", "idapass12");
+    let _second = b.login("ida", "idapass12");
+    let third = a.login("ida", "idapass12");
+    for s in [&a, &b] {
+        refused_within(s, &first, Duration::from_secs(2));
+        assert_eq!(code(&get_user(s, &third)), "ok");
+    }
+}
+
+#[test]
 fn a_session_that_guesses_its_password_is_ended_on_every_instance() {
     let pg = PgCluster::start();
     let opts = || on(&pg).arg(&["--throttle-failures", "3"]);

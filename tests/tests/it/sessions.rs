@@ -109,3 +109,26 @@ fn sessions_expire() {
         0
     );
 }
+
+#[test]
+fn an_account_has_at_most_its_share_of_sessions() {
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&["--max-sessions-per-user", "2"]));
+    s.register("hana", "hanapass1");
+    let tokens: Vec<String> = (0..3).map(|_| s.login("hana", "hanapass1")).collect();
+    let get = |t: &str| {
+        s.client()
+            .call(json!({"action": "get_user", "session_token": t}))
+            .unwrap()
+    };
+    assert_eq!(
+        get(&tokens[0])["code"],
+        "session_invalid",
+        "the oldest ended"
+    );
+    for t in &tokens[1..] {
+        assert_eq!(get(t)["status"], "success");
+    }
+    // The admin's own sessions are not touched.
+    let admin = s.login("admin", ADMIN_PASSWORD);
+    assert_eq!(get(&admin)["status"], "success");
+}
