@@ -20,15 +20,28 @@ pub fn on(pg: &PgCluster) -> ServiceOptions {
 
 /// `n` instances on `pg`.
 pub fn instances(pg: &PgCluster, n: usize) -> Vec<ServiceProcess> {
-    let first = ServiceProcess::start(on(pg));
+    instances_with(pg, n, &[])
+}
+
+/// `n` instances on `pg`, each with the `extra` flags.
+pub fn instances_with(pg: &PgCluster, n: usize, extra: &[&str]) -> Vec<ServiceProcess> {
+    let first = ServiceProcess::start(on(pg).arg(extra));
     let mut all = vec![];
     for _ in 1..n {
-        let mut s = first.sibling(on(pg));
+        let mut s = first.sibling(on(pg).arg(extra));
         s.spawn_now();
         all.push(s);
     }
     all.insert(0, first);
     all
+}
+
+/// Two instances on `pg`, each with the `extra` flags.
+pub fn pair(pg: &PgCluster, extra: &[&str]) -> (ServiceProcess, ServiceProcess) {
+    let [a, b] = <[_; 2]>::try_from(instances_with(pg, 2, extra))
+        .ok()
+        .unwrap();
+    (a, b)
 }
 
 pub fn get_user(s: &ServiceProcess, token: &str) -> Value {
@@ -199,10 +212,7 @@ fn the_same_name_or_email_on_two_instances_at_once_is_taken_once() {
 #[test]
 fn failures_counted_on_one_instance_count_on_the_other() {
     let pg = PgCluster::start();
-    let opts = |pg: &PgCluster| on(pg).arg(&["--throttle-failures", "3"]);
-    let a = ServiceProcess::start(opts(&pg));
-    let mut b = a.sibling(opts(&pg));
-    b.spawn_now();
+    let (a, b) = pair(&pg, &["--throttle-failures", "3"]);
     a.register("dave", "davepass1");
     // What travels between the instances is sealed: no name in a notice.
     let mut listener =
@@ -371,10 +381,7 @@ fn instances_starting_together_on_an_empty_database_make_one_admin() {
 #[test]
 fn past_the_cap_the_same_session_ends_on_every_instance() {
     let pg = PgCluster::start();
-    let opts = || on(&pg).arg(&["--max-sessions-per-user", "2"]);
-    let a = ServiceProcess::start(opts());
-    let mut b = a.sibling(opts());
-    b.spawn_now();
+    let (a, b) = pair(&pg, &["--max-sessions-per-user", "2"]);
     a.register("ida", "idapass12");
     let first = a.login("ida", "idapass12");
     let _second = b.login("ida", "idapass12");
@@ -388,10 +395,7 @@ fn past_the_cap_the_same_session_ends_on_every_instance() {
 #[test]
 fn a_session_that_guesses_its_password_is_ended_on_every_instance() {
     let pg = PgCluster::start();
-    let opts = || on(&pg).arg(&["--throttle-failures", "3"]);
-    let a = ServiceProcess::start(opts());
-    let mut b = a.sibling(opts());
-    b.spawn_now();
+    let (a, b) = pair(&pg, &["--throttle-failures", "3"]);
     a.register("gil", "gilpass12");
     let t = a.login("gil", "gilpass12");
     for i in 0..4 {

@@ -3,7 +3,7 @@
 //! batches an instance had applied, and an instance left further behind than
 //! the log keeps.
 
-use super::cluster::{code, instances, on};
+use super::cluster::{code, instances, on, pair};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use users_tests::{PgCluster, ServiceProcess};
@@ -36,10 +36,7 @@ fn exits_with(s: &mut ServiceProcess, reason: &str) {
 #[test]
 fn a_failure_count_sent_again_is_not_counted_again() {
     let pg = PgCluster::start();
-    let opts = || on(&pg).arg(&["--throttle-failures", "3"]);
-    let a = ServiceProcess::start(opts());
-    let mut b = a.sibling(opts());
-    b.spawn_now();
+    let (a, b) = pair(&pg, &["--throttle-failures", "3"]);
     a.register("eve", "evepass12");
     let mut spy =
         postgres::Client::connect(&pg.url("users"), postgres::NoTls).expect("a connection");
@@ -117,10 +114,7 @@ fn an_instance_stops_when_the_database_went_on_from_an_older_past() {
 #[test]
 fn an_instance_left_behind_further_than_the_log_keeps_stops() {
     let pg = PgCluster::start();
-    let opts = || on(&pg).arg(&["--compact-after", "5"]);
-    let a = ServiceProcess::start(opts());
-    let mut b = a.sibling(opts());
-    b.spawn_now();
+    let (a, mut b) = pair(&pg, &["--compact-after", "5"]);
     let pid = b.pid().unwrap().to_string();
     let signal = |sig: &str| {
         assert!(std::process::Command::new("kill")
