@@ -50,6 +50,12 @@ pub enum StartError {
     /// tokio would not watch the socket's descriptor.
     #[error("registering the ZeroMQ descriptor: {0}")]
     Register(#[from] std::io::Error),
+    /// One of several `--service` endpoints could not be used.
+    #[error("--service {endpoint}: {source} (expected e.g. tcp://127.0.0.1:5556)")]
+    Endpoint {
+        endpoint: String,
+        source: Box<StartError>,
+    },
 }
 
 /// A request and when to give up on its reply.

@@ -48,7 +48,10 @@ impl Services {
         let mut instances = Vec::new();
         for e in endpoints {
             let instance = Arc::new(Instance {
-                relay: Relay::start(ctx, e)?,
+                relay: Relay::start(ctx, e).map_err(|source| StartError::Endpoint {
+                    endpoint: e.clone(),
+                    source: Box::new(source),
+                })?,
                 healthy: AtomicBool::new(true),
                 routed: AtomicU64::new(0),
             });
@@ -162,6 +165,14 @@ async fn probe(instance: Arc<Instance>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_bad_endpoint_is_named() {
+        let ctx = zmq::Context::new();
+        let endpoints = ["tcp://127.0.0.1:5556".to_owned(), "bogus".to_owned()];
+        let e = Services::start(&ctx, &endpoints).err().unwrap().to_string();
+        assert!(e.contains("--service bogus"), "{e}");
+    }
 
     #[tokio::test]
     async fn the_instances_ready_share_the_turns_evenly() {

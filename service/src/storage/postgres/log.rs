@@ -54,19 +54,6 @@ impl Batch {
     }
 }
 
-/// The number of the last batch committed (0 when none), whether its row is
-/// still in the log or a snapshot has taken it in.
-pub fn head(client: &mut impl GenericClient) -> Result<i64, StorageError> {
-    let row = client
-        .query_one(
-            "SELECT greatest((SELECT coalesce(max(seq), 0) FROM users_log),
-                             (SELECT coalesce(max(seq), 0) FROM users_snapshot))",
-            &[],
-        )
-        .map_err(db("reading the log's head"))?;
-    Ok(row.get(0))
-}
-
 /// The log's statements, prepared once per connection: a batch costs no
 /// round trip to parse them again.
 pub struct Log {
