@@ -51,7 +51,7 @@ pub enum StartError {
     #[error("registering the ZeroMQ descriptor: {0}")]
     Register(#[from] std::io::Error),
     /// One of several `--service` endpoints could not be used.
-    #[error("--service {endpoint}: {source} (expected e.g. tcp://127.0.0.1:5556)")]
+    #[error("--service {endpoint} (expected e.g. tcp://127.0.0.1:5556)")]
     Endpoint {
         endpoint: String,
         source: Box<StartError>,
