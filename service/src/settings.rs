@@ -1,6 +1,7 @@
 //! What the service runs with, apart from where it listens and stores: the
 //! command line ([`crate::cli`]) fills it in, tests build it directly.
 
+use crate::auth::policy::PasswordPolicy;
 use crate::auth::throttle::ThrottleConfig;
 use std::time::Duration;
 
@@ -10,8 +11,8 @@ pub struct Settings {
     pub session_lifetime: Duration,
     /// Most sessions one account may have at once.
     pub max_sessions_per_user: usize,
-    /// Shortest accepted password.
-    pub min_password_length: usize,
+    /// What a new password must meet.
+    pub password_policy: PasswordPolicy,
     /// PBKDF2 iterations for new password hashes.
     pub pbkdf2_iterations: u32,
     /// Threads hashing passwords.
@@ -39,7 +40,10 @@ pub(crate) fn for_tests() -> Settings {
     Settings {
         session_lifetime: Duration::from_secs(24 * 3600),
         max_sessions_per_user: 100,
-        min_password_length: 6,
+        password_policy: PasswordPolicy {
+            min_length: 6,
+            blocklist: true,
+        },
         pbkdf2_iterations: 1000,
         workers: 1,
         throttle: ThrottleConfig {

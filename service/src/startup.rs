@@ -16,7 +16,7 @@ use users_protocol::{ProfileField, Role, Secret};
 /// The first admin's username.
 pub const ADMIN_USERNAME: &str = "admin";
 /// The first admin's password when none is configured, as the original documents.
-pub const DEFAULT_ADMIN_PASSWORD: &str = "admin123";
+pub use crate::auth::policy::DEFAULT_ADMIN_PASSWORD;
 
 /// Opens the file store at `path` and its users. Logs what opening did.
 pub fn open_file_store(

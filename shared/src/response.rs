@@ -106,6 +106,10 @@ pub struct LoginReply {
     pub user: UserView,
     /// RFC 3339 time at which the session ends.
     pub expires_at: String,
+    /// The account still has the well-known first-admin password: ask for a
+    /// new one before anything else. Present only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub password_change_required: bool,
 }
 
 /// get_user's and update_user's payload.
@@ -235,6 +239,7 @@ mod tests {
                 session_token: Secret::from("abc..xyz"),
                 user: user.clone(),
                 expires_at: "t2".into(),
+                password_change_required: false,
             },
         );
         let v = serde_json::to_value(&login).unwrap();

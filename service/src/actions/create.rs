@@ -18,11 +18,9 @@ pub fn create_user(app: &App, u: NewUser, peer: Option<&str>) -> Result<Step> {
     let email = u.email.trim().to_owned();
     validate::username(&username)?;
     validate::email(&email)?;
-    validate::password(
-        "password",
-        u.password.expose(),
-        app.settings.min_password_length,
-    )?;
+    app.settings
+        .password_policy
+        .check("password", u.password.expose(), &username, &email)?;
     for (field, value) in u.profile.iter() {
         validate::profile_field(field, value)?;
     }

@@ -4,9 +4,9 @@
 use super::outcome::{Event, EventKind, Outcome};
 use super::step::{AfterHash, Step, Written};
 use crate::app::App;
-use crate::auth::password;
 use crate::auth::sessions::{new_token, SessionId, SessionOp};
 use crate::auth::throttle::{self, Attempt};
+use crate::auth::{password, policy};
 use crate::clock::rfc3339;
 use crate::error::{Result, ServiceError};
 use crate::storage::UserTable;
@@ -69,11 +69,13 @@ pub fn login(app: &App, c: Credentials, peer: Option<String>) -> Result<Step> {
             user: user.id,
             expires,
         };
+        let password_change_required = c.password.expose() == policy::DEFAULT_ADMIN_PASSWORD;
         let reply = move |view| {
             Outcome::LoggedIn(Box::new(LoginReply {
                 session_token: token,
                 user: view,
                 expires_at: rfc3339(expires),
+                password_change_required,
             }))
         };
         // last_login, and a hash upgrade if the password was checked at a

@@ -50,12 +50,12 @@ fn register_and_login(app: &App, name: &str) -> (Secret, UserId) {
     let (r, _) = run(
         app,
         json!({"action": "create_user", "user_data": {"username": name,
-            "email": format!("{name}@example.com"), "password": "secret1"}}),
+            "email": format!("{name}@example.com"), "password": "s3cret-Pw"}}),
     );
     assert!(matches!(r, Ok(Outcome::Created(_))));
     let (r, events) = run(
         app,
-        json!({"action": "login", "credentials": {"username": name, "password": "secret1"}}),
+        json!({"action": "login", "credentials": {"username": name, "password": "s3cret-Pw"}}),
     );
     let Ok(Outcome::LoggedIn(reply)) = r else {
         panic!("login failed: {r:?}");
@@ -117,7 +117,7 @@ fn creation_login_and_deletion_record_their_events() {
     let (r, created) = run(
         &app,
         json!({"action": "create_user", "user_data": {"username": "bob",
-            "email": "bob@example.com", "password": "secret1", "city": "Bergen"}}),
+            "email": "bob@example.com", "password": "s3cret-Pw", "city": "Bergen"}}),
     );
     assert!(matches!(r, Ok(Outcome::Created(ref n)) if n == "bob"));
     assert_eq!(created[0].kind, EventKind::Created);
@@ -133,7 +133,7 @@ fn creation_login_and_deletion_record_their_events() {
     );
     let (r, logged_in) = run(
         &app,
-        json!({"action": "login", "credentials": {"username": "BOB@example.com", "password": "secret1"}}),
+        json!({"action": "login", "credentials": {"username": "BOB@example.com", "password": "s3cret-Pw"}}),
     );
     let Ok(Outcome::LoggedIn(reply)) = r else {
         panic!("{r:?}");
@@ -141,7 +141,7 @@ fn creation_login_and_deletion_record_their_events() {
     assert_eq!(logged_in[0].kind, EventKind::LoggedIn);
     let (r, deleted) = run(
         &app,
-        json!({"action": "delete_user", "session_token": reply.session_token.expose(), "password": "secret1"}),
+        json!({"action": "delete_user", "session_token": reply.session_token.expose(), "password": "s3cret-Pw"}),
     );
     assert!(matches!(r, Ok(Outcome::Deleted)));
     assert_eq!(deleted[0].kind, EventKind::Deleted);
@@ -167,7 +167,7 @@ fn failures_are_error_values_with_stable_codes() {
     assert_eq!(
         code(
             json!({"action": "create_user", "user_data": {"username": "CAROL",
-            "email": "x@example.com", "password": "secret1"}})
+            "email": "x@example.com", "password": "s3cret-Pw"}})
         ),
         Some(ErrorCode::UsernameTaken)
     );
@@ -215,7 +215,7 @@ fn an_admin_demoted_while_their_change_waits_does_not_get_it_applied() {
     let delete = up_to_the_write(
         &app,
         json!({"action": "delete_user", "session_token": admin_token.expose(), "username": "vic",
-            "password": "secret1"}),
+            "password": "s3cret-Pw"}),
     );
     // Demoted while both writes wait in the queue.
     promote(users_protocol::Role::User);
@@ -233,7 +233,7 @@ fn a_login_is_answered_before_its_last_login_is_written() {
     let app = app(Arc::new(ManualClock::at(1_000_000)));
     register_and_login(&app, "lena");
     let req =
-        json!({"action": "login", "credentials": {"username": "lena", "password": "secret1"}});
+        json!({"action": "login", "credentials": {"username": "lena", "password": "s3cret-Pw"}});
     let Step::Slow(h) = handle(&app, serde_json::from_value(req).unwrap(), None) else {
         panic!("login hashes");
     };

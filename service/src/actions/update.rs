@@ -7,8 +7,8 @@ use super::confirm;
 use super::outcome::{Event, EventKind, Outcome};
 use super::step::{AfterHash, Step, Written};
 use crate::app::App;
-use crate::auth::password;
 use crate::auth::sessions::{SessionId, SessionOp};
+use crate::auth::{password, policy};
 use crate::clock::rfc3339;
 use crate::error::{Result, ServiceError};
 use crate::model::{PasswordHash, UserId};
@@ -40,50 +40,65 @@ pub fn update_user(
         edit.email.as_deref(),
         Some(target_user.id),
     )?;
-    let Some(new_password) = edit.upd.password.clone() else {
+    // A password or a role changes only with the caller's own password:
+    // one's own current password, or the admin's when it is another's
+    // account. A stolen session alone cannot take an account over.
+    let confirming = edit.upd.password.is_some() || edit.upd.role.is_some();
+    if !confirming {
         return Ok(Step::write(move |app, table| edit.apply(app, table, None)));
-    };
-    validate::password(
-        "password",
-        new_password.expose(),
-        app.settings.min_password_length,
-    )?;
-    // One's own password changes only with the current one; an admin resetting
-    // another user's password needs none.
-    let current = if is_self {
-        Some(edit.upd.current_password.clone().ok_or_else(|| {
-            ServiceError::invalid(
-                "current_password",
-                "Current password is required to change the password",
-            )
-        })?)
-    } else {
-        None
-    };
-    let iterations = app.settings.pbkdf2_iterations;
-    let confirmation = match &current {
-        Some(_) => Some(confirm::begin(app, target_user.id, peer, &edit.token)?),
-        None => None,
-    };
-    Ok(Step::slow(move |app| {
-        if let (Some(cur), Some(c)) = (&current, confirmation) {
-            if let Err(refused) = c.check(app, cur, &target_user.password, "current_password") {
-                return refused;
-            }
+    }
+    let current = edit.upd.current_password.clone().ok_or_else(|| {
+        ServiceError::invalid(
+            "current_password",
+            "Your current password (current_password) is required to change a password or a role",
+        )
+    })?;
+    let new_password = edit.upd.password.clone();
+    if let Some(new) = &new_password {
+        let username = edit.username.as_deref().unwrap_or(&target_user.username);
+        let email = edit.email.as_deref().unwrap_or(&target_user.email);
+        app.settings
+            .password_policy
+            .check("password", new.expose(), username, email)?;
+        if is_self && new.expose() == current.expose() {
+            return Err(same_password().into());
         }
-        let hash = password::hash(new_password.expose(), iterations, &mut rand::rng());
+    }
+    let iterations = app.settings.pbkdf2_iterations;
+    let confirmation = confirm::begin(app, actor.id, peer, &edit.token)?;
+    Ok(Step::slow(move |app| {
+        if let Err(refused) = confirmation.check(app, &current, &actor.password, "current_password")
+        {
+            return refused;
+        }
+        let hash = match &new_password {
+            Some(new) => {
+                // Someone else's password is not known here: compare by hash.
+                if !is_self && password::verify(new.expose(), &target_user.password) {
+                    return AfterHash::fail(same_password().into());
+                }
+                Some(password::hash(new.expose(), iterations, &mut rand::rng()))
+            }
+            None => None,
+        };
         AfterHash::write(move |app, table| {
             // The password verified above must still be the one stored.
-            if current.is_some()
-                && table
-                    .get_by_id(target_user.id)
-                    .is_none_or(|u| u.password != target_user.password)
+            if table
+                .get_by_id(actor.id)
+                .is_none_or(|u| u.password != actor.password)
             {
                 return Err(ServiceError::WrongPassword("current_password"));
             }
-            edit.apply(app, table, Some(hash))
+            edit.apply(app, table, hash)
         })
     }))
+}
+
+fn same_password() -> users_protocol::validate::FieldError {
+    policy::weak(
+        "password",
+        "The new password must differ from the current one",
+    )
 }
 
 /// An update checked on the socket thread, to be applied by the writer.
@@ -122,10 +137,10 @@ impl Edit {
                 ));
             }
         }
-        if upd.current_password.is_some() && upd.password.is_none() {
+        if upd.current_password.is_some() && upd.password.is_none() && upd.role.is_none() {
             return Err(ServiceError::invalid(
                 "password",
-                "current_password was given without a new password",
+                "current_password was given without a new password or role",
             ));
         }
         let edit = Edit {

@@ -1,6 +1,7 @@
 //! The command line. `users-service [PORT] [STORAGE_FILE]` serves, as the
 //! original did; operator subcommands sit beside it in [`Command`].
 
+use crate::auth::policy::PasswordPolicy;
 use crate::auth::throttle::ThrottleConfig;
 use crate::settings::Settings;
 use crate::storage::file::FileOptions;
@@ -96,9 +97,15 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_sessions_per_user: u32,
 
-    /// Shortest accepted password.
+    /// Shortest accepted password. The default is the original service's 6;
+    /// 8 or more is recommended (NIST SP 800-63B).
     #[arg(long, default_value_t = users_protocol::validate::PASSWORD_MIN_DEFAULT)]
     pub min_password_length: usize,
+
+    /// Whether new passwords on the bundled list of the 30,000 most common
+    /// ones are refused: on or off.
+    #[arg(long, default_value = "on", value_parser = on_off, action = clap::ArgAction::Set)]
+    pub password_blocklist: bool,
 
     /// PBKDF2-HMAC-SHA256 iterations for new password hashes; older hashes are
     /// upgraded at the next login.
@@ -203,7 +210,10 @@ impl ServeArgs {
         Settings {
             session_lifetime: self.session_lifetime,
             max_sessions_per_user: self.max_sessions_per_user as usize,
-            min_password_length: self.min_password_length,
+            password_policy: PasswordPolicy {
+                min_length: self.min_password_length,
+                blocklist: self.password_blocklist,
+            },
             pbkdf2_iterations: self.pbkdf2_iterations,
             workers: self
                 .workers

@@ -11,7 +11,7 @@ fn authorization_rules() {
     let c = s.client();
     c.call_ok(
         json!({"action": "update_user", "session_token": admin, "username": "mod1",
-        "update_data": {"role": "moderator"}}),
+        "update_data": {"role": "moderator", "current_password": ADMIN_PASSWORD}}),
     );
     let u1 = s.login("user1", "userpass1");
     let m = s.login("mod1", "modpass1");
@@ -85,7 +85,7 @@ fn the_last_active_admin_stays() {
     let admin = s.admin_token();
     let c = s.client();
     for upd in [
-        json!({"role": "user"}),
+        json!({"role": "user", "current_password": ADMIN_PASSWORD}),
         json!({"status": "suspended"}),
         json!({"status": "inactive"}),
     ] {
@@ -99,15 +99,14 @@ fn the_last_active_admin_stays() {
         "last_admin",
     );
     // With a second admin, the first may step down.
-    s.register("second", "secondpw");
+    s.register("second", "2nd-admin-pw");
     c.call_ok(
         json!({"action": "update_user", "session_token": admin, "username": "second",
-        "update_data": {"role": "admin"}}),
+        "update_data": {"role": "admin", "current_password": ADMIN_PASSWORD}}),
     );
-    c.call_ok(
-        json!({"action": "update_user", "session_token": admin, "update_data": {"role": "user"}}),
-    );
-    let second = s.login("second", "secondpw");
-    c.call_err(json!({"action": "update_user", "session_token": second, "update_data": {"role": "moderator"}}),
+    c.call_ok(json!({"action": "update_user", "session_token": admin,
+        "update_data": {"role": "user", "current_password": ADMIN_PASSWORD}}));
+    let second = s.login("second", "2nd-admin-pw");
+    c.call_err(json!({"action": "update_user", "session_token": second, "update_data": {"role": "moderator", "current_password": "2nd-admin-pw"}}),
         "last_admin");
 }

@@ -74,9 +74,9 @@ fn refused_within(s: &ServiceProcess, token: &str, limit: Duration) {
 fn a_session_started_on_one_instance_works_on_the_others_and_ends_on_all() {
     let pg = PgCluster::start();
     let [a, b, c] = <[_; 3]>::try_from(instances(&pg, 3)).ok().unwrap();
-    a.register("alice", "alicepass1");
+    a.register("alice", "al1ce-pw-1");
     // Straight from the login on a to b and c: no wait in between.
-    let t = a.login("alice", "alicepass1");
+    let t = a.login("alice", "al1ce-pw-1");
     for s in [&b, &c] {
         let r = get_user(s, &t);
         assert_eq!(r["user"]["username"], "alice", "{r}");
@@ -91,12 +91,12 @@ fn a_session_started_on_one_instance_works_on_the_others_and_ends_on_all() {
     // A password change on c ends alice's other sessions everywhere, and
     // keeps the one that made it.
     let (t1, t2) = (
-        a.login("alice", "alicepass1"),
-        b.login("alice", "alicepass1"),
+        a.login("alice", "al1ce-pw-1"),
+        b.login("alice", "al1ce-pw-1"),
     );
     c.client()
         .call_ok(json!({"action": "update_user", "session_token": t2,
-        "update_data": {"current_password": "alicepass1", "password": "alicepass2"}}));
+        "update_data": {"current_password": "al1ce-pw-1", "password": "alicepass2"}}));
     for s in [&a, &b] {
         refused_within(s, &t1, Duration::from_secs(2));
         assert_eq!(code(&get_user(s, &t2)), "ok");
@@ -104,7 +104,7 @@ fn a_session_started_on_one_instance_works_on_the_others_and_ends_on_all() {
     assert_eq!(
         a.client()
             .call_err(
-                json!({"action": "login", "credentials": {"username": "alice", "password": "alicepass1"}}),
+                json!({"action": "login", "credentials": {"username": "alice", "password": "al1ce-pw-1"}}),
                 "invalid_credentials"
             )["code"],
         "invalid_credentials"
@@ -113,9 +113,9 @@ fn a_session_started_on_one_instance_works_on_the_others_and_ends_on_all() {
     // A suspension on a ends bob's session on b and c; a deletion on b
     // ends carol's on a.
     a.register("bob", "bobpass123");
-    a.register("carol", "carolpass1");
+    a.register("carol", "c4rol-pass1");
     let tb = c.login("bob", "bobpass123");
-    let tc = a.login("carol", "carolpass1");
+    let tc = a.login("carol", "c4rol-pass1");
     let admin = b.admin_token();
     a.client()
         .call_ok(json!({"action": "update_user", "session_token": admin,
@@ -124,7 +124,7 @@ fn a_session_started_on_one_instance_works_on_the_others_and_ends_on_all() {
         refused_within(s, &tb, Duration::from_secs(2));
     }
     b.client()
-        .call_ok(json!({"action": "delete_user", "session_token": tc, "password": "carolpass1"}));
+        .call_ok(json!({"action": "delete_user", "session_token": tc, "password": "c4rol-pass1"}));
     refused_within(&a, &tc, Duration::from_secs(2));
     assert_eq!(code(&get_user(&c, &tc)), "session_invalid");
 }
@@ -342,8 +342,8 @@ fn a_postgresql_restart_loses_nothing_acknowledged_and_every_instance_reconnects
 fn an_instance_that_was_away_catches_up_before_it_answers() {
     let pg = PgCluster::start();
     let [a, mut b] = <[_; 2]>::try_from(instances(&pg, 2)).ok().unwrap();
-    a.register("early", "earlypass1");
-    let kept = a.login("early", "earlypass1");
+    a.register("early", "e4rly-pw1");
+    let kept = a.login("early", "e4rly-pw1");
     b.stop();
     // More than a snapshot's worth of batches while b is away.
     for i in 0..60 {

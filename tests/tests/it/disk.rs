@@ -68,8 +68,8 @@ fn a_full_disk_refuses_changes_but_not_logins_and_heals_without_a_restart() {
     s.store = fs.join("users.json");
     s.spawn_now();
     let c = s.client();
-    assert_eq!(s.register("early", "earlypass")["status"], "success");
-    let token = s.login("early", "earlypass");
+    assert_eq!(s.register("early", "e4rly-pw")["status"], "success");
+    let token = s.login("early", "e4rly-pw");
 
     // Fill what is left.
     let mut n = 0;
@@ -85,7 +85,7 @@ fn a_full_disk_refuses_changes_but_not_logins_and_heals_without_a_restart() {
 
     // Logins still work, again and again; their last_login is best-effort.
     for _ in 0..3 {
-        s.login("early", "earlypass");
+        s.login("early", "e4rly-pw");
     }
     // A change is refused and undone.
     c.call_err(

@@ -44,12 +44,12 @@ fn anonymous_lists_are_rate_limited_per_peer_and_cached_until_a_change() {
     // A change shows in the next anonymous page: nothing stale is served.
     std::thread::sleep(Duration::from_millis(1100));
     let before = c.call_ok(anonymous.clone());
-    s.register("aaron", "aaronpass");
+    s.register("aaron", "aar0n-pw");
     let after = c.call_ok(anonymous.clone());
     assert_eq!(after["total"], before["total"].as_u64().unwrap() + 1);
     assert_eq!(after["users"][0]["username"], "aaron");
     // With a session, the limit does not apply.
-    let token = s.login("aaron", "aaronpass");
+    let token = s.login("aaron", "aar0n-pw");
     for _ in 0..10 {
         c.call_ok(json!({"action": "list_users", "session_token": token, "limit": 5}));
     }

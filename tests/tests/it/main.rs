@@ -3,6 +3,7 @@
 //! - `service`: every action and error code of users-service over ZeroMQ.
 //! - `authz`: who may read and change whom; the last active admin stays.
 //! - `sessions`: what ends a session and what keeps it.
+//! - `policy`: the password policy.
 //! - `lists`: list_users on the server, and the public view's limits.
 //! - `storage`: restarts, the master password, the files on disk.
 //! - `disk`: a full disk, on a small filesystem the test makes.
@@ -31,6 +32,7 @@ mod crash;
 mod disk;
 mod e2e;
 mod lists;
+mod policy;
 mod postgres;
 mod postgres_store;
 mod python;

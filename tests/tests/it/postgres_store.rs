@@ -14,8 +14,8 @@ fn on(pg: &PgCluster) -> ServiceOptions {
 fn users_live_in_postgresql_across_restarts_as_ciphertext_only() {
     let pg = PgCluster::start();
     let mut s = ServiceProcess::start(on(&pg));
-    s.register("alice", "alicepass1");
-    let t = s.login("alice", "alicepass1");
+    s.register("alice", "al1ce-pw-1");
+    let t = s.login("alice", "al1ce-pw-1");
     s.client()
         .call_ok(json!({"action": "update_user", "session_token": t,
         "update_data": {"city": "Lisbon"}}));
@@ -23,7 +23,7 @@ fn users_live_in_postgresql_across_restarts_as_ciphertext_only() {
         s.register(&format!("bob{i}"), "bobpass123");
     }
     s.restart();
-    let t = s.login("alice", "alicepass1");
+    let t = s.login("alice", "al1ce-pw-1");
     let r = s
         .client()
         .call_ok(json!({"action": "get_user", "session_token": t}));
@@ -56,7 +56,7 @@ fn users_live_in_postgresql_across_restarts_as_ciphertext_only() {
     );
     // A session is in the log too (every instance must know it): by a
     // hash, inside the ciphertext.
-    let live = s.login("alice", "alicepass1");
+    let live = s.login("alice", "al1ce-pw-1");
     let dump = format!(
         "{dump} {}",
         pg.psql("users", "select string_agg(token, ' ') from users_log")
@@ -128,8 +128,8 @@ fn migrate(from: &str, to: &str) -> std::process::Output {
 fn migrate_copies_every_user_both_ways_and_leaves_the_source_as_it_was() {
     let pg = PgCluster::start();
     let mut file = ServiceProcess::start_default();
-    file.register("alice", "alicepass1");
-    let t = file.login("alice", "alicepass1");
+    file.register("alice", "al1ce-pw-1");
+    let t = file.login("alice", "al1ce-pw-1");
     file.client()
         .call_ok(json!({"action": "update_user", "session_token": t,
         "update_data": {"city": "Lisbon"}}));
@@ -161,7 +161,7 @@ fn migrate_copies_every_user_both_ways_and_leaves_the_source_as_it_was() {
 
     // Everyone logs in on PostgreSQL with their old password.
     let mut db = ServiceProcess::start(on(&pg));
-    let t = db.login("alice", "alicepass1");
+    let t = db.login("alice", "al1ce-pw-1");
     let r = db
         .client()
         .call_ok(json!({"action": "get_user", "session_token": t}));
@@ -184,6 +184,6 @@ fn migrate_copies_every_user_both_ways_and_leaves_the_source_as_it_was() {
         String::from_utf8_lossy(&out.stderr)
     );
     let filed = ServiceProcess::start_in(dir, ServiceOptions::default());
-    filed.login("alice", "alicepass1");
+    filed.login("alice", "al1ce-pw-1");
     filed.admin_token();
 }

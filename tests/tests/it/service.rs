@@ -66,17 +66,17 @@ fn login_by_email_and_case_insensitive_uniqueness() {
     let s = ServiceProcess::start_default();
     let c = s.client();
     c.call_ok(json!({"action": "create_user", "user_data": {
-        "username": "Carol", "email": "Carol@Example.com", "password": "carolpw"}}));
-    s.login("carol@example.COM", "carolpw");
-    s.login("CAROL", "carolpw");
+        "username": "Carol", "email": "Carol@Example.com", "password": "c4rol-pw"}}));
+    s.login("carol@example.COM", "c4rol-pw");
+    s.login("CAROL", "c4rol-pw");
     c.call_err(
         json!({"action": "create_user", "user_data": {
-        "username": "carol", "email": "other@example.com", "password": "carolpw"}}),
+        "username": "carol", "email": "other@example.com", "password": "c4rol-pw"}}),
         "username_taken",
     );
     let r = c.call_err(
         json!({"action": "create_user", "user_data": {
-        "username": "carol2", "email": "CAROL@example.com", "password": "carolpw"}}),
+        "username": "carol2", "email": "CAROL@example.com", "password": "c4rol-pw"}}),
         "email_taken",
     );
     assert_eq!(r["field"], "email");
@@ -88,12 +88,12 @@ fn validation_errors_name_the_field() {
     let c = s.client();
     let create = |user: Value| json!({"action": "create_user", "user_data": user});
     let r = c.call_err(
-        create(json!({"username": "ab", "email": "a@b.io", "password": "secret1"})),
+        create(json!({"username": "ab", "email": "a@b.io", "password": "s3cret-Pw"})),
         "invalid_request",
     );
     assert_eq!(r["field"], "username");
     let r = c.call_err(
-        create(json!({"username": "abc", "email": "nope", "password": "secret1"})),
+        create(json!({"username": "abc", "email": "nope", "password": "s3cret-Pw"})),
         "invalid_request",
     );
     assert_eq!(r["field"], "email");
@@ -109,7 +109,7 @@ fn validation_errors_name_the_field() {
     );
     let r = c.call_err(
         create(
-            json!({"username": "abc", "email": "a@b.io", "password": "secret1",
+            json!({"username": "abc", "email": "a@b.io", "password": "s3cret-Pw",
         "full_name": "x".repeat(101)}),
         ),
         "invalid_request",
@@ -117,7 +117,7 @@ fn validation_errors_name_the_field() {
     assert_eq!(r["field"], "full_name");
     let r = c.call_err(
         create(
-            json!({"username": "abc", "email": "a@b.io", "password": "secret1",
+            json!({"username": "abc", "email": "a@b.io", "password": "s3cret-Pw",
         "role": "admin", "favourite": 1}),
         ),
         "invalid_request",

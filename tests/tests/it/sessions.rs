@@ -7,9 +7,9 @@ use users_tests::{ServiceOptions, ServiceProcess, ADMIN_PASSWORD};
 #[test]
 fn sessions_follow_password_changes_renames_and_deletion() {
     let s = ServiceProcess::start_default();
-    s.register("frank", "frankpw1");
-    let t1 = s.login("frank", "frankpw1");
-    let t2 = s.login("frank", "frankpw1");
+    s.register("frank", "fr4nk-pw1");
+    let t1 = s.login("frank", "fr4nk-pw1");
+    let t2 = s.login("frank", "fr4nk-pw1");
     let c = s.client();
     // A rename keeps both sessions.
     c.call_ok(json!({"action": "update_user", "session_token": t1, "update_data": {"username": "franky"}}));
@@ -17,36 +17,36 @@ fn sessions_follow_password_changes_renames_and_deletion() {
     // The password change needs the current password...
     c.call_err(
         json!({"action": "update_user", "session_token": t1,
-        "update_data": {"password": "frankpw2"}}),
+        "update_data": {"password": "fr4nk-pw2"}}),
         "invalid_request",
     );
     let r = c.call_err(
         json!({"action": "update_user", "session_token": t1,
-        "update_data": {"password": "frankpw2", "current_password": "bad-guess"}}),
+        "update_data": {"password": "fr4nk-pw2", "current_password": "bad-guess"}}),
         "wrong_password",
     );
     assert_eq!(r["field"], "current_password");
     // ...and ends every other session.
     c.call_ok(json!({"action": "update_user", "session_token": t1,
-        "update_data": {"password": "frankpw2", "current_password": "frankpw1"}}));
+        "update_data": {"password": "fr4nk-pw2", "current_password": "fr4nk-pw1"}}));
     c.call_ok(json!({"action": "get_user", "session_token": t1}));
     c.call_err(
         json!({"action": "get_user", "session_token": t2}),
         "session_invalid",
     );
     // Deletion needs the password and ends every session.
-    let t3 = s.login("franky", "frankpw2");
+    let t3 = s.login("franky", "fr4nk-pw2");
     c.call_err(
-        json!({"action": "delete_user", "session_token": t1, "password": "frankpw1"}),
+        json!({"action": "delete_user", "session_token": t1, "password": "fr4nk-pw1"}),
         "wrong_password",
     );
-    c.call_ok(json!({"action": "delete_user", "session_token": t1, "password": "frankpw2"}));
+    c.call_ok(json!({"action": "delete_user", "session_token": t1, "password": "fr4nk-pw2"}));
     c.call_err(
         json!({"action": "get_user", "session_token": t3}),
         "session_invalid",
     );
     c.call_err(
-        json!({"action": "login", "credentials": {"username": "franky", "password": "frankpw2"}}),
+        json!({"action": "login", "credentials": {"username": "franky", "password": "fr4nk-pw2"}}),
         "invalid_credentials",
     );
 }
@@ -79,7 +79,7 @@ fn admin_suspension_ends_sessions_and_blocks_login() {
     // An admin resets another's password without knowing it, then deletes the account.
     c.call_ok(
         json!({"action": "update_user", "session_token": admin, "username": "gina",
-        "update_data": {"password": "resetpw1"}}),
+        "update_data": {"password": "resetpw1", "current_password": ADMIN_PASSWORD}}),
     );
     s.login("gina", "resetpw1");
     c.call_err(

@@ -115,7 +115,7 @@ fn account_creation_is_rate_limited_per_peer() {
     assert_eq!(count(&codes, "ok"), 2, "a burst of two: {codes:?}");
     assert_eq!(count(&codes, "rate_limited"), 4, "{codes:?}");
     std::thread::sleep(Duration::from_millis(1100));
-    assert_eq!(s.register("later", "laterpass")["status"], "success");
+    assert_eq!(s.register("later", "l8ter-pw")["status"], "success");
 }
 
 /// Ten slow checks sent at once by one peer, while a change that needs no
@@ -157,8 +157,8 @@ fn a_full_slow_queue_holds_up_no_write_and_one_peer_gets_only_its_share() {
             "--throttle-peer-failures",
             "1000",
         ]));
-        s.register("wendy", "wendypass");
-        let token = s.login("wendy", "wendypass");
+        s.register("wendy", "w3ndy-pass");
+        let token = s.login("wendy", "w3ndy-pass");
         let codes = slow_burst_beside_a_write(&s, &token);
         assert_eq!(
             count(&codes, "invalid_credentials"),

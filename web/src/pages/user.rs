@@ -112,7 +112,11 @@ fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoView {
     let role = RwSignal::new(user.role);
     let status = RwSignal::new(user.status);
     let asking = RwSignal::new(false);
+    // A role changes only with the admin's own password.
+    let password = RwSignal::new(String::new());
     let form = FormState::new("access-form");
+    let role_changes = Memo::new(move |_| role.get() != current.get().0);
+    let ready = Signal::derive(move || !role_changes.get() || password.with(|p| !p.is_empty()));
     // A closed question leaves the picks as the service has them: Cancel
     // (and Esc) change nothing, and a confirmed change is the service's now.
     Effect::new(move |_| {
@@ -138,6 +142,7 @@ fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoView {
             form.focus_outcome();
             return;
         }
+        password.set(String::new());
         asking.set(true);
     };
     let confirm = Callback::new(move |()| {
@@ -147,6 +152,7 @@ fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoView {
         let update = UserUpdate {
             role: (r != r0).then_some(r),
             status: (s != s0).then_some(s),
+            current_password: (r != r0).then(|| Secret::new(password.get_untracked())),
             ..Default::default()
         };
         let target = name.clone();
@@ -160,6 +166,7 @@ fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoView {
                     on_saved.try_run(u);
                     form.succeed(format!("Updated {target}."));
                 }
+                // The dialog has closed: the error goes in the form's notice.
                 Err(e) => form.fail(state, &e, &[]),
             }
             form.busy.set(false);
@@ -196,7 +203,7 @@ fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoView {
         <ConfirmDialog id="access-dialog" opener="access-apply" open=asking
             title=Signal::derive(move || question.get().map(|q| q.0).unwrap_or_default())
             confirm_label=Signal::derive(move || question.get().map(|q| q.1).unwrap_or_default())
-            busy=form.busy
+            ready busy=form.busy
             on_confirm=confirm>
             <p>{move || {
                 let (r0, s0) = current.get();
@@ -210,15 +217,19 @@ fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoView {
                 }
                 changes.join(" ")
             }}</p>
+            <Show when=move || role_changes.get()>
+                <Field id="access-password" name="current_password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
+            </Show>
         </ConfirmDialog>
     }
 }
 
-/// A new password, set by an admin.
+/// A new password, set by an admin with their own password.
 #[component]
 fn SetPassword(name: String) -> impl IntoView {
     let state = expect_context::<AppState>();
     let (new, again) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let mine = RwSignal::new(String::new());
     let form = FormState::new("reset-form");
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -233,11 +244,16 @@ fn SetPassword(name: String) -> impl IntoView {
             form.field_error("confirm", "Passwords do not match");
             ok = false;
         }
+        if mine.with_untracked(String::is_empty) {
+            form.field_error("current_password", "Enter your own password");
+            ok = false;
+        }
         let Some(api) = state.api().filter(|_| ok) else {
             return;
         };
         let update = UserUpdate {
             password: Some(Secret::new(p)),
+            current_password: Some(Secret::new(mine.get_untracked())),
             ..Default::default()
         };
         let target = name.clone();
@@ -247,9 +263,10 @@ fn SetPassword(name: String) -> impl IntoView {
                 Ok(_) => {
                     new.set(String::new());
                     again.set(String::new());
+                    mine.set(String::new());
                     form.succeed(format!("Password set for {target}."));
                 }
-                Err(e) => form.fail(state, &e, &["password"]),
+                Err(e) => form.fail(state, &e, &["password", "current_password"]),
             }
             form.busy.set(false);
         });
@@ -263,6 +280,7 @@ fn SetPassword(name: String) -> impl IntoView {
                     <Field id="reset-password" name="password" label="New password" value=new form kind="password" autocomplete="new-password"/>
                     <Field id="reset-confirm" name="confirm" label="Confirm new password" value=again form kind="password" autocomplete="new-password"/>
                 </div>
+                <Field id="reset-own-password" name="current_password" label="Your password" value=mine form kind="password" autocomplete="current-password"/>
                 <div><button id="reset-save" class="primary" type="submit" disabled=move || form.busy.get()>"Set password"</button></div>
             </form>
         </section>

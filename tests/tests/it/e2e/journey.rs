@@ -137,8 +137,8 @@ async fn the_browser_journey() {
     click(&c, "nav-register").await;
     fill(&c, "reg-username", "admin").await;
     fill(&c, "reg-email", "someone@example.com").await;
-    fill(&c, "reg-password", "whatever1").await;
-    fill(&c, "reg-confirm", "whatever1").await;
+    fill(&c, "reg-password", "whatever-7x").await;
+    fill(&c, "reg-confirm", "whatever-7x").await;
     click(&c, "register-submit").await;
     wait_text(&c, "#reg-username-error", "Username already exists").await;
     shot(&c, "06-register-duplicate").await;
@@ -194,6 +194,7 @@ async fn the_browser_journey() {
     wait_text(&c, "#profile-form .notice", "Profile saved.").await;
     fill(&c, "reset-password", "adminset4").await;
     fill(&c, "reset-confirm", "adminset4").await;
+    fill(&c, "reset-own-password", ADMIN_PASSWORD).await;
     click(&c, "reset-save").await;
     wait_text(&c, "#reset-form .notice", "Password set for e2e_renamed.").await;
     let t = ui.s.login("e2e_renamed", "adminset4");
@@ -203,7 +204,7 @@ async fn the_browser_journey() {
     assert_eq!(r["user"]["city"], "Porto");
 
     // An admin deletes another user: their username typed, their own password.
-    ui.s.register("doomed", "doomedpw1");
+    ui.s.register("doomed", "d00med-pw1");
     ui.open("/admin/users/doomed").await;
     click(&c, "delete-user").await;
     let confirm = element(&c, "delete-user-dialog-confirm").await;
@@ -220,7 +221,7 @@ async fn the_browser_journey() {
     wait_text(&c, "#flash", "Deleted doomed.").await;
     assert_eq!(ui.here().await, "/admin/users");
     ui.s.client().call_err(
-        json!({"action": "login", "credentials": {"username": "doomed", "password": "doomedpw1"}}),
+        json!({"action": "login", "credentials": {"username": "doomed", "password": "d00med-pw1"}}),
         "invalid_credentials",
     );
     logout(&c).await;

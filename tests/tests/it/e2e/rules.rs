@@ -63,8 +63,10 @@ async fn admin_changes_need_apply_and_a_confirmation() {
     assert_eq!(ui.requests("update_user"), updates);
     assert_eq!(role_of(&ui, "bob"), "user");
     select.send_keys(&down).await.unwrap();
-    // Confirmed, it is applied.
+    // Confirmed with the admin's own password, it is applied.
     click(&c, "access-apply").await;
+    wait_for(&c, "#access-dialog[open]").await;
+    fill(&c, "access-password", ADMIN_PASSWORD).await;
     click(&c, "access-dialog-confirm").await;
     wait_text(&c, "#meta-role", "moderator").await;
     assert_eq!(role_of(&ui, "bob"), "moderator");
@@ -182,9 +184,9 @@ async fn the_list_lives_in_its_address() {
 async fn unsaved_edits_and_staff_screens_are_guarded() {
     let ui = Ui::start().await;
     let c = ui.c.clone();
-    ui.s.register("carol", "carolpass1");
+    ui.s.register("carol", "c4rol-pass1");
     ui.open("/login").await;
-    login(&c, "carol", "carolpass1").await;
+    login(&c, "carol", "c4rol-pass1").await;
     wait_for(&c, "#profile-form").await;
     // A step in the app's history, for Back to go to.
     click(&c, "nav-credentials").await;
@@ -234,7 +236,7 @@ async fn unsaved_edits_and_staff_screens_are_guarded() {
     // `next` never leaves the app.
     logout(&c).await;
     ui.open("/login?next=https%3A%2F%2Fevil.example%2F").await;
-    login(&c, "carol", "carolpass1").await;
+    login(&c, "carol", "c4rol-pass1").await;
     wait_for(&c, "#profile-form").await;
     assert_eq!(ui.here().await, "/account/profile");
     ui.close().await;
