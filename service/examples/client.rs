@@ -59,6 +59,8 @@ fn main() -> anyhow::Result<()> {
             credentials: Credentials {
                 username: username.clone(),
                 password: Secret::from("SecurePass123!"),
+                totp_code: None,
+                recovery_code: None,
             },
         },
     )?;

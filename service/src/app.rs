@@ -34,13 +34,11 @@ pub struct App {
 }
 
 impl App {
-    /// Shared state over a loaded table, with sessions and throttle in memory.
-    pub fn new(settings: Settings, clock: Arc<dyn Clock>, users: UserTable) -> Self {
+    /// Shared state over a loaded table, with sessions and throttle in
+    /// memory. `shared` says that other instances share the store.
+    pub fn new(settings: Settings, clock: Arc<dyn Clock>, users: UserTable, shared: bool) -> Self {
         App {
-            sessions: Box::new(MemorySessions::new(
-                settings.session_lifetime,
-                settings.max_sessions_per_user,
-            )),
+            sessions: Box::new(MemorySessions::new(settings.sessions, shared)),
             throttle: Arc::new(MemoryThrottle::new(settings.throttle.clone())),
             public_list_rate: PeerRate::new(
                 settings.public_list_rate,

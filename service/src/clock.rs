@@ -40,6 +40,11 @@ impl Clock for ManualClock {
     }
 }
 
+/// Seconds since the Unix epoch (0 before it).
+pub fn unix_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
 /// RFC 3339 UTC with seconds, as stored in records: `2026-11-24T12:00:00Z`.
 pub fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()

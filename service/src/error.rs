@@ -27,6 +27,12 @@ pub enum ServiceError {
     /// A confirming password was wrong; names the field that held it.
     #[error("wrong password")]
     WrongPassword(&'static str),
+    /// The password was right; the account needs a second factor.
+    #[error("totp required")]
+    TotpRequired,
+    /// A two-factor or recovery code was wrong or used before; names its field.
+    #[error("wrong code")]
+    WrongCode(&'static str),
     /// Session unknown, expired or revoked.
     #[error("session invalid")]
     SessionInvalid,
@@ -97,6 +103,8 @@ impl ServiceError {
             ServiceError::TooLarge => ErrorCode::TooLarge,
             ServiceError::InvalidCredentials => ErrorCode::InvalidCredentials,
             ServiceError::WrongPassword(_) => ErrorCode::WrongPassword,
+            ServiceError::TotpRequired => ErrorCode::TotpRequired,
+            ServiceError::WrongCode(_) => ErrorCode::InvalidCredentials,
             ServiceError::SessionInvalid => ErrorCode::SessionInvalid,
             ServiceError::Forbidden(_) => ErrorCode::Forbidden,
             ServiceError::NotFound => ErrorCode::NotFound,
@@ -121,6 +129,14 @@ impl ServiceError {
             ServiceError::WrongPassword(field) => {
                 ("Password is incorrect".into(), Some((*field).into()))
             }
+            ServiceError::TotpRequired => (
+                "Enter the code from your authenticator app, or a recovery code".into(),
+                Some("totp_code".into()),
+            ),
+            ServiceError::WrongCode(field) => (
+                "The code is wrong or was used already".into(),
+                Some((*field).into()),
+            ),
             ServiceError::SessionInvalid => (
                 "Invalid or expired session; please log in again".into(),
                 None,

@@ -2,15 +2,13 @@
 //! command line ([`crate::cli`]) fills it in, tests build it directly.
 
 use crate::auth::policy::PasswordPolicy;
+use crate::auth::sessions::Lifetimes;
 use crate::auth::throttle::ThrottleConfig;
-use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Absolute session lifetime.
-    pub session_lifetime: Duration,
-    /// Most sessions one account may have at once.
-    pub max_sessions_per_user: usize,
+    /// How long sessions last, and how many an account may have.
+    pub sessions: Lifetimes,
     /// What a new password must meet.
     pub password_policy: PasswordPolicy,
     /// PBKDF2 iterations for new password hashes.
@@ -38,8 +36,11 @@ pub struct Settings {
 #[cfg(test)]
 pub(crate) fn for_tests() -> Settings {
     Settings {
-        session_lifetime: Duration::from_secs(24 * 3600),
-        max_sessions_per_user: 100,
+        sessions: Lifetimes {
+            absolute: std::time::Duration::from_secs(24 * 3600),
+            idle: None,
+            max_per_user: 100,
+        },
         password_policy: PasswordPolicy {
             min_length: 6,
             blocklist: true,
@@ -49,8 +50,8 @@ pub(crate) fn for_tests() -> Settings {
         throttle: ThrottleConfig {
             free_failures: 5,
             peer_free_failures: 20,
-            base_delay: Duration::from_secs(1),
-            max_delay: Duration::from_secs(300),
+            base_delay: std::time::Duration::from_secs(1),
+            max_delay: std::time::Duration::from_secs(300),
             trusted_peers: Vec::new(),
         },
         max_request_bytes: 65536,

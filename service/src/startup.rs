@@ -103,7 +103,7 @@ pub fn build(
         }
     }
     tracing::info!(users = table.len(), "store loaded");
-    let app = App::new(settings, clock, table);
+    let app = App::new(settings, clock, table, backend.shared());
     for op in sessions {
         app.sessions.apply(op);
     }

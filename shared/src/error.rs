@@ -25,8 +25,11 @@ wire_enum! {
         UsernameTaken = "username_taken",
         /// Another account already has this email.
         EmailTaken = "email_taken",
-        /// The new password does not meet the length rules.
+        /// The new password breaks the password policy; the message says which rule.
         WeakPassword = "weak_password",
+        /// The password was right, and the account has two-factor login on:
+        /// send it again with `totp_code` or `recovery_code`.
+        TotpRequired = "totp_required",
         /// The change would leave no active admin.
         LastAdmin = "last_admin",
         /// Too many failed logins or requests; retry later.

@@ -5,9 +5,11 @@
 //! - [`request`]: every request, tagged by `action`, and the envelope carrying `request_id`.
 //! - [`response`]: the reply envelope (`status`, `message`, `code`) and each action's payload.
 //! - [`user`]: the admin and public views of an account, roles and statuses.
+//! - [`query`]: list_users' paging, filters and order.
 //! - [`profile`]: the profile fields, listed once, and the patch a request carries.
 //! - [`error`]: [`ErrorCode`], the stable machine-readable error codes.
 //! - [`validate`]: field rules, applied alike by the service and by the browser.
+//! - [`security`]: sessions one can see and end, two-factor login, the audit log.
 //! - [`secret`]: [`Secret`], a string that never prints and is wiped on drop.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -18,9 +20,11 @@ mod wire_enum;
 
 pub mod error;
 pub mod profile;
+pub mod query;
 pub mod request;
 pub mod response;
 pub mod secret;
+pub mod security;
 pub mod user;
 pub mod validate;
 
@@ -34,4 +38,8 @@ pub use response::{
     UserReply,
 };
 pub use secret::Secret;
+pub use security::{
+    AuditEvent, AuditKind, AuditPage, AuditQuery, RecoveryCodes, Revoked, SessionList, SessionView,
+    TotpSetup,
+};
 pub use user::{PublicUser, Role, UserStatus, UserView};

@@ -1,7 +1,9 @@
 //! Requests: one JSON object each, tagged by `action`.
 
 use crate::profile::{ProfileField, ProfilePatch};
+pub use crate::query::{ListQuery, Sort, SortKey};
 use crate::secret::Secret;
+use crate::security::AuditQuery;
 use crate::user::{Role, UserStatus};
 use crate::wire_enum::wire_enum;
 use serde::{Deserialize, Serialize};
@@ -78,6 +80,73 @@ pub enum Request {
     },
     /// Service status. Reply: [`crate::Health`].
     HealthCheck {},
+    /// One's own sessions, or (admins) another's. Reply: [`crate::SessionList`].
+    ListSessions {
+        /// The caller's session.
+        session_token: Secret,
+        /// Another user; admins only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        username: Option<String>,
+    },
+    /// Ends sessions: one of one's own by `session_id`, or all but the
+    /// current one with `all_others`; an admin ends all of another user's
+    /// with `username` and `all`. Reply: [`crate::Revoked`].
+    RevokeSession {
+        /// The caller's session.
+        session_token: Secret,
+        /// The session to end, as list_sessions names it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session_id: Option<String>,
+        /// End every session of the caller's but this one.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        all_others: bool,
+        /// Another user, whose sessions an admin ends (with `all`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        username: Option<String>,
+        /// With `username`: end every one of that user's sessions.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        all: bool,
+    },
+    /// A new TOTP secret for the caller, not yet in use. Reply: [`crate::TotpSetup`].
+    TotpSetup {
+        /// The caller's session.
+        session_token: Secret,
+    },
+    /// Turns two-factor login on with a code from the secret of totp_setup.
+    /// Reply: [`crate::RecoveryCodes`].
+    TotpEnable {
+        /// The caller's session.
+        session_token: Secret,
+        /// The current 6-digit code.
+        code: Secret,
+    },
+    /// Turns two-factor login off: one's own with the password and a code
+    /// or recovery code; (admins) another's with the admin's own password.
+    /// Reply: status and message only.
+    TotpDisable {
+        /// The caller's session.
+        session_token: Secret,
+        /// The caller's own password.
+        password: Secret,
+        /// A current code, turning off one's own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<Secret>,
+        /// Or a recovery code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        recovery_code: Option<Secret>,
+        /// Another user, for an admin; no code is needed then.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        username: Option<String>,
+    },
+    /// Security events, newest first; admins and moderators only.
+    /// Reply: [`crate::AuditPage`].
+    AuditLog {
+        /// The caller's session.
+        session_token: Secret,
+        /// Filters and paging.
+        #[serde(flatten)]
+        query: AuditQuery,
+    },
 }
 
 impl Request {
@@ -92,6 +161,12 @@ impl Request {
             Request::DeleteUser { .. } => Action::DeleteUser,
             Request::ListUsers { .. } => Action::ListUsers,
             Request::HealthCheck {} => Action::HealthCheck,
+            Request::ListSessions { .. } => Action::ListSessions,
+            Request::RevokeSession { .. } => Action::RevokeSession,
+            Request::TotpSetup { .. } => Action::TotpSetup,
+            Request::TotpEnable { .. } => Action::TotpEnable,
+            Request::TotpDisable { .. } => Action::TotpDisable,
+            Request::AuditLog { .. } => Action::AuditLog,
         }
     }
 
@@ -101,7 +176,13 @@ impl Request {
             Request::Logout { session_token }
             | Request::GetUser { session_token, .. }
             | Request::UpdateUser { session_token, .. }
-            | Request::DeleteUser { session_token, .. } => Some(session_token),
+            | Request::DeleteUser { session_token, .. }
+            | Request::ListSessions { session_token, .. }
+            | Request::RevokeSession { session_token, .. }
+            | Request::TotpSetup { session_token }
+            | Request::TotpEnable { session_token, .. }
+            | Request::TotpDisable { session_token, .. }
+            | Request::AuditLog { session_token, .. } => Some(session_token),
             Request::ListUsers { session_token, .. } => session_token.as_ref(),
             Request::CreateUser { .. } | Request::Login { .. } | Request::HealthCheck {} => None,
         }
@@ -127,6 +208,18 @@ wire_enum! {
         ListUsers = "list_users",
         #[allow(missing_docs)]
         HealthCheck = "health_check",
+        #[allow(missing_docs)]
+        ListSessions = "list_sessions",
+        #[allow(missing_docs)]
+        RevokeSession = "revoke_session",
+        #[allow(missing_docs)]
+        TotpSetup = "totp_setup",
+        #[allow(missing_docs)]
+        TotpEnable = "totp_enable",
+        #[allow(missing_docs)]
+        TotpDisable = "totp_disable",
+        #[allow(missing_docs)]
+        AuditLog = "audit_log",
     }
 }
 
@@ -169,6 +262,12 @@ pub struct Credentials {
     pub username: String,
     /// In clear over the wire; the service keeps only its hash.
     pub password: Secret,
+    /// With two-factor login on: the current 6-digit code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_code: Option<Secret>,
+    /// Or one of the account's recovery codes, each good once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<Secret>,
 }
 
 /// update_user's `update_data`: only the fields present change. Members other
@@ -238,115 +337,6 @@ impl UserUpdate {
             .chain(self.profile.iter().map(|(f, _)| f.as_str()))
             .collect()
     }
-}
-
-wire_enum! {
-    /// A field list_users can order by.
-    #[derive(Default)]
-    pub enum SortKey {
-        /// Case-insensitive.
-        #[default]
-        Username = "username",
-        /// Case-insensitive.
-        Email = "email",
-        /// Case-insensitive.
-        FullName = "full_name",
-        /// Creation time.
-        CreatedAt = "created_at",
-        /// Last login; never-logged-in first.
-        LastLogin = "last_login",
-        /// By role name.
-        Role = "role",
-    }
-}
-
-/// A list_users order: a [`SortKey`], written `-key` for descending.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct Sort {
-    /// The field.
-    pub key: SortKey,
-    /// Largest first.
-    pub descending: bool,
-}
-
-impl Sort {
-    /// Ascending by `key`.
-    pub fn asc(key: SortKey) -> Self {
-        Sort {
-            key,
-            descending: false,
-        }
-    }
-
-    /// Descending by `key`.
-    pub fn desc(key: SortKey) -> Self {
-        Sort {
-            key,
-            descending: true,
-        }
-    }
-}
-
-impl std::fmt::Display for Sort {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.descending {
-            f.write_str("-")?;
-        }
-        f.write_str(self.key.as_str())
-    }
-}
-
-impl std::str::FromStr for Sort {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let (descending, name) = match s.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, s),
-        };
-        let key = SortKey::from_name(name).ok_or_else(|| {
-            format!(
-                "Unknown sort '{s}'; use one of {} (prefix '-' for descending)",
-                SortKey::NAMES.join(", ")
-            )
-        })?;
-        Ok(Sort { key, descending })
-    }
-}
-
-impl Serialize for Sort {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Sort {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-/// list_users' optional parameters. Without any, every user is listed.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ListQuery {
-    /// Page size.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<usize>,
-    /// Users to skip.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offset: Option<usize>,
-    /// Case-insensitive text in the username, full name or (admin view) email.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub search: Option<String>,
-    /// Only this role.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<Role>,
-    /// Only this status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<UserStatus>,
-    /// The order; by username when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sort: Option<Sort>,
 }
 
 #[cfg(test)]

@@ -128,6 +128,8 @@ fn every_request_is_tagged_with_its_action_name() {
             credentials: Credentials {
                 username: "a".into(),
                 password: t(),
+                totp_code: None,
+                recovery_code: None,
             },
         },
         Request::Logout { session_token: t() },
@@ -150,6 +152,33 @@ fn every_request_is_tagged_with_its_action_name() {
             query: ListQuery::default(),
         },
         Request::HealthCheck {},
+        Request::ListSessions {
+            session_token: t(),
+            username: None,
+        },
+        Request::RevokeSession {
+            session_token: t(),
+            session_id: None,
+            all_others: true,
+            username: None,
+            all: false,
+        },
+        Request::TotpSetup { session_token: t() },
+        Request::TotpEnable {
+            session_token: t(),
+            code: t(),
+        },
+        Request::TotpDisable {
+            session_token: t(),
+            password: t(),
+            code: None,
+            recovery_code: None,
+            username: None,
+        },
+        Request::AuditLog {
+            session_token: t(),
+            query: crate::AuditQuery::default(),
+        },
     ];
     let tags: Vec<String> = requests
         .iter()

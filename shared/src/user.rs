@@ -65,6 +65,9 @@ pub struct UserView {
     /// Free-form data, kept as the original did.
     #[serde(default)]
     pub metadata: Map<String, Value>,
+    /// Two-factor login is on. Present only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub two_factor: bool,
 }
 
 /// A user as anyone may see it in list_users.

@@ -49,12 +49,29 @@ impl Confirmation {
         stored: &PasswordHash,
         field: &'static str,
     ) -> std::result::Result<(), AfterHash> {
+        self.check_both(app, given, stored, field, (true, ""))
+    }
+
+    /// [`Confirmation::check`], with a second factor: `second` says whether
+    /// it was right, and names its field. Both must be right to succeed.
+    pub fn check_both(
+        self,
+        app: &App,
+        given: &Secret,
+        stored: &PasswordHash,
+        field: &'static str,
+        (second, second_field): (bool, &'static str),
+    ) -> std::result::Result<(), AfterHash> {
         let floor = app.settings.pbkdf2_iterations;
-        if password::verify_at_least(given.expose(), stored, floor).0 {
+        let right = password::verify_at_least(given.expose(), stored, floor).0;
+        if right && second {
             self.attempt.succeed(app.clock.now());
             return Ok(());
         }
-        let refused = Err(ServiceError::WrongPassword(field));
+        let refused = Err(match right {
+            false => ServiceError::WrongPassword(field),
+            true => ServiceError::WrongCode(second_field),
+        });
         if !self.attempt.fail(app.clock.now()) {
             return Err(AfterHash::Done(refused));
         }

@@ -3,17 +3,24 @@
 
 use super::outcome::{Event, EventKind, Outcome};
 use super::step::{AfterHash, Step, Written};
+use super::totp::Second;
 use crate::app::App;
-use crate::auth::sessions::{new_token, SessionId, SessionOp};
+use crate::auth::sessions::{new_token, Origin, SessionId, SessionOp};
 use crate::auth::throttle::{self, Attempt};
 use crate::auth::{password, policy};
-use crate::clock::rfc3339;
+use crate::clock::{rfc3339, unix_secs};
 use crate::error::{Result, ServiceError};
+use crate::model::User;
 use crate::storage::UserTable;
 use rand::TryRngCore;
 use users_protocol::{validate, Credentials, LoginReply, UserStatus};
 
-pub fn login(app: &App, c: Credentials, peer: Option<String>) -> Result<Step> {
+pub fn login(
+    app: &App,
+    c: Credentials,
+    peer: Option<String>,
+    agent: Option<String>,
+) -> Result<Step> {
     let identifier = c.username.trim().to_owned();
     if identifier.is_empty() || c.password.is_empty() {
         return Err(ServiceError::Invalid {
@@ -38,6 +45,12 @@ pub fn login(app: &App, c: Credentials, peer: Option<String>) -> Result<Step> {
         Some(u) => throttle::account_key(u.id),
         None => throttle::name_key(&identifier),
     };
+    let origin = Origin {
+        client: peer
+            .as_deref()
+            .map(|p| p.trim_start_matches("forwarded:").to_owned()),
+        agent,
+    };
     let attempt = Attempt::begin(&app.throttle, key, peer, app.clock.now())
         .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
     let iterations = app.settings.pbkdf2_iterations;
@@ -58,16 +71,33 @@ pub fn login(app: &App, c: Credentials, peer: Option<String>) -> Result<Step> {
                 return AfterHash::fail(ServiceError::InvalidCredentials);
             }
         };
-        attempt.succeed(app.clock.now());
+        // The second factor, once the password is known to be right: a
+        // wrong password never learns whether the account has one.
+        let now = app.clock.now();
+        let second = match second_factor(&user, &c, unix_secs(now)) {
+            Ok(second) => second,
+            Err(None) => {
+                // Neither a failure nor a success: the code is to come.
+                drop(attempt);
+                return AfterHash::fail(ServiceError::TotpRequired);
+            }
+            Err(Some(wrong)) => {
+                attempt.fail(now);
+                return AfterHash::fail(wrong);
+            }
+        };
+        attempt.succeed(now);
         let upgrade = (user.password.iterations < iterations)
             .then(|| password::hash(c.password.expose(), iterations, &mut rand::rng()));
         let token = new_token(&mut rand::rngs::OsRng.unwrap_err());
-        let now = app.clock.now();
         let expires = app.sessions.expiry(now);
         let session = SessionOp::Insert {
             id: SessionId::of(token.expose()),
             user: user.id,
             expires,
+            created: Some(now),
+            last_used: None,
+            origin,
         };
         let password_change_required = c.password.expose() == policy::DEFAULT_ADMIN_PASSWORD;
         let reply = move |view| {
@@ -81,30 +111,48 @@ pub fn login(app: &App, c: Credentials, peer: Option<String>) -> Result<Step> {
         // last_login, and a hash upgrade if the password was checked at a
         // lower count, made on the table as the writer has it.
         let (id, verified) = (user.id, user.password.clone());
+        let recovered = matches!(second, Some(Second::Recovery(_)));
         let record = move |table: &mut UserTable| {
             let current = table
                 .get_by_id(id)
-                .filter(|cur| cur.password == verified && cur.status == UserStatus::Active)?;
+                .filter(|cur| cur.password == verified && cur.status == UserStatus::Active)
+                .ok_or(ServiceError::InvalidCredentials)?;
             let mut rec = (**current).clone();
+            // Taken here, on the table as the writer has it: a code or a
+            // recovery code logs in once, however many logins race with it.
+            if let Some(second) = &second {
+                if !second.take(&mut rec, unix_secs(now)) {
+                    return Err(ServiceError::WrongCode(second.field()));
+                }
+            }
             rec.last_login = Some(rfc3339(now));
             if let Some(h) = upgrade {
                 rec.password = h;
             }
             let view = rec.view();
             table.put(rec);
-            Some(view)
+            Ok(view)
         };
-        let logged_in = vec![Event {
+        let mut logged_in = vec![Event {
             kind: EventKind::LoggedIn,
             actor: Some(id),
             target: id,
         }];
-        if app.follow.enabled() {
+        if recovered {
+            logged_in.push(Event {
+                kind: EventKind::RecoveryCodeUsed,
+                actor: Some(id),
+                target: id,
+            });
+        }
+        // A second factor is taken by the writer before the reply, as on a
+        // store shared by several instances.
+        if app.follow.enabled() || user.has_totp() {
             // A store shared by several instances: the session is committed
             // with last_login, and the reply waits for it, so that every
             // instance knows the token the client is given.
             return AfterHash::write(move |_, table| {
-                let view = record(table).ok_or(ServiceError::InvalidCredentials)?;
+                let view = record(table)?;
                 Ok(Written {
                     outcome: reply(view),
                     sessions: vec![session],
@@ -131,7 +179,7 @@ pub fn login(app: &App, c: Credentials, peer: Option<String>) -> Result<Step> {
         // last_login and a hash upgrade are recorded in the background: a
         // login never waits for the disk, nor fails with it.
         AfterHash::done_then(reply(view), move |_, table| {
-            record(table);
+            let _ = record(table);
             Ok(Written {
                 outcome: Outcome::Recorded,
                 sessions: vec![],
@@ -139,4 +187,26 @@ pub fn login(app: &App, c: Credentials, peer: Option<String>) -> Result<Step> {
             })
         })
     }))
+}
+
+/// The second factor `c` gives for `user`, checked without being used up:
+/// none when the account has none; `Err(None)` when one is needed and
+/// none was given, `Err(Some(error))` when it is wrong.
+fn second_factor(
+    user: &User,
+    c: &Credentials,
+    now: u64,
+) -> std::result::Result<Option<Second>, Option<ServiceError>> {
+    if !user.has_totp() {
+        return Ok(None);
+    }
+    let second = match (&c.totp_code, &c.recovery_code) {
+        (Some(code), _) => Second::Code(code.clone()),
+        (None, Some(rc)) => Second::Recovery(rc.clone()),
+        (None, None) => return Err(None),
+    };
+    match second.holds(user, now) {
+        true => Ok(Some(second)),
+        false => Err(Some(ServiceError::WrongCode(second.field()))),
+    }
 }

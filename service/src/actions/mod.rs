@@ -20,7 +20,9 @@ mod delete;
 mod login;
 mod outcome;
 mod read;
+mod sessions;
 mod step;
+mod totp;
 mod update;
 
 #[cfg(test)]
@@ -32,8 +34,9 @@ pub use step::{AfterHash, SlowFn, Step, WriteFn, Written};
 use crate::app::App;
 use users_protocol::Request;
 
-/// Routes a parsed request. `peer` is the client's address, for throttling.
-pub fn handle(app: &App, req: Request, peer: Option<String>) -> Step {
+/// Routes a parsed request. `peer` is the client's address, for throttling;
+/// `agent` the browser's user agent, when the bridge forwarded one.
+pub fn handle(app: &App, req: Request, peer: Option<String>, agent: Option<String>) -> Step {
     let step = match req {
         Request::HealthCheck {} => return Step::Done(read::health(app)),
         Request::Logout { session_token } => return read::logout(app, &session_token),
@@ -46,7 +49,7 @@ pub fn handle(app: &App, req: Request, peer: Option<String>) -> Step {
             query,
         } => read::list_users(app, session_token.as_ref(), query, peer.as_deref()),
         Request::CreateUser { user_data } => create::create_user(app, user_data, peer.as_deref()),
-        Request::Login { credentials } => login::login(app, credentials, peer),
+        Request::Login { credentials } => login::login(app, credentials, peer, agent),
         Request::UpdateUser {
             session_token,
             update_data,
@@ -57,6 +60,57 @@ pub fn handle(app: &App, req: Request, peer: Option<String>) -> Step {
             password,
             username,
         } => delete::delete_user(app, session_token, password, username, peer),
+        Request::ListSessions {
+            session_token,
+            username,
+        } => {
+            return Step::Done(sessions::list_sessions(
+                app,
+                &session_token,
+                username.as_deref(),
+            ))
+        }
+        Request::RevokeSession {
+            session_token,
+            session_id,
+            all_others,
+            username,
+            all,
+        } => sessions::revoke_session(
+            app,
+            session_token,
+            sessions::Revocation {
+                session_id,
+                all_others,
+                username,
+                all,
+            },
+        ),
+        Request::TotpSetup { session_token } => totp::totp_setup(app, session_token),
+        Request::TotpEnable {
+            session_token,
+            code,
+        } => totp::totp_enable(app, session_token, code),
+        Request::TotpDisable {
+            session_token,
+            password,
+            code,
+            recovery_code,
+            username,
+        } => totp::totp_disable(
+            app,
+            session_token,
+            totp::Disable {
+                password,
+                code,
+                recovery_code,
+                username,
+            },
+            peer,
+        ),
+        Request::AuditLog { .. } => Err(crate::error::ServiceError::Forbidden(
+            "The audit log is not kept yet".into(),
+        )),
     };
     step.unwrap_or_else(|e| Step::Done(Err(e)))
 }

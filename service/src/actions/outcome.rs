@@ -7,7 +7,8 @@ use serde::Serialize;
 use std::sync::Arc;
 use users_protocol::response::Empty;
 use users_protocol::{
-    Health, LoginReply, PublicUser, Reply, UserCreated, UserList, UserReply, UserView,
+    Health, LoginReply, PublicUser, RecoveryCodes, Reply, Revoked, SessionList, TotpSetup,
+    UserCreated, UserList, UserReply, UserView,
 };
 
 /// The result of a successful action.
@@ -29,6 +30,16 @@ pub enum Outcome {
     Updated(Box<UserView>),
     /// delete_user.
     Deleted,
+    /// list_sessions.
+    Sessions(SessionList),
+    /// revoke_session; how many ended.
+    Revoked(usize),
+    /// totp_setup.
+    TotpSetup(Box<TotpSetup>),
+    /// totp_enable.
+    TotpEnabled(RecoveryCodes),
+    /// totp_disable.
+    TotpDisabled,
     /// A background change, such as a login's `last_login`: no one is told.
     Recorded,
     /// A reply encoded before, such as a cached public list page.
@@ -60,6 +71,20 @@ impl Outcome {
                 success("User updated successfully", UserReply { user: *user })
             }
             Outcome::Deleted => success("User deleted successfully", Empty {}),
+            Outcome::Sessions(l) => success(&format!("{} sessions", l.sessions.len()), l),
+            Outcome::Revoked(revoked) => success(
+                &format!("Ended {revoked} session(s)"),
+                Revoked { revoked },
+            ),
+            Outcome::TotpSetup(t) => success(
+                "Scan the QR code, then confirm with a code (totp_enable)",
+                t,
+            ),
+            Outcome::TotpEnabled(codes) => success(
+                "Two-factor login is on. Keep the recovery codes somewhere safe: they are shown once",
+                codes,
+            ),
+            Outcome::TotpDisabled => success("Two-factor login is off", Empty {}),
             Outcome::Recorded => success("Recorded", Empty {}),
             Outcome::Prepared(bytes) => Ok(bytes.to_vec()),
         }
@@ -98,4 +123,12 @@ pub enum EventKind {
     Updated(Vec<&'static str>),
     /// An account was deleted.
     Deleted,
+    /// Sessions were ended by revoke_session; how many.
+    SessionsRevoked(usize),
+    /// Two-factor login was turned on.
+    TotpEnabled,
+    /// Two-factor login was turned off.
+    TotpDisabled,
+    /// A recovery code was used to log in.
+    RecoveryCodeUsed,
 }

@@ -12,14 +12,19 @@ use std::time::Duration;
 use users_protocol::{ErrorCode, Secret};
 
 fn app(clock: Arc<ManualClock>) -> App {
-    App::new(crate::settings::for_tests(), clock, UserTable::default())
+    App::new(
+        crate::settings::for_tests(),
+        clock,
+        UserTable::default(),
+        false,
+    )
 }
 
 /// Runs a request to its end, a background change included; returns the
 /// outcome and the events of its write.
 fn run(app: &App, req: serde_json::Value) -> (Result<Outcome>, Vec<Event>) {
     let req = serde_json::from_value(req).unwrap();
-    let (replied, write) = match handle(app, req, None) {
+    let (replied, write) = match handle(app, req, None, None) {
         Step::Done(r) => return (r, vec![]),
         Step::Write(w) => (None, w),
         Step::Slow(h) => match h(app) {
@@ -183,7 +188,7 @@ fn failures_are_error_values_with_stable_codes() {
 
 /// Runs a request's steps up to its write, without running the write.
 fn up_to_the_write(app: &App, req: serde_json::Value) -> WriteFn {
-    match handle(app, serde_json::from_value(req).unwrap(), None) {
+    match handle(app, serde_json::from_value(req).unwrap(), None, None) {
         Step::Write(w) => w,
         Step::Slow(h) => match h(app) {
             AfterHash::Write(w) => w,
@@ -234,7 +239,7 @@ fn a_login_is_answered_before_its_last_login_is_written() {
     register_and_login(&app, "lena");
     let req =
         json!({"action": "login", "credentials": {"username": "lena", "password": "s3cret-Pw"}});
-    let Step::Slow(h) = handle(&app, serde_json::from_value(req).unwrap(), None) else {
+    let Step::Slow(h) = handle(&app, serde_json::from_value(req).unwrap(), None, None) else {
         panic!("login hashes");
     };
     let AfterHash::DoneThen(Ok(Outcome::LoggedIn(reply)), touch) = h(&app) else {

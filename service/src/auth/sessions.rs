@@ -1,5 +1,7 @@
-//! Sessions: random bearer tokens with an absolute lifetime, each tied to a
-//! user's stable id, so a rename keeps them.
+//! Sessions: random bearer tokens with an absolute lifetime and, when
+//! `--session-idle-timeout` is set, an idle one; each tied to a user's stable
+//! id, so a rename keeps them. Each remembers when it started and was last
+//! used, and the client that started it, for the list a user sees.
 //!
 //! Tokens are kept only as their SHA-256, so a lookup's timing depends on the
 //! hash, never on how many bytes of a guessed token match, and a memory dump
@@ -12,7 +14,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use users_protocol::Secret;
 
@@ -26,6 +28,12 @@ impl SessionId {
     /// The id of `token`.
     pub fn of(token: &str) -> Self {
         SessionId(Sha256::digest(token.as_bytes()).into())
+    }
+
+    /// What a user is shown and names a session by: the first 64 bits, in
+    /// hex. Unique among one account's sessions, and no use without a session.
+    pub fn public(&self) -> String {
+        hex::encode(&self.0[..8])
     }
 }
 
@@ -62,8 +70,25 @@ pub fn new_token(rng: &mut impl RngCore) -> Secret {
 pub struct Session {
     /// The account.
     pub user: UserId,
-    /// When it ends.
+    /// When it ends, unless it is left idle before.
     pub expires: SystemTime,
+    /// When it started.
+    pub created: SystemTime,
+    /// When it was last used, as far as this instance knows.
+    pub last_used: SystemTime,
+    /// Where it was started from.
+    pub origin: Arc<Origin>,
+}
+
+/// The client a session was started from, as the service saw it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// The client's address (through the bridge, the browser's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// The browser's user agent, as the bridge forwarded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
 }
 
 /// A change to the sessions, made once the change it goes with is durable.
@@ -80,6 +105,23 @@ pub enum SessionOp {
         user: UserId,
         /// When it ends.
         expires: SystemTime,
+        /// When it started (absent in logs written before it was kept).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        created: Option<SystemTime>,
+        /// When it was last used, in a snapshot.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_used: Option<SystemTime>,
+        /// Where it was started from.
+        #[serde(default)]
+        origin: Origin,
+    },
+    /// A session was used at `at`: other instances of a shared store learn
+    /// it, so that the idle timeout ends it on none of them early.
+    Touch {
+        /// The session.
+        id: SessionId,
+        /// When it was used.
+        at: SystemTime,
     },
     /// End one session (a logout).
     Remove {
@@ -115,21 +157,42 @@ pub trait SessionStore: Send + Sync {
     /// Every live session, as the operations that would start them again,
     /// for a snapshot.
     fn live(&self, now: SystemTime) -> Vec<SessionOp>;
+    /// One account's live sessions, the newest first.
+    fn of_user(&self, user: UserId, now: SystemTime) -> Vec<(SessionId, Session)>;
+    /// When a session ends: at its absolute expiry, or idle before.
+    fn ends(&self, session: &Session) -> SystemTime;
+    /// The uses to tell other instances of a shared store about, taken once.
+    fn take_touches(&self) -> Vec<SessionOp>;
 }
 
 /// Sessions in this process's memory.
 pub struct MemorySessions(Mutex<SessionTable>);
 
+/// How long sessions last.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    /// From the login, whatever happens.
+    pub absolute: Duration,
+    /// Unused for this long, a session ends; none when `None`.
+    pub idle: Option<Duration>,
+    /// Most sessions one account may have at once.
+    pub max_per_user: usize,
+}
+
 impl MemorySessions {
-    /// No sessions yet; new ones last `lifetime`, and an account has at most
-    /// `max_per_user` at once.
-    pub fn new(lifetime: Duration, max_per_user: usize) -> Self {
+    /// No sessions yet. `replicate` says that uses are to be told to other
+    /// instances ([`SessionStore::take_touches`]).
+    pub fn new(lifetimes: Lifetimes, replicate: bool) -> Self {
         MemorySessions(Mutex::new(SessionTable {
             by_hash: HashMap::new(),
             by_user: HashMap::new(),
-            lifetime,
-            max_per_user: max_per_user.max(1),
+            lifetime: lifetimes.absolute,
+            idle: lifetimes.idle,
+            max_per_user: lifetimes.max_per_user.max(1),
             swept_at: SystemTime::UNIX_EPOCH,
+            replicate: replicate && lifetimes.idle.is_some(),
+            told: HashMap::new(),
+            touches: HashMap::new(),
         }))
     }
 
@@ -145,11 +208,43 @@ struct SessionTable {
     /// Each account's sessions, the one that ends first first.
     by_user: HashMap<UserId, BTreeSet<(SystemTime, SessionId)>>,
     lifetime: Duration,
+    idle: Option<Duration>,
     max_per_user: usize,
     swept_at: SystemTime,
+    /// Whether uses are told to other instances.
+    replicate: bool,
+    /// The last use told, per session.
+    told: HashMap<SessionId, SystemTime>,
+    /// Uses not yet told.
+    touches: HashMap<SessionId, SystemTime>,
 }
 
 impl SessionTable {
+    fn ends(&self, s: &Session) -> SystemTime {
+        match self.idle {
+            Some(idle) => s.expires.min(s.last_used + idle),
+            None => s.expires,
+        }
+    }
+
+    /// Records a use. Told to the others once it is a tenth of the idle
+    /// timeout past the last use told, so that an instance that has not
+    /// seen the session used ends it at most that much early.
+    fn touch(&mut self, id: SessionId, now: SystemTime) {
+        let Some(s) = self.by_hash.get_mut(&id) else {
+            return;
+        };
+        s.last_used = s.last_used.max(now);
+        let (Some(idle), true) = (self.idle, self.replicate) else {
+            return;
+        };
+        let told = self.told.get(&id).copied().unwrap_or(s.created);
+        if now.duration_since(told).unwrap_or_default() >= idle / 10 {
+            self.told.insert(id, now);
+            self.touches.insert(id, now);
+        }
+    }
+
     fn insert(&mut self, id: SessionId, session: Session) {
         self.remove(&id);
         let mine = self.by_user.entry(session.user).or_default();
@@ -161,6 +256,8 @@ impl SessionTable {
                 break;
             };
             self.by_hash.remove(&oldest);
+            self.told.remove(&oldest);
+            self.touches.remove(&oldest);
         }
         mine.insert((session.expires, id));
         self.by_hash.insert(id, session);
@@ -168,6 +265,8 @@ impl SessionTable {
 
     fn remove(&mut self, id: &SessionId) -> Option<Session> {
         let s = self.by_hash.remove(id)?;
+        self.told.remove(id);
+        self.touches.remove(id);
         if let Some(mine) = self.by_user.get_mut(&s.user) {
             mine.remove(&(s.expires, *id));
             if mine.is_empty() {
@@ -192,7 +291,7 @@ impl SessionTable {
         let expired: Vec<SessionId> = self
             .by_hash
             .iter()
-            .filter(|(_, s)| s.expires <= now)
+            .filter(|(_, s)| self.ends(s) <= now)
             .map(|(id, _)| *id)
             .collect();
         for id in expired {
@@ -210,14 +309,13 @@ impl SessionStore for MemorySessions {
     fn validate(&self, token: &str, now: SystemTime) -> Option<Session> {
         let h = SessionId::of(token);
         let mut t = self.table();
-        match t.by_hash.get(&h) {
-            Some(s) if s.expires > now => Some(s.clone()),
-            Some(_) => {
-                t.remove(&h);
-                None
-            }
-            None => None,
+        let live = t.by_hash.get(&h).map(|s| t.ends(s) > now)?;
+        if !live {
+            t.remove(&h);
+            return None;
         }
+        t.touch(h, now);
+        t.by_hash.get(&h).cloned()
     }
 
     fn remove(&self, token: &str) -> bool {
@@ -227,7 +325,31 @@ impl SessionStore for MemorySessions {
     fn apply(&self, op: SessionOp) {
         let mut t = self.table();
         match op {
-            SessionOp::Insert { id, user, expires } => t.insert(id, Session { user, expires }),
+            SessionOp::Insert {
+                id,
+                user,
+                expires,
+                created,
+                last_used,
+                origin,
+            } => {
+                let created =
+                    created.unwrap_or_else(|| expires.checked_sub(t.lifetime).unwrap_or(expires));
+                let session = Session {
+                    user,
+                    expires,
+                    created,
+                    last_used: last_used.unwrap_or(created),
+                    origin: Arc::new(origin),
+                };
+                t.insert(id, session)
+            }
+            SessionOp::Touch { id, at } => {
+                if let Some(s) = t.by_hash.get_mut(&id) {
+                    s.last_used = s.last_used.max(at);
+                }
+                t.told.insert(id, at);
+            }
             SessionOp::Remove { id } => {
                 t.remove(&id);
             }
@@ -253,113 +375,45 @@ impl SessionStore for MemorySessions {
         let t = self.table();
         t.by_hash
             .iter()
-            .filter(|(_, s)| s.expires > now)
+            .filter(|(_, s)| t.ends(s) > now)
             .map(|(id, s)| SessionOp::Insert {
                 id: *id,
                 user: s.user,
                 expires: s.expires,
+                created: Some(s.created),
+                last_used: Some(s.last_used),
+                origin: (*s.origin).clone(),
             })
+            .collect()
+    }
+
+    fn of_user(&self, user: UserId, now: SystemTime) -> Vec<(SessionId, Session)> {
+        let t = self.table();
+        let mut mine: Vec<(SessionId, Session)> = t
+            .by_user
+            .get(&user)
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, id)| Some((*id, t.by_hash.get(id)?.clone())))
+            .filter(|(_, s)| t.ends(s) > now)
+            .collect();
+        mine.sort_by(|a, b| b.1.created.cmp(&a.1.created).then(a.0.cmp(&b.0)));
+        mine
+    }
+
+    fn ends(&self, session: &Session) -> SystemTime {
+        self.table().ends(session)
+    }
+
+    fn take_touches(&self) -> Vec<SessionOp> {
+        let mut t = self.table();
+        t.touches
+            .drain()
+            .map(|(id, at)| SessionOp::Touch { id, at })
             .collect()
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::UNIX_EPOCH;
-
-    fn t(secs: u64) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(secs)
-    }
-
-    fn id() -> UserId {
-        UserId::random(&mut rand::rng())
-    }
-
-    fn login(s: &MemorySessions, user: UserId, now: SystemTime) -> Secret {
-        let token = new_token(&mut rand::rng());
-        s.apply(SessionOp::Insert {
-            id: SessionId::of(token.expose()),
-            user,
-            expires: s.expiry(now),
-        });
-        token
-    }
-
-    #[test]
-    fn tokens_are_32_random_bytes_urlsafe() {
-        let a = new_token(&mut rand::rng());
-        let b = new_token(&mut rand::rng());
-        assert_eq!(a.expose().len(), 43);
-        assert_ne!(a, b);
-        assert!(a
-            .expose()
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
-    }
-
-    #[test]
-    fn absolute_expiry() {
-        let s = MemorySessions::new(Duration::from_secs(100), 100);
-        let alice = id();
-        let tok = login(&s, alice, t(1000));
-        assert_eq!(s.validate(tok.expose(), t(1099)).unwrap().user, alice);
-        assert!(s.validate(tok.expose(), t(1100)).is_none());
-        assert_eq!(s.active(t(1000)), 0, "the expired session was removed");
-    }
-
-    #[test]
-    fn revoke_keeps_the_exception_only() {
-        let s = MemorySessions::new(Duration::from_secs(100), 100);
-        let (alice, bob) = (id(), id());
-        let a1 = login(&s, alice, t(0));
-        let a2 = login(&s, alice, t(0));
-        let b = login(&s, bob, t(0));
-        s.apply(SessionOp::RevokeUser {
-            user: alice,
-            except: Some(SessionId::of(a1.expose())),
-        });
-        assert!(s.validate(a1.expose(), t(1)).is_some());
-        assert!(s.validate(a2.expose(), t(1)).is_none());
-        assert!(s.validate(b.expose(), t(1)).is_some());
-        assert!(s.remove(b.expose()));
-        assert!(!s.remove(b.expose()));
-    }
-
-    #[test]
-    fn past_the_cap_the_session_that_ends_first_goes() {
-        let s = MemorySessions::new(Duration::from_secs(100), 3);
-        let (alice, bob) = (id(), id());
-        let tokens: Vec<Secret> = (0..4).map(|i| login(&s, alice, t(i))).collect();
-        let b = login(&s, bob, t(0));
-        assert!(
-            s.validate(tokens[0].expose(), t(5)).is_none(),
-            "the oldest went"
-        );
-        for tok in &tokens[1..] {
-            assert!(s.validate(tok.expose(), t(5)).is_some());
-        }
-        assert!(
-            s.validate(b.expose(), t(5)).is_some(),
-            "others' are not touched"
-        );
-        // The index follows every way a session ends.
-        s.apply(SessionOp::RevokeUser {
-            user: alice,
-            except: Some(SessionId::of(tokens[3].expose())),
-        });
-        assert!(s.remove(tokens[3].expose()));
-        s.sweep(t(200));
-        let table = s.table();
-        assert!(table.by_hash.is_empty() && table.by_user.is_empty());
-    }
-
-    #[test]
-    fn sweep_drops_expired() {
-        let s = MemorySessions::new(Duration::from_secs(10), 100);
-        login(&s, id(), t(0));
-        login(&s, id(), t(5));
-        s.sweep(t(12));
-        assert_eq!(s.active(t(12)), 1);
-    }
-}
+#[path = "sessions_tests.rs"]
+mod tests;

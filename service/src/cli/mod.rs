@@ -2,6 +2,7 @@
 //! original did; operator subcommands sit beside it in [`Command`].
 
 use crate::auth::policy::PasswordPolicy;
+use crate::auth::sessions::Lifetimes;
 use crate::auth::throttle::ThrottleConfig;
 use crate::settings::Settings;
 use crate::storage::file::FileOptions;
@@ -91,6 +92,11 @@ pub struct ServeArgs {
     /// Absolute session lifetime, e.g. 24h, 30m.
     #[arg(long, default_value = "24h", value_parser = duration)]
     pub session_lifetime: Duration,
+
+    /// End a session unused for this long, e.g. 1h (NIST SP 800-63B's
+    /// suggestion at AAL2). Off by default, as in the original.
+    #[arg(long, value_parser = duration)]
+    pub session_idle_timeout: Option<Duration>,
 
     /// Most sessions one account may have at once; a login past it ends the
     /// account's session that would end first.
@@ -208,8 +214,11 @@ impl ServeArgs {
     /// The service's settings.
     pub fn settings(&self) -> Settings {
         Settings {
-            session_lifetime: self.session_lifetime,
-            max_sessions_per_user: self.max_sessions_per_user as usize,
+            sessions: Lifetimes {
+                absolute: self.session_lifetime,
+                idle: self.session_idle_timeout,
+                max_per_user: self.max_sessions_per_user as usize,
+            },
             password_policy: PasswordPolicy {
                 min_length: self.min_password_length,
                 blocklist: self.password_blocklist,

@@ -5,10 +5,12 @@
 //! - [`user`]: [`User`] and its [`PasswordHash`].
 //! - [`id`]: the stable [`UserId`].
 //! - [`record`]: the stored, versioned record; `record_de` reads it.
+//! - [`totp`]: two-factor state: the TOTP secret and recovery codes.
 
 pub mod id;
 pub mod record;
 mod record_de;
+pub mod totp;
 pub mod user;
 
 pub use id::UserId;

@@ -4,12 +4,15 @@
 //! - version 1 added `password_iterations` (absent in the original's files,
 //!   where it was 100,000);
 //! - version 2 added `id`, the stable id. Version-1 records have none and get
-//!   one when their store is upgraded ([`UserRecord::upgrade`]).
+//!   one when their store is upgraded ([`UserRecord::upgrade`]);
+//! - version 3 added `totp`, the two-factor state ([`TotpState`]), present
+//!   only on accounts that set it up, so that other records are unchanged.
 //!
 //! [`User`] is made from a record with `TryFrom`, which refuses a record
 //! without an id or with password material that is not hex.
 
 use super::id::UserId;
+use super::totp::TotpState;
 use super::user::{PasswordHash, User};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -39,6 +42,8 @@ pub struct UserRecord {
     pub updated_at: String,
     pub last_login: Option<String>,
     pub metadata: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub totp: Option<TotpState>,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -97,6 +102,7 @@ impl TryFrom<UserRecord> for User {
             updated_at: r.updated_at,
             last_login: r.last_login,
             metadata: r.metadata,
+            totp: r.totp,
         })
     }
 }
@@ -117,6 +123,7 @@ impl From<&User> for UserRecord {
             updated_at: u.updated_at.clone(),
             last_login: u.last_login.clone(),
             metadata: u.metadata.clone(),
+            totp: u.totp.clone(),
         }
     }
 }

@@ -26,6 +26,7 @@ enum Member {
     UpdatedAt,
     LastLogin,
     Metadata,
+    Totp,
     Profile(ProfileField),
     Other,
 }
@@ -45,6 +46,7 @@ impl Member {
             "updated_at" => Member::UpdatedAt,
             "last_login" => Member::LastLogin,
             "metadata" => Member::Metadata,
+            "totp" => Member::Totp,
             other => ProfileField::from_name(other).map_or(Member::Other, Member::Profile),
         }
     }
@@ -89,6 +91,7 @@ impl<'de> Visitor<'de> for RecordVisitor {
         let (mut role, mut status) = (Role::default(), UserStatus::default());
         let mut last_login = None;
         let mut metadata = Map::<String, Value>::new();
+        let mut totp = None;
         let mut profile = Profile::default();
         while let Some(member) = m.next_key::<Member>()? {
             match member {
@@ -106,6 +109,7 @@ impl<'de> Visitor<'de> for RecordVisitor {
                 Member::Metadata => {
                     metadata = m.next_value::<Option<_>>()?.unwrap_or_default();
                 }
+                Member::Totp => totp = m.next_value()?,
                 Member::Profile(f) => {
                     profile.set(f, m.next_value::<Option<String>>()?.unwrap_or_default());
                 }
@@ -129,6 +133,7 @@ impl<'de> Visitor<'de> for RecordVisitor {
             updated_at: updated_at.ok_or_else(|| missing("updated_at"))?,
             last_login,
             metadata,
+            totp,
         })
     }
 }
@@ -158,12 +163,13 @@ mod tests {
             updated_at: "u".into(),
             last_login: Some("l".into()),
             metadata: json!({"k": [1]}).as_object().cloned().unwrap_or_default(),
+            totp: Some(crate::model::totp::TotpState::generate(&mut rand::rng())),
         };
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(serde_json::from_value::<UserRecord>(v.clone()).unwrap(), r);
         let text = serde_json::to_string(&r).unwrap();
         assert_eq!(serde_json::from_str::<UserRecord>(&text).unwrap(), r);
-        assert_eq!(v.as_object().unwrap().len(), 12 + ProfileField::ALL.len());
+        assert_eq!(v.as_object().unwrap().len(), 13 + ProfileField::ALL.len());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! An account in memory.
 
 use super::id::UserId;
+use super::totp::TotpState;
 use serde_json::{Map, Value};
 use users_protocol::{Profile, PublicUser, Role, UserStatus, UserView};
 
@@ -55,6 +56,8 @@ pub struct User {
     pub last_login: Option<String>,
     /// Free-form data, kept as the original did.
     pub metadata: Map<String, Value>,
+    /// Two-factor login: set up, or on.
+    pub totp: Option<TotpState>,
 }
 
 impl User {
@@ -78,12 +81,18 @@ impl User {
             updated_at: now.to_owned(),
             last_login: None,
             metadata: Map::new(),
+            totp: None,
         }
     }
 
     /// The folded username, the table's key for lookups by name.
     pub fn key(&self) -> String {
         fold(&self.username)
+    }
+
+    /// Whether a login needs a second factor.
+    pub fn has_totp(&self) -> bool {
+        self.totp.as_ref().is_some_and(|t| t.enabled)
     }
 
     /// Counts toward "at least one active admin".
@@ -103,6 +112,7 @@ impl User {
             updated_at: self.updated_at.clone(),
             last_login: self.last_login.clone(),
             metadata: self.metadata.clone(),
+            two_factor: self.has_totp(),
         }
     }
 

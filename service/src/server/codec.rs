@@ -17,19 +17,35 @@ use users_protocol::{Action, NewUser, RequestEnvelope, Sort, UserUpdate};
 ///
 /// It comes back as `forwarded:203.0.113.9`, the key the per-peer limits count
 /// it under: apart from the proxy's own address, and never trusted itself,
-/// even when the client runs on the proxy's machine.
-pub fn forwarded_client(body: &mut Vec<Vec<u8>>, trusted: bool) -> Option<String> {
+/// even when the client runs on the proxy's machine. The frame may also carry
+/// the browser's `user_agent`, which a session keeps for its owner to see:
+/// at most [`MAX_AGENT`] characters, without control characters.
+pub fn forwarded_client(
+    body: &mut Vec<Vec<u8>>,
+    trusted: bool,
+) -> Option<(String, Option<String>)> {
     #[derive(serde::Deserialize)]
     struct Forwarded {
         client_address: std::net::IpAddr,
+        #[serde(default)]
+        user_agent: Option<String>,
     }
     if body.len() != 2 {
         return None;
     }
     let f: Forwarded = serde_json::from_slice(body.last()?).ok()?;
     body.pop();
-    trusted.then(|| format!("forwarded:{}", f.client_address))
+    let agent = f.user_agent.map(|a| {
+        a.chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_AGENT)
+            .collect()
+    });
+    trusted.then(|| (format!("forwarded:{}", f.client_address), agent))
 }
+
+/// The longest user agent a session keeps, in characters.
+pub const MAX_AGENT: usize = 256;
 
 /// A request that could not be parsed: the error, and the `request_id` if one
 /// could be read.
@@ -173,10 +189,18 @@ mod tests {
         };
         let mut b = body();
         assert_eq!(
-            forwarded_client(&mut b, true).as_deref(),
-            Some("forwarded:203.0.113.9")
+            forwarded_client(&mut b, true),
+            Some(("forwarded:203.0.113.9".to_owned(), None))
         );
         assert!(parse(&b, 100).is_ok());
+        let long = format!(
+            r#"{{"client_address":"203.0.113.9","user_agent":"Firefox\u0007{}"}}"#,
+            "x".repeat(400)
+        );
+        let mut b = frames(&[br#"{"action":"health_check"}"#, long.as_bytes()]);
+        let (_, agent) = forwarded_client(&mut b, true).unwrap();
+        let agent = agent.unwrap();
+        assert!(agent.starts_with("Firefoxx") && agent.chars().count() == MAX_AGENT);
         let mut b = body();
         assert_eq!(
             forwarded_client(&mut b, false),

@@ -180,7 +180,10 @@ pub fn run(
                     .as_deref()
                     .is_some_and(|p| is_trusted(p, &app.settings.throttle.trusted_peers));
                 // The bridge's client, for the per-peer limits, when the bridge says.
-                let peer = codec::forwarded_client(&mut body, trusted).or(peer);
+                let (peer, agent) = match codec::forwarded_client(&mut body, trusted) {
+                    Some((client, agent)) => (Some(client), agent),
+                    None => (peer, None),
+                };
                 let (to, step) = match codec::parse(&body, app.settings.max_request_bytes) {
                     Ok(env) => {
                         tracing::debug!(action = %env.request.action(), "request");
@@ -192,7 +195,10 @@ pub fn run(
                             && parked.has_room(peer.as_deref())
                             && env.request.session_token().is_some())
                         .then(|| env.request.clone());
-                        match (actions::handle(&app, env.request, peer.clone()), again) {
+                        match (
+                            actions::handle(&app, env.request, peer.clone(), agent),
+                            again,
+                        ) {
                             // See parked: the session may be new elsewhere.
                             (Step::Done(Err(ServiceError::SessionInvalid)), Some(request)) => {
                                 parked.park(app.follow.request(), to, request, peer);
@@ -215,7 +221,7 @@ pub fn run(
         let draining = draining_since.is_some();
         for (p, came) in parked.ready(|ticket| draining || app.follow.covered(ticket)) {
             let step = if came {
-                actions::handle(&app, p.request, p.peer.clone())
+                actions::handle(&app, p.request, p.peer.clone(), None)
             } else {
                 Step::Done(Err(ServiceError::StoreUnavailable(
                     "could not catch up with the other instances".into(),

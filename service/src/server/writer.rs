@@ -25,6 +25,10 @@ pub const MAX_BATCH: usize = 512;
 /// How soon a catch-up that failed is tried again.
 const RETRY_FOLLOW: Duration = Duration::from_millis(200);
 
+/// How often sessions' uses are told to other instances when no write
+/// carries them sooner.
+const TELL_USES: Duration = Duration::from_secs(1);
+
 /// A change waiting for the writer.
 pub struct WriteJob {
     /// Where its reply goes; `None` for a background change no one waits for.
@@ -58,22 +62,26 @@ pub fn writer_loop(
     // After a catch-up that failed, try again soon even if nothing asks:
     // until it succeeds, this instance may miss sessions ended elsewhere.
     let mut behind = false;
+    let tells_uses = backend.shared() && app.settings.sessions.idle.is_some();
     loop {
-        let first = if behind {
-            match rx.recv_timeout(RETRY_FOLLOW) {
-                Ok(job) => job,
-                Err(RecvTimeoutError::Timeout) => Job::Follow,
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
-        } else {
-            match rx.recv() {
-                Ok(job) => job,
+        let wait = match (behind, tells_uses) {
+            (true, _) => Some(RETRY_FOLLOW),
+            (false, true) => Some(TELL_USES),
+            (false, false) => None,
+        };
+        let first = match wait.map(|w| rx.recv_timeout(w)) {
+            Some(Ok(job)) => Some(job),
+            Some(Err(RecvTimeoutError::Timeout)) => behind.then_some(Job::Follow),
+            Some(Err(RecvTimeoutError::Disconnected)) => break,
+            None => match rx.recv() {
+                Ok(job) => Some(job),
                 Err(_) => break,
-            }
+            },
         };
         // Requests to follow need nothing more: a batch catches up too.
         let mut batch: Vec<WriteJob> = Vec::new();
-        let mut next = Some(first);
+        let timed_out = first.is_none();
+        let mut next = first;
         while let Some(job) = next {
             if let Job::Write(w) = job {
                 batch.push(w);
@@ -86,6 +94,24 @@ pub fn writer_loop(
         }
         for _ in 0..batch.len() {
             queues.end_write();
+        }
+        if tells_uses {
+            let uses = app.sessions.take_touches();
+            if !uses.is_empty() {
+                batch.push(WriteJob {
+                    to: None,
+                    work: Box::new(move |_, _| {
+                        Ok(Written {
+                            outcome: Outcome::Recorded,
+                            sessions: uses,
+                            events: vec![],
+                        })
+                    }),
+                });
+            }
+        }
+        if batch.is_empty() && timed_out {
+            continue;
         }
         if fatal.load(Ordering::SeqCst) {
             for job in batch {
@@ -270,6 +296,7 @@ mod tests {
             crate::settings::for_tests(),
             Arc::new(SystemClock),
             UserTable::default(),
+            false,
         )
     }
 

@@ -4,6 +4,8 @@
 //! - `authz`: who may read and change whom; the last active admin stays.
 //! - `sessions`: what ends a session and what keeps it.
 //! - `policy`: the password policy.
+//! - `two_factor`: TOTP login, recovery codes, turning it off.
+//! - `session_list`: the sessions a user sees and ends; the idle timeout.
 //! - `lists`: list_users on the server, and the public view's limits.
 //! - `storage`: restarts, the master password, the files on disk.
 //! - `disk`: a full disk, on a small filesystem the test makes.
@@ -37,7 +39,9 @@ mod postgres;
 mod postgres_store;
 mod python;
 mod service;
+mod session_list;
 mod sessions;
 mod storage;
 mod throttle;
+mod two_factor;
 mod web_assets;

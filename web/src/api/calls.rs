@@ -26,7 +26,12 @@ impl UnauthorizedApi {
         password: Secret,
     ) -> Result<(AuthorizedApi, UserView), ApiError> {
         let r: Reply<LoginReply> = call(Request::Login {
-            credentials: Credentials { username, password },
+            credentials: Credentials {
+                username,
+                password,
+                totp_code: None,
+                recovery_code: None,
+            },
         })
         .await?;
         Ok((

@@ -1,0 +1,111 @@
+//! list_sessions and revoke_session: the sessions a user can see and end.
+
+use super::access::{actor_at_write, authenticate};
+use super::outcome::{Event, EventKind, Outcome};
+use super::step::{Step, Written};
+use crate::app::App;
+use crate::auth::sessions::{Session, SessionId, SessionOp};
+use crate::clock::rfc3339;
+use crate::error::{Result, ServiceError};
+use crate::model::{fold, User};
+use std::sync::Arc;
+use users_protocol::{Role, Secret, SessionList, SessionView};
+
+/// The account a sessions request is about: the caller's, or (admins) the one named.
+fn whose(app: &App, actor: &Arc<User>, named: Option<&str>) -> Result<Arc<User>> {
+    match named.filter(|n| fold(n) != actor.key()) {
+        None => Ok(Arc::clone(actor)),
+        Some(_) if actor.role != Role::Admin => Err(ServiceError::Forbidden(
+            "Only admins can see or end other users' sessions".into(),
+        )),
+        Some(name) => app.users().get(name).cloned().ok_or(ServiceError::NotFound),
+    }
+}
+
+/// list_sessions.
+pub fn list_sessions(app: &App, token: &Secret, named: Option<&str>) -> Result<Outcome> {
+    let actor = authenticate(app, token)?;
+    let user = whose(app, &actor, named)?;
+    let now = app.clock.now();
+    let current = SessionId::of(token.expose());
+    let view = |(id, s): (SessionId, Session)| SessionView {
+        id: id.public(),
+        created_at: rfc3339(s.created),
+        last_used_at: rfc3339(s.last_used),
+        expires_at: rfc3339(app.sessions.ends(&s)),
+        client_address: s.origin.client.clone(),
+        user_agent: s.origin.agent.clone(),
+        current: id == current,
+    };
+    Ok(Outcome::Sessions(SessionList {
+        username: user.username.clone(),
+        sessions: app
+            .sessions
+            .of_user(user.id, now)
+            .into_iter()
+            .map(view)
+            .collect(),
+    }))
+}
+
+/// Which sessions revoke_session ends.
+pub struct Revocation {
+    /// One of the caller's, by its public id.
+    pub session_id: Option<String>,
+    /// All of the caller's but the current one.
+    pub all_others: bool,
+    /// All of this user's (admins).
+    pub username: Option<String>,
+    /// Confirms `username`.
+    pub all: bool,
+}
+
+/// revoke_session: the end is committed before the reply, like a logout,
+/// so that on a shared store every instance refuses the sessions.
+pub fn revoke_session(app: &App, token: Secret, r: Revocation) -> Result<Step> {
+    let actor = authenticate(app, &token)?;
+    let chosen = [r.session_id.is_some(), r.all_others, r.username.is_some()];
+    if chosen.iter().filter(|c| **c).count() != 1 {
+        return Err(ServiceError::invalid(
+            "session_id",
+            "Give one of session_id, all_others: true, or username with all: true",
+        ));
+    }
+    if r.username.is_some() && !r.all {
+        return Err(ServiceError::invalid(
+            "all",
+            "Ending another user's sessions takes all: true",
+        ));
+    }
+    let target = whose(app, &actor, r.username.as_deref())?;
+    let current = SessionId::of(token.expose());
+    let mine = app.sessions.of_user(target.id, app.clock.now());
+    let ids: Vec<SessionId> = match &r.session_id {
+        Some(public) => {
+            let found = mine.iter().find(|(id, _)| id.public() == public.trim());
+            vec![found.map(|(id, _)| *id).ok_or_else(|| {
+                ServiceError::invalid("session_id", "You have no session with this id")
+            })?]
+        }
+        None if r.all_others => mine
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| *id != current)
+            .collect(),
+        None => mine.iter().map(|(id, _)| *id).collect(),
+    };
+    let (actor_id, target_id) = (actor.id, target.id);
+    Ok(Step::write(move |app, table| {
+        actor_at_write(app, table, &token)?;
+        let sessions: Vec<SessionOp> = ids.iter().map(|&id| SessionOp::Remove { id }).collect();
+        Ok(Written {
+            outcome: Outcome::Revoked(ids.len()),
+            events: vec![Event {
+                kind: EventKind::SessionsRevoked(ids.len()),
+                actor: Some(actor_id),
+                target: target_id,
+            }],
+            sessions,
+        })
+    }))
+}

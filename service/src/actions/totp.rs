@@ -1,0 +1,240 @@
+//! totp_setup, totp_enable and totp_disable: two-factor login (RFC 6238).
+//! Setting up stores a secret that login ignores until a code from it
+//! turns it on; turning it off takes the password and a code, or, for an
+//! admin helping a user who lost their device, the admin's own password.
+
+use super::access::{actor_at_write, authenticate};
+use super::confirm;
+use super::outcome::{Event, EventKind, Outcome};
+use super::step::{AfterHash, Step, Written};
+use crate::app::App;
+use crate::auth::sessions::SessionOp;
+use crate::clock::{rfc3339, unix_secs};
+use crate::error::{Result, ServiceError};
+use crate::model::totp::TotpState;
+use crate::model::{fold, User, UserId};
+use crate::storage::UserTable;
+use std::sync::Arc;
+use users_protocol::{RecoveryCodes, Role, Secret, TotpSetup};
+
+/// totp_setup: a new secret, stored unconfirmed (replacing one that was
+/// never confirmed). Refused while two-factor login is on.
+pub fn totp_setup(app: &App, token: Secret) -> Result<Step> {
+    let actor = authenticate(app, &token)?;
+    if actor.has_totp() {
+        return Err(already_on());
+    }
+    let state = TotpState::generate(&mut rand::rng());
+    let uri = state
+        .uri(&actor.username)
+        .ok_or_else(|| ServiceError::Storage("making the otpauth URI".into()))?;
+    let qr_svg = qrcode::QrCode::new(uri.as_bytes())
+        .map_err(|e| ServiceError::Storage(format!("making the QR code: {e}")))?
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .build();
+    let setup = TotpSetup {
+        secret: Secret::new(state.base32()),
+        otpauth_uri: Secret::new(uri),
+        qr_svg,
+    };
+    Ok(Step::write(move |app, table| {
+        let mut rec = own_record(app, table, &token)?;
+        if rec.has_totp() {
+            return Err(already_on());
+        }
+        rec.totp = Some(state);
+        table.put(rec);
+        Ok(written(Outcome::TotpSetup(Box::new(setup)), vec![]))
+    }))
+}
+
+/// totp_enable: a code from the secret set up turns two-factor login on,
+/// and the reply carries the recovery codes, this once.
+pub fn totp_enable(app: &App, token: Secret, code: Secret) -> Result<Step> {
+    authenticate(app, &token)?;
+    Ok(Step::write(move |app, table| {
+        let mut rec = own_record(app, table, &token)?;
+        let state = match &mut rec.totp {
+            Some(s) if !s.enabled => s,
+            Some(_) => return Err(already_on()),
+            None => {
+                return Err(ServiceError::invalid(
+                    "code",
+                    "Set up two-factor login first (totp_setup)",
+                ))
+            }
+        };
+        let step = state
+            .check(code.expose(), unix_secs(app.clock.now()))
+            .ok_or(ServiceError::WrongCode("code"))?;
+        state.enabled = true;
+        state.last_step = step;
+        let codes = state.new_recovery_codes(&mut rand::rng());
+        let id = rec.id;
+        rec.updated_at = rfc3339(app.clock.now());
+        table.put(rec);
+        let reply = RecoveryCodes {
+            recovery_codes: codes.into_iter().map(Secret::new).collect(),
+        };
+        Ok(written(
+            Outcome::TotpEnabled(reply),
+            vec![event(EventKind::TotpEnabled, id, id)],
+        ))
+    }))
+}
+
+/// totp_disable's request.
+pub struct Disable {
+    /// The caller's own password.
+    pub password: Secret,
+    /// A current code, for one's own account.
+    pub code: Option<Secret>,
+    /// Or a recovery code.
+    pub recovery_code: Option<Secret>,
+    /// Another user, for an admin.
+    pub username: Option<String>,
+}
+
+/// totp_disable. The password is checked on the pool, counted like any
+/// confirmation; a wrong code counts as a failure with it.
+pub fn totp_disable(app: &App, token: Secret, d: Disable, peer: Option<String>) -> Result<Step> {
+    let actor = authenticate(app, &token)?;
+    let target = match d.username.as_deref().filter(|n| fold(n) != actor.key()) {
+        None => Arc::clone(&actor),
+        Some(_) if actor.role != Role::Admin => {
+            return Err(ServiceError::Forbidden(
+                "Only admins can turn off another user's two-factor login".into(),
+            ))
+        }
+        Some(name) => app
+            .users()
+            .get(name)
+            .cloned()
+            .ok_or(ServiceError::NotFound)?,
+    };
+    if !target.has_totp() {
+        return Err(ServiceError::invalid(
+            "username",
+            "Two-factor login is not on for this account",
+        ));
+    }
+    let is_self = target.id == actor.id;
+    let second = match (is_self, d.code, d.recovery_code) {
+        (false, _, _) => Second::None,
+        (true, Some(code), _) => Second::Code(code),
+        (true, None, Some(rc)) => Second::Recovery(rc),
+        (true, None, None) => {
+            return Err(ServiceError::invalid(
+                "code",
+                "Give a current code (code) or a recovery code (recovery_code)",
+            ))
+        }
+    };
+    let confirmation = confirm::begin(app, actor.id, peer, &token)?;
+    Ok(Step::slow(move |app| {
+        let now = unix_secs(app.clock.now());
+        let right = second.holds(&target, now);
+        let field = second.field();
+        if let Err(refused) = confirmation.check_both(
+            app,
+            &d.password,
+            &actor.password,
+            "password",
+            (right, field),
+        ) {
+            return refused;
+        }
+        let (actor_id, target_id) = (actor.id, target.id);
+        AfterHash::write(move |app, table| {
+            let acting = actor_at_write(app, table, &token)?;
+            if acting.password != actor.password {
+                return Err(ServiceError::WrongPassword("password"));
+            }
+            let mut rec = (**table.get_by_id(target_id).ok_or(ServiceError::NotFound)?).clone();
+            // The code is taken now, so that it cannot be used twice.
+            if !second.take(&mut rec, now) {
+                return Err(ServiceError::WrongCode(second.field()));
+            }
+            rec.totp = None;
+            rec.updated_at = rfc3339(app.clock.now());
+            table.put(rec);
+            Ok(written(
+                Outcome::TotpDisabled,
+                vec![event(EventKind::TotpDisabled, actor_id, target_id)],
+            ))
+        })
+    }))
+}
+
+/// The second factor given with a request, checked before and taken at the write.
+pub enum Second {
+    /// None needed (an admin for another user), or none given.
+    None,
+    /// A TOTP code.
+    Code(Secret),
+    /// A recovery code.
+    Recovery(Secret),
+}
+
+impl Second {
+    /// The request field that holds it.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Second::Recovery(_) => "recovery_code",
+            _ => "totp_code",
+        }
+    }
+
+    /// Whether it is right for `user` now, without using it up.
+    pub fn holds(&self, user: &User, now: u64) -> bool {
+        let mut copy = user.clone();
+        self.take(&mut copy, now)
+    }
+
+    /// Uses it up on `user`: the code's step becomes the last one taken, or
+    /// the recovery code is struck off. False if it is not right.
+    pub fn take(&self, user: &mut User, now: u64) -> bool {
+        let Some(state) = user.totp.as_mut().filter(|t| t.enabled) else {
+            return matches!(self, Second::None);
+        };
+        match self {
+            Second::None => true,
+            Second::Code(code) => match state.check(code.expose(), now) {
+                Some(step) => {
+                    state.last_step = step;
+                    true
+                }
+                None => false,
+            },
+            Second::Recovery(code) => state.use_recovery_code(code.expose()),
+        }
+    }
+}
+
+fn own_record(app: &App, table: &UserTable, token: &Secret) -> Result<User> {
+    Ok((*actor_at_write(app, table, token)?).clone())
+}
+
+fn already_on() -> ServiceError {
+    ServiceError::invalid(
+        "code",
+        "Two-factor login is already on; turn it off first to set it up again",
+    )
+}
+
+fn event(kind: EventKind, actor: UserId, target: UserId) -> Event {
+    Event {
+        kind,
+        actor: Some(actor),
+        target,
+    }
+}
+
+fn written(outcome: Outcome, events: Vec<Event>) -> Written {
+    Written {
+        outcome,
+        sessions: Vec::<SessionOp>::new(),
+        events,
+    }
+}

@@ -1,0 +1,159 @@
+//! The account-security payloads: sessions one can see and end, two-factor
+//! login (TOTP, RFC 6238) and its recovery codes, and the audit log.
+
+use crate::secret::Secret;
+use crate::wire_enum::wire_enum;
+use serde::{Deserialize, Serialize};
+
+/// One session, as list_sessions shows it. Never the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// Names the session in revoke_session.
+    pub id: String,
+    /// RFC 3339 time of the login.
+    pub created_at: String,
+    /// RFC 3339 time of its last use.
+    pub last_used_at: String,
+    /// RFC 3339 time at which it ends, unless ended sooner.
+    pub expires_at: String,
+    /// The address the login came from, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_address: Option<String>,
+    /// The browser's user agent, when the login came through the bridge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// The session the request was made with.
+    pub current: bool,
+}
+
+/// list_sessions' payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionList {
+    /// Whose sessions these are.
+    pub username: String,
+    /// The newest first.
+    pub sessions: Vec<SessionView>,
+}
+
+/// revoke_session's payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revoked {
+    /// How many sessions were ended.
+    pub revoked: usize,
+}
+
+/// totp_setup's payload: a secret to confirm with totp_enable. Nothing has
+/// changed yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TotpSetup {
+    /// The shared secret, base32, for typing into an authenticator app.
+    pub secret: Secret,
+    /// The same as an `otpauth://totp/...` URI.
+    pub otpauth_uri: Secret,
+    /// The URI as a QR code, an SVG document.
+    pub qr_svg: String,
+}
+
+/// totp_enable's payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecoveryCodes {
+    /// Ten single-use codes, shown this once: each logs in instead of a TOTP code.
+    pub recovery_codes: Vec<Secret>,
+}
+
+wire_enum! {
+    /// What an audit event records.
+    pub enum AuditKind {
+        /// A login succeeded.
+        LoginSucceeded = "login_succeeded",
+        /// A login failed; admins see why.
+        LoginFailed = "login_failed",
+        /// An account or address was made to wait.
+        Throttled = "throttled",
+        /// A session was ended by its own logout.
+        Logout = "logout",
+        /// Sessions were ended by revoke_session.
+        SessionRevoked = "session_revoked",
+        /// An account was registered.
+        AccountCreated = "account_created",
+        /// An account was deleted.
+        AccountDeleted = "account_deleted",
+        /// Fields were changed: names, and old → new for names, role and status.
+        AccountUpdated = "account_updated",
+        /// The password was changed by its owner.
+        PasswordChanged = "password_changed",
+        /// An admin set another user's password.
+        PasswordReset = "password_reset",
+        /// Two-factor login was turned on.
+        TotpEnabled = "totp_enabled",
+        /// Two-factor login was turned off.
+        TotpDisabled = "totp_disabled",
+        /// A recovery code was used to log in.
+        RecoveryCodeUsed = "recovery_code_used",
+    }
+}
+
+/// One audit event, newest first in [`AuditPage`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Orders events; pass the last one's as `cursor` for the next page.
+    pub id: u64,
+    /// RFC 3339 time.
+    pub at: String,
+    /// What happened.
+    pub kind: AuditKind,
+    /// Who did it (their username then), when someone was signed in or named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// The account it happened to (its username then), or the name typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// The client's address, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_address: Option<String>,
+    /// `success` or `failure`.
+    pub outcome: String,
+    /// Details: changed fields, old → new names, why a login failed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+/// audit_log's payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    /// This page, newest first.
+    pub events: Vec<AuditEvent>,
+    /// Events on this page.
+    pub count: usize,
+    /// Events matching the filters, over all pages.
+    pub total: usize,
+    /// The `cursor` for the next page, if there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<u64>,
+}
+
+/// audit_log's filters and paging, all optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditQuery {
+    /// Events whose actor or target had this username.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Only this kind of event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<AuditKind>,
+    /// Events at or after this RFC 3339 time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// Events before this RFC 3339 time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// Page size (default 50, at most 500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+    /// Events to skip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<usize>,
+    /// Events older than this id (a previous page's `next_cursor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<u64>,
+}

@@ -1,0 +1,199 @@
+//! Two-factor login: setup, codes taken once, recovery codes, the throttle,
+//! and turning it off, by the owner and by an admin.
+
+use serde_json::{json, Value};
+use std::time::{SystemTime, UNIX_EPOCH};
+use users_tests::{ServiceProcess, Zmq, ADMIN_PASSWORD};
+
+/// The code for `secret` (base32) at `offset` steps from now.
+pub fn code(secret: &str, offset: i64) -> String {
+    let bytes = totp_rs::Secret::try_from_base32(secret).expect("base32");
+    let totp = totp_rs::Builder::new()
+        .with_secret(bytes)
+        .build_noncompliant();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let at = (now as i64 + offset * 30) as u64;
+    totp.generate(at).to_string()
+}
+
+fn login(name: &str, password: &str, extra: Value) -> Value {
+    let mut credentials = json!({"username": name, "password": password});
+    for (k, v) in extra.as_object().unwrap() {
+        credentials[k] = v.clone();
+    }
+    json!({"action": "login", "credentials": credentials})
+}
+
+/// Turns two-factor login on for `token`'s account; returns the secret and
+/// the recovery codes.
+pub fn enable(c: &Zmq, token: &str) -> (String, Vec<String>) {
+    let setup = c.call_ok(json!({"action": "totp_setup", "session_token": token}));
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    let uri = setup["otpauth_uri"].as_str().unwrap();
+    assert!(
+        uri.starts_with("otpauth://totp/") && uri.contains(&secret),
+        "{uri}"
+    );
+    assert!(
+        setup["qr_svg"].as_str().unwrap().starts_with("<?xml"),
+        "{setup}"
+    );
+    let wrong = if code(&secret, 0) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    c.call_err(
+        json!({"action": "totp_enable", "session_token": token, "code": wrong}),
+        "invalid_credentials",
+    );
+    let on = c.call_ok(json!({"action": "totp_enable", "session_token": token,
+        "code": code(&secret, 0)}));
+    let codes: Vec<String> = on["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    (secret, codes)
+}
+
+#[test]
+fn two_factor_login_from_setup_to_recovery() {
+    let s = ServiceProcess::start_default();
+    let c = s.client();
+    s.register("tessa", "t3ss-pw-01");
+    let token = s.login("tessa", "t3ss-pw-01");
+    // Set up but not confirmed: login does not ask for it.
+    c.call_ok(json!({"action": "totp_setup", "session_token": token}));
+    s.login("tessa", "t3ss-pw-01");
+    let (secret, codes) = enable(&c, &token);
+    assert_eq!(codes.len(), 10);
+    let me = c.call_ok(json!({"action": "get_user", "session_token": token}));
+    assert_eq!(me["user"]["two_factor"], true);
+    assert!(
+        !me.to_string().contains(&secret),
+        "no reply but setup's carries the secret"
+    );
+    c.call_err(
+        json!({"action": "totp_setup", "session_token": token}),
+        "invalid_request",
+    );
+
+    // The right password alone gets totp_required; a wrong one stays
+    // invalid_credentials, with or without a code.
+    let r = c.call_err(login("tessa", "t3ss-pw-01", json!({})), "totp_required");
+    assert!(r.get("session_token").is_none());
+    c.call_err(
+        login("tessa", "wrong-pw-1", json!({})),
+        "invalid_credentials",
+    );
+    c.call_err(
+        login(
+            "tessa",
+            "wrong-pw-1",
+            json!({"totp_code": code(&secret, 0)}),
+        ),
+        "invalid_credentials",
+    );
+    // A code logs in once: the one enable took is spent already. The next
+    // step's is taken now (one step of skew), and then no more.
+    let spent = code(&secret, 0);
+    let r = c
+        .call(login("tessa", "t3ss-pw-01", json!({"totp_code": spent})))
+        .unwrap();
+    assert_eq!(r["code"], "invalid_credentials", "enable took it: {r}");
+    let next = code(&secret, 1);
+    let ok = c.call_ok(login("tessa", "t3ss-pw-01", json!({"totp_code": next})));
+    assert!(ok["session_token"].is_string());
+    let r = c.call_err(
+        login("tessa", "t3ss-pw-01", json!({"totp_code": next})),
+        "invalid_credentials",
+    );
+    assert_eq!(r["field"], "totp_code", "{r}");
+
+    // A recovery code works once, in any case.
+    let upper = codes[0].to_uppercase();
+    c.call_ok(login(
+        "tessa",
+        "t3ss-pw-01",
+        json!({"recovery_code": upper}),
+    ));
+    c.call_err(
+        login("tessa", "t3ss-pw-01", json!({"recovery_code": codes[0]})),
+        "invalid_credentials",
+    );
+
+    // Turning it off takes the password and a code.
+    c.call_err(
+        json!({"action": "totp_disable", "session_token": token, "password": "t3ss-pw-01"}),
+        "invalid_request",
+    );
+    c.call_err(
+        json!({"action": "totp_disable", "session_token": token, "password": "nope-nope",
+            "recovery_code": codes[1]}),
+        "wrong_password",
+    );
+    c.call_ok(json!({"action": "totp_disable", "session_token": token,
+        "password": "t3ss-pw-01", "recovery_code": codes[1]}));
+    s.login("tessa", "t3ss-pw-01");
+}
+
+#[test]
+fn wrong_codes_count_against_the_throttle() {
+    let s = ServiceProcess::start_default();
+    let c = s.client();
+    s.register("uwe", "uwe-pw-12");
+    let token = s.login("uwe", "uwe-pw-12");
+    let (secret, _) = enable(&c, &token);
+    let wrong = |n: u32| {
+        format!(
+            "{:06}",
+            (code(&secret, 0).parse::<u32>().unwrap() + n) % 1_000_000
+        )
+    };
+    let codes: Vec<String> = (1..=8)
+        .map(|n| {
+            let r = c
+                .call(login("uwe", "uwe-pw-12", json!({"totp_code": wrong(n)})))
+                .unwrap();
+            r["code"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert!(
+        codes.iter().any(|c| c == "rate_limited"),
+        "wrong codes are failures: {codes:?}"
+    );
+}
+
+#[test]
+fn an_admin_turns_off_a_users_two_factor_with_their_own_password() {
+    let s = ServiceProcess::start_default();
+    let c = s.client();
+    s.register("vera", "vera-pw-12");
+    let token = s.login("vera", "vera-pw-12");
+    enable(&c, &token);
+    let other = {
+        s.register("walt", "walt-pw-12");
+        s.login("walt", "walt-pw-12")
+    };
+    c.call_err(
+        json!({"action": "totp_disable", "session_token": other, "username": "vera",
+            "password": "walt-pw-12"}),
+        "forbidden",
+    );
+    let admin = s.admin_token();
+    c.call_err(
+        json!({"action": "totp_disable", "session_token": admin, "username": "vera",
+            "password": "not-the-admins"}),
+        "wrong_password",
+    );
+    c.call_ok(
+        json!({"action": "totp_disable", "session_token": admin, "username": "vera",
+        "password": ADMIN_PASSWORD}),
+    );
+    s.login("vera", "vera-pw-12");
+}
