@@ -48,6 +48,9 @@ pub fn origin_allowed(headers: &HeaderMap, allowlist: &[String]) -> bool {
     matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
 }
 
+/// The longest user agent forwarded, in characters (the service keeps 256).
+const MAX_AGENT: usize = 256;
+
 async fn ws_handler(
     ws: WebSocketUpgrade,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -55,6 +58,12 @@ async fn ws_handler(
     State(shared): State<Arc<Shared>>,
 ) -> Response {
     let client = client_ip(addr.ip(), &headers, &shared.cfg.trusted_proxies);
+    // Kept by a session the connection starts, for its owner's list; the
+    // service cuts it to length and drops control characters.
+    let agent: Option<Arc<str>> = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|a| a.chars().take(MAX_AGENT).collect::<String>().into());
     if !origin_allowed(&headers, &shared.cfg.allowed_origins) {
         tracing::warn!(origin = ?headers.get(header::ORIGIN), "refused a WebSocket from a foreign origin");
         return json_response(
@@ -94,7 +103,7 @@ async fn ws_handler(
         .max_message_size(hard)
         .max_frame_size(hard)
         .on_upgrade(move |socket| async move {
-            crate::ws::serve(socket, client, Arc::clone(slot.shared())).await;
+            crate::ws::serve(socket, client, agent, Arc::clone(slot.shared())).await;
             drop(slot);
         })
 }

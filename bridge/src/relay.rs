@@ -58,11 +58,33 @@ pub enum StartError {
     },
 }
 
+/// The browser a request is made for, as the bridge forwards it: its
+/// address, for the service's per-peer limits, and its user agent, which a
+/// session started by the request keeps for its owner to see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    /// The browser's address.
+    pub ip: IpAddr,
+    /// Its `User-Agent` header, if it sent one.
+    pub agent: Option<Arc<str>>,
+}
+
+impl Client {
+    /// The frame the service reads after the request.
+    fn frame(&self) -> Vec<u8> {
+        let mut v = serde_json::json!({"client_address": self.ip.to_string()});
+        if let Some(agent) = &self.agent {
+            v["user_agent"] = serde_json::Value::from(agent.as_ref());
+        }
+        v.to_string().into_bytes()
+    }
+}
+
 /// A request and when to give up on its reply.
 struct Request {
     body: String,
-    /// The browser's address, forwarded to the service for its per-peer limits.
-    client: Option<IpAddr>,
+    /// The browser, forwarded to the service.
+    client: Option<Client>,
     deadline: Instant,
     reply: ReplyTx,
 }
@@ -153,7 +175,7 @@ impl Relay {
     pub async fn call(
         &self,
         body: String,
-        client: Option<IpAddr>,
+        client: Option<Client>,
         timeout: Duration,
     ) -> Result<String, RelayError> {
         let (reply, rx) = oneshot::channel();
@@ -248,8 +270,8 @@ impl SocketTask {
         let mut frames = vec![id.to_be_bytes().to_vec(), Vec::new(), req.body.into_bytes()];
         // A frame of its own, after the request: the service takes it from a
         // trusted peer only, and a browser cannot add one.
-        if let Some(ip) = req.client {
-            frames.push(format!(r#"{{"client_address":"{ip}"}}"#).into_bytes());
+        if let Some(client) = &req.client {
+            frames.push(client.frame());
         }
         if self.dealer.send_multipart(frames, zmq::DONTWAIT).is_ok() {
             self.pending.insert(id, (req.deadline, req.reply));

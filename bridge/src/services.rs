@@ -9,8 +9,7 @@
 //! is never sent again: if its instance dies with it in flight, it gets
 //! service_unavailable, and whether it ran is unknown.
 
-use crate::relay::{Relay, RelayError, StartError};
-use std::net::IpAddr;
+use crate::relay::{Client, Relay, RelayError, StartError};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -115,11 +114,15 @@ impl Services {
     pub async fn call(
         &self,
         body: String,
-        client: Option<IpAddr>,
+        client: Option<Client>,
         timeout: Duration,
     ) -> Result<String, RelayError> {
         for instance in self.order() {
-            match instance.relay.call(body.clone(), client, timeout).await {
+            match instance
+                .relay
+                .call(body.clone(), client.clone(), timeout)
+                .await
+            {
                 Err(RelayError::NotSent) => continue,
                 other => {
                     instance.routed.fetch_add(1, Ordering::Relaxed);

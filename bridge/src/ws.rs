@@ -3,7 +3,7 @@
 //! match them by `request_id`).
 
 use crate::limits::Bucket;
-use crate::relay::RelayError;
+use crate::relay::{Client, RelayError};
 use crate::reply::error_json;
 use crate::state::Shared;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
@@ -65,7 +65,8 @@ fn message_len(m: &Message) -> usize {
 
 /// Serves one upgraded connection until it closes, idles out, stops reading,
 /// or the bridge stops.
-pub async fn serve(socket: WebSocket, ip: IpAddr, shared: Arc<Shared>) {
+pub async fn serve(socket: WebSocket, ip: IpAddr, agent: Option<Arc<str>>, shared: Arc<Shared>) {
+    let client = Client { ip, agent };
     let (mut sink, mut stream) = socket.split();
     let (tx, mut out_rx) = mpsc::channel::<Message>(MAX_IN_FLIGHT + 8);
     let out = Outbox {
@@ -190,9 +191,10 @@ pub async fn serve(socket: WebSocket, ip: IpAddr, shared: Arc<Shared>) {
         let counts = Arc::clone(&shared);
         let body = text.as_str().to_owned();
         let frame = text.clone(); // shares the bytes; read again only on failure
+        let client = client.clone();
         tasks.spawn(async move {
             let started = Instant::now();
-            let (reply, took) = match counts.services.call(body, Some(ip), timeout).await {
+            let (reply, took) = match counts.services.call(body, Some(client), timeout).await {
                 Ok(reply) => (reply, Some(started.elapsed())),
                 Err(e) => {
                     let msg = match e {

@@ -112,3 +112,30 @@ fn an_idle_session_ends_and_a_busy_one_does_not() {
     let list = c.call_ok(json!({"action": "list_sessions", "session_token": busy}));
     assert_eq!(list["sessions"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_started_through_the_bridge_shows_the_browser() {
+    use users_tests::ws;
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&["--trusted-peer", "127.0.0.1"]));
+    let b = users_tests::BridgeProcess::start(&s.endpoint(), &[]);
+    s.register("bert", "bert-pw-12");
+    let agent = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0";
+    let mut c = ws::connect_with(&b.ws_url(), &[("User-Agent", agent)])
+        .await
+        .expect("connect");
+    let r = ws::call(
+        &mut c,
+        json!({"action": "login", "credentials": {"username": "bert", "password": "bert-pw-12"}}),
+    )
+    .await;
+    let token = r["session_token"].as_str().unwrap().to_owned();
+    let list = ws::call(
+        &mut c,
+        json!({"action": "list_sessions", "session_token": token}),
+    )
+    .await;
+    let session = &list["sessions"][0];
+    assert_eq!(session["user_agent"], agent, "{list}");
+    assert_eq!(session["client_address"], "127.0.0.1", "{list}");
+    assert_eq!(session["current"], true);
+}
