@@ -1,6 +1,7 @@
 //! [`App`]: the state every thread shares, the socket thread, the hashing pool
 //! and the writer alike.
 
+use crate::audit::{AuditQueue, AuditReader};
 use crate::auth::rate::PeerRate;
 use crate::auth::sessions::{MemorySessions, SessionStore};
 use crate::auth::throttle::{MemoryThrottle, ThrottleStore};
@@ -30,6 +31,10 @@ pub struct App {
     pub public_pages: PageCache,
     /// Account creation per peer.
     pub create_rate: PeerRate,
+    /// Audit events of nothing changed, waiting for the writer.
+    pub audit: AuditQueue,
+    /// Reads the audit log; set once the store is open.
+    pub audit_reader: Option<Arc<dyn AuditReader>>,
     users: RwLock<UserTable>,
 }
 
@@ -50,6 +55,8 @@ impl App {
                 settings.create_rate,
                 settings.throttle.trusted_peers.clone(),
             ),
+            audit: AuditQueue::default(),
+            audit_reader: None,
             settings,
             clock,
             started: Instant::now(),

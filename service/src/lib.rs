@@ -11,7 +11,8 @@
 //!   encrypted files of [`storage::file`]) before the reply goes;
 //! - [`server::codec`] again: the [`actions::Outcome`] becomes reply bytes.
 //!
-//! Around them: [`model`] (the stored user, its stable id, versioned records),
+//! Around them: [`audit`] (the audit log's events, their queue and
+//! audit_log's paging), [`model`] (the stored user, its stable id, versioned records),
 //! [`app`] (the shared state), [`settings`], [`cli`], [`startup`] (open the
 //! store, create the first admin), [`master`] (where the master password
 //! comes from), [`clock`] (time, passed in), [`follow`] (catching up with
@@ -22,6 +23,7 @@
 
 pub mod actions;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod clock;

@@ -42,12 +42,13 @@ pub fn open_postgres_store(
     master: &Secret,
     opts: &FileOptions,
 ) -> Result<(PgStore, UserTable, Vec<SessionOp>), StorageError> {
-    let opened = PgStore::open(
+    let mut opened = PgStore::open(
         url,
         master.expose(),
         opts.kdf_iterations,
         opts.compact_after,
     )?;
+    opened.store.set_audit_retention(opts.audit_retention);
     tracing::info!(
         users = opened.users.len(),
         sessions = opened.sessions.len(),
@@ -71,7 +72,7 @@ pub fn build(
     table.apply_committed(caught.changes);
     sessions.extend(caught.sessions);
     if !table.is_empty() {
-        backend.commit_batch(&[], &[])?;
+        backend.commit_batch(&[], &[], &mut [])?;
     } else {
         let (pw, default) = match admin_password.filter(|p| !p.is_empty()) {
             Some(p) => (p, false),
@@ -89,7 +90,7 @@ pub fn build(
         admin.role = Role::Admin;
         admin.profile.set(ProfileField::FullName, "Administrator");
         table.put(admin);
-        backend.commit_batch(&table.take_changes(), &[])?;
+        backend.commit_batch(&table.take_changes(), &[], &mut [])?;
         table.forget_undo();
         if default {
             tracing::warn!(
@@ -103,7 +104,8 @@ pub fn build(
         }
     }
     tracing::info!(users = table.len(), "store loaded");
-    let app = App::new(settings, clock, table, backend.shared());
+    let mut app = App::new(settings, clock, table, backend.shared());
+    app.audit_reader = Some(backend.audit_reader());
     for op in sessions {
         app.sessions.apply(op);
     }

@@ -1,28 +1,30 @@
 //! create_user: open to anyone, as in the original.
 
 use super::access::check_unique;
-use super::outcome::{Event, EventKind, Outcome};
+use super::outcome::Outcome;
 use super::step::{AfterHash, Step, Written};
 use crate::app::App;
+use crate::audit::Event;
 use crate::auth::password;
 use crate::clock::rfc3339;
 use crate::error::Result;
 use crate::model::{User, UserId};
-use users_protocol::{validate, NewUser};
+use users_protocol::{AuditKind, NewUser};
 
 pub fn create_user(app: &App, u: NewUser, peer: Option<&str>) -> Result<Step> {
+    let client = peer.map(str::to_owned);
     if !app.create_rate.take(peer, std::time::Instant::now()) {
         return Err(crate::error::ServiceError::TooFast { retry_after: 1 });
     }
     let username = u.username.trim().to_owned();
     let email = u.email.trim().to_owned();
-    validate::username(&username)?;
-    validate::email(&email)?;
+    users_protocol::validate::username(&username)?;
+    users_protocol::validate::email(&email)?;
     app.settings
         .password_policy
         .check("password", u.password.expose(), &username, &email)?;
     for (field, value) in u.profile.iter() {
-        validate::profile_field(field, value)?;
+        users_protocol::validate::profile_field(field, value)?;
     }
     check_unique(&app.users(), Some(&username), Some(&email), None)?;
     let iterations = app.settings.pbkdf2_iterations;
@@ -38,11 +40,9 @@ pub fn create_user(app: &App, u: NewUser, peer: Option<&str>) -> Result<Step> {
             Ok(Written {
                 outcome: Outcome::Created(username),
                 sessions: vec![],
-                events: vec![Event {
-                    kind: EventKind::Created,
-                    actor: None,
-                    target: id,
-                }],
+                events: vec![
+                    Event::new(AuditKind::AccountCreated, None, id).from(client.as_deref())
+                ],
             })
         })
     }))

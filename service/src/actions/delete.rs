@@ -3,12 +3,13 @@
 
 use super::access::{actor_at_write, authenticate, may_write, target, Access};
 use super::confirm;
-use super::outcome::{Event, EventKind, Outcome};
+use super::outcome::Outcome;
 use super::step::{AfterHash, Step, Written};
 use crate::app::App;
+use crate::audit::Event;
 use crate::auth::sessions::SessionOp;
 use crate::error::{Result, ServiceError};
-use users_protocol::Secret;
+use users_protocol::{AuditKind, Secret};
 
 pub fn delete_user(
     app: &App,
@@ -27,6 +28,7 @@ pub fn delete_user(
     }
     // The caller confirms with their own password, also when an admin deletes
     // another account.
+    let client = peer.clone();
     let confirmation = confirm::begin(app, actor.id, peer, &token)?;
     Ok(Step::slow(move |app| {
         if let Err(refused) = confirmation.check(app, &password, &actor.password, "password") {
@@ -50,9 +52,9 @@ pub fn delete_user(
                     except: None,
                 }],
                 events: vec![Event {
-                    kind: EventKind::Deleted,
-                    actor: Some(actor.id),
-                    target: current.id,
+                    name: Some(current.username.clone()),
+                    ..Event::new(AuditKind::AccountDeleted, Some(actor.id), current.id)
+                        .from(client.as_deref())
                 }],
             })
         })

@@ -1,10 +1,11 @@
 //! login: by username or email, with the throttle, equal work for every
 //! failure, and hash upgrades.
 
-use super::outcome::{Event, EventKind, Outcome};
+use super::outcome::Outcome;
 use super::step::{AfterHash, Step, Written};
 use super::totp::Second;
 use crate::app::App;
+use crate::audit::Event;
 use crate::auth::sessions::{new_token, Origin, SessionId, SessionOp};
 use crate::auth::throttle::{self, Attempt};
 use crate::auth::{password, policy};
@@ -13,7 +14,7 @@ use crate::error::{Result, ServiceError};
 use crate::model::User;
 use crate::storage::UserTable;
 use rand::TryRngCore;
-use users_protocol::{validate, Credentials, LoginReply, UserStatus};
+use users_protocol::{validate, AuditKind, Credentials, LoginReply, UserStatus};
 
 pub fn login(
     app: &App,
@@ -45,14 +46,40 @@ pub fn login(
         Some(u) => throttle::account_key(u.id),
         None => throttle::name_key(&identifier),
     };
+    let client = peer.clone();
     let origin = Origin {
         client: peer
             .as_deref()
             .map(|p| p.trim_start_matches("forwarded:").to_owned()),
         agent,
     };
-    let attempt = Attempt::begin(&app.throttle, key, peer, app.clock.now())
-        .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
+    // What a failed login records: the account if there is one, else the
+    // name typed; why, for admins only.
+    let failed = {
+        let (id, client) = (found.as_ref().map(|u| u.id), client.clone());
+        let typed = identifier.clone();
+        move |kind: AuditKind, why: &str| Event {
+            kind,
+            actor: None,
+            target: id,
+            name: Some(typed.clone()),
+            client: client
+                .as_deref()
+                .map(|p| p.trim_start_matches("forwarded:").to_owned()),
+            success: false,
+            detail: why.to_owned(),
+        }
+    };
+    let attempt = match Attempt::begin(&app.throttle, key, peer, app.clock.now()) {
+        Ok(a) => a,
+        Err(retry_after) => {
+            app.audit.push(failed(
+                AuditKind::Throttled,
+                &format!("made to wait {retry_after} s after repeated failures"),
+            ));
+            return Err(ServiceError::RateLimited { retry_after });
+        }
+    };
     let iterations = app.settings.pbkdf2_iterations;
     Ok(Step::slow(move |app| {
         // Unknown user, wrong password and a disabled account take the same time
@@ -64,10 +91,18 @@ pub fn login(
                 false
             }
         };
-        let user = match found {
-            Some(u) if verified && u.status == UserStatus::Active => u,
-            _ => {
+        let why = match &found {
+            None => Some("no such account".to_owned()),
+            Some(_) if !verified => Some("wrong password".to_owned()),
+            Some(u) if u.status != UserStatus::Active => Some(format!("account {}", u.status)),
+            Some(_) => None,
+        };
+        let user = match (found, why) {
+            (Some(u), None) => u,
+            (_, why) => {
                 attempt.fail(app.clock.now());
+                app.audit
+                    .push(failed(AuditKind::LoginFailed, &why.unwrap_or_default()));
                 return AfterHash::fail(ServiceError::InvalidCredentials);
             }
         };
@@ -83,6 +118,10 @@ pub fn login(
             }
             Err(Some(wrong)) => {
                 attempt.fail(now);
+                app.audit.push(failed(
+                    AuditKind::LoginFailed,
+                    "wrong two-factor or recovery code",
+                ));
                 return AfterHash::fail(wrong);
             }
         };
@@ -133,17 +172,12 @@ pub fn login(
             table.put(rec);
             Ok(view)
         };
-        let mut logged_in = vec![Event {
-            kind: EventKind::LoggedIn,
-            actor: Some(id),
-            target: id,
-        }];
+        let mut logged_in =
+            vec![Event::new(AuditKind::LoginSucceeded, Some(id), id).from(client.as_deref())];
         if recovered {
-            logged_in.push(Event {
-                kind: EventKind::RecoveryCodeUsed,
-                actor: Some(id),
-                target: id,
-            });
+            logged_in.push(
+                Event::new(AuditKind::RecoveryCodeUsed, Some(id), id).from(client.as_deref()),
+            );
         }
         // A second factor is taken by the writer before the reply, as on a
         // store shared by several instances.

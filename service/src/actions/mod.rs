@@ -14,6 +14,7 @@
 //! the audit log records ([`Written`]).
 
 mod access;
+mod audit_log;
 mod confirm;
 mod create;
 mod delete;
@@ -28,7 +29,8 @@ mod update;
 #[cfg(test)]
 mod tests;
 
-pub use outcome::{Event, EventKind, Listing, Outcome};
+pub use crate::audit::Event;
+pub use outcome::{Listing, Outcome};
 pub use step::{AfterHash, SlowFn, Step, WriteFn, Written};
 
 use crate::app::App;
@@ -39,7 +41,9 @@ use users_protocol::Request;
 pub fn handle(app: &App, req: Request, peer: Option<String>, agent: Option<String>) -> Step {
     let step = match req {
         Request::HealthCheck {} => return Step::Done(read::health(app)),
-        Request::Logout { session_token } => return read::logout(app, &session_token),
+        Request::Logout { session_token } => {
+            return read::logout(app, &session_token, peer.as_deref())
+        }
         Request::GetUser {
             session_token,
             username,
@@ -85,6 +89,7 @@ pub fn handle(app: &App, req: Request, peer: Option<String>, agent: Option<Strin
                 username,
                 all,
             },
+            peer,
         ),
         Request::TotpSetup { session_token } => totp::totp_setup(app, session_token),
         Request::TotpEnable {
@@ -108,9 +113,10 @@ pub fn handle(app: &App, req: Request, peer: Option<String>, agent: Option<Strin
             },
             peer,
         ),
-        Request::AuditLog { .. } => Err(crate::error::ServiceError::Forbidden(
-            "The audit log is not kept yet".into(),
-        )),
+        Request::AuditLog {
+            session_token,
+            query,
+        } => audit_log::audit_log(app, &session_token, query),
     };
     step.unwrap_or_else(|e| Step::Done(Err(e)))
 }

@@ -1,14 +1,13 @@
 //! What an action did, as values: the server's codec turns an [`Outcome`] into
-//! reply bytes, and the writer hands [`Event`]s on.
+//! reply bytes.
 
 use crate::error::{Result, ServiceError};
-use crate::model::UserId;
 use serde::Serialize;
 use std::sync::Arc;
 use users_protocol::response::Empty;
 use users_protocol::{
-    Health, LoginReply, PublicUser, RecoveryCodes, Reply, Revoked, SessionList, TotpSetup,
-    UserCreated, UserList, UserReply, UserView,
+    AuditPage, Health, LoginReply, PublicUser, RecoveryCodes, Reply, Revoked, SessionList,
+    TotpSetup, UserCreated, UserList, UserReply, UserView,
 };
 
 /// The result of a successful action.
@@ -40,6 +39,8 @@ pub enum Outcome {
     TotpEnabled(RecoveryCodes),
     /// totp_disable.
     TotpDisabled,
+    /// audit_log.
+    Audit(AuditPage),
     /// A background change, such as a login's `last_login`: no one is told.
     Recorded,
     /// A reply encoded before, such as a cached public list page.
@@ -85,6 +86,7 @@ impl Outcome {
                 codes,
             ),
             Outcome::TotpDisabled => success("Two-factor login is off", Empty {}),
+            Outcome::Audit(page) => success(&format!("Found {} events", page.total), page),
             Outcome::Recorded => success("Recorded", Empty {}),
             Outcome::Prepared(bytes) => Ok(bytes.to_vec()),
         }
@@ -98,37 +100,4 @@ pub enum Listing {
     Admin(UserList<UserView>),
     /// For everyone else.
     Public(UserList<PublicUser>),
-}
-
-/// Something that happened to an account. The writer hands it on only once the
-/// change that caused it is committed; the audit log will record it there
-/// (until it exists, the writer logs it at debug level).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
-    /// What happened.
-    pub kind: EventKind,
-    /// Who did it: the account whose session made the request, if any.
-    pub actor: Option<UserId>,
-    /// The account it happened to.
-    pub target: UserId,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EventKind {
-    /// An account was registered.
-    Created,
-    /// A login succeeded.
-    LoggedIn,
-    /// Fields were changed; their names, never their values.
-    Updated(Vec<&'static str>),
-    /// An account was deleted.
-    Deleted,
-    /// Sessions were ended by revoke_session; how many.
-    SessionsRevoked(usize),
-    /// Two-factor login was turned on.
-    TotpEnabled,
-    /// Two-factor login was turned off.
-    TotpDisabled,
-    /// A recovery code was used to log in.
-    RecoveryCodeUsed,
 }

@@ -5,12 +5,13 @@ use super::access::{authenticate, target, Access};
 use super::outcome::{Listing, Outcome};
 use super::step::{AfterHash, Step, Written};
 use crate::app::App;
+use crate::audit::Event;
 use crate::auth::sessions::{SessionId, SessionOp};
 use crate::error::{Result, ServiceError};
 use crate::storage::list::list;
 use std::sync::Arc;
 use std::time::Instant;
-use users_protocol::{Health, ListQuery, ListView, Secret, UserList};
+use users_protocol::{AuditKind, Health, ListQuery, ListView, Secret, UserList};
 
 /// Largest page list_users returns in one reply when a limit is given.
 pub const MAX_PAGE: usize = 10_000;
@@ -37,27 +38,23 @@ pub fn health(app: &App) -> Result<Outcome> {
 /// logout. On a store shared by several instances the end of the session
 /// is committed, so that every instance refuses it; otherwise it is only
 /// forgotten here.
-pub fn logout(app: &App, token: &Secret) -> Step {
-    if !app.follow.enabled() {
-        return Step::Done(if app.sessions.remove(token.expose()) {
-            Ok(Outcome::LoggedOut)
-        } else {
-            Err(ServiceError::SessionInvalid)
-        });
-    }
-    if app
-        .sessions
-        .validate(token.expose(), app.clock.now())
-        .is_none()
-    {
+pub fn logout(app: &App, token: &Secret, peer: Option<&str>) -> Step {
+    let Some(session) = app.sessions.validate(token.expose(), app.clock.now()) else {
         return Step::Done(Err(ServiceError::SessionInvalid));
+    };
+    let ended = Event::new(AuditKind::Logout, Some(session.user), session.user).from(peer);
+    if !app.follow.enabled() {
+        // Nothing to commit: the event goes with the next batch.
+        app.sessions.remove(token.expose());
+        app.audit.push(ended);
+        return Step::Done(Ok(Outcome::LoggedOut));
     }
     let id = SessionId::of(token.expose());
     Step::write(move |_, _| {
         Ok(Written {
             outcome: Outcome::LoggedOut,
             sessions: vec![SessionOp::Remove { id }],
-            events: vec![],
+            events: vec![ended],
         })
     })
 }

@@ -1,15 +1,16 @@
 //! list_sessions and revoke_session: the sessions a user can see and end.
 
 use super::access::{actor_at_write, authenticate};
-use super::outcome::{Event, EventKind, Outcome};
+use super::outcome::Outcome;
 use super::step::{Step, Written};
 use crate::app::App;
+use crate::audit::Event;
 use crate::auth::sessions::{Session, SessionId, SessionOp};
 use crate::clock::rfc3339;
 use crate::error::{Result, ServiceError};
 use crate::model::{fold, User};
 use std::sync::Arc;
-use users_protocol::{Role, Secret, SessionList, SessionView};
+use users_protocol::{AuditKind, Role, Secret, SessionList, SessionView};
 
 /// The account a sessions request is about: the caller's, or (admins) the one named.
 fn whose(app: &App, actor: &Arc<User>, named: Option<&str>) -> Result<Arc<User>> {
@@ -62,7 +63,12 @@ pub struct Revocation {
 
 /// revoke_session: the end is committed before the reply, like a logout,
 /// so that on a shared store every instance refuses the sessions.
-pub fn revoke_session(app: &App, token: Secret, r: Revocation) -> Result<Step> {
+pub fn revoke_session(
+    app: &App,
+    token: Secret,
+    r: Revocation,
+    peer: Option<String>,
+) -> Result<Step> {
     let actor = authenticate(app, &token)?;
     let chosen = [r.session_id.is_some(), r.all_others, r.username.is_some()];
     if chosen.iter().filter(|c| **c).count() != 1 {
@@ -100,11 +106,11 @@ pub fn revoke_session(app: &App, token: Secret, r: Revocation) -> Result<Step> {
         let sessions: Vec<SessionOp> = ids.iter().map(|&id| SessionOp::Remove { id }).collect();
         Ok(Written {
             outcome: Outcome::Revoked(ids.len()),
-            events: vec![Event {
-                kind: EventKind::SessionsRevoked(ids.len()),
-                actor: Some(actor_id),
-                target: target_id,
-            }],
+            events: vec![
+                Event::new(AuditKind::SessionRevoked, Some(actor_id), target_id)
+                    .from(peer.as_deref())
+                    .detail(format!("{} session(s)", ids.len())),
+            ],
             sessions,
         })
     }))

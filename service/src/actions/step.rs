@@ -1,8 +1,9 @@
 //! The steps of an action: what is left to do after each, typed so that a
 //! hashing step can only end in a reply or a write.
 
-use super::outcome::{Event, Outcome};
+use super::outcome::Outcome;
 use crate::app::App;
+use crate::audit::Event;
 use crate::auth::sessions::SessionOp;
 use crate::error::{Result, ServiceError};
 use crate::storage::table::UserTable;

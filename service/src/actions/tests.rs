@@ -9,7 +9,7 @@ use crate::storage::UserTable;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
-use users_protocol::{ErrorCode, Secret};
+use users_protocol::{AuditKind, ErrorCode, Secret};
 
 fn app(clock: Arc<ManualClock>) -> App {
     App::new(
@@ -65,7 +65,7 @@ fn register_and_login(app: &App, name: &str) -> (Secret, UserId) {
     let Ok(Outcome::LoggedIn(reply)) = r else {
         panic!("login failed: {r:?}");
     };
-    (reply.session_token, events[0].target)
+    (reply.session_token, events[0].target.unwrap())
 }
 
 #[test]
@@ -103,11 +103,8 @@ fn a_rename_keeps_the_id_and_the_session() {
     assert_eq!(app.users().get("alice2").unwrap().id, id);
     assert_eq!(
         events,
-        [Event {
-            kind: EventKind::Updated(vec!["username", "city"]),
-            actor: Some(id),
-            target: id,
-        }]
+        [Event::new(AuditKind::AccountUpdated, Some(id), id)
+            .detail("fields: username, city; username: alice → alice2")]
     );
     let (r, _) = run(
         &app,
@@ -125,9 +122,9 @@ fn creation_login_and_deletion_record_their_events() {
             "email": "bob@example.com", "password": "s3cret-Pw", "city": "Bergen"}}),
     );
     assert!(matches!(r, Ok(Outcome::Created(ref n)) if n == "bob"));
-    assert_eq!(created[0].kind, EventKind::Created);
+    assert_eq!(created[0].kind, AuditKind::AccountCreated);
     assert_eq!(created[0].actor, None);
-    let id = created[0].target;
+    let id = created[0].target.unwrap();
     assert_eq!(
         app.users()
             .get_by_id(id)
@@ -143,14 +140,15 @@ fn creation_login_and_deletion_record_their_events() {
     let Ok(Outcome::LoggedIn(reply)) = r else {
         panic!("{r:?}");
     };
-    assert_eq!(logged_in[0].kind, EventKind::LoggedIn);
+    assert_eq!(logged_in[0].kind, AuditKind::LoginSucceeded);
     let (r, deleted) = run(
         &app,
         json!({"action": "delete_user", "session_token": reply.session_token.expose(), "password": "s3cret-Pw"}),
     );
     assert!(matches!(r, Ok(Outcome::Deleted)));
-    assert_eq!(deleted[0].kind, EventKind::Deleted);
-    assert_eq!(deleted[0].target, id);
+    assert_eq!(deleted[0].kind, AuditKind::AccountDeleted);
+    assert_eq!(deleted[0].target, Some(id));
+    assert_eq!(deleted[0].name.as_deref(), Some("bob"));
     assert!(app.users().is_empty());
     assert!(app
         .sessions

@@ -5,17 +5,18 @@
 
 use super::access::{actor_at_write, authenticate};
 use super::confirm;
-use super::outcome::{Event, EventKind, Outcome};
+use super::outcome::Outcome;
 use super::step::{AfterHash, Step, Written};
 use crate::app::App;
+use crate::audit::Event;
 use crate::auth::sessions::SessionOp;
 use crate::clock::{rfc3339, unix_secs};
 use crate::error::{Result, ServiceError};
 use crate::model::totp::TotpState;
-use crate::model::{fold, User, UserId};
+use crate::model::{fold, User};
 use crate::storage::UserTable;
 use std::sync::Arc;
-use users_protocol::{RecoveryCodes, Role, Secret, TotpSetup};
+use users_protocol::{AuditKind, RecoveryCodes, Role, Secret, TotpSetup};
 
 /// totp_setup: a new secret, stored unconfirmed (replacing one that was
 /// never confirmed). Refused while two-factor login is on.
@@ -79,7 +80,7 @@ pub fn totp_enable(app: &App, token: Secret, code: Secret) -> Result<Step> {
         };
         Ok(written(
             Outcome::TotpEnabled(reply),
-            vec![event(EventKind::TotpEnabled, id, id)],
+            vec![Event::new(AuditKind::TotpEnabled, Some(id), id)],
         ))
     }))
 }
@@ -131,6 +132,7 @@ pub fn totp_disable(app: &App, token: Secret, d: Disable, peer: Option<String>) 
             ))
         }
     };
+    let client = peer.clone();
     let confirmation = confirm::begin(app, actor.id, peer, &token)?;
     Ok(Step::slow(move |app| {
         let now = unix_secs(app.clock.now());
@@ -161,7 +163,10 @@ pub fn totp_disable(app: &App, token: Secret, d: Disable, peer: Option<String>) 
             table.put(rec);
             Ok(written(
                 Outcome::TotpDisabled,
-                vec![event(EventKind::TotpDisabled, actor_id, target_id)],
+                vec![
+                    Event::new(AuditKind::TotpDisabled, Some(actor_id), target_id)
+                        .from(client.as_deref()),
+                ],
             ))
         })
     }))
@@ -221,14 +226,6 @@ fn already_on() -> ServiceError {
         "code",
         "Two-factor login is already on; turn it off first to set it up again",
     )
-}
-
-fn event(kind: EventKind, actor: UserId, target: UserId) -> Event {
-    Event {
-        kind,
-        actor: Some(actor),
-        target,
-    }
 }
 
 fn written(outcome: Outcome, events: Vec<Event>) -> Written {

@@ -4,16 +4,17 @@
 
 use super::access::{actor_at_write, authenticate, check_unique, may_write, target, Access};
 use super::confirm;
-use super::outcome::{Event, EventKind, Outcome};
+use super::outcome::Outcome;
 use super::step::{AfterHash, Step, Written};
 use crate::app::App;
+use crate::audit::Event;
 use crate::auth::sessions::{SessionId, SessionOp};
 use crate::auth::{password, policy};
 use crate::clock::rfc3339;
 use crate::error::{Result, ServiceError};
 use crate::model::{PasswordHash, UserId};
 use crate::storage::UserTable;
-use users_protocol::{validate, Secret, UserStatus, UserUpdate};
+use users_protocol::{validate, AuditKind, Secret, UserStatus, UserUpdate};
 
 /// Largest metadata object, as JSON bytes.
 pub const MAX_METADATA: usize = 4096;
@@ -33,7 +34,8 @@ pub fn update_user(
         target_user.id,
         upd.role.is_some() || upd.status.is_some(),
     )?;
-    let edit = Edit::check(token, target_user.id, upd)?;
+    let mut edit = Edit::check(token, target_user.id, upd)?;
+    edit.client = peer.clone();
     check_unique(
         &app.users(),
         edit.username.as_deref(),
@@ -113,6 +115,8 @@ struct Edit {
     username: Option<String>,
     /// New email, trimmed and validated.
     email: Option<String>,
+    /// The client's address, for the audit log.
+    client: Option<String>,
 }
 
 impl Edit {
@@ -149,6 +153,7 @@ impl Edit {
             upd,
             username,
             email,
+            client: None,
         };
         if edit.upd.changed_fields().is_empty() {
             return Err(ServiceError::invalid(
@@ -183,6 +188,24 @@ impl Edit {
         )?;
         let fields = self.upd.changed_fields();
         let mut rec = (*current).clone();
+        let mut changes: Vec<String> = Vec::new();
+        let mut note = |what: &str, old: &str, new: &str| {
+            if old != new {
+                changes.push(format!("{what}: {old} → {new}"));
+            }
+        };
+        if let Some(u) = &self.username {
+            note("username", &current.username, u);
+        }
+        if let Some(e) = &self.email {
+            note("email", &current.email, e);
+        }
+        if let Some(r) = self.upd.role {
+            note("role", current.role.as_str(), r.as_str());
+        }
+        if let Some(st) = self.upd.status {
+            note("status", current.status.as_str(), st.as_str());
+        }
         if let Some(u) = self.username {
             rec.username = u;
         }
@@ -227,14 +250,31 @@ impl Edit {
                 except: keep,
             });
         }
+        let mut events = Vec::new();
+        let others: Vec<&str> = fields.into_iter().filter(|f| *f != "password").collect();
+        if !others.is_empty() {
+            let mut detail = format!("fields: {}", others.join(", "));
+            for c in changes {
+                detail.push_str("; ");
+                detail.push_str(&c);
+            }
+            events.push(
+                Event::new(AuditKind::AccountUpdated, Some(actor), id)
+                    .from(self.client.as_deref())
+                    .detail(detail),
+            );
+        }
+        if password_changed {
+            let kind = match actor == id {
+                true => AuditKind::PasswordChanged,
+                false => AuditKind::PasswordReset,
+            };
+            events.push(Event::new(kind, Some(actor), id).from(self.client.as_deref()));
+        }
         Ok(Written {
             outcome: Outcome::Updated(Box::new(view)),
             sessions,
-            events: vec![Event {
-                kind: EventKind::Updated(fields),
-                actor: Some(actor),
-                target: id,
-            }],
+            events,
         })
     }
 }

@@ -147,6 +147,11 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 65536)]
     pub max_request_bytes: usize,
 
+    /// How long audit events are kept, e.g. 90d, 1y; older ones are dropped
+    /// once a day.
+    #[arg(long, default_value = "90d", value_parser = duration)]
+    pub audit_retention: Duration,
+
     /// Journal records that trigger a new snapshot.
     #[arg(long, default_value_t = 10_000)]
     pub compact_after: usize,
@@ -208,6 +213,7 @@ impl ServeArgs {
         FileOptions {
             kdf_iterations: self.kdf_iterations,
             compact_after: self.compact_after,
+            audit_retention: self.audit_retention,
         }
     }
 

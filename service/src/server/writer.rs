@@ -11,10 +11,12 @@
 
 use super::queues::Queues;
 use super::replies::{push, wake, ReplyTo};
-use crate::actions::{Event, Outcome, WriteFn, Written};
+use crate::actions::{Outcome, WriteFn, Written};
 use crate::app::App;
+use crate::audit::AuditRecord;
+use crate::clock::unix_secs;
 use crate::error::{Result, ServiceError};
-use crate::storage::{Backend, Caught, State, StorageError};
+use crate::storage::{Backend, Caught, State, StorageError, UserTable};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
@@ -25,9 +27,10 @@ pub const MAX_BATCH: usize = 512;
 /// How soon a catch-up that failed is tried again.
 const RETRY_FOLLOW: Duration = Duration::from_millis(200);
 
-/// How often sessions' uses are told to other instances when no write
-/// carries them sooner.
-const TELL_USES: Duration = Duration::from_secs(1);
+/// How often, at most, sessions' uses are told to other instances, and
+/// waiting audit events (failed logins) are written, when no write carries
+/// them sooner.
+const TICK: Duration = Duration::from_secs(1);
 
 /// A change waiting for the writer.
 pub struct WriteJob {
@@ -64,19 +67,11 @@ pub fn writer_loop(
     let mut behind = false;
     let tells_uses = backend.shared() && app.settings.sessions.idle.is_some();
     loop {
-        let wait = match (behind, tells_uses) {
-            (true, _) => Some(RETRY_FOLLOW),
-            (false, true) => Some(TELL_USES),
-            (false, false) => None,
-        };
-        let first = match wait.map(|w| rx.recv_timeout(w)) {
-            Some(Ok(job)) => Some(job),
-            Some(Err(RecvTimeoutError::Timeout)) => behind.then_some(Job::Follow),
-            Some(Err(RecvTimeoutError::Disconnected)) => break,
-            None => match rx.recv() {
-                Ok(job) => Some(job),
-                Err(_) => break,
-            },
+        let wait = if behind { RETRY_FOLLOW } else { TICK };
+        let first = match rx.recv_timeout(wait) {
+            Ok(job) => Some(job),
+            Err(RecvTimeoutError::Timeout) => behind.then_some(Job::Follow),
+            Err(RecvTimeoutError::Disconnected) => break,
         };
         // Requests to follow need nothing more: a batch catches up too.
         let mut batch: Vec<WriteJob> = Vec::new();
@@ -111,7 +106,20 @@ pub fn writer_loop(
             }
         }
         if batch.is_empty() && timed_out {
-            continue;
+            if app.audit.is_empty() {
+                continue;
+            }
+            // A batch of its own for the waiting audit events.
+            batch.push(WriteJob {
+                to: None,
+                work: Box::new(|_, _| {
+                    Ok(Written {
+                        outcome: Outcome::Recorded,
+                        sessions: vec![],
+                        events: vec![],
+                    })
+                }),
+            });
         }
         if fatal.load(Ordering::SeqCst) {
             for job in batch {
@@ -214,17 +222,38 @@ pub fn run_batch(
             };
         }
     }
+    let at = unix_secs(app.clock.now());
+    let mut audit: Vec<AuditRecord> = Vec::new();
     let changes = {
         let mut table = app.users_mut();
+        let names = |t: &UserTable, id| t.get_by_id(id).map(|u| u.username.clone());
         for job in batch {
             let mark = table.mark();
             match (job.work)(app, &mut table) {
-                Ok(written) => done.push((job.to, written)),
+                Ok(mut written) => {
+                    // Named as the accounts are right after the change.
+                    audit.extend(
+                        written
+                            .events
+                            .drain(..)
+                            .map(|e| e.record(at, |id| names(&table, id))),
+                    );
+                    done.push((job.to, written));
+                }
                 Err(e) => {
                     table.rollback_to(mark);
                     answer(job.to, Err(e));
                 }
             }
+        }
+        let (waiting, dropped) = app.audit.take();
+        audit.extend(
+            waiting
+                .into_iter()
+                .map(|e| e.record(at, |id| names(&table, id))),
+        );
+        if dropped > 0 {
+            audit.push(AuditRecord::dropped(at, dropped));
         }
         table.take_changes()
     };
@@ -234,14 +263,13 @@ pub fn run_batch(
         .collect();
     // Readers may see these changes during the commit; no one is told they
     // happened until it succeeds.
-    match backend.commit_batch(&changes, &sessions) {
+    match backend.commit_batch(&changes, &sessions, &mut audit) {
         Ok(()) => {
             app.users_mut().forget_undo();
             for (to, written) in done {
                 for op in written.sessions {
                     app.sessions.apply(op);
                 }
-                written.events.iter().for_each(record);
                 answer(to, Ok(written.outcome));
             }
         }
@@ -268,150 +296,6 @@ pub fn run_batch(
     Ok(true)
 }
 
-/// The audit log does not exist yet: until it does, events go to the debug
-/// log, by id only.
-fn record(e: &Event) {
-    tracing::debug!(
-        target: "users_service::audit",
-        kind = ?e.kind,
-        actor = ?e.actor,
-        user = %e.target,
-        "event"
-    );
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::actions::EventKind;
-    use crate::clock::SystemClock;
-    use crate::model::tests::user;
-    use crate::storage::memory::MemoryBackend;
-    use crate::storage::{Change, UserTable};
-    use std::sync::atomic::Ordering;
-    use std::sync::Arc;
-
-    fn app() -> App {
-        App::new(
-            crate::settings::for_tests(),
-            Arc::new(SystemClock),
-            UserTable::default(),
-            false,
-        )
-    }
-
-    fn job(name: &'static str, fail: bool) -> WriteJob {
-        WriteJob {
-            to: Some(ReplyTo {
-                envelope: vec![name.as_bytes().to_vec()],
-                request_id: None,
-            }),
-            work: Box::new(move |_, table| {
-                let u = user(name, &format!("{name}@example.com"));
-                let id = u.id;
-                table.put(u);
-                if fail {
-                    return Err(ServiceError::LastAdmin);
-                }
-                Ok(Written {
-                    outcome: Outcome::Created(name.into()),
-                    sessions: vec![],
-                    events: vec![crate::actions::Event {
-                        kind: EventKind::Created,
-                        actor: None,
-                        target: id,
-                    }],
-                })
-            }),
-        }
-    }
-
-    /// Runs a batch; returns its replies in the order they were given.
-    fn run(
-        app: &App,
-        backend: &mut dyn Backend,
-        batch: Vec<WriteJob>,
-    ) -> Vec<(ReplyTo, Result<Outcome>)> {
-        let mut replies = Vec::new();
-        let done = run_batch(app, backend, batch, &mut |to, r| replies.push((to, r)));
-        assert!(done.is_ok(), "{done:?}");
-        replies
-    }
-
-    #[test]
-    fn a_failed_commit_is_undone_in_memory_and_reported() {
-        let app = app();
-        let mut backend = MemoryBackend::default();
-        backend.failing.store(true, Ordering::SeqCst);
-        let replies = run(&app, &mut backend, vec![job("ghost", false)]);
-        assert!(matches!(&replies[..], [(_, Err(ServiceError::Storage(_)))]));
-        assert!(
-            app.users().get("ghost").is_none(),
-            "memory agrees with disk"
-        );
-
-        backend.failing.store(false, Ordering::SeqCst);
-        let replies = run(&app, &mut backend, vec![job("ghost", false)]);
-        assert!(matches!(&replies[..], [(_, Ok(Outcome::Created(_)))]));
-        assert!(app.users().get("ghost").is_some());
-    }
-
-    #[test]
-    fn one_failing_write_leaves_the_rest_of_its_batch_committed() {
-        let app = app();
-        let mut backend = MemoryBackend::default();
-        let batch = vec![job("anna", false), job("bert", true), job("cleo", false)];
-        let replies = run(&app, &mut backend, batch);
-        assert_eq!(replies.len(), 3);
-        assert_eq!(
-            replies[0].0.envelope[0], b"bert",
-            "a failed write is answered before the batch is committed"
-        );
-        let failed: Vec<_> = replies
-            .iter()
-            .filter(|(_, r)| r.is_err())
-            .map(|(to, _)| to.envelope[0].clone())
-            .collect();
-        assert_eq!(failed, [b"bert".to_vec()]);
-        assert!(app.users().get("bert").is_none());
-        let committed = backend.committed.lock().unwrap();
-        let names: Vec<&str> = committed
-            .iter()
-            .map(|c| match c {
-                Change::Put(u) => u.username.as_str(),
-                Change::Delete(_) => "?",
-            })
-            .collect();
-        assert_eq!(names, ["anna", "cleo"]);
-    }
-
-    #[test]
-    fn a_write_whose_undo_fails_stops_the_writer_after_answering() {
-        use crate::storage::file::{FileOptions, FileStore};
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("u.json");
-        let opts = FileOptions {
-            kdf_iterations: 1000,
-            compact_after: 1000,
-        };
-        let mut opened = FileStore::open(&path, "m", &opts).unwrap();
-        // Writes to /dev/full fail, and it cannot be truncated either.
-        opened.store.break_for_test();
-        let app = app();
-        let mut replies = Vec::new();
-        let done = run_batch(
-            &app,
-            &mut opened.store,
-            vec![job("ghost", false)],
-            &mut |to, r| replies.push((to, r)),
-        );
-        assert!(matches!(done, Err(StorageError::Fatal(_))), "{done:?}");
-        assert!(matches!(&replies[..], [(_, Err(ServiceError::Storage(_)))]));
-        assert!(
-            app.users().get("ghost").is_none(),
-            "memory agrees with disk"
-        );
-        drop(opened);
-        assert!(FileStore::open(&path, "m", &opts).unwrap().users.is_empty());
-    }
-}
+#[path = "writer_tests.rs"]
+mod tests;

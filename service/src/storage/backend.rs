@@ -3,6 +3,7 @@
 //! also says what the others committed ([`Caught`]), before each batch and
 //! whenever asked to follow them.
 
+use crate::audit::{AuditReader, AuditRecord};
 use crate::auth::sessions::SessionOp;
 use crate::model::{User, UserId};
 use std::path::PathBuf;
@@ -55,9 +56,9 @@ pub trait Backend: Send {
     /// cannot be made sure of.
     fn commit(&mut self, changes: &[Change]) -> Result<(), StorageError>;
 
-    /// Commits a batch begun with [`Backend::begin`]: its changes, and for a
-    /// shared store its session changes with them, all or none. A store used
-    /// by one process keeps sessions in memory and commits only `changes`.
+    /// Commits a batch begun with [`Backend::begin`]: its changes, its audit
+    /// events (numbered here), and for a shared store its session changes,
+    /// all or none. A store used by one process keeps sessions in memory.
     /// On a shared store an error can also mean that the connection broke
     /// during the commit, when the batch may have landed: the caller undoes
     /// it in memory all the same, and the next catch-up reads it back if so.
@@ -65,10 +66,11 @@ pub trait Backend: Send {
         &mut self,
         changes: &[Change],
         sessions: &[SessionOp],
-    ) -> Result<(), StorageError> {
-        let _ = sessions;
-        self.commit(changes)
-    }
+        audit: &mut [AuditRecord],
+    ) -> Result<(), StorageError>;
+
+    /// Reads the audit log, from any thread.
+    fn audit_reader(&self) -> Arc<dyn AuditReader>;
 
     /// Between batches: what the other instances committed since this one
     /// last looked, without taking the write lock.

@@ -4,6 +4,7 @@
 //! - `authz`: who may read and change whom; the last active admin stays.
 //! - `sessions`: what ends a session and what keeps it.
 //! - `policy`: the password policy.
+//! - `audit`: the audit log, on a file store and on PostgreSQL.
 //! - `two_factor`: TOTP login, recovery codes, turning it off.
 //! - `session_list`: the sessions a user sees and ends; the idle timeout.
 //! - `lists`: list_users on the server, and the public view's limits.
@@ -23,6 +24,7 @@
 //! - `throttle`: the login defence against bursts, aliases and stolen sessions.
 //! - `bench`: the benchmark's smoke mode.
 
+mod audit;
 mod authz;
 mod bench;
 mod bridge;

@@ -8,6 +8,7 @@ fn read_store(s: &ServiceProcess) -> std::collections::HashMap<String, User> {
     let opts = FileOptions {
         kdf_iterations: 1000,
         compact_after: 1_000_000,
+        audit_retention: users_service::audit::DEFAULT_RETENTION,
     };
     FileStore::open(&s.store, MASTER, &opts)
         .expect("store opens")

@@ -5,12 +5,15 @@
 //! - `STORE.journal` (the [`journal`]): one Fernet token per change made after the
 //!   snapshot. A batch of changes is appended and fsync'd before any of them is
 //!   acknowledged (group commit).
+//! - `STORE.audit` (the [`audit`] log): one Fernet token per batch of events,
+//!   appended and fsync'd just before the batch's journal record.
 //!
 //! When the journal grows past a threshold, a background thread writes a new
 //! snapshot (temp file, fsync, rename, fsync the directory), then the journal is
 //! cut down to the changes made since. A version-1 store (no user ids) is given
 //! ids and rewritten as version 2 when it is opened.
 
+pub mod audit;
 mod files;
 pub mod journal;
 mod load;
@@ -19,8 +22,11 @@ pub mod snapshot;
 
 pub use crate::storage::crypto::KdfParams;
 
+use crate::audit::{AuditReader, AuditRecord};
+use crate::auth::sessions::SessionOp;
 use crate::model::User;
 use crate::storage::backend::{io_err, Backend, Change, State, StorageError};
+use audit::AuditFile;
 use fernet::Fernet;
 use seal::Link;
 use std::fs::{File, OpenOptions};
@@ -35,6 +41,8 @@ pub struct FileOptions {
     pub kdf_iterations: u32,
     /// Journal records that trigger a background snapshot.
     pub compact_after: usize,
+    /// How long audit events are kept.
+    pub audit_retention: std::time::Duration,
 }
 
 /// What [`FileStore::open`] found.
@@ -65,6 +73,8 @@ pub struct FileStore {
     link: Link,
     compact_after: usize,
     compaction: Option<Compaction>,
+    /// `STORE.audit`, beside the journal.
+    audit: AuditFile,
     /// Held for as long as the store is open: see [`files::lock`].
     _lock: File,
 }
@@ -173,12 +183,15 @@ impl FileStore {
             .metadata()
             .map_err(io_err("reading journal size"))?
             .len();
+        let cipher = Arc::new(cipher);
+        let audit = AuditFile::open(path, Arc::clone(&cipher), opts.audit_retention)?;
         files::sync_dir(path)?;
         Ok(FileStore {
             snapshot_path: path.to_owned(),
             journal_path,
             kdf,
-            cipher: Arc::new(cipher),
+            cipher,
+            audit,
             journal,
             journal_len,
             journal_records: 0,
@@ -320,7 +333,27 @@ impl Backend for FileStore {
         Ok(())
     }
 
+    fn commit_batch(
+        &mut self,
+        changes: &[Change],
+        _: &[SessionOp],
+        audit: &mut [AuditRecord],
+    ) -> Result<(), StorageError> {
+        // The events first: if the journal then fails they are cut off again.
+        let before = self.audit.append(audit)?;
+        self.commit(changes).inspect_err(|_| {
+            if let Some(len) = before {
+                self.audit.undo(len);
+            }
+        })
+    }
+
+    fn audit_reader(&self) -> Arc<dyn AuditReader> {
+        self.audit.reader()
+    }
+
     fn maintain(&mut self, state: &mut dyn FnMut() -> State) -> Result<(), StorageError> {
+        self.audit.maintain()?;
         if self
             .compaction
             .as_ref()

@@ -5,6 +5,7 @@ pub(super) fn opts() -> FileOptions {
     FileOptions {
         kdf_iterations: 1000,
         compact_after: 1000,
+        audit_retention: crate::audit::DEFAULT_RETENTION,
     }
 }
 
@@ -152,6 +153,7 @@ fn compaction_moves_the_journal_into_the_snapshot() {
     let small = FileOptions {
         kdf_iterations: 1000,
         compact_after: 3,
+        audit_retention: crate::audit::DEFAULT_RETENTION,
     };
     let mut o = FileStore::open(&path, "pw", &small).unwrap();
     let first = ["a1", "a2", "a3"].map(user);

@@ -11,7 +11,8 @@
 //! connection fails, it connects again with a capped back-off, and asks the
 //! writer to follow whatever it missed meanwhile.
 
-use super::store::{connect, ListenTarget};
+use super::connect::connect;
+use super::store::ListenTarget;
 use crate::auth::relay::Relayed;
 use crate::auth::throttle::ThrottleStore;
 use crate::follow::Follow;

@@ -6,6 +6,7 @@
 //! key and the order of changes, never a name, an address, a token or a hash
 //! in clear.
 //!
+//! - [`connect`]: how every connection is made.
 //! - [`errors`]: how PostgreSQL work fails.
 //! - [`schema`]: the tables, created and migrated by versioned steps at
 //!   start-up, one instance at a time.
@@ -13,10 +14,13 @@
 //!   token, made once, shared by every instance.
 //! - [`log`]: the committed batches, in order, each one Fernet token.
 //! - [`snapshot`]: compactions of the log.
+//! - [`audit`]: the audit log's table.
 //! - [`store`]: [`store::PgStore`], the backend.
 //! - [`listen`]: the notifications that tell an instance of the others'
 //!   batches and failure counts.
 
+pub mod audit;
+pub mod connect;
 pub mod errors;
 pub mod header;
 pub mod listen;

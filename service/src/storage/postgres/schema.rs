@@ -13,6 +13,9 @@
 //! - `users_snapshot`: compactions: all users and live sessions as of a log
 //!   sequence number, as one Fernet token, so that a starting instance reads
 //!   the newest snapshot and only the log after it.
+//! - `users_audit` (version 2): the audit log, one Fernet token per batch of
+//!   events, with the ids of its first and last event and its time in clear
+//!   for paging and retention.
 
 use crate::storage::backend::StorageError;
 use postgres::Client;
@@ -32,6 +35,14 @@ const MIGRATIONS: &[&str] = &[
          seq   bigint PRIMARY KEY,
          token text   NOT NULL
      );",
+    // 2: the audit log.
+    "CREATE TABLE users_audit (
+         first_id bigint PRIMARY KEY,
+         last_id  bigint NOT NULL,
+         at       bigint NOT NULL,
+         token    text   NOT NULL
+     );
+     CREATE INDEX users_audit_at ON users_audit (at);",
 ];
 
 /// The schema version this release writes.

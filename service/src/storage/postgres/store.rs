@@ -14,25 +14,28 @@
 //! did land after all, the next catch-up reads it like another instance's
 //! and memory agrees with the database again.
 
+use super::audit::{self, PgAuditReader};
+use super::connect::connect;
 use super::errors::db;
 use super::log::{Batch, Log, Position};
 use super::{header, schema, snapshot};
+use crate::audit::{AuditReader, AuditRecord};
 use crate::auth::sessions::SessionOp;
 use crate::storage::backend::{io_err, Backend, Caught, Change, State, StorageError};
 use crate::storage::table::UserTable;
 use fernet::Fernet;
-use postgres::{Client, Config, NoTls};
+use postgres::Client;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How often old audit events are dropped.
+const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
 
 /// The advisory lock a batch holds from its catch-up to its commit
 /// ("users-wr" in ASCII).
 const WRITE_LOCK: i64 = 0x7573_6572_732d_7772;
-
-/// How long connecting may take when the address does not say.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Set on the writer's connection. An instance that stops (frozen, or its
 /// machine gone) in the middle of a batch would hold the write lock and
@@ -61,6 +64,9 @@ pub struct PgStore {
     /// A snapshot being written, on a thread and a connection of its own so
     /// that batches do not wait for it.
     snapshotting: Option<JoinHandle<Result<(), StorageError>>>,
+    /// How long audit events are kept, and when old ones were last dropped.
+    audit_retention: Duration,
+    audit_pruned: Option<Instant>,
 }
 
 /// The writer's connection, with the log's statements prepared on it.
@@ -103,26 +109,6 @@ pub struct Opened {
     pub store: PgStore,
     pub users: UserTable,
     pub sessions: Vec<SessionOp>,
-}
-
-/// Connects to `url`, with a connect timeout unless the address sets one.
-pub fn connect(url: &str) -> Result<Client, StorageError> {
-    let mut config: Config = url
-        .parse()
-        .map_err(|e| StorageError::Database(format!("the database address: {e}")))?;
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(CONNECT_TIMEOUT);
-    }
-    // A server that went away without closing the connection (a machine
-    // gone, a NAT that forgot it) is noticed in seconds, not at TCP's
-    // retransmission timeout of many minutes.
-    config
-        .keepalives(true)
-        .keepalives_idle(Duration::from_secs(10))
-        .keepalives_interval(Duration::from_secs(5))
-        .keepalives_retries(3)
-        .tcp_user_timeout(Duration::from_secs(15));
-    config.connect(NoTls).map_err(db("connecting"))
 }
 
 /// What the listener needs to follow a store.
@@ -168,10 +154,35 @@ impl PgStore {
                 compact_after: compact_after.max(1),
                 in_batch: false,
                 snapshotting: None,
+                audit_retention: crate::audit::DEFAULT_RETENTION,
+                audit_pruned: None,
             },
             users,
             sessions,
         })
+    }
+
+    /// Keep audit events this long (90 days unless set).
+    pub fn set_audit_retention(&mut self, retention: Duration) {
+        self.audit_retention = retention;
+    }
+
+    /// Once a day (and at the first batch), drops audit events past the
+    /// retention, between batches. A failure is logged; the next day tries again.
+    fn prune_audit(&mut self) {
+        if self.in_batch || self.audit_pruned.is_some_and(|t| t.elapsed() < PRUNE_EVERY) {
+            return;
+        }
+        self.audit_pruned = Some(Instant::now());
+        let cutoff = SystemTime::now()
+            .checked_sub(self.audit_retention)
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
+        match self.with_conn(|c, _, _| audit::prune(&mut c.client, cutoff)) {
+            Ok(0) => {}
+            Ok(rows) => tracing::info!(rows, "dropped audit events past the retention"),
+            Err(e) => tracing::warn!(error = %e, "could not drop old audit events"),
+        }
     }
 
     /// What the listener needs to follow this store.
@@ -242,18 +253,26 @@ impl Backend for PgStore {
     fn commit(&mut self, changes: &[Change]) -> Result<(), StorageError> {
         let caught = self.begin()?;
         if !caught.changes.is_empty() {
-            let _ = self.commit_batch(&[], &[]);
+            let _ = self.commit_batch(&[], &[], &mut []);
             return Err(StorageError::Database(
                 "another instance wrote to the database meanwhile".into(),
             ));
         }
-        self.commit_batch(changes, &[])
+        self.commit_batch(changes, &[], &mut [])
+    }
+
+    fn audit_reader(&self) -> Arc<dyn AuditReader> {
+        Arc::new(PgAuditReader {
+            url: self.url.clone(),
+            cipher: self.cipher.clone(),
+        })
     }
 
     fn commit_batch(
         &mut self,
         changes: &[Change],
         sessions: &[SessionOp],
+        events: &mut [AuditRecord],
     ) -> Result<(), StorageError> {
         if !self.in_batch {
             return Err(StorageError::Database(
@@ -262,6 +281,7 @@ impl Backend for PgStore {
         }
         let empty = changes.is_empty() && sessions.is_empty();
         let at = self.with_conn(|c, cipher, at| {
+            audit::append(&mut c.client, cipher, events)?;
             if empty {
                 c.client.batch_execute("COMMIT").map_err(db("committing"))?;
                 return Ok(at);
@@ -291,6 +311,7 @@ impl Backend for PgStore {
     }
 
     fn maintain(&mut self, state: &mut dyn FnMut() -> State) -> Result<(), StorageError> {
+        self.prune_audit();
         if self.snapshotting.as_ref().is_some_and(|h| !h.is_finished()) {
             return Ok(());
         }

@@ -58,6 +58,7 @@ pub fn make_store(n: usize, kdf_iterations: u32) -> Arc<tempfile::TempDir> {
     let opts = FileOptions {
         kdf_iterations,
         compact_after: usize::MAX,
+        audit_retention: users_service::audit::DEFAULT_RETENTION,
     };
     let mut opened = FileStore::open(&path, MASTER, &opts).unwrap();
     let users = (0..n).map(|i| Arc::new(user(i, &hash))).collect();

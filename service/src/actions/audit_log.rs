@@ -1,0 +1,39 @@
+//! audit_log: the audit log, newest first. Admins and moderators read all of
+//! it (only admins see why a login failed); anyone else their own account's
+//! events, for the "recent sign-in activity" they are shown. Read on the
+//! pool of slow work, since it reads the whole log.
+
+use super::access::authenticate;
+use super::outcome::Outcome;
+use super::step::{AfterHash, Step};
+use crate::app::App;
+use crate::audit::select::{select, Reader};
+use crate::error::{Result, ServiceError};
+use users_protocol::{AuditQuery, Role, Secret};
+
+pub fn audit_log(app: &App, token: &Secret, q: AuditQuery) -> Result<Step> {
+    let actor = authenticate(app, token)?;
+    let reader = match actor.role {
+        Role::Admin => Reader::Admin,
+        Role::Moderator => Reader::Moderator,
+        Role::User => Reader::Owner(actor.id),
+    };
+    let named = q
+        .username
+        .as_deref()
+        .and_then(|n| app.users().get(n.trim()).map(|u| u.id));
+    let source = app
+        .audit_reader
+        .clone()
+        .ok_or_else(|| ServiceError::Storage("the audit log is not open".into()))?;
+    Ok(Step::slow(move |_| {
+        let page = source
+            .read_all()
+            .map_err(ServiceError::Storage)
+            .and_then(|records| {
+                select(records, &q, reader, named)
+                    .map_err(|(field, message)| ServiceError::invalid(field, message))
+            });
+        AfterHash::Done(page.map(Outcome::Audit))
+    }))
+}

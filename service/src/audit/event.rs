@@ -1,0 +1,83 @@
+//! [`Event`]: what an action says happened, before the writer gives it
+//! names and an id and it becomes an [`super::AuditRecord`].
+
+use super::record::{AuditRecord, Party, VERSION};
+use crate::model::UserId;
+use users_protocol::AuditKind;
+
+/// Something that happened to an account, for the audit log. The writer
+/// records the events of a change in the same commit as the change, with
+/// the names the accounts have then; events of nothing changed (a failed
+/// login, a throttled one) go through [`super::AuditQueue`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// What happened.
+    pub kind: AuditKind,
+    /// Who did it: the account whose session made the request, if any.
+    pub actor: Option<UserId>,
+    /// The account it happened to, when there is one.
+    pub target: Option<UserId>,
+    /// The name it was asked by, when the table will not have it: a deleted
+    /// account's, or the name a failed login typed.
+    pub name: Option<String>,
+    /// The client's address.
+    pub client: Option<String>,
+    /// Whether it succeeded.
+    pub success: bool,
+    /// Changed fields, old → new names, or why a login failed. Never a secret.
+    pub detail: String,
+}
+
+impl Event {
+    /// A successful `kind` by `actor` to `target`.
+    pub fn new(kind: AuditKind, actor: Option<UserId>, target: UserId) -> Self {
+        Event {
+            kind,
+            actor,
+            target: Some(target),
+            name: None,
+            client: None,
+            success: true,
+            detail: String::new(),
+        }
+    }
+
+    /// The same, from the client at `peer` (the throttle's key for it).
+    pub fn from(mut self, peer: Option<&str>) -> Self {
+        self.client = peer.map(|p| p.trim_start_matches("forwarded:").to_owned());
+        self
+    }
+
+    /// The same, with details.
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+}
+
+impl Event {
+    /// The stored record, at `at` (Unix seconds), with the names `name_of`
+    /// gives the accounts' ids now; the backend numbers it.
+    pub fn record(self, at: u64, name_of: impl Fn(UserId) -> Option<String>) -> AuditRecord {
+        let party = |id: UserId, fallback: Option<String>| Party {
+            id: Some(id),
+            name: name_of(id).or(fallback).unwrap_or_default(),
+        };
+        let target = match (self.target, self.name) {
+            (Some(id), name) => Some(party(id, name)),
+            (None, Some(name)) => Some(Party { id: None, name }),
+            (None, None) => None,
+        };
+        AuditRecord {
+            v: VERSION,
+            id: 0,
+            at,
+            kind: self.kind,
+            actor: self.actor.map(|id| party(id, None)),
+            target,
+            client: self.client,
+            success: self.success,
+            detail: self.detail,
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! The audit log: who did what to which account, when, from where, and
+//! whether it worked. Records are sealed with the store's key and kept in a
+//! log of their own beside the store ([`crate::storage::file`]'s
+//! `STORE.audit`, or a table of the PostgreSQL store); old ones are dropped
+//! after `--audit-retention`.
+//!
+//! - [`event`]: [`Event`], what an action reports.
+//! - [`record`]: [`AuditRecord`], the stored, versioned event.
+//! - [`queue`]: [`AuditQueue`], events of nothing changed (failed and
+//!   throttled logins), recorded with the next commit and never waited for.
+//! - [`select`]: audit_log's filters and paging over records, and who may
+//!   see what.
+
+pub mod event;
+pub mod queue;
+pub mod record;
+pub mod select;
+
+pub use event::Event;
+pub use queue::AuditQueue;
+pub use record::{AuditRecord, Party};
+
+/// How long events are kept unless `--audit-retention` says otherwise.
+pub const DEFAULT_RETENTION: std::time::Duration = std::time::Duration::from_secs(90 * 24 * 3600);
+
+/// Reads what the audit log holds. Called on the pool of slow work, never
+/// by the writer, so a long read holds up no change.
+pub trait AuditReader: Send + Sync {
+    /// Every record kept, oldest first.
+    fn read_all(&self) -> Result<Vec<AuditRecord>, String>;
+}

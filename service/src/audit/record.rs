@@ -1,0 +1,63 @@
+//! The audit event as it is stored (version 1): ids and names of the
+//! accounts involved as they were at the time, never a secret.
+
+use crate::model::UserId;
+use serde::{Deserialize, Serialize};
+use users_protocol::AuditKind;
+
+/// An account in an event: its id when it had one, and its name then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Party {
+    /// The stable id; none for a name a failed login typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<UserId>,
+    /// The username at the time, or the name typed.
+    pub name: String,
+}
+
+/// One stored event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// The format version, 1.
+    pub v: u8,
+    /// Increases with every event; names it as a paging cursor.
+    pub id: u64,
+    /// Unix seconds.
+    pub at: u64,
+    /// What happened.
+    pub kind: AuditKind,
+    /// Who did it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<Party>,
+    /// The account it happened to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Party>,
+    /// The client's address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// Whether it worked.
+    pub success: bool,
+    /// Changed fields, old → new names, why a login failed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+/// The version written.
+pub const VERSION: u8 = 1;
+
+impl AuditRecord {
+    /// Stands for `count` events the queue could not keep.
+    pub fn dropped(at: u64, count: u64) -> AuditRecord {
+        AuditRecord {
+            v: VERSION,
+            id: 0,
+            at,
+            kind: AuditKind::LoginFailed,
+            actor: None,
+            target: None,
+            client: None,
+            success: false,
+            detail: format!("{count} more failed or throttled logins, not recorded one by one"),
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! audit_log's filters, order and paging over stored records, and what each
+//! reader may see: admins everything; moderators everything but why a login
+//! failed; anyone else their own account's events, the same way.
+
+use super::record::AuditRecord;
+use crate::clock::rfc3339;
+use crate::model::{fold, UserId};
+use std::time::{Duration, UNIX_EPOCH};
+use users_protocol::{AuditEvent, AuditKind, AuditPage, AuditQuery};
+
+/// Page size when none is asked for.
+pub const DEFAULT_LIMIT: usize = 50;
+/// Largest page.
+pub const MAX_LIMIT: usize = 500;
+
+/// Who reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    /// Sees every event in full.
+    Admin,
+    /// Sees every event, without why logins failed.
+    Moderator,
+    /// Sees their own account's events, without why logins failed.
+    Owner(UserId),
+}
+
+/// Why a query is refused: the field at fault and what is wrong.
+pub type Refusal = (&'static str, String);
+
+/// The page `q` asks for, newest first. `named` is the id of the account
+/// `q.username` names now, so that a renamed account's older events match.
+pub fn select(
+    records: Vec<AuditRecord>,
+    q: &AuditQuery,
+    reader: Reader,
+    named: Option<UserId>,
+) -> Result<AuditPage, Refusal> {
+    let time = |field: &'static str, v: &Option<String>| -> Result<Option<u64>, Refusal> {
+        v.as_deref()
+            .map(|t| {
+                humantime::parse_rfc3339_weak(t.trim())
+                    .map(|t| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+                    .map_err(|_| (field, format!("'{t}' is not an RFC 3339 time")))
+            })
+            .transpose()
+    };
+    let (since, until) = (time("since", &q.since)?, time("until", &q.until)?);
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(("limit", format!("limit must be 1 to {MAX_LIMIT}")));
+    }
+    let name = q.username.as_deref().map(|n| fold(n.trim()));
+    let involves = |r: &AuditRecord, id: UserId| {
+        [&r.actor, &r.target]
+            .into_iter()
+            .flatten()
+            .any(|p| p.id == Some(id))
+    };
+    let matches = |r: &AuditRecord| {
+        let visible = match reader {
+            Reader::Owner(me) => r.target.as_ref().is_some_and(|t| t.id == Some(me)),
+            _ => true,
+        };
+        let named_ok = name.as_ref().is_none_or(|n| {
+            [&r.actor, &r.target]
+                .into_iter()
+                .flatten()
+                .any(|p| fold(&p.name) == *n)
+                || named.is_some_and(|id| involves(r, id))
+        });
+        visible
+            && named_ok
+            && q.event.is_none_or(|k| r.kind == k)
+            && since.is_none_or(|s| r.at >= s)
+            && until.is_none_or(|u| r.at < u)
+            && q.cursor.is_none_or(|c| r.id < c)
+    };
+    let mut hits: Vec<AuditRecord> = records.into_iter().filter(matches).collect();
+    hits.sort_by_key(|r| std::cmp::Reverse(r.id));
+    let total = hits.len();
+    let offset = q.offset.unwrap_or(0);
+    let page: Vec<AuditRecord> = hits.into_iter().skip(offset).take(limit).collect();
+    let next_cursor = (offset + page.len() < total)
+        .then(|| page.last().map(|r| r.id))
+        .flatten();
+    let events: Vec<AuditEvent> = page.into_iter().map(|r| view(r, reader)).collect();
+    Ok(AuditPage {
+        count: events.len(),
+        events,
+        total,
+        next_cursor,
+    })
+}
+
+fn view(r: AuditRecord, reader: Reader) -> AuditEvent {
+    let hide = r.kind == AuditKind::LoginFailed && reader != Reader::Admin;
+    AuditEvent {
+        id: r.id,
+        at: rfc3339(UNIX_EPOCH + Duration::from_secs(r.at)),
+        kind: r.kind,
+        actor: r.actor.map(|p| p.name),
+        target: r.target.map(|p| p.name),
+        client_address: r.client,
+        outcome: if r.success { "success" } else { "failure" }.into(),
+        detail: if hide { String::new() } else { r.detail },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::record::{Party, VERSION};
+
+    fn rec(id: u64, at: u64, kind: AuditKind, who: (UserId, &str)) -> AuditRecord {
+        AuditRecord {
+            v: VERSION,
+            id,
+            at,
+            kind,
+            actor: None,
+            target: Some(Party {
+                id: Some(who.0),
+                name: who.1.into(),
+            }),
+            client: None,
+            success: kind != AuditKind::LoginFailed,
+            detail: "wrong password".into(),
+        }
+    }
+
+    #[test]
+    fn filters_order_paging_and_who_sees_what() {
+        let (a, b) = (
+            UserId::random(&mut rand::rng()),
+            UserId::random(&mut rand::rng()),
+        );
+        let records = vec![
+            rec(1, 100, AuditKind::AccountCreated, (a, "ann")),
+            rec(2, 200, AuditKind::LoginFailed, (a, "ann")),
+            rec(3, 300, AuditKind::LoginSucceeded, (b, "ben")),
+            rec(4, 400, AuditKind::AccountUpdated, (a, "anna")),
+        ];
+        let all = AuditQuery::default();
+        let page = select(records.clone(), &all, Reader::Admin, None).unwrap();
+        let ids: Vec<u64> = page.events.iter().map(|e| e.id).collect();
+        assert_eq!(ids, [4, 3, 2, 1], "newest first");
+        assert_eq!(page.events[2].detail, "wrong password");
+        let m = select(records.clone(), &all, Reader::Moderator, None).unwrap();
+        assert_eq!(m.events[2].detail, "", "only admins see why");
+        let own = select(records.clone(), &all, Reader::Owner(b), None).unwrap();
+        assert_eq!(own.total, 1);
+        // By a name it had then, or by the account it is now.
+        let q = |f: fn(&mut AuditQuery)| {
+            let mut q = AuditQuery::default();
+            f(&mut q);
+            q
+        };
+        let by_name = select(
+            records.clone(),
+            &q(|q| q.username = Some("ANN".into())),
+            Reader::Admin,
+            None,
+        )
+        .unwrap();
+        assert_eq!(by_name.total, 2);
+        let by_id = select(
+            records.clone(),
+            &q(|q| q.username = Some("anna".into())),
+            Reader::Admin,
+            Some(a),
+        )
+        .unwrap();
+        assert_eq!(by_id.total, 3);
+        let kind = select(
+            records.clone(),
+            &q(|q| q.event = Some(AuditKind::LoginFailed)),
+            Reader::Admin,
+            None,
+        )
+        .unwrap();
+        assert_eq!(kind.total, 1);
+        let window = q(|q| {
+            q.since = Some("1970-01-01T00:03:00Z".into());
+            q.until = Some("1970-01-01T00:06:00Z".into());
+        });
+        assert_eq!(
+            select(records.clone(), &window, Reader::Admin, None)
+                .unwrap()
+                .total,
+            2
+        );
+        // A cursor walks the pages.
+        let first = select(
+            records.clone(),
+            &q(|q| q.limit = Some(3)),
+            Reader::Admin,
+            None,
+        )
+        .unwrap();
+        assert_eq!((first.count, first.next_cursor), (3, Some(2)));
+        let rest = select(
+            records.clone(),
+            &q(|q| {
+                q.limit = Some(3);
+                q.cursor = Some(2);
+            }),
+            Reader::Admin,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            (rest.count, rest.next_cursor, rest.events[0].id),
+            (1, None, 1)
+        );
+        assert!(select(
+            records.clone(),
+            &q(|q| q.limit = Some(0)),
+            Reader::Admin,
+            None
+        )
+        .is_err());
+        assert!(select(
+            records,
+            &q(|q| q.since = Some("yesterday".into())),
+            Reader::Admin,
+            None
+        )
+        .is_err());
+    }
+}

@@ -1,0 +1,272 @@
+//! `STORE.audit`: the audit log beside the file store. One line per batch,
+//! each a Fernet token (the store's key) of a JSON array of
+//! [`AuditRecord`]s, appended and fsync'd before the batch's journal record:
+//! a change that is acknowledged always has its events. A crash between the
+//! two can leave events of a change that never landed, never the reverse.
+//!
+//! Lines whose events are all older than the retention are dropped, at
+//! start-up and then once a day, by rewriting the file (temp file, fsync,
+//! rename).
+
+use super::files;
+use crate::audit::{AuditReader, AuditRecord};
+use crate::storage::backend::{io_err, StorageError};
+use fernet::Fernet;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The audit log's path for the store at `store`.
+pub fn path_for(store: &Path) -> PathBuf {
+    let mut p = store.as_os_str().to_owned();
+    p.push(".audit");
+    PathBuf::from(p)
+}
+
+/// How often old events are looked for.
+const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
+
+/// The open audit log, appended to by the writer only.
+pub struct AuditFile {
+    path: PathBuf,
+    cipher: Arc<Fernet>,
+    file: File,
+    len: u64,
+    next_id: u64,
+    retention: Duration,
+    pruned_at: Instant,
+}
+
+impl AuditFile {
+    /// Opens (or creates) the log beside `store`: cuts a torn last line,
+    /// drops events past `retention`, and finds the next event id.
+    pub fn open(
+        store: &Path,
+        cipher: Arc<Fernet>,
+        retention: Duration,
+    ) -> Result<AuditFile, StorageError> {
+        let path = path_for(store);
+        files::create_or_keep_private(&path)?;
+        let mut text = String::new();
+        File::open(&path)
+            .and_then(|mut f| f.read_to_string(&mut text))
+            .map_err(io_err(format!("reading {}", path.display())))?;
+        let whole = text.rfind('\n').map_or(0, |i| i + 1);
+        let lines: Vec<&str> = text[..whole].lines().collect();
+        let last = match lines.last() {
+            Some(line) => decrypt(&cipher, line).ok_or_else(|| damaged(&path))?,
+            None => Vec::new(),
+        };
+        let next_id = last.iter().map(|r| r.id + 1).max().unwrap_or(1);
+        if whole < text.len() {
+            files::write_atomic(&path, &text.as_bytes()[..whole])?;
+        }
+        let mut log = AuditFile {
+            file: append(&path)?,
+            len: whole as u64,
+            path,
+            cipher,
+            next_id,
+            retention,
+            pruned_at: Instant::now(),
+        };
+        log.prune()?;
+        Ok(log)
+    }
+
+    /// Gives `records` their ids and appends them as one line, fsync'd.
+    /// Returns the length before, for [`AuditFile::undo`].
+    pub fn append(&mut self, records: &mut [AuditRecord]) -> Result<Option<u64>, StorageError> {
+        if records.is_empty() {
+            return Ok(None);
+        }
+        for r in records.iter_mut() {
+            r.id = self.next_id;
+            self.next_id += 1;
+        }
+        let json = serde_json::to_vec(&*records).map_err(|e| StorageError::Io {
+            context: "encoding audit events".into(),
+            source: std::io::Error::other(e),
+        })?;
+        let line = format!("{}\n", self.cipher.encrypt(&json));
+        let before = self.len;
+        let written = self
+            .file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = written {
+            self.undo(before);
+            return Err(io_err("appending to the audit log")(e));
+        }
+        self.len += line.len() as u64;
+        Ok(Some(before))
+    }
+
+    /// Cuts the log back to `len`: the batch it ended with was not committed.
+    pub fn undo(&mut self, len: u64) {
+        match self.file.set_len(len).and_then(|()| self.file.sync_data()) {
+            Ok(()) => self.len = len,
+            Err(e) => tracing::error!(
+                error = %e,
+                "the audit log keeps events of a batch that was not committed"
+            ),
+        }
+    }
+
+    /// Once a day: drops the lines whose events are all past the retention.
+    pub fn maintain(&mut self) -> Result<(), StorageError> {
+        if self.pruned_at.elapsed() >= PRUNE_EVERY {
+            self.pruned_at = Instant::now();
+            self.prune()?;
+        }
+        Ok(())
+    }
+
+    fn prune(&mut self) -> Result<(), StorageError> {
+        let cutoff = SystemTime::now()
+            .checked_sub(self.retention)
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
+        let mut text = String::new();
+        File::open(&self.path)
+            .and_then(|mut f| f.read_to_string(&mut text))
+            .map_err(io_err("reading the audit log"))?;
+        let mut drop_upto = 0;
+        for line in text.split_inclusive('\n') {
+            let records =
+                decrypt(&self.cipher, line.trim_end()).ok_or_else(|| damaged(&self.path))?;
+            if records.iter().any(|r| r.at >= cutoff) {
+                break;
+            }
+            drop_upto += line.len();
+        }
+        if drop_upto == 0 {
+            return Ok(());
+        }
+        let kept = &text[drop_upto..];
+        files::write_atomic(&self.path, kept.as_bytes())?;
+        self.file = append(&self.path)?;
+        self.len = kept.len() as u64;
+        tracing::info!(bytes = drop_upto, "dropped audit events past the retention");
+        Ok(())
+    }
+
+    /// A reader of this log, for audit_log.
+    pub fn reader(&self) -> Arc<dyn AuditReader> {
+        Arc::new(FileAuditReader {
+            path: self.path.clone(),
+            cipher: Arc::clone(&self.cipher),
+        })
+    }
+}
+
+fn append(path: &Path) -> Result<File, StorageError> {
+    OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(io_err(format!("opening {}", path.display())))
+}
+
+fn decrypt(cipher: &Fernet, line: &str) -> Option<Vec<AuditRecord>> {
+    let plain = zeroize::Zeroizing::new(cipher.decrypt(line.trim()).ok()?);
+    serde_json::from_slice(&plain).ok()
+}
+
+fn damaged(path: &Path) -> StorageError {
+    StorageError::Damaged {
+        path: path.to_owned(),
+        reason: "a line is not an audit batch sealed with this store's key".into(),
+    }
+}
+
+/// Reads the log while the writer appends to it.
+struct FileAuditReader {
+    path: PathBuf,
+    cipher: Arc<Fernet>,
+}
+
+impl AuditReader for FileAuditReader {
+    fn read_all(&self) -> Result<Vec<AuditRecord>, String> {
+        let mut text = String::new();
+        File::open(&self.path)
+            .and_then(|mut f| f.read_to_string(&mut text))
+            .map_err(|e| format!("reading the audit log: {e}"))?;
+        let mut out = Vec::new();
+        // A line still being written has no newline yet: it is left for later.
+        for line in text.split_inclusive('\n').filter(|l| l.ends_with('\n')) {
+            match decrypt(&self.cipher, line) {
+                Some(records) => out.extend(records),
+                None => return Err("the audit log is damaged".into()),
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::record::VERSION;
+    use users_protocol::AuditKind;
+
+    fn record(at: u64) -> AuditRecord {
+        AuditRecord {
+            v: VERSION,
+            id: 0,
+            at,
+            kind: AuditKind::AccountCreated,
+            actor: None,
+            target: None,
+            client: None,
+            success: true,
+            detail: "secret-free".into(),
+        }
+    }
+
+    fn now() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    }
+
+    #[test]
+    fn appends_undoes_prunes_and_holds_no_plaintext() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("users.json");
+        let cipher = Arc::new(Fernet::new(&Fernet::generate_key()).unwrap());
+        let day = Duration::from_secs(86_400);
+        let mut log = AuditFile::open(&store, Arc::clone(&cipher), day).unwrap();
+        let mut old = [record(now() - 2 * 86_400)];
+        log.append(&mut old).unwrap();
+        let mut batch = [record(now()), record(now())];
+        log.append(&mut batch).unwrap();
+        assert_eq!((batch[0].id, batch[1].id), (2, 3));
+        let mut undone = [record(now())];
+        let before = log.append(&mut undone).unwrap().unwrap();
+        log.undo(before);
+        let text = std::fs::read_to_string(path_for(&store)).unwrap();
+        assert!(!text.contains("secret-free") && !text.contains("account_created"));
+        let read = log.reader().read_all().unwrap();
+        assert_eq!(read.iter().map(|r| r.id).collect::<Vec<_>>(), [1, 2, 3]);
+        // A torn line is cut at the next start, and the old line dropped.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(path_for(&store))
+            .unwrap()
+            .write_all(b"gAAAAA-torn")
+            .unwrap();
+        drop(log);
+        let mut log = AuditFile::open(&store, Arc::clone(&cipher), day).unwrap();
+        let read = log.reader().read_all().unwrap();
+        assert_eq!(read.iter().map(|r| r.id).collect::<Vec<_>>(), [2, 3]);
+        let mut next = [record(now())];
+        log.append(&mut next).unwrap();
+        assert_eq!(next[0].id, 4, "ids go on after the last one kept");
+        // Another key cannot read it.
+        let other = Arc::new(Fernet::new(&Fernet::generate_key()).unwrap());
+        assert!(AuditFile::open(&store, other, day).is_err());
+    }
+}

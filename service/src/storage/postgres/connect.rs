@@ -1,0 +1,30 @@
+//! Connecting to PostgreSQL, the same way for every connection the store
+//! opens: the writer's, the listener's, a snapshot's and audit_log's.
+
+use super::errors::db;
+use crate::storage::backend::StorageError;
+use postgres::{Client, Config, NoTls};
+use std::time::Duration;
+
+/// How long connecting may take when the address does not say.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connects to `url`, with a connect timeout unless the address sets one.
+pub fn connect(url: &str) -> Result<Client, StorageError> {
+    let mut config: Config = url
+        .parse()
+        .map_err(|e| StorageError::Database(format!("the database address: {e}")))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    // A server that went away without closing the connection (a machine
+    // gone, a NAT that forgot it) is noticed in seconds, not at TCP's
+    // retransmission timeout of many minutes.
+    config
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(10))
+        .keepalives_interval(Duration::from_secs(5))
+        .keepalives_retries(3)
+        .tcp_user_timeout(Duration::from_secs(15));
+    config.connect(NoTls).map_err(db("connecting"))
+}
