@@ -112,11 +112,13 @@ pub enum Request {
         /// The caller's session.
         session_token: Secret,
     },
-    /// Turns two-factor login on with a code from the secret of totp_setup.
-    /// Reply: [`crate::RecoveryCodes`].
+    /// Turns two-factor login on with a code from the secret of totp_setup,
+    /// and ends the account's other sessions. Reply: [`crate::RecoveryCodes`].
     TotpEnable {
         /// The caller's session.
         session_token: Secret,
+        /// The caller's password: a session alone cannot lock its owner out.
+        password: Secret,
         /// The current 6-digit code.
         code: Secret,
     },

@@ -166,6 +166,7 @@ fn every_request_is_tagged_with_its_action_name() {
         Request::TotpSetup { session_token: t() },
         Request::TotpEnable {
             session_token: t(),
+            password: t(),
             code: t(),
         },
         Request::TotpDisable {

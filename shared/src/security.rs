@@ -43,8 +43,8 @@ pub struct Revoked {
 }
 
 /// totp_setup's payload: a secret to confirm with totp_enable. Nothing has
-/// changed yet.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// changed yet. `Debug` leaves out the QR code, which holds the secret.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct TotpSetup {
     /// The shared secret, base32, for typing into an authenticator app.
     pub secret: Secret,
@@ -52,6 +52,15 @@ pub struct TotpSetup {
     pub otpauth_uri: Secret,
     /// The URI as a QR code, an SVG document.
     pub qr_svg: String,
+}
+
+impl std::fmt::Debug for TotpSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpSetup")
+            .field("secret", &self.secret)
+            .field("otpauth_uri", &self.otpauth_uri)
+            .finish_non_exhaustive()
+    }
 }
 
 /// totp_enable's payload.
@@ -156,4 +165,19 @@ pub struct AuditQuery {
     /// Events older than this id (a previous page's `next_cursor`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_part_of_the_secret() {
+        let setup = TotpSetup {
+            secret: Secret::from("JBSWY3DPEHPK3PXP"),
+            otpauth_uri: Secret::from("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP"),
+            qr_svg: "<svg>JBSWY3DPEHPK3PXP</svg>".into(),
+        };
+        assert!(!format!("{setup:?}").contains("JBSWY3DPEHPK3PXP"));
+    }
 }

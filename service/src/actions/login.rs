@@ -135,7 +135,7 @@ pub fn login(
             user: user.id,
             expires,
             created: Some(now),
-            last_used: None,
+            last_used: Some(now),
             origin,
         };
         let password_change_required = c.password.expose() == policy::DEFAULT_ADMIN_PASSWORD;
@@ -158,11 +158,14 @@ pub fn login(
                 .ok_or(ServiceError::InvalidCredentials)?;
             let mut rec = (**current).clone();
             // Taken here, on the table as the writer has it: a code or a
-            // recovery code logs in once, however many logins race with it.
-            if let Some(second) = &second {
-                if !second.take(&mut rec, unix_secs(now)) {
+            // recovery code logs in once, however many logins race with it,
+            // and two-factor login turned on meanwhile is not skipped.
+            match &second {
+                Some(second) if !second.take(&mut rec, unix_secs(now)) => {
                     return Err(ServiceError::WrongCode(second.field()));
                 }
+                None if rec.has_totp() => return Err(ServiceError::TotpRequired),
+                _ => {}
             }
             rec.last_login = Some(rfc3339(now));
             if let Some(h) = upgrade {
@@ -185,8 +188,14 @@ pub fn login(
             // A store shared by several instances: the session is committed
             // with last_login, and the reply waits for it, so that every
             // instance knows the token the client is given.
-            return AfterHash::write(move |_, table| {
-                let view = record(table)?;
+            return AfterHash::write(move |app, table| {
+                let view = record(table).inspect_err(|e| {
+                    // The code was counted right on the pool; it lost a race.
+                    if matches!(e, ServiceError::WrongCode(_)) {
+                        app.throttle
+                            .observe(&throttle::account_key(id), true, app.clock.now());
+                    }
+                })?;
                 Ok(Written {
                     outcome: reply(view),
                     sessions: vec![session],
@@ -205,6 +214,10 @@ pub fn login(
             else {
                 return AfterHash::fail(ServiceError::InvalidCredentials);
             };
+            // Turned on since the account was read: the code is to come.
+            if current.has_totp() {
+                return AfterHash::fail(ServiceError::TotpRequired);
+            }
             app.sessions.apply(session.clone());
             let mut view = current.view();
             view.last_login = Some(rfc3339(now));

@@ -94,8 +94,9 @@ pub fn handle(app: &App, req: Request, peer: Option<String>, agent: Option<Strin
         Request::TotpSetup { session_token } => totp::totp_setup(app, session_token),
         Request::TotpEnable {
             session_token,
+            password,
             code,
-        } => totp::totp_enable(app, session_token, code),
+        } => totp::totp_enable(app, session_token, (password, code), peer),
         Request::TotpDisable {
             session_token,
             password,

@@ -62,7 +62,7 @@ pub fn logout(app: &App, token: &Secret, peer: Option<&str>) -> Step {
 pub fn get_user(app: &App, token: &Secret, named: Option<&str>) -> Result<Outcome> {
     let actor = authenticate(app, token)?;
     let user = target(&app.users(), &actor, named, Access::Read)?;
-    Ok(Outcome::Found(Box::new(user.view())))
+    Ok(Outcome::Found(Box::new(user.view_for(&actor))))
 }
 
 /// list_users. The public view is the same for everyone who may see it, so
@@ -75,8 +75,9 @@ pub fn list_users(
     q: ListQuery,
     peer: Option<&str>,
 ) -> Result<Step> {
-    let admin_view = match token {
-        Some(t) => authenticate(app, t)?.role.can_read_all(),
+    let reader = token.map(|t| authenticate(app, t)).transpose()?;
+    let admin_view = match &reader {
+        Some(r) => r.role.can_read_all(),
         None if !app.settings.public_list => return Err(ServiceError::SessionInvalid),
         None => {
             if !app.public_list_rate.take(peer, Instant::now()) {
@@ -97,11 +98,11 @@ pub fn list_users(
     {
         return Err(ServiceError::invalid("search", "search is too long"));
     }
-    if admin_view {
+    if let Some(reader) = reader.filter(|_| admin_view) {
         return Ok(Step::slow(move |app| {
             let page = list(&app.users(), &q, true);
             let offset = q.offset.unwrap_or(0).min(page.total);
-            let users = page.users.iter().map(|u| u.view()).collect();
+            let users = page.users.iter().map(|u| u.view_for(&reader)).collect();
             let list = UserList::page(users, page.total, offset, ListView::Admin);
             AfterHash::Done(Ok(Outcome::Listed(Listing::Admin(list))))
         }));

@@ -213,7 +213,7 @@ fn an_admin_demoted_while_their_change_waits_does_not_get_it_applied() {
     let suspend = up_to_the_write(
         &app,
         json!({"action": "update_user", "session_token": admin_token.expose(), "username": "vic",
-            "update_data": {"status": "suspended"}}),
+            "update_data": {"status": "suspended", "current_password": "s3cret-Pw"}}),
     );
     let delete = up_to_the_write(
         &app,
@@ -260,4 +260,35 @@ fn a_login_is_answered_before_its_last_login_is_written() {
         .sessions
         .validate(reply.session_token.expose(), app.clock.now())
         .is_some());
+}
+
+#[test]
+fn a_login_that_raced_two_factor_being_turned_on_is_refused() {
+    let app = app(Arc::new(ManualClock::at(1_000_000)));
+    register_and_login(&app, "rita");
+    let req =
+        json!({"action": "login", "credentials": {"username": "rita", "password": "s3cret-Pw"}});
+    // The login has read the account, without two-factor login, when it is
+    // turned on: its password check must not hand out a session.
+    let Step::Slow(check) = handle(&app, serde_json::from_value(req).unwrap(), None, None) else {
+        panic!("no password check");
+    };
+    {
+        let mut t = app.users_mut();
+        let mut rita = (**t.get("rita").unwrap()).clone();
+        let mut totp = crate::model::totp::TotpState::generate(&mut rand::rng());
+        totp.enabled = true;
+        rita.totp = Some(totp);
+        t.put(rita);
+        t.take_changes();
+        t.forget_undo();
+    }
+    let refused = match check(&app) {
+        AfterHash::Done(r) | AfterHash::DoneThen(r, _) => r.err(),
+        AfterHash::Write(w) => w(&app, &mut app.users_mut()).err(),
+    };
+    assert!(
+        matches!(refused, Some(ServiceError::TotpRequired)),
+        "{refused:?}"
+    );
 }

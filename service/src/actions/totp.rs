@@ -9,7 +9,7 @@ use super::outcome::Outcome;
 use super::step::{AfterHash, Step, Written};
 use crate::app::App;
 use crate::audit::Event;
-use crate::auth::sessions::SessionOp;
+use crate::auth::sessions::{SessionId, SessionOp};
 use crate::clock::{rfc3339, unix_secs};
 use crate::error::{Result, ServiceError};
 use crate::model::totp::TotpState;
@@ -50,38 +50,59 @@ pub fn totp_setup(app: &App, token: Secret) -> Result<Step> {
     }))
 }
 
-/// totp_enable: a code from the secret set up turns two-factor login on,
-/// and the reply carries the recovery codes, this once.
-pub fn totp_enable(app: &App, token: Secret, code: Secret) -> Result<Step> {
-    authenticate(app, &token)?;
-    Ok(Step::write(move |app, table| {
-        let mut rec = own_record(app, table, &token)?;
-        let state = match &mut rec.totp {
-            Some(s) if !s.enabled => s,
-            Some(_) => return Err(already_on()),
-            None => {
-                return Err(ServiceError::invalid(
-                    "code",
-                    "Set up two-factor login first (totp_setup)",
-                ))
+/// totp_enable: the password and a code from the secret set up turn
+/// two-factor login on; the reply carries the recovery codes, this once.
+/// The account's other sessions end: whoever else had one logs in again,
+/// with a code. The password is checked on the pool like any confirmation,
+/// so that a stolen session cannot turn it on and lock its owner out.
+pub fn totp_enable(
+    app: &App,
+    token: Secret,
+    (password, code): (Secret, Secret),
+    peer: Option<String>,
+) -> Result<Step> {
+    let actor = authenticate(app, &token)?;
+    let confirmation = confirm::begin(app, actor.id, peer.clone(), &token)?;
+    Ok(Step::slow(move |app| {
+        if let Err(refused) = confirmation.check(app, &password, &actor.password, "password") {
+            return refused;
+        }
+        AfterHash::write(move |app, table| {
+            let mut rec = own_record(app, table, &token)?;
+            if rec.password != actor.password {
+                return Err(ServiceError::WrongPassword("password"));
             }
-        };
-        let step = state
-            .check(code.expose(), unix_secs(app.clock.now()))
-            .ok_or(ServiceError::WrongCode("code"))?;
-        state.enabled = true;
-        state.last_step = step;
-        let codes = state.new_recovery_codes(&mut rand::rng());
-        let id = rec.id;
-        rec.updated_at = rfc3339(app.clock.now());
-        table.put(rec);
-        let reply = RecoveryCodes {
-            recovery_codes: codes.into_iter().map(Secret::new).collect(),
-        };
-        Ok(written(
-            Outcome::TotpEnabled(reply),
-            vec![Event::new(AuditKind::TotpEnabled, Some(id), id)],
-        ))
+            let state = match &mut rec.totp {
+                Some(s) if !s.enabled => s,
+                Some(_) => return Err(already_on()),
+                None => {
+                    return Err(ServiceError::invalid(
+                        "code",
+                        "Set up two-factor login first (totp_setup)",
+                    ))
+                }
+            };
+            let step = state
+                .check(code.expose(), unix_secs(app.clock.now()))
+                .ok_or(ServiceError::WrongCode("code"))?;
+            state.enabled = true;
+            state.last_step = step;
+            let codes = state.new_recovery_codes(&mut rand::rng());
+            let id = rec.id;
+            rec.updated_at = rfc3339(app.clock.now());
+            table.put(rec);
+            let reply = RecoveryCodes {
+                recovery_codes: codes.into_iter().map(Secret::new).collect(),
+            };
+            Ok(Written {
+                outcome: Outcome::TotpEnabled(reply),
+                sessions: vec![SessionOp::RevokeUser {
+                    user: id,
+                    except: Some(SessionId::of(token.expose())),
+                }],
+                events: vec![Event::new(AuditKind::TotpEnabled, Some(id), id).from(peer.as_deref())],
+            })
+        })
     }))
 }
 

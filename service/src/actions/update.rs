@@ -42,17 +42,19 @@ pub fn update_user(
         edit.email.as_deref(),
         Some(target_user.id),
     )?;
-    // A password or a role changes only with the caller's own password:
-    // one's own current password, or the admin's when it is another's
-    // account. A stolen session alone cannot take an account over.
-    let confirming = edit.upd.password.is_some() || edit.upd.role.is_some();
+    // A password, a role or a status changes only with the caller's own
+    // password: one's own current password, or the admin's when it is
+    // another's account. A stolen session alone cannot take an account
+    // over, nor suspend the other admins.
+    let confirming =
+        edit.upd.password.is_some() || edit.upd.role.is_some() || edit.upd.status.is_some();
     if !confirming {
         return Ok(Step::write(move |app, table| edit.apply(app, table, None)));
     }
     let current = edit.upd.current_password.clone().ok_or_else(|| {
         ServiceError::invalid(
             "current_password",
-            "Your current password (current_password) is required to change a password or a role",
+            "Your current password (current_password) is required to change a password, a role or a status",
         )
     })?;
     let new_password = edit.upd.password.clone();
@@ -141,10 +143,14 @@ impl Edit {
                 ));
             }
         }
-        if upd.current_password.is_some() && upd.password.is_none() && upd.role.is_none() {
+        if upd.current_password.is_some()
+            && upd.password.is_none()
+            && upd.role.is_none()
+            && upd.status.is_none()
+        {
             return Err(ServiceError::invalid(
                 "password",
-                "current_password was given without a new password or role",
+                "current_password was given without a new password, role or status",
             ));
         }
         let edit = Edit {

@@ -222,6 +222,11 @@ struct SessionTable {
 impl SessionTable {
     fn ends(&self, s: &Session) -> SystemTime {
         match self.idle {
+            // Where uses are told to other instances, one that has not seen
+            // the latest use knows of one at most a tenth of the timeout
+            // older (see `touch`): that much slack keeps every instance
+            // from ending a session the one using it keeps.
+            Some(idle) if self.replicate => s.expires.min(s.last_used + idle + idle / 10),
             Some(idle) => s.expires.min(s.last_used + idle),
             None => s.expires,
         }
@@ -335,11 +340,13 @@ impl SessionStore for MemorySessions {
             } => {
                 let created =
                     created.unwrap_or_else(|| expires.checked_sub(t.lifetime).unwrap_or(expires));
+                // A session from before uses were kept counts as used now:
+                // turning the idle timeout on must not end it at once.
                 let session = Session {
                     user,
                     expires,
                     created,
-                    last_used: last_used.unwrap_or(created),
+                    last_used: last_used.unwrap_or_else(SystemTime::now),
                     origin: Arc::new(origin),
                 };
                 t.insert(id, session)
@@ -347,8 +354,8 @@ impl SessionStore for MemorySessions {
             SessionOp::Touch { id, at } => {
                 if let Some(s) = t.by_hash.get_mut(&id) {
                     s.last_used = s.last_used.max(at);
+                    t.told.insert(id, at);
                 }
-                t.told.insert(id, at);
             }
             SessionOp::Remove { id } => {
                 t.remove(&id);

@@ -24,7 +24,7 @@ fn login(s: &MemorySessions, user: UserId, now: SystemTime) -> Secret {
         user,
         expires: s.expiry(now),
         created: Some(now),
-        last_used: None,
+        last_used: Some(now),
         origin: Origin::default(),
     });
     token
@@ -172,7 +172,7 @@ fn a_snapshot_keeps_when_and_where_a_session_started() {
         user: alice,
         expires: t(1000),
         created: Some(t(10)),
-        last_used: None,
+        last_used: Some(t(10)),
         origin: origin.clone(),
     });
     s.validate(token.expose(), t(20));
@@ -191,4 +191,35 @@ fn a_snapshot_keeps_when_and_where_a_session_started() {
         hex::encode([7u8; 32])
     );
     assert!(serde_json::from_str::<SessionOp>(&old).is_ok());
+}
+
+#[test]
+fn a_use_of_an_unknown_session_is_not_kept_and_an_old_session_counts_as_used_at_load() {
+    let lifetimes = Lifetimes {
+        idle: Some(Duration::from_secs(60)),
+        ..lives(100_000, 100)
+    };
+    let s = MemorySessions::new(lifetimes, true);
+    s.apply(SessionOp::Touch {
+        id: SessionId::of("gone"),
+        at: t(5),
+    });
+    assert!(
+        s.table().told.is_empty(),
+        "nothing kept for a session not here"
+    );
+    // A session from a log written before uses were kept.
+    let now = SystemTime::now();
+    let token = new_token(&mut rand::rng());
+    s.apply(SessionOp::Insert {
+        id: SessionId::of(token.expose()),
+        user: id(),
+        expires: now + Duration::from_secs(3600),
+        created: None,
+        last_used: None,
+        origin: Origin::default(),
+    });
+    assert!(s
+        .validate(token.expose(), now + Duration::from_secs(30))
+        .is_some());
 }

@@ -95,7 +95,7 @@ pub struct ServeArgs {
 
     /// End a session unused for this long, e.g. 1h (NIST SP 800-63B's
     /// suggestion at AAL2). Off by default, as in the original.
-    #[arg(long, value_parser = duration)]
+    #[arg(long, value_parser = idle_timeout)]
     pub session_idle_timeout: Option<Duration>,
 
     /// Most sessions one account may have at once; a login past it ends the
@@ -185,6 +185,14 @@ pub struct ServeArgs {
     /// own, so they keep moving while the slow queue is full.
     #[arg(long, default_value_t = 4096)]
     pub max_write_queue: usize,
+}
+
+fn idle_timeout(s: &str) -> Result<Duration, String> {
+    let d = duration(s)?;
+    if d < Duration::from_secs(1) || d > Duration::from_secs(366 * 24 * 3600) {
+        return Err(format!("'{s}': from 1s to 366d"));
+    }
+    Ok(d)
 }
 
 fn rate(s: &str) -> Result<f64, String> {
@@ -287,5 +295,23 @@ mod tests {
         }
         let cli = Cli::try_parse_from(["users-service", "--public-list-rate", "0.5"]).unwrap();
         assert_eq!(cli.serve.settings().public_list_rate, 0.5);
+    }
+
+    #[test]
+    fn the_idle_timeout_is_bounded() {
+        for bad in ["0s", "500ms", "400d", "soon"] {
+            assert!(
+                Cli::try_parse_from(["users-service", "--session-idle-timeout", bad]).is_err(),
+                "{bad}"
+            );
+        }
+        let cli = Cli::try_parse_from(["users-service", "--session-idle-timeout", "1h"]).unwrap();
+        assert_eq!(
+            cli.serve.settings().sessions.idle,
+            Some(Duration::from_secs(3600))
+        );
+        let cli = Cli::try_parse_from(["users-service"]).unwrap();
+        assert_eq!(cli.serve.settings().sessions.idle, None, "off by default");
+        assert!(cli.serve.settings().password_policy.blocklist);
     }
 }

@@ -116,6 +116,15 @@ impl User {
         }
     }
 
+    /// As `reader` sees it: whether two-factor login is on is shown to the
+    /// account itself and to admins only, so that a moderator cannot list
+    /// the admins without it.
+    pub fn view_for(&self, reader: &User) -> UserView {
+        let mut v = self.view();
+        v.two_factor &= reader.id == self.id || reader.role == users_protocol::Role::Admin;
+        v
+    }
+
     /// As anyone sees it in list_users.
     pub fn public(&self) -> PublicUser {
         PublicUser {

@@ -86,8 +86,8 @@ fn the_last_active_admin_stays() {
     let c = s.client();
     for upd in [
         json!({"role": "user", "current_password": ADMIN_PASSWORD}),
-        json!({"status": "suspended"}),
-        json!({"status": "inactive"}),
+        json!({"status": "suspended", "current_password": ADMIN_PASSWORD}),
+        json!({"status": "inactive", "current_password": ADMIN_PASSWORD}),
     ] {
         c.call_err(
             json!({"action": "update_user", "session_token": admin, "update_data": upd}),

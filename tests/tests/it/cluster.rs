@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use users_tests::{PgCluster, ServiceOptions, ServiceProcess};
+use users_tests::{PgCluster, ServiceOptions, ServiceProcess, ADMIN_PASSWORD};
 
 pub fn on(pg: &PgCluster) -> ServiceOptions {
     ServiceOptions::default().arg(&[
@@ -119,7 +119,8 @@ fn a_session_started_on_one_instance_works_on_the_others_and_ends_on_all() {
     let admin = b.admin_token();
     a.client()
         .call_ok(json!({"action": "update_user", "session_token": admin,
-        "username": "bob", "update_data": {"status": "suspended"}}));
+        "username": "bob", "update_data": {"status": "suspended",
+            "current_password": ADMIN_PASSWORD}}));
     for s in [&b, &c] {
         refused_within(s, &tb, Duration::from_secs(2));
     }

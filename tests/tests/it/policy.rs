@@ -70,7 +70,7 @@ fn a_new_password_equal_to_the_current_one_is_refused() {
 }
 
 #[test]
-fn a_reset_or_a_role_change_needs_the_callers_own_password() {
+fn a_reset_a_role_or_a_status_change_needs_the_callers_own_password() {
     let s = ServiceProcess::start_default();
     let c = s.client();
     s.register("ines", "ines-pw-1");
@@ -78,6 +78,7 @@ fn a_reset_or_a_role_change_needs_the_callers_own_password() {
     for upd in [
         json!({"password": "fresh-pw-2"}),
         json!({"role": "moderator"}),
+        json!({"status": "suspended"}),
     ] {
         let r = c.call_err(
             json!({"action": "update_user", "session_token": admin, "username": "ines",
@@ -97,7 +98,10 @@ fn a_reset_or_a_role_change_needs_the_callers_own_password() {
         c.call_ok(json!({"action": "update_user", "session_token": admin,
             "username": "ines", "update_data": right}));
     }
-    s.login("ines", "fresh-pw-2");
+    c.call_err(
+        json!({"action": "login", "credentials": {"username": "ines", "password": "fresh-pw-2"}}),
+        "invalid_credentials",
+    );
 }
 
 #[test]

@@ -60,7 +60,7 @@ fn admin_suspension_ends_sessions_and_blocks_login() {
     let c = s.client();
     let r = c.call_ok(
         json!({"action": "update_user", "session_token": admin, "username": "gina",
-        "update_data": {"status": "suspended"}}),
+        "update_data": {"status": "suspended", "current_password": ADMIN_PASSWORD}}),
     );
     assert_eq!(r["user"]["status"], "suspended");
     c.call_err(
@@ -73,7 +73,7 @@ fn admin_suspension_ends_sessions_and_blocks_login() {
     );
     c.call_ok(
         json!({"action": "update_user", "session_token": admin, "username": "gina",
-        "update_data": {"status": "active"}}),
+        "update_data": {"status": "active", "current_password": ADMIN_PASSWORD}}),
     );
     s.login("gina", "ginapass");
     // An admin resets another's password without knowing it, then deletes the account.

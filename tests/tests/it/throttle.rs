@@ -252,7 +252,7 @@ fn login_failures_look_alike_and_are_throttled() {
     let c = s.client();
     c.call_ok(
         json!({"action": "update_user", "session_token": admin, "username": "erin",
-        "update_data": {"status": "suspended"}}),
+        "update_data": {"status": "suspended", "current_password": ADMIN_PASSWORD}}),
     );
     let login = |u: &str, p: &str| json!({"action": "login", "credentials": {"username": u, "password": p}});
     let a = c.call_err(login("nobody", "whatever"), "invalid_credentials");

@@ -29,7 +29,7 @@ fn login(name: &str, password: &str, extra: Value) -> Value {
 
 /// Turns two-factor login on for `token`'s account; returns the secret and
 /// the recovery codes.
-pub fn enable(c: &Zmq, token: &str) -> (String, Vec<String>) {
+pub fn enable(c: &Zmq, token: &str, password: &str) -> (String, Vec<String>) {
     let setup = c.call_ok(json!({"action": "totp_setup", "session_token": token}));
     let secret = setup["secret"].as_str().unwrap().to_owned();
     let uri = setup["otpauth_uri"].as_str().unwrap();
@@ -47,11 +47,17 @@ pub fn enable(c: &Zmq, token: &str) -> (String, Vec<String>) {
         "000000"
     };
     c.call_err(
-        json!({"action": "totp_enable", "session_token": token, "code": wrong}),
+        json!({"action": "totp_enable", "session_token": token, "password": password,
+            "code": wrong}),
         "invalid_credentials",
     );
+    c.call_err(
+        json!({"action": "totp_enable", "session_token": token, "password": "not-it-at-all",
+            "code": code(&secret, 0)}),
+        "wrong_password",
+    );
     let on = c.call_ok(json!({"action": "totp_enable", "session_token": token,
-        "code": code(&secret, 0)}));
+        "password": password, "code": code(&secret, 0)}));
     let codes: Vec<String> = on["recovery_codes"]
         .as_array()
         .unwrap()
@@ -70,7 +76,12 @@ fn two_factor_login_from_setup_to_recovery() {
     // Set up but not confirmed: login does not ask for it.
     c.call_ok(json!({"action": "totp_setup", "session_token": token}));
     s.login("tessa", "t3ss-pw-01");
-    let (secret, codes) = enable(&c, &token);
+    let other = s.login("tessa", "t3ss-pw-01");
+    let (secret, codes) = enable(&c, &token, "t3ss-pw-01");
+    c.call_err(
+        json!({"action": "get_user", "session_token": other}),
+        "session_invalid",
+    );
     assert_eq!(codes.len(), 10);
     let me = c.call_ok(json!({"action": "get_user", "session_token": token}));
     assert_eq!(me["user"]["two_factor"], true);
@@ -148,7 +159,7 @@ fn wrong_codes_count_against_the_throttle() {
     let c = s.client();
     s.register("uwe", "uwe-pw-12");
     let token = s.login("uwe", "uwe-pw-12");
-    let (secret, _) = enable(&c, &token);
+    let (secret, _) = enable(&c, &token, "uwe-pw-12");
     let wrong = |n: u32| {
         format!(
             "{:06}",
@@ -175,7 +186,7 @@ fn an_admin_turns_off_a_users_two_factor_with_their_own_password() {
     let c = s.client();
     s.register("vera", "vera-pw-12");
     let token = s.login("vera", "vera-pw-12");
-    enable(&c, &token);
+    enable(&c, &token, "vera-pw-12");
     let other = {
         s.register("walt", "walt-pw-12");
         s.login("walt", "walt-pw-12")

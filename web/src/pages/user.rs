@@ -112,11 +112,10 @@ fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoView {
     let role = RwSignal::new(user.role);
     let status = RwSignal::new(user.status);
     let asking = RwSignal::new(false);
-    // A role changes only with the admin's own password.
+    // A role or a status changes only with the admin's own password.
     let password = RwSignal::new(String::new());
     let form = FormState::new("access-form");
-    let role_changes = Memo::new(move |_| role.get() != current.get().0);
-    let ready = Signal::derive(move || !role_changes.get() || password.with(|p| !p.is_empty()));
+    let ready = Signal::derive(move || password.with(|p| !p.is_empty()));
     // A closed question leaves the picks as the service has them: Cancel
     // (and Esc) change nothing, and a confirmed change is the service's now.
     Effect::new(move |_| {
@@ -152,7 +151,7 @@ fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoView {
         let update = UserUpdate {
             role: (r != r0).then_some(r),
             status: (s != s0).then_some(s),
-            current_password: (r != r0).then(|| Secret::new(password.get_untracked())),
+            current_password: Some(Secret::new(password.get_untracked())),
             ..Default::default()
         };
         let target = name.clone();
@@ -217,9 +216,7 @@ fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoView {
                 }
                 changes.join(" ")
             }}</p>
-            <Show when=move || role_changes.get()>
-                <Field id="access-password" name="current_password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
-            </Show>
+            <Field id="access-password" name="current_password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
         </ConfirmDialog>
     }
 }

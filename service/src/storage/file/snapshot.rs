@@ -17,8 +17,10 @@ use zeroize::Zeroizing;
 /// The `format` field of a snapshot.
 pub const FORMAT: &str = "users-service-store";
 /// The `version` this build writes. Version 1 had no user ids; it is read and
-/// upgraded.
-pub const VERSION: u32 = 2;
+/// upgraded, as is version 2. Version 3 records may hold two-factor state
+/// (`totp`), which a build that knows only version 2 would drop when it
+/// rewrote a record: such a build refuses a version-3 store.
+pub const VERSION: u32 = 3;
 
 #[derive(Serialize, Deserialize)]
 struct SnapshotFile<'a> {

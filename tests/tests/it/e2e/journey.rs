@@ -170,6 +170,7 @@ async fn the_browser_journey() {
         .unwrap();
     click(&c, "access-apply").await;
     wait_text(&c, "#access-dialog-title", "Suspend e2e_renamed?").await;
+    fill(&c, "access-password", ADMIN_PASSWORD).await;
     axe_both(&c, "confirmation dialog").await;
     shot(&c, "12-dialog").await;
     click(&c, "access-dialog-confirm").await;
@@ -185,6 +186,7 @@ async fn the_browser_journey() {
         .unwrap();
     click(&c, "access-apply").await;
     wait_text(&c, "#access-dialog-title", "Reactivate e2e_renamed?").await;
+    fill(&c, "access-password", ADMIN_PASSWORD).await;
     click(&c, "access-dialog-confirm").await;
     wait_text(&c, "#meta-status", "active").await;
 
