@@ -10,6 +10,7 @@
 //! - [`error`]: [`ErrorCode`], the stable machine-readable error codes.
 //! - [`validate`]: field rules, applied alike by the service and by the browser.
 //! - [`security`]: sessions one can see and end, two-factor login, the audit log.
+//! - [`strength`]: a password strength hint for forms.
 //! - [`secret`]: [`Secret`], a string that never prints and is wiped on drop.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -25,6 +26,7 @@ pub mod request;
 pub mod response;
 pub mod secret;
 pub mod security;
+pub mod strength;
 pub mod user;
 pub mod validate;
 

@@ -6,10 +6,12 @@
 use crate::api::{self, Conn, UnauthorizedApi};
 use crate::dom;
 use crate::pages::account::DeleteAccountPage;
+use crate::pages::audit::AuditPage;
 use crate::pages::auth::{LoginPage, RegisterPage};
-use crate::pages::credentials::CredentialsPage;
+use crate::pages::credentials::{CredentialsPage, FirstPasswordPage};
 use crate::pages::errors::{NotAllowed, NotFound};
 use crate::pages::profile::ProfilePage;
+use crate::pages::security::SecurityPage;
 use crate::pages::user::UserPage;
 use crate::pages::users::UserListPage;
 use crate::routes::{self, Screen};
@@ -22,11 +24,16 @@ use leptos_router::components::Router;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::location::{BrowserUrl, LocationProvider};
 use leptos_router::NavigateOptions;
-use users_protocol::ErrorCode;
+use users_protocol::{ErrorCode, UserView};
 
 /// How often a saved session is tried while the server does not answer, two
 /// seconds apart.
 const RESUME_ATTEMPTS: u32 = 30;
+
+/// How often the session is checked, in milliseconds: one ended elsewhere
+/// (signed out from another browser, by an admin, by a password change)
+/// takes this page back to sign-in within this long, not at the next click.
+const SESSION_CHECK_MS: u32 = 5_000;
 
 fn replace() -> NavigateOptions {
     NavigateOptions {
@@ -57,17 +64,18 @@ pub fn App() -> impl IntoView {
     // before it first runs, so a reload can resume the session.
     let saved = storage::load();
     Effect::new(move |was_logged_in: Option<bool>| {
-        let token = state
-            .session
-            .with(|s| s.as_ref().map(|s| s.api.token().clone()));
+        let token = state.session.with(|s| {
+            s.as_ref()
+                .map(|s| (s.api.token().clone(), s.must_change_password))
+        });
         match &token {
-            Some(t) => storage::save(t),
+            Some((t, must_change)) => storage::save(t, *must_change),
             None if was_logged_in == Some(true) => storage::clear(),
             None => {}
         }
         token.is_some()
     });
-    if let Some(token) = saved {
+    if let Some((token, must_change_password)) = saved {
         state.resuming.set(true);
         spawn_local(async move {
             // A reload while the server is away waits for it: the token may
@@ -91,7 +99,11 @@ pub fn App() -> impl IntoView {
                 }
             };
             match outcome {
-                Ok((api, user)) => state.session.set(Some(Session { api, user })),
+                Ok((api, user)) => state.session.set(Some(Session {
+                    api,
+                    user,
+                    must_change_password,
+                })),
                 Err(e) if e.code() == Some(ErrorCode::SessionInvalid) => {
                     storage::clear();
                     state.flash_on(
@@ -104,6 +116,28 @@ pub fn App() -> impl IntoView {
             state.resuming.set(false);
         });
     }
+
+    spawn_local(async move {
+        loop {
+            gloo_timers::future::TimeoutFuture::new(SESSION_CHECK_MS).await;
+            let Some(api) = state.api().filter(|_| !state.resuming.get_untracked()) else {
+                continue;
+            };
+            let still = || state.api().as_ref() == Some(&api);
+            let changed = |user: &UserView| {
+                state
+                    .session
+                    .with_untracked(|s| s.as_ref().is_some_and(|s| s.user != *user))
+            };
+            match api.me().await {
+                Ok(user) if still() && changed(&user) => state.set_user(user),
+                Err(e) if still() && e.code() == Some(ErrorCode::SessionInvalid) => {
+                    state.fail(&e);
+                }
+                _ => {}
+            }
+        }
+    });
 
     view! {
         <Router>
@@ -140,6 +174,11 @@ fn Screens() -> impl IntoView {
     // Memos, so that updating the user does not rebuild the screen.
     let signed_in = Memo::new(move |_| state.session.with(Option::is_some));
     let staff = Memo::new(move |_| state.is_staff());
+    let must_change = Memo::new(move |_| {
+        state
+            .session
+            .with(|s| s.as_ref().is_some_and(|s| s.must_change_password))
+    });
     Effect::new(move |_| {
         if state.resuming.get() || signed_in.get() || !screen.get().needs_session() {
             return;
@@ -170,6 +209,11 @@ fn Screens() -> impl IntoView {
                 return view! { <section class="card"><NotAllowed/></section> }.into_any();
             }
         }
+        // The first admin's default password is changed before anything else.
+        if must_change.get() && !matches!(s, Screen::Login | Screen::Register) {
+            return view! { <section class="card narrow"><FirstPasswordPage/></section> }
+                .into_any();
+        }
         let card = s.needs_session();
         let page = match s {
             Screen::Home => view! { <Home/> }.into_any(),
@@ -178,7 +222,9 @@ fn Screens() -> impl IntoView {
             Screen::Profile => view! { <ProfilePage/> }.into_any(),
             Screen::Credentials => view! { <CredentialsPage/> }.into_any(),
             Screen::DeleteAccount => view! { <DeleteAccountPage/> }.into_any(),
+            Screen::Security => view! { <SecurityPage/> }.into_any(),
             Screen::Users => view! { <UserListPage/> }.into_any(),
+            Screen::Audit => view! { <AuditPage/> }.into_any(),
             Screen::User(name) => view! { <UserPage name/> }.into_any(),
             Screen::NotFound => return view! { <NotFound/> }.into_any(),
         };
@@ -284,8 +330,10 @@ fn Header() -> impl IntoView {
             view! {
                 {link(routes::PROFILE, "nav-profile", "Profile")}
                 {link(routes::CREDENTIALS, "nav-credentials", "Credentials")}
+                {link(routes::SECURITY, "nav-security", "Security")}
                 {link(routes::DELETE_ACCOUNT, "nav-delete", "Delete account")}
                 {move || staff.get().then(|| link(routes::USERS, "nav-users", "Users"))}
+                {move || staff.get().then(|| link(routes::AUDIT, "nav-audit", "Audit"))}
             }
             .into_any()
         } else {

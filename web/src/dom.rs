@@ -1,5 +1,6 @@
 //! The few direct uses of the browser's DOM: the document title, focus after
-//! the view has updated, the native confirm, and the theme on `<html>`.
+//! the view has updated, the native confirm, the theme on `<html>`, the
+//! clipboard and `data:` addresses.
 
 use leptos::task::spawn_local;
 use leptos::wasm_bindgen::JsCast;
@@ -203,4 +204,30 @@ fn leaves_the_screen(e: &web_sys::MouseEvent) -> bool {
         .ok()
         .map(|a| a.href());
     to.is_some() && to != here
+}
+
+/// Puts `text` on the clipboard, where the browser allows it (a secure
+/// page, after a click). Through `Reflect`, so that no further web-sys
+/// bindings are compiled in.
+pub fn copy_text(text: &str) -> bool {
+    use js_sys::{Function, Reflect};
+    let call = || -> Option<()> {
+        let window: leptos::wasm_bindgen::JsValue = web_sys::window()?.into();
+        let nav = Reflect::get(&window, &"navigator".into()).ok()?;
+        let clip = Reflect::get(&nav, &"clipboard".into()).ok()?;
+        let write: Function = Reflect::get(&clip, &"writeText".into())
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        write.call1(&clip, &text.into()).ok().map(drop)
+    };
+    call().is_some()
+}
+
+/// A `data:` address holding `text` of type `mime`, for an image or a download.
+pub fn data_url(mime: &str, text: &str) -> String {
+    format!(
+        "data:{mime};charset=utf-8,{}",
+        js_sys::encode_uri_component(text)
+    )
 }

@@ -9,7 +9,9 @@ pub const REGISTER: &str = "/register";
 pub const PROFILE: &str = "/account/profile";
 pub const CREDENTIALS: &str = "/account/credentials";
 pub const DELETE_ACCOUNT: &str = "/account/delete";
+pub const SECURITY: &str = "/account/security";
 pub const USERS: &str = "/admin/users";
+pub const AUDIT: &str = "/admin/audit";
 
 /// A screen, as its path names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +23,9 @@ pub enum Screen {
     Profile,
     Credentials,
     DeleteAccount,
+    Security,
     Users,
+    Audit,
     /// `/admin/users/<username>`, the name decoded.
     User(String),
     NotFound,
@@ -42,7 +46,9 @@ impl Screen {
             PROFILE => Screen::Profile,
             CREDENTIALS => Screen::Credentials,
             DELETE_ACCOUNT => Screen::DeleteAccount,
+            SECURITY => Screen::Security,
             USERS => Screen::Users,
+            AUDIT => Screen::Audit,
             _ => match path.strip_prefix(USERS).and_then(|r| r.strip_prefix('/')) {
                 Some(name) if !name.is_empty() && !name.contains('/') => Screen::User(decode(name)),
                 _ => Screen::NotFound,
@@ -57,14 +63,16 @@ impl Screen {
             Screen::Profile
                 | Screen::Credentials
                 | Screen::DeleteAccount
+                | Screen::Security
                 | Screen::Users
+                | Screen::Audit
                 | Screen::User(_)
         )
     }
 
     /// Whether only admins and moderators may see it.
     pub fn staff_only(&self) -> bool {
-        matches!(self, Screen::Users | Screen::User(_))
+        matches!(self, Screen::Users | Screen::Audit | Screen::User(_))
     }
 }
 

@@ -13,6 +13,9 @@ pub struct Session {
     pub api: AuthorizedApi,
     /// The user as last read; a change the service confirms replaces it.
     pub user: UserView,
+    /// Still the well-known first-admin password: nothing else shows until
+    /// it is changed.
+    pub must_change_password: bool,
 }
 
 /// A notice for the screen at `path`, shown when it is reached and dropped

@@ -6,6 +6,9 @@
 use users_protocol::Secret;
 
 const SESSION_KEY: &str = "users.session";
+/// Set while the session's account still has the default first-admin
+/// password: the login reply says so, and a reload must not forget it.
+const MUST_CHANGE_KEY: &str = "users.must-change-password";
 /// Also read by the inline script in index.html, before the first paint.
 const THEME_KEY: &str = "users.theme";
 
@@ -17,19 +20,26 @@ fn local_store() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 
-/// The saved token, if any.
-pub fn load() -> Option<Secret> {
-    session_store()?
+/// The saved token, if any, and whether its password must be changed first.
+pub fn load() -> Option<(Secret, bool)> {
+    let store = session_store()?;
+    let token = store
         .get_item(SESSION_KEY)
         .ok()?
         .filter(|t| !t.is_empty())
-        .map(Secret::new)
+        .map(Secret::new)?;
+    let must_change = store.get_item(MUST_CHANGE_KEY).ok().flatten().is_some();
+    Some((token, must_change))
 }
 
-/// Saves the token.
-pub fn save(token: &Secret) {
+/// Saves the token, and whether its password must be changed first.
+pub fn save(token: &Secret, must_change: bool) {
     if let Some(s) = session_store() {
         let _ = s.set_item(SESSION_KEY, token.expose());
+        let _ = match must_change {
+            true => s.set_item(MUST_CHANGE_KEY, "1"),
+            false => s.remove_item(MUST_CHANGE_KEY),
+        };
     }
 }
 
@@ -37,6 +47,7 @@ pub fn save(token: &Secret) {
 pub fn clear() {
     if let Some(s) = session_store() {
         let _ = s.remove_item(SESSION_KEY);
+        let _ = s.remove_item(MUST_CHANGE_KEY);
     }
 }
 

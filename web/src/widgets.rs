@@ -1,9 +1,10 @@
-//! Small view pieces the pages share: notices, labelled fields, and times for
-//! people.
+//! Small view pieces the pages share: notices, labelled fields, times for
+//! people, and the password strength hint.
 
 use crate::forms::FormState;
 use crate::state::{Notice, Tone};
 use leptos::prelude::*;
+use users_protocol::validate;
 
 /// Renders a notice, if any, in a live region that is always on the page (so
 /// that screen readers announce what appears in it): errors in an `alert`, the
@@ -123,4 +124,27 @@ mod tests {
         );
         assert_eq!(super::when(None), "never");
     }
+}
+
+/// The strength hint under a new password, updated while typing and read
+/// out politely. A hint only: the service's rules decide.
+#[component]
+pub fn StrengthHint(
+    id: &'static str,
+    #[prop(into)] password: Signal<String>,
+    /// The account's username and email: a password holding them is weak.
+    #[prop(into)]
+    names: Signal<Vec<String>>,
+) -> impl IntoView {
+    let text = move || {
+        let p = password.get();
+        if p.is_empty() {
+            return String::new();
+        }
+        let names = names.get();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let s = users_protocol::strength::strength(&p, &names, validate::PASSWORD_MIN_DEFAULT);
+        format!("Strength: {}", s.hint())
+    };
+    view! { <p id=id class="hint" aria-live="polite">{text}</p> }
 }

@@ -96,7 +96,7 @@ fn a_session_started_on_one_instance_works_on_the_others_and_ends_on_all() {
     );
     c.client()
         .call_ok(json!({"action": "update_user", "session_token": t2,
-        "update_data": {"current_password": "al1ce-pw-1", "password": "alicepass2"}}));
+        "update_data": {"current_password": "al1ce-pw-1", "password": "al1ce-pw-2"}}));
     for s in [&a, &b] {
         refused_within(s, &t1, Duration::from_secs(2));
         assert_eq!(code(&get_user(s, &t2)), "ok");

@@ -5,9 +5,39 @@ use super::error::ApiError;
 use super::socket::call;
 use users_protocol::response::Empty;
 use users_protocol::{
-    Credentials, ListQuery, LoginReply, NewUser, Reply, Request, Secret, UserCreated, UserList,
-    UserReply, UserUpdate, UserView,
+    AuditPage, AuditQuery, Credentials, ListQuery, LoginReply, NewUser, RecoveryCodes, Reply,
+    Request, Revoked, Secret, SessionList, TotpSetup, UserCreated, UserList, UserReply, UserUpdate,
+    UserView,
 };
+
+/// The second factor a login carries, when the account has one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SecondFactor {
+    /// A 6-digit code from the authenticator app.
+    Code(Secret),
+    /// One of the recovery codes.
+    Recovery(Secret),
+}
+
+/// A login that succeeded.
+pub struct LoggedIn {
+    /// Calls with the new session.
+    pub api: AuthorizedApi,
+    /// The user.
+    pub user: UserView,
+    /// The account still has the well-known first-admin password.
+    pub must_change_password: bool,
+}
+
+/// Which sessions revoke_session ends.
+pub enum Revoke {
+    /// One of one's own, by id.
+    One(String),
+    /// All of one's own but this one.
+    AllOthers,
+    /// All of another user's (admins).
+    AllOf(String),
+}
 
 /// Calls that need no session.
 pub struct UnauthorizedApi;
@@ -19,27 +49,35 @@ impl UnauthorizedApi {
         Ok(r.data.username)
     }
 
-    /// login; returns the session.
+    /// login, with a second factor when the account asks for one
+    /// (`totp_required`); returns the session.
     pub async fn login(
         &self,
         username: String,
         password: Secret,
-    ) -> Result<(AuthorizedApi, UserView), ApiError> {
+        second: Option<SecondFactor>,
+    ) -> Result<LoggedIn, ApiError> {
+        let (totp_code, recovery_code) = match second {
+            Some(SecondFactor::Code(c)) => (Some(c), None),
+            Some(SecondFactor::Recovery(c)) => (None, Some(c)),
+            None => (None, None),
+        };
         let r: Reply<LoginReply> = call(Request::Login {
             credentials: Credentials {
                 username,
                 password,
-                totp_code: None,
-                recovery_code: None,
+                totp_code,
+                recovery_code,
             },
         })
         .await?;
-        Ok((
-            AuthorizedApi {
+        Ok(LoggedIn {
+            api: AuthorizedApi {
                 token: r.data.session_token,
             },
-            r.data.user,
-        ))
+            user: r.data.user,
+            must_change_password: r.data.password_change_required,
+        })
     }
 
     /// Picks up a saved session after a reload.
@@ -123,5 +161,90 @@ impl AuthorizedApi {
         })
         .await?;
         Ok(())
+    }
+
+    /// list_sessions, one's own or (admins) `target`'s.
+    pub async fn sessions(&self, target: Option<String>) -> Result<SessionList, ApiError> {
+        let r: Reply<SessionList> = call(Request::ListSessions {
+            session_token: self.token.clone(),
+            username: target,
+        })
+        .await?;
+        Ok(r.data)
+    }
+
+    /// revoke_session; returns how many ended.
+    pub async fn revoke(&self, which: Revoke) -> Result<usize, ApiError> {
+        let (session_id, all_others, username, all) = match which {
+            Revoke::One(id) => (Some(id), false, None, false),
+            Revoke::AllOthers => (None, true, None, false),
+            Revoke::AllOf(name) => (None, false, Some(name), true),
+        };
+        let r: Reply<Revoked> = call(Request::RevokeSession {
+            session_token: self.token.clone(),
+            session_id,
+            all_others,
+            username,
+            all,
+        })
+        .await?;
+        Ok(r.data.revoked)
+    }
+
+    /// totp_setup: a secret to confirm.
+    pub async fn totp_setup(&self) -> Result<TotpSetup, ApiError> {
+        let r: Reply<TotpSetup> = call(Request::TotpSetup {
+            session_token: self.token.clone(),
+        })
+        .await?;
+        Ok(r.data)
+    }
+
+    /// totp_enable; returns the recovery codes.
+    pub async fn totp_enable(
+        &self,
+        password: Secret,
+        code: Secret,
+    ) -> Result<Vec<Secret>, ApiError> {
+        let r: Reply<RecoveryCodes> = call(Request::TotpEnable {
+            session_token: self.token.clone(),
+            password,
+            code,
+        })
+        .await?;
+        Ok(r.data.recovery_codes)
+    }
+
+    /// totp_disable: one's own with a second factor, or (admins) `target`'s.
+    pub async fn totp_disable(
+        &self,
+        password: Secret,
+        second: Option<SecondFactor>,
+        target: Option<String>,
+    ) -> Result<(), ApiError> {
+        let (code, recovery_code) = match second {
+            Some(SecondFactor::Code(c)) => (Some(c), None),
+            Some(SecondFactor::Recovery(c)) => (None, Some(c)),
+            None => (None, None),
+        };
+        let _: Reply<Empty> = call(Request::TotpDisable {
+            session_token: self.token.clone(),
+            password,
+            code,
+            recovery_code,
+            username: target,
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// audit_log.
+    pub async fn audit(&self, query: AuditQuery) -> Result<AuditPage, ApiError> {
+        let r: Reply<AuditPage> = call(Request::AuditLog {
+            session_token: self.token.clone(),
+            query,
+        })
+        .await?;
+        Ok(r.data)
     }
 }

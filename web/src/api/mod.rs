@@ -10,6 +10,6 @@ pub mod calls;
 pub mod error;
 pub mod socket;
 
-pub use calls::{AuthorizedApi, UnauthorizedApi};
+pub use calls::{AuthorizedApi, LoggedIn, Revoke, SecondFactor, UnauthorizedApi};
 pub use error::ApiError;
 pub use socket::{start, Conn};

@@ -1,17 +1,17 @@
 //! The screens before sign-in: `/login` and `/register`.
 
-use crate::api::UnauthorizedApi;
+use crate::api::{LoggedIn, SecondFactor, UnauthorizedApi};
 use crate::dom;
 use crate::forms::FormState;
 use crate::routes;
 use crate::state::{AppState, Notice, Session};
-use crate::widgets::{Field, NoticeView};
+use crate::widgets::{Field, NoticeView, StrengthHint};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
-use users_protocol::{validate, NewUser, ProfileField, Secret};
+use users_protocol::{validate, ErrorCode, NewUser, ProfileField, Secret};
 
 /// `/login`. Once signed in (by this form, or a session resumed after a
 /// reload), goes on to `?next=` when it is a path inside the app.
@@ -58,10 +58,21 @@ pub fn RegisterPage() -> impl IntoView {
     }
 }
 
+/// Which second factor the sign-in form asks for, once the service said
+/// the account has one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Asking {
+    Password,
+    Code,
+    Recovery,
+}
+
 #[component]
 fn LoginForm(username: RwSignal<String>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let password = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
+    let asking = RwSignal::new(Asking::Password);
     let form = FormState::new("login-form");
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -79,31 +90,95 @@ fn LoginForm(username: RwSignal<String>) -> impl IntoView {
             form.field_error("password", "Enter your password");
             ok = false;
         }
+        let c = code.get_untracked().trim().to_owned();
+        let second = match asking.get_untracked() {
+            Asking::Password => None,
+            Asking::Code => Some(SecondFactor::Code(Secret::new(c.clone()))),
+            Asking::Recovery => Some(SecondFactor::Recovery(Secret::new(c.clone()))),
+        };
+        if second.is_some() && c.is_empty() {
+            form.field_error(code_field(asking.get_untracked()), "Enter the code");
+            ok = false;
+        }
         if !ok {
             return;
         }
         form.busy.set(true);
         spawn_local(async move {
-            match UnauthorizedApi.login(u, Secret::new(p)).await {
-                Ok((api, user)) => {
+            match UnauthorizedApi.login(u, Secret::new(p), second).await {
+                Ok(LoggedIn {
+                    api,
+                    user,
+                    must_change_password,
+                }) => {
                     state.flash.set(None);
                     state.new_username.set(String::new());
-                    state.session.set(Some(Session { api, user }));
+                    state.session.set(Some(Session {
+                        api,
+                        user,
+                        must_change_password,
+                    }));
                 }
-                Err(e) => form.fail(state, &e, &["username", "password"]),
+                Err(e) if e.code() == Some(ErrorCode::TotpRequired) => {
+                    code.set(String::new());
+                    asking.set(Asking::Code);
+                    dom::focus_later(vec!["#login-code".to_owned()]);
+                }
+                Err(e) => form.fail(
+                    state,
+                    &e,
+                    &["username", "password", "totp_code", "recovery_code"],
+                ),
             }
             form.busy.set(false);
         });
+    };
+    let switch = move |_| {
+        form.start();
+        code.set(String::new());
+        let next = match asking.get_untracked() {
+            Asking::Recovery => Asking::Code,
+            _ => Asking::Recovery,
+        };
+        asking.set(next);
+        dom::focus_later(vec![format!("#{}", code_id(next))]);
     };
     view! {
         <form id="login-form" on:submit=submit novalidate>
             <NoticeView notice=form.notice/>
             <Field id="login-username" name="username" label="Username or email" value=username form autocomplete="username"/>
             <Field id="login-password" name="password" label="Password" value=password form kind="password" autocomplete="current-password"/>
+            {move || match asking.get() {
+                Asking::Password => ().into_any(),
+                Asking::Code => view! {
+                    <p id="login-second" class="muted">"Two-factor login is on for this account."</p>
+                    <Field id="login-code" name="totp_code" label="Code from your authenticator app" value=code form autocomplete="one-time-code"/>
+                    <p><button id="login-use-recovery" class="link" type="button" on:click=switch>"Use a recovery code instead"</button></p>
+                }.into_any(),
+                Asking::Recovery => view! {
+                    <p id="login-second" class="muted">"Two-factor login is on for this account. Each recovery code works once."</p>
+                    <Field id="login-recovery" name="recovery_code" label="Recovery code" value=code form autocomplete="off"/>
+                    <p><button id="login-use-code" class="link" type="button" on:click=switch>"Use the code from your app instead"</button></p>
+                }.into_any(),
+            }}
             <button id="login-submit" class="primary" type="submit" disabled=move || form.busy.get()>
                 {move || if form.busy.get() { "Logging in…" } else { "Log in" }}
             </button>
         </form>
+    }
+}
+
+fn code_id(asking: Asking) -> &'static str {
+    match asking {
+        Asking::Recovery => "login-recovery",
+        _ => "login-code",
+    }
+}
+
+fn code_field(asking: Asking) -> &'static str {
+    match asking {
+        Asking::Recovery => "recovery_code",
+        _ => "totp_code",
     }
 }
 
@@ -184,6 +259,7 @@ fn RegisterForm() -> impl IntoView {
             <Field id="reg-username" name="username" label="Username" value=username form autocomplete="username"/>
             <Field id="reg-email" name="email" label="Email" value=email form kind="email" autocomplete="email"/>
             <Field id="reg-password" name="password" label="Password" value=password form kind="password" autocomplete="new-password"/>
+            <StrengthHint id="reg-strength" password=password names=Signal::derive(move || vec![username.get(), email.get()])/>
             <Field id="reg-confirm" name="confirm" label="Confirm password" value=confirm form kind="password" autocomplete="new-password"/>
             <Field id="reg-fullname" name=ProfileField::FullName.as_str() label=ProfileField::FullName.label() value=full_name form autocomplete="name"/>
             <button id="register-submit" class="primary" type="submit" disabled=move || form.busy.get()>

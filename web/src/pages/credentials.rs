@@ -3,7 +3,7 @@
 use crate::dom;
 use crate::forms::{save_own, FormState};
 use crate::state::AppState;
-use crate::widgets::{Field, NoticeView};
+use crate::widgets::{Field, NoticeView, StrengthHint};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use users_protocol::{validate, Secret, UserUpdate};
@@ -57,6 +57,40 @@ pub fn CredentialsPage() -> impl IntoView {
         }
     };
 
+    view! {
+        <h2 class="page-title" tabindex="-1">"Credentials"</h2>
+        <div class="section">
+            <h3>"Username"</h3>
+            <form id="username-form" on:submit=change_username novalidate>
+                <NoticeView notice=uform.notice/>
+                <Field id="cred-username" name="username" label="New username" value=username form=uform autocomplete="username"/>
+                <div><button id="username-save" class="primary" type="submit" disabled=move || uform.busy.get()>
+                    {move || if uform.busy.get() { "Saving…" } else { "Change username" }}
+                </button></div>
+            </form>
+        </div>
+        <div class="section">
+            <h3>"Email"</h3>
+            <form id="email-form" on:submit=change_email novalidate>
+                <NoticeView notice=eform.notice/>
+                <Field id="cred-email" name="email" label="New email" value=email form=eform kind="email" autocomplete="email"/>
+                <div><button id="email-save" class="primary" type="submit" disabled=move || eform.busy.get()>
+                    {move || if eform.busy.get() { "Saving…" } else { "Change email" }}
+                </button></div>
+            </form>
+        </div>
+        <div class="section">
+            <h3>"Password"</h3>
+            <PasswordForm on_done=Callback::new(|()| {})/>
+        </div>
+    }
+}
+
+/// Changing one's own password: the current one, the new one twice, with
+/// the strength hint. `on_done` runs once the service has taken it.
+#[component]
+pub fn PasswordForm(on_done: Callback<()>) -> impl IntoView {
+    let state = expect_context::<AppState>();
     let (cur, new, confirm) = (
         RwSignal::new(String::new()),
         RwSignal::new(String::new()),
@@ -96,44 +130,48 @@ pub fn CredentialsPage() -> impl IntoView {
                     cur.set(String::new());
                     new.set(String::new());
                     confirm.set(String::new());
+                    on_done.run(());
                 },
             );
         }
     };
-
+    let names = Signal::derive(move || {
+        state.session.with(|s| {
+            s.as_ref()
+                .map(|s| vec![s.user.username.clone(), s.user.email.clone()])
+                .unwrap_or_default()
+        })
+    });
     view! {
-        <h2 class="page-title" tabindex="-1">"Credentials"</h2>
-        <div class="section">
-            <h3>"Username"</h3>
-            <form id="username-form" on:submit=change_username novalidate>
-                <NoticeView notice=uform.notice/>
-                <Field id="cred-username" name="username" label="New username" value=username form=uform autocomplete="username"/>
-                <div><button id="username-save" class="primary" type="submit" disabled=move || uform.busy.get()>
-                    {move || if uform.busy.get() { "Saving…" } else { "Change username" }}
-                </button></div>
-            </form>
-        </div>
-        <div class="section">
-            <h3>"Email"</h3>
-            <form id="email-form" on:submit=change_email novalidate>
-                <NoticeView notice=eform.notice/>
-                <Field id="cred-email" name="email" label="New email" value=email form=eform kind="email" autocomplete="email"/>
-                <div><button id="email-save" class="primary" type="submit" disabled=move || eform.busy.get()>
-                    {move || if eform.busy.get() { "Saving…" } else { "Change email" }}
-                </button></div>
-            </form>
-        </div>
-        <div class="section">
-            <h3>"Password"</h3>
-            <form id="password-form" on:submit=change_password novalidate>
-                <NoticeView notice=pform.notice/>
-                <Field id="cred-current" name="current_password" label="Current password" value=cur form=pform kind="password" autocomplete="current-password"/>
-                <Field id="cred-new" name="password" label="New password" value=new form=pform kind="password" autocomplete="new-password"/>
-                <Field id="cred-confirm" name="confirm" label="Confirm new password" value=confirm form=pform kind="password" autocomplete="new-password"/>
-                <div><button id="password-save" class="primary" type="submit" disabled=move || pform.busy.get()>
-                    {move || if pform.busy.get() { "Saving…" } else { "Change password" }}
-                </button></div>
-            </form>
-        </div>
+        <form id="password-form" on:submit=change_password novalidate>
+            <NoticeView notice=pform.notice/>
+            <Field id="cred-current" name="current_password" label="Current password" value=cur form=pform kind="password" autocomplete="current-password"/>
+            <Field id="cred-new" name="password" label="New password" value=new form=pform kind="password" autocomplete="new-password"/>
+            <StrengthHint id="cred-strength" password=new names/>
+            <Field id="cred-confirm" name="confirm" label="Confirm new password" value=confirm form=pform kind="password" autocomplete="new-password"/>
+            <div><button id="password-save" class="primary" type="submit" disabled=move || pform.busy.get()>
+                {move || if pform.busy.get() { "Saving…" } else { "Change password" }}
+            </button></div>
+        </form>
+    }
+}
+
+/// Shown instead of every screen while the account still has the
+/// well-known first-admin password.
+#[component]
+pub fn FirstPasswordPage() -> impl IntoView {
+    dom::set_title("Choose a new password");
+    let state = expect_context::<AppState>();
+    let done = Callback::new(move |()| {
+        state.session.update(|s| {
+            if let Some(s) = s {
+                s.must_change_password = false;
+            }
+        });
+    });
+    view! {
+        <h2 class="page-title" tabindex="-1">"Choose a new password"</h2>
+        <p id="first-password-why">"This account still has the default password, which anyone can look up. Choose a new one to go on."</p>
+        <PasswordForm on_done=done/>
     }
 }

@@ -4,14 +4,17 @@
 //! form and record, which [`user`] takes from [`profile`].
 //!
 //! - [`auth`]: `/login` and `/register`.
-//! - [`profile`], [`credentials`], [`account`]: `/account/...`.
+//! - [`profile`], [`credentials`], [`security`], [`account`]: `/account/...`.
 //! - [`users`]: `/admin/users`, the list; [`user`]: one user's page.
+//! - [`audit`]: `/admin/audit`, the audit log.
 //! - [`errors`]: not found, not allowed.
 
 pub mod account;
+pub mod audit;
 pub mod auth;
 pub mod credentials;
 pub mod errors;
 pub mod profile;
+pub mod security;
 pub mod user;
 pub mod users;

@@ -2,6 +2,7 @@
 //! and for admins to change: profile, role and status (after a confirmation
 //! that names the change), password, and deletion (after typing the username).
 
+use crate::api::Revoke;
 use crate::dialog::ConfirmDialog;
 use crate::dom;
 use crate::forms::FormState;
@@ -90,6 +91,7 @@ pub fn UserPage(name: String) -> impl IntoView {
 /// returns it after each change.
 #[component]
 fn Controls(user: UserView, on_change: RwSignal<Option<UserView>>) -> impl IntoView {
+    let security_user = user.clone();
     let name = user.username.clone();
     let saved = Callback::new(move |u: UserView| on_change.set(Some(u)));
     view! {
@@ -99,6 +101,7 @@ fn Controls(user: UserView, on_change: RwSignal<Option<UserView>>) -> impl IntoV
             <ProfileForm user target=Some(name.clone()) on_saved=saved/>
         </section>
         <SetPassword name=name.clone()/>
+        <Security user=security_user/>
         <Delete name/>
     }
 }
@@ -284,6 +287,80 @@ fn SetPassword(name: String) -> impl IntoView {
     }
 }
 
+/// Ending all of the user's sessions, and turning off their two-factor
+/// login (for a user who lost their phone), with the admin's own password.
+#[component]
+fn Security(user: UserView) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let name = user.username.clone();
+    let two_factor = RwSignal::new(user.two_factor);
+    let form = FormState::new("user-security");
+    let asking = RwSignal::new(false);
+    let password = RwSignal::new(String::new());
+    let end_all = {
+        let name = name.clone();
+        move |_| {
+            let Some(api) = state.api() else { return };
+            let target = name.clone();
+            form.start();
+            form.busy.set(true);
+            spawn_local(async move {
+                match api.revoke(Revoke::AllOf(target.clone())).await {
+                    Ok(n) => form.succeed(format!("Ended {n} session(s) of {target}.")),
+                    Err(e) => form.fail(state, &e, &[]),
+                }
+                form.busy.set(false);
+            });
+        }
+    };
+    let reset = {
+        let name = name.clone();
+        Callback::new(move |()| {
+            let Some(api) = state.api() else { return };
+            let (target, pw) = (name.clone(), password.get_untracked());
+            form.start();
+            form.busy.set(true);
+            spawn_local(async move {
+                let result = api
+                    .totp_disable(Secret::new(pw), None, Some(target.clone()))
+                    .await;
+                asking.set(false);
+                match result {
+                    Ok(()) => {
+                        two_factor.set(false);
+                        form.succeed(format!("Two-factor login is off for {target}."));
+                    }
+                    Err(e) => form.fail(state, &e, &[]),
+                }
+                form.busy.set(false);
+            });
+        })
+    };
+    let open = move |_| {
+        password.set(String::new());
+        asking.set(true);
+    };
+    view! {
+        <section class="section" id="user-security">
+            <h3>"Sessions and two-factor login"</h3>
+            <NoticeView notice=form.notice/>
+            <p>{move || if two_factor.get() { "Two-factor login is on." } else { "Two-factor login is off." }}</p>
+            <button id="end-sessions" class="secondary" type="button" on:click=end_all disabled=move || form.busy.get()>"End all sessions"</button>
+            " "
+            <Show when=move || two_factor.get()>
+                <button id="reset-2fa" class="danger" type="button" on:click=open disabled=move || form.busy.get()>"Reset two-factor login…"</button>
+            </Show>
+        </section>
+        <ConfirmDialog id="reset-2fa-dialog" opener="reset-2fa" open=asking
+            title=format!("Turn off two-factor login for {name}?")
+            confirm_label="Turn it off"
+            ready=Signal::derive(move || password.with(|p| !p.is_empty())) busy=form.busy on_confirm=reset>
+            <p>"They will log in with their password alone until they set it up again."</p>
+            <Field id="reset-2fa-password" name="password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
+        </ConfirmDialog>
+    }
+}
+
 /// Deletion, after typing the username and the admin's own password.
 #[component]
 fn Delete(name: String) -> impl IntoView {
@@ -343,34 +420,5 @@ fn Delete(name: String) -> impl IntoView {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_confirmation_names_the_user_and_the_change() {
-        let same = (Role::User, Role::User);
-        let active = (UserStatus::Active, UserStatus::Active);
-        assert_eq!(describe("alice", same, active), None);
-        let q = |r, s| describe("alice", r, s).unwrap().0;
-        assert_eq!(
-            q(same, (UserStatus::Active, UserStatus::Suspended)),
-            "Suspend alice?"
-        );
-        assert_eq!(
-            q(same, (UserStatus::Suspended, UserStatus::Active)),
-            "Reactivate alice?"
-        );
-        assert_eq!(q((Role::User, Role::Admin), active), "Make alice an admin?");
-        assert_eq!(
-            q((Role::Admin, Role::Moderator), active),
-            "Make alice a moderator?"
-        );
-        assert_eq!(
-            q(
-                (Role::User, Role::Admin),
-                (UserStatus::Active, UserStatus::Inactive)
-            ),
-            "Make alice an admin, inactive?"
-        );
-    }
-}
+#[path = "user_tests.rs"]
+mod tests;

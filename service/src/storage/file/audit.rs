@@ -13,7 +13,7 @@ use crate::audit::{AuditReader, AuditRecord};
 use crate::storage::backend::{io_err, StorageError};
 use fernet::Fernet;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -41,7 +41,8 @@ pub struct AuditFile {
 
 impl AuditFile {
     /// Opens (or creates) the log beside `store`: cuts a torn last line,
-    /// drops events past `retention`, and finds the next event id.
+    /// drops events past `retention`, and finds the next event id. Only the
+    /// file's tail and its oldest lines are read, so a long log opens fast.
     pub fn open(
         store: &Path,
         cipher: Arc<Fernet>,
@@ -49,23 +50,36 @@ impl AuditFile {
     ) -> Result<AuditFile, StorageError> {
         let path = path_for(store);
         files::create_or_keep_private(&path)?;
-        let mut text = String::new();
-        File::open(&path)
-            .and_then(|mut f| f.read_to_string(&mut text))
-            .map_err(io_err(format!("reading {}", path.display())))?;
-        let whole = text.rfind('\n').map_or(0, |i| i + 1);
-        let lines: Vec<&str> = text[..whole].lines().collect();
-        let last = match lines.last() {
-            Some(line) => decrypt(&cipher, line).ok_or_else(|| damaged(&path))?,
-            None => Vec::new(),
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(&path)
+            .map_err(io_err(format!("opening {}", path.display())))?;
+        let (whole, last) = last_line(&mut file).map_err(io_err("reading the audit log"))?;
+        let next_id = match last {
+            Some(line) => decrypt(&cipher, &line)
+                .ok_or_else(|| damaged(&path))?
+                .iter()
+                .map(|r| r.id + 1)
+                .max()
+                .unwrap_or(1),
+            None => 1,
         };
-        let next_id = last.iter().map(|r| r.id + 1).max().unwrap_or(1);
-        if whole < text.len() {
-            files::write_atomic(&path, &text.as_bytes()[..whole])?;
+        let len = file
+            .metadata()
+            .map_err(io_err("reading the audit log"))?
+            .len();
+        if whole < len {
+            tracing::warn!(
+                "the audit log's last line was cut short (a crash while writing it); dropped"
+            );
+            file.set_len(whole)
+                .and_then(|()| file.sync_data())
+                .map_err(io_err("cutting the audit log's torn line"))?;
         }
         let mut log = AuditFile {
-            file: append(&path)?,
-            len: whole as u64,
+            file,
+            len: whole,
             path,
             cipher,
             next_id,
@@ -129,26 +143,32 @@ impl AuditFile {
             .checked_sub(self.retention)
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs());
-        let mut text = String::new();
-        File::open(&self.path)
-            .and_then(|mut f| f.read_to_string(&mut text))
-            .map_err(io_err("reading the audit log"))?;
-        let mut drop_upto = 0;
-        for line in text.split_inclusive('\n') {
-            let records =
-                decrypt(&self.cipher, line.trim_end()).ok_or_else(|| damaged(&self.path))?;
+        // The oldest lines come first: read until one holds a recent event.
+        let f = File::open(&self.path).map_err(io_err("reading the audit log"))?;
+        let mut drop_upto = 0u64;
+        for line in BufReader::new(f).split(b'\n') {
+            let line = line.map_err(io_err("reading the audit log"))?;
+            let text = String::from_utf8_lossy(&line);
+            let records = decrypt(&self.cipher, &text).ok_or_else(|| damaged(&self.path))?;
             if records.iter().any(|r| r.at >= cutoff) {
                 break;
             }
-            drop_upto += line.len();
+            drop_upto += line.len() as u64 + 1;
         }
         if drop_upto == 0 {
             return Ok(());
         }
-        let kept = &text[drop_upto..];
-        files::write_atomic(&self.path, kept.as_bytes())?;
+        // The rest is copied as it is, without decrypting it.
+        let mut rest = File::open(&self.path).map_err(io_err("reading the audit log"))?;
+        rest.seek(SeekFrom::Start(drop_upto))
+            .map_err(io_err("reading the audit log"))?;
+        files::write_atomic_with(&self.path, |f| std::io::copy(&mut rest, f).map(drop))?;
         self.file = append(&self.path)?;
-        self.len = kept.len() as u64;
+        self.len = self
+            .file
+            .metadata()
+            .map_err(io_err("reading the audit log"))?
+            .len();
         tracing::info!(bytes = drop_upto, "dropped audit events past the retention");
         Ok(())
     }
@@ -159,6 +179,37 @@ impl AuditFile {
             path: self.path.clone(),
             cipher: Arc::clone(&self.cipher),
         })
+    }
+}
+
+/// Where the file's complete lines end, and the last of them. The tail is
+/// read in growing chunks until it holds a whole line, or the file is read.
+fn last_line(file: &mut File) -> std::io::Result<(u64, Option<String>)> {
+    let len = file.metadata()?.len();
+    let mut chunk = 64 * 1024u64;
+    loop {
+        let start = len.saturating_sub(chunk);
+        file.seek(SeekFrom::Start(start))?;
+        let mut tail = Vec::new();
+        file.read_to_end(&mut tail)?;
+        let Some(end) = tail.iter().rposition(|b| *b == b'\n') else {
+            if start == 0 {
+                return Ok((0, None));
+            }
+            chunk *= 4;
+            continue;
+        };
+        match tail[..end].iter().rposition(|b| *b == b'\n') {
+            Some(before) => {
+                let line = String::from_utf8_lossy(&tail[before + 1..end]).into_owned();
+                return Ok((start + end as u64 + 1, Some(line)));
+            }
+            None if start == 0 => {
+                let line = String::from_utf8_lossy(&tail[..end]).into_owned();
+                return Ok((end as u64 + 1, Some(line)));
+            }
+            None => chunk *= 4,
+        }
     }
 }
 

@@ -13,6 +13,15 @@ use std::path::Path;
 /// since it could be a link planted to redirect the write. If anything fails
 /// before the rename, the temp file is removed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
+    write_atomic_with(path, |f| f.write_all(bytes))
+}
+
+/// [`write_atomic`], with the content written by `fill`: a long file is
+/// streamed, never held in memory whole.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> Result<(), StorageError> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = std::path::PathBuf::from(tmp);
@@ -22,8 +31,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
         Err(e) => return Err(io_err(format!("removing {}", tmp.display()))(e)),
     }
     let mut f = create_private(&tmp).map_err(io_err(format!("creating {}", tmp.display())))?;
-    let written = f
-        .write_all(bytes)
+    let written = fill(&mut f)
         .and_then(|()| f.sync_all())
         .map_err(io_err(format!("writing {}", tmp.display())))
         .and_then(|()| {

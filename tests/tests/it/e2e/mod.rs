@@ -9,6 +9,8 @@
 //!   from a select, modal dialogs, addresses, the unsaved-changes guard,
 //!   not-allowed screens.
 //! - [`look`]: themes, layout at three widths, and the connection banners.
+//! - [`security`]: two-factor login, sessions, the audit log, the first
+//!   admin's password.
 //!
 //! One browser at a time: the tests take [`Ui::start`]'s lock, since two
 //! Chromiums on a small machine make each other's timeouts.
@@ -16,6 +18,7 @@
 mod journey;
 mod look;
 mod rules;
+mod security;
 
 use fantoccini::elements::Element;
 use fantoccini::wd::WebDriverCompatibleCommand;
@@ -75,14 +78,18 @@ pub struct Ui {
 
 impl Ui {
     pub async fn start() -> Ui {
+        Ui::start_with(ServiceOptions::default()).await
+    }
+
+    /// The same, with the service started with `opts` (and `--trusted-peer`).
+    pub async fn start_with(opts: ServiceOptions) -> Ui {
         let one = ONE_BROWSER.lock().await;
         let dist = workspace().join("web/dist");
         assert!(
             dist.join("index.html").is_file(),
             "the web UI is not built: run scripts/build-web (scripts/test does)"
         );
-        let s =
-            ServiceProcess::start(ServiceOptions::default().arg(&["--trusted-peer", "127.0.0.1"]));
+        let s = ServiceProcess::start(opts.arg(&["--trusted-peer", "127.0.0.1"]));
         // A short request timeout, so that a paused service fails requests soon.
         let b = BridgeProcess::start(
             &s.endpoint(),

@@ -1,0 +1,158 @@
+//! `/admin/audit`: the audit log for admins and moderators, newest first,
+//! filtered by username, event and days, a page at a time.
+
+use crate::dom;
+use crate::forms::FormState;
+use crate::state::AppState;
+use crate::widgets::{when, NoticeView};
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use users_protocol::{AuditKind, AuditPage as Page, AuditQuery};
+
+/// Events per page.
+const PAGE: usize = 25;
+
+/// A day picked in a date field (`YYYY-MM-DD`) as the RFC 3339 time its
+/// day starts at, UTC; `end` for the start of the day after, so that the
+/// day itself is included.
+fn day_start(day: &str, end: bool) -> Option<String> {
+    let day = day.trim();
+    if day.is_empty() {
+        return None;
+    }
+    let t = format!("{day}T00:00:00Z");
+    Some(if end { format!("{day}T23:59:59Z") } else { t })
+}
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    dom::set_title("Audit log");
+    let state = expect_context::<AppState>();
+    let (username, event, since, until) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
+    let page = RwSignal::new(None::<Page>);
+    // The cursors of the pages before this one, to go back to.
+    let before = RwSignal::new(Vec::<Option<u64>>::new());
+    let cursor = RwSignal::new(None::<u64>);
+    let form = FormState::new("audit-form");
+    let load = move || {
+        let Some(api) = state.api() else { return };
+        let q = AuditQuery {
+            username: Some(username.get_untracked().trim().to_owned()).filter(|u| !u.is_empty()),
+            event: AuditKind::from_name(&event.get_untracked()),
+            since: day_start(&since.get_untracked(), false),
+            until: day_start(&until.get_untracked(), true),
+            limit: Some(PAGE),
+            offset: None,
+            cursor: cursor.get_untracked(),
+        };
+        form.busy.set(true);
+        spawn_local(async move {
+            match api.audit(q).await {
+                Ok(p) => page.set(Some(p)),
+                Err(e) => form.fail(state, &e, &["username", "since", "until"]),
+            }
+            form.busy.set(false);
+        });
+    };
+    load();
+    let apply = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        form.start();
+        before.set(Vec::new());
+        cursor.set(None);
+        load();
+    };
+    let older = move |_| {
+        let next = page.with_untracked(|p| p.as_ref().and_then(|p| p.next_cursor));
+        if next.is_some() {
+            before.update(|b| b.push(cursor.get_untracked()));
+            cursor.set(next);
+            load();
+        }
+    };
+    let newer = move |_| {
+        if let Some(prev) = before.try_update(|b| b.pop()).flatten() {
+            cursor.set(prev);
+            load();
+        }
+    };
+    let text_field =
+        |id: &'static str, label: &'static str, kind: &'static str, value: RwSignal<String>| {
+            view! {
+                <div class="field">
+                    <label for=id>{label}</label>
+                    <input id=id type=kind prop:value=move || value.get()
+                        on:input=move |ev| value.set(event_target_value(&ev))/>
+                </div>
+            }
+        };
+    view! {
+        <h2 class="page-title" tabindex="-1">"Audit log"</h2>
+        <form id="audit-form" on:submit=apply novalidate>
+            <NoticeView notice=form.notice/>
+            <div class="grid2">
+                {text_field("audit-user", "Username", "text", username)}
+                <div class="field">
+                    <label for="audit-event">"Event"</label>
+                    <select id="audit-event" prop:value=move || event.get() on:change=move |ev| event.set(event_target_value(&ev))>
+                        <option value="">"Any"</option>
+                        {AuditKind::NAMES.iter().map(|n| view! { <option value=*n>{n.replace('_', " ")}</option> }).collect_view()}
+                    </select>
+                </div>
+                {text_field("audit-since", "From (day)", "date", since)}
+                {text_field("audit-until", "To (day)", "date", until)}
+            </div>
+            <div><button id="audit-apply" class="primary" type="submit" disabled=move || form.busy.get()>"Show"</button></div>
+        </form>
+        {move || page.get().map(|p| view! {
+            <p id="audit-count" class="muted">{match p.total {
+                1 => "1 event matches.".to_owned(),
+                n => format!("{n} events match."),
+            }}</p>
+            <div class="table-wrap">
+                <table id="audit-table">
+                    <thead><tr><th>"When"</th><th>"Event"</th><th>"By"</th><th>"Account"</th><th>"Address"</th><th>"Outcome"</th><th>"Detail"</th></tr></thead>
+                    <tbody>{p.events.into_iter().map(|e| view! {
+                        <tr class=(e.outcome == "failure").then_some("failure")>
+                            <td>{when(Some(&e.at))}</td>
+                            <td class="cell-event">{e.kind.as_str().replace('_', " ")}</td>
+                            <td class="wrap">{e.actor.unwrap_or_default()}</td>
+                            <td class="wrap">{e.target.unwrap_or_default()}</td>
+                            <td>{e.client_address.unwrap_or_default()}</td>
+                            <td>{e.outcome.clone()}</td>
+                            <td class="wrap">{e.detail}</td>
+                        </tr>
+                    }).collect_view()}</tbody>
+                </table>
+            </div>
+        })}
+        <div class="pager">
+            <button id="audit-newer" class="secondary" type="button" on:click=newer
+                disabled=move || before.with(Vec::is_empty) || form.busy.get()>"Newer"</button>
+            <button id="audit-older" class="secondary" type="button" on:click=older
+                disabled=move || page.with(|p| p.as_ref().is_none_or(|p| p.next_cursor.is_none())) || form.busy.get()>"Older"</button>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_day_covers_the_whole_day() {
+        assert_eq!(
+            super::day_start("2026-11-25", false).as_deref(),
+            Some("2026-11-25T00:00:00Z")
+        );
+        assert_eq!(
+            super::day_start("2026-11-25", true).as_deref(),
+            Some("2026-11-25T23:59:59Z")
+        );
+        assert_eq!(super::day_start(" ", false), None);
+    }
+}
