@@ -13,6 +13,9 @@ use crate::storage::UserTable;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
+/// audit_log requests a second per account (bursts of twice that).
+pub const AUDIT_READS_PER_SECOND: f64 = 2.0;
+
 pub struct App {
     pub settings: Settings,
     /// Passed in, so that expiry and throttling tests control it.
@@ -35,6 +38,8 @@ pub struct App {
     pub audit: AuditQueue,
     /// Reads the audit log; set once the store is open.
     pub audit_reader: Option<Arc<dyn AuditReader>>,
+    /// audit_log per account: each reads the whole log.
+    pub audit_rate: PeerRate,
     users: RwLock<UserTable>,
 }
 
@@ -57,6 +62,7 @@ impl App {
             ),
             audit: AuditQueue::default(),
             audit_reader: None,
+            audit_rate: PeerRate::new(AUDIT_READS_PER_SECOND, Vec::new()),
             settings,
             clock,
             started: Instant::now(),

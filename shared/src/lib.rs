@@ -41,7 +41,7 @@ pub use response::{
 };
 pub use secret::Secret;
 pub use security::{
-    AuditEvent, AuditKind, AuditPage, AuditQuery, RecoveryCodes, Revoked, SessionList, SessionView,
-    TotpSetup,
+    AuditEvent, AuditKind, AuditPage, AuditQuery, RecoveryCodes, Revoked, SessionList,
+    SessionStatus, SessionView, TotpSetup,
 };
 pub use user::{PublicUser, Role, UserStatus, UserView};

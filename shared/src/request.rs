@@ -107,6 +107,14 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         all: bool,
     },
+    /// Whether a session is still valid, without counting as a use of it:
+    /// a page can check for a session ended elsewhere without keeping it
+    /// from its idle timeout. Reply: [`crate::SessionStatus`], or
+    /// `session_invalid`.
+    SessionStatus {
+        /// The session to check.
+        session_token: Secret,
+    },
     /// A new TOTP secret for the caller, not yet in use. Reply: [`crate::TotpSetup`].
     TotpSetup {
         /// The caller's session.
@@ -165,6 +173,7 @@ impl Request {
             Request::HealthCheck {} => Action::HealthCheck,
             Request::ListSessions { .. } => Action::ListSessions,
             Request::RevokeSession { .. } => Action::RevokeSession,
+            Request::SessionStatus { .. } => Action::SessionStatus,
             Request::TotpSetup { .. } => Action::TotpSetup,
             Request::TotpEnable { .. } => Action::TotpEnable,
             Request::TotpDisable { .. } => Action::TotpDisable,
@@ -181,6 +190,7 @@ impl Request {
             | Request::DeleteUser { session_token, .. }
             | Request::ListSessions { session_token, .. }
             | Request::RevokeSession { session_token, .. }
+            | Request::SessionStatus { session_token }
             | Request::TotpSetup { session_token }
             | Request::TotpEnable { session_token, .. }
             | Request::TotpDisable { session_token, .. }
@@ -214,6 +224,8 @@ wire_enum! {
         ListSessions = "list_sessions",
         #[allow(missing_docs)]
         RevokeSession = "revoke_session",
+        #[allow(missing_docs)]
+        SessionStatus = "session_status",
         #[allow(missing_docs)]
         TotpSetup = "totp_setup",
         #[allow(missing_docs)]

@@ -163,6 +163,7 @@ fn every_request_is_tagged_with_its_action_name() {
             username: None,
             all: false,
         },
+        Request::SessionStatus { session_token: t() },
         Request::TotpSetup { session_token: t() },
         Request::TotpEnable {
             session_token: t(),

@@ -35,6 +35,13 @@ pub struct SessionList {
     pub sessions: Vec<SessionView>,
 }
 
+/// session_status's payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionStatus {
+    /// RFC 3339 time at which the session ends, unless it is used or ended before.
+    pub expires_at: String,
+}
+
 /// revoke_session's payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Revoked {
@@ -165,6 +172,10 @@ pub struct AuditQuery {
     /// Events older than this id (a previous page's `next_cursor`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<u64>,
+    /// Only events about the caller's own account, as anyone but staff sees
+    /// them anyway: for one's own recent activity.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mine: bool,
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use leptos_router::components::Router;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::location::{BrowserUrl, LocationProvider};
 use leptos_router::NavigateOptions;
-use users_protocol::{ErrorCode, UserView};
+use users_protocol::ErrorCode;
 
 /// How often a saved session is tried while the server does not answer, two
 /// seconds apart.
@@ -124,13 +124,9 @@ pub fn App() -> impl IntoView {
                 continue;
             };
             let still = || state.api().as_ref() == Some(&api);
-            let changed = |user: &UserView| {
-                state
-                    .session
-                    .with_untracked(|s| s.as_ref().is_some_and(|s| s.user != *user))
-            };
-            match api.me().await {
-                Ok(user) if still() && changed(&user) => state.set_user(user),
+            // session_status, not get_user: checking is not using, so an
+            // open tab does not keep its session from the idle timeout.
+            match api.still_valid().await {
                 Err(e) if still() && e.code() == Some(ErrorCode::SessionInvalid) => {
                     state.fail(&e);
                 }

@@ -49,9 +49,16 @@ pub fn Field(
     #[prop(default = "text")]
     kind: &'static str,
     #[prop(default = "off")] autocomplete: &'static str,
+    /// The id of a hint that describes the field too, such as a strength hint.
+    #[prop(optional)]
+    hint: Option<&'static str>,
 ) -> impl IntoView {
     let error = move || form.errors.with(|m| m.get(name).cloned());
     let err_id = format!("{id}-error");
+    let described_by = match hint {
+        Some(h) => format!("{err_id} {h}"),
+        None => err_id.clone(),
+    };
     let shown = RwSignal::new(false);
     let input_type = move || {
         if kind == "password" && shown.get() {
@@ -82,7 +89,7 @@ pub fn Field(
                     prop:value=move || value.get()
                     on:input=move |ev| value.set(event_target_value(&ev))
                     aria-invalid=move || if error().is_some() { "true" } else { "false" }
-                    aria-describedby=err_id.clone()
+                    aria-describedby=described_by
                 />
                 {toggle}
             </div>
@@ -126,8 +133,8 @@ mod tests {
     }
 }
 
-/// The strength hint under a new password, updated while typing and read
-/// out politely. A hint only: the service's rules decide.
+/// The strength hint under a new password, updated while typing. A hint
+/// only: the service's rules decide.
 #[component]
 pub fn StrengthHint(
     id: &'static str,
@@ -146,5 +153,7 @@ pub fn StrengthHint(
         let s = users_protocol::strength::strength(&p, &names, validate::PASSWORD_MIN_DEFAULT);
         format!("Strength: {}", s.hint())
     };
-    view! { <p id=id class="hint" aria-live="polite">{text}</p> }
+    // Tied to its field by `aria-describedby` (the field's `hint`), not a
+    // live region: it is read with the field, not at every keystroke.
+    view! { <p id=id class="hint">{text}</p> }
 }

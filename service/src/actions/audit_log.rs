@@ -13,7 +13,15 @@ use users_protocol::{AuditQuery, Role, Secret};
 
 pub fn audit_log(app: &App, token: &Secret, q: AuditQuery) -> Result<Step> {
     let actor = authenticate(app, token)?;
+    // Each read walks the whole log on the pool that also hashes passwords.
+    if !app
+        .audit_rate
+        .take(Some(&actor.id.to_string()), std::time::Instant::now())
+    {
+        return Err(ServiceError::TooFast { retry_after: 1 });
+    }
     let reader = match actor.role {
+        _ if q.mine => Reader::Owner(actor.id),
         Role::Admin => Reader::Admin,
         Role::Moderator => Reader::Moderator,
         Role::User => Reader::Owner(actor.id),

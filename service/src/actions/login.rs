@@ -11,9 +11,10 @@ use crate::auth::throttle::{self, Attempt};
 use crate::auth::{password, policy};
 use crate::clock::{rfc3339, unix_secs};
 use crate::error::{Result, ServiceError};
-use crate::model::User;
+use crate::model::{fold, User, UserId};
 use crate::storage::UserTable;
 use rand::TryRngCore;
+use sha2::{Digest, Sha256};
 use users_protocol::{validate, AuditKind, Credentials, LoginReply, UserStatus};
 
 pub fn login(
@@ -53,30 +54,35 @@ pub fn login(
             .map(|p| p.trim_start_matches("forwarded:").to_owned()),
         agent,
     };
-    // What a failed login records: the account if there is one, else the
-    // name typed; why, for admins only.
+    // What a failed login records: the account if there is one; else not
+    // the name typed, which may be a password typed in the wrong field, but
+    // a short fingerprint of it, so that a run against one name shows.
     let failed = {
         let (id, client) = (found.as_ref().map(|u| u.id), client.clone());
-        let typed = identifier.clone();
-        move |kind: AuditKind, why: &str| Event {
-            kind,
-            actor: None,
-            target: id,
-            name: Some(typed.clone()),
-            client: client
-                .as_deref()
-                .map(|p| p.trim_start_matches("forwarded:").to_owned()),
-            success: false,
-            detail: why.to_owned(),
+        let unknown = found.is_none().then(|| {
+            let digest = Sha256::digest(fold(&identifier).as_bytes());
+            format!(" (name #{})", &hex::encode(digest)[..8])
+        });
+        move |kind: AuditKind, why: &str| {
+            Event {
+                kind,
+                actor: None,
+                target: id,
+                name: unknown.as_ref().map(|_| UNKNOWN_ACCOUNT.to_owned()),
+                client: None,
+                success: false,
+                detail: format!("{why}{}", unknown.as_deref().unwrap_or_default()),
+                at: None,
+            }
+            .from(client.as_deref())
         }
     };
-    let attempt = match Attempt::begin(&app.throttle, key, peer, app.clock.now()) {
+    let attempt = match Attempt::begin(&app.throttle, key.clone(), peer, app.clock.now()) {
         Ok(a) => a,
         Err(retry_after) => {
-            app.audit.push(failed(
-                AuditKind::Throttled,
-                &format!("made to wait {retry_after} s after repeated failures"),
-            ));
+            let why = format!("made to wait {retry_after} s after repeated failures");
+            let e = failed(AuditKind::Throttled, &why);
+            app.audit.push_throttled(&key, e, app.clock.now());
             return Err(ServiceError::RateLimited { retry_after });
         }
     };
@@ -101,8 +107,8 @@ pub fn login(
             (Some(u), None) => u,
             (_, why) => {
                 attempt.fail(app.clock.now());
-                app.audit
-                    .push(failed(AuditKind::LoginFailed, &why.unwrap_or_default()));
+                let e = failed(AuditKind::LoginFailed, &why.unwrap_or_default());
+                app.audit.push(e, app.clock.now());
                 return AfterHash::fail(ServiceError::InvalidCredentials);
             }
         };
@@ -118,10 +124,8 @@ pub fn login(
             }
             Err(Some(wrong)) => {
                 attempt.fail(now);
-                app.audit.push(failed(
-                    AuditKind::LoginFailed,
-                    "wrong two-factor or recovery code",
-                ));
+                let e = failed(AuditKind::LoginFailed, "wrong two-factor or recovery code");
+                app.audit.push(e, now);
                 return AfterHash::fail(wrong);
             }
         };
@@ -192,8 +196,9 @@ pub fn login(
                 let view = record(table).inspect_err(|e| {
                     // The code was counted right on the pool; it lost a race.
                     if matches!(e, ServiceError::WrongCode(_)) {
-                        app.throttle
-                            .observe(&throttle::account_key(id), true, app.clock.now());
+                        let now = app.clock.now();
+                        app.throttle.observe(&throttle::account_key(id), true, now);
+                        app.audit.push(lost_race(id, client.as_deref()), now);
                     }
                 })?;
                 Ok(Written {
@@ -255,5 +260,17 @@ fn second_factor(
     match second.holds(user, now) {
         true => Ok(Some(second)),
         false => Err(Some(ServiceError::WrongCode(second.field()))),
+    }
+}
+
+/// The name a failed login against no account is recorded under.
+pub const UNKNOWN_ACCOUNT: &str = "(unknown account)";
+
+/// A login whose code another login took first.
+fn lost_race(id: UserId, client: Option<&str>) -> Event {
+    Event {
+        success: false,
+        detail: "two-factor or recovery code used by another login first".into(),
+        ..Event::new(AuditKind::LoginFailed, None, id).from(client)
     }
 }

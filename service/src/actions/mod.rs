@@ -91,6 +91,9 @@ pub fn handle(app: &App, req: Request, peer: Option<String>, agent: Option<Strin
             },
             peer,
         ),
+        Request::SessionStatus { session_token } => {
+            return Step::Done(read::session_status(app, &session_token))
+        }
         Request::TotpSetup { session_token } => totp::totp_setup(app, session_token),
         Request::TotpEnable {
             session_token,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use users_protocol::response::Empty;
 use users_protocol::{
     AuditPage, Health, LoginReply, PublicUser, RecoveryCodes, Reply, Revoked, SessionList,
-    TotpSetup, UserCreated, UserList, UserReply, UserView,
+    SessionStatus, TotpSetup, UserCreated, UserList, UserReply, UserView,
 };
 
 /// The result of a successful action.
@@ -33,6 +33,8 @@ pub enum Outcome {
     Sessions(SessionList),
     /// revoke_session; how many ended.
     Revoked(usize),
+    /// session_status; when the session ends.
+    SessionAlive(String),
     /// totp_setup.
     TotpSetup(Box<TotpSetup>),
     /// totp_enable.
@@ -87,6 +89,9 @@ impl Outcome {
             ),
             Outcome::TotpDisabled => success("Two-factor login is off", Empty {}),
             Outcome::Audit(page) => success(&format!("Found {} events", page.total), page),
+            Outcome::SessionAlive(expires_at) => {
+                success("Session is valid", SessionStatus { expires_at })
+            }
             Outcome::Recorded => success("Recorded", Empty {}),
             Outcome::Prepared(bytes) => Ok(bytes.to_vec()),
         }

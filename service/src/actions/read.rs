@@ -7,6 +7,7 @@ use super::step::{AfterHash, Step, Written};
 use crate::app::App;
 use crate::audit::Event;
 use crate::auth::sessions::{SessionId, SessionOp};
+use crate::clock::rfc3339;
 use crate::error::{Result, ServiceError};
 use crate::storage::list::list;
 use std::sync::Arc;
@@ -44,9 +45,12 @@ pub fn logout(app: &App, token: &Secret, peer: Option<&str>) -> Step {
     };
     let ended = Event::new(AuditKind::Logout, Some(session.user), session.user).from(peer);
     if !app.follow.enabled() {
-        // Nothing to commit: the event goes with the next batch.
-        app.sessions.remove(token.expose());
-        app.audit.push(ended);
+        // Of two logouts racing, one ends the session and the other is told
+        // it was not valid. Nothing to commit: the event goes with the next batch.
+        if !app.sessions.remove(token.expose()) {
+            return Step::Done(Err(ServiceError::SessionInvalid));
+        }
+        app.audit.push(ended, app.clock.now());
         return Step::Done(Ok(Outcome::LoggedOut));
     }
     let id = SessionId::of(token.expose());
@@ -57,6 +61,21 @@ pub fn logout(app: &App, token: &Secret, peer: Option<&str>) -> Step {
             events: vec![ended],
         })
     })
+}
+
+/// session_status: whether the session is valid, without touching it, so
+/// that a page checking it does not keep it from its idle timeout.
+pub fn session_status(app: &App, token: &Secret) -> Result<Outcome> {
+    if !app.follow.in_step() {
+        return Err(ServiceError::StoreUnavailable(
+            "out of step with the other instances".into(),
+        ));
+    }
+    let session = app
+        .sessions
+        .peek(token.expose(), app.clock.now())
+        .ok_or(ServiceError::SessionInvalid)?;
+    Ok(Outcome::SessionAlive(rfc3339(app.sessions.ends(&session))))
 }
 
 pub fn get_user(app: &App, token: &Secret, named: Option<&str>) -> Result<Outcome> {

@@ -26,6 +26,9 @@ pub struct Event {
     pub success: bool,
     /// Changed fields, old → new names, or why a login failed. Never a secret.
     pub detail: String,
+    /// When it happened (Unix seconds), for events that wait in the queue;
+    /// the others take their commit's time.
+    pub at: Option<u64>,
 }
 
 impl Event {
@@ -39,6 +42,7 @@ impl Event {
             client: None,
             success: true,
             detail: String::new(),
+            at: None,
         }
     }
 
@@ -71,7 +75,7 @@ impl Event {
         AuditRecord {
             v: VERSION,
             id: 0,
-            at,
+            at: self.at.unwrap_or(at),
             kind: self.kind,
             actor: self.actor.map(|id| party(id, None)),
             target,

@@ -1,6 +1,8 @@
 //! audit_log's filters, order and paging over stored records, and what each
 //! reader may see: admins everything; moderators everything but why a login
-//! failed; anyone else their own account's events, the same way.
+//! failed and who has two-factor login; anyone else their own account's
+//! events, without why a login failed and without the address of anyone
+//! else who acted on it.
 
 use super::record::AuditRecord;
 use crate::clock::rfc3339;
@@ -59,7 +61,8 @@ pub fn select(
     let matches = |r: &AuditRecord| {
         let visible = match reader {
             Reader::Owner(me) => r.target.as_ref().is_some_and(|t| t.id == Some(me)),
-            _ => true,
+            Reader::Moderator => !TWO_FACTOR.contains(&r.kind),
+            Reader::Admin => true,
         };
         let named_ok = name.as_ref().is_none_or(|n| {
             [&r.actor, &r.target]
@@ -92,15 +95,28 @@ pub fn select(
     })
 }
 
+/// The events that tell whether an account has two-factor login, which
+/// moderators do not see (as `get_user` does not show it them).
+const TWO_FACTOR: [AuditKind; 3] = [
+    AuditKind::TotpEnabled,
+    AuditKind::TotpDisabled,
+    AuditKind::RecoveryCodeUsed,
+];
+
 fn view(r: AuditRecord, reader: Reader) -> AuditEvent {
     let hide = r.kind == AuditKind::LoginFailed && reader != Reader::Admin;
+    // An owner sees where they acted from, not where an admin did.
+    let client = match reader {
+        Reader::Owner(me) if r.actor.as_ref().is_some_and(|a| a.id != Some(me)) => None,
+        _ => r.client,
+    };
     AuditEvent {
         id: r.id,
         at: rfc3339(UNIX_EPOCH + Duration::from_secs(r.at)),
         kind: r.kind,
         actor: r.actor.map(|p| p.name),
         target: r.target.map(|p| p.name),
-        client_address: r.client,
+        client_address: client,
         outcome: if r.success { "success" } else { "failure" }.into(),
         detail: if hide { String::new() } else { r.detail },
     }
@@ -226,5 +242,32 @@ mod tests {
             None
         )
         .is_err());
+    }
+
+    #[test]
+    fn moderators_do_not_see_two_factor_and_owners_not_an_admins_address() {
+        let (me, admin) = (
+            UserId::random(&mut rand::rng()),
+            UserId::random(&mut rand::rng()),
+        );
+        let mut reset = rec(1, 100, AuditKind::PasswordReset, (me, "me"));
+        reset.actor = Some(Party {
+            id: Some(admin),
+            name: "admin".into(),
+        });
+        reset.client = Some("10.0.0.1".into());
+        let mut own = rec(2, 200, AuditKind::TotpEnabled, (me, "me"));
+        own.actor = Some(Party {
+            id: Some(me),
+            name: "me".into(),
+        });
+        own.client = Some("10.0.0.2".into());
+        let records = vec![reset, own];
+        let all = AuditQuery::default();
+        let m = select(records.clone(), &all, Reader::Moderator, None).unwrap();
+        assert_eq!(m.total, 1, "no two-factor events for moderators");
+        let o = select(records, &all, Reader::Owner(me), None).unwrap();
+        let addresses: Vec<_> = o.events.iter().map(|e| e.client_address.clone()).collect();
+        assert_eq!(addresses, [Some("10.0.0.2".into()), None]);
     }
 }

@@ -146,6 +146,8 @@ pub trait SessionStore: Send + Sync {
     fn expiry(&self, now: SystemTime) -> SystemTime;
     /// The live session for `token`; an expired one is removed.
     fn validate(&self, token: &str, now: SystemTime) -> Option<Session>;
+    /// The live session for `token`, without counting it as a use.
+    fn peek(&self, token: &str, now: SystemTime) -> Option<Session>;
     /// Ends one session; false if there was none.
     fn remove(&self, token: &str) -> bool;
     /// Applies an operation decided by an action.
@@ -321,6 +323,14 @@ impl SessionStore for MemorySessions {
         }
         t.touch(h, now);
         t.by_hash.get(&h).cloned()
+    }
+
+    fn peek(&self, token: &str, now: SystemTime) -> Option<Session> {
+        let t = self.table();
+        t.by_hash
+            .get(&SessionId::of(token))
+            .filter(|s| t.ends(s) > now)
+            .cloned()
     }
 
     fn remove(&self, token: &str) -> bool {

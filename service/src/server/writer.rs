@@ -11,7 +11,7 @@
 
 use super::queues::Queues;
 use super::replies::{push, wake, ReplyTo};
-use crate::actions::{Outcome, WriteFn, Written};
+use crate::actions::{Event, Outcome, WriteFn, Written};
 use crate::app::App;
 use crate::audit::AuditRecord;
 use crate::clock::unix_secs;
@@ -224,13 +224,19 @@ pub fn run_batch(
     }
     let at = unix_secs(app.clock.now());
     let mut audit: Vec<AuditRecord> = Vec::new();
-    let changes = {
+    // Events that no client waits on (a background change's, the queue's):
+    // if the commit fails they go back to the queue, not lost.
+    let mut retry: Vec<Event> = Vec::new();
+    let (changes, dropped) = {
         let mut table = app.users_mut();
         let names = |t: &UserTable, id| t.get_by_id(id).map(|u| u.username.clone());
         for job in batch {
             let mark = table.mark();
             match (job.work)(app, &mut table) {
                 Ok(mut written) => {
+                    if job.to.is_none() {
+                        retry.extend(written.events.iter().cloned());
+                    }
                     // Named as the accounts are right after the change.
                     audit.extend(
                         written
@@ -247,6 +253,7 @@ pub fn run_batch(
             }
         }
         let (waiting, dropped) = app.audit.take();
+        retry.extend(waiting.iter().cloned());
         audit.extend(
             waiting
                 .into_iter()
@@ -255,7 +262,7 @@ pub fn run_batch(
         if dropped > 0 {
             audit.push(AuditRecord::dropped(at, dropped));
         }
-        table.take_changes()
+        (table.take_changes(), dropped)
     };
     let sessions: Vec<_> = done
         .iter()
@@ -275,6 +282,7 @@ pub fn run_batch(
         }
         Err(e) => {
             app.users_mut().rollback_all();
+            app.audit.put_back(retry, dropped);
             tracing::error!(error = %e, changes = changes.len(), "commit failed; changes undone");
             for (to, _) in done {
                 answer(to, Err(ServiceError::from(&e)));

@@ -158,3 +158,29 @@ fn a_write_whose_undo_fails_stops_the_writer_after_answering() {
     drop(opened);
     assert!(FileStore::open(&path, "m", &opts).unwrap().users.is_empty());
 }
+
+#[test]
+fn queued_events_a_failed_commit_did_not_record_wait_for_the_next() {
+    let app = app();
+    let mut backend = MemoryBackend::default();
+    let id = crate::model::UserId::random(&mut rand::rng());
+    let failed_login = crate::actions::Event::new(users_protocol::AuditKind::LoginFailed, None, id);
+    app.audit.push(failed_login, app.clock.now());
+    backend.failing.store(true, Ordering::SeqCst);
+    run(&app, &mut backend, vec![job("ghost", false)]);
+    assert!(!app.audit.is_empty(), "put back");
+    backend.failing.store(false, Ordering::SeqCst);
+    run(&app, &mut backend, vec![job("anna", false)]);
+    let kinds: Vec<_> = backend
+        .audit
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.kind)
+        .collect();
+    assert!(
+        kinds.contains(&users_protocol::AuditKind::LoginFailed),
+        "{kinds:?}"
+    );
+    assert!(app.audit.is_empty());
+}

@@ -139,3 +139,30 @@ async fn a_session_started_through_the_bridge_shows_the_browser() {
     assert_eq!(session["client_address"], "127.0.0.1", "{list}");
     assert_eq!(session["current"], true);
 }
+
+#[test]
+fn checking_a_session_does_not_keep_it_from_its_idle_timeout() {
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&["--session-idle-timeout", "3s"]));
+    let c = s.client();
+    s.register("cleo", "cl3o-pw-12");
+    let t = s.login("cleo", "cl3o-pw-12");
+    let status = json!({"action": "session_status", "session_token": t});
+    let r = c.call_ok(status.clone());
+    assert!(r["expires_at"].is_string(), "{r}");
+    let mut codes = Vec::new();
+    for _ in 0..5 {
+        std::thread::sleep(Duration::from_secs(1));
+        let r = c.call(status.clone()).unwrap();
+        codes.push(r["code"].as_str().unwrap_or("ok").to_owned());
+    }
+    assert_eq!(codes.first().map(String::as_str), Some("ok"));
+    assert_eq!(
+        codes.last().map(String::as_str),
+        Some("session_invalid"),
+        "{codes:?}"
+    );
+    c.call_err(
+        json!({"action": "get_user", "session_token": t}),
+        "session_invalid",
+    );
+}

@@ -6,8 +6,8 @@ use super::socket::call;
 use users_protocol::response::Empty;
 use users_protocol::{
     AuditPage, AuditQuery, Credentials, ListQuery, LoginReply, NewUser, RecoveryCodes, Reply,
-    Request, Revoked, Secret, SessionList, TotpSetup, UserCreated, UserList, UserReply, UserUpdate,
-    UserView,
+    Request, Revoked, Secret, SessionList, SessionStatus, TotpSetup, UserCreated, UserList,
+    UserReply, UserUpdate, UserView,
 };
 
 /// The second factor a login carries, when the account has one.
@@ -189,6 +189,15 @@ impl AuthorizedApi {
         })
         .await?;
         Ok(r.data.revoked)
+    }
+
+    /// session_status: whether the session is still valid, without using it.
+    pub async fn still_valid(&self) -> Result<(), ApiError> {
+        let _: Reply<SessionStatus> = call(Request::SessionStatus {
+            session_token: self.token.clone(),
+        })
+        .await?;
+        Ok(())
     }
 
     /// totp_setup: a secret to confirm.

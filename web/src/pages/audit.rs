@@ -13,16 +13,41 @@ use users_protocol::{AuditKind, AuditPage as Page, AuditQuery};
 /// Events per page.
 const PAGE: usize = 25;
 
-/// A day picked in a date field (`YYYY-MM-DD`) as the RFC 3339 time its
-/// day starts at, UTC; `end` for the start of the day after, so that the
-/// day itself is included.
+/// A day picked in a date field (`YYYY-MM-DD`, UTC) as the RFC 3339 time
+/// it starts at; `end` for the start of the day after, since `until` is
+/// exclusive and the day itself is meant.
 fn day_start(day: &str, end: bool) -> Option<String> {
-    let day = day.trim();
-    if day.is_empty() {
+    let mut parts = day.trim().splitn(3, '-').map(|p| p.parse::<u32>().ok());
+    let (Some(Some(mut y)), Some(Some(mut m)), Some(Some(mut d))) =
+        (parts.next(), parts.next(), parts.next())
+    else {
         return None;
+    };
+    if end {
+        let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+        let days = [
+            31,
+            if leap { 29 } else { 28 },
+            31,
+            30,
+            31,
+            30,
+            31,
+            31,
+            30,
+            31,
+            30,
+            31,
+        ];
+        d += 1;
+        if d > *days.get(m.wrapping_sub(1) as usize)? {
+            (d, m) = (1, m + 1);
+        }
+        if m > 12 {
+            (m, y) = (1, y + 1);
+        }
     }
-    let t = format!("{day}T00:00:00Z");
-    Some(if end { format!("{day}T23:59:59Z") } else { t })
+    Some(format!("{y:04}-{m:02}-{d:02}T00:00:00Z"))
 }
 
 #[component]
@@ -50,6 +75,7 @@ pub fn AuditPage() -> impl IntoView {
             limit: Some(PAGE),
             offset: None,
             cursor: cursor.get_untracked(),
+            mine: false,
         };
         form.busy.set(true);
         spawn_local(async move {
@@ -105,8 +131,8 @@ pub fn AuditPage() -> impl IntoView {
                         {AuditKind::NAMES.iter().map(|n| view! { <option value=*n>{n.replace('_', " ")}</option> }).collect_view()}
                     </select>
                 </div>
-                {text_field("audit-since", "From (day)", "date", since)}
-                {text_field("audit-until", "To (day)", "date", until)}
+                {text_field("audit-since", "From (day, UTC)", "date", since)}
+                {text_field("audit-until", "To (day, UTC)", "date", until)}
             </div>
             <div><button id="audit-apply" class="primary" type="submit" disabled=move || form.busy.get()>"Show"</button></div>
         </form>
@@ -151,7 +177,15 @@ mod tests {
         );
         assert_eq!(
             super::day_start("2026-11-25", true).as_deref(),
-            Some("2026-11-25T23:59:59Z")
+            Some("2026-11-26T00:00:00Z")
+        );
+        assert_eq!(
+            super::day_start("2024-02-29", true).as_deref(),
+            Some("2024-03-01T00:00:00Z")
+        );
+        assert_eq!(
+            super::day_start("2026-12-31", true).as_deref(),
+            Some("2027-01-01T00:00:00Z")
         );
         assert_eq!(super::day_start(" ", false), None);
     }

@@ -258,7 +258,7 @@ fn RegisterForm() -> impl IntoView {
             <NoticeView notice=form.notice/>
             <Field id="reg-username" name="username" label="Username" value=username form autocomplete="username"/>
             <Field id="reg-email" name="email" label="Email" value=email form kind="email" autocomplete="email"/>
-            <Field id="reg-password" name="password" label="Password" value=password form kind="password" autocomplete="new-password"/>
+            <Field id="reg-password" name="password" label="Password" value=password form kind="password" autocomplete="new-password" hint="reg-strength"/>
             <StrengthHint id="reg-strength" password=password names=Signal::derive(move || vec![username.get(), email.get()])/>
             <Field id="reg-confirm" name="confirm" label="Confirm password" value=confirm form kind="password" autocomplete="new-password"/>
             <Field id="reg-fullname" name=ProfileField::FullName.as_str() label=ProfileField::FullName.label() value=full_name form autocomplete="name"/>

@@ -146,7 +146,7 @@ pub fn PasswordForm(on_done: Callback<()>) -> impl IntoView {
         <form id="password-form" on:submit=change_password novalidate>
             <NoticeView notice=pform.notice/>
             <Field id="cred-current" name="current_password" label="Current password" value=cur form=pform kind="password" autocomplete="current-password"/>
-            <Field id="cred-new" name="password" label="New password" value=new form=pform kind="password" autocomplete="new-password"/>
+            <Field id="cred-new" name="password" label="New password" value=new form=pform kind="password" autocomplete="new-password" hint="cred-strength"/>
             <StrengthHint id="cred-strength" password=new names/>
             <Field id="cred-confirm" name="confirm" label="Confirm new password" value=confirm form=pform kind="password" autocomplete="new-password"/>
             <div><button id="password-save" class="primary" type="submit" disabled=move || pform.busy.get()>

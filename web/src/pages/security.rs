@@ -265,6 +265,7 @@ fn Activity() -> impl IntoView {
         spawn_local(async move {
             let q = AuditQuery {
                 limit: Some(20),
+                mine: true,
                 ..Default::default()
             };
             if let Ok(page) = api.audit(q).await {

@@ -47,6 +47,7 @@ impl AuditFile {
         store: &Path,
         cipher: Arc<Fernet>,
         retention: Duration,
+        now: SystemTime,
     ) -> Result<AuditFile, StorageError> {
         let path = path_for(store);
         files::create_or_keep_private(&path)?;
@@ -56,7 +57,7 @@ impl AuditFile {
             .open(&path)
             .map_err(io_err(format!("opening {}", path.display())))?;
         let (whole, last) = last_line(&mut file).map_err(io_err("reading the audit log"))?;
-        let next_id = match last {
+        let after_last = match last {
             Some(line) => decrypt(&cipher, &line)
                 .ok_or_else(|| damaged(&path))?
                 .iter()
@@ -65,6 +66,7 @@ impl AuditFile {
                 .unwrap_or(1),
             None => 1,
         };
+        let next_id = after_last.max(crate::audit::record::id_floor(now));
         let len = file
             .metadata()
             .map_err(io_err("reading the audit log"))?
@@ -86,7 +88,7 @@ impl AuditFile {
             retention,
             pruned_at: Instant::now(),
         };
-        log.prune()?;
+        log.prune(now)?;
         Ok(log)
     }
 
@@ -133,13 +135,13 @@ impl AuditFile {
     pub fn maintain(&mut self) -> Result<(), StorageError> {
         if self.pruned_at.elapsed() >= PRUNE_EVERY {
             self.pruned_at = Instant::now();
-            self.prune()?;
+            self.prune(SystemTime::now())?;
         }
         Ok(())
     }
 
-    fn prune(&mut self) -> Result<(), StorageError> {
-        let cutoff = SystemTime::now()
+    fn prune(&mut self, now: SystemTime) -> Result<(), StorageError> {
+        let cutoff = now
             .checked_sub(self.retention)
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs());
@@ -162,13 +164,21 @@ impl AuditFile {
         let mut rest = File::open(&self.path).map_err(io_err("reading the audit log"))?;
         rest.seek(SeekFrom::Start(drop_upto))
             .map_err(io_err("reading the audit log"))?;
-        files::write_atomic_with(&self.path, |f| std::io::copy(&mut rest, f).map(drop))?;
-        self.file = append(&self.path)?;
-        self.len = self
-            .file
-            .metadata()
-            .map_err(io_err("reading the audit log"))?
-            .len();
+        let replaced =
+            files::write_atomic_with(&self.path, |f| std::io::copy(&mut rest, f).map(drop));
+        // Whatever the path names now, the next batch must go there, not to
+        // a file the rename took away: failing that, nothing is safe to add.
+        self.file = append(&self.path)
+            .and_then(|f| {
+                let len = f.metadata().map_err(io_err("reading the audit log"))?.len();
+                Ok((f, len))
+            })
+            .map(|(f, len)| {
+                self.len = len;
+                f
+            })
+            .map_err(|e| StorageError::Fatal(format!("reopening the audit log: {e}")))?;
+        replaced?;
         tracing::info!(bytes = drop_upto, "dropped audit events past the retention");
         Ok(())
     }
@@ -289,19 +299,22 @@ mod tests {
         let store = dir.path().join("users.json");
         let cipher = Arc::new(Fernet::new(&Fernet::generate_key()).unwrap());
         let day = Duration::from_secs(86_400);
-        let mut log = AuditFile::open(&store, Arc::clone(&cipher), day).unwrap();
+        let mut log = AuditFile::open(&store, Arc::clone(&cipher), day, SystemTime::now()).unwrap();
         let mut old = [record(now() - 2 * 86_400)];
         log.append(&mut old).unwrap();
+        let first = old[0].id;
+        assert!(first >= now() << 20, "ids start at the time's floor");
         let mut batch = [record(now()), record(now())];
         log.append(&mut batch).unwrap();
-        assert_eq!((batch[0].id, batch[1].id), (2, 3));
+        assert_eq!((batch[0].id, batch[1].id), (first + 1, first + 2));
         let mut undone = [record(now())];
         let before = log.append(&mut undone).unwrap().unwrap();
         log.undo(before);
         let text = std::fs::read_to_string(path_for(&store)).unwrap();
         assert!(!text.contains("secret-free") && !text.contains("account_created"));
         let read = log.reader().read_all().unwrap();
-        assert_eq!(read.iter().map(|r| r.id).collect::<Vec<_>>(), [1, 2, 3]);
+        let ids = |read: &[AuditRecord]| read.iter().map(|r| r.id - first).collect::<Vec<_>>();
+        assert_eq!(ids(&read), [0, 1, 2]);
         // A torn line is cut at the next start, and the old line dropped.
         std::fs::OpenOptions::new()
             .append(true)
@@ -310,14 +323,22 @@ mod tests {
             .write_all(b"gAAAAA-torn")
             .unwrap();
         drop(log);
-        let mut log = AuditFile::open(&store, Arc::clone(&cipher), day).unwrap();
+        let mut log = AuditFile::open(&store, Arc::clone(&cipher), day, SystemTime::now()).unwrap();
         let read = log.reader().read_all().unwrap();
-        assert_eq!(read.iter().map(|r| r.id).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(ids(&read), [1, 2]);
         let mut next = [record(now())];
         log.append(&mut next).unwrap();
-        assert_eq!(next[0].id, 4, "ids go on after the last one kept");
+        assert_eq!(next[0].id, first + 3, "ids go on after the last one kept");
+        // Every event dropped for age: ids still do not go back.
+        drop(log);
+        let later_on = SystemTime::now() + 10 * day;
+        let mut log = AuditFile::open(&store, Arc::clone(&cipher), day, later_on).unwrap();
+        assert!(log.reader().read_all().unwrap().is_empty());
+        let mut later = [record(now())];
+        log.append(&mut later).unwrap();
+        assert!(later[0].id > next[0].id);
         // Another key cannot read it.
         let other = Arc::new(Fernet::new(&Fernet::generate_key()).unwrap());
-        assert!(AuditFile::open(&store, other, day).is_err());
+        assert!(AuditFile::open(&store, other, day, SystemTime::now()).is_err());
     }
 }

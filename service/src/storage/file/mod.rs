@@ -184,7 +184,12 @@ impl FileStore {
             .map_err(io_err("reading journal size"))?
             .len();
         let cipher = Arc::new(cipher);
-        let audit = AuditFile::open(path, Arc::clone(&cipher), opts.audit_retention)?;
+        let audit = AuditFile::open(
+            path,
+            Arc::clone(&cipher),
+            opts.audit_retention,
+            std::time::SystemTime::now(),
+        )?;
         files::sync_dir(path)?;
         Ok(FileStore {
             snapshot_path: path.to_owned(),

@@ -7,10 +7,12 @@
 
 use super::connect::connect;
 use super::errors::{damaged, db};
+use crate::audit::record::id_floor;
 use crate::audit::{AuditReader, AuditRecord};
 use crate::storage::backend::StorageError;
 use fernet::Fernet;
 use postgres::Client;
+use std::time::SystemTime;
 
 /// Numbers `records` and inserts them as one row, in the open transaction.
 pub fn append(
@@ -25,7 +27,7 @@ pub fn append(
         .query_one("SELECT coalesce(max(last_id), 0) FROM users_audit", &[])
         .map_err(db("reading the audit log's last id"))?
         .get(0);
-    let mut next = last as u64 + 1;
+    let mut next = (last as u64 + 1).max(id_floor(SystemTime::now()));
     for r in records.iter_mut() {
         r.id = next;
         next += 1;
