@@ -18,7 +18,7 @@
 //! comes from), [`clock`] (time, passed in), [`follow`] (catching up with
 //! other instances of a shared store), [`error`] (the one error type and
 //! its mapping to the wire), [`migrate`] (copying users between a file and
-//! PostgreSQL).
+//! PostgreSQL), [`reset_admin`] (the way back in when no admin can log in).
 #![forbid(unsafe_code)]
 
 pub mod actions;
@@ -32,6 +32,7 @@ pub mod follow;
 pub mod master;
 pub mod migrate;
 pub mod model;
+pub mod reset_admin;
 pub mod server;
 pub mod settings;
 pub mod startup;

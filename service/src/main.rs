@@ -1,5 +1,6 @@
 //! `users-service [PORT] [STORAGE_FILE]` serves; `users-service upgrade STORE`
-//! rewrites an older store in the current format. See `--help`.
+//! rewrites an older store in the current format; `reset-admin` and
+//! `migrate` are the operator's other commands. See `--help`.
 
 use anyhow::Context;
 use clap::Parser;
@@ -30,6 +31,12 @@ fn main() {
         Some(Command::Upgrade { storage_file }) => {
             upgrade(&storage_file, &cli.serve.file_options())
         }
+        Some(Command::ResetAdmin { store, username }) => reset_admin(
+            &store,
+            &username,
+            &cli.serve.file_options(),
+            cli.serve.pbkdf2_iterations,
+        ),
         Some(Command::Migrate {
             from,
             to,
@@ -108,6 +115,40 @@ fn migrate(from: &str, to: &str, opts: &FileOptions) -> anyhow::Result<()> {
         from.describe(),
         to.describe(),
         from.describe()
+    );
+    Ok(())
+}
+
+fn reset_admin(
+    store: &str,
+    username: &str,
+    opts: &FileOptions,
+    iterations: u32,
+) -> anyhow::Result<()> {
+    use users_service::migrate::StoreAt;
+    let at = StoreAt::parse(store);
+    let master = match &at {
+        StoreAt::File(path) => {
+            anyhow::ensure!(path.exists(), "{} does not exist", path.display());
+            master_password(path)?
+        }
+        StoreAt::Database(_) => {
+            anyhow::ensure!(
+                std::env::var_os("USERS_SERVICE_PASSWORD").is_some()
+                    || std::env::var_os("USERS_SERVICE_PASSWORD_FILE").is_some(),
+                "set USERS_SERVICE_PASSWORD (or _FILE) to the database's master password"
+            );
+            master_password(Path::new("users_encrypted.json"))?
+        }
+    };
+    let done =
+        users_service::reset_admin::reset_admin(&at, master.expose(), opts, username, iterations)?;
+    println!(
+        "{} admin '{}' in {}: its new password is\n\n    {}\n\n(shown once). It is an active admin, its two-factor login is off and its sessions ended; the audit log records the reset.",
+        if done.created { "made" } else { "reset" },
+        done.username,
+        at.describe(),
+        done.password.expose()
     );
     Ok(())
 }

@@ -50,6 +50,19 @@ pub enum Command {
     /// under the same master password: a file and a PostgreSQL database
     /// (postgres://...), either way. The source is only read; the destination
     /// must be new (a file that does not exist, or a database without users).
+    /// The way back in when no admin can log in: give USERNAME (admin by
+    /// default) a new random password, printed once, make it an active admin,
+    /// turn its two-factor login off and end its sessions; create it if it
+    /// does not exist. The audit log records it. Stop the service first: a
+    /// file store in use is refused. STORE is a file or a postgres:// URL.
+    ResetAdmin {
+        /// The store: a file, or a postgres:// URL.
+        #[arg(default_value = "users_encrypted.json")]
+        store: String,
+        /// The admin's username.
+        #[arg(default_value = "admin")]
+        username: String,
+    },
     Migrate {
         /// The store to copy from: a file, or a postgres:// URL.
         #[arg(long)]

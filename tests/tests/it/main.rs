@@ -8,6 +8,7 @@
 //! - `two_factor`: TOTP login, recovery codes, turning it off.
 //! - `session_list`: the sessions a user sees and ends; the idle timeout.
 //! - `lists`: list_users on the server, and the public view's limits.
+//! - `ops`: the operator's commands (reset-admin) on a real store.
 //! - `storage`: restarts, the master password, the files on disk.
 //! - `disk`: a full disk, on a small filesystem the test makes.
 //! - `crash`: SIGKILL at random moments under write load, twenty times.
@@ -36,6 +37,7 @@ mod crash;
 mod disk;
 mod e2e;
 mod lists;
+mod ops;
 mod policy;
 mod postgres;
 mod postgres_store;
