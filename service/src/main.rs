@@ -12,7 +12,7 @@ use users_service::auth::relay::RelayedThrottle;
 use users_service::auth::throttle::ThrottleStore;
 use users_service::cli::{Cli, Command, ServeArgs};
 use users_service::clock::SystemClock;
-use users_service::storage::file::FileOptions;
+use users_service::storage::file::{operator, FileOptions};
 use users_service::storage::postgres::listen::Listener;
 use users_service::storage::Backend;
 use users_service::{master, server, startup};
@@ -31,6 +31,9 @@ fn main() {
         Some(Command::Upgrade { storage_file }) => {
             upgrade(&storage_file, &cli.serve.file_options())
         }
+        Some(Command::Verify { store }) => verify(&store),
+        Some(Command::Backup { store, dest }) => backup(&store, &dest),
+        Some(Command::Restore { backup, store }) => restore(&backup, &store),
         Some(Command::ResetAdmin { store, username }) => reset_admin(
             &store,
             &username,
@@ -116,6 +119,56 @@ fn migrate(from: &str, to: &str, opts: &FileOptions) -> anyhow::Result<()> {
         to.describe(),
         from.describe()
     );
+    Ok(())
+}
+
+fn verify(store: &Path) -> anyhow::Result<()> {
+    anyhow::ensure!(store.exists(), "{} does not exist", store.display());
+    let master = master_password(store)?;
+    let r = operator::verify(store, master.expose())?;
+    let journal = match r.journal_records {
+        Some(n) => format!("{n} journal records after the snapshot"),
+        None => "no journal (a backup)".into(),
+    };
+    println!(
+        "{}: sound. {} users, format version {}, {journal}, {} audit events{}",
+        store.display(),
+        r.users,
+        r.version,
+        r.audit_events,
+        if r.torn_tail {
+            "; the journal's last line is incomplete (being written, or cut short by a crash: start-up drops it)"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
+fn backup(store: &Path, dest: &Path) -> anyhow::Result<()> {
+    anyhow::ensure!(store.exists(), "{} does not exist", store.display());
+    let master = master_password(store)?;
+    let n = operator::backup(store, dest, master.expose())?;
+    println!(
+        "backed up {n} users from {} into {}, under the same master password",
+        store.display(),
+        dest.display()
+    );
+    Ok(())
+}
+
+fn restore(backup: &Path, store: &Path) -> anyhow::Result<()> {
+    anyhow::ensure!(backup.exists(), "{} does not exist", backup.display());
+    // The store's key file, when it has one, opens its backups too.
+    let master = master_password(if store.exists() { store } else { backup })?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (n, aside) = operator::restore(backup, store, master.expose(), now)?;
+    println!("restored {n} users into {}", store.display());
+    for p in aside {
+        println!("kept aside: {}", p.display());
+    }
     Ok(())
 }
 

@@ -50,6 +50,33 @@ pub enum Command {
     /// under the same master password: a file and a PostgreSQL database
     /// (postgres://...), either way. The source is only read; the destination
     /// must be new (a file that does not exist, or a database without users).
+    /// Open a file store read-only with the master password and check it: the
+    /// key derivation header, the snapshot, every journal record and their
+    /// chain, and the audit log. Prints the number of users; exits 0 when the
+    /// store is sound. A running service may have the store open.
+    Verify {
+        /// The store (or a backup).
+        store: PathBuf,
+    },
+    /// Write a file store, as it is at one moment, into DEST as one
+    /// self-contained encrypted file (a snapshot under the same master
+    /// password) that `verify` and `restore` take. A running service may have
+    /// the store open; DEST must not exist.
+    Backup {
+        /// The store.
+        store: PathBuf,
+        /// The backup file to write.
+        dest: PathBuf,
+    },
+    /// Replace a file store by a backup, unless a service has it open. The
+    /// store's files are kept aside as FILE.before-restore-<time>; its audit
+    /// log stays.
+    Restore {
+        /// The backup file.
+        backup: PathBuf,
+        /// The store to replace (or create).
+        store: PathBuf,
+    },
     /// The way back in when no admin can log in: give USERNAME (admin by
     /// default) a new random password, printed once, make it an active admin,
     /// turn its two-factor login off and end its sessions; create it if it

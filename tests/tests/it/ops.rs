@@ -1,4 +1,4 @@
-//! The operator's commands on a real store: reset-admin.
+//! The operator's commands on a real store: reset-admin, verify, backup and restore.
 
 use serde_json::json;
 use std::process::{Command, Output};
@@ -73,4 +73,112 @@ fn reset_admin_gets_an_admin_back_in() {
     assert_eq!(list["total"], 2, "{list}");
     let detail = list["events"][1]["detail"].as_str().unwrap();
     assert!(detail.contains("status suspended → active"), "{detail}");
+}
+
+#[test]
+fn a_backup_taken_under_write_load_verifies_and_restores_to_a_working_service() {
+    let s = ServiceProcess::start_default();
+    let store = s.store.to_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let backup = dir.path().join("users.backup");
+    // Writes go on while the backup is taken.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (endpoint, stop) = (s.endpoint(), std::sync::Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let c = users_tests::Zmq::connect(&endpoint);
+            let mut created = Vec::new();
+            for i in 0.. {
+                if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let name = format!("load{i:04}");
+                let r = c
+                    .call(
+                        json!({"action": "create_user", "user_data": {"username": name,
+                        "email": format!("{name}@example.com"), "password": "l0ad-pw-12"}}),
+                    )
+                    .unwrap();
+                if r["status"] == "success" {
+                    created.push(name);
+                }
+            }
+            created
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let out = users_service(&["backup", &store, backup.to_str().unwrap()]);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let created = writer.join().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(created.len() > 3, "the writes went on: {}", created.len());
+    // Never over an existing file.
+    let again = users_service(&["backup", &store, backup.to_str().unwrap()]);
+    assert!(!again.status.success());
+
+    let verified = users_service(&["verify", backup.to_str().unwrap()]);
+    assert!(verified.status.success(), "{verified:?}");
+    let text = String::from_utf8_lossy(&verified.stdout);
+    assert!(
+        text.contains("sound") && text.contains("no journal"),
+        "{text}"
+    );
+
+    // Restored beside, it serves the users the backup caught.
+    let restored = dir.path().join("restored.json");
+    let out = users_service(&[
+        "restore",
+        backup.to_str().unwrap(),
+        restored.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let mut r = ServiceProcess::stopped_in(
+        std::sync::Arc::new(tempfile::tempdir().unwrap()),
+        users_tests::ServiceOptions::default(),
+    );
+    r.store = restored.clone();
+    r.spawn_now();
+    r.login("admin", ADMIN_PASSWORD);
+    r.login(&created[0], "l0ad-pw-12");
+    // A store in use is not restored over.
+    let busy = users_service(&[
+        "restore",
+        backup.to_str().unwrap(),
+        restored.to_str().unwrap(),
+    ]);
+    assert!(!busy.status.success());
+    assert!(
+        String::from_utf8_lossy(&busy.stderr).contains("in use"),
+        "{busy:?}"
+    );
+}
+
+#[test]
+fn verify_finds_damage_and_says_where() {
+    let mut s = ServiceProcess::start_default();
+    s.register("dora", "d0ra-pw-12");
+    s.stop();
+    let store = s.store.to_str().unwrap().to_owned();
+    let ok = users_service(&["verify", &store]);
+    assert!(ok.status.success(), "{ok:?}");
+    assert!(
+        String::from_utf8_lossy(&ok.stdout).contains("2 users"),
+        "{ok:?}"
+    );
+    // One changed character in a journal record.
+    let journal = format!("{store}.journal");
+    let mut bytes = std::fs::read(&journal).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+    std::fs::write(&journal, bytes).unwrap();
+    let bad = users_service(&["verify", &store]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("journal") && err.contains("damaged"), "{err}");
+    let wrong = Command::new(users_tests::bin_path("users-service"))
+        .args(["verify", &store])
+        .env("USERS_SERVICE_PASSWORD", "not-the-master")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong master password"));
 }

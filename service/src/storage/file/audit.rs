@@ -223,6 +223,15 @@ fn last_line(file: &mut File) -> std::io::Result<(u64, Option<String>)> {
     }
 }
 
+/// A reader of the audit log beside the store at `store`, without opening
+/// it for writing: for `verify`, beside a running service.
+pub fn reader_at(store: &Path, cipher: Arc<Fernet>) -> Arc<dyn AuditReader> {
+    Arc::new(FileAuditReader {
+        path: path_for(store),
+        cipher,
+    })
+}
+
 fn append(path: &Path) -> Result<File, StorageError> {
     OpenOptions::new()
         .append(true)

@@ -131,8 +131,8 @@ pub struct Replayed {
 pub fn replay(
     path: &Path,
     cipher: &Fernet,
-    from_seq: u64,
-    mut link: Option<Link>,
+    (from_seq, mut link): (u64, Option<Link>),
+    cut_torn: bool,
     mut apply: impl FnMut(Op) -> Result<(), String>,
 ) -> Result<Replayed, StorageError> {
     let data = match std::fs::read(path) {
@@ -202,7 +202,8 @@ pub fn replay(
         good_len += line.len();
     }
     let torn = good_len < data.len();
-    if torn {
+    // A reader that must not write (verify, backup) leaves the tail as it is.
+    if torn && cut_torn {
         tracing::warn!(
             bytes = data.len() - good_len,
             "dropping a torn record at the end of the journal"

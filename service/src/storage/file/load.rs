@@ -25,6 +25,7 @@ pub fn load_v1(
     cipher: &Fernet,
     journal_seq: u64,
     records: Vec<UserRecord>,
+    cut_torn: bool,
 ) -> Result<(Vec<User>, Replayed), StorageError> {
     // Version-1 records have no ids; a snapshot whose records do was written
     // as version 2, and its header was changed to skip the seal.
@@ -42,7 +43,7 @@ pub fn load_v1(
         .map(|r| (r.username.clone(), r))
         .collect();
     let journal_path = journal::path_for(snapshot_path);
-    let replayed = journal::replay(&journal_path, cipher, journal_seq, None, |op| {
+    let replayed = journal::replay(&journal_path, cipher, (journal_seq, None), cut_torn, |op| {
         match op {
             journal::Op::Put { user } => {
                 by_name.insert(user.username.clone(), *user);
@@ -73,26 +74,34 @@ pub fn load_v1(
 pub fn load_v2(
     snapshot_path: &Path,
     cipher: &Fernet,
-    journal_seq: u64,
-    link: Link,
+    (journal_seq, link): (u64, Link),
     snapshot_users: Vec<User>,
+    cut_torn: bool,
 ) -> Result<(Vec<User>, Replayed), StorageError> {
     // Some(user) puts, None deletes; the last record for an id wins.
     let mut newer: HashMap<UserId, Option<User>> = HashMap::new();
     let journal_path = journal::path_for(snapshot_path);
-    let replayed = journal::replay(&journal_path, cipher, journal_seq, Some(link), |op| {
-        match op {
-            journal::Op::Put { user } => {
-                let u = User::try_from(*user).map_err(|e| e.to_string())?;
-                newer.insert(u.id, Some(u));
+    let replayed = journal::replay(
+        &journal_path,
+        cipher,
+        (journal_seq, Some(link)),
+        cut_torn,
+        |op| {
+            match op {
+                journal::Op::Put { user } => {
+                    let u = User::try_from(*user).map_err(|e| e.to_string())?;
+                    newer.insert(u.id, Some(u));
+                }
+                journal::Op::Delete { id: Some(id), .. } => {
+                    newer.insert(id, None);
+                }
+                journal::Op::Delete { id: None, .. } => {
+                    return Err("a deletion without an id".into())
+                }
             }
-            journal::Op::Delete { id: Some(id), .. } => {
-                newer.insert(id, None);
-            }
-            journal::Op::Delete { id: None, .. } => return Err("a deletion without an id".into()),
-        }
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
     if newer.is_empty() {
         return Ok((snapshot_users, replayed));
     }

@@ -15,8 +15,10 @@
 
 pub mod audit;
 mod files;
+pub mod inspect;
 pub mod journal;
 mod load;
+pub mod operator;
 pub mod seal;
 pub mod snapshot;
 
@@ -133,11 +135,11 @@ impl FileStore {
         let (users, replayed) = match link {
             None => {
                 let records = snapshot::users(path, plain)?;
-                load::load_v1(path, &cipher, journal_seq, records)?
+                load::load_v1(path, &cipher, journal_seq, records, true)?
             }
             Some(link) => {
                 let users = snapshot::users(path, plain)?;
-                load::load_v2(path, &cipher, journal_seq, link, users)?
+                load::load_v2(path, &cipher, (journal_seq, link), users, true)?
             }
         };
         // A version-1 store has no chain yet: the upgrade below starts one.
