@@ -18,7 +18,8 @@
 //! comes from), [`clock`] (time, passed in), [`follow`] (catching up with
 //! other instances of a shared store), [`error`] (the one error type and
 //! its mapping to the wire), [`migrate`] (copying users between a file and
-//! PostgreSQL), [`reset_admin`] (the way back in when no admin can log in).
+//! PostgreSQL), [`reset_admin`] (the way back in when no admin can log in), [`export`]
+//! (users out and in, in the original's structure).
 #![forbid(unsafe_code)]
 
 pub mod actions;
@@ -28,6 +29,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod error;
+pub mod export;
 pub mod follow;
 pub mod master;
 pub mod migrate;

@@ -34,6 +34,12 @@ fn main() {
         Some(Command::Verify { store }) => verify(&store),
         Some(Command::Backup { store, dest }) => backup(&store, &dest),
         Some(Command::Restore { backup, store }) => restore(&backup, &store),
+        Some(Command::Export {
+            store,
+            file,
+            plaintext,
+        }) => export(&store, &file, plaintext, &cli.serve.file_options()),
+        Some(Command::Import { store, file }) => import(&store, &file, &cli.serve.file_options()),
         Some(Command::ResetAdmin { store, username }) => reset_admin(
             &store,
             &username,
@@ -172,28 +178,75 @@ fn restore(backup: &Path, store: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The master password for an operator command on `at`: an existing file
+/// store's own (its key file may hold it), else the environment's, which a
+/// database or a new file store needs.
+fn operator_master(at: &users_service::migrate::StoreAt) -> anyhow::Result<Secret> {
+    use users_service::migrate::StoreAt;
+    let given = std::env::var_os("USERS_SERVICE_PASSWORD").is_some()
+        || std::env::var_os("USERS_SERVICE_PASSWORD_FILE").is_some();
+    match at {
+        StoreAt::File(path) if path.exists() => master_password(path),
+        _ => {
+            anyhow::ensure!(
+                given,
+                "set USERS_SERVICE_PASSWORD (or _FILE) to the {} master password",
+                at.describe()
+            );
+            master_password(Path::new("/nonexistent/users_encrypted.json"))
+        }
+    }
+}
+
+fn export(store: &str, file: &Path, plaintext: bool, opts: &FileOptions) -> anyhow::Result<()> {
+    let at = users_service::migrate::StoreAt::parse(store);
+    if let users_service::migrate::StoreAt::File(p) = &at {
+        anyhow::ensure!(p.exists(), "{} does not exist", p.display());
+    }
+    let master = operator_master(&at)?;
+    let n = users_service::export::export(&at, file, master.expose(), opts, plaintext)?;
+    if plaintext {
+        eprintln!(
+            "WARNING: {} holds password hashes and personal data IN CLEAR: keep it private, and delete it when done",
+            file.display()
+        );
+    }
+    println!(
+        "exported {n} users from {} into {}{}",
+        at.describe(),
+        file.display(),
+        if plaintext {
+            " (in clear)"
+        } else {
+            ", sealed under the master password"
+        }
+    );
+    Ok(())
+}
+
+fn import(store: &str, file: &Path, opts: &FileOptions) -> anyhow::Result<()> {
+    let at = users_service::migrate::StoreAt::parse(store);
+    anyhow::ensure!(file.exists(), "{} does not exist", file.display());
+    let master = operator_master(&at)?;
+    let n = users_service::export::import(&at, file, master.expose(), opts)?;
+    println!(
+        "imported {n} users into {}; they log in with their old passwords",
+        at.describe()
+    );
+    Ok(())
+}
+
 fn reset_admin(
     store: &str,
     username: &str,
     opts: &FileOptions,
     iterations: u32,
 ) -> anyhow::Result<()> {
-    use users_service::migrate::StoreAt;
-    let at = StoreAt::parse(store);
-    let master = match &at {
-        StoreAt::File(path) => {
-            anyhow::ensure!(path.exists(), "{} does not exist", path.display());
-            master_password(path)?
-        }
-        StoreAt::Database(_) => {
-            anyhow::ensure!(
-                std::env::var_os("USERS_SERVICE_PASSWORD").is_some()
-                    || std::env::var_os("USERS_SERVICE_PASSWORD_FILE").is_some(),
-                "set USERS_SERVICE_PASSWORD (or _FILE) to the database's master password"
-            );
-            master_password(Path::new("users_encrypted.json"))?
-        }
-    };
+    let at = users_service::migrate::StoreAt::parse(store);
+    if let users_service::migrate::StoreAt::File(p) = &at {
+        anyhow::ensure!(p.exists(), "{} does not exist", p.display());
+    }
+    let master = operator_master(&at)?;
     let done =
         users_service::reset_admin::reset_admin(&at, master.expose(), opts, username, iterations)?;
     println!(

@@ -77,6 +77,31 @@ pub enum Command {
         /// The store to replace (or create).
         store: PathBuf,
     },
+    /// Write every user to FILE in the original service's "Data Storage"
+    /// structure (keyed by username; hex password_hash and password_salt,
+    /// password_iterations), sealed under the master password unless
+    /// --plaintext. STORE is a file or a postgres:// URL; FILE must not exist.
+    Export {
+        /// The store: a file, or a postgres:// URL.
+        store: String,
+        /// The export to write.
+        file: PathBuf,
+        /// Write it in clear (with a warning): password hashes and personal
+        /// data, readable by anyone who gets the file. Two-factor secrets are
+        /// left out.
+        #[arg(long)]
+        plaintext: bool,
+    },
+    /// Add the users of FILE (an export, sealed or in clear, or the original
+    /// service's decrypted users JSON) to STORE, keeping their password
+    /// hashes. A username or email already taken refuses the whole import.
+    /// Stop the service first (a file store in use is refused).
+    Import {
+        /// The store: a file (made if missing), or a postgres:// URL.
+        store: String,
+        /// The export to read.
+        file: PathBuf,
+    },
     /// The way back in when no admin can log in: give USERNAME (admin by
     /// default) a new random password, printed once, make it an active admin,
     /// turn its two-factor login off and end its sessions; create it if it

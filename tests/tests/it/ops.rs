@@ -182,3 +182,68 @@ fn verify_finds_damage_and_says_where() {
         .unwrap();
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong master password"));
 }
+
+#[test]
+fn an_export_imported_elsewhere_logs_everyone_in_with_their_old_passwords() {
+    let mut s = ServiceProcess::start_default();
+    let people = [
+        ("erin", "3rin-pw-12"),
+        ("finn", "f1nn-pw-12"),
+        ("gala", "g4la-pw-12"),
+    ];
+    for (name, pw) in people {
+        s.register(name, pw);
+    }
+    let store = s.store.to_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let sealed = dir.path().join("users.export");
+    let clear = dir.path().join("users.json");
+    // Beside the running service.
+    let out = users_service(&["export", &store, sealed.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let text = std::fs::read_to_string(&sealed).unwrap();
+    assert!(
+        !text.contains("erin"),
+        "a sealed export holds nothing in clear"
+    );
+    let out = users_service(&["export", &store, clear.to_str().unwrap(), "--plaintext"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("IN CLEAR"));
+    // The original's structure: keyed by username, hex hash and salt.
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&clear).unwrap()).unwrap();
+    let erin = &doc["erin"];
+    assert_eq!(erin["username"], "erin");
+    assert!(erin["password_hash"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .all(|c| c.is_ascii_hexdigit()));
+    assert!(erin["password_iterations"].is_u64() && erin.get("totp").is_none());
+    s.stop();
+
+    // Into a new store (sealed), and the clear one refused there: taken names.
+    let fresh = dir.path().join("fresh.json");
+    let out = users_service(&["import", fresh.to_str().unwrap(), sealed.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("imported 4 users"),
+        "{out:?}"
+    );
+    let again = users_service(&["import", fresh.to_str().unwrap(), clear.to_str().unwrap()]);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("taken"),
+        "{again:?}"
+    );
+    let mut t = ServiceProcess::stopped_in(
+        std::sync::Arc::new(tempfile::tempdir().unwrap()),
+        users_tests::ServiceOptions::default(),
+    );
+    t.store = fresh;
+    t.spawn_now();
+    for (name, pw) in people {
+        t.login(name, pw);
+    }
+    t.login("admin", ADMIN_PASSWORD);
+}

@@ -37,6 +37,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+/// Writes a new file (an export) the way the store writes its own: temp
+/// file, fsync, rename, owner-only.
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
+    files::write_atomic(path, bytes)
+}
+
 #[derive(Debug, Clone)]
 pub struct FileOptions {
     /// PBKDF2 iterations for the storage key of a new store.

@@ -1,0 +1,222 @@
+//! `users-service export` and `import`: users in the original service's
+//! "Data Storage" structure, an object keyed by username whose records carry
+//! hex `password_hash` and `password_salt`, plus `password_iterations` (and
+//! the stable `id`), so that imported users log in with their old passwords.
+//!
+//! An export is sealed under the master password unless asked for in clear
+//! (`--plaintext`): a small clear header with the key derivation, like the
+//! store's, and one Fernet token. Only a sealed export carries two-factor
+//! secrets; a clear one leaves them out, and those accounts set it up again.
+
+use crate::audit::Event;
+use crate::clock::unix_secs;
+use crate::migrate::StoreAt;
+use crate::model::record::UserRecord;
+use crate::model::{User, UserId};
+use crate::storage::backend::{Backend, Change, StorageError};
+use crate::storage::crypto::KdfParams;
+use crate::storage::file::inspect::inspect;
+use crate::storage::file::{FileOptions, FileStore};
+use crate::storage::postgres::store::PgStore;
+use crate::storage::table::UserTable;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::SystemTime;
+use users_protocol::{validate, AuditKind};
+use zeroize::Zeroizing;
+
+/// The `format` of a sealed export.
+pub const FORMAT: &str = "users-service-export";
+
+#[derive(Serialize, Deserialize)]
+struct Sealed {
+    format: String,
+    version: u32,
+    kdf: KdfParams,
+    data: String,
+}
+
+/// Why an export or an import did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("{0}")]
+    Io(String),
+    /// The file is not an export this service reads.
+    #[error("{0} is not a users export: {1}")]
+    NotAnExport(String, String),
+    /// Some users cannot be imported; nothing was.
+    #[error("nothing was imported: {0}")]
+    Refused(String),
+}
+
+/// Writes every user of `from` to `dest` (which must not exist); returns how many.
+pub fn export(
+    from: &StoreAt,
+    dest: &Path,
+    master: &str,
+    opts: &FileOptions,
+    plaintext: bool,
+) -> Result<usize, ExportError> {
+    if dest.exists() {
+        return Err(ExportError::Io(format!(
+            "{} exists; an export never overwrites",
+            dest.display()
+        )));
+    }
+    let (users, kdf, cipher) = match from {
+        StoreAt::File(path) => {
+            let i = inspect(path, master)?;
+            (
+                i.users.into_iter().map(Arc::new).collect::<Vec<_>>(),
+                i.kdf,
+                i.cipher,
+            )
+        }
+        StoreAt::Database(url) => {
+            let opened = PgStore::open(url, master, opts.kdf_iterations, usize::MAX)?;
+            let kdf = KdfParams::generate(opts.kdf_iterations, &mut rand::rng());
+            let cipher = kdf.cipher(master).map_err(ExportError::Io)?;
+            (opened.users.all(), kdf, cipher)
+        }
+    };
+    let records: BTreeMap<&str, UserRecord> = users
+        .iter()
+        .map(|u| {
+            let mut r = UserRecord::from(&**u);
+            if plaintext {
+                r.totp = None;
+            }
+            (u.username.as_str(), r)
+        })
+        .collect();
+    let json = Zeroizing::new(
+        serde_json::to_vec_pretty(&records).map_err(|e| ExportError::Io(e.to_string()))?,
+    );
+    let bytes = if plaintext {
+        json.to_vec()
+    } else {
+        let sealed = Sealed {
+            format: FORMAT.into(),
+            version: 1,
+            kdf,
+            data: cipher.encrypt(&json),
+        };
+        serde_json::to_vec(&sealed).map_err(|e| ExportError::Io(e.to_string()))?
+    };
+    crate::storage::file::write_new(dest, &bytes)?;
+    Ok(records.len())
+}
+
+/// Reads an export, sealed (opened with `master`) or in clear.
+fn read(file: &Path, master: &str) -> Result<Vec<UserRecord>, ExportError> {
+    let name = file.display().to_string();
+    let bytes = Zeroizing::new(
+        std::fs::read(file).map_err(|e| ExportError::Io(format!("reading {name}: {e}")))?,
+    );
+    let plain = match serde_json::from_slice::<Sealed>(&bytes) {
+        Ok(s) if s.format == FORMAT => {
+            let cipher = s
+                .kdf
+                .cipher(master)
+                .map_err(|e| ExportError::NotAnExport(name.clone(), e))?;
+            Zeroizing::new(cipher.decrypt(&s.data).map_err(|_| {
+                ExportError::NotAnExport(
+                    name.clone(),
+                    "the master password does not open it".into(),
+                )
+            })?)
+        }
+        _ => bytes,
+    };
+    let map: BTreeMap<String, UserRecord> = serde_json::from_slice(&plain)
+        .map_err(|e| ExportError::NotAnExport(name.clone(), e.to_string()))?;
+    let mut records = Vec::with_capacity(map.len());
+    for (key, r) in map {
+        if key != r.username {
+            return Err(ExportError::Refused(format!(
+                "the record under '{key}' is named '{}'",
+                r.username
+            )));
+        }
+        records.push(r);
+    }
+    Ok(records)
+}
+
+/// Adds the users of `file` to the store at `to`; returns how many. Every
+/// user is checked first: a username or email taken (in the store or twice
+/// in the file), or a record the service would refuse, refuses all.
+pub fn import(
+    to: &StoreAt,
+    file: &Path,
+    master: &str,
+    opts: &FileOptions,
+) -> Result<usize, ExportError> {
+    let records = read(file, master)?;
+    let (mut backend, mut table): (Box<dyn Backend>, UserTable) = match to {
+        StoreAt::File(path) => {
+            let opened = FileStore::open(path, master, opts)?;
+            let table = UserTable::from_users(opened.users.into_iter().map(Arc::new));
+            (Box::new(opened.store), table)
+        }
+        StoreAt::Database(url) => {
+            let opened = PgStore::open(url, master, opts.kdf_iterations, opts.compact_after)?;
+            (Box::new(opened.store), opened.users)
+        }
+    };
+    let caught = backend.begin()?;
+    table.apply_committed(caught.changes);
+    let mut problems = Vec::new();
+    for r in records {
+        let name = r.username.clone();
+        let checked = validate::username(&r.username)
+            .and_then(|()| validate::email(&r.email))
+            .map_err(|e| e.message);
+        let user = checked.and_then(|()| {
+            User::try_from(r.upgrade(|| UserId::random(&mut rand::rng())))
+                .map_err(|e| e.to_string())
+        });
+        match user {
+            Err(why) => problems.push(format!("'{name}': {why}")),
+            Ok(u) if table.get(&u.username).is_some() => {
+                problems.push(format!("'{name}': the username is taken"))
+            }
+            Ok(u) if table.get_by_email(&u.email).is_some() => {
+                problems.push(format!("'{name}': the email is taken"))
+            }
+            Ok(u) if table.get_by_id(u.id).is_some() => {
+                problems.push(format!("'{name}': its id is another user's"))
+            }
+            Ok(u) => table.put(u),
+        }
+    }
+    if !problems.is_empty() {
+        let _ = backend.commit_batch(&[], &[], &mut []);
+        problems.truncate(20);
+        return Err(ExportError::Refused(problems.join("; ")));
+    }
+    let changes = table.take_changes();
+    let now = unix_secs(SystemTime::now());
+    let from = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut audit: Vec<_> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Put(u) => Some(
+                Event::new(AuditKind::AccountCreated, None, u.id)
+                    .detail(format!("imported from {from}"))
+                    .record(now, |_| Some(u.username.clone())),
+            ),
+            Change::Delete(_) => None,
+        })
+        .collect();
+    backend.commit_batch(&changes, &[], &mut audit)?;
+    backend.close()?;
+    Ok(changes.len())
+}
