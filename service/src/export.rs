@@ -10,15 +10,14 @@
 
 use crate::audit::Event;
 use crate::clock::unix_secs;
-use crate::migrate::StoreAt;
+use crate::migrate::{open_batch, StoreAt};
 use crate::model::record::UserRecord;
 use crate::model::{User, UserId};
-use crate::storage::backend::{Backend, Change, StorageError};
+use crate::storage::backend::{Change, StorageError};
 use crate::storage::crypto::KdfParams;
 use crate::storage::file::inspect::inspect;
-use crate::storage::file::{FileOptions, FileStore};
+use crate::storage::file::FileOptions;
 use crate::storage::postgres::store::PgStore;
-use crate::storage::table::UserTable;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -157,19 +156,7 @@ pub fn import(
     opts: &FileOptions,
 ) -> Result<usize, ExportError> {
     let records = read(file, master)?;
-    let (mut backend, mut table): (Box<dyn Backend>, UserTable) = match to {
-        StoreAt::File(path) => {
-            let opened = FileStore::open(path, master, opts)?;
-            let table = UserTable::from_users(opened.users.into_iter().map(Arc::new));
-            (Box::new(opened.store), table)
-        }
-        StoreAt::Database(url) => {
-            let opened = PgStore::open(url, master, opts.kdf_iterations, opts.compact_after)?;
-            (Box::new(opened.store), opened.users)
-        }
-    };
-    let caught = backend.begin()?;
-    table.apply_committed(caught.changes);
+    let (mut backend, mut table) = open_batch(to, master, opts)?;
     let mut problems = Vec::new();
     for r in records {
         let name = r.username.clone();

@@ -7,6 +7,7 @@ use crate::model::User;
 use crate::storage::backend::{Backend, Change, StorageError};
 use crate::storage::file::{FileOptions, FileStore};
 use crate::storage::postgres::store::PgStore;
+use crate::storage::table::UserTable;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -59,6 +60,31 @@ fn load(from: &StoreAt, master: &str, opts: &FileOptions) -> Result<Vec<Arc<User
             .users
             .all()),
     }
+}
+
+/// Opens the store at `at` for an operator command's one batch of changes:
+/// its backend, with the batch begun, and its users as they are then (a
+/// file store's lock is held until the backend is dropped). Commit with
+/// [`Backend::commit_batch`], then [`Backend::close`].
+pub fn open_batch(
+    at: &StoreAt,
+    master: &str,
+    opts: &FileOptions,
+) -> Result<(Box<dyn Backend>, UserTable), StorageError> {
+    let (mut backend, mut table): (Box<dyn Backend>, UserTable) = match at {
+        StoreAt::File(path) => {
+            let opened = FileStore::open(path, master, opts)?;
+            let table = UserTable::from_users(opened.users.into_iter().map(Arc::new));
+            (Box::new(opened.store), table)
+        }
+        StoreAt::Database(url) => {
+            let opened = PgStore::open(url, master, opts.kdf_iterations, opts.compact_after)?;
+            (Box::new(opened.store), opened.users)
+        }
+    };
+    let caught = backend.begin()?;
+    table.apply_committed(caught.changes);
+    Ok((backend, table))
 }
 
 /// Copies every user of `from` into the new store `to`; returns how many.

@@ -9,13 +9,11 @@ use crate::audit::Event;
 use crate::auth::password;
 use crate::auth::sessions::{new_token, SessionOp};
 use crate::clock::{rfc3339, unix_secs};
-use crate::migrate::StoreAt;
+use crate::migrate::{open_batch, StoreAt};
 use crate::model::{fold, User, UserId};
-use crate::storage::backend::{Backend, StorageError};
-use crate::storage::file::{FileOptions, FileStore};
-use crate::storage::postgres::store::PgStore;
+use crate::storage::backend::StorageError;
+use crate::storage::file::FileOptions;
 use crate::storage::table::UserTable;
-use std::sync::Arc;
 use std::time::SystemTime;
 use users_protocol::{validate, AuditKind, Role, Secret, UserStatus};
 
@@ -50,19 +48,7 @@ pub fn reset_admin(
     let username = username.trim();
     validate::username(username)
         .map_err(|e| ResetError::BadName(username.to_owned(), e.message))?;
-    let (mut backend, mut table): (Box<dyn Backend>, UserTable) = match at {
-        StoreAt::File(path) => {
-            let opened = FileStore::open(path, master, opts)?;
-            let table = UserTable::from_users(opened.users.into_iter().map(Arc::new));
-            (Box::new(opened.store), table)
-        }
-        StoreAt::Database(url) => {
-            let opened = PgStore::open(url, master, opts.kdf_iterations, opts.compact_after)?;
-            (Box::new(opened.store), opened.users)
-        }
-    };
-    let caught = backend.begin()?;
-    table.apply_committed(caught.changes);
+    let (mut backend, mut table) = open_batch(at, master, opts)?;
     let now = SystemTime::now();
     let password = new_token(&mut rand::rng());
     let hash = password::hash(password.expose(), iterations, &mut rand::rng());
