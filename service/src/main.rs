@@ -29,7 +29,7 @@ fn main() {
     let result = match cli.command {
         None => serve(cli.serve),
         Some(Command::Upgrade { storage_file }) => {
-            upgrade(&storage_file, &cli.serve.file_options())
+            upgrade(&storage_file, &cli.serve.operator_file_options())
         }
         Some(Command::Verify { store }) => verify(&store),
         Some(Command::Backup { store, dest }) => backup(&store, &dest),
@@ -38,12 +38,14 @@ fn main() {
             store,
             file,
             plaintext,
-        }) => export(&store, &file, plaintext, &cli.serve.file_options()),
-        Some(Command::Import { store, file }) => import(&store, &file, &cli.serve.file_options()),
+        }) => export(&store, &file, plaintext, &cli.serve.operator_file_options()),
+        Some(Command::Import { store, file }) => {
+            import(&store, &file, &cli.serve.operator_file_options())
+        }
         Some(Command::ResetAdmin { store, username }) => reset_admin(
             &store,
             &username,
-            &cli.serve.file_options(),
+            &cli.serve.operator_file_options(),
             cli.serve.pbkdf2_iterations,
         ),
         Some(Command::Migrate {
@@ -55,7 +57,7 @@ fn main() {
             &to,
             &FileOptions {
                 kdf_iterations,
-                ..cli.serve.file_options()
+                ..cli.serve.operator_file_options()
             },
         ),
     };

@@ -46,10 +46,6 @@ pub enum Command {
         #[arg(default_value = "users_encrypted.json")]
         storage_file: PathBuf,
     },
-    /// Copy every user, password hash included, from one store to another,
-    /// under the same master password: a file and a PostgreSQL database
-    /// (postgres://...), either way. The source is only read; the destination
-    /// must be new (a file that does not exist, or a database without users).
     /// Open a file store read-only with the master password and check it: the
     /// key derivation header, the snapshot, every journal record and their
     /// chain, and the audit log. Prints the number of users; exits 0 when the
@@ -115,6 +111,10 @@ pub enum Command {
         #[arg(default_value = "admin")]
         username: String,
     },
+    /// Copy every user, password hash included, from one store to another,
+    /// under the same master password: a file and a PostgreSQL database
+    /// (postgres://...), either way. The source is only read; the destination
+    /// must be new (a file that does not exist, or a database without users).
     Migrate {
         /// The store to copy from: a file, or a postgres:// URL.
         #[arg(long)]
@@ -281,6 +281,16 @@ impl ServeArgs {
         format!("tcp://{}:{}", self.bind, self.port)
     }
 
+    /// The file store's tuning for an operator command: as serving's, but
+    /// the audit log is never pruned (the command does not know the service's
+    /// `--audit-retention`, and must not drop what the service would keep).
+    pub fn operator_file_options(&self) -> FileOptions {
+        FileOptions {
+            audit_retention: Duration::MAX,
+            ..self.file_options()
+        }
+    }
+
     /// The file store's tuning.
     pub fn file_options(&self) -> FileOptions {
         FileOptions {
@@ -378,5 +388,27 @@ mod tests {
         let cli = Cli::try_parse_from(["users-service"]).unwrap();
         assert_eq!(cli.serve.settings().sessions.idle, None, "off by default");
         assert!(cli.serve.settings().password_policy.blocklist);
+    }
+
+    #[test]
+    fn each_subcommand_has_its_own_help() {
+        use clap::CommandFactory;
+        let cli = Cli::command();
+        let about = |name: &str| {
+            cli.find_subcommand(name)
+                .and_then(|c| c.get_about())
+                .map(|a| a.to_string())
+                .unwrap_or_default()
+        };
+        assert!(
+            about("migrate").starts_with("Copy every user"),
+            "{}",
+            about("migrate")
+        );
+        assert!(
+            about("verify").starts_with("Open a file store read-only"),
+            "{}",
+            about("verify")
+        );
     }
 }

@@ -247,3 +247,42 @@ fn an_export_imported_elsewhere_logs_everyone_in_with_their_old_passwords() {
     }
     t.login("admin", ADMIN_PASSWORD);
 }
+
+#[test]
+fn a_restore_cut_short_before_its_journal_is_emptied_is_refused_not_undone() {
+    let mut s = ServiceProcess::start_default();
+    s.register("hana", "h4na-pw-12");
+    let store = s.store.to_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let backup = dir.path().join("users.backup");
+    let out = users_service(&["backup", &store, backup.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    s.register("ivo", "1vo-pw-123");
+    s.stop();
+    let out = users_service(&["restore", backup.to_str().unwrap(), &store]);
+    assert!(out.status.success(), "{out:?}");
+    // A crash between the two writes: the old journal is still there.
+    let kept = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("kept aside: ")
+                .filter(|p| p.contains(".journal."))
+                .map(str::to_owned)
+        })
+        .expect("the journal kept aside");
+    std::fs::copy(&kept, format!("{store}.journal")).unwrap();
+    let verified = users_service(&["verify", &store]);
+    assert!(
+        !verified.status.success(),
+        "the old journal must not be replayed over the restored users: {verified:?}"
+    );
+    // Running restore again finishes it.
+    let again = users_service(&["restore", backup.to_str().unwrap(), &store]);
+    assert!(again.status.success(), "{again:?}");
+    let verified = users_service(&["verify", &store]);
+    assert!(verified.status.success(), "{verified:?}");
+    assert!(
+        String::from_utf8_lossy(&verified.stdout).contains("2 users"),
+        "{verified:?}"
+    );
+}

@@ -66,7 +66,11 @@ pub fn restore(
     now_unix: u64,
 ) -> Result<(usize, Vec<PathBuf>), StorageError> {
     let _lock = files::lock(store)?;
-    let restored: Inspected = inspect(backup, master)?;
+    let mut restored: Inspected = inspect(backup, master)?;
+    // A chain of its own: no journal record written before the restore can
+    // continue it, so a journal left by a crash before it is emptied is
+    // refused at start-up, never replayed over the restored users.
+    restored.link = super::seal::new_link(&mut rand::rng());
     let journal_path = journal::path_for(store);
     let mut aside = Vec::new();
     for p in [store.to_owned(), journal_path.clone()] {
