@@ -200,12 +200,19 @@ fn operator_master(at: &users_service::migrate::StoreAt) -> anyhow::Result<Secre
     }
 }
 
-fn export(store: &str, file: &Path, plaintext: bool, opts: &FileOptions) -> anyhow::Result<()> {
+/// A store an operator command reads or changes, which must exist, and its
+/// master password.
+fn existing_store(store: &str) -> anyhow::Result<(users_service::migrate::StoreAt, Secret)> {
     let at = users_service::migrate::StoreAt::parse(store);
     if let users_service::migrate::StoreAt::File(p) = &at {
         anyhow::ensure!(p.exists(), "{} does not exist", p.display());
     }
     let master = operator_master(&at)?;
+    Ok((at, master))
+}
+
+fn export(store: &str, file: &Path, plaintext: bool, opts: &FileOptions) -> anyhow::Result<()> {
+    let (at, master) = existing_store(store)?;
     let n = users_service::export::export(&at, file, master.expose(), opts, plaintext)?;
     if plaintext {
         eprintln!(
@@ -244,11 +251,7 @@ fn reset_admin(
     opts: &FileOptions,
     iterations: u32,
 ) -> anyhow::Result<()> {
-    let at = users_service::migrate::StoreAt::parse(store);
-    if let users_service::migrate::StoreAt::File(p) = &at {
-        anyhow::ensure!(p.exists(), "{} does not exist", p.display());
-    }
-    let master = operator_master(&at)?;
+    let (at, master) = existing_store(store)?;
     let done =
         users_service::reset_admin::reset_admin(&at, master.expose(), opts, username, iterations)?;
     println!(

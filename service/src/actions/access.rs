@@ -63,6 +63,21 @@ pub fn target(
     table.get(name).cloned().ok_or(ServiceError::NotFound)
 }
 
+/// The caller's own account, or the one named if the caller is an admin;
+/// `refusal` says what a non-admin may not do to others.
+pub fn own_or_admins(
+    table: &UserTable,
+    actor: &Arc<User>,
+    named: Option<&str>,
+    refusal: &str,
+) -> Result<Arc<User>> {
+    match named.filter(|n| fold(n) != actor.key()) {
+        None => Ok(Arc::clone(actor)),
+        Some(_) if actor.role != Role::Admin => Err(ServiceError::Forbidden(refusal.into())),
+        Some(name) => table.get(name).cloned().ok_or(ServiceError::NotFound),
+    }
+}
+
 fn not_admin() -> ServiceError {
     ServiceError::Forbidden("Only admins can change other users".into())
 }

@@ -8,7 +8,7 @@ use crate::app::App;
 use crate::audit::Event;
 use crate::auth::sessions::{new_token, Origin, SessionId, SessionOp};
 use crate::auth::throttle::{self, Attempt};
-use crate::auth::{password, policy};
+use crate::auth::{password, peer, policy};
 use crate::clock::{rfc3339, unix_secs};
 use crate::error::{Result, ServiceError};
 use crate::model::{fold, User, UserId};
@@ -49,9 +49,7 @@ pub fn login(
     };
     let client = peer.clone();
     let origin = Origin {
-        client: peer
-            .as_deref()
-            .map(|p| p.trim_start_matches("forwarded:").to_owned()),
+        client: peer.as_deref().map(|p| peer::address(p).to_owned()),
         agent,
     };
     // What a failed login records: the account if there is one; else not

@@ -1,6 +1,6 @@
 //! list_sessions and revoke_session: the sessions a user can see and end.
 
-use super::access::{actor_at_write, authenticate};
+use super::access::{actor_at_write, authenticate, own_or_admins};
 use super::outcome::Outcome;
 use super::step::{Step, Written};
 use crate::app::App;
@@ -8,19 +8,14 @@ use crate::audit::Event;
 use crate::auth::sessions::{Session, SessionId, SessionOp};
 use crate::clock::rfc3339;
 use crate::error::{Result, ServiceError};
-use crate::model::{fold, User};
+use crate::model::User;
 use std::sync::Arc;
-use users_protocol::{AuditKind, Role, Secret, SessionList, SessionView};
+use users_protocol::{AuditKind, Secret, SessionList, SessionView};
 
 /// The account a sessions request is about: the caller's, or (admins) the one named.
 fn whose(app: &App, actor: &Arc<User>, named: Option<&str>) -> Result<Arc<User>> {
-    match named.filter(|n| fold(n) != actor.key()) {
-        None => Ok(Arc::clone(actor)),
-        Some(_) if actor.role != Role::Admin => Err(ServiceError::Forbidden(
-            "Only admins can see or end other users' sessions".into(),
-        )),
-        Some(name) => app.users().get(name).cloned().ok_or(ServiceError::NotFound),
-    }
+    let refusal = "Only admins can see or end other users' sessions";
+    own_or_admins(&app.users(), actor, named, refusal)
 }
 
 /// list_sessions.

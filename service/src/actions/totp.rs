@@ -3,7 +3,7 @@
 //! turns it on; turning it off takes the password and a code, or, for an
 //! admin helping a user who lost their device, the admin's own password.
 
-use super::access::{actor_at_write, authenticate};
+use super::access::{actor_at_write, authenticate, own_or_admins};
 use super::confirm;
 use super::outcome::Outcome;
 use super::step::{AfterHash, Step, Written};
@@ -13,10 +13,9 @@ use crate::auth::sessions::{SessionId, SessionOp};
 use crate::clock::{rfc3339, unix_secs};
 use crate::error::{Result, ServiceError};
 use crate::model::totp::TotpState;
-use crate::model::{fold, User};
+use crate::model::User;
 use crate::storage::UserTable;
-use std::sync::Arc;
-use users_protocol::{AuditKind, RecoveryCodes, Role, Secret, TotpSetup};
+use users_protocol::{AuditKind, RecoveryCodes, Secret, TotpSetup};
 
 /// totp_setup: a new secret, stored unconfirmed (replacing one that was
 /// never confirmed). Refused while two-factor login is on.
@@ -122,19 +121,8 @@ pub struct Disable {
 /// confirmation; a wrong code counts as a failure with it.
 pub fn totp_disable(app: &App, token: Secret, d: Disable, peer: Option<String>) -> Result<Step> {
     let actor = authenticate(app, &token)?;
-    let target = match d.username.as_deref().filter(|n| fold(n) != actor.key()) {
-        None => Arc::clone(&actor),
-        Some(_) if actor.role != Role::Admin => {
-            return Err(ServiceError::Forbidden(
-                "Only admins can turn off another user's two-factor login".into(),
-            ))
-        }
-        Some(name) => app
-            .users()
-            .get(name)
-            .cloned()
-            .ok_or(ServiceError::NotFound)?,
-    };
+    let refusal = "Only admins can turn off another user's two-factor login";
+    let target = own_or_admins(&app.users(), &actor, d.username.as_deref(), refusal)?;
     if !target.has_totp() {
         return Err(ServiceError::invalid(
             "username",

@@ -2,6 +2,7 @@
 //! names and an id and it becomes an [`super::AuditRecord`].
 
 use super::record::{AuditRecord, Party, VERSION};
+use crate::auth::peer::address;
 use crate::model::UserId;
 use users_protocol::AuditKind;
 
@@ -48,7 +49,7 @@ impl Event {
 
     /// The same, from the client at `peer` (the throttle's key for it).
     pub fn from(mut self, peer: Option<&str>) -> Self {
-        self.client = peer.map(|p| p.trim_start_matches("forwarded:").to_owned());
+        self.client = peer.map(|p| address(p).to_owned());
         self
     }
 

@@ -4,6 +4,7 @@
 //! request's `request_id`.
 
 use crate::actions::Outcome;
+use crate::auth::peer::FORWARDED;
 use crate::error::{Result, ServiceError};
 use serde_json::Value;
 use users_protocol::{Action, NewUser, RequestEnvelope, Sort, UserUpdate};
@@ -41,7 +42,7 @@ pub fn forwarded_client(
             .take(MAX_AGENT)
             .collect()
     });
-    trusted.then(|| (format!("forwarded:{}", f.client_address), agent))
+    trusted.then(|| (format!("{FORWARDED}{}", f.client_address), agent))
 }
 
 /// The longest user agent a session keeps, in characters.
