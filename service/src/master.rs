@@ -12,9 +12,7 @@ use users_protocol::Secret;
 
 /// The key file used when no master password is given.
 pub fn key_file(store: &Path) -> PathBuf {
-    let mut s = store.as_os_str().to_owned();
-    s.push(".key");
-    PathBuf::from(s)
+    crate::storage::file::staged::key_path(store)
 }
 
 /// What the operator gave: the two environment variables, as read.
@@ -57,6 +55,16 @@ pub enum MasterError {
     /// The password file cannot be read, or holds nothing.
     #[error("USERS_SERVICE_PASSWORD_FILE {0}: {1}")]
     File(PathBuf, String),
+    /// rotate-key was given no new password, and the store has no key file
+    /// to hold a generated one.
+    #[error("set USERS_SERVICE_NEW_PASSWORD or USERS_SERVICE_NEW_PASSWORD_FILE to the new master password")]
+    NoNew,
+    /// Both new-password variables are set.
+    #[error("set USERS_SERVICE_NEW_PASSWORD or USERS_SERVICE_NEW_PASSWORD_FILE, not both")]
+    BothNew,
+    /// The new master password is the one in use.
+    #[error("the new master password is the current one")]
+    SameNew,
 }
 
 /// The password in a file: all of it, less one line break at the end (the
@@ -79,6 +87,31 @@ fn read_password_file(path: &Path) -> Result<Secret, MasterError> {
     Ok(Secret::new(body))
 }
 
+/// The new master password for `rotate-key`: `given` holds the
+/// `USERS_SERVICE_NEW_PASSWORD` variables. A store whose secret is in its key
+/// file gets a fresh random one when neither is set.
+pub fn resolve_new(given: Given, old: &Secret, key_file: bool) -> Result<Secret, MasterError> {
+    let password = given.password.filter(|p| !p.is_empty());
+    let new = match (password, given.file) {
+        (Some(_), Some(_)) => return Err(MasterError::BothNew),
+        (Some(p), None) => p,
+        (None, Some(file)) => read_password_file(&file)?,
+        (None, None) if key_file => random_secret(),
+        (None, None) => return Err(MasterError::NoNew),
+    };
+    match new.expose() == old.expose() {
+        true => Err(MasterError::SameNew),
+        false => Ok(new),
+    }
+}
+
+/// 32 random bytes, as a key file holds them.
+fn random_secret() -> Secret {
+    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+    rand::rng().fill_bytes(bytes.as_mut());
+    Secret::new(URL_SAFE_NO_PAD.encode(bytes.as_ref()))
+}
+
 /// Resolves the master password. A store without its key file and without
 /// either variable is an error: a new key would not open it.
 pub fn resolve(given: Given, store: &Path) -> Result<(Secret, Source), MasterError> {
@@ -99,9 +132,7 @@ pub fn resolve(given: Given, store: &Path) -> Result<(Secret, Source), MasterErr
     if store.exists() {
         return Err(MasterError::NoKey(store.to_owned(), path));
     }
-    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
-    rand::rng().fill_bytes(bytes.as_mut());
-    let secret = Secret::new(URL_SAFE_NO_PAD.encode(bytes.as_ref()));
+    let secret = random_secret();
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create_new(true);
     #[cfg(unix)]
@@ -157,6 +188,39 @@ mod tests {
         let (b, src) = resolve(Given::default(), &store).unwrap();
         assert_eq!(a, b);
         assert!(matches!(src, Source::KeyFile(_)));
+    }
+
+    #[test]
+    fn a_new_password_is_given_or_made_for_a_key_file_and_never_the_old_one() {
+        let old = Secret::from("old-master");
+        let given = |p: &str| Given {
+            password: Some(Secret::from(p)),
+            file: None,
+        };
+        assert_eq!(
+            resolve_new(given("new-master"), &old, false)
+                .unwrap()
+                .expose(),
+            "new-master"
+        );
+        assert!(matches!(
+            resolve_new(given("old-master"), &old, true),
+            Err(MasterError::SameNew)
+        ));
+        assert!(matches!(
+            resolve_new(Given::default(), &old, false),
+            Err(MasterError::NoNew)
+        ));
+        let made = resolve_new(Given::default(), &old, true).unwrap();
+        assert_eq!(made.expose().len(), 43);
+        let both = Given {
+            password: Some(Secret::from("a")),
+            file: Some("f".into()),
+        };
+        assert!(matches!(
+            resolve_new(both, &old, false),
+            Err(MasterError::BothNew)
+        ));
     }
 
     #[test]

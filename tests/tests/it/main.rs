@@ -8,7 +8,8 @@
 //! - `two_factor`: TOTP login, recovery codes, turning it off.
 //! - `session_list`: the sessions a user sees and ends; the idle timeout.
 //! - `lists`: list_users on the server, and the public view's limits.
-//! - `ops`: the operator's commands (reset-admin) on a real store.
+//! - `ops`: the operator's commands (verify, backup, restore, reset-admin, export, import) on a real store.
+//! - `rotate`: rotate-key on a file store under SIGKILL, and on PostgreSQL.
 //! - `storage`: restarts, the master password, the files on disk.
 //! - `disk`: a full disk, on a small filesystem the test makes.
 //! - `crash`: SIGKILL at random moments under write load, twenty times.
@@ -42,6 +43,7 @@ mod policy;
 mod postgres;
 mod postgres_store;
 mod python;
+mod rotate;
 mod service;
 mod session_list;
 mod sessions;

@@ -60,6 +60,14 @@ pub fn inspect(path: &Path, master: &str) -> Result<Inspected, StorageError> {
 }
 
 fn inspect_once(path: &Path, master: &str) -> Result<Inspected, StorageError> {
+    if super::staged::pending(path) {
+        return Err(StorageError::Damaged {
+            path: path.to_owned(),
+            reason: "a key rotation is under way, or was interrupted: start the service \
+                     or run rotate-key again, which finish or undo it"
+                .into(),
+        });
+    }
     let snap = snapshot::read(path, master)?;
     let has_journal = super::journal::path_for(path).exists();
     let (users, replayed) = match snap.link {

@@ -8,6 +8,9 @@
 //! - `STORE.audit` (the [`audit`] log): one Fernet token per batch of events,
 //!   appended and fsync'd just before the batch's journal record.
 //!
+//! - `STORE.rotating`, `STORE.audit.rotating`, `STORE.key.rotating`: only
+//!   while a key is being changed ([`rotate`]); opening finishes or undoes it.
+//!
 //! When the journal grows past a threshold, a background thread writes a new
 //! snapshot (temp file, fsync, rename, fsync the directory), then the journal is
 //! cut down to the changes made since. A version-1 store (no user ids) is given
@@ -19,8 +22,10 @@ pub mod inspect;
 pub mod journal;
 mod load;
 pub mod operator;
+pub mod rotate;
 pub mod seal;
 pub mod snapshot;
+pub mod staged;
 
 pub use crate::storage::crypto::KdfParams;
 
@@ -101,6 +106,7 @@ impl FileStore {
     /// torn journal tail is cut off and an old version is rewritten as the current one.
     pub fn open(path: &Path, master: &str, opts: &FileOptions) -> Result<Opened, StorageError> {
         let lock = files::lock(path)?;
+        rotate::recover(path)?;
         let journal_path = journal::path_for(path);
         if !path.exists() {
             // An empty journal alone is a creation cut short: the journal is

@@ -66,6 +66,7 @@ pub fn restore(
     now_unix: u64,
 ) -> Result<(usize, Vec<PathBuf>), StorageError> {
     let _lock = files::lock(store)?;
+    super::rotate::recover(store)?;
     let mut restored: Inspected = inspect(backup, master)?;
     // A chain of its own: no journal record written before the restore can
     // continue it, so a journal left by a crash before it is emptied is

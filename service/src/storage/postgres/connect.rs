@@ -9,6 +9,9 @@ use std::time::Duration;
 /// How long connecting may take when the address does not say.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The `application_name` of every connection the service makes.
+pub const APPLICATION: &str = "users-service";
+
 /// Connects to `url`, with a connect timeout unless the address sets one.
 pub fn connect(url: &str) -> Result<Client, StorageError> {
     let mut config: Config = url
@@ -26,5 +29,8 @@ pub fn connect(url: &str) -> Result<Client, StorageError> {
         .keepalives_interval(Duration::from_secs(5))
         .keepalives_retries(3)
         .tcp_user_timeout(Duration::from_secs(15));
+    // Names the connection in pg_stat_activity: rotate-key tells running
+    // instances by it.
+    config.application_name(APPLICATION);
     config.connect(NoTls).map_err(db("connecting"))
 }

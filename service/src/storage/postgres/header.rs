@@ -9,14 +9,14 @@ use super::errors::db;
 use crate::storage::backend::StorageError;
 use crate::storage::crypto::KdfParams;
 use fernet::Fernet;
-use postgres::Client;
+use postgres::GenericClient;
 
 /// What the check token holds.
 const CHECK: &[u8] = b"users-service PostgreSQL store";
 
 /// Serializes the making of the header across instances (`pg_advisory_xact_lock`
 /// key, "users-kd" in ASCII).
-const LOCK: i64 = 0x7573_6572_732d_6b64;
+pub const LOCK: i64 = 0x7573_6572_732d_6b64;
 
 /// What a wrong password is reported against.
 pub const STORE_NAME: &str = "the PostgreSQL store";
@@ -24,7 +24,7 @@ pub const STORE_NAME: &str = "the PostgreSQL store";
 /// The store's cipher for `master`, making the header with `iterations` and
 /// `rng` if the database has none yet.
 pub fn open_key(
-    client: &mut Client,
+    client: &mut impl GenericClient,
     master: &str,
     iterations: u32,
     rng: &mut impl rand::RngCore,
@@ -73,4 +73,24 @@ pub fn open_key(
             "the header is half there (kdf or check missing)".into(),
         )),
     }
+}
+
+/// Replaces the header, in the open transaction `tx`, by `params` and a
+/// check token under `cipher`, their key: a key rotation's last step.
+pub fn replace(
+    tx: &mut postgres::Transaction,
+    params: &KdfParams,
+    cipher: &Fernet,
+) -> Result<(), StorageError> {
+    let kdf = serde_json::to_string(params)
+        .map_err(|e| StorageError::Database(format!("users_meta: {e}")))?;
+    let check = cipher.encrypt(CHECK);
+    for (name, value) in [("kdf", kdf), ("check", check)] {
+        tx.execute(
+            "UPDATE users_meta SET value = $2 WHERE name = $1",
+            &[&name, &value],
+        )
+        .map_err(db("writing the store's header"))?;
+    }
+    Ok(())
 }

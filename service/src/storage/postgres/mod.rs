@@ -16,6 +16,7 @@
 //! - [`snapshot`]: compactions of the log.
 //! - [`audit`]: the audit log's table.
 //! - [`store`]: [`store::PgStore`], the backend.
+//! - [`rotate`]: a new master password, in one transaction.
 //! - [`listen`]: the notifications that tell an instance of the others'
 //!   batches and failure counts.
 
@@ -25,6 +26,7 @@ pub mod errors;
 pub mod header;
 pub mod listen;
 pub mod log;
+pub mod rotate;
 pub mod schema;
 pub mod snapshot;
 pub mod store;

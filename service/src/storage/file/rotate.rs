@@ -1,0 +1,337 @@
+//! `rotate-key` on a file store: every file re-encrypted under a new master
+//! password with a fresh salt, such that a crash at any point leaves a store
+//! that one of the two passwords opens, whole.
+//!
+//! Three files use the key (the snapshot, the journal, the audit log), and
+//! a key file may hold the password; no rename replaces several files at
+//! once. So the new files are staged beside the old, and one rename is the
+//! commit:
+//! 1. `STORE.rotating`: every user, under the new key, in a chain of its
+//!    own; then `STORE.audit.rotating` and (for a key-file store)
+//!    `STORE.key.rotating`. Each is written by temp file, fsync, rename.
+//! 2. Commit: `STORE.rotating` is renamed over `STORE`.
+//! 3. Finish: the journal is emptied (the new snapshot holds all of it),
+//!    then the staged audit log and key file are renamed into place.
+//!
+//! [`recover`] reads the state from which files exist: `STORE.rotating`
+//! present means not committed, and the staged files are removed (itself
+//! last); absent while another staged file remains means committed, and the
+//! finish is done again. Both are idempotent. Every command that takes the
+//! store's lock runs it first.
+
+use super::files;
+use super::inspect::inspect;
+use super::journal;
+use super::seal;
+use super::snapshot;
+use super::staged::{pending, staged_others, staged_snapshot, with_suffix};
+use crate::storage::backend::{io_err, StorageError};
+use crate::storage::crypto::KdfParams;
+use fernet::Fernet;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+/// What [`recover`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovered {
+    /// No rotation was under way.
+    Nothing,
+    /// A rotation had not committed: the old password opens the store.
+    RolledBack,
+    /// A rotation had committed: the new password opens the store.
+    Finished,
+}
+
+/// Rolls an interrupted rotation back or finishes it; see the module
+/// documentation. The caller holds the store's lock.
+pub fn recover(store: &Path) -> Result<Recovered, StorageError> {
+    let snapshot = staged_snapshot(store);
+    let temps = [snapshot.clone()]
+        .into_iter()
+        .chain(staged_others(store).map(|(s, _)| s))
+        .map(|s| with_suffix(&s, ".tmp"));
+    for tmp in temps {
+        remove_if_there(&tmp)?;
+    }
+    if snapshot.exists() {
+        for (staged, _) in staged_others(store) {
+            remove_if_there(&staged)?;
+        }
+        remove_if_there(&snapshot)?;
+        files::sync_dir(store)?;
+        tracing::warn!(
+            "an interrupted key rotation was undone: the old master password opens the store"
+        );
+        return Ok(Recovered::RolledBack);
+    }
+    if !pending(store) {
+        return Ok(Recovered::Nothing);
+    }
+    finish(store)?;
+    tracing::warn!(
+        "an interrupted key rotation was finished: the new master password opens the store"
+    );
+    Ok(Recovered::Finished)
+}
+
+/// Step 3: after the commit, idempotent.
+fn finish(store: &Path) -> Result<(), StorageError> {
+    files::write_atomic(&journal::path_for(store), b"")?;
+    for (staged, target) in staged_others(store) {
+        if staged.exists() {
+            std::fs::rename(&staged, &target)
+                .map_err(io_err(format!("replacing {}", target.display())))?;
+        }
+    }
+    files::sync_dir(store)
+}
+
+fn remove_if_there(path: &Path) -> Result<(), StorageError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_err(format!("removing {}", path.display()))(e)),
+    }
+}
+
+/// Takes the store's lock to run [`recover`], before a command reads the
+/// master password (a finished rotation may put a new key file in place).
+/// A store in use was recovered by the process using it.
+pub fn recover_if_idle(store: &Path) -> Result<Recovered, StorageError> {
+    match files::lock(store) {
+        Ok(_lock) => recover(store),
+        Err(StorageError::InUse(_)) => Ok(Recovered::Nothing),
+        Err(e) => Err(e),
+    }
+}
+
+/// How many times [`rotate`] calls its `step`.
+pub const STAGES: u64 = 4;
+
+/// What a rotation did.
+#[derive(Debug)]
+pub struct Rotated {
+    /// Users re-encrypted.
+    pub users: usize,
+    /// Audit lines (batches of events) re-encrypted.
+    pub audit_lines: usize,
+}
+
+/// Re-encrypts the store at `store` from `old` to `new`, with a fresh salt
+/// and `kdf_iterations`. With `key_file`, the new password is also
+/// written to the store's key file, in the same commit. Refused while the
+/// store is in use. `step` is told each stage as it starts.
+pub fn rotate(
+    store: &Path,
+    old: &str,
+    new: &str,
+    key_file: bool,
+    kdf_iterations: u32,
+    step: &mut dyn FnMut(&str),
+) -> Result<Rotated, StorageError> {
+    let _lock = files::lock(store)?;
+    recover(store)?;
+    let rotated = stage(store, old, new, key_file, kdf_iterations, step)?;
+    step("switching to the new key");
+    commit(store)?;
+    finish(store)?;
+    Ok(rotated)
+}
+
+/// Step 2: the one rename after which the new key opens the store.
+fn commit(store: &Path) -> Result<(), StorageError> {
+    std::fs::rename(staged_snapshot(store), store)
+        .map_err(io_err(format!("replacing {}", store.display())))?;
+    files::sync_dir(store)
+}
+
+/// Step 1; the caller holds the lock.
+fn stage(
+    store: &Path,
+    old: &str,
+    new: &str,
+    key_file: bool,
+    kdf_iterations: u32,
+    step: &mut dyn FnMut(&str),
+) -> Result<Rotated, StorageError> {
+    step("reading the store under the old key");
+    let current = inspect(store, old)?;
+    let old_cipher = Arc::new(current.cipher.clone());
+    let kdf = KdfParams::generate(kdf_iterations, &mut rand::rng());
+    let cipher = kdf.cipher(new).map_err(|reason| StorageError::Damaged {
+        path: store.to_owned(),
+        reason,
+    })?;
+    step("writing the users under the new key");
+    let users: Vec<_> = current.users.into_iter().map(Arc::new).collect();
+    let link = seal::new_link(&mut rand::rng());
+    let text = snapshot::encode(&kdf, &cipher, current.seq, &link, &users)?;
+    files::write_atomic(&staged_snapshot(store), text.as_bytes())?;
+    drop(text);
+    step("re-encrypting the audit log");
+    let [(staged_audit, audit_path), (staged_key, _)] = staged_others(store);
+    let audit_lines = reencrypt_lines(&audit_path, &staged_audit, &old_cipher, &cipher)?;
+    if key_file {
+        files::write_atomic(&staged_key, new.as_bytes())?;
+    }
+    Ok(Rotated {
+        users: users.len(),
+        audit_lines,
+    })
+}
+
+/// Writes `to` with each line of `from` decrypted by `old` and encrypted by
+/// `new`; a missing `from` gives an empty file. Returns the lines.
+fn reencrypt_lines(
+    from: &Path,
+    to: &Path,
+    old: &Fernet,
+    new: &Fernet,
+) -> Result<usize, StorageError> {
+    let damaged = || StorageError::Damaged {
+        path: from.to_owned(),
+        reason: "a line is not sealed with the store's key".into(),
+    };
+    let source = match File::open(from) {
+        Ok(f) => Some(BufReader::new(f)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io_err(format!("reading {}", from.display()))(e)),
+    };
+    let mut count = 0;
+    let mut failure = None;
+    files::write_atomic_with(to, |out| {
+        let Some(mut source) = source else {
+            return Ok(());
+        };
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            source.read_until(b'\n', &mut line)?;
+            // The writer ends every line: one without its end was cut short
+            // by a crash, and start-up drops it; so does this.
+            let Some(token) = line.strip_suffix(b"\n") else {
+                return Ok(());
+            };
+            let plain = std::str::from_utf8(token)
+                .ok()
+                .and_then(|t| old.decrypt(t.trim()).ok())
+                .map(zeroize::Zeroizing::new);
+            let Some(plain) = plain else {
+                failure = Some(damaged());
+                return Err(std::io::Error::other("damaged"));
+            };
+            writeln!(out, "{}", new.encrypt(&plain))?;
+            count += 1;
+        }
+    })
+    .map_err(|e| failure.take().unwrap_or(e))?;
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{User, UserId};
+    use crate::storage::backend::{Backend, Change};
+    use crate::storage::file::staged::key_path;
+    use crate::storage::file::{FileOptions, FileStore};
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    fn opts() -> FileOptions {
+        FileOptions {
+            kdf_iterations: 1000,
+            compact_after: 1000,
+            audit_retention: Duration::MAX,
+        }
+    }
+
+    /// A store under "old" with a user in its snapshot, one in its journal
+    /// and an audit line.
+    fn store_with_journal(dir: &Path) -> PathBuf {
+        let path = dir.join("users.json");
+        let mut opened = FileStore::open(&path, "old", &opts()).unwrap();
+        let user = |name: &str| {
+            let id = UserId::random(&mut rand::rng());
+            let hash = crate::auth::password::hash("pw-123456", 1000, &mut rand::rng());
+            let email = format!("{name}@example.com");
+            Change::Put(Arc::new(User::new(
+                id,
+                name.into(),
+                email,
+                hash,
+                "2026-01-01T00:00:00Z",
+            )))
+        };
+        opened.store.commit(&[user("snap")]).unwrap();
+        let all = vec![];
+        opened.store.compact_now(all).unwrap();
+        opened
+            .store
+            .commit(&[user("snap"), user("journal")])
+            .unwrap();
+        let mut events = [crate::audit::AuditRecord {
+            v: crate::audit::record::VERSION,
+            id: 0,
+            at: 1,
+            kind: users_protocol::AuditKind::AccountCreated,
+            actor: None,
+            target: None,
+            client: None,
+            success: true,
+            detail: String::new(),
+        }];
+        opened.store.commit_batch(&[], &[], &mut events).unwrap();
+        path
+    }
+
+    fn names(path: &Path, master: &str) -> Vec<String> {
+        let opened = FileStore::open(path, master, &opts()).unwrap();
+        let mut names: Vec<_> = opened.users.into_iter().map(|u| u.username).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_rotation_cut_short_after_its_commit_is_finished_at_the_next_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = store_with_journal(dir.path());
+        let lock = files::lock(&path).unwrap();
+        stage(&path, "old", "new", true, 1000, &mut |_| {}).unwrap();
+        commit(&path).unwrap();
+        drop(lock);
+        assert!(pending(&path));
+        // The journal under the old key is still there: opening empties it.
+        assert!(std::fs::metadata(journal::path_for(&path)).unwrap().len() > 0);
+        assert!(matches!(
+            FileStore::open(&path, "old", &opts()),
+            Err(StorageError::WrongPassword(_))
+        ));
+        assert!(!pending(&path));
+        assert_eq!(std::fs::read_to_string(key_path(&path)).unwrap(), "new");
+        assert_eq!(names(&path, "new"), ["journal", "snap"]);
+        let cipher = inspect(&path, "new").unwrap().cipher;
+        let events = super::super::inspect::audit_events(&path, cipher).unwrap();
+        assert_eq!(events, 1);
+    }
+
+    #[test]
+    fn a_rotation_cut_short_before_its_commit_is_undone_at_the_next_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = store_with_journal(dir.path());
+        let lock = files::lock(&path).unwrap();
+        stage(&path, "old", "new", true, 1000, &mut |_| {}).unwrap();
+        drop(lock);
+        assert!(pending(&path));
+        assert!(inspect(&path, "old").is_err(), "verify waits for it");
+        assert!(matches!(
+            FileStore::open(&path, "new", &opts()),
+            Err(StorageError::WrongPassword(_))
+        ));
+        assert!(!pending(&path));
+        assert!(!key_path(&path).exists());
+        assert_eq!(names(&path, "old"), ["journal", "snap"]);
+    }
+}

@@ -1,0 +1,36 @@
+//! The names of the files a key rotation stages beside a store (see
+//! [`super::rotate`]), and whether any is there.
+
+use super::audit;
+use std::path::{Path, PathBuf};
+
+/// The key file holding the master secret of a store that was given none.
+pub fn key_path(store: &Path) -> PathBuf {
+    with_suffix(store, ".key")
+}
+
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// The staged snapshot: its existence says the rotation is not committed.
+pub fn staged_snapshot(store: &Path) -> PathBuf {
+    with_suffix(store, ".rotating")
+}
+
+/// The other staged files, each with the file it replaces.
+pub fn staged_others(store: &Path) -> [(PathBuf, PathBuf); 2] {
+    let audit = audit::path_for(store);
+    let key = key_path(store);
+    [
+        (with_suffix(&audit, ".rotating"), audit),
+        (with_suffix(&key, ".rotating"), key),
+    ]
+}
+
+/// Whether a rotation is staged beside `store` (under way, or interrupted).
+pub fn pending(store: &Path) -> bool {
+    staged_snapshot(store).exists() || staged_others(store).iter().any(|(s, _)| s.exists())
+}

@@ -1,0 +1,100 @@
+//! `rotate-key` on the PostgreSQL store: every token re-encrypted under a
+//! new master password with a fresh salt, and the header replaced, in one
+//! transaction: interrupted anywhere, the database still has the old key
+//! throughout. Running instances hold the old key, so the rotation is
+//! refused while any is connected (they name their connections, see
+//! [`super::connect::APPLICATION`]); an instance that starts meanwhile
+//! waits on the header's lock, then finds the new key.
+
+use super::connect::{connect, APPLICATION};
+use super::errors::{damaged, db};
+use super::{header, schema, store::WRITE_LOCK};
+use crate::storage::backend::StorageError;
+use crate::storage::crypto::KdfParams;
+use fernet::Fernet;
+
+/// The tables holding tokens, with their key column.
+const TABLES: [(&str, &str); 3] = [
+    ("users_snapshot", "seq"),
+    ("users_log", "seq"),
+    ("users_audit", "first_id"),
+];
+
+/// How many times [`rotate`] calls its `step`.
+pub const STAGES: u64 = 2 + TABLES.len() as u64;
+
+/// Re-encrypts the database at `url` from `old` to `new`, with
+/// `kdf_iterations` for the new key. Returns how many rows were
+/// re-encrypted. `step` is told each stage as it starts.
+pub fn rotate(
+    url: &str,
+    old: &str,
+    new: &str,
+    kdf_iterations: u32,
+    step: &mut dyn FnMut(&str),
+) -> Result<u64, StorageError> {
+    let mut client = connect(url)?;
+    client
+        .batch_execute("SET client_min_messages = warning")
+        .map_err(db("setting the session's limits"))?;
+    schema::migrate(&mut client)?;
+    let mut tx = client.transaction().map_err(db("starting the rotation"))?;
+    tx.batch_execute(&format!(
+        "SELECT pg_advisory_xact_lock({}); SELECT pg_advisory_xact_lock({WRITE_LOCK})",
+        header::LOCK
+    ))
+    .map_err(db("waiting for the other instances' writes"))?;
+    let others: i64 = tx
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND pid <> pg_backend_pid() AND application_name = $1",
+            &[&APPLICATION],
+        )
+        .map_err(db("looking for running instances"))?
+        .get(0);
+    if others > 0 {
+        return Err(StorageError::Database(format!(
+            "{others} connection(s) of running users-service instances are open on the \
+             database; stop every instance first"
+        )));
+    }
+    step("checking the old key");
+    let old_cipher = header::open_key(&mut tx, old, kdf_iterations, &mut rand::rng())?;
+    let params = KdfParams::generate(kdf_iterations, &mut rand::rng());
+    let cipher = params
+        .cipher(new)
+        .map_err(|e| StorageError::Database(format!("the new key: {e}")))?;
+    let mut rows = 0;
+    for (table, key) in TABLES {
+        step(&format!("re-encrypting {table}"));
+        rows += reencrypt(&mut tx, table, key, &old_cipher, &cipher)?;
+    }
+    header::replace(&mut tx, &params, &cipher)?;
+    step("committing");
+    tx.commit().map_err(db("committing the rotation"))?;
+    Ok(rows)
+}
+
+fn reencrypt(
+    tx: &mut postgres::Transaction,
+    table: &str,
+    key: &str,
+    old: &Fernet,
+    new: &Fernet,
+) -> Result<u64, StorageError> {
+    let select = format!("SELECT {key}, token FROM {table}");
+    let update = tx
+        .prepare(&format!("UPDATE {table} SET token = $2 WHERE {key} = $1"))
+        .map_err(db("preparing the rotation"))?;
+    let rows = tx.query(&select, &[]).map_err(db("reading the tokens"))?;
+    for row in &rows {
+        let (id, token): (i64, &str) = (row.get(0), row.get(1));
+        let plain = old
+            .decrypt(token)
+            .map(zeroize::Zeroizing::new)
+            .map_err(|_| damaged(table, id, "it does not decrypt under the store's key"))?;
+        tx.execute(&update, &[&id, &new.encrypt(&plain)])
+            .map_err(db("writing a re-encrypted token"))?;
+    }
+    Ok(rows.len() as u64)
+}
