@@ -112,8 +112,7 @@ impl Ui {
                          format!("--user-data-dir={}", d.profile.path().display())]
             }),
         );
-        let c = ClientBuilder::rustls()
-            .expect("tls")
+        let c = ClientBuilder::new(plain_http())
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{}", d.port))
             .await
@@ -409,4 +408,9 @@ pub async fn axe_both(c: &Client, screen: &str) {
         .await;
     }
     prefer_dark(c, false).await;
+}
+
+/// The connector to chromedriver: plain HTTP on loopback.
+pub fn plain_http() -> hyper_util::client::legacy::connect::HttpConnector {
+    hyper_util::client::legacy::connect::HttpConnector::new()
 }

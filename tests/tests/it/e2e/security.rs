@@ -100,8 +100,7 @@ async fn a_session_ended_from_another_browser_goes_back_to_sign_in() {
                         "--disable-dev-shm-usage", "--window-size=1000,800",
                         format!("--user-data-dir={}", profile.path().display())]}),
     );
-    let other = ClientBuilder::rustls()
-        .expect("tls")
+    let other = ClientBuilder::new(plain_http())
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{}", ui._driver.port))
         .await
