@@ -37,6 +37,10 @@ struct Sealed {
     data: String,
 }
 
+/// How many times [`export`] and [`import`] call their `step`.
+pub const EXPORT_STAGES: u64 = 2;
+pub const IMPORT_STAGES: u64 = 4;
+
 /// Why an export or an import did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -59,6 +63,7 @@ pub fn export(
     master: &str,
     opts: &FileOptions,
     plaintext: bool,
+    step: &mut dyn FnMut(&str),
 ) -> Result<usize, ExportError> {
     if dest.exists() {
         return Err(ExportError::Io(format!(
@@ -66,6 +71,7 @@ pub fn export(
             dest.display()
         )));
     }
+    step("reading the store");
     let (users, kdf, cipher) = match from {
         StoreAt::File(path) => {
             let i = inspect(path, master)?;
@@ -82,6 +88,7 @@ pub fn export(
             (opened.users.all(), kdf, cipher)
         }
     };
+    step("writing the export");
     let records: BTreeMap<&str, UserRecord> = users
         .iter()
         .map(|u| {
@@ -154,9 +161,13 @@ pub fn import(
     file: &Path,
     master: &str,
     opts: &FileOptions,
+    step: &mut dyn FnMut(&str),
 ) -> Result<usize, ExportError> {
+    step("reading the export");
     let records = read(file, master)?;
+    step("opening the store");
     let (mut backend, mut table) = open_batch(to, master, opts)?;
+    step("checking every user");
     let mut problems = Vec::new();
     for r in records {
         let name = r.username.clone();
@@ -186,6 +197,7 @@ pub fn import(
         problems.truncate(20);
         return Err(ExportError::Refused(problems.join("; ")));
     }
+    step("writing the users");
     let changes = table.take_changes();
     let now = unix_secs(SystemTime::now());
     let from = file

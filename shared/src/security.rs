@@ -106,6 +106,10 @@ wire_enum! {
         TotpDisabled = "totp_disabled",
         /// A recovery code was used to log in.
         RecoveryCodeUsed = "recovery_code_used",
+        /// The operator restored the store from a backup (`restore`).
+        StoreRestored = "store_restored",
+        /// The operator gave the store a new master password (`rotate-key`).
+        KeyRotated = "key_rotated",
     }
 }
 

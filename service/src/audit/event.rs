@@ -47,6 +47,32 @@ impl Event {
         }
     }
 
+    /// Something the operator did to the whole store, from the command line:
+    /// no account did it, and it happened to none.
+    pub fn operator(kind: AuditKind, detail: impl Into<String>) -> Self {
+        Event {
+            kind,
+            actor: None,
+            target: None,
+            name: None,
+            client: None,
+            success: true,
+            detail: detail.into(),
+            at: None,
+        }
+    }
+
+    /// `rotate-key`'s event.
+    pub fn key_rotated(kdf_iterations: u32) -> Self {
+        Event::operator(
+            AuditKind::KeyRotated,
+            format!(
+                "rotate-key: every record re-encrypted under a new master password \
+                 (a fresh salt, PBKDF2 with {kdf_iterations} iterations)"
+            ),
+        )
+    }
+
     /// The same, from the client at `peer` (the throttle's key for it).
     pub fn from(mut self, peer: Option<&str>) -> Self {
         self.client = peer.map(|p| address(p).to_owned());

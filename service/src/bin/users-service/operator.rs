@@ -128,7 +128,9 @@ fn migrate(from: &str, to: &str, opts: &FileOptions) -> anyhow::Result<()> {
 fn verify(store: &Path) -> anyhow::Result<()> {
     anyhow::ensure!(store.exists(), "{} does not exist", store.display());
     let master = secrets::master_password_read_only(store)?;
-    let r = operator::verify(store, master.expose())?;
+    let mut progress = Progress::new("verify", operator::VERIFY_STAGES);
+    let r = operator::verify(store, master.expose(), &mut |s| progress.step(s))?;
+    drop(progress);
     let journal = match r.journal_records {
         Some(n) => format!("{n} journal records after the snapshot"),
         None => "no journal (a backup)".into(),
@@ -151,7 +153,9 @@ fn verify(store: &Path) -> anyhow::Result<()> {
 fn backup(store: &Path, dest: &Path) -> anyhow::Result<()> {
     anyhow::ensure!(store.exists(), "{} does not exist", store.display());
     let master = secrets::master_password_read_only(store)?;
-    let n = operator::backup(store, dest, master.expose())?;
+    let mut progress = Progress::new("backup", operator::BACKUP_STAGES);
+    let n = operator::backup(store, dest, master.expose(), &mut |s| progress.step(s))?;
+    drop(progress);
     println!(
         "backed up {n} users from {} into {}, under the same master password",
         store.display(),
@@ -167,7 +171,11 @@ fn restore(backup: &Path, store: &Path) -> anyhow::Result<()> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let (n, aside) = operator::restore(backup, store, master.expose(), now)?;
+    let mut progress = Progress::new("restore", operator::RESTORE_STAGES);
+    let (n, aside) = operator::restore(backup, store, master.expose(), now, &mut |s| {
+        progress.step(s)
+    })?;
+    drop(progress);
     println!("restored {n} users into {}", store.display());
     for p in aside {
         println!("kept aside: {}", p.display());
@@ -207,7 +215,11 @@ fn existing_store(store: &str) -> anyhow::Result<(StoreAt, Secret)> {
 
 fn export(store: &str, file: &Path, plaintext: bool, opts: &FileOptions) -> anyhow::Result<()> {
     let (at, master) = existing_store(store)?;
-    let n = users_service::export::export(&at, file, master.expose(), opts, plaintext)?;
+    let mut progress = Progress::new("export", users_service::export::EXPORT_STAGES);
+    let n = users_service::export::export(&at, file, master.expose(), opts, plaintext, &mut |s| {
+        progress.step(s)
+    })?;
+    drop(progress);
     if plaintext {
         eprintln!(
             "WARNING: {} holds password hashes and personal data IN CLEAR: keep it private, and delete it when done",
@@ -231,7 +243,10 @@ fn import(store: &str, file: &Path, opts: &FileOptions) -> anyhow::Result<()> {
     let at = StoreAt::parse(store);
     anyhow::ensure!(file.exists(), "{} does not exist", file.display());
     let master = operator_master(&at)?;
-    let n = users_service::export::import(&at, file, master.expose(), opts)?;
+    let mut progress = Progress::new("import", users_service::export::IMPORT_STAGES);
+    let n =
+        users_service::export::import(&at, file, master.expose(), opts, &mut |s| progress.step(s))?;
+    drop(progress);
     println!(
         "imported {n} users into {}; they log in with their old passwords",
         at.describe()

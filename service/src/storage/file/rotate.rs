@@ -25,6 +25,9 @@ use super::journal;
 use super::seal;
 use super::snapshot;
 use super::staged::{pending, staged_others, staged_snapshot, with_suffix};
+use crate::audit::record::id_floor;
+use crate::audit::{AuditRecord, Event};
+use crate::clock::unix_secs;
 use crate::storage::backend::{io_err, StorageError};
 use crate::storage::crypto::KdfParams;
 use fernet::Fernet;
@@ -32,6 +35,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 /// What [`recover`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,7 +176,9 @@ fn stage(
     drop(text);
     step("re-encrypting the audit log");
     let [(staged_audit, audit_path), (staged_key, _)] = staged_others(store);
-    let audit_lines = reencrypt_lines(&audit_path, &staged_audit, &old_cipher, &cipher)?;
+    let now = SystemTime::now();
+    let event = Event::key_rotated(kdf_iterations).record(unix_secs(now), |_| None);
+    let audit_lines = reencrypt_lines(&audit_path, &staged_audit, &old_cipher, &cipher, event)?;
     if key_file {
         files::write_atomic(&staged_key, new.as_bytes())?;
     }
@@ -183,12 +189,14 @@ fn stage(
 }
 
 /// Writes `to` with each line of `from` decrypted by `old` and encrypted by
-/// `new`; a missing `from` gives an empty file. Returns the lines.
+/// `new` (a missing `from` is an empty log), then a line of `event`,
+/// numbered after the last. Returns the lines re-encrypted.
 fn reencrypt_lines(
     from: &Path,
     to: &Path,
     old: &Fernet,
     new: &Fernet,
+    mut event: AuditRecord,
 ) -> Result<usize, StorageError> {
     let damaged = || StorageError::Damaged {
         path: from.to_owned(),
@@ -199,32 +207,38 @@ fn reencrypt_lines(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io_err(format!("reading {}", from.display()))(e)),
     };
+    let mut source = source;
     let mut count = 0;
     let mut failure = None;
+    let mut last_id = 0;
     files::write_atomic_with(to, |out| {
-        let Some(mut source) = source else {
-            return Ok(());
-        };
         let mut line = Vec::new();
-        loop {
+        while let Some(source) = source.as_mut() {
             line.clear();
             source.read_until(b'\n', &mut line)?;
             // The writer ends every line: one without its end was cut short
             // by a crash, and start-up drops it; so does this.
             let Some(token) = line.strip_suffix(b"\n") else {
-                return Ok(());
+                break;
             };
             let plain = std::str::from_utf8(token)
                 .ok()
                 .and_then(|t| old.decrypt(t.trim()).ok())
                 .map(zeroize::Zeroizing::new);
-            let Some(plain) = plain else {
+            let records = plain
+                .as_ref()
+                .and_then(|p| serde_json::from_slice::<Vec<AuditRecord>>(p).ok());
+            let (Some(plain), Some(records)) = (plain, records) else {
                 failure = Some(damaged());
                 return Err(std::io::Error::other("damaged"));
             };
+            last_id = records.iter().map(|r| r.id).fold(last_id, u64::max);
             writeln!(out, "{}", new.encrypt(&plain))?;
             count += 1;
         }
+        event.id = (last_id + 1).max(id_floor(SystemTime::now()));
+        let json = serde_json::to_vec(&[&event]).map_err(std::io::Error::other)?;
+        writeln!(out, "{}", new.encrypt(&json))
     })
     .map_err(|e| failure.take().unwrap_or(e))?;
     Ok(count)
@@ -314,7 +328,7 @@ mod tests {
         assert_eq!(names(&path, "new"), ["journal", "snap"]);
         let cipher = inspect(&path, "new").unwrap().cipher;
         let events = super::super::inspect::audit_events(&path, cipher).unwrap();
-        assert_eq!(events, 1);
+        assert_eq!(events, 2, "the store's event and the rotation's");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::time::SystemTime;
 
 /// Numbers `records` and inserts them as one row, in the open transaction.
 pub fn append(
-    client: &mut Client,
+    client: &mut impl postgres::GenericClient,
     cipher: &Fernet,
     records: &mut [AuditRecord],
 ) -> Result<(), StorageError> {

@@ -9,6 +9,7 @@
 use super::connect::{connect, APPLICATION};
 use super::errors::{damaged, db};
 use super::{header, schema, store::WRITE_LOCK};
+use crate::audit::Event;
 use crate::storage::backend::StorageError;
 use crate::storage::crypto::KdfParams;
 use fernet::Fernet;
@@ -70,6 +71,9 @@ pub fn rotate(
         rows += reencrypt(&mut tx, table, key, &old_cipher, &cipher)?;
     }
     header::replace(&mut tx, &params, &cipher)?;
+    let now = crate::clock::unix_secs(std::time::SystemTime::now());
+    let mut event = [Event::key_rotated(kdf_iterations).record(now, |_| None)];
+    super::audit::append(&mut tx, &cipher, &mut event)?;
     step("committing");
     tx.commit().map_err(db("committing the rotation"))?;
     Ok(rows)
