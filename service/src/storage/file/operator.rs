@@ -168,7 +168,6 @@ fn copy_aside(path: &Path, now_unix: u64) -> Result<PathBuf, StorageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::AuditReader;
     use crate::storage::file::{rotate, FileOptions, FileStore};
 
     fn opts() -> FileOptions {
