@@ -8,7 +8,9 @@
 //! store's, and one Fernet token. Only a sealed export carries two-factor
 //! secrets; a clear one leaves them out, and those accounts set it up again.
 
+use crate::actions::MAX_METADATA;
 use crate::audit::Event;
+use crate::auth::password;
 use crate::clock::unix_secs;
 use crate::migrate::{open_batch, StoreAt};
 use crate::model::record::UserRecord;
@@ -117,9 +119,23 @@ pub fn export(
     Ok(records.len())
 }
 
-/// Reads an export, sealed (opened with `master`) or in clear.
-fn read(file: &Path, master: &str) -> Result<Vec<UserRecord>, ExportError> {
+/// Most PBKDF2 iterations an imported hash may ask for: each login with it
+/// costs that many, so a file cannot make logins a way to stall the service.
+pub const MAX_IMPORT_ITERATIONS: u32 = 10_000_000;
+
+/// Reads an export, sealed (opened with `master`) or in clear, of at most
+/// `max_bytes`.
+fn read(file: &Path, master: &str, max_bytes: u64) -> Result<Vec<UserRecord>, ExportError> {
     let name = file.display().to_string();
+    let size = std::fs::metadata(file)
+        .map_err(|e| ExportError::Io(format!("reading {name}: {e}")))?
+        .len();
+    if size > max_bytes {
+        return Err(ExportError::NotAnExport(
+            name,
+            format!("it has {size} bytes, more than --max-bytes {max_bytes}"),
+        ));
+    }
     let bytes = Zeroizing::new(
         std::fs::read(file).map_err(|e| ExportError::Io(format!("reading {name}: {e}")))?,
     );
@@ -138,10 +154,16 @@ fn read(file: &Path, master: &str) -> Result<Vec<UserRecord>, ExportError> {
         }
         _ => bytes,
     };
-    let map: BTreeMap<String, UserRecord> = serde_json::from_slice(&plain)
+    let Entries(entries) = serde_json::from_slice(&plain)
         .map_err(|e| ExportError::NotAnExport(name.clone(), e.to_string()))?;
-    let mut records = Vec::with_capacity(map.len());
-    for (key, r) in map {
+    let mut seen = std::collections::HashSet::new();
+    let mut records = Vec::with_capacity(entries.len());
+    for (key, r) in entries {
+        if !seen.insert(key.clone()) {
+            return Err(ExportError::Refused(format!(
+                "'{key}' is in the file twice"
+            )));
+        }
         if key != r.username {
             return Err(ExportError::Refused(format!(
                 "the record under '{key}' is named '{}'",
@@ -153,6 +175,66 @@ fn read(file: &Path, master: &str) -> Result<Vec<UserRecord>, ExportError> {
     Ok(records)
 }
 
+/// An object's entries in file order, a key given twice kept twice (a map
+/// would keep only the last, and drop a user without a word).
+struct Entries(Vec<(String, UserRecord)>);
+
+impl<'de> Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Entries;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("users keyed by username")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Entries, A::Error> {
+                let mut out = Vec::with_capacity(m.size_hint().unwrap_or(0).min(1 << 16));
+                while let Some(entry) = m.next_entry()? {
+                    out.push(entry);
+                }
+                Ok(Entries(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// What the service would refuse in a record, field by field, before it
+/// becomes a user: the rules of create_user and update_user, and password
+/// material the service could use.
+fn check_record(r: &UserRecord) -> Result<(), String> {
+    validate::username(&r.username).map_err(|e| e.message)?;
+    validate::email(&r.email).map_err(|e| e.message)?;
+    for (field, value) in r.profile.iter() {
+        validate::profile_field(field, value).map_err(|e| e.message)?;
+    }
+    let metadata = serde_json::to_vec(&r.metadata).map_or(usize::MAX, |m| m.len());
+    if metadata > MAX_METADATA {
+        return Err(format!(
+            "metadata must be at most {MAX_METADATA} bytes of JSON"
+        ));
+    }
+    let hex_len = |h: &str| hex::decode(h).map(|b| b.len()).ok();
+    if hex_len(&r.password_hash) != Some(password::HASH_LEN) {
+        return Err(format!(
+            "password_hash must be {} bytes, in hex",
+            password::HASH_LEN
+        ));
+    }
+    if !matches!(hex_len(&r.password_salt), Some(8..=64)) {
+        return Err("password_salt must be 8 to 64 bytes, in hex".into());
+    }
+    if !(1..=MAX_IMPORT_ITERATIONS).contains(&r.password_iterations) {
+        return Err(format!(
+            "password_iterations must be 1 to {MAX_IMPORT_ITERATIONS}"
+        ));
+    }
+    Ok(())
+}
+
 /// Adds the users of `file` to the store at `to`; returns how many. Every
 /// user is checked first: a username or email taken (in the store or twice
 /// in the file), or a record the service would refuse, refuses all.
@@ -161,35 +243,43 @@ pub fn import(
     file: &Path,
     master: &str,
     opts: &FileOptions,
+    max_bytes: u64,
     step: &mut dyn FnMut(&str),
 ) -> Result<usize, ExportError> {
     step("reading the export");
-    let records = read(file, master)?;
-    step("opening the store");
-    let (mut backend, mut table) = open_batch(to, master, opts)?;
+    let records = read(file, master, max_bytes)?;
+    // Each record on its own first: on PostgreSQL, the time between opening
+    // the batch and committing it holds every instance's writes.
     step("checking every user");
     let mut problems = Vec::new();
+    let mut users = Vec::with_capacity(records.len());
     for r in records {
         let name = r.username.clone();
-        let checked = validate::username(&r.username)
-            .and_then(|()| validate::email(&r.email))
-            .map_err(|e| e.message);
-        let user = checked.and_then(|()| {
+        let user = check_record(&r).and_then(|()| {
             User::try_from(r.upgrade(|| UserId::random(&mut rand::rng())))
                 .map_err(|e| e.to_string())
         });
         match user {
+            Ok(u) => users.push(u),
             Err(why) => problems.push(format!("'{name}': {why}")),
-            Ok(u) if table.get(&u.username).is_some() => {
-                problems.push(format!("'{name}': the username is taken"))
-            }
-            Ok(u) if table.get_by_email(&u.email).is_some() => {
-                problems.push(format!("'{name}': the email is taken"))
-            }
-            Ok(u) if table.get_by_id(u.id).is_some() => {
-                problems.push(format!("'{name}': its id is another user's"))
-            }
-            Ok(u) => table.put(u),
+        }
+    }
+    if !problems.is_empty() {
+        problems.truncate(20);
+        return Err(ExportError::Refused(problems.join("; ")));
+    }
+    step("opening the store");
+    let (mut backend, mut table) = open_batch(to, master, opts)?;
+    for u in users {
+        let name = u.username.clone();
+        if table.get(&u.username).is_some() {
+            problems.push(format!("'{name}': the username is taken"));
+        } else if table.get_by_email(&u.email).is_some() {
+            problems.push(format!("'{name}': the email is taken"));
+        } else if table.get_by_id(u.id).is_some() {
+            problems.push(format!("'{name}': its id is another user's"));
+        } else {
+            table.put(u);
         }
     }
     if !problems.is_empty() {

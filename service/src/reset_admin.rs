@@ -48,10 +48,12 @@ pub fn reset_admin(
     let username = username.trim();
     validate::username(username)
         .map_err(|e| ResetError::BadName(username.to_owned(), e.message))?;
-    let (mut backend, mut table) = open_batch(at, master, opts)?;
-    let now = SystemTime::now();
+    // Hashed before the batch opens: on PostgreSQL, an open batch holds
+    // every instance's writes.
     let password = new_token(&mut rand::rng());
     let hash = password::hash(password.expose(), iterations, &mut rand::rng());
+    let (mut backend, mut table) = open_batch(at, master, opts)?;
+    let now = SystemTime::now();
     let (mut user, created) = match table.get(username) {
         Some(u) => ((**u).clone(), false),
         None => {

@@ -25,6 +25,7 @@ mod sessions;
 mod step;
 mod totp;
 mod update;
+pub use update::MAX_METADATA;
 
 #[cfg(test)]
 mod tests;

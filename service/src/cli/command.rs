@@ -79,6 +79,9 @@ pub enum Command {
         store: String,
         /// The export to read.
         file: PathBuf,
+        /// Refuse a file larger than this many bytes (it is read whole).
+        #[arg(long, default_value_t = 1 << 30)]
+        max_bytes: u64,
     },
     /// The way back in when no admin can log in: give USERNAME (admin by
     /// default) a new random password, printed once, make it an active admin,

@@ -286,3 +286,86 @@ fn a_restore_cut_short_before_its_journal_is_emptied_is_refused_not_undone() {
         "{verified:?}"
     );
 }
+
+#[test]
+fn an_import_refuses_what_the_service_would_not_take_and_writes_nothing() {
+    let mut s = ServiceProcess::start_default();
+    s.register("jana", "j4na-pw-123");
+    let store = s.store.to_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let clear = dir.path().join("users.json");
+    let out = users_service(&["export", &store, clear.to_str().unwrap(), "--plaintext"]);
+    assert!(out.status.success(), "{out:?}");
+    s.stop();
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&clear).unwrap()).unwrap();
+    let good = {
+        let mut r = doc["jana"].clone();
+        r.as_object_mut().unwrap().remove("id");
+        r["username"] = json!("kofi");
+        r["email"] = json!("kofi@example.com");
+        r
+    };
+    let fresh = dir.path().join("fresh.json");
+    let try_import = |name: &str, text: String, extra: &[&str]| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).unwrap();
+        let mut args = vec!["import", fresh.to_str().unwrap(), file.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        users_service(&args)
+    };
+    let with = |field: &str, value: serde_json::Value| {
+        let mut r = good.clone();
+        r[field] = value;
+        json!({ "kofi": r }).to_string()
+    };
+    let cases = [
+        // A name given twice: a map would keep one and drop the other.
+        (
+            "twice",
+            format!("{{\"kofi\": {good}, \"kofi\": {good}}}"),
+            "in the file twice",
+        ),
+        (
+            "iterations",
+            with("password_iterations", json!(0)),
+            "password_iterations",
+        ),
+        (
+            "huge-iterations",
+            with("password_iterations", json!(4_000_000_000u32)),
+            "password_iterations",
+        ),
+        (
+            "short-hash",
+            with("password_hash", json!("abcd")),
+            "password_hash",
+        ),
+        ("city", with("city", json!("a\u{7}b")), "control characters"),
+        (
+            "dob",
+            with("date_of_birth", json!("yesterday")),
+            "YYYY-MM-DD",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let out = try_import(name, text, &[]);
+        assert!(!out.status.success(), "{name}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(expected),
+            "{name}: {out:?}"
+        );
+        assert!(!fresh.exists(), "{name}: nothing is written");
+    }
+    let big = try_import(
+        "big",
+        json!({ "kofi": good }).to_string(),
+        &["--max-bytes", "100"],
+    );
+    assert!(
+        String::from_utf8_lossy(&big.stderr).contains("--max-bytes"),
+        "{big:?}"
+    );
+    let ok = try_import("good", json!({ "kofi": good }).to_string(), &[]);
+    assert!(ok.status.success(), "{ok:?}");
+}

@@ -26,7 +26,11 @@ pub fn run(command: Command, serve: &ServeArgs) -> anyhow::Result<()> {
             file,
             plaintext,
         } => export(&store, &file, plaintext, &opts),
-        Command::Import { store, file } => import(&store, &file, &opts),
+        Command::Import {
+            store,
+            file,
+            max_bytes,
+        } => import(&store, &file, &opts, max_bytes),
         Command::ResetAdmin { store, username } => {
             reset_admin(&store, &username, &opts, serve.pbkdf2_iterations)
         }
@@ -239,13 +243,14 @@ fn export(store: &str, file: &Path, plaintext: bool, opts: &FileOptions) -> anyh
     Ok(())
 }
 
-fn import(store: &str, file: &Path, opts: &FileOptions) -> anyhow::Result<()> {
+fn import(store: &str, file: &Path, opts: &FileOptions, max_bytes: u64) -> anyhow::Result<()> {
     let at = StoreAt::parse(store);
     anyhow::ensure!(file.exists(), "{} does not exist", file.display());
     let master = operator_master(&at)?;
     let mut progress = Progress::new("import", users_service::export::IMPORT_STAGES);
-    let n =
-        users_service::export::import(&at, file, master.expose(), opts, &mut |s| progress.step(s))?;
+    let n = users_service::export::import(&at, file, master.expose(), opts, max_bytes, &mut |s| {
+        progress.step(s)
+    })?;
     drop(progress);
     println!(
         "imported {n} users into {}; they log in with their old passwords",
