@@ -45,6 +45,36 @@ pub fn write_atomic_with(
     sync_dir(path)
 }
 
+/// Writes `bytes` to `path`, which must not exist, and never over a file
+/// that appears there meanwhile (another run of the same command): a temp
+/// file of this run's own (fsync'd) is hard-linked to `path`, which fails if
+/// the name is taken, then removed. For backups and exports, which no lock
+/// serializes.
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(
+        ".tmp-{}-{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let tmp = std::path::PathBuf::from(tmp);
+    let written = create_private(&tmp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    written.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => StorageError::Io {
+            context: format!("{} exists; it is never overwritten", path.display()),
+            source: e,
+        },
+        _ => io_err(format!("writing {}", path.display()))(e),
+    })?;
+    sync_dir(path)
+}
+
 /// Creates a new file, readable by its owner only; fails if the name exists.
 pub fn create_private(path: &Path) -> std::io::Result<File> {
     let mut o = OpenOptions::new();
@@ -129,6 +159,23 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_new_file_is_never_written_over_one_that_appeared() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("users.backup");
+        write_new(&path, b"first").unwrap();
+        assert!(write_new(&path, b"second").is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"first");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temp file is left");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
     }
 
     #[test]

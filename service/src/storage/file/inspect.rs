@@ -42,9 +42,19 @@ const ATTEMPTS: usize = 5;
 
 /// Reads the store at `path` with `master`; see the module documentation.
 pub fn inspect(path: &Path, master: &str) -> Result<Inspected, StorageError> {
+    inspect_with(path, master, &mut || {})
+}
+
+/// [`inspect`], calling `between` after the snapshot is read and before
+/// the journal is: where a compaction can cross the read.
+fn inspect_with(
+    path: &Path,
+    master: &str,
+    between: &mut dyn FnMut(),
+) -> Result<Inspected, StorageError> {
     let mut last = None;
     for attempt in 0..ATTEMPTS {
-        match inspect_once(path, master) {
+        match inspect_once(path, master, between) {
             Ok(i) => return Ok(i),
             Err(e @ StorageError::Damaged { .. }) => {
                 last = Some(e);
@@ -59,7 +69,30 @@ pub fn inspect(path: &Path, master: &str) -> Result<Inspected, StorageError> {
     }))
 }
 
-fn inspect_once(path: &Path, master: &str) -> Result<Inspected, StorageError> {
+/// Which file a path names now: a compaction replaces the snapshot by rename.
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    let m = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let at = m
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        Some((m.len(), at.as_nanos() as u64))
+    }
+}
+
+fn inspect_once(
+    path: &Path,
+    master: &str,
+    between: &mut dyn FnMut(),
+) -> Result<Inspected, StorageError> {
     if super::staged::pending(path) {
         return Err(StorageError::Damaged {
             path: path.to_owned(),
@@ -68,12 +101,22 @@ fn inspect_once(path: &Path, master: &str) -> Result<Inspected, StorageError> {
                 .into(),
         });
     }
+    let before = identity(path);
     let snap = snapshot::read(path, master)?;
+    between();
     let has_journal = super::journal::path_for(path).exists();
     let (users, replayed) = match snap.link {
         None => {
             let records = snapshot::users(path, snap.plain)?;
             load::load_v1(path, &snap.cipher, snap.journal_seq, records, false)?
+        }
+        // A store's journal is made before its snapshot and never removed:
+        // one missing lost every change after the snapshot.
+        Some(_) if !has_journal && !snap.backup => {
+            return Err(StorageError::Damaged {
+                path: super::journal::path_for(path),
+                reason: "it is missing (only a backup stands without its journal)".into(),
+            })
         }
         // A backup is a snapshot alone: with no journal, it holds all.
         Some(link) if !has_journal => {
@@ -91,6 +134,15 @@ fn inspect_once(path: &Path, master: &str) -> Result<Inspected, StorageError> {
             load::load_v2(path, &snap.cipher, (snap.journal_seq, link), users, false)?
         }
     };
+    // A compaction that replaced the snapshot after it was read, and then
+    // emptied the journal, leaves a read that agrees with itself but lacks
+    // the changes the new snapshot took in: read again.
+    if identity(path) != before {
+        return Err(StorageError::Damaged {
+            path: path.to_owned(),
+            reason: "it was replaced while being read".into(),
+        });
+    }
     Ok(Inspected {
         version: snap.version,
         users,
@@ -121,9 +173,81 @@ pub fn audit_events(path: &Path, cipher: Fernet) -> Result<usize, StorageError> 
 }
 
 impl Inspected {
-    /// The store as one self-contained snapshot: a backup, or a restored store.
-    pub fn encode(&self) -> Result<String, StorageError> {
+    /// The store as one self-contained snapshot: a backup (sealed as one),
+    /// or a restored store.
+    pub fn encode(&self, backup: bool) -> Result<String, StorageError> {
         let users: Vec<Arc<User>> = self.users.iter().cloned().map(Arc::new).collect();
-        snapshot::encode(&self.kdf, &self.cipher, self.seq, &self.link, &users)
+        snapshot::encode(
+            &self.kdf,
+            &self.cipher,
+            (self.seq, &self.link),
+            &users,
+            backup,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{User, UserId};
+    use crate::storage::backend::{Backend, Change};
+    use crate::storage::file::{FileOptions, FileStore};
+
+    fn opts() -> FileOptions {
+        FileOptions {
+            kdf_iterations: 1000,
+            compact_after: 1000,
+            audit_retention: Duration::MAX,
+        }
+    }
+
+    fn user(name: &str) -> Arc<User> {
+        let hash = crate::auth::password::hash("pw-123456", 1000, &mut rand::rng());
+        let id = UserId::random(&mut rand::rng());
+        let email = format!("{name}@example.com");
+        Arc::new(User::new(
+            id,
+            name.into(),
+            email,
+            hash,
+            "2026-01-01T00:00:00Z",
+        ))
+    }
+
+    #[test]
+    fn a_compaction_crossing_the_read_is_read_again_not_copied_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("users.json");
+        let mut store = FileStore::open(&path, "m", &opts()).unwrap().store;
+        let ada = user("ada");
+        store.commit(&[Change::Put(Arc::clone(&ada))]).unwrap();
+        // The snapshot is read without ada; then a compaction takes her into
+        // a new snapshot and empties the journal.
+        let mut compacted = false;
+        let read = inspect_with(&path, "m", &mut || {
+            if !compacted {
+                compacted = true;
+                store.compact_now(vec![Arc::clone(&ada)]).unwrap();
+            }
+        })
+        .unwrap();
+        let names: Vec<_> = read.users.iter().map(|u| u.username.as_str()).collect();
+        assert_eq!(names, ["ada"]);
+    }
+
+    #[test]
+    fn a_store_that_lost_its_journal_is_damaged_and_a_backup_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("users.json");
+        let mut store = FileStore::open(&path, "m", &opts()).unwrap().store;
+        store.commit(&[Change::Put(user("ada"))]).unwrap();
+        drop(store);
+        let backup = dir.path().join("users.backup");
+        std::fs::write(&backup, inspect(&path, "m").unwrap().encode(true).unwrap()).unwrap();
+        assert_eq!(inspect(&backup, "m").unwrap().users.len(), 1);
+        std::fs::remove_file(super::super::journal::path_for(&path)).unwrap();
+        let lost = inspect(&path, "m").err().unwrap().to_string();
+        assert!(lost.contains("missing"), "{lost}");
     }
 }

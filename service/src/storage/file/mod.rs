@@ -42,10 +42,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-/// Writes a new file (an export) the way the store writes its own: temp
-/// file, fsync, rename, owner-only.
+/// Writes a new file (an export): owner-only, fsync'd, never over another.
 pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
-    files::write_atomic(path, bytes)
+    files::write_new(path, bytes)
 }
 
 #[derive(Debug, Clone)]
@@ -125,7 +124,7 @@ impl FileStore {
                 reason,
             })?;
             let link = seal::new_link(&mut rand::rng());
-            let text = snapshot::encode(&kdf, &cipher, 0, &link, &[])?;
+            let text = snapshot::encode(&kdf, &cipher, (0, &link), &[], false)?;
             files::write_atomic(path, text.as_bytes())?;
             return Ok(Opened {
                 store: FileStore::with_journal(path, kdf, cipher, (0, link), opts, lock)?,
@@ -143,6 +142,7 @@ impl FileStore {
             journal_seq,
             link,
             plain,
+            ..
         } = snapshot::read(path, master)?;
         let (users, replayed) = match link {
             None => {
@@ -226,7 +226,13 @@ impl FileStore {
     /// used for upgrades and by tests. Any failure is returned.
     pub fn compact_now(&mut self, users: Vec<Arc<User>>) -> Result<(), StorageError> {
         self.finish_compaction()?;
-        let text = snapshot::encode(&self.kdf, &self.cipher, self.seq, &self.link, &users)?;
+        let text = snapshot::encode(
+            &self.kdf,
+            &self.cipher,
+            (self.seq, &self.link),
+            &users,
+            false,
+        )?;
         drop(users);
         files::write_atomic(&self.snapshot_path, text.as_bytes())?;
         self.journal_records = 0;
@@ -263,7 +269,7 @@ impl FileStore {
         let handle = std::thread::Builder::new()
             .name("snapshot".into())
             .spawn(move || {
-                let text = snapshot::encode(&kdf, &cipher, seq, &link, &users)?;
+                let text = snapshot::encode(&kdf, &cipher, (seq, &link), &users, false)?;
                 drop(users);
                 files::write_atomic(&path, text.as_bytes())
             });

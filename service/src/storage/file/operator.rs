@@ -71,7 +71,7 @@ pub fn backup(
     step("reading the store");
     let i = inspect(path, master)?;
     step("writing the backup");
-    files::write_atomic(dest, i.encode()?.as_bytes())?;
+    files::write_new(dest, i.encode(true)?.as_bytes())?;
     Ok(i.users.len())
 }
 
@@ -121,7 +121,7 @@ pub fn restore(
     // journal that does not continue it, which start-up refuses rather than
     // lose anything; running restore again finishes it.
     step("writing the store");
-    files::write_atomic(store, restored.encode()?.as_bytes())?;
+    files::write_atomic(store, restored.encode(false)?.as_bytes())?;
     files::write_atomic(&journal_path, b"")?;
     let from = backup
         .file_name()

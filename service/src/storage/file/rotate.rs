@@ -171,7 +171,7 @@ fn stage(
     step("writing the users under the new key");
     let users: Vec<_> = current.users.into_iter().map(Arc::new).collect();
     let link = seal::new_link(&mut rand::rng());
-    let text = snapshot::encode(&kdf, &cipher, current.seq, &link, &users)?;
+    let text = snapshot::encode(&kdf, &cipher, (current.seq, &link), &users, false)?;
     files::write_atomic(&staged_snapshot(store), text.as_bytes())?;
     drop(text);
     step("re-encrypting the audit log");

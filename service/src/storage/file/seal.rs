@@ -50,6 +50,10 @@ pub struct Seal {
     pub link: Link,
     /// The IV of the snapshot's data token.
     pub data_iv: String,
+    /// A backup: a snapshot meant to stand alone, without a journal. A
+    /// store's own snapshot always has its journal beside it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub backup: bool,
 }
 
 impl Seal {
@@ -77,6 +81,7 @@ mod tests {
             journal_seq: 7,
             link: new_link(&mut rand::rng()),
             data_iv: token_iv(&data).unwrap(),
+            backup: false,
         };
         let token = seal.encrypt(&cipher).unwrap();
         assert_eq!(Seal::decrypt(&token, &cipher), Some(seal.clone()));

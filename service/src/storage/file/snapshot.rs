@@ -49,6 +49,8 @@ pub struct Snapshot {
     pub journal_seq: u64,
     /// Version 2: the link the next journal record must name.
     pub link: Option<Link>,
+    /// Sealed as a backup, to stand without a journal.
+    pub backup: bool,
     /// The users JSON, decrypted; wiped when dropped. Read it with [`users`].
     pub plain: Zeroizing<Vec<u8>>,
 }
@@ -101,13 +103,13 @@ where
 }
 
 /// Encodes a snapshot of `users` holding every change up to `seq`, whose last
-/// journal record has `link`.
+/// journal record has `link`; sealed as a backup when `backup`.
 pub fn encode(
     kdf: &KdfParams,
     cipher: &Fernet,
-    seq: u64,
-    link: &Link,
+    (seq, link): (u64, &Link),
     users: &[Arc<User>],
+    backup: bool,
 ) -> Result<String, StorageError> {
     struct Table<'a>(&'a [Arc<User>]);
     impl Serialize for Table<'_> {
@@ -125,6 +127,7 @@ pub fn encode(
         journal_seq: seq,
         link: link.clone(),
         data_iv: token_iv(&data).unwrap_or_default(),
+        backup,
     };
     let file = SnapshotFile {
         format: FORMAT.into(),
@@ -154,9 +157,12 @@ pub fn read(path: &Path, master: &str) -> Result<Snapshot, StorageError> {
             .decrypt(&file.data)
             .map_err(|_| StorageError::WrongPassword(path.display().to_string()))?,
     );
-    let link = match file.version {
-        1 => None,
-        _ => Some(check_seal(&file, &cipher).map_err(damaged)?),
+    let (link, backup) = match file.version {
+        1 => (None, false),
+        _ => {
+            let seal = check_seal(&file, &cipher).map_err(damaged)?;
+            (Some(seal.link), seal.backup)
+        }
     };
     Ok(Snapshot {
         version: file.version,
@@ -164,6 +170,7 @@ pub fn read(path: &Path, master: &str) -> Result<Snapshot, StorageError> {
         cipher,
         journal_seq: file.journal_seq,
         link,
+        backup,
         plain,
     })
 }
@@ -186,8 +193,8 @@ fn parse_header(raw: &[u8]) -> Result<SnapshotFile<'_>, String> {
     Ok(file)
 }
 
-/// The seal's link, once the seal is shown to belong to this header and data.
-fn check_seal(file: &SnapshotFile, cipher: &Fernet) -> Result<Link, String> {
+/// The seal, once it is shown to belong to this header and data.
+fn check_seal(file: &SnapshotFile, cipher: &Fernet) -> Result<Seal, String> {
     let seal = file
         .seal
         .as_deref()
@@ -202,5 +209,5 @@ fn check_seal(file: &SnapshotFile, cipher: &Fernet) -> Result<Link, String> {
     if token_iv(&file.data).as_ref() != Some(&seal.data_iv) {
         return Err("its data is not the data it was sealed with".into());
     }
-    Ok(seal.link)
+    Ok(seal)
 }
