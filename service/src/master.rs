@@ -65,6 +65,9 @@ pub enum MasterError {
     /// The new master password is the one in use.
     #[error("the new master password is the current one")]
     SameNew,
+    /// A new password for a key file begins or ends with a space.
+    #[error("a master password kept in a key file cannot begin or end with spaces")]
+    Spaces,
 }
 
 /// The password in a file: all of it, less one line break at the end (the
@@ -99,10 +102,14 @@ pub fn resolve_new(given: Given, old: &Secret, key_file: bool) -> Result<Secret,
         (None, None) if key_file => random_secret(),
         (None, None) => return Err(MasterError::NoNew),
     };
-    match new.expose() == old.expose() {
-        true => Err(MasterError::SameNew),
-        false => Ok(new),
+    if new.expose() == old.expose() {
+        return Err(MasterError::SameNew);
     }
+    // A key file is read back without the spaces around it.
+    if key_file && new.expose().trim() != new.expose() {
+        return Err(MasterError::Spaces);
+    }
+    Ok(new)
 }
 
 /// 32 random bytes, as a key file holds them.
@@ -210,6 +217,10 @@ mod tests {
         assert!(matches!(
             resolve_new(Given::default(), &old, false),
             Err(MasterError::NoNew)
+        ));
+        assert!(matches!(
+            resolve_new(given(" padded "), &old, true),
+            Err(MasterError::Spaces)
         ));
         let made = resolve_new(Given::default(), &old, true).unwrap();
         assert_eq!(made.expose().len(), 43);

@@ -276,3 +276,53 @@ fn a_database_rotates_in_one_transaction_and_not_under_a_running_instance() {
     assert!(!old.run_to_exit().unwrap().success());
     assert!(old.log_text().contains("wrong master password"));
 }
+
+#[test]
+fn an_instance_the_rotation_missed_writes_nothing_under_the_old_key() {
+    let pg = PgCluster::start();
+    let url = pg.url("users");
+    let on = || ServiceOptions::default().arg(&["--database", &url]);
+    // A snapshot at the log's end, so that the next instance starts from it
+    // with no batch of the log read: nothing it holds tells it a batch it
+    // has was re-encrypted.
+    let mut first = ServiceProcess::start(on().arg(&["--compact-after", "1"]));
+    first.register("alice", "4lice-pw-12");
+    first.stop();
+    let mut a = first.sibling(on());
+    a.spawn_now();
+    // Frozen, with its connections ended: the rotation cannot see it.
+    let signal = |sig: &str| {
+        let pid = a.pid().unwrap().to_string();
+        assert!(Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .unwrap()
+            .success());
+    };
+    signal("-STOP");
+    pg.psql(
+        "users",
+        "select count(pg_terminate_backend(pid)) from pg_stat_activity \
+         where application_name = 'users-service'",
+    );
+    let out = output(rotate(&url, MASTER, "pg-key-new"));
+    signal("-CONT");
+    assert!(out.status.success(), "{out:?}");
+    // Its next write meets the new key's batch and fails.
+    let r = a
+        .client()
+        .call(
+            json!({"action": "create_user", "user_data": {"username": "mallory",
+            "email": "mallory@example.com", "password": "m4llory-pw-1"}}),
+        )
+        .unwrap();
+    assert_eq!(r["status"], "error", "{r}");
+    a.kill();
+    let mut b = a.sibling(ServiceOptions {
+        master: Some("pg-key-new".into()),
+        ..on()
+    });
+    b.spawn_now();
+    b.login("alice", "4lice-pw-12");
+    b.register("bob", "b0b-pw-1234");
+}

@@ -66,6 +66,12 @@ fn rotate_key(store: &str, kdf_iterations: u32) -> anyhow::Result<()> {
                 &mut |s| progress.step(s),
             )?;
             drop(progress);
+            if let Some(kept) = &done.old_key_kept {
+                println!(
+                    "the old key file is kept as {}: backups made before need it",
+                    kept.display()
+                );
+            }
             println!(
                 "{}: {} users and {} audit batches re-encrypted under the new master password{}",
                 path.display(),
@@ -171,7 +177,11 @@ fn backup(store: &Path, dest: &Path) -> anyhow::Result<()> {
 fn restore(backup: &Path, store: &Path) -> anyhow::Result<()> {
     anyhow::ensure!(backup.exists(), "{} does not exist", backup.display());
     // The store's key file, when it has one, opens its backups too.
-    let master = secrets::master_password(if store.exists() { store } else { backup })?;
+    let master = match store.exists() {
+        true => secrets::master_password(store)?,
+        // A backup is only read (it may be on read-only media).
+        false => secrets::master_password_read_only(backup)?,
+    };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

@@ -49,7 +49,8 @@ pub fn master_password_read_only(store: &Path) -> anyhow::Result<Secret> {
 /// Whether the store's master secret is in its key file: neither variable
 /// is set and the file exists. Read before [`master_password`] clears them.
 pub fn uses_key_file(store: &Path) -> bool {
-    std::env::var_os("USERS_SERVICE_PASSWORD").is_none()
+    // An empty USERS_SERVICE_PASSWORD counts as unset, as `master::resolve` has it.
+    std::env::var_os("USERS_SERVICE_PASSWORD").is_none_or(|p| p.is_empty())
         && std::env::var_os("USERS_SERVICE_PASSWORD_FILE").is_none()
         && master::key_file(store).exists()
 }

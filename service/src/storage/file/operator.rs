@@ -111,18 +111,19 @@ pub fn restore(
             aside.push(copy_aside(p, now_unix)?);
         }
     }
+    // The snapshot first: a crash before the journal is emptied leaves a
+    // journal that does not continue it, which start-up refuses rather than
+    // lose anything; running restore again finishes it (so too for an audit
+    // log under another key, moved aside only then).
+    step("writing the store");
+    files::write_atomic(store, restored.encode(false)?.as_bytes())?;
+    files::write_atomic(&journal_path, b"")?;
     if !audit_fits {
         let kept = aside_name(&audit_path, now_unix)?;
         std::fs::rename(&audit_path, &kept)
             .map_err(io_err(format!("moving {} aside", audit_path.display())))?;
         aside.push(kept);
     }
-    // The snapshot first: a crash before the journal is emptied leaves a
-    // journal that does not continue it, which start-up refuses rather than
-    // lose anything; running restore again finishes it.
-    step("writing the store");
-    files::write_atomic(store, restored.encode(false)?.as_bytes())?;
-    files::write_atomic(&journal_path, b"")?;
     let from = backup
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -6,25 +6,31 @@
 //! a key file may hold the password; no rename replaces several files at
 //! once. So the new files are staged beside the old, and one rename is the
 //! commit:
+//! 0. `STORE.rotation`, the marker, holding the new key's salt.
 //! 1. `STORE.rotating`: every user, under the new key, in a chain of its
-//!    own; then `STORE.audit.rotating` and (for a key-file store)
-//!    `STORE.key.rotating`. Each is written by temp file, fsync, rename.
+//!    own; `STORE.audit.rotating`; for a key-file store, `STORE.key.rotating`
+//!    (the old key file is first copied to `STORE.key.before-rotate-<time>`,
+//!    since backups made before need it). Each is written by temp file,
+//!    fsync, rename.
 //! 2. Commit: `STORE.rotating` is renamed over `STORE`.
 //! 3. Finish: the journal is emptied (the new snapshot holds all of it),
-//!    then the staged audit log and key file are renamed into place.
+//!    the staged audit log and key file are renamed into place, and the
+//!    marker is removed.
 //!
-//! [`recover`] reads the state from which files exist: `STORE.rotating`
-//! present means not committed, and the staged files are removed (itself
-//! last); absent while another staged file remains means committed, and the
-//! finish is done again. Both are idempotent. Every command that takes the
-//! store's lock runs it first.
+//! [`recover`] decides by the marker and by `STORE` itself, never by which
+//! staged files happen to exist: with a marker, `STORE`'s salt equal to the
+//! marker's means committed (finish again), anything else means not (remove
+//! the staged files, then the marker). Without a marker no rotation is under
+//! way, and staged files are leftovers, removed; the journal is untouched.
+//! Both ways are idempotent. Every command that takes the store's lock runs
+//! it first.
 
 use super::files;
-use super::inspect::inspect;
+use super::inspect::inspect_locked;
 use super::journal;
 use super::seal;
 use super::snapshot;
-use super::staged::{pending, staged_others, staged_snapshot, with_suffix};
+use super::staged::{key_path, marker, pending, staged_others, staged_snapshot, with_suffix};
 use crate::audit::record::id_floor;
 use crate::audit::{AuditRecord, Event};
 use crate::clock::unix_secs;
@@ -51,33 +57,50 @@ pub enum Recovered {
 /// Rolls an interrupted rotation back or finishes it; see the module
 /// documentation. The caller holds the store's lock.
 pub fn recover(store: &Path) -> Result<Recovered, StorageError> {
-    let snapshot = staged_snapshot(store);
-    let temps = [snapshot.clone()]
+    let staged = [staged_snapshot(store), marker(store)]
         .into_iter()
-        .chain(staged_others(store).map(|(s, _)| s))
-        .map(|s| with_suffix(&s, ".tmp"));
-    for tmp in temps {
+        .chain(staged_others(store).map(|(s, _)| s));
+    for tmp in staged.map(|s| with_suffix(&s, ".tmp")) {
         remove_if_there(&tmp)?;
     }
-    if snapshot.exists() {
-        for (staged, _) in staged_others(store) {
-            remove_if_there(&staged)?;
-        }
-        remove_if_there(&snapshot)?;
-        files::sync_dir(store)?;
-        tracing::warn!(
-            "an interrupted key rotation was undone: the old master password opens the store"
-        );
-        return Ok(Recovered::RolledBack);
-    }
-    if !pending(store) {
+    if !pending(store) || !store.exists() {
         return Ok(Recovered::Nothing);
     }
-    finish(store)?;
-    tracing::warn!(
-        "an interrupted key rotation was finished: the new master password opens the store"
-    );
-    Ok(Recovered::Finished)
+    let salt = match std::fs::read_to_string(marker(store)) {
+        Ok(salt) => Some(salt),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io_err(format!("reading {}", marker(store).display()))(e)),
+    };
+    let committed = match &salt {
+        Some(salt) => snapshot::kdf_of(store)?.salt == *salt,
+        None => false,
+    };
+    if committed {
+        finish(store)?;
+        tracing::warn!(
+            "an interrupted key rotation was finished: the new master password opens the store"
+        );
+        return Ok(Recovered::Finished);
+    }
+    for (staged, _) in staged_others(store) {
+        remove_if_there(&staged)?;
+    }
+    remove_if_there(&staged_snapshot(store))?;
+    files::sync_dir(store)?;
+    remove_if_there(&marker(store))?;
+    files::sync_dir(store)?;
+    match salt {
+        Some(_) => {
+            tracing::warn!(
+                "an interrupted key rotation was undone: the old master password opens the store"
+            );
+            Ok(Recovered::RolledBack)
+        }
+        None => {
+            tracing::warn!("removed the files of no key rotation under way beside the store");
+            Ok(Recovered::Nothing)
+        }
+    }
 }
 
 /// Step 3: after the commit, idempotent.
@@ -89,6 +112,9 @@ fn finish(store: &Path) -> Result<(), StorageError> {
                 .map_err(io_err(format!("replacing {}", target.display())))?;
         }
     }
+    remove_if_there(&staged_snapshot(store))?;
+    files::sync_dir(store)?;
+    remove_if_there(&marker(store))?;
     files::sync_dir(store)
 }
 
@@ -121,6 +147,8 @@ pub struct Rotated {
     pub users: usize,
     /// Audit lines (batches of events) re-encrypted.
     pub audit_lines: usize,
+    /// Where the old key file was kept: backups made before need it.
+    pub old_key_kept: Option<std::path::PathBuf>,
 }
 
 /// Re-encrypts the store at `store` from `old` to `new`, with a fresh salt
@@ -137,10 +165,17 @@ pub fn rotate(
 ) -> Result<Rotated, StorageError> {
     let _lock = files::lock(store)?;
     recover(store)?;
-    let rotated = stage(store, old, new, key_file, kdf_iterations, step)?;
+    let kdf = KdfParams::generate(kdf_iterations, &mut rand::rng());
+    files::write_atomic(&marker(store), kdf.salt.as_bytes())?;
+    let rotated = stage(store, old, new, key_file, &kdf, step)?;
     step("switching to the new key");
     commit(store)?;
-    finish(store)?;
+    finish(store).map_err(|e| StorageError::Io {
+        context: "the new master password opens the store now, but finishing the rotation \
+                  failed (the next start finishes it)"
+            .into(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
     Ok(rotated)
 }
 
@@ -157,13 +192,12 @@ fn stage(
     old: &str,
     new: &str,
     key_file: bool,
-    kdf_iterations: u32,
+    kdf: &KdfParams,
     step: &mut dyn FnMut(&str),
 ) -> Result<Rotated, StorageError> {
     step("reading the store under the old key");
-    let current = inspect(store, old)?;
+    let current = inspect_locked(store, old)?;
     let old_cipher = Arc::new(current.cipher.clone());
-    let kdf = KdfParams::generate(kdf_iterations, &mut rand::rng());
     let cipher = kdf.cipher(new).map_err(|reason| StorageError::Damaged {
         path: store.to_owned(),
         reason,
@@ -171,20 +205,32 @@ fn stage(
     step("writing the users under the new key");
     let users: Vec<_> = current.users.into_iter().map(Arc::new).collect();
     let link = seal::new_link(&mut rand::rng());
-    let text = snapshot::encode(&kdf, &cipher, (current.seq, &link), &users, false)?;
+    let text = snapshot::encode(kdf, &cipher, (current.seq, &link), &users, false)?;
     files::write_atomic(&staged_snapshot(store), text.as_bytes())?;
     drop(text);
     step("re-encrypting the audit log");
     let [(staged_audit, audit_path), (staged_key, _)] = staged_others(store);
     let now = SystemTime::now();
-    let event = Event::key_rotated(kdf_iterations).record(unix_secs(now), |_| None);
+    let event = Event::key_rotated(kdf.iterations).record(unix_secs(now), |_| None);
     let audit_lines = reencrypt_lines(&audit_path, &staged_audit, &old_cipher, &cipher, event)?;
+    let mut old_key_kept = None;
     if key_file {
+        let kept = with_suffix(
+            &key_path(store),
+            &format!(".before-rotate-{}", unix_secs(now)),
+        );
+        if !kept.exists() {
+            let old_key = std::fs::read(key_path(store))
+                .map_err(io_err(format!("reading {}", key_path(store).display())))?;
+            files::write_new(&kept, &old_key)?;
+        }
+        old_key_kept = Some(kept);
         files::write_atomic(&staged_key, new.as_bytes())?;
     }
     Ok(Rotated {
         users: users.len(),
         audit_lines,
+        old_key_kept,
     })
 }
 
@@ -249,7 +295,7 @@ mod tests {
     use super::*;
     use crate::model::{User, UserId};
     use crate::storage::backend::{Backend, Change};
-    use crate::storage::file::staged::key_path;
+    use crate::storage::file::inspect::inspect;
     use crate::storage::file::{FileOptions, FileStore};
     use std::path::PathBuf;
     use std::time::Duration;
@@ -312,8 +358,10 @@ mod tests {
     fn a_rotation_cut_short_after_its_commit_is_finished_at_the_next_open() {
         let dir = tempfile::tempdir().unwrap();
         let path = store_with_journal(dir.path());
+        std::fs::write(key_path(&path), "old").unwrap();
         let lock = files::lock(&path).unwrap();
-        stage(&path, "old", "new", true, 1000, &mut |_| {}).unwrap();
+        let kdf = begin(&path);
+        let staged = stage(&path, "old", "new", true, &kdf, &mut |_| {}).unwrap();
         commit(&path).unwrap();
         drop(lock);
         assert!(pending(&path));
@@ -325,6 +373,8 @@ mod tests {
         ));
         assert!(!pending(&path));
         assert_eq!(std::fs::read_to_string(key_path(&path)).unwrap(), "new");
+        let kept = staged.old_key_kept.unwrap();
+        assert_eq!(std::fs::read_to_string(kept).unwrap(), "old");
         assert_eq!(names(&path, "new"), ["journal", "snap"]);
         let cipher = inspect(&path, "new").unwrap().cipher;
         let events = super::super::inspect::audit_events(&path, cipher).unwrap();
@@ -335,8 +385,10 @@ mod tests {
     fn a_rotation_cut_short_before_its_commit_is_undone_at_the_next_open() {
         let dir = tempfile::tempdir().unwrap();
         let path = store_with_journal(dir.path());
+        std::fs::write(key_path(&path), "old").unwrap();
         let lock = files::lock(&path).unwrap();
-        stage(&path, "old", "new", true, 1000, &mut |_| {}).unwrap();
+        let kdf = begin(&path);
+        stage(&path, "old", "new", true, &kdf, &mut |_| {}).unwrap();
         drop(lock);
         assert!(pending(&path));
         assert!(inspect(&path, "old").is_err(), "verify waits for it");
@@ -345,7 +397,37 @@ mod tests {
             Err(StorageError::WrongPassword(_))
         ));
         assert!(!pending(&path));
-        assert!(!key_path(&path).exists());
+        assert_eq!(std::fs::read_to_string(key_path(&path)).unwrap(), "old");
         assert_eq!(names(&path, "old"), ["journal", "snap"]);
+    }
+
+    #[test]
+    fn staged_files_without_a_marker_or_a_commit_never_empty_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = store_with_journal(dir.path());
+        std::fs::write(key_path(&path), "old").unwrap();
+        let lock = files::lock(&path).unwrap();
+        let kdf = begin(&path);
+        stage(&path, "old", "new", true, &kdf, &mut |_| {}).unwrap();
+        drop(lock);
+        // The staged snapshot deleted by hand: not committed all the same.
+        std::fs::remove_file(staged_snapshot(&path)).unwrap();
+        assert_eq!(recover_if_idle(&path).unwrap(), Recovered::RolledBack);
+        assert_eq!(std::fs::read_to_string(key_path(&path)).unwrap(), "old");
+        assert_eq!(names(&path, "old"), ["journal", "snap"]);
+        // Leftovers with no marker at all (copied in, or a lost rename).
+        for (staged, _) in staged_others(&path) {
+            std::fs::write(staged, "leftover").unwrap();
+        }
+        assert_eq!(recover_if_idle(&path).unwrap(), Recovered::Nothing);
+        assert!(!pending(&path));
+        assert_eq!(std::fs::read_to_string(key_path(&path)).unwrap(), "old");
+        assert_eq!(names(&path, "old"), ["journal", "snap"]);
+    }
+
+    fn begin(path: &Path) -> KdfParams {
+        let kdf = KdfParams::generate(1000, &mut rand::rng());
+        files::write_atomic(&marker(path), kdf.salt.as_bytes()).unwrap();
+        kdf
     }
 }

@@ -175,6 +175,20 @@ pub fn read(path: &Path, master: &str) -> Result<Snapshot, StorageError> {
     })
 }
 
+/// The key derivation in the clear header of the snapshot at `path`.
+pub fn kdf_of(path: &Path) -> Result<KdfParams, StorageError> {
+    let raw = std::fs::read(path).map_err(crate::storage::backend::io_err(format!(
+        "reading {}",
+        path.display()
+    )))?;
+    parse_header(&raw)
+        .map(|f| f.kdf)
+        .map_err(|reason| StorageError::Damaged {
+            path: path.to_owned(),
+            reason,
+        })
+}
+
 /// Checks a snapshot file's clear header for format and version, as start-up
 /// does before decrypting anything: the fuzzing target's way in.
 pub fn check_header(raw: &[u8]) -> Result<(), String> {

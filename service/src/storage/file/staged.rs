@@ -15,7 +15,14 @@ pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// The staged snapshot: its existence says the rotation is not committed.
+/// The rotation's marker: written first and removed last, it holds the new
+/// key's salt (in clear, as the snapshot's header has it), which tells
+/// whether `STORE` is already the new snapshot.
+pub fn marker(store: &Path) -> PathBuf {
+    with_suffix(store, ".rotation")
+}
+
+/// The staged snapshot.
 pub fn staged_snapshot(store: &Path) -> PathBuf {
     with_suffix(store, ".rotating")
 }
@@ -32,5 +39,7 @@ pub fn staged_others(store: &Path) -> [(PathBuf, PathBuf); 2] {
 
 /// Whether a rotation is staged beside `store` (under way, or interrupted).
 pub fn pending(store: &Path) -> bool {
-    staged_snapshot(store).exists() || staged_others(store).iter().any(|(s, _)| s.exists())
+    marker(store).exists()
+        || staged_snapshot(store).exists()
+        || staged_others(store).iter().any(|(s, _)| s.exists())
 }

@@ -4,10 +4,13 @@
 //! throughout. Running instances hold the old key, so the rotation is
 //! refused while any is connected (they name their connections, see
 //! [`super::connect::APPLICATION`]); an instance that starts meanwhile
-//! waits on the header's lock, then finds the new key.
+//! waits on the header's lock, then finds the new key; one that was missed
+//! (its connection down at the time) meets a batch under the new key at
+//! its next write, and fails rather than write under the old one.
 
 use super::connect::{connect, APPLICATION};
 use super::errors::{damaged, db};
+use super::log::Batch;
 use super::{header, schema, store::WRITE_LOCK};
 use crate::audit::Event;
 use crate::storage::backend::StorageError;
@@ -71,6 +74,26 @@ pub fn rotate(
         rows += reencrypt(&mut tx, table, key, &old_cipher, &cipher)?;
     }
     header::replace(&mut tx, &params, &cipher)?;
+    // An empty batch under the new key: an instance the check above missed
+    // (its connection was down then) meets it at its next batch's catch-up,
+    // cannot read it, and so writes nothing under the old key.
+    let next: i64 = tx
+        .query_one(
+            "SELECT greatest((SELECT max(seq) FROM users_log), \
+                             (SELECT max(seq) FROM users_snapshot), 0) + 1",
+            &[],
+        )
+        .map_err(db("reading the log's end"))?
+        .get(0);
+    let batch = serde_json::to_vec(&Batch::new(next, &[], &[]))
+        .map_err(|e| StorageError::Database(format!("encoding a batch: {e}")))?;
+    tx.execute(
+        "INSERT INTO users_log (seq, token) VALUES ($1, $2)",
+        &[&next, &cipher.encrypt(&batch)],
+    )
+    .map_err(db("appending to the log"))?;
+    tx.batch_execute(&format!("NOTIFY users_log, '{next}'"))
+        .map_err(db("notifying the instances"))?;
     let now = crate::clock::unix_secs(std::time::SystemTime::now());
     let mut event = [Event::key_rotated(kdf_iterations).record(now, |_| None)];
     super::audit::append(&mut tx, &cipher, &mut event)?;
