@@ -21,24 +21,35 @@ pub enum Command {
         /// The store (or a backup).
         store: PathBuf,
     },
-    /// Write a file store, as it is at one moment, into DEST as one
-    /// self-contained encrypted file (a snapshot under the same master
-    /// password) that `verify` and `restore` take. A running service may have
-    /// the store open; DEST must not exist.
+    /// Write a store, as it is at one moment, into DEST as one
+    /// self-contained encrypted file (a snapshot sealed as a backup, under
+    /// the same master password) that `verify` and `restore` take. STORE is
+    /// a file or a postgres:// URL; running services may have it open; DEST
+    /// must not exist.
     Backup {
-        /// The store.
-        store: PathBuf,
+        /// The store: a file, or a postgres:// URL.
+        store: String,
         /// The backup file to write.
         dest: PathBuf,
+        /// PBKDF2 iterations deriving a database backup's key (a file
+        /// store's backup keeps the store's).
+        #[arg(long, default_value_t = crate::auth::password::DEFAULT_ITERATIONS, value_parser = clap::value_parser!(u32).range(1..))]
+        kdf_iterations: u32,
     },
-    /// Replace a file store by a backup, unless a service has it open. The
-    /// store's files are kept aside as FILE.before-restore-<time>; its audit
-    /// log stays.
+    /// Replace a store by a backup, unless a service has it open (for a
+    /// database, any instance). A file store's files are kept aside as
+    /// FILE.before-restore-<time>; a database's users are first written to a
+    /// backup file, users-database.before-restore-<time>, beside BACKUP. The
+    /// audit log stays, and records the restore.
     Restore {
         /// The backup file.
         backup: PathBuf,
-        /// The store to replace (or create).
-        store: PathBuf,
+        /// The store to replace (or create): a file, or a postgres:// URL.
+        store: String,
+        /// PBKDF2 iterations for the key of a new database, and of the
+        /// backup of a database's users.
+        #[arg(long, default_value_t = crate::auth::password::DEFAULT_ITERATIONS, value_parser = clap::value_parser!(u32).range(1..))]
+        kdf_iterations: u32,
     },
     /// Re-encrypt a store under a new master password, with a fresh salt:
     /// the new one is read from USERS_SERVICE_NEW_PASSWORD or

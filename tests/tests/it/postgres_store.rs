@@ -1,10 +1,10 @@
 //! users-service on a real PostgreSQL (`--database`): what it keeps across
 //! restarts, that the database holds no secret in clear, compaction, a wrong
-//! master password, and migrating data in and out. Several instances are
-//! in `cluster`.
+//! master password, migrating data in and out, and backing up to a file and
+//! restoring from one. Several instances are in `cluster`.
 
 use serde_json::json;
-use users_tests::{PgCluster, ServiceOptions, ServiceProcess};
+use users_tests::{PgCluster, ServiceOptions, ServiceProcess, MASTER};
 
 fn on(pg: &PgCluster) -> ServiceOptions {
     ServiceOptions::default().arg(&["--database", &pg.url("users"), "--compact-after", "3"])
@@ -186,4 +186,62 @@ fn migrate_copies_every_user_both_ways_and_leaves_the_source_as_it_was() {
     let filed = ServiceProcess::start_in(dir, ServiceOptions::default());
     filed.login("alice", "al1ce-pw-1");
     filed.admin_token();
+}
+
+/// `users-service ARGS` under the test master password.
+fn pg_cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(users_tests::bin_path("users-service"))
+        .args(args)
+        .env("USERS_SERVICE_PASSWORD", MASTER)
+        .output()
+        .expect("users-service runs")
+}
+
+#[test]
+fn a_database_backs_up_to_a_file_and_restores_from_it() {
+    let pg = PgCluster::start();
+    let url = pg.url("users");
+    let on = || ServiceOptions::default().arg(&["--database", &url]);
+    let mut s = ServiceProcess::start(on());
+    s.register("alice", "4lice-pw-12");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("db.backup");
+    let file_arg = file.to_str().unwrap();
+    // Beside the running instance.
+    let out = pg_cli(&["backup", &url, file_arg, "--kdf-iterations", "1000"]);
+    assert!(out.status.success(), "{out:?}");
+    let verified = pg_cli(&["verify", file_arg]);
+    assert!(
+        String::from_utf8_lossy(&verified.stdout).contains("2 users"),
+        "{verified:?}"
+    );
+    s.register("carol", "c4rol-pw-12");
+    let busy = pg_cli(&["restore", file_arg, &url]);
+    assert!(String::from_utf8_lossy(&busy.stderr).contains("stop every instance"));
+    s.stop();
+    let out = pg_cli(&["restore", file_arg, &url, "--kdf-iterations", "1000"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let aside = text
+        .lines()
+        .find_map(|l| l.strip_prefix("kept aside: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let kept = pg_cli(&["verify", aside]);
+    assert!(
+        String::from_utf8_lossy(&kept.stdout).contains("3 users"),
+        "the users before the restore: {kept:?}"
+    );
+    let mut s = s.sibling(on());
+    s.spawn_now();
+    s.login("alice", "4lice-pw-12");
+    let c = s.client();
+    let r = c
+        .call(json!({"action": "login", "username": "carol", "password": "c4rol-pw-12"}))
+        .unwrap();
+    assert_eq!(r["status"], "error", "carol came after the backup: {r}");
+    let admin = s.admin_token();
+    let log = c
+        .call_ok(json!({"action": "audit_log", "session_token": admin, "event": "store_restored"}));
+    assert_eq!(log["total"], 1, "{log}");
+    s.register("dave", "d4ve-pw-123");
 }

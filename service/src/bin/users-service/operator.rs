@@ -8,6 +8,7 @@ use users_service::cli::progress::Progress;
 use users_service::cli::{Command, ServeArgs};
 use users_service::migrate::StoreAt;
 use users_service::storage::file::{operator, rotate, FileOptions};
+use users_service::storage::postgres::backup as pg_backup;
 
 /// Runs `command`; `serve` holds the defaults of the serving flags.
 pub fn run(command: Command, serve: &ServeArgs) -> anyhow::Result<()> {
@@ -15,8 +16,16 @@ pub fn run(command: Command, serve: &ServeArgs) -> anyhow::Result<()> {
     match command {
         Command::Upgrade { storage_file } => upgrade(&storage_file, &opts),
         Command::Verify { store } => verify(&store),
-        Command::Backup { store, dest } => backup(&store, &dest),
-        Command::Restore { backup, store } => restore(&backup, &store),
+        Command::Backup {
+            store,
+            dest,
+            kdf_iterations,
+        } => backup(&store, &dest, kdf_iterations),
+        Command::Restore {
+            backup,
+            store,
+            kdf_iterations,
+        } => restore(&backup, &store, kdf_iterations),
         Command::RotateKey {
             store,
             kdf_iterations,
@@ -160,37 +169,66 @@ fn verify(store: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn backup(store: &Path, dest: &Path) -> anyhow::Result<()> {
-    anyhow::ensure!(store.exists(), "{} does not exist", store.display());
-    let master = secrets::master_password_read_only(store)?;
-    let mut progress = Progress::new("backup", operator::BACKUP_STAGES);
-    let n = operator::backup(store, dest, master.expose(), &mut |s| progress.step(s))?;
-    drop(progress);
+fn backup(store: &str, dest: &Path, kdf_iterations: u32) -> anyhow::Result<()> {
+    let at = StoreAt::parse(store);
+    let n = match &at {
+        StoreAt::File(path) => {
+            anyhow::ensure!(path.exists(), "{} does not exist", path.display());
+            let master = secrets::master_password_read_only(path)?;
+            let mut progress = Progress::new("backup", operator::BACKUP_STAGES);
+            operator::backup(path, dest, master.expose(), &mut |s| progress.step(s))?
+        }
+        StoreAt::Database(url) => {
+            let master = operator_master(&at)?;
+            let mut progress = Progress::new("backup", pg_backup::BACKUP_STAGES);
+            pg_backup::backup(url, dest, master.expose(), kdf_iterations, &mut |s| {
+                progress.step(s)
+            })?
+        }
+    };
     println!(
         "backed up {n} users from {} into {}, under the same master password",
-        store.display(),
+        at.describe(),
         dest.display()
     );
     Ok(())
 }
 
-fn restore(backup: &Path, store: &Path) -> anyhow::Result<()> {
+fn restore(backup: &Path, store: &str, kdf_iterations: u32) -> anyhow::Result<()> {
     anyhow::ensure!(backup.exists(), "{} does not exist", backup.display());
-    // The store's key file, when it has one, opens its backups too.
-    let master = match store.exists() {
-        true => secrets::master_password(store)?,
-        // A backup is only read (it may be on read-only media).
-        false => secrets::master_password_read_only(backup)?,
-    };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let mut progress = Progress::new("restore", operator::RESTORE_STAGES);
-    let (n, aside) = operator::restore(backup, store, master.expose(), now, &mut |s| {
-        progress.step(s)
-    })?;
-    drop(progress);
-    println!("restored {n} users into {}", store.display());
+    let at = StoreAt::parse(store);
+    let (n, aside) = match &at {
+        StoreAt::File(store) => {
+            // The store's key file, when it has one, opens its backups too.
+            let master = match store.exists() {
+                true => secrets::master_password(store)?,
+                // A backup is only read (it may be on read-only media).
+                false => secrets::master_password_read_only(backup)?,
+            };
+            let mut progress = Progress::new("restore", operator::RESTORE_STAGES);
+            operator::restore(backup, store, master.expose(), now, &mut |s| {
+                progress.step(s)
+            })?
+        }
+        StoreAt::Database(url) => {
+            let master = operator_master(&at)?;
+            let dir = backup.parent().unwrap_or(Path::new("."));
+            let aside = dir.join(format!("users-database.before-restore-{now}"));
+            let mut progress = Progress::new("restore", pg_backup::RESTORE_STAGES);
+            let n = pg_backup::restore(
+                backup,
+                url,
+                master.expose(),
+                (kdf_iterations, &aside),
+                &mut |s| progress.step(s),
+            )?;
+            (n, vec![aside])
+        }
+    };
+    println!("restored {n} users into {}", at.describe());
     for p in aside {
         println!("kept aside: {}", p.display());
     }

@@ -16,13 +16,17 @@
 //! - [`snapshot`]: compactions of the log.
 //! - [`audit`]: the audit log's table.
 //! - [`store`]: [`store::PgStore`], the backend.
+//! - [`exclusive`]: an operator's transaction over the whole database.
+//! - [`backup`]: backup files of the database, and restoring one into it.
 //! - [`rotate`]: a new master password, in one transaction.
 //! - [`listen`]: the notifications that tell an instance of the others'
 //!   batches and failure counts.
 
 pub mod audit;
+pub mod backup;
 pub mod connect;
 pub mod errors;
+pub mod exclusive;
 pub mod header;
 pub mod listen;
 pub mod log;

@@ -8,10 +8,8 @@
 //! (its connection down at the time) meets a batch under the new key at
 //! its next write, and fails rather than write under the old one.
 
-use super::connect::{connect, APPLICATION};
 use super::errors::{damaged, db};
-use super::log::Batch;
-use super::{header, schema, store::WRITE_LOCK};
+use super::{exclusive, header};
 use crate::audit::Event;
 use crate::storage::backend::StorageError;
 use crate::storage::crypto::KdfParams;
@@ -37,31 +35,8 @@ pub fn rotate(
     kdf_iterations: u32,
     step: &mut dyn FnMut(&str),
 ) -> Result<u64, StorageError> {
-    let mut client = connect(url)?;
-    client
-        .batch_execute("SET client_min_messages = warning")
-        .map_err(db("setting the session's limits"))?;
-    schema::migrate(&mut client)?;
-    let mut tx = client.transaction().map_err(db("starting the rotation"))?;
-    tx.batch_execute(&format!(
-        "SELECT pg_advisory_xact_lock({}); SELECT pg_advisory_xact_lock({WRITE_LOCK})",
-        header::LOCK
-    ))
-    .map_err(db("waiting for the other instances' writes"))?;
-    let others: i64 = tx
-        .query_one(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-             AND pid <> pg_backend_pid() AND application_name = $1",
-            &[&APPLICATION],
-        )
-        .map_err(db("looking for running instances"))?
-        .get(0);
-    if others > 0 {
-        return Err(StorageError::Database(format!(
-            "{others} connection(s) of running users-service instances are open on the \
-             database; stop every instance first"
-        )));
-    }
+    let mut client = exclusive::connect_migrated(url)?;
+    let mut tx = exclusive::begin(&mut client)?;
     step("checking the old key");
     let old_cipher = header::open_key(&mut tx, old, kdf_iterations, &mut rand::rng())?;
     let params = KdfParams::generate(kdf_iterations, &mut rand::rng());
@@ -74,26 +49,9 @@ pub fn rotate(
         rows += reencrypt(&mut tx, table, key, &old_cipher, &cipher)?;
     }
     header::replace(&mut tx, &params, &cipher)?;
-    // An empty batch under the new key: an instance the check above missed
-    // (its connection was down then) meets it at its next batch's catch-up,
-    // cannot read it, and so writes nothing under the old key.
-    let next: i64 = tx
-        .query_one(
-            "SELECT greatest((SELECT max(seq) FROM users_log), \
-                             (SELECT max(seq) FROM users_snapshot), 0) + 1",
-            &[],
-        )
-        .map_err(db("reading the log's end"))?
-        .get(0);
-    let batch = serde_json::to_vec(&Batch::new(next, &[], &[]))
-        .map_err(|e| StorageError::Database(format!("encoding a batch: {e}")))?;
-    tx.execute(
-        "INSERT INTO users_log (seq, token) VALUES ($1, $2)",
-        &[&next, &cipher.encrypt(&batch)],
-    )
-    .map_err(db("appending to the log"))?;
-    tx.batch_execute(&format!("NOTIFY users_log, '{next}'"))
-        .map_err(db("notifying the instances"))?;
+    // An instance the check missed (its connection down at that moment)
+    // cannot read this batch, and fails its next write.
+    exclusive::mark(&mut tx, &cipher)?;
     let now = crate::clock::unix_secs(std::time::SystemTime::now());
     let mut event = [Event::key_rotated(kdf_iterations).record(now, |_| None)];
     super::audit::append(&mut tx, &cipher, &mut event)?;

@@ -100,3 +100,26 @@ pub fn write(
         .map_err(db("dropping the log the snapshots hold"))?;
     tx.commit().map_err(db("writing a snapshot"))
 }
+
+/// Inserts, in the open transaction `tx`, the snapshot of log number `seq`
+/// holding `users` and no sessions: a restore's whole state.
+pub fn insert_restored(
+    tx: &mut impl postgres::GenericClient,
+    cipher: &Fernet,
+    seq: i64,
+    users: &[std::sync::Arc<User>],
+) -> Result<(), StorageError> {
+    let snap = Snapshot {
+        seq,
+        users: users.iter().map(|u| UserRecord::from(&**u)).collect(),
+        sessions: Vec::new(),
+    };
+    let json =
+        zeroize::Zeroizing::new(serde_json::to_vec(&snap).map_err(|e| damaged(TABLE, seq, e))?);
+    tx.execute(
+        "INSERT INTO users_snapshot (seq, token) VALUES ($1, $2)",
+        &[&seq, &cipher.encrypt(&json)],
+    )
+    .map_err(db("writing the restored snapshot"))?;
+    Ok(())
+}
