@@ -197,30 +197,9 @@ impl Inspected {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{User, UserId};
     use crate::storage::backend::{Backend, Change};
-    use crate::storage::file::{FileOptions, FileStore};
-
-    fn opts() -> FileOptions {
-        FileOptions {
-            kdf_iterations: 1000,
-            compact_after: 1000,
-            audit_retention: Duration::MAX,
-        }
-    }
-
-    fn user(name: &str) -> Arc<User> {
-        let hash = crate::auth::password::hash("pw-123456", 1000, &mut rand::rng());
-        let id = UserId::random(&mut rand::rng());
-        let email = format!("{name}@example.com");
-        Arc::new(User::new(
-            id,
-            name.into(),
-            email,
-            hash,
-            "2026-01-01T00:00:00Z",
-        ))
-    }
+    use crate::storage::file::tests::{opts, user};
+    use crate::storage::file::FileStore;
 
     #[test]
     fn a_compaction_crossing_the_read_is_read_again_not_copied_stale() {

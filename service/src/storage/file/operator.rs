@@ -169,15 +169,8 @@ fn copy_aside(path: &Path, now_unix: u64) -> Result<PathBuf, StorageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::file::{rotate, FileOptions, FileStore};
-
-    fn opts() -> FileOptions {
-        FileOptions {
-            kdf_iterations: 1000,
-            compact_after: 1000,
-            audit_retention: Duration::MAX,
-        }
-    }
+    use crate::storage::file::tests::opts;
+    use crate::storage::file::{rotate, FileStore};
 
     fn kinds(store: &Path, master: &str) -> Vec<AuditKind> {
         let cipher = Arc::new(inspect(store, master).unwrap().cipher);
@@ -192,9 +185,10 @@ mod tests {
         drop(FileStore::open(&store, "m", &opts()).unwrap());
         let backup_path = dir.path().join("users.backup");
         backup(&store, &backup_path, "m", &mut |_| {}).unwrap();
-        let (_, first) = restore(&backup_path, &store, "m", 1_000, &mut |_| {}).unwrap();
+        let now = crate::clock::unix_secs(SystemTime::now());
+        let (_, first) = restore(&backup_path, &store, "m", now, &mut |_| {}).unwrap();
         let kept = std::fs::read(&first[0]).unwrap();
-        let (_, second) = restore(&backup_path, &store, "m", 1_000, &mut |_| {}).unwrap();
+        let (_, second) = restore(&backup_path, &store, "m", now, &mut |_| {}).unwrap();
         assert_ne!(first[0], second[0], "a second copy, under another name");
         assert_eq!(std::fs::read(&first[0]).unwrap(), kept, "the first kept");
         assert_eq!(
@@ -211,8 +205,9 @@ mod tests {
         let backup_path = dir.path().join("users.backup");
         backup(&store, &backup_path, "old", &mut |_| {}).unwrap();
         rotate::rotate(&store, "old", "new", false, 1000, &mut |_| {}).unwrap();
-        let (_, aside) = restore(&backup_path, &store, "old", 7, &mut |_| {}).unwrap();
-        let audit_aside = audit::path_for(&store).display().to_string() + ".before-restore-7";
+        let now = crate::clock::unix_secs(SystemTime::now());
+        let (_, aside) = restore(&backup_path, &store, "old", now, &mut |_| {}).unwrap();
+        let audit_aside = format!("{}.before-restore-{now}", audit::path_for(&store).display());
         assert!(aside.contains(&PathBuf::from(&audit_aside)), "{aside:?}");
         // The old key opens it again, audit log included.
         drop(FileStore::open(&store, "old", &opts()).unwrap());

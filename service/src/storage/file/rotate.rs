@@ -293,57 +293,26 @@ fn reencrypt_lines(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{User, UserId};
-    use crate::storage::backend::{Backend, Change};
+    use crate::storage::backend::Backend;
     use crate::storage::file::inspect::inspect;
-    use crate::storage::file::{FileOptions, FileStore};
+    use crate::storage::file::tests::{opts, put, user};
+    use crate::storage::file::FileStore;
     use std::path::PathBuf;
-    use std::time::Duration;
-
-    fn opts() -> FileOptions {
-        FileOptions {
-            kdf_iterations: 1000,
-            compact_after: 1000,
-            audit_retention: Duration::MAX,
-        }
-    }
 
     /// A store under "old" with a user in its snapshot, one in its journal
     /// and an audit line.
     fn store_with_journal(dir: &Path) -> PathBuf {
         let path = dir.join("users.json");
-        let mut opened = FileStore::open(&path, "old", &opts()).unwrap();
-        let user = |name: &str| {
-            let id = UserId::random(&mut rand::rng());
-            let hash = crate::auth::password::hash("pw-123456", 1000, &mut rand::rng());
-            let email = format!("{name}@example.com");
-            Change::Put(Arc::new(User::new(
-                id,
-                name.into(),
-                email,
-                hash,
-                "2026-01-01T00:00:00Z",
-            )))
-        };
-        opened.store.commit(&[user("snap")]).unwrap();
-        let all = vec![];
-        opened.store.compact_now(all).unwrap();
-        opened
-            .store
-            .commit(&[user("snap"), user("journal")])
+        let mut store = FileStore::open(&path, "old", &opts()).unwrap().store;
+        let snap = user("snap");
+        store.commit(&[put(&snap)]).unwrap();
+        store.compact_now(vec![snap]).unwrap();
+        store.commit(&[put(&user("journal"))]).unwrap();
+        let now = unix_secs(SystemTime::now());
+        let event = Event::operator(users_protocol::AuditKind::StoreRestored, "");
+        store
+            .commit_batch(&[], &[], &mut [event.record(now, |_| None)])
             .unwrap();
-        let mut events = [crate::audit::AuditRecord {
-            v: crate::audit::record::VERSION,
-            id: 0,
-            at: 1,
-            kind: users_protocol::AuditKind::AccountCreated,
-            actor: None,
-            target: None,
-            client: None,
-            success: true,
-            detail: String::new(),
-        }];
-        opened.store.commit_batch(&[], &[], &mut events).unwrap();
         path
     }
 
