@@ -22,6 +22,7 @@ use crate::storage::file::FileOptions;
 use crate::storage::postgres::store::PgStore;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -127,20 +128,28 @@ pub const MAX_IMPORT_ITERATIONS: u32 = 10_000_000;
 /// `max_bytes`.
 fn read(file: &Path, master: &str, max_bytes: u64) -> Result<Vec<UserRecord>, ExportError> {
     let name = file.display().to_string();
-    let size = std::fs::metadata(file)
-        .map_err(|e| ExportError::Io(format!("reading {name}: {e}")))?
-        .len();
-    if size > max_bytes {
+    // Read up to one byte past the limit, whatever the file claims to be
+    // (a pipe, a device, a file still growing).
+    let mut bytes = Zeroizing::new(Vec::new());
+    std::fs::File::open(file)
+        .and_then(|f| f.take(max_bytes.saturating_add(1)).read_to_end(&mut bytes))
+        .map_err(|e| ExportError::Io(format!("reading {name}: {e}")))?;
+    if bytes.len() as u64 > max_bytes {
         return Err(ExportError::NotAnExport(
             name,
-            format!("it has {size} bytes, more than --max-bytes {max_bytes}"),
+            format!("it has more than --max-bytes {max_bytes} bytes"),
         ));
     }
-    let bytes = Zeroizing::new(
-        std::fs::read(file).map_err(|e| ExportError::Io(format!("reading {name}: {e}")))?,
-    );
     let plain = match serde_json::from_slice::<Sealed>(&bytes) {
         Ok(s) if s.format == FORMAT => {
+            if s.kdf.iterations > MAX_IMPORT_ITERATIONS {
+                return Err(ExportError::NotAnExport(
+                    name,
+                    format!(
+                        "its key derivation asks for more than {MAX_IMPORT_ITERATIONS} iterations"
+                    ),
+                ));
+            }
             let cipher = s
                 .kdf
                 .cipher(master)
@@ -226,6 +235,19 @@ fn check_record(r: &UserRecord) -> Result<(), String> {
     }
     if !matches!(hex_len(&r.password_salt), Some(8..=64)) {
         return Err("password_salt must be 8 to 64 bytes, in hex".into());
+    }
+    let times = [
+        Some(&r.created_at),
+        Some(&r.updated_at),
+        r.last_login.as_ref(),
+    ];
+    if times.into_iter().flatten().any(|t| t.len() > 64) {
+        return Err("created_at, updated_at and last_login must be times (RFC 3339)".into());
+    }
+    if let Some(totp) = &r.totp {
+        if totp.secret.len() > 64 || totp.recovery.len() > crate::model::totp::RECOVERY_CODES {
+            return Err("totp is not two-factor state this service writes".into());
+        }
     }
     if !(1..=MAX_IMPORT_ITERATIONS).contains(&r.password_iterations) {
         return Err(format!(

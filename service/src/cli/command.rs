@@ -90,8 +90,9 @@ pub enum Command {
         store: String,
         /// The export to read.
         file: PathBuf,
-        /// Refuse a file larger than this many bytes (it is read whole).
-        #[arg(long, default_value_t = 1 << 30)]
+        /// Refuse a file larger than this many bytes: it is read and parsed
+        /// whole, which takes several times its size in memory.
+        #[arg(long, default_value_t = 256 << 20)]
         max_bytes: u64,
     },
     /// The way back in when no admin can log in: give USERNAME (admin by

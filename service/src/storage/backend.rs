@@ -93,9 +93,10 @@ pub enum StorageError {
     /// a file's path, or "the PostgreSQL store").
     #[error("cannot decrypt {0}: wrong master password (USERS_SERVICE_PASSWORD), or the data was altered")]
     WrongPassword(String),
-    /// A failed write could not be undone on disk: what the files hold is no
-    /// longer known, and the process must stop rather than go on.
-    #[error("the journal could not be put back after a failed write ({0}); stopping")]
+    /// What the store holds is no longer what this process knows (a failed
+    /// write that could not be undone, a database that went back): it must
+    /// stop rather than go on. The text says what happened.
+    #[error("{0}; stopping")]
     Fatal(String),
     /// Another process has the store open.
     #[error("{0} is in use by another users-service or operator command; stop it first")]

@@ -347,6 +347,19 @@ fn an_import_refuses_what_the_service_would_not_take_and_writes_nothing() {
             with("date_of_birth", json!("yesterday")),
             "YYYY-MM-DD",
         ),
+        (
+            "created",
+            with("created_at", json!("9".repeat(100))),
+            "RFC 3339",
+        ),
+        (
+            "sealed-kdf",
+            json!({"format": "users-service-export", "version": 1, "data": "x",
+                "kdf": {"algorithm": "pbkdf2-hmac-sha256", "iterations": 4_000_000_000u32,
+                        "salt": "AAAAAAAAAAAAAAAAAAAAAA=="}})
+            .to_string(),
+            "iterations",
+        ),
     ];
     for (name, text, expected) in cases {
         let out = try_import(name, text, &[]);
@@ -357,6 +370,18 @@ fn an_import_refuses_what_the_service_would_not_take_and_writes_nothing() {
         );
         assert!(!fresh.exists(), "{name}: nothing is written");
     }
+    // A file that claims no size and never ends.
+    let endless = users_service(&[
+        "import",
+        fresh.to_str().unwrap(),
+        "/dev/zero",
+        "--max-bytes",
+        "1000",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&endless.stderr).contains("--max-bytes"),
+        "{endless:?}"
+    );
     let big = try_import(
         "big",
         json!({ "kofi": good }).to_string(),

@@ -219,8 +219,28 @@ fn a_database_backs_up_to_a_file_and_restores_from_it() {
     let busy = pg_cli(&["restore", file_arg, &url]);
     assert!(String::from_utf8_lossy(&busy.stderr).contains("stop every instance"));
     s.stop();
+    let old_end: i64 = pg
+        .psql("users", "select greatest(max(seq), 0) from users_log")
+        .parse()
+        .unwrap();
     let out = pg_cli(&["restore", file_arg, &url, "--kdf-iterations", "1000"]);
     assert!(out.status.success(), "{out:?}");
+    // An instance left running from before writes one more snapshot, of
+    // its state then: the restored one is newer, and stays.
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let cipher = users_service::storage::postgres::header::open_key(
+        &mut client,
+        MASTER,
+        1000,
+        &mut rand::rng(),
+    )
+    .unwrap();
+    let stale = users_service::storage::State {
+        users: vec![],
+        sessions: vec![],
+    };
+    users_service::storage::postgres::snapshot::write(&mut client, &cipher, old_end, &stale)
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let aside = text
         .lines()

@@ -112,6 +112,11 @@ fn a_rotation_killed_at_any_moment_leaves_a_store_one_of_the_two_keys_opens() {
     assert!(String::from_utf8_lossy(&same.stderr).contains("is the current one"));
     let wrong = output(rotate(&store, "not-the-master", "key-x"));
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong master password"));
+    assert_eq!(
+        audit_events(&store, MASTER),
+        events,
+        "a refusal leaves nothing staged"
+    );
 
     // One whole rotation, timed: the kills fall across that span.
     let started = Instant::now();

@@ -63,7 +63,17 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
             f.write_all(bytes)?;
             f.sync_all()
         })
-        .and_then(|()| std::fs::hard_link(&tmp, path));
+        .and_then(|()| match std::fs::hard_link(&tmp, path) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                // A filesystem without hard links (FAT, some network
+                // mounts): a rename, after a last look that the name is free.
+                if path.exists() {
+                    return Err(std::io::ErrorKind::AlreadyExists.into());
+                }
+                std::fs::rename(&tmp, path)
+            }
+            linked => linked,
+        });
     let _ = std::fs::remove_file(&tmp);
     written.map_err(|e| match e.kind() {
         std::io::ErrorKind::AlreadyExists => StorageError::Io {
@@ -73,6 +83,21 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
         _ => io_err(format!("writing {}", path.display()))(e),
     })?;
     sync_dir(path)
+}
+
+/// `base`, or `base-1`, `base-2`…: the first name no file has.
+pub fn unused_name(base: &Path) -> Result<std::path::PathBuf, StorageError> {
+    (0..1000)
+        .map(|n| match n {
+            0 => base.to_owned(),
+            n => std::path::PathBuf::from(format!("{}-{n}", base.display())),
+        })
+        .find(|p| !p.exists())
+        .ok_or_else(|| {
+            io_err(format!("naming a file like {}", base.display()))(
+                std::io::ErrorKind::AlreadyExists.into(),
+            )
+        })
 }
 
 /// Creates a new file, readable by its owner only; fails if the name exists.

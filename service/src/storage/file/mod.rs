@@ -348,7 +348,9 @@ impl Backend for FileStore {
                 .and_then(|()| self.journal.sync_data());
             return Err(match undone {
                 Ok(()) => io_err("appending to the journal")(e),
-                Err(undo) => StorageError::Fatal(format!("{e}; then {undo}")),
+                Err(undo) => StorageError::Fatal(format!(
+                    "the journal could not be put back after a failed write ({e}; then {undo})"
+                )),
             });
         }
         self.seq += changes.len() as u64;

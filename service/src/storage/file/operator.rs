@@ -122,6 +122,7 @@ pub fn restore(
         let kept = aside_name(&audit_path, now_unix)?;
         std::fs::rename(&audit_path, &kept)
             .map_err(io_err(format!("moving {} aside", audit_path.display())))?;
+        files::sync_dir(&kept)?;
         aside.push(kept);
     }
     let from = backup
@@ -138,21 +139,10 @@ pub fn restore(
 
 /// A name beside `path` for its copy from before a restore, that no file has.
 fn aside_name(path: &Path, now_unix: u64) -> Result<PathBuf, StorageError> {
-    let base = format!("{}.before-restore-{now_unix}", path.display());
-    (0..1000)
-        .map(|n| {
-            PathBuf::from(if n == 0 {
-                base.clone()
-            } else {
-                format!("{base}-{n}")
-            })
-        })
-        .find(|p| !p.exists())
-        .ok_or_else(|| {
-            io_err(format!("naming a copy of {}", path.display()))(
-                std::io::ErrorKind::AlreadyExists.into(),
-            )
-        })
+    files::unused_name(&PathBuf::from(format!(
+        "{}.before-restore-{now_unix}",
+        path.display()
+    )))
 }
 
 /// Copies `path` to a new file beside it (never over one), durably.
@@ -163,6 +153,7 @@ fn copy_aside(path: &Path, now_unix: u64) -> Result<PathBuf, StorageError> {
         out.sync_all()
     });
     copied.map_err(io_err(format!("keeping {} aside", path.display())))?;
+    files::sync_dir(&kept)?;
     Ok(kept)
 }
 

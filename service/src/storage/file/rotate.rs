@@ -26,7 +26,7 @@
 //! it first.
 
 use super::files;
-use super::inspect::inspect_locked;
+use super::inspect::{inspect_locked, Inspected};
 use super::journal;
 use super::seal;
 use super::snapshot;
@@ -165,9 +165,13 @@ pub fn rotate(
 ) -> Result<Rotated, StorageError> {
     let _lock = files::lock(store)?;
     recover(store)?;
+    // Read (and the old password checked) before the marker is written: a
+    // refusal leaves nothing behind.
+    step("reading the store under the old key");
+    let current = inspect_locked(store, old)?;
     let kdf = KdfParams::generate(kdf_iterations, &mut rand::rng());
     files::write_atomic(&marker(store), kdf.salt.as_bytes())?;
-    let rotated = stage(store, old, new, key_file, &kdf, step)?;
+    let rotated = stage(store, current, new, key_file, &kdf, step)?;
     step("switching to the new key");
     commit(store)?;
     finish(store).map_err(|e| StorageError::Io {
@@ -189,14 +193,12 @@ fn commit(store: &Path) -> Result<(), StorageError> {
 /// Step 1; the caller holds the lock.
 fn stage(
     store: &Path,
-    old: &str,
+    current: Inspected,
     new: &str,
     key_file: bool,
     kdf: &KdfParams,
     step: &mut dyn FnMut(&str),
 ) -> Result<Rotated, StorageError> {
-    step("reading the store under the old key");
-    let current = inspect_locked(store, old)?;
     let old_cipher = Arc::new(current.cipher.clone());
     let cipher = kdf.cipher(new).map_err(|reason| StorageError::Damaged {
         path: store.to_owned(),
@@ -215,15 +217,16 @@ fn stage(
     let audit_lines = reencrypt_lines(&audit_path, &staged_audit, &old_cipher, &cipher, event)?;
     let mut old_key_kept = None;
     if key_file {
-        let kept = with_suffix(
+        let base = with_suffix(
             &key_path(store),
             &format!(".before-rotate-{}", unix_secs(now)),
         );
-        if !kept.exists() {
-            let old_key = std::fs::read(key_path(store))
-                .map_err(io_err(format!("reading {}", key_path(store).display())))?;
-            files::write_new(&kept, &old_key)?;
-        }
+        let kept = files::unused_name(&base)?;
+        let old_key = zeroize::Zeroizing::new(
+            std::fs::read(key_path(store))
+                .map_err(io_err(format!("reading {}", key_path(store).display())))?,
+        );
+        files::write_new(&kept, &old_key)?;
         old_key_kept = Some(kept);
         files::write_atomic(&staged_key, new.as_bytes())?;
     }
@@ -330,7 +333,15 @@ mod tests {
         std::fs::write(key_path(&path), "old").unwrap();
         let lock = files::lock(&path).unwrap();
         let kdf = begin(&path);
-        let staged = stage(&path, "old", "new", true, &kdf, &mut |_| {}).unwrap();
+        let staged = stage(
+            &path,
+            inspect_locked(&path, "old").unwrap(),
+            "new",
+            true,
+            &kdf,
+            &mut |_| {},
+        )
+        .unwrap();
         commit(&path).unwrap();
         drop(lock);
         assert!(pending(&path));
@@ -357,7 +368,15 @@ mod tests {
         std::fs::write(key_path(&path), "old").unwrap();
         let lock = files::lock(&path).unwrap();
         let kdf = begin(&path);
-        stage(&path, "old", "new", true, &kdf, &mut |_| {}).unwrap();
+        stage(
+            &path,
+            inspect_locked(&path, "old").unwrap(),
+            "new",
+            true,
+            &kdf,
+            &mut |_| {},
+        )
+        .unwrap();
         drop(lock);
         assert!(pending(&path));
         assert!(inspect(&path, "old").is_err(), "verify waits for it");
@@ -377,7 +396,15 @@ mod tests {
         std::fs::write(key_path(&path), "old").unwrap();
         let lock = files::lock(&path).unwrap();
         let kdf = begin(&path);
-        stage(&path, "old", "new", true, &kdf, &mut |_| {}).unwrap();
+        stage(
+            &path,
+            inspect_locked(&path, "old").unwrap(),
+            "new",
+            true,
+            &kdf,
+            &mut |_| {},
+        )
+        .unwrap();
         drop(lock);
         // The staged snapshot deleted by hand: not committed all the same.
         std::fs::remove_file(staged_snapshot(&path)).unwrap();
@@ -392,6 +419,20 @@ mod tests {
         assert!(!pending(&path));
         assert_eq!(std::fs::read_to_string(key_path(&path)).unwrap(), "old");
         assert_eq!(names(&path, "old"), ["journal", "snap"]);
+    }
+
+    #[test]
+    fn two_rotations_in_one_second_keep_both_old_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = store_with_journal(dir.path());
+        std::fs::write(key_path(&path), "old").unwrap();
+        let first = rotate(&path, "old", "k1", true, 1000, &mut |_| {}).unwrap();
+        let second = rotate(&path, "k1", "k2", true, 1000, &mut |_| {}).unwrap();
+        let (a, b) = (first.old_key_kept.unwrap(), second.old_key_kept.unwrap());
+        assert_ne!(a, b);
+        assert_eq!(std::fs::read_to_string(a).unwrap(), "old");
+        assert_eq!(std::fs::read_to_string(b).unwrap(), "k1");
+        assert_eq!(names(&path, "k2"), ["journal", "snap"]);
     }
 
     fn begin(path: &Path) -> KdfParams {

@@ -24,7 +24,7 @@ use std::time::SystemTime;
 use users_protocol::AuditKind;
 
 /// How many times [`backup`] and [`restore`] call their `step`.
-pub const BACKUP_STAGES: u64 = 2;
+pub const BACKUP_STAGES: u64 = 1;
 pub const RESTORE_STAGES: u64 = 4;
 
 /// Writes the users of the database at `url` into `dest` (which must not
@@ -36,17 +36,28 @@ pub fn backup(
     kdf_iterations: u32,
     step: &mut dyn FnMut(&str),
 ) -> Result<usize, StorageError> {
+    step("reading the database, writing the backup");
+    backup_at(url, dest, master, kdf_iterations).map(|(n, _)| n)
+}
+
+/// [`backup`], returning also the log's end just before the users were
+/// read (a restore checks that nothing came after).
+fn backup_at(
+    url: &str,
+    dest: &Path,
+    master: &str,
+    kdf_iterations: u32,
+) -> Result<(usize, i64), StorageError> {
     if dest.exists() {
         return Err(StorageError::Io {
             context: format!("{} exists; a backup never overwrites", dest.display()),
             source: std::io::ErrorKind::AlreadyExists.into(),
         });
     }
-    step("reading the database");
+    let end = exclusive::end(&mut exclusive::connect_migrated(url)?)?;
     let users = PgStore::open(url, master, kdf_iterations, usize::MAX)?
         .users
         .all();
-    step("writing the backup");
     let kdf = KdfParams::generate(kdf_iterations, &mut rand::rng());
     let cipher = kdf
         .cipher(master)
@@ -54,7 +65,7 @@ pub fn backup(
     let link = seal::new_link(&mut rand::rng());
     let text = file_snapshot::encode(&kdf, &cipher, (0, &link), &users, true)?;
     write_new(dest, text.as_bytes())?;
-    Ok(users.len())
+    Ok((users.len(), end))
 }
 
 /// Replaces every user of the database at `url` by those of the backup file
@@ -75,15 +86,24 @@ pub fn restore(
         .map(std::sync::Arc::new)
         .collect();
     step("keeping the database's users aside");
-    backup(url, aside, master, kdf_iterations, &mut |_| {})?;
+    let (_, kept_at) = backup_at(url, aside, master, kdf_iterations)?;
     step("replacing the database's users");
     let mut client = exclusive::connect_migrated(url)?;
     let mut tx = exclusive::begin(&mut client)?;
     let cipher = header::open_key(&mut tx, master, kdf_iterations, &mut rand::rng())?;
+    let end = exclusive::end(&mut tx)?;
+    if end != kept_at {
+        return Err(StorageError::Database(
+            "the database changed while its users were kept aside: run restore again".into(),
+        ));
+    }
     tx.batch_execute("DELETE FROM users_log; DELETE FROM users_snapshot")
         .map_err(db("dropping the log and the snapshots"))?;
-    // The log goes on from the mark, and the snapshot stands at it.
-    let seq = exclusive::mark(&mut tx, &cipher)?;
+    // One number left out after the old end: an instance left running
+    // finds its next batch missing and stops, and a snapshot it may still
+    // write is older than the restored one.
+    let seq = end + 2;
+    exclusive::mark(&mut tx, &cipher, seq)?;
     snapshot::insert_restored(&mut tx, &cipher, seq, &users)?;
     let name = from
         .file_name()

@@ -48,28 +48,30 @@ pub fn begin(client: &mut Client) -> Result<postgres::Transaction<'_>, StorageEr
     Ok(tx)
 }
 
-/// Appends an empty batch under `cipher` after the end of the log and of
-/// the snapshots; returns its number. An instance still running from
-/// before meets it at its next read: under another key, it cannot read it;
-/// after a restore, its own last batch is gone. Either way it stops rather
-/// than write.
-pub fn mark(tx: &mut impl GenericClient, cipher: &Fernet) -> Result<i64, StorageError> {
-    let next: i64 = tx
+/// The last number the log or a snapshot has used (0 for none).
+pub fn end(tx: &mut impl GenericClient) -> Result<i64, StorageError> {
+    Ok(tx
         .query_one(
             "SELECT greatest((SELECT max(seq) FROM users_log), \
-                             (SELECT max(seq) FROM users_snapshot), 0) + 1",
+                             (SELECT max(seq) FROM users_snapshot), 0)",
             &[],
         )
         .map_err(db("reading the log's end"))?
-        .get(0);
-    let batch = serde_json::to_vec(&Batch::new(next, &[], &[]))
+        .get(0))
+}
+
+/// Appends an empty batch numbered `seq` under `cipher`, and tells the
+/// instances. An instance still running from before meets it at its next
+/// read: under another key it cannot read it; after a gap (a restore) its
+/// next batch is missing. Either way it stops rather than write.
+pub fn mark(tx: &mut impl GenericClient, cipher: &Fernet, seq: i64) -> Result<(), StorageError> {
+    let batch = serde_json::to_vec(&Batch::new(seq, &[], &[]))
         .map_err(|e| StorageError::Database(format!("encoding a batch: {e}")))?;
     tx.execute(
         "INSERT INTO users_log (seq, token) VALUES ($1, $2)",
-        &[&next, &cipher.encrypt(&batch)],
+        &[&seq, &cipher.encrypt(&batch)],
     )
     .map_err(db("appending to the log"))?;
-    tx.batch_execute(&format!("NOTIFY users_log, '{next}'"))
-        .map_err(db("notifying the instances"))?;
-    Ok(next)
+    tx.batch_execute(&format!("NOTIFY users_log, '{seq}'"))
+        .map_err(db("notifying the instances"))
 }

@@ -51,7 +51,8 @@ pub fn rotate(
     header::replace(&mut tx, &params, &cipher)?;
     // An instance the check missed (its connection down at that moment)
     // cannot read this batch, and fails its next write.
-    exclusive::mark(&mut tx, &cipher)?;
+    let next = exclusive::end(&mut tx)? + 1;
+    exclusive::mark(&mut tx, &cipher, next)?;
     let now = crate::clock::unix_secs(std::time::SystemTime::now());
     let mut event = [Event::key_rotated(kdf_iterations).record(now, |_| None)];
     super::audit::append(&mut tx, &cipher, &mut event)?;
