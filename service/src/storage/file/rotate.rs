@@ -171,16 +171,38 @@ pub fn rotate(
     let current = inspect_locked(store, old)?;
     let kdf = KdfParams::generate(kdf_iterations, &mut rand::rng());
     files::write_atomic(&marker(store), kdf.salt.as_bytes())?;
-    let rotated = stage(store, current, new, key_file, &kdf, step)?;
-    step("switching to the new key");
-    commit(store)?;
-    finish(store).map_err(|e| StorageError::Io {
+    let staged = stage(store, current, new, key_file, &kdf, step).and_then(|rotated| {
+        step("switching to the new key");
+        commit(store).map(|()| rotated)
+    });
+    // A failure (a full disk, say) is settled now, not at the next start:
+    // undone if the commit did not happen, finished if it did.
+    let rotated = match staged {
+        Ok(rotated) => rotated,
+        Err(e) => {
+            return Err(match recover(store) {
+                Ok(Recovered::Finished) => committed_but(e),
+                Ok(_) => e,
+                Err(undo) => StorageError::Io {
+                    context: format!("{e}; settling the rotation failed too ({undo})"),
+                    source: std::io::Error::other("the next start finishes or undoes it"),
+                },
+            })
+        }
+    };
+    finish(store).map_err(committed_but)?;
+    Ok(rotated)
+}
+
+/// An error after the commit: the operator must know the new password is
+/// the one now.
+fn committed_but(e: StorageError) -> StorageError {
+    StorageError::Io {
         context: "the new master password opens the store now, but finishing the rotation \
                   failed (the next start finishes it)"
             .into(),
         source: std::io::Error::other(e.to_string()),
-    })?;
-    Ok(rotated)
+    }
 }
 
 /// Step 2: the one rename after which the new key opens the store.
@@ -299,7 +321,7 @@ mod tests {
     use crate::storage::backend::Backend;
     use crate::storage::file::inspect::inspect;
     use crate::storage::file::tests::{opts, put, user};
-    use crate::storage::file::FileStore;
+    use crate::storage::file::{audit, FileStore};
     use std::path::PathBuf;
 
     /// A store under "old" with a user in its snapshot, one in its journal
@@ -433,6 +455,18 @@ mod tests {
         assert_eq!(std::fs::read_to_string(a).unwrap(), "old");
         assert_eq!(std::fs::read_to_string(b).unwrap(), "k1");
         assert_eq!(names(&path, "k2"), ["journal", "snap"]);
+    }
+
+    #[test]
+    fn a_rotation_that_fails_before_its_commit_is_undone_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = store_with_journal(dir.path());
+        let salt = snapshot::kdf_of(&path).unwrap().salt;
+        // A damaged audit line stops the rotation after the snapshot is staged.
+        std::fs::write(audit::path_for(&path), "not a token\n").unwrap();
+        assert!(rotate(&path, "old", "new", false, 1000, &mut |_| {}).is_err());
+        assert!(!pending(&path), "nothing is left staged");
+        assert_eq!(snapshot::kdf_of(&path).unwrap().salt, salt);
     }
 
     fn begin(path: &Path) -> KdfParams {
