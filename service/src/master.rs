@@ -44,7 +44,10 @@ pub enum MasterError {
     #[error("key file {0} is empty")]
     EmptyKeyFile(PathBuf),
     /// The store exists, but neither the variable nor its key file does.
-    #[error("{0} exists but USERS_SERVICE_PASSWORD is not set and there is no key file {1}")]
+    #[error(
+        "{0} exists but USERS_SERVICE_PASSWORD (or _FILE) is not set and there is no key file {1} \
+         (a backup of a store that has a key file: USERS_SERVICE_PASSWORD_FILE=STORE.key)"
+    )]
     NoKey(PathBuf, PathBuf),
     /// The key file could not be read or written.
     #[error("key file {0}: {1}")]
