@@ -351,21 +351,8 @@ mod tests {
     #[test]
     fn a_rotation_cut_short_after_its_commit_is_finished_at_the_next_open() {
         let dir = tempfile::tempdir().unwrap();
-        let path = store_with_journal(dir.path());
-        std::fs::write(key_path(&path), "old").unwrap();
-        let lock = files::lock(&path).unwrap();
-        let kdf = begin(&path);
-        let staged = stage(
-            &path,
-            inspect_locked(&path, "old").unwrap(),
-            "new",
-            true,
-            &kdf,
-            &mut |_| {},
-        )
-        .unwrap();
+        let (path, staged) = staged_store(dir.path());
         commit(&path).unwrap();
-        drop(lock);
         assert!(pending(&path));
         // The journal under the old key is still there: opening empties it.
         assert!(std::fs::metadata(journal::path_for(&path)).unwrap().len() > 0);
@@ -386,20 +373,7 @@ mod tests {
     #[test]
     fn a_rotation_cut_short_before_its_commit_is_undone_at_the_next_open() {
         let dir = tempfile::tempdir().unwrap();
-        let path = store_with_journal(dir.path());
-        std::fs::write(key_path(&path), "old").unwrap();
-        let lock = files::lock(&path).unwrap();
-        let kdf = begin(&path);
-        stage(
-            &path,
-            inspect_locked(&path, "old").unwrap(),
-            "new",
-            true,
-            &kdf,
-            &mut |_| {},
-        )
-        .unwrap();
-        drop(lock);
+        let (path, _) = staged_store(dir.path());
         assert!(pending(&path));
         assert!(inspect(&path, "old").is_err(), "verify waits for it");
         assert!(matches!(
@@ -414,20 +388,7 @@ mod tests {
     #[test]
     fn staged_files_without_a_marker_or_a_commit_never_empty_the_journal() {
         let dir = tempfile::tempdir().unwrap();
-        let path = store_with_journal(dir.path());
-        std::fs::write(key_path(&path), "old").unwrap();
-        let lock = files::lock(&path).unwrap();
-        let kdf = begin(&path);
-        stage(
-            &path,
-            inspect_locked(&path, "old").unwrap(),
-            "new",
-            true,
-            &kdf,
-            &mut |_| {},
-        )
-        .unwrap();
-        drop(lock);
+        let (path, _) = staged_store(dir.path());
         // The staged snapshot deleted by hand: not committed all the same.
         std::fs::remove_file(staged_snapshot(&path)).unwrap();
         assert_eq!(recover_if_idle(&path).unwrap(), Recovered::RolledBack);
@@ -467,6 +428,18 @@ mod tests {
         assert!(rotate(&path, "old", "new", false, 1000, &mut |_| {}).is_err());
         assert!(!pending(&path), "nothing is left staged");
         assert_eq!(snapshot::kdf_of(&path).unwrap().salt, salt);
+    }
+
+    /// A store with a key file, whose rotation from "old" to "new" is
+    /// staged and not committed.
+    fn staged_store(dir: &Path) -> (PathBuf, Rotated) {
+        let path = store_with_journal(dir);
+        std::fs::write(key_path(&path), "old").unwrap();
+        let _lock = files::lock(&path).unwrap();
+        let kdf = begin(&path);
+        let current = inspect_locked(&path, "old").unwrap();
+        let staged = stage(&path, current, "new", true, &kdf, &mut |_| {}).unwrap();
+        (path, staged)
     }
 
     fn begin(path: &Path) -> KdfParams {
