@@ -20,14 +20,7 @@ pub fn master_password(store: &Path) -> anyhow::Result<Secret> {
 /// [`master_password`], for the commands that read a store beside a
 /// running service and change nothing (`verify`, `backup`).
 pub fn master_password_read_only(store: &Path) -> anyhow::Result<Secret> {
-    let given = master::Given {
-        password: std::env::var("USERS_SERVICE_PASSWORD")
-            .ok()
-            .map(Secret::new),
-        file: std::env::var_os("USERS_SERVICE_PASSWORD_FILE").map(Into::into),
-    };
-    std::env::remove_var("USERS_SERVICE_PASSWORD");
-    std::env::remove_var("USERS_SERVICE_PASSWORD_FILE");
+    let given = take_given("USERS_SERVICE_PASSWORD");
     let (master, source) = master::resolve(given, store)?;
     match &source {
         master::Source::Env => {}
@@ -59,13 +52,20 @@ pub fn uses_key_file(store: &Path) -> bool {
 /// or `USERS_SERVICE_NEW_PASSWORD_FILE` (removed from the environment once
 /// read), or a random one for a store whose key file will hold it.
 pub fn new_master_password(old: &Secret, key_file: bool) -> anyhow::Result<Secret> {
-    let given = master::Given {
-        password: std::env::var("USERS_SERVICE_NEW_PASSWORD")
-            .ok()
-            .map(Secret::new),
-        file: std::env::var_os("USERS_SERVICE_NEW_PASSWORD_FILE").map(Into::into),
-    };
-    std::env::remove_var("USERS_SERVICE_NEW_PASSWORD");
-    std::env::remove_var("USERS_SERVICE_NEW_PASSWORD_FILE");
+    let given = take_given("USERS_SERVICE_NEW_PASSWORD");
     Ok(master::resolve_new(given, old, key_file)?)
+}
+
+/// The variable `name` and the file `name_FILE` names, as given; both are
+/// removed from the environment, so that nothing this process starts later
+/// inherits them.
+fn take_given(name: &str) -> master::Given {
+    let file_var = format!("{name}_FILE");
+    let given = master::Given {
+        password: std::env::var(name).ok().map(Secret::new),
+        file: std::env::var_os(&file_var).map(Into::into),
+    };
+    std::env::remove_var(name);
+    std::env::remove_var(&file_var);
+    given
 }
