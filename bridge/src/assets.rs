@@ -1,9 +1,9 @@
 //! The web UI's files, read once when the bridge starts and served from memory.
 //!
 //! - **Compression.** A file's `NAME.br` and `NAME.gz` siblings, which the UI's
-//!   build writes (`web/Trunk.toml`), go out with `Content-Encoding: br` or
+//!   build writes (`scripts/compress-web`), go out with `Content-Encoding: br` or
 //!   `gzip` to browsers that accept them; nothing is compressed per request.
-//! - **Caching.** A name carrying trunk's content hash (`users-web-<16 hex>.js`)
+//! - **Caching.** A name carrying a content hash (`users-web-<16 hex>.js`)
 //!   never changes meaning: `immutable` for a year. Everything else, `index.html`
 //!   and the app's routes first, is `no-cache`: revalidated on every use, which
 //!   the strong `ETag` (of the bytes sent) answers with a `304`.
@@ -266,7 +266,7 @@ fn is_navigation(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"document"))
 }
 
-/// Whether a file name carries trunk's content hash: `stem-<hex>` before the
+/// Whether a file name carries a content hash: `stem-<hex>` before the
 /// extension, with `_bg` after it for the wasm. The hash is a 64-bit number
 /// in hex without leading zeros: 16 digits, sometimes fewer.
 fn content_hashed(file: &str) -> bool {

@@ -1,6 +1,7 @@
 //! The Content-Security-Policy the bridge sends. Scripts may come from the
-//! bridge itself, and the one inline script trunk writes into `index.html`
-//! (the wasm loader) is allowed by its SHA-256, not by `'unsafe-inline'`: a
+//! bridge itself, and the inline scripts of `index.html` (the remembered
+//! theme, and the wasm loader the build writes) are allowed by their SHA-256,
+//! not by `'unsafe-inline'`: a
 //! script injected into the page some other way does not run, and the session
 //! token in sessionStorage stays out of its reach.
 
