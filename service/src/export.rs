@@ -68,12 +68,7 @@ pub fn export(
     plaintext: bool,
     step: &mut dyn FnMut(&str),
 ) -> Result<usize, ExportError> {
-    if dest.exists() {
-        return Err(ExportError::Io(format!(
-            "{} exists; an export never overwrites",
-            dest.display()
-        )));
-    }
+    crate::storage::file::check_new(dest)?;
     step("reading the store");
     let (users, kdf, cipher) = match from {
         StoreAt::File(path) => {

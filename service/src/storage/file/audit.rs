@@ -20,9 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The audit log's path for the store at `store`.
 pub fn path_for(store: &Path) -> PathBuf {
-    let mut p = store.as_os_str().to_owned();
-    p.push(".audit");
-    PathBuf::from(p)
+    files::with_suffix(store, ".audit")
 }
 
 /// How often old events are looked for.
@@ -102,11 +100,11 @@ impl AuditFile {
             r.id = self.next_id;
             self.next_id += 1;
         }
-        let json = serde_json::to_vec(&*records).map_err(|e| StorageError::Io {
+        let token = encrypt(&self.cipher, records).map_err(|e| StorageError::Io {
             context: "encoding audit events".into(),
             source: std::io::Error::other(e),
         })?;
-        let line = format!("{}\n", self.cipher.encrypt(&json));
+        let line = format!("{token}\n");
         let before = self.len;
         let written = self
             .file
@@ -239,7 +237,14 @@ fn append(path: &Path) -> Result<File, StorageError> {
         .map_err(io_err(format!("opening {}", path.display())))
 }
 
-fn decrypt(cipher: &Fernet, line: &str) -> Option<Vec<AuditRecord>> {
+/// One line's token: a batch of events, sealed.
+pub fn encrypt(cipher: &Fernet, records: &[AuditRecord]) -> Result<String, serde_json::Error> {
+    let json = zeroize::Zeroizing::new(serde_json::to_vec(records)?);
+    Ok(cipher.encrypt(&json))
+}
+
+/// A line's events; `None` if it is not a batch sealed with `cipher`.
+pub fn decrypt(cipher: &Fernet, line: &str) -> Option<Vec<AuditRecord>> {
     let plain = zeroize::Zeroizing::new(cipher.decrypt(line.trim()).ok()?);
     serde_json::from_slice(&plain).ok()
 }

@@ -5,6 +5,26 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
 
+/// `path` with `suffix` added to its name: the files beside a store
+/// (`STORE.journal`, `STORE.audit`, …) and the temp files.
+pub fn with_suffix(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    std::path::PathBuf::from(s)
+}
+
+/// Refuses a `path` that exists: a backup or an export never overwrites,
+/// and says so before any work is done.
+pub fn check_new(path: &Path) -> Result<(), StorageError> {
+    match path.exists() {
+        true => Err(StorageError::Io {
+            context: format!("{} exists; it is never overwritten", path.display()),
+            source: std::io::ErrorKind::AlreadyExists.into(),
+        }),
+        false => Ok(()),
+    }
+}
+
 /// Replaces `path` with `bytes` so that a crash leaves either the old or the new
 /// file: write a temp file beside it, fsync, rename, fsync the directory.
 ///
@@ -22,9 +42,7 @@ pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut File) -> std::io::Result<()>,
 ) -> Result<(), StorageError> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
+    let tmp = with_suffix(path, ".tmp");
     match std::fs::remove_file(&tmp) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -51,13 +69,8 @@ pub fn write_atomic_with(
 /// the name is taken, then removed. For backups and exports, which no lock
 /// serializes.
 pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(
-        ".tmp-{}-{:08x}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    let tmp = std::path::PathBuf::from(tmp);
+    let unique = format!(".tmp-{}-{:08x}", std::process::id(), rand::random::<u32>());
+    let tmp = with_suffix(path, &unique);
     let written = create_private(&tmp)
         .and_then(|mut f| {
             f.write_all(bytes)?;
@@ -131,9 +144,7 @@ pub fn create_or_keep_private(path: &Path) -> Result<(), StorageError> {
 /// exclusive lock on it, held until the returned file is dropped. The store's
 /// own files are replaced by rename, so they cannot carry the lock themselves.
 pub fn lock(store: &Path) -> Result<File, StorageError> {
-    let mut name = store.as_os_str().to_owned();
-    name.push(".lock");
-    let lock_path = std::path::PathBuf::from(name);
+    let lock_path = with_suffix(store, ".lock");
     let mut o = OpenOptions::new();
     o.write(true).create(true).truncate(false);
     #[cfg(unix)]
@@ -175,8 +186,7 @@ mod tests {
         let victim = dir.path().join("victim");
         std::fs::write(&victim, b"keep me").unwrap();
         let path = dir.path().join("users.json");
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
+        let tmp = with_suffix(&path, ".tmp");
         std::os::unix::fs::symlink(&victim, &tmp).unwrap();
         write_atomic(&path, b"new").unwrap();
         assert_eq!(std::fs::read(&victim).unwrap(), b"keep me");

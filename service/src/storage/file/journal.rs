@@ -17,9 +17,7 @@ use std::path::{Path, PathBuf};
 
 /// The journal beside a snapshot.
 pub fn path_for(snapshot: &Path) -> PathBuf {
-    let mut s = snapshot.as_os_str().to_owned();
-    s.push(".journal");
-    PathBuf::from(s)
+    super::files::with_suffix(snapshot, ".journal")
 }
 
 /// One journalled change. Version 1 deleted by `username`, version 2 by `id`.

@@ -42,10 +42,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-/// Writes a new file (an export): owner-only, fsync'd, never over another.
-pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
-    files::write_new(path, bytes)
-}
+pub use files::{check_new, write_new};
 
 #[derive(Debug, Clone)]
 pub struct FileOptions {

@@ -62,12 +62,7 @@ pub fn backup(
     master: &str,
     step: &mut dyn FnMut(&str),
 ) -> Result<usize, StorageError> {
-    if dest.exists() {
-        return Err(StorageError::Io {
-            context: format!("{} exists; a backup never overwrites", dest.display()),
-            source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
-        });
-    }
+    files::check_new(dest)?;
     step("reading the store");
     let i = inspect(path, master)?;
     step("writing the backup");

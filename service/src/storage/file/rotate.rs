@@ -25,12 +25,13 @@
 //! Both ways are idempotent. Every command that takes the store's lock runs
 //! it first.
 
-use super::files;
+use super::audit;
+use super::files::{self, with_suffix};
 use super::inspect::{inspect_locked, Inspected};
 use super::journal;
 use super::seal;
 use super::snapshot;
-use super::staged::{key_path, marker, pending, staged_others, staged_snapshot, with_suffix};
+use super::staged::{key_path, marker, pending, staged_others, staged_snapshot};
 use crate::audit::record::id_floor;
 use crate::audit::{AuditRecord, Event};
 use crate::clock::unix_secs;
@@ -292,24 +293,21 @@ fn reencrypt_lines(
             let Some(token) = line.strip_suffix(b"\n") else {
                 break;
             };
-            let plain = std::str::from_utf8(token)
+            let records = std::str::from_utf8(token)
                 .ok()
-                .and_then(|t| old.decrypt(t.trim()).ok())
-                .map(zeroize::Zeroizing::new);
-            let records = plain
-                .as_ref()
-                .and_then(|p| serde_json::from_slice::<Vec<AuditRecord>>(p).ok());
-            let (Some(plain), Some(records)) = (plain, records) else {
+                .and_then(|t| audit::decrypt(old, t));
+            let Some(records) = records else {
                 failure = Some(damaged());
                 return Err(std::io::Error::other("damaged"));
             };
             last_id = records.iter().map(|r| r.id).fold(last_id, u64::max);
-            writeln!(out, "{}", new.encrypt(&plain))?;
+            let token = audit::encrypt(new, &records).map_err(std::io::Error::other)?;
+            writeln!(out, "{token}")?;
             count += 1;
         }
         event.id = (last_id + 1).max(id_floor(SystemTime::now()));
-        let json = serde_json::to_vec(&[&event]).map_err(std::io::Error::other)?;
-        writeln!(out, "{}", new.encrypt(&json))
+        let token = audit::encrypt(new, &[event]).map_err(std::io::Error::other)?;
+        writeln!(out, "{token}")
     })
     .map_err(|e| failure.take().unwrap_or(e))?;
     Ok(count)

@@ -2,17 +2,12 @@
 //! [`super::rotate`]), and whether any is there.
 
 use super::audit;
+use super::files::with_suffix;
 use std::path::{Path, PathBuf};
 
 /// The key file holding the master secret of a store that was given none.
 pub fn key_path(store: &Path) -> PathBuf {
     with_suffix(store, ".key")
-}
-
-pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
 }
 
 /// The rotation's marker: written first and removed last, it holds the new

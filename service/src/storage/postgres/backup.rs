@@ -18,8 +18,11 @@ use crate::audit::Event;
 use crate::clock::unix_secs;
 use crate::storage::backend::StorageError;
 use crate::storage::crypto::KdfParams;
-use crate::storage::file::{inspect::inspect, seal, snapshot as file_snapshot, write_new};
+use crate::storage::file::{
+    check_new, inspect::inspect, seal, snapshot as file_snapshot, write_new,
+};
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 use users_protocol::AuditKind;
 
@@ -40,24 +43,19 @@ pub fn backup(
     backup_at(url, dest, master, kdf_iterations).map(|(n, _)| n)
 }
 
-/// [`backup`], returning also the log's end just before the users were
-/// read (a restore checks that nothing came after).
+/// [`backup`], returning also the log's end as of the users read (a restore
+/// checks that nothing came after).
 fn backup_at(
     url: &str,
     dest: &Path,
     master: &str,
     kdf_iterations: u32,
 ) -> Result<(usize, i64), StorageError> {
-    if dest.exists() {
-        return Err(StorageError::Io {
-            context: format!("{} exists; a backup never overwrites", dest.display()),
-            source: std::io::ErrorKind::AlreadyExists.into(),
-        });
-    }
-    let end = exclusive::end(&mut exclusive::connect_migrated(url)?)?;
-    let users = PgStore::open(url, master, kdf_iterations, usize::MAX)?
-        .users
-        .all();
+    check_new(dest)?;
+    let opened = PgStore::open(url, master, kdf_iterations, usize::MAX)?;
+    // The last batch the users were read at: the log's end then.
+    let end = opened.store.listen_target().applied.load(Ordering::SeqCst);
+    let users = opened.users.all();
     let kdf = KdfParams::generate(kdf_iterations, &mut rand::rng());
     let cipher = kdf
         .cipher(master)
