@@ -196,9 +196,7 @@ fn backup(store: &str, dest: &Path, kdf_iterations: u32) -> anyhow::Result<()> {
 
 fn restore(backup: &Path, store: &str, kdf_iterations: u32) -> anyhow::Result<()> {
     anyhow::ensure!(backup.exists(), "{} does not exist", backup.display());
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = users_service::clock::unix_secs(std::time::SystemTime::now());
     let at = StoreAt::parse(store);
     let (n, aside) = match &at {
         StoreAt::File(store) => {
