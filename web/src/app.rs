@@ -5,6 +5,7 @@
 
 use crate::api::{self, Conn, UnauthorizedApi};
 use crate::dom;
+use crate::nav::{self, Location};
 use crate::pages::account::DeleteAccountPage;
 use crate::pages::audit::AuditPage;
 use crate::pages::auth::{LoginPage, RegisterPage};
@@ -20,10 +21,6 @@ use crate::storage;
 use crate::widgets::NoticeView;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::Router;
-use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::location::{BrowserUrl, LocationProvider};
-use leptos_router::NavigateOptions;
 use users_protocol::ErrorCode;
 
 /// How often a saved session is tried while the server does not answer, two
@@ -34,13 +31,6 @@ const RESUME_ATTEMPTS: u32 = 30;
 /// (signed out from another browser, by an admin, by a password change)
 /// takes this page back to sign-in within this long, not at the next click.
 const SESSION_CHECK_MS: u32 = 5_000;
-
-fn replace() -> NavigateOptions {
-    NavigateOptions {
-        replace: true,
-        ..Default::default()
-    }
-}
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -59,6 +49,8 @@ pub fn App() -> impl IntoView {
         move || state.dirty.set(false),
         move || dirty_at.get_value(),
     );
+    // After the guard, which sees a click or a step back first.
+    Location::start();
 
     // The one owner of token storage: saves on login, forgets on logout. Read
     // before it first runs, so a reload can resume the session.
@@ -136,37 +128,25 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Router>
-            <Header/>
-            <main id="main">
-                <ConnectionBanner/>
-                <Flash/>
-                <Screens/>
-            </main>
-        </Router>
+        <Header/>
+        <main id="main">
+            <ConnectionBanner/>
+            <Flash/>
+            <Screens/>
+        </main>
     }
 }
 
 /// The screen for the current path, behind the guards it needs: a signed-out
 /// visitor goes to sign-in, with the way back in `?next=`; staff screens show
 /// "not allowed" to anyone else, and ask the service for nothing. One match on
-/// [`Screen`] rather than a `<Route>` per path: the router's route matching
-/// would add a sixth to the wasm for what these few fixed paths need.
+/// [`Screen`]: a router's route matching would add a sixth to the wasm for
+/// what these few fixed paths need.
 #[component]
 fn Screens() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let location = use_location();
-    let navigate = use_navigate();
-    let screen = Memo::new(move |_| Screen::parse(&location.pathname.get()));
-    // The router shows a new path in the address bar once the screen for it
-    // is ready; with no `<Routes>` to say so, this does.
-    let browser = use_context::<BrowserUrl>();
-    Effect::new(move |_| {
-        location.pathname.track();
-        if let Some(b) = &browser {
-            b.ready_to_complete();
-        }
-    });
+    let location = nav::location();
+    let screen = Memo::new(move |_| Screen::parse(&location.path.get()));
     // Memos, so that updating the user does not rebuild the screen.
     let signed_in = Memo::new(move |_| state.session.with(Option::is_some));
     let staff = Memo::new(move |_| state.is_staff());
@@ -181,18 +161,13 @@ fn Screens() -> impl IntoView {
         }
         let search = location.search.get_untracked();
         let here = match search.trim_start_matches('?') {
-            "" => location.pathname.get_untracked(),
-            q => format!("{}?{q}", location.pathname.get_untracked()),
+            "" => location.path.get_untracked(),
+            q => format!("{}?{q}", location.path.get_untracked()),
         };
-        navigate(&routes::login_then(&here), replace());
+        location.navigate(&routes::login_then(&here), true);
     });
     move || {
         let s = screen.get();
-        // Before the new screen starts: a redirect it makes (Home's) must
-        // follow the entry for this one, not replace the one before.
-        if let Some(b) = use_context::<BrowserUrl>() {
-            b.ready_to_complete();
-        }
         if s.needs_session() {
             if state.resuming.get() {
                 return view! { <p class="card narrow" role="status">"Restoring your session…"</p> }
@@ -237,17 +212,17 @@ fn Screens() -> impl IntoView {
 #[component]
 fn Home() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let navigate = use_navigate();
+    let location = nav::location();
     Effect::new(move |_| {
         if !state.resuming.get() {
             let signed_in = state.session.with(Option::is_some);
-            navigate(
+            location.navigate(
                 if signed_in {
                     routes::PROFILE
                 } else {
                     routes::LOGIN
                 },
-                replace(),
+                true,
             );
         }
     });
@@ -258,9 +233,9 @@ fn Home() -> impl IntoView {
 #[component]
 fn Flash() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let location = use_location();
+    let location = nav::location();
     Effect::new(move |first: Option<()>| {
-        let path = location.pathname.get();
+        let path = location.path.get();
         if state
             .flash
             .with_untracked(|f| f.as_ref().is_some_and(|f| f.path != path))
@@ -272,7 +247,7 @@ fn Flash() -> impl IntoView {
         }
     });
     let notice = Signal::derive(move || {
-        let path = location.pathname.get();
+        let path = location.path.get();
         state.flash.with(|f| {
             f.as_ref()
                 .filter(|f| f.path == path)
@@ -285,7 +260,7 @@ fn Flash() -> impl IntoView {
 #[component]
 fn Header() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let navigate = use_navigate();
+    let location = nav::location();
     let busy = RwSignal::new(false);
     let logout = move |_| {
         let Some(api) = state.api() else { return };
@@ -295,12 +270,11 @@ fn Header() -> impl IntoView {
             return;
         }
         busy.set(true);
-        let navigate = navigate.clone();
         spawn_local(async move {
             // Whatever the service says, the session ends here.
             let _ = api.logout().await;
             busy.set(false);
-            navigate(routes::LOGIN, NavigateOptions::default());
+            location.navigate(routes::LOGIN, false);
             state.end_session(Notice::ok("You have logged out."));
         });
     };
@@ -311,11 +285,10 @@ fn Header() -> impl IntoView {
     };
     let staff = Memo::new(move |_| state.is_staff());
     let signed_in = Memo::new(move |_| state.session.with(Option::is_some));
-    let location = use_location();
     // A link of the navigation, marked when its screen, or one below it, shows.
     let link = move |href: &'static str, id: &'static str, label: &'static str| {
         let current = move || {
-            let path = location.pathname.get();
+            let path = location.path.get();
             let here = path == href || path.strip_prefix(href).is_some_and(|r| r.starts_with('/'));
             here.then_some("page")
         };
@@ -351,7 +324,7 @@ fn Header() -> impl IntoView {
                     <span id="whoami" class="wrap">{s.user.username.clone()} " (" {s.user.role.as_str()} ")"</span>
                 })}
                 {move || signed_in.get().then(|| view! {
-                    <button id="logout" class="secondary" on:click=logout.clone() disabled=move || busy.get()>
+                    <button id="logout" class="secondary" on:click=logout disabled=move || busy.get()>
                         {move || if busy.get() { "Logging out…" } else { "Log out" }}
                     </button>
                 })}

@@ -114,8 +114,8 @@ pub fn focus_new_screen() {
 /// Asks before leaving while `dirty()`: on closing or reloading the tab
 /// (`beforeunload`), on following a link inside the app, and on Back or
 /// Forward. Links are caught in the capture phase and history steps by a
-/// listener added before the router's, so both are seen before the router
-/// acts; `left` runs when the user chooses to leave. `here` is the address of
+/// listener added before the app's own ([`crate::nav`]), so both are seen
+/// before the app moves; `left` runs when the user chooses to leave. `here` is the address of
 /// the screen with the edits, to return to when Back is refused.
 pub fn guard_leaving(
     dirty: impl Fn() -> bool + Clone + 'static,
@@ -181,29 +181,28 @@ pub fn guard_leaving(
 /// Whether a click follows a link to another screen in this tab: a plain
 /// left click on a link to another address, not to a new tab or a download.
 fn leaves_the_screen(e: &web_sys::MouseEvent) -> bool {
+    let here = web_sys::window().and_then(|w| w.location().href().ok());
+    followed_link(e).is_some_and(|link| Some(link.href()) != here)
+}
+
+/// The link a click follows in this tab: a plain left click (no modifier
+/// key) on a link that is not a download and opens in no other window.
+pub fn followed_link(e: &web_sys::MouseEvent) -> Option<web_sys::HtmlAnchorElement> {
     if e.button() != 0 || e.ctrl_key() || e.meta_key() || e.shift_key() || e.alt_key() {
-        return false;
+        return None;
     }
-    let Some(link) = e
+    let link = e
         .target()
         .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .and_then(|el| el.closest("a[href]").ok().flatten())
-    else {
-        return false;
-    };
-    if link.has_attribute("download")
+        .and_then(|el| el.closest("a[href]").ok().flatten())?;
+    let elsewhere = link.has_attribute("download")
         || link
             .get_attribute("target")
-            .is_some_and(|t| !t.is_empty() && t != "_self")
-    {
-        return false;
+            .is_some_and(|t| !t.is_empty() && t != "_self");
+    if elsewhere {
+        return None;
     }
-    let here = web_sys::window().and_then(|w| w.location().href().ok());
-    let to = link
-        .dyn_into::<web_sys::HtmlAnchorElement>()
-        .ok()
-        .map(|a| a.href());
-    to.is_some() && to != here
+    link.dyn_into::<web_sys::HtmlAnchorElement>().ok()
 }
 
 /// Puts `text` on the clipboard, where the browser allows it (a secure

@@ -1,6 +1,6 @@
 //! The browser UI: a client-side-rendered Leptos app that speaks the users
 //! service's protocol over the bridge's WebSocket, with an address for every
-//! screen (`leptos_router`).
+//! screen.
 //!
 //! Each module imports only modules listed above it, never one below:
 //!
@@ -13,6 +13,7 @@
 //! - [`storage`]: the session token and the theme kept by the browser; only
 //!   [`app`] touches it.
 //! - [`dom`]: title, focus, the theme attribute, the unsaved-changes guard.
+//! - [`nav`]: the address as signals, following links, Back and Forward.
 //! - [`state`]: [`state::AppState`], the session and the notices every page shares.
 //! - [`forms`]: per-form state (field errors, notice, busy, focus) and saving
 //!   one's own record.
@@ -26,6 +27,7 @@ mod app;
 mod dialog;
 mod dom;
 mod forms;
+mod nav;
 mod pages;
 mod routes;
 mod state;

@@ -129,6 +129,19 @@ pub fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The value of `key` in a query string (`?q=a+b&page=2`), decoded as a
+/// form's: `+` is a space. The first of several; none when it is absent.
+pub fn query_value(search: &str, key: &str) -> Option<String> {
+    let plus = |s: &str| decode(&s.replace('+', " "));
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        .find(|(k, _)| plus(k) == key)
+        .map(|(_, v)| plus(v))
+}
+
 /// Where to go after sign-in: `next` when it is a path inside the app, else
 /// the profile. Anything that could leave the origin or that a browser would
 /// rewrite into such a path (`//host`, `/\host`, `/.//host`, a scheme), and
@@ -349,6 +362,30 @@ mod tests {
         assert!(Screen::User("x".into()).staff_only());
         assert!(Screen::Profile.needs_session() && !Screen::Profile.staff_only());
         assert!(!Screen::Login.needs_session());
+    }
+
+    #[test]
+    fn the_query_string_is_read_as_a_form() {
+        let search = "?q=ann+lee&next=%2Fadmin%2Fusers%3Fq%3Da&empty=&flag&q=second";
+        assert_eq!(query_value(search, "q").as_deref(), Some("ann lee"));
+        assert_eq!(
+            query_value(search, "next").as_deref(),
+            Some("/admin/users?q=a")
+        );
+        assert_eq!(query_value(search, "empty").as_deref(), Some(""));
+        assert_eq!(query_value(search, "flag").as_deref(), Some(""));
+        assert_eq!(query_value(search, "page"), None);
+        assert_eq!(query_value("", "q"), None);
+        assert_eq!(query_value("?a%20b=c", "a b").as_deref(), Some("c"));
+        // What the list writes, it reads back.
+        let f = ListFilters {
+            search: "a&b=c d".into(),
+            page: 2,
+            ..Default::default()
+        };
+        let href = f.href();
+        let search = &href[href.find('?').unwrap()..];
+        assert_eq!(ListFilters::from_query(|k| query_value(search, k)), f);
     }
 
     #[test]

@@ -4,21 +4,20 @@
 use crate::dialog::ConfirmDialog;
 use crate::dom;
 use crate::forms::FormState;
+use crate::nav;
 use crate::routes;
 use crate::state::{AppState, Notice};
 use crate::widgets::{Field, NoticeView};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
-use leptos_router::NavigateOptions;
 use users_protocol::Secret;
 
 #[component]
 pub fn DeleteAccountPage() -> impl IntoView {
     dom::set_title("Delete account");
     let state = expect_context::<AppState>();
-    let navigate = use_navigate();
+    let location = nav::location();
     let password = RwSignal::new(String::new());
     let asking = RwSignal::new(false);
     let form = FormState::new("delete-form");
@@ -34,13 +33,12 @@ pub fn DeleteAccountPage() -> impl IntoView {
     let confirm = Callback::new(move |()| {
         let Some(api) = state.api() else { return };
         let p = password.get_untracked();
-        let navigate = navigate.clone();
         form.busy.set(true);
         spawn_local(async move {
             match api.delete(Secret::new(p), None).await {
                 Ok(()) => {
                     // To sign-in first, so that no `?next=` leads back here.
-                    navigate(routes::LOGIN, NavigateOptions::default());
+                    location.navigate(routes::LOGIN, false);
                     state.end_session(Notice::ok("Your account has been deleted."));
                 }
                 Err(e) => {

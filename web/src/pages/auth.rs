@@ -3,14 +3,13 @@
 use crate::api::{LoggedIn, SecondFactor, UnauthorizedApi};
 use crate::dom;
 use crate::forms::FormState;
+use crate::nav;
 use crate::routes;
 use crate::state::{AppState, Notice, Session};
 use crate::widgets::{Field, NoticeView, StrengthHint};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
 use users_protocol::{validate, ErrorCode, NewUser, ProfileField, Secret};
 
 /// `/login`. Once signed in (by this form, or a session resumed after a
@@ -19,19 +18,12 @@ use users_protocol::{validate, ErrorCode, NewUser, ProfileField, Secret};
 pub fn LoginPage() -> impl IntoView {
     dom::set_title("Log in");
     let state = expect_context::<AppState>();
-    let query = use_query_map();
-    let navigate = use_navigate();
+    let location = nav::location();
     let logged_in = Memo::new(move |_| state.session.with(Option::is_some));
     Effect::new(move |_| {
         if logged_in.get() {
-            let next = query.with_untracked(|q| q.get("next"));
-            navigate(
-                &routes::safe_next(next.as_deref()),
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
+            let next = untrack(|| location.query("next"));
+            location.navigate(&routes::safe_next(next.as_deref()), true);
         }
     });
     // A new account's name is filled in.
@@ -185,7 +177,7 @@ fn code_field(asking: Asking) -> &'static str {
 #[component]
 fn RegisterForm() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let navigate = use_navigate();
+    let location = nav::location();
     let (username, email, password, confirm, full_name) = (
         RwSignal::new(String::new()),
         RwSignal::new(String::new()),
@@ -224,7 +216,6 @@ fn RegisterForm() -> impl IntoView {
                 .filter(|(_, v)| !v.is_empty())
                 .collect(),
         };
-        let navigate = navigate.clone();
         spawn_local(async move {
             match UnauthorizedApi.register(user).await {
                 Ok(created) => {
@@ -235,7 +226,7 @@ fn RegisterForm() -> impl IntoView {
                     state.new_username.set(created);
                     // Unless the visitor has moved on meanwhile.
                     if form.busy.try_get_untracked().is_some() {
-                        navigate(routes::LOGIN, NavigateOptions::default());
+                        location.navigate(routes::LOGIN, false);
                     }
                     dom::focus_later(vec!["#login-password".to_owned()]);
                 }

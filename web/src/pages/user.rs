@@ -6,14 +6,13 @@ use crate::api::Revoke;
 use crate::dialog::ConfirmDialog;
 use crate::dom;
 use crate::forms::FormState;
+use crate::nav;
 use crate::pages::profile::{Meta, ProfileForm};
 use crate::routes;
 use crate::state::{AppState, Notice};
 use crate::widgets::{Field, NoticeView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
-use leptos_router::NavigateOptions;
 use users_protocol::{validate, ErrorCode, Role, Secret, UserStatus, UserUpdate, UserView};
 
 /// The question that confirms a change of role and status, and the confirm
@@ -365,7 +364,7 @@ fn Security(user: UserView) -> impl IntoView {
 #[component]
 fn Delete(name: String) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let navigate = use_navigate();
+    let location = nav::location();
     let asking = RwSignal::new(false);
     let typed = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -378,7 +377,7 @@ fn Delete(name: String) -> impl IntoView {
         let name = name.clone();
         Callback::new(move |()| {
             let Some(api) = state.api() else { return };
-            let (target, pw, navigate) = (name.clone(), password.get_untracked(), navigate.clone());
+            let (target, pw) = (name.clone(), password.get_untracked());
             form.start();
             form.busy.set(true);
             spawn_local(async move {
@@ -387,7 +386,7 @@ fn Delete(name: String) -> impl IntoView {
                     Ok(()) if asking.try_get_untracked().is_some() => {
                         state.flash_on(routes::USERS, Notice::ok(format!("Deleted {target}.")));
                         asking.set(false);
-                        navigate(routes::USERS, NavigateOptions::default());
+                        location.navigate(routes::USERS, false);
                     }
                     Ok(()) => {}
                     Err(e) => form.fail(state, &e, &["password"]),

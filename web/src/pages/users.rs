@@ -5,13 +5,12 @@
 //! user's own page.
 
 use crate::dom;
+use crate::nav;
 use crate::routes::{self, ListFilters, PAGE};
 use crate::state::{AppState, Notice};
 use crate::widgets::{day, when, NoticeView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
 use std::fmt::Display;
 use users_protocol::{ProfileField, Role, SortKey, UserStatus, UserView};
 
@@ -58,21 +57,15 @@ const SEARCH_PAUSE_MS: u32 = 300;
 pub fn UserListPage() -> impl IntoView {
     dom::set_title("Users");
     let state = expect_context::<AppState>();
-    let query = use_query_map();
-    let filters = Memo::new(move |_| query.with(|q| ListFilters::from_query(|k| q.get(k))));
-    let navigate = use_navigate();
+    let location = nav::location();
+    let filters = Memo::new(move |_| {
+        location
+            .search
+            .with(|s| ListFilters::from_query(|k| routes::query_value(s, k)))
+    });
     // Each change of filters is a step in the history; typing in the search
-    // box changes the step it started.
-    let go = move |next: ListFilters, replace: bool| {
-        navigate(
-            &next.href(),
-            NavigateOptions {
-                replace,
-                scroll: false,
-                ..Default::default()
-            },
-        );
-    };
+    // box changes the step it started. The path stays, and so does the scroll.
+    let go = move |next: ListFilters, replace: bool| location.navigate(&next.href(), replace);
     let users = RwSignal::new(Vec::<UserView>::new());
     let total = RwSignal::new(0usize);
     let loading = RwSignal::new(false);
@@ -123,28 +116,24 @@ pub fn UserListPage() -> impl IntoView {
         search: typed.get_untracked(),
         ..filters.get_untracked()
     };
-    let select = {
-        let go = go.clone();
-        move |id: &'static str,
-              label: &'static str,
-              options: Vec<(String, String)>,
-              current: Signal<String>,
-              set: fn(&mut ListFilters, &str)| {
-            let go = go.clone();
-            view! {
-                <div class="field">
-                    <label for=id>{label}</label>
-                    <select id=id prop:value=move || current.get()
-                        on:change=move |ev| {
-                            let mut next = shown();
-                            set(&mut next, &event_target_value(&ev));
-                            next.page = 0;
-                            go(next, false);
-                        }>
-                        {options.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
-                    </select>
-                </div>
-            }
+    let select = move |id: &'static str,
+                       label: &'static str,
+                       options: Vec<(String, String)>,
+                       current: Signal<String>,
+                       set: fn(&mut ListFilters, &str)| {
+        view! {
+            <div class="field">
+                <label for=id>{label}</label>
+                <select id=id prop:value=move || current.get()
+                    on:change=move |ev| {
+                        let mut next = shown();
+                        set(&mut next, &event_target_value(&ev));
+                        next.page = 0;
+                        go(next, false);
+                    }>
+                    {options.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
+                </select>
+            </div>
         }
     };
     let role_filter = select(
@@ -168,66 +157,58 @@ pub fn UserListPage() -> impl IntoView {
         |f, v| f.status = UserStatus::from_name(v),
     );
 
-    let search = {
-        let go = go.clone();
-        move |ev| {
-            let text = event_target_value(&ev);
-            typed.set(text.clone());
-            pending.update_value(|n| *n += 1);
-            let mine = pending.get_value();
-            let go = go.clone();
-            spawn_local(async move {
-                gloo_timers::future::TimeoutFuture::new(SEARCH_PAUSE_MS).await;
-                if pending.try_get_value() != Some(mine) {
-                    return;
-                }
-                let Some(now) = filters.try_get_untracked() else {
-                    return;
-                };
-                let continuing = !now.search.trim().is_empty() && !text.trim().is_empty();
-                go(
-                    ListFilters {
-                        search: text,
-                        page: 0,
-                        ..now
-                    },
-                    continuing,
-                );
-            });
-        }
+    let search = move |ev| {
+        let text = event_target_value(&ev);
+        typed.set(text.clone());
+        pending.update_value(|n| *n += 1);
+        let mine = pending.get_value();
+        spawn_local(async move {
+            gloo_timers::future::TimeoutFuture::new(SEARCH_PAUSE_MS).await;
+            if pending.try_get_value() != Some(mine) {
+                return;
+            }
+            let Some(now) = filters.try_get_untracked() else {
+                return;
+            };
+            let continuing = !now.search.trim().is_empty() && !text.trim().is_empty();
+            go(
+                ListFilters {
+                    search: text,
+                    page: 0,
+                    ..now
+                },
+                continuing,
+            );
+        });
     };
 
-    let header = {
-        let go = go.clone();
-        move |(label, key, class): (&'static str, Option<SortKey>, &'static str)| {
-            let go = go.clone();
-            let aria_sort = move || {
-                let s = filters.get().sort;
-                key.filter(|&k| k == s.key).map(|_| {
-                    if s.descending {
-                        "descending"
-                    } else {
-                        "ascending"
-                    }
-                })
-            };
-            let inner = match key {
-                Some(k) => view! {
-                    <button type="button" class="sort" id=format!("sort-{k}")
-                        on:click=move |_| go(shown().sorted_by(k), false)>
-                        {label}
-                        <span aria-hidden="true" class="sort-mark">{move || match aria_sort() {
-                            Some("ascending") => "▲",
-                            Some(_) => "▼",
-                            None => "",
-                        }}</span>
-                    </button>
+    let header = move |(label, key, class): (&'static str, Option<SortKey>, &'static str)| {
+        let aria_sort = move || {
+            let s = filters.get().sort;
+            key.filter(|&k| k == s.key).map(|_| {
+                if s.descending {
+                    "descending"
+                } else {
+                    "ascending"
                 }
-                .into_any(),
-                None => label.into_any(),
-            };
-            view! { <th scope="col" class=class aria-sort=aria_sort>{inner}</th> }
-        }
+            })
+        };
+        let inner = match key {
+            Some(k) => view! {
+                <button type="button" class="sort" id=format!("sort-{k}")
+                    on:click=move |_| go(shown().sorted_by(k), false)>
+                    {label}
+                    <span aria-hidden="true" class="sort-mark">{move || match aria_sort() {
+                        Some("ascending") => "▲",
+                        Some(_) => "▼",
+                        None => "",
+                    }}</span>
+                </button>
+            }
+            .into_any(),
+            None => label.into_any(),
+        };
+        view! { <th scope="col" class=class aria-sort=aria_sort>{inner}</th> }
     };
 
     let row = |u: UserView| {

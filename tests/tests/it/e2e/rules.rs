@@ -138,7 +138,9 @@ async fn the_list_lives_in_its_address() {
     assert_eq!(ui.here().await, with_sort);
     assert_eq!(value(&c, "admin-search").await, "alina");
     assert_eq!(value(&c, "admin-role").await, "user");
-    // Back returns to the previous filters, Forward again to these.
+    // Back returns to the previous filters, Forward again to these, all on
+    // the same page.
+    js(&c, "window.samePage = true; return null;").await;
     c.back().await.unwrap();
     until("Back to the unsorted list", || async {
         ui.here().await == "/admin/users?q=alina&role=user"
@@ -163,6 +165,10 @@ async fn the_list_lives_in_its_address() {
         ui.here().await == "/admin/users?q=alina&role=user"
     })
     .await;
+    assert_eq!(
+        js(&c, "return window.samePage === true;").await,
+        json!(true)
+    );
 
     // A reply that comes after its screen has gone changes nothing, and the
     // app goes on working.
@@ -188,11 +194,17 @@ async fn unsaved_edits_and_staff_screens_are_guarded() {
     ui.open("/login").await;
     login(&c, "carol", "c4rol-pass1").await;
     wait_for(&c, "#profile-form").await;
-    // A step in the app's history, for Back to go to.
+    // A step in the app's history, for Back to go to. Links inside the app
+    // change the screen without loading the page again.
+    js(&c, "window.samePage = true; return null;").await;
     click(&c, "nav-credentials").await;
     wait_for(&c, "#username-form").await;
     click(&c, "nav-profile").await;
     wait_for(&c, "#profile-form").await;
+    assert_eq!(
+        js(&c, "return window.samePage === true;").await,
+        json!(true)
+    );
 
     // Unsaved edits: leaving by a link asks; staying keeps the edit.
     fill(&c, "p-city", "Faro").await;

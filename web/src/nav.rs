@@ -1,0 +1,134 @@
+//! The address bar as signals. The path and the query string follow the
+//! browser's history: links inside the app, [`Location::navigate`], Back and
+//! Forward, all without a page load. The app matches its few fixed paths
+//! itself ([`crate::routes::Screen`]), so this is all it needs of a router,
+//! in a few lines over `History` rather than a crate in the download.
+
+use crate::dom;
+use crate::routes;
+use leptos::prelude::*;
+use leptos::wasm_bindgen::closure::Closure;
+use leptos::wasm_bindgen::{JsCast, JsValue};
+use leptos::web_sys;
+
+/// The page's address: `path` (`/admin/users`) and `search` (`?q=a`, or
+/// empty), as the browser shows them.
+#[derive(Clone, Copy)]
+pub struct Location {
+    pub path: ReadSignal<String>,
+    pub search: ReadSignal<String>,
+    set_path: WriteSignal<String>,
+    set_search: WriteSignal<String>,
+}
+
+/// The address every screen reads; [`Location::start`] provides it.
+pub fn location() -> Location {
+    expect_context::<Location>()
+}
+
+fn window_address() -> (String, String) {
+    let loc = web_sys::window().map(|w| w.location());
+    let part = |f: fn(&web_sys::Location) -> Result<String, JsValue>| {
+        loc.as_ref().and_then(|l| f(l).ok()).unwrap_or_default()
+    };
+    (
+        part(web_sys::Location::pathname),
+        part(web_sys::Location::search),
+    )
+}
+
+impl Location {
+    /// Reads the address and follows it from now on; provides it as context.
+    /// Called after `dom::guard_leaving`, whose listeners must see a click
+    /// or a step back first, to stop it while there are unsaved edits.
+    pub fn start() -> Location {
+        let (path, search) = window_address();
+        let (path, set_path) = signal(path);
+        let (search, set_search) = signal(search);
+        let loc = Location {
+            path,
+            search,
+            set_path,
+            set_search,
+        };
+        provide_context(loc);
+        let Some(window) = web_sys::window() else {
+            return loc;
+        };
+        // The browser has moved (and restores the scroll position itself).
+        let step = Closure::<dyn Fn()>::new(move || loc.sync(false));
+        let click = Closure::<dyn Fn(web_sys::MouseEvent)>::new(move |e: web_sys::MouseEvent| {
+            loc.follow(&e);
+        });
+        let _ = window.add_event_listener_with_callback("popstate", step.as_ref().unchecked_ref());
+        let _ = window.add_event_listener_with_callback("click", click.as_ref().unchecked_ref());
+        // Both live as long as the page.
+        step.forget();
+        click.forget();
+        loc
+    }
+
+    /// The query string's value for `key`, decoded; tracked.
+    pub fn query(&self, key: &str) -> Option<String> {
+        self.search.with(|s| routes::query_value(s, key))
+    }
+
+    /// Goes to `to` (a path, with its query string if any): a new step in
+    /// the history, or in place of this one with `replace` or when it is
+    /// where the page is already. A new path shows from the top of the page.
+    pub fn navigate(&self, to: &str, replace: bool) {
+        let Some(history) = web_sys::window().and_then(|w| w.history().ok()) else {
+            return;
+        };
+        let (path, search) = window_address();
+        let moved = if replace || to == format!("{path}{search}") {
+            history.replace_state_with_url(&JsValue::NULL, "", Some(to))
+        } else {
+            history.push_state_with_url(&JsValue::NULL, "", Some(to))
+        };
+        if moved.is_ok() {
+            self.sync(true);
+        }
+    }
+
+    /// Takes the address from the browser; signals change only when it did.
+    fn sync(&self, scroll: bool) {
+        let (path, search) = window_address();
+        if path != self.path.get_untracked() {
+            if scroll {
+                if let Some(w) = web_sys::window() {
+                    w.scroll_to_with_x_and_y(0.0, 0.0);
+                }
+            }
+            self.set_path.set(path);
+        }
+        if search != self.search.get_untracked() {
+            self.set_search.set(search);
+        }
+    }
+
+    /// Follows a click on a link to another screen of the app here, instead
+    /// of loading the page again. Links elsewhere, marked `rel="external"`,
+    /// or to a place on this page are the browser's.
+    fn follow(&self, e: &web_sys::MouseEvent) {
+        if e.default_prevented() {
+            return;
+        }
+        let Some(link) = dom::followed_link(e) else {
+            return;
+        };
+        let origin = web_sys::window().and_then(|w| w.location().origin().ok());
+        let (path, search) = (link.pathname(), link.search());
+        let on_this_page = !link.hash().is_empty()
+            && path == self.path.get_untracked()
+            && search == self.search.get_untracked();
+        if Some(link.origin()) != origin
+            || link.rel().split_ascii_whitespace().any(|r| r == "external")
+            || on_this_page
+        {
+            return;
+        }
+        e.prevent_default();
+        self.navigate(&format!("{path}{search}{}", link.hash()), false);
+    }
+}
