@@ -49,7 +49,8 @@ pub fn App() -> impl IntoView {
         move || state.dirty.set(false),
         move || dirty_at.get_value(),
     );
-    // After the guard, which sees a click or a step back first.
+    // After the guard: its listener must see a step back first (a click it
+    // sees first anyway, in the capture phase).
     Location::start();
 
     // The one owner of token storage: saves on login, forgets on logout. Read

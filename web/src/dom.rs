@@ -180,9 +180,11 @@ pub fn guard_leaving(
 
 /// Whether a click follows a link to another screen in this tab: a plain
 /// left click on a link to another address, not to a new tab or a download.
+/// A link to a place on this screen (`#id`) does not leave it.
 fn leaves_the_screen(e: &web_sys::MouseEvent) -> bool {
+    let no_hash = |a: String| a.split('#').next().unwrap_or_default().to_owned();
     let here = web_sys::window().and_then(|w| w.location().href().ok());
-    followed_link(e).is_some_and(|link| Some(link.href()) != here)
+    followed_link(e).is_some_and(|link| Some(no_hash(link.href())) != here.map(no_hash))
 }
 
 /// The link a click follows in this tab: a plain left click (no modifier

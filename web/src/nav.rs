@@ -39,8 +39,8 @@ fn window_address() -> (String, String) {
 
 impl Location {
     /// Reads the address and follows it from now on; provides it as context.
-    /// Called after `dom::guard_leaving`, whose listeners must see a click
-    /// or a step back first, to stop it while there are unsaved edits.
+    /// Called after `dom::guard_leaving`, whose `popstate` listener must see
+    /// a step back first, to stop it while there are unsaved edits.
     pub fn start() -> Location {
         let (path, search) = window_address();
         let (path, set_path) = signal(path);
@@ -56,7 +56,9 @@ impl Location {
             return loc;
         };
         // The browser has moved (and restores the scroll position itself).
-        let step = Closure::<dyn Fn()>::new(move || loc.sync(false));
+        let step = Closure::<dyn Fn()>::new(move || {
+            loc.sync();
+        });
         let click = Closure::<dyn Fn(web_sys::MouseEvent)>::new(move |e: web_sys::MouseEvent| {
             loc.follow(&e);
         });
@@ -74,42 +76,55 @@ impl Location {
     }
 
     /// Goes to `to` (a path, with its query string if any): a new step in
-    /// the history, or in place of this one with `replace` or when it is
-    /// where the page is already. A new path shows from the top of the page.
+    /// the history, or in place of this one with `replace`. A new path shows
+    /// from the top of the page; a new query string (the user list's
+    /// filters) keeps the scroll.
     pub fn navigate(&self, to: &str, replace: bool) {
-        let Some(history) = web_sys::window().and_then(|w| w.history().ok()) else {
-            return;
-        };
+        if self.move_to(to, replace) == Some(true) {
+            scroll_to(None);
+        }
+    }
+
+    /// Puts `to` (a path or a whole address of this origin) in the address
+    /// bar, in place of the current step when asked or when it is where the
+    /// page is already. Some(whether the path changed), or None if the
+    /// browser refused.
+    fn move_to(&self, to: &str, replace: bool) -> Option<bool> {
+        let window = web_sys::window()?;
+        let history = window.history().ok()?;
         let (path, search) = window_address();
-        let moved = if replace || to == format!("{path}{search}") {
+        let here = replace
+            || to == format!("{path}{search}")
+            || window.location().href().is_ok_and(|h| h == to);
+        let moved = if here {
             history.replace_state_with_url(&JsValue::NULL, "", Some(to))
         } else {
             history.push_state_with_url(&JsValue::NULL, "", Some(to))
         };
-        if moved.is_ok() {
-            self.sync(true);
-        }
+        moved.ok()?;
+        Some(self.sync())
     }
 
-    /// Takes the address from the browser; signals change only when it did.
-    fn sync(&self, scroll: bool) {
+    /// Takes the address from the browser; signals change only when it
+    /// did. True when the path changed.
+    fn sync(&self) -> bool {
         let (path, search) = window_address();
-        if path != self.path.get_untracked() {
-            if scroll {
-                if let Some(w) = web_sys::window() {
-                    w.scroll_to_with_x_and_y(0.0, 0.0);
-                }
-            }
+        let new_path = path != self.path.get_untracked();
+        if new_path {
             self.set_path.set(path);
         }
         if search != self.search.get_untracked() {
             self.set_search.set(search);
         }
+        new_path
     }
 
     /// Follows a click on a link to another screen of the app here, instead
-    /// of loading the page again. Links elsewhere, marked `rel="external"`,
-    /// or to a place on this page are the browser's.
+    /// of loading the page again, and shows it from the top (or from the
+    /// element its `#id` names). Links elsewhere, marked `rel="external"`,
+    /// or to a place on this page are the browser's. Leptos handles `on:`
+    /// events on `window` too, after this listener: a link must not rely on
+    /// an `on:click` to stop it.
     fn follow(&self, e: &web_sys::MouseEvent) {
         if e.default_prevented() {
             return;
@@ -129,6 +144,29 @@ impl Location {
             return;
         }
         e.prevent_default();
-        self.navigate(&format!("{path}{search}{}", link.hash()), false);
+        // The whole address: a path such as `//x` alone would name a host.
+        if self.move_to(&link.href(), false).is_some() {
+            scroll_to(Some(link.hash()));
+        } else {
+            let _ = web_sys::window().map(|w| w.location().set_href(&link.href()));
+        }
+    }
+}
+
+/// Scrolls to the element `#id` names, or to the top.
+fn scroll_to(hash: Option<String>) {
+    let target = hash
+        .as_deref()
+        .and_then(|h| h.strip_prefix('#'))
+        .filter(|id| !id.is_empty())
+        .map(routes::decode)
+        .and_then(|id| web_sys::window()?.document()?.get_element_by_id(&id));
+    match target {
+        Some(el) => el.scroll_into_view(),
+        None => {
+            if let Some(w) = web_sys::window() {
+                w.scroll_to_with_x_and_y(0.0, 0.0);
+            }
+        }
     }
 }

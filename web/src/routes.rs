@@ -32,8 +32,8 @@ pub enum Screen {
 }
 
 impl Screen {
-    /// The screen at `path`. A username may come percent-encoded (as typed or
-    /// linked) or not (as the router shows a clicked link): both name it.
+    /// The screen at `path`. A username may come percent-encoded (as linked)
+    /// or not (as typed in the address bar): both name it.
     pub fn parse(path: &str) -> Screen {
         let path = path
             .strip_suffix('/')

@@ -205,6 +205,16 @@ async fn unsaved_edits_and_staff_screens_are_guarded() {
         js(&c, "return window.samePage === true;").await,
         json!(true)
     );
+    // A link to another screen shows it from the top.
+    let scroll = "document.body.style.minHeight = '5000px'; window.scrollTo(0, 2000);
+                  const before = window.scrollY;
+                  document.getElementById('nav-security').click();
+                  return [before, window.scrollY];";
+    assert_eq!(js(&c, scroll).await, json!([2000, 0]));
+    wait_for(&c, "#two-factor").await;
+    js(&c, "document.body.style.minHeight = ''; return null;").await;
+    click(&c, "nav-profile").await;
+    wait_for(&c, "#profile-form").await;
 
     // Unsaved edits: leaving by a link asks; staying keeps the edit.
     fill(&c, "p-city", "Faro").await;
@@ -230,6 +240,13 @@ async fn unsaved_edits_and_staff_screens_are_guarded() {
     c.accept_alert().await.unwrap();
     wait_for(&c, "#username-form").await;
     assert_eq!(js(&c, unload).await, json!(false));
+    // Back to another screen, on the same page.
+    c.back().await.unwrap();
+    wait_for(&c, "#profile-form").await;
+    assert_eq!(
+        js(&c, "return window.samePage === true;").await,
+        json!(true)
+    );
 
     // A non-admin on an admin address sees "not allowed", and nothing is asked
     // of the service.
