@@ -44,11 +44,12 @@ type ReplyTx = oneshot::Sender<Result<String, RelayError>>;
 /// Why the relay could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// A ZeroMQ call failed.
-    #[error("ZeroMQ: {0}")]
+    /// A ZeroMQ call failed. The cause is the error's source, not part of
+    /// its message: the command line prints both.
+    #[error("ZeroMQ")]
     Zmq(#[from] zmq::Error),
     /// tokio would not watch the socket's descriptor.
-    #[error("registering the ZeroMQ descriptor: {0}")]
+    #[error("registering the ZeroMQ descriptor")]
     Register(#[from] std::io::Error),
     /// One of several `--service` endpoints could not be used.
     #[error("--service {endpoint} (expected e.g. tcp://127.0.0.1:5556)")]

@@ -1,4 +1,5 @@
-//! The workspace's binaries, built once per test run, and free ports.
+//! The workspace's binaries, built once per test run, their error lines,
+//! and free ports.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -48,6 +49,16 @@ pub fn bin_path(name: &str) -> PathBuf {
     target_dir()
         .join(if release { "release" } else { "debug" })
         .join(name)
+}
+
+/// The last line a binary wrote to stderr that starts with `prefix`: its
+/// error as the command line shows it (the log may say it too).
+pub fn error_line(stderr: &[u8], prefix: &str) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    text.lines()
+        .rfind(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix:?} line in {text}"))
+        .to_owned()
 }
 
 /// A TCP port free on loopback right now.

@@ -21,7 +21,7 @@ pub mod service;
 pub mod ws;
 pub mod zmq_client;
 
-pub use bins::{bin_path, free_port, workspace};
+pub use bins::{bin_path, error_line, free_port, workspace};
 pub use bridge::BridgeProcess;
 pub use http::{http_get, http_request, HttpResponse};
 pub use postgres::PgCluster;

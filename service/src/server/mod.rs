@@ -51,11 +51,12 @@ const READ_BURST: usize = 256;
 /// Why the server stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    /// A ZeroMQ call failed.
-    #[error("ZeroMQ: {0}")]
+    /// A ZeroMQ call failed. The cause is the error's source, not part of
+    /// its message: the command line prints both.
+    #[error("ZeroMQ")]
     Zmq(#[from] zmq::Error),
     /// A thread could not be started.
-    #[error("starting a thread: {0}")]
+    #[error("starting a thread")]
     Thread(#[from] std::io::Error),
     /// The store failed in a way that leaves its state unknown; the service
     /// answered what it owed and stopped.

@@ -113,17 +113,18 @@ pub enum StorageError {
     #[error("PostgreSQL: {0}")]
     Database(String),
     /// The operating system refused.
-    #[error("{context}: {source}")]
+    #[error("{context}: {error}")]
     Io {
         /// What was being done.
         context: String,
-        /// The error.
-        source: std::io::Error,
+        /// The error: part of the message, which the log shows, and so not
+        /// a `source` as well, which the command line would print again.
+        error: std::io::Error,
     },
 }
 
 /// Wraps an I/O error with what was being done.
 pub(crate) fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> StorageError {
     let context = context.into();
-    move |source| StorageError::Io { context, source }
+    move |error| StorageError::Io { context, error }
 }

@@ -29,7 +29,7 @@ impl Backend for MemoryBackend {
         if self.failing.load(Ordering::SeqCst) {
             return Err(StorageError::Io {
                 context: "committing".into(),
-                source: std::io::Error::other("disk full"),
+                error: std::io::Error::other("disk full"),
             });
         }
         self.committed

@@ -115,6 +115,10 @@ fn a_backup_taken_under_write_load_verifies_and_restores_to_a_working_service() 
     // Never over an existing file.
     let again = users_service(&["backup", &store, backup.to_str().unwrap()]);
     assert!(!again.status.success());
+    let said = users_tests::error_line(&again.stderr, "users-service: ");
+    assert!(said.contains("it is never overwritten"), "{said}");
+    // Its cause is said once, not once by the error and again as its source.
+    assert_eq!(said.matches("already exists").count(), 1, "{said}");
 
     let verified = users_service(&["verify", backup.to_str().unwrap()]);
     assert!(verified.status.success(), "{verified:?}");

@@ -339,3 +339,33 @@ fn trace_logs_carry_no_password_and_no_token() {
         assert!(!log.contains(leaked), "{leaked} reached the log");
     }
 }
+
+#[test]
+fn a_port_in_use_and_a_bad_endpoint_are_each_said_once() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("users.json");
+    let out = std::process::Command::new(users_tests::bin_path("users-service"))
+        .args([port.as_str(), store.to_str().unwrap()])
+        .args(["--kdf-iterations", "1000", "--pbkdf2-iterations", "1000"])
+        .env("USERS_SERVICE_PASSWORD", users_tests::MASTER)
+        .env("USERS_SERVICE_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let line = users_tests::error_line(&out.stderr, "users-service: ");
+    // Not `ZeroMQ: Address already in use: Address already in use`.
+    assert_eq!(line.matches("Address already in use").count(), 1, "{line}");
+
+    let out = std::process::Command::new(users_tests::bin_path("users-bridge"))
+        .args(["--listen", "127.0.0.1:0", "--service", "bogus://x"])
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let line = users_tests::error_line(&out.stderr, "users-bridge: ");
+    assert!(line.contains("--service bogus://x"), "{line}");
+    assert_eq!(line.matches("not supported").count(), 1, "{line}");
+}

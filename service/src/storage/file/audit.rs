@@ -102,7 +102,7 @@ impl AuditFile {
         }
         let token = encrypt(&self.cipher, records).map_err(|e| StorageError::Io {
             context: "encoding audit events".into(),
-            source: std::io::Error::other(e),
+            error: std::io::Error::other(e),
         })?;
         let line = format!("{token}\n");
         let before = self.len;

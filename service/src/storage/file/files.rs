@@ -19,7 +19,7 @@ pub fn check_new(path: &Path) -> Result<(), StorageError> {
     match path.exists() {
         true => Err(StorageError::Io {
             context: format!("{} exists; it is never overwritten", path.display()),
-            source: std::io::ErrorKind::AlreadyExists.into(),
+            error: std::io::ErrorKind::AlreadyExists.into(),
         }),
         false => Ok(()),
     }
@@ -91,7 +91,7 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
     written.map_err(|e| match e.kind() {
         std::io::ErrorKind::AlreadyExists => StorageError::Io {
             context: format!("{} exists; it is never overwritten", path.display()),
-            source: e,
+            error: e,
         },
         _ => io_err(format!("writing {}", path.display()))(e),
     })?;

@@ -82,7 +82,7 @@ pub fn encode(
         };
         let json = serde_json::to_vec(&entry).map_err(|e| StorageError::Io {
             context: "encoding a journal record".into(),
-            source: std::io::Error::other(e),
+            error: std::io::Error::other(e),
         })?;
         let token = cipher.encrypt(&json);
         link = link_of(&token);

@@ -246,7 +246,7 @@ impl FileStore {
         let result = c.handle.join().unwrap_or_else(|_| {
             Err(StorageError::Io {
                 context: "snapshot thread".into(),
-                source: std::io::Error::other("panicked"),
+                error: std::io::Error::other("panicked"),
             })
         });
         result?;

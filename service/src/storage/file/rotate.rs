@@ -186,7 +186,7 @@ pub fn rotate(
                 Ok(_) => e,
                 Err(undo) => StorageError::Io {
                     context: format!("{e}; settling the rotation failed too ({undo})"),
-                    source: std::io::Error::other("the next start finishes or undoes it"),
+                    error: std::io::Error::other("the next start finishes or undoes it"),
                 },
             })
         }
@@ -202,7 +202,7 @@ fn committed_but(e: StorageError) -> StorageError {
         context: "the new master password opens the store now, but finishing the rotation \
                   failed (the next start finishes it)"
             .into(),
-        source: std::io::Error::other(e.to_string()),
+        error: std::io::Error::other(e.to_string()),
     }
 }
 

@@ -119,7 +119,7 @@ pub fn encode(
     }
     let encoding = |e: serde_json::Error| StorageError::Io {
         context: "encoding the snapshot".into(),
-        source: std::io::Error::other(e),
+        error: std::io::Error::other(e),
     };
     let plain = Zeroizing::new(serde_json::to_vec(&Table(users)).map_err(encoding)?);
     let data = cipher.encrypt(&plain);
