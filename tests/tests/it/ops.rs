@@ -398,3 +398,36 @@ fn an_import_refuses_what_the_service_would_not_take_and_writes_nothing() {
     let ok = try_import("good", json!({ "kofi": good }).to_string(), &[]);
     assert!(ok.status.success(), "{ok:?}");
 }
+
+#[test]
+fn what_a_command_run_as_root_writes_belongs_to_the_stores_owner() {
+    use std::os::unix::fs::MetadataExt;
+    const NOBODY: u32 = 65534;
+    let mut s = ServiceProcess::start_default();
+    s.register("kai", "k4i-pw-1234");
+    s.stop();
+    let dir = s.dir.path().to_owned();
+    let owned = |path: &std::path::Path| std::fs::metadata(path).unwrap().uid();
+    assert_eq!(owned(&dir), 0, "this test runs as root, as CI does");
+    // The store as the service's own user would have it.
+    for path in std::iter::once(dir.clone())
+        .chain(std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()))
+    {
+        std::os::unix::fs::chown(&path, Some(NOBODY), Some(NOBODY)).unwrap();
+    }
+    let store = s.store.to_str().unwrap().to_owned();
+    let backup = dir.join("users.backup");
+    for args in [
+        vec!["backup", &store, backup.to_str().unwrap()],
+        vec!["restore", backup.to_str().unwrap(), &store],
+        vec!["reset-admin", &store],
+    ] {
+        let out = users_service(&args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+    }
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (NOBODY, NOBODY), "{path:?}");
+    }
+}

@@ -1,4 +1,7 @@
-//! Durable file replacement.
+//! Durable file replacement, and who owns the files made: a file root
+//! makes in a directory that another user owns (an operator command run as
+//! root on the service's store) is given to that user, so that the service
+//! can open it afterwards.
 
 use crate::storage::backend::{io_err, StorageError};
 use std::fs::{File, OpenOptions};
@@ -122,7 +125,35 @@ pub fn create_private(path: &Path) -> std::io::Result<File> {
         use std::os::unix::fs::OpenOptionsExt;
         o.mode(0o600);
     }
-    o.open(path)
+    let f = o.open(path)?;
+    if let Err(e) = owned_like_its_directory(&f, path) {
+        let _ = std::fs::remove_file(path);
+        return Err(e);
+    }
+    Ok(f)
+}
+
+/// Gives `file`, at `path`, to the owner of its directory when root owns
+/// the file and not the directory; leaves every other file as it is.
+pub fn owned_like_its_directory(file: &File, path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let dir = std::fs::metadata(parent_dir(path))?;
+        if file.metadata()?.uid() == 0 && dir.uid() != 0 {
+            std::os::unix::fs::fchown(file, Some(dir.uid()), Some(dir.gid()))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (file, path);
+    Ok(())
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
 }
 
 /// Makes sure an owner-only file exists at `path`, durably.
@@ -135,7 +166,10 @@ pub fn create_or_keep_private(path: &Path) -> Result<(), StorageError> {
         o.mode(0o600);
     }
     o.open(path)
-        .and_then(|f| f.sync_all())
+        .and_then(|f| {
+            owned_like_its_directory(&f, path)?;
+            f.sync_all()
+        })
         .map_err(io_err(format!("creating {}", path.display())))?;
     sync_dir(path)
 }
@@ -154,6 +188,7 @@ pub fn lock(store: &Path) -> Result<File, StorageError> {
     }
     let f = o
         .open(&lock_path)
+        .and_then(|f| owned_like_its_directory(&f, &lock_path).map(|()| f))
         .map_err(io_err(format!("opening {}", lock_path.display())))?;
     match f.try_lock() {
         Ok(()) => Ok(f),
@@ -166,10 +201,7 @@ pub fn lock(store: &Path) -> Result<File, StorageError> {
 
 /// Fsyncs the directory holding `path`, making a rename or a creation durable.
 pub fn sync_dir(path: &Path) -> Result<(), StorageError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = parent_dir(path);
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(io_err(format!("syncing directory {}", dir.display())))
@@ -226,5 +258,39 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(left, ["taken"], "the temp file is gone");
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn what_root_makes_in_another_users_directory_is_theirs() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let me = std::fs::metadata(dir.path()).unwrap().uid();
+        // As root (as CI runs), the directory is given to `nobody` first;
+        // as anyone else, files stay theirs.
+        let owner = if me == 0 { 65534 } else { me };
+        if me == 0 {
+            std::os::unix::fs::chown(dir.path(), Some(owner), Some(owner)).unwrap();
+        }
+        let store = dir.path().join("users.json");
+        write_atomic(&store, b"x").unwrap();
+        write_new(&with_suffix(&store, ".backup"), b"y").unwrap();
+        create_or_keep_private(&with_suffix(&store, ".journal")).unwrap();
+        drop(lock(&store).unwrap());
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let meta = entry.as_ref().unwrap().metadata().unwrap();
+            assert_eq!(
+                (meta.uid(), meta.gid()),
+                (owner, if me == 0 { owner } else { meta.gid() }),
+                "{entry:?}"
+            );
+        }
+        // Root's own directory keeps root's files.
+        if me == 0 {
+            let own = tempfile::tempdir().unwrap();
+            let file = own.path().join("f");
+            write_atomic(&file, b"z").unwrap();
+            assert_eq!(std::fs::metadata(&file).unwrap().uid(), 0);
+        }
     }
 }

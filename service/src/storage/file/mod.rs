@@ -189,6 +189,7 @@ impl FileStore {
         }
         let journal = o
             .open(&journal_path)
+            .and_then(|f| files::owned_like_its_directory(&f, &journal_path).map(|()| f))
             .map_err(io_err(format!("opening {}", journal_path.display())))?;
         let journal_len = journal
             .metadata()
