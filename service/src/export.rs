@@ -111,7 +111,7 @@ pub fn export(
         };
         serde_json::to_vec(&sealed).map_err(|e| ExportError::Io(e.to_string()))?
     };
-    crate::storage::file::write_new(dest, &bytes)?;
+    crate::storage::file::write_new(dest, &bytes, crate::storage::file::Owner::Maker)?;
     Ok(records.len())
 }
 

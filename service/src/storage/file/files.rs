@@ -1,7 +1,8 @@
-//! Durable file replacement, and who owns the files made: a file root
-//! makes in a directory that another user owns (an operator command run as
-//! root on the service's store) is given to that user, so that the service
-//! can open it afterwards.
+//! Durable file replacement, and who owns the files made: a file of the
+//! store that root makes in a directory another user owns (an operator
+//! command run as root on the service's store) is given to that user, so
+//! that the service can open it afterwards. Backups and exports stay
+//! root's. The store's files are never opened through a symbolic link.
 
 use crate::storage::backend::{io_err, StorageError};
 use std::fs::{File, OpenOptions};
@@ -41,6 +42,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
 
 /// [`write_atomic`], with the content written by `fill`: a long file is
 /// streamed, never held in memory whole.
+/// Who a new file belongs to when root makes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// Whoever made it: a backup or an export, which may be written
+    /// anywhere, and whose reader the operator chooses.
+    Maker,
+    /// The owner of its directory: the store's own files, which the
+    /// service's user must be able to open.
+    Store,
+}
+
 pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut File) -> std::io::Result<()>,
@@ -51,7 +63,8 @@ pub fn write_atomic_with(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(io_err(format!("removing {}", tmp.display()))(e)),
     }
-    let mut f = create_private(&tmp).map_err(io_err(format!("creating {}", tmp.display())))?;
+    let mut f = create_private(&tmp, Owner::Store)
+        .map_err(io_err(format!("creating {}", tmp.display())))?;
     let written = fill(&mut f)
         .and_then(|()| f.sync_all())
         .map_err(io_err(format!("writing {}", tmp.display())))
@@ -70,11 +83,11 @@ pub fn write_atomic_with(
 /// that appears there meanwhile (another run of the same command): a temp
 /// file of this run's own (fsync'd) is hard-linked to `path`, which fails if
 /// the name is taken, then removed. For backups and exports, which no lock
-/// serializes.
-pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
+/// serializes, and for the old key rotate-key keeps.
+pub fn write_new(path: &Path, bytes: &[u8], owner: Owner) -> Result<(), StorageError> {
     let unique = format!(".tmp-{}-{:08x}", std::process::id(), rand::random::<u32>());
     let tmp = with_suffix(path, &unique);
-    let written = create_private(&tmp)
+    let written = create_private(&tmp, owner)
         .and_then(|mut f| {
             f.write_all(bytes)?;
             f.sync_all()
@@ -116,8 +129,10 @@ pub fn unused_name(base: &Path) -> Result<std::path::PathBuf, StorageError> {
         })
 }
 
-/// Creates a new file, readable by its owner only; fails if the name exists.
-pub fn create_private(path: &Path) -> std::io::Result<File> {
+/// Creates a new file, readable by its owner only; fails if the name exists
+/// (a symbolic link included). A file of the store is given to its
+/// directory's owner if root made it there.
+pub fn create_private(path: &Path, owner: Owner) -> std::io::Result<File> {
     let mut o = OpenOptions::new();
     o.write(true).create_new(true);
     #[cfg(unix)]
@@ -126,27 +141,54 @@ pub fn create_private(path: &Path) -> std::io::Result<File> {
         o.mode(0o600);
     }
     let f = o.open(path)?;
-    if let Err(e) = owned_like_its_directory(&f, path) {
-        let _ = std::fs::remove_file(path);
-        return Err(e);
+    if owner == Owner::Store {
+        if let Err(e) = give_to_directory_owner(&f, path) {
+            drop(f);
+            let _ = std::fs::remove_file(path);
+            return Err(e);
+        }
     }
     Ok(f)
 }
 
-/// Gives `file`, at `path`, to the owner of its directory when root owns
-/// the file and not the directory; leaves every other file as it is.
-pub fn owned_like_its_directory(file: &File, path: &Path) -> std::io::Result<()> {
+/// Gives `file`, just made at `path`, to the owner of its directory when
+/// root owns the file and not the directory.
+fn give_to_directory_owner(file: &File, path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
         let dir = std::fs::metadata(parent_dir(path))?;
         if file.metadata()?.uid() == 0 && dir.uid() != 0 {
-            std::os::unix::fs::fchown(file, Some(dir.uid()), Some(dir.gid()))?;
+            std::os::unix::fs::fchown(file, Some(dir.uid()), Some(dir.gid())).map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("giving it to uid {}, its directory's owner: {e}", dir.uid()),
+                )
+            })?;
         }
     }
     #[cfg(not(unix))]
     let _ = (file, path);
     Ok(())
+}
+
+/// Opens a file of the store with `o`, first creating it (owner-only, and
+/// given to the directory's owner as above) if there is none. Only a file
+/// this call creates changes owner, and no file is opened through a
+/// symbolic link: whoever can write the store's directory cannot point root
+/// at another file.
+pub fn open_store_file(path: &Path, o: &mut OpenOptions) -> std::io::Result<File> {
+    match create_private(path, Owner::Store) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(libc::O_NOFOLLOW);
+    }
+    o.open(path)
 }
 
 fn parent_dir(path: &Path) -> &Path {
@@ -156,20 +198,10 @@ fn parent_dir(path: &Path) -> &Path {
     }
 }
 
-/// Makes sure an owner-only file exists at `path`, durably.
+/// Makes sure an owner-only file of the store exists at `path`, durably.
 pub fn create_or_keep_private(path: &Path) -> Result<(), StorageError> {
-    let mut o = OpenOptions::new();
-    o.write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    o.open(path)
-        .and_then(|f| {
-            owned_like_its_directory(&f, path)?;
-            f.sync_all()
-        })
+    open_store_file(path, OpenOptions::new().write(true))
+        .and_then(|f| f.sync_all())
         .map_err(io_err(format!("creating {}", path.display())))?;
     sync_dir(path)
 }
@@ -179,16 +211,7 @@ pub fn create_or_keep_private(path: &Path) -> Result<(), StorageError> {
 /// own files are replaced by rename, so they cannot carry the lock themselves.
 pub fn lock(store: &Path) -> Result<File, StorageError> {
     let lock_path = with_suffix(store, ".lock");
-    let mut o = OpenOptions::new();
-    o.write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let f = o
-        .open(&lock_path)
-        .and_then(|f| owned_like_its_directory(&f, &lock_path).map(|()| f))
+    let f = open_store_file(&lock_path, OpenOptions::new().write(true))
         .map_err(io_err(format!("opening {}", lock_path.display())))?;
     match f.try_lock() {
         Ok(()) => Ok(f),
@@ -232,8 +255,8 @@ mod tests {
     fn a_new_file_is_never_written_over_one_that_appeared() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("users.backup");
-        write_new(&path, b"first").unwrap();
-        assert!(write_new(&path, b"second").is_err());
+        write_new(&path, b"first", Owner::Maker).unwrap();
+        assert!(write_new(&path, b"second", Owner::Maker).is_err());
         assert_eq!(std::fs::read(&path).unwrap(), b"first");
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1, "no temp file is left");
@@ -274,7 +297,7 @@ mod tests {
         }
         let store = dir.path().join("users.json");
         write_atomic(&store, b"x").unwrap();
-        write_new(&with_suffix(&store, ".backup"), b"y").unwrap();
+        write_new(&with_suffix(&store, ".key.kept"), b"y", Owner::Store).unwrap();
         create_or_keep_private(&with_suffix(&store, ".journal")).unwrap();
         drop(lock(&store).unwrap());
         for entry in std::fs::read_dir(dir.path()).unwrap() {
@@ -292,5 +315,26 @@ mod tests {
             write_atomic(&file, b"z").unwrap();
             assert_eq!(std::fs::metadata(&file).unwrap().uid(), 0);
         }
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_store_file_planted_as_a_link_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"keep me").unwrap();
+        let store = dir.path().join("users.json");
+        for name in [".lock", ".journal", ".audit"] {
+            std::os::unix::fs::symlink(&victim, with_suffix(&store, name)).unwrap();
+        }
+        assert!(lock(&store).is_err());
+        assert!(create_or_keep_private(&with_suffix(&store, ".audit")).is_err());
+        let appended = open_store_file(
+            &with_suffix(&store, ".journal"),
+            OpenOptions::new().append(true),
+        )
+        .and_then(|mut f| f.write_all(b"x"));
+        assert!(appended.is_err());
+        assert_eq!(std::fs::read(&victim).unwrap(), b"keep me");
     }
 }

@@ -42,7 +42,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-pub use files::{check_new, write_new};
+pub use files::{check_new, write_new, Owner};
 
 #[derive(Debug, Clone)]
 pub struct FileOptions {
@@ -180,16 +180,7 @@ impl FileStore {
         lock: File,
     ) -> Result<FileStore, StorageError> {
         let journal_path = journal::path_for(path);
-        let mut o = OpenOptions::new();
-        o.create(true).append(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            o.mode(0o600);
-        }
-        let journal = o
-            .open(&journal_path)
-            .and_then(|f| files::owned_like_its_directory(&f, &journal_path).map(|()| f))
+        let journal = files::open_store_file(&journal_path, OpenOptions::new().append(true))
             .map_err(io_err(format!("opening {}", journal_path.display())))?;
         let journal_len = journal
             .metadata()

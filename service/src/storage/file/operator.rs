@@ -66,7 +66,7 @@ pub fn backup(
     step("reading the store");
     let i = inspect(path, master)?;
     step("writing the backup");
-    files::write_new(dest, i.encode(true)?.as_bytes())?;
+    files::write_new(dest, i.encode(true)?.as_bytes(), files::Owner::Maker)?;
     Ok(i.users.len())
 }
 
@@ -143,7 +143,7 @@ fn aside_name(path: &Path, now_unix: u64) -> Result<PathBuf, StorageError> {
 /// Copies `path` to a new file beside it (never over one), durably.
 fn copy_aside(path: &Path, now_unix: u64) -> Result<PathBuf, StorageError> {
     let kept = aside_name(path, now_unix)?;
-    let copied = files::create_private(&kept).and_then(|mut out| {
+    let copied = files::create_private(&kept, files::Owner::Store).and_then(|mut out| {
         std::io::copy(&mut std::fs::File::open(path)?, &mut out)?;
         out.sync_all()
     });

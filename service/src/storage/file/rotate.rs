@@ -249,7 +249,7 @@ fn stage(
             std::fs::read(key_path(store))
                 .map_err(io_err(format!("reading {}", key_path(store).display())))?,
         );
-        files::write_new(&kept, &old_key)?;
+        files::write_new(&kept, &old_key, files::Owner::Store)?;
         old_key_kept = Some(kept);
         files::write_atomic(&staged_key, new.as_bytes())?;
     }

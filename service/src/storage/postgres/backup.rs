@@ -19,7 +19,7 @@ use crate::clock::unix_secs;
 use crate::storage::backend::StorageError;
 use crate::storage::crypto::KdfParams;
 use crate::storage::file::{
-    check_new, inspect::inspect, seal, snapshot as file_snapshot, write_new,
+    check_new, inspect::inspect, seal, snapshot as file_snapshot, write_new, Owner,
 };
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -62,7 +62,7 @@ fn backup_at(
         .map_err(|e| StorageError::Database(format!("the backup's key: {e}")))?;
     let link = seal::new_link(&mut rand::rng());
     let text = file_snapshot::encode(&kdf, &cipher, (0, &link), &users, true)?;
-    write_new(dest, text.as_bytes())?;
+    write_new(dest, text.as_bytes(), Owner::Maker)?;
     Ok((users.len(), end))
 }
 
