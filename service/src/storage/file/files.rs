@@ -92,17 +92,7 @@ pub fn write_new(path: &Path, bytes: &[u8], owner: Owner) -> Result<(), StorageE
             f.write_all(bytes)?;
             f.sync_all()
         })
-        .and_then(|()| match std::fs::hard_link(&tmp, path) {
-            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
-                // A filesystem without hard links (FAT, some network
-                // mounts): a rename, after a last look that the name is free.
-                if path.exists() {
-                    return Err(std::io::ErrorKind::AlreadyExists.into());
-                }
-                std::fs::rename(&tmp, path)
-            }
-            linked => linked,
-        });
+        .and_then(|()| place_new(&tmp, path, |from, to| std::fs::hard_link(from, to)));
     let _ = std::fs::remove_file(&tmp);
     written.map_err(|e| match e.kind() {
         std::io::ErrorKind::AlreadyExists => StorageError::Io {
@@ -112,6 +102,25 @@ pub fn write_new(path: &Path, bytes: &[u8], owner: Owner) -> Result<(), StorageE
         _ => io_err(format!("writing {}", path.display()))(e),
     })?;
     sync_dir(path)
+}
+
+/// Gives the file at `tmp` the name `path` by `link`, which fails if the
+/// name is taken. Where the filesystem has no hard links (FAT, some network
+/// mounts), a rename instead, after a last look that the name is free.
+fn place_new(
+    tmp: &Path,
+    path: &Path,
+    link: fn(&Path, &Path) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    match link(tmp, path) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            if path.exists() {
+                return Err(std::io::ErrorKind::AlreadyExists.into());
+            }
+            std::fs::rename(tmp, path)
+        }
+        linked => linked,
+    }
 }
 
 /// `base`, or `base-1`, `base-2`…: the first name no file has.
@@ -336,5 +345,22 @@ mod tests {
         .and_then(|mut f| f.write_all(b"x"));
         assert!(appended.is_err());
         assert_eq!(std::fs::read(&victim).unwrap(), b"keep me");
+    }
+
+    #[test]
+    fn without_hard_links_a_new_file_is_renamed_in_but_never_over_another() {
+        let no_links = |_: &Path, _: &Path| -> std::io::Result<()> {
+            Err(std::io::ErrorKind::Unsupported.into())
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (tmp, path) = (dir.path().join("t"), dir.path().join("users.backup"));
+        std::fs::write(&tmp, b"first").unwrap();
+        place_new(&tmp, &path, no_links).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"first");
+        assert!(!tmp.exists(), "renamed, not copied");
+        std::fs::write(&tmp, b"second").unwrap();
+        let taken = place_new(&tmp, &path, no_links).unwrap_err();
+        assert_eq!(taken.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&path).unwrap(), b"first");
     }
 }
