@@ -49,7 +49,7 @@ impl AuditFile {
     ) -> Result<AuditFile, StorageError> {
         let path = path_for(store);
         files::create_or_keep_private(&path)?;
-        let mut file = files::open_store_file(&path, OpenOptions::new().read(true).append(true))
+        let mut file = files::open_existing(&path, OpenOptions::new().read(true).append(true))
             .map_err(io_err(format!("opening {}", path.display())))?;
         let (whole, last) = last_line(&mut file).map_err(io_err("reading the audit log"))?;
         let after_last = match last {
@@ -228,7 +228,7 @@ pub fn reader_at(store: &Path, cipher: Arc<Fernet>) -> Arc<dyn AuditReader> {
 }
 
 fn append(path: &Path) -> Result<File, StorageError> {
-    files::open_store_file(path, OpenOptions::new().append(true))
+    files::open_existing(path, OpenOptions::new().append(true))
         .map_err(io_err(format!("opening {}", path.display())))
 }
 

@@ -9,6 +9,17 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
 
+/// Who a new file belongs to when root makes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// Whoever made it: a backup or an export, which may be written
+    /// anywhere, and whose reader the operator chooses.
+    Maker,
+    /// The owner of its directory: the store's own files, which the
+    /// service's user must be able to open.
+    Store,
+}
+
 /// `path` with `suffix` added to its name: the files beside a store
 /// (`STORE.journal`, `STORE.audit`, …) and the temp files.
 pub fn with_suffix(path: &Path, suffix: &str) -> std::path::PathBuf {
@@ -42,17 +53,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
 
 /// [`write_atomic`], with the content written by `fill`: a long file is
 /// streamed, never held in memory whole.
-/// Who a new file belongs to when root makes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Owner {
-    /// Whoever made it: a backup or an export, which may be written
-    /// anywhere, and whose reader the operator chooses.
-    Maker,
-    /// The owner of its directory: the store's own files, which the
-    /// service's user must be able to open.
-    Store,
-}
-
 pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut File) -> std::io::Result<()>,
@@ -192,6 +192,12 @@ pub fn open_store_file(path: &Path, o: &mut OpenOptions) -> std::io::Result<File
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(e),
     }
+    open_existing(path, o)
+}
+
+/// Opens an existing file of the store with `o`, never through a symbolic
+/// link.
+pub fn open_existing(path: &Path, o: &mut OpenOptions) -> std::io::Result<File> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;

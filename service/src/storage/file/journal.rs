@@ -206,7 +206,7 @@ pub fn replay(
             bytes = data.len() - good_len,
             "dropping a torn record at the end of the journal"
         );
-        let f = super::files::open_store_file(path, OpenOptions::new().write(true))
+        let f = super::files::open_existing(path, OpenOptions::new().write(true))
             .map_err(io_err("truncating the journal"))?;
         f.set_len(good_len as u64)
             .and_then(|()| f.sync_all())
