@@ -202,7 +202,15 @@ pub fn open_existing(path: &Path, o: &mut OpenOptions) -> std::io::Result<File> 
     {
         use std::os::unix::fs::OpenOptionsExt;
         o.custom_flags(libc::O_NOFOLLOW);
+        o.open(path).map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => std::io::Error::new(
+                e.kind(),
+                "a symbolic link, which a store's files never are: remove it",
+            ),
+            _ => e,
+        })
     }
+    #[cfg(not(unix))]
     o.open(path)
 }
 
@@ -349,7 +357,8 @@ mod tests {
             OpenOptions::new().append(true),
         )
         .and_then(|mut f| f.write_all(b"x"));
-        assert!(appended.is_err());
+        let refused = appended.unwrap_err().to_string();
+        assert!(refused.contains("a symbolic link"), "{refused}");
         assert_eq!(std::fs::read(&victim).unwrap(), b"keep me");
     }
 
