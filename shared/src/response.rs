@@ -194,15 +194,41 @@ impl std::error::Error for ReplyError {}
 
 /// Reads a reply: an error reply becomes [`ReplyError::Service`], a success the payload.
 pub fn parse_reply<T: DeserializeOwned>(text: &str) -> Result<Reply<T>, ReplyError> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| ReplyError::Malformed(e.to_string()))?;
+    let malformed = |e: serde_json::Error| ReplyError::Malformed(e.to_string());
+    let value: Value = serde_json::from_str(text).map_err(malformed)?;
     if value.get("status").and_then(Value::as_str) == Some("error") {
-        return match serde_json::from_value::<ErrorReply>(value) {
-            Ok(e) => Err(ReplyError::Service(e)),
-            Err(e) => Err(ReplyError::Malformed(e.to_string())),
-        };
+        return Err(
+            serde_json::from_value::<ErrorReply>(value).map_or_else(malformed, ReplyError::Service)
+        );
     }
-    serde_json::from_value(value).map_err(|e| ReplyError::Malformed(e.to_string()))
+    // The payload is read from what is left once the envelope's own members
+    // are taken out, as `#[serde(flatten)]` would, without the buffered
+    // deserialisation it costs for every payload type.
+    let Value::Object(mut members) = value else {
+        return Err(ReplyError::Malformed("a reply is a JSON object".into()));
+    };
+    let head = ReplyHead::deserialize(Value::Object(
+        ["status", "message", "request_id"]
+            .into_iter()
+            .filter_map(|k| members.remove_entry(k))
+            .collect(),
+    ))
+    .map_err(malformed)?;
+    Ok(Reply {
+        status: head.status,
+        message: head.message,
+        request_id: head.request_id,
+        data: serde_json::from_value(Value::Object(members)).map_err(malformed)?,
+    })
+}
+
+/// The members every success reply has, besides its payload.
+#[derive(Deserialize)]
+struct ReplyHead {
+    status: Status,
+    message: String,
+    #[serde(default)]
+    request_id: Option<Value>,
 }
 
 #[cfg(test)]
@@ -280,6 +306,35 @@ mod tests {
             parse_reply::<UserCreated>("nope"),
             Err(ReplyError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn a_parsed_reply_reads_as_the_serialized_one_and_its_payload_sees_only_its_own_members() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Strict {
+            username: String,
+        }
+        let mut sent = Reply::success(
+            "m",
+            Strict {
+                username: "bob".into(),
+            },
+        );
+        sent.request_id = Some(Value::from(7));
+        let text = serde_json::to_string(&sent).unwrap();
+        assert_eq!(parse_reply::<Strict>(&text).unwrap(), sent);
+        for bad in [
+            r#"["status","success"]"#,
+            r#"{"message":"m","username":"bob"}"#,
+            r#"{"status":"success","username":"bob"}"#,
+            r#"{"status":"success","message":"m"}"#,
+        ] {
+            assert!(
+                matches!(parse_reply::<Strict>(bad), Err(ReplyError::Malformed(_))),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -185,6 +185,24 @@ fn connected() -> bool {
 
 /// Sends a request and waits for its reply.
 pub async fn call<T: DeserializeOwned>(request: Request) -> Result<Reply<T>, ApiError> {
+    let text = exchange(request).await?;
+    let reply = parse_reply(&text).map_err(ApiError::from);
+    note_reply(reply.as_ref().err());
+    reply
+}
+
+/// Whether a reply (`error` when it is one) shows the service answering.
+fn note_reply(error: Option<&ApiError>) {
+    match error {
+        Some(e) if e.code() == Some(ErrorCode::ServiceUnavailable) => note_service(false),
+        None | Some(ApiError::Service(_)) => note_service(true),
+        Some(_) => {}
+    }
+}
+
+/// Sends a request and waits for the text of its reply. Apart from [`call`],
+/// which only parses, so that this is compiled once, not once per reply type.
+async fn exchange(request: Request) -> Result<String, ApiError> {
     let mut waited = 0;
     while !connected() && waited < CONNECT_WAIT_MS {
         TimeoutFuture::new(100).await;
@@ -214,18 +232,7 @@ pub async fn call<T: DeserializeOwned>(request: Request) -> Result<Reply<T>, Api
         return Err(ApiError::Disconnected);
     }
     futures::select! {
-        reply = rx.fuse() => match reply {
-            Ok(text) => {
-                let reply = parse_reply(&text).map_err(ApiError::from);
-                match &reply {
-                    Err(e) if e.code() == Some(ErrorCode::ServiceUnavailable) => note_service(false),
-                    Ok(_) | Err(ApiError::Service(_)) => note_service(true),
-                    Err(_) => {}
-                }
-                reply
-            }
-            Err(_) => Err(ApiError::Disconnected),
-        },
+        reply = rx.fuse() => reply.map_err(|_| ApiError::Disconnected),
         _ = TimeoutFuture::new(CALL_TIMEOUT_MS).fuse() => {
             forget();
             Err(ApiError::Timeout)
