@@ -3,7 +3,7 @@
 //! drop.
 //!
 //! - [`process`]: one child process: spawn, wait until it answers, keep its
-//!   log, stop it (SIGTERM), kill it on drop.
+//!   log, stop it (SIGTERM), kill it on drop; [`wait_until`] something it does.
 //! - [`service`]: [`ServiceProcess`] and its [`ServiceOptions`].
 //! - [`bridge`]: [`BridgeProcess`], in front of a service.
 //! - [`zmq_client`]: [`Zmq`], a REQ client that never waits forever.
@@ -25,5 +25,6 @@ pub use bins::{bin_path, error_line, free_port, workspace};
 pub use bridge::BridgeProcess;
 pub use http::{http_get, http_request, HttpResponse};
 pub use postgres::PgCluster;
+pub use process::wait_until;
 pub use service::{ServiceOptions, ServiceProcess, ADMIN_PASSWORD, MASTER};
 pub use zmq_client::Zmq;

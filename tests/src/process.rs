@@ -112,3 +112,17 @@ impl Drop for Process {
         }
     }
 }
+
+/// Waits up to `within` for `done`, checked every 20 ms, and panics saying
+/// `what` did not happen. For what a process does in its own time (a request
+/// read, a file written), which a fixed sleep would only guess at.
+pub fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !done() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

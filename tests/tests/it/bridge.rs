@@ -1,7 +1,9 @@
 use serde_json::json;
 use std::time::{Duration, Instant};
 use users_tests::ws::{self, Ws};
-use users_tests::{http_get, BridgeProcess, ServiceOptions, ServiceProcess, ADMIN_PASSWORD};
+use users_tests::{
+    http_get, wait_until, BridgeProcess, ServiceOptions, ServiceProcess, ADMIN_PASSWORD,
+};
 
 pub(crate) fn service() -> ServiceProcess {
     ServiceProcess::start(ServiceOptions::default().arg(&["--trusted-peer", "127.0.0.1"]))
@@ -312,7 +314,20 @@ async fn secrets_stay_out_of_the_log_and_shutdown_finishes_requests() {
         .to_string(),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(30)).await;
+    // SIGTERM once the bridge has taken the login (its debug log names each
+    // request's action): a frame it has not read when it stops is, rightly,
+    // never relayed.
+    wait_until(
+        "the bridge taking the login",
+        Duration::from_secs(20),
+        || {
+            let log = b.log_text();
+            log.lines()
+                .filter(|l| l.contains("relay") && l.contains("login"))
+                .count()
+                >= 2
+        },
+    );
     let stopper = std::thread::spawn(move || {
         let ok = b.stop().is_some_and(|s| s.success());
         (ok, b.log_text())

@@ -1,7 +1,8 @@
 use serde_json::json;
+use std::time::Duration;
 use users_service::model::User;
 use users_service::storage::file::{journal, FileOptions, FileStore};
-use users_tests::{ServiceOptions, ServiceProcess, MASTER};
+use users_tests::{wait_until, ServiceOptions, ServiceProcess, MASTER};
 
 /// The users in a stopped service's store, by username.
 fn read_store(s: &ServiceProcess) -> std::collections::HashMap<String, User> {
@@ -159,6 +160,8 @@ fn sigterm_lets_requests_in_flight_finish() {
             "--kdf-iterations".into(),
             "1000".into(),
         ],
+        // The log says when the login has been read.
+        env: vec![("RUST_LOG".into(), "info,users_service::server=debug".into())],
         ..Default::default()
     });
     let ctx = zmq::Context::new();
@@ -170,7 +173,17 @@ fn sigterm_lets_requests_in_flight_finish() {
         "credentials": {"username": "admin", "password": users_tests::ADMIN_PASSWORD}});
     d.send_multipart([&b""[..], login.to_string().as_bytes()], 0)
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(50));
+    // SIGTERM once the service has the login: a request it has not read
+    // when it stops is, rightly, never answered.
+    wait_until(
+        "the service reading the login",
+        Duration::from_secs(20),
+        || {
+            s.log_text()
+                .lines()
+                .any(|l| l.contains("request") && l.contains("login"))
+        },
+    );
     let stopper = std::thread::spawn(move || s.stop().is_some_and(|st| st.success()));
     let frames = d
         .recv_multipart(0)
