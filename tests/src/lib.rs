@@ -6,7 +6,8 @@
 //!   log, stop it (SIGTERM), kill it on drop; [`wait_until`] something it does.
 //! - [`service`]: [`ServiceProcess`] and its [`ServiceOptions`].
 //! - [`bridge`]: [`BridgeProcess`], in front of a service.
-//! - [`zmq_client`]: [`Zmq`], a REQ client that never waits forever.
+//! - [`zmq_client`]: [`Zmq`], a REQ client that never waits forever, and
+//!   [`pipelined`] requests.
 //! - [`ws`]: WebSocket client helpers.
 //! - [`http`]: plain HTTP requests.
 //! - [`postgres`]: [`PgCluster`], a private PostgreSQL server.
@@ -27,4 +28,4 @@ pub use http::{http_get, http_request, HttpResponse};
 pub use postgres::PgCluster;
 pub use process::wait_until;
 pub use service::{ServiceOptions, ServiceProcess, ADMIN_PASSWORD, MASTER};
-pub use zmq_client::Zmq;
+pub use zmq_client::{pipelined, Zmq};

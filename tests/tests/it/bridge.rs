@@ -194,11 +194,21 @@ async fn rate_limits_per_connection_and_per_ip() {
         &s.endpoint(),
         &["--rate-per-connection", "1000", "--rate-per-ip", "5"],
     );
-    let mut limited = 0;
+    // Three connections, then every request at once, so that no token comes
+    // back while they are read.
+    let mut conns = Vec::new();
     for _ in 0..3 {
-        let mut c = connect(&b).await;
+        conns.push(connect(&b).await);
+    }
+    for c in &mut conns {
         for _ in 0..6 {
-            let r = ws::call(&mut c, json!({"action": "health_check"})).await;
+            ws::send(c, json!({"action": "health_check"}).to_string()).await;
+        }
+    }
+    let mut limited = 0;
+    for c in &mut conns {
+        for _ in 0..6 {
+            let r = ws::recv(c).await.unwrap();
             limited += usize::from(r["code"] == "rate_limited");
         }
     }

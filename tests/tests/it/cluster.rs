@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use users_tests::{PgCluster, ServiceOptions, ServiceProcess, ADMIN_PASSWORD};
+use users_tests::{wait_until, PgCluster, ServiceOptions, ServiceProcess, ADMIN_PASSWORD};
 
 pub fn on(pg: &PgCluster) -> ServiceOptions {
     ServiceOptions::default().arg(&[
@@ -54,7 +54,9 @@ pub fn code(v: &Value) -> &str {
     v["code"].as_str().unwrap_or("ok")
 }
 
-/// Waits until `s` refuses `token`; panics after `limit`.
+/// Waits until `s` refuses `token`; panics after `limit`, which leaves room
+/// for a slow machine (an instance out of step for a second refuses every
+/// session anyway, as unavailable).
 fn refused_within(s: &ServiceProcess, token: &str, limit: Duration) {
     let start = Instant::now();
     loop {
@@ -85,7 +87,7 @@ fn a_session_started_on_one_instance_works_on_the_others_and_ends_on_all() {
     b.client()
         .call_ok(json!({"action": "logout", "session_token": t}));
     for s in [&a, &c] {
-        refused_within(s, &t, Duration::from_secs(2));
+        refused_within(s, &t, Duration::from_secs(10));
     }
 
     // A password change on c ends alice's other sessions everywhere, and
@@ -98,7 +100,7 @@ fn a_session_started_on_one_instance_works_on_the_others_and_ends_on_all() {
         .call_ok(json!({"action": "update_user", "session_token": t2,
         "update_data": {"current_password": "al1ce-pw-1", "password": "al1ce-pw-2"}}));
     for s in [&a, &b] {
-        refused_within(s, &t1, Duration::from_secs(2));
+        refused_within(s, &t1, Duration::from_secs(10));
         assert_eq!(code(&get_user(s, &t2)), "ok");
     }
     assert_eq!(
@@ -122,11 +124,11 @@ fn a_session_started_on_one_instance_works_on_the_others_and_ends_on_all() {
         "username": "bob", "update_data": {"status": "suspended",
             "current_password": ADMIN_PASSWORD}}));
     for s in [&b, &c] {
-        refused_within(s, &tb, Duration::from_secs(2));
+        refused_within(s, &tb, Duration::from_secs(10));
     }
     b.client()
         .call_ok(json!({"action": "delete_user", "session_token": tc, "password": "c4rol-pass1"}));
-    refused_within(&a, &tc, Duration::from_secs(2));
+    refused_within(&a, &tc, Duration::from_secs(10));
     assert_eq!(code(&get_user(&c, &tc)), "session_invalid");
 }
 
@@ -286,11 +288,14 @@ fn a_postgresql_restart_loses_nothing_acknowledged_and_every_instance_reconnects
     let (la, lb) = (load(&a, "pa"), load(&b, "pb"));
     std::thread::sleep(Duration::from_millis(500));
     pg.stop();
-    std::thread::sleep(Duration::from_millis(2500));
     // Meanwhile no instance can hear of a session ended elsewhere, so none
-    // trusts the sessions it holds.
+    // trusts the sessions it holds, a second or so after it lost touch.
     for s in [&a, &b] {
-        assert_eq!(code(&get_user(s, &t)), "service_unavailable");
+        wait_until(
+            "an instance refusing sessions while PostgreSQL is down",
+            Duration::from_secs(20),
+            || code(&get_user(s, &t)) == "service_unavailable",
+        );
     }
     pg.restart();
     std::thread::sleep(Duration::from_millis(2500));
@@ -307,22 +312,38 @@ fn a_postgresql_restart_loses_nothing_acknowledged_and_every_instance_reconnects
             "a clear error while down: {e}"
         );
     }
-    // Both instances write again by themselves, and both know every
-    // acknowledged user.
+    // Both instances write again by themselves, once they have reconnected
+    // (their retries back off to 2 s), and both know every acknowledged user.
     for (s, name) in [(&a, "after_a"), (&b, "after_b")] {
-        assert_eq!(
-            code(&s.register(name, "afterpass1")),
-            "ok",
-            "{}",
-            s.log_text()
-        );
+        let mut tried = false;
+        wait_until("an instance writing again", Duration::from_secs(30), || {
+            let r = s.register(name, "afterpass1");
+            // A try refused as unavailable may still have been written.
+            let done = code(&r) == "ok" || (tried && code(&r) == "username_taken");
+            assert!(
+                done || code(&r) == "service_unavailable",
+                "{r} {}",
+                s.log_text()
+            );
+            tried = true;
+            done
+        });
     }
-    std::thread::sleep(Duration::from_millis(300));
+    let login = json!({"action": "login", "credentials": {"username": "admin", "password": ADMIN_PASSWORD}});
     for s in [&a, &b] {
-        let admin = s.admin_token();
-        let list = s
-            .client()
-            .call_ok(json!({"action": "list_users", "session_token": admin, "limit": 10000}));
+        let mut list = Value::Null;
+        wait_until(
+            "an instance trusting sessions again",
+            Duration::from_secs(30),
+            || {
+                let c = s.client();
+                let token = c.call(login.clone()).unwrap_or_default()["session_token"].take();
+                list = c
+                    .call(json!({"action": "list_users", "session_token": token, "limit": 10000}))
+                    .unwrap_or_default();
+                list["status"] == "success"
+            },
+        );
         let names: Vec<&str> = list["users"]
             .as_array()
             .unwrap()
@@ -388,7 +409,7 @@ fn past_the_cap_the_same_session_ends_on_every_instance() {
     let _second = b.login("ida", "idapass12");
     let third = a.login("ida", "idapass12");
     for s in [&a, &b] {
-        refused_within(s, &first, Duration::from_secs(2));
+        refused_within(s, &first, Duration::from_secs(10));
         assert_eq!(code(&get_user(s, &third)), "ok");
     }
 }
@@ -408,5 +429,5 @@ fn a_session_that_guesses_its_password_is_ended_on_every_instance() {
         assert_eq!(r["status"], "error", "{r}");
     }
     assert_eq!(code(&get_user(&a, &t)), "session_invalid");
-    refused_within(&b, &t, Duration::from_secs(2));
+    refused_within(&b, &t, Duration::from_secs(10));
 }

@@ -95,11 +95,12 @@ fn admin_suspension_ends_sessions_and_blocks_login() {
 
 #[test]
 fn sessions_expire() {
-    let s = ServiceProcess::start(ServiceOptions::default().arg(&["--session-lifetime", "1s"]));
+    // Long enough for the login and the first call on a slow machine.
+    let s = ServiceProcess::start(ServiceOptions::default().arg(&["--session-lifetime", "3s"]));
     let t = s.admin_token();
     let c = s.client();
     c.call_ok(json!({"action": "get_user", "session_token": t}));
-    std::thread::sleep(Duration::from_millis(1200));
+    std::thread::sleep(Duration::from_millis(3200));
     c.call_err(
         json!({"action": "get_user", "session_token": t}),
         "session_invalid",

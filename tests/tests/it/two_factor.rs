@@ -27,9 +27,9 @@ fn login(name: &str, password: &str, extra: Value) -> Value {
     json!({"action": "login", "credentials": credentials})
 }
 
-/// Turns two-factor login on for `token`'s account; returns the secret and
-/// the recovery codes.
-pub fn enable(c: &Zmq, token: &str, password: &str) -> (String, Vec<String>) {
+/// Turns two-factor login on for `token`'s account; returns the secret, the
+/// recovery codes, and the code that turned it on (spent by that).
+pub fn enable(c: &Zmq, token: &str, password: &str) -> (String, Vec<String>, String) {
     let setup = c.call_ok(json!({"action": "totp_setup", "session_token": token}));
     let secret = setup["secret"].as_str().unwrap().to_owned();
     let uri = setup["otpauth_uri"].as_str().unwrap();
@@ -56,15 +56,16 @@ pub fn enable(c: &Zmq, token: &str, password: &str) -> (String, Vec<String>) {
             "code": code(&secret, 0)}),
         "wrong_password",
     );
+    let used = code(&secret, 0);
     let on = c.call_ok(json!({"action": "totp_enable", "session_token": token,
-        "password": password, "code": code(&secret, 0)}));
+        "password": password, "code": used}));
     let codes: Vec<String> = on["recovery_codes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| v.as_str().unwrap().to_owned())
         .collect();
-    (secret, codes)
+    (secret, codes, used)
 }
 
 #[test]
@@ -77,7 +78,7 @@ fn two_factor_login_from_setup_to_recovery() {
     c.call_ok(json!({"action": "totp_setup", "session_token": token}));
     s.login("tessa", "t3ss-pw-01");
     let other = s.login("tessa", "t3ss-pw-01");
-    let (secret, codes) = enable(&c, &token, "t3ss-pw-01");
+    let (secret, codes, spent) = enable(&c, &token, "t3ss-pw-01");
     c.call_err(
         json!({"action": "get_user", "session_token": other}),
         "session_invalid",
@@ -112,7 +113,6 @@ fn two_factor_login_from_setup_to_recovery() {
     );
     // A code logs in once: the one enable took is spent already. The next
     // step's is taken now (one step of skew), and then no more.
-    let spent = code(&secret, 0);
     let r = c
         .call(login("tessa", "t3ss-pw-01", json!({"totp_code": spent})))
         .unwrap();
@@ -159,7 +159,7 @@ fn wrong_codes_count_against_the_throttle() {
     let c = s.client();
     s.register("uwe", "uwe-pw-12");
     let token = s.login("uwe", "uwe-pw-12");
-    let (secret, _) = enable(&c, &token, "uwe-pw-12");
+    let (secret, _, _) = enable(&c, &token, "uwe-pw-12");
     let wrong = |n: u32| {
         format!(
             "{:06}",
