@@ -32,11 +32,18 @@ pub fn with_suffix(path: &Path, suffix: &str) -> std::path::PathBuf {
 /// and says so before any work is done.
 pub fn check_new(path: &Path) -> Result<(), StorageError> {
     match path.exists() {
-        true => Err(StorageError::Io {
-            context: format!("{} exists; it is never overwritten", path.display()),
-            error: std::io::ErrorKind::AlreadyExists.into(),
-        }),
+        true => Err(never_overwritten(
+            path,
+            std::io::ErrorKind::AlreadyExists.into(),
+        )),
         false => Ok(()),
+    }
+}
+
+fn never_overwritten(path: &Path, error: std::io::Error) -> StorageError {
+    StorageError::Io {
+        context: format!("{} exists; it is never overwritten", path.display()),
+        error,
     }
 }
 
@@ -95,10 +102,7 @@ pub fn write_new(path: &Path, bytes: &[u8], owner: Owner) -> Result<(), StorageE
         .and_then(|()| place_new(&tmp, path, |from, to| std::fs::hard_link(from, to)));
     let _ = std::fs::remove_file(&tmp);
     written.map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => StorageError::Io {
-            context: format!("{} exists; it is never overwritten", path.display()),
-            error: e,
-        },
+        std::io::ErrorKind::AlreadyExists => never_overwritten(path, e),
         _ => io_err(format!("writing {}", path.display()))(e),
     })?;
     sync_dir(path)
@@ -257,12 +261,20 @@ pub fn sync_dir(path: &Path) -> Result<(), StorageError> {
 mod tests {
     use super::*;
 
-    #[test]
+    /// A directory with a file, `victim`, holding "keep me": what a planted
+    /// link points at, which nothing may change.
     #[cfg(unix)]
-    fn a_stale_temp_link_is_replaced_not_followed() {
+    fn dir_with_victim() -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let victim = dir.path().join("victim");
         std::fs::write(&victim, b"keep me").unwrap();
+        (dir, victim)
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_stale_temp_link_is_replaced_not_followed() {
+        let (dir, victim) = dir_with_victim();
         let path = dir.path().join("users.json");
         let tmp = with_suffix(&path, ".tmp");
         std::os::unix::fs::symlink(&victim, &tmp).unwrap();
@@ -343,9 +355,7 @@ mod tests {
     #[test]
     #[cfg(unix)]
     fn a_store_file_planted_as_a_link_is_refused_and_its_target_untouched() {
-        let dir = tempfile::tempdir().unwrap();
-        let victim = dir.path().join("victim");
-        std::fs::write(&victim, b"keep me").unwrap();
+        let (dir, victim) = dir_with_victim();
         let store = dir.path().join("users.json");
         for name in [".lock", ".journal", ".audit"] {
             std::os::unix::fs::symlink(&victim, with_suffix(&store, name)).unwrap();
