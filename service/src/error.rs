@@ -66,24 +66,22 @@ pub enum ServiceError {
     /// Too many requests are waiting already.
     #[error("busy")]
     Busy,
-    /// Storage failed; nothing changed.
+    /// A change could not be committed, so nothing changed. Raised only by
+    /// the storage layer (from a [`crate::storage::StorageError`]) and by the
+    /// writer; the detail goes to the log, never on the wire.
     #[error("storage: {0}")]
     Storage(String),
-    /// The shared store cannot be reached (PostgreSQL is down or restarting);
-    /// nothing changed, and trying again later may work.
+    /// Something that is neither storage nor the client's fault failed
+    /// (encoding a reply, making a QR code, reading the audit log): nothing
+    /// was being saved. The detail goes to the log, never on the wire.
+    #[error("internal: {0}")]
+    Internal(String),
+    /// The shared store cannot be reached (PostgreSQL is down or restarting),
+    /// or this instance is out of step with the others
+    /// ([`crate::follow::Follow::check_in_step`]); nothing changed, and
+    /// trying again later may work.
     #[error("store unavailable: {0}")]
     StoreUnavailable(String),
-}
-
-impl From<&crate::storage::StorageError> for ServiceError {
-    fn from(e: &crate::storage::StorageError) -> Self {
-        match e {
-            crate::storage::StorageError::Database(_) => {
-                ServiceError::StoreUnavailable(e.to_string())
-            }
-            _ => ServiceError::Storage(e.to_string()),
-        }
-    }
 }
 
 impl ServiceError {
@@ -114,7 +112,7 @@ impl ServiceError {
             ServiceError::RateLimited { .. }
             | ServiceError::TooFast { .. }
             | ServiceError::Busy => ErrorCode::RateLimited,
-            ServiceError::Storage(_) => ErrorCode::Internal,
+            ServiceError::Storage(_) | ServiceError::Internal(_) => ErrorCode::Internal,
             ServiceError::StoreUnavailable(_) => ErrorCode::ServiceUnavailable,
         }
     }
@@ -161,6 +159,7 @@ impl ServiceError {
             ),
             ServiceError::Busy => ("The service is busy; try again in a moment".into(), None),
             ServiceError::Storage(_) => ("Internal error: the change was not saved".into(), None),
+            ServiceError::Internal(_) => ("Internal error".into(), None),
             ServiceError::StoreUnavailable(_) => (
                 "The user store is unavailable; try again in a moment. A change refused this \
                  way was not confirmed: check it before repeating it"
@@ -197,6 +196,10 @@ mod tests {
         let r = ServiceError::Storage("/secret/path: disk full".into()).to_reply();
         assert_eq!(r.code, ErrorCode::Internal);
         assert!(!r.message.contains("/secret/path"));
+        let r = ServiceError::Internal("making the QR code: /secret".into()).to_reply();
+        assert_eq!(r.code, ErrorCode::Internal);
+        assert!(!r.message.contains("/secret"));
+        assert!(!r.message.contains("not saved"), "nothing was being saved");
     }
 
     #[test]

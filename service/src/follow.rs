@@ -140,6 +140,18 @@ impl Follow {
             self.listening.load(Ordering::SeqCst) && longer_than(&self.deaf_since, STALE_AFTER);
         !(failing || deaf)
     }
+
+    /// [`Follow::in_step`] as the error a request is refused with: a
+    /// session ended elsewhere may not have reached this instance, so none
+    /// is trusted, and no token is handed out that it would refuse.
+    pub fn check_in_step(&self) -> crate::error::Result<()> {
+        match self.in_step() {
+            true => Ok(()),
+            false => Err(crate::error::ServiceError::StoreUnavailable(
+                "out of step with the other instances".into(),
+            )),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::auth::password;
 use crate::auth::sessions::{new_token, SessionOp};
 use crate::clock::{rfc3339, unix_secs};
 use crate::migrate::{open_batch, StoreAt};
-use crate::model::{fold, User, UserId};
+use crate::model::{NameKey, User, UserId};
 use crate::storage::backend::StorageError;
 use crate::storage::file::FileOptions;
 use crate::storage::table::UserTable;
@@ -100,10 +100,11 @@ pub fn reset_admin(
 
 /// An email for a new admin that no account has.
 fn free_email(table: &UserTable, username: &str) -> String {
-    let base = format!("{}@localhost.localdomain", fold(username));
+    let local = NameKey::of(username);
+    let base = format!("{}@localhost.localdomain", local.as_str());
     if table.get_by_email(&base).is_none() {
         return base;
     }
     let tag = UserId::random(&mut rand::rng()).to_string();
-    format!("{}+{}@localhost.localdomain", fold(username), &tag[..8])
+    format!("{}+{}@localhost.localdomain", local.as_str(), &tag[..8])
 }

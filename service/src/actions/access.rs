@@ -2,7 +2,7 @@
 
 use crate::app::App;
 use crate::error::{Result, ServiceError};
-use crate::model::{fold, User, UserId};
+use crate::model::{NameKey, User, UserId};
 use crate::storage::UserTable;
 use std::sync::Arc;
 use users_protocol::{Role, Secret, UserStatus};
@@ -10,11 +10,7 @@ use users_protocol::{Role, Secret, UserStatus};
 /// The caller's account for a session token.
 pub fn authenticate(app: &App, token: &Secret) -> Result<Arc<User>> {
     // A session ended on another instance may not have reached this one.
-    if !app.follow.in_step() {
-        return Err(ServiceError::StoreUnavailable(
-            "out of step with the other instances".into(),
-        ));
-    }
+    app.follow.check_in_step()?;
     let session = app
         .sessions
         .validate(token.expose(), app.clock.now())
@@ -42,7 +38,7 @@ pub fn target(
     named: Option<&str>,
     access: Access,
 ) -> Result<Arc<User>> {
-    let Some(name) = named.filter(|n| fold(n) != actor.key()) else {
+    let Some(name) = named.filter(|n| NameKey::of(n) != actor.key()) else {
         return table
             .get_by_id(actor.id)
             .cloned()
@@ -71,7 +67,7 @@ pub fn own_or_admins(
     named: Option<&str>,
     refusal: &str,
 ) -> Result<Arc<User>> {
-    match named.filter(|n| fold(n) != actor.key()) {
+    match named.filter(|n| NameKey::of(n) != actor.key()) {
         None => Ok(Arc::clone(actor)),
         Some(_) if actor.role != Role::Admin => Err(ServiceError::Forbidden(refusal.into())),
         Some(name) => table.get(name).cloned().ok_or(ServiceError::NotFound),

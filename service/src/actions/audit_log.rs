@@ -33,11 +33,11 @@ pub fn audit_log(app: &App, token: &Secret, q: AuditQuery) -> Result<Step> {
     let source = app
         .audit_reader
         .clone()
-        .ok_or_else(|| ServiceError::Storage("the audit log is not open".into()))?;
+        .ok_or_else(|| ServiceError::Internal("the audit log is not open".into()))?;
     Ok(Step::slow(move |_| {
         let page = source
             .read_all()
-            .map_err(ServiceError::Storage)
+            .map_err(ServiceError::Internal)
             .and_then(|records| {
                 select(records, &q, reader, named)
                     .map_err(|(field, message)| ServiceError::invalid(field, message))

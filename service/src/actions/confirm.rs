@@ -7,6 +7,7 @@ use super::outcome::Outcome;
 use super::step::{AfterHash, Written};
 use crate::app::App;
 use crate::auth::password;
+use crate::auth::peer::Caller;
 use crate::auth::sessions::{SessionId, SessionOp};
 use crate::auth::throttle::{self, Attempt};
 use crate::error::{Result, ServiceError};
@@ -24,11 +25,11 @@ pub struct Confirmation {
 pub fn begin(
     app: &App,
     account: UserId,
-    peer: Option<String>,
+    caller: &Caller,
     session: &Secret,
 ) -> Result<Confirmation> {
     let key = throttle::account_key(account);
-    let attempt = Attempt::begin(&app.throttle, key, peer, app.clock.now())
+    let attempt = Attempt::begin(&app.throttle, key, caller.peer_key(), app.clock.now())
         .map_err(|retry_after| ServiceError::RateLimited { retry_after })?;
     Ok(Confirmation {
         attempt,

@@ -6,14 +6,18 @@ use super::step::{AfterHash, Step, Written};
 use crate::app::App;
 use crate::audit::Event;
 use crate::auth::password;
+use crate::auth::peer::Caller;
 use crate::clock::rfc3339;
 use crate::error::Result;
 use crate::model::{User, UserId};
 use users_protocol::{AuditKind, NewUser};
 
-pub fn create_user(app: &App, u: NewUser, peer: Option<&str>) -> Result<Step> {
-    let client = peer.map(str::to_owned);
-    if !app.create_rate.take(peer, std::time::Instant::now()) {
+pub fn create_user(app: &App, u: NewUser, caller: &Caller) -> Result<Step> {
+    let client = caller.clone();
+    if !app
+        .create_rate
+        .take(caller.peer_key().as_deref(), std::time::Instant::now())
+    {
         return Err(crate::error::ServiceError::TooFast { retry_after: 1 });
     }
     let username = u.username.trim().to_owned();
@@ -40,9 +44,7 @@ pub fn create_user(app: &App, u: NewUser, peer: Option<&str>) -> Result<Step> {
             Ok(Written {
                 outcome: Outcome::Created(username),
                 sessions: vec![],
-                events: vec![
-                    Event::new(AuditKind::AccountCreated, None, id).from(client.as_deref())
-                ],
+                events: vec![Event::new(AuditKind::AccountCreated, None, id).from(&client)],
             })
         })
     }))

@@ -7,6 +7,7 @@ use super::outcome::Outcome;
 use super::step::{AfterHash, Step, Written};
 use crate::app::App;
 use crate::audit::Event;
+use crate::auth::peer::Caller;
 use crate::auth::sessions::SessionOp;
 use crate::error::{Result, ServiceError};
 use users_protocol::{AuditKind, Secret};
@@ -16,7 +17,7 @@ pub fn delete_user(
     token: Secret,
     password: Secret,
     named: Option<String>,
-    peer: Option<String>,
+    caller: &Caller,
 ) -> Result<Step> {
     let actor = authenticate(app, &token)?;
     let victim = target(&app.users(), &actor, named.as_deref(), Access::Write)?;
@@ -28,8 +29,8 @@ pub fn delete_user(
     }
     // The caller confirms with their own password, also when an admin deletes
     // another account.
-    let client = peer.clone();
-    let confirmation = confirm::begin(app, actor.id, peer, &token)?;
+    let client = caller.clone();
+    let confirmation = confirm::begin(app, actor.id, caller, &token)?;
     Ok(Step::slow(move |app| {
         if let Err(refused) = confirmation.check(app, &password, &actor.password, "password") {
             return refused;
@@ -54,7 +55,7 @@ pub fn delete_user(
                 events: vec![Event {
                     name: Some(current.username.clone()),
                     ..Event::new(AuditKind::AccountDeleted, Some(actor.id), current.id)
-                        .from(client.as_deref())
+                        .from(&client)
                 }],
             })
         })

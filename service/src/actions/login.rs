@@ -1,274 +1,439 @@
 //! login: by username or email, with the throttle, equal work for every
 //! failure, and hash upgrades.
+//!
+//! A login goes through named steps, each a type that holds what the next
+//! step needs, on the thread that step runs on:
+//! 1. [`Login::begin`], on the socket thread: the request's shape, the
+//!    account, and a slot in the throttle;
+//! 2. [`Login::check_password`], on the pool: PBKDF2, with the same work and
+//!    the same answer for an unknown account, a wrong password and an
+//!    account that is not active;
+//! 3. [`Verified::check_second_factor`]: only once the password is known to
+//!    be right, so that a wrong password never learns whether the account
+//!    has one;
+//! 4. [`Authenticated::open_session`]: the session and `last_login`, against
+//!    the account as it is by then ([`still_valid`]).
 
 use super::outcome::Outcome;
 use super::step::{AfterHash, Step, Written};
 use super::totp::Second;
 use crate::app::App;
 use crate::audit::Event;
+use crate::auth::peer::Caller;
 use crate::auth::sessions::{new_token, Origin, SessionId, SessionOp};
 use crate::auth::throttle::{self, Attempt};
-use crate::auth::{password, peer, policy};
+use crate::auth::{password, policy};
 use crate::clock::{rfc3339, unix_secs};
 use crate::error::{Result, ServiceError};
-use crate::model::{fold, User, UserId};
+use crate::model::{NameKey, PasswordHash, User, UserId};
 use crate::storage::UserTable;
 use rand::TryRngCore;
 use sha2::{Digest, Sha256};
-use users_protocol::{validate, AuditKind, Credentials, LoginReply, UserStatus};
+use std::sync::Arc;
+use std::time::SystemTime;
+use users_protocol::{validate, AuditKind, Credentials, LoginReply, Secret, UserStatus, UserView};
 
-pub fn login(
-    app: &App,
-    c: Credentials,
-    peer: Option<String>,
-    agent: Option<String>,
-) -> Result<Step> {
-    let identifier = c.username.trim().to_owned();
-    if identifier.is_empty() || c.password.is_empty() {
-        return Err(ServiceError::Invalid {
-            message: "Username and password are required".into(),
-            field: None,
-        });
-    }
-    if identifier.chars().count() > validate::EMAIL_MAX
-        || c.password.expose().chars().count() > validate::PASSWORD_MAX
-    {
-        return Err(ServiceError::InvalidCredentials);
-    }
-    // A token this instance would refuse at once is not handed out.
-    if !app.follow.in_step() {
-        return Err(ServiceError::StoreUnavailable(
-            "out of step with the other instances".into(),
-        ));
-    }
-    let found = app.users().find_login(&identifier).cloned();
-    // One account, one bucket, whichever of its names was typed.
-    let key = match &found {
-        Some(u) => throttle::account_key(u.id),
-        None => throttle::name_key(&identifier),
-    };
-    let client = peer.clone();
-    let origin = Origin {
-        client: peer.as_deref().map(|p| peer::address(p).to_owned()),
-        agent,
-    };
-    // What a failed login records: the account if there is one; else not
-    // the name typed, which may be a password typed in the wrong field, but
-    // a short fingerprint of it, so that a run against one name shows.
-    let failed = {
-        let (id, client) = (found.as_ref().map(|u| u.id), client.clone());
-        let unknown = found.is_none().then(|| {
-            let digest = Sha256::digest(fold(&identifier).as_bytes());
-            format!(" (name #{})", &hex::encode(digest)[..8])
-        });
-        move |kind: AuditKind, why: &str| {
-            Event {
-                kind,
-                actor: None,
-                target: id,
-                name: unknown.as_ref().map(|_| UNKNOWN_ACCOUNT.to_owned()),
-                client: None,
-                success: false,
-                detail: format!("{why}{}", unknown.as_deref().unwrap_or_default()),
-                at: None,
-            }
-            .from(client.as_deref())
-        }
-    };
-    let attempt = match Attempt::begin(&app.throttle, key.clone(), peer, app.clock.now()) {
-        Ok(a) => a,
-        Err(retry_after) => {
-            let why = format!("made to wait {retry_after} s after repeated failures");
-            let e = failed(AuditKind::Throttled, &why);
-            app.audit.push_throttled(&key, e, app.clock.now());
-            return Err(ServiceError::RateLimited { retry_after });
-        }
-    };
-    let iterations = app.settings.pbkdf2_iterations;
+/// The name a failed login against no account is recorded under.
+pub const UNKNOWN_ACCOUNT: &str = "(unknown account)";
+
+pub fn login(app: &App, credentials: Credentials, caller: &Caller) -> Result<Step> {
+    let login = Login::begin(app, credentials, caller)?;
     Ok(Step::slow(move |app| {
-        // Unknown user, wrong password and a disabled account take the same time
-        // and get the same answer.
-        let verified = match &found {
-            Some(u) => password::verify_at_least(c.password.expose(), &u.password, iterations).0,
+        let authenticated = login
+            .check_password(app)
+            .and_then(|verified| verified.check_second_factor(app));
+        match authenticated {
+            Ok(authenticated) => authenticated.open_session(app),
+            Err(refused) => refused,
+        }
+    }))
+}
+
+/// A login whose account is looked up and whose throttle slot is reserved.
+struct Login {
+    credentials: Credentials,
+    found: Option<Arc<User>>,
+    attempt: Attempt,
+    trail: Trail,
+    /// The service's PBKDF2 count: the least a stored hash is checked at,
+    /// and what a lower one is upgraded to.
+    iterations: u32,
+}
+
+impl Login {
+    fn begin(app: &App, credentials: Credentials, caller: &Caller) -> Result<Login> {
+        let identifier = credentials.username.trim().to_owned();
+        if identifier.is_empty() || credentials.password.is_empty() {
+            return Err(ServiceError::Invalid {
+                message: "Username and password are required".into(),
+                field: None,
+            });
+        }
+        if identifier.chars().count() > validate::EMAIL_MAX
+            || credentials.password.expose().chars().count() > validate::PASSWORD_MAX
+        {
+            return Err(ServiceError::InvalidCredentials);
+        }
+        // A token this instance would refuse at once is not handed out.
+        app.follow.check_in_step()?;
+        let found = app.users().find_login(&identifier).cloned();
+        // One account, one bucket, whichever of its names was typed.
+        let key = match &found {
+            Some(u) => throttle::account_key(u.id),
+            None => throttle::name_key(&identifier),
+        };
+        let trail = Trail::new(found.as_deref(), &identifier, caller);
+        let now = app.clock.now();
+        let attempt = Attempt::begin(&app.throttle, key.clone(), caller.peer_key(), now).map_err(
+            |retry_after| {
+                let why = format!("made to wait {retry_after} s after repeated failures");
+                app.audit
+                    .push_throttled(&key, trail.failed(AuditKind::Throttled, &why), now);
+                ServiceError::RateLimited { retry_after }
+            },
+        )?;
+        Ok(Login {
+            credentials,
+            found,
+            attempt,
+            trail,
+            iterations: app.settings.pbkdf2_iterations,
+        })
+    }
+
+    /// Unknown user, wrong password and an account that is not active take
+    /// the same time and get the same answer.
+    fn check_password(self, app: &App) -> std::result::Result<Verified, AfterHash> {
+        let given = self.credentials.password.expose();
+        let right = match &self.found {
+            Some(u) => password::verify_at_least(given, &u.password, self.iterations).0,
             None => {
-                password::verify_dummy(c.password.expose(), iterations);
+                password::verify_dummy(given, self.iterations);
                 false
             }
         };
-        let why = match &found {
-            None => Some("no such account".to_owned()),
-            Some(_) if !verified => Some("wrong password".to_owned()),
-            Some(u) if u.status != UserStatus::Active => Some(format!("account {}", u.status)),
-            Some(_) => None,
-        };
-        let user = match (found, why) {
-            (Some(u), None) => u,
-            (_, why) => {
-                attempt.fail(app.clock.now());
-                let e = failed(AuditKind::LoginFailed, &why.unwrap_or_default());
-                app.audit.push(e, app.clock.now());
-                return AfterHash::fail(ServiceError::InvalidCredentials);
+        let why = match &self.found {
+            None => "no such account".to_owned(),
+            Some(_) if !right => "wrong password".to_owned(),
+            Some(u) if u.status != UserStatus::Active => format!("account {}", u.status),
+            Some(user) => {
+                return Ok(Verified {
+                    user: Arc::clone(user),
+                    credentials: self.credentials,
+                    attempt: self.attempt,
+                    trail: self.trail,
+                    iterations: self.iterations,
+                })
             }
         };
-        // The second factor, once the password is known to be right: a
-        // wrong password never learns whether the account has one.
         let now = app.clock.now();
-        let second = match second_factor(&user, &c, unix_secs(now)) {
-            Ok(second) => second,
-            Err(None) => {
+        self.attempt.fail(now);
+        app.audit
+            .push(self.trail.failed(AuditKind::LoginFailed, &why), now);
+        Err(AfterHash::fail(ServiceError::InvalidCredentials))
+    }
+}
+
+/// The password was right and the account active.
+struct Verified {
+    user: Arc<User>,
+    credentials: Credentials,
+    attempt: Attempt,
+    trail: Trail,
+    iterations: u32,
+}
+
+impl Verified {
+    /// Checks the second factor without using it up: the writer takes it,
+    /// so that a code logs in once however many logins race with it.
+    fn check_second_factor(self, app: &App) -> std::result::Result<Authenticated, AfterHash> {
+        let now = app.clock.now();
+        let second = match SecondFactor::of(&self.user, &self.credentials, unix_secs(now)) {
+            SecondFactor::NotNeeded => None,
+            SecondFactor::Right(second) => Some(second),
+            SecondFactor::Missing => {
                 // Neither a failure nor a success: the code is to come.
-                drop(attempt);
-                return AfterHash::fail(ServiceError::TotpRequired);
+                drop(self.attempt);
+                return Err(AfterHash::fail(ServiceError::TotpRequired));
             }
-            Err(Some(wrong)) => {
-                attempt.fail(now);
-                let e = failed(AuditKind::LoginFailed, "wrong two-factor or recovery code");
-                app.audit.push(e, now);
-                return AfterHash::fail(wrong);
+            SecondFactor::Wrong(second) => {
+                self.attempt.fail(now);
+                let why = "wrong two-factor or recovery code";
+                app.audit
+                    .push(self.trail.failed(AuditKind::LoginFailed, why), now);
+                return Err(AfterHash::fail(ServiceError::WrongCode(second.field())));
             }
         };
-        attempt.succeed(now);
-        let upgrade = (user.password.iterations < iterations)
-            .then(|| password::hash(c.password.expose(), iterations, &mut rand::rng()));
+        self.attempt.succeed(now);
+        let given = self.credentials.password.expose();
+        let upgrade = (self.user.password.iterations < self.iterations)
+            .then(|| password::hash(given, self.iterations, &mut rand::rng()));
+        Ok(Authenticated {
+            record: Record {
+                id: self.user.id,
+                checked: self.user.password.clone(),
+                second,
+                upgrade,
+                now,
+            },
+            default_password: given == policy::DEFAULT_ADMIN_PASSWORD,
+            user: self.user,
+            caller: self.trail.caller,
+        })
+    }
+}
+
+/// What the second factor given with a login amounts to.
+enum SecondFactor {
+    /// The account has none.
+    NotNeeded,
+    /// The account has one and none was given: the code is to come.
+    Missing,
+    /// Right, checked without being used up.
+    Right(Second),
+    /// Wrong, or used before.
+    Wrong(Second),
+}
+
+impl SecondFactor {
+    fn of(user: &User, c: &Credentials, now: u64) -> Self {
+        if !user.has_totp() {
+            return SecondFactor::NotNeeded;
+        }
+        let second = match (&c.totp_code, &c.recovery_code) {
+            (Some(code), _) => Second::Code(code.clone()),
+            (None, Some(rc)) => Second::Recovery(rc.clone()),
+            (None, None) => return SecondFactor::Missing,
+        };
+        match second.holds(user, now) {
+            true => SecondFactor::Right(second),
+            false => SecondFactor::Wrong(second),
+        }
+    }
+}
+
+/// Both factors were right: what is left is to open the session.
+struct Authenticated {
+    user: Arc<User>,
+    record: Record,
+    /// Logged in with the first admin's default password.
+    default_password: bool,
+    caller: Caller,
+}
+
+impl Authenticated {
+    fn open_session(self, app: &App) -> AfterHash {
+        let now = self.record.now;
         let token = new_token(&mut rand::rngs::OsRng.unwrap_err());
         let expires = app.sessions.expiry(now);
         let session = SessionOp::Insert {
             id: SessionId::of(token.expose()),
-            user: user.id,
+            user: self.user.id,
             expires,
             created: Some(now),
             last_used: Some(now),
-            origin,
+            origin: Origin {
+                client: self.caller.address(),
+                agent: self.caller.agent.clone(),
+            },
         };
-        let password_change_required = c.password.expose() == policy::DEFAULT_ADMIN_PASSWORD;
-        let reply = move |view| {
-            Outcome::LoggedIn(Box::new(LoginReply {
-                session_token: token,
-                user: view,
-                expires_at: rfc3339(expires),
-                password_change_required,
-            }))
+        let ticket = Ticket {
+            token,
+            expires,
+            password_change_required: self.default_password,
         };
-        // last_login, and a hash upgrade if the password was checked at a
-        // lower count, made on the table as the writer has it.
-        let (id, verified) = (user.id, user.password.clone());
-        let recovered = matches!(second, Some(Second::Recovery(_)));
-        let record = move |table: &mut UserTable| {
-            let current = table
-                .get_by_id(id)
-                .filter(|cur| cur.password == verified && cur.status == UserStatus::Active)
-                .ok_or(ServiceError::InvalidCredentials)?;
-            let mut rec = (**current).clone();
-            // Taken here, on the table as the writer has it: a code or a
-            // recovery code logs in once, however many logins race with it,
-            // and two-factor login turned on meanwhile is not skipped.
-            match &second {
-                Some(second) if !second.take(&mut rec, unix_secs(now)) => {
-                    return Err(ServiceError::WrongCode(second.field()));
-                }
-                None if rec.has_totp() => return Err(ServiceError::TotpRequired),
-                _ => {}
-            }
-            rec.last_login = Some(rfc3339(now));
-            if let Some(h) = upgrade {
-                rec.password = h;
-            }
-            let view = rec.view();
-            table.put(rec);
-            Ok(view)
-        };
-        let mut logged_in =
-            vec![Event::new(AuditKind::LoginSucceeded, Some(id), id).from(client.as_deref())];
-        if recovered {
-            logged_in.push(
-                Event::new(AuditKind::RecoveryCodeUsed, Some(id), id).from(client.as_deref()),
-            );
+        let id = self.user.id;
+        let mut events =
+            vec![Event::new(AuditKind::LoginSucceeded, Some(id), id).from(&self.caller)];
+        if matches!(self.record.second, Some(Second::Recovery(_))) {
+            events.push(Event::new(AuditKind::RecoveryCodeUsed, Some(id), id).from(&self.caller));
         }
         // A second factor is taken by the writer before the reply, as on a
         // store shared by several instances.
-        if app.follow.enabled() || user.has_totp() {
-            // A store shared by several instances: the session is committed
-            // with last_login, and the reply waits for it, so that every
-            // instance knows the token the client is given.
-            return AfterHash::write(move |app, table| {
-                let view = record(table).inspect_err(|e| {
-                    // The code was counted right on the pool; it lost a race.
-                    if matches!(e, ServiceError::WrongCode(_)) {
-                        let now = app.clock.now();
-                        app.throttle.observe(&throttle::account_key(id), true, now);
-                        app.audit.push(lost_race(id, client.as_deref()), now);
-                    }
-                })?;
-                Ok(Written {
-                    outcome: reply(view),
-                    sessions: vec![session],
-                    events: logged_in,
-                })
-            });
+        if app.follow.enabled() || self.user.has_totp() {
+            return self.open_through_writer(session, ticket, events);
         }
-        // The session starts under the table's read lock: a suspension or a
-        // password change applied before this point is seen here, and one
-        // applied after it revokes this session too.
+        self.open_here(app, session, ticket, events)
+    }
+
+    /// The session is committed with `last_login`, and the reply waits for
+    /// it: on a shared store, every instance knows the token the client is
+    /// given.
+    fn open_through_writer(
+        self,
+        session: SessionOp,
+        ticket: Ticket,
+        events: Vec<Event>,
+    ) -> AfterHash {
+        let (record, caller) = (self.record, self.caller);
+        AfterHash::write(move |app, table| {
+            let view = record.apply(table).inspect_err(|e| {
+                // The code was counted right on the pool; it lost a race.
+                if matches!(e, ServiceError::WrongCode(_)) {
+                    let now = app.clock.now();
+                    app.throttle
+                        .observe(&throttle::account_key(record.id), true, now);
+                    app.audit.push(lost_race(record.id, &caller), now);
+                }
+            })?;
+            Ok(Written {
+                outcome: ticket.reply(view),
+                sessions: vec![session],
+                events,
+            })
+        })
+    }
+
+    /// The session starts under the table's read lock: a suspension or a
+    /// password change applied before this point is seen here, and one
+    /// applied after it revokes this session too. `last_login` and a hash
+    /// upgrade are recorded in the background: a login never waits for the
+    /// disk, nor fails with it.
+    fn open_here(
+        self,
+        app: &App,
+        session: SessionOp,
+        ticket: Ticket,
+        events: Vec<Event>,
+    ) -> AfterHash {
         let view = {
             let table = app.users();
-            let Some(current) = table
-                .get_by_id(user.id)
-                .filter(|cur| cur.password == user.password && cur.status == UserStatus::Active)
-            else {
+            let Some(current) = still_valid(&table, self.record.id, &self.record.checked) else {
                 return AfterHash::fail(ServiceError::InvalidCredentials);
             };
             // Turned on since the account was read: the code is to come.
             if current.has_totp() {
                 return AfterHash::fail(ServiceError::TotpRequired);
             }
-            app.sessions.apply(session.clone());
+            app.sessions.apply(session);
             let mut view = current.view();
-            view.last_login = Some(rfc3339(now));
+            view.last_login = Some(rfc3339(self.record.now));
             view
         };
-        // last_login and a hash upgrade are recorded in the background: a
-        // login never waits for the disk, nor fails with it.
-        AfterHash::done_then(reply(view), move |_, table| {
-            let _ = record(table);
+        let record = self.record;
+        AfterHash::done_then(ticket.reply(view), move |_, table| {
+            let _ = record.apply(table);
             Ok(Written {
                 outcome: Outcome::Recorded,
                 sessions: vec![],
-                events: logged_in,
+                events,
             })
         })
-    }))
-}
-
-/// The second factor `c` gives for `user`, checked without being used up:
-/// none when the account has none; `Err(None)` when one is needed and
-/// none was given, `Err(Some(error))` when it is wrong.
-fn second_factor(
-    user: &User,
-    c: &Credentials,
-    now: u64,
-) -> std::result::Result<Option<Second>, Option<ServiceError>> {
-    if !user.has_totp() {
-        return Ok(None);
-    }
-    let second = match (&c.totp_code, &c.recovery_code) {
-        (Some(code), _) => Second::Code(code.clone()),
-        (None, Some(rc)) => Second::Recovery(rc.clone()),
-        (None, None) => return Err(None),
-    };
-    match second.holds(user, now) {
-        true => Ok(Some(second)),
-        false => Err(Some(ServiceError::WrongCode(second.field()))),
     }
 }
 
-/// The name a failed login against no account is recorded under.
-pub const UNKNOWN_ACCOUNT: &str = "(unknown account)";
+/// What a login changes on the account: `last_login`, the second factor
+/// used up, and a hash upgrade if the password was checked at a lower count.
+struct Record {
+    id: UserId,
+    /// The stored hash the password was checked against.
+    checked: PasswordHash,
+    second: Option<Second>,
+    upgrade: Option<PasswordHash>,
+    now: SystemTime,
+}
+
+impl Record {
+    /// Made on the table as the writer has it. The second factor is taken
+    /// here: a code or a recovery code logs in once, however many logins
+    /// race with it, and two-factor login turned on meanwhile is not skipped.
+    fn apply(&self, table: &mut UserTable) -> Result<UserView> {
+        let current =
+            still_valid(table, self.id, &self.checked).ok_or(ServiceError::InvalidCredentials)?;
+        let mut rec = (**current).clone();
+        match &self.second {
+            Some(second) if !second.take(&mut rec, unix_secs(self.now)) => {
+                return Err(ServiceError::WrongCode(second.field()));
+            }
+            None if rec.has_totp() => return Err(ServiceError::TotpRequired),
+            _ => {}
+        }
+        rec.last_login = Some(rfc3339(self.now));
+        if let Some(h) = &self.upgrade {
+            rec.password = h.clone();
+        }
+        let view = rec.view();
+        table.put(rec);
+        Ok(view)
+    }
+}
+
+/// The account as the table has it now, if it still has the password that
+/// was checked and is still active: a password change or a suspension since
+/// the check wins over the login.
+fn still_valid<'t>(
+    table: &'t UserTable,
+    id: UserId,
+    checked: &PasswordHash,
+) -> Option<&'t Arc<User>> {
+    table
+        .get_by_id(id)
+        .filter(|cur| cur.password == *checked && cur.status == UserStatus::Active)
+}
+
+/// The reply's parts known before the account's view is.
+struct Ticket {
+    token: Secret,
+    expires: SystemTime,
+    password_change_required: bool,
+}
+
+impl Ticket {
+    fn reply(self, user: UserView) -> Outcome {
+        Outcome::LoggedIn(Box::new(LoginReply {
+            session_token: self.token,
+            user,
+            expires_at: rfc3339(self.expires),
+            password_change_required: self.password_change_required,
+        }))
+    }
+}
+
+/// Who tried to log in, for the audit log.
+struct Trail {
+    account: Option<UserId>,
+    /// For a name that matches no account: not the name typed, which may be
+    /// a password typed in the wrong field, but a short fingerprint of it,
+    /// so that a run against one name shows.
+    unknown: Option<String>,
+    caller: Caller,
+}
+
+impl Trail {
+    fn new(found: Option<&User>, identifier: &str, caller: &Caller) -> Self {
+        let unknown = found.is_none().then(|| {
+            let digest = Sha256::digest(NameKey::of(identifier).as_str().as_bytes());
+            format!(" (name #{})", &hex::encode(digest)[..8])
+        });
+        Trail {
+            account: found.map(|u| u.id),
+            unknown,
+            caller: caller.clone(),
+        }
+    }
+
+    /// What a failed login records: the account if there is one, else the
+    /// fingerprint of the name.
+    fn failed(&self, kind: AuditKind, why: &str) -> Event {
+        Event {
+            kind,
+            actor: None,
+            target: self.account,
+            name: self.unknown.as_ref().map(|_| UNKNOWN_ACCOUNT.to_owned()),
+            client: None,
+            success: false,
+            detail: format!("{why}{}", self.unknown.as_deref().unwrap_or_default()),
+            at: None,
+        }
+        .from(&self.caller)
+    }
+}
 
 /// A login whose code another login took first.
-fn lost_race(id: UserId, client: Option<&str>) -> Event {
+fn lost_race(id: UserId, caller: &Caller) -> Event {
     Event {
         success: false,
         detail: "two-factor or recovery code used by another login first".into(),
-        ..Event::new(AuditKind::LoginFailed, None, id).from(client)
+        ..Event::new(AuditKind::LoginFailed, None, id).from(caller)
     }
 }

@@ -35,93 +35,127 @@ pub use outcome::{Listing, Outcome};
 pub use step::{AfterHash, SlowFn, Step, WriteFn, Written};
 
 use crate::app::App;
+use crate::auth::peer::Caller;
+use crate::error::{Result, ServiceError};
 use users_protocol::Request;
 
-/// Routes a parsed request. `peer` is the client's address, for throttling;
-/// `agent` the browser's user agent, when the bridge forwarded one.
-pub fn handle(app: &App, req: Request, peer: Option<String>, agent: Option<String>) -> Step {
+/// Routes a parsed request from `caller` to its family of actions.
+pub fn handle(app: &App, req: Request, caller: &Caller) -> Step {
     let step = match req {
         Request::HealthCheck {} => return Step::Done(read::health(app)),
-        Request::Logout { session_token } => {
-            return read::logout(app, &session_token, peer.as_deref())
-        }
+        Request::CreateUser { user_data } => create::create_user(app, user_data, caller),
+        Request::Login { credentials } => login::login(app, credentials, caller),
+        Request::AuditLog {
+            session_token,
+            query,
+        } => audit_log::audit_log(app, &session_token, query),
+        r @ (Request::GetUser { .. }
+        | Request::ListUsers { .. }
+        | Request::UpdateUser { .. }
+        | Request::DeleteUser { .. }) => accounts(app, r, caller),
+        r @ (Request::Logout { .. }
+        | Request::SessionStatus { .. }
+        | Request::ListSessions { .. }
+        | Request::RevokeSession { .. }) => sessions(app, r, caller),
+        r @ (Request::TotpSetup { .. }
+        | Request::TotpEnable { .. }
+        | Request::TotpDisable { .. }) => two_factor(app, r, caller),
+    };
+    step.unwrap_or_else(|e| Step::Done(Err(e)))
+}
+
+/// get_user, list_users, update_user and delete_user.
+fn accounts(app: &App, req: Request, caller: &Caller) -> Result<Step> {
+    match req {
         Request::GetUser {
             session_token,
             username,
-        } => return Step::Done(read::get_user(app, &session_token, username.as_deref())),
+        } => Ok(Step::Done(read::get_user(
+            app,
+            &session_token,
+            username.as_deref(),
+        ))),
         Request::ListUsers {
             session_token,
             query,
-        } => read::list_users(app, session_token.as_ref(), query, peer.as_deref()),
-        Request::CreateUser { user_data } => create::create_user(app, user_data, peer.as_deref()),
-        Request::Login { credentials } => login::login(app, credentials, peer, agent),
+        } => read::list_users(app, session_token.as_ref(), query, caller),
         Request::UpdateUser {
             session_token,
             update_data,
             username,
-        } => update::update_user(app, session_token, update_data, username, peer),
+        } => update::update_user(app, session_token, update_data, username, caller),
         Request::DeleteUser {
             session_token,
             password,
             username,
-        } => delete::delete_user(app, session_token, password, username, peer),
+        } => delete::delete_user(app, session_token, password, username, caller),
+        other => Err(misrouted(&other)),
+    }
+}
+
+/// logout, session_status, list_sessions and revoke_session.
+fn sessions(app: &App, req: Request, caller: &Caller) -> Result<Step> {
+    match req {
+        Request::Logout { session_token } => Ok(read::logout(app, &session_token, caller)),
+        Request::SessionStatus { session_token } => {
+            Ok(Step::Done(read::session_status(app, &session_token)))
+        }
         Request::ListSessions {
             session_token,
             username,
-        } => {
-            return Step::Done(sessions::list_sessions(
-                app,
-                &session_token,
-                username.as_deref(),
-            ))
-        }
+        } => Ok(Step::Done(sessions::list_sessions(
+            app,
+            &session_token,
+            username.as_deref(),
+        ))),
         Request::RevokeSession {
             session_token,
             session_id,
             all_others,
             username,
             all,
-        } => sessions::revoke_session(
-            app,
-            session_token,
-            sessions::Revocation {
+        } => {
+            let r = sessions::Revocation {
                 session_id,
                 all_others,
                 username,
                 all,
-            },
-            peer,
-        ),
-        Request::SessionStatus { session_token } => {
-            return Step::Done(read::session_status(app, &session_token))
+            };
+            sessions::revoke_session(app, session_token, r, caller)
         }
+        other => Err(misrouted(&other)),
+    }
+}
+
+/// totp_setup, totp_enable and totp_disable.
+fn two_factor(app: &App, req: Request, caller: &Caller) -> Result<Step> {
+    match req {
         Request::TotpSetup { session_token } => totp::totp_setup(app, session_token),
         Request::TotpEnable {
             session_token,
             password,
             code,
-        } => totp::totp_enable(app, session_token, (password, code), peer),
+        } => totp::totp_enable(app, session_token, (password, code), caller),
         Request::TotpDisable {
             session_token,
             password,
             code,
             recovery_code,
             username,
-        } => totp::totp_disable(
-            app,
-            session_token,
-            totp::Disable {
+        } => {
+            let d = totp::Disable {
                 password,
                 code,
                 recovery_code,
                 username,
-            },
-            peer,
-        ),
-        Request::AuditLog {
-            session_token,
-            query,
-        } => audit_log::audit_log(app, &session_token, query),
-    };
-    step.unwrap_or_else(|e| Step::Done(Err(e)))
+            };
+            totp::totp_disable(app, session_token, d, caller)
+        }
+        other => Err(misrouted(&other)),
+    }
+}
+
+/// A request [`handle`] sent to a family that does not have it.
+fn misrouted(req: &Request) -> ServiceError {
+    ServiceError::Internal(format!("{} was routed to the wrong actions", req.action()))
 }

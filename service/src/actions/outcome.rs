@@ -52,7 +52,7 @@ pub enum Outcome {
 /// A success reply with its payload, straight from the types.
 fn success<T: Serialize>(message: &str, data: T) -> Result<Vec<u8>> {
     serde_json::to_vec(&Reply::success(message, data))
-        .map_err(|e| ServiceError::Storage(format!("encoding a reply: {e}")))
+        .map_err(|e| ServiceError::Internal(format!("encoding a reply: {e}")))
 }
 
 impl Outcome {

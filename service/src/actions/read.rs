@@ -6,6 +6,7 @@ use super::outcome::{Listing, Outcome};
 use super::step::{AfterHash, Step, Written};
 use crate::app::App;
 use crate::audit::Event;
+use crate::auth::peer::Caller;
 use crate::auth::sessions::{SessionId, SessionOp};
 use crate::clock::rfc3339;
 use crate::error::{Result, ServiceError};
@@ -22,11 +23,7 @@ pub const MAX_SEARCH: usize = 200;
 /// health_check. An instance out of step with the others of a shared store
 /// says so, so that a bridge's probe counts it down.
 pub fn health(app: &App) -> Result<Outcome> {
-    if !app.follow.in_step() {
-        return Err(ServiceError::StoreUnavailable(
-            "out of step with the other instances".into(),
-        ));
-    }
+    app.follow.check_in_step()?;
     Ok(Outcome::Health(Health {
         service: "users-service".into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -39,11 +36,11 @@ pub fn health(app: &App) -> Result<Outcome> {
 /// logout. On a store shared by several instances the end of the session
 /// is committed, so that every instance refuses it; otherwise it is only
 /// forgotten here.
-pub fn logout(app: &App, token: &Secret, peer: Option<&str>) -> Step {
+pub fn logout(app: &App, token: &Secret, caller: &Caller) -> Step {
     let Some(session) = app.sessions.validate(token.expose(), app.clock.now()) else {
         return Step::Done(Err(ServiceError::SessionInvalid));
     };
-    let ended = Event::new(AuditKind::Logout, Some(session.user), session.user).from(peer);
+    let ended = Event::new(AuditKind::Logout, Some(session.user), session.user).from(caller);
     if !app.follow.enabled() {
         // Of two logouts racing, one ends the session and the other is told
         // it was not valid. Nothing to commit: the event goes with the next batch.
@@ -66,11 +63,7 @@ pub fn logout(app: &App, token: &Secret, peer: Option<&str>) -> Step {
 /// session_status: whether the session is valid, without touching it, so
 /// that a page checking it does not keep it from its idle timeout.
 pub fn session_status(app: &App, token: &Secret) -> Result<Outcome> {
-    if !app.follow.in_step() {
-        return Err(ServiceError::StoreUnavailable(
-            "out of step with the other instances".into(),
-        ));
-    }
+    app.follow.check_in_step()?;
     let session = app
         .sessions
         .peek(token.expose(), app.clock.now())
@@ -92,14 +85,17 @@ pub fn list_users(
     app: &App,
     token: Option<&Secret>,
     q: ListQuery,
-    peer: Option<&str>,
+    caller: &Caller,
 ) -> Result<Step> {
     let reader = token.map(|t| authenticate(app, t)).transpose()?;
     let admin_view = match &reader {
         Some(r) => r.role.can_read_all(),
         None if !app.settings.public_list => return Err(ServiceError::SessionInvalid),
         None => {
-            if !app.public_list_rate.take(peer, Instant::now()) {
+            if !app
+                .public_list_rate
+                .take(caller.peer_key().as_deref(), Instant::now())
+            {
                 return Err(ServiceError::TooFast { retry_after: 1 });
             }
             false

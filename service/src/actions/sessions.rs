@@ -5,6 +5,7 @@ use super::outcome::Outcome;
 use super::step::{Step, Written};
 use crate::app::App;
 use crate::audit::Event;
+use crate::auth::peer::Caller;
 use crate::auth::sessions::{Session, SessionId, SessionOp};
 use crate::clock::rfc3339;
 use crate::error::{Result, ServiceError};
@@ -58,12 +59,7 @@ pub struct Revocation {
 
 /// revoke_session: the end is committed before the reply, like a logout,
 /// so that on a shared store every instance refuses the sessions.
-pub fn revoke_session(
-    app: &App,
-    token: Secret,
-    r: Revocation,
-    peer: Option<String>,
-) -> Result<Step> {
+pub fn revoke_session(app: &App, token: Secret, r: Revocation, caller: &Caller) -> Result<Step> {
     let actor = authenticate(app, &token)?;
     let chosen = [r.session_id.is_some(), r.all_others, r.username.is_some()];
     if chosen.iter().filter(|c| **c).count() != 1 {
@@ -95,7 +91,7 @@ pub fn revoke_session(
             .collect(),
         None => mine.iter().map(|(id, _)| *id).collect(),
     };
-    let (actor_id, target_id) = (actor.id, target.id);
+    let (actor_id, target_id, caller) = (actor.id, target.id, caller.clone());
     Ok(Step::write(move |app, table| {
         actor_at_write(app, table, &token)?;
         let sessions: Vec<SessionOp> = ids.iter().map(|&id| SessionOp::Remove { id }).collect();
@@ -103,7 +99,7 @@ pub fn revoke_session(
             outcome: Outcome::Revoked(ids.len()),
             events: vec![
                 Event::new(AuditKind::SessionRevoked, Some(actor_id), target_id)
-                    .from(peer.as_deref())
+                    .from(&caller)
                     .detail(format!("{} session(s)", ids.len())),
             ],
             sessions,

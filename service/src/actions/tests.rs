@@ -24,7 +24,7 @@ fn app(clock: Arc<ManualClock>) -> App {
 /// outcome and the events of its write.
 fn run(app: &App, req: serde_json::Value) -> (Result<Outcome>, Vec<Event>) {
     let req = serde_json::from_value(req).unwrap();
-    let (replied, write) = match handle(app, req, None, None) {
+    let (replied, write) = match handle(app, req, &Caller::default()) {
         Step::Done(r) => return (r, vec![]),
         Step::Write(w) => (None, w),
         Step::Slow(h) => match h(app) {
@@ -186,7 +186,11 @@ fn failures_are_error_values_with_stable_codes() {
 
 /// Runs a request's steps up to its write, without running the write.
 fn up_to_the_write(app: &App, req: serde_json::Value) -> WriteFn {
-    match handle(app, serde_json::from_value(req).unwrap(), None, None) {
+    match handle(
+        app,
+        serde_json::from_value(req).unwrap(),
+        &Caller::default(),
+    ) {
         Step::Write(w) => w,
         Step::Slow(h) => match h(app) {
             AfterHash::Write(w) => w,
@@ -237,7 +241,11 @@ fn a_login_is_answered_before_its_last_login_is_written() {
     register_and_login(&app, "lena");
     let req =
         json!({"action": "login", "credentials": {"username": "lena", "password": "s3cret-Pw"}});
-    let Step::Slow(h) = handle(&app, serde_json::from_value(req).unwrap(), None, None) else {
+    let Step::Slow(h) = handle(
+        &app,
+        serde_json::from_value(req).unwrap(),
+        &Caller::default(),
+    ) else {
         panic!("login hashes");
     };
     let AfterHash::DoneThen(Ok(Outcome::LoggedIn(reply)), touch) = h(&app) else {
@@ -270,7 +278,11 @@ fn a_login_that_raced_two_factor_being_turned_on_is_refused() {
         json!({"action": "login", "credentials": {"username": "rita", "password": "s3cret-Pw"}});
     // The login has read the account, without two-factor login, when it is
     // turned on: its password check must not hand out a session.
-    let Step::Slow(check) = handle(&app, serde_json::from_value(req).unwrap(), None, None) else {
+    let Step::Slow(check) = handle(
+        &app,
+        serde_json::from_value(req).unwrap(),
+        &Caller::default(),
+    ) else {
         panic!("no password check");
     };
     {

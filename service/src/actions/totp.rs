@@ -9,6 +9,7 @@ use super::outcome::Outcome;
 use super::step::{AfterHash, Step, Written};
 use crate::app::App;
 use crate::audit::Event;
+use crate::auth::peer::Caller;
 use crate::auth::sessions::{SessionId, SessionOp};
 use crate::clock::{rfc3339, unix_secs};
 use crate::error::{Result, ServiceError};
@@ -27,9 +28,9 @@ pub fn totp_setup(app: &App, token: Secret) -> Result<Step> {
     let state = TotpState::generate(&mut rand::rng());
     let uri = state
         .uri(&actor.username)
-        .ok_or_else(|| ServiceError::Storage("making the otpauth URI".into()))?;
+        .ok_or_else(|| ServiceError::Internal("making the otpauth URI".into()))?;
     let qr_svg = qrcode::QrCode::new(uri.as_bytes())
-        .map_err(|e| ServiceError::Storage(format!("making the QR code: {e}")))?
+        .map_err(|e| ServiceError::Internal(format!("making the QR code: {e}")))?
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(200, 200)
         .build();
@@ -58,10 +59,11 @@ pub fn totp_enable(
     app: &App,
     token: Secret,
     (password, code): (Secret, Secret),
-    peer: Option<String>,
+    caller: &Caller,
 ) -> Result<Step> {
     let actor = authenticate(app, &token)?;
-    let confirmation = confirm::begin(app, actor.id, peer.clone(), &token)?;
+    let confirmation = confirm::begin(app, actor.id, caller, &token)?;
+    let caller = caller.clone();
     Ok(Step::slow(move |app| {
         if let Err(refused) = confirmation.check(app, &password, &actor.password, "password") {
             return refused;
@@ -99,7 +101,7 @@ pub fn totp_enable(
                     user: id,
                     except: Some(SessionId::of(token.expose())),
                 }],
-                events: vec![Event::new(AuditKind::TotpEnabled, Some(id), id).from(peer.as_deref())],
+                events: vec![Event::new(AuditKind::TotpEnabled, Some(id), id).from(&caller)],
             })
         })
     }))
@@ -119,7 +121,7 @@ pub struct Disable {
 
 /// totp_disable. The password is checked on the pool, counted like any
 /// confirmation; a wrong code counts as a failure with it.
-pub fn totp_disable(app: &App, token: Secret, d: Disable, peer: Option<String>) -> Result<Step> {
+pub fn totp_disable(app: &App, token: Secret, d: Disable, caller: &Caller) -> Result<Step> {
     let actor = authenticate(app, &token)?;
     let refusal = "Only admins can turn off another user's two-factor login";
     let target = own_or_admins(&app.users(), &actor, d.username.as_deref(), refusal)?;
@@ -141,8 +143,8 @@ pub fn totp_disable(app: &App, token: Secret, d: Disable, peer: Option<String>) 
             ))
         }
     };
-    let client = peer.clone();
-    let confirmation = confirm::begin(app, actor.id, peer, &token)?;
+    let client = caller.clone();
+    let confirmation = confirm::begin(app, actor.id, caller, &token)?;
     Ok(Step::slow(move |app| {
         let now = unix_secs(app.clock.now());
         let right = second.holds(&target, now);
@@ -172,10 +174,7 @@ pub fn totp_disable(app: &App, token: Secret, d: Disable, peer: Option<String>) 
             table.put(rec);
             Ok(written(
                 Outcome::TotpDisabled,
-                vec![
-                    Event::new(AuditKind::TotpDisabled, Some(actor_id), target_id)
-                        .from(client.as_deref()),
-                ],
+                vec![Event::new(AuditKind::TotpDisabled, Some(actor_id), target_id).from(&client)],
             ))
         })
     }))

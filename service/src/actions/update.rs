@@ -8,12 +8,14 @@ use super::outcome::Outcome;
 use super::step::{AfterHash, Step, Written};
 use crate::app::App;
 use crate::audit::Event;
+use crate::auth::peer::Caller;
 use crate::auth::sessions::{SessionId, SessionOp};
 use crate::auth::{password, policy};
 use crate::clock::rfc3339;
 use crate::error::{Result, ServiceError};
-use crate::model::{PasswordHash, UserId};
+use crate::model::{PasswordHash, User, UserId};
 use crate::storage::UserTable;
+use std::sync::Arc;
 use users_protocol::{validate, AuditKind, Secret, UserStatus, UserUpdate};
 
 /// Largest metadata object, as JSON bytes.
@@ -24,7 +26,7 @@ pub fn update_user(
     token: Secret,
     upd: UserUpdate,
     named: Option<String>,
-    peer: Option<String>,
+    caller: &Caller,
 ) -> Result<Step> {
     let actor = authenticate(app, &token)?;
     let target_user = target(&app.users(), &actor, named.as_deref(), Access::Write)?;
@@ -35,7 +37,7 @@ pub fn update_user(
         upd.role.is_some() || upd.status.is_some(),
     )?;
     let mut edit = Edit::check(token, target_user.id, upd)?;
-    edit.client = peer.clone();
+    edit.client = caller.clone();
     check_unique(
         &app.users(),
         edit.username.as_deref(),
@@ -69,7 +71,7 @@ pub fn update_user(
         }
     }
     let iterations = app.settings.pbkdf2_iterations;
-    let confirmation = confirm::begin(app, actor.id, peer, &edit.token)?;
+    let confirmation = confirm::begin(app, actor.id, caller, &edit.token)?;
     Ok(Step::slow(move |app| {
         if let Err(refused) = confirmation.check(app, &current, &actor.password, "current_password")
         {
@@ -117,8 +119,8 @@ struct Edit {
     username: Option<String>,
     /// New email, trimmed and validated.
     email: Option<String>,
-    /// The client's address, for the audit log.
-    client: Option<String>,
+    /// Who asked, for the audit log.
+    client: Caller,
 }
 
 impl Edit {
@@ -159,7 +161,7 @@ impl Edit {
             upd,
             username,
             email,
-            client: None,
+            client: Caller::default(),
         };
         if edit.upd.changed_fields().is_empty() {
             return Err(ServiceError::invalid(
@@ -177,85 +179,33 @@ impl Edit {
         table: &mut UserTable,
         hash: Option<PasswordHash>,
     ) -> Result<Written> {
-        let now = app.clock.now();
-        let actor = actor_at_write(app, table, &self.token)?;
-        let current = table
-            .get_by_id(self.target)
-            .cloned()
-            .ok_or(ServiceError::NotFound)?;
-        let role_or_status = self.upd.role.is_some() || self.upd.status.is_some();
-        may_write(&actor, current.id, role_or_status)?;
-        let actor = actor.id;
-        check_unique(
-            table,
-            self.username.as_deref(),
-            self.email.as_deref(),
-            Some(current.id),
-        )?;
+        let (actor, current) = self.recheck(app, table)?;
+        let changes = self.changes(&current);
         let fields = self.upd.changed_fields();
-        let mut rec = (*current).clone();
-        let mut changes: Vec<String> = Vec::new();
-        let mut note = |what: &str, old: &str, new: &str| {
-            if old != new {
-                changes.push(format!("{what}: {old} → {new}"));
-            }
-        };
-        if let Some(u) = &self.username {
-            note("username", &current.username, u);
-        }
-        if let Some(e) = &self.email {
-            note("email", &current.email, e);
-        }
-        if let Some(r) = self.upd.role {
-            note("role", current.role.as_str(), r.as_str());
-        }
-        if let Some(st) = self.upd.status {
-            note("status", current.status.as_str(), st.as_str());
-        }
-        if let Some(u) = self.username {
-            rec.username = u;
-        }
-        if let Some(e) = self.email {
-            rec.email = e;
-        }
-        rec.profile.apply(&self.upd.profile);
-        if let Some(r) = self.upd.role {
-            rec.role = r;
-        }
-        if let Some(s) = self.upd.status {
-            rec.status = s;
-        }
-        if let Some(m) = self.upd.metadata {
-            rec.metadata = m;
-        }
+        let password_changed = hash.is_some();
+        let mut rec = self.edited(&current, hash);
         if current.is_active_admin()
             && !rec.is_active_admin()
             && table.other_active_admins(current.id) == 0
         {
             return Err(ServiceError::LastAdmin);
         }
-        let password_changed = hash.is_some();
-        if let Some(h) = hash {
-            rec.password = h;
-        }
-        rec.updated_at = rfc3339(now);
+        rec.updated_at = rfc3339(app.clock.now());
         let (id, view) = (rec.id, rec.view());
         let disabled = rec.status != UserStatus::Active;
         table.put(rec);
-
-        let mut sessions = Vec::new();
-        if disabled {
-            sessions.push(SessionOp::RevokeUser {
+        let sessions = match (disabled, password_changed) {
+            (true, _) => vec![SessionOp::RevokeUser {
                 user: id,
                 except: None,
-            });
-        } else if password_changed {
-            let keep = (actor == id).then(|| SessionId::of(self.token.expose()));
-            sessions.push(SessionOp::RevokeUser {
+            }],
+            // One's own password changed: this session goes on, the others end.
+            (false, true) => vec![SessionOp::RevokeUser {
                 user: id,
-                except: keep,
-            });
-        }
+                except: (actor == id).then(|| SessionId::of(self.token.expose())),
+            }],
+            (false, false) => vec![],
+        };
         let mut events = Vec::new();
         let others: Vec<&str> = fields.into_iter().filter(|f| *f != "password").collect();
         if !others.is_empty() {
@@ -266,7 +216,7 @@ impl Edit {
             }
             events.push(
                 Event::new(AuditKind::AccountUpdated, Some(actor), id)
-                    .from(self.client.as_deref())
+                    .from(&self.client)
                     .detail(detail),
             );
         }
@@ -275,12 +225,80 @@ impl Edit {
                 true => AuditKind::PasswordChanged,
                 false => AuditKind::PasswordReset,
             };
-            events.push(Event::new(kind, Some(actor), id).from(self.client.as_deref()));
+            events.push(Event::new(kind, Some(actor), id).from(&self.client));
         }
         Ok(Written {
             outcome: Outcome::Updated(Box::new(view)),
             sessions,
             events,
         })
+    }
+
+    /// The caller and the account as they are now, checked again as on the
+    /// socket thread: the caller may still make this change, and the new
+    /// names are free.
+    fn recheck(&self, app: &App, table: &UserTable) -> Result<(UserId, Arc<User>)> {
+        let actor = actor_at_write(app, table, &self.token)?;
+        let current = table
+            .get_by_id(self.target)
+            .cloned()
+            .ok_or(ServiceError::NotFound)?;
+        let role_or_status = self.upd.role.is_some() || self.upd.status.is_some();
+        may_write(&actor, current.id, role_or_status)?;
+        check_unique(
+            table,
+            self.username.as_deref(),
+            self.email.as_deref(),
+            Some(current.id),
+        )?;
+        Ok((actor.id, current))
+    }
+
+    /// What the audit log says changed, as `what: old → new`, for the
+    /// fields whose old value may be shown.
+    fn changes(&self, current: &User) -> Vec<String> {
+        let role = self.upd.role.map(|r| r.as_str());
+        let status = self.upd.status.map(|s| s.as_str());
+        [
+            (
+                "username",
+                current.username.as_str(),
+                self.username.as_deref(),
+            ),
+            ("email", current.email.as_str(), self.email.as_deref()),
+            ("role", current.role.as_str(), role),
+            ("status", current.status.as_str(), status),
+        ]
+        .into_iter()
+        .filter_map(|(what, old, new)| {
+            new.filter(|new| *new != old)
+                .map(|new| format!("{what}: {old} → {new}"))
+        })
+        .collect()
+    }
+
+    /// `current` with the edit made, and the new password hash if any.
+    fn edited(&self, current: &User, hash: Option<PasswordHash>) -> User {
+        let mut rec = current.clone();
+        if let Some(u) = &self.username {
+            rec.username = u.clone();
+        }
+        if let Some(e) = &self.email {
+            rec.email = e.clone();
+        }
+        rec.profile.apply(&self.upd.profile);
+        if let Some(r) = self.upd.role {
+            rec.role = r;
+        }
+        if let Some(s) = self.upd.status {
+            rec.status = s;
+        }
+        if let Some(m) = &self.upd.metadata {
+            rec.metadata = m.clone();
+        }
+        if let Some(h) = hash {
+            rec.password = h;
+        }
+        rec
     }
 }

@@ -2,7 +2,7 @@
 //! names and an id and it becomes an [`super::AuditRecord`].
 
 use super::record::{AuditRecord, Party, VERSION};
-use crate::auth::peer::address;
+use crate::auth::peer::Caller;
 use crate::model::UserId;
 use users_protocol::AuditKind;
 
@@ -73,9 +73,9 @@ impl Event {
         )
     }
 
-    /// The same, from the client at `peer` (the throttle's key for it).
-    pub fn from(mut self, peer: Option<&str>) -> Self {
-        self.client = peer.map(|p| address(p).to_owned());
+    /// The same, from `caller`'s address.
+    pub fn from(mut self, caller: &Caller) -> Self {
+        self.client = caller.address();
         self
     }
 

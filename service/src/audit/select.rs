@@ -6,7 +6,7 @@
 
 use super::record::AuditRecord;
 use crate::clock::rfc3339;
-use crate::model::{fold, UserId};
+use crate::model::{NameKey, UserId};
 use std::time::{Duration, UNIX_EPOCH};
 use users_protocol::{AuditEvent, AuditKind, AuditPage, AuditQuery};
 
@@ -51,7 +51,7 @@ pub fn select(
     if limit == 0 || limit > MAX_LIMIT {
         return Err(("limit", format!("limit must be 1 to {MAX_LIMIT}")));
     }
-    let name = q.username.as_deref().map(|n| fold(n.trim()));
+    let name = q.username.as_deref().map(|n| NameKey::of(n.trim()));
     let involves = |r: &AuditRecord, id: UserId| {
         [&r.actor, &r.target]
             .into_iter()
@@ -68,7 +68,7 @@ pub fn select(
             [&r.actor, &r.target]
                 .into_iter()
                 .flatten()
-                .any(|p| fold(&p.name) == *n)
+                .any(|p| NameKey::of(&p.name) == *n)
                 || named.is_some_and(|id| involves(r, id))
         });
         visible

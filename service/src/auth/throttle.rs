@@ -14,7 +14,7 @@
 //! with [`ThrottleStore::fail`] or [`ThrottleStore::succeed`].
 
 use super::peer::is_trusted;
-use crate::model::{fold, UserId};
+use crate::model::{NameKey, UserId};
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -27,7 +27,7 @@ pub fn account_key(id: UserId) -> String {
 
 /// The throttle key of a name that matches no account, as typed.
 pub fn name_key(identifier: &str) -> String {
-    format!("name:{}", fold(identifier.trim()))
+    format!("name:{}", NameKey::of(identifier.trim()).as_str())
 }
 
 /// Where failure counts live. Every method takes `&self`: an implementation

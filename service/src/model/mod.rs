@@ -14,7 +14,7 @@ pub mod totp;
 pub mod user;
 
 pub use id::UserId;
-pub use user::{fold, PasswordHash, User, LEGACY_ITERATIONS};
+pub use user::{NameKey, PasswordHash, User, LEGACY_ITERATIONS};
 
 #[cfg(test)]
 pub(crate) use user::tests;

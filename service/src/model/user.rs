@@ -5,9 +5,21 @@ use super::totp::TotpState;
 use serde_json::{Map, Value};
 use users_protocol::{Profile, PublicUser, Role, UserStatus, UserView};
 
-/// Case-folded key of a username or email: both are unique case-insensitively.
-pub fn fold(s: &str) -> String {
-    s.to_lowercase()
+/// A username or email as the table keys it: both are unique without regard
+/// to case, so every comparison of names goes through this one folding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NameKey(String);
+
+impl NameKey {
+    /// The key of `name`, as given (the caller trims where it should).
+    pub fn of(name: &str) -> Self {
+        NameKey(name.to_lowercase())
+    }
+
+    /// The folded text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// The iteration count the original service used, for records that do not say.
@@ -85,9 +97,9 @@ impl User {
         }
     }
 
-    /// The folded username, the table's key for lookups by name.
-    pub fn key(&self) -> String {
-        fold(&self.username)
+    /// The table's key for lookups by name.
+    pub fn key(&self) -> NameKey {
+        NameKey::of(&self.username)
     }
 
     /// Whether a login needs a second factor.

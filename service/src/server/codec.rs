@@ -4,27 +4,23 @@
 //! request's `request_id`.
 
 use crate::actions::Outcome;
-use crate::auth::peer::FORWARDED;
+use crate::auth::peer::{Caller, Peer};
 use crate::error::{Result, ServiceError};
 use serde_json::Value;
 use users_protocol::{Action, NewUser, RequestEnvelope, Sort, UserUpdate};
 
 /// The address a trusted peer (the bridge) forwards for its client, in a
 /// second frame after the request: `{"client_address": "203.0.113.9"}`. Such a
-/// frame is taken off the body; its address is returned only when `trusted`,
+/// frame is taken off the body; the client is returned only when `trusted`,
 /// and from anyone else the claim is ignored (the request is served, counted
 /// under the sender's own address). Any other second frame is left in place,
 /// and the request is refused as malformed. Browsers cannot add a frame.
 ///
-/// It comes back as `forwarded:203.0.113.9`, the key the per-peer limits count
-/// it under: apart from the proxy's own address, and never trusted itself,
-/// even when the client runs on the proxy's machine. The frame may also carry
-/// the browser's `user_agent`, which a session keeps for its owner to see:
-/// at most [`MAX_AGENT`] characters, without control characters.
-pub fn forwarded_client(
-    body: &mut Vec<Vec<u8>>,
-    trusted: bool,
-) -> Option<(String, Option<String>)> {
+/// The client comes back as a [`Peer::Forwarded`] (see [`Peer::key`]). The
+/// frame may also carry the browser's `user_agent`, which a session keeps for
+/// its owner to see: at most [`MAX_AGENT`] characters, without control
+/// characters.
+pub fn forwarded_client(body: &mut Vec<Vec<u8>>, trusted: bool) -> Option<Caller> {
     #[derive(serde::Deserialize)]
     struct Forwarded {
         client_address: std::net::IpAddr,
@@ -42,7 +38,10 @@ pub fn forwarded_client(
             .take(MAX_AGENT)
             .collect()
     });
-    trusted.then(|| (format!("{FORWARDED}{}", f.client_address), agent))
+    trusted.then(|| Caller {
+        peer: Some(Peer::Forwarded(f.client_address)),
+        agent,
+    })
 }
 
 /// The longest user agent a session keeps, in characters.
@@ -142,8 +141,10 @@ pub fn parse(body: &[Vec<u8>], max: usize) -> std::result::Result<RequestEnvelop
 /// Renders what an action did as reply bytes, with the request_id echoed.
 pub fn encode(result: Result<Outcome>, request_id: Option<Value>) -> Vec<u8> {
     let body = result.and_then(Outcome::encode).unwrap_or_else(|e| {
-        if let ServiceError::Storage(detail) = &e {
-            tracing::error!(%detail, "storage failure");
+        match &e {
+            ServiceError::Storage(detail) => tracing::error!(%detail, "storage failure"),
+            ServiceError::Internal(detail) => tracing::error!(%detail, "internal failure"),
+            _ => {}
         }
         serde_json::to_vec(&e.to_reply()).unwrap_or_else(|_| {
             br#"{"status":"error","message":"Internal error","code":"internal"}"#.to_vec()
@@ -189,8 +190,9 @@ mod tests {
             ])
         };
         let mut b = body();
+        let key_and_agent = |c: Caller| (c.peer_key().unwrap_or_default(), c.agent);
         assert_eq!(
-            forwarded_client(&mut b, true),
+            forwarded_client(&mut b, true).map(key_and_agent),
             Some(("forwarded:203.0.113.9".to_owned(), None))
         );
         assert!(parse(&b, 100).is_ok());
@@ -199,8 +201,7 @@ mod tests {
             "x".repeat(400)
         );
         let mut b = frames(&[br#"{"action":"health_check"}"#, long.as_bytes()]);
-        let (_, agent) = forwarded_client(&mut b, true).unwrap();
-        let agent = agent.unwrap();
+        let agent = forwarded_client(&mut b, true).unwrap().agent.unwrap();
         assert!(agent.starts_with("Firefoxx") && agent.chars().count() == MAX_AGENT);
         let mut b = body();
         assert_eq!(

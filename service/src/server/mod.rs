@@ -27,7 +27,7 @@ pub mod writer;
 
 use crate::actions::{self, Step};
 use crate::app::App;
-use crate::auth::peer::is_trusted;
+use crate::auth::peer::{Caller, Peer};
 use crate::error::ServiceError;
 use crate::storage::Backend;
 use parked::ParkingLot;
@@ -77,182 +77,279 @@ pub fn run(
     router.set_linger(2000)?;
     let replies = ctx.socket(zmq::PULL)?;
     replies.bind(REPLIES)?;
-
     let queues = Arc::new(Queues::new(QueueLimits {
         slow: app.settings.max_slow_queue,
         slow_per_peer: app.settings.max_slow_per_peer,
         writes: app.settings.max_write_queue,
         trusted_peers: app.settings.throttle.trusted_peers.clone(),
     }));
-    let fatal = Arc::new(AtomicBool::new(false));
-    let (write_tx, write_rx) = mpsc::channel::<Job>();
-    let shared = backend.shared();
-    let (pool_tx, pool_rx) = mpsc::channel::<SlowJob>();
-    let pool_rx = Arc::new(Mutex::new(pool_rx));
-
-    let writer = {
-        let (app, queues, sock) = (Arc::clone(&app), Arc::clone(&queues), push_socket(ctx)?);
-        let (stop, fatal) = (Arc::clone(&stop), Arc::clone(&fatal));
-        std::thread::Builder::new()
-            .name("writer".into())
-            .spawn(move || {
-                writer::writer_loop(&app, &queues, backend, &write_rx, &sock, (&stop, &fatal))
-            })?
-    };
-    if shared {
-        // Other instances' commits and sessions this one has not seen yet
-        // are read by the writer when asked; ask once now for what was
-        // committed while this instance started.
-        let tx = Mutex::new(write_tx.clone());
-        app.follow.set_wake(Some(Box::new(move || {
-            let _ = tx
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .send(Job::Follow);
-        })));
-        app.follow.request();
-    }
-    let mut workers = Vec::new();
-    for i in 0..app.settings.workers {
-        let (app, queues, rx, wtx, sock) = (
-            Arc::clone(&app),
-            Arc::clone(&queues),
-            Arc::clone(&pool_rx),
-            write_tx.clone(),
-            push_socket(ctx)?,
-        );
-        workers.push(
-            std::thread::Builder::new()
-                .name(format!("slow-{i}"))
-                .spawn(move || pool::pool_loop(&app, &queues, &rx, &wtx, &sock))?,
-        );
-    }
-
-    let out = Out {
+    let threads = Threads::start(&app, &queues, backend, ctx, &stop)?;
+    let served = Front {
+        app: &app,
         router: &router,
-        queues: &queues,
-        pool_tx: &pool_tx,
-        write_tx: &write_tx,
-    };
-    let mut parked = ParkingLot::default();
-    let mut in_flight = 0usize;
-    let mut draining_since: Option<Instant> = None;
-    let mut last_sweep = Instant::now();
-    loop {
-        if stop.load(Ordering::SeqCst) && draining_since.is_none() {
-            tracing::info!(in_flight, "stopping: finishing requests in flight");
-            draining_since = Some(Instant::now());
+        replies: &replies,
+        out: Out {
+            router: &router,
+            queues: &queues,
+            pool_tx: &threads.pool_tx,
+            write_tx: &threads.write_tx,
+        },
+        parked: ParkingLot::default(),
+        in_flight: 0,
+        shared: threads.shared,
+    }
+    .serve(&stop);
+    let fatal = threads.wind_down(&app);
+    // Replies made while the threads wound down.
+    forward_replies(&replies, &router);
+    served?;
+    match fatal {
+        true => Err(ServerError::Fatal),
+        false => Ok(()),
+    }
+}
+
+/// The threads behind the socket: the writer and the pool of slow work.
+struct Threads {
+    writer: std::thread::JoinHandle<()>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+    pool_tx: mpsc::Sender<SlowJob>,
+    write_tx: mpsc::Sender<Job>,
+    fatal: Arc<AtomicBool>,
+    /// Whether other instances share the store.
+    shared: bool,
+}
+
+impl Threads {
+    fn start(
+        app: &Arc<App>,
+        queues: &Arc<Queues>,
+        backend: Box<dyn Backend>,
+        ctx: &zmq::Context,
+        stop: &Arc<AtomicBool>,
+    ) -> Result<Threads, ServerError> {
+        let fatal = Arc::new(AtomicBool::new(false));
+        let (write_tx, write_rx) = mpsc::channel::<Job>();
+        let shared = backend.shared();
+        let writer = {
+            let (app, queues, sock) = (Arc::clone(app), Arc::clone(queues), push_socket(ctx)?);
+            let (stop, fatal) = (Arc::clone(stop), Arc::clone(&fatal));
+            std::thread::Builder::new()
+                .name("writer".into())
+                .spawn(move || {
+                    writer::writer_loop(&app, &queues, backend, &write_rx, &sock, (&stop, &fatal))
+                })?
+        };
+        if shared {
+            // Other instances' commits and sessions this one has not seen yet
+            // are read by the writer when asked; ask once now for what was
+            // committed while this instance started.
+            let tx = Mutex::new(write_tx.clone());
+            app.follow.set_wake(Some(Box::new(move || {
+                let _ = tx
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .send(Job::Follow);
+            })));
+            app.follow.request();
         }
-        if let Some(since) = draining_since {
-            if (in_flight == 0 && parked.is_empty()) || since.elapsed() > DRAIN_TIMEOUT {
-                break;
+        let (pool_tx, pool_rx) = mpsc::channel::<SlowJob>();
+        let pool_rx = Arc::new(Mutex::new(pool_rx));
+        let mut workers = Vec::new();
+        for i in 0..app.settings.workers {
+            let (app, queues, rx, wtx, sock) = (
+                Arc::clone(app),
+                Arc::clone(queues),
+                Arc::clone(&pool_rx),
+                write_tx.clone(),
+                push_socket(ctx)?,
+            );
+            workers.push(
+                std::thread::Builder::new()
+                    .name(format!("slow-{i}"))
+                    .spawn(move || pool::pool_loop(&app, &queues, &rx, &wtx, &sock))?,
+            );
+        }
+        Ok(Threads {
+            writer,
+            workers,
+            pool_tx,
+            write_tx,
+            fatal,
+            shared,
+        })
+    }
+
+    /// Lets the pool finish, then the writer. True if the writer stopped on
+    /// a fatal storage error.
+    fn wind_down(self, app: &App) -> bool {
+        drop(self.pool_tx);
+        for w in self.workers {
+            let _ = w.join();
+        }
+        // The wake holds a sender too: the writer ends once both are gone.
+        app.follow.set_wake(None);
+        drop(self.write_tx);
+        let _ = self.writer.join();
+        self.fatal.load(Ordering::SeqCst)
+    }
+}
+
+/// The socket thread: takes requests, passes replies on, and holds the
+/// parked requests.
+struct Front<'a> {
+    app: &'a App,
+    router: &'a zmq::Socket,
+    replies: &'a zmq::Socket,
+    out: Out<'a>,
+    parked: ParkingLot,
+    /// Replies the pool and the writer still owe.
+    in_flight: usize,
+    /// Whether other instances share the store (see parked).
+    shared: bool,
+}
+
+impl Front<'_> {
+    /// The loop, until `stop` is set and what is in flight is answered (or
+    /// [`DRAIN_TIMEOUT`] has passed).
+    fn serve(mut self, stop: &AtomicBool) -> Result<(), zmq::Error> {
+        let mut draining_since: Option<Instant> = None;
+        let mut last_sweep = Instant::now();
+        loop {
+            if stop.load(Ordering::SeqCst) && draining_since.is_none() {
+                tracing::info!(
+                    in_flight = self.in_flight,
+                    "stopping: finishing requests in flight"
+                );
+                draining_since = Some(Instant::now());
+            }
+            if let Some(since) = draining_since {
+                let done = self.in_flight == 0 && self.parked.is_empty();
+                if done || since.elapsed() > DRAIN_TIMEOUT {
+                    return Ok(());
+                }
+            }
+            let draining = draining_since.is_some();
+            let Some((replies, requests)) = self.poll(draining)? else {
+                continue; // a signal: the loop head reads the flag
+            };
+            if replies {
+                self.pass_replies();
+            }
+            if requests {
+                self.take_requests()?;
+            }
+            self.release_parked(draining);
+            if last_sweep.elapsed() > Duration::from_secs(60) {
+                self.app.sessions.sweep(self.app.clock.now());
+                last_sweep = Instant::now();
             }
         }
+    }
+
+    /// Waits for replies or requests: whether each is ready, or `None` when
+    /// a signal came. While draining, no new requests are taken: only the
+    /// replies still owed.
+    fn poll(&self, draining: bool) -> Result<Option<(bool, bool)>, zmq::Error> {
         let mut items = [
-            replies.as_poll_item(zmq::POLLIN),
-            router.as_poll_item(zmq::POLLIN),
+            self.replies.as_poll_item(zmq::POLLIN),
+            self.router.as_poll_item(zmq::POLLIN),
         ];
-        // While draining, take no new requests: only the replies still owed.
-        let n = if draining_since.is_some() { 1 } else { 2 };
+        let n = if draining { 1 } else { 2 };
         // The writer wakes this loop when a catch-up is done; parked
         // requests that time out are looked at within a few milliseconds.
-        let wait = if parked.is_empty() { 100 } else { 5 };
+        let wait = if self.parked.is_empty() { 100 } else { 5 };
         match zmq::poll(&mut items[..n], wait) {
-            Ok(_) => {}
-            Err(zmq::Error::EINTR) => continue, // a signal: the loop head reads the flag
-            Err(e) => return Err(e.into()),
+            Ok(_) => Ok(Some((
+                items[0].is_readable(),
+                n == 2 && items[1].is_readable(),
+            ))),
+            Err(zmq::Error::EINTR) => Ok(None),
+            Err(e) => Err(e),
         }
-        if items[0].is_readable() {
-            while let Ok(frames) = replies.recv_multipart(zmq::DONTWAIT) {
-                if replies::is_wake(&frames) {
-                    continue; // see parked below
-                }
-                in_flight = in_flight.saturating_sub(1);
-                send(&router, frames);
+    }
+
+    /// Sends on every reply the pool and the writer have made.
+    fn pass_replies(&mut self) {
+        let passed = forward_replies(self.replies, self.router);
+        self.in_flight = self.in_flight.saturating_sub(passed);
+    }
+
+    /// Takes up to [`READ_BURST`] requests.
+    fn take_requests(&mut self) -> Result<(), zmq::Error> {
+        for _ in 0..READ_BURST {
+            let Some((frames, peer)) = envelope::recv_request(self.router)? else {
+                break;
+            };
+            self.take(frames, peer);
+        }
+        Ok(())
+    }
+
+    /// One request: who sent it, what it asks, and where it goes next.
+    fn take(&mut self, frames: Vec<Vec<u8>>, peer: Option<String>) {
+        let (envelope, mut body) = envelope::split_envelope(frames);
+        let caller = self.caller(&mut body, peer);
+        let env = match codec::parse(&body, self.app.settings.max_request_bytes) {
+            Ok(env) => env,
+            Err((e, request_id)) => {
+                let to = ReplyTo {
+                    envelope,
+                    request_id,
+                };
+                self.in_flight += self.out.dispatch(to, &caller, Step::Done(Err(e)));
+                return;
             }
-        }
-        if n == 2 && items[1].is_readable() {
-            for _ in 0..READ_BURST {
-                let Some((frames, peer)) = envelope::recv_request(&router)? else {
-                    break;
-                };
-                let (envelope, mut body) = envelope::split_envelope(frames);
-                let trusted = peer
-                    .as_deref()
-                    .is_some_and(|p| is_trusted(p, &app.settings.throttle.trusted_peers));
-                // The bridge's client, for the per-peer limits, when the bridge says.
-                let (peer, agent) = match codec::forwarded_client(&mut body, trusted) {
-                    Some((client, agent)) => (Some(client), agent),
-                    None => (peer, None),
-                };
-                let (to, step) = match codec::parse(&body, app.settings.max_request_bytes) {
-                    Ok(env) => {
-                        tracing::debug!(action = %env.request.action(), "request");
-                        let to = ReplyTo {
-                            envelope,
-                            request_id: env.request_id,
-                        };
-                        let again = (shared
-                            && parked.has_room(peer.as_deref())
-                            && env.request.session_token().is_some())
-                        .then(|| env.request.clone());
-                        match (
-                            actions::handle(&app, env.request, peer.clone(), agent),
-                            again,
-                        ) {
-                            // See parked: the session may be new elsewhere.
-                            (Step::Done(Err(ServiceError::SessionInvalid)), Some(request)) => {
-                                parked.park(app.follow.request(), to, request, peer);
-                                continue;
-                            }
-                            (step, _) => (to, step),
-                        }
-                    }
-                    Err((e, request_id)) => (
-                        ReplyTo {
-                            envelope,
-                            request_id,
-                        },
-                        Step::Done(Err(e)),
-                    ),
-                };
-                in_flight += out.dispatch(to, peer, step);
+        };
+        tracing::debug!(action = %env.request.action(), "request");
+        let to = ReplyTo {
+            envelope,
+            request_id: env.request_id,
+        };
+        // See parked: the session may be new elsewhere.
+        let again =
+            (self.shared && self.parked.has_room(&caller) && env.request.session_token().is_some())
+                .then(|| env.request.clone());
+        match (actions::handle(self.app, env.request, &caller), again) {
+            (Step::Done(Err(ServiceError::SessionInvalid)), Some(request)) => {
+                let ticket = self.app.follow.request();
+                self.parked.park(ticket, to, request, caller);
             }
+            (step, _) => self.in_flight += self.out.dispatch(to, &caller, step),
         }
-        let draining = draining_since.is_some();
-        for (p, came) in parked.ready(|ticket| draining || app.follow.covered(ticket)) {
+    }
+
+    /// Who sent a request: the socket's peer, or the client a trusted peer
+    /// (the bridge) forwarded in a frame of its own.
+    fn caller(&self, body: &mut Vec<Vec<u8>>, peer: Option<String>) -> Caller {
+        let direct = peer.map(Peer::Direct);
+        let trusted = direct
+            .as_ref()
+            .is_some_and(|p| p.is_trusted(&self.app.settings.throttle.trusted_peers));
+        codec::forwarded_client(body, trusted).unwrap_or(Caller {
+            peer: direct,
+            agent: None,
+        })
+    }
+
+    /// Handles again the parked requests whose catch-up came, and refuses
+    /// those that waited too long; while draining, every one is handled.
+    fn release_parked(&mut self, draining: bool) {
+        let app = self.app;
+        for (p, came) in self
+            .parked
+            .ready(|ticket| draining || app.follow.covered(ticket))
+        {
             let step = if came {
-                actions::handle(&app, p.request, p.peer.clone(), None)
+                actions::handle(app, p.request, &p.caller)
             } else {
                 Step::Done(Err(ServiceError::StoreUnavailable(
                     "could not catch up with the other instances".into(),
                 )))
             };
-            in_flight += out.dispatch(p.to, p.peer, step);
-        }
-        if last_sweep.elapsed() > Duration::from_secs(60) {
-            app.sessions.sweep(app.clock.now());
-            last_sweep = Instant::now();
+            self.in_flight += self.out.dispatch(p.to, &p.caller, step);
         }
     }
-    drop(pool_tx);
-    for w in workers {
-        let _ = w.join();
-    }
-    // The wake holds a sender too: the writer ends once both are gone.
-    app.follow.set_wake(None);
-    drop(write_tx);
-    let _ = writer.join();
-    // Replies made while the threads wound down.
-    while let Ok(frames) = replies.recv_multipart(zmq::DONTWAIT) {
-        if !replies::is_wake(&frames) {
-            send(&router, frames);
-        }
-    }
-    if fatal.load(Ordering::SeqCst) {
-        return Err(ServerError::Fatal);
-    }
-    Ok(())
 }
 
 /// Where the socket thread sends a step.
@@ -267,7 +364,8 @@ impl Out<'_> {
     /// Sends a step on its way: its reply now, or its work to the pool or the
     /// writer. Work that cannot wait is turned away at once (see queues).
     /// Returns how many replies the pool and the writer now owe (0 or 1).
-    fn dispatch(&self, to: ReplyTo, peer: Option<String>, step: Step) -> usize {
+    fn dispatch(&self, to: ReplyTo, caller: &Caller, step: Step) -> usize {
+        let peer = caller.peer_key();
         match step {
             Step::Done(result) => send(self.router, to.frames(result)),
             Step::Slow(work) if self.queues.begin_slow(peer.as_deref()) => {
@@ -284,6 +382,19 @@ impl Out<'_> {
         }
         0
     }
+}
+
+/// Sends on the replies waiting from the pool and the writer; returns how many.
+fn forward_replies(replies: &zmq::Socket, router: &zmq::Socket) -> usize {
+    let mut passed = 0;
+    while let Ok(frames) = replies.recv_multipart(zmq::DONTWAIT) {
+        if replies::is_wake(&frames) {
+            continue; // it only woke the loop: see Front::release_parked
+        }
+        passed += 1;
+        send(router, frames);
+    }
+    passed
 }
 
 fn send(router: &zmq::Socket, frames: Vec<Vec<u8>>) {

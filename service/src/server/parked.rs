@@ -12,6 +12,7 @@
 //! denied.
 
 use super::replies::ReplyTo;
+use crate::auth::peer::Caller;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 use users_protocol::Request;
@@ -29,7 +30,7 @@ pub struct Parked {
     pub ticket: u64,
     pub to: ReplyTo,
     pub request: Request,
-    pub peer: Option<String>,
+    pub caller: Caller,
     since: Instant,
 }
 
@@ -41,15 +42,10 @@ pub struct ParkingLot {
 }
 
 impl ParkingLot {
-    /// True while another request from `peer` may be parked.
-    pub fn has_room(&self, peer: Option<&str>) -> bool {
+    /// True while another request from `caller` may be parked.
+    pub fn has_room(&self, caller: &Caller) -> bool {
         self.waiting.len() < MAX_PARKED
-            && self
-                .by_peer
-                .get(&peer.map(str::to_owned))
-                .copied()
-                .unwrap_or(0)
-                < MAX_PARKED_PER_PEER
+            && self.by_peer.get(&caller.peer_key()).copied().unwrap_or(0) < MAX_PARKED_PER_PEER
     }
 
     /// True while requests wait.
@@ -58,13 +54,13 @@ impl ParkingLot {
     }
 
     /// Parks a request until catch-up `ticket` is done.
-    pub fn park(&mut self, ticket: u64, to: ReplyTo, request: Request, peer: Option<String>) {
-        *self.by_peer.entry(peer.clone()).or_insert(0) += 1;
+    pub fn park(&mut self, ticket: u64, to: ReplyTo, request: Request, caller: Caller) {
+        *self.by_peer.entry(caller.peer_key()).or_insert(0) += 1;
         self.waiting.push_back(Parked {
             ticket,
             to,
             request,
-            peer,
+            caller,
             since: Instant::now(),
         });
     }
@@ -82,10 +78,11 @@ impl ParkingLot {
             let Some(p) = self.waiting.pop_front() else {
                 break;
             };
-            if let Some(n) = self.by_peer.get_mut(&p.peer) {
+            let key = p.caller.peer_key();
+            if let Some(n) = self.by_peer.get_mut(&key) {
                 *n -= 1;
                 if *n == 0 {
-                    self.by_peer.remove(&p.peer);
+                    self.by_peer.remove(&key);
                 }
             }
             out.push((p, came));
@@ -97,6 +94,7 @@ impl ParkingLot {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::peer::Peer;
 
     fn to() -> ReplyTo {
         ReplyTo {
@@ -108,8 +106,8 @@ mod tests {
     #[test]
     fn a_request_waits_for_its_catch_up_and_no_longer() {
         let mut lot = ParkingLot::default();
-        lot.park(1, to(), Request::HealthCheck {}, None);
-        lot.park(2, to(), Request::HealthCheck {}, None);
+        lot.park(1, to(), Request::HealthCheck {}, Caller::default());
+        lot.park(2, to(), Request::HealthCheck {}, Caller::default());
         assert!(lot.ready(|_| false).is_empty());
         let ready = lot.ready(|t| t <= 1);
         assert_eq!(ready.len(), 1);
@@ -125,14 +123,18 @@ mod tests {
     #[test]
     fn one_client_parks_only_its_share() {
         let mut lot = ParkingLot::default();
-        let peer = Some("10.0.0.9".to_owned());
+        let caller = |a: &str| Caller {
+            peer: Some(Peer::Direct(a.to_owned())),
+            agent: None,
+        };
+        let peer = caller("10.0.0.9");
         for t in 0..MAX_PARKED_PER_PEER as u64 {
-            assert!(lot.has_room(peer.as_deref()));
+            assert!(lot.has_room(&peer));
             lot.park(t, to(), Request::HealthCheck {}, peer.clone());
         }
-        assert!(!lot.has_room(peer.as_deref()));
-        assert!(lot.has_room(Some("10.0.0.10")), "others still may");
+        assert!(!lot.has_room(&peer));
+        assert!(lot.has_room(&caller("10.0.0.10")), "others still may");
         assert_eq!(lot.ready(|_| true).len(), MAX_PARKED_PER_PEER);
-        assert!(lot.has_room(peer.as_deref()), "its share is back");
+        assert!(lot.has_room(&peer), "its share is back");
     }
 }

@@ -14,9 +14,10 @@ use super::replies::{push, wake, ReplyTo};
 use crate::actions::{Event, Outcome, WriteFn, Written};
 use crate::app::App;
 use crate::audit::AuditRecord;
+use crate::auth::sessions::SessionOp;
 use crate::clock::unix_secs;
 use crate::error::{Result, ServiceError};
-use crate::storage::{Backend, Caught, State, StorageError, UserTable};
+use crate::storage::{Backend, Caught, Change, State, StorageError, UserTable};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
@@ -73,53 +74,20 @@ pub fn writer_loop(
             Err(RecvTimeoutError::Timeout) => behind.then_some(Job::Follow),
             Err(RecvTimeoutError::Disconnected) => break,
         };
-        // Requests to follow need nothing more: a batch catches up too.
-        let mut batch: Vec<WriteJob> = Vec::new();
         let timed_out = first.is_none();
-        let mut next = first;
-        while let Some(job) = next {
-            if let Job::Write(w) = job {
-                batch.push(w);
-            }
-            next = if batch.len() < MAX_BATCH {
-                rx.try_recv().ok()
-            } else {
-                None
-            };
-        }
+        let mut batch = collect(first, rx);
         for _ in 0..batch.len() {
             queues.end_write();
         }
         if tells_uses {
-            let uses = app.sessions.take_touches();
-            if !uses.is_empty() {
-                batch.push(WriteJob {
-                    to: None,
-                    work: Box::new(move |_, _| {
-                        Ok(Written {
-                            outcome: Outcome::Recorded,
-                            sessions: uses,
-                            events: vec![],
-                        })
-                    }),
-                });
-            }
+            batch.extend(session_uses(app));
         }
         if batch.is_empty() && timed_out {
             if app.audit.is_empty() {
                 continue;
             }
             // A batch of its own for the waiting audit events.
-            batch.push(WriteJob {
-                to: None,
-                work: Box::new(|_, _| {
-                    Ok(Written {
-                        outcome: Outcome::Recorded,
-                        sessions: vec![],
-                        events: vec![],
-                    })
-                }),
-            });
+            batch.push(background(vec![]));
         }
         if fatal.load(Ordering::SeqCst) {
             for job in batch {
@@ -158,6 +126,46 @@ pub fn writer_loop(
     }
     if let Err(e) = backend.close() {
         tracing::error!(error = %e, "snapshot failed at shutdown; the log keeps every change");
+    }
+}
+
+/// `first` and the writes already waiting behind it, up to [`MAX_BATCH`].
+/// Requests to follow need nothing more: a batch catches up too.
+fn collect(first: Option<Job>, rx: &Receiver<Job>) -> Vec<WriteJob> {
+    let mut batch = Vec::new();
+    let mut next = first;
+    while let Some(job) = next {
+        if let Job::Write(w) = job {
+            batch.push(w);
+        }
+        next = if batch.len() < MAX_BATCH {
+            rx.try_recv().ok()
+        } else {
+            None
+        };
+    }
+    batch
+}
+
+/// Sessions' uses since the last batch, for the other instances, as a
+/// change of their own that no one waits for.
+fn session_uses(app: &App) -> Option<WriteJob> {
+    let uses = app.sessions.take_touches();
+    (!uses.is_empty()).then(|| background(uses))
+}
+
+/// A change that no one waits for and that changes no account: it carries
+/// session changes, and the audit events waiting, into a batch.
+fn background(sessions: Vec<SessionOp>) -> WriteJob {
+    WriteJob {
+        to: None,
+        work: Box::new(move |_, _| {
+            Ok(Written {
+                outcome: Outcome::Recorded,
+                sessions,
+                events: vec![],
+            })
+        }),
     }
 }
 
@@ -200,21 +208,13 @@ pub fn run_batch(
     batch: Vec<WriteJob>,
     reply: &mut dyn FnMut(ReplyTo, Result<Outcome>),
 ) -> std::result::Result<bool, StorageError> {
-    let mut done = Vec::with_capacity(batch.len());
-    let mut answer = |to: Option<ReplyTo>, result: Result<Outcome>| match to {
-        Some(to) => reply(to, result),
-        None => {
-            if let Err(e) = result {
-                tracing::warn!(error = %e, "a background change was dropped");
-            }
-        }
-    };
+    let mut answer = Answer(reply);
     match backend.begin() {
         Ok(caught) => apply_caught(app, caught),
         Err(e) => {
             tracing::error!(error = %e, writes = batch.len(), "could not start a batch");
             for job in batch {
-                answer(job.to, Err(ServiceError::from(&e)));
+                answer.give(job.to, Err(ServiceError::from(&e)));
             }
             return match e {
                 StorageError::Fatal(_) => Err(e),
@@ -222,76 +222,8 @@ pub fn run_batch(
             };
         }
     }
-    let at = unix_secs(app.clock.now());
-    let mut audit: Vec<AuditRecord> = Vec::new();
-    // Events that no client waits on (a background change's, the queue's):
-    // if the commit fails they go back to the queue, not lost.
-    let mut retry: Vec<Event> = Vec::new();
-    let (changes, dropped) = {
-        let mut table = app.users_mut();
-        let names = |t: &UserTable, id| t.get_by_id(id).map(|u| u.username.clone());
-        for job in batch {
-            let mark = table.mark();
-            match (job.work)(app, &mut table) {
-                Ok(mut written) => {
-                    if job.to.is_none() {
-                        retry.extend(written.events.iter().cloned());
-                    }
-                    // Named as the accounts are right after the change.
-                    audit.extend(
-                        written
-                            .events
-                            .drain(..)
-                            .map(|e| e.record(at, |id| names(&table, id))),
-                    );
-                    done.push((job.to, written));
-                }
-                Err(e) => {
-                    table.rollback_to(mark);
-                    answer(job.to, Err(e));
-                }
-            }
-        }
-        let (waiting, dropped) = app.audit.take();
-        retry.extend(waiting.iter().cloned());
-        audit.extend(
-            waiting
-                .into_iter()
-                .map(|e| e.record(at, |id| names(&table, id))),
-        );
-        if dropped > 0 {
-            audit.push(AuditRecord::dropped(at, dropped));
-        }
-        (table.take_changes(), dropped)
-    };
-    let sessions: Vec<_> = done
-        .iter()
-        .flat_map(|(_, w): &(_, Written)| w.sessions.iter().cloned())
-        .collect();
-    // Readers may see these changes during the commit; no one is told they
-    // happened until it succeeds.
-    match backend.commit_batch(&changes, &sessions, &mut audit) {
-        Ok(()) => {
-            app.users_mut().forget_undo();
-            for (to, written) in done {
-                for op in written.sessions {
-                    app.sessions.apply(op);
-                }
-                answer(to, Ok(written.outcome));
-            }
-        }
-        Err(e) => {
-            app.users_mut().rollback_all();
-            app.audit.put_back(retry, dropped);
-            tracing::error!(error = %e, changes = changes.len(), "commit failed; changes undone");
-            for (to, _) in done {
-                answer(to, Err(ServiceError::from(&e)));
-            }
-            if matches!(e, StorageError::Fatal(_)) {
-                return Err(e);
-            }
-        }
-    }
+    let applied = Applied::run(app, batch, &mut answer);
+    applied.commit(app, backend, &mut answer)?;
     let state = &mut || State {
         users: app.users().all(),
         sessions: app.sessions.live(app.clock.now()),
@@ -302,6 +234,122 @@ pub fn run_batch(
         Ok(()) => {}
     }
     Ok(true)
+}
+
+/// Where a change's result goes: to its client, or for a background change
+/// that no one waits for, to the log if it failed.
+struct Answer<'a>(&'a mut dyn FnMut(ReplyTo, Result<Outcome>));
+
+impl Answer<'_> {
+    fn give(&mut self, to: Option<ReplyTo>, result: Result<Outcome>) {
+        match (to, result) {
+            (Some(to), result) => (self.0)(to, result),
+            (None, Err(e)) => tracing::warn!(error = %e, "a background change was dropped"),
+            (None, Ok(_)) => {}
+        }
+    }
+}
+
+/// A batch applied to the table in memory, not yet committed.
+struct Applied {
+    /// The writes that succeeded in memory, with where their replies go.
+    done: Vec<(Option<ReplyTo>, Written)>,
+    changes: Vec<Change>,
+    audit: Vec<AuditRecord>,
+    /// Events that no client waits on (a background change's, the queue's):
+    /// if the commit fails they go back to the queue, not lost.
+    retry: Vec<Event>,
+    /// Audit events the queue had to drop, for want of room.
+    dropped: u64,
+}
+
+impl Applied {
+    /// Runs each write against the table, undoing and answering at once any
+    /// that fails, and takes the audit events waiting in the queue.
+    fn run(app: &App, batch: Vec<WriteJob>, answer: &mut Answer<'_>) -> Applied {
+        let at = unix_secs(app.clock.now());
+        let mut applied = Applied {
+            done: Vec::with_capacity(batch.len()),
+            changes: Vec::new(),
+            audit: Vec::new(),
+            retry: Vec::new(),
+            dropped: 0,
+        };
+        let mut table = app.users_mut();
+        let names = |t: &UserTable, id| t.get_by_id(id).map(|u| u.username.clone());
+        for job in batch {
+            let mark = table.mark();
+            match (job.work)(app, &mut table) {
+                Ok(mut written) => {
+                    if job.to.is_none() {
+                        applied.retry.extend(written.events.iter().cloned());
+                    }
+                    // Named as the accounts are right after the change.
+                    let records = written.events.drain(..);
+                    let records = records.map(|e| e.record(at, |id| names(&table, id)));
+                    applied.audit.extend(records);
+                    applied.done.push((job.to, written));
+                }
+                Err(e) => {
+                    table.rollback_to(mark);
+                    answer.give(job.to, Err(e));
+                }
+            }
+        }
+        let (waiting, dropped) = app.audit.take();
+        applied.retry.extend(waiting.iter().cloned());
+        let records = waiting.into_iter();
+        let records = records.map(|e| e.record(at, |id| names(&table, id)));
+        applied.audit.extend(records);
+        if dropped > 0 {
+            applied.audit.push(AuditRecord::dropped(at, dropped));
+        }
+        applied.dropped = dropped;
+        applied.changes = table.take_changes();
+        applied
+    }
+
+    /// Commits the batch, then applies its session changes and answers its
+    /// clients; or undoes it all and tells them it failed. Readers may see
+    /// the changes during the commit; no one is told they happened until it
+    /// succeeds.
+    fn commit(
+        mut self,
+        app: &App,
+        backend: &mut dyn Backend,
+        answer: &mut Answer<'_>,
+    ) -> std::result::Result<(), StorageError> {
+        let sessions: Vec<_> = self
+            .done
+            .iter()
+            .flat_map(|(_, w)| w.sessions.iter().cloned())
+            .collect();
+        match backend.commit_batch(&self.changes, &sessions, &mut self.audit) {
+            Ok(()) => {
+                app.users_mut().forget_undo();
+                for (to, written) in self.done {
+                    for op in written.sessions {
+                        app.sessions.apply(op);
+                    }
+                    answer.give(to, Ok(written.outcome));
+                }
+                Ok(())
+            }
+            Err(e) => {
+                app.users_mut().rollback_all();
+                app.audit.put_back(self.retry, self.dropped);
+                let changes = self.changes.len();
+                tracing::error!(error = %e, changes, "commit failed; changes undone");
+                for (to, _) in self.done {
+                    answer.give(to, Err(ServiceError::from(&e)));
+                }
+                match e {
+                    StorageError::Fatal(_) => Err(e),
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

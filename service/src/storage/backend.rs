@@ -123,6 +123,17 @@ pub enum StorageError {
     },
 }
 
+/// What a client is told when a change could not be committed: the shared
+/// store is unreachable (worth trying again), or storage failed.
+impl From<&StorageError> for crate::error::ServiceError {
+    fn from(e: &StorageError) -> Self {
+        match e {
+            StorageError::Database(_) => Self::StoreUnavailable(e.to_string()),
+            _ => Self::Storage(e.to_string()),
+        }
+    }
+}
+
 /// Wraps an I/O error with what was being done.
 pub(crate) fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> StorageError {
     let context = context.into();

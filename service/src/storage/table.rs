@@ -3,15 +3,15 @@
 //! back (`mark` / `rollback_to` / `take_changes`).
 
 use super::backend::Change;
-use crate::model::{fold, User, UserId};
+use crate::model::{NameKey, User, UserId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
 #[derive(Default)]
 pub struct UserTable {
     by_id: HashMap<UserId, Arc<User>>,
-    by_name: HashMap<String, UserId>,
-    by_email: HashMap<String, UserId>,
+    by_name: HashMap<NameKey, UserId>,
+    by_email: HashMap<NameKey, UserId>,
     /// Before-images, one per entry of `changes`, since the last [`UserTable::take_changes`].
     undo: Vec<(UserId, Option<Arc<User>>)>,
     changes: Vec<Change>,
@@ -42,7 +42,7 @@ impl UserTable {
             (&mut self.by_name, &u.username),
             (&mut self.by_email, &u.email),
         ] {
-            let k = fold(key);
+            let k = NameKey::of(key);
             if index.get(&k) == Some(&u.id) {
                 index.remove(&k);
             }
@@ -60,8 +60,8 @@ impl UserTable {
         if let Some(o) = &old {
             self.unindex(o);
         }
-        self.by_name.insert(fold(&u.username), u.id);
-        self.by_email.insert(fold(&u.email), u.id);
+        self.by_name.insert(NameKey::of(&u.username), u.id);
+        self.by_email.insert(NameKey::of(&u.email), u.id);
         old
     }
 
@@ -90,14 +90,14 @@ impl UserTable {
     /// The user with this username, any case.
     pub fn get(&self, username: &str) -> Option<&Arc<User>> {
         self.by_name
-            .get(&fold(username))
+            .get(&NameKey::of(username))
             .and_then(|id| self.by_id.get(id))
     }
 
     /// The user with this email, any case.
     pub fn get_by_email(&self, email: &str) -> Option<&Arc<User>> {
         self.by_email
-            .get(&fold(email))
+            .get(&NameKey::of(email))
             .and_then(|id| self.by_id.get(id))
     }
 
