@@ -62,7 +62,7 @@ struct Asset {
 }
 
 /// The files of a web root, by URL path (`/index.html`).
-pub struct Assets {
+pub(crate) struct Assets {
     files: HashMap<String, Asset>,
 }
 
@@ -70,7 +70,7 @@ impl Assets {
     /// Reads every regular file under `root`, `max_bytes` at most (it is all
     /// kept in memory). Symbolic links and names starting with a dot are left
     /// out.
-    pub fn load(root: &Path, max_bytes: u64) -> std::io::Result<Assets> {
+    pub(crate) fn load(root: &Path, max_bytes: u64) -> std::io::Result<Assets> {
         let mut raw = HashMap::new();
         let mut budget = Budget {
             left: max_bytes,
@@ -128,13 +128,13 @@ impl Assets {
     }
 
     /// The text of `index.html`, for the CSP.
-    pub fn index_html(&self) -> Option<&str> {
+    pub(crate) fn index_html(&self) -> Option<&str> {
         let index = self.files.get("/index.html")?;
         std::str::from_utf8(&index.identity.bytes).ok()
     }
 
     /// The response to `method path` with the request's `headers`.
-    pub fn respond(&self, method: &Method, path: &str, headers: &HeaderMap) -> Response {
+    pub(crate) fn respond(&self, method: &Method, path: &str, headers: &HeaderMap) -> Response {
         if method != Method::GET && method != Method::HEAD {
             return (
                 StatusCode::METHOD_NOT_ALLOWED,

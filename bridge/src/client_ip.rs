@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use std::net::IpAddr;
 
 /// The client's address, given the TCP peer and the request's headers.
-pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> IpAddr {
+pub(crate) fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> IpAddr {
     // An IPv4 peer on an IPv6 socket arrives as ::ffff:a.b.c.d.
     let peer = peer.to_canonical();
     if !trusted_proxies.iter().any(|p| p.to_canonical() == peer) {

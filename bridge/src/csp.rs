@@ -10,7 +10,7 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 
 /// The policy for a UI whose `index.html` is `index` (none without a UI).
-pub fn policy(index: Option<&str>) -> String {
+pub(crate) fn policy(index: Option<&str>) -> String {
     let hashes: String = index
         .map(inline_scripts)
         .unwrap_or_default()

@@ -6,7 +6,7 @@
 //! route.
 
 /// Whether a request with this Host header may be served.
-pub fn host_allowed(host: Option<&str>, allowed: &[String]) -> bool {
+pub(crate) fn host_allowed(host: Option<&str>, allowed: &[String]) -> bool {
     let Some(host) = host else {
         return false;
     };

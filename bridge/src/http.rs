@@ -32,7 +32,7 @@ fn json_response(status: StatusCode, body: String) -> Response {
 /// Browsers always send Origin on a WebSocket handshake; other clients need not.
 /// Allowed: no Origin, the page's own origin (same host and port as `Host`), or
 /// one on the allowlist.
-pub fn origin_allowed(headers: &HeaderMap, allowlist: &[String]) -> bool {
+fn origin_allowed(headers: &HeaderMap, allowlist: &[String]) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
@@ -262,7 +262,7 @@ async fn no_web_root() -> Response {
 }
 
 /// The whole HTTP application.
-pub fn router(shared: Arc<Shared>) -> Router {
+fn router(shared: Arc<Shared>) -> Router {
     let app = Router::new()
         .route("/ws", get(ws_handler))
         .route("/healthz", get(healthz))

@@ -3,35 +3,45 @@
 //! instance over a multiplexed ZeroMQ DEALER socket per instance; each reply goes
 //! back on the connection it came from.
 //!
-//! - [`config`]: command line.
-//! - [`assets`]: the web UI's files: compressed copies, caching, the app's routes.
-//! - [`csp`]: the Content-Security-Policy, with the UI's inline loader by hash.
-//! - [`client_ip`]: who the client is, behind a trusted reverse proxy too.
-//! - [`state`]: what every connection shares.
-//! - [`reply`]: error replies the bridge makes itself.
-//! - [`relay`]: the ZeroMQ side: correlation, timeouts, service health.
-//! - [`services`]: one relay per service instance, and which takes a request.
-//! - [`ws`]: one WebSocket connection: limits, relaying, shutdown.
-//! - [`limits`]: token-bucket rate limits per connection and per IP.
-//! - [`metrics`]: `/metrics`, counts by action, outcome and error code.
-//! - [`logs`]: the log filter that keeps frames, and so secrets, out of the log.
-//! - [`host`]: the Host check against DNS rebinding.
-//! - [`serve`]: the accept loop: header deadline, connection caps, shutdown.
-//! - [`http`]: the HTTP server: `/ws`, `/healthz`, the Origin check, static files.
+//! The modules are private; the crate exports what `main.rs` needs to start
+//! the bridge: [`Config`], [`Services`] (with its [`StartError`]), [`run`] and
+//! [`log_filter`].
+//!
+//! - `config`: command line.
+//! - `assets`: the web UI's files: compressed copies, caching, the app's routes.
+//! - `csp`: the Content-Security-Policy, with the UI's inline loader by hash.
+//! - `client_ip`: who the client is, behind a trusted reverse proxy too.
+//! - `state`: what every connection shares.
+//! - `reply`: error replies the bridge makes itself.
+//! - `relay`: the ZeroMQ side: correlation, timeouts, service health.
+//! - `services`: one relay per service instance, and which takes a request.
+//! - `ws`: one WebSocket connection: limits, relaying, shutdown.
+//! - `limits`: token-bucket rate limits per connection and per IP.
+//! - `metrics`: `/metrics`, counts by action, outcome and error code.
+//! - `logs`: the log filter that keeps frames, and so secrets, out of the log.
+//! - `host`: the Host check against DNS rebinding.
+//! - `serve`: the accept loop: header deadline, connection caps, shutdown.
+//! - `http`: the HTTP server: `/ws`, `/healthz`, the Origin check, static files.
 #![deny(unsafe_code)]
 
-pub mod assets;
-pub mod client_ip;
-pub mod config;
-pub mod csp;
-pub mod host;
-pub mod http;
-pub mod limits;
-pub mod logs;
-pub mod metrics;
-pub mod relay;
-pub mod reply;
-pub mod serve;
-pub mod services;
-pub mod state;
-pub mod ws;
+mod assets;
+mod client_ip;
+mod config;
+mod csp;
+mod host;
+mod http;
+mod limits;
+mod logs;
+mod metrics;
+mod relay;
+mod reply;
+mod serve;
+mod services;
+mod state;
+mod ws;
+
+pub use config::Config;
+pub use http::run;
+pub use logs::filter as log_filter;
+pub use relay::StartError;
+pub use services::Services;

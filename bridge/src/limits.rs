@@ -7,7 +7,7 @@ use std::time::Instant;
 
 /// One bucket.
 #[derive(Debug, Clone)]
-pub struct Bucket {
+pub(crate) struct Bucket {
     tokens: f64,
     last: Instant,
     rate: f64,
@@ -15,7 +15,7 @@ pub struct Bucket {
 
 impl Bucket {
     /// A full bucket.
-    pub fn new(rate: f64, now: Instant) -> Self {
+    pub(crate) fn new(rate: f64, now: Instant) -> Self {
         Bucket {
             tokens: rate * 2.0,
             last: now,
@@ -24,7 +24,7 @@ impl Bucket {
     }
 
     /// Takes one token if there is one.
-    pub fn take(&mut self, now: Instant) -> bool {
+    pub(crate) fn take(&mut self, now: Instant) -> bool {
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         self.tokens = (self.tokens + elapsed * self.rate).min(self.rate * 2.0);
         self.last = now;
@@ -56,7 +56,7 @@ impl Bucket {
 /// Buckets by client IP. A full bucket carries no information, so it is
 /// forgotten; a few at a time, as requests go by, never by walking the table
 /// under the lock.
-pub struct PerIp {
+pub(crate) struct PerIp {
     rate: f64,
     buckets: Mutex<Buckets>,
 }
@@ -73,7 +73,7 @@ const FORGET_PER_CALL: usize = 8;
 
 impl PerIp {
     /// No buckets yet.
-    pub fn new(rate: f64) -> Self {
+    pub(crate) fn new(rate: f64) -> Self {
         PerIp {
             rate,
             buckets: Mutex::new(Buckets::default()),
@@ -81,7 +81,7 @@ impl PerIp {
     }
 
     /// Takes a token from `ip`'s bucket.
-    pub fn take(&self, ip: IpAddr, now: Instant) -> bool {
+    pub(crate) fn take(&self, ip: IpAddr, now: Instant) -> bool {
         let mut b = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         for _ in 0..FORGET_PER_CALL {
             match b.refill.front() {
@@ -105,17 +105,13 @@ impl PerIp {
     }
 
     /// Clients with a bucket now.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.buckets
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .by_ip
             .len()
-    }
-
-    /// True when no client has a bucket.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

@@ -9,7 +9,7 @@ const QUIET: [&str; 2] = ["tungstenite", "tokio_tungstenite"];
 
 /// The directives for `RUST_LOG` (or `info` without it), less anything that
 /// would let [`QUIET`] libraries log below `warn`.
-pub fn directives(rust_log: Option<&str>) -> String {
+fn directives(rust_log: Option<&str>) -> String {
     let asked = rust_log.filter(|s| !s.trim().is_empty()).unwrap_or("info");
     let kept = asked.split(',').map(str::trim).filter(|d| {
         let target = d.split(['=', '[']).next().unwrap_or_default();

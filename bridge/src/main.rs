@@ -2,13 +2,12 @@
 
 use anyhow::Context;
 use clap::Parser;
-use users_bridge::config::Config;
-use users_bridge::{http, services::Services};
+use users_bridge::{Config, Services};
 
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(users_bridge::logs::filter(
+        .with_env_filter(users_bridge::log_filter(
             std::env::var("RUST_LOG").ok().as_deref(),
         ))
         .with_writer(std::io::stderr)
@@ -49,7 +48,7 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
             _ = term.recv() => {}
         }
     };
-    http::run(cfg, services, listener, stop).await?;
+    users_bridge::run(cfg, services, listener, stop).await?;
     tracing::info!("stopped");
     Ok(())
 }

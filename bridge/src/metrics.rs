@@ -17,7 +17,7 @@ const ACTIONS: usize = Action::ALL.len() + 1;
 const OUTCOMES: usize = ErrorCode::ALL.len() + 1;
 
 /// The counters; every field is updated without a lock.
-pub struct Metrics {
+pub(crate) struct Metrics {
     requests: [[AtomicU64; OUTCOMES]; ACTIONS],
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
@@ -46,7 +46,7 @@ fn string_member<'a>(json: &'a str, key: &str) -> Option<&'a str> {
 
 impl Metrics {
     /// Counts one relayed request, its reply and how long the service took.
-    pub fn record(&self, request: &str, reply: &str, took: Option<Duration>) {
+    pub(crate) fn record(&self, request: &str, reply: &str, took: Option<Duration>) {
         let action = string_member(request, "action")
             .and_then(Action::from_name)
             .and_then(|a| Action::ALL.iter().position(|x| *x == a))
@@ -79,7 +79,7 @@ impl Metrics {
     }
 
     /// The text of `/metrics`, given the live figures kept elsewhere.
-    pub fn render(&self, connections: usize, in_flight: usize, service_up: bool) -> String {
+    pub(crate) fn render(&self, connections: usize, in_flight: usize, service_up: bool) -> String {
         let mut out = String::new();
         let gauge = |out: &mut String, name: &str, help: &str, value: u64| {
             let _ = writeln!(
@@ -168,7 +168,7 @@ impl Metrics {
 }
 
 /// Whether `peer` may read `/metrics`: loopback, or an allowed address.
-pub fn allowed(peer: IpAddr, allow: &[IpAddr]) -> bool {
+pub(crate) fn allowed(peer: IpAddr, allow: &[IpAddr]) -> bool {
     let peer = peer.to_canonical();
     peer.is_loopback() || allow.iter().any(|a| a.to_canonical() == peer)
 }

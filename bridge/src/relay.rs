@@ -30,7 +30,7 @@ const SWEEP: Duration = Duration::from_millis(100);
 
 /// Why a request got no reply from the service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RelayError {
+pub(crate) enum RelayError {
     /// Not connected: the request was not sent, and may go elsewhere.
     NotSent,
     /// The connection dropped with the request in flight.
@@ -63,11 +63,11 @@ pub enum StartError {
 /// address, for the service's per-peer limits, and its user agent, which a
 /// session started by the request keeps for its owner to see.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Client {
+pub(crate) struct Client {
     /// The browser's address.
-    pub ip: IpAddr,
+    pub(crate) ip: IpAddr,
     /// Its `User-Agent` header, if it sent one.
-    pub agent: Option<Arc<str>>,
+    pub(crate) agent: Option<Arc<str>>,
 }
 
 impl Client {
@@ -91,9 +91,9 @@ struct Request {
 }
 
 /// Handle for sending requests to the service.
-pub struct Relay {
+pub(crate) struct Relay {
     /// The service's endpoint.
-    pub endpoint: String,
+    pub(crate) endpoint: String,
     tx: mpsc::UnboundedSender<Request>,
     connected: Arc<AtomicBool>,
     in_flight: Arc<AtomicUsize>,
@@ -110,7 +110,7 @@ impl AsRawFd for ZmqFd {
 
 impl Relay {
     /// Connects to `endpoint` and starts the socket task on the current runtime.
-    pub fn start(ctx: &zmq::Context, endpoint: &str) -> Result<Arc<Relay>, StartError> {
+    pub(crate) fn start(ctx: &zmq::Context, endpoint: &str) -> Result<Arc<Relay>, StartError> {
         let dealer = ctx.socket(zmq::DEALER)?;
         dealer.set_immediate(true)?;
         dealer.set_linger(0)?;
@@ -155,25 +155,25 @@ impl Relay {
     }
 
     /// True while a connection to the service is up.
-    pub fn is_connected(&self) -> bool {
+    pub(crate) fn is_connected(&self) -> bool {
         self.connected.load(Ordering::SeqCst)
     }
 
     /// Requests waiting for a reply.
-    pub fn in_flight(&self) -> usize {
+    pub(crate) fn in_flight(&self) -> usize {
         self.in_flight.load(Ordering::SeqCst)
     }
 
     /// Marks the connection up or down, as the monitor would.
     #[cfg(test)]
-    pub fn set_connected_for_test(&self, up: bool) {
+    pub(crate) fn set_connected_for_test(&self, up: bool) {
         self.connected.store(up, Ordering::SeqCst);
     }
 
     /// Sends one request, made by `client`, and waits up to `timeout` for its
     /// reply. The socket task keeps the deadlines (checked every [`SWEEP`]), so a
     /// request costs no timer.
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         body: String,
         client: Option<Client>,

@@ -22,15 +22,15 @@ use tower::Service;
 
 /// The limits; see the module documentation.
 #[derive(Debug, Clone)]
-pub struct ConnLimits {
+pub(crate) struct ConnLimits {
     /// Open HTTP connections at most.
-    pub max: usize,
+    pub(crate) max: usize,
     /// Open HTTP connections at most from one address.
-    pub per_ip: usize,
+    pub(crate) per_ip: usize,
     /// Time a client has to send its request headers.
-    pub header_timeout: Duration,
+    pub(crate) header_timeout: Duration,
     /// Addresses with only the overall cap.
-    pub trusted_proxies: Vec<IpAddr>,
+    pub(crate) trusted_proxies: Vec<IpAddr>,
 }
 
 /// Open connections, in all and by address.
@@ -83,7 +83,7 @@ impl Drop for Slot {
 }
 
 /// Serves `app` on `listener` until `stop` resolves.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     limits: ConnLimits,

@@ -15,12 +15,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// How often each instance's health is checked.
-pub const PROBE_EVERY: Duration = Duration::from_secs(1);
+const PROBE_EVERY: Duration = Duration::from_secs(1);
 const PROBE: &str = r#"{"action":"health_check"}"#;
 
 /// One instance.
-pub struct Instance {
-    pub relay: Arc<Relay>,
+struct Instance {
+    relay: Arc<Relay>,
     /// Whether its last health check succeeded.
     healthy: AtomicBool,
     /// Requests it was given, health checks not counted.
@@ -64,25 +64,25 @@ impl Services {
     }
 
     /// Every instance's relay, in the order given.
-    pub fn relays(&self) -> impl Iterator<Item = &Arc<Relay>> {
+    fn relays(&self) -> impl Iterator<Item = &Arc<Relay>> {
         self.instances.iter().map(|i| &i.relay)
     }
 
     /// Every instance's relay with the requests it was given, in the order
     /// given.
-    pub fn routed(&self) -> impl Iterator<Item = (&Arc<Relay>, u64)> {
+    pub(crate) fn routed(&self) -> impl Iterator<Item = (&Arc<Relay>, u64)> {
         self.instances
             .iter()
             .map(|i| (&i.relay, i.routed.load(Ordering::Relaxed)))
     }
 
     /// True while any instance is connected.
-    pub fn is_connected(&self) -> bool {
+    pub(crate) fn is_connected(&self) -> bool {
         self.relays().any(|r| r.is_connected())
     }
 
     /// Requests waiting for a reply, on every instance.
-    pub fn in_flight(&self) -> usize {
+    pub(crate) fn in_flight(&self) -> usize {
         self.relays().map(|r| r.in_flight()).sum()
     }
 
@@ -111,7 +111,7 @@ impl Services {
 
     /// Sends one request to an instance and waits up to `timeout` for the
     /// reply (see [`Relay::call`]).
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         body: String,
         client: Option<Client>,

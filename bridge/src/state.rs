@@ -12,31 +12,31 @@ use std::time::Instant;
 use tokio::sync::watch;
 
 /// State shared by every connection.
-pub struct Shared {
+pub(crate) struct Shared {
     /// Settings.
-    pub cfg: Config,
+    pub(crate) cfg: Config,
     /// The web UI's files, with `--web-root`.
-    pub assets: Option<crate::assets::Assets>,
+    pub(crate) assets: Option<crate::assets::Assets>,
     /// The service's instances.
-    pub services: Services,
+    pub(crate) services: Services,
     /// Per-IP request buckets.
-    pub per_ip: PerIp,
+    pub(crate) per_ip: PerIp,
     /// Open WebSocket connections.
-    pub connections: AtomicUsize,
+    pub(crate) connections: AtomicUsize,
     /// Open WebSocket connections by client address.
-    pub connections_by_ip: Mutex<HashMap<IpAddr, usize>>,
+    pub(crate) connections_by_ip: Mutex<HashMap<IpAddr, usize>>,
     /// Becomes true when the bridge is stopping.
-    pub shutdown: watch::Receiver<bool>,
+    pub(crate) shutdown: watch::Receiver<bool>,
     /// Counts for `/metrics`.
-    pub metrics: crate::metrics::Metrics,
+    pub(crate) metrics: crate::metrics::Metrics,
     /// When the bridge started, for uptime.
-    pub started: Instant,
+    pub(crate) started: Instant,
 }
 
 impl Shared {
     /// Takes a connection slot for a client at `ip`, or `None` when
     /// `--max-connections` are open, or `--max-connections-per-ip` from it.
-    pub fn connection_slot(self: &Arc<Self>, ip: IpAddr) -> Option<ConnectionSlot> {
+    pub(crate) fn connection_slot(self: &Arc<Self>, ip: IpAddr) -> Option<ConnectionSlot> {
         let mut by_ip = self
             .connections_by_ip
             .lock()
@@ -54,11 +54,11 @@ impl Shared {
 }
 
 /// One open connection; gives its slot back when dropped.
-pub struct ConnectionSlot(Arc<Shared>, IpAddr);
+pub(crate) struct ConnectionSlot(Arc<Shared>, IpAddr);
 
 impl ConnectionSlot {
     /// The shared state.
-    pub fn shared(&self) -> &Arc<Shared> {
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.0
     }
 }

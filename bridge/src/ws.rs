@@ -65,7 +65,12 @@ fn message_len(m: &Message) -> usize {
 
 /// Serves one upgraded connection until it closes, idles out, stops reading,
 /// or the bridge stops.
-pub async fn serve(socket: WebSocket, ip: IpAddr, agent: Option<Arc<str>>, shared: Arc<Shared>) {
+pub(crate) async fn serve(
+    socket: WebSocket,
+    ip: IpAddr,
+    agent: Option<Arc<str>>,
+    shared: Arc<Shared>,
+) {
     let client = Client { ip, agent };
     let (mut sink, mut stream) = socket.split();
     let (tx, mut out_rx) = mpsc::channel::<Message>(MAX_IN_FLIGHT + 8);
