@@ -15,7 +15,8 @@
 //! - `reply`: error replies the bridge makes itself.
 //! - `relay`: the ZeroMQ side: correlation, timeouts, service health.
 //! - `services`: one relay per service instance, and which takes a request.
-//! - `ws`: one WebSocket connection: limits, relaying, shutdown.
+//! - `ws`: one WebSocket connection: reading frames against the limits,
+//!   relaying each, the writer task that sends replies, shutdown.
 //! - `limits`: token-bucket rate limits per connection and per IP.
 //! - `metrics`: `/metrics`, counts by action, outcome and error code.
 //! - `logs`: the log filter that keeps frames, and so secrets, out of the log.
