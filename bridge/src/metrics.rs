@@ -81,12 +81,6 @@ impl Metrics {
     /// The text of `/metrics`, given the live figures kept elsewhere.
     pub(crate) fn render(&self, connections: usize, in_flight: usize, service_up: bool) -> String {
         let mut out = String::new();
-        let gauge = |out: &mut String, name: &str, help: &str, value: u64| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-            );
-        };
         gauge(
             &mut out,
             "users_bridge_connections",
@@ -105,12 +99,21 @@ impl Metrics {
             "1 when the service answers a health check.",
             u64::from(service_up),
         );
+        let by_outcome = self.render_requests(&mut out);
+        render_errors(&mut out, &by_outcome);
+        self.render_latency(&mut out);
+        out
+    }
+
+    /// `users_bridge_requests_total`, the pairs seen only; returns the counts
+    /// by outcome, for `users_bridge_errors_total`.
+    fn render_requests(&self, out: &mut String) -> [u64; OUTCOMES] {
         let _ = writeln!(
             out,
             "# HELP users_bridge_requests_total Requests relayed, by action and outcome (success or the error code).\n\
              # TYPE users_bridge_requests_total counter"
         );
-        let mut by_code = [0u64; OUTCOMES];
+        let mut by_outcome = [0u64; OUTCOMES];
         for (a, row) in self.requests.iter().enumerate() {
             let action = Action::ALL.get(a).map_or("unknown", |x| x.as_str());
             for (o, n) in row.iter().enumerate() {
@@ -118,7 +121,7 @@ impl Metrics {
                 if n == 0 {
                     continue;
                 }
-                by_code[o] += n;
+                by_outcome[o] += n;
                 let outcome = o
                     .checked_sub(1)
                     .and_then(|i| ErrorCode::ALL.get(i))
@@ -129,17 +132,10 @@ impl Metrics {
                 );
             }
         }
-        let _ = writeln!(
-            out,
-            "# HELP users_bridge_errors_total Error replies, by code.\n# TYPE users_bridge_errors_total counter"
-        );
-        for (i, code) in ErrorCode::ALL.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "users_bridge_errors_total{{code=\"{code}\"}} {}",
-                by_code[i + 1]
-            );
-        }
+        by_outcome
+    }
+
+    fn render_latency(&self, out: &mut String) {
         let _ = writeln!(
             out,
             "# HELP users_bridge_relay_seconds Time from relaying a request to its reply.\n\
@@ -163,7 +159,28 @@ impl Metrics {
             self.latency_micros.load(Ordering::Relaxed) as f64 / 1e6
         );
         let _ = writeln!(out, "users_bridge_relay_seconds_count {count}");
-        out
+    }
+}
+
+fn gauge(out: &mut String, name: &str, help: &str, value: u64) {
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+    );
+}
+
+/// `users_bridge_errors_total`: every code, those never seen at 0.
+fn render_errors(out: &mut String, by_outcome: &[u64; OUTCOMES]) {
+    let _ = writeln!(
+        out,
+        "# HELP users_bridge_errors_total Error replies, by code.\n# TYPE users_bridge_errors_total counter"
+    );
+    for (i, code) in ErrorCode::ALL.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "users_bridge_errors_total{{code=\"{code}\"}} {}",
+            by_outcome[i + 1]
+        );
     }
 }
 
