@@ -115,7 +115,7 @@ pub struct Config {
 }
 
 impl Config {
-    /// The address to bind.
+    /// `--listen`, or its port on every interface with `--lan`.
     pub fn bind_addr(&self) -> SocketAddr {
         if self.lan {
             SocketAddr::from(([0, 0, 0, 0], self.listen.port()))

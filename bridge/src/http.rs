@@ -261,7 +261,7 @@ async fn no_web_root() -> Response {
         .into_response()
 }
 
-/// The whole HTTP application.
+/// Every route, behind the Host check and the security headers.
 fn router(shared: Arc<Shared>) -> Router {
     let app = Router::new()
         .route("/ws", get(ws_handler))

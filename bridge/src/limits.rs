@@ -5,7 +5,6 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// One bucket.
 #[derive(Debug, Clone)]
 pub(crate) struct Bucket {
     tokens: f64,
@@ -72,7 +71,6 @@ struct Buckets {
 const FORGET_PER_CALL: usize = 8;
 
 impl PerIp {
-    /// No buckets yet.
     pub(crate) fn new(rate: f64) -> Self {
         PerIp {
             rate,
@@ -80,7 +78,7 @@ impl PerIp {
         }
     }
 
-    /// Takes a token from `ip`'s bucket.
+    /// Takes a token from `ip`'s bucket, a full one if it has none.
     pub(crate) fn take(&self, ip: IpAddr, now: Instant) -> bool {
         let mut b = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         for _ in 0..FORGET_PER_CALL {

@@ -24,7 +24,8 @@ fn directives(rust_log: Option<&str>) -> String {
         .join(",")
 }
 
-/// The filter for the log subscriber.
+/// `RUST_LOG` (or `info`), with the WebSocket library held at `warn`; a
+/// `RUST_LOG` that does not parse gets the default.
 pub fn filter(rust_log: Option<&str>) -> EnvFilter {
     EnvFilter::try_new(directives(rust_log)).unwrap_or_else(|_| EnvFilter::new(directives(None)))
 }

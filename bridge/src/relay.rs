@@ -41,7 +41,8 @@ pub(crate) enum RelayError {
 
 type ReplyTx = oneshot::Sender<Result<String, RelayError>>;
 
-/// Why the relay could not start.
+/// Why [`Services::start`](crate::Services::start) failed: the bridge does not
+/// run without every `--service` it was given.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     /// A ZeroMQ call failed. The cause is the error's source, not part of
@@ -64,7 +65,6 @@ pub enum StartError {
 /// session started by the request keeps for its owner to see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Client {
-    /// The browser's address.
     pub(crate) ip: IpAddr,
     /// Its `User-Agent` header, if it sent one.
     pub(crate) agent: Option<Arc<str>>,
@@ -92,7 +92,6 @@ struct Request {
 
 /// Handle for sending requests to the service.
 pub(crate) struct Relay {
-    /// The service's endpoint.
     pub(crate) endpoint: String,
     tx: mpsc::UnboundedSender<Request>,
     connected: Arc<AtomicBool>,

@@ -18,7 +18,7 @@ use std::time::Duration;
 const PROBE_EVERY: Duration = Duration::from_secs(1);
 const PROBE: &str = r#"{"action":"health_check"}"#;
 
-/// One instance.
+/// A service instance, and what routing knows of it.
 struct Instance {
     relay: Arc<Relay>,
     /// Whether its last health check succeeded.
@@ -34,7 +34,8 @@ impl Instance {
     }
 }
 
-/// See the module documentation.
+/// The service instances, one per `--service`, each with its health; a
+/// request goes to the next one ready.
 pub struct Services {
     instances: Vec<Arc<Instance>>,
     next: AtomicUsize,

@@ -13,13 +13,10 @@ use tokio::sync::watch;
 
 /// State shared by every connection.
 pub(crate) struct Shared {
-    /// Settings.
     pub(crate) cfg: Config,
     /// The web UI's files, with `--web-root`.
     pub(crate) assets: Option<crate::assets::Assets>,
-    /// The service's instances.
     pub(crate) services: Services,
-    /// Per-IP request buckets.
     pub(crate) per_ip: PerIp,
     /// Open WebSocket connections.
     pub(crate) connections: AtomicUsize,
@@ -57,7 +54,6 @@ impl Shared {
 pub(crate) struct ConnectionSlot(Arc<Shared>, IpAddr);
 
 impl ConnectionSlot {
-    /// The shared state.
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.0
     }
