@@ -5,7 +5,7 @@
 use fernet::Fernet;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
-use users_service::storage::file::journal::check_line;
+use users_service::file_store::journal::check_line;
 
 fn cipher() -> &'static Fernet {
     static CIPHER: OnceLock<Fernet> = OnceLock::new();

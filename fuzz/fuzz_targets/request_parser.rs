@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use users_service::server::codec::parse;
+use users_service::parse_request as parse;
 
 fuzz_target!(|data: &[u8]| {
     let _ = parse(&[data.to_vec()], 65536);

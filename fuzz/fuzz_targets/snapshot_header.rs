@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use users_service::storage::file::snapshot::check_header;
+use users_service::file_store::check_header;
 
 fuzz_target!(|data: &[u8]| {
     let _ = check_header(data);

@@ -14,9 +14,9 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
 /// audit_log requests a second per account (bursts of twice that).
-pub const AUDIT_READS_PER_SECOND: f64 = 2.0;
+pub(crate) const AUDIT_READS_PER_SECOND: f64 = 2.0;
 
-pub struct App {
+pub(crate) struct App {
     pub settings: Settings,
     /// Passed in, so that expiry and throttling tests control it.
     pub clock: Arc<dyn Clock>,
@@ -46,7 +46,12 @@ pub struct App {
 impl App {
     /// Shared state over a loaded table, with sessions and throttle in
     /// memory. `shared` says that other instances share the store.
-    pub fn new(settings: Settings, clock: Arc<dyn Clock>, users: UserTable, shared: bool) -> Self {
+    pub(crate) fn new(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        users: UserTable,
+        shared: bool,
+    ) -> Self {
         App {
             sessions: Box::new(MemorySessions::new(settings.sessions, shared)),
             throttle: Arc::new(MemoryThrottle::new(settings.throttle.clone())),
@@ -73,12 +78,12 @@ impl App {
     // A panic while holding the lock must not take the service down with it:
     // the table is consistent between statements, so go on.
     /// The user table, for reading.
-    pub fn users(&self) -> RwLockReadGuard<'_, UserTable> {
+    pub(crate) fn users(&self) -> RwLockReadGuard<'_, UserTable> {
         self.users.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The user table, for the writer.
-    pub fn users_mut(&self) -> RwLockWriteGuard<'_, UserTable> {
+    pub(crate) fn users_mut(&self) -> RwLockWriteGuard<'_, UserTable> {
         self.users.write().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -1,16 +1,17 @@
 //! Time, passed in so that expiry and throttling tests control it.
 
+#[cfg(test)]
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A source of the current time.
-pub trait Clock: Send + Sync {
+pub(crate) trait Clock: Send + Sync {
     fn now(&self) -> SystemTime;
 }
 
 /// The system's wall clock.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
+pub(crate) struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> SystemTime {
@@ -19,24 +20,27 @@ impl Clock for SystemClock {
 }
 
 /// A clock that moves only when told, for tests.
+#[cfg(test)]
 #[derive(Debug, Default)]
-pub struct ManualClock(AtomicU64);
+pub(crate) struct ManualClock(AtomicU64);
 
+#[cfg(test)]
 impl ManualClock {
     /// Starts at `secs` after the epoch.
-    pub fn at(secs: u64) -> Self {
+    pub(crate) fn at(secs: u64) -> Self {
         ManualClock(AtomicU64::new(secs * 1000))
     }
 
     /// Moves the clock forward.
-    pub fn advance(&self, by: Duration) {
+    pub(crate) fn advance(&self, by: std::time::Duration) {
         self.0.fetch_add(by.as_millis() as u64, Ordering::SeqCst);
     }
 }
 
+#[cfg(test)]
 impl Clock for ManualClock {
     fn now(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_millis(self.0.load(Ordering::SeqCst))
+        UNIX_EPOCH + std::time::Duration::from_millis(self.0.load(Ordering::SeqCst))
     }
 }
 
@@ -46,6 +50,6 @@ pub fn unix_secs(t: SystemTime) -> u64 {
 }
 
 /// RFC 3339 UTC with seconds, as stored in records: `2026-11-24T12:00:00Z`.
-pub fn rfc3339(t: SystemTime) -> String {
+pub(crate) fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }

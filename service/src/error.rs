@@ -185,7 +185,7 @@ impl From<FieldError> for ServiceError {
 }
 
 /// Shorthand for action results.
-pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {

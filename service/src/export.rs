@@ -30,7 +30,7 @@ use users_protocol::{validate, AuditKind};
 use zeroize::Zeroizing;
 
 /// The `format` of a sealed export.
-pub const FORMAT: &str = "users-service-export";
+pub(crate) const FORMAT: &str = "users-service-export";
 
 #[derive(Serialize, Deserialize)]
 struct Sealed {
@@ -117,7 +117,7 @@ pub fn export(
 
 /// Most PBKDF2 iterations an imported hash may ask for: each login with it
 /// costs that many, so a file cannot make logins a way to stall the service.
-pub const MAX_IMPORT_ITERATIONS: u32 = 10_000_000;
+pub(crate) const MAX_IMPORT_ITERATIONS: u32 = 10_000_000;
 
 /// Reads an export, sealed (opened with `master`) or in clear, of at most
 /// `max_bytes`.

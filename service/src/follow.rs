@@ -20,13 +20,13 @@ use std::time::{Duration, Instant};
 
 /// How long this instance may be out of step before it stops trusting the
 /// sessions it holds.
-pub const STALE_AFTER: Duration = Duration::from_secs(1);
+pub(crate) const STALE_AFTER: Duration = Duration::from_secs(1);
 
 type Wake = Box<dyn Fn() + Send + Sync>;
 
 /// See the module documentation.
 #[derive(Default)]
-pub struct Follow {
+pub(crate) struct Follow {
     /// Tickets handed out, and the last one a finished catch-up covers.
     tickets: Mutex<(u64, u64)>,
     /// Wakes the writer; none outside `server::run`, or for a store of one.
@@ -68,12 +68,12 @@ impl Follow {
 
     /// Sets (or, with `None`, clears) how the writer is woken. Until it is
     /// set, [`Follow::request`] asks no one.
-    pub fn set_wake(&self, wake: Option<Wake>) {
+    pub(crate) fn set_wake(&self, wake: Option<Wake>) {
         *self.wake.lock().unwrap_or_else(|e| e.into_inner()) = wake;
     }
 
     /// True while a writer follows a shared store.
-    pub fn enabled(&self) -> bool {
+    pub(crate) fn enabled(&self) -> bool {
         self.wake
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -81,7 +81,7 @@ impl Follow {
     }
 
     /// Asks the writer to catch up; returns the ticket to wait for.
-    pub fn request(&self) -> u64 {
+    pub(crate) fn request(&self) -> u64 {
         let ticket = {
             let mut t = self.tickets();
             t.0 += 1;
@@ -95,13 +95,13 @@ impl Follow {
     }
 
     /// The last ticket handed out, which a catch-up about to start covers.
-    pub fn issued(&self) -> u64 {
+    pub(crate) fn issued(&self) -> u64 {
         self.tickets().0
     }
 
     /// Called by the writer once a catch-up that began after `ticket` was
     /// issued has been applied. True if it covers tickets not covered before.
-    pub fn completed(&self, ticket: u64) -> bool {
+    pub(crate) fn completed(&self, ticket: u64) -> bool {
         self.caught_up(true);
         let mut t = self.tickets();
         let advanced = ticket > t.1;
@@ -114,18 +114,18 @@ impl Follow {
     }
 
     /// True once a catch-up that began after `ticket` was issued has finished.
-    pub fn covered(&self, ticket: u64) -> bool {
+    pub(crate) fn covered(&self, ticket: u64) -> bool {
         self.tickets().1 >= ticket
     }
 
     /// The writer reports whether its last catch-up succeeded (a success
     /// also comes with [`Follow::completed`]).
-    pub fn caught_up(&self, ok: bool) {
+    pub(crate) fn caught_up(&self, ok: bool) {
         mark(&self.failing_since, ok);
     }
 
     /// The listener reports whether it hears the other instances.
-    pub fn hearing(&self, ok: bool) {
+    pub(crate) fn hearing(&self, ok: bool) {
         self.listening.store(true, Ordering::SeqCst);
         mark(&self.deaf_since, ok);
     }
@@ -133,7 +133,7 @@ impl Follow {
     /// True unless this instance has been out of step with the others for
     /// longer than [`STALE_AFTER`] (see the module documentation). Always
     /// true for a store no one else shares.
-    pub fn in_step(&self) -> bool {
+    pub(crate) fn in_step(&self) -> bool {
         let failing = longer_than(&self.failing_since, STALE_AFTER)
             || longer_than(&self.waiting_since, STALE_AFTER);
         let deaf =
@@ -144,7 +144,7 @@ impl Follow {
     /// [`Follow::in_step`] as the error a request is refused with: a
     /// session ended elsewhere may not have reached this instance, so none
     /// is trusted, and no token is handed out that it would refuse.
-    pub fn check_in_step(&self) -> crate::error::Result<()> {
+    pub(crate) fn check_in_step(&self) -> crate::error::Result<()> {
         match self.in_step() {
             true => Ok(()),
             false => Err(crate::error::ServiceError::StoreUnavailable(

@@ -22,20 +22,66 @@
 //! (users out and in, in the original's structure).
 #![forbid(unsafe_code)]
 
-pub mod actions;
-pub mod app;
-pub mod audit;
-pub mod auth;
-pub mod cli;
-pub mod clock;
-pub mod error;
-pub mod export;
-pub mod follow;
-pub mod master;
-pub mod migrate;
-pub mod model;
-pub mod reset_admin;
-pub mod server;
-pub mod settings;
-pub mod startup;
-pub mod storage;
+mod actions;
+mod app;
+mod audit;
+mod auth;
+mod cli;
+mod clock;
+mod error;
+mod export;
+mod follow;
+mod master;
+mod migrate;
+mod model;
+mod reset_admin;
+mod server;
+mod settings;
+mod startup;
+mod storage;
+
+// The public surface: what the binary, the tests, the benchmark and the
+// fuzz targets reach. Everything else is the crate's own.
+
+/// `users-service serve`: the command line, and the service it opens and runs.
+pub use cli::command::Command;
+pub use cli::progress::Progress;
+pub use cli::{Cli, ServeArgs};
+pub use server::ServerError;
+pub use startup::{open_file_store, Service, StartError};
+
+/// The operator commands that are not the stores' own.
+pub use clock::unix_secs;
+pub use export::{export, import, EXPORT_STAGES, IMPORT_STAGES};
+pub use migrate::{copy, StoreAt};
+pub use reset_admin::reset_admin;
+
+/// Accounts and passwords as stored, for the benchmark's fixtures.
+pub use audit::DEFAULT_RETENTION;
+pub use auth::password;
+pub use model::id::UserId;
+pub use model::user::{PasswordHash, User};
+
+/// The storage contract every store implements.
+pub use storage::backend::{Backend, Change, State, StorageError};
+
+/// Request parsing, for the fuzz target.
+pub use server::codec::parse as parse_request;
+
+/// The master password: where it comes from, and the key file beside a store.
+pub mod master_password {
+    pub use crate::master::{key_file, resolve, resolve_new, Given, Source};
+}
+
+/// The encrypted file store: opening it, and its operator commands.
+pub mod file_store {
+    pub use crate::storage::file::snapshot::check_header;
+    pub use crate::storage::file::{journal, operator, rotate, FileOptions, FileStore};
+}
+
+/// The PostgreSQL store, and its operator commands.
+pub mod postgres {
+    pub use crate::storage::postgres::header::open_key;
+    pub use crate::storage::postgres::store::PgStore;
+    pub use crate::storage::postgres::{backup, log, rotate, schema, snapshot};
+}

@@ -66,7 +66,7 @@ fn load(from: &StoreAt, master: &str, opts: &FileOptions) -> Result<Vec<Arc<User
 /// its backend, with the batch begun, and its users as they are then (a
 /// file store's lock is held until the backend is dropped). Commit with
 /// [`Backend::commit_batch`], then [`Backend::close`].
-pub fn open_batch(
+pub(crate) fn open_batch(
     at: &StoreAt,
     master: &str,
     opts: &FileOptions,

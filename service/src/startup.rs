@@ -1,22 +1,110 @@
-//! Opening the store, creating the first admin, and building the [`App`].
+//! Opening the store, creating the first admin, building the [`App`], and
+//! on a shared store the listener and the relayed throttle: everything
+//! `users-service serve` does before it takes requests ([`Service::open`]).
 
 use crate::app::App;
 use crate::auth::password;
+use crate::auth::relay::RelayedThrottle;
 use crate::auth::sessions::SessionOp;
-use crate::clock::{rfc3339, Clock};
+use crate::auth::throttle::ThrottleStore;
+use crate::cli::ServeArgs;
+use crate::clock::{rfc3339, Clock, SystemClock};
 use crate::model::{User, UserId};
+use crate::server::{self, ServerError};
 use crate::settings::Settings;
 use crate::storage::file::{FileOptions, FileStore};
+use crate::storage::postgres::listen::Listener;
 use crate::storage::postgres::store::PgStore;
 use crate::storage::{Backend, StorageError, UserTable};
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use users_protocol::{ProfileField, Role, Secret};
 
 /// The first admin's username.
-pub const ADMIN_USERNAME: &str = "admin";
+pub(crate) const ADMIN_USERNAME: &str = "admin";
 /// The first admin's password when none is configured, as the original documents.
-pub use crate::auth::policy::DEFAULT_ADMIN_PASSWORD;
+pub(crate) use crate::auth::policy::DEFAULT_ADMIN_PASSWORD;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store could not be opened, or the first admin not created.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The thread that hears the other instances could not be started.
+    #[error("starting the listener")]
+    Listener(#[source] std::io::Error),
+}
+
+/// The service, opened and ready to serve.
+pub struct Service {
+    app: Arc<App>,
+    backend: Box<dyn Backend>,
+}
+
+impl Service {
+    /// Opens the store `args` names with `master`, creating the first admin
+    /// with `admin` if it is empty, and on a shared store starts the
+    /// listener: failure counts travel between the instances, and the
+    /// listener tells the writer when the others commit.
+    pub fn open(
+        args: &ServeArgs,
+        master: Secret,
+        admin: Option<Secret>,
+    ) -> Result<Service, StartError> {
+        let mut listen = None;
+        let (store, loaded): (Box<dyn Backend>, _) = match &args.database {
+            Some(url) => {
+                let (store, table, sessions) =
+                    open_postgres_store(url, &master, &args.file_options())?;
+                listen = Some(store.listen_target());
+                (Box::new(store), (table, sessions))
+            }
+            None => {
+                let (store, table) =
+                    open_file_store(&args.storage_file, &master, &args.file_options())?;
+                (Box::new(store), (table, vec![]))
+            }
+        };
+        drop(master);
+        let (mut app, backend) =
+            build(args.settings(), store, loaded, admin, Arc::new(SystemClock))?;
+        if let Some(target) = listen {
+            let (out, outbox) = std::sync::mpsc::channel();
+            let throttle: Arc<dyn ThrottleStore> =
+                Arc::new(RelayedThrottle::new(app.settings.throttle.clone(), out));
+            app.throttle = Arc::clone(&throttle);
+            Listener {
+                target,
+                follow: Arc::clone(&app.follow),
+                throttle,
+                outbox,
+            }
+            .spawn()
+            .map_err(StartError::Listener)?;
+        }
+        Ok(Service {
+            app: Arc::new(app),
+            backend,
+        })
+    }
+
+    /// Threads hashing passwords.
+    pub fn workers(&self) -> usize {
+        self.app.settings.workers
+    }
+
+    /// Serves on a bound ROUTER socket until `stop` is set (see [`server::run`]).
+    pub fn run(
+        self,
+        ctx: &zmq::Context,
+        router: zmq::Socket,
+        stop: Arc<AtomicBool>,
+    ) -> Result<(), ServerError> {
+        server::run(self.app, self.backend, ctx, router, stop)
+    }
+}
 
 /// Opens the file store at `path` and its users. Logs what opening did.
 pub fn open_file_store(
@@ -37,7 +125,7 @@ pub fn open_file_store(
 
 /// Opens the PostgreSQL store at `url`, its users and its live sessions. The
 /// address is not logged: it may carry a password.
-pub fn open_postgres_store(
+pub(crate) fn open_postgres_store(
     url: &str,
     master: &Secret,
     opts: &FileOptions,
@@ -61,7 +149,7 @@ pub fn open_postgres_store(
 /// On an empty store, creates the first admin with `admin_password`, or the
 /// documented default with a warning; on a shared store, in a batch of its
 /// own, so that of instances starting together only one makes it.
-pub fn build(
+pub(crate) fn build(
     settings: Settings,
     mut backend: Box<dyn Backend>,
     (mut table, mut sessions): (UserTable, Vec<SessionOp>),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use users_protocol::{Role, Secret, UserStatus};
 
 /// The caller's account for a session token.
-pub fn authenticate(app: &App, token: &Secret) -> Result<Arc<User>> {
+pub(super) fn authenticate(app: &App, token: &Secret) -> Result<Arc<User>> {
     // A session ended on another instance may not have reached this one.
     app.follow.check_in_step()?;
     let session = app
@@ -23,7 +23,7 @@ pub fn authenticate(app: &App, token: &Secret) -> Result<Arc<User>> {
 
 /// Reading or changing.
 #[derive(Clone, Copy, PartialEq)]
-pub enum Access {
+pub(super) enum Access {
     /// get_user and list_users.
     Read,
     /// update_user and delete_user.
@@ -32,7 +32,7 @@ pub enum Access {
 
 /// The account an action applies to: the caller's own, or the one named, if
 /// the caller's role allows.
-pub fn target(
+pub(super) fn target(
     table: &UserTable,
     actor: &User,
     named: Option<&str>,
@@ -61,7 +61,7 @@ pub fn target(
 
 /// The caller's own account, or the one named if the caller is an admin;
 /// `refusal` says what a non-admin may not do to others.
-pub fn own_or_admins(
+pub(super) fn own_or_admins(
     table: &UserTable,
     actor: &Arc<User>,
     named: Option<&str>,
@@ -81,7 +81,7 @@ fn not_admin() -> ServiceError {
 /// The caller as the table has them at the moment of a write: the session
 /// checked on the socket thread may have been ended, and the account
 /// demoted, suspended or deleted, while the write waited in the queue.
-pub fn actor_at_write(app: &App, table: &UserTable, token: &Secret) -> Result<Arc<User>> {
+pub(super) fn actor_at_write(app: &App, table: &UserTable, token: &Secret) -> Result<Arc<User>> {
     let session = app
         .sessions
         .validate(token.expose(), app.clock.now())
@@ -95,7 +95,7 @@ pub fn actor_at_write(app: &App, table: &UserTable, token: &Secret) -> Result<Ar
 
 /// Refuses a write to `target`'s account, or a change of role or status,
 /// unless `actor`'s role as it is now allows it.
-pub fn may_write(actor: &User, target: UserId, role_or_status: bool) -> Result<()> {
+pub(super) fn may_write(actor: &User, target: UserId, role_or_status: bool) -> Result<()> {
     if actor.role == Role::Admin {
         return Ok(());
     }
@@ -111,7 +111,7 @@ pub fn may_write(actor: &User, target: UserId, role_or_status: bool) -> Result<(
 }
 
 /// Refuses a username or email that another account (any but `except`) has.
-pub fn check_unique(
+pub(super) fn check_unique(
     table: &UserTable,
     username: Option<&str>,
     email: Option<&str>,

@@ -11,7 +11,7 @@ use crate::audit::select::{select, Reader};
 use crate::error::{Result, ServiceError};
 use users_protocol::{AuditQuery, Role, Secret};
 
-pub fn audit_log(app: &App, token: &Secret, q: AuditQuery) -> Result<Step> {
+pub(super) fn audit_log(app: &App, token: &Secret, q: AuditQuery) -> Result<Step> {
     let actor = authenticate(app, token)?;
     // Each read walks the whole log on the pool that also hashes passwords.
     if !app

@@ -15,14 +15,14 @@ use crate::model::{PasswordHash, UserId};
 use users_protocol::Secret;
 
 /// A confirmation under way: its throttle slot is reserved until [`Confirmation::check`].
-pub struct Confirmation {
+pub(super) struct Confirmation {
     attempt: Attempt,
     session: Secret,
 }
 
 /// Reserves an attempt to confirm with the password of `account`, made with
 /// `session`. Call it last before the hashing step, which must end it.
-pub fn begin(
+pub(super) fn begin(
     app: &App,
     account: UserId,
     caller: &Caller,
@@ -43,7 +43,7 @@ impl Confirmation {
     /// what the hashing step ends in: the error, and past the free failures
     /// the end of the session that guessed, here at once and, on a shared
     /// store, through the writer so that every instance ends it too.
-    pub fn check(
+    pub(super) fn check(
         self,
         app: &App,
         given: &Secret,
@@ -55,7 +55,7 @@ impl Confirmation {
 
     /// [`Confirmation::check`], with a second factor: `second` says whether
     /// it was right, and names its field. Both must be right to succeed.
-    pub fn check_both(
+    pub(super) fn check_both(
         self,
         app: &App,
         given: &Secret,

@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::model::{User, UserId};
 use users_protocol::{AuditKind, NewUser};
 
-pub fn create_user(app: &App, u: NewUser, caller: &Caller) -> Result<Step> {
+pub(super) fn create_user(app: &App, u: NewUser, caller: &Caller) -> Result<Step> {
     let client = caller.clone();
     if !app
         .create_rate

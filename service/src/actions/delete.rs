@@ -12,7 +12,7 @@ use crate::auth::sessions::SessionOp;
 use crate::error::{Result, ServiceError};
 use users_protocol::{AuditKind, Secret};
 
-pub fn delete_user(
+pub(super) fn delete_user(
     app: &App,
     token: Secret,
     password: Secret,

@@ -34,9 +34,9 @@ use std::time::SystemTime;
 use users_protocol::{validate, AuditKind, Credentials, LoginReply, Secret, UserStatus, UserView};
 
 /// The name a failed login against no account is recorded under.
-pub const UNKNOWN_ACCOUNT: &str = "(unknown account)";
+pub(super) const UNKNOWN_ACCOUNT: &str = "(unknown account)";
 
-pub fn login(app: &App, credentials: Credentials, caller: &Caller) -> Result<Step> {
+pub(super) fn login(app: &App, credentials: Credentials, caller: &Caller) -> Result<Step> {
     let login = Login::begin(app, credentials, caller)?;
     Ok(Step::slow(move |app| {
         let authenticated = login

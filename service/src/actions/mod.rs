@@ -25,14 +25,14 @@ mod sessions;
 mod step;
 mod totp;
 mod update;
-pub use update::MAX_METADATA;
+pub(crate) use update::MAX_METADATA;
 
 #[cfg(test)]
 mod tests;
 
-pub use crate::audit::Event;
-pub use outcome::{Listing, Outcome};
-pub use step::{AfterHash, SlowFn, Step, WriteFn, Written};
+pub(crate) use crate::audit::Event;
+pub(crate) use outcome::Outcome;
+pub(crate) use step::{AfterHash, SlowFn, Step, WriteFn, Written};
 
 use crate::app::App;
 use crate::auth::peer::Caller;
@@ -40,7 +40,7 @@ use crate::error::{Result, ServiceError};
 use users_protocol::Request;
 
 /// Routes a parsed request from `caller` to its family of actions.
-pub fn handle(app: &App, req: Request, caller: &Caller) -> Step {
+pub(crate) fn handle(app: &App, req: Request, caller: &Caller) -> Step {
     let step = match req {
         Request::HealthCheck {} => return Step::Done(read::health(app)),
         Request::CreateUser { user_data } => create::create_user(app, user_data, caller),

@@ -12,7 +12,7 @@ use users_protocol::{
 
 /// The result of a successful action.
 #[derive(Debug)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// health_check.
     Health(Health),
     /// logout.
@@ -57,7 +57,7 @@ fn success<T: Serialize>(message: &str, data: T) -> Result<Vec<u8>> {
 
 impl Outcome {
     /// The success reply, as the original service words it.
-    pub fn encode(self) -> Result<Vec<u8>> {
+    pub(crate) fn encode(self) -> Result<Vec<u8>> {
         match self {
             Outcome::Health(h) => success("Service is healthy", h),
             Outcome::LoggedOut => success("Logged out successfully", Empty {}),
@@ -100,7 +100,7 @@ impl Outcome {
 
 /// A list_users page in the view the caller may see.
 #[derive(Debug)]
-pub enum Listing {
+pub(crate) enum Listing {
     /// For admins and moderators.
     Admin(UserList<UserView>),
     /// For everyone else.

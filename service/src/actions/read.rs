@@ -16,13 +16,13 @@ use std::time::Instant;
 use users_protocol::{AuditKind, Health, ListQuery, ListView, Secret, UserList};
 
 /// Largest page list_users returns in one reply when a limit is given.
-pub const MAX_PAGE: usize = 10_000;
+pub(super) const MAX_PAGE: usize = 10_000;
 /// Longest list_users search text, in characters.
-pub const MAX_SEARCH: usize = 200;
+pub(super) const MAX_SEARCH: usize = 200;
 
 /// health_check. An instance out of step with the others of a shared store
 /// says so, so that a bridge's probe counts it down.
-pub fn health(app: &App) -> Result<Outcome> {
+pub(super) fn health(app: &App) -> Result<Outcome> {
     app.follow.check_in_step()?;
     Ok(Outcome::Health(Health {
         service: "users-service".into(),
@@ -36,7 +36,7 @@ pub fn health(app: &App) -> Result<Outcome> {
 /// logout. On a store shared by several instances the end of the session
 /// is committed, so that every instance refuses it; otherwise it is only
 /// forgotten here.
-pub fn logout(app: &App, token: &Secret, caller: &Caller) -> Step {
+pub(super) fn logout(app: &App, token: &Secret, caller: &Caller) -> Step {
     let Some(session) = app.sessions.validate(token.expose(), app.clock.now()) else {
         return Step::Done(Err(ServiceError::SessionInvalid));
     };
@@ -62,7 +62,7 @@ pub fn logout(app: &App, token: &Secret, caller: &Caller) -> Step {
 
 /// session_status: whether the session is valid, without touching it, so
 /// that a page checking it does not keep it from its idle timeout.
-pub fn session_status(app: &App, token: &Secret) -> Result<Outcome> {
+pub(super) fn session_status(app: &App, token: &Secret) -> Result<Outcome> {
     app.follow.check_in_step()?;
     let session = app
         .sessions
@@ -71,7 +71,7 @@ pub fn session_status(app: &App, token: &Secret) -> Result<Outcome> {
     Ok(Outcome::SessionAlive(rfc3339(app.sessions.ends(&session))))
 }
 
-pub fn get_user(app: &App, token: &Secret, named: Option<&str>) -> Result<Outcome> {
+pub(super) fn get_user(app: &App, token: &Secret, named: Option<&str>) -> Result<Outcome> {
     let actor = authenticate(app, token)?;
     let user = target(&app.users(), &actor, named, Access::Read)?;
     Ok(Outcome::Found(Box::new(user.view_for(&actor))))
@@ -81,7 +81,7 @@ pub fn get_user(app: &App, token: &Secret, named: Option<&str>) -> Result<Outcom
 /// its encoded pages are kept until the table changes; anonymous callers are
 /// rate-limited per peer. Building a page walks the whole table, so it runs on
 /// the pool, not on the socket thread.
-pub fn list_users(
+pub(super) fn list_users(
     app: &App,
     token: Option<&Secret>,
     q: ListQuery,

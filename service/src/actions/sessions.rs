@@ -20,7 +20,7 @@ fn whose(app: &App, actor: &Arc<User>, named: Option<&str>) -> Result<Arc<User>>
 }
 
 /// list_sessions.
-pub fn list_sessions(app: &App, token: &Secret, named: Option<&str>) -> Result<Outcome> {
+pub(super) fn list_sessions(app: &App, token: &Secret, named: Option<&str>) -> Result<Outcome> {
     let actor = authenticate(app, token)?;
     let user = whose(app, &actor, named)?;
     let now = app.clock.now();
@@ -46,7 +46,7 @@ pub fn list_sessions(app: &App, token: &Secret, named: Option<&str>) -> Result<O
 }
 
 /// Which sessions revoke_session ends.
-pub struct Revocation {
+pub(super) struct Revocation {
     /// One of the caller's, by its public id.
     pub session_id: Option<String>,
     /// All of the caller's but the current one.
@@ -59,7 +59,12 @@ pub struct Revocation {
 
 /// revoke_session: the end is committed before the reply, like a logout,
 /// so that on a shared store every instance refuses the sessions.
-pub fn revoke_session(app: &App, token: Secret, r: Revocation, caller: &Caller) -> Result<Step> {
+pub(super) fn revoke_session(
+    app: &App,
+    token: Secret,
+    r: Revocation,
+    caller: &Caller,
+) -> Result<Step> {
     let actor = authenticate(app, &token)?;
     let chosen = [r.session_id.is_some(), r.all_others, r.username.is_some()];
     if chosen.iter().filter(|c| **c).count() != 1 {

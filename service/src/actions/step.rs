@@ -9,7 +9,7 @@ use crate::error::{Result, ServiceError};
 use crate::storage::table::UserTable;
 
 /// What is left to do for a request.
-pub enum Step {
+pub(crate) enum Step {
     /// Reply now.
     Done(Result<Outcome>),
     /// Continue on the pool of slow work: PBKDF2, or a large list.
@@ -19,10 +19,10 @@ pub enum Step {
 }
 
 /// Slow work for the pool.
-pub type SlowFn = Box<dyn FnOnce(&App) -> AfterHash + Send>;
+pub(crate) type SlowFn = Box<dyn FnOnce(&App) -> AfterHash + Send>;
 
 /// What may follow slow work: a reply or a write, never more slow work.
-pub enum AfterHash {
+pub(crate) enum AfterHash {
     /// Reply now.
     Done(Result<Outcome>),
     /// Continue on the writer.
@@ -33,10 +33,10 @@ pub enum AfterHash {
 }
 
 /// A change run by the writer against the current table.
-pub type WriteFn = Box<dyn FnOnce(&App, &mut UserTable) -> Result<Written> + Send>;
+pub(crate) type WriteFn = Box<dyn FnOnce(&App, &mut UserTable) -> Result<Written> + Send>;
 
 /// A change made in memory, to be acknowledged once committed.
-pub struct Written {
+pub(crate) struct Written {
     /// What the client is told.
     pub outcome: Outcome,
     /// Session changes to apply once the change is durable.

@@ -20,7 +20,7 @@ use users_protocol::{AuditKind, RecoveryCodes, Secret, TotpSetup};
 
 /// totp_setup: a new secret, stored unconfirmed (replacing one that was
 /// never confirmed). Refused while two-factor login is on.
-pub fn totp_setup(app: &App, token: Secret) -> Result<Step> {
+pub(super) fn totp_setup(app: &App, token: Secret) -> Result<Step> {
     let actor = authenticate(app, &token)?;
     if actor.has_totp() {
         return Err(already_on());
@@ -55,7 +55,7 @@ pub fn totp_setup(app: &App, token: Secret) -> Result<Step> {
 /// The account's other sessions end: whoever else had one logs in again,
 /// with a code. The password is checked on the pool like any confirmation,
 /// so that a stolen session cannot turn it on and lock its owner out.
-pub fn totp_enable(
+pub(super) fn totp_enable(
     app: &App,
     token: Secret,
     (password, code): (Secret, Secret),
@@ -108,7 +108,7 @@ pub fn totp_enable(
 }
 
 /// totp_disable's request.
-pub struct Disable {
+pub(super) struct Disable {
     /// The caller's own password.
     pub password: Secret,
     /// A current code, for one's own account.
@@ -121,7 +121,7 @@ pub struct Disable {
 
 /// totp_disable. The password is checked on the pool, counted like any
 /// confirmation; a wrong code counts as a failure with it.
-pub fn totp_disable(app: &App, token: Secret, d: Disable, caller: &Caller) -> Result<Step> {
+pub(super) fn totp_disable(app: &App, token: Secret, d: Disable, caller: &Caller) -> Result<Step> {
     let actor = authenticate(app, &token)?;
     let refusal = "Only admins can turn off another user's two-factor login";
     let target = own_or_admins(&app.users(), &actor, d.username.as_deref(), refusal)?;
@@ -181,7 +181,7 @@ pub fn totp_disable(app: &App, token: Secret, d: Disable, caller: &Caller) -> Re
 }
 
 /// The second factor given with a request, checked before and taken at the write.
-pub enum Second {
+pub(super) enum Second {
     /// None needed (an admin for another user), or none given.
     None,
     /// A TOTP code.
@@ -192,7 +192,7 @@ pub enum Second {
 
 impl Second {
     /// The request field that holds it.
-    pub fn field(&self) -> &'static str {
+    pub(super) fn field(&self) -> &'static str {
         match self {
             Second::Recovery(_) => "recovery_code",
             _ => "totp_code",
@@ -200,14 +200,14 @@ impl Second {
     }
 
     /// Whether it is right for `user` now, without using it up.
-    pub fn holds(&self, user: &User, now: u64) -> bool {
+    pub(super) fn holds(&self, user: &User, now: u64) -> bool {
         let mut copy = user.clone();
         self.take(&mut copy, now)
     }
 
     /// Uses it up on `user`: the code's step becomes the last one taken, or
     /// the recovery code is struck off. False if it is not right.
-    pub fn take(&self, user: &mut User, now: u64) -> bool {
+    pub(super) fn take(&self, user: &mut User, now: u64) -> bool {
         let Some(state) = user.totp.as_mut().filter(|t| t.enabled) else {
             return matches!(self, Second::None);
         };

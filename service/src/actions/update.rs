@@ -19,9 +19,9 @@ use std::sync::Arc;
 use users_protocol::{validate, AuditKind, Secret, UserStatus, UserUpdate};
 
 /// Largest metadata object, as JSON bytes.
-pub const MAX_METADATA: usize = 4096;
+pub(crate) const MAX_METADATA: usize = 4096;
 
-pub fn update_user(
+pub(super) fn update_user(
     app: &App,
     token: Secret,
     upd: UserUpdate,

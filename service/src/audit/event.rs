@@ -11,7 +11,7 @@ use users_protocol::AuditKind;
 /// the names the accounts have then; events of nothing changed (a failed
 /// login, a throttled one) go through [`super::AuditQueue`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
+pub(crate) struct Event {
     /// What happened.
     pub kind: AuditKind,
     /// Who did it: the account whose session made the request, if any.
@@ -34,7 +34,7 @@ pub struct Event {
 
 impl Event {
     /// A successful `kind` by `actor` to `target`.
-    pub fn new(kind: AuditKind, actor: Option<UserId>, target: UserId) -> Self {
+    pub(crate) fn new(kind: AuditKind, actor: Option<UserId>, target: UserId) -> Self {
         Event {
             kind,
             actor,
@@ -49,7 +49,7 @@ impl Event {
 
     /// Something the operator did to the whole store, from the command line:
     /// no account did it, and it happened to none.
-    pub fn operator(kind: AuditKind, detail: impl Into<String>) -> Self {
+    pub(crate) fn operator(kind: AuditKind, detail: impl Into<String>) -> Self {
         Event {
             kind,
             actor: None,
@@ -63,7 +63,7 @@ impl Event {
     }
 
     /// `rotate-key`'s event.
-    pub fn key_rotated(kdf_iterations: u32) -> Self {
+    pub(crate) fn key_rotated(kdf_iterations: u32) -> Self {
         Event::operator(
             AuditKind::KeyRotated,
             format!(
@@ -74,13 +74,13 @@ impl Event {
     }
 
     /// The same, from `caller`'s address.
-    pub fn from(mut self, caller: &Caller) -> Self {
+    pub(crate) fn from(mut self, caller: &Caller) -> Self {
         self.client = caller.address();
         self
     }
 
     /// The same, with details.
-    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+    pub(crate) fn detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = detail.into();
         self
     }
@@ -89,7 +89,7 @@ impl Event {
 impl Event {
     /// The stored record, at `at` (Unix seconds), with the names `name_of`
     /// gives the accounts' ids now; the backend numbers it.
-    pub fn record(self, at: u64, name_of: impl Fn(UserId) -> Option<String>) -> AuditRecord {
+    pub(crate) fn record(self, at: u64, name_of: impl Fn(UserId) -> Option<String>) -> AuditRecord {
         let party = |id: UserId, fallback: Option<String>| Party {
             id: Some(id),
             name: name_of(id).or(fallback).unwrap_or_default(),

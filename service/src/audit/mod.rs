@@ -11,14 +11,14 @@
 //! - [`select`]: audit_log's filters and paging over records, and who may
 //!   see what.
 
-pub mod event;
-pub mod queue;
-pub mod record;
-pub mod select;
+pub(crate) mod event;
+pub(crate) mod queue;
+pub(crate) mod record;
+pub(crate) mod select;
 
-pub use event::Event;
-pub use queue::AuditQueue;
-pub use record::{AuditRecord, Party};
+pub(crate) use event::Event;
+pub(crate) use queue::AuditQueue;
+pub(crate) use record::AuditRecord;
 
 /// How long events are kept unless `--audit-retention` says otherwise.
 pub const DEFAULT_RETENTION: std::time::Duration = std::time::Duration::from_secs(90 * 24 * 3600);

@@ -14,14 +14,14 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 /// Most events that wait at once.
-pub const MAX_WAITING: usize = 10_000;
+pub(crate) const MAX_WAITING: usize = 10_000;
 
 /// Throttled logins of one account or name recorded at most this often.
-pub const THROTTLED_EVERY: u64 = 60;
+pub(crate) const THROTTLED_EVERY: u64 = 60;
 
 /// The waiting events.
 #[derive(Default)]
-pub struct AuditQueue {
+pub(crate) struct AuditQueue {
     waiting: Mutex<Vec<Event>>,
     dropped: AtomicU64,
     /// When each throttle key last had an event, in Unix seconds.
@@ -30,7 +30,7 @@ pub struct AuditQueue {
 
 impl AuditQueue {
     /// Adds an event that happened at `now`, or counts it when the buffer is full.
-    pub fn push(&self, mut e: Event, now: SystemTime) {
+    pub(crate) fn push(&self, mut e: Event, now: SystemTime) {
         e.at.get_or_insert(unix_secs(now));
         let mut w = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
         if w.len() < MAX_WAITING {
@@ -42,7 +42,7 @@ impl AuditQueue {
 
     /// Adds a throttled login against `key`, unless one was added for it
     /// in the last [`THROTTLED_EVERY`] seconds.
-    pub fn push_throttled(&self, key: &str, e: Event, now: SystemTime) {
+    pub(crate) fn push_throttled(&self, key: &str, e: Event, now: SystemTime) {
         let at = unix_secs(now);
         {
             let mut seen = self.throttled.lock().unwrap_or_else(|e| e.into_inner());
@@ -63,7 +63,7 @@ impl AuditQueue {
 
     /// Puts back events (and a count of events not kept) that a failed
     /// commit did not record, for the next one.
-    pub fn put_back(&self, events: Vec<Event>, dropped: u64) {
+    pub(crate) fn put_back(&self, events: Vec<Event>, dropped: u64) {
         let mut w = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
         let room = MAX_WAITING.saturating_sub(w.len());
         let lost = events.len().saturating_sub(room) as u64;
@@ -72,13 +72,13 @@ impl AuditQueue {
     }
 
     /// Takes every waiting event, and how many were counted instead.
-    pub fn take(&self) -> (Vec<Event>, u64) {
+    pub(crate) fn take(&self) -> (Vec<Event>, u64) {
         let w = std::mem::take(&mut *self.waiting.lock().unwrap_or_else(|e| e.into_inner()));
         (w, self.dropped.swap(0, Ordering::Relaxed))
     }
 
     /// Whether any event waits.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.waiting
             .lock()
             .unwrap_or_else(|e| e.into_inner())

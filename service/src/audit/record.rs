@@ -43,13 +43,13 @@ pub struct AuditRecord {
 }
 
 /// The version written.
-pub const VERSION: u8 = 1;
+pub(crate) const VERSION: u8 = 1;
 
 /// The lowest id an event numbered at `now` may have: the Unix second
 /// times 2^20. A log numbers on from its last event, and from at least
 /// this, so that ids never go back, not even after every event was dropped
 /// for age. They stay below 2^53, exact in JavaScript, until the year 2255.
-pub fn id_floor(now: std::time::SystemTime) -> u64 {
+pub(crate) fn id_floor(now: std::time::SystemTime) -> u64 {
     crate::clock::unix_secs(now) << 20
 }
 

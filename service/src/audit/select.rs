@@ -11,13 +11,13 @@ use std::time::{Duration, UNIX_EPOCH};
 use users_protocol::{AuditEvent, AuditKind, AuditPage, AuditQuery};
 
 /// Page size when none is asked for.
-pub const DEFAULT_LIMIT: usize = 50;
+pub(crate) const DEFAULT_LIMIT: usize = 50;
 /// Largest page.
-pub const MAX_LIMIT: usize = 500;
+pub(crate) const MAX_LIMIT: usize = 500;
 
 /// Who reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reader {
+pub(crate) enum Reader {
     /// Sees every event in full.
     Admin,
     /// Sees every event, without why logins failed.
@@ -27,11 +27,11 @@ pub enum Reader {
 }
 
 /// Why a query is refused: the field at fault and what is wrong.
-pub type Refusal = (&'static str, String);
+pub(crate) type Refusal = (&'static str, String);
 
 /// The page `q` asks for, newest first. `named` is the id of the account
 /// `q.username` names now, so that a renamed account's older events match.
-pub fn select(
+pub(crate) fn select(
     records: Vec<AuditRecord>,
     q: &AuditQuery,
     reader: Reader,

@@ -5,9 +5,9 @@
 //! log and failure counts through [`relay`].
 
 pub mod password;
-pub mod peer;
-pub mod policy;
-pub mod rate;
-pub mod relay;
-pub mod sessions;
-pub mod throttle;
+pub(crate) mod peer;
+pub(crate) mod policy;
+pub(crate) mod rate;
+pub(crate) mod relay;
+pub(crate) mod sessions;
+pub(crate) mod throttle;

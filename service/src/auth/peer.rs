@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 /// Where a request came from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Peer {
+pub(crate) enum Peer {
     /// The socket's peer, with the address ZeroMQ reports for it.
     Direct(String),
     /// The client a trusted peer forwarded, as that peer said.
@@ -20,7 +20,7 @@ pub enum Peer {
 impl Peer {
     /// The key the per-peer limits count this peer under: its address, or
     /// `forwarded:203.0.113.9` for a forwarded client.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         match self {
             Peer::Direct(address) => address.clone(),
             Peer::Forwarded(ip) => format!("forwarded:{ip}"),
@@ -28,7 +28,7 @@ impl Peer {
     }
 
     /// The address, for people and the audit log.
-    pub fn address(&self) -> String {
+    pub(crate) fn address(&self) -> String {
         match self {
             Peer::Direct(address) => address.clone(),
             Peer::Forwarded(ip) => ip.to_string(),
@@ -36,7 +36,7 @@ impl Peer {
     }
 
     /// Whether this is one of `trusted`; a forwarded client never is.
-    pub fn is_trusted(&self, trusted: &[IpAddr]) -> bool {
+    pub(crate) fn is_trusted(&self, trusted: &[IpAddr]) -> bool {
         match self {
             Peer::Direct(address) => is_trusted(address, trusted),
             Peer::Forwarded(_) => false,
@@ -46,7 +46,7 @@ impl Peer {
 
 /// Who is asking: built once per request by the server, read by the actions.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Caller {
+pub(crate) struct Caller {
     /// Where the request came from; none over inproc.
     pub peer: Option<Peer>,
     /// The browser's user agent, when the bridge forwarded one.
@@ -55,19 +55,19 @@ pub struct Caller {
 
 impl Caller {
     /// The key the per-peer limits count this caller under.
-    pub fn peer_key(&self) -> Option<String> {
+    pub(crate) fn peer_key(&self) -> Option<String> {
         self.peer.as_ref().map(Peer::key)
     }
 
     /// The caller's address, for people and the audit log.
-    pub fn address(&self) -> Option<String> {
+    pub(crate) fn address(&self) -> Option<String> {
         self.peer.as_ref().map(Peer::address)
     }
 }
 
 /// Whether `key` (a [`Peer::key`]) is one of `trusted`: only a direct
 /// peer's address can be; a forwarded key never parses as one.
-pub fn is_trusted(key: &str, trusted: &[IpAddr]) -> bool {
+pub(crate) fn is_trusted(key: &str, trusted: &[IpAddr]) -> bool {
     key.parse::<IpAddr>().is_ok_and(|ip| trusted.contains(&ip))
 }
 

@@ -22,13 +22,13 @@ static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 
 /// The first admin's password when none is given: a login with it is told
 /// to change it (`password_change_required`).
-pub const DEFAULT_ADMIN_PASSWORD: &str = "admin123";
+pub(crate) const DEFAULT_ADMIN_PASSWORD: &str = "admin123";
 
 /// Names shorter than this are not looked for inside a password: short
 /// names such as `test` or `bob` occur inside ordinary words, and refusing
 /// them would refuse the original service's own test script
 /// (`testuser`, `test@example.com`, `TestPass123`).
-pub const MIN_NAME_CHECKED: usize = 5;
+pub(crate) const MIN_NAME_CHECKED: usize = 5;
 
 /// What a new password is checked against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +72,7 @@ impl PasswordPolicy {
 }
 
 /// A `weak_password` error on `field`.
-pub fn weak(field: &'static str, message: impl Into<String>) -> FieldError {
+pub(crate) fn weak(field: &'static str, message: impl Into<String>) -> FieldError {
     FieldError {
         field,
         code: ErrorCode::WeakPassword,
@@ -81,7 +81,8 @@ pub fn weak(field: &'static str, message: impl Into<String>) -> FieldError {
 }
 
 /// How many passwords the bundled list holds.
-pub fn common_count() -> usize {
+#[cfg(test)]
+fn common_count() -> usize {
     COMMON.len()
 }
 

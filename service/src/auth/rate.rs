@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 /// Buckets by peer address. A full bucket carries no information, so it is
 /// forgotten: a few at a time as requests go by, never by walking the table.
-pub struct PeerRate {
+pub(crate) struct PeerRate {
     rate: f64,
     trusted: Vec<IpAddr>,
     buckets: Mutex<Buckets>,
@@ -33,7 +33,7 @@ const FORGET_PER_CALL: usize = 8;
 
 impl PeerRate {
     /// `rate` requests a second per peer; `trusted` peers are not counted.
-    pub fn new(rate: f64, trusted: Vec<IpAddr>) -> Self {
+    pub(crate) fn new(rate: f64, trusted: Vec<IpAddr>) -> Self {
         PeerRate {
             // Above zero and finite, so that the refill arithmetic holds.
             rate: if rate.is_finite() && rate > 0.0 {
@@ -48,7 +48,7 @@ impl PeerRate {
 
     /// Takes a token for `peer`; false when it has none left. A request with
     /// no peer address (inproc) is not counted.
-    pub fn take(&self, peer: Option<&str>, now: Instant) -> bool {
+    pub(crate) fn take(&self, peer: Option<&str>, now: Instant) -> bool {
         let Some(peer) = peer else { return true };
         if is_trusted(peer, &self.trusted) {
             return true;

@@ -17,7 +17,7 @@ use std::time::SystemTime;
 
 /// An attempt counted here, for the other instances.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Relayed {
+pub(crate) struct Relayed {
     /// The throttle key (an account, or a name that matches none).
     pub key: String,
     /// A failure, or a success.
@@ -27,14 +27,14 @@ pub struct Relayed {
 }
 
 /// See the module documentation.
-pub struct RelayedThrottle {
+pub(crate) struct RelayedThrottle {
     local: MemoryThrottle,
     out: Mutex<Sender<Relayed>>,
 }
 
 impl RelayedThrottle {
     /// Counts as [`MemoryThrottle`] does, and sends each outcome to `out`.
-    pub fn new(cfg: ThrottleConfig, out: Sender<Relayed>) -> Self {
+    pub(crate) fn new(cfg: ThrottleConfig, out: Sender<Relayed>) -> Self {
         RelayedThrottle {
             local: MemoryThrottle::new(cfg),
             out: Mutex::new(out),

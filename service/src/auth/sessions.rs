@@ -59,7 +59,7 @@ impl<'de> Deserialize<'de> for SessionId {
 }
 
 /// A fresh token: 32 random bytes, URL-safe base64.
-pub fn new_token(rng: &mut impl RngCore) -> Secret {
+pub(crate) fn new_token(rng: &mut impl RngCore) -> Secret {
     let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
     rng.fill_bytes(bytes.as_mut());
     Secret::new(URL_SAFE_NO_PAD.encode(bytes.as_ref()))
@@ -67,7 +67,7 @@ pub fn new_token(rng: &mut impl RngCore) -> Secret {
 
 /// One login.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Session {
+pub(crate) struct Session {
     /// The account.
     pub user: UserId,
     /// When it ends, unless it is left idle before.
@@ -141,7 +141,7 @@ pub enum SessionOp {
 /// (or queries) as it needs. The writer calls `validate` and `expiry` while it
 /// holds the user table's write lock, so an implementation must answer
 /// without waiting on the table, and quickly: every write waits behind it.
-pub trait SessionStore: Send + Sync {
+pub(crate) trait SessionStore: Send + Sync {
     /// When a session started at `now` ends.
     fn expiry(&self, now: SystemTime) -> SystemTime;
     /// The live session for `token`; an expired one is removed.
@@ -168,7 +168,7 @@ pub trait SessionStore: Send + Sync {
 }
 
 /// Sessions in this process's memory.
-pub struct MemorySessions(Mutex<SessionTable>);
+pub(crate) struct MemorySessions(Mutex<SessionTable>);
 
 /// How long sessions last.
 #[derive(Debug, Clone, Copy)]
@@ -184,7 +184,7 @@ pub struct Lifetimes {
 impl MemorySessions {
     /// No sessions yet. `replicate` says that uses are to be told to other
     /// instances ([`SessionStore::take_touches`]).
-    pub fn new(lifetimes: Lifetimes, replicate: bool) -> Self {
+    pub(crate) fn new(lifetimes: Lifetimes, replicate: bool) -> Self {
         MemorySessions(Mutex::new(SessionTable {
             by_hash: HashMap::new(),
             by_user: HashMap::new(),

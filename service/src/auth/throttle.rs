@@ -21,18 +21,18 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 /// The throttle key of an account.
-pub fn account_key(id: UserId) -> String {
+pub(crate) fn account_key(id: UserId) -> String {
     format!("user:{id}")
 }
 
 /// The throttle key of a name that matches no account, as typed.
-pub fn name_key(identifier: &str) -> String {
+pub(crate) fn name_key(identifier: &str) -> String {
     format!("name:{}", NameKey::of(identifier.trim()).as_str())
 }
 
 /// Where failure counts live. Every method takes `&self`: an implementation
 /// locks (or queries) as it needs.
-pub trait ThrottleStore: Send + Sync {
+pub(crate) trait ThrottleStore: Send + Sync {
     /// Reserves an attempt against `key` and `peer`. `Err(seconds)` while
     /// either must wait, or while the attempts already in flight use up what
     /// is allowed. Each `Ok` is ended by one `fail` or `succeed`.
@@ -53,7 +53,7 @@ pub trait ThrottleStore: Send + Sync {
 /// A reserved attempt. It ends with [`Attempt::fail`] or [`Attempt::succeed`];
 /// dropped without either, because its request never ran, it gives its slot
 /// back, so that no path can leave an account blocked by attempts never made.
-pub struct Attempt {
+pub(crate) struct Attempt {
     store: Arc<dyn ThrottleStore>,
     key: String,
     peer: Option<String>,
@@ -62,7 +62,7 @@ pub struct Attempt {
 
 impl Attempt {
     /// Reserves an attempt against `key` and `peer`; `Err(seconds)` to wait.
-    pub fn begin(
+    pub(crate) fn begin(
         store: &Arc<dyn ThrottleStore>,
         key: String,
         peer: Option<String>,
@@ -78,13 +78,13 @@ impl Attempt {
     }
 
     /// The password was wrong. True once the key is past its free failures.
-    pub fn fail(mut self, now: SystemTime) -> bool {
+    pub(crate) fn fail(mut self, now: SystemTime) -> bool {
         self.open = false;
         self.store.fail(&self.key, self.peer.as_deref(), now)
     }
 
     /// The password was right.
-    pub fn succeed(mut self, now: SystemTime) {
+    pub(crate) fn succeed(mut self, now: SystemTime) {
         self.open = false;
         self.store.succeed(&self.key, self.peer.as_deref(), now);
     }
@@ -100,11 +100,11 @@ impl Drop for Attempt {
 }
 
 /// Failure counts in this process's memory.
-pub struct MemoryThrottle(Mutex<Throttle>);
+pub(crate) struct MemoryThrottle(Mutex<Throttle>);
 
 impl MemoryThrottle {
     /// No failures yet.
-    pub fn new(cfg: ThrottleConfig) -> Self {
+    pub(crate) fn new(cfg: ThrottleConfig) -> Self {
         MemoryThrottle(Mutex::new(Throttle::new(cfg)))
     }
 

@@ -11,9 +11,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-mod command;
-pub mod progress;
-pub use command::Command;
+pub(crate) mod command;
+pub(crate) mod progress;
+pub(crate) use command::Command;
 
 fn duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| e.to_string())
@@ -41,7 +41,7 @@ pub struct Cli {
 }
 
 /// Whether a store argument names a PostgreSQL database rather than a file.
-pub fn is_database(store: &str) -> bool {
+pub(crate) fn is_database(store: &str) -> bool {
     store.starts_with("postgres://") || store.starts_with("postgresql://")
 }
 

@@ -7,14 +7,14 @@
 //! - [`record`]: the stored, versioned record; `record_de` reads it.
 //! - [`totp`]: two-factor state: the TOTP secret and recovery codes.
 
-pub mod id;
-pub mod record;
+pub(crate) mod id;
+pub(crate) mod record;
 mod record_de;
-pub mod totp;
-pub mod user;
+pub(crate) mod totp;
+pub(crate) mod user;
 
-pub use id::UserId;
-pub use user::{NameKey, PasswordHash, User, LEGACY_ITERATIONS};
+pub(crate) use id::UserId;
+pub(crate) use user::{NameKey, PasswordHash, User};
 
 #[cfg(test)]
 pub(crate) use user::tests;

@@ -131,7 +131,7 @@ impl From<&User> for UserRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::LEGACY_ITERATIONS;
+    use crate::model::user::LEGACY_ITERATIONS;
     use serde_json::json;
     use users_protocol::ProfileField;
 

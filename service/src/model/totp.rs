@@ -13,10 +13,10 @@ use totp_rs::{Builder, Totp};
 use zeroize::Zeroizing;
 
 /// How many recovery codes totp_enable hands out.
-pub const RECOVERY_CODES: usize = 10;
+pub(crate) const RECOVERY_CODES: usize = 10;
 
 /// The issuer shown in authenticator apps.
-pub const ISSUER: &str = "Users Service";
+pub(crate) const ISSUER: &str = "Users Service";
 
 /// Two-factor state: a secret waiting for confirmation, or in use.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,11 +124,16 @@ mod secret_hex {
     use serde::{Deserialize, Deserializer, Serializer};
     use zeroize::Zeroizing;
 
-    pub fn serialize<S: Serializer>(v: &Zeroizing<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(
+        v: &Zeroizing<Vec<u8>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.serialize_str(&Zeroizing::new(hex::encode(v.as_slice())))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Zeroizing<Vec<u8>>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Zeroizing<Vec<u8>>, D::Error> {
         let text = Zeroizing::new(String::deserialize(d)?);
         hex::decode(text.as_str())
             .map(Zeroizing::new)

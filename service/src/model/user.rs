@@ -23,7 +23,7 @@ impl NameKey {
 }
 
 /// The iteration count the original service used, for records that do not say.
-pub const LEGACY_ITERATIONS: u32 = 100_000;
+pub(crate) const LEGACY_ITERATIONS: u32 = 100_000;
 
 /// A password as stored: PBKDF2-HMAC-SHA256 output, its salt, and the iteration
 /// count that made it.

@@ -6,7 +6,7 @@
 use crate::actions::Outcome;
 use crate::auth::peer::{Caller, Peer};
 use crate::error::{Result, ServiceError};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use users_protocol::{Action, NewUser, RequestEnvelope, Sort, UserUpdate};
 
 /// The address a trusted peer (the bridge) forwards for its client, in a
@@ -20,7 +20,7 @@ use users_protocol::{Action, NewUser, RequestEnvelope, Sort, UserUpdate};
 /// frame may also carry the browser's `user_agent`, which a session keeps for
 /// its owner to see: at most [`MAX_AGENT`] characters, without control
 /// characters.
-pub fn forwarded_client(body: &mut Vec<Vec<u8>>, trusted: bool) -> Option<Caller> {
+pub(crate) fn forwarded_client(body: &mut Vec<Vec<u8>>, trusted: bool) -> Option<Caller> {
     #[derive(serde::Deserialize)]
     struct Forwarded {
         client_address: std::net::IpAddr,
@@ -38,31 +38,22 @@ pub fn forwarded_client(body: &mut Vec<Vec<u8>>, trusted: bool) -> Option<Caller
             .take(MAX_AGENT)
             .collect()
     });
-    trusted.then(|| Caller {
+    trusted.then_some(Caller {
         peer: Some(Peer::Forwarded(f.client_address)),
         agent,
     })
 }
 
 /// The longest user agent a session keeps, in characters.
-pub const MAX_AGENT: usize = 256;
+pub(crate) const MAX_AGENT: usize = 256;
 
 /// A request that could not be parsed: the error, and the `request_id` if one
 /// could be read.
-pub type Refused = (ServiceError, Option<Value>);
+pub(crate) type Refused = (ServiceError, Option<Value>);
 
 /// Parses a request body, refusing with a clear message whatever is not one
 /// request of the protocol.
 pub fn parse(body: &[Vec<u8>], max: usize) -> std::result::Result<RequestEnvelope, Refused> {
-    let invalid = |m: &str| {
-        (
-            ServiceError::Invalid {
-                message: m.into(),
-                field: None,
-            },
-            None,
-        )
-    };
     let [frame] = body else {
         return Err(invalid(if body.is_empty() {
             "Empty request: send one JSON object"
@@ -76,11 +67,18 @@ pub fn parse(body: &[Vec<u8>], max: usize) -> std::result::Result<RequestEnvelop
     if frame.is_empty() {
         return Err(invalid("Empty request: send one JSON object"));
     }
-    // The common case in one pass; anything it refuses is parsed again below,
-    // for a message that says exactly what is wrong.
-    if let Ok(env) = serde_json::from_slice::<RequestEnvelope>(frame) {
-        return Ok(env);
+    // The common case in one pass; anything it refuses is parsed again, for
+    // a message that says exactly what is wrong.
+    match serde_json::from_slice::<RequestEnvelope>(frame) {
+        Ok(env) => Ok(env),
+        Err(_) => parse_step_by_step(frame),
     }
+}
+
+/// Parses `frame` step by step, from its encoding down to its fields, to
+/// refuse it for the first thing wrong, with its `request_id` once one can
+/// be read.
+fn parse_step_by_step(frame: &[u8]) -> std::result::Result<RequestEnvelope, Refused> {
     let Ok(text) = std::str::from_utf8(frame) else {
         return Err(invalid("Request is not UTF-8 text"));
     };
@@ -89,30 +87,35 @@ pub fn parse(body: &[Vec<u8>], max: usize) -> std::result::Result<RequestEnvelop
     let Value::Object(map) = &value else {
         return Err(invalid("Request must be a JSON object"));
     };
-    let request_id = map.get("request_id").cloned();
-    let fail = |message: String, field: Option<&str>| {
-        (
-            ServiceError::Invalid {
-                message,
-                field: field.map(str::to_owned),
-            },
-            request_id.clone(),
-        )
+    let (message, field) = match explain_members(map) {
+        Err(why) => why,
+        Ok(action) => match serde_json::from_value::<RequestEnvelope>(value.clone()) {
+            Ok(env) => return Ok(env),
+            Err(e) => (format!("Invalid {action} request: {e}"), None),
+        },
     };
+    let error = ServiceError::Invalid {
+        message,
+        field: field.map(str::to_owned),
+    };
+    Err((error, map.get("request_id").cloned()))
+}
+
+/// The request's action, or what is wrong with its members: the action, an
+/// unknown field in the user's data, a sort key; with the field at fault.
+fn explain_members(
+    map: &Map<String, Value>,
+) -> std::result::Result<Action, (String, Option<&'static str>)> {
     let Some(name) = map.get("action").and_then(Value::as_str) else {
-        return Err(fail("Missing 'action'".into(), Some("action")));
+        return Err(("Missing 'action'".into(), Some("action")));
     };
     let Some(action) = Action::from_name(name) else {
-        return Err(fail(
-            format!(
-                "Unknown action '{name}'; expected one of {}",
-                Action::NAMES.join(", ")
-            ),
-            Some("action"),
-        ));
+        let expected = Action::NAMES.join(", ");
+        let message = format!("Unknown action '{name}'; expected one of {expected}");
+        return Err((message, Some("action")));
     };
     type Check = fn(Vec<&str>) -> Vec<&str>;
-    let checks: [(&str, Check); 2] = [
+    let checks: [(&'static str, Check); 2] = [
         ("user_data", |k| NewUser::unknown_members(k)),
         ("update_data", |k| UserUpdate::unknown_members(k)),
     ];
@@ -120,26 +123,30 @@ pub fn parse(body: &[Vec<u8>], max: usize) -> std::result::Result<RequestEnvelop
         if let Some(Value::Object(data)) = map.get(key) {
             let unknown = unknown_members(data.keys().map(String::as_str).collect());
             if !unknown.is_empty() {
-                return Err(fail(
-                    format!("Unknown field(s) in {key}: {}", unknown.join(", ")),
-                    Some(key),
-                ));
+                let message = format!("Unknown field(s) in {key}: {}", unknown.join(", "));
+                return Err((message, Some(key)));
             }
         }
     }
     if let Some(Value::String(sort)) = map.get("sort") {
         if let Err(message) = sort.parse::<Sort>() {
-            return Err(fail(message, Some("sort")));
+            return Err((message, Some("sort")));
         }
     }
-    match serde_json::from_value::<RequestEnvelope>(value.clone()) {
-        Ok(env) => Ok(env),
-        Err(e) => Err(fail(format!("Invalid {action} request: {e}"), None)),
-    }
+    Ok(action)
+}
+
+/// An `invalid_request` refusal before any `request_id` could be read.
+fn invalid(message: &str) -> Refused {
+    let error = ServiceError::Invalid {
+        message: message.into(),
+        field: None,
+    };
+    (error, None)
 }
 
 /// Renders what an action did as reply bytes, with the request_id echoed.
-pub fn encode(result: Result<Outcome>, request_id: Option<Value>) -> Vec<u8> {
+pub(crate) fn encode(result: Result<Outcome>, request_id: Option<Value>) -> Vec<u8> {
     let body = result.and_then(Outcome::encode).unwrap_or_else(|e| {
         match &e {
             ServiceError::Storage(detail) => tracing::error!(%detail, "storage failure"),

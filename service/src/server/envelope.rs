@@ -2,10 +2,10 @@
 //! splitting it into the envelope its reply must carry and the request body.
 
 /// A message's frames and the address of the peer that sent it.
-pub type Incoming = (Vec<Vec<u8>>, Option<String>);
+pub(crate) type Incoming = (Vec<Vec<u8>>, Option<String>);
 
 /// One whole message from the ROUTER socket, if one is waiting.
-pub fn recv_request(router: &zmq::Socket) -> Result<Option<Incoming>, zmq::Error> {
+pub(crate) fn recv_request(router: &zmq::Socket) -> Result<Option<Incoming>, zmq::Error> {
     let mut frames = Vec::new();
     let mut peer = None;
     loop {
@@ -28,7 +28,7 @@ pub fn recv_request(router: &zmq::Socket) -> Result<Option<Incoming>, zmq::Error
 /// Splits a ROUTER message into its envelope (identity, any further routing
 /// frames, and the empty delimiter if there is one) and its body frames, so
 /// that REQ clients (with a delimiter) and DEALER clients (without) both work.
-pub fn split_envelope(mut frames: Vec<Vec<u8>>) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+pub(crate) fn split_envelope(mut frames: Vec<Vec<u8>>) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     let cut = frames
         .iter()
         .skip(1)

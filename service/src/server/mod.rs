@@ -17,13 +17,13 @@
 //!   others of a shared store.
 //! - [`writer`]: the writer thread and its group commit.
 
-pub mod codec;
-pub mod envelope;
-pub mod parked;
-pub mod pool;
-pub mod queues;
-pub mod replies;
-pub mod writer;
+pub(crate) mod codec;
+pub(crate) mod envelope;
+pub(crate) mod parked;
+pub(crate) mod pool;
+pub(crate) mod queues;
+pub(crate) mod replies;
+pub(crate) mod writer;
 
 use crate::actions::{self, Step};
 use crate::app::App;
@@ -66,7 +66,7 @@ pub enum ServerError {
 
 /// Serves on a bound ROUTER socket until `stop` is set. The caller chooses the
 /// port and when to stop, so tests can bind port 0 and stop at will.
-pub fn run(
+pub(crate) fn run(
     app: Arc<App>,
     backend: Box<dyn Backend>,
     ctx: &zmq::Context,

@@ -18,14 +18,14 @@ use std::time::{Duration, Instant};
 use users_protocol::Request;
 
 /// The most requests parked at once.
-pub const MAX_PARKED: usize = 4096;
+pub(crate) const MAX_PARKED: usize = 4096;
 /// The most requests parked at once from one client address.
-pub const MAX_PARKED_PER_PEER: usize = 64;
+pub(crate) const MAX_PARKED_PER_PEER: usize = 64;
 /// The longest a request stays parked.
-pub const MAX_WAIT: Duration = Duration::from_secs(1);
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(1);
 
 /// A parked request.
-pub struct Parked {
+pub(crate) struct Parked {
     /// The catch-up it waits for.
     pub ticket: u64,
     pub to: ReplyTo,
@@ -36,25 +36,25 @@ pub struct Parked {
 
 /// See the module documentation.
 #[derive(Default)]
-pub struct ParkingLot {
+pub(crate) struct ParkingLot {
     waiting: VecDeque<Parked>,
     by_peer: HashMap<Option<String>, usize>,
 }
 
 impl ParkingLot {
     /// True while another request from `caller` may be parked.
-    pub fn has_room(&self, caller: &Caller) -> bool {
+    pub(crate) fn has_room(&self, caller: &Caller) -> bool {
         self.waiting.len() < MAX_PARKED
             && self.by_peer.get(&caller.peer_key()).copied().unwrap_or(0) < MAX_PARKED_PER_PEER
     }
 
     /// True while requests wait.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.waiting.is_empty()
     }
 
     /// Parks a request until catch-up `ticket` is done.
-    pub fn park(&mut self, ticket: u64, to: ReplyTo, request: Request, caller: Caller) {
+    pub(crate) fn park(&mut self, ticket: u64, to: ReplyTo, request: Request, caller: Caller) {
         *self.by_peer.entry(caller.peer_key()).or_insert(0) += 1;
         self.waiting.push_back(Parked {
             ticket,
@@ -68,7 +68,7 @@ impl ParkingLot {
     /// The requests whose catch-up is done (`covered`), or that waited
     /// [`MAX_WAIT`], oldest first, each with whether its catch-up came.
     /// Tickets only grow, so the oldest are ready first.
-    pub fn ready(&mut self, covered: impl Fn(u64) -> bool) -> Vec<(Parked, bool)> {
+    pub(crate) fn ready(&mut self, covered: impl Fn(u64) -> bool) -> Vec<(Parked, bool)> {
         let mut out = Vec::new();
         while let Some(p) = self.waiting.front() {
             let came = covered(p.ticket);

@@ -11,7 +11,7 @@ use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Mutex;
 
 /// A request waiting for the pool.
-pub struct SlowJob {
+pub(crate) struct SlowJob {
     /// Where its reply goes.
     pub to: ReplyTo,
     /// Who asked, for the per-peer share.
@@ -21,7 +21,7 @@ pub struct SlowJob {
 }
 
 /// Runs hashing jobs until the queue closes.
-pub fn pool_loop(
+pub(crate) fn pool_loop(
     app: &App,
     queues: &Queues,
     rx: &Mutex<Receiver<SlowJob>>,

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 
 /// The limits; see the module documentation.
 #[derive(Debug, Clone)]
-pub struct QueueLimits {
+pub(crate) struct QueueLimits {
     /// Slow steps waiting or running, in all.
     pub slow: usize,
     /// Slow steps waiting or running for one peer address.
@@ -27,7 +27,7 @@ pub struct QueueLimits {
 }
 
 /// What is queued now.
-pub struct Queues {
+pub(crate) struct Queues {
     limits: QueueLimits,
     slow: AtomicUsize,
     writes: AtomicUsize,
@@ -36,7 +36,7 @@ pub struct Queues {
 
 impl Queues {
     /// Empty queues.
-    pub fn new(limits: QueueLimits) -> Self {
+    pub(crate) fn new(limits: QueueLimits) -> Self {
         Queues {
             limits,
             slow: AtomicUsize::new(0),
@@ -51,7 +51,7 @@ impl Queues {
 
     /// Admits a slow step for `peer`; false when the queue or the peer's share
     /// is full. Each admitted step is ended with [`Queues::end_slow`].
-    pub fn begin_slow(&self, peer: Option<&str>) -> bool {
+    pub(crate) fn begin_slow(&self, peer: Option<&str>) -> bool {
         if self.slow.load(Ordering::SeqCst) >= self.limits.slow {
             return false;
         }
@@ -68,7 +68,7 @@ impl Queues {
     }
 
     /// A slow step for `peer` is done.
-    pub fn end_slow(&self, peer: Option<&str>) {
+    pub(crate) fn end_slow(&self, peer: Option<&str>) {
         self.slow.fetch_sub(1, Ordering::SeqCst);
         if let Some(p) = self.counted_peer(peer) {
             let mut by_peer = self.slow_by_peer.lock().unwrap_or_else(|e| e.into_inner());
@@ -82,7 +82,7 @@ impl Queues {
     }
 
     /// Admits a write from a request; false when the write queue is full.
-    pub fn begin_write(&self) -> bool {
+    pub(crate) fn begin_write(&self) -> bool {
         if self.writes.load(Ordering::SeqCst) >= self.limits.writes {
             return false;
         }
@@ -92,12 +92,12 @@ impl Queues {
 
     /// Queues a write that follows admitted work (a slow step's write, a
     /// login's background change): it is not refused.
-    pub fn follow_write(&self) {
+    pub(crate) fn follow_write(&self) {
         self.writes.fetch_add(1, Ordering::SeqCst);
     }
 
     /// The writer has taken a write.
-    pub fn end_write(&self) {
+    pub(crate) fn end_write(&self) {
         self.writes.fetch_sub(1, Ordering::SeqCst);
     }
 }

@@ -8,10 +8,10 @@ use crate::error::Result;
 use serde_json::Value;
 
 /// The inproc endpoint the socket thread pulls replies from.
-pub const REPLIES: &str = "inproc://replies";
+pub(crate) const REPLIES: &str = "inproc://replies";
 
 /// Where a reply goes: the ZeroMQ envelope of its request, and its request_id.
-pub struct ReplyTo {
+pub(crate) struct ReplyTo {
     /// Routing frames, delimiter included.
     pub envelope: Vec<Vec<u8>>,
     /// Echoed in the reply.
@@ -20,7 +20,7 @@ pub struct ReplyTo {
 
 impl ReplyTo {
     /// The whole reply message: the envelope, then the encoded body.
-    pub fn frames(self, result: Result<Outcome>) -> Vec<Vec<u8>> {
+    pub(crate) fn frames(self, result: Result<Outcome>) -> Vec<Vec<u8>> {
         let mut frames = self.envelope;
         frames.push(encode(result, self.request_id));
         frames
@@ -28,7 +28,7 @@ impl ReplyTo {
 }
 
 /// A PUSH socket connected to the socket thread.
-pub fn push_socket(ctx: &zmq::Context) -> std::result::Result<zmq::Socket, zmq::Error> {
+pub(crate) fn push_socket(ctx: &zmq::Context) -> std::result::Result<zmq::Socket, zmq::Error> {
     let s = ctx.socket(zmq::PUSH)?;
     s.set_linger(1000)?;
     s.connect(REPLIES)?;
@@ -38,17 +38,17 @@ pub fn push_socket(ctx: &zmq::Context) -> std::result::Result<zmq::Socket, zmq::
 /// Wakes the socket thread without a reply: a catch-up it may have parked
 /// requests for is done. An empty message is never a reply (a reply has at
 /// least its body).
-pub fn wake(sock: &zmq::Socket) {
+pub(crate) fn wake(sock: &zmq::Socket) {
     let _ = sock.send(Vec::<u8>::new(), zmq::DONTWAIT);
 }
 
 /// True for the message [`wake`] sends.
-pub fn is_wake(frames: &[Vec<u8>]) -> bool {
+pub(crate) fn is_wake(frames: &[Vec<u8>]) -> bool {
     matches!(frames, [only] if only.is_empty())
 }
 
 /// Sends one reply back to the socket thread.
-pub fn push(sock: &zmq::Socket, to: ReplyTo, result: Result<Outcome>) {
+pub(crate) fn push(sock: &zmq::Socket, to: ReplyTo, result: Result<Outcome>) {
     if let Err(e) = sock.send_multipart(to.frames(result), 0) {
         tracing::error!(error = %e, "cannot hand a reply to the socket thread");
     }

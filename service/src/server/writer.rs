@@ -23,7 +23,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 /// Largest number of writes in one group commit.
-pub const MAX_BATCH: usize = 512;
+pub(crate) const MAX_BATCH: usize = 512;
 
 /// How soon a catch-up that failed is tried again.
 const RETRY_FOLLOW: Duration = Duration::from_millis(200);
@@ -34,7 +34,7 @@ const RETRY_FOLLOW: Duration = Duration::from_millis(200);
 const TICK: Duration = Duration::from_secs(1);
 
 /// A change waiting for the writer.
-pub struct WriteJob {
+pub(crate) struct WriteJob {
     /// Where its reply goes; `None` for a background change no one waits for.
     pub to: Option<ReplyTo>,
     /// The change.
@@ -42,7 +42,7 @@ pub struct WriteJob {
 }
 
 /// What the writer is asked to do.
-pub enum Job {
+pub(crate) enum Job {
     /// A change.
     Write(WriteJob),
     /// Catch up with what other instances committed (see [`crate::follow`]).
@@ -55,7 +55,7 @@ pub enum Job {
 /// that it exits non-zero) and answers every change still queued with
 /// `internal`, touching the store no more: each client gets an answer, and no
 /// further change is acknowledged.
-pub fn writer_loop(
+pub(crate) fn writer_loop(
     app: &App,
     queues: &Queues,
     mut backend: Box<dyn Backend>,
@@ -202,7 +202,7 @@ fn apply_caught(app: &App, caught: Caught) {
 /// Returns whether the batch began caught up with the other instances, or
 /// the error when the backend could not undo a failed commit: the caller
 /// must stop.
-pub fn run_batch(
+pub(crate) fn run_batch(
     app: &App,
     backend: &mut dyn Backend,
     batch: Vec<WriteJob>,

@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 /// The only algorithm written.
-pub const KDF_ALGORITHM: &str = "pbkdf2-hmac-sha256";
+pub(crate) const KDF_ALGORITHM: &str = "pbkdf2-hmac-sha256";
 
 /// How the storage key was derived; kept in clear in the snapshot header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KdfParams {
+pub(crate) struct KdfParams {
     /// Always [`KDF_ALGORITHM`].
     pub algorithm: String,
     /// PBKDF2 iterations.
@@ -26,7 +26,7 @@ pub struct KdfParams {
 
 impl KdfParams {
     /// Fresh parameters with a random 16-byte salt.
-    pub fn generate(iterations: u32, rng: &mut impl rand::RngCore) -> Self {
+    pub(crate) fn generate(iterations: u32, rng: &mut impl rand::RngCore) -> Self {
         let mut salt = [0u8; 16];
         rng.fill_bytes(&mut salt);
         KdfParams {
@@ -37,7 +37,7 @@ impl KdfParams {
     }
 
     /// Derives the Fernet cipher for `master`.
-    pub fn cipher(&self, master: &str) -> Result<Fernet, String> {
+    pub(crate) fn cipher(&self, master: &str) -> Result<Fernet, String> {
         if self.algorithm != KDF_ALGORITHM {
             return Err(format!("unsupported key derivation '{}'", self.algorithm));
         }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use users_protocol::{ListQuery, ProfileField, Sort, SortKey};
 
 /// One page of matches, and how many matched in all.
-pub struct Page {
+pub(crate) struct Page {
     /// The users on this page, in order.
     pub users: Vec<Arc<User>>,
     /// Matches over all pages.
@@ -16,7 +16,7 @@ pub struct Page {
 }
 
 /// Filters, orders and pages the users. `admin_view` allows searching by email.
-pub fn list(table: &UserTable, q: &ListQuery, admin_view: bool) -> Page {
+pub(crate) fn list(table: &UserTable, q: &ListQuery, admin_view: bool) -> Page {
     let needle = q.search.as_deref().map(str::to_lowercase);
     let mut hits: Vec<&Arc<User>> = table
         .iter()

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 /// See the module documentation. Clones share their state.
 #[derive(Clone, Default)]
-pub struct MemoryBackend {
+pub(crate) struct MemoryBackend {
     /// Every change committed, in order.
     pub committed: Arc<Mutex<Vec<Change>>>,
     /// While true, commits fail as a full disk would.

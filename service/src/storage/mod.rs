@@ -13,16 +13,16 @@
 //! - [`file`]: the encrypted snapshot and journal, the default backend.
 //! - [`postgres`]: the store several instances share (its schema, so far).
 
-pub mod backend;
-pub mod crypto;
-pub mod file;
-pub mod list;
-pub mod page_cache;
-pub mod postgres;
-pub mod table;
+pub(crate) mod backend;
+pub(crate) mod crypto;
+pub(crate) mod file;
+pub(crate) mod list;
+pub(crate) mod page_cache;
+pub(crate) mod postgres;
+pub(crate) mod table;
 
 #[cfg(test)]
-pub mod memory;
+pub(crate) mod memory;
 
-pub use backend::{Backend, Caught, Change, State, StorageError};
-pub use table::UserTable;
+pub(crate) use backend::{Backend, Caught, Change, State, StorageError};
+pub(crate) use table::UserTable;

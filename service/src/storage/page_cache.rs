@@ -10,7 +10,7 @@ const MAX_PAGES: usize = 64;
 
 /// Encoded pages by query, all of one table generation.
 #[derive(Default)]
-pub struct PageCache(Mutex<Pages>);
+pub(crate) struct PageCache(Mutex<Pages>);
 
 #[derive(Default)]
 struct Pages {
@@ -20,7 +20,7 @@ struct Pages {
 
 impl PageCache {
     /// The page for `query`, if it was made at `generation`.
-    pub fn get(&self, query: &str, generation: u64) -> Option<Arc<Vec<u8>>> {
+    pub(crate) fn get(&self, query: &str, generation: u64) -> Option<Arc<Vec<u8>>> {
         let p = self.0.lock().unwrap_or_else(|e| e.into_inner());
         (p.generation == generation)
             .then(|| p.pages.get(query).cloned())
@@ -29,7 +29,7 @@ impl PageCache {
 
     /// Keeps the page for `query`, made at `generation`; pages of another
     /// generation are dropped.
-    pub fn put(&self, query: String, generation: u64, page: Arc<Vec<u8>>) {
+    pub(crate) fn put(&self, query: String, generation: u64, page: Arc<Vec<u8>>) {
         let mut p = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if p.generation != generation || p.pages.len() >= MAX_PAGES {
             p.pages.clear();

@@ -26,7 +26,7 @@ fn connect(pg: &PgCluster) -> postgres::Client {
 
 #[test]
 fn the_schema_is_made_once_by_versioned_steps_and_a_newer_one_is_refused() {
-    use users_service::storage::postgres::schema::{migrate, VERSION};
+    use users_service::postgres::schema::{migrate, VERSION};
     let pg = PgCluster::start();
     // Instances starting together: one migrates, the others find it done.
     let migrated: Vec<i32> = std::thread::scope(|s| {
@@ -65,8 +65,8 @@ fn the_schema_is_made_once_by_versioned_steps_and_a_newer_one_is_refused() {
 
 #[test]
 fn every_instance_derives_the_same_key_and_a_wrong_password_is_refused() {
-    use users_service::storage::postgres::{header::open_key, schema::migrate};
-    use users_service::storage::StorageError;
+    use users_service::postgres::{open_key, schema::migrate};
+    use users_service::StorageError;
     let pg = PgCluster::start();
     migrate(&mut connect(&pg)).unwrap();
     // Two instances start together on an empty database: one header is made.
@@ -104,9 +104,9 @@ fn every_instance_derives_the_same_key_and_a_wrong_password_is_refused() {
 
 #[test]
 fn the_log_gives_back_each_batch_in_order_and_refuses_rows_moved_or_missing() {
-    use users_service::model::UserId;
-    use users_service::storage::postgres::{header::open_key, log, schema::migrate};
-    use users_service::storage::Change;
+    use users_service::postgres::{log, open_key, schema::migrate};
+    use users_service::Change;
+    use users_service::UserId;
     let pg = PgCluster::start();
     let mut client = connect(&pg);
     migrate(&mut client).unwrap();

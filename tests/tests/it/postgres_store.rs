@@ -228,19 +228,13 @@ fn a_database_backs_up_to_a_file_and_restores_from_it() {
     // An instance left running from before writes one more snapshot, of
     // its state then: the restored one is newer, and stays.
     let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    let cipher = users_service::storage::postgres::header::open_key(
-        &mut client,
-        MASTER,
-        1000,
-        &mut rand::rng(),
-    )
-    .unwrap();
-    let stale = users_service::storage::State {
+    let cipher =
+        users_service::postgres::open_key(&mut client, MASTER, 1000, &mut rand::rng()).unwrap();
+    let stale = users_service::State {
         users: vec![],
         sessions: vec![],
     };
-    users_service::storage::postgres::snapshot::write(&mut client, &cipher, old_end, &stale)
-        .unwrap();
+    users_service::postgres::snapshot::write(&mut client, &cipher, old_end, &stale).unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let aside = text
         .lines()

@@ -1,7 +1,7 @@
 use serde_json::json;
 use std::time::Duration;
-use users_service::model::User;
-use users_service::storage::file::{journal, FileOptions, FileStore};
+use users_service::file_store::{journal, FileOptions, FileStore};
+use users_service::User;
 use users_tests::{wait_until, ServiceOptions, ServiceProcess, MASTER};
 
 /// The users in a stopped service's store, by username.
@@ -9,7 +9,7 @@ fn read_store(s: &ServiceProcess) -> std::collections::HashMap<String, User> {
     let opts = FileOptions {
         kdf_iterations: 1000,
         compact_after: 1_000_000,
-        audit_retention: users_service::audit::DEFAULT_RETENTION,
+        audit_retention: users_service::DEFAULT_RETENTION,
     };
     FileStore::open(&s.store, MASTER, &opts)
         .expect("store opens")
@@ -103,7 +103,7 @@ fn without_a_master_password_a_private_key_file_is_made() {
         ..Default::default()
     });
     s.register("liam", "liampass");
-    let key = users_service::master::key_file(&s.store);
+    let key = users_service::master_password::key_file(&s.store);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -368,7 +368,7 @@ fn the_master_password_can_come_from_a_file() {
     let mut s = ServiceProcess::start_in(std::sync::Arc::clone(&dir), from_file);
     s.register("pia", "piapass1");
     assert!(s.log_text().contains("USERS_SERVICE_PASSWORD_FILE"));
-    assert!(!users_service::master::key_file(&s.store).exists());
+    assert!(!users_service::master_password::key_file(&s.store).exists());
     s.stop();
     // The same password given directly opens the store: the file held it,
     // less its line break.

@@ -10,13 +10,7 @@ use clap::Parser;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use users_protocol::Secret;
-use users_service::auth::relay::RelayedThrottle;
-use users_service::auth::throttle::ThrottleStore;
-use users_service::cli::{Cli, ServeArgs};
-use users_service::clock::SystemClock;
-use users_service::storage::postgres::listen::Listener;
-use users_service::storage::Backend;
-use users_service::{server, startup};
+use users_service::{Cli, ServeArgs, Service};
 
 fn main() {
     tracing_subscriber::fmt()
@@ -43,39 +37,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let admin = std::env::var("USERS_SERVICE_ADMIN_PASSWORD")
         .ok()
         .map(Secret::new);
-    let mut listen = None;
-    let (store, loaded) = match &args.database {
-        Some(url) => {
-            let (store, table, sessions) =
-                startup::open_postgres_store(url, &master, &args.file_options())?;
-            listen = Some(store.listen_target());
-            (Box::new(store) as Box<dyn Backend>, (table, sessions))
-        }
-        None => {
-            let (store, table) =
-                startup::open_file_store(&args.storage_file, &master, &args.file_options())?;
-            (Box::new(store) as Box<dyn Backend>, (table, vec![]))
-        }
-    };
-    drop(master);
-    let (mut app, backend) =
-        startup::build(args.settings(), store, loaded, admin, Arc::new(SystemClock))?;
-    // On a shared store, failure counts travel between the instances, and a
-    // listener tells the writer when the others commit.
-    if let Some(target) = listen {
-        let (out, outbox) = std::sync::mpsc::channel();
-        let throttle: Arc<dyn ThrottleStore> =
-            Arc::new(RelayedThrottle::new(app.settings.throttle.clone(), out));
-        app.throttle = Arc::clone(&throttle);
-        Listener {
-            target,
-            follow: Arc::clone(&app.follow),
-            throttle,
-            outbox,
-        }
-        .spawn()?;
-    }
-    let app = Arc::new(app);
+    let service = Service::open(&args, master, admin)?;
 
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -87,8 +49,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     router
         .bind(&endpoint)
         .with_context(|| format!("cannot listen on {endpoint}"))?;
-    tracing::info!(%endpoint, workers = app.settings.workers, "users-service listening");
-    server::run(app, backend, &ctx, router, stop)?;
+    tracing::info!(%endpoint, workers = service.workers(), "users-service listening");
+    service.run(&ctx, router, stop)?;
     tracing::info!("stopped; every acknowledged change is on disk");
     Ok(())
 }

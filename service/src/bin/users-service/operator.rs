@@ -4,14 +4,14 @@
 use crate::secrets;
 use std::path::Path;
 use users_protocol::Secret;
-use users_service::cli::progress::Progress;
-use users_service::cli::{Command, ServeArgs};
-use users_service::migrate::StoreAt;
-use users_service::storage::file::{operator, rotate, FileOptions};
-use users_service::storage::postgres::backup as pg_backup;
+use users_service::file_store::{operator, rotate, FileOptions};
+use users_service::postgres::backup as pg_backup;
+use users_service::Progress;
+use users_service::StoreAt;
+use users_service::{Command, ServeArgs};
 
 /// Runs `command`; `serve` holds the defaults of the serving flags.
-pub fn run(command: Command, serve: &ServeArgs) -> anyhow::Result<()> {
+pub(crate) fn run(command: Command, serve: &ServeArgs) -> anyhow::Result<()> {
     let opts = serve.operator_file_options();
     match command {
         Command::Upgrade { storage_file } => upgrade(&storage_file, &opts),
@@ -89,7 +89,7 @@ fn rotate_key(store: &str, kdf_iterations: u32) -> anyhow::Result<()> {
                 if key_file {
                     format!(
                         ", which is in {}",
-                        users_service::master::key_file(path).display()
+                        users_service::master_password::key_file(path).display()
                     )
                 } else {
                     "; give the service the new one from now on".into()
@@ -97,7 +97,7 @@ fn rotate_key(store: &str, kdf_iterations: u32) -> anyhow::Result<()> {
             );
         }
         StoreAt::Database(url) => {
-            use users_service::storage::postgres::rotate as pg;
+            use users_service::postgres::rotate as pg;
             let mut progress = Progress::new("rotate-key", pg::STAGES);
             let rows = pg::rotate(url, old.expose(), new.expose(), kdf_iterations, &mut |s| {
                 progress.step(s)
@@ -113,7 +113,7 @@ fn rotate_key(store: &str, kdf_iterations: u32) -> anyhow::Result<()> {
 }
 
 fn migrate(from: &str, to: &str, opts: &FileOptions) -> anyhow::Result<()> {
-    use users_service::migrate::copy;
+    use users_service::copy;
     let (from, to) = (StoreAt::parse(from), StoreAt::parse(to));
     // The master password is the source file's (its key file may hold it);
     // a copy never makes a new one.
@@ -196,7 +196,7 @@ fn backup(store: &str, dest: &Path, kdf_iterations: u32) -> anyhow::Result<()> {
 
 fn restore(backup: &Path, store: &str, kdf_iterations: u32) -> anyhow::Result<()> {
     anyhow::ensure!(backup.exists(), "{} does not exist", backup.display());
-    let now = users_service::clock::unix_secs(std::time::SystemTime::now());
+    let now = users_service::unix_secs(std::time::SystemTime::now());
     let at = StoreAt::parse(store);
     let (n, aside) = match &at {
         StoreAt::File(store) => {
@@ -265,8 +265,8 @@ fn existing_store(store: &str) -> anyhow::Result<(StoreAt, Secret)> {
 
 fn export(store: &str, file: &Path, plaintext: bool, opts: &FileOptions) -> anyhow::Result<()> {
     let (at, master) = existing_store(store)?;
-    let mut progress = Progress::new("export", users_service::export::EXPORT_STAGES);
-    let n = users_service::export::export(&at, file, master.expose(), opts, plaintext, &mut |s| {
+    let mut progress = Progress::new("export", users_service::EXPORT_STAGES);
+    let n = users_service::export(&at, file, master.expose(), opts, plaintext, &mut |s| {
         progress.step(s)
     })?;
     drop(progress);
@@ -293,8 +293,8 @@ fn import(store: &str, file: &Path, opts: &FileOptions, max_bytes: u64) -> anyho
     let at = StoreAt::parse(store);
     anyhow::ensure!(file.exists(), "{} does not exist", file.display());
     let master = operator_master(&at)?;
-    let mut progress = Progress::new("import", users_service::export::IMPORT_STAGES);
-    let n = users_service::export::import(&at, file, master.expose(), opts, max_bytes, &mut |s| {
+    let mut progress = Progress::new("import", users_service::IMPORT_STAGES);
+    let n = users_service::import(&at, file, master.expose(), opts, max_bytes, &mut |s| {
         progress.step(s)
     })?;
     drop(progress);
@@ -312,8 +312,7 @@ fn reset_admin(
     iterations: u32,
 ) -> anyhow::Result<()> {
     let (at, master) = existing_store(store)?;
-    let done =
-        users_service::reset_admin::reset_admin(&at, master.expose(), opts, username, iterations)?;
+    let done = users_service::reset_admin(&at, master.expose(), opts, username, iterations)?;
     println!(
         "{} admin '{}' in {}: its new password is\n\n    {}\n\n(shown once). It is an active admin, its two-factor login is off and its sessions ended; the audit log records the reset.",
         if done.created { "made" } else { "reset" },
@@ -327,7 +326,7 @@ fn reset_admin(
 fn upgrade(store: &Path, opts: &FileOptions) -> anyhow::Result<()> {
     anyhow::ensure!(store.exists(), "{} does not exist", store.display());
     let master = secrets::master_password(store)?;
-    let (_, table) = users_service::startup::open_file_store(store, &master, opts)?;
+    let (_, table) = users_service::open_file_store(store, &master, opts)?;
     println!("{}: {} users, current format", store.display(), table.len());
     Ok(())
 }

@@ -3,13 +3,13 @@
 
 use std::path::Path;
 use users_protocol::Secret;
-use users_service::master;
-use users_service::storage::file::rotate;
+use users_service::file_store::rotate;
+use users_service::master_password as master;
 
 /// The master password, from the environment, a file, or the key file beside
 /// `store`. The variables are removed from the environment once read, so that
 /// nothing this process starts later inherits them.
-pub fn master_password(store: &Path) -> anyhow::Result<Secret> {
+pub(crate) fn master_password(store: &Path) -> anyhow::Result<Secret> {
     // Finishing a key rotation may put a new key file in place: first.
     if store.exists() {
         rotate::recover_if_idle(store)?;
@@ -19,7 +19,7 @@ pub fn master_password(store: &Path) -> anyhow::Result<Secret> {
 
 /// [`master_password`], for the commands that read a store beside a
 /// running service and change nothing (`verify`, `backup`).
-pub fn master_password_read_only(store: &Path) -> anyhow::Result<Secret> {
+pub(crate) fn master_password_read_only(store: &Path) -> anyhow::Result<Secret> {
     let given = take_given("USERS_SERVICE_PASSWORD");
     let (master, source) = master::resolve(given, store)?;
     match &source {
@@ -41,7 +41,7 @@ pub fn master_password_read_only(store: &Path) -> anyhow::Result<Secret> {
 
 /// Whether the store's master secret is in its key file: neither variable
 /// is set and the file exists. Read before [`master_password`] clears them.
-pub fn uses_key_file(store: &Path) -> bool {
+pub(crate) fn uses_key_file(store: &Path) -> bool {
     // An empty USERS_SERVICE_PASSWORD counts as unset, as `master::resolve` has it.
     std::env::var_os("USERS_SERVICE_PASSWORD").is_none_or(|p| p.is_empty())
         && std::env::var_os("USERS_SERVICE_PASSWORD_FILE").is_none()
@@ -51,7 +51,7 @@ pub fn uses_key_file(store: &Path) -> bool {
 /// The new master password for `rotate-key`, from `USERS_SERVICE_NEW_PASSWORD`
 /// or `USERS_SERVICE_NEW_PASSWORD_FILE` (removed from the environment once
 /// read), or a random one for a store whose key file will hold it.
-pub fn new_master_password(old: &Secret, key_file: bool) -> anyhow::Result<Secret> {
+pub(crate) fn new_master_password(old: &Secret, key_file: bool) -> anyhow::Result<Secret> {
     let given = take_given("USERS_SERVICE_NEW_PASSWORD");
     Ok(master::resolve_new(given, old, key_file)?)
 }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The audit log's path for the store at `store`.
-pub fn path_for(store: &Path) -> PathBuf {
+pub(crate) fn path_for(store: &Path) -> PathBuf {
     files::with_suffix(store, ".audit")
 }
 
@@ -27,7 +27,7 @@ pub fn path_for(store: &Path) -> PathBuf {
 const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
 
 /// The open audit log, appended to by the writer only.
-pub struct AuditFile {
+pub(crate) struct AuditFile {
     path: PathBuf,
     cipher: Arc<Fernet>,
     file: File,
@@ -41,7 +41,7 @@ impl AuditFile {
     /// Opens (or creates) the log beside `store`: cuts a torn last line,
     /// drops events past `retention`, and finds the next event id. Only the
     /// file's tail and its oldest lines are read, so a long log opens fast.
-    pub fn open(
+    pub(crate) fn open(
         store: &Path,
         cipher: Arc<Fernet>,
         retention: Duration,
@@ -89,7 +89,10 @@ impl AuditFile {
 
     /// Gives `records` their ids and appends them as one line, fsync'd.
     /// Returns the length before, for [`AuditFile::undo`].
-    pub fn append(&mut self, records: &mut [AuditRecord]) -> Result<Option<u64>, StorageError> {
+    pub(crate) fn append(
+        &mut self,
+        records: &mut [AuditRecord],
+    ) -> Result<Option<u64>, StorageError> {
         if records.is_empty() {
             return Ok(None);
         }
@@ -116,7 +119,7 @@ impl AuditFile {
     }
 
     /// Cuts the log back to `len`: the batch it ended with was not committed.
-    pub fn undo(&mut self, len: u64) {
+    pub(crate) fn undo(&mut self, len: u64) {
         match self.file.set_len(len).and_then(|()| self.file.sync_data()) {
             Ok(()) => self.len = len,
             Err(e) => tracing::error!(
@@ -127,7 +130,7 @@ impl AuditFile {
     }
 
     /// Once a day: drops the lines whose events are all past the retention.
-    pub fn maintain(&mut self) -> Result<(), StorageError> {
+    pub(crate) fn maintain(&mut self) -> Result<(), StorageError> {
         if self.pruned_at.elapsed() >= PRUNE_EVERY {
             self.pruned_at = Instant::now();
             self.prune(SystemTime::now())?;
@@ -179,7 +182,7 @@ impl AuditFile {
     }
 
     /// A reader of this log, for audit_log.
-    pub fn reader(&self) -> Arc<dyn AuditReader> {
+    pub(crate) fn reader(&self) -> Arc<dyn AuditReader> {
         Arc::new(FileAuditReader {
             path: self.path.clone(),
             cipher: Arc::clone(&self.cipher),
@@ -220,7 +223,7 @@ fn last_line(file: &mut File) -> std::io::Result<(u64, Option<String>)> {
 
 /// A reader of the audit log beside the store at `store`, without opening
 /// it for writing: for `verify`, beside a running service.
-pub fn reader_at(store: &Path, cipher: Arc<Fernet>) -> Arc<dyn AuditReader> {
+pub(crate) fn reader_at(store: &Path, cipher: Arc<Fernet>) -> Arc<dyn AuditReader> {
     Arc::new(FileAuditReader {
         path: path_for(store),
         cipher,
@@ -233,13 +236,16 @@ fn append(path: &Path) -> Result<File, StorageError> {
 }
 
 /// One line's token: a batch of events, sealed.
-pub fn encrypt(cipher: &Fernet, records: &[AuditRecord]) -> Result<String, serde_json::Error> {
+pub(crate) fn encrypt(
+    cipher: &Fernet,
+    records: &[AuditRecord],
+) -> Result<String, serde_json::Error> {
     let json = zeroize::Zeroizing::new(serde_json::to_vec(records)?);
     Ok(cipher.encrypt(&json))
 }
 
 /// A line's events; `None` if it is not a batch sealed with `cipher`.
-pub fn decrypt(cipher: &Fernet, line: &str) -> Option<Vec<AuditRecord>> {
+pub(crate) fn decrypt(cipher: &Fernet, line: &str) -> Option<Vec<AuditRecord>> {
     let plain = zeroize::Zeroizing::new(cipher.decrypt(line.trim()).ok()?);
     serde_json::from_slice(&plain).ok()
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 
 /// Who a new file belongs to when root makes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Owner {
+pub(crate) enum Owner {
     /// Whoever made it: a backup or an export, which may be written
     /// anywhere, and whose reader the operator chooses.
     Maker,
@@ -22,7 +22,7 @@ pub enum Owner {
 
 /// `path` with `suffix` added to its name: the files beside a store
 /// (`STORE.journal`, `STORE.audit`, …) and the temp files.
-pub fn with_suffix(path: &Path, suffix: &str) -> std::path::PathBuf {
+pub(super) fn with_suffix(path: &Path, suffix: &str) -> std::path::PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
     std::path::PathBuf::from(s)
@@ -30,7 +30,7 @@ pub fn with_suffix(path: &Path, suffix: &str) -> std::path::PathBuf {
 
 /// Refuses a `path` that exists: a backup or an export never overwrites,
 /// and says so before any work is done.
-pub fn check_new(path: &Path) -> Result<(), StorageError> {
+pub(crate) fn check_new(path: &Path) -> Result<(), StorageError> {
     match path.exists() {
         true => Err(never_overwritten(
             path,
@@ -54,13 +54,13 @@ fn never_overwritten(path: &Path, error: std::io::Error) -> StorageError {
 /// stale one, left by a crash, is removed first rather than written through,
 /// since it could be a link planted to redirect the write. If anything fails
 /// before the rename, the temp file is removed.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
+pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
     write_atomic_with(path, |f| f.write_all(bytes))
 }
 
 /// [`write_atomic`], with the content written by `fill`: a long file is
 /// streamed, never held in memory whole.
-pub fn write_atomic_with(
+pub(super) fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut File) -> std::io::Result<()>,
 ) -> Result<(), StorageError> {
@@ -91,7 +91,7 @@ pub fn write_atomic_with(
 /// file of this run's own (fsync'd) is hard-linked to `path`, which fails if
 /// the name is taken, then removed. For backups and exports, which no lock
 /// serializes, and for the old key rotate-key keeps.
-pub fn write_new(path: &Path, bytes: &[u8], owner: Owner) -> Result<(), StorageError> {
+pub(crate) fn write_new(path: &Path, bytes: &[u8], owner: Owner) -> Result<(), StorageError> {
     let unique = format!(".tmp-{}-{:08x}", std::process::id(), rand::random::<u32>());
     let tmp = with_suffix(path, &unique);
     let written = create_private(&tmp, owner)
@@ -128,7 +128,7 @@ fn place_new(
 }
 
 /// `base`, or `base-1`, `base-2`…: the first name no file has.
-pub fn unused_name(base: &Path) -> Result<std::path::PathBuf, StorageError> {
+pub(super) fn unused_name(base: &Path) -> Result<std::path::PathBuf, StorageError> {
     (0..1000)
         .map(|n| match n {
             0 => base.to_owned(),
@@ -145,7 +145,7 @@ pub fn unused_name(base: &Path) -> Result<std::path::PathBuf, StorageError> {
 /// Creates a new file, readable by its owner only; fails if the name exists
 /// (a symbolic link included). A file of the store is given to its
 /// directory's owner if root made it there.
-pub fn create_private(path: &Path, owner: Owner) -> std::io::Result<File> {
+pub(super) fn create_private(path: &Path, owner: Owner) -> std::io::Result<File> {
     let mut o = OpenOptions::new();
     o.write(true).create_new(true);
     #[cfg(unix)]
@@ -190,7 +190,7 @@ fn give_to_directory_owner(file: &File, path: &Path) -> std::io::Result<()> {
 /// this call creates changes owner, and no file is opened through a
 /// symbolic link: whoever can write the store's directory cannot point root
 /// at another file.
-pub fn open_store_file(path: &Path, o: &mut OpenOptions) -> std::io::Result<File> {
+pub(super) fn open_store_file(path: &Path, o: &mut OpenOptions) -> std::io::Result<File> {
     match create_private(path, Owner::Store) {
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
@@ -201,7 +201,7 @@ pub fn open_store_file(path: &Path, o: &mut OpenOptions) -> std::io::Result<File
 
 /// Opens an existing file of the store with `o`, never through a symbolic
 /// link.
-pub fn open_existing(path: &Path, o: &mut OpenOptions) -> std::io::Result<File> {
+pub(super) fn open_existing(path: &Path, o: &mut OpenOptions) -> std::io::Result<File> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -226,7 +226,7 @@ fn parent_dir(path: &Path) -> &Path {
 }
 
 /// Makes sure an owner-only file of the store exists at `path`, durably.
-pub fn create_or_keep_private(path: &Path) -> Result<(), StorageError> {
+pub(super) fn create_or_keep_private(path: &Path) -> Result<(), StorageError> {
     open_store_file(path, OpenOptions::new().write(true))
         .and_then(|f| f.sync_all())
         .map_err(io_err(format!("creating {}", path.display())))?;
@@ -236,7 +236,7 @@ pub fn create_or_keep_private(path: &Path) -> Result<(), StorageError> {
 /// Opens (creating it if need be) the lock file beside a store and takes an
 /// exclusive lock on it, held until the returned file is dropped. The store's
 /// own files are replaced by rename, so they cannot carry the lock themselves.
-pub fn lock(store: &Path) -> Result<File, StorageError> {
+pub(super) fn lock(store: &Path) -> Result<File, StorageError> {
     let lock_path = with_suffix(store, ".lock");
     let f = open_store_file(&lock_path, OpenOptions::new().write(true))
         .map_err(io_err(format!("opening {}", lock_path.display())))?;
@@ -250,7 +250,7 @@ pub fn lock(store: &Path) -> Result<File, StorageError> {
 }
 
 /// Fsyncs the directory holding `path`, making a rename or a creation durable.
-pub fn sync_dir(path: &Path) -> Result<(), StorageError> {
+pub(super) fn sync_dir(path: &Path) -> Result<(), StorageError> {
     let dir = parent_dir(path);
     File::open(dir)
         .and_then(|d| d.sync_all())

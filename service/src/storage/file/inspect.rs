@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// What a store holds, as read.
-pub struct Inspected {
+pub(crate) struct Inspected {
     /// Its format version.
     pub version: u32,
     /// Every user.
@@ -41,7 +41,7 @@ pub struct Inspected {
 const ATTEMPTS: usize = 5;
 
 /// Reads the store at `path` with `master`; see the module documentation.
-pub fn inspect(path: &Path, master: &str) -> Result<Inspected, StorageError> {
+pub(crate) fn inspect(path: &Path, master: &str) -> Result<Inspected, StorageError> {
     inspect_with(path, master, &mut || {})
 }
 
@@ -90,7 +90,7 @@ fn identity(path: &Path) -> Option<(u64, u64)> {
 
 /// [`inspect`] for a command holding the store's lock (nothing else writes
 /// it), which may have staged a key rotation beside it.
-pub fn inspect_locked(path: &Path, master: &str) -> Result<Inspected, StorageError> {
+pub(crate) fn inspect_locked(path: &Path, master: &str) -> Result<Inspected, StorageError> {
     inspect_once(path, master, &mut || {}, false)
 }
 
@@ -166,7 +166,7 @@ fn inspect_once(
 }
 
 /// The audit events beside the store, read and decrypted; 0 when it has none.
-pub fn audit_events(path: &Path, cipher: Fernet) -> Result<usize, StorageError> {
+pub(crate) fn audit_events(path: &Path, cipher: Fernet) -> Result<usize, StorageError> {
     if !audit::path_for(path).exists() {
         return Ok(0);
     }
@@ -182,7 +182,7 @@ pub fn audit_events(path: &Path, cipher: Fernet) -> Result<usize, StorageError> 
 impl Inspected {
     /// The store as one self-contained snapshot: a backup (sealed as one),
     /// or a restored store.
-    pub fn encode(&self, backup: bool) -> Result<String, StorageError> {
+    pub(crate) fn encode(&self, backup: bool) -> Result<String, StorageError> {
         let users: Vec<Arc<User>> = self.users.iter().cloned().map(Arc::new).collect();
         snapshot::encode(
             &self.kdf,

@@ -20,7 +20,7 @@ fn to_user(file: &Path, r: UserRecord) -> Result<User, StorageError> {
 
 /// Version 1: records keyed by username, journal deletes by username. Ids are
 /// given once everything is replayed.
-pub fn load_v1(
+pub(super) fn load_v1(
     snapshot_path: &Path,
     cipher: &Fernet,
     journal_seq: u64,
@@ -71,7 +71,7 @@ pub fn load_v1(
 /// Version 2: records and journal by stable id. The journal is short next to
 /// the snapshot, so its records are gathered by id first and laid over the
 /// snapshot's users in one pass, rather than indexing every user.
-pub fn load_v2(
+pub(super) fn load_v2(
     snapshot_path: &Path,
     cipher: &Fernet,
     (journal_seq, link): (u64, Link),

@@ -16,18 +16,18 @@
 //! cut down to the changes made since. A version-1 store (no user ids) is given
 //! ids and rewritten as version 2 when it is opened.
 
-pub mod audit;
+pub(crate) mod audit;
 mod files;
-pub mod inspect;
+pub(crate) mod inspect;
 pub mod journal;
 mod load;
 pub mod operator;
 pub mod rotate;
-pub mod seal;
-pub mod snapshot;
-pub mod staged;
+pub(crate) mod seal;
+pub(crate) mod snapshot;
+pub(crate) mod staged;
 
-pub use crate::storage::crypto::KdfParams;
+pub(crate) use crate::storage::crypto::KdfParams;
 
 use crate::audit::{AuditReader, AuditRecord};
 use crate::auth::sessions::SessionOp;
@@ -42,7 +42,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-pub use files::{check_new, write_new, Owner};
+pub(crate) use files::{check_new, write_new, Owner};
 
 #[derive(Debug, Clone)]
 pub struct FileOptions {

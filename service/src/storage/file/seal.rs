@@ -21,29 +21,29 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// A link of the chain: 16 bytes, hex.
-pub type Link = String;
+pub(crate) type Link = String;
 
 /// The link a journal line's token makes.
-pub fn link_of(token: &str) -> Link {
+pub(crate) fn link_of(token: &str) -> Link {
     hex::encode(&Sha256::digest(token.as_bytes())[..16])
 }
 
 /// A fresh link, for a store's first snapshot: nothing comes before it.
-pub fn new_link(rng: &mut impl rand::RngCore) -> Link {
+pub(crate) fn new_link(rng: &mut impl rand::RngCore) -> Link {
     let mut b = [0u8; 16];
     rng.fill_bytes(&mut b);
     hex::encode(b)
 }
 
 /// The IV of a Fernet token (bytes 9 to 25 of its decoding), hex.
-pub fn token_iv(token: &str) -> Option<String> {
+pub(crate) fn token_iv(token: &str) -> Option<String> {
     let head = URL_SAFE.decode(token.get(..36)?).ok()?;
     head.get(9..25).map(hex::encode)
 }
 
 /// The seal of one snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Seal {
+pub(crate) struct Seal {
     /// The last journal record the snapshot holds.
     pub journal_seq: u64,
     /// The link of that record: the next one must name it in `after`.
@@ -58,12 +58,12 @@ pub struct Seal {
 
 impl Seal {
     /// The seal as a Fernet token.
-    pub fn encrypt(&self, cipher: &Fernet) -> Result<String, serde_json::Error> {
+    pub(crate) fn encrypt(&self, cipher: &Fernet) -> Result<String, serde_json::Error> {
         Ok(cipher.encrypt(&serde_json::to_vec(self)?))
     }
 
     /// Opens a seal token; `None` if it was not made with this key, or altered.
-    pub fn decrypt(token: &str, cipher: &Fernet) -> Option<Seal> {
+    pub(crate) fn decrypt(token: &str, cipher: &Fernet) -> Option<Seal> {
         let plain = cipher.decrypt(token).ok()?;
         serde_json::from_slice(&plain).ok()
     }

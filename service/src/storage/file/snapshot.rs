@@ -15,12 +15,12 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 /// The `format` field of a snapshot.
-pub const FORMAT: &str = "users-service-store";
+pub(crate) const FORMAT: &str = "users-service-store";
 /// The `version` this build writes. Version 1 had no user ids; it is read and
 /// upgraded, as is version 2. Version 3 records may hold two-factor state
 /// (`totp`), which a build that knows only version 2 would drop when it
 /// rewrote a record: such a build refuses a version-3 store.
-pub const VERSION: u32 = 3;
+pub(crate) const VERSION: u32 = 3;
 
 #[derive(Serialize, Deserialize)]
 struct SnapshotFile<'a> {
@@ -38,7 +38,7 @@ struct SnapshotFile<'a> {
 }
 
 /// A snapshot read and decrypted.
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     /// Its format version, 1 or 2.
     pub version: u32,
     /// How its key was derived.
@@ -58,7 +58,7 @@ pub struct Snapshot {
 /// The users in a snapshot's plaintext, each converted from its stored record
 /// as it is read (to [`User`], or kept as a [`UserRecord`] for an upgrade).
 /// The plaintext is dropped as soon as it has been read.
-pub fn users<T>(path: &Path, plain: Zeroizing<Vec<u8>>) -> Result<Vec<T>, StorageError>
+pub(crate) fn users<T>(path: &Path, plain: Zeroizing<Vec<u8>>) -> Result<Vec<T>, StorageError>
 where
     T: TryFrom<UserRecord>,
     T::Error: std::fmt::Display,
@@ -104,7 +104,7 @@ where
 
 /// Encodes a snapshot of `users` holding every change up to `seq`, whose last
 /// journal record has `link`; sealed as a backup when `backup`.
-pub fn encode(
+pub(crate) fn encode(
     kdf: &KdfParams,
     cipher: &Fernet,
     (seq, link): (u64, &Link),
@@ -141,7 +141,7 @@ pub fn encode(
 }
 
 /// Reads and decrypts the snapshot at `path`.
-pub fn read(path: &Path, master: &str) -> Result<Snapshot, StorageError> {
+pub(crate) fn read(path: &Path, master: &str) -> Result<Snapshot, StorageError> {
     let raw = std::fs::read(path).map_err(crate::storage::backend::io_err(format!(
         "reading {}",
         path.display()
@@ -176,7 +176,7 @@ pub fn read(path: &Path, master: &str) -> Result<Snapshot, StorageError> {
 }
 
 /// The key derivation in the clear header of the snapshot at `path`.
-pub fn kdf_of(path: &Path) -> Result<KdfParams, StorageError> {
+pub(crate) fn kdf_of(path: &Path) -> Result<KdfParams, StorageError> {
     let raw = std::fs::read(path).map_err(crate::storage::backend::io_err(format!(
         "reading {}",
         path.display()

@@ -15,7 +15,7 @@ use postgres::Client;
 use std::time::SystemTime;
 
 /// Numbers `records` and inserts them as one row, in the open transaction.
-pub fn append(
+pub(crate) fn append(
     client: &mut impl postgres::GenericClient,
     cipher: &Fernet,
     records: &mut [AuditRecord],
@@ -47,14 +47,14 @@ pub fn append(
 }
 
 /// Deletes the rows whose newest event is older than `cutoff` (Unix seconds).
-pub fn prune(client: &mut Client, cutoff: u64) -> Result<u64, StorageError> {
+pub(crate) fn prune(client: &mut Client, cutoff: u64) -> Result<u64, StorageError> {
     client
         .execute("DELETE FROM users_audit WHERE at < $1", &[&(cutoff as i64)])
         .map_err(db("dropping old audit events"))
 }
 
 /// Reads the audit log on a connection of its own.
-pub struct PgAuditReader {
+pub(crate) struct PgAuditReader {
     /// The database's address.
     pub url: String,
     /// The store's key.

@@ -10,10 +10,10 @@ use std::time::Duration;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The `application_name` of every connection the service makes.
-pub const APPLICATION: &str = "users-service";
+pub(crate) const APPLICATION: &str = "users-service";
 
 /// Connects to `url`, with a connect timeout unless the address sets one.
-pub fn connect(url: &str) -> Result<Client, StorageError> {
+pub(crate) fn connect(url: &str) -> Result<Client, StorageError> {
     let mut config: Config = url
         .parse()
         .map_err(|e| StorageError::Database(format!("the database address: {e}")))?;

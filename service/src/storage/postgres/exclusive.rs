@@ -14,7 +14,7 @@ use fernet::Fernet;
 use postgres::{Client, GenericClient};
 
 /// Connects to `url` and brings its schema up to date, for [`begin`].
-pub fn connect_migrated(url: &str) -> Result<Client, StorageError> {
+pub(crate) fn connect_migrated(url: &str) -> Result<Client, StorageError> {
     let mut client = connect(url)?;
     client
         .batch_execute("SET client_min_messages = warning")
@@ -24,7 +24,7 @@ pub fn connect_migrated(url: &str) -> Result<Client, StorageError> {
 }
 
 /// Begins the transaction on `client`; see the module documentation.
-pub fn begin(client: &mut Client) -> Result<postgres::Transaction<'_>, StorageError> {
+pub(crate) fn begin(client: &mut Client) -> Result<postgres::Transaction<'_>, StorageError> {
     let mut tx = client.transaction().map_err(db("starting a transaction"))?;
     tx.batch_execute(&format!(
         "SELECT pg_advisory_xact_lock({}); SELECT pg_advisory_xact_lock({WRITE_LOCK})",
@@ -49,7 +49,7 @@ pub fn begin(client: &mut Client) -> Result<postgres::Transaction<'_>, StorageEr
 }
 
 /// The last number the log or a snapshot has used (0 for none).
-pub fn end(tx: &mut impl GenericClient) -> Result<i64, StorageError> {
+pub(crate) fn end(tx: &mut impl GenericClient) -> Result<i64, StorageError> {
     Ok(tx
         .query_one(
             "SELECT greatest((SELECT max(seq) FROM users_log), \
@@ -64,7 +64,11 @@ pub fn end(tx: &mut impl GenericClient) -> Result<i64, StorageError> {
 /// instances. An instance still running from before meets it at its next
 /// read: under another key it cannot read it; after a gap (a restore) its
 /// next batch is missing. Either way it stops rather than write.
-pub fn mark(tx: &mut impl GenericClient, cipher: &Fernet, seq: i64) -> Result<(), StorageError> {
+pub(crate) fn mark(
+    tx: &mut impl GenericClient,
+    cipher: &Fernet,
+    seq: i64,
+) -> Result<(), StorageError> {
     let batch = serde_json::to_vec(&Batch::new(seq, &[], &[]))
         .map_err(|e| StorageError::Database(format!("encoding a batch: {e}")))?;
     tx.execute(

@@ -16,10 +16,10 @@ const CHECK: &[u8] = b"users-service PostgreSQL store";
 
 /// Serializes the making of the header across instances (`pg_advisory_xact_lock`
 /// key, "users-kd" in ASCII).
-pub const LOCK: i64 = 0x7573_6572_732d_6b64;
+pub(crate) const LOCK: i64 = 0x7573_6572_732d_6b64;
 
 /// What a wrong password is reported against.
-pub const STORE_NAME: &str = "the PostgreSQL store";
+pub(crate) const STORE_NAME: &str = "the PostgreSQL store";
 
 /// The store's cipher for `master`, making the header with `iterations` and
 /// `rng` if the database has none yet.
@@ -77,7 +77,7 @@ pub fn open_key(
 
 /// Replaces the header, in the open transaction `tx`, by `params` and a
 /// check token under `cipher`, their key: a key rotation's last step.
-pub fn replace(
+pub(crate) fn replace(
     tx: &mut postgres::Transaction,
     params: &KdfParams,
     cipher: &Fernet,

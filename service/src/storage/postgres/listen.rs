@@ -36,7 +36,7 @@ const SEEN_MAX: usize = 100_000;
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// What the listener works with.
-pub struct Listener {
+pub(crate) struct Listener {
     /// The store's address and key, and how far the writer has applied it.
     pub target: ListenTarget,
     /// Asked to catch up when there may be something new, and told whether
@@ -50,7 +50,7 @@ pub struct Listener {
 
 impl Listener {
     /// Starts the listener's thread; it runs as long as the process.
-    pub fn spawn(self) -> std::io::Result<()> {
+    pub(crate) fn spawn(self) -> std::io::Result<()> {
         std::thread::Builder::new()
             .name("listener".into())
             .spawn(move || self.run())

@@ -22,15 +22,15 @@
 //! - [`listen`]: the notifications that tell an instance of the others'
 //!   batches and failure counts.
 
-pub mod audit;
+pub(crate) mod audit;
 pub mod backup;
-pub mod connect;
-pub mod errors;
-pub mod exclusive;
-pub mod header;
-pub mod listen;
+pub(crate) mod connect;
+pub(crate) mod errors;
+pub(crate) mod exclusive;
+pub(crate) mod header;
+pub(crate) mod listen;
 pub mod log;
 pub mod rotate;
 pub mod schema;
 pub mod snapshot;
-pub mod store;
+pub(crate) mod store;

@@ -35,7 +35,7 @@ const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
 
 /// The advisory lock a batch holds from its catch-up to its commit
 /// ("users-wr" in ASCII).
-pub const WRITE_LOCK: i64 = 0x7573_6572_732d_7772;
+pub(crate) const WRITE_LOCK: i64 = 0x7573_6572_732d_7772;
 
 /// Set on the writer's connection. An instance that stops (frozen, or its
 /// machine gone) in the middle of a batch would hold the write lock and

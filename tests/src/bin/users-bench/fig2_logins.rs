@@ -21,7 +21,7 @@ fn raw_pbkdf2_rate(iterations: u32, d: Duration, cores: usize) -> f64 {
                 let t0 = Instant::now();
                 let mut n = 0u64;
                 while t0.elapsed() < d {
-                    let _ = users_service::auth::password::derive(
+                    let _ = users_service::password::derive(
                         b"password",
                         b"0123456789abcdef",
                         iterations,

@@ -12,7 +12,7 @@ pub fn run(plan: &Plan, report: &mut Report) {
     let kdf = if plan.quick {
         1000
     } else {
-        users_service::auth::password::DEFAULT_ITERATIONS
+        users_service::password::DEFAULT_ITERATIONS
     };
     let mut s = ServiceProcess::stopped_in(make_store(n, kdf), opts(&[]));
     let took = time_start_up(&mut s, n);

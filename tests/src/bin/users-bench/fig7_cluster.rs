@@ -10,9 +10,9 @@ use crate::report::{Against, Plan, Report};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use users_service::auth::password;
-use users_service::storage::postgres::store::PgStore;
-use users_service::storage::{Backend, Change, State};
+use users_service::password;
+use users_service::postgres::PgStore;
+use users_service::{Backend, Change, State};
 use users_tests::{PgCluster, ServiceProcess, Zmq, MASTER};
 
 /// Service options on the database `url`, with `extra` flags.

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 use users_protocol::{ProfileField, Role};
-use users_service::auth::password;
-use users_service::model::{PasswordHash, User, UserId};
-use users_service::storage::file::{FileOptions, FileStore};
+use users_service::file_store::{FileOptions, FileStore};
+use users_service::password;
+use users_service::{PasswordHash, User, UserId};
 use users_tests::{ServiceOptions, MASTER};
 
 /// PBKDF2 iterations where hashing is not what is measured.
@@ -58,7 +58,7 @@ pub fn make_store(n: usize, kdf_iterations: u32) -> Arc<tempfile::TempDir> {
     let opts = FileOptions {
         kdf_iterations,
         compact_after: usize::MAX,
-        audit_retention: users_service::audit::DEFAULT_RETENTION,
+        audit_retention: users_service::DEFAULT_RETENTION,
     };
     let mut opened = FileStore::open(&path, MASTER, &opts).unwrap();
     let users = (0..n).map(|i| Arc::new(user(i, &hash))).collect();
