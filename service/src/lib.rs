@@ -2,24 +2,32 @@
 //! ROUTER socket speaking the original service's JSON protocol.
 //!
 //! A request passes through, in order:
-//! - [`server`]: the socket loop reads it, [`server::codec`] parses it;
-//! - [`actions`]: authorizes and validates it, and says what is left to do:
+//! - `server`: the socket loop reads it and builds its `Caller` (`auth::peer`),
+//!   `server::codec` parses it;
+//! - `actions`: authorizes and validates it, and says what is left to do:
 //!   a reply now, hashing on the pool, or a change for the writer;
-//! - [`auth`]: passwords, sessions and the login throttle, on the way;
-//! - [`storage`]: the in-memory [`storage::UserTable`] answers reads; the
-//!   writer changes it and commits through a [`storage::Backend`] (the
-//!   encrypted files of [`storage::file`]) before the reply goes;
-//! - [`server::codec`] again: the [`actions::Outcome`] becomes reply bytes.
+//! - `server::parked`, on a store shared by several instances: a request
+//!   for a session this instance does not know yet waits until it has
+//!   caught up with the others (`follow`), then is handled again;
+//! - `auth`: passwords, sessions and the login throttle, on the way;
+//! - `storage`: the in-memory `UserTable` answers reads; the writer changes
+//!   it and commits through a `Backend` (the encrypted files of
+//!   `storage::file`, or `storage::postgres`) before the reply goes;
+//! - `server::codec` again: the `Outcome` becomes reply bytes.
 //!
-//! Around them: [`audit`] (the audit log's events, their queue and
-//! audit_log's paging), [`model`] (the stored user, its stable id, versioned records),
-//! [`app`] (the shared state), [`settings`], [`cli`], [`startup`] (open the
-//! store, create the first admin), [`master`] (where the master password
-//! comes from), [`clock`] (time, passed in), [`follow`] (catching up with
-//! other instances of a shared store), [`error`] (the one error type and
-//! its mapping to the wire), [`migrate`] (copying users between a file and
-//! PostgreSQL), [`reset_admin`] (the way back in when no admin can log in), [`export`]
-//! (users out and in, in the original's structure).
+//! Around them: `audit` (the audit log's events, their queue and
+//! audit_log's paging), `model` (the stored user, its stable id, `NameKey`,
+//! versioned records), `app` (the shared state), `settings`, `cli`,
+//! `startup` ([`Service::open`]: the store, the first admin, the listener),
+//! `master` (where the master password comes from), `clock` (time, passed
+//! in), `follow` (catching up with other instances of a shared store),
+//! `error` (the one error type, what each variant means, and its mapping to
+//! the wire), `migrate` (copying users between a file and PostgreSQL),
+//! `reset_admin` (the way back in when no admin can log in), `export` (users
+//! out and in, in the original's structure).
+//!
+//! Every module is private; the items below are what the binary, the tests,
+//! the benchmark and the fuzz targets use.
 #![forbid(unsafe_code)]
 
 mod actions;
