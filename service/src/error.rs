@@ -7,7 +7,9 @@ use users_protocol::{ErrorCode, ErrorReply};
 /// that turns one into wire text, so messages stay consistent and log-safe.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    /// Malformed request; the message says what, and `field` where.
+    /// A request that is not one of the protocol's (by the codec), or whose
+    /// members contradict each other or exceed a limit (by the actions); the
+    /// message says what, and `field` where.
     #[error("{message}")]
     Invalid {
         /// What is wrong.
@@ -15,55 +17,64 @@ pub enum ServiceError {
         /// The field at fault.
         field: Option<String>,
     },
-    /// A field broke a validation rule.
+    /// A field broke one of the shared field rules (`users_protocol::validate`)
+    /// or the password policy.
     #[error("{}", .0.message)]
     Field(FieldError),
-    /// The request is too large.
+    /// A request over `--max-request-bytes`, refused by the codec unread.
     #[error("request too large")]
     TooLarge,
-    /// Login failed, for whatever reason.
+    /// A login failed: no such account, a wrong password, or an account that
+    /// is not active. One answer for all three, so none is told apart.
     #[error("invalid credentials")]
     InvalidCredentials,
-    /// A confirming password was wrong; names the field that held it.
+    /// The caller's own password, confirming a change or a deletion, was
+    /// wrong; names the field that held it.
     #[error("wrong password")]
     WrongPassword(&'static str),
-    /// The password was right; the account needs a second factor.
+    /// A login's password was right and the account has two-factor login
+    /// on, but no code came with it: the client asks for one.
     #[error("totp required")]
     TotpRequired,
-    /// A two-factor or recovery code was wrong or used before; names its field.
+    /// A two-factor or recovery code was wrong or used before; names its
+    /// field. On the wire it is `invalid_credentials`.
     #[error("wrong code")]
     WrongCode(&'static str),
-    /// Session unknown, expired or revoked.
+    /// The session token is unknown, expired or revoked, or its account is
+    /// gone.
     #[error("session invalid")]
     SessionInvalid,
-    /// Not allowed.
+    /// The caller's role may not do this; the message says what is refused.
     #[error("{0}")]
     Forbidden(String),
-    /// No such user.
+    /// The account a request names does not exist.
     #[error("user not found")]
     NotFound,
-    /// Username in use.
+    /// A new username is already another account's, in any case.
     #[error("username taken")]
     UsernameTaken,
-    /// Email in use.
+    /// A new email is already another account's, in any case.
     #[error("email taken")]
     EmailTaken,
-    /// The change would leave no active admin.
+    /// A change or a deletion would leave no active admin.
     #[error("last admin")]
     LastAdmin,
-    /// Throttled.
+    /// A password guess (a login or a confirmation) came while its account
+    /// or its client must wait after repeated failures.
     #[error("rate limited")]
     RateLimited {
         /// Seconds until the next attempt is accepted.
         retry_after: u64,
     },
-    /// A per-peer request rate was exceeded.
+    /// A per-peer request rate (anonymous lists, account creation) or the
+    /// audit log's rate per reader was exceeded.
     #[error("too many requests")]
     TooFast {
         /// Seconds until the next request is taken.
         retry_after: u64,
     },
-    /// Too many requests are waiting already.
+    /// The hashing pool or the writer has as much waiting as it may take
+    /// (`--max-slow-queue`, `--max-write-queue`, the per-peer share).
     #[error("busy")]
     Busy,
     /// A change could not be committed, so nothing changed. Raised only by
