@@ -32,8 +32,9 @@ const RESUME_ATTEMPTS: u32 = 30;
 /// takes this page back to sign-in within this long, not at the next click.
 const SESSION_CHECK_MS: u32 = 5_000;
 
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub fn App() -> impl IntoView {
+pub(crate) fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
     api::start(state.conn, state.service_up);

@@ -12,8 +12,9 @@ use leptos::prelude::*;
 /// A modal question with Cancel and a confirm button. The caller owns `open`:
 /// it sets it to open the dialog, and clears it to close the dialog after the
 /// confirmed action succeeds. Esc and Cancel clear it too.
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub fn ConfirmDialog(
+pub(crate) fn ConfirmDialog(
     /// Element id; the buttons are `{id}-cancel` and `{id}-confirm`.
     id: &'static str,
     /// The id of the button that opens the dialog: focus returns to it.

@@ -11,7 +11,7 @@ fn document() -> Option<web_sys::Document> {
 }
 
 /// Sets the document title: `Profile · Users`.
-pub fn set_title(screen: &str) {
+pub(crate) fn set_title(screen: &str) {
     if let Some(d) = document() {
         d.set_title(&format!("{screen} · Users"));
     }
@@ -19,7 +19,7 @@ pub fn set_title(screen: &str) {
 
 /// Focuses the first element matching one of `selectors`, in order, once the
 /// view has caught up with the signals just set.
-pub fn focus_later(selectors: Vec<String>) {
+pub(crate) fn focus_later(selectors: Vec<String>) {
     spawn_local(async move {
         gloo_timers::future::TimeoutFuture::new(0).await;
         focus_now(&selectors);
@@ -27,7 +27,7 @@ pub fn focus_later(selectors: Vec<String>) {
 }
 
 /// Focuses the first element matching one of `selectors`; true if one did.
-pub fn focus_now(selectors: &[String]) -> bool {
+pub(crate) fn focus_now(selectors: &[String]) -> bool {
     let Some(d) = document() else { return false };
     for sel in selectors {
         if let Some(el) = d
@@ -44,7 +44,7 @@ pub fn focus_now(selectors: &[String]) -> bool {
 }
 
 /// The element that has focus, to give it back later.
-pub fn active_element() -> Option<web_sys::HtmlElement> {
+pub(crate) fn active_element() -> Option<web_sys::HtmlElement> {
     document()?
         .active_element()?
         .dyn_into::<web_sys::HtmlElement>()
@@ -52,19 +52,19 @@ pub fn active_element() -> Option<web_sys::HtmlElement> {
 }
 
 /// The page's address.
-pub fn current_address() -> Option<String> {
+pub(crate) fn current_address() -> Option<String> {
     web_sys::window()?.location().href().ok()
 }
 
 /// The browser's own yes/no question; true for yes.
-pub fn confirm(question: &str) -> bool {
+pub(crate) fn confirm(question: &str) -> bool {
     web_sys::window()
         .and_then(|w| w.confirm_with_message(question).ok())
         .unwrap_or(true)
 }
 
 /// Sets `data-theme` on `<html>`, or removes it to follow the system.
-pub fn set_theme_attr(theme: Option<&str>) {
+pub(crate) fn set_theme_attr(theme: Option<&str>) {
     let Some(root) = document().and_then(|d| d.document_element()) else {
         return;
     };
@@ -82,12 +82,12 @@ fn dark_query() -> Option<web_sys::MediaQueryList> {
 }
 
 /// Whether the system asks for dark colours.
-pub fn system_prefers_dark() -> bool {
+pub(crate) fn system_prefers_dark() -> bool {
     dark_query().is_some_and(|m| m.matches())
 }
 
 /// Calls `changed` with the system's new answer whenever it changes.
-pub fn watch_system_dark(changed: impl Fn(bool) + 'static) {
+pub(crate) fn watch_system_dark(changed: impl Fn(bool) + 'static) {
     use leptos::wasm_bindgen::closure::Closure;
     let Some(query) = dark_query() else { return };
     let watched = query.clone();
@@ -99,7 +99,7 @@ pub fn watch_system_dark(changed: impl Fn(bool) + 'static) {
 
 /// Moves focus to the new screen's title, unless something inside `<main>`
 /// has it already (an action put it on its outcome).
-pub fn focus_new_screen() {
+pub(crate) fn focus_new_screen() {
     spawn_local(async move {
         gloo_timers::future::TimeoutFuture::new(0).await;
         let inside_main = active_element()
@@ -117,7 +117,7 @@ pub fn focus_new_screen() {
 /// listener added before the app's own ([`crate::nav`]), so both are seen
 /// before the app moves; `left` runs when the user chooses to leave. `here` is the address of
 /// the screen with the edits, to return to when Back is refused.
-pub fn guard_leaving(
+pub(crate) fn guard_leaving(
     dirty: impl Fn() -> bool + Clone + 'static,
     left: impl Fn() + Clone + 'static,
     here: impl Fn() -> Option<String> + 'static,
@@ -189,7 +189,7 @@ fn leaves_the_screen(e: &web_sys::MouseEvent) -> bool {
 
 /// The link a click follows in this tab: a plain left click (no modifier
 /// key) on a link that is not a download and opens in no other window.
-pub fn followed_link(e: &web_sys::MouseEvent) -> Option<web_sys::HtmlAnchorElement> {
+pub(crate) fn followed_link(e: &web_sys::MouseEvent) -> Option<web_sys::HtmlAnchorElement> {
     if e.button() != 0 || e.ctrl_key() || e.meta_key() || e.shift_key() || e.alt_key() {
         return None;
     }
@@ -210,7 +210,7 @@ pub fn followed_link(e: &web_sys::MouseEvent) -> Option<web_sys::HtmlAnchorEleme
 /// Puts `text` on the clipboard, where the browser allows it (a secure
 /// page, after a click). Through `Reflect`, so that no further web-sys
 /// bindings are compiled in.
-pub fn copy_text(text: &str) -> bool {
+pub(crate) fn copy_text(text: &str) -> bool {
     use js_sys::{Function, Reflect};
     let call = || -> Option<()> {
         let window: leptos::wasm_bindgen::JsValue = web_sys::window()?.into();
@@ -226,7 +226,7 @@ pub fn copy_text(text: &str) -> bool {
 }
 
 /// A `data:` address holding `text` of type `mime`, for an image or a download.
-pub fn data_url(mime: &str, text: &str) -> String {
+pub(crate) fn data_url(mime: &str, text: &str) -> String {
     format!(
         "data:{mime};charset=utf-8,{}",
         js_sys::encode_uri_component(text)

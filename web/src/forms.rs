@@ -11,19 +11,19 @@ use users_protocol::validate::FieldError;
 use users_protocol::UserUpdate;
 
 #[derive(Clone, Copy)]
-pub struct FormState {
+pub(crate) struct FormState {
     /// The `<form>`'s id: focus moves inside it after a submit.
-    pub id: &'static str,
+    pub(crate) id: &'static str,
     /// Errors by protocol field name, so the service's `field` lands on its input.
-    pub errors: RwSignal<HashMap<String, String>>,
+    pub(crate) errors: RwSignal<HashMap<String, String>>,
     /// The result of the last submit.
-    pub notice: RwSignal<Option<Notice>>,
+    pub(crate) notice: RwSignal<Option<Notice>>,
     /// A request is in flight; the submit button is disabled meanwhile.
-    pub busy: RwSignal<bool>,
+    pub(crate) busy: RwSignal<bool>,
 }
 
 impl FormState {
-    pub fn new(id: &'static str) -> Self {
+    pub(crate) fn new(id: &'static str) -> Self {
         FormState {
             id,
             errors: RwSignal::new(HashMap::new()),
@@ -33,13 +33,13 @@ impl FormState {
     }
 
     /// Clears errors and the notice before a submit.
-    pub fn start(&self) {
+    pub(crate) fn start(&self) {
         self.errors.set(HashMap::new());
         self.notice.set(None);
     }
 
     /// Records client-side rule violations; true if there were none.
-    pub fn check(&self, results: impl IntoIterator<Item = Result<(), FieldError>>) -> bool {
+    pub(crate) fn check(&self, results: impl IntoIterator<Item = Result<(), FieldError>>) -> bool {
         let mut errors = HashMap::new();
         for e in results.into_iter().filter_map(Result::err) {
             errors.entry(e.field.to_owned()).or_insert(e.message);
@@ -54,7 +54,7 @@ impl FormState {
 
     /// Moves focus to the first field in error, else to the form's notice:
     /// never back to the page's body.
-    pub fn focus_outcome(&self) {
+    pub(crate) fn focus_outcome(&self) {
         let id = self.id;
         dom::focus_later(vec![
             format!("#{id} [aria-invalid=\"true\"]"),
@@ -63,13 +63,13 @@ impl FormState {
     }
 
     /// Shows a success and moves focus to it.
-    pub fn succeed(&self, text: impl Into<String>) {
+    pub(crate) fn succeed(&self, text: impl Into<String>) {
         self.notice.set(Some(Notice::ok(text)));
         self.focus_outcome();
     }
 
     /// Marks `field` as wrong, and moves focus to the first field in error.
-    pub fn field_error(&self, field: &str, message: impl Into<String>) {
+    pub(crate) fn field_error(&self, field: &str, message: impl Into<String>) {
         self.errors.update(|m| {
             m.insert(field.to_owned(), message.into());
         });
@@ -78,7 +78,7 @@ impl FormState {
 
     /// Shows a failed call: next to its field when the service named one that
     /// this form has, else as the form's notice.
-    pub fn fail(&self, state: AppState, e: &ApiError, fields: &[&str]) {
+    pub(crate) fn fail(&self, state: AppState, e: &ApiError, fields: &[&str]) {
         let message = state.fail(e);
         match e.field().filter(|f| fields.contains(f)) {
             Some(f) => self.field_error(f, message),
@@ -92,7 +92,7 @@ impl FormState {
 
 /// Sends `update` of one's own record, reporting into `form`: `ok` on success
 /// (and `done` runs), the error next to one of `fields` or as the notice.
-pub fn save_own(
+pub(crate) fn save_own(
     state: AppState,
     form: FormState,
     update: UserUpdate,

@@ -14,15 +14,15 @@ use leptos::web_sys;
 /// The page's address: `path` (`/admin/users`) and `search` (`?q=a`, or
 /// empty), as the browser shows them.
 #[derive(Clone, Copy)]
-pub struct Location {
-    pub path: ReadSignal<String>,
-    pub search: ReadSignal<String>,
+pub(crate) struct Location {
+    pub(crate) path: ReadSignal<String>,
+    pub(crate) search: ReadSignal<String>,
     set_path: WriteSignal<String>,
     set_search: WriteSignal<String>,
 }
 
 /// The address every screen reads; [`Location::start`] provides it.
-pub fn location() -> Location {
+pub(crate) fn location() -> Location {
     expect_context::<Location>()
 }
 
@@ -41,7 +41,7 @@ impl Location {
     /// Reads the address and follows it from now on; provides it as context.
     /// Called after `dom::guard_leaving`, whose `popstate` listener must see
     /// a step back first, to stop it while there are unsaved edits.
-    pub fn start() -> Location {
+    pub(crate) fn start() -> Location {
         let (path, search) = window_address();
         let (path, set_path) = signal(path);
         let (search, set_search) = signal(search);
@@ -71,7 +71,7 @@ impl Location {
     }
 
     /// The query string's value for `key`, decoded; tracked.
-    pub fn query(&self, key: &str) -> Option<String> {
+    pub(crate) fn query(&self, key: &str) -> Option<String> {
         self.search.with(|s| routes::query_value(s, key))
     }
 
@@ -79,7 +79,7 @@ impl Location {
     /// the history, or in place of this one with `replace`. A new path shows
     /// from the top of the page; a new query string (the user list's
     /// filters) keeps the scroll.
-    pub fn navigate(&self, to: &str, replace: bool) {
+    pub(crate) fn navigate(&self, to: &str, replace: bool) {
         if self.move_to(to, replace) == Some(true) {
             scroll_to(None);
         }

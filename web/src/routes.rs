@@ -4,18 +4,18 @@
 
 use users_protocol::{ListQuery, Role, Sort, SortKey, UserStatus};
 
-pub const LOGIN: &str = "/login";
-pub const REGISTER: &str = "/register";
-pub const PROFILE: &str = "/account/profile";
-pub const CREDENTIALS: &str = "/account/credentials";
-pub const DELETE_ACCOUNT: &str = "/account/delete";
-pub const SECURITY: &str = "/account/security";
-pub const USERS: &str = "/admin/users";
-pub const AUDIT: &str = "/admin/audit";
+pub(crate) const LOGIN: &str = "/login";
+pub(crate) const REGISTER: &str = "/register";
+pub(crate) const PROFILE: &str = "/account/profile";
+pub(crate) const CREDENTIALS: &str = "/account/credentials";
+pub(crate) const DELETE_ACCOUNT: &str = "/account/delete";
+pub(crate) const SECURITY: &str = "/account/security";
+pub(crate) const USERS: &str = "/admin/users";
+pub(crate) const AUDIT: &str = "/admin/audit";
 
 /// A screen, as its path names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Screen {
+pub(crate) enum Screen {
     /// `/`: the profile when signed in, else sign-in.
     Home,
     Login,
@@ -34,7 +34,7 @@ pub enum Screen {
 impl Screen {
     /// The screen at `path`. A username may come percent-encoded (as linked)
     /// or not (as typed in the address bar): both name it.
-    pub fn parse(path: &str) -> Screen {
+    pub(crate) fn parse(path: &str) -> Screen {
         let path = path
             .strip_suffix('/')
             .filter(|p| !p.is_empty())
@@ -57,7 +57,7 @@ impl Screen {
     }
 
     /// Whether only a signed-in user may see it.
-    pub fn needs_session(&self) -> bool {
+    pub(crate) fn needs_session(&self) -> bool {
         matches!(
             self,
             Screen::Profile
@@ -71,16 +71,16 @@ impl Screen {
     }
 
     /// Whether only admins and moderators may see it.
-    pub fn staff_only(&self) -> bool {
+    pub(crate) fn staff_only(&self) -> bool {
         matches!(self, Screen::Users | Screen::Audit | Screen::User(_))
     }
 }
 
 /// Users per page of the list.
-pub const PAGE: usize = 20;
+pub(crate) const PAGE: usize = 20;
 
 /// Percent-encodes all but letters, digits, `-`, `_` and `.`.
-pub fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
@@ -93,12 +93,12 @@ pub fn encode(s: &str) -> String {
 }
 
 /// The page of one user.
-pub fn user_path(username: &str) -> String {
+pub(crate) fn user_path(username: &str) -> String {
     format!("{USERS}/{}", encode(username))
 }
 
 /// The sign-in screen, returning to `here` (a path with its query) afterwards.
-pub fn login_then(here: &str) -> String {
+pub(crate) fn login_then(here: &str) -> String {
     match here {
         "" | "/" | LOGIN => LOGIN.to_owned(),
         _ => format!("{LOGIN}?next={}", encode(here)),
@@ -106,7 +106,7 @@ pub fn login_then(here: &str) -> String {
 }
 
 /// Decodes `%XX` escapes; anything malformed is kept as it is.
-pub fn decode(s: &str) -> String {
+pub(crate) fn decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -131,7 +131,7 @@ pub fn decode(s: &str) -> String {
 
 /// The value of `key` in a query string (`?q=a+b&page=2`), decoded as a
 /// form's: `+` is a space. The first of several; none when it is absent.
-pub fn query_value(search: &str, key: &str) -> Option<String> {
+pub(crate) fn query_value(search: &str, key: &str) -> Option<String> {
     let plus = |s: &str| decode(&s.replace('+', " "));
     search
         .trim_start_matches('?')
@@ -146,7 +146,7 @@ pub fn query_value(search: &str, key: &str) -> Option<String> {
 /// the profile. Anything that could leave the origin or that a browser would
 /// rewrite into such a path (`//host`, `/\host`, `/.//host`, a scheme), and
 /// sign-in itself, are refused.
-pub fn safe_next(next: Option<&str>) -> String {
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     let ok = next.filter(|n| {
         let path = decode(n.split(['?', '#']).next().unwrap_or(""));
         n.starts_with('/')
@@ -163,19 +163,19 @@ pub fn safe_next(next: Option<&str>) -> String {
 
 /// The user list's search, filters, order and page, as its address holds them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListFilters {
-    pub search: String,
-    pub role: Option<Role>,
-    pub status: Option<UserStatus>,
-    pub sort: Sort,
+pub(crate) struct ListFilters {
+    pub(crate) search: String,
+    pub(crate) role: Option<Role>,
+    pub(crate) status: Option<UserStatus>,
+    pub(crate) sort: Sort,
     /// From 0; the address shows it from 1.
-    pub page: usize,
+    pub(crate) page: usize,
 }
 
 impl ListFilters {
     /// Reads the query string's values (`get("q")`...). Values that mean
     /// nothing are ignored, so a hand-edited address still shows a list.
-    pub fn from_query(get: impl Fn(&str) -> Option<String>) -> Self {
+    pub(crate) fn from_query(get: impl Fn(&str) -> Option<String>) -> Self {
         let key = get("sort")
             .and_then(|k| SortKey::from_name(&k))
             .unwrap_or_default();
@@ -192,7 +192,7 @@ impl ListFilters {
     }
 
     /// The address of this list; defaults are left out.
-    pub fn href(&self) -> String {
+    pub(crate) fn href(&self) -> String {
         let mut parts = Vec::new();
         let search = self.search.trim();
         if !search.is_empty() {
@@ -221,7 +221,7 @@ impl ListFilters {
     }
 
     /// The list_users query for this page.
-    pub fn query(&self) -> ListQuery {
+    pub(crate) fn query(&self) -> ListQuery {
         let search = self.search.trim();
         ListQuery {
             limit: Some(PAGE),
@@ -235,7 +235,7 @@ impl ListFilters {
 
     /// The order after a click on `key`'s column header: the other direction
     /// if it is the current key, else ascending (newest first for times).
-    pub fn sorted_by(&self, key: SortKey) -> ListFilters {
+    pub(crate) fn sorted_by(&self, key: SortKey) -> ListFilters {
         let sort = if self.sort.key == key {
             Sort {
                 key,

@@ -8,42 +8,42 @@ use users_protocol::{ErrorCode, Role, UserView};
 
 /// A logged-in user.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Session {
+pub(crate) struct Session {
     /// Calls with this session's token.
-    pub api: AuthorizedApi,
+    pub(crate) api: AuthorizedApi,
     /// The user as last read; a change the service confirms replaces it.
-    pub user: UserView,
+    pub(crate) user: UserView,
     /// Still the well-known first-admin password: nothing else shows until
     /// it is changed.
-    pub must_change_password: bool,
+    pub(crate) must_change_password: bool,
 }
 
 /// A notice for the screen at `path`, shown when it is reached and dropped
 /// when the user moves on: "You have logged out." on the sign-in screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Flash {
-    pub path: &'static str,
-    pub notice: Notice,
+pub(crate) struct Flash {
+    pub(crate) path: &'static str,
+    pub(crate) notice: Notice,
 }
 
 #[derive(Clone, Copy)]
-pub struct AppState {
-    pub session: RwSignal<Option<Session>>,
-    pub flash: RwSignal<Option<Flash>>,
+pub(crate) struct AppState {
+    pub(crate) session: RwSignal<Option<Session>>,
+    pub(crate) flash: RwSignal<Option<Flash>>,
     /// The WebSocket's state, for the header and the banner.
-    pub conn: RwSignal<Conn>,
+    pub(crate) conn: RwSignal<Conn>,
     /// Whether the service behind the bridge answers.
-    pub service_up: RwSignal<bool>,
+    pub(crate) service_up: RwSignal<bool>,
     /// A saved session is being checked; no page shows until it is.
-    pub resuming: RwSignal<bool>,
+    pub(crate) resuming: RwSignal<bool>,
     /// A form on screen has edits not yet saved: leaving asks first.
-    pub dirty: RwSignal<bool>,
+    pub(crate) dirty: RwSignal<bool>,
     /// The name of the account just registered, for the sign-in form.
-    pub new_username: RwSignal<String>,
+    pub(crate) new_username: RwSignal<String>,
 }
 
 impl AppState {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         AppState {
             session: RwSignal::new(None),
             flash: RwSignal::new(None),
@@ -57,7 +57,7 @@ impl AppState {
 
     /// The text to show for a failed call. A dead session logs out, with a message
     /// on the sign-in screen.
-    pub fn fail(&self, e: &ApiError) -> String {
+    pub(crate) fn fail(&self, e: &ApiError) -> String {
         if e.code() == Some(ErrorCode::SessionInvalid)
             && self.session.with_untracked(Option::is_some)
         {
@@ -69,19 +69,19 @@ impl AppState {
     }
 
     /// Shows `notice` on the screen at `path` once it is reached.
-    pub fn flash_on(&self, path: &'static str, notice: Notice) {
+    pub(crate) fn flash_on(&self, path: &'static str, notice: Notice) {
         self.flash.set(Some(Flash { path, notice }));
     }
 
     /// Logs out locally, showing `why` on the sign-in screen.
-    pub fn end_session(&self, why: Notice) {
+    pub(crate) fn end_session(&self, why: Notice) {
         self.flash_on(crate::routes::LOGIN, why);
         self.dirty.set(false);
         self.session.set(None);
     }
 
     /// Replaces the session's copy of the user after a change.
-    pub fn set_user(&self, user: UserView) {
+    pub(crate) fn set_user(&self, user: UserView) {
         self.session.update(|s| {
             if let Some(s) = s {
                 s.user = user;
@@ -91,24 +91,24 @@ impl AppState {
 
     /// The current session's API, if logged in. Untracked: callers use it in
     /// event handlers and effects that must not rerun when the session changes.
-    pub fn api(&self) -> Option<AuthorizedApi> {
+    pub(crate) fn api(&self) -> Option<AuthorizedApi> {
         self.session
             .with_untracked(|s| s.as_ref().map(|s| s.api.clone()))
     }
 
     /// Whether the signed-in user is an admin or a moderator, tracked.
-    pub fn is_staff(&self) -> bool {
+    pub(crate) fn is_staff(&self) -> bool {
         self.role().is_some_and(|r| r.can_read_all())
     }
 
     /// The signed-in user's role, tracked.
-    pub fn role(&self) -> Option<Role> {
+    pub(crate) fn role(&self) -> Option<Role> {
         self.session.with(|s| s.as_ref().map(|s| s.user.role))
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tone {
+pub(crate) enum Tone {
     Ok,
     Err,
     Info,
@@ -116,27 +116,27 @@ pub enum Tone {
 
 /// A message above or below a form.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
-    pub tone: Tone,
-    pub text: String,
+pub(crate) struct Notice {
+    pub(crate) tone: Tone,
+    pub(crate) text: String,
 }
 
 impl Notice {
-    pub fn ok(text: impl Into<String>) -> Self {
+    pub(crate) fn ok(text: impl Into<String>) -> Self {
         Notice {
             tone: Tone::Ok,
             text: text.into(),
         }
     }
 
-    pub fn err(text: impl Into<String>) -> Self {
+    pub(crate) fn err(text: impl Into<String>) -> Self {
         Notice {
             tone: Tone::Err,
             text: text.into(),
         }
     }
 
-    pub fn info(text: impl Into<String>) -> Self {
+    pub(crate) fn info(text: impl Into<String>) -> Self {
         Notice {
             tone: Tone::Info,
             text: text.into(),

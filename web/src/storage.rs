@@ -21,7 +21,7 @@ fn local_store() -> Option<web_sys::Storage> {
 }
 
 /// The saved token, if any, and whether its password must be changed first.
-pub fn load() -> Option<(Secret, bool)> {
+pub(crate) fn load() -> Option<(Secret, bool)> {
     let store = session_store()?;
     let token = store
         .get_item(SESSION_KEY)
@@ -33,7 +33,7 @@ pub fn load() -> Option<(Secret, bool)> {
 }
 
 /// Saves the token, and whether its password must be changed first.
-pub fn save(token: &Secret, must_change: bool) {
+pub(crate) fn save(token: &Secret, must_change: bool) {
     if let Some(s) = session_store() {
         let _ = s.set_item(SESSION_KEY, token.expose());
         let _ = match must_change {
@@ -44,7 +44,7 @@ pub fn save(token: &Secret, must_change: bool) {
 }
 
 /// Forgets the token.
-pub fn clear() {
+pub(crate) fn clear() {
     if let Some(s) = session_store() {
         let _ = s.remove_item(SESSION_KEY);
         let _ = s.remove_item(MUST_CHANGE_KEY);
@@ -53,7 +53,7 @@ pub fn clear() {
 
 /// The theme chosen with the toggle: `Some(true)` dark, `Some(false)` light,
 /// `None` to follow the system.
-pub fn load_theme() -> Option<bool> {
+pub(crate) fn load_theme() -> Option<bool> {
     match local_store()?.get_item(THEME_KEY).ok()??.as_str() {
         "dark" => Some(true),
         "light" => Some(false),
@@ -62,7 +62,7 @@ pub fn load_theme() -> Option<bool> {
 }
 
 /// Remembers the chosen theme.
-pub fn save_theme(dark: bool) {
+pub(crate) fn save_theme(dark: bool) {
     if let Some(s) = local_store() {
         let _ = s.set_item(THEME_KEY, if dark { "dark" } else { "light" });
     }

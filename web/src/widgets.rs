@@ -9,8 +9,9 @@ use users_protocol::validate;
 /// Renders a notice, if any, in a live region that is always on the page (so
 /// that screen readers announce what appears in it): errors in an `alert`, the
 /// rest in a `status`.
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub fn NoticeView(#[prop(into)] notice: Signal<Option<Notice>>) -> impl IntoView {
+pub(crate) fn NoticeView(#[prop(into)] notice: Signal<Option<Notice>>) -> impl IntoView {
     let shown = move |err: bool| {
         notice
             .get()
@@ -35,8 +36,9 @@ pub fn NoticeView(#[prop(into)] notice: Signal<Option<Notice>>) -> impl IntoView
 /// to it (`aria-describedby`, `aria-invalid`). A password input gets a Show
 /// toggle button (`aria-pressed`), which reveals it as text until pressed
 /// again; its name starts with its visible text.
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub fn Field(
+pub(crate) fn Field(
     /// Element id (unique on the page).
     #[prop(into)]
     id: String,
@@ -99,7 +101,7 @@ pub fn Field(
 }
 
 /// A stored RFC 3339 time for people: `2026-11-24 12:54 UTC`; `never` for none.
-pub fn when(t: Option<&str>) -> String {
+pub(crate) fn when(t: Option<&str>) -> String {
     match t {
         Some(t) if t.len() >= 16 => format!("{} {} UTC", &t[..10], &t[11..16]),
         Some(t) => t.to_owned(),
@@ -108,7 +110,7 @@ pub fn when(t: Option<&str>) -> String {
 }
 
 /// The day of a stored RFC 3339 time, for narrow columns: `2026-11-24`.
-pub fn day(t: Option<&str>) -> String {
+pub(crate) fn day(t: Option<&str>) -> String {
     match t {
         Some(t) if t.len() >= 10 => t[..10].to_owned(),
         other => when(other),
@@ -135,8 +137,9 @@ mod tests {
 
 /// The strength hint under a new password, updated while typing. A hint
 /// only: the service's rules decide.
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub fn StrengthHint(
+pub(crate) fn StrengthHint(
     id: &'static str,
     #[prop(into)] password: Signal<String>,
     /// The account's username and email: a password holding them is weak.

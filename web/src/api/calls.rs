@@ -12,7 +12,7 @@ use users_protocol::{
 
 /// The second factor a login carries, when the account has one.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SecondFactor {
+pub(crate) enum SecondFactor {
     /// A 6-digit code from the authenticator app.
     Code(Secret),
     /// One of the recovery codes.
@@ -20,17 +20,17 @@ pub enum SecondFactor {
 }
 
 /// A login that succeeded.
-pub struct LoggedIn {
+pub(crate) struct LoggedIn {
     /// Calls with the new session.
-    pub api: AuthorizedApi,
+    pub(crate) api: AuthorizedApi,
     /// The user.
-    pub user: UserView,
+    pub(crate) user: UserView,
     /// The account still has the well-known first-admin password.
-    pub must_change_password: bool,
+    pub(crate) must_change_password: bool,
 }
 
 /// Which sessions revoke_session ends.
-pub enum Revoke {
+pub(crate) enum Revoke {
     /// One of one's own, by id.
     One(String),
     /// All of one's own but this one.
@@ -40,18 +40,18 @@ pub enum Revoke {
 }
 
 /// Calls that need no session.
-pub struct UnauthorizedApi;
+pub(crate) struct UnauthorizedApi;
 
 impl UnauthorizedApi {
     /// create_user; returns the new username.
-    pub async fn register(&self, user: NewUser) -> Result<String, ApiError> {
+    pub(crate) async fn register(&self, user: NewUser) -> Result<String, ApiError> {
         let r: Reply<UserCreated> = call(Request::CreateUser { user_data: user }).await?;
         Ok(r.data.username)
     }
 
     /// login, with a second factor when the account asks for one
     /// (`totp_required`); returns the session.
-    pub async fn login(
+    pub(crate) async fn login(
         &self,
         username: String,
         password: Secret,
@@ -81,7 +81,10 @@ impl UnauthorizedApi {
     }
 
     /// Picks up a saved session after a reload.
-    pub async fn resume(&self, token: Secret) -> Result<(AuthorizedApi, UserView), ApiError> {
+    pub(crate) async fn resume(
+        &self,
+        token: Secret,
+    ) -> Result<(AuthorizedApi, UserView), ApiError> {
         let api = AuthorizedApi { token };
         let user = api.me().await?;
         Ok((api, user))
@@ -90,23 +93,23 @@ impl UnauthorizedApi {
 
 /// Calls made with a session.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AuthorizedApi {
+pub(crate) struct AuthorizedApi {
     token: Secret,
 }
 
 impl AuthorizedApi {
     /// The session token, for storage.
-    pub fn token(&self) -> &Secret {
+    pub(crate) fn token(&self) -> &Secret {
         &self.token
     }
 
     /// get_user of oneself.
-    pub async fn me(&self) -> Result<UserView, ApiError> {
+    pub(crate) async fn me(&self) -> Result<UserView, ApiError> {
         self.get_user(None).await
     }
 
     /// get_user of `username` (admins and moderators).
-    pub async fn user(&self, username: String) -> Result<UserView, ApiError> {
+    pub(crate) async fn user(&self, username: String) -> Result<UserView, ApiError> {
         self.get_user(Some(username)).await
     }
 
@@ -120,7 +123,7 @@ impl AuthorizedApi {
     }
 
     /// update_user of oneself, or (admins) of `target`.
-    pub async fn update(
+    pub(crate) async fn update(
         &self,
         update: UserUpdate,
         target: Option<String>,
@@ -135,7 +138,11 @@ impl AuthorizedApi {
     }
 
     /// delete_user of oneself, or (admins) of `target`, confirmed by the caller's password.
-    pub async fn delete(&self, password: Secret, target: Option<String>) -> Result<(), ApiError> {
+    pub(crate) async fn delete(
+        &self,
+        password: Secret,
+        target: Option<String>,
+    ) -> Result<(), ApiError> {
         let _: Reply<Empty> = call(Request::DeleteUser {
             session_token: self.token.clone(),
             password,
@@ -146,7 +153,7 @@ impl AuthorizedApi {
     }
 
     /// list_users in the admin view.
-    pub async fn list(&self, query: ListQuery) -> Result<UserList<UserView>, ApiError> {
+    pub(crate) async fn list(&self, query: ListQuery) -> Result<UserList<UserView>, ApiError> {
         let r: Reply<UserList<UserView>> = call(Request::ListUsers {
             session_token: Some(self.token.clone()),
             query,
@@ -155,7 +162,7 @@ impl AuthorizedApi {
         Ok(r.data)
     }
 
-    pub async fn logout(&self) -> Result<(), ApiError> {
+    pub(crate) async fn logout(&self) -> Result<(), ApiError> {
         let _: Reply<Empty> = call(Request::Logout {
             session_token: self.token.clone(),
         })
@@ -164,7 +171,7 @@ impl AuthorizedApi {
     }
 
     /// list_sessions, one's own or (admins) `target`'s.
-    pub async fn sessions(&self, target: Option<String>) -> Result<SessionList, ApiError> {
+    pub(crate) async fn sessions(&self, target: Option<String>) -> Result<SessionList, ApiError> {
         let r: Reply<SessionList> = call(Request::ListSessions {
             session_token: self.token.clone(),
             username: target,
@@ -174,7 +181,7 @@ impl AuthorizedApi {
     }
 
     /// revoke_session; returns how many ended.
-    pub async fn revoke(&self, which: Revoke) -> Result<usize, ApiError> {
+    pub(crate) async fn revoke(&self, which: Revoke) -> Result<usize, ApiError> {
         let (session_id, all_others, username, all) = match which {
             Revoke::One(id) => (Some(id), false, None, false),
             Revoke::AllOthers => (None, true, None, false),
@@ -192,7 +199,7 @@ impl AuthorizedApi {
     }
 
     /// session_status: whether the session is still valid, without using it.
-    pub async fn still_valid(&self) -> Result<(), ApiError> {
+    pub(crate) async fn still_valid(&self) -> Result<(), ApiError> {
         let _: Reply<SessionStatus> = call(Request::SessionStatus {
             session_token: self.token.clone(),
         })
@@ -201,7 +208,7 @@ impl AuthorizedApi {
     }
 
     /// totp_setup: a secret to confirm.
-    pub async fn totp_setup(&self) -> Result<TotpSetup, ApiError> {
+    pub(crate) async fn totp_setup(&self) -> Result<TotpSetup, ApiError> {
         let r: Reply<TotpSetup> = call(Request::TotpSetup {
             session_token: self.token.clone(),
         })
@@ -210,7 +217,7 @@ impl AuthorizedApi {
     }
 
     /// totp_enable; returns the recovery codes.
-    pub async fn totp_enable(
+    pub(crate) async fn totp_enable(
         &self,
         password: Secret,
         code: Secret,
@@ -225,7 +232,7 @@ impl AuthorizedApi {
     }
 
     /// totp_disable: one's own with a second factor, or (admins) `target`'s.
-    pub async fn totp_disable(
+    pub(crate) async fn totp_disable(
         &self,
         password: Secret,
         second: Option<SecondFactor>,
@@ -248,7 +255,7 @@ impl AuthorizedApi {
     }
 
     /// audit_log.
-    pub async fn audit(&self, query: AuditQuery) -> Result<AuditPage, ApiError> {
+    pub(crate) async fn audit(&self, query: AuditQuery) -> Result<AuditPage, ApiError> {
         let r: Reply<AuditPage> = call(Request::AuditLog {
             session_token: self.token.clone(),
             query,

@@ -4,7 +4,7 @@ use users_protocol::{ErrorCode, ErrorReply, ReplyError};
 
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// The service refused.
     Service(ErrorReply),
     /// No connection to the bridge.
@@ -17,7 +17,7 @@ pub enum ApiError {
 
 impl ApiError {
     /// The text to show.
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match self {
             ApiError::Service(e) => e.message.clone(),
             ApiError::Disconnected => {
@@ -29,7 +29,7 @@ impl ApiError {
     }
 
     /// The request field at fault, if the service named one.
-    pub fn field(&self) -> Option<&str> {
+    pub(crate) fn field(&self) -> Option<&str> {
         match self {
             ApiError::Service(e) => e.field.as_deref(),
             _ => None,
@@ -38,13 +38,13 @@ impl ApiError {
 
     /// Whether trying again later may work: no connection, no answer, or a
     /// service that is away.
-    pub fn is_transient(&self) -> bool {
+    pub(crate) fn is_transient(&self) -> bool {
         matches!(self, ApiError::Disconnected | ApiError::Timeout)
             || self.code() == Some(ErrorCode::ServiceUnavailable)
     }
 
     /// The service's error code.
-    pub fn code(&self) -> Option<ErrorCode> {
+    pub(crate) fn code(&self) -> Option<ErrorCode> {
         match self {
             ApiError::Service(e) => Some(e.code),
             _ => None,

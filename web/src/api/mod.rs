@@ -6,10 +6,10 @@
 //! - [`calls`]: the typed calls, with a session ([`AuthorizedApi`]) or without
 //!   ([`UnauthorizedApi`]).
 
-pub mod calls;
-pub mod error;
-pub mod socket;
+mod calls;
+mod error;
+mod socket;
 
-pub use calls::{AuthorizedApi, LoggedIn, Revoke, SecondFactor, UnauthorizedApi};
-pub use error::ApiError;
-pub use socket::{start, Conn};
+pub(crate) use calls::{AuthorizedApi, LoggedIn, Revoke, SecondFactor, UnauthorizedApi};
+pub(crate) use error::ApiError;
+pub(crate) use socket::{start, Conn};

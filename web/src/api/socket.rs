@@ -29,7 +29,7 @@ const PROBE_MS: u32 = 2_000;
 
 /// State of the WebSocket, shown in the header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Conn {
+pub(crate) enum Conn {
     /// Opening.
     Connecting,
     /// Open: a reply has come back on it.
@@ -55,7 +55,7 @@ thread_local! {
 }
 
 /// `ws://` or `wss://` plus the page's host, path `/ws`.
-pub fn ws_url() -> String {
+pub(crate) fn ws_url() -> String {
     let loc = web_sys::window().map(|w| w.location());
     let protocol = loc
         .as_ref()
@@ -105,7 +105,7 @@ fn next_backoff(backoff: u32) -> u32 {
 
 /// Opens the connection and keeps it open for the life of the page; `status`
 /// follows the socket and `service_up` the service behind the bridge.
-pub fn start(status: RwSignal<Conn>, service_up: RwSignal<bool>) {
+pub(crate) fn start(status: RwSignal<Conn>, service_up: RwSignal<bool>) {
     CLIENT.with(|c| c.service_up.set(Some(service_up)));
     leptos::task::spawn_local(async move {
         let mut backoff = BACKOFF_MS.0;
@@ -184,7 +184,7 @@ fn connected() -> bool {
 }
 
 /// Sends a request and waits for its reply.
-pub async fn call<T: DeserializeOwned>(request: Request) -> Result<Reply<T>, ApiError> {
+pub(crate) async fn call<T: DeserializeOwned>(request: Request) -> Result<Reply<T>, ApiError> {
     let text = exchange(request).await?;
     let reply = parse_reply(&text).map_err(ApiError::from);
     note_reply(reply.as_ref().err());

@@ -13,8 +13,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use users_protocol::Secret;
 
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub fn DeleteAccountPage() -> impl IntoView {
+pub(crate) fn DeleteAccountPage() -> impl IntoView {
     dom::set_title("Delete account");
     let state = expect_context::<AppState>();
     let location = nav::location();

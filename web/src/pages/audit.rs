@@ -50,8 +50,9 @@ fn day_start(day: &str, end: bool) -> Option<String> {
     Some(format!("{y:04}-{m:02}-{d:02}T00:00:00Z"))
 }
 
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub fn AuditPage() -> impl IntoView {
+pub(crate) fn AuditPage() -> impl IntoView {
     dom::set_title("Audit log");
     let state = expect_context::<AppState>();
     let (username, event, since, until) = (

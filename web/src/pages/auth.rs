@@ -14,8 +14,9 @@ use users_protocol::{validate, ErrorCode, NewUser, ProfileField, Secret};
 
 /// `/login`. Once signed in (by this form, or a session resumed after a
 /// reload), goes on to `?next=` when it is a path inside the app.
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub fn LoginPage() -> impl IntoView {
+pub(crate) fn LoginPage() -> impl IntoView {
     dom::set_title("Log in");
     let state = expect_context::<AppState>();
     let location = nav::location();
@@ -38,8 +39,9 @@ pub fn LoginPage() -> impl IntoView {
 }
 
 /// `/register`.
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub fn RegisterPage() -> impl IntoView {
+pub(crate) fn RegisterPage() -> impl IntoView {
     dom::set_title("Register");
     view! {
         <section class="card narrow">

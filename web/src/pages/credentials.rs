@@ -8,8 +8,9 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use users_protocol::{validate, Secret, UserUpdate};
 
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub fn CredentialsPage() -> impl IntoView {
+pub(crate) fn CredentialsPage() -> impl IntoView {
     dom::set_title("Credentials");
     let state = expect_context::<AppState>();
     let current = move || {
@@ -88,8 +89,9 @@ pub fn CredentialsPage() -> impl IntoView {
 
 /// Changing one's own password: the current one, the new one twice, with
 /// the strength hint. `on_done` runs once the service has taken it.
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub fn PasswordForm(on_done: Callback<()>) -> impl IntoView {
+pub(crate) fn PasswordForm(on_done: Callback<()>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let (cur, new, confirm) = (
         RwSignal::new(String::new()),
@@ -158,8 +160,9 @@ pub fn PasswordForm(on_done: Callback<()>) -> impl IntoView {
 
 /// Shown instead of every screen while the account still has the
 /// well-known first-admin password.
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub fn FirstPasswordPage() -> impl IntoView {
+pub(crate) fn FirstPasswordPage() -> impl IntoView {
     dom::set_title("Choose a new password");
     let state = expect_context::<AppState>();
     let done = Callback::new(move |()| {

@@ -6,8 +6,9 @@ use crate::dom;
 use crate::routes;
 use leptos::prelude::*;
 
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub fn NotFound() -> impl IntoView {
+pub(crate) fn NotFound() -> impl IntoView {
     dom::set_title("Not found");
     view! {
         <section class="card narrow" id="not-found">
@@ -18,8 +19,9 @@ pub fn NotFound() -> impl IntoView {
     }
 }
 
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub fn NotAllowed() -> impl IntoView {
+pub(crate) fn NotAllowed() -> impl IntoView {
     dom::set_title("Not allowed");
     view! {
         <section id="not-allowed">

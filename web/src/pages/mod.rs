@@ -9,12 +9,12 @@
 //! - [`audit`]: `/admin/audit`, the audit log.
 //! - [`errors`]: not found, not allowed.
 
-pub mod account;
-pub mod audit;
-pub mod auth;
-pub mod credentials;
-pub mod errors;
-pub mod profile;
-pub mod security;
-pub mod user;
-pub mod users;
+pub(crate) mod account;
+pub(crate) mod audit;
+pub(crate) mod auth;
+pub(crate) mod credentials;
+pub(crate) mod errors;
+pub(crate) mod profile;
+pub(crate) mod security;
+pub(crate) mod user;
+pub(crate) mod users;

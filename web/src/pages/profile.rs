@@ -64,8 +64,9 @@ fn profile_update(
 }
 
 /// `/account/profile`: one's own record and profile.
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub fn ProfilePage() -> impl IntoView {
+pub(crate) fn ProfilePage() -> impl IntoView {
     dom::set_title("Profile");
     let state = expect_context::<AppState>();
     let user = move || state.session.with(|s| s.as_ref().map(|s| s.user.clone()));
@@ -79,8 +80,9 @@ pub fn ProfilePage() -> impl IntoView {
 }
 
 /// A user's record: names, role, status and dates.
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub fn Meta(user: UserView) -> impl IntoView {
+pub(crate) fn Meta(user: UserView) -> impl IntoView {
     let u = user;
     view! {
         <dl class="meta" id="profile-meta">
@@ -98,8 +100,9 @@ pub fn Meta(user: UserView) -> impl IntoView {
 /// The profile fields of `user`: one's own (`target` none), or another
 /// user's for an admin. While it holds edits not yet saved, leaving the
 /// screen asks first (see the shell).
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub fn ProfileForm(
+pub(crate) fn ProfileForm(
     user: UserView,
     target: Option<String>,
     on_saved: Callback<UserView>,

@@ -12,8 +12,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use users_protocol::{AuditEvent, AuditQuery, Secret, SessionView, TotpSetup};
 
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub fn SecurityPage() -> impl IntoView {
+pub(crate) fn SecurityPage() -> impl IntoView {
     dom::set_title("Security");
     view! {
         <h2 class="page-title" tabindex="-1">"Security"</h2>

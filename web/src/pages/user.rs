@@ -45,8 +45,9 @@ fn describe(
 }
 
 /// The page of the user named `name`.
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub fn UserPage(name: String) -> impl IntoView {
+pub(crate) fn UserPage(name: String) -> impl IntoView {
     let state = expect_context::<AppState>();
     let user = RwSignal::new(None::<UserView>);
     let notice = RwSignal::new(None::<Notice>);

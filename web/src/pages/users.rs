@@ -53,8 +53,9 @@ fn page_link(id: &'static str, label: &'static str, href: Signal<Option<String>>
 /// How long typing in the search box pauses before the list follows.
 const SEARCH_PAUSE_MS: u32 = 300;
 
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub fn UserListPage() -> impl IntoView {
+pub(crate) fn UserListPage() -> impl IntoView {
     dom::set_title("Users");
     let state = expect_context::<AppState>();
     let location = nav::location();
