@@ -1,10 +1,12 @@
-//! The shell: the header (navigation, connection, theme, the user), the
-//! connection banner, the routes, and the rules every screen follows: a signed-out
-//! visitor goes to sign-in and comes back, staff screens are for staff, a notice
-//! belongs to one screen, and unsaved edits are not lost without asking.
+//! The shell: the header, the connection banner, the routes, and the rules
+//! every screen follows: a signed-out visitor goes to sign-in and comes back,
+//! staff screens are for staff, a notice belongs to one screen, and unsaved
+//! edits are not lost without asking. It also keeps the session: stored for a
+//! reload, resumed after one, and checked for an end elsewhere.
 
-use crate::api::{self, Conn, UnauthorizedApi};
+use crate::api::{self, ApiError, AuthorizedApi, Conn, UnauthorizedApi};
 use crate::dom;
+use crate::header::Header;
 use crate::nav::{self, Location};
 use crate::pages::account::DeleteAccountPage;
 use crate::pages::audit::AuditPage;
@@ -18,10 +20,11 @@ use crate::pages::users::UserListPage;
 use crate::routes::{self, Screen};
 use crate::state::{AppState, Notice, Session};
 use crate::storage;
+use crate::task;
 use crate::widgets::NoticeView;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use users_protocol::ErrorCode;
+use users_protocol::{ErrorCode, Secret, UserView};
 
 /// How often a saved session is tried while the server does not answer, two
 /// seconds apart.
@@ -38,6 +41,30 @@ pub(crate) fn App() -> impl IntoView {
     let state = AppState::new();
     provide_context(state);
     api::start(state.conn, state.service_up);
+    guard_unsaved_edits(state);
+    // After the guard: its listener must see a step back first (a click it
+    // sees first anyway, in the capture phase).
+    Location::start();
+    // Read before the storing effect first runs, so a reload can resume it.
+    let saved = storage::load();
+    store_session(state);
+    if let Some((token, must_change_password)) = saved {
+        resume(state, token, must_change_password);
+    }
+    watch_session(state);
+    view! {
+        <Header/>
+        <main id="main">
+            <ConnectionBanner/>
+            <Flash/>
+            <Screens/>
+        </main>
+    }
+}
+
+/// Leaving a screen with unsaved edits, by a link, Back or Forward, or by
+/// closing the tab, asks first.
+fn guard_unsaved_edits(state: AppState) {
     // Where the unsaved edits are, to return to if the user refuses to leave.
     let dirty_at = StoredValue::new(None::<String>);
     Effect::new(move |_| {
@@ -50,13 +77,10 @@ pub(crate) fn App() -> impl IntoView {
         move || state.dirty.set(false),
         move || dirty_at.get_value(),
     );
-    // After the guard: its listener must see a step back first (a click it
-    // sees first anyway, in the capture phase).
-    Location::start();
+}
 
-    // The one owner of token storage: saves on login, forgets on logout. Read
-    // before it first runs, so a reload can resume the session.
-    let saved = storage::load();
+/// The one owner of token storage: saves on login, forgets on logout.
+fn store_session(state: AppState) {
     Effect::new(move |was_logged_in: Option<bool>| {
         let token = state.session.with(|s| {
             s.as_ref()
@@ -69,48 +93,56 @@ pub(crate) fn App() -> impl IntoView {
         }
         token.is_some()
     });
-    if let Some((token, must_change_password)) = saved {
-        state.resuming.set(true);
-        spawn_local(async move {
-            // A reload while the server is away waits for it: the token may
-            // well be good. Only the service's verdict ends the session.
-            // A session made by signing in meanwhile wins: the old token's
-            // answer, whatever it is, is then dropped.
-            let signed_in = move || state.session.with_untracked(Option::is_some);
-            let mut attempts = 0;
-            let outcome = loop {
-                let outcome = UnauthorizedApi.resume(token.clone()).await;
-                attempts += 1;
-                match &outcome {
-                    _ if signed_in() => {
-                        state.resuming.set(false);
-                        return;
-                    }
-                    Err(e) if e.is_transient() && attempts < RESUME_ATTEMPTS => {
-                        gloo_timers::future::TimeoutFuture::new(2_000).await;
-                    }
-                    _ => break outcome,
-                }
-            };
-            match outcome {
-                Ok((api, user)) => state.session.set(Some(Session {
-                    api,
-                    user,
-                    must_change_password,
-                })),
-                Err(e) if e.code() == Some(ErrorCode::SessionInvalid) => {
-                    storage::clear();
-                    state.flash_on(
-                        routes::LOGIN,
-                        Notice::info("Your session has expired. Please log in again."),
-                    );
-                }
-                Err(e) => state.flash_on(routes::LOGIN, Notice::err(e.message())),
-            }
-            state.resuming.set(false);
-        });
-    }
+}
 
+/// Picks up the session saved before a reload; no screen that needs one
+/// shows until the service has answered.
+fn resume(state: AppState, token: Secret, must_change_password: bool) {
+    let signed_in = move || state.session.with_untracked(Option::is_some);
+    let answer = resume_when_answered(token, signed_in);
+    task::run(Some(state.resuming), answer, move |answer| match answer {
+        None => {}
+        Some(Ok((api, user))) => state.session.set(Some(Session {
+            api,
+            user,
+            must_change_password,
+        })),
+        Some(Err(e)) if e.code() == Some(ErrorCode::SessionInvalid) => {
+            storage::clear();
+            state.flash_on(
+                Screen::Login,
+                Notice::info("Your session has expired. Please log in again."),
+            );
+        }
+        Some(Err(e)) => state.flash_on(Screen::Login, Notice::err(e.message())),
+    });
+}
+
+/// The service's verdict on a saved token. A reload while the server is away
+/// waits for it: the token may well be good, and only the service's verdict
+/// ends the session. None when the visitor has signed in meanwhile: that
+/// session wins, and the old token's answer, whatever it is, is dropped.
+async fn resume_when_answered(
+    token: Secret,
+    signed_in: impl Fn() -> bool,
+) -> Option<Result<(AuthorizedApi, UserView), ApiError>> {
+    let mut attempts = 0;
+    loop {
+        let outcome = UnauthorizedApi.resume(token.clone()).await;
+        attempts += 1;
+        match &outcome {
+            _ if signed_in() => return None,
+            Err(e) if e.is_transient() && attempts < RESUME_ATTEMPTS => {
+                gloo_timers::future::TimeoutFuture::new(2_000).await;
+            }
+            _ => return Some(outcome),
+        }
+    }
+}
+
+/// Checks the session every few seconds for the life of the page, so that
+/// one ended elsewhere takes the page back to sign-in.
+fn watch_session(state: AppState) {
     spawn_local(async move {
         loop {
             gloo_timers::future::TimeoutFuture::new(SESSION_CHECK_MS).await;
@@ -128,15 +160,6 @@ pub(crate) fn App() -> impl IntoView {
             }
         }
     });
-
-    view! {
-        <Header/>
-        <main id="main">
-            <ConnectionBanner/>
-            <Flash/>
-            <Screens/>
-        </main>
-    }
 }
 
 /// The screen for the current path, behind the guards it needs: a signed-out
@@ -157,17 +180,7 @@ fn Screens() -> impl IntoView {
             .session
             .with(|s| s.as_ref().is_some_and(|s| s.must_change_password))
     });
-    Effect::new(move |_| {
-        if state.resuming.get() || signed_in.get() || !screen.get().needs_session() {
-            return;
-        }
-        let search = location.search.get_untracked();
-        let here = match search.trim_start_matches('?') {
-            "" => location.path.get_untracked(),
-            q => format!("{}?{q}", location.path.get_untracked()),
-        };
-        location.navigate(&routes::login_then(&here), true);
-    });
+    send_visitors_to_sign_in(screen, signed_in);
     move || {
         let s = screen.get();
         if s.needs_session() {
@@ -187,27 +200,51 @@ fn Screens() -> impl IntoView {
             return view! { <section class="card narrow"><FirstPasswordPage/></section> }
                 .into_any();
         }
-        let card = s.needs_session();
-        let page = match s {
-            Screen::Home => view! { <Home/> }.into_any(),
-            Screen::Login => view! { <LoginPage/> }.into_any(),
-            Screen::Register => view! { <RegisterPage/> }.into_any(),
-            Screen::Profile => view! { <ProfilePage/> }.into_any(),
-            Screen::Credentials => view! { <CredentialsPage/> }.into_any(),
-            Screen::DeleteAccount => view! { <DeleteAccountPage/> }.into_any(),
-            Screen::Security => view! { <SecurityPage/> }.into_any(),
-            Screen::Users => view! { <UserListPage/> }.into_any(),
-            Screen::Audit => view! { <AuditPage/> }.into_any(),
-            Screen::User(name) => view! { <UserPage name/> }.into_any(),
-            Screen::NotFound => return view! { <NotFound/> }.into_any(),
-        };
-        // Signed-in screens sit on one card; sign-in and register have their own.
-        if card {
-            view! { <section class="card">{page}</section> }.into_any()
+        if let Some(title) = s.title() {
+            dom::set_title(&title);
+        }
+        // Signed-in screens sit on one card; the others have their own.
+        if s.needs_session() {
+            view! { <section class="card">{page(s)}</section> }.into_any()
         } else {
-            page
+            page(s)
         }
     }
+}
+
+/// A screen's own view.
+fn page(screen: Screen) -> AnyView {
+    match screen {
+        Screen::Home => view! { <Home/> }.into_any(),
+        Screen::Login => view! { <LoginPage/> }.into_any(),
+        Screen::Register => view! { <RegisterPage/> }.into_any(),
+        Screen::Profile => view! { <ProfilePage/> }.into_any(),
+        Screen::Credentials => view! { <CredentialsPage/> }.into_any(),
+        Screen::DeleteAccount => view! { <DeleteAccountPage/> }.into_any(),
+        Screen::Security => view! { <SecurityPage/> }.into_any(),
+        Screen::Users => view! { <UserListPage/> }.into_any(),
+        Screen::Audit => view! { <AuditPage/> }.into_any(),
+        Screen::User(name) => view! { <UserPage name/> }.into_any(),
+        Screen::NotFound => view! { <NotFound/> }.into_any(),
+    }
+}
+
+/// A signed-out visitor on a screen that needs a session goes to sign-in,
+/// which leads back here (`?next=`) afterwards.
+fn send_visitors_to_sign_in(screen: Memo<Screen>, signed_in: Memo<bool>) {
+    let state = expect_context::<AppState>();
+    let location = nav::location();
+    Effect::new(move |_| {
+        if state.resuming.get() || signed_in.get() || !screen.get().needs_session() {
+            return;
+        }
+        let search = location.search.get_untracked();
+        let here = match search.trim_start_matches('?') {
+            "" => location.path.get_untracked(),
+            q => format!("{}?{q}", location.path.get_untracked()),
+        };
+        location.navigate(&routes::login_then(&here), true);
+    });
 }
 
 /// `/`: the profile when signed in, else sign-in.
@@ -218,14 +255,12 @@ fn Home() -> impl IntoView {
     Effect::new(move |_| {
         if !state.resuming.get() {
             let signed_in = state.session.with(Option::is_some);
-            location.navigate(
-                if signed_in {
-                    routes::PROFILE
-                } else {
-                    routes::LOGIN
-                },
-                true,
-            );
+            let to = if signed_in {
+                Screen::Profile
+            } else {
+                Screen::Login
+            };
+            location.navigate(&to.path(), true);
         }
     });
 }
@@ -257,103 +292,6 @@ fn Flash() -> impl IntoView {
         })
     });
     view! { <div id="flash"><NoticeView notice/></div> }
-}
-
-#[component]
-fn Header() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let location = nav::location();
-    let busy = RwSignal::new(false);
-    let logout = move |_| {
-        let Some(api) = state.api() else { return };
-        if state.dirty.get_untracked()
-            && !dom::confirm("You have unsaved changes. Log out without saving them?")
-        {
-            return;
-        }
-        busy.set(true);
-        spawn_local(async move {
-            // Whatever the service says, the session ends here.
-            let _ = api.logout().await;
-            busy.set(false);
-            location.navigate(routes::LOGIN, false);
-            state.end_session(Notice::ok("You have logged out."));
-        });
-    };
-    let conn_label = move || match state.conn.get() {
-        Conn::Up => ("conn up", "Connected"),
-        Conn::Connecting => ("conn down", "Connecting…"),
-        Conn::Down => ("conn down", "Offline"),
-    };
-    let staff = Memo::new(move |_| state.is_staff());
-    let signed_in = Memo::new(move |_| state.session.with(Option::is_some));
-    // A link of the navigation, marked when its screen, or one below it, shows.
-    let link = move |href: &'static str, id: &'static str, label: &'static str| {
-        let current = move || {
-            let path = location.path.get();
-            let here = path == href || path.strip_prefix(href).is_some_and(|r| r.starts_with('/'));
-            here.then_some("page")
-        };
-        view! { <li><a href=href id=id aria-current=current>{label}</a></li> }
-    };
-    let links = move || {
-        if signed_in.get() {
-            view! {
-                {link(routes::PROFILE, "nav-profile", "Profile")}
-                {link(routes::CREDENTIALS, "nav-credentials", "Credentials")}
-                {link(routes::SECURITY, "nav-security", "Security")}
-                {link(routes::DELETE_ACCOUNT, "nav-delete", "Delete account")}
-                {move || staff.get().then(|| link(routes::USERS, "nav-users", "Users"))}
-                {move || staff.get().then(|| link(routes::AUDIT, "nav-audit", "Audit"))}
-            }
-            .into_any()
-        } else {
-            view! {
-                {link(routes::LOGIN, "nav-login", "Log in")}
-                {link(routes::REGISTER, "nav-register", "Register")}
-            }
-            .into_any()
-        }
-    };
-    view! {
-        <header class="top">
-            <h1><a href=move || if signed_in.get() { routes::PROFILE } else { routes::LOGIN }>"Users"</a></h1>
-            <nav aria-label="Main"><ul>{links}</ul></nav>
-            <div class="who">
-                <span id="conn-state" class=move || conn_label().0>{move || conn_label().1}</span>
-                <ThemeToggle/>
-                {move || state.session.get().map(|s| view! {
-                    <span id="whoami" class="wrap">{s.user.username.clone()} " (" {s.user.role.as_str()} ")"</span>
-                })}
-                {move || signed_in.get().then(|| view! {
-                    <button id="logout" class="secondary" on:click=logout disabled=move || busy.get()>
-                        {move || if busy.get() { "Logging out…" } else { "Log out" }}
-                    </button>
-                })}
-            </div>
-        </header>
-    }
-}
-
-/// Dark or light: follows the system until chosen here, then remembered.
-#[component]
-fn ThemeToggle() -> impl IntoView {
-    let chosen = RwSignal::new(storage::load_theme());
-    let system = RwSignal::new(dom::system_prefers_dark());
-    dom::watch_system_dark(move |dark| system.set(dark));
-    let dark = move || chosen.get().unwrap_or_else(|| system.get());
-    let toggle = move |_| {
-        let d = !dark();
-        storage::save_theme(d);
-        dom::set_theme_attr(Some(if d { "dark" } else { "light" }));
-        chosen.set(Some(d));
-    };
-    view! {
-        <button id="theme-toggle" class="secondary" type="button"
-            aria-pressed=move || if dark() { "true" } else { "false" } on:click=toggle>
-            "Dark mode"
-        </button>
-    }
 }
 
 #[component]

@@ -1,17 +1,21 @@
 //! The state one form needs: field errors, a result notice, and whether it is
-//! busy; and the save of one's own record that several forms share.
+//! busy; how a form runs a call; and the save of one's own record that
+//! several forms share.
 
 use crate::api::ApiError;
 use crate::dom;
 use crate::state::{AppState, Notice};
+use crate::task;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use std::collections::HashMap;
+use std::future::Future;
 use users_protocol::validate::FieldError;
 use users_protocol::UserUpdate;
 
 #[derive(Clone, Copy)]
 pub(crate) struct FormState {
+    /// The app's state: a failed call may end the session.
+    state: AppState,
     /// The `<form>`'s id: focus moves inside it after a submit.
     pub(crate) id: &'static str,
     /// Errors by protocol field name, so the service's `field` lands on its input.
@@ -23,8 +27,10 @@ pub(crate) struct FormState {
 }
 
 impl FormState {
+    /// A form's state; made inside a component, under the shell's context.
     pub(crate) fn new(id: &'static str) -> Self {
         FormState {
+            state: expect_context::<AppState>(),
             id,
             errors: RwSignal::new(HashMap::new()),
             notice: RwSignal::new(None),
@@ -78,8 +84,8 @@ impl FormState {
 
     /// Shows a failed call: next to its field when the service named one that
     /// this form has, else as the form's notice.
-    pub(crate) fn fail(&self, state: AppState, e: &ApiError, fields: &[&str]) {
-        let message = state.fail(e);
+    pub(crate) fn fail(&self, e: &ApiError, fields: &[&str]) {
+        let message = self.state.fail(e);
         match e.field().filter(|f| fields.contains(f)) {
             Some(f) => self.field_error(f, message),
             None => {
@@ -88,29 +94,36 @@ impl FormState {
             }
         }
     }
+
+    /// Runs `call` with the form busy: `ok` gets a success; a failure shows
+    /// on the form, next to one of `fields` when the service names it.
+    pub(crate) fn run<T: 'static>(
+        self,
+        fields: &'static [&'static str],
+        call: impl Future<Output = Result<T, ApiError>> + 'static,
+        ok: impl FnOnce(T) + 'static,
+    ) {
+        task::run(Some(self.busy), call, move |outcome| match outcome {
+            Ok(value) => ok(value),
+            Err(e) => self.fail(&e, fields),
+        });
+    }
 }
 
 /// Sends `update` of one's own record, reporting into `form`: `ok` on success
 /// (and `done` runs), the error next to one of `fields` or as the notice.
 pub(crate) fn save_own(
-    state: AppState,
     form: FormState,
     update: UserUpdate,
-    fields: Vec<&'static str>,
+    fields: &'static [&'static str],
     ok: &'static str,
     done: impl FnOnce() + 'static,
 ) {
+    let state = form.state;
     let Some(api) = state.api() else { return };
-    form.busy.set(true);
-    spawn_local(async move {
-        match api.update(update, None).await {
-            Ok(u) => {
-                state.set_user(u);
-                form.succeed(ok);
-                done();
-            }
-            Err(e) => form.fail(state, &e, &fields),
-        }
-        form.busy.set(false);
+    form.run(fields, api.update(update, None), move |u| {
+        state.set_user(u);
+        form.succeed(ok);
+        done();
     });
 }

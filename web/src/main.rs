@@ -9,29 +9,35 @@
 //!   the typed calls, split into [`api::UnauthorizedApi`] and
 //!   [`api::AuthorizedApi`] so a call that needs a session cannot be made
 //!   without one.
-//! - [`routes`]: the addresses: paths, the user list's query string, `?next=`.
+//! - [`routes`]: the addresses: each screen's path, title and place in the
+//!   navigation, the user list's query string, `?next=`.
 //! - [`storage`]: the session token and the theme kept by the browser; only
-//!   [`app`] touches it.
+//!   the shell ([`app`], [`header`]) touches it.
+//! - [`task`]: the one way to run a call: busy meanwhile, then its outcome.
 //! - [`dom`]: title, focus, the theme attribute, the unsaved-changes guard.
 //! - [`nav`]: the address as signals, following links, Back and Forward.
 //! - [`state`]: [`state::AppState`], the session and the notices every page shares.
-//! - [`forms`]: per-form state (field errors, notice, busy, focus) and saving
-//!   one's own record.
+//! - [`forms`]: per-form state (field errors, notice, busy, focus), a form's
+//!   calls, and saving one's own record.
 //! - [`widgets`]: notices, labelled fields, times for people.
 //! - [`dialog`]: the modal confirmation.
 //! - [`pages`]: one module per screen.
-//! - [`app`]: the shell: header, banner, routes and their guards.
+//! - [`header`]: the header: navigation, connection, theme, the user, Log out.
+//! - [`app`]: the shell: header, banner, routes and their guards, the session
+//!   kept across reloads.
 
 mod api;
 mod app;
 mod dialog;
 mod dom;
 mod forms;
+mod header;
 mod nav;
 mod pages;
 mod routes;
 mod state;
 mod storage;
+mod task;
 mod widgets;
 
 fn main() {

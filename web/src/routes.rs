@@ -2,16 +2,15 @@
 //! without a browser: the paths, the user list's query string, and where
 //! `?next=` may lead after sign-in.
 
+use std::borrow::Cow;
 use users_protocol::{ListQuery, Role, Sort, SortKey, UserStatus};
 
-pub(crate) const LOGIN: &str = "/login";
-pub(crate) const REGISTER: &str = "/register";
-pub(crate) const PROFILE: &str = "/account/profile";
-pub(crate) const CREDENTIALS: &str = "/account/credentials";
-pub(crate) const DELETE_ACCOUNT: &str = "/account/delete";
-pub(crate) const SECURITY: &str = "/account/security";
-pub(crate) const USERS: &str = "/admin/users";
-pub(crate) const AUDIT: &str = "/admin/audit";
+/// Sign-in: where a signed-out visitor is sent, with the way back in `?next=`.
+const LOGIN: &str = "/login";
+/// Where sign-in leads when `?next=` does not.
+const PROFILE: &str = "/account/profile";
+/// The user list, under which each user's page sits.
+const USERS: &str = "/admin/users";
 
 /// A screen, as its path names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +30,96 @@ pub(crate) enum Screen {
     NotFound,
 }
 
+/// Who a screen is for, and so who sees its link in the navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    /// Anyone; its link shows while signed out.
+    Anyone,
+    SignedIn,
+    /// Admins and moderators.
+    Staff,
+}
+
+/// A screen at a fixed path, and what the shell needs to know of it.
+struct Place {
+    screen: Screen,
+    path: &'static str,
+    /// The document's title, before ` · Users`. `/` has none: it moves on at once.
+    title: Option<&'static str>,
+    audience: Audience,
+    /// Its link in the header's navigation: the element's id and its text.
+    link: Option<(&'static str, &'static str)>,
+}
+
+/// Every screen at a fixed path, in the navigation's order. A new screen is
+/// a variant of [`Screen`] and its row here; the shell's match then asks for
+/// its view.
+static PLACES: [Place; 9] = [
+    Place {
+        screen: Screen::Home,
+        path: "/",
+        title: None,
+        audience: Audience::Anyone,
+        link: None,
+    },
+    Place {
+        screen: Screen::Login,
+        path: LOGIN,
+        title: Some("Log in"),
+        audience: Audience::Anyone,
+        link: Some(("nav-login", "Log in")),
+    },
+    Place {
+        screen: Screen::Register,
+        path: "/register",
+        title: Some("Register"),
+        audience: Audience::Anyone,
+        link: Some(("nav-register", "Register")),
+    },
+    Place {
+        screen: Screen::Profile,
+        path: PROFILE,
+        title: Some("Profile"),
+        audience: Audience::SignedIn,
+        link: Some(("nav-profile", "Profile")),
+    },
+    Place {
+        screen: Screen::Credentials,
+        path: "/account/credentials",
+        title: Some("Credentials"),
+        audience: Audience::SignedIn,
+        link: Some(("nav-credentials", "Credentials")),
+    },
+    Place {
+        screen: Screen::Security,
+        path: "/account/security",
+        title: Some("Security"),
+        audience: Audience::SignedIn,
+        link: Some(("nav-security", "Security")),
+    },
+    Place {
+        screen: Screen::DeleteAccount,
+        path: "/account/delete",
+        title: Some("Delete account"),
+        audience: Audience::SignedIn,
+        link: Some(("nav-delete", "Delete account")),
+    },
+    Place {
+        screen: Screen::Users,
+        path: USERS,
+        title: Some("Users"),
+        audience: Audience::Staff,
+        link: Some(("nav-users", "Users")),
+    },
+    Place {
+        screen: Screen::Audit,
+        path: "/admin/audit",
+        title: Some("Audit log"),
+        audience: Audience::Staff,
+        link: Some(("nav-audit", "Audit")),
+    },
+];
+
 impl Screen {
     /// The screen at `path`. A username may come percent-encoded (as linked)
     /// or not (as typed in the address bar): both name it.
@@ -39,41 +128,82 @@ impl Screen {
             .strip_suffix('/')
             .filter(|p| !p.is_empty())
             .unwrap_or(path);
-        match path {
-            "/" => Screen::Home,
-            LOGIN => Screen::Login,
-            REGISTER => Screen::Register,
-            PROFILE => Screen::Profile,
-            CREDENTIALS => Screen::Credentials,
-            DELETE_ACCOUNT => Screen::DeleteAccount,
-            SECURITY => Screen::Security,
-            USERS => Screen::Users,
-            AUDIT => Screen::Audit,
-            _ => match path.strip_prefix(USERS).and_then(|r| r.strip_prefix('/')) {
-                Some(name) if !name.is_empty() && !name.contains('/') => Screen::User(decode(name)),
-                _ => Screen::NotFound,
-            },
+        if let Some(place) = PLACES.iter().find(|p| p.path == path) {
+            return place.screen.clone();
+        }
+        match path.strip_prefix(USERS).and_then(|r| r.strip_prefix('/')) {
+            Some(name) if !name.is_empty() && !name.contains('/') => Screen::User(decode(name)),
+            _ => Screen::NotFound,
+        }
+    }
+
+    /// Its address. [`Screen::NotFound`] has none of its own: it gives `/`,
+    /// where its link leads.
+    pub(crate) fn path(&self) -> Cow<'static, str> {
+        match self {
+            Screen::User(name) => Cow::Owned(user_path(name)),
+            _ => Cow::Borrowed(self.place().map_or("/", |p| p.path)),
+        }
+    }
+
+    /// The document's title, before ` · Users`: a user's page has the
+    /// username. None for `/`, which moves on at once.
+    pub(crate) fn title(&self) -> Option<Cow<'static, str>> {
+        match self {
+            Screen::User(name) => Some(Cow::Owned(name.clone())),
+            Screen::NotFound => Some(Cow::Borrowed("Not found")),
+            _ => self.place().and_then(|p| p.title).map(Cow::Borrowed),
         }
     }
 
     /// Whether only a signed-in user may see it.
     pub(crate) fn needs_session(&self) -> bool {
-        matches!(
-            self,
-            Screen::Profile
-                | Screen::Credentials
-                | Screen::DeleteAccount
-                | Screen::Security
-                | Screen::Users
-                | Screen::Audit
-                | Screen::User(_)
-        )
+        self.audience() != Audience::Anyone
     }
 
     /// Whether only admins and moderators may see it.
     pub(crate) fn staff_only(&self) -> bool {
-        matches!(self, Screen::Users | Screen::Audit | Screen::User(_))
+        self.audience() == Audience::Staff
     }
+
+    fn audience(&self) -> Audience {
+        match self {
+            Screen::User(_) => Audience::Staff,
+            _ => self.place().map_or(Audience::Anyone, |p| p.audience),
+        }
+    }
+
+    fn place(&self) -> Option<&'static Place> {
+        PLACES.iter().find(|p| p.screen == *self)
+    }
+}
+
+/// A link of the header's navigation.
+pub(crate) struct NavLink {
+    pub(crate) path: &'static str,
+    pub(crate) id: &'static str,
+    pub(crate) text: &'static str,
+}
+
+/// The navigation's links, in order: for a visitor, or for a signed-in
+/// user, with the staff screens for `staff`.
+pub(crate) fn nav_links(signed_in: bool, staff: bool) -> impl Iterator<Item = NavLink> {
+    let shown = move |audience| match audience {
+        Audience::Anyone => !signed_in,
+        Audience::SignedIn => signed_in,
+        Audience::Staff => signed_in && staff,
+    };
+    PLACES
+        .iter()
+        .filter(move |p| shown(p.audience))
+        .filter_map(|p| {
+            let (id, text) = p.link?;
+            Some(NavLink {
+                path: p.path,
+                id,
+                text,
+            })
+        })
 }
 
 /// Users per page of the list.
@@ -362,6 +492,38 @@ mod tests {
         assert!(Screen::User("x".into()).staff_only());
         assert!(Screen::Profile.needs_session() && !Screen::Profile.staff_only());
         assert!(!Screen::Login.needs_session());
+    }
+
+    #[test]
+    fn every_screen_is_at_its_own_path() {
+        for place in &PLACES {
+            assert_eq!(Screen::parse(place.path), place.screen, "{}", place.path);
+            assert_eq!(place.screen.path(), place.path);
+        }
+        let user = Screen::User("a.b c".to_owned());
+        assert_eq!(Screen::parse(&user.path()), user);
+        assert_eq!(user.title().as_deref(), Some("a.b c"));
+        assert_eq!(Screen::Home.title(), None);
+    }
+
+    #[test]
+    fn the_navigation_links_what_each_visitor_may_open() {
+        let ids = |signed_in, staff| {
+            nav_links(signed_in, staff)
+                .map(|l| l.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(false, false), ["nav-login", "nav-register"]);
+        assert_eq!(ids(false, true), ["nav-login", "nav-register"]);
+        let user = [
+            "nav-profile",
+            "nav-credentials",
+            "nav-security",
+            "nav-delete",
+        ];
+        assert_eq!(ids(true, false), user);
+        assert_eq!(ids(true, true)[..4], user);
+        assert_eq!(ids(true, true)[4..], ["nav-users", "nav-audit"]);
     }
 
     #[test]

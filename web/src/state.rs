@@ -3,7 +3,9 @@
 //! importing another.
 
 use crate::api::{ApiError, AuthorizedApi, Conn};
+use crate::routes::Screen;
 use leptos::prelude::*;
+use std::borrow::Cow;
 use users_protocol::{ErrorCode, Role, UserView};
 
 /// A logged-in user.
@@ -22,7 +24,7 @@ pub(crate) struct Session {
 /// when the user moves on: "You have logged out." on the sign-in screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Flash {
-    pub(crate) path: &'static str,
+    pub(crate) path: Cow<'static, str>,
     pub(crate) notice: Notice,
 }
 
@@ -68,14 +70,17 @@ impl AppState {
         e.message()
     }
 
-    /// Shows `notice` on the screen at `path` once it is reached.
-    pub(crate) fn flash_on(&self, path: &'static str, notice: Notice) {
-        self.flash.set(Some(Flash { path, notice }));
+    /// Shows `notice` on `screen` once it is reached.
+    pub(crate) fn flash_on(&self, screen: Screen, notice: Notice) {
+        self.flash.set(Some(Flash {
+            path: screen.path(),
+            notice,
+        }));
     }
 
     /// Logs out locally, showing `why` on the sign-in screen.
     pub(crate) fn end_session(&self, why: Notice) {
-        self.flash_on(crate::routes::LOGIN, why);
+        self.flash_on(Screen::Login, why);
         self.dirty.set(false);
         self.session.set(None);
     }

@@ -3,6 +3,8 @@
 
 use super::error::ApiError;
 use super::socket::call;
+use serde::de::DeserializeOwned;
+use std::future::Future;
 use users_protocol::response::Empty;
 use users_protocol::{
     AuditPage, AuditQuery, Credentials, ListQuery, LoginReply, NewUser, RecoveryCodes, Reply,
@@ -44,50 +46,50 @@ pub(crate) struct UnauthorizedApi;
 
 impl UnauthorizedApi {
     /// create_user; returns the new username.
-    pub(crate) async fn register(&self, user: NewUser) -> Result<String, ApiError> {
-        let r: Reply<UserCreated> = call(Request::CreateUser { user_data: user }).await?;
-        Ok(r.data.username)
+    pub(crate) fn register(&self, user: NewUser) -> impl Future<Output = Result<String, ApiError>> {
+        let request = Request::CreateUser { user_data: user };
+        async move { Ok(send::<UserCreated>(request).await?.username) }
     }
 
     /// login, with a second factor when the account asks for one
     /// (`totp_required`); returns the session.
-    pub(crate) async fn login(
+    pub(crate) fn login(
         &self,
         username: String,
         password: Secret,
         second: Option<SecondFactor>,
-    ) -> Result<LoggedIn, ApiError> {
-        let (totp_code, recovery_code) = match second {
-            Some(SecondFactor::Code(c)) => (Some(c), None),
-            Some(SecondFactor::Recovery(c)) => (None, Some(c)),
-            None => (None, None),
-        };
-        let r: Reply<LoginReply> = call(Request::Login {
+    ) -> impl Future<Output = Result<LoggedIn, ApiError>> {
+        let (totp_code, recovery_code) = split(second);
+        let request = Request::Login {
             credentials: Credentials {
                 username,
                 password,
                 totp_code,
                 recovery_code,
             },
-        })
-        .await?;
-        Ok(LoggedIn {
-            api: AuthorizedApi {
-                token: r.data.session_token,
-            },
-            user: r.data.user,
-            must_change_password: r.data.password_change_required,
-        })
+        };
+        async move {
+            let r = send::<LoginReply>(request).await?;
+            Ok(LoggedIn {
+                api: AuthorizedApi {
+                    token: r.session_token,
+                },
+                user: r.user,
+                must_change_password: r.password_change_required,
+            })
+        }
     }
 
     /// Picks up a saved session after a reload.
-    pub(crate) async fn resume(
+    pub(crate) fn resume(
         &self,
         token: Secret,
-    ) -> Result<(AuthorizedApi, UserView), ApiError> {
+    ) -> impl Future<Output = Result<(AuthorizedApi, UserView), ApiError>> {
         let api = AuthorizedApi { token };
-        let user = api.me().await?;
-        Ok((api, user))
+        async move {
+            let user = api.me().await?;
+            Ok((api, user))
+        }
     }
 }
 
@@ -104,163 +106,177 @@ impl AuthorizedApi {
     }
 
     /// get_user of oneself.
-    pub(crate) async fn me(&self) -> Result<UserView, ApiError> {
-        self.get_user(None).await
+    pub(crate) fn me(&self) -> impl Future<Output = Result<UserView, ApiError>> {
+        self.get_user(None)
     }
 
     /// get_user of `username` (admins and moderators).
-    pub(crate) async fn user(&self, username: String) -> Result<UserView, ApiError> {
-        self.get_user(Some(username)).await
+    pub(crate) fn user(
+        &self,
+        username: String,
+    ) -> impl Future<Output = Result<UserView, ApiError>> {
+        self.get_user(Some(username))
     }
 
-    async fn get_user(&self, username: Option<String>) -> Result<UserView, ApiError> {
-        let r: Reply<UserReply> = call(Request::GetUser {
+    fn get_user(
+        &self,
+        username: Option<String>,
+    ) -> impl Future<Output = Result<UserView, ApiError>> {
+        let request = Request::GetUser {
             session_token: self.token.clone(),
             username,
-        })
-        .await?;
-        Ok(r.data.user)
+        };
+        async move { Ok(send::<UserReply>(request).await?.user) }
     }
 
     /// update_user of oneself, or (admins) of `target`.
-    pub(crate) async fn update(
+    pub(crate) fn update(
         &self,
         update: UserUpdate,
         target: Option<String>,
-    ) -> Result<UserView, ApiError> {
-        let r: Reply<UserReply> = call(Request::UpdateUser {
+    ) -> impl Future<Output = Result<UserView, ApiError>> {
+        let request = Request::UpdateUser {
             session_token: self.token.clone(),
             update_data: update,
             username: target,
-        })
-        .await?;
-        Ok(r.data.user)
+        };
+        async move { Ok(send::<UserReply>(request).await?.user) }
     }
 
     /// delete_user of oneself, or (admins) of `target`, confirmed by the caller's password.
-    pub(crate) async fn delete(
+    pub(crate) fn delete(
         &self,
         password: Secret,
         target: Option<String>,
-    ) -> Result<(), ApiError> {
-        let _: Reply<Empty> = call(Request::DeleteUser {
+    ) -> impl Future<Output = Result<(), ApiError>> {
+        send_for_nothing(Request::DeleteUser {
             session_token: self.token.clone(),
             password,
             username: target,
         })
-        .await?;
-        Ok(())
     }
 
     /// list_users in the admin view.
-    pub(crate) async fn list(&self, query: ListQuery) -> Result<UserList<UserView>, ApiError> {
-        let r: Reply<UserList<UserView>> = call(Request::ListUsers {
+    pub(crate) fn list(
+        &self,
+        query: ListQuery,
+    ) -> impl Future<Output = Result<UserList<UserView>, ApiError>> {
+        send(Request::ListUsers {
             session_token: Some(self.token.clone()),
             query,
         })
-        .await?;
-        Ok(r.data)
     }
 
-    pub(crate) async fn logout(&self) -> Result<(), ApiError> {
-        let _: Reply<Empty> = call(Request::Logout {
+    pub(crate) fn logout(&self) -> impl Future<Output = Result<(), ApiError>> {
+        send_for_nothing(Request::Logout {
             session_token: self.token.clone(),
         })
-        .await?;
-        Ok(())
     }
 
     /// list_sessions, one's own or (admins) `target`'s.
-    pub(crate) async fn sessions(&self, target: Option<String>) -> Result<SessionList, ApiError> {
-        let r: Reply<SessionList> = call(Request::ListSessions {
+    pub(crate) fn sessions(
+        &self,
+        target: Option<String>,
+    ) -> impl Future<Output = Result<SessionList, ApiError>> {
+        send(Request::ListSessions {
             session_token: self.token.clone(),
             username: target,
         })
-        .await?;
-        Ok(r.data)
     }
 
     /// revoke_session; returns how many ended.
-    pub(crate) async fn revoke(&self, which: Revoke) -> Result<usize, ApiError> {
+    pub(crate) fn revoke(&self, which: Revoke) -> impl Future<Output = Result<usize, ApiError>> {
         let (session_id, all_others, username, all) = match which {
             Revoke::One(id) => (Some(id), false, None, false),
             Revoke::AllOthers => (None, true, None, false),
             Revoke::AllOf(name) => (None, false, Some(name), true),
         };
-        let r: Reply<Revoked> = call(Request::RevokeSession {
+        let request = Request::RevokeSession {
             session_token: self.token.clone(),
             session_id,
             all_others,
             username,
             all,
-        })
-        .await?;
-        Ok(r.data.revoked)
+        };
+        async move { Ok(send::<Revoked>(request).await?.revoked) }
     }
 
     /// session_status: whether the session is still valid, without using it.
-    pub(crate) async fn still_valid(&self) -> Result<(), ApiError> {
-        let _: Reply<SessionStatus> = call(Request::SessionStatus {
+    pub(crate) fn still_valid(&self) -> impl Future<Output = Result<(), ApiError>> {
+        let request = Request::SessionStatus {
             session_token: self.token.clone(),
-        })
-        .await?;
-        Ok(())
+        };
+        async move { send::<SessionStatus>(request).await.map(drop) }
     }
 
     /// totp_setup: a secret to confirm.
-    pub(crate) async fn totp_setup(&self) -> Result<TotpSetup, ApiError> {
-        let r: Reply<TotpSetup> = call(Request::TotpSetup {
+    pub(crate) fn totp_setup(&self) -> impl Future<Output = Result<TotpSetup, ApiError>> {
+        send(Request::TotpSetup {
             session_token: self.token.clone(),
         })
-        .await?;
-        Ok(r.data)
     }
 
     /// totp_enable; returns the recovery codes.
-    pub(crate) async fn totp_enable(
+    pub(crate) fn totp_enable(
         &self,
         password: Secret,
         code: Secret,
-    ) -> Result<Vec<Secret>, ApiError> {
-        let r: Reply<RecoveryCodes> = call(Request::TotpEnable {
+    ) -> impl Future<Output = Result<Vec<Secret>, ApiError>> {
+        let request = Request::TotpEnable {
             session_token: self.token.clone(),
             password,
             code,
-        })
-        .await?;
-        Ok(r.data.recovery_codes)
+        };
+        async move { Ok(send::<RecoveryCodes>(request).await?.recovery_codes) }
     }
 
     /// totp_disable: one's own with a second factor, or (admins) `target`'s.
-    pub(crate) async fn totp_disable(
+    pub(crate) fn totp_disable(
         &self,
         password: Secret,
         second: Option<SecondFactor>,
         target: Option<String>,
-    ) -> Result<(), ApiError> {
-        let (code, recovery_code) = match second {
-            Some(SecondFactor::Code(c)) => (Some(c), None),
-            Some(SecondFactor::Recovery(c)) => (None, Some(c)),
-            None => (None, None),
-        };
-        let _: Reply<Empty> = call(Request::TotpDisable {
+    ) -> impl Future<Output = Result<(), ApiError>> {
+        let (code, recovery_code) = split(second);
+        send_for_nothing(Request::TotpDisable {
             session_token: self.token.clone(),
             password,
             code,
             recovery_code,
             username: target,
         })
-        .await?;
-        Ok(())
     }
 
     /// audit_log.
-    pub(crate) async fn audit(&self, query: AuditQuery) -> Result<AuditPage, ApiError> {
-        let r: Reply<AuditPage> = call(Request::AuditLog {
+    pub(crate) fn audit(
+        &self,
+        query: AuditQuery,
+    ) -> impl Future<Output = Result<AuditPage, ApiError>> {
+        send(Request::AuditLog {
             session_token: self.token.clone(),
             query,
         })
-        .await?;
-        Ok(r.data)
     }
+}
+
+/// A second factor as the protocol's pair of fields: (code, recovery code).
+fn split(second: Option<SecondFactor>) -> (Option<Secret>, Option<Secret>) {
+    match second {
+        Some(SecondFactor::Code(c)) => (Some(c), None),
+        Some(SecondFactor::Recovery(c)) => (None, Some(c)),
+        None => (None, None),
+    }
+}
+
+/// Sends `request` and returns its reply's data. The calls build their
+/// request before they return, so the future owns all it needs: it can
+/// run on after the screen that asked has gone.
+async fn send<T: DeserializeOwned>(request: Request) -> Result<T, ApiError> {
+    let reply: Reply<T> = call(request).await?;
+    Ok(reply.data)
+}
+
+/// Sends `request`, whose success carries nothing.
+async fn send_for_nothing(request: Request) -> Result<(), ApiError> {
+    send::<Empty>(request).await.map(drop)
 }

@@ -2,21 +2,19 @@
 //! modal confirmation.
 
 use crate::dialog::ConfirmDialog;
-use crate::dom;
 use crate::forms::FormState;
 use crate::nav;
-use crate::routes;
+use crate::routes::Screen;
 use crate::state::{AppState, Notice};
+use crate::task;
 use crate::widgets::{Field, NoticeView};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use users_protocol::Secret;
 
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
 pub(crate) fn DeleteAccountPage() -> impl IntoView {
-    dom::set_title("Delete account");
     let state = expect_context::<AppState>();
     let location = nav::location();
     let password = RwSignal::new(String::new());
@@ -33,21 +31,17 @@ pub(crate) fn DeleteAccountPage() -> impl IntoView {
     };
     let confirm = Callback::new(move |()| {
         let Some(api) = state.api() else { return };
-        let p = password.get_untracked();
-        form.busy.set(true);
-        spawn_local(async move {
-            match api.delete(Secret::new(p), None).await {
-                Ok(()) => {
-                    // To sign-in first, so that no `?next=` leads back here.
-                    location.navigate(routes::LOGIN, false);
-                    state.end_session(Notice::ok("Your account has been deleted."));
-                }
-                Err(e) => {
-                    asking.set(false);
-                    form.fail(state, &e, &["password"]);
-                }
+        let call = api.delete(Secret::new(password.get_untracked()), None);
+        task::run(Some(form.busy), call, move |outcome| match outcome {
+            Ok(()) => {
+                // To sign-in first, so that no `?next=` leads back here.
+                location.navigate(&Screen::Login.path(), false);
+                state.end_session(Notice::ok("Your account has been deleted."));
             }
-            form.busy.set(false);
+            Err(e) => {
+                asking.set(false);
+                form.fail(&e, &["password"]);
+            }
         });
     });
     view! {

@@ -1,13 +1,11 @@
 //! `/admin/audit`: the audit log for admins and moderators, newest first,
 //! filtered by username, event and days, a page at a time.
 
-use crate::dom;
 use crate::forms::FormState;
 use crate::state::AppState;
 use crate::widgets::{when, NoticeView};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use users_protocol::{AuditKind, AuditPage as Page, AuditQuery};
 
 /// Events per page.
@@ -53,14 +51,8 @@ fn day_start(day: &str, end: bool) -> Option<String> {
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
 pub(crate) fn AuditPage() -> impl IntoView {
-    dom::set_title("Audit log");
     let state = expect_context::<AppState>();
-    let (username, event, since, until) = (
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-    );
+    let filters = Filters::new();
     let page = RwSignal::new(None::<Page>);
     // The cursors of the pages before this one, to go back to.
     let before = RwSignal::new(Vec::<Option<u64>>::new());
@@ -68,33 +60,18 @@ pub(crate) fn AuditPage() -> impl IntoView {
     let form = FormState::new("audit-form");
     let load = move || {
         let Some(api) = state.api() else { return };
-        let q = AuditQuery {
-            username: Some(username.get_untracked().trim().to_owned()).filter(|u| !u.is_empty()),
-            event: AuditKind::from_name(&event.get_untracked()),
-            since: day_start(&since.get_untracked(), false),
-            until: day_start(&until.get_untracked(), true),
-            limit: Some(PAGE),
-            offset: None,
-            cursor: cursor.get_untracked(),
-            mine: false,
-        };
-        form.busy.set(true);
-        spawn_local(async move {
-            match api.audit(q).await {
-                Ok(p) => page.set(Some(p)),
-                Err(e) => form.fail(state, &e, &["username", "since", "until"]),
-            }
-            form.busy.set(false);
+        let q = filters.query(cursor.get_untracked());
+        form.run(&["username", "since", "until"], api.audit(q), move |p| {
+            page.set(Some(p));
         });
     };
     load();
-    let apply = move |ev: SubmitEvent| {
-        ev.prevent_default();
+    let apply = Callback::new(move |()| {
         form.start();
         before.set(Vec::new());
         cursor.set(None);
         load();
-    };
+    });
     let older = move |_| {
         let next = page.with_untracked(|p| p.as_ref().and_then(|p| p.next_cursor));
         if next.is_some() {
@@ -109,6 +86,63 @@ pub(crate) fn AuditPage() -> impl IntoView {
             load();
         }
     };
+    view! {
+        <h2 class="page-title" tabindex="-1">"Audit log"</h2>
+        <FilterForm filters form on_apply=apply/>
+        {move || page.get().map(|p| view! { <Events page=p/> })}
+        <div class="pager">
+            <button id="audit-newer" class="secondary" type="button" on:click=newer
+                disabled=move || before.with(Vec::is_empty) || form.busy.get()>"Newer"</button>
+            <button id="audit-older" class="secondary" type="button" on:click=older
+                disabled=move || page.with(|p| p.as_ref().is_none_or(|p| p.next_cursor.is_none())) || form.busy.get()>"Older"</button>
+        </div>
+    }
+}
+
+/// What the filter form holds: a username, an event's wire name and two
+/// days, each empty for none.
+#[derive(Clone, Copy)]
+struct Filters {
+    username: RwSignal<String>,
+    event: RwSignal<String>,
+    since: RwSignal<String>,
+    until: RwSignal<String>,
+}
+
+impl Filters {
+    fn new() -> Self {
+        let empty = || RwSignal::new(String::new());
+        Filters {
+            username: empty(),
+            event: empty(),
+            since: empty(),
+            until: empty(),
+        }
+    }
+
+    /// The audit_log query for the page at `cursor` (none: the newest).
+    fn query(&self, cursor: Option<u64>) -> AuditQuery {
+        AuditQuery {
+            username: Some(self.username.get_untracked().trim().to_owned())
+                .filter(|u| !u.is_empty()),
+            event: AuditKind::from_name(&self.event.get_untracked()),
+            since: day_start(&self.since.get_untracked(), false),
+            until: day_start(&self.until.get_untracked(), true),
+            limit: Some(PAGE),
+            offset: None,
+            cursor,
+            mine: false,
+        }
+    }
+}
+
+/// The filters; Show runs `on_apply`.
+#[component]
+fn FilterForm(filters: Filters, form: FormState, on_apply: Callback<()>) -> impl IntoView {
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        on_apply.run(());
+    };
     let text_field =
         |id: &'static str, label: &'static str, kind: &'static str, value: RwSignal<String>| {
             view! {
@@ -119,12 +153,12 @@ pub(crate) fn AuditPage() -> impl IntoView {
                 </div>
             }
         };
+    let event = filters.event;
     view! {
-        <h2 class="page-title" tabindex="-1">"Audit log"</h2>
-        <form id="audit-form" on:submit=apply novalidate>
+        <form id="audit-form" on:submit=submit novalidate>
             <NoticeView notice=form.notice/>
             <div class="grid2">
-                {text_field("audit-user", "Username", "text", username)}
+                {text_field("audit-user", "Username", "text", filters.username)}
                 <div class="field">
                     <label for="audit-event">"Event"</label>
                     <select id="audit-event" prop:value=move || event.get() on:change=move |ev| event.set(event_target_value(&ev))>
@@ -132,38 +166,37 @@ pub(crate) fn AuditPage() -> impl IntoView {
                         {AuditKind::NAMES.iter().map(|n| view! { <option value=*n>{n.replace('_', " ")}</option> }).collect_view()}
                     </select>
                 </div>
-                {text_field("audit-since", "From (day, UTC)", "date", since)}
-                {text_field("audit-until", "To (day, UTC)", "date", until)}
+                {text_field("audit-since", "From (day, UTC)", "date", filters.since)}
+                {text_field("audit-until", "To (day, UTC)", "date", filters.until)}
             </div>
             <div><button id="audit-apply" class="primary" type="submit" disabled=move || form.busy.get()>"Show"</button></div>
         </form>
-        {move || page.get().map(|p| view! {
-            <p id="audit-count" class="muted">{match p.total {
-                1 => "1 event matches.".to_owned(),
-                n => format!("{n} events match."),
-            }}</p>
-            <div class="table-wrap">
-                <table id="audit-table">
-                    <thead><tr><th>"When"</th><th>"Event"</th><th>"By"</th><th>"Account"</th><th>"Address"</th><th>"Outcome"</th><th>"Detail"</th></tr></thead>
-                    <tbody>{p.events.into_iter().map(|e| view! {
-                        <tr class=(e.outcome == "failure").then_some("failure")>
-                            <td>{when(Some(&e.at))}</td>
-                            <td class="cell-event">{e.kind.as_str().replace('_', " ")}</td>
-                            <td class="wrap">{e.actor.unwrap_or_default()}</td>
-                            <td class="wrap">{e.target.unwrap_or_default()}</td>
-                            <td>{e.client_address.unwrap_or_default()}</td>
-                            <td>{e.outcome.clone()}</td>
-                            <td class="wrap">{e.detail}</td>
-                        </tr>
-                    }).collect_view()}</tbody>
-                </table>
-            </div>
-        })}
-        <div class="pager">
-            <button id="audit-newer" class="secondary" type="button" on:click=newer
-                disabled=move || before.with(Vec::is_empty) || form.busy.get()>"Newer"</button>
-            <button id="audit-older" class="secondary" type="button" on:click=older
-                disabled=move || page.with(|p| p.as_ref().is_none_or(|p| p.next_cursor.is_none())) || form.busy.get()>"Older"</button>
+    }
+}
+
+/// A page of events: how many match, and the table.
+#[component]
+fn Events(page: Page) -> impl IntoView {
+    view! {
+        <p id="audit-count" class="muted">{match page.total {
+            1 => "1 event matches.".to_owned(),
+            n => format!("{n} events match."),
+        }}</p>
+        <div class="table-wrap">
+            <table id="audit-table">
+                <thead><tr><th>"When"</th><th>"Event"</th><th>"By"</th><th>"Account"</th><th>"Address"</th><th>"Outcome"</th><th>"Detail"</th></tr></thead>
+                <tbody>{page.events.into_iter().map(|e| view! {
+                    <tr class=(e.outcome == "failure").then_some("failure")>
+                        <td>{when(Some(&e.at))}</td>
+                        <td class="cell-event">{e.kind.as_str().replace('_', " ")}</td>
+                        <td class="wrap">{e.actor.unwrap_or_default()}</td>
+                        <td class="wrap">{e.target.unwrap_or_default()}</td>
+                        <td>{e.client_address.unwrap_or_default()}</td>
+                        <td>{e.outcome.clone()}</td>
+                        <td class="wrap">{e.detail}</td>
+                    </tr>
+                }).collect_view()}</tbody>
+            </table>
         </div>
     }
 }

@@ -4,12 +4,12 @@ use crate::api::{LoggedIn, SecondFactor, UnauthorizedApi};
 use crate::dom;
 use crate::forms::FormState;
 use crate::nav;
-use crate::routes;
+use crate::routes::{self, Screen};
 use crate::state::{AppState, Notice, Session};
+use crate::task;
 use crate::widgets::{Field, NoticeView, StrengthHint};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use users_protocol::{validate, ErrorCode, NewUser, ProfileField, Secret};
 
 /// `/login`. Once signed in (by this form, or a session resumed after a
@@ -17,7 +17,6 @@ use users_protocol::{validate, ErrorCode, NewUser, ProfileField, Secret};
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
 pub(crate) fn LoginPage() -> impl IntoView {
-    dom::set_title("Log in");
     let state = expect_context::<AppState>();
     let location = nav::location();
     let logged_in = Memo::new(move |_| state.session.with(Option::is_some));
@@ -33,7 +32,7 @@ pub(crate) fn LoginPage() -> impl IntoView {
         <section class="card narrow">
             <h2 class="page-title" tabindex="-1">"Log in"</h2>
             <LoginForm username/>
-            <p class="aside">"No account yet? " <a href=routes::REGISTER>"Register"</a></p>
+            <p class="aside">"No account yet? " <a href=Screen::Register.path()>"Register"</a></p>
         </section>
     }
 }
@@ -42,12 +41,11 @@ pub(crate) fn LoginPage() -> impl IntoView {
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
 pub(crate) fn RegisterPage() -> impl IntoView {
-    dom::set_title("Register");
     view! {
         <section class="card narrow">
             <h2 class="page-title" tabindex="-1">"Create an account"</h2>
             <RegisterForm/>
-            <p class="aside">"Have an account? " <a href=routes::LOGIN>"Log in"</a></p>
+            <p class="aside">"Have an account? " <a href=Screen::Login.path()>"Log in"</a></p>
         </section>
     }
 }
@@ -61,19 +59,41 @@ enum Asking {
     Recovery,
 }
 
-#[component]
-fn LoginForm(username: RwSignal<String>) -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let password = RwSignal::new(String::new());
-    let code = RwSignal::new(String::new());
-    let asking = RwSignal::new(Asking::Password);
-    let form = FormState::new("login-form");
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        form.start();
+impl Asking {
+    /// The code field's element id.
+    fn code_id(self) -> &'static str {
+        match self {
+            Asking::Recovery => "login-recovery",
+            _ => "login-code",
+        }
+    }
+
+    /// The code field's protocol name, for its errors.
+    fn code_field(self) -> &'static str {
+        match self {
+            Asking::Recovery => "recovery_code",
+            _ => "totp_code",
+        }
+    }
+}
+
+/// What the sign-in form holds.
+#[derive(Clone, Copy)]
+struct LoginFields {
+    username: RwSignal<String>,
+    password: RwSignal<String>,
+    /// The code from the app, or a recovery code, as `asking` says.
+    code: RwSignal<String>,
+    asking: RwSignal<Asking>,
+}
+
+impl LoginFields {
+    /// The login to send: username, password and the second factor asked
+    /// for; none when a field is empty, each such field marked on `form`.
+    fn login(&self, form: FormState) -> Option<(String, Secret, Option<SecondFactor>)> {
         let (u, p) = (
-            username.get_untracked().trim().to_owned(),
-            password.get_untracked(),
+            self.username.get_untracked().trim().to_owned(),
+            self.password.get_untracked(),
         );
         let mut ok = true;
         if u.is_empty() {
@@ -84,49 +104,82 @@ fn LoginForm(username: RwSignal<String>) -> impl IntoView {
             form.field_error("password", "Enter your password");
             ok = false;
         }
-        let c = code.get_untracked().trim().to_owned();
-        let second = match asking.get_untracked() {
+        let c = self.code.get_untracked().trim().to_owned();
+        let asking = self.asking.get_untracked();
+        let second = match asking {
             Asking::Password => None,
             Asking::Code => Some(SecondFactor::Code(Secret::new(c.clone()))),
             Asking::Recovery => Some(SecondFactor::Recovery(Secret::new(c.clone()))),
         };
         if second.is_some() && c.is_empty() {
-            form.field_error(code_field(asking.get_untracked()), "Enter the code");
+            form.field_error(asking.code_field(), "Enter the code");
             ok = false;
         }
-        if !ok {
+        ok.then(|| (u, Secret::new(p), second))
+    }
+}
+
+#[component]
+fn LoginForm(username: RwSignal<String>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let fields = LoginFields {
+        username,
+        password: RwSignal::new(String::new()),
+        code: RwSignal::new(String::new()),
+        asking: RwSignal::new(Asking::Password),
+    };
+    let form = FormState::new("login-form");
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        form.start();
+        let Some((u, p, second)) = fields.login(form) else {
             return;
-        }
-        form.busy.set(true);
-        spawn_local(async move {
-            match UnauthorizedApi.login(u, Secret::new(p), second).await {
-                Ok(LoggedIn {
-                    api,
-                    user,
-                    must_change_password,
-                }) => {
-                    state.flash.set(None);
-                    state.new_username.set(String::new());
-                    state.session.set(Some(Session {
-                        api,
-                        user,
-                        must_change_password,
-                    }));
-                }
-                Err(e) if e.code() == Some(ErrorCode::TotpRequired) => {
-                    code.set(String::new());
-                    asking.set(Asking::Code);
-                    dom::focus_later(vec!["#login-code".to_owned()]);
-                }
-                Err(e) => form.fail(
-                    state,
-                    &e,
-                    &["username", "password", "totp_code", "recovery_code"],
-                ),
+        };
+        let call = UnauthorizedApi.login(u, p, second);
+        task::run(Some(form.busy), call, move |outcome| match outcome {
+            Ok(logged_in) => sign_in(state, logged_in),
+            Err(e) if e.code() == Some(ErrorCode::TotpRequired) => {
+                fields.code.set(String::new());
+                fields.asking.set(Asking::Code);
+                dom::focus_later(vec!["#login-code".to_owned()]);
             }
-            form.busy.set(false);
+            Err(e) => form.fail(&e, &["username", "password", "totp_code", "recovery_code"]),
         });
     };
+    view! {
+        <form id="login-form" on:submit=submit novalidate>
+            <NoticeView notice=form.notice/>
+            <Field id="login-username" name="username" label="Username or email" value=username form autocomplete="username"/>
+            <Field id="login-password" name="password" label="Password" value=fields.password form kind="password" autocomplete="current-password"/>
+            <SecondFactorField fields form/>
+            <button id="login-submit" class="primary" type="submit" disabled=move || form.busy.get()>
+                {move || if form.busy.get() { "Logging in…" } else { "Log in" }}
+            </button>
+        </form>
+    }
+}
+
+/// The session a login made becomes the app's.
+fn sign_in(state: AppState, logged_in: LoggedIn) {
+    let LoggedIn {
+        api,
+        user,
+        must_change_password,
+    } = logged_in;
+    state.flash.set(None);
+    state.new_username.set(String::new());
+    state.session.set(Some(Session {
+        api,
+        user,
+        must_change_password,
+    }));
+}
+
+/// Once the service asks for a second factor: the code from the app, or a
+/// recovery code instead, with a link to switch between them.
+#[component]
+fn SecondFactorField(fields: LoginFields, form: FormState) -> impl IntoView {
+    let LoginFields { code, asking, .. } = fields;
     let switch = move |_| {
         form.start();
         code.set(String::new());
@@ -135,81 +188,73 @@ fn LoginForm(username: RwSignal<String>) -> impl IntoView {
             _ => Asking::Recovery,
         };
         asking.set(next);
-        dom::focus_later(vec![format!("#{}", code_id(next))]);
+        dom::focus_later(vec![format!("#{}", next.code_id())]);
     };
-    view! {
-        <form id="login-form" on:submit=submit novalidate>
-            <NoticeView notice=form.notice/>
-            <Field id="login-username" name="username" label="Username or email" value=username form autocomplete="username"/>
-            <Field id="login-password" name="password" label="Password" value=password form kind="password" autocomplete="current-password"/>
-            {move || match asking.get() {
-                Asking::Password => ().into_any(),
-                Asking::Code => view! {
-                    <p id="login-second" class="muted">"Two-factor login is on for this account."</p>
-                    <Field id="login-code" name="totp_code" label="Code from your authenticator app" value=code form autocomplete="one-time-code"/>
-                    <p><button id="login-use-recovery" class="link" type="button" on:click=switch>"Use a recovery code instead"</button></p>
-                }.into_any(),
-                Asking::Recovery => view! {
-                    <p id="login-second" class="muted">"Two-factor login is on for this account. Each recovery code works once."</p>
-                    <Field id="login-recovery" name="recovery_code" label="Recovery code" value=code form autocomplete="off"/>
-                    <p><button id="login-use-code" class="link" type="button" on:click=switch>"Use the code from your app instead"</button></p>
-                }.into_any(),
-            }}
-            <button id="login-submit" class="primary" type="submit" disabled=move || form.busy.get()>
-                {move || if form.busy.get() { "Logging in…" } else { "Log in" }}
-            </button>
-        </form>
+    move || {
+        match asking.get() {
+        Asking::Password => ().into_any(),
+        Asking::Code => view! {
+            <p id="login-second" class="muted">"Two-factor login is on for this account."</p>
+            <Field id="login-code" name="totp_code" label="Code from your authenticator app" value=code form autocomplete="one-time-code"/>
+            <p><button id="login-use-recovery" class="link" type="button" on:click=switch>"Use a recovery code instead"</button></p>
+        }.into_any(),
+        Asking::Recovery => view! {
+            <p id="login-second" class="muted">"Two-factor login is on for this account. Each recovery code works once."</p>
+            <Field id="login-recovery" name="recovery_code" label="Recovery code" value=code form autocomplete="off"/>
+            <p><button id="login-use-code" class="link" type="button" on:click=switch>"Use the code from your app instead"</button></p>
+        }.into_any(),
+    }
     }
 }
 
-fn code_id(asking: Asking) -> &'static str {
-    match asking {
-        Asking::Recovery => "login-recovery",
-        _ => "login-code",
-    }
+/// The fields a registration may name the service, for its errors.
+const REGISTER_FIELDS: &[&str] = &[
+    "username",
+    "email",
+    "password",
+    ProfileField::FullName.as_str(),
+];
+
+/// What the registration form holds.
+#[derive(Clone, Copy)]
+struct NewAccount {
+    username: RwSignal<String>,
+    email: RwSignal<String>,
+    password: RwSignal<String>,
+    confirm: RwSignal<String>,
+    full_name: RwSignal<String>,
 }
 
-fn code_field(asking: Asking) -> &'static str {
-    match asking {
-        Asking::Recovery => "recovery_code",
-        _ => "totp_code",
+impl NewAccount {
+    fn new() -> Self {
+        let empty = || RwSignal::new(String::new());
+        NewAccount {
+            username: empty(),
+            email: empty(),
+            password: empty(),
+            confirm: empty(),
+            full_name: empty(),
+        }
     }
-}
 
-#[component]
-fn RegisterForm() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let location = nav::location();
-    let (username, email, password, confirm, full_name) = (
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-        RwSignal::new(String::new()),
-    );
-    let form = FormState::new("register-form");
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        form.start();
-        let u = username.get_untracked().trim().to_owned();
-        let e = email.get_untracked().trim().to_owned();
-        let p = password.get_untracked();
-        let name = full_name.get_untracked().trim().to_owned();
+    /// The account to create; none when a field breaks its rules or the
+    /// passwords differ, each such field marked on `form`.
+    fn checked(&self, form: FormState) -> Option<NewUser> {
+        let u = self.username.get_untracked().trim().to_owned();
+        let e = self.email.get_untracked().trim().to_owned();
+        let p = self.password.get_untracked();
+        let name = self.full_name.get_untracked().trim().to_owned();
         let mut ok = form.check([
             validate::username(&u),
             validate::email(&e),
             validate::password("password", &p, validate::PASSWORD_MIN_DEFAULT),
             validate::profile_field(ProfileField::FullName, &name),
         ]);
-        if p != confirm.get_untracked() {
+        if p != self.confirm.get_untracked() {
             form.field_error("confirm", "Passwords do not match");
             ok = false;
         }
-        if !ok {
-            return;
-        }
-        form.busy.set(true);
-        let user = NewUser {
+        ok.then(|| NewUser {
             username: u,
             email: e,
             password: Secret::new(p),
@@ -217,35 +262,46 @@ fn RegisterForm() -> impl IntoView {
                 .into_iter()
                 .filter(|(_, v)| !v.is_empty())
                 .collect(),
+        })
+    }
+}
+
+#[component]
+fn RegisterForm() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let location = nav::location();
+    let account = NewAccount::new();
+    let form = FormState::new("register-form");
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        form.start();
+        let Some(user) = account.checked(form) else {
+            return;
         };
-        spawn_local(async move {
-            match UnauthorizedApi.register(user).await {
-                Ok(created) => {
-                    state.flash_on(
-                        routes::LOGIN,
-                        Notice::ok(format!("Account {created} created. You can log in now.")),
-                    );
-                    state.new_username.set(created);
-                    // Unless the visitor has moved on meanwhile.
-                    if form.busy.try_get_untracked().is_some() {
-                        location.navigate(routes::LOGIN, false);
-                    }
-                    dom::focus_later(vec!["#login-password".to_owned()]);
+        form.run(
+            REGISTER_FIELDS,
+            UnauthorizedApi.register(user),
+            move |created| {
+                state.flash_on(
+                    Screen::Login,
+                    Notice::ok(format!("Account {created} created. You can log in now.")),
+                );
+                state.new_username.set(created);
+                // Unless the visitor has moved on meanwhile.
+                if form.busy.try_get_untracked().is_some() {
+                    location.navigate(&Screen::Login.path(), false);
                 }
-                Err(e) => form.fail(
-                    state,
-                    &e,
-                    &[
-                        "username",
-                        "email",
-                        "password",
-                        ProfileField::FullName.as_str(),
-                    ],
-                ),
-            }
-            form.busy.set(false);
-        });
+                dom::focus_later(vec!["#login-password".to_owned()]);
+            },
+        );
     };
+    let NewAccount {
+        username,
+        email,
+        password,
+        confirm,
+        full_name,
+    } = account;
     view! {
         <form id="register-form" on:submit=submit novalidate>
             <NoticeView notice=form.notice/>

@@ -11,7 +11,6 @@ use users_protocol::{validate, Secret, UserUpdate};
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
 pub(crate) fn CredentialsPage() -> impl IntoView {
-    dom::set_title("Credentials");
     let state = expect_context::<AppState>();
     let current = move || {
         state.session.with(|s| {
@@ -32,14 +31,7 @@ pub(crate) fn CredentialsPage() -> impl IntoView {
                 username: Some(u),
                 ..Default::default()
             };
-            save_own(
-                state,
-                uform,
-                update,
-                vec!["username"],
-                "Username changed.",
-                || {},
-            );
+            save_own(uform, update, &["username"], "Username changed.", || {});
         }
     };
 
@@ -54,7 +46,7 @@ pub(crate) fn CredentialsPage() -> impl IntoView {
                 email: Some(e),
                 ..Default::default()
             };
-            save_own(state, eform, update, vec!["email"], "Email changed.", || {});
+            save_own(eform, update, &["email"], "Email changed.", || {});
         }
     };
 
@@ -89,9 +81,8 @@ pub(crate) fn CredentialsPage() -> impl IntoView {
 
 /// Changing one's own password: the current one, the new one twice, with
 /// the strength hint. `on_done` runs once the service has taken it.
-#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub(crate) fn PasswordForm(on_done: Callback<()>) -> impl IntoView {
+fn PasswordForm(on_done: Callback<()>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let (cur, new, confirm) = (
         RwSignal::new(String::new()),
@@ -123,10 +114,9 @@ pub(crate) fn PasswordForm(on_done: Callback<()>) -> impl IntoView {
                 ..Default::default()
             };
             save_own(
-                state,
                 pform,
                 update,
-                vec!["password", "current_password"],
+                &["password", "current_password"],
                 "Password changed. Your other sessions have been logged out.",
                 move || {
                     cur.set(String::new());

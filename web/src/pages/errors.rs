@@ -3,13 +3,12 @@
 //! admin data is ever asked for).
 
 use crate::dom;
-use crate::routes;
+use crate::routes::Screen;
 use leptos::prelude::*;
 
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
 pub(crate) fn NotFound() -> impl IntoView {
-    dom::set_title("Not found");
     view! {
         <section class="card narrow" id="not-found">
             <h2 class="page-title" tabindex="-1">"Page not found"</h2>
@@ -27,7 +26,7 @@ pub(crate) fn NotAllowed() -> impl IntoView {
         <section id="not-allowed">
             <h2 class="page-title" tabindex="-1">"Not allowed"</h2>
             <p>"This screen is for admins and moderators. Your account cannot open it."</p>
-            <p><a href=routes::PROFILE>"Back to your profile"</a></p>
+            <p><a href=Screen::Profile.path()>"Back to your profile"</a></p>
         </section>
     }
 }

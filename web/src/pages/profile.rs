@@ -3,13 +3,11 @@
 //! The fields come from [`ProfileField::ALL`], so a field added to the protocol
 //! shows here once it has a [`control`].
 
-use crate::dom;
 use crate::forms::FormState;
 use crate::state::AppState;
 use crate::widgets::{when, Field, NoticeView};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use users_protocol::validate::{self, FieldError};
 use users_protocol::{ProfileField, UserUpdate, UserView};
 
@@ -67,7 +65,6 @@ fn profile_update(
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
 pub(crate) fn ProfilePage() -> impl IntoView {
-    dom::set_title("Profile");
     let state = expect_context::<AppState>();
     let user = move || state.session.with(|s| s.as_ref().map(|s| s.user.clone()));
     let first = user();
@@ -97,6 +94,14 @@ pub(crate) fn Meta(user: UserView) -> impl IntoView {
     }
 }
 
+/// Each profile field and the text the form holds for it.
+type Values = Vec<(ProfileField, RwSignal<String>)>;
+
+/// The texts the form holds, in field order.
+fn texts(values: &Values) -> Vec<String> {
+    values.iter().map(|(_, v)| v.get_untracked()).collect()
+}
+
 /// The profile fields of `user`: one's own (`target` none), or another
 /// user's for an admin. While it holds edits not yet saved, leaving the
 /// screen asks first (see the shell).
@@ -108,27 +113,14 @@ pub(crate) fn ProfileForm(
     on_saved: Callback<UserView>,
 ) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let values: Vec<(ProfileField, RwSignal<String>)> = ProfileField::ALL
+    let values: Values = ProfileField::ALL
         .iter()
         .map(|&f| (f, RwSignal::new(user.profile.get(f).to_owned())))
         .collect();
     // What the service holds, to tell unsaved edits.
-    let saved = RwSignal::new(
-        values
-            .iter()
-            .map(|(_, v)| v.get_untracked())
-            .collect::<Vec<_>>(),
-    );
-    let dirty = {
-        let values = values.clone();
-        Memo::new(move |_| {
-            saved.with(|s| values.iter().zip(s).any(|((_, v), s)| v.with(|v| v != s)))
-        })
-    };
-    Effect::new(move |_| state.dirty.set(dirty.get()));
-    on_cleanup(move || state.dirty.set(false));
+    let saved = RwSignal::new(texts(&values));
+    let dirty = unsaved_edits(values.clone(), saved);
     let form = FormState::new("profile-form");
-
     let submit = {
         let values = values.clone();
         move |ev: SubmitEvent| {
@@ -142,24 +134,48 @@ pub(crate) fn ProfileForm(
                 }
             };
             let Some(api) = state.api() else { return };
-            let sent: Vec<String> = values.iter().map(|(_, v)| v.get_untracked()).collect();
-            let target = target.clone();
-            form.busy.set(true);
-            spawn_local(async move {
-                match api.update(update, target).await {
-                    Ok(u) => {
-                        saved.set(sent);
-                        on_saved.try_run(u);
-                        form.succeed("Profile saved.");
-                    }
-                    Err(e) => form.fail(state, &e, ProfileField::NAMES),
-                }
-                form.busy.set(false);
-            });
+            let sent = texts(&values);
+            form.run(
+                ProfileField::NAMES,
+                api.update(update, target.clone()),
+                move |u| {
+                    saved.set(sent);
+                    on_saved.try_run(u);
+                    form.succeed("Profile saved.");
+                },
+            );
         }
     };
+    view! {
+        <form id="profile-form" on:submit=submit novalidate>
+            <NoticeView notice=form.notice/>
+            <div class="grid2">{one_line_fields(&values, form)}</div>
+            {text_areas(&values, form)}
+            <div class="form-actions">
+                <button id="profile-save" class="primary" type="submit" disabled=move || form.busy.get()>
+                    {move || if form.busy.get() { "Saving…" } else { "Save profile" }}
+                </button>
+                <span class="muted" id="profile-dirty">{move || dirty.get().then_some("Unsaved changes")}</span>
+            </div>
+        </form>
+    }
+}
 
-    let inputs = values
+/// Whether the form holds edits the service does not have (`saved`); the
+/// shell hears of them while the form is on screen.
+fn unsaved_edits(values: Values, saved: RwSignal<Vec<String>>) -> Memo<bool> {
+    let state = expect_context::<AppState>();
+    let dirty = Memo::new(move |_| {
+        saved.with(|s| values.iter().zip(s).any(|((_, v), s)| v.with(|v| v != s)))
+    });
+    Effect::new(move |_| state.dirty.set(dirty.get()));
+    on_cleanup(move || state.dirty.set(false));
+    dirty
+}
+
+/// The fields that fit one line, for the grid.
+fn one_line_fields(values: &Values, form: FormState) -> impl IntoView {
+    values
         .iter()
         .filter_map(|&(f, value)| match control(f) {
             Control::Input {
@@ -170,8 +186,13 @@ pub(crate) fn ProfileForm(
             }),
             Control::TextArea => None,
         })
-        .collect_view();
-    let text_areas = values
+        .collect_view()
+}
+
+/// The fields with room for several lines, below the grid; each error tied
+/// to its text area as [`Field`] ties an input's.
+fn text_areas(values: &Values, form: FormState) -> impl IntoView {
+    values
         .iter()
         .filter(|&&(f, _)| control(f) == Control::TextArea)
         .map(|&(f, value)| {
@@ -191,21 +212,7 @@ pub(crate) fn ProfileForm(
                 </div>
             }
         })
-        .collect_view();
-
-    view! {
-        <form id="profile-form" on:submit=submit novalidate>
-            <NoticeView notice=form.notice/>
-            <div class="grid2">{inputs}</div>
-            {text_areas}
-            <div class="form-actions">
-                <button id="profile-save" class="primary" type="submit" disabled=move || form.busy.get()>
-                    {move || if form.busy.get() { "Saving…" } else { "Save profile" }}
-                </button>
-                <span class="muted" id="profile-dirty">{move || dirty.get().then_some("Unsaved changes")}</span>
-            </div>
-        </form>
-    }
+        .collect_view()
 }
 
 #[cfg(test)]

@@ -6,16 +6,15 @@ use crate::api::{Revoke, SecondFactor};
 use crate::dom;
 use crate::forms::FormState;
 use crate::state::AppState;
+use crate::task;
 use crate::widgets::{when, Field, NoticeView};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use users_protocol::{AuditEvent, AuditQuery, Secret, SessionView, TotpSetup};
 
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
 pub(crate) fn SecurityPage() -> impl IntoView {
-    dom::set_title("Security");
     view! {
         <h2 class="page-title" tabindex="-1">"Security"</h2>
         <TwoFactor/>
@@ -35,25 +34,61 @@ fn TwoFactor() -> impl IntoView {
     });
     let setup = RwSignal::new(None::<TotpSetup>);
     let codes = RwSignal::new(None::<Vec<String>>);
-    let (code, password) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     let form = FormState::new("totp-form");
     let start = move |_| {
         let Some(api) = state.api() else { return };
         form.start();
-        form.busy.set(true);
-        spawn_local(async move {
-            match api.totp_setup().await {
-                Ok(s) => {
-                    setup.set(Some(s));
-                    dom::focus_later(vec!["#totp-code".to_owned()]);
-                }
-                Err(e) => form.fail(state, &e, &[]),
-            }
-            form.busy.set(false);
+        form.run(&[], api.totp_setup(), move |s| {
+            setup.set(Some(s));
+            dom::focus_later(vec!["#totp-code".to_owned()]);
         });
     };
-    let confirm = move |ev: SubmitEvent| {
-        ev.prevent_default();
+    let confirm = SetUp {
+        setup,
+        codes,
+        code: RwSignal::new(String::new()),
+        password: RwSignal::new(String::new()),
+        form,
+    };
+    view! {
+        <section class="section" id="two-factor">
+            <h3>"Two-factor login"</h3>
+            <NoticeView notice=form.notice/>
+            {move || codes.get().map(|list| view! { <RecoveryCodes list/> })}
+            {move || match (on.get(), setup.get()) {
+                (true, _) => view! { <TurnOff/> }.into_any(),
+                (false, None) => view! {
+                    <p>"A code from an authenticator app on your phone, asked for at each login, keeps your account safe even if your password is found out."</p>
+                    <button id="totp-start" class="primary" type="button" on:click=start disabled=move || form.busy.get()>"Set up two-factor login"</button>
+                }.into_any(),
+                (false, Some(s)) => view! { <TurnOn secret=s confirm/> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// A setup under way: the secret to confirm, the code and password that
+/// confirm it, and where the recovery codes go once it is on.
+#[derive(Clone, Copy)]
+struct SetUp {
+    setup: RwSignal<Option<TotpSetup>>,
+    codes: RwSignal<Option<Vec<String>>>,
+    code: RwSignal<String>,
+    password: RwSignal<String>,
+    form: FormState,
+}
+
+impl SetUp {
+    /// Confirms the setup: on, the recovery codes show at once; one's own
+    /// record, read again, then turns the screen to "on".
+    fn confirm(self, state: AppState) {
+        let SetUp {
+            setup,
+            codes,
+            code,
+            password,
+            form,
+        } = self;
         form.start();
         let (c, p) = (
             code.get_untracked().trim().to_owned(),
@@ -71,50 +106,48 @@ fn TwoFactor() -> impl IntoView {
         let Some(api) = state.api().filter(|_| ok) else {
             return;
         };
-        form.busy.set(true);
-        spawn_local(async move {
-            match api.totp_enable(Secret::new(p), Secret::new(c)).await {
-                Ok(list) => {
-                    setup.set(None);
-                    code.set(String::new());
-                    password.set(String::new());
-                    codes.set(Some(list.iter().map(|c| c.expose().to_owned()).collect()));
-                    if let Ok(me) = api.me().await {
-                        state.set_user(me);
-                    }
-                    dom::focus_later(vec!["#recovery-codes h4".to_owned()]);
-                }
-                Err(e) => form.fail(state, &e, &["code", "password"]),
+        let turn_on = async move {
+            let list = api.totp_enable(Secret::new(p), Secret::new(c)).await?;
+            setup.set(None);
+            code.set(String::new());
+            password.set(String::new());
+            codes.set(Some(list.iter().map(|c| c.expose().to_owned()).collect()));
+            Ok(api.me().await.ok())
+        };
+        form.run(&["code", "password"], turn_on, move |me| {
+            if let Some(me) = me {
+                state.set_user(me);
             }
-            form.busy.set(false);
+            dom::focus_later(vec!["#recovery-codes h4".to_owned()]);
         });
+    }
+}
+
+/// The QR code and the key of a new secret, and the form that confirms it
+/// with a code from the app and the password.
+#[component]
+fn TurnOn(secret: TotpSetup, confirm: SetUp) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let SetUp {
+        code,
+        password,
+        form,
+        ..
+    } = confirm;
+    let qr = dom::data_url("image/svg+xml", &secret.qr_svg);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        confirm.confirm(state);
     };
     view! {
-        <section class="section" id="two-factor">
-            <h3>"Two-factor login"</h3>
-            <NoticeView notice=form.notice/>
-            {move || codes.get().map(|list| view! { <RecoveryCodes list/> })}
-            {move || match (on.get(), setup.get()) {
-                (true, _) => view! { <TurnOff/> }.into_any(),
-                (false, None) => view! {
-                    <p>"A code from an authenticator app on your phone, asked for at each login, keeps your account safe even if your password is found out."</p>
-                    <button id="totp-start" class="primary" type="button" on:click=start disabled=move || form.busy.get()>"Set up two-factor login"</button>
-                }.into_any(),
-                (false, Some(s)) => {
-                    let qr = dom::data_url("image/svg+xml", &s.qr_svg);
-                    view! {
-                        <p>"Scan this QR code with your authenticator app, or type in the key below. Then enter the code it shows, and your password."</p>
-                        <img id="totp-qr" src=qr width="200" height="200" alt="QR code to scan with your authenticator app"/>
-                        <p>"Key: " <code id="totp-secret" class="wrap">{s.secret.expose().to_owned()}</code></p>
-                        <form id="totp-form" on:submit=confirm novalidate>
-                            <Field id="totp-code" name="code" label="Code from the app" value=code form autocomplete="one-time-code"/>
-                            <Field id="totp-password" name="password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
-                            <div><button id="totp-enable" class="primary" type="submit" disabled=move || form.busy.get()>"Turn on two-factor login"</button></div>
-                        </form>
-                    }.into_any()
-                }
-            }}
-        </section>
+        <p>"Scan this QR code with your authenticator app, or type in the key below. Then enter the code it shows, and your password."</p>
+        <img id="totp-qr" src=qr width="200" height="200" alt="QR code to scan with your authenticator app"/>
+        <p>"Key: " <code id="totp-secret" class="wrap">{secret.secret.expose().to_owned()}</code></p>
+        <form id="totp-form" on:submit=submit novalidate>
+            <Field id="totp-code" name="code" label="Code from the app" value=code form autocomplete="one-time-code"/>
+            <Field id="totp-password" name="password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
+            <div><button id="totp-enable" class="primary" type="submit" disabled=move || form.busy.get()>"Turn on two-factor login"</button></div>
+        </form>
     }
 }
 
@@ -159,21 +192,16 @@ fn TurnOff() -> impl IntoView {
         } else {
             SecondFactor::Recovery(Secret::new(c))
         };
-        form.busy.set(true);
-        spawn_local(async move {
-            match api.totp_disable(Secret::new(p), Some(second), None).await {
-                Ok(()) => {
-                    if let Ok(me) = api.me().await {
-                        state.set_user(me);
-                    }
-                }
-                Err(e) => form.fail(
-                    state,
-                    &e,
-                    &["code", "recovery_code", "totp_code", "password"],
-                ),
+        // Off, one's own record is read again, which turns the screen to "off".
+        let turn_off = async move {
+            api.totp_disable(Secret::new(p), Some(second), None).await?;
+            Ok(api.me().await.ok())
+        };
+        let fields = &["code", "recovery_code", "totp_code", "password"];
+        form.run(fields, turn_off, move |me| {
+            if let Some(me) = me {
+                state.set_user(me);
             }
-            form.busy.set(false);
         });
     };
     view! {
@@ -195,27 +223,18 @@ fn Sessions() -> impl IntoView {
     let form = FormState::new("sessions");
     let load = move || {
         let Some(api) = state.api() else { return };
-        spawn_local(async move {
-            match api.sessions(None).await {
-                Ok(l) => list.set(Some(l.sessions)),
-                Err(e) => form.fail(state, &e, &[]),
-            }
+        task::run(None, api.sessions(None), move |outcome| match outcome {
+            Ok(l) => list.set(Some(l.sessions)),
+            Err(e) => form.fail(&e, &[]),
         });
     };
     load();
     let revoke = move |which: Revoke, done: &'static str| {
         let Some(api) = state.api() else { return };
         form.start();
-        form.busy.set(true);
-        spawn_local(async move {
-            match api.revoke(which).await {
-                Ok(n) => {
-                    form.succeed(format!("{done} ({n})."));
-                    load();
-                }
-                Err(e) => form.fail(state, &e, &[]),
-            }
-            form.busy.set(false);
+        form.run(&[], api.revoke(which), move |n| {
+            form.succeed(format!("{done} ({n})."));
+            load();
         });
     };
     let row = move |s: SessionView| {
@@ -263,13 +282,13 @@ fn Activity() -> impl IntoView {
     let state = expect_context::<AppState>();
     let events = RwSignal::new(None::<Vec<AuditEvent>>);
     if let Some(api) = state.api() {
-        spawn_local(async move {
-            let q = AuditQuery {
-                limit: Some(20),
-                mine: true,
-                ..Default::default()
-            };
-            if let Ok(page) = api.audit(q).await {
+        let q = AuditQuery {
+            limit: Some(20),
+            mine: true,
+            ..Default::default()
+        };
+        task::run(None, api.audit(q), move |outcome| {
+            if let Ok(page) = outcome {
                 events.set(Some(page.events));
             }
         });

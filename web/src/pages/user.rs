@@ -4,15 +4,14 @@
 
 use crate::api::Revoke;
 use crate::dialog::ConfirmDialog;
-use crate::dom;
 use crate::forms::FormState;
 use crate::nav;
 use crate::pages::profile::{Meta, ProfileForm};
-use crate::routes;
+use crate::routes::Screen;
 use crate::state::{AppState, Notice};
+use crate::task;
 use crate::widgets::{Field, NoticeView};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use users_protocol::{validate, ErrorCode, Role, Secret, UserStatus, UserUpdate, UserView};
 
 /// The question that confirms a change of role and status, and the confirm
@@ -55,24 +54,20 @@ pub(crate) fn UserPage(name: String) -> impl IntoView {
     // Each name is a screen of its own (see `Screens`): this loads once.
     let title = name.clone();
     Effect::new(move |_| {
-        let name = name.clone();
-        dom::set_title(&name);
         let Some(api) = state.api() else { return };
         user.set(None);
         missing.set(false);
-        spawn_local(async move {
-            match api.user(name).await {
-                Ok(u) => user.set(Some(u)),
-                Err(e) if e.code() == Some(ErrorCode::NotFound) => missing.set(true),
-                Err(e) => notice.set(Some(Notice::err(state.fail(&e)))),
-            }
+        task::run(None, api.user(name.clone()), move |outcome| match outcome {
+            Ok(u) => user.set(Some(u)),
+            Err(e) if e.code() == Some(ErrorCode::NotFound) => missing.set(true),
+            Err(e) => notice.set(Some(Notice::err(state.fail(&e)))),
         });
     });
     let is_admin = Memo::new(move |_| state.role() == Some(Role::Admin));
     // Built once per user shown, so that saving does not reset the forms.
     let shown = Memo::new(move |_| user.with(|u| u.as_ref().map(|u| u.username.clone())));
     view! {
-        <p class="crumbs"><a href=routes::USERS>"All users"</a></p>
+        <p class="crumbs"><a href=Screen::Users.path()>"All users"</a></p>
         <h2 class="page-title wrap" tabindex="-1">{title}</h2>
         <NoticeView notice/>
         {move || missing.get().then(|| view! {
@@ -106,14 +101,72 @@ fn Controls(user: UserView, on_change: RwSignal<Option<UserView>>) -> impl IntoV
     }
 }
 
+/// The role and status an admin has picked, and those the service has.
+/// Picking changes nothing by itself: only a confirmed Apply does.
+#[derive(Clone, Copy)]
+struct Picks {
+    current: RwSignal<(Role, UserStatus)>,
+    role: RwSignal<Role>,
+    status: RwSignal<UserStatus>,
+}
+
+impl Picks {
+    fn new(user: &UserView) -> Self {
+        Picks {
+            current: RwSignal::new((user.role, user.status)),
+            role: RwSignal::new(user.role),
+            status: RwSignal::new(user.status),
+        }
+    }
+
+    /// Puts the picks back to what the service has.
+    fn reset(&self) {
+        let (r, s) = self.current.get_untracked();
+        self.role.set(r);
+        self.status.set(s);
+    }
+
+    /// The question and the confirm button's text for the picks (see
+    /// [`describe`]); none when nothing would change. Tracked.
+    fn question(&self, name: &str) -> Option<(String, String)> {
+        let (r0, s0) = self.current.get();
+        describe(name, (r0, self.role.get()), (s0, self.status.get()))
+    }
+
+    /// What would change, for the dialog: `Role: user → admin.` Tracked.
+    fn changes(&self) -> String {
+        let (r0, s0) = self.current.get();
+        let (r, s) = (self.role.get(), self.status.get());
+        let mut changes = Vec::new();
+        if r != r0 {
+            changes.push(format!("Role: {r0} → {r}."));
+        }
+        if s != s0 {
+            changes.push(format!("Status: {s0} → {s}."));
+        }
+        changes.join(" ")
+    }
+
+    /// The update that makes the picks the service's, with the admin's
+    /// own password.
+    fn update(&self, password: String) -> UserUpdate {
+        let (r0, s0) = self.current.get_untracked();
+        let (r, s) = (self.role.get_untracked(), self.status.get_untracked());
+        UserUpdate {
+            role: (r != r0).then_some(r),
+            status: (s != s0).then_some(s),
+            current_password: Some(Secret::new(password)),
+            ..Default::default()
+        }
+    }
+}
+
 /// Role and status: picked, then applied after a confirmation.
 #[component]
 fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let name = user.username.clone();
-    let current = RwSignal::new((user.role, user.status));
-    let role = RwSignal::new(user.role);
-    let status = RwSignal::new(user.status);
+    let picks = Picks::new(&user);
     let asking = RwSignal::new(false);
     // A role or a status changes only with the admin's own password.
     let password = RwSignal::new(String::new());
@@ -123,17 +176,12 @@ fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoView {
     // (and Esc) change nothing, and a confirmed change is the service's now.
     Effect::new(move |_| {
         if !asking.get() {
-            let (r, s) = current.get_untracked();
-            role.set(r);
-            status.set(s);
+            picks.reset();
         }
     });
     let question = {
         let name = name.clone();
-        Memo::new(move |_| {
-            let (r0, s0) = current.get();
-            describe(&name, (r0, role.get()), (s0, status.get()))
-        })
+        Memo::new(move |_| picks.question(&name))
     };
     let apply = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -149,55 +197,33 @@ fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoView {
     };
     let confirm = Callback::new(move |()| {
         let Some(api) = state.api() else { return };
-        let (r0, s0) = current.get_untracked();
-        let (r, s) = (role.get_untracked(), status.get_untracked());
-        let update = UserUpdate {
-            role: (r != r0).then_some(r),
-            status: (s != s0).then_some(s),
-            current_password: Some(Secret::new(password.get_untracked())),
-            ..Default::default()
-        };
+        let update = picks.update(password.get_untracked());
         let target = name.clone();
-        form.busy.set(true);
-        spawn_local(async move {
-            let result = api.update(update, Some(target.clone())).await;
+        let call = api.update(update, Some(target.clone()));
+        task::run(Some(form.busy), call, move |outcome| {
             asking.set(false);
-            match result {
+            match outcome {
                 Ok(u) => {
-                    current.set((u.role, u.status));
+                    picks.current.set((u.role, u.status));
                     on_saved.try_run(u);
                     form.succeed(format!("Updated {target}."));
                 }
                 // The dialog has closed: the error goes in the form's notice.
-                Err(e) => form.fail(state, &e, &[]),
+                Err(e) => form.fail(&e, &[]),
             }
-            form.busy.set(false);
         });
     });
-    let pick = |id: &'static str,
-                label: &'static str,
-                names: &'static [&'static str],
-                get: Signal<&'static str>,
-                set: Callback<String>| {
-        view! {
-            <div class="field">
-                <label for=id>{label}</label>
-                <select id=id prop:value=move || get.get() on:change=move |ev| set.run(event_target_value(&ev))>
-                    {names.iter().map(|n| view! { <option value=*n>{*n}</option> }).collect_view()}
-                </select>
-            </div>
-        }
-    };
+    let Picks { role, status, .. } = picks;
     view! {
         <section class="section">
             <h3>"Role and status"</h3>
             <form id="access-form" on:submit=apply novalidate>
                 <NoticeView notice=form.notice/>
                 <div class="grid2">
-                    {pick("user-role", "Role", Role::NAMES, Signal::derive(move || role.get().as_str()),
-                        Callback::new(move |v: String| if let Some(r) = Role::from_name(&v) { role.set(r) }))}
-                    {pick("user-status", "Status", UserStatus::NAMES, Signal::derive(move || status.get().as_str()),
-                        Callback::new(move |v: String| if let Some(s) = UserStatus::from_name(&v) { status.set(s) }))}
+                    <Pick id="user-role" label="Role" names=Role::NAMES value=Signal::derive(move || role.get().as_str())
+                        on_pick=Callback::new(move |v: String| if let Some(r) = Role::from_name(&v) { role.set(r) })/>
+                    <Pick id="user-status" label="Status" names=UserStatus::NAMES value=Signal::derive(move || status.get().as_str())
+                        on_pick=Callback::new(move |v: String| if let Some(s) = UserStatus::from_name(&v) { status.set(s) })/>
                 </div>
                 <div><button id="access-apply" class="primary" type="submit" disabled=move || form.busy.get()>"Apply…"</button></div>
             </form>
@@ -207,20 +233,28 @@ fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoView {
             confirm_label=Signal::derive(move || question.get().map(|q| q.1).unwrap_or_default())
             ready busy=form.busy
             on_confirm=confirm>
-            <p>{move || {
-                let (r0, s0) = current.get();
-                let (r, s) = (role.get(), status.get());
-                let mut changes = Vec::new();
-                if r != r0 {
-                    changes.push(format!("Role: {r0} → {r}."));
-                }
-                if s != s0 {
-                    changes.push(format!("Status: {s0} → {s}."));
-                }
-                changes.join(" ")
-            }}</p>
+            <p>{move || picks.changes()}</p>
             <Field id="access-password" name="current_password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
         </ConfirmDialog>
+    }
+}
+
+/// A labelled select of wire names; picking one only hands it to `on_pick`.
+#[component]
+fn Pick(
+    id: &'static str,
+    label: &'static str,
+    names: &'static [&'static str],
+    value: Signal<&'static str>,
+    on_pick: Callback<String>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <select id=id prop:value=move || value.get() on:change=move |ev| on_pick.run(event_target_value(&ev))>
+                {names.iter().map(|n| view! { <option value=*n>{*n}</option> }).collect_view()}
+            </select>
+        </div>
     }
 }
 
@@ -257,18 +291,12 @@ fn SetPassword(name: String) -> impl IntoView {
             ..Default::default()
         };
         let target = name.clone();
-        form.busy.set(true);
-        spawn_local(async move {
-            match api.update(update, Some(target.clone())).await {
-                Ok(_) => {
-                    new.set(String::new());
-                    again.set(String::new());
-                    mine.set(String::new());
-                    form.succeed(format!("Password set for {target}."));
-                }
-                Err(e) => form.fail(state, &e, &["password", "current_password"]),
-            }
-            form.busy.set(false);
+        let call = api.update(update, Some(target.clone()));
+        form.run(&["password", "current_password"], call, move |_| {
+            new.set(String::new());
+            again.set(String::new());
+            mine.set(String::new());
+            form.succeed(format!("Password set for {target}."));
         });
     };
     view! {
@@ -303,13 +331,8 @@ fn Security(user: UserView) -> impl IntoView {
             let Some(api) = state.api() else { return };
             let target = name.clone();
             form.start();
-            form.busy.set(true);
-            spawn_local(async move {
-                match api.revoke(Revoke::AllOf(target.clone())).await {
-                    Ok(n) => form.succeed(format!("Ended {n} session(s) of {target}.")),
-                    Err(e) => form.fail(state, &e, &[]),
-                }
-                form.busy.set(false);
+            form.run(&[], api.revoke(Revoke::AllOf(target.clone())), move |n| {
+                form.succeed(format!("Ended {n} session(s) of {target}."));
             });
         }
     };
@@ -319,20 +342,16 @@ fn Security(user: UserView) -> impl IntoView {
             let Some(api) = state.api() else { return };
             let (target, pw) = (name.clone(), password.get_untracked());
             form.start();
-            form.busy.set(true);
-            spawn_local(async move {
-                let result = api
-                    .totp_disable(Secret::new(pw), None, Some(target.clone()))
-                    .await;
+            let call = api.totp_disable(Secret::new(pw), None, Some(target.clone()));
+            task::run(Some(form.busy), call, move |outcome| {
                 asking.set(false);
-                match result {
+                match outcome {
                     Ok(()) => {
                         two_factor.set(false);
                         form.succeed(format!("Two-factor login is off for {target}."));
                     }
-                    Err(e) => form.fail(state, &e, &[]),
+                    Err(e) => form.fail(&e, &[]),
                 }
-                form.busy.set(false);
             });
         })
     };
@@ -380,19 +399,14 @@ fn Delete(name: String) -> impl IntoView {
             let Some(api) = state.api() else { return };
             let (target, pw) = (name.clone(), password.get_untracked());
             form.start();
-            form.busy.set(true);
-            spawn_local(async move {
-                match api.delete(Secret::new(pw), Some(target.clone())).await {
-                    // Only from this page: an admin who has moved on stays put.
-                    Ok(()) if asking.try_get_untracked().is_some() => {
-                        state.flash_on(routes::USERS, Notice::ok(format!("Deleted {target}.")));
-                        asking.set(false);
-                        location.navigate(routes::USERS, false);
-                    }
-                    Ok(()) => {}
-                    Err(e) => form.fail(state, &e, &["password"]),
+            let call = api.delete(Secret::new(pw), Some(target.clone()));
+            form.run(&["password"], call, move |()| {
+                // Only from this page: an admin who has moved on stays put.
+                if asking.try_get_untracked().is_some() {
+                    state.flash_on(Screen::Users, Notice::ok(format!("Deleted {target}.")));
+                    asking.set(false);
+                    location.navigate(&Screen::Users.path(), false);
                 }
-                form.busy.set(false);
             });
         })
     };
