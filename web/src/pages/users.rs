@@ -4,13 +4,12 @@
 //! filters, and it can be linked. It only looks: changes are made on each
 //! user's own page.
 
-use crate::dom;
-use crate::nav;
+use crate::nav::{self, Location};
 use crate::routes::{self, ListFilters, PAGE};
 use crate::state::{AppState, Notice};
+use crate::task;
 use crate::widgets::{day, when, NoticeView};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use std::fmt::Display;
 use users_protocol::{ProfileField, Role, SortKey, UserStatus, UserView};
 
@@ -26,8 +25,19 @@ fn filter_value<T: Display>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// The table's columns: a heading, and the key it sorts by, if any.
-const COLUMNS: [(&str, Option<SortKey>, &str); 7] = [
+/// A filter's select options: (value, text).
+fn select_options<T: Copy + Display>(all: &[T]) -> Vec<(String, String)> {
+    filter_options(all)
+        .into_iter()
+        .map(|(v, l)| (filter_value(v), l))
+        .collect()
+}
+
+/// A table column: its heading, the key it sorts by if any, and its class.
+type Column = (&'static str, Option<SortKey>, &'static str);
+
+/// The table's columns; `opt` ones give way on narrow screens.
+const COLUMNS: [Column; 7] = [
     ("Username", Some(SortKey::Username), ""),
     ("Email", Some(SortKey::Email), ""),
     ("Full name", Some(SortKey::FullName), "opt"),
@@ -37,201 +47,284 @@ const COLUMNS: [(&str, Option<SortKey>, &str); 7] = [
     ("Last login", Some(SortKey::LastLogin), "opt"),
 ];
 
-/// A link to another page of the list; without one (on the first or last
-/// page) it stays on the page, disabled, so focus is not lost when it is used.
-fn page_link(id: &'static str, label: &'static str, href: Signal<Option<String>>) -> impl IntoView {
-    view! {
-        <a id=id class="button secondary" href=move || href.get()
-            role=move || href.with(Option::is_none).then_some("link")
-            aria-disabled=move || if href.with(Option::is_none) { "true" } else { "false" }
-            tabindex=move || if href.with(Option::is_none) { "-1" } else { "0" }>
-            {label}
-        </a>
-    }
-}
-
 /// How long typing in the search box pauses before the list follows.
 const SEARCH_PAUSE_MS: u32 = 300;
 
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
 pub(crate) fn UserListPage() -> impl IntoView {
-    dom::set_title("Users");
-    let state = expect_context::<AppState>();
-    let location = nav::location();
-    let filters = Memo::new(move |_| {
-        location
-            .search
-            .with(|s| ListFilters::from_query(|k| routes::query_value(s, k)))
-    });
-    // Each change of filters is a step in the history; typing in the search
-    // box changes the step it started. The path stays, and so does the scroll.
-    let go = move |next: ListFilters, replace: bool| location.navigate(&next.href(), replace);
-    let users = RwSignal::new(Vec::<UserView>::new());
-    let total = RwSignal::new(0usize);
-    let loading = RwSignal::new(false);
-    let notice = RwSignal::new(None::<Notice>);
-    let latest = StoredValue::new(0u64);
+    let filters = Filters::new();
+    let listing = Listing::following(filters.address);
+    let Listing {
+        users,
+        total,
+        loading,
+        notice,
+    } = listing;
+    view! {
+        <h2 class="page-title" tabindex="-1">"Users"</h2>
+        <NoticeView notice/>
+        <FilterBar filters/>
+        <div class="table-wrap">
+            <table id="user-table" aria-busy=move || if loading.get() { "true" } else { "false" }>
+                <caption class="visually-hidden">"Users; column headers sort"</caption>
+                <thead><tr>
+                    {COLUMNS.into_iter().map(|column| view! { <SortHeader column filters/> }).collect_view()}
+                </tr></thead>
+                <tbody>
+                    {move || users.get().into_iter().map(|user| view! { <UserRow user/> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <Pager filters=filters.address total loading/>
+    }
+}
 
-    Effect::new(move |_| {
-        let q = filters.get().query();
-        let Some(api) = state.api() else { return };
-        latest.update_value(|n| *n += 1);
-        let mine = latest.get_value();
-        loading.set(true);
-        spawn_local(async move {
-            let result = api.list(q).await;
-            // Only the newest query's answer counts, and none once the screen
-            // has gone (its signals with it).
-            if latest.try_get_value() != Some(mine) {
-                return;
-            }
-            match result {
-                Ok(list) => {
-                    users.set(list.users);
-                    total.set(list.total);
-                    notice.set(None);
-                }
-                Err(e) => notice.set(Some(Notice::err(state.fail(&e)))),
-            }
-            loading.set(false);
+/// The list's filters: as the address holds them, which the list follows,
+/// and the search box's text, which runs ahead of the address while typing.
+#[derive(Clone, Copy)]
+struct Filters {
+    address: Memo<ListFilters>,
+    typed: RwSignal<String>,
+    /// Counts searches typed: one waiting for its pause goes ahead only if
+    /// none has come since.
+    searches: StoredValue<u64>,
+    location: Location,
+}
+
+impl Filters {
+    fn new() -> Self {
+        let location = nav::location();
+        let address = Memo::new(move |_| {
+            location
+                .search
+                .with(|s| ListFilters::from_query(|k| routes::query_value(s, k)))
         });
-    });
+        let filters = Filters {
+            address,
+            typed: RwSignal::new(address.get_untracked().search),
+            searches: StoredValue::new(0u64),
+            location,
+        };
+        // Back and Forward change the search from outside: the box follows,
+        // and a search still waiting for its pause is dropped.
+        Effect::new(move |_| {
+            let search = address.get().search;
+            if filters.typed.get_untracked().trim() != search.trim() {
+                filters.searches.update_value(|n| *n += 1);
+                filters.typed.set(search);
+            }
+        });
+        filters
+    }
 
-    // The search box holds what is typed; the address (and the query) follow
-    // once typing pauses, so that neither the history nor the service sees
-    // every keystroke. Continuing a search changes the step it started.
-    let typed = RwSignal::new(filters.get_untracked().search);
-    let pending = StoredValue::new(0u64);
-    // Back and Forward change the search from outside: the box follows, and
-    // a search still waiting for its pause is dropped.
-    Effect::new(move |_| {
-        let search = filters.get().search;
-        if typed.get_untracked().trim() != search.trim() {
-            pending.update_value(|n| *n += 1);
-            typed.set(search);
+    /// The filters as shown: the search box's text, even before its pause.
+    fn shown(&self) -> ListFilters {
+        ListFilters {
+            search: self.typed.get_untracked(),
+            ..self.address.get_untracked()
         }
-    });
-    // The filters as shown: the search box's text, even before its pause.
-    let shown = move || ListFilters {
-        search: typed.get_untracked(),
-        ..filters.get_untracked()
-    };
-    let select = move |id: &'static str,
-                       label: &'static str,
-                       options: Vec<(String, String)>,
-                       current: Signal<String>,
-                       set: fn(&mut ListFilters, &str)| {
-        view! {
-            <div class="field">
-                <label for=id>{label}</label>
-                <select id=id prop:value=move || current.get()
-                    on:change=move |ev| {
-                        let mut next = shown();
-                        set(&mut next, &event_target_value(&ev));
-                        next.page = 0;
-                        go(next, false);
-                    }>
-                    {options.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
-                </select>
-            </div>
-        }
-    };
-    let role_filter = select(
-        "admin-role",
-        "Role",
-        filter_options(Role::ALL)
-            .into_iter()
-            .map(|(v, l)| (filter_value(v), l))
-            .collect(),
-        Signal::derive(move || filter_value(filters.get().role)),
-        |f, v| f.role = Role::from_name(v),
-    );
-    let status_filter = select(
-        "admin-status",
-        "Status",
-        filter_options(UserStatus::ALL)
-            .into_iter()
-            .map(|(v, l)| (filter_value(v), l))
-            .collect(),
-        Signal::derive(move || filter_value(filters.get().status)),
-        |f, v| f.status = UserStatus::from_name(v),
-    );
+    }
 
-    let search = move |ev| {
-        let text = event_target_value(&ev);
-        typed.set(text.clone());
-        pending.update_value(|n| *n += 1);
-        let mine = pending.get_value();
-        spawn_local(async move {
-            gloo_timers::future::TimeoutFuture::new(SEARCH_PAUSE_MS).await;
-            if pending.try_get_value() != Some(mine) {
+    /// Shows the list for `next`. Each change of filters is a step in the
+    /// history, or (`replace`) changes the current one. The path stays, and
+    /// so does the scroll.
+    fn go(&self, next: ListFilters, replace: bool) {
+        self.location.navigate(&next.href(), replace);
+    }
+
+    /// Takes what is typed in the search box. The address (and the query)
+    /// follow once typing pauses, so that neither the history nor the
+    /// service sees every keystroke; continuing a search changes the step
+    /// it started.
+    fn type_search(self, text: String) {
+        self.typed.set(text.clone());
+        self.searches.update_value(|n| *n += 1);
+        let mine = self.searches.get_value();
+        let pause = gloo_timers::future::TimeoutFuture::new(SEARCH_PAUSE_MS);
+        task::run(None, pause, move |()| {
+            if self.searches.try_get_value() != Some(mine) {
                 return;
             }
-            let Some(now) = filters.try_get_untracked() else {
+            let Some(now) = self.address.try_get_untracked() else {
                 return;
             };
             let continuing = !now.search.trim().is_empty() && !text.trim().is_empty();
-            go(
-                ListFilters {
-                    search: text,
-                    page: 0,
-                    ..now
-                },
-                continuing,
-            );
+            let next = ListFilters {
+                search: text,
+                page: 0,
+                ..now
+            };
+            self.go(next, continuing);
         });
-    };
+    }
+}
 
-    let header = move |(label, key, class): (&'static str, Option<SortKey>, &'static str)| {
-        let aria_sort = move || {
-            let s = filters.get().sort;
-            key.filter(|&k| k == s.key).map(|_| {
-                if s.descending {
-                    "descending"
-                } else {
-                    "ascending"
+/// The page of users the service returned for the address's filters.
+#[derive(Clone, Copy)]
+struct Listing {
+    users: RwSignal<Vec<UserView>>,
+    /// How many match, on every page.
+    total: RwSignal<usize>,
+    /// A query is under way.
+    loading: RwSignal<bool>,
+    notice: RwSignal<Option<Notice>>,
+}
+
+impl Listing {
+    /// Asks the service again whenever `filters` change.
+    fn following(filters: Memo<ListFilters>) -> Self {
+        let state = expect_context::<AppState>();
+        let listing = Listing {
+            users: RwSignal::new(Vec::new()),
+            total: RwSignal::new(0),
+            loading: RwSignal::new(false),
+            notice: RwSignal::new(None),
+        };
+        let latest = StoredValue::new(0u64);
+        Effect::new(move |_| {
+            let q = filters.get().query();
+            let Some(api) = state.api() else { return };
+            latest.update_value(|n| *n += 1);
+            let mine = latest.get_value();
+            listing.loading.set(true);
+            task::run(None, api.list(q), move |result| {
+                // Only the newest query's answer counts, and none once the
+                // screen has gone (its signals with it).
+                if latest.try_get_value() != Some(mine) {
+                    return;
                 }
-            })
-        };
-        let inner = match key {
-            Some(k) => view! {
-                <button type="button" class="sort" id=format!("sort-{k}")
-                    on:click=move |_| go(shown().sorted_by(k), false)>
-                    {label}
-                    <span aria-hidden="true" class="sort-mark">{move || match aria_sort() {
-                        Some("ascending") => "▲",
-                        Some(_) => "▼",
-                        None => "",
-                    }}</span>
-                </button>
+                match result {
+                    Ok(list) => {
+                        listing.users.set(list.users);
+                        listing.total.set(list.total);
+                        listing.notice.set(None);
+                    }
+                    Err(e) => listing.notice.set(Some(Notice::err(state.fail(&e)))),
+                }
+                listing.loading.set(false);
+            });
+        });
+        listing
+    }
+}
+
+/// The search box and the role and status filters.
+#[component]
+fn FilterBar(filters: Filters) -> impl IntoView {
+    let address = filters.address;
+    view! {
+        <div class="filters">
+            <div class="field">
+                <label for="admin-search">"Search"</label>
+                <input id="admin-search" type="search" placeholder="username, name or email" autocomplete="off"
+                    prop:value=move || filters.typed.get()
+                    on:input=move |ev| filters.type_search(event_target_value(&ev))/>
+            </div>
+            <FilterSelect id="admin-role" label="Role" filters
+                options=select_options(Role::ALL)
+                current=Signal::derive(move || filter_value(address.get().role))
+                set=|f, v| f.role = Role::from_name(v)/>
+            <FilterSelect id="admin-status" label="Status" filters
+                options=select_options(UserStatus::ALL)
+                current=Signal::derive(move || filter_value(address.get().status))
+                set=|f, v| f.status = UserStatus::from_name(v)/>
+        </div>
+    }
+}
+
+/// A filter's select: a pick shows the first page of the list it filters.
+#[component]
+fn FilterSelect(
+    id: &'static str,
+    label: &'static str,
+    filters: Filters,
+    /// (value, text), the value by its wire name.
+    options: Vec<(String, String)>,
+    current: Signal<String>,
+    /// Puts a picked value into the filters.
+    set: fn(&mut ListFilters, &str),
+) -> impl IntoView {
+    let change = move |ev| {
+        let mut next = filters.shown();
+        set(&mut next, &event_target_value(&ev));
+        next.page = 0;
+        filters.go(next, false);
+    };
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <select id=id prop:value=move || current.get() on:change=change>
+                {options.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// A column's heading; a sortable one is a button that sorts by it, or
+/// turns the order around (`aria-sort` says which way).
+#[component]
+fn SortHeader(column: Column, filters: Filters) -> impl IntoView {
+    let (label, key, class) = column;
+    let aria_sort = move || {
+        let s = filters.address.get().sort;
+        key.filter(|&k| k == s.key).map(|_| {
+            if s.descending {
+                "descending"
+            } else {
+                "ascending"
             }
-            .into_any(),
-            None => label.into_any(),
-        };
-        view! { <th scope="col" class=class aria-sort=aria_sort>{inner}</th> }
+        })
     };
-
-    let row = |u: UserView| {
-        let name = u.username.clone();
-        let (row_id, href, title) = (
-            format!("row-{name}"),
-            routes::user_path(&name),
-            name.clone(),
-        );
-        view! {
-            <tr id=row_id>
-                <td class="cell-name"><a href=href title=title>{name}</a></td>
-                <td class="cell-email" title=u.email.clone()>{u.email.clone()}</td>
-                <td class="opt">{u.profile.get(ProfileField::FullName).to_owned()}</td>
-                <td class="cell-role">{u.role.as_str()}</td>
-                <td class="cell-status"><span class=format!("badge {}", u.status.as_str())>{u.status.as_str()}</span></td>
-                <td class="opt" title=when(Some(&u.created_at))>{day(Some(&u.created_at))}</td>
-                <td class="opt" title=when(u.last_login.as_deref())>{day(u.last_login.as_deref())}</td>
-            </tr>
+    let inner = match key {
+        Some(k) => view! {
+            <button type="button" class="sort" id=format!("sort-{k}")
+                on:click=move |_| filters.go(filters.shown().sorted_by(k), false)>
+                {label}
+                <span aria-hidden="true" class="sort-mark">{move || match aria_sort() {
+                    Some("ascending") => "▲",
+                    Some(_) => "▼",
+                    None => "",
+                }}</span>
+            </button>
         }
+        .into_any(),
+        None => label.into_any(),
     };
+    view! { <th scope="col" class=class aria-sort=aria_sort>{inner}</th> }
+}
 
+/// One user, in one compact row: long values cut, the whole in the tooltip,
+/// and a link to their page.
+#[component]
+fn UserRow(user: UserView) -> impl IntoView {
+    let u = user;
+    let name = u.username.clone();
+    let (row_id, href, title) = (
+        format!("row-{name}"),
+        routes::user_path(&name),
+        name.clone(),
+    );
+    view! {
+        <tr id=row_id>
+            <td class="cell-name"><a href=href title=title>{name}</a></td>
+            <td class="cell-email" title=u.email.clone()>{u.email.clone()}</td>
+            <td class="opt">{u.profile.get(ProfileField::FullName).to_owned()}</td>
+            <td class="cell-role">{u.role.as_str()}</td>
+            <td class="cell-status"><span class=format!("badge {}", u.status.as_str())>{u.status.as_str()}</span></td>
+            <td class="opt" title=when(Some(&u.created_at))>{day(Some(&u.created_at))}</td>
+            <td class="opt" title=when(u.last_login.as_deref())>{day(u.last_login.as_deref())}</td>
+        </tr>
+    }
+}
+
+/// Which users of how many show, and links to the pages before and after.
+#[component]
+fn Pager(
+    filters: Memo<ListFilters>,
+    total: RwSignal<usize>,
+    loading: RwSignal<bool>,
+) -> impl IntoView {
     let range = move || {
         let (t, p) = (total.get(), filters.get().page);
         if t == 0 {
@@ -248,29 +341,7 @@ pub(crate) fn UserListPage() -> impl IntoView {
         let f = filters.get();
         ListFilters { page, ..f }.href()
     };
-
     view! {
-        <h2 class="page-title" tabindex="-1">"Users"</h2>
-        <NoticeView notice/>
-        <div class="filters">
-            <div class="field">
-                <label for="admin-search">"Search"</label>
-                <input id="admin-search" type="search" placeholder="username, name or email" autocomplete="off"
-                    prop:value=move || typed.get()
-                    on:input=search/>
-            </div>
-            {role_filter}
-            {status_filter}
-        </div>
-        <div class="table-wrap">
-            <table id="user-table" aria-busy=move || if loading.get() { "true" } else { "false" }>
-                <caption class="visually-hidden">"Users; column headers sort"</caption>
-                <thead><tr>{COLUMNS.into_iter().map(header).collect_view()}</tr></thead>
-                <tbody>
-                    {move || users.get().into_iter().map(row).collect_view()}
-                </tbody>
-            </table>
-        </div>
         <nav class="pager" aria-label="Pages">
             <span id="admin-range" role="status">{move || if loading.get() { "Loading…".to_owned() } else { range() }}</span>
             {page_link("page-prev", "Previous", Signal::derive(move || {
@@ -282,6 +353,19 @@ pub(crate) fn UserListPage() -> impl IntoView {
                 ((p + 1) * PAGE < total.get()).then(|| to_page(p + 1))
             }))}
         </nav>
+    }
+}
+
+/// A link to another page of the list; without one (on the first or last
+/// page) it stays on the page, disabled, so focus is not lost when it is used.
+fn page_link(id: &'static str, label: &'static str, href: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <a id=id class="button secondary" href=move || href.get()
+            role=move || href.with(Option::is_none).then_some("link")
+            aria-disabled=move || if href.with(Option::is_none) { "true" } else { "false" }
+            tabindex=move || if href.with(Option::is_none) { "-1" } else { "0" }>
+            {label}
+        </a>
     }
 }
 
