@@ -24,8 +24,10 @@ pub enum ServiceError {
     /// A request over `--max-request-bytes`, refused by the codec unread.
     #[error("request too large")]
     TooLarge,
-    /// A login failed: no such account, a wrong password, or an account that
-    /// is not active. One answer for all three, so none is told apart.
+    /// A login failed: no such account, a wrong password, an account that
+    /// is not active, a name or password longer than any account's can be,
+    /// or an account whose password or status changed while it was checked.
+    /// One answer for all, so none is told apart.
     #[error("invalid credentials")]
     InvalidCredentials,
     /// The caller's own password, confirming a change or a deletion, was
@@ -41,7 +43,7 @@ pub enum ServiceError {
     #[error("wrong code")]
     WrongCode(&'static str),
     /// The session token is unknown, expired or revoked, or its account is
-    /// gone.
+    /// gone; also list_users without a session when `--public-list off`.
     #[error("session invalid")]
     SessionInvalid,
     /// The caller's role may not do this; the message says what is refused.

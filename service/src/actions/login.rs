@@ -113,24 +113,28 @@ impl Login {
             }
         };
         let why = match &self.found {
-            None => "no such account".to_owned(),
-            Some(_) if !right => "wrong password".to_owned(),
-            Some(u) if u.status != UserStatus::Active => format!("account {}", u.status),
-            Some(user) => {
-                return Ok(Verified {
-                    user: Arc::clone(user),
-                    credentials: self.credentials,
-                    attempt: self.attempt,
-                    trail: self.trail,
-                    iterations: self.iterations,
-                })
-            }
+            None => Some("no such account".to_owned()),
+            Some(_) if !right => Some("wrong password".to_owned()),
+            Some(u) if u.status != UserStatus::Active => Some(format!("account {}", u.status)),
+            Some(_) => None,
         };
-        let now = app.clock.now();
-        self.attempt.fail(now);
-        app.audit
-            .push(self.trail.failed(AuditKind::LoginFailed, &why), now);
-        Err(AfterHash::fail(ServiceError::InvalidCredentials))
+        match (self.found, why) {
+            (Some(user), None) => Ok(Verified {
+                user,
+                credentials: self.credentials,
+                attempt: self.attempt,
+                trail: self.trail,
+                iterations: self.iterations,
+            }),
+            (_, why) => {
+                let now = app.clock.now();
+                self.attempt.fail(now);
+                let why = why.unwrap_or_default();
+                app.audit
+                    .push(self.trail.failed(AuditKind::LoginFailed, &why), now);
+                Err(AfterHash::fail(ServiceError::InvalidCredentials))
+            }
+        }
     }
 }
 

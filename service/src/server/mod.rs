@@ -86,7 +86,6 @@ pub(crate) fn run(
     let threads = Threads::start(&app, &queues, backend, ctx, &stop)?;
     let served = Front {
         app: &app,
-        router: &router,
         replies: &replies,
         out: Out {
             router: &router,
@@ -99,10 +98,12 @@ pub(crate) fn run(
         shared: threads.shared,
     }
     .serve(&stop);
+    // A socket that fails leaves nothing to answer on: stop at once, as
+    // the threads' queues close behind.
+    served?;
     let fatal = threads.wind_down(&app);
     // Replies made while the threads wound down.
     forward_replies(&replies, &router);
-    served?;
     match fatal {
         true => Err(ServerError::Fatal),
         false => Ok(()),
@@ -199,7 +200,6 @@ impl Threads {
 /// parked requests.
 struct Front<'a> {
     app: &'a App,
-    router: &'a zmq::Socket,
     replies: &'a zmq::Socket,
     out: Out<'a>,
     parked: ParkingLot,
@@ -253,7 +253,7 @@ impl Front<'_> {
     fn poll(&self, draining: bool) -> Result<Option<(bool, bool)>, zmq::Error> {
         let mut items = [
             self.replies.as_poll_item(zmq::POLLIN),
-            self.router.as_poll_item(zmq::POLLIN),
+            self.out.router.as_poll_item(zmq::POLLIN),
         ];
         let n = if draining { 1 } else { 2 };
         // The writer wakes this loop when a catch-up is done; parked
@@ -271,14 +271,14 @@ impl Front<'_> {
 
     /// Sends on every reply the pool and the writer have made.
     fn pass_replies(&mut self) {
-        let passed = forward_replies(self.replies, self.router);
+        let passed = forward_replies(self.replies, self.out.router);
         self.in_flight = self.in_flight.saturating_sub(passed);
     }
 
     /// Takes up to [`READ_BURST`] requests.
     fn take_requests(&mut self) -> Result<(), zmq::Error> {
         for _ in 0..READ_BURST {
-            let Some((frames, peer)) = envelope::recv_request(self.router)? else {
+            let Some((frames, peer)) = envelope::recv_request(self.out.router)? else {
                 break;
             };
             self.take(frames, peer);

@@ -155,7 +155,8 @@ fn session_uses(app: &App) -> Option<WriteJob> {
 }
 
 /// A change that no one waits for and that changes no account: it carries
-/// session changes, and the audit events waiting, into a batch.
+/// session changes into a batch, or makes a batch for the audit events
+/// waiting (every batch takes them).
 fn background(sessions: Vec<SessionOp>) -> WriteJob {
     WriteJob {
         to: None,
@@ -265,7 +266,10 @@ struct Applied {
 
 impl Applied {
     /// Runs each write against the table, undoing and answering at once any
-    /// that fails, and takes the audit events waiting in the queue.
+    /// that fails, and takes the audit events waiting in the queue. The
+    /// table's write lock is held throughout, so that events are named as
+    /// the accounts are right after the batch, and the changes taken are
+    /// exactly the batch's.
     fn run(app: &App, batch: Vec<WriteJob>, answer: &mut Answer<'_>) -> Applied {
         let at = unix_secs(app.clock.now());
         let mut applied = Applied {
