@@ -212,7 +212,8 @@ fn Screens() -> impl IntoView {
     }
 }
 
-/// A screen's own view.
+/// The one match from a screen to its page: the compiler asks for a new
+/// screen's view here.
 fn page(screen: Screen) -> AnyView {
     match screen {
         Screen::Home => view! { <Home/> }.into_any(),

@@ -1,6 +1,7 @@
 //! The app's addresses, as plain functions of strings so they can be tested
-//! without a browser: the paths, the user list's query string, and where
-//! `?next=` may lead after sign-in.
+//! without a browser: every screen's path, title and link in the navigation
+//! (one table, [`PLACES`]), the user list's query string, and where `?next=`
+//! may lead after sign-in.
 
 use std::borrow::Cow;
 use users_protocol::{ListQuery, Role, Sort, SortKey, UserStatus};
