@@ -24,6 +24,14 @@ wire_enum! {
     }
 }
 
+impl SortKey {
+    /// Whether the public view shows this field ([`crate::PublicUser`]):
+    /// only such an order reveals nothing hidden.
+    pub fn is_public(self) -> bool {
+        matches!(self, SortKey::Username | SortKey::FullName | SortKey::Role)
+    }
+}
+
 /// A list_users order: a [`SortKey`], written `-key` for descending.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Sort {
@@ -111,4 +119,21 @@ pub struct ListQuery {
     /// The order; by username when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<Sort>,
+}
+
+impl ListQuery {
+    /// The member that orders or filters by a field the public view does not
+    /// show, if any: without an admin's or moderator's session the order or
+    /// the membership of the result would reveal it (an email re-sorted
+    /// against a probe account, a login seen through `-last_login`).
+    /// Search is public already: the public view searches only public fields.
+    pub fn hidden_field(&self) -> Option<&'static str> {
+        if self.status.is_some() {
+            return Some("status");
+        }
+        match self.sort {
+            Some(sort) if !sort.key.is_public() => Some("sort"),
+            _ => None,
+        }
+    }
 }

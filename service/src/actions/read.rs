@@ -101,6 +101,19 @@ pub(super) fn list_users(
             false
         }
     };
+    if let Some(field) = q.hidden_field().filter(|_| !admin_view) {
+        return Err(ServiceError::invalid(
+            field,
+            format!(
+                "Ordering or filtering by {} takes an admin's or moderator's session; \
+                 without one, sort by username, full_name or role",
+                match field {
+                    "sort" => q.sort.map(|s| s.key.as_str()).unwrap_or_default(),
+                    other => other,
+                }
+            ),
+        ));
+    }
     if q.limit.is_some_and(|l| l == 0 || l > MAX_PAGE) {
         return Err(ServiceError::invalid(
             "limit",

@@ -64,3 +64,40 @@ fn public_list_off_needs_a_session() {
     let r = c.call_ok(json!({"action": "list_users", "session_token": token}));
     assert_eq!(r["view"], "public");
 }
+
+#[test]
+fn without_staff_a_list_orders_and_filters_by_public_fields_only() {
+    let s = ServiceProcess::start_default();
+    s.register("probe", "pr0be-pw-1");
+    let user = s.login("probe", "pr0be-pw-1");
+    let admin = s.admin_token();
+    let c = s.client();
+    // Anonymous and with a user's session alike: the order or the membership
+    // would tell a hidden field (an email, a last login, a suspension).
+    for session in [None, Some(user.as_str())] {
+        for (member, value, field) in [
+            ("sort", "email", "sort"),
+            ("sort", "-last_login", "sort"),
+            ("sort", "created_at", "sort"),
+            ("status", "suspended", "status"),
+        ] {
+            let mut req = json!({"action": "list_users", member: value});
+            if let Some(t) = session {
+                req["session_token"] = json!(t);
+            }
+            let r = c.call_err(req, "invalid_request");
+            assert_eq!(r["field"], field, "{member}={value}: {r}");
+        }
+        for sort in ["username", "-full_name", "role"] {
+            let mut req = json!({"action": "list_users", "sort": sort, "search": "PRO"});
+            if let Some(t) = session {
+                req["session_token"] = json!(t);
+            }
+            assert_eq!(c.call_ok(req)["total"], 1, "{sort}");
+        }
+    }
+    // Staff may order and filter by anything.
+    let r = c.call_ok(json!({"action": "list_users", "session_token": admin,
+        "sort": "-last_login", "status": "active"}));
+    assert_eq!(r["total"], 2);
+}
