@@ -89,6 +89,11 @@ pub enum ServiceError {
     /// was being saved. The detail goes to the log, never on the wire.
     #[error("internal: {0}")]
     Internal(String),
+    /// The session's account has a password someone else chose, and the
+    /// request is not one of the few it may make before it sets its own
+    /// (`actions::access::check_password_changed`).
+    #[error("password change required")]
+    PasswordChangeRequired,
     /// The shared store cannot be reached (PostgreSQL is down or restarting),
     /// or this instance is out of step with the others
     /// ([`crate::follow::Follow::check_in_step`]); nothing changed, and
@@ -126,6 +131,7 @@ impl ServiceError {
             | ServiceError::TooFast { .. }
             | ServiceError::Busy => ErrorCode::RateLimited,
             ServiceError::Storage(_) | ServiceError::Internal(_) => ErrorCode::Internal,
+            ServiceError::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
             ServiceError::StoreUnavailable(_) => ErrorCode::ServiceUnavailable,
         }
     }
@@ -173,6 +179,12 @@ impl ServiceError {
             ServiceError::Busy => ("The service is busy; try again in a moment".into(), None),
             ServiceError::Storage(_) => ("Internal error: the change was not saved".into(), None),
             ServiceError::Internal(_) => ("Internal error".into(), None),
+            ServiceError::PasswordChangeRequired => (
+                "Choose a new password first: this one was set for you. Send update_user \
+                 with update_data.password and update_data.current_password"
+                    .into(),
+                Some("password".into()),
+            ),
             ServiceError::StoreUnavailable(_) => (
                 "The user store is unavailable; try again in a moment. A change refused this \
                  way was not confirmed: check it before repeating it"

@@ -68,6 +68,8 @@ pub fn reset_admin(
     user.role = Role::Admin;
     user.status = UserStatus::Active;
     user.totp = None;
+    // The password is printed: whoever reads it sets their own first.
+    user.password_change_required = true;
     user.updated_at = rfc3339(now);
     let (id, name) = (user.id, user.username.clone());
     table.put(user);

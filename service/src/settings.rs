@@ -44,6 +44,7 @@ pub(crate) fn for_tests() -> Settings {
         password_policy: PasswordPolicy {
             min_length: 6,
             blocklist: true,
+            context_words: std::sync::Arc::from(Vec::new()),
         },
         pbkdf2_iterations: 1000,
         workers: 1,

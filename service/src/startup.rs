@@ -177,6 +177,8 @@ pub(crate) fn build(
         );
         admin.role = Role::Admin;
         admin.profile.set(ProfileField::FullName, "Administrator");
+        // Everyone knows the default: its sessions may do nothing but change it.
+        admin.password_change_required = default;
         table.put(admin);
         backend.commit_batch(&table.take_changes(), &[], &mut [])?;
         table.forget_undo();

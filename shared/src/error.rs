@@ -38,6 +38,11 @@ wire_enum! {
         ServiceUnavailable = "service_unavailable",
         /// Something failed inside the service; nothing was changed.
         Internal = "internal",
+        /// The account's password was chosen by someone else (the first
+        /// admin's default, `reset-admin`, an admin's reset): until the
+        /// account sets its own with update_user, a session may only read
+        /// its own record, change its password, check itself and log out.
+        PasswordChangeRequired = "password_change_required",
     }
 }
 

@@ -106,6 +106,13 @@ pub enum Request {
         /// With `username`: end every one of that user's sessions.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         all: bool,
+        /// Admins: end every session of every user but the caller's current
+        /// one, confirmed with `current_password`.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        everyone: bool,
+        /// The caller's own password, confirming `everyone`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        current_password: Option<Secret>,
     },
     /// Whether a session is still valid, without counting as a use of it:
     /// a page can check for a session ended elsewhere without keeping it
@@ -309,6 +316,10 @@ pub struct UserUpdate {
     /// Replaces the free-form metadata object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
+    /// With an admin's reset of another user's `password`: whether that user
+    /// must choose their own at the next login (true when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_change_required: Option<bool>,
     /// Profile fields to change.
     #[serde(flatten)]
     pub profile: ProfilePatch,
@@ -316,7 +327,7 @@ pub struct UserUpdate {
 
 impl UserUpdate {
     /// The members `update_data` may have besides the profile fields.
-    pub const NAMED: [&'static str; 7] = [
+    pub const NAMED: [&'static str; 8] = [
         "username",
         "email",
         "password",
@@ -324,6 +335,7 @@ impl UserUpdate {
         "role",
         "status",
         "metadata",
+        "password_change_required",
     ];
 
     /// The members of an `update_data` object that no update has.
@@ -332,8 +344,9 @@ impl UserUpdate {
     }
 
     /// The members this update sets, by wire name, in [`Self::NAMED`] order and
-    /// then the profile fields'. `current_password` only confirms, so it is not
-    /// among them.
+    /// then the profile fields'. `current_password` only confirms, and
+    /// `password_change_required` only qualifies a reset, so neither is among
+    /// them.
     pub fn changed_fields(&self) -> Vec<&'static str> {
         let set = [
             self.username.is_some(),
@@ -343,6 +356,7 @@ impl UserUpdate {
             self.role.is_some(),
             self.status.is_some(),
             self.metadata.is_some(),
+            false,
         ];
         Self::NAMED
             .iter()

@@ -162,6 +162,8 @@ fn every_request_is_tagged_with_its_action_name() {
             all_others: true,
             username: None,
             all: false,
+            everyone: false,
+            current_password: None,
         },
         Request::SessionStatus { session_token: t() },
         Request::TotpSetup { session_token: t() },
@@ -246,13 +248,15 @@ fn the_named_members_are_the_fields_of_the_types() {
         role: Some(Role::User),
         status: Some(UserStatus::Active),
         metadata: Some(Map::new()),
+        password_change_required: Some(true),
         profile: full,
     };
     let json = serde_json::to_value(&update).unwrap();
     assert_eq!(keys(json.clone()), expected(&UserUpdate::NAMED));
     assert_eq!(serde_json::from_value::<UserUpdate>(json).unwrap(), update);
     let mut named = UserUpdate::NAMED.to_vec();
-    named.retain(|n| *n != "current_password");
+    // Neither confirming nor qualifying a reset is a change of its own.
+    named.retain(|n| !["current_password", "password_change_required"].contains(n));
     named.extend(ProfileField::NAMES);
     assert_eq!(update.changed_fields(), named);
     assert_eq!(

@@ -5,7 +5,44 @@ use crate::error::{Result, ServiceError};
 use crate::model::{NameKey, User, UserId};
 use crate::storage::UserTable;
 use std::sync::Arc;
-use users_protocol::{Role, Secret, UserStatus};
+use users_protocol::{Request, Role, Secret, UserStatus};
+
+/// Refuses a request whose session's account must first choose its own
+/// password (the first admin's default, `reset-admin`'s, an admin's
+/// reset): such a session may only read its own record, change its own
+/// password, check itself and log out. Whatever else a stolen or guessed
+/// default password would open stays shut. A session this instance does
+/// not know is left to the action, which refuses it as it always does.
+pub(super) fn check_password_changed(app: &App, req: &Request) -> Result<()> {
+    let Some(token) = req.session_token() else {
+        return Ok(());
+    };
+    let Some(session) = app.sessions.peek(token.expose(), app.clock.now()) else {
+        return Ok(());
+    };
+    let Some(me) = app.users().get_by_id(session.user).cloned() else {
+        return Ok(());
+    };
+    let own = |named: &Option<String>| {
+        named
+            .as_deref()
+            .is_none_or(|n| NameKey::of(n.trim()) == me.key())
+    };
+    let allowed = match req {
+        Request::Logout { .. } | Request::SessionStatus { .. } => true,
+        Request::GetUser { username, .. } => own(username),
+        Request::UpdateUser {
+            update_data,
+            username,
+            ..
+        } => own(username) && update_data.changed_fields() == ["password"],
+        _ => false,
+    };
+    match !me.password_change_required || allowed {
+        true => Ok(()),
+        false => Err(ServiceError::PasswordChangeRequired),
+    }
+}
 
 /// The caller's account for a session token.
 pub(super) fn authenticate(app: &App, token: &Secret) -> Result<Arc<User>> {

@@ -172,15 +172,18 @@ impl Verified {
         let given = self.credentials.password.expose();
         let upgrade = (self.user.password.iterations < self.iterations)
             .then(|| password::hash(given, self.iterations, &mut rand::rng()));
+        // The documented default, on a store made before it was marked.
+        let default = given == policy::DEFAULT_ADMIN_PASSWORD;
         Ok(Authenticated {
             record: Record {
                 id: self.user.id,
                 checked: self.user.password.clone(),
                 second,
                 upgrade,
+                mark_change_required: default && !self.user.password_change_required,
                 now,
             },
-            default_password: given == policy::DEFAULT_ADMIN_PASSWORD,
+            change_required: default || self.user.password_change_required,
             user: self.user,
             caller: self.trail.caller,
         })
@@ -220,8 +223,9 @@ impl SecondFactor {
 struct Authenticated {
     user: Arc<User>,
     record: Record,
-    /// Logged in with the first admin's default password.
-    default_password: bool,
+    /// The password was set for the account (the first admin's default,
+    /// a reset): the session may do little until it sets its own.
+    change_required: bool,
     caller: Caller,
 }
 
@@ -244,7 +248,7 @@ impl Authenticated {
         let ticket = Ticket {
             token,
             expires,
-            password_change_required: self.default_password,
+            password_change_required: self.change_required,
         };
         let id = self.user.id;
         let mut events =
@@ -253,8 +257,9 @@ impl Authenticated {
             events.push(Event::new(AuditKind::RecoveryCodeUsed, Some(id), id).from(&self.caller));
         }
         // A second factor is taken by the writer before the reply, as on a
-        // store shared by several instances.
-        if app.follow.enabled() || self.user.has_totp() {
+        // store shared by several instances; so is the mark that the default
+        // password must change, before the session can ask for anything.
+        if app.follow.enabled() || self.user.has_totp() || self.record.mark_change_required {
             return self.open_through_writer(session, ticket, events);
         }
         self.open_here(app, session, ticket, events)
@@ -334,6 +339,8 @@ struct Record {
     checked: PasswordHash,
     second: Option<Second>,
     upgrade: Option<PasswordHash>,
+    /// Logged in with the default password on an account not yet marked.
+    mark_change_required: bool,
     now: SystemTime,
 }
 
@@ -353,6 +360,7 @@ impl Record {
             _ => {}
         }
         rec.last_login = Some(rfc3339(self.now));
+        rec.password_change_required |= self.mark_change_required;
         if let Some(h) = &self.upgrade {
             rec.password = h.clone();
         }

@@ -41,6 +41,9 @@ use users_protocol::Request;
 
 /// Routes a parsed request from `caller` to its family of actions.
 pub(crate) fn handle(app: &App, req: Request, caller: &Caller) -> Step {
+    if let Err(e) = access::check_password_changed(app, &req) {
+        return Step::Done(Err(e));
+    }
     let step = match req {
         Request::HealthCheck {} => return Step::Done(read::health(app)),
         Request::CreateUser { user_data } => create::create_user(app, user_data, caller),
@@ -114,12 +117,16 @@ fn sessions(app: &App, req: Request, caller: &Caller) -> Result<Step> {
             all_others,
             username,
             all,
+            everyone,
+            current_password,
         } => {
             let r = sessions::Revocation {
                 session_id,
                 all_others,
                 username,
                 all,
+                everyone,
+                current_password,
             };
             sessions::revoke_session(app, session_token, r, caller)
         }

@@ -145,6 +145,12 @@ impl Edit {
                 ));
             }
         }
+        if upd.password_change_required.is_some() && upd.password.is_none() {
+            return Err(ServiceError::invalid(
+                "password_change_required",
+                "password_change_required goes with a new password",
+            ));
+        }
         if upd.current_password.is_some()
             && upd.password.is_none()
             && upd.role.is_none()
@@ -183,7 +189,7 @@ impl Edit {
         let changes = self.changes(&current);
         let fields = self.upd.changed_fields();
         let password_changed = hash.is_some();
-        let mut rec = self.edited(&current, hash);
+        let mut rec = self.edited(&current, hash, actor == current.id);
         if current.is_active_admin()
             && !rec.is_active_admin()
             && table.other_active_admins(current.id) == 0
@@ -277,8 +283,10 @@ impl Edit {
         .collect()
     }
 
-    /// `current` with the edit made, and the new password hash if any.
-    fn edited(&self, current: &User, hash: Option<PasswordHash>) -> User {
+    /// `current` with the edit made, and the new password hash if any. A
+    /// password one sets oneself is one's own; one an admin sets must be
+    /// changed at the next login, unless the admin says otherwise.
+    fn edited(&self, current: &User, hash: Option<PasswordHash>, by_self: bool) -> User {
         let mut rec = current.clone();
         if let Some(u) = &self.username {
             rec.username = u.clone();
@@ -298,6 +306,8 @@ impl Edit {
         }
         if let Some(h) = hash {
             rec.password = h;
+            rec.password_change_required =
+                !by_self && self.upd.password_change_required.unwrap_or(true);
         }
         rec
     }

@@ -1,15 +1,16 @@
 //! The password policy a new password must meet, beyond the length rules
 //! that the browser applies too ([`users_protocol::validate::password`]):
 //! not one of the 30,000 most common passwords, and not containing the
-//! account's own names.
+//! account's own names, the service's name or the operator's context words
+//! (ASVS 6.1.2, 6.2.11).
 //!
 //! The list is the zxcvbn project's (MIT; `data/LICENSE-common-passwords.txt`),
-//! bundled into the binary and matched exactly as typed, the way breached-
-//! password lists are: it is all lower case, so `Pass123` is not on it
-//! while `pass123` is.
+//! bundled into the binary. It is all lower case, and a password is looked
+//! up in lower case: `Password1` and `PASSWORD123` are as common as
+//! `password1`.
 
 use std::collections::HashSet;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use users_protocol::validate::{self, FieldError};
 use users_protocol::ErrorCode;
 
@@ -30,13 +31,43 @@ pub(crate) const DEFAULT_ADMIN_PASSWORD: &str = "admin123";
 /// (`testuser`, `test@example.com`, `TestPass123`).
 pub(crate) const MIN_NAME_CHECKED: usize = 5;
 
+/// The service's own name, refused inside a password in any case and with
+/// any separator (`users-service`, `Users Service`), as [`context_key`] has it.
+const SERVICE_NAME: &str = "usersservice";
+
 /// What a new password is checked against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasswordPolicy {
     /// Shortest accepted password.
     pub min_length: usize,
     /// Whether common passwords are refused (`--password-blocklist`).
     pub blocklist: bool,
+    /// The operator's words no password may contain
+    /// (`--password-context-words`), as [`context_key`] has them.
+    pub context_words: Arc<[String]>,
+}
+
+/// A word or a password as context words are compared: lower case, letters
+/// and digits only, so that `Acme Corp`, `acme-corp` and `ACMECORP` are one.
+pub(crate) fn context_key(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Reads `--password-context-words`: one word or phrase a line; blank lines
+/// and lines starting with `#` are skipped.
+pub(crate) fn read_context_words(path: &std::path::Path) -> Result<Arc<[String]>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(context_key)
+        .filter(|w| !w.is_empty())
+        .collect())
 }
 
 impl PasswordPolicy {
@@ -50,13 +81,13 @@ impl PasswordPolicy {
         email: &str,
     ) -> Result<(), FieldError> {
         validate::password(field, password, self.min_length)?;
-        if self.blocklist && COMMON.contains(password) {
+        let lower = password.to_lowercase();
+        if self.blocklist && COMMON.contains(lower.as_str()) {
             return Err(weak(
                 field,
                 "This password is one of the most common passwords; choose another",
             ));
         }
-        let lower = password.to_lowercase();
         let local = email.split('@').next().unwrap_or_default();
         for (name, what) in [(username, "username"), (local, "email address")] {
             let name = name.trim().to_lowercase();
@@ -66,6 +97,20 @@ impl PasswordPolicy {
                     format!("The password must not contain your {what}"),
                 ));
             }
+        }
+        let key = context_key(password);
+        if key.contains(SERVICE_NAME) {
+            return Err(weak(
+                field,
+                "The password must not contain the service's name",
+            ));
+        }
+        if self.context_words.iter().any(|w| key.contains(w.as_str())) {
+            return Err(weak(
+                field,
+                "The password must not contain a word this organisation has listed \
+                 (--password-context-words)",
+            ));
         }
         Ok(())
     }
@@ -90,10 +135,11 @@ fn common_count() -> usize {
 mod tests {
     use super::*;
 
-    const ON: PasswordPolicy = PasswordPolicy {
+    static ON: LazyLock<PasswordPolicy> = LazyLock::new(|| PasswordPolicy {
         min_length: 6,
         blocklist: true,
-    };
+        context_words: Arc::from(vec![context_key("Acme Corp")]),
+    });
 
     fn code(r: Result<(), FieldError>) -> Option<ErrorCode> {
         r.err().map(|e| e.code)
@@ -115,7 +161,7 @@ mod tests {
         }
         let off = PasswordPolicy {
             blocklist: false,
-            ..ON
+            ..ON.clone()
         };
         assert!(off
             .check("password", "password", "someone", "x@example.com")
@@ -127,7 +173,6 @@ mod tests {
         for (user, email, p) in [
             ("alice", "alice@example.com", "SecurePass123!"),
             ("alice", "alice@example.com", "NewSecurePass456!"),
-            ("alice", "alice@ex..", "Pass123"),
             ("alice", "alice@ex..", "NewPass456"),
             ("testuser", "test@example.com", "TestPass123"),
         ] {
@@ -149,6 +194,47 @@ mod tests {
             ON.check("password", "bobsled-9", "bob", "bob@x.io").is_ok(),
             "short names are not looked for"
         );
+    }
+
+    #[test]
+    fn common_passwords_are_refused_in_any_case() {
+        for p in ["Password1", "PASSWORD123", "Pass123", "QwErTy123"] {
+            assert_eq!(
+                code(ON.check("password", p, "someone", "x@example.com")),
+                Some(ErrorCode::WeakPassword),
+                "{p}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_service_name_and_the_operators_words_are_refused_with_any_separator() {
+        for p in [
+            "my-users-service-pw",
+            "usersservice42!",
+            "Users Service 2026",
+            "USERS_SERVICE!x",
+            "acmecorp-2026",
+            "I work at Acme Corp!",
+            "a.c.m.e.c.o.r.p.9",
+        ] {
+            let e = ON.check("password", p, "someone", "x@example.com");
+            assert_eq!(code(e), Some(ErrorCode::WeakPassword), "{p}");
+        }
+        assert!(ON
+            .check("password", "users and services", "someone", "x@example.com")
+            .is_ok());
+    }
+
+    #[test]
+    fn context_words_are_read_one_a_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("words");
+        std::fs::write(&path, "# the organisation\nAcme Corp\n\n  Widget-Works \n").unwrap();
+        let words = read_context_words(&path).unwrap();
+        assert_eq!(&*words, ["acmecorp".to_owned(), "widgetworks".to_owned()]);
+        let missing = read_context_words(&dir.path().join("none")).unwrap_err();
+        assert!(missing.contains("cannot read"), "{missing}");
     }
 
     #[test]

@@ -90,6 +90,12 @@ pub struct ServeArgs {
     #[arg(long, default_value = "on", value_parser = on_off, action = clap::ArgAction::Set)]
     pub password_blocklist: bool,
 
+    /// A file of words no new password may contain, in any case and with any
+    /// separator (one a line; `#` starts a comment), such as the
+    /// organisation's name. The service's own name is always refused.
+    #[arg(long, value_parser = context_words)]
+    pub password_context_words: Option<std::sync::Arc<[String]>>,
+
     /// PBKDF2-HMAC-SHA256 iterations for new password hashes; older hashes are
     /// upgraded at the next login.
     #[arg(long, default_value_t = crate::auth::password::DEFAULT_ITERATIONS, value_parser = clap::value_parser!(u32).range(1..))]
@@ -187,6 +193,11 @@ fn on_off(s: &str) -> Result<bool, String> {
     }
 }
 
+/// `--password-context-words`: the file is read once, at start-up.
+fn context_words(s: &str) -> Result<std::sync::Arc<[String]>, String> {
+    crate::auth::policy::read_context_words(std::path::Path::new(s))
+}
+
 impl ServeArgs {
     /// The ZeroMQ endpoint to bind.
     pub fn endpoint(&self) -> String {
@@ -223,6 +234,10 @@ impl ServeArgs {
             password_policy: PasswordPolicy {
                 min_length: self.min_password_length,
                 blocklist: self.password_blocklist,
+                context_words: self
+                    .password_context_words
+                    .clone()
+                    .unwrap_or_else(|| std::sync::Arc::from(Vec::new())),
             },
             pbkdf2_iterations: self.pbkdf2_iterations,
             workers: self

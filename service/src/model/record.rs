@@ -6,7 +6,10 @@
 //! - version 2 added `id`, the stable id. Version-1 records have none and get
 //!   one when their store is upgraded ([`UserRecord::upgrade`]);
 //! - version 3 added `totp`, the two-factor state ([`TotpState`]), present
-//!   only on accounts that set it up, so that other records are unchanged.
+//!   only on accounts that set it up, so that other records are unchanged;
+//! - `password_change_required`, present (and true) only on accounts whose
+//!   password someone else chose; older services skip it as an unknown
+//!   member, so no new version was needed.
 //!
 //! [`User`] is made from a record with `TryFrom`, which refuses a record
 //! without an id or with password material that is not hex.
@@ -44,6 +47,8 @@ pub struct UserRecord {
     pub metadata: Map<String, Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub totp: Option<TotpState>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub password_change_required: bool,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -103,6 +108,7 @@ impl TryFrom<UserRecord> for User {
             last_login: r.last_login,
             metadata: r.metadata,
             totp: r.totp,
+            password_change_required: r.password_change_required,
         })
     }
 }
@@ -124,6 +130,7 @@ impl From<&User> for UserRecord {
             last_login: u.last_login.clone(),
             metadata: u.metadata.clone(),
             totp: u.totp.clone(),
+            password_change_required: u.password_change_required,
         }
     }
 }

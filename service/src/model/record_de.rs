@@ -27,6 +27,7 @@ enum Member {
     LastLogin,
     Metadata,
     Totp,
+    PasswordChangeRequired,
     Profile(ProfileField),
     Other,
 }
@@ -47,6 +48,7 @@ impl Member {
             "last_login" => Member::LastLogin,
             "metadata" => Member::Metadata,
             "totp" => Member::Totp,
+            "password_change_required" => Member::PasswordChangeRequired,
             other => ProfileField::from_name(other).map_or(Member::Other, Member::Profile),
         }
     }
@@ -92,6 +94,7 @@ impl<'de> Visitor<'de> for RecordVisitor {
         let mut last_login = None;
         let mut metadata = Map::<String, Value>::new();
         let mut totp = None;
+        let mut password_change_required = false;
         let mut profile = Profile::default();
         while let Some(member) = m.next_key::<Member>()? {
             match member {
@@ -110,6 +113,7 @@ impl<'de> Visitor<'de> for RecordVisitor {
                     metadata = m.next_value::<Option<_>>()?.unwrap_or_default();
                 }
                 Member::Totp => totp = m.next_value()?,
+                Member::PasswordChangeRequired => password_change_required = m.next_value()?,
                 Member::Profile(f) => {
                     profile.set(f, m.next_value::<Option<String>>()?.unwrap_or_default());
                 }
@@ -134,6 +138,7 @@ impl<'de> Visitor<'de> for RecordVisitor {
             last_login,
             metadata,
             totp,
+            password_change_required,
         })
     }
 }
@@ -164,12 +169,13 @@ mod tests {
             last_login: Some("l".into()),
             metadata: json!({"k": [1]}).as_object().cloned().unwrap_or_default(),
             totp: Some(crate::model::totp::TotpState::generate(&mut rand::rng())),
+            password_change_required: true,
         };
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(serde_json::from_value::<UserRecord>(v.clone()).unwrap(), r);
         let text = serde_json::to_string(&r).unwrap();
         assert_eq!(serde_json::from_str::<UserRecord>(&text).unwrap(), r);
-        assert_eq!(v.as_object().unwrap().len(), 13 + ProfileField::ALL.len());
+        assert_eq!(v.as_object().unwrap().len(), 14 + ProfileField::ALL.len());
     }
 
     #[test]

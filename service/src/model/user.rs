@@ -70,6 +70,10 @@ pub struct User {
     pub metadata: Map<String, Value>,
     /// Two-factor login: set up, or on.
     pub totp: Option<TotpState>,
+    /// The password is one that someone else chose or that everyone knows
+    /// (the first admin's default, `reset-admin`'s, an admin's reset): until
+    /// the account sets its own, a session may do little but that.
+    pub password_change_required: bool,
 }
 
 impl User {
@@ -94,6 +98,7 @@ impl User {
             last_login: None,
             metadata: Map::new(),
             totp: None,
+            password_change_required: false,
         }
     }
 

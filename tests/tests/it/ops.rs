@@ -67,9 +67,13 @@ fn reset_admin_gets_an_admin_back_in() {
         (me["user"]["role"].as_str(), me["user"]["status"].as_str()),
         (Some("admin"), Some("active"))
     );
+    // Whoever reads a printed password sets their own before anything else.
     let r = s.login("rescue", &rescue);
-    let list =
-        c.call_ok(json!({"action": "audit_log", "session_token": r, "event": "password_reset"}));
+    let audit = json!({"action": "audit_log", "session_token": r, "event": "password_reset"});
+    c.call_err(audit.clone(), "password_change_required");
+    c.call_ok(json!({"action": "update_user", "session_token": r,
+        "update_data": {"password": "a-fresh-phrase-9", "current_password": rescue}}));
+    let list = c.call_ok(audit);
     assert_eq!(list["total"], 2, "{list}");
     let detail = list["events"][1]["detail"].as_str().unwrap();
     assert!(detail.contains("status suspended → active"), "{detail}");

@@ -164,7 +164,7 @@ pub(crate) fn FirstPasswordPage() -> impl IntoView {
     });
     view! {
         <h2 class="page-title" tabindex="-1">"Choose a new password"</h2>
-        <p id="first-password-why">"This account still has the default password, which anyone can look up. Choose a new one to go on."</p>
+        <p id="first-password-why">"This account's password was set for you, or is the default that anyone can look up. Choose your own to go on."</p>
         <PasswordForm on_done=done/>
     }
 }

@@ -229,10 +229,16 @@ async fn the_browser_journey() {
     logout(&c).await;
 
     // Deleting one's own account asks in a modal dialog.
+    // A password an admin set is changed before anything else.
     login(&c, "e2e_renamed", "adminset4").await;
+    wait_for(&c, "#first-password-why").await;
+    fill(&c, "cred-current", "adminset4").await;
+    fill(&c, "cred-new", "my-own-choice-5").await;
+    fill(&c, "cred-confirm", "my-own-choice-5").await;
+    click(&c, "password-save").await;
     wait_for(&c, "#profile-form").await;
     click(&c, "nav-delete").await;
-    fill(&c, "del-password", "adminset4").await;
+    fill(&c, "del-password", "my-own-choice-5").await;
     axe_both(&c, "delete account").await;
     click(&c, "delete-submit").await;
     wait_for(&c, "#delete-self[open]").await;
