@@ -1,8 +1,9 @@
 //! list_sessions and revoke_session: the sessions a user can see and end.
 
 use super::access::{actor_at_write, authenticate, own_or_admins};
+use super::confirm;
 use super::outcome::Outcome;
-use super::step::{Step, Written};
+use super::step::{AfterHash, Step, Written};
 use crate::app::App;
 use crate::audit::Event;
 use crate::auth::peer::Caller;
@@ -10,8 +11,9 @@ use crate::auth::sessions::{Session, SessionId, SessionOp};
 use crate::clock::rfc3339;
 use crate::error::{Result, ServiceError};
 use crate::model::User;
+use std::collections::BTreeSet;
 use std::sync::Arc;
-use users_protocol::{AuditKind, Secret, SessionList, SessionView};
+use users_protocol::{AuditKind, Role, Secret, SessionList, SessionView};
 
 /// The account a sessions request is about: the caller's, or (admins) the one named.
 fn whose(app: &App, actor: &Arc<User>, named: Option<&str>) -> Result<Arc<User>> {
@@ -55,6 +57,10 @@ pub(super) struct Revocation {
     pub username: Option<String>,
     /// Confirms `username`.
     pub all: bool,
+    /// Every session of every user but the caller's (admins).
+    pub everyone: bool,
+    /// Confirms `everyone`: the caller's own password.
+    pub current_password: Option<Secret>,
 }
 
 /// revoke_session: the end is committed before the reply, like a logout,
@@ -66,12 +72,21 @@ pub(super) fn revoke_session(
     caller: &Caller,
 ) -> Result<Step> {
     let actor = authenticate(app, &token)?;
-    let chosen = [r.session_id.is_some(), r.all_others, r.username.is_some()];
+    let chosen = [
+        r.session_id.is_some(),
+        r.all_others,
+        r.username.is_some(),
+        r.everyone,
+    ];
     if chosen.iter().filter(|c| **c).count() != 1 {
         return Err(ServiceError::invalid(
             "session_id",
-            "Give one of session_id, all_others: true, or username with all: true",
+            "Give one of session_id, all_others: true, username with all: true, \
+             or everyone: true",
         ));
+    }
+    if r.everyone {
+        return revoke_everyone(app, token, actor, r.current_password, caller);
     }
     if r.username.is_some() && !r.all {
         return Err(ServiceError::invalid(
@@ -108,6 +123,73 @@ pub(super) fn revoke_session(
                     .detail(format!("{} session(s)", ids.len())),
             ],
             sessions,
+        })
+    }))
+}
+
+/// revoke_session with `everyone`: an admin ends every session of every
+/// user but their own current one (ASVS 7.4.5), confirmed with their
+/// password, which counts like any confirmation.
+fn revoke_everyone(
+    app: &App,
+    token: Secret,
+    actor: Arc<User>,
+    password: Option<Secret>,
+    caller: &Caller,
+) -> Result<Step> {
+    if actor.role != Role::Admin {
+        return Err(ServiceError::Forbidden(
+            "Only admins can end everyone's sessions".into(),
+        ));
+    }
+    let password = password.filter(|p| !p.is_empty()).ok_or_else(|| {
+        ServiceError::invalid(
+            "current_password",
+            "Your password (current_password) is required to end everyone's sessions",
+        )
+    })?;
+    let confirmation = confirm::begin(app, actor.id, caller, &token)?;
+    let caller = caller.clone();
+    Ok(Step::slow(move |app| {
+        if let Err(refused) =
+            confirmation.check(app, &password, &actor.password, "current_password")
+        {
+            return refused;
+        }
+        AfterHash::write(move |app, table| {
+            let actor = actor_at_write(app, table, &token)?;
+            if actor.role != Role::Admin {
+                return Err(ServiceError::Forbidden(
+                    "Only admins can end everyone's sessions".into(),
+                ));
+            }
+            let keep = SessionId::of(token.expose());
+            let mut users = BTreeSet::new();
+            let mut ended = 0;
+            for op in app.sessions.live(app.clock.now()) {
+                if let SessionOp::Insert { id, user, .. } = op {
+                    if id != keep {
+                        users.insert(user);
+                        ended += 1;
+                    }
+                }
+            }
+            let sessions = users
+                .into_iter()
+                .map(|user| SessionOp::RevokeUser {
+                    user,
+                    except: (user == actor.id).then_some(keep),
+                })
+                .collect();
+            Ok(Written {
+                outcome: Outcome::Revoked(ended),
+                sessions,
+                events: vec![
+                    Event::new(AuditKind::SessionRevoked, Some(actor.id), actor.id)
+                        .from(&caller)
+                        .detail(format!("every user's sessions: {ended} session(s)")),
+                ],
+            })
         })
     }))
 }

@@ -133,3 +133,39 @@ fn an_account_has_at_most_its_share_of_sessions() {
     let admin = s.login("admin", ADMIN_PASSWORD);
     assert_eq!(get(&admin)["status"], "success");
 }
+
+#[test]
+fn an_admin_ends_every_session_of_every_user_but_their_own() {
+    let s = ServiceProcess::start_default();
+    let c = s.client();
+    s.register("ann", "ann-pw-123");
+    s.register("ben", "ben-pw-123");
+    let ann = s.login("ann", "ann-pw-123");
+    let ben = s.login("ben", "ben-pw-123");
+    let admin = s.admin_token();
+    let admin_elsewhere = s.admin_token();
+    let everyone = |token: &str, password: Option<&str>| {
+        let mut req = json!({"action": "revoke_session", "session_token": token, "everyone": true});
+        if let Some(p) = password {
+            req["current_password"] = json!(p);
+        }
+        req
+    };
+    c.call_err(everyone(&ann, Some("ann-pw-123")), "forbidden");
+    let e = c.call_err(everyone(&admin, None), "invalid_request");
+    assert_eq!(e["field"], "current_password");
+    c.call_err(everyone(&admin, Some("not-the-password")), "wrong_password");
+    let r = c.call_ok(everyone(&admin, Some(ADMIN_PASSWORD)));
+    assert_eq!(r["revoked"], 3, "{r}");
+    for t in [&ann, &ben, &admin_elsewhere] {
+        c.call_err(
+            json!({"action": "get_user", "session_token": t}),
+            "session_invalid",
+        );
+    }
+    c.call_ok(json!({"action": "get_user", "session_token": admin}));
+    // One way at a time.
+    let mut both = everyone(&admin, Some(ADMIN_PASSWORD));
+    both["all_others"] = json!(true);
+    c.call_err(both, "invalid_request");
+}

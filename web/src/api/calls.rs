@@ -197,6 +197,8 @@ impl AuthorizedApi {
             all_others,
             username,
             all,
+            everyone: false,
+            current_password: None,
         };
         async move { Ok(send::<Revoked>(request).await?.revoked) }
     }
