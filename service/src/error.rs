@@ -42,6 +42,12 @@ pub enum ServiceError {
     /// field. On the wire it is `invalid_credentials`.
     #[error("wrong code")]
     WrongCode(&'static str),
+    /// A login's password was right, but its account had too many wrong
+    /// two-factor codes in a row: codes no longer sign in, only a recovery
+    /// code does (`model::totp::MAX_WRONG_CODES`). On the wire it is
+    /// `invalid_credentials`.
+    #[error("codes locked")]
+    CodesLocked,
     /// The session token is unknown, expired or revoked, or its account is
     /// gone; also list_users without a session when `--public-list off`.
     #[error("session invalid")]
@@ -120,7 +126,9 @@ impl ServiceError {
             ServiceError::InvalidCredentials => ErrorCode::InvalidCredentials,
             ServiceError::WrongPassword(_) => ErrorCode::WrongPassword,
             ServiceError::TotpRequired => ErrorCode::TotpRequired,
-            ServiceError::WrongCode(_) => ErrorCode::InvalidCredentials,
+            ServiceError::WrongCode(_) | ServiceError::CodesLocked => {
+                ErrorCode::InvalidCredentials
+            }
             ServiceError::SessionInvalid => ErrorCode::SessionInvalid,
             ServiceError::Forbidden(_) => ErrorCode::Forbidden,
             ServiceError::NotFound => ErrorCode::NotFound,
@@ -153,6 +161,12 @@ impl ServiceError {
             ServiceError::WrongCode(field) => (
                 "The code is wrong or was used already".into(),
                 Some((*field).into()),
+            ),
+            ServiceError::CodesLocked => (
+                "Too many wrong codes in a row: sign in with a recovery code, or ask an admin \
+                 to turn two-factor login off"
+                    .into(),
+                Some("recovery_code".into()),
             ),
             ServiceError::SessionInvalid => (
                 "Invalid or expired session; please log in again".into(),

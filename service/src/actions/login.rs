@@ -162,10 +162,27 @@ impl Verified {
             }
             SecondFactor::Wrong(second) => {
                 self.attempt.fail(now);
-                let why = "wrong two-factor or recovery code";
+                let locked = matches!(second, Second::Code(_))
+                    && self.user.totp.as_ref().is_some_and(|t| t.codes_locked());
+                let why = match locked {
+                    true => "two-factor code while codes are locked after too many wrong ones",
+                    false => "wrong two-factor or recovery code",
+                };
                 app.audit
                     .push(self.trail.failed(AuditKind::LoginFailed, why), now);
-                return Err(AfterHash::fail(ServiceError::WrongCode(second.field())));
+                let refused = match locked {
+                    true => ServiceError::CodesLocked,
+                    false => ServiceError::WrongCode(second.field()),
+                };
+                if !matches!(second, Second::Code(_)) || locked {
+                    return Err(AfterHash::fail(refused));
+                }
+                // Counted on the account, so that every instance sees it.
+                let id = self.user.id;
+                return Err(AfterHash::DoneThen(
+                    Err(refused),
+                    Box::new(move |_, table| count_wrong_code(table, id)),
+                ));
             }
         };
         self.attempt.succeed(now);
@@ -188,6 +205,22 @@ impl Verified {
             caller: self.trail.caller,
         })
     }
+}
+
+/// One more wrong code at login for the account `id`.
+fn count_wrong_code(table: &mut UserTable, id: UserId) -> Result<Written> {
+    if let Some(current) = table.get_by_id(id) {
+        let mut rec = (**current).clone();
+        if let Some(t) = rec.totp.as_mut().filter(|t| t.enabled) {
+            t.wrong_codes = t.wrong_codes.saturating_add(1);
+            table.put(rec);
+        }
+    }
+    Ok(Written {
+        outcome: Outcome::Recorded,
+        sessions: vec![],
+        events: vec![],
+    })
 }
 
 /// What the second factor given with a login amounts to.

@@ -304,3 +304,56 @@ fn a_login_that_raced_two_factor_being_turned_on_is_refused() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn after_a_hundred_wrong_codes_in_a_row_only_a_recovery_code_signs_in() {
+    use crate::model::totp::{TotpState, MAX_WRONG_CODES};
+    let clock = Arc::new(ManualClock::at(1_000_000));
+    let app = app(Arc::clone(&clock));
+    register_and_login(&app, "tess");
+    let mut totp = TotpState::generate(&mut rand::rng());
+    totp.enabled = true;
+    let recovery = totp.new_recovery_codes(&mut rand::rng());
+    totp.wrong_codes = MAX_WRONG_CODES - 2;
+    let put = |f: &dyn Fn(&mut crate::model::User)| {
+        let mut t = app.users_mut();
+        let mut u = (**t.get("tess").unwrap()).clone();
+        f(&mut u);
+        t.put(u);
+        t.take_changes();
+        t.forget_undo();
+    };
+    put(&|u| u.totp = Some(totp.clone()));
+    let wrong_codes = || app.users().get("tess").unwrap().totp.as_ref().unwrap().wrong_codes;
+    let login = |second: serde_json::Value| {
+        let mut credentials = json!({"username": "tess", "password": "s3cret-Pw"});
+        credentials.as_object_mut().unwrap().extend(second.as_object().unwrap().clone());
+        run(&app, json!({"action": "login", "credentials": credentials})).0
+    };
+    // Each login comes past any back-off, so that only the codes decide.
+    let now = || {
+        clock.advance(Duration::from_secs(600));
+        crate::clock::unix_secs(clock.now())
+    };
+    // A right code starts the count again.
+    assert!(login(json!({"totp_code": totp.code_at(now())})).is_ok());
+    assert_eq!(wrong_codes(), 0);
+    put(&|u| u.totp.as_mut().unwrap().wrong_codes = MAX_WRONG_CODES - 1);
+    // The hundredth wrong code in a row is counted...
+    now();
+    let r = login(json!({"totp_code": "000000"}));
+    assert!(matches!(r, Err(ServiceError::WrongCode("totp_code"))), "{r:?}");
+    assert_eq!(wrong_codes(), MAX_WRONG_CODES);
+    // ...and then even the right code does not sign in,
+    let r = login(json!({"totp_code": totp.code_at(now())}));
+    assert!(matches!(r, Err(ServiceError::CodesLocked)), "{r:?}");
+    assert_eq!(
+        ServiceError::CodesLocked.to_reply().code,
+        ErrorCode::InvalidCredentials
+    );
+    // but a recovery code does, and starts the count again.
+    now();
+    assert!(login(json!({"recovery_code": recovery[0]})).is_ok());
+    assert_eq!(wrong_codes(), 0);
+    assert!(login(json!({"totp_code": totp.code_at(now())})).is_ok());
+}

@@ -211,8 +211,9 @@ impl Second {
         let Some(state) = user.totp.as_mut().filter(|t| t.enabled) else {
             return matches!(self, Second::None);
         };
-        match self {
-            Second::None => true,
+        let right = match self {
+            Second::None => return true,
+            Second::Code(_) if state.codes_locked() => false,
             Second::Code(code) => match state.check(code.expose(), now) {
                 Some(step) => {
                     state.last_step = step;
@@ -221,7 +222,11 @@ impl Second {
                 None => false,
             },
             Second::Recovery(code) => state.use_recovery_code(code.expose()),
+        };
+        if right {
+            state.wrong_codes = 0;
         }
+        right
     }
 }
 

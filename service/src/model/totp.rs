@@ -15,6 +15,13 @@ use zeroize::Zeroizing;
 /// How many recovery codes totp_enable hands out.
 pub(crate) const RECOVERY_CODES: usize = 10;
 
+/// Wrong codes in a row after which a code no longer signs in (NIST SP
+/// 800-63B's limit): with the password known, guessing would otherwise go on
+/// for ever at the throttle's pace. A recovery code, or an admin turning
+/// two-factor login off, is the way back; a right code or a recovery code
+/// starts the count again.
+pub(crate) const MAX_WRONG_CODES: u32 = 100;
+
 /// The issuer shown in authenticator apps.
 pub(crate) const ISSUER: &str = "Users Service";
 
@@ -32,6 +39,14 @@ pub struct TotpState {
     /// SHA-256 of each recovery code not used yet, hex.
     #[serde(default)]
     pub recovery: Vec<String>,
+    /// Wrong codes given at login in a row (see [`MAX_WRONG_CODES`]);
+    /// absent while none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub wrong_codes: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl std::fmt::Debug for TotpState {
@@ -53,6 +68,7 @@ impl TotpState {
             enabled: false,
             last_step: 0,
             recovery: Vec::new(),
+            wrong_codes: 0,
         }
     }
 
@@ -76,6 +92,17 @@ impl TotpState {
     /// The `otpauth://` URI for `account`.
     pub fn uri(&self, account: &str) -> Option<String> {
         self.totp(account)?.to_url().ok()
+    }
+
+    /// The code an authenticator shows at `unix_secs`.
+    #[cfg(test)]
+    pub(crate) fn code_at(&self, unix_secs: u64) -> String {
+        self.totp("").map(|t| t.generate(unix_secs).to_string()).unwrap_or_default()
+    }
+
+    /// Whether codes no longer sign in, after too many wrong ones.
+    pub fn codes_locked(&self) -> bool {
+        self.wrong_codes >= MAX_WRONG_CODES
     }
 
     /// The time step `code` is right for at `unix_secs`, if it is right and
