@@ -15,6 +15,9 @@ use std::time::Instant;
 
 /// audit_log requests a second per account (bursts of twice that).
 pub(crate) const AUDIT_READS_PER_SECOND: f64 = 2.0;
+/// totp_setup a second per account (bursts of twice that): each makes a
+/// secret, a QR code and a write.
+pub(crate) const TOTP_SETUPS_PER_SECOND: f64 = 1.0;
 
 pub(crate) struct App {
     pub settings: Settings,
@@ -40,6 +43,8 @@ pub(crate) struct App {
     pub audit_reader: Option<Arc<dyn AuditReader>>,
     /// audit_log per account: each reads the whole log.
     pub audit_rate: PeerRate,
+    /// totp_setup per account.
+    pub totp_setup_rate: PeerRate,
     users: RwLock<UserTable>,
 }
 
@@ -68,6 +73,7 @@ impl App {
             audit: AuditQueue::default(),
             audit_reader: None,
             audit_rate: PeerRate::new(AUDIT_READS_PER_SECOND, Vec::new()),
+            totp_setup_rate: PeerRate::new(TOTP_SETUPS_PER_SECOND, Vec::new()),
             settings,
             clock,
             started: Instant::now(),

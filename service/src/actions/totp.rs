@@ -16,38 +16,54 @@ use crate::error::{Result, ServiceError};
 use crate::model::totp::TotpState;
 use crate::model::User;
 use crate::storage::UserTable;
+use std::time::Instant;
 use users_protocol::{AuditKind, RecoveryCodes, Secret, TotpSetup};
 
 /// totp_setup: a new secret, stored unconfirmed (replacing one that was
-/// never confirmed). Refused while two-factor login is on.
+/// never confirmed). Refused while two-factor login is on. Limited per
+/// account, and its QR code is drawn on the pool, not the socket thread.
 pub(super) fn totp_setup(app: &App, token: Secret) -> Result<Step> {
     let actor = authenticate(app, &token)?;
     if actor.has_totp() {
         return Err(already_on());
     }
-    let state = TotpState::generate(&mut rand::rng());
+    let account = actor.id.to_string();
+    if !app.totp_setup_rate.take(Some(&account), Instant::now()) {
+        return Err(ServiceError::TooFast { retry_after: 2 });
+    }
+    Ok(Step::slow(move |_| {
+        let state = TotpState::generate(&mut rand::rng());
+        let setup = match setup_for(&state, &actor.username) {
+            Ok(setup) => setup,
+            Err(e) => return AfterHash::fail(e),
+        };
+        AfterHash::write(move |app, table| {
+            let mut rec = own_record(app, table, &token)?;
+            if rec.has_totp() {
+                return Err(already_on());
+            }
+            rec.totp = Some(state);
+            table.put(rec);
+            Ok(written(Outcome::TotpSetup(Box::new(setup)), vec![]))
+        })
+    }))
+}
+
+/// What totp_setup shows: the secret, typed or scanned.
+fn setup_for(state: &TotpState, username: &str) -> Result<TotpSetup> {
     let uri = state
-        .uri(&actor.username)
+        .uri(username)
         .ok_or_else(|| ServiceError::Internal("making the otpauth URI".into()))?;
     let qr_svg = qrcode::QrCode::new(uri.as_bytes())
         .map_err(|e| ServiceError::Internal(format!("making the QR code: {e}")))?
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(200, 200)
         .build();
-    let setup = TotpSetup {
+    Ok(TotpSetup {
         secret: Secret::new(state.base32()),
         otpauth_uri: Secret::new(uri),
         qr_svg,
-    };
-    Ok(Step::write(move |app, table| {
-        let mut rec = own_record(app, table, &token)?;
-        if rec.has_totp() {
-            return Err(already_on());
-        }
-        rec.totp = Some(state);
-        table.put(rec);
-        Ok(written(Outcome::TotpSetup(Box::new(setup)), vec![]))
-    }))
+    })
 }
 
 /// totp_enable: the password and a code from the secret set up turn

@@ -208,3 +208,23 @@ fn an_admin_turns_off_a_users_two_factor_with_their_own_password() {
     );
     s.login("vera", "vera-pw-12");
 }
+
+#[test]
+fn totp_setup_is_limited_per_account() {
+    let s = ServiceProcess::start_default();
+    s.register("setter", "s3tter-pw-1");
+    s.register("other", "0ther-pw-12");
+    let token = s.login("setter", "s3tter-pw-1");
+    let other = s.login("other", "0ther-pw-12");
+    let setup = |t: &str| json!({"action": "totp_setup", "session_token": t});
+    // At once, so that no token comes back while they are read.
+    let replies = users_tests::pipelined(&s.endpoint(), &vec![setup(&token); 4]);
+    let limited: Vec<_> = replies
+        .iter()
+        .filter(|r| r["code"] == "rate_limited")
+        .collect();
+    assert!(limited.len() >= 2, "a burst of 2 is allowed: {replies:?}");
+    assert!(limited.iter().all(|r| r["retry_after"].as_u64() > Some(0)));
+    // Another account has its own share.
+    s.client().call_ok(setup(&other));
+}
