@@ -126,7 +126,7 @@ fn read(file: &Path, master: &str, max_bytes: u64) -> Result<Vec<UserRecord>, Ex
     // Read up to one byte past the limit, whatever the file claims to be
     // (a pipe, a device, a file still growing).
     let mut bytes = Zeroizing::new(Vec::new());
-    std::fs::File::open(file)
+    crate::storage::file::files::open_read(file)
         .and_then(|f| f.take(max_bytes.saturating_add(1)).read_to_end(&mut bytes))
         .map_err(|e| ExportError::Io(format!("reading {name}: {e}")))?;
     if bytes.len() as u64 > max_bytes {

@@ -144,7 +144,7 @@ impl AuditFile {
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs());
         // The oldest lines come first: read until one holds a recent event.
-        let f = File::open(&self.path).map_err(io_err("reading the audit log"))?;
+        let f = files::open_read(&self.path).map_err(io_err("reading the audit log"))?;
         let mut drop_upto = 0u64;
         for line in BufReader::new(f).split(b'\n') {
             let line = line.map_err(io_err("reading the audit log"))?;
@@ -159,7 +159,7 @@ impl AuditFile {
             return Ok(());
         }
         // The rest is copied as it is, without decrypting it.
-        let mut rest = File::open(&self.path).map_err(io_err("reading the audit log"))?;
+        let mut rest = files::open_read(&self.path).map_err(io_err("reading the audit log"))?;
         rest.seek(SeekFrom::Start(drop_upto))
             .map_err(io_err("reading the audit log"))?;
         let replaced =
@@ -265,10 +265,8 @@ struct FileAuditReader {
 
 impl AuditReader for FileAuditReader {
     fn read_all(&self) -> Result<Vec<AuditRecord>, String> {
-        let mut text = String::new();
-        File::open(&self.path)
-            .and_then(|mut f| f.read_to_string(&mut text))
-            .map_err(|e| format!("reading the audit log: {e}"))?;
+        let text =
+            files::read_to_string(&self.path).map_err(|e| format!("reading the audit log: {e}"))?;
         let mut out = Vec::new();
         // A line still being written has no newline yet: it is left for later.
         for line in text.split_inclusive('\n').filter(|l| l.ends_with('\n')) {

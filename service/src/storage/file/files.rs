@@ -6,7 +6,7 @@
 
 use crate::storage::backend::{io_err, StorageError};
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 /// Who a new file belongs to when root makes it.
@@ -216,6 +216,28 @@ pub(super) fn open_existing(path: &Path, o: &mut OpenOptions) -> std::io::Result
     }
     #[cfg(not(unix))]
     o.open(path)
+}
+
+/// Opens an existing file to read it, never through a symbolic link: the
+/// operator commands run as root, and a link planted by the service's user
+/// (`STORE.journal -> /etc/shadow`) must not make root read or copy its
+/// target. A link is refused with a message that says so.
+pub(crate) fn open_read(path: &Path) -> std::io::Result<File> {
+    open_existing(path, OpenOptions::new().read(true))
+}
+
+/// Reads a whole file, never through a symbolic link (see [`open_read`]).
+pub(crate) fn read(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    open_read(path)?.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Reads a whole text file, never through a symbolic link (see [`open_read`]).
+pub(crate) fn read_to_string(path: &Path) -> std::io::Result<String> {
+    let mut text = String::new();
+    open_read(path)?.read_to_string(&mut text)?;
+    Ok(text)
 }
 
 fn parent_dir(path: &Path) -> &Path {

@@ -133,7 +133,7 @@ pub fn replay(
     cut_torn: bool,
     mut apply: impl FnMut(Op) -> Result<(), String>,
 ) -> Result<Replayed, StorageError> {
-    let data = match std::fs::read(path) {
+    let data = match super::files::read(path) {
         Ok(d) => d,
         // A version-2 snapshot always has its journal beside it.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && link.is_none() => {

@@ -17,7 +17,7 @@
 //! ids and rewritten as version 2 when it is opened.
 
 pub(crate) mod audit;
-mod files;
+pub(crate) mod files;
 pub(crate) mod inspect;
 pub mod journal;
 mod load;
@@ -282,7 +282,7 @@ impl FileStore {
     /// (replay skips records the snapshot already holds).
     fn cut_journal(&mut self, offset: u64) -> Result<(), StorageError> {
         let mut tail = Vec::new();
-        let mut f = File::open(&self.journal_path).map_err(io_err("reading the journal"))?;
+        let mut f = files::open_read(&self.journal_path).map_err(io_err("reading the journal"))?;
         f.seek(SeekFrom::Start(offset))
             .and_then(|_| f.read_to_end(&mut tail))
             .map_err(io_err("reading the journal"))?;

@@ -144,7 +144,7 @@ fn aside_name(path: &Path, now_unix: u64) -> Result<PathBuf, StorageError> {
 fn copy_aside(path: &Path, now_unix: u64) -> Result<PathBuf, StorageError> {
     let kept = aside_name(path, now_unix)?;
     let copied = files::create_private(&kept, files::Owner::Store).and_then(|mut out| {
-        std::io::copy(&mut std::fs::File::open(path)?, &mut out)?;
+        std::io::copy(&mut files::open_read(path)?, &mut out)?;
         out.sync_all()
     });
     copied.map_err(io_err(format!("keeping {} aside", path.display())))?;
@@ -162,6 +162,37 @@ mod tests {
         let cipher = Arc::new(inspect(store, master).unwrap().cipher);
         let records = audit::reader_at(store, cipher).read_all().unwrap();
         records.into_iter().map(|r| r.kind).collect()
+    }
+
+    #[test]
+    fn restore_never_reads_or_copies_a_store_file_planted_as_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("users.json");
+        drop(FileStore::open(&store, "m", &opts()).unwrap());
+        let backup_path = dir.path().join("users.backup");
+        backup(&store, &backup_path, "m", &mut |_| {}).unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "root's secret").unwrap();
+        let journal = journal::path_for(&store);
+        std::fs::remove_file(&journal).unwrap();
+        std::os::unix::fs::symlink(&victim, &journal).unwrap();
+        let now = crate::clock::unix_secs(SystemTime::now());
+        let e = restore(&backup_path, &store, "m", now, &mut |_| {})
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("symbolic link") && e.contains("journal"), "{e}");
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path != victim && !path.is_symlink() {
+                let bytes = std::fs::read(&path).unwrap_or_default();
+                let text = String::from_utf8_lossy(&bytes);
+                assert!(
+                    !text.contains("root's secret"),
+                    "{} holds it",
+                    path.display()
+                );
+            }
+        }
     }
 
     #[test]

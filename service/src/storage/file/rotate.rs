@@ -38,7 +38,6 @@ use crate::clock::unix_secs;
 use crate::storage::backend::{io_err, StorageError};
 use crate::storage::crypto::KdfParams;
 use fernet::Fernet;
-use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::sync::Arc;
@@ -67,7 +66,7 @@ pub fn recover(store: &Path) -> Result<Recovered, StorageError> {
     if !pending(store) || !store.exists() {
         return Ok(Recovered::Nothing);
     }
-    let salt = match std::fs::read_to_string(marker(store)) {
+    let salt = match files::read_to_string(&marker(store)) {
         Ok(salt) => Some(salt),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io_err(format!("reading {}", marker(store).display()))(e)),
@@ -246,7 +245,7 @@ fn stage(
         );
         let kept = files::unused_name(&base)?;
         let old_key = zeroize::Zeroizing::new(
-            std::fs::read(key_path(store))
+            files::read(&key_path(store))
                 .map_err(io_err(format!("reading {}", key_path(store).display())))?,
         );
         files::write_new(&kept, &old_key, files::Owner::Store)?;
@@ -274,7 +273,7 @@ fn reencrypt_lines(
         path: from.to_owned(),
         reason: "a line is not sealed with the store's key".into(),
     };
-    let source = match File::open(from) {
+    let source = match files::open_read(from) {
         Ok(f) => Some(BufReader::new(f)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io_err(format!("reading {}", from.display()))(e)),

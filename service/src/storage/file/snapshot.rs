@@ -142,7 +142,7 @@ pub(crate) fn encode(
 
 /// Reads and decrypts the snapshot at `path`.
 pub(crate) fn read(path: &Path, master: &str) -> Result<Snapshot, StorageError> {
-    let raw = std::fs::read(path).map_err(crate::storage::backend::io_err(format!(
+    let raw = super::files::read(path).map_err(crate::storage::backend::io_err(format!(
         "reading {}",
         path.display()
     )))?;
@@ -177,7 +177,7 @@ pub(crate) fn read(path: &Path, master: &str) -> Result<Snapshot, StorageError> 
 
 /// The key derivation in the clear header of the snapshot at `path`.
 pub(crate) fn kdf_of(path: &Path) -> Result<KdfParams, StorageError> {
-    let raw = std::fs::read(path).map_err(crate::storage::backend::io_err(format!(
+    let raw = super::files::read(path).map_err(crate::storage::backend::io_err(format!(
         "reading {}",
         path.display()
     )))?;
