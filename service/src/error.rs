@@ -126,9 +126,7 @@ impl ServiceError {
             ServiceError::InvalidCredentials => ErrorCode::InvalidCredentials,
             ServiceError::WrongPassword(_) => ErrorCode::WrongPassword,
             ServiceError::TotpRequired => ErrorCode::TotpRequired,
-            ServiceError::WrongCode(_) | ServiceError::CodesLocked => {
-                ErrorCode::InvalidCredentials
-            }
+            ServiceError::WrongCode(_) | ServiceError::CodesLocked => ErrorCode::InvalidCredentials,
             ServiceError::SessionInvalid => ErrorCode::SessionInvalid,
             ServiceError::Forbidden(_) => ErrorCode::Forbidden,
             ServiceError::NotFound => ErrorCode::NotFound,

@@ -67,6 +67,15 @@ impl AppState {
                 "Your session has expired or was ended. Please log in again.",
             ));
         }
+        // The service says the password must be changed first (a reset
+        // after sign-in, another instance): show the screen that does it.
+        if e.code() == Some(ErrorCode::PasswordChangeRequired) {
+            self.session.update(|s| {
+                if let Some(s) = s {
+                    s.must_change_password = true;
+                }
+            });
+        }
         e.message()
     }
 

@@ -10,24 +10,24 @@ use users_protocol::{Request, Role, Secret, UserStatus};
 /// Refuses a request whose session's account must first choose its own
 /// password (the first admin's default, `reset-admin`'s, an admin's
 /// reset): such a session may only read its own record, change its own
-/// password, check itself and log out. Whatever else a stolen or guessed
-/// default password would open stays shut. A session this instance does
-/// not know is left to the action, which refuses it as it always does.
+/// password, check itself and log out. A session this instance does not
+/// know is refused here as the action would refuse it, so that on a shared
+/// store the request is parked and checked again once this instance has
+/// caught up: it is never handled by an action that learns of the session
+/// after this check did not.
 pub(super) fn check_password_changed(app: &App, req: &Request) -> Result<()> {
     let Some(token) = req.session_token() else {
         return Ok(());
     };
     let Some(session) = app.sessions.peek(token.expose(), app.clock.now()) else {
-        return Ok(());
+        app.follow.check_in_step()?;
+        return Err(ServiceError::SessionInvalid);
     };
     let Some(me) = app.users().get_by_id(session.user).cloned() else {
-        return Ok(());
+        return Err(ServiceError::SessionInvalid);
     };
-    let own = |named: &Option<String>| {
-        named
-            .as_deref()
-            .is_none_or(|n| NameKey::of(n.trim()) == me.key())
-    };
+    // Oneself as `target` has it, so that no other account can pass.
+    let own = |named: &Option<String>| named.as_deref().is_none_or(|n| NameKey::of(n) == me.key());
     let allowed = match req {
         Request::Logout { .. } | Request::SessionStatus { .. } => true,
         Request::GetUser { username, .. } => own(username),

@@ -11,7 +11,6 @@ use crate::auth::sessions::{Session, SessionId, SessionOp};
 use crate::clock::rfc3339;
 use crate::error::{Result, ServiceError};
 use crate::model::User;
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use users_protocol::{AuditKind, Role, Secret, SessionList, SessionView};
 
@@ -156,6 +155,7 @@ fn revoke_everyone(
         {
             return refused;
         }
+        let confirmed = actor.password.clone();
         AfterHash::write(move |app, table| {
             let actor = actor_at_write(app, table, &token)?;
             if actor.role != Role::Admin {
@@ -163,17 +163,12 @@ fn revoke_everyone(
                     "Only admins can end everyone's sessions".into(),
                 ));
             }
-            let keep = SessionId::of(token.expose());
-            let mut users = BTreeSet::new();
-            let mut ended = 0;
-            for op in app.sessions.live(app.clock.now()) {
-                if let SessionOp::Insert { id, user, .. } = op {
-                    if id != keep {
-                        users.insert(user);
-                        ended += 1;
-                    }
-                }
+            // The password confirmed above must still be the one stored.
+            if actor.password != confirmed {
+                return Err(ServiceError::WrongPassword("current_password"));
             }
+            let keep = SessionId::of(token.expose());
+            let (users, ended) = app.sessions.holders(app.clock.now(), keep);
             let sessions = users
                 .into_iter()
                 .map(|user| SessionOp::RevokeUser {

@@ -324,10 +324,21 @@ fn after_a_hundred_wrong_codes_in_a_row_only_a_recovery_code_signs_in() {
         t.forget_undo();
     };
     put(&|u| u.totp = Some(totp.clone()));
-    let wrong_codes = || app.users().get("tess").unwrap().totp.as_ref().unwrap().wrong_codes;
+    let wrong_codes = || {
+        app.users()
+            .get("tess")
+            .unwrap()
+            .totp
+            .as_ref()
+            .unwrap()
+            .wrong_codes
+    };
     let login = |second: serde_json::Value| {
         let mut credentials = json!({"username": "tess", "password": "s3cret-Pw"});
-        credentials.as_object_mut().unwrap().extend(second.as_object().unwrap().clone());
+        credentials
+            .as_object_mut()
+            .unwrap()
+            .extend(second.as_object().unwrap().clone());
         run(&app, json!({"action": "login", "credentials": credentials})).0
     };
     // Each login comes past any back-off, so that only the codes decide.
@@ -342,7 +353,10 @@ fn after_a_hundred_wrong_codes_in_a_row_only_a_recovery_code_signs_in() {
     // The hundredth wrong code in a row is counted...
     now();
     let r = login(json!({"totp_code": "000000"}));
-    assert!(matches!(r, Err(ServiceError::WrongCode("totp_code"))), "{r:?}");
+    assert!(
+        matches!(r, Err(ServiceError::WrongCode("totp_code"))),
+        "{r:?}"
+    );
     assert_eq!(wrong_codes(), MAX_WRONG_CODES);
     // ...and then even the right code does not sign in,
     let r = login(json!({"totp_code": totp.code_at(now())}));

@@ -56,18 +56,33 @@ pub(crate) fn context_key(text: &str) -> String {
         .collect()
 }
 
+/// The shortest context word: a shorter one occurs inside too many
+/// passwords to be worth refusing them for.
+pub(crate) const MIN_CONTEXT_WORD: usize = 3;
+
 /// Reads `--password-context-words`: one word or phrase a line; blank lines
-/// and lines starting with `#` are skipped.
+/// and lines starting with `#` are skipped. A word shorter than
+/// [`MIN_CONTEXT_WORD`] letters and digits is refused, with its line.
 pub(crate) fn read_context_words(path: &std::path::Path) -> Result<Arc<[String]>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Ok(text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(context_key)
-        .filter(|w| !w.is_empty())
-        .collect())
+    let mut words = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let word = context_key(line);
+        if word.chars().count() < MIN_CONTEXT_WORD {
+            return Err(format!(
+                "{} line {}: '{line}' has fewer than {MIN_CONTEXT_WORD} letters and digits",
+                path.display(),
+                n + 1
+            ));
+        }
+        words.push(word);
+    }
+    Ok(words.into())
 }
 
 impl PasswordPolicy {
@@ -82,7 +97,8 @@ impl PasswordPolicy {
     ) -> Result<(), FieldError> {
         validate::password(field, password, self.min_length)?;
         let lower = password.to_lowercase();
-        if self.blocklist && COMMON.contains(lower.as_str()) {
+        // A space around a common password does not make it another.
+        if self.blocklist && COMMON.contains(lower.trim()) {
             return Err(weak(
                 field,
                 "This password is one of the most common passwords; choose another",
@@ -198,7 +214,13 @@ mod tests {
 
     #[test]
     fn common_passwords_are_refused_in_any_case() {
-        for p in ["Password1", "PASSWORD123", "Pass123", "QwErTy123"] {
+        for p in [
+            "Password1",
+            "PASSWORD123",
+            "Pass123",
+            "QwErTy123",
+            " password1 ",
+        ] {
             assert_eq!(
                 code(ON.check("password", p, "someone", "x@example.com")),
                 Some(ErrorCode::WeakPassword),
@@ -233,6 +255,9 @@ mod tests {
         std::fs::write(&path, "# the organisation\nAcme Corp\n\n  Widget-Works \n").unwrap();
         let words = read_context_words(&path).unwrap();
         assert_eq!(&*words, ["acmecorp".to_owned(), "widgetworks".to_owned()]);
+        std::fs::write(&path, "Acme\nA-B\n").unwrap();
+        let short = read_context_words(&path).unwrap_err();
+        assert!(short.contains("line 2") && short.contains("A-B"), "{short}");
         let missing = read_context_words(&dir.path().join("none")).unwrap_err();
         assert!(missing.contains("cannot read"), "{missing}");
     }

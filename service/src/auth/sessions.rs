@@ -159,6 +159,9 @@ pub(crate) trait SessionStore: Send + Sync {
     /// Every live session, as the operations that would start them again,
     /// for a snapshot.
     fn live(&self, now: SystemTime) -> Vec<SessionOp>;
+    /// The accounts with a live session other than `except`, and how many
+    /// such sessions there are: what ending everyone's sessions ends.
+    fn holders(&self, now: SystemTime, except: SessionId) -> (BTreeSet<UserId>, usize);
     /// One account's live sessions, the newest first.
     fn of_user(&self, user: UserId, now: SystemTime) -> Vec<(SessionId, Session)>;
     /// When a session ends: at its absolute expiry, or idle before.
@@ -402,6 +405,19 @@ impl SessionStore for MemorySessions {
                 origin: (*s.origin).clone(),
             })
             .collect()
+    }
+
+    fn holders(&self, now: SystemTime, except: SessionId) -> (BTreeSet<UserId>, usize) {
+        let t = self.table();
+        let mut users = BTreeSet::new();
+        let mut count = 0;
+        for (id, s) in &t.by_hash {
+            if *id != except && t.ends(s) > now {
+                users.insert(s.user);
+                count += 1;
+            }
+        }
+        (users, count)
     }
 
     fn of_user(&self, user: UserId, now: SystemTime) -> Vec<(SessionId, Session)> {

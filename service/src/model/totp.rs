@@ -97,7 +97,9 @@ impl TotpState {
     /// The code an authenticator shows at `unix_secs`.
     #[cfg(test)]
     pub(crate) fn code_at(&self, unix_secs: u64) -> String {
-        self.totp("").map(|t| t.generate(unix_secs).to_string()).unwrap_or_default()
+        self.totp("")
+            .map(|t| t.generate(unix_secs).to_string())
+            .unwrap_or_default()
     }
 
     /// Whether codes no longer sign in, after too many wrong ones.
