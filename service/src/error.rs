@@ -97,9 +97,13 @@ pub enum ServiceError {
     Internal(String),
     /// The session's account has a password someone else chose, and the
     /// request is not one of the few it may make before it sets its own
-    /// (`actions::access::check_password_changed`).
+    /// (`actions::access::check_session_limits`).
     #[error("password change required")]
     PasswordChangeRequired,
+    /// The session's account has a role that `--require-two-factor` names and
+    /// no two-factor login yet, and the request is not one that sets it up.
+    #[error("two-factor login required")]
+    TwoFactorRequired,
     /// The shared store cannot be reached (PostgreSQL is down or restarting),
     /// or this instance is out of step with the others
     /// ([`crate::follow::Follow::check_in_step`]); nothing changed, and
@@ -138,6 +142,7 @@ impl ServiceError {
             | ServiceError::Busy => ErrorCode::RateLimited,
             ServiceError::Storage(_) | ServiceError::Internal(_) => ErrorCode::Internal,
             ServiceError::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
+            ServiceError::TwoFactorRequired => ErrorCode::TwoFactorRequired,
             ServiceError::StoreUnavailable(_) => ErrorCode::ServiceUnavailable,
         }
     }
@@ -191,6 +196,12 @@ impl ServiceError {
             ServiceError::Busy => ("The service is busy; try again in a moment".into(), None),
             ServiceError::Storage(_) => ("Internal error: the change was not saved".into(), None),
             ServiceError::Internal(_) => ("Internal error".into(), None),
+            ServiceError::TwoFactorRequired => (
+                "Your role signs in with two factors: set up two-factor login first \
+                 (totp_setup, then totp_enable)"
+                    .into(),
+                None,
+            ),
             ServiceError::PasswordChangeRequired => (
                 "Choose a new password first: this one was set for you. Send update_user \
                  with update_data.password and update_data.current_password"

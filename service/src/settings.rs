@@ -31,6 +31,8 @@ pub struct Settings {
     pub max_slow_per_peer: usize,
     /// Writes that may wait for the writer.
     pub max_write_queue: usize,
+    /// Roles whose accounts must use two-factor login (`--require-two-factor`).
+    pub require_two_factor: Vec<users_protocol::Role>,
 }
 
 #[cfg(test)]
@@ -62,5 +64,6 @@ pub(crate) fn for_tests() -> Settings {
         max_slow_queue: 4096,
         max_slow_per_peer: 64,
         max_write_queue: 4096,
+        require_two_factor: Vec::new(),
     }
 }

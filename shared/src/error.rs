@@ -43,6 +43,11 @@ wire_enum! {
         /// account sets its own with update_user, a session may only read
         /// its own record, change its password, check itself and log out.
         PasswordChangeRequired = "password_change_required",
+        /// The account's role must sign in with two factors
+        /// (`--require-two-factor`) and it has none yet: until it sets one
+        /// up (totp_setup, then totp_enable), a session may only do that,
+        /// read its own record, check itself and log out.
+        TwoFactorRequired = "two_factor_required",
     }
 }
 

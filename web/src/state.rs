@@ -69,6 +69,19 @@ impl AppState {
         }
         // The service says the password must be changed first (a reset
         // after sign-in, another instance): show the screen that does it.
+        if e.code() == Some(ErrorCode::TwoFactorRequired) {
+            self.flash_on(
+                Screen::Security,
+                Notice::info(
+                    "Your role signs in with two factors: set up two-factor login to go on.",
+                ),
+            );
+            // Outside the app's owner (a call's continuation) there is no
+            // context to read: the notice then waits for the next screen.
+            if let Some(location) = use_context::<crate::nav::Location>() {
+                location.navigate(&Screen::Security.path(), false);
+            }
+        }
         if e.code() == Some(ErrorCode::PasswordChangeRequired) {
             self.session.update(|s| {
                 if let Some(s) = s {

@@ -10,12 +10,14 @@ use users_protocol::{Request, Role, Secret, UserStatus};
 /// Refuses a request whose session's account must first choose its own
 /// password (the first admin's default, `reset-admin`'s, an admin's
 /// reset): such a session may only read its own record, change its own
-/// password, check itself and log out. A session this instance does not
+/// password, check itself and log out. Likewise an account whose role
+/// `--require-two-factor` names, without two-factor login yet: it may only
+/// set it up (ASVS 6.3.3). A session this instance does not
 /// know is refused here as the action would refuse it, so that on a shared
 /// store the request is parked and checked again once this instance has
 /// caught up: it is never handled by an action that learns of the session
 /// after this check did not.
-pub(super) fn check_password_changed(app: &App, req: &Request) -> Result<()> {
+pub(super) fn check_session_limits(app: &App, req: &Request) -> Result<()> {
     let Some(token) = req.session_token() else {
         return Ok(());
     };
@@ -28,20 +30,32 @@ pub(super) fn check_password_changed(app: &App, req: &Request) -> Result<()> {
     };
     // Oneself as `target` has it, so that no other account can pass.
     let own = |named: &Option<String>| named.as_deref().is_none_or(|n| NameKey::of(n) == me.key());
-    let allowed = match req {
+    // What every such session may do: read itself, check itself, leave.
+    let basic = match req {
         Request::Logout { .. } | Request::SessionStatus { .. } => true,
         Request::GetUser { username, .. } => own(username),
-        Request::UpdateUser {
-            update_data,
-            username,
-            ..
-        } => own(username) && update_data.changed_fields() == ["password"],
         _ => false,
     };
-    match !me.password_change_required || allowed {
-        true => Ok(()),
-        false => Err(ServiceError::PasswordChangeRequired),
+    if me.password_change_required {
+        let change = match req {
+            Request::UpdateUser {
+                update_data,
+                username,
+                ..
+            } => own(username) && update_data.changed_fields() == ["password"],
+            _ => false,
+        };
+        if !(basic || change) {
+            return Err(ServiceError::PasswordChangeRequired);
+        }
     }
+    if app.settings.require_two_factor.contains(&me.role) && !me.has_totp() {
+        let set_up = matches!(req, Request::TotpSetup { .. } | Request::TotpEnable { .. });
+        if !(basic || set_up) {
+            return Err(ServiceError::TwoFactorRequired);
+        }
+    }
+    Ok(())
 }
 
 /// The caller's account for a session token.

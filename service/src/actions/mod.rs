@@ -41,7 +41,7 @@ use users_protocol::Request;
 
 /// Routes a parsed request from `caller` to its family of actions.
 pub(crate) fn handle(app: &App, req: Request, caller: &Caller) -> Step {
-    if let Err(e) = access::check_password_changed(app, &req) {
+    if let Err(e) = access::check_session_limits(app, &req) {
         return Step::Done(Err(e));
     }
     let step = match req {

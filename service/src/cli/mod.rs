@@ -149,6 +149,12 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 5.0, value_parser = rate)]
     pub public_list_rate: f64,
 
+    /// A role whose accounts must use two-factor login (repeatable, e.g.
+    /// admin): until such an account sets it up, its sessions may only do
+    /// that (two_factor_required).
+    #[arg(long = "require-two-factor", value_parser = role_name)]
+    pub require_two_factor: Vec<users_protocol::Role>,
+
     /// Accounts created a second per peer address (bursts of twice that);
     /// trusted peers are exempt.
     #[arg(long, default_value_t = 10.0, value_parser = rate)]
@@ -191,6 +197,16 @@ fn on_off(s: &str) -> Result<bool, String> {
         "off" => Ok(false),
         _ => Err(format!("'{s}': use on or off")),
     }
+}
+
+/// A role by its wire name.
+fn role_name(s: &str) -> Result<users_protocol::Role, String> {
+    users_protocol::Role::from_name(s).ok_or_else(|| {
+        format!(
+            "'{s}': use one of {}",
+            users_protocol::Role::NAMES.join(", ")
+        )
+    })
 }
 
 /// `--password-context-words`: the file is read once, at start-up.
@@ -258,6 +274,7 @@ impl ServeArgs {
             max_slow_queue: self.max_slow_queue,
             max_slow_per_peer: self.max_slow_per_peer,
             max_write_queue: self.max_write_queue,
+            require_two_factor: self.require_two_factor.clone(),
         }
     }
 }

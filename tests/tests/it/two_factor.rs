@@ -228,3 +228,35 @@ fn totp_setup_is_limited_per_account() {
     // Another account has its own share.
     s.client().call_ok(setup(&other));
 }
+
+#[test]
+fn a_role_that_must_use_two_factor_may_only_set_it_up_until_it_has() {
+    let s = ServiceProcess::start(
+        users_tests::ServiceOptions::default().arg(&["--require-two-factor", "moderator"]),
+    );
+    let c = s.client();
+    s.register("molly", "m0lly-pw-12");
+    s.register("ursula", "urs-pw-123");
+    let admin = s.admin_token();
+    c.call_ok(json!({"action": "update_user", "session_token": admin, "username": "molly",
+        "update_data": {"role": "moderator", "current_password": users_tests::ADMIN_PASSWORD}}));
+    let t = s.login("molly", "m0lly-pw-12");
+    for req in [
+        json!({"action": "list_users", "session_token": t}),
+        json!({"action": "list_sessions", "session_token": t}),
+        json!({"action": "audit_log", "session_token": t}),
+        json!({"action": "get_user", "session_token": t, "username": "ursula"}),
+        json!({"action": "update_user", "session_token": t, "update_data": {"city": "Oslo"}}),
+    ] {
+        let e = c.call_err(req.clone(), "two_factor_required");
+        assert!(e["message"].as_str().unwrap().contains("totp_setup"), "{req}: {e}");
+    }
+    c.call_ok(json!({"action": "get_user", "session_token": t}));
+    c.call_ok(json!({"action": "session_status", "session_token": t}));
+    enable(&c, &t, "m0lly-pw-12");
+    c.call_ok(json!({"action": "list_sessions", "session_token": t}));
+    c.call_ok(json!({"action": "get_user", "session_token": t, "username": "ursula"}));
+    // Roles not named are as before.
+    let u = s.login("ursula", "urs-pw-123");
+    c.call_ok(json!({"action": "list_sessions", "session_token": u}));
+}
