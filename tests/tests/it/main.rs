@@ -38,6 +38,7 @@ mod crash;
 mod disk;
 mod e2e;
 mod lists;
+mod nginx;
 mod ops;
 mod policy;
 mod postgres;
