@@ -19,7 +19,7 @@ use super::step::{AfterHash, Step, Written};
 use super::totp::Second;
 use crate::app::App;
 use crate::audit::Event;
-use crate::auth::peer::Caller;
+use crate::auth::peer::{Caller, Peer};
 use crate::auth::sessions::{new_token, Origin, SessionId, SessionOp};
 use crate::auth::throttle::{self, Attempt};
 use crate::auth::{password, policy};
@@ -87,8 +87,15 @@ impl Login {
         let attempt = Attempt::begin(&app.throttle, key.clone(), caller.peer_key(), now).map_err(
             |retry_after| {
                 let why = format!("made to wait {retry_after} s after repeated failures");
-                app.audit
-                    .push_throttled(&key, trail.failed(AuditKind::Throttled, &why), now);
+                let event = trail.failed(AuditKind::Throttled, &why);
+                // A trusted peer (the bridge) speaks for many clients: its
+                // own address stands for none of them.
+                let trusted = &app.settings.throttle.trusted_peers;
+                let client = caller.peer.as_ref().filter(|p| !p.is_trusted(trusted));
+                match client.map(Peer::key) {
+                    Some(client) => app.audit.push_throttled(&[&key, &client], event, now),
+                    None => app.audit.push_throttled(&[&key], event, now),
+                }
                 ServiceError::RateLimited { retry_after }
             },
         )?;

@@ -3,8 +3,10 @@
 //! writer's next commit, which the writer makes at least once a second
 //! while any are waiting. Past the bound, events are counted instead of
 //! kept, and the count is recorded as one event. A throttled login costs
-//! no hashing, so a client could send thousands a second: one event per
-//! account or name a minute stands for them.
+//! no hashing, so a client could send thousands a second: one event a
+//! minute per account or name, and per client address, stands for them, so
+//! that a blocked client trying new names records no more than one trying
+//! one name, and pushes out no one else's events.
 
 use super::event::Event;
 use crate::clock::unix_secs;
@@ -16,7 +18,8 @@ use std::time::SystemTime;
 /// Most events that wait at once.
 pub(crate) const MAX_WAITING: usize = 10_000;
 
-/// Throttled logins of one account or name recorded at most this often.
+/// Throttled logins of one account or name, or from one client address,
+/// recorded at most this often.
 pub(crate) const THROTTLED_EVERY: u64 = 60;
 
 /// The waiting events.
@@ -40,13 +43,15 @@ impl AuditQueue {
         }
     }
 
-    /// Adds a throttled login against `key`, unless one was added for it
-    /// in the last [`THROTTLED_EVERY`] seconds.
-    pub(crate) fn push_throttled(&self, key: &str, e: Event, now: SystemTime) {
+    /// Adds a throttled login against `keys` (the account's or name's, and
+    /// the client's), unless one was added for any of them in the last
+    /// [`THROTTLED_EVERY`] seconds.
+    pub(crate) fn push_throttled(&self, keys: &[&str], e: Event, now: SystemTime) {
         let at = unix_secs(now);
         {
             let mut seen = self.throttled.lock().unwrap_or_else(|e| e.into_inner());
-            if seen.get(key).is_some_and(|t| at < t + THROTTLED_EVERY) {
+            let recent = |key: &&str| seen.get(*key).is_some_and(|t| at < t + THROTTLED_EVERY);
+            if keys.iter().any(recent) {
                 return;
             }
             // Bounded: forgetting only lets a few more events through.
@@ -56,7 +61,9 @@ impl AuditQueue {
                     seen.clear();
                 }
             }
-            seen.insert(key.to_owned(), at);
+            for key in keys {
+                seen.insert((*key).to_owned(), at);
+            }
         }
         self.push(e, now);
     }
@@ -113,12 +120,31 @@ mod tests {
         let t0 = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
         let ev = || Event::new(AuditKind::Throttled, None, id);
         for s in 0..100 {
-            q.push_throttled("a", ev(), t0 + std::time::Duration::from_millis(s * 10));
+            q.push_throttled(&["a"], ev(), t0 + std::time::Duration::from_millis(s * 10));
         }
-        q.push_throttled("b", ev(), t0);
-        q.push_throttled("a", ev(), t0 + std::time::Duration::from_secs(61));
+        q.push_throttled(&["b"], ev(), t0);
+        q.push_throttled(&["a"], ev(), t0 + std::time::Duration::from_secs(61));
         let (events, _) = q.take();
         assert_eq!(events.len(), 3);
         assert_eq!(events[0].at, Some(1_000_000), "stamped when it happened");
+    }
+
+    #[test]
+    fn a_blocked_client_trying_new_names_records_one_event_a_minute() {
+        let q = AuditQueue::default();
+        let id = UserId::random(&mut rand::rng());
+        let t0 = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        let ev = || Event::new(AuditKind::Throttled, None, id);
+        for n in 0..10_000 {
+            let name = format!("name:made-up-{n}");
+            q.push_throttled(&[&name, "forwarded:203.0.113.9"], ev(), t0);
+        }
+        let (events, dropped) = q.take();
+        assert_eq!((events.len(), dropped), (1, 0), "{events:?}");
+        // Other clients are recorded as before, on a name that client tried
+        // too, and on another account.
+        q.push_throttled(&["name:made-up-1", "forwarded:198.51.100.7"], ev(), t0);
+        q.push_throttled(&["user:someone", "forwarded:198.51.100.8"], ev(), t0);
+        assert_eq!(q.take().0.len(), 2);
     }
 }
