@@ -238,8 +238,10 @@ fn a_role_that_must_use_two_factor_may_only_set_it_up_until_it_has() {
     s.register("molly", "m0lly-pw-12");
     s.register("ursula", "urs-pw-123");
     let admin = s.admin_token();
-    c.call_ok(json!({"action": "update_user", "session_token": admin, "username": "molly",
-        "update_data": {"role": "moderator", "current_password": users_tests::ADMIN_PASSWORD}}));
+    c.call_ok(
+        json!({"action": "update_user", "session_token": admin, "username": "molly",
+        "update_data": {"role": "moderator", "current_password": ADMIN_PASSWORD}}),
+    );
     let t = s.login("molly", "m0lly-pw-12");
     for req in [
         json!({"action": "list_users", "session_token": t}),
@@ -249,7 +251,10 @@ fn a_role_that_must_use_two_factor_may_only_set_it_up_until_it_has() {
         json!({"action": "update_user", "session_token": t, "update_data": {"city": "Oslo"}}),
     ] {
         let e = c.call_err(req.clone(), "two_factor_required");
-        assert!(e["message"].as_str().unwrap().contains("totp_setup"), "{req}: {e}");
+        assert!(
+            e["message"].as_str().unwrap().contains("totp_setup"),
+            "{req}: {e}"
+        );
     }
     c.call_ok(json!({"action": "get_user", "session_token": t}));
     c.call_ok(json!({"action": "session_status", "session_token": t}));
