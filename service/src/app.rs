@@ -8,6 +8,7 @@ use crate::auth::throttle::{MemoryThrottle, ThrottleStore};
 use crate::clock::Clock;
 use crate::follow::Follow;
 use crate::settings::Settings;
+use crate::storage::crypto::FingerprintKey;
 use crate::storage::page_cache::PageCache;
 use crate::storage::UserTable;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -45,6 +46,9 @@ pub(crate) struct App {
     pub audit_rate: PeerRate,
     /// totp_setup per account.
     pub totp_setup_rate: PeerRate,
+    /// Fingerprints of names that are no account, in the audit log: the
+    /// store's key, once the store is open.
+    pub names: FingerprintKey,
     users: RwLock<UserTable>,
 }
 
@@ -74,6 +78,7 @@ impl App {
             audit_reader: None,
             audit_rate: PeerRate::new(AUDIT_READS_PER_SECOND, Vec::new()),
             totp_setup_rate: PeerRate::new(TOTP_SETUPS_PER_SECOND, Vec::new()),
+            names: FingerprintKey::random(),
             settings,
             clock,
             started: Instant::now(),

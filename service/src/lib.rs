@@ -72,6 +72,7 @@ pub use model::user::{PasswordHash, User};
 
 /// The storage contract every store implements.
 pub use storage::backend::{Backend, Change, State, StorageError};
+pub use storage::crypto::FingerprintKey;
 
 /// Request parsing, for the fuzz target.
 pub use server::codec::parse as parse_request;

@@ -196,6 +196,9 @@ pub(crate) fn build(
     tracing::info!(users = table.len(), "store loaded");
     let mut app = App::new(settings, clock, table, backend.shared());
     app.audit_reader = Some(backend.audit_reader());
+    if let Some(key) = backend.fingerprint_key() {
+        app.names = key;
+    }
     for op in sessions {
         app.sessions.apply(op);
     }

@@ -28,7 +28,6 @@ use crate::error::{Result, ServiceError};
 use crate::model::{NameKey, PasswordHash, User, UserId};
 use crate::storage::UserTable;
 use rand::TryRngCore;
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::SystemTime;
 use users_protocol::{validate, AuditKind, Credentials, LoginReply, Secret, UserStatus, UserView};
@@ -82,7 +81,7 @@ impl Login {
             Some(u) => throttle::account_key(u.id),
             None => throttle::name_key(&identifier),
         };
-        let trail = Trail::new(found.as_deref(), &identifier, caller);
+        let trail = Trail::new(app, found.as_deref(), &identifier, caller);
         let now = app.clock.now();
         let attempt = Attempt::begin(&app.throttle, key.clone(), caller.peer_key(), now).map_err(
             |retry_after| {
@@ -445,17 +444,18 @@ impl Ticket {
 struct Trail {
     account: Option<UserId>,
     /// For a name that matches no account: not the name typed, which may be
-    /// a password typed in the wrong field, but a short fingerprint of it,
-    /// so that a run against one name shows.
+    /// a password typed in the wrong field, but a short fingerprint of it
+    /// under the store's key, so that a run against one name shows and no
+    /// one without the master password can test guesses against it.
     unknown: Option<String>,
     caller: Caller,
 }
 
 impl Trail {
-    fn new(found: Option<&User>, identifier: &str, caller: &Caller) -> Self {
+    fn new(app: &App, found: Option<&User>, identifier: &str, caller: &Caller) -> Self {
         let unknown = found.is_none().then(|| {
-            let digest = Sha256::digest(NameKey::of(identifier).as_str().as_bytes());
-            format!(" (name #{})", &hex::encode(digest)[..8])
+            let digest = app.names.digest(NameKey::of(identifier).as_str());
+            format!(" (name #{})", &digest[..8])
         });
         Trail {
             account: found.map(|u| u.id),

@@ -72,6 +72,13 @@ pub trait Backend: Send {
     /// Reads the audit log, from any thread.
     fn audit_reader(&self) -> Arc<dyn AuditReader>;
 
+    /// The key of fingerprints that must stay the same for this store and
+    /// be unguessable without its master password; none for a store that
+    /// keeps no key.
+    fn fingerprint_key(&self) -> Option<crate::storage::crypto::FingerprintKey> {
+        None
+    }
+
     /// Between batches: what the other instances committed since this one
     /// last looked, without taking the write lock.
     fn follow(&mut self) -> Result<Caught, StorageError> {

@@ -7,8 +7,47 @@
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use base64::Engine;
 use fernet::Fernet;
+use hmac::digest::KeyInit;
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use std::sync::Arc;
 use zeroize::Zeroizing;
+
+/// What the fingerprint key is derived for, so that it is no other key.
+const FINGERPRINT_LABEL: &[u8] = b"users-service: fingerprints of names that are no account";
+
+/// A key for fingerprints that are the same for one store and cannot be
+/// computed without its master password: a name typed at a login that
+/// matches no account is recorded as one (it may be a password typed in the
+/// wrong field, which a plain digest would let anyone test guesses against).
+#[derive(Clone)]
+pub struct FingerprintKey(Arc<Zeroizing<[u8; 32]>>);
+
+impl FingerprintKey {
+    /// A key of this process's own, for stores that keep no key (tests).
+    pub(crate) fn random() -> Self {
+        let mut key = Zeroizing::new([0u8; 32]);
+        rand::RngCore::fill_bytes(&mut rand::rng(), key.as_mut());
+        FingerprintKey(Arc::new(key))
+    }
+
+    /// HMAC-SHA256 of `text` under the key, hex.
+    pub(crate) fn digest(&self, text: &str) -> String {
+        let mut mac = hmac_sha256(&self.0);
+        mac.update(text.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+/// HMAC-SHA256 under a 32-byte key. HMAC pads a key shorter than SHA-256's
+/// 64-byte block with zeros; padding it here makes the infallible
+/// constructor (which takes a whole block) give the same MAC.
+fn hmac_sha256(key: &[u8; 32]) -> Hmac<Sha256> {
+    let mut block = Zeroizing::new([0u8; 64]);
+    block[..32].copy_from_slice(key);
+    <Hmac<Sha256> as KeyInit>::new(block.as_ref().into())
+}
 
 /// The only algorithm written.
 pub(crate) const KDF_ALGORITHM: &str = "pbkdf2-hmac-sha256";
@@ -38,6 +77,12 @@ impl KdfParams {
 
     /// Derives the Fernet cipher for `master`.
     pub(crate) fn cipher(&self, master: &str) -> Result<Fernet, String> {
+        self.keys(master).map(|(cipher, _)| cipher)
+    }
+
+    /// Derives the Fernet cipher for `master`, and the store's fingerprint
+    /// key from the same stretched key (one PBKDF2 for both).
+    pub(crate) fn keys(&self, master: &str) -> Result<(Fernet, FingerprintKey), String> {
         if self.algorithm != KDF_ALGORITHM {
             return Err(format!("unsupported key derivation '{}'", self.algorithm));
         }
@@ -49,13 +94,42 @@ impl KdfParams {
             .map_err(|_| "key derivation salt is not base64".to_string())?;
         let raw = crate::auth::password::derive(master.as_bytes(), &salt, self.iterations);
         let key = Zeroizing::new(URL_SAFE.encode(raw.as_ref()));
-        Fernet::new(&key).ok_or_else(|| "could not build the storage cipher".to_string())
+        let cipher =
+            Fernet::new(&key).ok_or_else(|| "could not build the storage cipher".to_string())?;
+        let mut stretched = Zeroizing::new([0u8; 32]);
+        stretched.copy_from_slice(&raw[..32]);
+        let mut mac = hmac_sha256(&stretched);
+        mac.update(FINGERPRINT_LABEL);
+        let mut fingerprint = Zeroizing::new([0u8; 32]);
+        fingerprint.copy_from_slice(&mac.finalize().into_bytes());
+        Ok((cipher, FingerprintKey(Arc::new(fingerprint))))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fingerprint_key_is_the_stores_own_and_is_keyed() {
+        let p = KdfParams::generate(1000, &mut rand::rng());
+        let (_, a) = p.keys("master").unwrap();
+        let (_, b) = p.keys("master").unwrap();
+        let (_, other) = p.keys("other").unwrap();
+        assert_eq!(a.digest("bob"), b.digest("bob"), "the same for one store");
+        assert_ne!(a.digest("bob"), other.digest("bob"));
+        assert_ne!(a.digest("bob"), a.digest("bobby"));
+        // Not a plain digest that anyone can compute.
+        use sha2::Digest;
+        assert_ne!(a.digest("bob"), hex::encode(Sha256::digest(b"bob")));
+        // The padded block gives HMAC's own result for a 32-byte key.
+        let key = [7u8; 32];
+        let mut ours = hmac_sha256(&key);
+        let mut theirs = <Hmac<Sha256> as Mac>::new_from_slice(&key).unwrap();
+        ours.update(b"x");
+        theirs.update(b"x");
+        assert_eq!(ours.finalize().into_bytes(), theirs.finalize().into_bytes());
+    }
 
     #[test]
     fn same_password_same_key_other_password_fails() {

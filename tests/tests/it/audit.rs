@@ -105,6 +105,9 @@ fn each_change_writes_its_event_and_the_file_holds_no_plaintext() {
     // in the wrong field): a fingerprint of it is.
     let unknown = detail(&|e| e["kind"] == "login_failed" && e["target"] == "(unknown account)");
     assert!(unknown.starts_with("no such account (name #"), "{unknown}");
+    // Keyed by the store's key: not the plain SHA-256 of the name, which
+    // anyone could test guessed passwords against.
+    assert!(!unknown.contains("6382b3cc"), "{unknown}");
     assert!(
         !page.to_string().contains("nobody"),
         "the typed name is not kept"

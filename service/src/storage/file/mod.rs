@@ -27,6 +27,7 @@ pub(crate) mod seal;
 pub(crate) mod snapshot;
 pub(crate) mod staged;
 
+use crate::storage::crypto::FingerprintKey;
 pub(crate) use crate::storage::crypto::KdfParams;
 
 use crate::audit::{AuditReader, AuditRecord};
@@ -74,6 +75,7 @@ pub struct FileStore {
     journal_path: PathBuf,
     kdf: KdfParams,
     cipher: Arc<Fernet>,
+    fingerprint: FingerprintKey,
     journal: File,
     journal_len: u64,
     journal_records: usize,
@@ -116,15 +118,15 @@ impl FileStore {
             }
             files::create_or_keep_private(&journal_path)?;
             let kdf = KdfParams::generate(opts.kdf_iterations, &mut rand::rng());
-            let cipher = kdf.cipher(master).map_err(|reason| StorageError::Damaged {
+            let keys = kdf.keys(master).map_err(|reason| StorageError::Damaged {
                 path: path.to_owned(),
                 reason,
             })?;
             let link = seal::new_link(&mut rand::rng());
-            let text = snapshot::encode(&kdf, &cipher, (0, &link), &[], false)?;
+            let text = snapshot::encode(&kdf, &keys.0, (0, &link), &[], false)?;
             files::write_atomic(path, text.as_bytes())?;
             return Ok(Opened {
-                store: FileStore::with_journal(path, kdf, cipher, (0, link), opts, lock)?,
+                store: FileStore::with_journal(path, kdf, keys, (0, link), opts, lock)?,
                 users: Vec::new(),
                 created: true,
                 dropped_torn_tail: false,
@@ -136,6 +138,7 @@ impl FileStore {
             version,
             kdf,
             cipher,
+            fingerprint,
             journal_seq,
             link,
             plain,
@@ -155,8 +158,8 @@ impl FileStore {
         let link = replayed
             .link
             .unwrap_or_else(|| seal::new_link(&mut rand::rng()));
-        let mut store =
-            FileStore::with_journal(path, kdf, cipher, (replayed.seq, link), opts, lock)?;
+        let keys = (cipher, fingerprint);
+        let mut store = FileStore::with_journal(path, kdf, keys, (replayed.seq, link), opts, lock)?;
         store.journal_records = replayed.records;
         let upgraded_from = (version < snapshot::VERSION).then_some(version);
         if upgraded_from.is_some() {
@@ -174,7 +177,7 @@ impl FileStore {
     fn with_journal(
         path: &Path,
         kdf: KdfParams,
-        cipher: Fernet,
+        (cipher, fingerprint): (Fernet, FingerprintKey),
         (seq, link): (u64, Link),
         opts: &FileOptions,
         lock: File,
@@ -199,6 +202,7 @@ impl FileStore {
             journal_path,
             kdf,
             cipher,
+            fingerprint,
             audit,
             journal,
             journal_len,
@@ -362,6 +366,10 @@ impl Backend for FileStore {
                 self.audit.undo(len);
             }
         })
+    }
+
+    fn fingerprint_key(&self) -> Option<FingerprintKey> {
+        Some(self.fingerprint.clone())
     }
 
     fn audit_reader(&self) -> Arc<dyn AuditReader> {

@@ -6,7 +6,7 @@ use super::seal::{token_iv, Link, Seal};
 use crate::model::record::UserRecord;
 use crate::model::User;
 use crate::storage::backend::StorageError;
-use crate::storage::crypto::KdfParams;
+use crate::storage::crypto::{FingerprintKey, KdfParams};
 use fernet::Fernet;
 use serde::de::{Error as _, IgnoredAny, MapAccess};
 use serde::{Deserialize, Serialize};
@@ -45,6 +45,8 @@ pub(crate) struct Snapshot {
     pub kdf: KdfParams,
     /// The cipher for its key, which the journal shares.
     pub cipher: Fernet,
+    /// The store's fingerprint key, from the same master password.
+    pub fingerprint: FingerprintKey,
     /// The last journal record it holds.
     pub journal_seq: u64,
     /// Version 2: the link the next journal record must name.
@@ -151,7 +153,7 @@ pub(crate) fn read(path: &Path, master: &str) -> Result<Snapshot, StorageError> 
         reason,
     };
     let file = parse_header(&raw).map_err(damaged)?;
-    let cipher = file.kdf.cipher(master).map_err(damaged)?;
+    let (cipher, fingerprint) = file.kdf.keys(master).map_err(damaged)?;
     let plain = Zeroizing::new(
         cipher
             .decrypt(&file.data)
@@ -168,6 +170,7 @@ pub(crate) fn read(path: &Path, master: &str) -> Result<Snapshot, StorageError> 
         version: file.version,
         kdf: file.kdf,
         cipher,
+        fingerprint,
         journal_seq: file.journal_seq,
         link,
         backup,

@@ -7,7 +7,7 @@
 
 use super::errors::db;
 use crate::storage::backend::StorageError;
-use crate::storage::crypto::KdfParams;
+use crate::storage::crypto::{FingerprintKey, KdfParams};
 use fernet::Fernet;
 use postgres::GenericClient;
 
@@ -29,6 +29,16 @@ pub fn open_key(
     iterations: u32,
     rng: &mut impl rand::RngCore,
 ) -> Result<Fernet, StorageError> {
+    open_keys(client, master, iterations, rng).map(|(cipher, _)| cipher)
+}
+
+/// [`open_key`], with the store's fingerprint key.
+pub(crate) fn open_keys(
+    client: &mut impl GenericClient,
+    master: &str,
+    iterations: u32,
+    rng: &mut impl rand::RngCore,
+) -> Result<(Fernet, FingerprintKey), StorageError> {
     let mut tx = client
         .transaction()
         .map_err(db("reading the store's header"))?;
@@ -50,15 +60,15 @@ pub fn open_key(
         (Some(kdf), Some(check)) => {
             let params: KdfParams =
                 serde_json::from_str(&kdf).map_err(|e| damaged(format!("kdf: {e}")))?;
-            let cipher = params.cipher(master).map_err(damaged)?;
+            let (cipher, fingerprint) = params.keys(master).map_err(damaged)?;
             match cipher.decrypt(&check) {
-                Ok(plain) if plain == CHECK => Ok(cipher),
+                Ok(plain) if plain == CHECK => Ok((cipher, fingerprint)),
                 _ => Err(StorageError::WrongPassword(STORE_NAME.into())),
             }
         }
         (None, None) => {
             let params = KdfParams::generate(iterations, rng);
-            let cipher = params.cipher(master).map_err(damaged)?;
+            let (cipher, fingerprint) = params.keys(master).map_err(damaged)?;
             let kdf = serde_json::to_string(&params).map_err(|e| damaged(e.to_string()))?;
             let check = cipher.encrypt(CHECK);
             tx.execute(
@@ -67,7 +77,7 @@ pub fn open_key(
             )
             .map_err(db("writing the store's header"))?;
             tx.commit().map_err(db("writing the store's header"))?;
-            Ok(cipher)
+            Ok((cipher, fingerprint))
         }
         _ => Err(damaged(
             "the header is half there (kdf or check missing)".into(),

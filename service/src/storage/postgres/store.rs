@@ -22,6 +22,7 @@ use super::{header, schema, snapshot};
 use crate::audit::{AuditReader, AuditRecord};
 use crate::auth::sessions::SessionOp;
 use crate::storage::backend::{io_err, Backend, Caught, Change, State, StorageError};
+use crate::storage::crypto::FingerprintKey;
 use crate::storage::table::UserTable;
 use fernet::Fernet;
 use postgres::Client;
@@ -51,6 +52,7 @@ pub struct PgStore {
     /// None after a failure, until the next batch connects again.
     conn: Option<Conn>,
     cipher: Fernet,
+    fingerprint: FingerprintKey,
     /// The last batch this instance has applied; its number is also told
     /// to the listener so that it does not wake the writer for batches
     /// already applied.
@@ -131,7 +133,8 @@ impl PgStore {
         compact_after: usize,
     ) -> Result<Opened, StorageError> {
         let mut conn = Conn::open(url)?;
-        let cipher = header::open_key(&mut conn.client, master, kdf_iterations, &mut rand::rng())?;
+        let (cipher, fingerprint) =
+            header::open_keys(&mut conn.client, master, kdf_iterations, &mut rand::rng())?;
         // The snapshot and the log as of one moment, however busy the others.
         conn.client
             .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -148,6 +151,7 @@ impl PgStore {
                 url: url.to_owned(),
                 conn: Some(conn),
                 cipher,
+                fingerprint,
                 at,
                 applied: Arc::new(AtomicI64::new(at.seq)),
                 since_snapshot: 0,
@@ -259,6 +263,10 @@ impl Backend for PgStore {
             ));
         }
         self.commit_batch(changes, &[], &mut [])
+    }
+
+    fn fingerprint_key(&self) -> Option<FingerprintKey> {
+        Some(self.fingerprint.clone())
     }
 
     fn audit_reader(&self) -> Arc<dyn AuditReader> {
