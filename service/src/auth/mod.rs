@@ -2,7 +2,8 @@
 //! throttle state sit behind traits ([`sessions::SessionStore`],
 //! [`throttle::ThrottleStore`]) and live in this process's memory. On a
 //! store shared by several instances, session changes travel in the store's
-//! log and failure counts through [`relay`].
+//! log and failure counts through [`relay`]. Tokens and the ids that stand
+//! for them are in [`token`].
 
 pub mod password;
 pub(crate) mod peer;
@@ -11,3 +12,4 @@ pub(crate) mod rate;
 pub(crate) mod relay;
 pub(crate) mod sessions;
 pub(crate) mod throttle;
+pub(crate) mod token;

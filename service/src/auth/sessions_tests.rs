@@ -1,5 +1,6 @@
 use super::*;
 use std::time::UNIX_EPOCH;
+use users_protocol::Secret;
 
 fn t(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
