@@ -45,9 +45,12 @@ pub(super) fn check_session_limits(app: &App, req: &Request) -> Result<()> {
             } => own(username) && update_data.changed_fields() == ["password"],
             _ => false,
         };
-        if !(basic || change) {
-            return Err(ServiceError::PasswordChangeRequired);
-        }
+        // The password comes first: a role that must also set up two-factor
+        // login does so once the password is its own.
+        return match basic || change {
+            true => Ok(()),
+            false => Err(ServiceError::PasswordChangeRequired),
+        };
     }
     if app.settings.require_two_factor.contains(&me.role) && !me.has_totp() {
         let set_up = matches!(req, Request::TotpSetup { .. } | Request::TotpEnable { .. });

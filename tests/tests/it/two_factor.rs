@@ -265,3 +265,25 @@ fn a_role_that_must_use_two_factor_may_only_set_it_up_until_it_has() {
     let u = s.login("ursula", "urs-pw-123");
     c.call_ok(json!({"action": "list_sessions", "session_token": u}));
 }
+
+#[test]
+fn a_default_password_is_changed_before_the_required_second_factor_is_set_up() {
+    let s = ServiceProcess::start(users_tests::ServiceOptions {
+        admin_password: None,
+        ..users_tests::ServiceOptions::default().arg(&["--require-two-factor", "admin"])
+    });
+    let c = s.client();
+    let t = s.login("admin", "admin123");
+    c.call_err(
+        json!({"action": "totp_setup", "session_token": t}),
+        "password_change_required",
+    );
+    c.call_ok(json!({"action": "update_user", "session_token": t,
+        "update_data": {"password": "a-good-phrase-7", "current_password": "admin123"}}));
+    c.call_err(
+        json!({"action": "list_sessions", "session_token": t}),
+        "two_factor_required",
+    );
+    enable(&c, &t, "a-good-phrase-7");
+    c.call_ok(json!({"action": "list_sessions", "session_token": t}));
+}
