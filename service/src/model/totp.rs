@@ -2,8 +2,9 @@
 //! HMAC-SHA-1, one step of skew), as it is kept in memory and in the record.
 //!
 //! The secret is stored in the encrypted store like the rest of the record;
-//! recovery codes only as SHA-256 digests: each has 80 random bits, so a
-//! fast hash is as good as a slow one against guessing.
+//! recovery codes only as salted SHA-256 digests (ASVS 6.5.2): each code has
+//! 80 random bits, so a fast hash is as good as a slow one against guessing,
+//! and the salt rules out tables computed ahead.
 
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -36,9 +37,11 @@ pub struct TotpState {
     /// The last time step a code was accepted for: a code is taken once.
     #[serde(default)]
     pub last_step: u64,
-    /// SHA-256 of each recovery code not used yet, hex.
+    /// Each recovery code not used yet, as `s1:SALT:DIGEST` (see
+    /// [`Salted`]). Older stores kept a plain SHA-256; those are salted as
+    /// they are read.
     #[serde(default)]
-    pub recovery: Vec<String>,
+    pub recovery: RecoveryCodes,
     /// Wrong codes given at login in a row (see [`MAX_WRONG_CODES`]);
     /// absent while none.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -67,7 +70,7 @@ impl TotpState {
             secret,
             enabled: false,
             last_step: 0,
-            recovery: Vec::new(),
+            recovery: RecoveryCodes::default(),
             wrong_codes: 0,
         }
     }
@@ -125,23 +128,29 @@ impl TotpState {
                 format!("{}-{}-{}-{}", &s[..4], &s[4..8], &s[8..12], &s[12..16])
             })
             .collect();
-        self.recovery = codes.iter().map(|c| digest(c)).collect();
+        self.recovery = RecoveryCodes {
+            stored: codes
+                .iter()
+                .map(|c| Salted::new(&inner(c), rng).to_string())
+                .collect(),
+            salted_on_read: false,
+        };
         codes
     }
 
     /// Takes `code` off the unused recovery codes; false if it is none of them.
     pub fn use_recovery_code(&mut self, code: &str) -> bool {
-        let given = digest(code);
+        let given = inner(code);
         // Every stored digest is compared, in constant time each.
-        let found = self.recovery.iter().fold(None, |hit, d| {
-            match bool::from(d.as_bytes().ct_eq(given.as_bytes())) {
+        let found = self.recovery.stored.iter().fold(None, |hit, d| {
+            match Salted::parse(d).is_some_and(|s| s.matches(&given)) {
                 true => Some(d.clone()),
                 false => hit,
             }
         });
         match found {
             Some(d) => {
-                self.recovery.retain(|r| *r != d);
+                self.recovery.stored.retain(|r| *r != d);
                 true
             }
             None => false,
@@ -174,14 +183,132 @@ fn base32_of(bytes: &[u8]) -> String {
     totp_rs::Secret::from(bytes.to_vec()).to_base32()
 }
 
-/// A recovery code's digest, whatever its case, spaces and dashes.
-fn digest(code: &str) -> String {
-    let normal: String = code
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    hex::encode(Sha256::digest(normal.as_bytes()))
+/// A recovery code's plain SHA-256, whatever its case, spaces and dashes:
+/// what older stores kept, and what the salted digest is taken over.
+fn inner(code: &str) -> [u8; 32] {
+    let normal: Zeroizing<String> = Zeroizing::new(
+        code.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect(),
+    );
+    Sha256::digest(normal.as_bytes()).into()
+}
+
+/// A stored recovery code: `s1:SALT:DIGEST`, hex, where DIGEST is
+/// SHA-256(SALT || SHA-256(code)) and SALT 16 random bytes of its own. Over
+/// the plain digest, so that an older store's codes are salted without
+/// knowing them.
+struct Salted {
+    salt: [u8; 16],
+    digest: [u8; 32],
+}
+
+impl Salted {
+    fn new(inner: &[u8; 32], rng: &mut impl RngCore) -> Salted {
+        let mut salt = [0u8; 16];
+        rng.fill_bytes(&mut salt);
+        Salted {
+            salt,
+            digest: Self::outer(&salt, inner),
+        }
+    }
+
+    fn outer(salt: &[u8; 16], inner: &[u8; 32]) -> [u8; 32] {
+        Sha256::new()
+            .chain_update(salt)
+            .chain_update(inner)
+            .finalize()
+            .into()
+    }
+
+    fn parse(stored: &str) -> Option<Salted> {
+        let rest = stored.strip_prefix("s1:")?;
+        let (salt, digest) = rest.split_once(':')?;
+        Some(Salted {
+            salt: hex::decode(salt).ok()?.try_into().ok()?,
+            digest: hex::decode(digest).ok()?.try_into().ok()?,
+        })
+    }
+
+    fn matches(&self, inner: &[u8; 32]) -> bool {
+        Self::outer(&self.salt, inner).ct_eq(&self.digest).into()
+    }
+}
+
+impl std::fmt::Display for Salted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "s1:{}:{}",
+            hex::encode(self.salt),
+            hex::encode(self.digest)
+        )
+    }
+}
+
+/// The recovery codes not used yet, each stored as a [`Salted`] digest.
+#[derive(Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct RecoveryCodes {
+    stored: Vec<String>,
+    /// Whether some were read in an older store's form (a plain SHA-256,
+    /// 64 hex digits) and salted as they were read: the store should be
+    /// written again, so that the plain form is gone from it.
+    #[serde(skip)]
+    salted_on_read: bool,
+}
+
+impl RecoveryCodes {
+    /// How many are left.
+    pub fn len(&self) -> usize {
+        self.stored.len()
+    }
+
+    /// Whether none are left.
+    pub fn is_empty(&self) -> bool {
+        self.stored.is_empty()
+    }
+
+    /// See the field.
+    pub(crate) fn salted_on_read(&self) -> bool {
+        self.salted_on_read
+    }
+
+    /// Codes in the form older stores kept them: for tests of the upgrade.
+    #[cfg(test)]
+    pub(crate) fn plain_for_test(plain: Vec<String>) -> Self {
+        RecoveryCodes {
+            stored: plain,
+            salted_on_read: false,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RecoveryCodes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let stored = Vec::<String>::deserialize(d)?;
+        let mut rng = rand::rng();
+        let mut salted_on_read = false;
+        let stored = stored
+            .into_iter()
+            .map(|s| {
+                if Salted::parse(&s).is_some() {
+                    return Ok(s);
+                }
+                let inner: [u8; 32] = hex::decode(&s)
+                    .ok()
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| serde::de::Error::custom("a recovery code digest is not hex"))?;
+                salted_on_read = true;
+                Ok(Salted::new(&inner, &mut rng).to_string())
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(RecoveryCodes {
+            stored,
+            salted_on_read,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -207,13 +334,41 @@ mod tests {
         let codes = t.new_recovery_codes(&mut rand::rng());
         assert_eq!(codes.len(), RECOVERY_CODES);
         assert!(
-            !t.recovery.iter().any(|d| codes.contains(d)),
+            !t.recovery.stored.iter().any(|d| codes.contains(d)),
             "only digests"
         );
         assert!(t.use_recovery_code(&codes[3].to_uppercase()));
         assert!(!t.use_recovery_code(&codes[3]), "used once");
         assert_eq!(t.recovery.len(), RECOVERY_CODES - 1);
         assert!(!t.use_recovery_code("nope"));
+    }
+
+    #[test]
+    fn recovery_codes_are_salted_and_old_plain_digests_are_salted_when_read() {
+        let mut t = TotpState::generate(&mut rand::rng());
+        let codes = t.new_recovery_codes(&mut rand::rng());
+        let plain = hex::encode(inner(&codes[0]));
+        assert!(t
+            .recovery
+            .stored
+            .iter()
+            .all(|d| d.starts_with("s1:") && !d.contains(&plain)));
+        assert!(!t.recovery.salted_on_read());
+        // The same code twice gets two different stored forms.
+        let again = Salted::new(&inner(&codes[0]), &mut rand::rng()).to_string();
+        assert_ne!(again, t.recovery.stored[0]);
+        // A record from before: plain SHA-256 digests, read and salted.
+        let mut old = serde_json::to_value(&t).unwrap();
+        old["recovery"] = serde_json::json!([plain, hex::encode(inner(&codes[1]))]);
+        let mut read: TotpState = serde_json::from_value(old).unwrap();
+        assert!(read.recovery.stored.iter().all(|d| d.starts_with("s1:")));
+        assert!(read.recovery.salted_on_read());
+        assert!(read.use_recovery_code(&codes[1]));
+        assert!(read.use_recovery_code(&codes[0]));
+        assert!(read.recovery.is_empty());
+        let mut bad = serde_json::to_value(&t).unwrap();
+        bad["recovery"] = serde_json::json!(["not-hex"]);
+        assert!(serde_json::from_value::<TotpState>(bad).is_err());
     }
 
     #[test]

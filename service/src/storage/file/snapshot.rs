@@ -19,8 +19,9 @@ pub(crate) const FORMAT: &str = "users-service-store";
 /// The `version` this build writes. Version 1 had no user ids; it is read and
 /// upgraded, as is version 2. Version 3 records may hold two-factor state
 /// (`totp`), which a build that knows only version 2 would drop when it
-/// rewrote a record: such a build refuses a version-3 store.
-pub(crate) const VERSION: u32 = 3;
+/// rewrote a record: such a build refuses a version-3 store. Version 4 keeps
+/// recovery codes salted, which a version-3 build could not check.
+pub(crate) const VERSION: u32 = 4;
 
 #[derive(Serialize, Deserialize)]
 struct SnapshotFile<'a> {

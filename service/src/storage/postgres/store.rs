@@ -21,6 +21,7 @@ use super::log::{Batch, Log, Position};
 use super::{header, schema, snapshot};
 use crate::audit::{AuditReader, AuditRecord};
 use crate::auth::sessions::SessionOp;
+use crate::model::User;
 use crate::storage::backend::{io_err, Backend, Caught, Change, State, StorageError};
 use crate::storage::crypto::FingerprintKey;
 use crate::storage::table::UserTable;
@@ -146,6 +147,7 @@ impl PgStore {
         users.apply_committed(caught.changes);
         let mut sessions = snap.sessions;
         sessions.extend(caught.sessions);
+        upgrade(&mut conn.client, &cipher, at.seq, &users, &sessions)?;
         Ok(Opened {
             store: PgStore {
                 url: url.to_owned(),
@@ -354,6 +356,29 @@ impl Backend for PgStore {
         }
         Ok(())
     }
+}
+
+/// Writes a snapshot at once when what was read holds something in an
+/// older form (recovery codes kept as a plain SHA-256), so that the newest
+/// snapshot holds it only in this release's form. The log rows before it go
+/// with the next snapshot, as always.
+fn upgrade(
+    client: &mut Client,
+    cipher: &Fernet,
+    seq: i64,
+    users: &UserTable,
+    sessions: &[SessionOp],
+) -> Result<(), StorageError> {
+    let old = |u: &&Arc<User>| u.totp.as_ref().is_some_and(|t| t.recovery.salted_on_read());
+    if !users.iter().any(|u| old(&u)) {
+        return Ok(());
+    }
+    tracing::info!("rewriting the store's snapshot: recovery codes are now kept salted");
+    let state = State {
+        users: users.all(),
+        sessions: sessions.to_vec(),
+    };
+    snapshot::write(client, cipher, seq, &state)
 }
 
 impl PgStore {
