@@ -316,7 +316,7 @@ fn the_upgrade_command_rewrites_a_first_release_store() {
     assert!(stdout.contains("5 users"), "{stdout}");
     let header: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&store).unwrap()).unwrap();
-    assert_eq!(header["version"], 3);
+    assert_eq!(header["version"], 4);
 
     let wrong = std::process::Command::new(users_tests::bin_path("users-service"))
         .args(["upgrade", store.to_str().unwrap()])
