@@ -110,6 +110,18 @@ wire_enum! {
         StoreRestored = "store_restored",
         /// The operator gave the store a new master password (`rotate-key`).
         KeyRotated = "key_rotated",
+        /// A request was refused to the caller's role, or named another
+        /// account that does not exist: the action, and why, in the detail.
+        AccessDenied = "access_denied",
+        /// A change's confirmation was wrong: the caller's password
+        /// (`current_password`, a deletion's `password`) or a two-factor code.
+        ConfirmationFailed = "confirmation_failed",
+        /// A request came with an unknown or ended session token (at most one
+        /// a minute per client address).
+        SessionRejected = "session_rejected",
+        /// A request was refused by a rate limit other than the login
+        /// throttle (at most one a minute per client address or account).
+        RateLimited = "rate_limited",
     }
 }
 

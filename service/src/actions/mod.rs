@@ -21,6 +21,7 @@ mod delete;
 mod login;
 mod outcome;
 mod read;
+mod refusal;
 mod sessions;
 mod step;
 mod totp;
@@ -32,6 +33,7 @@ mod tests;
 
 pub(crate) use crate::audit::Event;
 pub(crate) use outcome::Outcome;
+pub(crate) use refusal::Attempt;
 pub(crate) use step::{AfterHash, SlowFn, Step, WriteFn, Written};
 
 use crate::app::App;

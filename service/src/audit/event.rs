@@ -3,8 +3,21 @@
 
 use super::record::{AuditRecord, Party, VERSION};
 use crate::auth::peer::Caller;
-use crate::model::UserId;
+use crate::model::{NameKey, UserId};
+use crate::storage::crypto::FingerprintKey;
 use users_protocol::AuditKind;
+
+/// The name an event about a name that is no account is recorded under.
+pub(crate) const UNKNOWN_ACCOUNT: &str = "(unknown account)";
+
+/// What an event's detail says of a name that is no account: not the name,
+/// which may be a password typed in the wrong field, but a short
+/// fingerprint of it under the store's key, so that a run against one name
+/// shows and no one without the master password can test guesses against it.
+pub(crate) fn unknown_name(key: &FingerprintKey, name: &str) -> String {
+    let digest = key.digest(NameKey::of(name).as_str());
+    format!(" (name #{})", &digest[..8])
+}
 
 /// Something that happened to an account, for the audit log. The writer
 /// records the events of a change in the same commit as the change, with

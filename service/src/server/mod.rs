@@ -25,7 +25,7 @@ pub(crate) mod queues;
 pub(crate) mod replies;
 pub(crate) mod writer;
 
-use crate::actions::{self, Step};
+use crate::actions::{self, Attempt, Step};
 use crate::app::App;
 use crate::auth::peer::{Caller, Peer};
 use crate::error::ServiceError;
@@ -88,6 +88,7 @@ pub(crate) fn run(
         app: &app,
         replies: &replies,
         out: Out {
+            app: &app,
             router: &router,
             queues: &queues,
             pool_tx: &threads.pool_tx,
@@ -296,6 +297,7 @@ impl Front<'_> {
                 let to = ReplyTo {
                     envelope,
                     request_id,
+                    attempt: Attempt::default(),
                 };
                 self.in_flight += self.out.dispatch(to, &caller, Step::Done(Err(e)));
                 return;
@@ -305,6 +307,7 @@ impl Front<'_> {
         let to = ReplyTo {
             envelope,
             request_id: env.request_id,
+            attempt: Attempt::of(self.app, &env.request, &caller),
         };
         // See parked: the session may be new elsewhere.
         let again =
@@ -354,6 +357,7 @@ impl Front<'_> {
 
 /// Where the socket thread sends a step.
 struct Out<'a> {
+    app: &'a App,
     router: &'a zmq::Socket,
     queues: &'a Queues,
     pool_tx: &'a mpsc::Sender<SlowJob>,
@@ -367,7 +371,7 @@ impl Out<'_> {
     fn dispatch(&self, to: ReplyTo, caller: &Caller, step: Step) -> usize {
         let peer = caller.peer_key();
         match step {
-            Step::Done(result) => send(self.router, to.frames(result)),
+            Step::Done(result) => send(self.router, to.frames(self.app, result)),
             Step::Slow(work) if self.queues.begin_slow(peer.as_deref()) => {
                 let _ = self.pool_tx.send(SlowJob { to, peer, work });
                 return 1;
@@ -378,7 +382,9 @@ impl Out<'_> {
                     .send(Job::Write(WriteJob { to: Some(to), work }));
                 return 1;
             }
-            Step::Slow(_) | Step::Write(_) => send(self.router, to.frames(Err(ServiceError::Busy))),
+            Step::Slow(_) | Step::Write(_) => {
+                send(self.router, to.frames(self.app, Err(ServiceError::Busy)))
+            }
         }
         0
     }

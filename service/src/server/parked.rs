@@ -100,6 +100,7 @@ mod tests {
         ReplyTo {
             envelope: vec![],
             request_id: None,
+            attempt: Default::default(),
         }
     }
 

@@ -36,7 +36,7 @@ pub(crate) fn pool_loop(
         let next = (job.work)(app);
         queues.end_slow(job.peer.as_deref());
         match next {
-            AfterHash::Done(result) => push(sock, job.to, result),
+            AfterHash::Done(result) => push(app, sock, job.to, result),
             AfterHash::Write(work) => {
                 queues.follow_write();
                 let _ = write_tx.send(Job::Write(WriteJob {
@@ -45,7 +45,7 @@ pub(crate) fn pool_loop(
                 }));
             }
             AfterHash::DoneThen(result, work) => {
-                push(sock, job.to, result);
+                push(app, sock, job.to, result);
                 queues.follow_write();
                 let _ = write_tx.send(Job::Write(WriteJob { to: None, work }));
             }

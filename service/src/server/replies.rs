@@ -3,7 +3,8 @@
 //! inproc PUSH socket each, and the socket thread sends them on.
 
 use super::codec::encode;
-use crate::actions::Outcome;
+use crate::actions::{Attempt, Outcome};
+use crate::app::App;
 use crate::error::Result;
 use serde_json::Value;
 
@@ -16,11 +17,18 @@ pub(crate) struct ReplyTo {
     pub envelope: Vec<Vec<u8>>,
     /// Echoed in the reply.
     pub request_id: Option<Value>,
+    /// The request, for the audit log should it be refused.
+    pub attempt: Attempt,
 }
 
 impl ReplyTo {
-    /// The whole reply message: the envelope, then the encoded body.
-    pub(crate) fn frames(self, result: Result<Outcome>) -> Vec<Vec<u8>> {
+    /// The whole reply message: the envelope, then the encoded body. Every
+    /// reply passes here, whichever step made it, so a refusal is recorded
+    /// here too.
+    pub(crate) fn frames(self, app: &App, result: Result<Outcome>) -> Vec<Vec<u8>> {
+        if let Err(e) = &result {
+            self.attempt.refused(app, e);
+        }
         let mut frames = self.envelope;
         frames.push(encode(result, self.request_id));
         frames
@@ -48,8 +56,8 @@ pub(crate) fn is_wake(frames: &[Vec<u8>]) -> bool {
 }
 
 /// Sends one reply back to the socket thread.
-pub(crate) fn push(sock: &zmq::Socket, to: ReplyTo, result: Result<Outcome>) {
-    if let Err(e) = sock.send_multipart(to.frames(result), 0) {
+pub(crate) fn push(app: &App, sock: &zmq::Socket, to: ReplyTo, result: Result<Outcome>) {
+    if let Err(e) = sock.send_multipart(to.frames(app, result), 0) {
         tracing::error!(error = %e, "cannot hand a reply to the socket thread");
     }
 }

@@ -92,7 +92,7 @@ pub(crate) fn writer_loop(
         if fatal.load(Ordering::SeqCst) {
             for job in batch {
                 if let Some(to) = job.to {
-                    push(sock, to, Err(ServiceError::Storage("stopping".into())));
+                    push(app, sock, to, Err(ServiceError::Storage("stopping".into())));
                 }
             }
             continue;
@@ -103,7 +103,7 @@ pub(crate) fn writer_loop(
             follow(app, backend.as_mut())
         } else {
             run_batch(app, backend.as_mut(), batch, &mut |to, result| {
-                push(sock, to, result)
+                push(app, sock, to, result)
             })
         };
         behind = matches!(done, Ok(false));

@@ -20,6 +20,7 @@ fn job(name: &'static str, fail: bool) -> WriteJob {
         to: Some(ReplyTo {
             envelope: vec![name.as_bytes().to_vec()],
             request_id: None,
+            attempt: Default::default(),
         }),
         work: Box::new(move |_, table| {
             let u = user(name, &format!("{name}@example.com"));

@@ -8,7 +8,7 @@ use users_tests::{PgCluster, ServiceOptions, ServiceProcess, Zmq, ADMIN_PASSWORD
 
 /// The admin's view of the audit log with `filter`, once `ready` holds
 /// (failed logins are written within a second or so).
-fn audit(c: &Zmq, token: &str, filter: Value, ready: impl Fn(&Value) -> bool) -> Value {
+pub(super) fn audit(c: &Zmq, token: &str, filter: Value, ready: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let mut req = json!({"action": "audit_log", "session_token": token, "limit": 500});
@@ -29,7 +29,7 @@ fn audit(c: &Zmq, token: &str, filter: Value, ready: impl Fn(&Value) -> bool) ->
     }
 }
 
-fn kinds(page: &Value) -> Vec<String> {
+pub(super) fn kinds(page: &Value) -> Vec<String> {
     page["events"]
         .as_array()
         .unwrap()

@@ -5,6 +5,7 @@
 //! - `sessions`: what ends a session and what keeps it.
 //! - `policy`: the password policy.
 //! - `audit`: the audit log, on a file store and on PostgreSQL.
+//! - `audit_refusals`: what refused requests record, and how seldom.
 //! - `two_factor`: TOTP login, recovery codes, turning it off.
 //! - `session_list`: the sessions a user sees and ends; the idle timeout.
 //! - `lists`: list_users on the server, and the public view's limits.
@@ -27,6 +28,7 @@
 //! - `bench`: the benchmark's smoke mode.
 
 mod audit;
+mod audit_refusals;
 mod authz;
 mod bench;
 mod bridge;

@@ -2,31 +2,26 @@
 //! no account a keyed fingerprint of it, never the name itself.
 
 use crate::app::App;
+use crate::audit::event::{unknown_name, UNKNOWN_ACCOUNT};
 use crate::audit::Event;
 use crate::auth::peer::Caller;
-use crate::model::{NameKey, User, UserId};
+use crate::model::{User, UserId};
 use users_protocol::AuditKind;
-
-/// The name a failed login against no account is recorded under.
-const UNKNOWN_ACCOUNT: &str = "(unknown account)";
 
 /// Who tried to log in, for the audit log.
 pub(super) struct Trail {
     pub(super) account: Option<UserId>,
-    /// For a name that matches no account: not the name typed, which may be
-    /// a password typed in the wrong field, but a short fingerprint of it
-    /// under the store's key, so that a run against one name shows and no
-    /// one without the master password can test guesses against it.
+    /// For a name that matches no account: its fingerprint (see
+    /// [`unknown_name`]).
     pub(super) unknown: Option<String>,
     pub(super) caller: Caller,
 }
 
 impl Trail {
     pub(super) fn new(app: &App, found: Option<&User>, identifier: &str, caller: &Caller) -> Self {
-        let unknown = found.is_none().then(|| {
-            let digest = app.names.digest(NameKey::of(identifier).as_str());
-            format!(" (name #{})", &digest[..8])
-        });
+        let unknown = found
+            .is_none()
+            .then(|| unknown_name(&app.names, identifier));
         Trail {
             account: found.map(|u| u.id),
             unknown,
