@@ -122,6 +122,10 @@ wire_enum! {
         /// A request was refused by a rate limit other than the login
         /// throttle (at most one a minute per client address or account).
         RateLimited = "rate_limited",
+        /// At start-up, the audit log lacked the newest event the store had
+        /// sealed: it was cut short, or the store was put back. The detail
+        /// says which event; `verify` names where the chain breaks.
+        AuditChainBroken = "audit_chain_broken",
     }
 }
 

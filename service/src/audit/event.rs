@@ -122,6 +122,7 @@ impl Event {
             client: self.client,
             success: self.success,
             detail: self.detail,
+            prev: None,
         }
     }
 }

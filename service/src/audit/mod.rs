@@ -6,11 +6,13 @@
 //!
 //! - [`event`]: [`Event`], what an action reports.
 //! - [`record`]: [`AuditRecord`], the stored, versioned event.
+//! - [`chain`]: each event linked to the one before, and checking the links.
 //! - [`queue`]: [`AuditQueue`], events of nothing changed (failed and
 //!   throttled logins), recorded with the next commit and never waited for.
 //! - [`select`]: audit_log's filters and paging over records, and who may
 //!   see what.
 
+pub(crate) mod chain;
 pub(crate) mod event;
 pub(crate) mod queue;
 pub(crate) mod record;
@@ -18,7 +20,7 @@ pub(crate) mod select;
 
 pub(crate) use event::Event;
 pub(crate) use queue::AuditQueue;
-pub(crate) use record::AuditRecord;
+pub(crate) use record::{AuditRecord, Head};
 
 /// How long events are kept unless `--audit-retention` says otherwise.
 pub const DEFAULT_RETENTION: std::time::Duration = std::time::Duration::from_secs(90 * 24 * 3600);

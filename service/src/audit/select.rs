@@ -141,6 +141,7 @@ mod tests {
             client: None,
             success: kind != AuditKind::LoginFailed,
             detail: "wrong password".into(),
+            prev: None,
         }
     }
 

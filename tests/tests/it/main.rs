@@ -5,6 +5,7 @@
 //! - `sessions`: what ends a session and what keeps it.
 //! - `policy`: the password policy.
 //! - `audit`: the audit log, on a file store and on PostgreSQL.
+//! - `audit_chain`: the audit log's chain, broken on purpose.
 //! - `audit_refusals`: what refused requests record, and how seldom.
 //! - `two_factor`: TOTP login, recovery codes, turning it off.
 //! - `session_list`: the sessions a user sees and ends; the idle timeout.
@@ -28,6 +29,7 @@
 //! - `bench`: the benchmark's smoke mode.
 
 mod audit;
+mod audit_chain;
 mod audit_refusals;
 mod authz;
 mod bench;

@@ -4,7 +4,7 @@ use serde_json::json;
 use std::process::{Command, Output};
 use users_tests::{ServiceProcess, ADMIN_PASSWORD, MASTER};
 
-fn users_service(args: &[&str]) -> Output {
+pub(super) fn users_service(args: &[&str]) -> Output {
     Command::new(users_tests::bin_path("users-service"))
         .args(args)
         .env("USERS_SERVICE_PASSWORD", MASTER)

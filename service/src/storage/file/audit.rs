@@ -7,10 +7,18 @@
 //! Lines whose events are all older than the retention are dropped, at
 //! start-up and then once a day, by rewriting the file (temp file, fsync,
 //! rename).
+//!
+//! The events are chained ([`crate::audit::chain`]), and the journal seals
+//! the newest: at start-up a log that ends one batch past the sealed head
+//! lost its journal record to a crash, and that batch is cut; a log that
+//! lacks the sealed head was cut short, which is recorded as an
+//! `audit_chain_broken` event, for `verify` names where.
 
 use super::files;
-use crate::audit::{AuditReader, AuditRecord};
+use crate::audit::chain;
+use crate::audit::{AuditReader, AuditRecord, Event, Head};
 use crate::storage::backend::{io_err, StorageError};
+use users_protocol::AuditKind;
 use fernet::Fernet;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -33,12 +41,21 @@ pub(crate) struct AuditFile {
     file: File,
     len: u64,
     next_id: u64,
+    /// The newest event, which the next one links to.
+    head: Option<Head>,
     retention: Duration,
     pruned_at: Instant,
 }
 
+/// What [`AuditFile::undo`] puts back.
+pub(crate) struct Appended {
+    len: u64,
+    head: Option<Head>,
+}
+
 impl AuditFile {
     /// Opens (or creates) the log beside `store`: cuts a torn last line,
+    /// checks its end against the head the store `sealed` (see the module),
     /// drops events past `retention`, and finds the next event id. Only the
     /// file's tail and its oldest lines are read, so a long log opens fast.
     pub(crate) fn open(
@@ -46,21 +63,18 @@ impl AuditFile {
         cipher: Arc<Fernet>,
         retention: Duration,
         now: SystemTime,
+        sealed: Option<Head>,
     ) -> Result<AuditFile, StorageError> {
         let path = path_for(store);
         files::create_or_keep_private(&path)?;
         let mut file = files::open_existing(&path, OpenOptions::new().read(true).append(true))
             .map_err(io_err(format!("opening {}", path.display())))?;
         let (whole, last) = last_line(&mut file).map_err(io_err("reading the audit log"))?;
-        let after_last = match last {
-            Some(line) => decrypt(&cipher, &line)
-                .ok_or_else(|| damaged(&path))?
-                .iter()
-                .map(|r| r.id + 1)
-                .max()
-                .unwrap_or(1),
-            None => 1,
+        let last = match last {
+            Some(line) => decrypt(&cipher, &line).ok_or_else(|| damaged(&path))?,
+            None => Vec::new(),
         };
+        let after_last = last.iter().map(|r| r.id + 1).max().unwrap_or(1);
         let next_id = after_last.max(crate::audit::record::id_floor(now));
         let len = file
             .metadata()
@@ -80,19 +94,61 @@ impl AuditFile {
             path,
             cipher,
             next_id,
+            head: last.last().map(AuditRecord::head),
             retention,
             pruned_at: Instant::now(),
         };
+        log.settle(sealed, now)?;
         log.prune(now)?;
         Ok(log)
     }
 
-    /// Gives `records` their ids and appends them as one line, fsync'd.
-    /// Returns the length before, for [`AuditFile::undo`].
+    /// The newest event, for the store to seal.
+    pub(crate) fn head(&self) -> Option<&Head> {
+        self.head.as_ref()
+    }
+
+    /// Checks the log's end against the head the store sealed.
+    fn settle(&mut self, sealed: Option<Head>, now: SystemTime) -> Result<(), StorageError> {
+        let Some(sealed) = sealed else {
+            return Ok(()); // a store from before the chain, or new
+        };
+        if self.head.as_ref() == Some(&sealed) {
+            return Ok(());
+        }
+        let reading = |e| io_err("reading the audit log")(e);
+        // One batch past it: its journal record never landed.
+        if let Some((start, _)) = line_before(&mut self.file, self.len).map_err(reading)? {
+            let before = line_before(&mut self.file, start).map_err(reading)?;
+            let ends_sealed = before
+                .and_then(|(_, line)| decrypt(&self.cipher, &line))
+                .is_some_and(|r| r.last().map(AuditRecord::head).as_ref() == Some(&sealed));
+            if ends_sealed {
+                tracing::warn!("dropped the audit events of a batch that was not committed");
+                self.undo(Appended {
+                    len: start,
+                    head: Some(sealed),
+                });
+                return Ok(());
+            }
+        }
+        let why = chain::Break {
+            id: sealed.id,
+            why: "the store sealed it as the newest event, and the log lacks it:                   events were cut off, or the store was put back"
+                .into(),
+        };
+        tracing::error!(%why, "the audit log was altered");
+        let event = Event::operator(AuditKind::AuditChainBroken, why.to_string());
+        self.append(&mut [event.record(crate::clock::unix_secs(now), |_| None)])?;
+        Ok(())
+    }
+
+    /// Gives `records` their ids and links, and appends them as one line,
+    /// fsync'd. Returns what [`AuditFile::undo`] needs.
     pub(crate) fn append(
         &mut self,
         records: &mut [AuditRecord],
-    ) -> Result<Option<u64>, StorageError> {
+    ) -> Result<Option<Appended>, StorageError> {
         if records.is_empty() {
             return Ok(None);
         }
@@ -100,12 +156,22 @@ impl AuditFile {
             r.id = self.next_id;
             self.next_id += 1;
         }
-        let token = encrypt(&self.cipher, records).map_err(|e| StorageError::Io {
-            context: "encoding audit events".into(),
-            error: std::io::Error::other(e),
-        })?;
+        let before = Appended {
+            len: self.len,
+            head: self.head.clone(),
+        };
+        chain::link(records, &mut self.head);
+        let token = match encrypt(&self.cipher, records) {
+            Ok(token) => token,
+            Err(e) => {
+                self.head = before.head;
+                return Err(StorageError::Io {
+                    context: "encoding audit events".into(),
+                    error: std::io::Error::other(e),
+                });
+            }
+        };
         let line = format!("{token}\n");
-        let before = self.len;
         let written = self
             .file
             .write_all(line.as_bytes())
@@ -118,10 +184,12 @@ impl AuditFile {
         Ok(Some(before))
     }
 
-    /// Cuts the log back to `len`: the batch it ended with was not committed.
-    pub(crate) fn undo(&mut self, len: u64) {
-        match self.file.set_len(len).and_then(|()| self.file.sync_data()) {
-            Ok(()) => self.len = len,
+    /// Cuts the log back to where it was: the batch it ended with was not
+    /// committed.
+    pub(crate) fn undo(&mut self, to: Appended) {
+        self.head = to.head;
+        match self.file.set_len(to.len).and_then(|()| self.file.sync_data()) {
+            Ok(()) => self.len = to.len,
             Err(e) => tracing::error!(
                 error = %e,
                 "the audit log keeps events of a batch that was not committed"
@@ -194,29 +262,42 @@ impl AuditFile {
 /// read in growing chunks until it holds a whole line, or the file is read.
 fn last_line(file: &mut File) -> std::io::Result<(u64, Option<String>)> {
     let len = file.metadata()?.len();
-    let mut chunk = 64 * 1024u64;
-    loop {
-        let start = len.saturating_sub(chunk);
+    // A line is whole once it has its newline: where the last one is.
+    let mut whole = 0;
+    let mut end = len;
+    while end > 0 {
+        let start = end.saturating_sub(64 * 1024);
+        let mut chunk = vec![0; (end - start) as usize];
         file.seek(SeekFrom::Start(start))?;
-        let mut tail = Vec::new();
-        file.read_to_end(&mut tail)?;
-        let Some(end) = tail.iter().rposition(|b| *b == b'\n') else {
-            if start == 0 {
-                return Ok((0, None));
-            }
-            chunk *= 4;
-            continue;
-        };
-        match tail[..end].iter().rposition(|b| *b == b'\n') {
-            Some(before) => {
-                let line = String::from_utf8_lossy(&tail[before + 1..end]).into_owned();
-                return Ok((start + end as u64 + 1, Some(line)));
-            }
-            None if start == 0 => {
-                let line = String::from_utf8_lossy(&tail[..end]).into_owned();
-                return Ok((end as u64 + 1, Some(line)));
-            }
-            None => chunk *= 4,
+        file.read_exact(&mut chunk)?;
+        if let Some(p) = chunk.iter().rposition(|b| *b == b'\n') {
+            whole = start + p as u64 + 1;
+            break;
+        }
+        end = start;
+    }
+    Ok((whole, line_before(file, whole)?.map(|(_, line)| line)))
+}
+
+/// The whole line that ends just before `end` (with its newline at
+/// `end - 1`), and where it starts; none at the file's start. The tail is
+/// read in growing chunks until it holds the line.
+fn line_before(file: &mut File, end: u64) -> std::io::Result<Option<(u64, String)>> {
+    if end == 0 {
+        return Ok(None);
+    }
+    let mut size = 64 * 1024u64;
+    loop {
+        let start = end.saturating_sub(size);
+        let mut chunk = vec![0; (end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut chunk)?;
+        let body = &chunk[..chunk.len() - 1];
+        let text = |from: usize| String::from_utf8_lossy(&body[from..]).into_owned();
+        match body.iter().rposition(|b| *b == b'\n') {
+            Some(p) => return Ok(Some((start + p as u64 + 1, text(p + 1)))),
+            None if start == 0 => return Ok(Some((0, text(0)))),
+            None => size *= 4,
         }
     }
 }
@@ -280,78 +361,5 @@ impl AuditReader for FileAuditReader {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::audit::record::VERSION;
-    use users_protocol::AuditKind;
-
-    fn record(at: u64) -> AuditRecord {
-        AuditRecord {
-            v: VERSION,
-            id: 0,
-            at,
-            kind: AuditKind::AccountCreated,
-            actor: None,
-            target: None,
-            client: None,
-            success: true,
-            detail: "secret-free".into(),
-        }
-    }
-
-    fn now() -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs()
-    }
-
-    #[test]
-    fn appends_undoes_prunes_and_holds_no_plaintext() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = dir.path().join("users.json");
-        let cipher = Arc::new(Fernet::new(&Fernet::generate_key()).unwrap());
-        let day = Duration::from_secs(86_400);
-        let mut log = AuditFile::open(&store, Arc::clone(&cipher), day, SystemTime::now()).unwrap();
-        let mut old = [record(now() - 2 * 86_400)];
-        log.append(&mut old).unwrap();
-        let first = old[0].id;
-        assert!(first >= now() << 20, "ids start at the time's floor");
-        let mut batch = [record(now()), record(now())];
-        log.append(&mut batch).unwrap();
-        assert_eq!((batch[0].id, batch[1].id), (first + 1, first + 2));
-        let mut undone = [record(now())];
-        let before = log.append(&mut undone).unwrap().unwrap();
-        log.undo(before);
-        let text = std::fs::read_to_string(path_for(&store)).unwrap();
-        assert!(!text.contains("secret-free") && !text.contains("account_created"));
-        let read = log.reader().read_all().unwrap();
-        let ids = |read: &[AuditRecord]| read.iter().map(|r| r.id - first).collect::<Vec<_>>();
-        assert_eq!(ids(&read), [0, 1, 2]);
-        // A torn line is cut at the next start, and the old line dropped.
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(path_for(&store))
-            .unwrap()
-            .write_all(b"gAAAAA-torn")
-            .unwrap();
-        drop(log);
-        let mut log = AuditFile::open(&store, Arc::clone(&cipher), day, SystemTime::now()).unwrap();
-        let read = log.reader().read_all().unwrap();
-        assert_eq!(ids(&read), [1, 2]);
-        let mut next = [record(now())];
-        log.append(&mut next).unwrap();
-        assert_eq!(next[0].id, first + 3, "ids go on after the last one kept");
-        // Every event dropped for age: ids still do not go back.
-        drop(log);
-        let later_on = SystemTime::now() + 10 * day;
-        let mut log = AuditFile::open(&store, Arc::clone(&cipher), day, later_on).unwrap();
-        assert!(log.reader().read_all().unwrap().is_empty());
-        let mut later = [record(now())];
-        log.append(&mut later).unwrap();
-        assert!(later[0].id > next[0].id);
-        // Another key cannot read it.
-        let other = Arc::new(Fernet::new(&Fernet::generate_key()).unwrap());
-        assert!(AuditFile::open(&store, other, day, SystemTime::now()).is_err());
-    }
-}
+#[path = "audit_tests.rs"]
+mod tests;

@@ -9,6 +9,8 @@ use super::audit;
 use super::load;
 use super::seal::{self, Link};
 use super::snapshot;
+use crate::audit::chain::Checker;
+use crate::audit::Head;
 use crate::model::User;
 use crate::storage::backend::StorageError;
 use crate::storage::crypto::KdfParams;
@@ -35,6 +37,8 @@ pub(crate) struct Inspected {
     pub torn: bool,
     /// Whether a journal was beside the snapshot (a backup has none).
     pub has_journal: bool,
+    /// The audit log's newest event as the store sealed it.
+    pub audit_head: Option<Head>,
 }
 
 /// How often a read that met a compaction is tried again.
@@ -133,6 +137,7 @@ fn inspect_once(
                 link: Some(link),
                 records: 0,
                 torn: false,
+                audit_head: None,
             };
             (users, replayed)
         }
@@ -162,21 +167,35 @@ fn inspect_once(
         journal_records: replayed.records,
         torn: replayed.torn,
         has_journal,
+        audit_head: replayed.audit_head.or(snap.audit_head),
     })
 }
 
-/// The audit events beside the store, read and decrypted; 0 when it has none.
-pub(crate) fn audit_events(path: &Path, cipher: Fernet) -> Result<usize, StorageError> {
-    if !audit::path_for(path).exists() {
-        return Ok(0);
+/// The audit events beside the store, read, decrypted and checked link by
+/// link up to the head the store `sealed` (see [`crate::audit::chain`]);
+/// 0 when it has none. Events after that head are a batch being committed,
+/// or one a crash left, which start-up drops.
+pub(crate) fn audit_events(
+    path: &Path,
+    cipher: Fernet,
+    sealed: Option<&Head>,
+) -> Result<usize, StorageError> {
+    let damaged = |reason: String| StorageError::Damaged {
+        path: audit::path_for(path),
+        reason,
+    };
+    let records = match audit::path_for(path).exists() {
+        true => audit::reader_at(path, Arc::new(cipher))
+            .read_all()
+            .map_err(damaged)?,
+        false => Vec::new(),
+    };
+    let mut chain = Checker::new(sealed.cloned());
+    for r in &records {
+        chain.next(r).map_err(|e| damaged(e.to_string()))?;
     }
-    audit::reader_at(path, Arc::new(cipher))
-        .read_all()
-        .map(|r| r.len())
-        .map_err(|reason| StorageError::Damaged {
-            path: audit::path_for(path),
-            reason,
-        })
+    chain.finish().map_err(|e| damaged(e.to_string()))?;
+    Ok(records.len())
 }
 
 impl Inspected {
@@ -187,7 +206,7 @@ impl Inspected {
         snapshot::encode(
             &self.kdf,
             &self.cipher,
-            (self.seq, &self.link),
+            (self.seq, &self.link, self.audit_head.as_ref()),
             &users,
             backup,
         )

@@ -7,6 +7,7 @@
 //! line that cannot be read, the last included, is damage and stops start-up.
 
 use super::seal::{link_of, Link};
+use crate::audit::Head;
 use crate::model::record::UserRecord;
 use crate::model::UserId;
 use crate::storage::backend::{io_err, Change, StorageError};
@@ -28,6 +29,12 @@ pub enum Op {
     Put {
         /// The record as it is now.
         user: Box<UserRecord>,
+    },
+    /// The audit log's newest event after the batch this record ends
+    /// (see [`crate::audit::chain`]); changes nothing.
+    AuditHead {
+        /// The event's id and digest.
+        head: Head,
     },
     /// Remove a user.
     Delete {
@@ -65,20 +72,27 @@ struct Entry {
     op: Op,
 }
 
-/// The journal lines for `changes`, numbered from `first_seq`, chained on from
-/// `link`; returns them and the link of the last one.
+/// The journal lines for `changes`, and the audit log's new head if the
+/// batch had events, numbered from `first_seq`, chained on from `link`;
+/// returns them and the link of the last one.
 pub fn encode(
     cipher: &Fernet,
     first_seq: u64,
     mut link: Link,
     changes: &[Change],
+    audit_head: Option<&Head>,
 ) -> Result<(String, Link), StorageError> {
     let mut buf = String::new();
-    for (seq, change) in (first_seq..).zip(changes) {
+    let ops = changes.iter().map(Op::from).chain(
+        audit_head
+            .cloned()
+            .map(|head| Op::AuditHead { head }),
+    );
+    for (seq, op) in (first_seq..).zip(ops) {
         let entry = Entry {
             seq,
             after: Some(link),
-            op: Op::from(change),
+            op,
         };
         let json = serde_json::to_vec(&entry).map_err(|e| StorageError::Io {
             context: "encoding a journal record".into(),
@@ -115,6 +129,8 @@ pub struct Replayed {
     pub records: usize,
     /// Whether a torn last line was cut off.
     pub torn: bool,
+    /// The last audit head a record sealed, if any did.
+    pub audit_head: Option<Head>,
 }
 
 /// Passes every journal record newer than `from_seq` to `apply`, in order.
@@ -142,6 +158,7 @@ pub fn replay(
                 link,
                 records: 0,
                 torn: false,
+                audit_head: None,
             })
         }
         Err(e) => return Err(io_err(format!("reading {}", path.display()))(e)),
@@ -153,6 +170,7 @@ pub fn replay(
     let lines: Vec<&[u8]> = data.split_inclusive(|&b| b == b'\n').collect();
     let mut seq = from_seq;
     let mut good_len = 0usize;
+    let mut audit_head = None;
     for (i, line) in lines.iter().enumerate() {
         let Some((token, entry)) = decode_line(cipher, line) else {
             // Only a last line without its newline is an append cut short.
@@ -196,7 +214,10 @@ pub fn replay(
             None => {}
         }
         seq = entry.seq;
-        apply(entry.op).map_err(|why| damaged(format!("record {n}: {why}")))?;
+        match entry.op {
+            Op::AuditHead { head } => audit_head = Some(head),
+            op => apply(op).map_err(|why| damaged(format!("record {n}: {why}")))?,
+        }
         good_len += line.len();
     }
     let torn = good_len < data.len();
@@ -217,5 +238,6 @@ pub fn replay(
         link,
         records: lines.len() - usize::from(torn),
         torn,
+        audit_head,
     })
 }

@@ -57,6 +57,8 @@ pub(super) fn load_v1(
             journal::Op::Delete { username: None, .. } => {
                 return Err("a version-1 deletion without a username".into())
             }
+            // Taken by replay; a version-1 journal has none.
+            journal::Op::AuditHead { .. } => {}
         }
         Ok(())
     })?;
@@ -98,6 +100,8 @@ pub(super) fn load_v2(
                 journal::Op::Delete { id: None, .. } => {
                     return Err("a deletion without an id".into())
                 }
+                // Taken by replay, never passed on.
+                journal::Op::AuditHead { .. } => {}
             }
             Ok(())
         },

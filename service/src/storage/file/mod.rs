@@ -30,7 +30,7 @@ pub(crate) mod staged;
 use crate::storage::crypto::FingerprintKey;
 pub(crate) use crate::storage::crypto::KdfParams;
 
-use crate::audit::{AuditReader, AuditRecord};
+use crate::audit::{AuditReader, AuditRecord, Head};
 use crate::auth::sessions::SessionOp;
 use crate::model::User;
 use crate::storage::backend::{io_err, Backend, Change, State, StorageError};
@@ -123,10 +123,10 @@ impl FileStore {
                 reason,
             })?;
             let link = seal::new_link(&mut rand::rng());
-            let text = snapshot::encode(&kdf, &keys.0, (0, &link), &[], false)?;
+            let text = snapshot::encode(&kdf, &keys.0, (0, &link, None), &[], false)?;
             files::write_atomic(path, text.as_bytes())?;
             return Ok(Opened {
-                store: FileStore::with_journal(path, kdf, keys, (0, link), opts, lock)?,
+                store: FileStore::with_journal(path, kdf, keys, (0, link, None), opts, lock)?,
                 users: Vec::new(),
                 created: true,
                 dropped_torn_tail: false,
@@ -142,6 +142,7 @@ impl FileStore {
             journal_seq,
             link,
             plain,
+            audit_head,
             ..
         } = snapshot::read(path, master)?;
         let (users, replayed) = match link {
@@ -159,7 +160,8 @@ impl FileStore {
             .link
             .unwrap_or_else(|| seal::new_link(&mut rand::rng()));
         let keys = (cipher, fingerprint);
-        let mut store = FileStore::with_journal(path, kdf, keys, (replayed.seq, link), opts, lock)?;
+        let at = (replayed.seq, link, replayed.audit_head.or(audit_head));
+        let mut store = FileStore::with_journal(path, kdf, keys, at, opts, lock)?;
         store.journal_records = replayed.records;
         let upgraded_from = (version < snapshot::VERSION).then_some(version);
         if upgraded_from.is_some() {
@@ -178,7 +180,7 @@ impl FileStore {
         path: &Path,
         kdf: KdfParams,
         (cipher, fingerprint): (Fernet, FingerprintKey),
-        (seq, link): (u64, Link),
+        (seq, link, sealed): (u64, Link, Option<Head>),
         opts: &FileOptions,
         lock: File,
     ) -> Result<FileStore, StorageError> {
@@ -195,6 +197,7 @@ impl FileStore {
             Arc::clone(&cipher),
             opts.audit_retention,
             std::time::SystemTime::now(),
+            sealed,
         )?;
         files::sync_dir(path)?;
         Ok(FileStore {
@@ -222,7 +225,7 @@ impl FileStore {
         let text = snapshot::encode(
             &self.kdf,
             &self.cipher,
-            (self.seq, &self.link),
+            (self.seq, &self.link, self.audit.head()),
             &users,
             false,
         )?;
@@ -252,17 +255,19 @@ impl FileStore {
     }
 
     fn start_compaction(&mut self, users: Vec<Arc<User>>) {
-        let (kdf, cipher, path, seq, link) = (
+        let (kdf, cipher, path, seq, link, head) = (
             self.kdf.clone(),
             Arc::clone(&self.cipher),
             self.snapshot_path.clone(),
             self.seq,
             self.link.clone(),
+            self.audit.head().cloned(),
         );
         let handle = std::thread::Builder::new()
             .name("snapshot".into())
             .spawn(move || {
-                let text = snapshot::encode(&kdf, &cipher, (seq, &link), &users, false)?;
+                let at = (seq, &link, head.as_ref());
+                let text = snapshot::encode(&kdf, &cipher, at, &users, false)?;
                 drop(users);
                 files::write_atomic(&path, text.as_bytes())
             });
@@ -323,12 +328,21 @@ impl FileStore {
     }
 }
 
-impl Backend for FileStore {
-    fn commit(&mut self, changes: &[Change]) -> Result<(), StorageError> {
-        if changes.is_empty() {
+impl FileStore {
+    /// Appends `changes`, and the audit log's new head if the batch had
+    /// events, to the journal, fsync'd.
+    fn journal(&mut self, changes: &[Change], head: Option<&Head>) -> Result<(), StorageError> {
+        if changes.is_empty() && head.is_none() {
             return Ok(());
         }
-        let (buf, link) = journal::encode(&self.cipher, self.seq + 1, self.link.clone(), changes)?;
+        let (buf, link) = journal::encode(
+            &self.cipher,
+            self.seq + 1,
+            self.link.clone(),
+            changes,
+            head,
+        )?;
+        let records = changes.len() + usize::from(head.is_some());
         let written = self
             .journal
             .write_all(buf.as_bytes())
@@ -346,11 +360,17 @@ impl Backend for FileStore {
                 )),
             });
         }
-        self.seq += changes.len() as u64;
+        self.seq += records as u64;
         self.link = link;
         self.journal_len += buf.len() as u64;
-        self.journal_records += changes.len();
+        self.journal_records += records;
         Ok(())
+    }
+}
+
+impl Backend for FileStore {
+    fn commit(&mut self, changes: &[Change]) -> Result<(), StorageError> {
+        self.journal(changes, None)
     }
 
     fn commit_batch(
@@ -359,13 +379,14 @@ impl Backend for FileStore {
         _: &[SessionOp],
         audit: &mut [AuditRecord],
     ) -> Result<(), StorageError> {
-        // The events first: if the journal then fails they are cut off again.
-        let before = self.audit.append(audit)?;
-        self.commit(changes).inspect_err(|_| {
-            if let Some(len) = before {
-                self.audit.undo(len);
-            }
-        })
+        // The events first: if the journal then fails they are cut off
+        // again. The journal seals the log's new head.
+        let Some(appended) = self.audit.append(audit)? else {
+            return self.journal(changes, None);
+        };
+        let head = self.audit.head().cloned();
+        self.journal(changes, head.as_ref())
+            .inspect_err(|_| self.audit.undo(appended))
     }
 
     fn fingerprint_key(&self) -> Option<FingerprintKey> {

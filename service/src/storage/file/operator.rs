@@ -43,7 +43,7 @@ pub fn verify(
     step("reading the store");
     let i = inspect(path, master)?;
     step("reading the audit log");
-    let audit_events = audit_events(path, i.cipher.clone())?;
+    let audit_events = audit_events(path, i.cipher.clone(), i.audit_head.as_ref())?;
     Ok(Report {
         users: i.users.len(),
         version: i.version,
@@ -106,13 +106,6 @@ pub fn restore(
             aside.push(copy_aside(p, now_unix)?);
         }
     }
-    // The snapshot first: a crash before the journal is emptied leaves a
-    // journal that does not continue it, which start-up refuses rather than
-    // lose anything; running restore again finishes it (so too for an audit
-    // log under another key, moved aside only then).
-    step("writing the store");
-    files::write_atomic(store, restored.encode(false)?.as_bytes())?;
-    files::write_atomic(&journal_path, b"")?;
     if !audit_fits {
         let kept = aside_name(&audit_path, now_unix)?;
         std::fs::rename(&audit_path, &kept)
@@ -120,15 +113,25 @@ pub fn restore(
         files::sync_dir(&kept)?;
         aside.push(kept);
     }
+    // The event first, so that the restored snapshot seals it as the log's
+    // newest. A crash before the snapshot is written leaves the old store,
+    // whose log ends one batch past its seal: start-up drops that batch.
     let from = backup
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let detail = format!("restore: {} users from {from}", restored.users.len());
-    let mut log = audit::AuditFile::open(store, cipher, Duration::MAX, SystemTime::now())?;
+    let mut log = audit::AuditFile::open(store, cipher, Duration::MAX, SystemTime::now(), None)?;
     log.append(
         &mut [Event::operator(AuditKind::StoreRestored, detail).record(now_unix, |_| None)],
     )?;
+    restored.audit_head = log.head().cloned();
+    // Then the snapshot: a crash before the journal is emptied leaves a
+    // journal that does not continue it, which start-up refuses rather than
+    // lose anything; running restore again finishes it.
+    step("writing the store");
+    files::write_atomic(store, restored.encode(false)?.as_bytes())?;
+    files::write_atomic(&journal_path, b"")?;
     Ok((restored.users.len(), aside))
 }
 

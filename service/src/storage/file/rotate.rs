@@ -33,7 +33,7 @@ use super::seal;
 use super::snapshot;
 use super::staged::{key_path, marker, pending, staged_others, staged_snapshot};
 use crate::audit::record::id_floor;
-use crate::audit::{AuditRecord, Event};
+use crate::audit::{AuditRecord, Event, Head};
 use crate::clock::unix_secs;
 use crate::storage::backend::{io_err, StorageError};
 use crate::storage::crypto::KdfParams;
@@ -226,17 +226,20 @@ fn stage(
         path: store.to_owned(),
         reason,
     })?;
-    step("writing the users under the new key");
-    let users: Vec<_> = current.users.into_iter().map(Arc::new).collect();
-    let link = seal::new_link(&mut rand::rng());
-    let text = snapshot::encode(kdf, &cipher, (current.seq, &link), &users, false)?;
-    files::write_atomic(&staged_snapshot(store), text.as_bytes())?;
-    drop(text);
+    // The audit log first, so that the new snapshot seals its newest event.
     step("re-encrypting the audit log");
     let [(staged_audit, audit_path), (staged_key, _)] = staged_others(store);
     let now = SystemTime::now();
     let event = Event::key_rotated(kdf.iterations).record(unix_secs(now), |_| None);
-    let audit_lines = reencrypt_lines(&audit_path, &staged_audit, &old_cipher, &cipher, event)?;
+    let (audit_lines, head) =
+        reencrypt_lines(&audit_path, &staged_audit, &old_cipher, &cipher, event)?;
+    step("writing the users under the new key");
+    let users: Vec<_> = current.users.into_iter().map(Arc::new).collect();
+    let link = seal::new_link(&mut rand::rng());
+    let at = (current.seq, &link, Some(&head));
+    let text = snapshot::encode(kdf, &cipher, at, &users, false)?;
+    files::write_atomic(&staged_snapshot(store), text.as_bytes())?;
+    drop(text);
     let mut old_key_kept = None;
     if key_file {
         let base = with_suffix(
@@ -261,14 +264,15 @@ fn stage(
 
 /// Writes `to` with each line of `from` decrypted by `old` and encrypted by
 /// `new` (a missing `from` is an empty log), then a line of `event`,
-/// numbered after the last. Returns the lines re-encrypted.
+/// numbered after the last and linked to it. Returns the lines re-encrypted
+/// and the log's new head.
 fn reencrypt_lines(
     from: &Path,
     to: &Path,
     old: &Fernet,
     new: &Fernet,
     mut event: AuditRecord,
-) -> Result<usize, StorageError> {
+) -> Result<(usize, Head), StorageError> {
     let damaged = || StorageError::Damaged {
         path: from.to_owned(),
         reason: "a line is not sealed with the store's key".into(),
@@ -282,6 +286,7 @@ fn reencrypt_lines(
     let mut count = 0;
     let mut failure = None;
     let mut last_id = 0;
+    let mut head = None;
     files::write_atomic_with(to, |out| {
         let mut line = Vec::new();
         while let Some(source) = source.as_mut() {
@@ -300,16 +305,19 @@ fn reencrypt_lines(
                 return Err(std::io::Error::other("damaged"));
             };
             last_id = records.iter().map(|r| r.id).fold(last_id, u64::max);
+            head = records.last().map(AuditRecord::head).or(head.take());
             let token = audit::encrypt(new, &records).map_err(std::io::Error::other)?;
             writeln!(out, "{token}")?;
             count += 1;
         }
         event.id = (last_id + 1).max(id_floor(SystemTime::now()));
-        let token = audit::encrypt(new, &[event]).map_err(std::io::Error::other)?;
+        let mut events = [event.clone()];
+        crate::audit::chain::link(&mut events, &mut head);
+        let token = audit::encrypt(new, &events).map_err(std::io::Error::other)?;
         writeln!(out, "{token}")
     })
     .map_err(|e| failure.take().unwrap_or(e))?;
-    Ok(count)
+    Ok((count, head.unwrap_or_else(|| event.head())))
 }
 
 #[cfg(test)]
@@ -362,8 +370,9 @@ mod tests {
         let kept = staged.old_key_kept.unwrap();
         assert_eq!(std::fs::read_to_string(kept).unwrap(), "old");
         assert_eq!(names(&path, "new"), ["journal", "snap"]);
-        let cipher = inspect(&path, "new").unwrap().cipher;
-        let events = super::super::inspect::audit_events(&path, cipher).unwrap();
+        let i = inspect(&path, "new").unwrap();
+        let events =
+            super::super::inspect::audit_events(&path, i.cipher, i.audit_head.as_ref()).unwrap();
         assert_eq!(events, 2, "the store's event and the rotation's");
     }
 

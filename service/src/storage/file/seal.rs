@@ -19,6 +19,7 @@ use base64::Engine;
 use fernet::Fernet;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use crate::audit::Head;
 
 /// A link of the chain: 16 bytes, hex.
 pub(crate) type Link = String;
@@ -54,6 +55,10 @@ pub(crate) struct Seal {
     /// store's own snapshot always has its journal beside it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub backup: bool,
+    /// The audit log's newest event as of `journal_seq` (see
+    /// [`crate::audit::chain`]); a journal record after it may seal a newer one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<Head>,
 }
 
 impl Seal {
@@ -82,6 +87,7 @@ mod tests {
             link: new_link(&mut rand::rng()),
             data_iv: token_iv(&data).unwrap(),
             backup: false,
+            audit_head: None,
         };
         let token = seal.encrypt(&cipher).unwrap();
         assert_eq!(Seal::decrypt(&token, &cipher), Some(seal.clone()));

@@ -3,6 +3,7 @@
 //! ([`UserRecord`]), so that plain Python opens it too.
 
 use super::seal::{token_iv, Link, Seal};
+use crate::audit::Head;
 use crate::model::record::UserRecord;
 use crate::model::User;
 use crate::storage::backend::StorageError;
@@ -54,6 +55,8 @@ pub(crate) struct Snapshot {
     pub link: Option<Link>,
     /// Sealed as a backup, to stand without a journal.
     pub backup: bool,
+    /// The audit log's newest event when it was written.
+    pub audit_head: Option<Head>,
     /// The users JSON, decrypted; wiped when dropped. Read it with [`users`].
     pub plain: Zeroizing<Vec<u8>>,
 }
@@ -105,12 +108,16 @@ where
     }
 }
 
+/// Where a snapshot stands: the last journal record it holds, that record's
+/// link, and the audit log's newest event then.
+pub(crate) type At<'a> = (u64, &'a Link, Option<&'a Head>);
+
 /// Encodes a snapshot of `users` holding every change up to `seq`, whose last
 /// journal record has `link`; sealed as a backup when `backup`.
 pub(crate) fn encode(
     kdf: &KdfParams,
     cipher: &Fernet,
-    (seq, link): (u64, &Link),
+    (seq, link, audit_head): At<'_>,
     users: &[Arc<User>],
     backup: bool,
 ) -> Result<String, StorageError> {
@@ -131,6 +138,7 @@ pub(crate) fn encode(
         link: link.clone(),
         data_iv: token_iv(&data).unwrap_or_default(),
         backup,
+        audit_head: audit_head.cloned(),
     };
     let file = SnapshotFile {
         format: FORMAT.into(),
@@ -160,11 +168,11 @@ pub(crate) fn read(path: &Path, master: &str) -> Result<Snapshot, StorageError> 
             .decrypt(&file.data)
             .map_err(|_| StorageError::WrongPassword(path.display().to_string()))?,
     );
-    let (link, backup) = match file.version {
-        1 => (None, false),
+    let (link, backup, audit_head) = match file.version {
+        1 => (None, false, None),
         _ => {
             let seal = check_seal(&file, &cipher).map_err(damaged)?;
-            (Some(seal.link), seal.backup)
+            (Some(seal.link), seal.backup, seal.audit_head)
         }
     };
     Ok(Snapshot {
@@ -175,6 +183,7 @@ pub(crate) fn read(path: &Path, master: &str) -> Result<Snapshot, StorageError> 
         journal_seq: file.journal_seq,
         link,
         backup,
+        audit_head,
         plain,
     })
 }

@@ -61,7 +61,7 @@ fn backup_at(
         .cipher(master)
         .map_err(|e| StorageError::Database(format!("the backup's key: {e}")))?;
     let link = seal::new_link(&mut rand::rng());
-    let text = file_snapshot::encode(&kdf, &cipher, (0, &link), &users, true)?;
+    let text = file_snapshot::encode(&kdf, &cipher, (0, &link, None), &users, true)?;
     write_new(dest, text.as_bytes(), Owner::Maker)?;
     Ok((users.len(), end))
 }

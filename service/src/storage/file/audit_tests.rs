@@ -1,0 +1,110 @@
+use super::*;
+use crate::audit::record::VERSION;
+use users_protocol::AuditKind;
+
+fn record(at: u64) -> AuditRecord {
+    AuditRecord {
+        v: VERSION,
+        id: 0,
+        at,
+        kind: AuditKind::AccountCreated,
+        actor: None,
+        target: None,
+        client: None,
+        success: true,
+        detail: "secret-free".into(),
+        prev: None,
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn appends_undoes_prunes_and_holds_no_plaintext() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("users.json");
+    let cipher = Arc::new(Fernet::new(&Fernet::generate_key()).unwrap());
+    let day = Duration::from_secs(86_400);
+    let mut log = AuditFile::open(&store, Arc::clone(&cipher), day, SystemTime::now(), None).unwrap();
+    let mut old = [record(now() - 2 * 86_400)];
+    log.append(&mut old).unwrap();
+    let first = old[0].id;
+    assert!(first >= now() << 20, "ids start at the time's floor");
+    let mut batch = [record(now()), record(now())];
+    log.append(&mut batch).unwrap();
+    assert_eq!((batch[0].id, batch[1].id), (first + 1, first + 2));
+    let mut undone = [record(now())];
+    let before = log.append(&mut undone).unwrap().unwrap();
+    log.undo(before);
+    let text = std::fs::read_to_string(path_for(&store)).unwrap();
+    assert!(!text.contains("secret-free") && !text.contains("account_created"));
+    let read = log.reader().read_all().unwrap();
+    let ids = |read: &[AuditRecord]| read.iter().map(|r| r.id - first).collect::<Vec<_>>();
+    assert_eq!(ids(&read), [0, 1, 2]);
+    // A torn line is cut at the next start, and the old line dropped.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(path_for(&store))
+        .unwrap()
+        .write_all(b"gAAAAA-torn")
+        .unwrap();
+    drop(log);
+    let mut log = AuditFile::open(&store, Arc::clone(&cipher), day, SystemTime::now(), None).unwrap();
+    let read = log.reader().read_all().unwrap();
+    assert_eq!(ids(&read), [1, 2]);
+    let mut next = [record(now())];
+    log.append(&mut next).unwrap();
+    assert_eq!(next[0].id, first + 3, "ids go on after the last one kept");
+    // Every event dropped for age: ids still do not go back.
+    drop(log);
+    let later_on = SystemTime::now() + 10 * day;
+    let mut log = AuditFile::open(&store, Arc::clone(&cipher), day, later_on, None).unwrap();
+    assert!(log.reader().read_all().unwrap().is_empty());
+    let mut later = [record(now())];
+    log.append(&mut later).unwrap();
+    assert!(later[0].id > next[0].id);
+    // Another key cannot read it.
+    let other = Arc::new(Fernet::new(&Fernet::generate_key()).unwrap());
+    assert!(AuditFile::open(&store, other, day, SystemTime::now(), None).is_err());
+}
+
+#[test]
+fn a_batch_past_the_sealed_head_is_dropped_and_a_cut_log_is_recorded() {
+    use crate::storage::backend::Backend;
+    use crate::storage::file::tests::opts;
+    use crate::storage::file::FileStore;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("users.json");
+    let mut s = FileStore::open(&store, "pw", &opts()).unwrap().store;
+    s.commit_batch(&[], &[], &mut [record(now())]).unwrap();
+    s.commit_batch(&[], &[], &mut [record(now())]).unwrap();
+    let cipher = Arc::new(crate::storage::file::inspect::inspect(&store, "pw").unwrap().cipher);
+    drop(s);
+    // As if a crash came between the audit line and its journal record.
+    let day = Duration::from_secs(86_400);
+    let mut log = AuditFile::open(&store, Arc::clone(&cipher), day, SystemTime::now(), None).unwrap();
+    log.append(&mut [record(now())]).unwrap();
+    drop(log);
+    let kinds = || -> Vec<AuditKind> {
+        reader_at(&store, Arc::clone(&cipher))
+            .read_all()
+            .unwrap()
+            .into_iter()
+            .map(|r| r.kind)
+            .collect()
+    };
+    assert_eq!(kinds().len(), 3);
+    drop(FileStore::open(&store, "pw", &opts()).unwrap());
+    assert_eq!(kinds().len(), 2, "the batch that did not commit is dropped");
+    // The newest batch cut off by hand: recorded at the next start.
+    let text = std::fs::read_to_string(path_for(&store)).unwrap();
+    let first = text.lines().next().unwrap();
+    std::fs::write(path_for(&store), format!("{first}\n")).unwrap();
+    drop(FileStore::open(&store, "pw", &opts()).unwrap());
+    assert_eq!(kinds(), [AuditKind::AccountCreated, AuditKind::AuditChainBroken]);
+}
