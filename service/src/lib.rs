@@ -92,5 +92,5 @@ pub mod file_store {
 pub mod postgres {
     pub use crate::storage::postgres::header::open_key;
     pub use crate::storage::postgres::store::PgStore;
-    pub use crate::storage::postgres::{backup, log, rotate, schema, snapshot};
+    pub use crate::storage::postgres::{backup, log, rotate, schema, snapshot, verify};
 }

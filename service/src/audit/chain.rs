@@ -56,7 +56,9 @@ impl Checker {
         };
         if let Some((last, v)) = &self.last {
             if r.id <= last.id {
-                return Err(broken("it comes after a newer event: the log was reordered"));
+                return Err(broken(
+                    "it comes after a newer event: the log was reordered",
+                ));
             }
             match &r.prev {
                 Some(p) if *p != last.digest => {

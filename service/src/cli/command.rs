@@ -13,13 +13,15 @@ pub enum Command {
         #[arg(default_value = "users_encrypted.json")]
         storage_file: PathBuf,
     },
-    /// Open a file store read-only with the master password and check it: the
-    /// key derivation header, the snapshot, every journal record and their
-    /// chain, and the audit log. Prints the number of users; exits 0 when the
-    /// store is sound. A running service may have the store open.
+    /// Open a store read-only with the master password and check it: for a
+    /// file, the key derivation header, the snapshot, every journal record
+    /// and their chain; for a database, the key; for both, the audit log's
+    /// chain up to the newest event the store sealed, naming the first
+    /// event where it breaks. Prints what it found; exits 0 when the store
+    /// is sound. Running services may have the store open.
     Verify {
-        /// The store (or a backup).
-        store: PathBuf,
+        /// The store (or a backup): a file, or a postgres:// URL.
+        store: String,
     },
     /// Write a store, as it is at one moment, into DEST as one
     /// self-contained encrypted file (a snapshot sealed as a backup, under

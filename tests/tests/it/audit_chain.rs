@@ -37,7 +37,10 @@ fn verify_names_where_the_audit_chain_breaks_and_start_up_records_a_cut() {
     gap.remove(2);
     write(&gap);
     let err = verify_error(&store);
-    assert!(err.contains("breaks at event") && err.contains("removed or reordered"), "{err}");
+    assert!(
+        err.contains("breaks at event") && err.contains("removed or reordered"),
+        "{err}"
+    );
     // Two batches swapped.
     let mut swapped = lines.clone();
     swapped.swap(1, 2);
@@ -47,7 +50,10 @@ fn verify_names_where_the_audit_chain_breaks_and_start_up_records_a_cut() {
     // The newest batch cut off: the store sealed it.
     write(&lines[..lines.len() - 1]);
     let err = verify_error(&store);
-    assert!(err.contains("breaks at event") && err.contains("cut off"), "{err}");
+    assert!(
+        err.contains("breaks at event") && err.contains("cut off"),
+        "{err}"
+    );
 
     // Started on the log cut short, the service says so in the log itself.
     s.restart_on_same_port();
@@ -55,9 +61,62 @@ fn verify_names_where_the_audit_chain_breaks_and_start_up_records_a_cut() {
     let page = audit(&s.client(), &admin, json!({}), |p| {
         kinds(p).iter().any(|k| k == "audit_chain_broken")
     });
-    assert!(kinds(&page).iter().any(|k| k == "audit_chain_broken"), "{page}");
+    assert!(
+        kinds(&page).iter().any(|k| k == "audit_chain_broken"),
+        "{page}"
+    );
     // From there on the chain holds again, and verify passes.
     s.stop();
     let ok = users_service(&["verify", &store]);
     assert!(ok.status.success(), "{ok:?}");
+}
+
+#[test]
+fn on_postgresql_verify_names_a_removed_row_and_start_up_records_a_cut() {
+    let pg = users_tests::PgCluster::start();
+    let url = pg.url("users");
+    let mut s =
+        ServiceProcess::start(users_tests::ServiceOptions::default().arg(&["--database", &url]));
+    for i in 0..4 {
+        s.register(&format!("user{i}"), "passw0rd-12");
+    }
+    let ok = users_service(&["verify", &url]);
+    assert!(ok.status.success(), "{ok:?}");
+    assert!(
+        String::from_utf8_lossy(&ok.stdout).contains("audit events"),
+        "{ok:?}"
+    );
+    s.stop();
+    pg.psql("users", "CREATE TABLE kept AS SELECT * FROM users_audit");
+    let put_back = "DELETE FROM users_audit; INSERT INTO users_audit SELECT * FROM kept";
+    // A row out of the middle.
+    pg.psql(
+        "users",
+        "DELETE FROM users_audit WHERE first_id = \
+         (SELECT first_id FROM users_audit ORDER BY first_id OFFSET 2 LIMIT 1)",
+    );
+    let err = verify_error(&url);
+    assert!(
+        err.contains("breaks at event") && err.contains("removed or reordered"),
+        "{err}"
+    );
+    pg.psql("users", put_back);
+    assert!(users_service(&["verify", &url]).status.success());
+    // The newest row cut off.
+    pg.psql(
+        "users",
+        "DELETE FROM users_audit WHERE first_id = (SELECT max(first_id) FROM users_audit)",
+    );
+    let err = verify_error(&url);
+    assert!(err.contains("cut off"), "{err}");
+    s.restart_on_same_port();
+    let admin = s.admin_token();
+    let page = audit(&s.client(), &admin, json!({}), |p| {
+        kinds(p).iter().any(|k| k == "audit_chain_broken")
+    });
+    assert!(
+        kinds(&page).iter().any(|k| k == "audit_chain_broken"),
+        "{page}"
+    );
+    assert!(users_service(&["verify", &url]).status.success());
 }

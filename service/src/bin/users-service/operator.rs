@@ -6,6 +6,7 @@ use std::path::Path;
 use users_protocol::Secret;
 use users_service::file_store::{operator, rotate, FileOptions};
 use users_service::postgres::backup as pg_backup;
+use users_service::postgres::verify as pg_verify;
 use users_service::Progress;
 use users_service::StoreAt;
 use users_service::{Command, ServeArgs};
@@ -144,7 +145,19 @@ fn migrate(from: &str, to: &str, opts: &FileOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn verify(store: &Path) -> anyhow::Result<()> {
+fn verify(store: &str) -> anyhow::Result<()> {
+    let at = StoreAt::parse(store);
+    let store = match &at {
+        StoreAt::File(path) => path,
+        StoreAt::Database(url) => {
+            let master = operator_master(&at)?;
+            let mut progress = Progress::new("verify", pg_verify::VERIFY_STAGES);
+            let events = pg_verify::verify(url, master.expose(), &mut |s| progress.step(s))?;
+            drop(progress);
+            println!("{}: sound. {events} audit events", at.describe());
+            return Ok(());
+        }
+    };
     anyhow::ensure!(store.exists(), "{} does not exist", store.display());
     let master = secrets::master_password_read_only(store)?;
     let mut progress = Progress::new("verify", operator::VERIFY_STAGES);

@@ -18,13 +18,13 @@ use super::files;
 use crate::audit::chain;
 use crate::audit::{AuditReader, AuditRecord, Event, Head};
 use crate::storage::backend::{io_err, StorageError};
-use users_protocol::AuditKind;
 use fernet::Fernet;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use users_protocol::AuditKind;
 
 /// The audit log's path for the store at `store`.
 pub(crate) fn path_for(store: &Path) -> PathBuf {
@@ -188,7 +188,11 @@ impl AuditFile {
     /// committed.
     pub(crate) fn undo(&mut self, to: Appended) {
         self.head = to.head;
-        match self.file.set_len(to.len).and_then(|()| self.file.sync_data()) {
+        match self
+            .file
+            .set_len(to.len)
+            .and_then(|()| self.file.sync_data())
+        {
             Ok(()) => self.len = to.len,
             Err(e) => tracing::error!(
                 error = %e,

@@ -30,7 +30,8 @@ fn appends_undoes_prunes_and_holds_no_plaintext() {
     let store = dir.path().join("users.json");
     let cipher = Arc::new(Fernet::new(&Fernet::generate_key()).unwrap());
     let day = Duration::from_secs(86_400);
-    let mut log = AuditFile::open(&store, Arc::clone(&cipher), day, SystemTime::now(), None).unwrap();
+    let mut log =
+        AuditFile::open(&store, Arc::clone(&cipher), day, SystemTime::now(), None).unwrap();
     let mut old = [record(now() - 2 * 86_400)];
     log.append(&mut old).unwrap();
     let first = old[0].id;
@@ -54,7 +55,8 @@ fn appends_undoes_prunes_and_holds_no_plaintext() {
         .write_all(b"gAAAAA-torn")
         .unwrap();
     drop(log);
-    let mut log = AuditFile::open(&store, Arc::clone(&cipher), day, SystemTime::now(), None).unwrap();
+    let mut log =
+        AuditFile::open(&store, Arc::clone(&cipher), day, SystemTime::now(), None).unwrap();
     let read = log.reader().read_all().unwrap();
     assert_eq!(ids(&read), [1, 2]);
     let mut next = [record(now())];
@@ -83,11 +85,16 @@ fn a_batch_past_the_sealed_head_is_dropped_and_a_cut_log_is_recorded() {
     let mut s = FileStore::open(&store, "pw", &opts()).unwrap().store;
     s.commit_batch(&[], &[], &mut [record(now())]).unwrap();
     s.commit_batch(&[], &[], &mut [record(now())]).unwrap();
-    let cipher = Arc::new(crate::storage::file::inspect::inspect(&store, "pw").unwrap().cipher);
+    let cipher = Arc::new(
+        crate::storage::file::inspect::inspect(&store, "pw")
+            .unwrap()
+            .cipher,
+    );
     drop(s);
     // As if a crash came between the audit line and its journal record.
     let day = Duration::from_secs(86_400);
-    let mut log = AuditFile::open(&store, Arc::clone(&cipher), day, SystemTime::now(), None).unwrap();
+    let mut log =
+        AuditFile::open(&store, Arc::clone(&cipher), day, SystemTime::now(), None).unwrap();
     log.append(&mut [record(now())]).unwrap();
     drop(log);
     let kinds = || -> Vec<AuditKind> {
@@ -106,5 +113,8 @@ fn a_batch_past_the_sealed_head_is_dropped_and_a_cut_log_is_recorded() {
     let first = text.lines().next().unwrap();
     std::fs::write(path_for(&store), format!("{first}\n")).unwrap();
     drop(FileStore::open(&store, "pw", &opts()).unwrap());
-    assert_eq!(kinds(), [AuditKind::AccountCreated, AuditKind::AuditChainBroken]);
+    assert_eq!(
+        kinds(),
+        [AuditKind::AccountCreated, AuditKind::AuditChainBroken]
+    );
 }

@@ -206,7 +206,8 @@ impl Inspected {
         snapshot::encode(
             &self.kdf,
             &self.cipher,
-            (self.seq, &self.link, self.audit_head.as_ref()),
+            // A backup has no audit log beside it to seal.
+            (self.seq, &self.link, self.audit_head.as_ref().filter(|_| !backup)),
             &users,
             backup,
         )

@@ -83,11 +83,10 @@ pub fn encode(
     audit_head: Option<&Head>,
 ) -> Result<(String, Link), StorageError> {
     let mut buf = String::new();
-    let ops = changes.iter().map(Op::from).chain(
-        audit_head
-            .cloned()
-            .map(|head| Op::AuditHead { head }),
-    );
+    let ops = changes
+        .iter()
+        .map(Op::from)
+        .chain(audit_head.cloned().map(|head| Op::AuditHead { head }));
     for (seq, op) in (first_seq..).zip(ops) {
         let entry = Entry {
             seq,

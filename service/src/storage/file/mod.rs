@@ -335,13 +335,8 @@ impl FileStore {
         if changes.is_empty() && head.is_none() {
             return Ok(());
         }
-        let (buf, link) = journal::encode(
-            &self.cipher,
-            self.seq + 1,
-            self.link.clone(),
-            changes,
-            head,
-        )?;
+        let (buf, link) =
+            journal::encode(&self.cipher, self.seq + 1, self.link.clone(), changes, head)?;
         let records = changes.len() + usize::from(head.is_some());
         let written = self
             .journal

@@ -14,12 +14,12 @@
 //!   chain at its first record after the snapshot;
 //! - a gap or a repeat breaks the sequence.
 
+use crate::audit::Head;
 use base64::engine::general_purpose::URL_SAFE;
 use base64::Engine;
 use fernet::Fernet;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use crate::audit::Head;
 
 /// A link of the chain: 16 bytes, hex.
 pub(crate) type Link = String;

@@ -4,11 +4,16 @@
 //! Event ids are numbered on from the last row's, under the write lock that
 //! every batch holds. Rows whose events are all past the retention are
 //! deleted, at most once a day per instance.
+//!
+//! The events are chained ([`crate::audit::chain`]), and the same
+//! transaction seals the newest in `users_meta` (`audit_head`, a token
+//! under the store's key), so that rows deleted at the end show too.
 
 use super::connect::connect;
 use super::errors::{damaged, db};
+use crate::audit::chain::{self, Break};
 use crate::audit::record::id_floor;
-use crate::audit::{AuditReader, AuditRecord};
+use crate::audit::{AuditReader, AuditRecord, Head};
 use crate::storage::backend::StorageError;
 use fernet::Fernet;
 use postgres::Client;
@@ -23,15 +28,13 @@ pub(crate) fn append(
     if records.is_empty() {
         return Ok(());
     }
-    let last: i64 = client
-        .query_one("SELECT coalesce(max(last_id), 0) FROM users_audit", &[])
-        .map_err(db("reading the audit log's last id"))?
-        .get(0);
-    let mut next = (last as u64 + 1).max(id_floor(SystemTime::now()));
+    let (last, mut head) = last_row(client, cipher)?;
+    let mut next = (last + 1).max(id_floor(SystemTime::now()));
     for r in records.iter_mut() {
         r.id = next;
         next += 1;
     }
+    chain::link(records, &mut head);
     let json = serde_json::to_vec(&*records)
         .map_err(|e| StorageError::Database(format!("encoding audit events: {e}")))?;
     let token = cipher.encrypt(&json);
@@ -43,7 +46,112 @@ pub(crate) fn append(
             &[&first, &last, &at, &token],
         )
         .map_err(db("appending to the audit log"))?;
+    let sealed = serde_json::to_vec(&head)
+        .map_err(|e| StorageError::Database(format!("encoding the audit head: {e}")))?;
+    client
+        .execute(
+            "INSERT INTO users_meta (name, value) VALUES ('audit_head', $1)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            &[&cipher.encrypt(&sealed)],
+        )
+        .map_err(db("sealing the audit log's head"))?;
     Ok(())
+}
+
+/// The last event's id (0 with none) and head.
+fn last_row(
+    client: &mut impl postgres::GenericClient,
+    cipher: &Fernet,
+) -> Result<(u64, Option<Head>), StorageError> {
+    let row = client
+        .query_opt(
+            "SELECT last_id, token FROM users_audit ORDER BY first_id DESC LIMIT 1",
+            &[],
+        )
+        .map_err(db("reading the audit log's last event"))?;
+    let Some(row) = row else {
+        return Ok((0, None));
+    };
+    let (last, token): (i64, String) = (row.get(0), row.get(1));
+    let records = open_row(cipher, last, &token)?;
+    Ok((last as u64, records.last().map(AuditRecord::head)))
+}
+
+/// A row's events.
+fn open_row(cipher: &Fernet, id: i64, token: &str) -> Result<Vec<AuditRecord>, StorageError> {
+    let plain = zeroize::Zeroizing::new(
+        cipher
+            .decrypt(token)
+            .map_err(|_| damaged("users_audit", id, "not sealed with this key"))?,
+    );
+    serde_json::from_slice(&plain).map_err(|e| damaged("users_audit", id, e))
+}
+
+/// The head the store sealed, if any.
+fn sealed_head(
+    client: &mut impl postgres::GenericClient,
+    cipher: &Fernet,
+) -> Result<Option<Head>, StorageError> {
+    let row = client
+        .query_opt(
+            "SELECT value FROM users_meta WHERE name = 'audit_head'",
+            &[],
+        )
+        .map_err(db("reading the audit log's head"))?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let token: String = row.get(0);
+    let plain = cipher
+        .decrypt(&token)
+        .map_err(|_| damaged("users_meta", 0, "audit_head is not sealed with this key"))?;
+    serde_json::from_slice(&plain).map_err(|e| damaged("users_meta", 0, e))
+}
+
+/// Whether the log still ends with the event the store sealed as its
+/// newest; the break if not (rows deleted at the end).
+pub(crate) fn check_end(
+    client: &mut impl postgres::GenericClient,
+    cipher: &Fernet,
+) -> Result<Option<Break>, StorageError> {
+    let Some(sealed) = sealed_head(client, cipher)? else {
+        return Ok(None);
+    };
+    let (_, head) = last_row(client, cipher)?;
+    Ok((head.as_ref() != Some(&sealed)).then(|| Break {
+        id: sealed.id,
+        why: "the store sealed it as the newest event, and the log lacks it: \
+              events were cut off"
+            .into(),
+    }))
+}
+
+/// Every event, oldest first, checked link by link up to the sealed head:
+/// `verify` on the PostgreSQL store.
+pub(crate) fn verify(
+    client: &mut impl postgres::GenericClient,
+    cipher: &Fernet,
+) -> Result<usize, StorageError> {
+    let sealed = sealed_head(client, cipher)?;
+    let rows = client
+        .query(
+            "SELECT first_id, token FROM users_audit ORDER BY first_id",
+            &[],
+        )
+        .map_err(db("reading the audit log"))?;
+    let mut checker = chain::Checker::new(sealed);
+    let mut count = 0;
+    for row in rows {
+        let (first, token): (i64, String) = (row.get(0), row.get(1));
+        for r in open_row(cipher, first, &token)? {
+            checker
+                .next(&r)
+                .map_err(|e| damaged("users_audit", first, e))?;
+            count += 1;
+        }
+    }
+    checker.finish().map_err(|e| damaged("users_audit", 0, e))?;
+    Ok(count)
 }
 
 /// Deletes the rows whose newest event is older than `cutoff` (Unix seconds).
@@ -73,12 +181,7 @@ impl AuditReader for PgAuditReader {
         let mut out = Vec::new();
         for row in rows {
             let (first, token): (i64, String) = (row.get(0), row.get(1));
-            let plain = zeroize::Zeroizing::new(self.cipher.decrypt(&token).map_err(|_| {
-                damaged("users_audit", first, "not sealed with this key").to_string()
-            })?);
-            let records: Vec<AuditRecord> = serde_json::from_slice(&plain)
-                .map_err(|e| damaged("users_audit", first, e).to_string())?;
-            out.extend(records);
+            out.extend(open_row(&self.cipher, first, &token).map_err(|e| e.to_string())?);
         }
         Ok(out)
     }

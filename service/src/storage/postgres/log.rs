@@ -49,7 +49,9 @@ impl Batch {
                     .map_err(|e| e.to_string()),
                 Op::Delete { id: Some(id), .. } => Ok(Change::Delete(*id)),
                 Op::Delete { id: None, .. } => Err("a deletion without an id".into()),
-                Op::AuditHead { .. } => Err("an audit head, which only a file's journal holds".into()),
+                Op::AuditHead { .. } => {
+                    Err("an audit head, which only a file's journal holds".into())
+                }
             })
             .collect()
     }

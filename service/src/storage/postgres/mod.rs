@@ -19,6 +19,7 @@
 //! - [`exclusive`]: an operator's transaction over the whole database.
 //! - [`backup`]: backup files of the database, and restoring one into it.
 //! - [`rotate`]: a new master password, in one transaction.
+//! - [`verify`]: checking the key and the audit log's chain.
 //! - [`listen`]: the notifications that tell an instance of the others'
 //!   batches and failure counts.
 
@@ -34,3 +35,4 @@ pub mod rotate;
 pub mod schema;
 pub mod snapshot;
 pub(crate) mod store;
+pub mod verify;
