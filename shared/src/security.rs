@@ -161,8 +161,13 @@ pub struct AuditPage {
     pub events: Vec<AuditEvent>,
     /// Events on this page.
     pub count: usize,
-    /// Events matching the filters, over all pages.
+    /// Events matching the filters, over all pages, counted up to 1,000
+    /// past `offset`: a read stops there, so that it costs what its page
+    /// does however long the log.
     pub total: usize,
+    /// More events match than `total` counts.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub total_capped: bool,
     /// The `cursor` for the next page, if there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<u64>,

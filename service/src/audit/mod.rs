@@ -11,12 +11,15 @@
 //!   throttled logins), recorded with the next commit and never waited for.
 //! - [`select`]: audit_log's filters and paging over records, and who may
 //!   see what.
+//! - [`want`]: what a read asks of a store before it decrypts anything, for
+//!   its index.
 
 pub(crate) mod chain;
 pub(crate) mod event;
 pub(crate) mod queue;
 pub(crate) mod record;
 pub(crate) mod select;
+pub(crate) mod want;
 
 pub(crate) use event::Event;
 pub(crate) use queue::AuditQueue;
@@ -28,6 +31,15 @@ pub const DEFAULT_RETENTION: std::time::Duration = std::time::Duration::from_sec
 /// Reads what the audit log holds. Called on the pool of slow work, never
 /// by the writer, so a long read holds up no change.
 pub trait AuditReader: Send + Sync {
-    /// Every record kept, oldest first.
+    /// Every record kept, oldest first: for the operator commands.
     fn read_all(&self) -> Result<Vec<AuditRecord>, String>;
+
+    /// The records `want` may match, newest first (more is fine: the reader
+    /// checks each), until `visit` returns false: for audit_log, whose
+    /// cost must follow the page it reads, not the size of the log.
+    fn newest_first(
+        &self,
+        want: &want::Want,
+        visit: &mut dyn FnMut(AuditRecord) -> bool,
+    ) -> Result<(), String>;
 }

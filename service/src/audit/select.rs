@@ -5,6 +5,8 @@
 //! else who acted on it.
 
 use super::record::AuditRecord;
+use super::want::{Key, Want};
+use super::AuditReader;
 use crate::clock::rfc3339;
 use crate::model::{NameKey, UserId};
 use std::time::{Duration, UNIX_EPOCH};
@@ -14,6 +16,11 @@ use users_protocol::{AuditEvent, AuditKind, AuditPage, AuditQuery};
 pub(crate) const DEFAULT_LIMIT: usize = 50;
 /// Largest page.
 pub(crate) const MAX_LIMIT: usize = 500;
+/// Matching events counted past `offset` for `total`: a read stops there,
+/// so that its cost follows the page and not the size of the log.
+pub(crate) const MAX_COUNTED: usize = 1000;
+/// Largest `offset`; `cursor` pages on from there.
+pub(crate) const MAX_OFFSET: usize = 10_000;
 
 /// Who reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,14 +36,22 @@ pub(crate) enum Reader {
 /// Why a query is refused: the field at fault and what is wrong.
 pub(crate) type Refusal = (&'static str, String);
 
-/// The page `q` asks for, newest first. `named` is the id of the account
-/// `q.username` names now, so that a renamed account's older events match.
-pub(crate) fn select(
-    records: Vec<AuditRecord>,
-    q: &AuditQuery,
+/// A query checked, ready to read: what it asks of the store, and what
+/// every event it is given must match.
+pub(crate) struct Plan {
+    want: Want,
     reader: Reader,
-    named: Option<UserId>,
-) -> Result<AuditPage, Refusal> {
+    event: Option<AuditKind>,
+    /// The name asked for, and the id of the account it names now, so that
+    /// a renamed account's older events match.
+    name: Option<(NameKey, Option<UserId>)>,
+    offset: usize,
+    limit: usize,
+}
+
+/// Checks `q` for `reader`; `named` is the id of the account `q.username`
+/// names now.
+pub(crate) fn plan(q: &AuditQuery, reader: Reader, named: Option<UserId>) -> Result<Plan, Refusal> {
     let time = |field: &'static str, v: &Option<String>| -> Result<Option<u64>, Refusal> {
         v.as_deref()
             .map(|t| {
@@ -51,48 +66,102 @@ pub(crate) fn select(
     if limit == 0 || limit > MAX_LIMIT {
         return Err(("limit", format!("limit must be 1 to {MAX_LIMIT}")));
     }
-    let name = q.username.as_deref().map(|n| NameKey::of(n.trim()));
-    let involves = |r: &AuditRecord, id: UserId| {
-        [&r.actor, &r.target]
-            .into_iter()
-            .flatten()
-            .any(|p| p.id == Some(id))
-    };
-    let matches = |r: &AuditRecord| {
-        let visible = match reader {
+    let offset = q.offset.unwrap_or(0);
+    if offset > MAX_OFFSET {
+        let why = format!("offset may be at most {MAX_OFFSET}; page on with cursor");
+        return Err(("offset", why));
+    }
+    let name = q
+        .username
+        .as_deref()
+        .map(|n| (NameKey::of(n.trim()), named));
+    let mut all_of = Vec::new();
+    if let Reader::Owner(me) = reader {
+        all_of.push(vec![Key::Target(me)]);
+    }
+    if let Some((n, id)) = &name {
+        let mut any = vec![
+            Key::ActorName(n.as_str().to_owned()),
+            Key::TargetName(n.as_str().to_owned()),
+        ];
+        any.extend(id.iter().flat_map(|id| [Key::Actor(*id), Key::Target(*id)]));
+        all_of.push(any);
+    }
+    all_of.extend(q.event.map(|k| vec![Key::Kind(k)]));
+    Ok(Plan {
+        want: Want {
+            all_of,
+            before: q.cursor,
+            since,
+            until,
+        },
+        reader,
+        event: q.event,
+        name,
+        offset,
+        limit,
+    })
+}
+
+impl Plan {
+    /// Whether `r` is one this query shows.
+    fn matches(&self, r: &AuditRecord) -> bool {
+        let involves = |id: UserId| {
+            [&r.actor, &r.target]
+                .into_iter()
+                .flatten()
+                .any(|p| p.id == Some(id))
+        };
+        let visible = match self.reader {
             Reader::Owner(me) => r.target.as_ref().is_some_and(|t| t.id == Some(me)),
             Reader::Moderator => !TWO_FACTOR.contains(&r.kind),
             Reader::Admin => true,
         };
-        let named_ok = name.as_ref().is_none_or(|n| {
+        let named_ok = self.name.as_ref().is_none_or(|(n, id)| {
             [&r.actor, &r.target]
                 .into_iter()
                 .flatten()
                 .any(|p| NameKey::of(&p.name) == *n)
-                || named.is_some_and(|id| involves(r, id))
+                || id.is_some_and(involves)
         });
+        let w = &self.want;
         visible
             && named_ok
-            && q.event.is_none_or(|k| r.kind == k)
-            && since.is_none_or(|s| r.at >= s)
-            && until.is_none_or(|u| r.at < u)
-            && q.cursor.is_none_or(|c| r.id < c)
-    };
-    let mut hits: Vec<AuditRecord> = records.into_iter().filter(matches).collect();
-    hits.sort_by_key(|r| std::cmp::Reverse(r.id));
-    let total = hits.len();
-    let offset = q.offset.unwrap_or(0);
-    let page: Vec<AuditRecord> = hits.into_iter().skip(offset).take(limit).collect();
-    let next_cursor = (offset + page.len() < total)
-        .then(|| page.last().map(|r| r.id))
-        .flatten();
-    let events: Vec<AuditEvent> = page.into_iter().map(|r| view(r, reader)).collect();
-    Ok(AuditPage {
-        count: events.len(),
-        events,
-        total,
-        next_cursor,
-    })
+            && self.event.is_none_or(|k| r.kind == k)
+            && w.since.is_none_or(|s| r.at >= s)
+            && w.until.is_none_or(|u| r.at < u)
+            && w.before.is_none_or(|c| r.id < c)
+    }
+
+    /// The page, newest first, read from `source`; `total` counts matches
+    /// up to [`MAX_COUNTED`] past the offset.
+    pub(crate) fn run(&self, source: &dyn AuditReader) -> Result<AuditPage, String> {
+        let (mut count, mut page) = (0usize, Vec::new());
+        let stop_at = self.offset + MAX_COUNTED + 1;
+        source.newest_first(&self.want, &mut |r| {
+            if !self.matches(&r) {
+                return true;
+            }
+            count += 1;
+            if count > self.offset && page.len() < self.limit {
+                page.push(r);
+            }
+            count < stop_at
+        })?;
+        let total_capped = count == stop_at;
+        let total = count.min(stop_at - 1);
+        let next_cursor = (count > self.offset + page.len())
+            .then(|| page.last().map(|r| r.id))
+            .flatten();
+        let events: Vec<AuditEvent> = page.into_iter().map(|r| view(r, self.reader)).collect();
+        Ok(AuditPage {
+            count: events.len(),
+            events,
+            total,
+            total_capped,
+            next_cursor,
+        })
+    }
 }
 
 /// The events that tell whether an account has two-factor login, which
@@ -126,6 +195,16 @@ fn view(r: AuditRecord, reader: Reader) -> AuditEvent {
 mod tests {
     use super::*;
     use crate::audit::record::{Party, VERSION};
+
+    fn select(
+        records: Vec<AuditRecord>,
+        q: &AuditQuery,
+        reader: Reader,
+        named: Option<UserId>,
+    ) -> Result<AuditPage, Refusal> {
+        let log = std::sync::Mutex::new(records);
+        Ok(plan(q, reader, named)?.run(&log).unwrap())
+    }
 
     fn rec(id: u64, at: u64, kind: AuditKind, who: (UserId, &str)) -> AuditRecord {
         AuditRecord {

@@ -350,7 +350,7 @@ mod tests {
             about("migrate")
         );
         assert!(
-            about("verify").starts_with("Open a file store read-only"),
+            about("verify").starts_with("Open a store read-only"),
             "{}",
             about("verify")
         );

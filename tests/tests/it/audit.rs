@@ -258,3 +258,54 @@ fn reading_the_audit_log_is_limited_per_account() {
     assert!(codes.iter().any(|c| c == "rate_limited"), "{codes:?}");
     assert_eq!(codes[0], "ok");
 }
+
+#[test]
+fn a_read_counts_at_most_a_thousand_matches_and_pages_on_by_cursor() {
+    let s = ServiceProcess::start_default();
+    let c = s.client();
+    s.register("busy", "bu5y-pw-12");
+    let t = s.login("busy", "bu5y-pw-12");
+    let changes: Vec<Value> = (0..1100)
+        .map(|i| {
+            json!({"action": "update_user", "session_token": t,
+                "update_data": {"city": format!("City {i}")}})
+        })
+        .collect();
+    let replies = users_tests::pipelined(&s.endpoint(), &changes);
+    assert!(replies.iter().all(|r| r["status"] == "success"));
+    let admin = s.admin_token();
+    let page = audit(
+        &c,
+        &admin,
+        json!({"event": "account_updated", "limit": 100}),
+        |p| p["total"].as_u64() >= Some(1000),
+    );
+    assert_eq!(
+        (page["total"].as_u64(), &page["total_capped"]),
+        (Some(1000), &json!(true)),
+        "{}",
+        page["total"]
+    );
+    assert_eq!(page["count"], 100);
+    // Past the thousand, the cursor goes on.
+    let mut cursor = page["next_cursor"].clone();
+    let mut seen = 100;
+    while cursor.is_u64() {
+        let next = audit(
+            &c,
+            &admin,
+            json!({"event": "account_updated", "limit": 500, "cursor": cursor}),
+            |_| true,
+        );
+        seen += next["count"].as_u64().unwrap();
+        cursor = next["next_cursor"].clone();
+    }
+    assert_eq!(seen, 1100);
+    // Reads are limited per account: after a pause, one more is taken.
+    std::thread::sleep(Duration::from_millis(1100));
+    let far = c.call_err(
+        json!({"action": "audit_log", "session_token": admin, "offset": 10_001}),
+        "invalid_request",
+    );
+    assert_eq!(far["field"], "offset", "{far}");
+}

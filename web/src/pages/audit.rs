@@ -178,9 +178,10 @@ fn FilterForm(filters: Filters, form: FormState, on_apply: Callback<()>) -> impl
 #[component]
 fn Events(page: Page) -> impl IntoView {
     view! {
-        <p id="audit-count" class="muted">{match page.total {
-            1 => "1 event matches.".to_owned(),
-            n => format!("{n} events match."),
+        <p id="audit-count" class="muted">{match (page.total, page.total_capped) {
+            (n, true) => format!("More than {n} events match."),
+            (1, false) => "1 event matches.".to_owned(),
+            (n, false) => format!("{n} events match."),
         }}</p>
         <div class="table-wrap">
             <table id="audit-table">

@@ -14,6 +14,7 @@
 //! lacks the sealed head was cut short, which is recorded as an
 //! `audit_chain_broken` event, for `verify` names where.
 
+use super::audit_read::{decrypt, encrypt, AuditIndex, FileAuditReader};
 use super::files;
 use crate::audit::chain;
 use crate::audit::{AuditReader, AuditRecord, Event, Head};
@@ -22,7 +23,7 @@ use fernet::Fernet;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use users_protocol::AuditKind;
 
@@ -43,6 +44,8 @@ pub(crate) struct AuditFile {
     next_id: u64,
     /// The newest event, which the next one links to.
     head: Option<Head>,
+    /// Shared with the readers.
+    index: Arc<RwLock<AuditIndex>>,
     retention: Duration,
     pruned_at: Instant,
 }
@@ -95,12 +98,23 @@ impl AuditFile {
             cipher,
             next_id,
             head: last.last().map(AuditRecord::head),
+            index: Arc::default(),
             retention,
             pruned_at: Instant::now(),
         };
         log.settle(sealed, now)?;
         log.prune(now)?;
+        log.reindex()?;
         Ok(log)
+    }
+
+    /// Builds the index from the whole log: at start-up, and after old
+    /// lines were dropped.
+    fn reindex(&mut self) -> Result<(), StorageError> {
+        let text = files::read(&self.path).map_err(io_err("reading the audit log"))?;
+        let index = AuditIndex::build(&self.cipher, &text).ok_or_else(|| damaged(&self.path))?;
+        *self.index.write().unwrap_or_else(|e| e.into_inner()) = index;
+        Ok(())
     }
 
     /// The newest event, for the store to seal.
@@ -181,6 +195,11 @@ impl AuditFile {
             return Err(io_err("appending to the audit log")(e));
         }
         self.len += line.len() as u64;
+        self.index.write().unwrap_or_else(|e| e.into_inner()).add(
+            before.len,
+            line.len() as u32,
+            records,
+        );
         Ok(Some(before))
     }
 
@@ -188,6 +207,10 @@ impl AuditFile {
     /// committed.
     pub(crate) fn undo(&mut self, to: Appended) {
         self.head = to.head;
+        self.index
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .cut(to.len);
         match self
             .file
             .set_len(to.len)
@@ -205,12 +228,15 @@ impl AuditFile {
     pub(crate) fn maintain(&mut self) -> Result<(), StorageError> {
         if self.pruned_at.elapsed() >= PRUNE_EVERY {
             self.pruned_at = Instant::now();
-            self.prune(SystemTime::now())?;
+            if self.prune(SystemTime::now())? {
+                self.reindex()?;
+            }
         }
         Ok(())
     }
 
-    fn prune(&mut self, now: SystemTime) -> Result<(), StorageError> {
+    /// Drops the oldest lines past the retention; says whether it did.
+    fn prune(&mut self, now: SystemTime) -> Result<bool, StorageError> {
         let cutoff = now
             .checked_sub(self.retention)
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
@@ -228,7 +254,7 @@ impl AuditFile {
             drop_upto += line.len() as u64 + 1;
         }
         if drop_upto == 0 {
-            return Ok(());
+            return Ok(false);
         }
         // The rest is copied as it is, without decrypting it.
         let mut rest = files::open_read(&self.path).map_err(io_err("reading the audit log"))?;
@@ -250,14 +276,15 @@ impl AuditFile {
             .map_err(|e| StorageError::Fatal(format!("reopening the audit log: {e}")))?;
         replaced?;
         tracing::info!(bytes = drop_upto, "dropped audit events past the retention");
-        Ok(())
+        Ok(true)
     }
 
-    /// A reader of this log, for audit_log.
+    /// A reader of this log, for audit_log, through its index.
     pub(crate) fn reader(&self) -> Arc<dyn AuditReader> {
         Arc::new(FileAuditReader {
             path: self.path.clone(),
             cipher: Arc::clone(&self.cipher),
+            index: Some(Arc::clone(&self.index)),
         })
     }
 }
@@ -312,6 +339,7 @@ pub(crate) fn reader_at(store: &Path, cipher: Arc<Fernet>) -> Arc<dyn AuditReade
     Arc::new(FileAuditReader {
         path: path_for(store),
         cipher,
+        index: None,
     })
 }
 
@@ -320,47 +348,10 @@ fn append(path: &Path) -> Result<File, StorageError> {
         .map_err(io_err(format!("opening {}", path.display())))
 }
 
-/// One line's token: a batch of events, sealed.
-pub(crate) fn encrypt(
-    cipher: &Fernet,
-    records: &[AuditRecord],
-) -> Result<String, serde_json::Error> {
-    let json = zeroize::Zeroizing::new(serde_json::to_vec(records)?);
-    Ok(cipher.encrypt(&json))
-}
-
-/// A line's events; `None` if it is not a batch sealed with `cipher`.
-pub(crate) fn decrypt(cipher: &Fernet, line: &str) -> Option<Vec<AuditRecord>> {
-    let plain = zeroize::Zeroizing::new(cipher.decrypt(line.trim()).ok()?);
-    serde_json::from_slice(&plain).ok()
-}
-
 fn damaged(path: &Path) -> StorageError {
     StorageError::Damaged {
         path: path.to_owned(),
         reason: "a line is not an audit batch sealed with this store's key".into(),
-    }
-}
-
-/// Reads the log while the writer appends to it.
-struct FileAuditReader {
-    path: PathBuf,
-    cipher: Arc<Fernet>,
-}
-
-impl AuditReader for FileAuditReader {
-    fn read_all(&self) -> Result<Vec<AuditRecord>, String> {
-        let text =
-            files::read_to_string(&self.path).map_err(|e| format!("reading the audit log: {e}"))?;
-        let mut out = Vec::new();
-        // A line still being written has no newline yet: it is left for later.
-        for line in text.split_inclusive('\n').filter(|l| l.ends_with('\n')) {
-            match decrypt(&self.cipher, line) {
-                Some(records) => out.extend(records),
-                None => return Err("the audit log is damaged".into()),
-            }
-        }
-        Ok(out)
     }
 }
 

@@ -207,7 +207,11 @@ impl Inspected {
             &self.kdf,
             &self.cipher,
             // A backup has no audit log beside it to seal.
-            (self.seq, &self.link, self.audit_head.as_ref().filter(|_| !backup)),
+            (
+                self.seq,
+                &self.link,
+                self.audit_head.as_ref().filter(|_| !backup),
+            ),
             &users,
             backup,
         )

@@ -17,6 +17,7 @@
 //! ids and rewritten as version 2 when it is opened.
 
 pub(crate) mod audit;
+pub(crate) mod audit_read;
 pub(crate) mod files;
 pub(crate) mod inspect;
 pub mod journal;

@@ -25,7 +25,7 @@
 //! Both ways are idempotent. Every command that takes the store's lock runs
 //! it first.
 
-use super::audit;
+use super::audit_read;
 use super::files::{self, with_suffix};
 use super::inspect::{inspect_locked, Inspected};
 use super::journal;
@@ -299,21 +299,21 @@ fn reencrypt_lines(
             };
             let records = std::str::from_utf8(token)
                 .ok()
-                .and_then(|t| audit::decrypt(old, t));
+                .and_then(|t| audit_read::decrypt(old, t));
             let Some(records) = records else {
                 failure = Some(damaged());
                 return Err(std::io::Error::other("damaged"));
             };
             last_id = records.iter().map(|r| r.id).fold(last_id, u64::max);
             head = records.last().map(AuditRecord::head).or(head.take());
-            let token = audit::encrypt(new, &records).map_err(std::io::Error::other)?;
+            let token = audit_read::encrypt(new, &records).map_err(std::io::Error::other)?;
             writeln!(out, "{token}")?;
             count += 1;
         }
         event.id = (last_id + 1).max(id_floor(SystemTime::now()));
         let mut events = [event.clone()];
         crate::audit::chain::link(&mut events, &mut head);
-        let token = audit::encrypt(new, &events).map_err(std::io::Error::other)?;
+        let token = audit_read::encrypt(new, &events).map_err(std::io::Error::other)?;
         writeln!(out, "{token}")
     })
     .map_err(|e| failure.take().unwrap_or(e))?;

@@ -13,10 +13,12 @@ use super::connect::connect;
 use super::errors::{damaged, db};
 use crate::audit::chain::{self, Break};
 use crate::audit::record::id_floor;
+use crate::audit::want::Want;
 use crate::audit::{AuditReader, AuditRecord, Head};
 use crate::storage::backend::StorageError;
 use fernet::Fernet;
 use postgres::Client;
+use std::sync::Mutex;
 use std::time::SystemTime;
 
 /// Numbers `records` and inserts them as one row, in the open transaction.
@@ -161,28 +163,99 @@ pub(crate) fn prune(client: &mut Client, cutoff: u64) -> Result<u64, StorageErro
         .map_err(db("dropping old audit events"))
 }
 
-/// Reads the audit log on a connection of its own.
+/// Reads the audit log on a connection of its own, kept between reads.
 pub(crate) struct PgAuditReader {
     /// The database's address.
-    pub url: String,
+    url: String,
     /// The store's key.
-    pub cipher: Fernet,
+    cipher: Fernet,
+    /// The connection, made at the first read and again after one fails.
+    conn: Mutex<Option<Client>>,
+}
+
+/// Rows asked for at a time, newest first.
+const ROWS_AT_ONCE: i64 = 64;
+
+impl PgAuditReader {
+    pub(crate) fn new(url: String, cipher: Fernet) -> Self {
+        PgAuditReader {
+            url,
+            cipher,
+            conn: Mutex::new(None),
+        }
+    }
+
+    /// Runs `f` on the kept connection; one that failed is dropped.
+    fn with_client<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, StorageError>,
+    ) -> Result<T, String> {
+        let mut slot = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.as_ref().is_some_and(Client::is_closed) {
+            *slot = None;
+        }
+        let client = match &mut *slot {
+            Some(c) => c,
+            None => slot.insert(connect(&self.url).map_err(|e| e.to_string())?),
+        };
+        let result = f(client);
+        if result.is_err() {
+            *slot = None;
+        }
+        result.map_err(|e| e.to_string())
+    }
 }
 
 impl AuditReader for PgAuditReader {
     fn read_all(&self) -> Result<Vec<AuditRecord>, String> {
-        let mut client = connect(&self.url).map_err(|e| e.to_string())?;
-        let rows = client
-            .query(
-                "SELECT first_id, token FROM users_audit ORDER BY first_id",
-                &[],
-            )
-            .map_err(|e| db("reading the audit log")(e).to_string())?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (first, token): (i64, String) = (row.get(0), row.get(1));
-            out.extend(open_row(&self.cipher, first, &token).map_err(|e| e.to_string())?);
-        }
-        Ok(out)
+        self.with_client(|client| {
+            let rows = client
+                .query(
+                    "SELECT first_id, token FROM users_audit ORDER BY first_id",
+                    &[],
+                )
+                .map_err(db("reading the audit log"))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (first, token): (i64, String) = (row.get(0), row.get(1));
+                out.extend(open_row(&self.cipher, first, &token)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Pages back through the rows by their first id (the primary key), a
+    /// few at a time, so that a read costs what its page does. A row's `at`
+    /// is its newest event's, so `since` narrows the rows too.
+    fn newest_first(
+        &self,
+        want: &Want,
+        visit: &mut dyn FnMut(AuditRecord) -> bool,
+    ) -> Result<(), String> {
+        let since = want.since.map(|s| s as i64);
+        let mut before = want.before.map(|b| b as i64);
+        self.with_client(|client| loop {
+            let rows = client
+                .query(
+                    "SELECT first_id, token FROM users_audit
+                     WHERE ($1::bigint IS NULL OR first_id < $1)
+                       AND ($2::bigint IS NULL OR at >= $2)
+                     ORDER BY first_id DESC LIMIT $3",
+                    &[&before, &since, &ROWS_AT_ONCE],
+                )
+                .map_err(db("reading the audit log"))?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            for row in &rows {
+                let (first, token): (i64, String) = (row.get(0), row.get(1));
+                before = Some(first);
+                for r in open_row(&self.cipher, first, &token)?.into_iter().rev() {
+                    if !visit(r) {
+                        return Ok(());
+                    }
+                }
+            }
+        })
     }
 }

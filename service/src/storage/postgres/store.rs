@@ -274,10 +274,7 @@ impl Backend for PgStore {
     }
 
     fn audit_reader(&self) -> Arc<dyn AuditReader> {
-        Arc::new(PgAuditReader {
-            url: self.url.clone(),
-            cipher: self.cipher.clone(),
-        })
+        Arc::new(PgAuditReader::new(self.url.clone(), self.cipher.clone()))
     }
 
     fn commit_batch(
