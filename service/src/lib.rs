@@ -64,7 +64,9 @@ pub use export::{export, import, EXPORT_STAGES, IMPORT_STAGES};
 pub use migrate::{copy, StoreAt};
 pub use reset_admin::reset_admin;
 
-/// Accounts and passwords as stored, for the benchmark's fixtures.
+/// Accounts, passwords and audit events as stored, for the benchmark's
+/// fixtures.
+pub use audit::record::{AuditRecord, Party};
 pub use audit::DEFAULT_RETENTION;
 pub use auth::password;
 pub use model::id::UserId;

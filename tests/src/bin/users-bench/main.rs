@@ -11,7 +11,8 @@
 //! - [`fixtures`]: service options and stores of many users.
 //! - one module per figure: [`fig1_throughput`], [`fig2_logins`] (2 and 3),
 //!   [`fig4_writes`], [`fig5_bridge`], [`fig6_startup`], [`fig7_cluster`]
-//!   (several instances on PostgreSQL).
+//!   (several instances on PostgreSQL), [`fig8_audit`] (the audit log's
+//!   first page, a million events against a thousand).
 
 mod fig1_throughput;
 mod fig2_logins;
@@ -19,6 +20,7 @@ mod fig4_writes;
 mod fig5_bridge;
 mod fig6_startup;
 mod fig7_cluster;
+mod fig8_audit;
 mod fixtures;
 mod load;
 mod report;
@@ -71,13 +73,14 @@ fn main() {
     let mut report = Report::default();
     /// The figure numbers one measurement reports, and the measurement.
     type Measurement = (&'static [u8], fn(&Plan, &mut Report));
-    let figures: [Measurement; 6] = [
+    let figures: [Measurement; 7] = [
         (&[1], fig1_throughput::run),
         (&[2, 3], fig2_logins::run),
         (&[4], fig4_writes::run),
         (&[5], fig5_bridge::run),
         (&[6], fig6_startup::run),
         (&[7], fig7_cluster::run),
+        (&[8], fig8_audit::run),
     ];
     for (numbers, run) in figures {
         if numbers.iter().any(|&n| wanted(n)) {
