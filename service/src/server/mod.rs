@@ -2,12 +2,14 @@
 //!
 //! One ROUTER socket takes every request, or two: the TCP one and the
 //! trusted endpoint's (see [`trusted`] and [`routers`]), polled by the same
-//! thread. Fast actions are answered on the socket thread; PBKDF2 work goes to a pool of one thread per core; every change goes to
-//! a single writer thread, which applies a batch of changes, commits them with one
-//! fsync (group commit) and only then lets their replies go. Pool and writer hand
-//! replies back over an inproc PULL socket (ZeroMQ sockets are single-threaded),
-//! and the socket thread sends each with the envelope its request came with, so
-//! REQ and DEALER clients both work and a DEALER may pipeline.
+//! thread. Fast actions are answered on the socket thread; PBKDF2 work goes
+//! to a pool of one thread per core; every change goes to a single writer
+//! thread, which applies a batch of changes, commits them with one fsync
+//! (group commit) and only then lets their replies go. Pool and writer hand
+//! replies back over an inproc PULL socket (ZeroMQ sockets are
+//! single-threaded), and the socket thread sends each with the envelope its
+//! request came with, on the socket it came in on, so REQ and DEALER clients
+//! both work and a DEALER may pipeline.
 //!
 //! - [`envelope`]: reading a message, splitting routing frames from the body.
 //! - [`routers`]: the sockets requests come in on, and which one a reply
