@@ -11,7 +11,8 @@
 //! - a file already at the path is refused, unless it is a socket nothing
 //!   listens on (what a killed service leaves), which is removed. libzmq
 //!   would unlink whatever is there, another instance's live socket or a
-//!   regular file alike, so this looks first;
+//!   regular file alike, so this looks first (two services started at the
+//!   same instant on one path can still both pass the look);
 //! - the socket is made under umask 0177 (owner only), then given [`MODE`]:
 //!   the service's user and the file's group may connect, no one else, not
 //!   even between the bind and the chmod;
