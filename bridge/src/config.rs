@@ -22,8 +22,11 @@ pub struct Config {
     #[arg(long)]
     pub lan: bool,
 
-    /// The users service's ZeroMQ endpoint. Repeat it for several instances
-    /// on one shared store: requests take turns among those connected.
+    /// The users service's ZeroMQ endpoint: its TCP port, or its trusted
+    /// endpoint (e.g. ipc:///run/users-service/bridge.sock), where the
+    /// service believes the browser addresses the bridge forwards. Repeat it
+    /// for several instances on one shared store: requests take turns among
+    /// those connected.
     #[arg(long = "service", default_value = "tcp://127.0.0.1:5556")]
     pub service: Vec<String>,
 

@@ -53,7 +53,7 @@ pub enum StartError {
     #[error("registering the ZeroMQ descriptor")]
     Register(#[from] std::io::Error),
     /// One of several `--service` endpoints could not be used.
-    #[error("--service {endpoint} (expected e.g. tcp://127.0.0.1:5556)")]
+    #[error("--service {endpoint} (expected e.g. tcp://127.0.0.1:5556 or ipc:///run/users-service/bridge.sock)")]
     Endpoint {
         endpoint: String,
         source: Box<StartError>,

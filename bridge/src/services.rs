@@ -47,6 +47,7 @@ impl Services {
     pub fn start(ctx: &zmq::Context, endpoints: &[String]) -> Result<Services, StartError> {
         let mut instances = Vec::new();
         for e in endpoints {
+            warn_if_forbidden(e);
             let instance = Arc::new(Instance {
                 relay: Relay::start(ctx, e).map_err(|source| StartError::Endpoint {
                     endpoint: e.clone(),
@@ -132,6 +133,20 @@ impl Services {
             }
         }
         Err(RelayError::Unavailable)
+    }
+}
+
+/// Warns when `endpoint` is a Unix socket this process may not connect to:
+/// libzmq would only retry in silence. Not being there yet is no fault: the
+/// service may start later.
+fn warn_if_forbidden(endpoint: &str) {
+    let Some(path) = endpoint.strip_prefix("ipc://") else {
+        return;
+    };
+    if let Err(e) = std::os::unix::net::UnixStream::connect(path) {
+        if e.kind() == std::io::ErrorKind::PermissionDenied {
+            tracing::warn!(%endpoint, "the bridge may not connect to this socket: it needs the socket file's group (see the service's --trusted-endpoint)");
+        }
     }
 }
 

@@ -55,6 +55,7 @@ mod storage;
 pub use cli::command::Command;
 pub use cli::progress::Progress;
 pub use cli::{Cli, ServeArgs};
+pub use server::trusted::{BindError, TrustedEndpoint, TrustedSocket};
 pub use server::ServerError;
 pub use startup::{open_file_store, Service, StartError};
 

@@ -10,6 +10,7 @@ use crate::auth::throttle::ThrottleStore;
 use crate::cli::ServeArgs;
 use crate::clock::{rfc3339, Clock, SystemClock};
 use crate::model::{User, UserId};
+use crate::server::trusted::TrustedSocket;
 use crate::server::{self, ServerError};
 use crate::settings::Settings;
 use crate::storage::file::{FileOptions, FileStore};
@@ -95,14 +96,16 @@ impl Service {
         self.app.settings.workers
     }
 
-    /// Serves on a bound ROUTER socket until `stop` is set (see [`server::run`]).
+    /// Serves on a bound ROUTER socket, and on the trusted endpoint's if
+    /// there is one, until `stop` is set (see [`server::run`]).
     pub fn run(
         self,
         ctx: &zmq::Context,
         router: zmq::Socket,
+        trusted: Option<TrustedSocket>,
         stop: Arc<AtomicBool>,
     ) -> Result<(), ServerError> {
-        server::run(self.app, self.backend, ctx, router, stop)
+        server::run(self.app, self.backend, ctx, router, trusted, stop)
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::auth::policy::PasswordPolicy;
 use crate::auth::sessions::Lifetimes;
 use crate::auth::throttle::ThrottleConfig;
+use crate::server::trusted::TrustedEndpoint;
 use crate::settings::Settings;
 use crate::storage::file::FileOptions;
 use clap::{Args, Parser};
@@ -122,7 +123,20 @@ pub struct ServeArgs {
     #[arg(long, default_value = "5m", value_parser = duration)]
     pub throttle_max_delay: Duration,
 
-    /// Peer address exempt from per-peer throttling (repeatable), e.g. the bridge's.
+    /// A Unix socket for trusted peers (the bridge), besides the TCP port, e.g.
+    /// ipc:///run/users-service/bridge.sock. Whoever may connect to it is
+    /// trusted: its requests are exempt from the per-peer limits, and the
+    /// client address it forwards is believed. The socket file is made mode
+    /// 0660, so the service's user and group decide who that is. Its
+    /// directory must exist; a socket left by a stopped service is replaced,
+    /// anything else there stops the start.
+    #[arg(long, value_name = "ipc://PATH", value_parser = TrustedEndpoint::parse)]
+    pub trusted_endpoint: Option<TrustedEndpoint>,
+
+    /// A peer address on the TCP port trusted as the trusted endpoint's peers
+    /// are (repeatable), e.g. a bridge on another machine. None by default:
+    /// on one machine any process can connect from 127.0.0.1, so use
+    /// --trusted-endpoint there.
     #[arg(long = "trusted-peer")]
     pub trusted_peers: Vec<IpAddr>,
 
@@ -302,6 +316,26 @@ mod tests {
             matches!(cli.command, Some(Command::Upgrade { storage_file }) if storage_file == std::path::Path::new("s.json"))
         );
         assert!(Cli::try_parse_from(["users-service", "upgrade", "--workers", "2"]).is_err());
+    }
+
+    #[test]
+    fn only_an_ipc_trusted_endpoint_is_accepted_and_none_by_default() {
+        let cli = Cli::try_parse_from(["users-service"]).unwrap();
+        assert_eq!(cli.serve.trusted_endpoint, None);
+        assert!(cli.serve.trusted_peers.is_empty(), "no address is trusted");
+        let e = Cli::try_parse_from([
+            "users-service",
+            "--trusted-endpoint",
+            "tcp://127.0.0.1:5557",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("--trusted-endpoint"), "{e}");
+        let cli =
+            Cli::try_parse_from(["users-service", "--trusted-endpoint", "ipc:///run/u/b.sock"])
+                .unwrap();
+        let endpoint = cli.serve.trusted_endpoint.unwrap();
+        assert_eq!(endpoint.path(), std::path::Path::new("/run/u/b.sock"));
     }
 
     #[test]

@@ -1,14 +1,20 @@
 //! The socket loop, the hashing pool and the writer.
 //!
-//! One ROUTER socket takes every request. Fast actions are answered on the socket
-//! thread; PBKDF2 work goes to a pool of one thread per core; every change goes to
-//! a single writer thread, which applies a batch of changes, commits them with one
-//! fsync (group commit) and only then lets their replies go. Pool and writer hand
-//! replies back over an inproc PULL socket (ZeroMQ sockets are single-threaded),
-//! and the socket thread sends each with the envelope its request came with, so
-//! REQ and DEALER clients both work and a DEALER may pipeline.
+//! One ROUTER socket takes every request, or two: the TCP one and the
+//! trusted endpoint's (see [`trusted`] and [`routers`]), polled by the same
+//! thread. Fast actions are answered on the socket thread; PBKDF2 work goes
+//! to a pool of one thread per core; every change goes to a single writer
+//! thread, which applies a batch of changes, commits them with one fsync
+//! (group commit) and only then lets their replies go. Pool and writer hand
+//! replies back over an inproc PULL socket (ZeroMQ sockets are
+//! single-threaded), and the socket thread sends each with the envelope its
+//! request came with, on the socket it came in on, so REQ and DEALER clients
+//! both work and a DEALER may pipeline.
 //!
 //! - [`envelope`]: reading a message, splitting routing frames from the body.
+//! - [`routers`]: the sockets requests come in on, and which one a reply
+//!   goes out on.
+//! - [`trusted`]: binding the trusted endpoint's socket file.
 //! - [`codec`]: request bytes to a request, an outcome to reply bytes.
 //! - [`replies`]: how the pool and the writer hand replies back.
 //! - [`pool`]: the threads doing slow work.
@@ -23,6 +29,8 @@ pub(crate) mod parked;
 pub(crate) mod pool;
 pub(crate) mod queues;
 pub(crate) mod replies;
+pub(crate) mod routers;
+pub(crate) mod trusted;
 pub(crate) mod writer;
 
 use crate::actions::{self, Attempt, Step};
@@ -33,11 +41,13 @@ use crate::storage::Backend;
 use parked::ParkingLot;
 use pool::SlowJob;
 use queues::{QueueLimits, Queues};
-use replies::{push_socket, ReplyTo, REPLIES};
+use replies::{push_socket, Handed, ReplyTo, REPLIES};
+use routers::{Endpoint, Ready, Routers};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use trusted::TrustedSocket;
 use writer::{Job, WriteJob};
 
 /// Requests larger than this are dropped by libzmq with the connection; between
@@ -64,17 +74,25 @@ pub enum ServerError {
     Fatal,
 }
 
-/// Serves on a bound ROUTER socket until `stop` is set. The caller chooses the
-/// port and when to stop, so tests can bind port 0 and stop at will.
+/// Serves on a bound ROUTER socket, and the trusted endpoint's if there is
+/// one, until `stop` is set. The caller chooses the port and when to stop,
+/// so tests can bind port 0 and stop at will.
 pub(crate) fn run(
     app: Arc<App>,
     backend: Box<dyn Backend>,
     ctx: &zmq::Context,
     router: zmq::Socket,
+    trusted: Option<TrustedSocket>,
     stop: Arc<AtomicBool>,
 ) -> Result<(), ServerError> {
-    router.set_maxmsgsize(HARD_LIMIT)?;
-    router.set_linger(2000)?;
+    let routers = Routers {
+        public: &router,
+        trusted: trusted.as_ref().map(TrustedSocket::socket),
+    };
+    for (_, socket) in routers.all() {
+        socket.set_maxmsgsize(HARD_LIMIT)?;
+        socket.set_linger(2000)?;
+    }
     let replies = ctx.socket(zmq::PULL)?;
     replies.bind(REPLIES)?;
     let queues = Arc::new(Queues::new(QueueLimits {
@@ -89,7 +107,7 @@ pub(crate) fn run(
         replies: &replies,
         out: Out {
             app: &app,
-            router: &router,
+            routers: &routers,
             queues: &queues,
             pool_tx: &threads.pool_tx,
             write_tx: &threads.write_tx,
@@ -104,7 +122,7 @@ pub(crate) fn run(
     served?;
     let fatal = threads.wind_down(&app);
     // Replies made while the threads wound down.
-    forward_replies(&replies, &router);
+    forward_replies(&replies, &routers);
     match fatal {
         true => Err(ServerError::Fatal),
         false => Ok(()),
@@ -231,14 +249,14 @@ impl Front<'_> {
                 }
             }
             let draining = draining_since.is_some();
-            let Some((replies, requests)) = self.poll(draining)? else {
+            let Some(ready) = self.poll(draining)? else {
                 continue; // a signal: the loop head reads the flag
             };
-            if replies {
+            if ready.replies {
                 self.pass_replies();
             }
-            if requests {
-                self.take_requests()?;
+            for endpoint in ready.requests {
+                self.take_requests(endpoint)?;
             }
             self.release_parked(draining);
             if last_sweep.elapsed() > Duration::from_secs(60) {
@@ -248,53 +266,45 @@ impl Front<'_> {
         }
     }
 
-    /// Waits for replies or requests: whether each is ready, or `None` when
-    /// a signal came. While draining, no new requests are taken: only the
-    /// replies still owed.
-    fn poll(&self, draining: bool) -> Result<Option<(bool, bool)>, zmq::Error> {
-        let mut items = [
-            self.replies.as_poll_item(zmq::POLLIN),
-            self.out.router.as_poll_item(zmq::POLLIN),
-        ];
-        let n = if draining { 1 } else { 2 };
+    /// Waits for replies or requests: what is ready, or `None` when a signal
+    /// came. While draining, no new requests are taken: only the replies
+    /// still owed.
+    fn poll(&self, draining: bool) -> Result<Option<Ready>, zmq::Error> {
         // The writer wakes this loop when a catch-up is done; parked
         // requests that time out are looked at within a few milliseconds.
         let wait = if self.parked.is_empty() { 100 } else { 5 };
-        match zmq::poll(&mut items[..n], wait) {
-            Ok(_) => Ok(Some((
-                items[0].is_readable(),
-                n == 2 && items[1].is_readable(),
-            ))),
-            Err(zmq::Error::EINTR) => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.out.routers.poll(self.replies, !draining, wait)
     }
 
     /// Sends on every reply the pool and the writer have made.
     fn pass_replies(&mut self) {
-        let passed = forward_replies(self.replies, self.out.router);
+        let passed = forward_replies(self.replies, self.out.routers);
         self.in_flight = self.in_flight.saturating_sub(passed);
     }
 
-    /// Takes up to [`READ_BURST`] requests.
-    fn take_requests(&mut self) -> Result<(), zmq::Error> {
+    /// Takes up to [`READ_BURST`] requests from `endpoint`'s socket.
+    fn take_requests(&mut self, endpoint: Endpoint) -> Result<(), zmq::Error> {
+        let Some(socket) = self.out.routers.socket(endpoint) else {
+            return Ok(());
+        };
         for _ in 0..READ_BURST {
-            let Some((frames, peer)) = envelope::recv_request(self.out.router)? else {
+            let Some((frames, peer)) = envelope::recv_request(socket)? else {
                 break;
             };
-            self.take(frames, peer);
+            self.take(frames, peer, endpoint);
         }
         Ok(())
     }
 
     /// One request: who sent it, what it asks, and where it goes next.
-    fn take(&mut self, frames: Vec<Vec<u8>>, peer: Option<String>) {
+    fn take(&mut self, frames: Vec<Vec<u8>>, peer: Option<String>, endpoint: Endpoint) {
         let (envelope, mut body) = envelope::split_envelope(frames);
-        let caller = self.caller(&mut body, peer);
+        let caller = self.caller(&mut body, peer, endpoint);
         let env = match codec::parse(&body, self.app.settings.max_request_bytes) {
             Ok(env) => env,
             Err((e, request_id)) => {
                 let to = ReplyTo {
+                    endpoint,
                     envelope,
                     request_id,
                     attempt: Attempt::default(),
@@ -305,6 +315,7 @@ impl Front<'_> {
         };
         tracing::debug!(action = %env.request.action(), "request");
         let to = ReplyTo {
+            endpoint,
             envelope,
             request_id: env.request_id,
             attempt: Attempt::of(self.app, &env.request, &caller),
@@ -323,12 +334,21 @@ impl Front<'_> {
     }
 
     /// Who sent a request: the socket's peer, or the client a trusted peer
-    /// (the bridge) forwarded in a frame of its own.
-    fn caller(&self, body: &mut Vec<Vec<u8>>, peer: Option<String>) -> Caller {
-        let direct = peer.map(Peer::Direct);
-        let trusted = direct
-            .as_ref()
-            .is_some_and(|p| p.is_trusted(&self.app.settings.throttle.trusted_peers));
+    /// (the bridge) forwarded in a frame of its own. A peer is trusted by
+    /// the socket it came through (the trusted endpoint), or on the TCP one
+    /// by an address `--trusted-peer` names. The trusted endpoint's own
+    /// peer has no address (its socket file stands for it), and so no
+    /// per-peer limit counts it.
+    fn caller(&self, body: &mut Vec<Vec<u8>>, peer: Option<String>, endpoint: Endpoint) -> Caller {
+        let (direct, trusted) = match endpoint {
+            Endpoint::Trusted => (None, true),
+            Endpoint::Public => {
+                let direct = peer.map(Peer::Direct);
+                let trusted_peers = &self.app.settings.throttle.trusted_peers;
+                let trusted = direct.as_ref().is_some_and(|p| p.is_trusted(trusted_peers));
+                (direct, trusted)
+            }
+        };
         codec::forwarded_client(body, trusted).unwrap_or(Caller {
             peer: direct,
             agent: None,
@@ -358,7 +378,7 @@ impl Front<'_> {
 /// Where the socket thread sends a step.
 struct Out<'a> {
     app: &'a App,
-    router: &'a zmq::Socket,
+    routers: &'a Routers<'a>,
     queues: &'a Queues,
     pool_tx: &'a mpsc::Sender<SlowJob>,
     write_tx: &'a mpsc::Sender<Job>,
@@ -371,7 +391,7 @@ impl Out<'_> {
     fn dispatch(&self, to: ReplyTo, caller: &Caller, step: Step) -> usize {
         let peer = caller.peer_key();
         match step {
-            Step::Done(result) => send(self.router, to.frames(self.app, result)),
+            Step::Done(result) => self.reply(to, result),
             Step::Slow(work) if self.queues.begin_slow(peer.as_deref()) => {
                 let _ = self.pool_tx.send(SlowJob { to, peer, work });
                 return 1;
@@ -382,29 +402,32 @@ impl Out<'_> {
                     .send(Job::Write(WriteJob { to: Some(to), work }));
                 return 1;
             }
-            Step::Slow(_) | Step::Write(_) => {
-                send(self.router, to.frames(self.app, Err(ServiceError::Busy)))
-            }
+            Step::Slow(_) | Step::Write(_) => self.reply(to, Err(ServiceError::Busy)),
         }
         0
     }
+
+    /// Replies now, on the socket the request came in on.
+    fn reply(&self, to: ReplyTo, result: crate::error::Result<actions::Outcome>) {
+        let (endpoint, frames) = to.frames(self.app, result);
+        self.routers.send(endpoint, frames);
+    }
 }
 
-/// Sends on the replies waiting from the pool and the writer; returns how many.
-fn forward_replies(replies: &zmq::Socket, router: &zmq::Socket) -> usize {
+/// Sends on the replies waiting from the pool and the writer, each on the
+/// socket its request came in on; returns how many.
+fn forward_replies(replies: &zmq::Socket, routers: &Routers) -> usize {
     let mut passed = 0;
     while let Ok(frames) = replies.recv_multipart(zmq::DONTWAIT) {
-        if replies::is_wake(&frames) {
-            continue; // it only woke the loop: see Front::release_parked
+        match replies::read(frames) {
+            // It only woke the loop: see Front::release_parked.
+            Some(Handed::Wake) => {}
+            Some(Handed::Reply(endpoint, frames)) => {
+                passed += 1;
+                routers.send(endpoint, frames);
+            }
+            None => tracing::error!("a hand-back that is neither a reply nor a wake"),
         }
-        passed += 1;
-        send(router, frames);
     }
     passed
-}
-
-fn send(router: &zmq::Socket, frames: Vec<Vec<u8>>) {
-    if let Err(e) = router.send_multipart(frames, 0) {
-        tracing::warn!(error = %e, "reply not delivered");
-    }
 }

@@ -98,6 +98,7 @@ mod tests {
 
     fn to() -> ReplyTo {
         ReplyTo {
+            endpoint: crate::server::routers::Endpoint::Public,
             envelope: vec![],
             request_id: None,
             attempt: Default::default(),

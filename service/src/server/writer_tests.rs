@@ -18,6 +18,7 @@ fn app() -> App {
 fn job(name: &'static str, fail: bool) -> WriteJob {
     WriteJob {
         to: Some(ReplyTo {
+            endpoint: crate::server::routers::Endpoint::Public,
             envelope: vec![name.as_bytes().to_vec()],
             request_id: None,
             attempt: Default::default(),

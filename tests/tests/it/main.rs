@@ -26,6 +26,8 @@
 //! - `web_assets`: how the bridge serves the UI's files: compression, caching, routes, CSP.
 //! - `e2e`: the web UI in headless Chromium.
 //! - `throttle`: the login defence against bursts, aliases and stolen sessions.
+//! - `trusted_endpoint`: the ipc:// endpoint for the bridge: who is believed,
+//!   its socket file, what is refused at start, a bridge over it.
 //! - `bench`: the benchmark's smoke mode.
 
 mod audit;
@@ -54,5 +56,6 @@ mod session_list;
 mod sessions;
 mod storage;
 mod throttle;
+mod trusted_endpoint;
 mod two_factor;
 mod web_assets;

@@ -160,7 +160,7 @@ fn a_full_slow_queue_holds_up_no_write_and_one_peer_gets_only_its_share() {
 }
 
 /// One login sent with a second frame naming `client`; returns the reply's code.
-fn login_forwarded(endpoint: &str, name: &str, client: &str) -> String {
+pub(crate) fn login_forwarded(endpoint: &str, name: &str, client: &str) -> String {
     let ctx = zmq::Context::new();
     let d = ctx.socket(zmq::DEALER).unwrap();
     d.set_rcvtimeo(20_000).unwrap();

@@ -49,8 +49,15 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     router
         .bind(&endpoint)
         .with_context(|| format!("cannot listen on {endpoint}"))?;
-    tracing::info!(%endpoint, workers = service.workers(), "users-service listening");
-    service.run(&ctx, router, stop)?;
+    let trusted = args.trusted_endpoint.as_ref();
+    let trusted_socket = trusted.map(|t| t.bind(&ctx)).transpose()?;
+    tracing::info!(
+        %endpoint,
+        trusted_endpoint = trusted.map(tracing::field::display),
+        workers = service.workers(),
+        "users-service listening"
+    );
+    service.run(&ctx, router, trusted_socket, stop)?;
     tracing::info!("stopped; every acknowledged change is on disk");
     Ok(())
 }
