@@ -38,6 +38,17 @@ impl Key {
         }
         keys
     }
+
+    /// The key as text, for a keyed digest: a tag, then the value.
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Key::Actor(id) => format!("a:{id}"),
+            Key::Target(id) => format!("t:{id}"),
+            Key::ActorName(n) => format!("an:{n}"),
+            Key::TargetName(n) => format!("tn:{n}"),
+            Key::Kind(k) => format!("k:{k}"),
+        }
+    }
 }
 
 /// What a read narrows to.

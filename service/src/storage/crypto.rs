@@ -34,9 +34,14 @@ impl FingerprintKey {
 
     /// HMAC-SHA256 of `text` under the key, hex.
     pub(crate) fn digest(&self, text: &str) -> String {
+        hex::encode(self.tag(text))
+    }
+
+    /// HMAC-SHA256 of `text` under the key, raw.
+    pub(crate) fn tag(&self, text: &str) -> [u8; 32] {
         let mut mac = hmac_sha256(&self.0);
         mac.update(text.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        mac.finalize().into_bytes().into()
     }
 }
 

@@ -13,7 +13,8 @@ use super::connect::connect;
 use super::errors::{damaged, db};
 use crate::audit::chain::{self, Break};
 use crate::audit::record::id_floor;
-use crate::audit::want::Want;
+use crate::audit::want::{Key, Want};
+use crate::storage::crypto::FingerprintKey;
 use crate::audit::{AuditReader, AuditRecord, Head};
 use crate::storage::backend::StorageError;
 use fernet::Fernet;
@@ -21,10 +22,26 @@ use postgres::Client;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
+/// The store's two keys, as the audit log uses them: the cipher that seals
+/// events, and the key of the digests in `keys`.
+pub(crate) type Keys<'a> = (&'a Fernet, &'a FingerprintKey);
+
+/// The `keys` of a row holding `records`: 16 bytes of HMAC-SHA256 under the
+/// store's fingerprint key for each [`Key`], never the key in clear.
+fn digests(index: &FingerprintKey, keys: impl IntoIterator<Item = Key>) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = keys
+        .into_iter()
+        .map(|k| index.tag(&k.text())[..16].to_vec())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Numbers `records` and inserts them as one row, in the open transaction.
 pub(crate) fn append(
     client: &mut impl postgres::GenericClient,
-    cipher: &Fernet,
+    (cipher, index): Keys<'_>,
     records: &mut [AuditRecord],
 ) -> Result<(), StorageError> {
     if records.is_empty() {
@@ -42,10 +59,12 @@ pub(crate) fn append(
     let token = cipher.encrypt(&json);
     let at = records.iter().map(|r| r.at).max().unwrap_or(0) as i64;
     let (first, last) = (records[0].id as i64, (next - 1) as i64);
+    let keys = digests(index, records.iter().flat_map(Key::of));
     client
         .execute(
-            "INSERT INTO users_audit (first_id, last_id, at, token) VALUES ($1, $2, $3, $4)",
-            &[&first, &last, &at, &token],
+            "INSERT INTO users_audit (first_id, last_id, at, token, keys)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[&first, &last, &at, &token, &keys],
         )
         .map_err(db("appending to the audit log"))?;
     let sealed = serde_json::to_vec(&head)
@@ -169,6 +188,8 @@ pub(crate) struct PgAuditReader {
     url: String,
     /// The store's key.
     cipher: Fernet,
+    /// The key of the digests in `keys`.
+    index: FingerprintKey,
     /// The connection, made at the first read and again after one fails.
     conn: Mutex<Option<Client>>,
 }
@@ -177,10 +198,11 @@ pub(crate) struct PgAuditReader {
 const ROWS_AT_ONCE: i64 = 64;
 
 impl PgAuditReader {
-    pub(crate) fn new(url: String, cipher: Fernet) -> Self {
+    pub(crate) fn new(url: String, cipher: Fernet, index: FingerprintKey) -> Self {
         PgAuditReader {
             url,
             cipher,
+            index,
             conn: Mutex::new(None),
         }
     }
@@ -226,7 +248,9 @@ impl AuditReader for PgAuditReader {
 
     /// Pages back through the rows by their first id (the primary key), a
     /// few at a time, so that a read costs what its page does. A row's `at`
-    /// is its newest event's, so `since` narrows the rows too.
+    /// is its newest event's, so `since` narrows the rows too; each group
+    /// of keys is looked up in `keys` (a GIN index), where a row from before
+    /// the index, which has none, always passes.
     fn newest_first(
         &self,
         want: &Want,
@@ -234,15 +258,25 @@ impl AuditReader for PgAuditReader {
     ) -> Result<(), String> {
         let since = want.since.map(|s| s as i64);
         let mut before = want.before.map(|b| b as i64);
+        let groups: Vec<Vec<Vec<u8>>> = want
+            .all_of
+            .iter()
+            .map(|g| digests(&self.index, g.iter().cloned()))
+            .collect();
+        let mut sql = String::from(
+            "SELECT first_id, token FROM users_audit
+             WHERE ($1::bigint IS NULL OR first_id < $1) AND ($2::bigint IS NULL OR at >= $2)",
+        );
+        for n in 0..groups.len() {
+            sql.push_str(&format!(" AND (keys IS NULL OR keys && ${})", n + 4));
+        }
+        sql.push_str(" ORDER BY first_id DESC LIMIT $3");
         self.with_client(|client| loop {
+            let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                vec![&before, &since, &ROWS_AT_ONCE];
+            params.extend(groups.iter().map(|g| g as &(dyn postgres::types::ToSql + Sync)));
             let rows = client
-                .query(
-                    "SELECT first_id, token FROM users_audit
-                     WHERE ($1::bigint IS NULL OR first_id < $1)
-                       AND ($2::bigint IS NULL OR at >= $2)
-                     ORDER BY first_id DESC LIMIT $3",
-                    &[&before, &since, &ROWS_AT_ONCE],
-                )
+                .query(sql.as_str(), &params)
                 .map_err(db("reading the audit log"))?;
             if rows.is_empty() {
                 return Ok(());
@@ -257,5 +291,38 @@ impl AuditReader for PgAuditReader {
                 }
             }
         })
+    }
+}
+
+/// Gives the rows written before the index (version 3 of the schema) their
+/// `keys`, a few hundred at a time: once, at an instance's start.
+pub(crate) fn index_old_rows(
+    client: &mut impl postgres::GenericClient,
+    keys: Keys<'_>,
+) -> Result<u64, StorageError> {
+    let mut done = 0;
+    loop {
+        let rows = client
+            .query(
+                "SELECT first_id, token FROM users_audit WHERE keys IS NULL
+                 ORDER BY first_id LIMIT 500",
+                &[],
+            )
+            .map_err(db("reading the audit log"))?;
+        if rows.is_empty() {
+            return Ok(done);
+        }
+        for row in &rows {
+            let (first, token): (i64, String) = (row.get(0), row.get(1));
+            let records = open_row(keys.0, first, &token)?;
+            let digests = digests(keys.1, records.iter().flat_map(Key::of));
+            client
+                .execute(
+                    "UPDATE users_audit SET keys = $2 WHERE first_id = $1",
+                    &[&first, &digests],
+                )
+                .map_err(db("indexing the audit log"))?;
+            done += 1;
+        }
     }
 }

@@ -88,7 +88,7 @@ pub fn restore(
     step("replacing the database's users");
     let mut client = exclusive::connect_migrated(url)?;
     let mut tx = exclusive::begin(&mut client)?;
-    let cipher = header::open_key(&mut tx, master, kdf_iterations, &mut rand::rng())?;
+    let (cipher, index) = header::open_keys(&mut tx, master, kdf_iterations, &mut rand::rng())?;
     let end = exclusive::end(&mut tx)?;
     if end != kept_at {
         return Err(StorageError::Database(
@@ -110,7 +110,7 @@ pub fn restore(
     let detail = format!("restore: {} users from {name}", users.len());
     let now = unix_secs(SystemTime::now());
     let mut event = [Event::operator(AuditKind::StoreRestored, detail).record(now, |_| None)];
-    audit::append(&mut tx, &cipher, &mut event)?;
+    audit::append(&mut tx, (&cipher, &index), &mut event)?;
     tx.commit().map_err(db("committing the restore"))?;
     Ok(users.len())
 }

@@ -40,14 +40,18 @@ pub fn rotate(
     step("checking the old key");
     let old_cipher = header::open_key(&mut tx, old, kdf_iterations, &mut rand::rng())?;
     let params = KdfParams::generate(kdf_iterations, &mut rand::rng());
-    let cipher = params
-        .cipher(new)
+    let (cipher, index) = params
+        .keys(new)
         .map_err(|e| StorageError::Database(format!("the new key: {e}")))?;
     let mut rows = 0;
     for (table, key) in TABLES {
         step(&format!("re-encrypting {table}"));
         rows += reencrypt(&mut tx, table, key, &old_cipher, &cipher)?;
     }
+    // The audit log's index is keyed by the store's key too.
+    tx.batch_execute("UPDATE users_audit SET keys = NULL")
+        .map_err(db("re-indexing the audit log"))?;
+    super::audit::index_old_rows(&mut tx, (&cipher, &index))?;
     header::replace(&mut tx, &params, &cipher)?;
     // An instance the check missed (its connection down at that moment)
     // cannot read this batch, and fails its next write.
@@ -55,7 +59,7 @@ pub fn rotate(
     exclusive::mark(&mut tx, &cipher, next)?;
     let now = crate::clock::unix_secs(std::time::SystemTime::now());
     let mut event = [Event::key_rotated(kdf_iterations).record(now, |_| None)];
-    super::audit::append(&mut tx, &cipher, &mut event)?;
+    super::audit::append(&mut tx, (&cipher, &index), &mut event)?;
     step("committing");
     tx.commit().map_err(db("committing the rotation"))?;
     Ok(rows)

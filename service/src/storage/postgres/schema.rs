@@ -15,7 +15,8 @@
 //!   the newest snapshot and only the log after it.
 //! - `users_audit` (version 2): the audit log, one Fernet token per batch of
 //!   events, with the ids of its first and last event and its time in clear
-//!   for paging and retention.
+//!   for paging and retention; version 3 adds `keys`, keyed digests of who
+//!   acted, on whom, by which names and of which kind, for audit_log's index.
 
 use crate::storage::backend::StorageError;
 use postgres::Client;
@@ -43,6 +44,11 @@ const MIGRATIONS: &[&str] = &[
          token    text   NOT NULL
      );
      CREATE INDEX users_audit_at ON users_audit (at);",
+    // 3: the audit log's index. Rows from before have none, and are read
+    // whatever a query asks.
+    "ALTER TABLE users_audit ADD COLUMN keys bytea[];
+     CREATE INDEX users_audit_keys ON users_audit USING gin (keys);
+     CREATE INDEX users_audit_unkeyed ON users_audit (first_id) WHERE keys IS NULL;",
 ];
 
 /// The schema version this release writes.

@@ -149,7 +149,11 @@ impl PgStore {
         let mut sessions = snap.sessions;
         sessions.extend(caught.sessions);
         upgrade(&mut conn.client, &cipher, at.seq, &users, &sessions)?;
-        settle_audit(&mut conn.client, &cipher)?;
+        settle_audit(&mut conn.client, (&cipher, &fingerprint))?;
+        let indexed = audit::index_old_rows(&mut conn.client, (&cipher, &fingerprint))?;
+        if indexed > 0 {
+            tracing::info!(rows = indexed, "indexed the audit log's older rows");
+        }
         Ok(Opened {
             store: PgStore {
                 url: url.to_owned(),
@@ -274,7 +278,11 @@ impl Backend for PgStore {
     }
 
     fn audit_reader(&self) -> Arc<dyn AuditReader> {
-        Arc::new(PgAuditReader::new(self.url.clone(), self.cipher.clone()))
+        Arc::new(PgAuditReader::new(
+            self.url.clone(),
+            self.cipher.clone(),
+            self.fingerprint.clone(),
+        ))
     }
 
     fn commit_batch(
@@ -289,8 +297,9 @@ impl Backend for PgStore {
             ));
         }
         let empty = changes.is_empty() && sessions.is_empty();
+        let index = self.fingerprint.clone();
         let at = self.with_conn(|c, cipher, at| {
-            audit::append(&mut c.client, cipher, events)?;
+            audit::append(&mut c.client, (cipher, &index), events)?;
             if empty {
                 c.client.batch_execute("COMMIT").map_err(db("committing"))?;
                 return Ok(at);
@@ -384,7 +393,8 @@ fn upgrade(
 /// event the store sealed as its newest (rows deleted at its end), once:
 /// checked again under the write lock, which another instance starting
 /// at the same time may have taken to record it first.
-fn settle_audit(client: &mut Client, cipher: &Fernet) -> Result<(), StorageError> {
+fn settle_audit(client: &mut Client, keys: audit::Keys<'_>) -> Result<(), StorageError> {
+    let cipher = keys.0;
     if audit::check_end(client, cipher)?.is_none() {
         return Ok(());
     }
@@ -395,7 +405,7 @@ fn settle_audit(client: &mut Client, cipher: &Fernet) -> Result<(), StorageError
         tracing::error!(%why, "the audit log was altered");
         let now = crate::clock::unix_secs(SystemTime::now());
         let event = Event::operator(AuditKind::AuditChainBroken, why.to_string());
-        audit::append(&mut tx, cipher, &mut [event.record(now, |_| None)])?;
+        audit::append(&mut tx, keys, &mut [event.record(now, |_| None)])?;
     }
     tx.commit().map_err(db("recording the audit log's break"))
 }
