@@ -7,6 +7,7 @@
 //! - [`event`]: [`Event`], what an action reports.
 //! - [`record`]: [`AuditRecord`], the stored, versioned event.
 //! - [`chain`]: each event linked to the one before, and checking the links.
+//! - [`reader`]: [`AuditReader`], how a store's log is read.
 //! - [`queue`]: [`AuditQueue`], events of nothing changed (failed and
 //!   throttled logins), recorded with the next commit and never waited for.
 //! - [`select`]: audit_log's filters and paging over records, and who may
@@ -17,29 +18,15 @@
 pub(crate) mod chain;
 pub(crate) mod event;
 pub(crate) mod queue;
+pub(crate) mod reader;
 pub(crate) mod record;
 pub(crate) mod select;
 pub(crate) mod want;
 
 pub(crate) use event::Event;
 pub(crate) use queue::AuditQueue;
+pub(crate) use reader::AuditReader;
 pub(crate) use record::{AuditRecord, Head};
 
 /// How long events are kept unless `--audit-retention` says otherwise.
 pub const DEFAULT_RETENTION: std::time::Duration = std::time::Duration::from_secs(90 * 24 * 3600);
-
-/// Reads what the audit log holds. Called on the pool of slow work, never
-/// by the writer, so a long read holds up no change.
-pub trait AuditReader: Send + Sync {
-    /// Every record kept, oldest first: for the operator commands.
-    fn read_all(&self) -> Result<Vec<AuditRecord>, String>;
-
-    /// The records `want` may match, newest first (more is fine: the reader
-    /// checks each), until `visit` returns false: for audit_log, whose
-    /// cost must follow the page it reads, not the size of the log.
-    fn newest_first(
-        &self,
-        want: &want::Want,
-        visit: &mut dyn FnMut(AuditRecord) -> bool,
-    ) -> Result<(), String>;
-}

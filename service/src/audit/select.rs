@@ -6,7 +6,7 @@
 
 use super::record::AuditRecord;
 use super::want::{Key, Want};
-use super::AuditReader;
+use super::reader::AuditReader;
 use crate::clock::rfc3339;
 use crate::model::{NameKey, UserId};
 use std::time::{Duration, UNIX_EPOCH};
