@@ -15,6 +15,7 @@
 //! - `crash`: SIGKILL at random moments under write load, twenty times.
 //! - `postgres`: the private PostgreSQL server, and the PostgreSQL store's schema, key and log.
 //! - `postgres_store`: users-service with `--database`, on a real server.
+//! - `postgres_tls`: users-service on a server that takes TLS only: `sslmode` and `sslrootcert`.
 //! - `cluster`: several instances on one PostgreSQL.
 //! - `cluster_bridge`: the bridge in front of several instances.
 //! - `cluster_faults`: replayed notices, a database that lost batches, an instance left behind.
@@ -43,6 +44,7 @@ mod ops;
 mod policy;
 mod postgres;
 mod postgres_store;
+mod postgres_tls;
 mod python;
 mod rotate;
 mod service;
