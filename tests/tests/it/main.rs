@@ -17,6 +17,7 @@
 //! - `postgres_store`: users-service with `--database`, on a real server.
 //! - `postgres_tls`: users-service on a server that takes TLS only: `sslmode` and `sslrootcert`.
 //! - `cluster`: several instances on one PostgreSQL.
+//! - `cluster_catch_up`: an account made, renamed or deleted on one instance, known to the others at once.
 //! - `cluster_bridge`: the bridge in front of several instances.
 //! - `cluster_faults`: replayed notices, a database that lost batches, an instance left behind.
 //! - `python`: the original's Python client code, unchanged, against our binary.
@@ -34,6 +35,7 @@ mod bridge;
 mod bridge_edge;
 mod cluster;
 mod cluster_bridge;
+mod cluster_catch_up;
 mod cluster_faults;
 mod crash;
 mod disk;
