@@ -1,10 +1,10 @@
 //! [`Follow`]: asking the writer to catch up with what other instances
 //! committed to a shared store, and waiting until it has.
 //!
-//! A request that names a session this instance does not know may have
-//! been made with a session another instance started a moment ago: before it
-//! is refused, the writer reads what the others committed since it last
-//! looked (see `server::parked`). Each request is a ticket; the writer
+//! A request that names a session or an account this instance does not know
+//! may name one another instance made a moment ago: before it is refused,
+//! the writer reads what the others committed since it last looked (see
+//! `server::parked`). Each request is a ticket; the writer
 //! reports the last ticket its catch-up covers, since one catch-up serves
 //! every ticket handed out before it began.
 //!

@@ -7,8 +7,9 @@
 //! - `actions`: authorizes and validates it, and says what is left to do:
 //!   a reply now, hashing on the pool, or a change for the writer;
 //! - `server::parked`, on a store shared by several instances: a request
-//!   for a session this instance does not know yet waits until it has
-//!   caught up with the others (`follow`), then is handled again;
+//!   for a session or an account this instance does not know yet (or a name
+//!   taken here) waits until it has caught up with the others (`follow`),
+//!   then is handled again;
 //! - `auth`: passwords, sessions and the login throttle, on the way;
 //! - `storage`: the in-memory `UserTable` answers reads; the writer changes
 //!   it and commits through a `Backend` (the encrypted files of

@@ -11,12 +11,14 @@
 //! - [`ws`]: WebSocket client helpers.
 //! - [`http`]: plain HTTP requests.
 //! - [`postgres`]: [`PgCluster`], a private PostgreSQL server.
+//! - [`postgres_tls`]: the certificates and rules of one that takes TLS only.
 //! - [`bins`]: the binaries, built once per test run, and free ports.
 
 pub mod bins;
 pub mod bridge;
 pub mod http;
 pub mod postgres;
+pub mod postgres_tls;
 pub mod process;
 pub mod service;
 pub mod ws;

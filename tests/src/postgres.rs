@@ -3,8 +3,12 @@
 //! for the `postgres` role, stopped and removed on drop. PostgreSQL refuses to
 //! run as root, and CI runs as root: then its tools run as the `postgres`
 //! system user that Debian's package makes.
+//!
+//! [`PgCluster::start_tls`] makes one that takes TLS connections only, with
+//! a password, under a throw-away CA ([`crate::postgres_tls`]).
 
 use crate::bins::free_port;
+use crate::postgres_tls::{self, TlsFiles};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -17,6 +21,11 @@ pub struct PgCluster {
     bin: PathBuf,
     dir: tempfile::TempDir,
     running: bool,
+    /// Where psql and createdb connect: loopback, or for a server that
+    /// takes TLS only, its Unix socket's directory (trusted, and in clear).
+    host: String,
+    /// The certificates of a server that takes TLS only.
+    tls: Option<TlsFiles>,
 }
 
 /// The newest server binaries Debian's `postgresql` package installed.
@@ -37,27 +46,71 @@ fn server_bin() -> PathBuf {
     root.join(newest.to_string()).join("bin")
 }
 
-fn running_as_root() -> bool {
+pub(crate) fn running_as_root() -> bool {
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// Makes `path` the `postgres` user's when this is root, so that the
+/// server, run as that user, may use it.
+pub(crate) fn give_to_server(path: &Path) {
+    if running_as_root() {
+        let ok = Command::new("chown")
+            .arg("postgres:")
+            .arg(path)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "chown postgres {}", path.display());
+    }
 }
 
 impl PgCluster {
     /// Makes and starts a cluster with one database, `users`.
     pub fn start() -> PgCluster {
+        let mut c = PgCluster::init();
+        c.start_server();
+        c.create_users_db();
+        c
+    }
+
+    /// Makes and starts a cluster with one database, `users`, that refuses
+    /// every connection over TCP that is not TLS (`hostnossl ... reject`),
+    /// and asks for the password of [`PgCluster::url`] (SCRAM). Its
+    /// certificate, signed by [`TlsFiles::ca`], is made out to `localhost`
+    /// only.
+    pub fn start_tls() -> PgCluster {
+        let mut c = PgCluster::init();
+        let files = postgres_tls::make(c.dir.path());
+        give_to_server(&files.cert);
+        give_to_server(&files.key);
+        let hba = Path::new(&c.data()).join("pg_hba.conf");
+        postgres_tls::write_hba(&hba);
+        c.host = c.dir.path().to_string_lossy().into_owned();
+        c.tls = Some(files);
+        c.start_server();
+        c.create_users_db();
+        c.psql(
+            "users",
+            &format!("ALTER ROLE postgres PASSWORD '{}'", postgres_tls::PASSWORD),
+        );
+        c
+    }
+
+    /// The certificates of a cluster made by [`PgCluster::start_tls`].
+    pub fn tls(&self) -> &TlsFiles {
+        self.tls.as_ref().expect("a cluster made by start_tls")
+    }
+
+    /// A data directory made by initdb, not started.
+    fn init() -> PgCluster {
         let dir = tempfile::tempdir().expect("tempdir");
-        if running_as_root() {
-            let ok = Command::new("chown")
-                .arg("postgres:")
-                .arg(dir.path())
-                .status()
-                .is_ok_and(|s| s.success());
-            assert!(ok, "chown postgres {}", dir.path().display());
-        }
-        let mut c = PgCluster {
+        give_to_server(dir.path());
+        let c = PgCluster {
             port: free_port(),
             bin: server_bin(),
             dir,
             running: false,
+            host: "127.0.0.1".into(),
+            tls: None,
         };
         let data = c.data();
         c.run_ok(
@@ -74,25 +127,26 @@ impl PgCluster {
                 "--no-sync",
             ],
         );
-        c.start_server();
-        c.run_ok(
-            "createdb",
-            &[
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &c.port.to_string(),
-                "-U",
-                "postgres",
-                "users",
-            ],
-        );
         c
     }
 
-    /// `postgres://postgres@127.0.0.1:PORT/DB`.
+    fn create_users_db(&self) {
+        let port = self.port.to_string();
+        let args = ["-h", &self.host, "-p", &port, "-U", "postgres", "users"];
+        self.run_ok("createdb", &args);
+    }
+
+    /// `postgres://postgres@127.0.0.1:PORT/DB`; with the password, for a
+    /// cluster that takes TLS only.
     pub fn url(&self, db: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+        match &self.tls {
+            None => format!("postgres://postgres@127.0.0.1:{}/{db}", self.port),
+            Some(_) => format!(
+                "postgres://postgres:{}@127.0.0.1:{}/{db}",
+                postgres_tls::PASSWORD,
+                self.port
+            ),
+        }
     }
 
     /// Runs `sql` in database `db` with psql; returns the rows, unaligned.
@@ -101,7 +155,7 @@ impl PgCluster {
             "psql",
             &[
                 "-h",
-                "127.0.0.1",
+                &self.host,
                 "-p",
                 &self.port.to_string(),
                 "-U",
@@ -136,11 +190,14 @@ impl PgCluster {
     fn start_server(&mut self) {
         let data = self.data();
         let log = self.dir.path().join("server.log");
-        let opts = format!(
+        let mut opts = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
             self.port,
             self.dir.path().display()
         );
+        if let Some(tls) = &self.tls {
+            opts.push_str(&tls.server_options());
+        }
         let out = self.run(
             "pg_ctl",
             &[

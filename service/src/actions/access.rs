@@ -85,7 +85,8 @@ pub(super) enum Access {
 }
 
 /// The account an action applies to: the caller's own, or the one named, if
-/// the caller's role allows.
+/// the caller's role allows. One not found is, on a shared store, looked
+/// for again once this instance has caught up (`server::parked`).
 pub(super) fn target(
     table: &UserTable,
     actor: &User,
@@ -165,6 +166,10 @@ pub(super) fn may_write(actor: &User, target: UserId, role_or_status: bool) -> R
 }
 
 /// Refuses a username or email that another account (any but `except`) has.
+/// On the socket thread, on a shared store, a refusal is looked at again
+/// once this instance has caught up (the name may have been given up
+/// elsewhere: `server::parked`); a name free here is checked again by the
+/// writer, after it has read what the others committed.
 pub(super) fn check_unique(
     table: &UserTable,
     username: Option<&str>,

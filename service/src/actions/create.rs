@@ -2,7 +2,7 @@
 
 use super::access::check_unique;
 use super::outcome::Outcome;
-use super::step::{AfterHash, Step, Written};
+use super::step::{AfterHash, Look, Step, Written};
 use crate::app::App;
 use crate::audit::Event;
 use crate::auth::password;
@@ -12,11 +12,15 @@ use crate::error::Result;
 use crate::model::{User, UserId};
 use users_protocol::{AuditKind, NewUser};
 
-pub(super) fn create_user(app: &App, u: NewUser, caller: &Caller) -> Result<Step> {
+/// A name or email taken here may have been given up on another instance a
+/// moment ago: the refusal is looked at again after a catch-up
+/// (`server::parked`), and counts once against the rate, at the first look.
+pub(super) fn create_user(app: &App, u: NewUser, caller: &Caller, look: Look) -> Result<Step> {
     let client = caller.clone();
-    if !app
-        .create_rate
-        .take(caller.peer_key().as_deref(), std::time::Instant::now())
+    if look == Look::First
+        && !app
+            .create_rate
+            .take(caller.peer_key().as_deref(), std::time::Instant::now())
     {
         return Err(crate::error::ServiceError::TooFast { retry_after: 1 });
     }

@@ -34,22 +34,23 @@ mod tests;
 pub(crate) use crate::audit::Event;
 pub(crate) use outcome::Outcome;
 pub(crate) use refusal::Attempt;
-pub(crate) use step::{AfterHash, SlowFn, Step, WriteFn, Written};
+pub(crate) use step::{AfterHash, Look, SlowFn, Step, WriteFn, Written};
 
 use crate::app::App;
 use crate::auth::peer::Caller;
 use crate::error::{Result, ServiceError};
 use users_protocol::Request;
 
-/// Routes a parsed request from `caller` to its family of actions.
-pub(crate) fn handle(app: &App, req: Request, caller: &Caller) -> Step {
+/// Routes a parsed request from `caller` to its family of actions; `look`
+/// says whether it is the first.
+pub(crate) fn handle(app: &App, req: Request, caller: &Caller, look: Look) -> Step {
     if let Err(e) = access::check_session_limits(app, &req) {
         return Step::Done(Err(e));
     }
     let step = match req {
         Request::HealthCheck {} => return Step::Done(read::health(app)),
-        Request::CreateUser { user_data } => create::create_user(app, user_data, caller),
-        Request::Login { credentials } => login::login(app, credentials, caller),
+        Request::CreateUser { user_data } => create::create_user(app, user_data, caller, look),
+        Request::Login { credentials } => login::login(app, credentials, caller, look),
         Request::AuditLog {
             session_token,
             query,

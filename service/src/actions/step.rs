@@ -16,6 +16,35 @@ pub(crate) enum Step {
     Slow(SlowFn),
     /// Continue on the writer.
     Write(WriteFn),
+    /// Look again once this instance has caught up with the others of a
+    /// shared store: the request names an account this instance does not
+    /// know, which another may have made a moment ago, and the step that
+    /// would answer it from what is known now cannot be taken back (a
+    /// login's failure is counted and hashed). Given only at
+    /// [`Look::First`] on a store that others share (see `server::parked`).
+    CatchUp,
+}
+
+/// Which look at a request this is. On a store shared with other
+/// instances, a request whose answer rests on something this instance does
+/// not know (a session, an account by name, a name that is taken here) is
+/// looked at again, once, after this instance has caught up with the others
+/// (see `server::parked`); the first look leaves nothing behind that the
+/// second would do again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Look {
+    /// As the request arrives.
+    First,
+    /// After a catch-up, or where none can be waited for: answer from what
+    /// this instance knows.
+    Again,
+}
+
+impl Look {
+    /// True where a miss should wait for a catch-up ([`Step::CatchUp`]).
+    pub(super) fn may_catch_up(self, app: &App) -> bool {
+        self == Look::First && app.follow.enabled()
+    }
 }
 
 /// Slow work for the pool.

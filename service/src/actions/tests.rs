@@ -24,8 +24,9 @@ fn app(clock: Arc<ManualClock>) -> App {
 /// outcome and the events of its write.
 fn run(app: &App, req: serde_json::Value) -> (Result<Outcome>, Vec<Event>) {
     let req = serde_json::from_value(req).unwrap();
-    let (replied, write) = match handle(app, req, &Caller::default()) {
+    let (replied, write) = match handle(app, req, &Caller::default(), Look::First) {
         Step::Done(r) => return (r, vec![]),
+        Step::CatchUp => panic!("a store of one never waits for a catch-up"),
         Step::Write(w) => (None, w),
         Step::Slow(h) => match h(app) {
             AfterHash::Done(r) => return (r, vec![]),
@@ -190,6 +191,7 @@ fn up_to_the_write(app: &App, req: serde_json::Value) -> WriteFn {
         app,
         serde_json::from_value(req).unwrap(),
         &Caller::default(),
+        Look::First,
     ) {
         Step::Write(w) => w,
         Step::Slow(h) => match h(app) {
@@ -197,6 +199,7 @@ fn up_to_the_write(app: &App, req: serde_json::Value) -> WriteFn {
             AfterHash::Done(r) | AfterHash::DoneThen(r, _) => panic!("no write: {r:?}"),
         },
         Step::Done(r) => panic!("no write: {r:?}"),
+        Step::CatchUp => panic!("a store of one never waits for a catch-up"),
     }
 }
 
@@ -245,6 +248,7 @@ fn a_login_is_answered_before_its_last_login_is_written() {
         &app,
         serde_json::from_value(req).unwrap(),
         &Caller::default(),
+        Look::First,
     ) else {
         panic!("login hashes");
     };
@@ -282,6 +286,7 @@ fn a_login_that_raced_two_factor_being_turned_on_is_refused() {
         &app,
         serde_json::from_value(req).unwrap(),
         &Caller::default(),
+        Look::First,
     ) else {
         panic!("no password check");
     };
@@ -370,4 +375,36 @@ fn after_a_hundred_wrong_codes_in_a_row_only_a_recovery_code_signs_in() {
     assert!(login(json!({"recovery_code": recovery[0]})).is_ok());
     assert_eq!(wrong_codes(), 0);
     assert!(login(json!({"totp_code": totp.code_at(now())})).is_ok());
+}
+
+#[test]
+fn on_a_shared_store_a_login_for_a_name_unknown_here_waits_for_a_catch_up_first() {
+    let app = app(Arc::new(ManualClock::at(1_000_000)));
+    register_and_login(&app, "nora");
+    // As server::run sets it up for a store that others share.
+    app.follow.set_wake(Some(Box::new(|| {})));
+    let login = |name: &str, look| {
+        let req =
+            json!({"action": "login", "credentials": {"username": name, "password": "s3cret-Pw"}});
+        handle(
+            &app,
+            serde_json::from_value(req).unwrap(),
+            &Caller::default(),
+            look,
+        )
+    };
+    assert!(
+        matches!(login("nora", Look::First), Step::Slow(_)),
+        "a hit goes on at once"
+    );
+    assert!(matches!(login("newcomer", Look::First), Step::CatchUp));
+    assert!(
+        matches!(login("newcomer", Look::Again), Step::Slow(_)),
+        "after the catch-up, a miss is hashed and refused as any other"
+    );
+    app.follow.set_wake(None);
+    assert!(
+        matches!(login("newcomer", Look::First), Step::Slow(_)),
+        "a store of one"
+    );
 }

@@ -4,9 +4,9 @@
 //! events, without why a login failed and without the address of anyone
 //! else who acted on it.
 
+use super::reader::AuditReader;
 use super::record::AuditRecord;
 use super::want::{Key, Want};
-use super::reader::AuditReader;
 use crate::clock::rfc3339;
 use crate::model::{NameKey, UserId};
 use std::time::{Duration, UNIX_EPOCH};

@@ -33,7 +33,7 @@ pub(crate) mod routers;
 pub(crate) mod trusted;
 pub(crate) mod writer;
 
-use crate::actions::{self, Attempt, Step};
+use crate::actions::{self, Attempt, Look, Step};
 use crate::app::App;
 use crate::auth::peer::{Caller, Peer};
 use crate::error::ServiceError;
@@ -320,16 +320,22 @@ impl Front<'_> {
             request_id: env.request_id,
             attempt: Attempt::of(self.app, &env.request, &caller),
         };
-        // See parked: the session may be new elsewhere.
-        let again =
-            (self.shared && self.parked.has_room(&caller) && env.request.session_token().is_some())
-                .then(|| env.request.clone());
-        match (actions::handle(self.app, env.request, &caller), again) {
-            (Step::Done(Err(ServiceError::SessionInvalid)), Some(request)) => {
+        // See parked: what this instance does not know may be new elsewhere.
+        let again = self.shared.then(|| env.request.clone());
+        let step = actions::handle(self.app, env.request, &caller, Look::First);
+        match again {
+            Some(request)
+                if parked::may_be_news(&step, &request) && self.parked.has_room(&caller) =>
+            {
                 let ticket = self.app.follow.request();
                 self.parked.park(ticket, to, request, caller);
             }
-            (step, _) => self.in_flight += self.out.dispatch(to, &caller, step),
+            // No room to wait: answered from what this instance knows.
+            Some(request) if matches!(step, Step::CatchUp) => {
+                let step = actions::handle(self.app, request, &caller, Look::Again);
+                self.in_flight += self.out.dispatch(to, &caller, step);
+            }
+            _ => self.in_flight += self.out.dispatch(to, &caller, step),
         }
     }
 
@@ -364,7 +370,7 @@ impl Front<'_> {
             .ready(|ticket| draining || app.follow.covered(ticket))
         {
             let step = if came {
-                actions::handle(app, p.request, &p.caller)
+                actions::handle(app, p.request, &p.caller, Look::Again)
             } else {
                 Step::Done(Err(ServiceError::StoreUnavailable(
                     "could not catch up with the other instances".into(),
@@ -403,6 +409,14 @@ impl Out<'_> {
                 return 1;
             }
             Step::Slow(_) | Step::Write(_) => self.reply(to, Err(ServiceError::Busy)),
+            // Actions ask for it only where the store is shared, and there
+            // the socket thread parks it: not a path a request takes.
+            Step::CatchUp => self.reply(
+                to,
+                Err(ServiceError::Internal(
+                    "a catch-up asked for where no one follows".into(),
+                )),
+            ),
         }
         0
     }

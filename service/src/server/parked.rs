@@ -1,18 +1,30 @@
 //! Requests parked on the socket thread until this instance has caught up.
 //!
-//! On a store shared by several instances, a request refused for a session
-//! this instance does not know may have been made with a session another
-//! instance started a moment ago. Rather than refuse it, the socket thread
-//! asks the writer to catch up and parks the request, holding no thread,
-//! until the catch-up is done; then it is handled again, and refused only if
-//! the session is still unknown. The parking lot is bounded: past
-//! [`MAX_PARKED`], or [`MAX_PARKED_PER_PEER`] from one client, a request is
-//! refused at once; one whose catch-up has not come after [`MAX_WAIT`] is
-//! answered as unavailable, since its session can be neither confirmed nor
-//! denied.
+//! On a store shared by several instances, what one instance does not know
+//! may have been made on another a moment ago: a session, an account a
+//! login or a lookup names, or the freeing of a name taken here (an account
+//! deleted or renamed). A request whose first look ([`Look::First`]) misses
+//! so ([`may_be_news`]) is not answered: the socket thread asks the writer to
+//! catch up and parks the request, holding no thread, until the catch-up is
+//! done; then it is handled again ([`Look::Again`]), and refused only if it
+//! still misses. A hit costs nothing: only misses wait, and one catch-up
+//! serves every request parked before it began. (A name that is free here
+//! and taken elsewhere needs no catch-up: the writer checks every write
+//! under the store's lock, after reading what the others committed.)
+//!
+//! The parking lot is bounded: past [`MAX_PARKED`], or
+//! [`MAX_PARKED_PER_PEER`] from one client, a request is answered at once
+//! from what this instance knows; one whose catch-up has not come after
+//! [`MAX_WAIT`] is answered as unavailable, since what it names can be
+//! neither confirmed nor denied.
+//!
+//! [`Look::First`]: crate::actions::Look::First
+//! [`Look::Again`]: crate::actions::Look::Again
 
 use super::replies::ReplyTo;
+use crate::actions::Step;
 use crate::auth::peer::Caller;
+use crate::error::ServiceError;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 use users_protocol::Request;
@@ -23,6 +35,21 @@ pub(crate) const MAX_PARKED: usize = 4096;
 pub(crate) const MAX_PARKED_PER_PEER: usize = 64;
 /// The longest a request stays parked.
 pub(crate) const MAX_WAIT: Duration = Duration::from_secs(1);
+
+/// True if `step`, the first look at `request`, rests on something this
+/// instance does not know and another instance may have made: then it is
+/// looked at again after a catch-up. A session refused is one only if the
+/// request names one (`list_users` without a session names none).
+pub(crate) fn may_be_news(step: &Step, request: &Request) -> bool {
+    match step {
+        Step::CatchUp => true,
+        Step::Done(Err(ServiceError::SessionInvalid)) => request.session_token().is_some(),
+        Step::Done(Err(
+            ServiceError::NotFound | ServiceError::UsernameTaken | ServiceError::EmailTaken,
+        )) => true,
+        _ => false,
+    }
+}
 
 /// A parked request.
 pub(crate) struct Parked {
@@ -120,6 +147,38 @@ mod tests {
         assert_eq!(ready.len(), 1, "waited long enough");
         assert!(!ready[0].1, "without its catch-up");
         assert!(lot.is_empty());
+    }
+
+    #[test]
+    fn misses_wait_for_a_catch_up_and_hits_do_not() {
+        let with_token: Request = serde_json::from_value(serde_json::json!(
+            {"action": "get_user", "session_token": "t", "username": "someone"}
+        ))
+        .unwrap();
+        let without: Request =
+            serde_json::from_value(serde_json::json!({"action": "list_users"})).unwrap();
+        let refused = |e| Step::Done(Err(e));
+        assert!(may_be_news(&Step::CatchUp, &without));
+        for e in [
+            ServiceError::SessionInvalid,
+            ServiceError::NotFound,
+            ServiceError::UsernameTaken,
+            ServiceError::EmailTaken,
+        ] {
+            assert!(may_be_news(&refused(e), &with_token));
+        }
+        assert!(!may_be_news(
+            &refused(ServiceError::SessionInvalid),
+            &without
+        ));
+        assert!(!may_be_news(
+            &refused(ServiceError::InvalidCredentials),
+            &with_token
+        ));
+        assert!(!may_be_news(
+            &Step::Done(Err(ServiceError::Busy)),
+            &with_token
+        ));
     }
 
     #[test]

@@ -17,7 +17,9 @@
 //! - `crash`: SIGKILL at random moments under write load, twenty times.
 //! - `postgres`: the private PostgreSQL server, and the PostgreSQL store's schema, key and log.
 //! - `postgres_store`: users-service with `--database`, on a real server.
+//! - `postgres_tls`: users-service on a server that takes TLS only: `sslmode` and `sslrootcert`.
 //! - `cluster`: several instances on one PostgreSQL.
+//! - `cluster_catch_up`: an account made, renamed or deleted on one instance, known to the others at once.
 //! - `cluster_bridge`: the bridge in front of several instances.
 //! - `cluster_faults`: replayed notices, a database that lost batches, an instance left behind.
 //! - `python`: the original's Python client code, unchanged, against our binary.
@@ -39,6 +41,7 @@ mod bridge;
 mod bridge_edge;
 mod cluster;
 mod cluster_bridge;
+mod cluster_catch_up;
 mod cluster_faults;
 mod crash;
 mod disk;
@@ -49,6 +52,7 @@ mod ops;
 mod policy;
 mod postgres;
 mod postgres_store;
+mod postgres_tls;
 mod python;
 mod rotate;
 mod service;

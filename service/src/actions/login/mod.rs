@@ -4,7 +4,8 @@
 //! A login goes through named steps, each a type that holds what the next
 //! step needs, on the thread that step runs on:
 //! 1. [`Login::begin`], on the socket thread: the request's shape, the
-//!    account, and a slot in the throttle;
+//!    account (on a shared store, one not known here is looked for again
+//!    after a catch-up), and a slot in the throttle;
 //! 2. [`Login::check_password`], on the pool: PBKDF2, with the same work and
 //!    the same answer for an unknown account, a wrong password and an
 //!    account that is not active;
@@ -20,7 +21,7 @@ mod session;
 mod trail;
 
 use super::outcome::Outcome;
-use super::step::{AfterHash, Step, Written};
+use super::step::{AfterHash, Look, Step, Written};
 use super::totp::Second;
 use crate::app::App;
 use crate::auth::peer::{Caller, Peer};
@@ -35,8 +36,15 @@ use std::sync::Arc;
 use trail::Trail;
 use users_protocol::{validate, AuditKind, Credentials, UserStatus};
 
-pub(super) fn login(app: &App, credentials: Credentials, caller: &Caller) -> Result<Step> {
-    let login = Login::begin(app, credentials, caller)?;
+pub(super) fn login(
+    app: &App,
+    credentials: Credentials,
+    caller: &Caller,
+    look: Look,
+) -> Result<Step> {
+    let Some(login) = Login::begin(app, credentials, caller, look)? else {
+        return Ok(Step::CatchUp);
+    };
     Ok(Step::slow(move |app| {
         let authenticated = login
             .check_password(app)
@@ -60,7 +68,19 @@ struct Login {
 }
 
 impl Login {
-    fn begin(app: &App, credentials: Credentials, caller: &Caller) -> Result<Login> {
+    /// `None` for a name this instance does not know, at the first look on
+    /// a store that others share: the account may have been made elsewhere a
+    /// moment ago, so the login waits for a catch-up before it is failed,
+    /// counted and hashed. Nothing is reserved or recorded before that. A
+    /// name that is found costs nothing more; one that is not costs a
+    /// catch-up, which tells no one more than `create_user` does (it answers
+    /// `username_taken`).
+    fn begin(
+        app: &App,
+        credentials: Credentials,
+        caller: &Caller,
+        look: Look,
+    ) -> Result<Option<Login>> {
         let identifier = credentials.username.trim().to_owned();
         if identifier.is_empty() || credentials.password.is_empty() {
             return Err(ServiceError::Invalid {
@@ -76,6 +96,9 @@ impl Login {
         // A token this instance would refuse at once is not handed out.
         app.follow.check_in_step()?;
         let found = app.users().find_login(&identifier).cloned();
+        if found.is_none() && look.may_catch_up(app) {
+            return Ok(None);
+        }
         // One account, one bucket, whichever of its names was typed.
         let key = match &found {
             Some(u) => throttle::account_key(u.id),
@@ -98,13 +121,13 @@ impl Login {
                 ServiceError::RateLimited { retry_after }
             },
         )?;
-        Ok(Login {
+        Ok(Some(Login {
             credentials,
             found,
             attempt,
             trail,
             iterations: app.settings.pbkdf2_iterations,
-        })
+        }))
     }
 
     /// Unknown user, wrong password and an account that is not active take

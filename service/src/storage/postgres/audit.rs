@@ -14,9 +14,9 @@ use super::errors::{damaged, db};
 use crate::audit::chain::{self, Break};
 use crate::audit::record::id_floor;
 use crate::audit::want::{Key, Want};
-use crate::storage::crypto::FingerprintKey;
 use crate::audit::{AuditReader, AuditRecord, Head};
 use crate::storage::backend::StorageError;
+use crate::storage::crypto::FingerprintKey;
 use fernet::Fernet;
 use postgres::Client;
 use std::sync::Mutex;
@@ -274,7 +274,11 @@ impl AuditReader for PgAuditReader {
         self.with_client(|client| loop {
             let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> =
                 vec![&before, &since, &ROWS_AT_ONCE];
-            params.extend(groups.iter().map(|g| g as &(dyn postgres::types::ToSql + Sync)));
+            params.extend(
+                groups
+                    .iter()
+                    .map(|g| g as &(dyn postgres::types::ToSql + Sync)),
+            );
             let rows = client
                 .query(sql.as_str(), &params)
                 .map_err(db("reading the audit log"))?;

@@ -1,9 +1,11 @@
-//! Connecting to PostgreSQL, the same way for every connection the store
-//! opens: the writer's, the listener's, a snapshot's and audit_log's.
+//! Connecting to PostgreSQL, the same way for every connection the service
+//! opens: the writer's, the listener's, a snapshot's, audit_log's and the
+//! operator commands'. TLS is as the address asks ([`super::tls`]).
 
 use super::errors::db;
+use super::tls::Address;
 use crate::storage::backend::StorageError;
-use postgres::{Client, Config, NoTls};
+use postgres::{Client, NoTls};
 use std::time::Duration;
 
 /// How long connecting may take when the address does not say.
@@ -14,9 +16,10 @@ pub(crate) const APPLICATION: &str = "users-service";
 
 /// Connects to `url`, with a connect timeout unless the address sets one.
 pub(crate) fn connect(url: &str) -> Result<Client, StorageError> {
-    let mut config: Config = url
-        .parse()
-        .map_err(|e| StorageError::Database(format!("the database address: {e}")))?;
+    let refused = |e: super::tls::TlsError| StorageError::Database(e.to_string());
+    let address = Address::parse(url).map_err(refused)?;
+    let tls = address.connector().map_err(refused)?;
+    let mut config = address.config;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
@@ -32,5 +35,9 @@ pub(crate) fn connect(url: &str) -> Result<Client, StorageError> {
     // Names the connection in pg_stat_activity: rotate-key tells running
     // instances by it.
     config.application_name(APPLICATION);
-    config.connect(NoTls).map_err(db("connecting"))
+    match tls {
+        None => config.connect(NoTls),
+        Some(tls) => config.connect(tls),
+    }
+    .map_err(db("connecting"))
 }

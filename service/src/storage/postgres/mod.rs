@@ -7,6 +7,7 @@
 //! in clear.
 //!
 //! - [`connect`]: how every connection is made.
+//! - [`tls`]: TLS as the address's `sslmode` and `sslrootcert` ask.
 //! - [`errors`]: how PostgreSQL work fails.
 //! - [`schema`]: the tables, created and migrated by versioned steps at
 //!   start-up, one instance at a time.
@@ -35,4 +36,5 @@ pub mod rotate;
 pub mod schema;
 pub mod snapshot;
 pub(crate) mod store;
+pub(crate) mod tls;
 pub mod verify;
