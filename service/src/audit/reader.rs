@@ -12,9 +12,18 @@ pub trait AuditReader: Send + Sync {
     /// The records `want` may match, newest first (more is fine: the reader
     /// checks each), until `visit` returns false: for audit_log, whose
     /// cost must follow the page it reads, not the size of the log.
+    /// Without an index: every record, newest first.
     fn newest_first(
         &self,
         want: &Want,
         visit: &mut dyn FnMut(AuditRecord) -> bool,
-    ) -> Result<(), String>;
+    ) -> Result<(), String> {
+        let _ = want;
+        for r in self.read_all()?.into_iter().rev() {
+            if !visit(r) {
+                break;
+            }
+        }
+        Ok(())
+    }
 }

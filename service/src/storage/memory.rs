@@ -22,20 +22,6 @@ impl AuditReader for Mutex<Vec<AuditRecord>> {
     fn read_all(&self) -> Result<Vec<AuditRecord>, String> {
         Ok(self.lock().unwrap_or_else(|e| e.into_inner()).clone())
     }
-
-    /// Every event, newest first: the reader checks each against `want`.
-    fn newest_first(
-        &self,
-        _: &crate::audit::want::Want,
-        visit: &mut dyn FnMut(AuditRecord) -> bool,
-    ) -> Result<(), String> {
-        for r in self.read_all()?.into_iter().rev() {
-            if !visit(r) {
-                break;
-            }
-        }
-        Ok(())
-    }
 }
 
 impl Backend for MemoryBackend {

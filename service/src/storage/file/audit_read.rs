@@ -199,12 +199,9 @@ impl AuditReader for FileAuditReader {
         visit: &mut dyn FnMut(AuditRecord) -> bool,
     ) -> Result<(), String> {
         let Some(index) = &self.index else {
-            for r in self.read_all()?.into_iter().rev() {
-                if !visit(r) {
-                    break;
-                }
-            }
-            return Ok(());
+            return self.read_all().map(|all| {
+                let _ = all.into_iter().rev().try_for_each(|r| visit(r).then_some(()));
+            });
         };
         let file =
             files::open_read(&self.path).map_err(|e| format!("reading the audit log: {e}"))?;
