@@ -200,7 +200,10 @@ impl AuditReader for FileAuditReader {
     ) -> Result<(), String> {
         let Some(index) = &self.index else {
             return self.read_all().map(|all| {
-                let _ = all.into_iter().rev().try_for_each(|r| visit(r).then_some(()));
+                let _ = all
+                    .into_iter()
+                    .rev()
+                    .try_for_each(|r| visit(r).then_some(()));
             });
         };
         let file =
