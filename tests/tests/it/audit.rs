@@ -207,6 +207,8 @@ fn who_reads_what_filters_and_pages() {
 fn events_past_the_retention_are_dropped() {
     let mut s = ServiceProcess::start(ServiceOptions::default().arg(&["--audit-retention", "2s"]));
     s.register("olga", "0lga-pw-12");
+    // A later batch: the newest stays past the retention, as the chain's head.
+    s.login("olga", "0lga-pw-12");
     std::thread::sleep(Duration::from_secs(3));
     s.restart();
     let c = s.client();

@@ -242,10 +242,15 @@ impl AuditFile {
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_secs());
         // The oldest lines come first: read until one holds a recent event.
+        // The newest line stays, whatever its age: it holds the chain's
+        // head, which the store sealed.
         let f = files::open_read(&self.path).map_err(io_err("reading the audit log"))?;
         let mut drop_upto = 0u64;
         for line in BufReader::new(f).split(b'\n') {
             let line = line.map_err(io_err("reading the audit log"))?;
+            if drop_upto + line.len() as u64 + 1 >= self.len {
+                break;
+            }
             let text = String::from_utf8_lossy(&line);
             let records = decrypt(&self.cipher, &text).ok_or_else(|| damaged(&self.path))?;
             if records.iter().any(|r| r.at >= cutoff) {

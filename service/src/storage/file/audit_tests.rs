@@ -62,11 +62,18 @@ fn appends_undoes_prunes_and_holds_no_plaintext() {
     let mut next = [record(now())];
     log.append(&mut next).unwrap();
     assert_eq!(next[0].id, first + 3, "ids go on after the last one kept");
-    // Every event dropped for age: ids still do not go back.
+    // Every event past the retention: all go but the newest batch, which
+    // holds the chain's head; ids still do not go back.
     drop(log);
     let later_on = SystemTime::now() + 10 * day;
-    let mut log = AuditFile::open(&store, Arc::clone(&cipher), day, later_on, None).unwrap();
-    assert!(log.reader().read_all().unwrap().is_empty());
+    let sealed = Some(next[0].head());
+    let mut log = AuditFile::open(&store, Arc::clone(&cipher), day, later_on, sealed).unwrap();
+    let kept = log.reader().read_all().unwrap();
+    assert_eq!(
+        kept,
+        [next[0].clone()],
+        "the head stays, and no break is recorded"
+    );
     let mut later = [record(now())];
     log.append(&mut later).unwrap();
     assert!(later[0].id > next[0].id);

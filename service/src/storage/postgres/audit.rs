@@ -175,10 +175,16 @@ pub(crate) fn verify(
     Ok(count)
 }
 
-/// Deletes the rows whose newest event is older than `cutoff` (Unix seconds).
+/// Deletes the rows whose newest event is older than `cutoff` (Unix
+/// seconds), but the newest row, whatever its age: it holds the chain's
+/// head, which the store sealed.
 pub(crate) fn prune(client: &mut Client, cutoff: u64) -> Result<u64, StorageError> {
     client
-        .execute("DELETE FROM users_audit WHERE at < $1", &[&(cutoff as i64)])
+        .execute(
+            "DELETE FROM users_audit WHERE at < $1
+               AND first_id < (SELECT max(first_id) FROM users_audit)",
+            &[&(cutoff as i64)],
+        )
         .map_err(db("dropping old audit events"))
 }
 
