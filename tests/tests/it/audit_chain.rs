@@ -119,4 +119,21 @@ fn on_postgresql_verify_names_a_removed_row_and_start_up_records_a_cut() {
         "{page}"
     );
     assert!(users_service(&["verify", &url]).status.success());
+
+    // Cut while the instance runs: the next batch records the cut rather
+    // than sealing over it.
+    let broken = |p: &serde_json::Value| {
+        kinds(p)
+            .iter()
+            .filter(|k| *k == "audit_chain_broken")
+            .count()
+    };
+    let before = broken(&audit(&s.client(), &admin, json!({}), |_| true));
+    pg.psql(
+        "users",
+        "DELETE FROM users_audit WHERE first_id = (SELECT max(first_id) FROM users_audit)",
+    );
+    s.register("late", "passw0rd-12");
+    let page = audit(&s.client(), &admin, json!({}), |p| broken(p) > before);
+    assert_eq!(broken(&page), before + 1, "{page}");
 }

@@ -198,10 +198,10 @@ impl FileStore {
             Arc::clone(&cipher),
             opts.audit_retention,
             std::time::SystemTime::now(),
-            sealed,
+            sealed.clone(),
         )?;
         files::sync_dir(path)?;
-        Ok(FileStore {
+        let mut store = FileStore {
             snapshot_path: path.to_owned(),
             journal_path,
             kdf,
@@ -216,7 +216,14 @@ impl FileStore {
             compact_after: opts.compact_after.max(1),
             compaction: None,
             _lock: lock,
-        })
+        };
+        // Opening may have recorded a break (or found a log from before the
+        // chain): its head is sealed at once, not at the next batch.
+        let head = store.audit.head().cloned();
+        if head != sealed {
+            store.journal(&[], head.as_ref())?;
+        }
+        Ok(store)
     }
 
     /// Writes a snapshot of `users` on this thread, then cuts the journal:

@@ -2,7 +2,7 @@
 //! (also beside a running service), `restore` replaces it (never while it is
 //! in use), each writing files only by temp file, fsync and rename.
 
-use super::inspect::{audit_events, inspect, Inspected};
+use super::inspect::{audit_events, inspect, inspect_locked, Inspected};
 use super::{audit, files, journal};
 use crate::audit::Event;
 use crate::storage::backend::{io_err, StorageError};
@@ -86,6 +86,11 @@ pub fn restore(
 ) -> Result<(usize, Vec<PathBuf>), StorageError> {
     let _lock = files::lock(store)?;
     super::rotate::recover(store)?;
+    // The head the store sealed, if it still opens with this key: the log
+    // is checked against it before the restore seals a new one.
+    let sealed = inspect_locked(store, master)
+        .ok()
+        .and_then(|i| i.audit_head);
     step("reading the backup");
     let mut restored: Inspected = inspect(backup, master)?;
     // A chain of its own: no journal record written before the restore can
@@ -121,7 +126,8 @@ pub fn restore(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let detail = format!("restore: {} users from {from}", restored.users.len());
-    let mut log = audit::AuditFile::open(store, cipher, Duration::MAX, SystemTime::now(), None)?;
+    let sealed = sealed.filter(|_| audit_fits);
+    let mut log = audit::AuditFile::open(store, cipher, Duration::MAX, SystemTime::now(), sealed)?;
     log.append(
         &mut [Event::operator(AuditKind::StoreRestored, detail).record(now_unix, |_| None)],
     )?;

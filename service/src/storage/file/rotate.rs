@@ -25,13 +25,13 @@
 //! Both ways are idempotent. Every command that takes the store's lock runs
 //! it first.
 
-use super::audit_read;
 use super::files::{self, with_suffix};
 use super::inspect::{inspect_locked, Inspected};
 use super::journal;
 use super::seal;
 use super::snapshot;
 use super::staged::{key_path, marker, pending, staged_others, staged_snapshot};
+use super::{audit, audit_read};
 use crate::audit::record::id_floor;
 use crate::audit::{AuditRecord, Event, Head};
 use crate::clock::unix_secs;
@@ -41,7 +41,7 @@ use fernet::Fernet;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// What [`recover`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,8 +226,17 @@ fn stage(
         path: store.to_owned(),
         reason,
     })?;
-    // The audit log first, so that the new snapshot seals its newest event.
+    // The audit log first, so that the new snapshot seals its newest event;
+    // checked against the head the store sealed before it is sealed anew
+    // (a batch a crash left is dropped, a cut is recorded).
     step("re-encrypting the audit log");
+    drop(audit::AuditFile::open(
+        store,
+        Arc::clone(&old_cipher),
+        Duration::MAX,
+        SystemTime::now(),
+        current.audit_head.clone(),
+    )?);
     let [(staged_audit, audit_path), (staged_key, _)] = staged_others(store);
     let now = SystemTime::now();
     let event = Event::key_rotated(kdf.iterations).record(unix_secs(now), |_| None);

@@ -14,13 +14,14 @@ use super::errors::{damaged, db};
 use crate::audit::chain::{self, Break};
 use crate::audit::record::id_floor;
 use crate::audit::want::{Key, Want};
-use crate::audit::{AuditReader, AuditRecord, Head};
+use crate::audit::{AuditReader, AuditRecord, Event, Head};
 use crate::storage::backend::StorageError;
 use crate::storage::crypto::FingerprintKey;
 use fernet::Fernet;
 use postgres::Client;
 use std::sync::Mutex;
 use std::time::SystemTime;
+use users_protocol::AuditKind;
 
 /// The store's two keys, as the audit log uses them: the cipher that seals
 /// events, and the key of the digests in `keys`.
@@ -38,16 +39,57 @@ fn digests(index: &FingerprintKey, keys: impl IntoIterator<Item = Key>) -> Vec<V
     out
 }
 
-/// Numbers `records` and inserts them as one row, in the open transaction.
+/// Numbers `records` and inserts them as one row, in the open transaction,
+/// linked on from the log's last event, and seals the new head. A log that
+/// no longer ends with the head the store sealed (rows deleted at its end)
+/// gets an `audit_chain_broken` event first, so that the cut stays on
+/// record rather than being sealed over.
 pub(crate) fn append(
     client: &mut impl postgres::GenericClient,
-    (cipher, index): Keys<'_>,
+    keys: Keys<'_>,
     records: &mut [AuditRecord],
 ) -> Result<(), StorageError> {
     if records.is_empty() {
         return Ok(());
     }
-    let (last, mut head) = last_row(client, cipher)?;
+    let end = settled_end(client, keys)?;
+    let (_, head) = insert(client, keys, records, end)?;
+    seal(client, keys.0, &head)
+}
+
+/// The log's last event id and head, once a cut is recorded (and sealed).
+pub(crate) fn settled_end(
+    client: &mut impl postgres::GenericClient,
+    keys: Keys<'_>,
+) -> Result<(u64, Option<Head>), StorageError> {
+    let end = last_row(client, keys.0)?;
+    let Some(sealed) = sealed_head(client, keys.0)? else {
+        return Ok(end);
+    };
+    if end.1.as_ref() == Some(&sealed) {
+        return Ok(end);
+    }
+    let why = Break {
+        id: sealed.id,
+        why: "the store sealed it as the newest event, and the log lacks it: events were cut off"
+            .into(),
+    };
+    tracing::error!(%why, "the audit log was altered");
+    let now = crate::clock::unix_secs(SystemTime::now());
+    let event = Event::operator(AuditKind::AuditChainBroken, why.to_string());
+    let end = insert(client, keys, &mut [event.record(now, |_| None)], end)?;
+    seal(client, keys.0, &end.1)?;
+    Ok(end)
+}
+
+/// Numbers and links `records` on from `(last, head)` and inserts them as
+/// one row; returns the new last id and head.
+fn insert(
+    client: &mut impl postgres::GenericClient,
+    (cipher, index): Keys<'_>,
+    records: &mut [AuditRecord],
+    (last, mut head): (u64, Option<Head>),
+) -> Result<(u64, Option<Head>), StorageError> {
     let mut next = (last + 1).max(id_floor(SystemTime::now()));
     for r in records.iter_mut() {
         r.id = next;
@@ -58,16 +100,26 @@ pub(crate) fn append(
         .map_err(|e| StorageError::Database(format!("encoding audit events: {e}")))?;
     let token = cipher.encrypt(&json);
     let at = records.iter().map(|r| r.at).max().unwrap_or(0) as i64;
+    let first_at = records.iter().map(|r| r.at).min().unwrap_or(0) as i64;
     let (first, last) = (records[0].id as i64, (next - 1) as i64);
     let keys = digests(index, records.iter().flat_map(Key::of));
     client
         .execute(
-            "INSERT INTO users_audit (first_id, last_id, at, token, keys)
-             VALUES ($1, $2, $3, $4, $5)",
-            &[&first, &last, &at, &token, &keys],
+            "INSERT INTO users_audit (first_id, last_id, at, first_at, token, keys)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&first, &last, &at, &first_at, &token, &keys],
         )
         .map_err(db("appending to the audit log"))?;
-    let sealed = serde_json::to_vec(&head)
+    Ok((last as u64, head))
+}
+
+/// Seals `head` as the log's newest event.
+fn seal(
+    client: &mut impl postgres::GenericClient,
+    cipher: &Fernet,
+    head: &Option<Head>,
+) -> Result<(), StorageError> {
+    let sealed = serde_json::to_vec(head)
         .map_err(|e| StorageError::Database(format!("encoding the audit head: {e}")))?;
     client
         .execute(
@@ -127,24 +179,6 @@ fn sealed_head(
         .decrypt(&token)
         .map_err(|_| damaged("users_meta", 0, "audit_head is not sealed with this key"))?;
     serde_json::from_slice(&plain).map_err(|e| damaged("users_meta", 0, e))
-}
-
-/// Whether the log still ends with the event the store sealed as its
-/// newest; the break if not (rows deleted at the end).
-pub(crate) fn check_end(
-    client: &mut impl postgres::GenericClient,
-    cipher: &Fernet,
-) -> Result<Option<Break>, StorageError> {
-    let Some(sealed) = sealed_head(client, cipher)? else {
-        return Ok(None);
-    };
-    let (_, head) = last_row(client, cipher)?;
-    Ok((head.as_ref() != Some(&sealed)).then(|| Break {
-        id: sealed.id,
-        why: "the store sealed it as the newest event, and the log lacks it: \
-              events were cut off"
-            .into(),
-    }))
 }
 
 /// Every event, oldest first, checked link by link up to the sealed head:
@@ -254,7 +288,8 @@ impl AuditReader for PgAuditReader {
 
     /// Pages back through the rows by their first id (the primary key), a
     /// few at a time, so that a read costs what its page does. A row's `at`
-    /// is its newest event's, so `since` narrows the rows too; each group
+    /// is its newest event's and `first_at` its oldest's, so `since` and
+    /// `until` narrow the rows too, without decrypting them; each group
     /// of keys is looked up in `keys` (a GIN index), where a row from before
     /// the index, which has none, always passes.
     fn newest_first(
@@ -263,6 +298,7 @@ impl AuditReader for PgAuditReader {
         visit: &mut dyn FnMut(AuditRecord) -> bool,
     ) -> Result<(), String> {
         let since = want.since.map(|s| s as i64);
+        let until = want.until.map(|u| u as i64);
         let mut before = want.before.map(|b| b as i64);
         let groups: Vec<Vec<Vec<u8>>> = want
             .all_of
@@ -271,15 +307,16 @@ impl AuditReader for PgAuditReader {
             .collect();
         let mut sql = String::from(
             "SELECT first_id, token FROM users_audit
-             WHERE ($1::bigint IS NULL OR first_id < $1) AND ($2::bigint IS NULL OR at >= $2)",
+             WHERE ($1::bigint IS NULL OR first_id < $1) AND ($2::bigint IS NULL OR at >= $2)
+               AND ($4::bigint IS NULL OR first_at IS NULL OR first_at < $4)",
         );
         for n in 0..groups.len() {
-            sql.push_str(&format!(" AND (keys IS NULL OR keys && ${})", n + 4));
+            sql.push_str(&format!(" AND (keys IS NULL OR keys && ${})", n + 5));
         }
         sql.push_str(" ORDER BY first_id DESC LIMIT $3");
         self.with_client(|client| loop {
             let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                vec![&before, &since, &ROWS_AT_ONCE];
+                vec![&before, &since, &ROWS_AT_ONCE, &until];
             params.extend(
                 groups
                     .iter()
@@ -326,10 +363,11 @@ pub(crate) fn index_old_rows(
             let (first, token): (i64, String) = (row.get(0), row.get(1));
             let records = open_row(keys.0, first, &token)?;
             let digests = digests(keys.1, records.iter().flat_map(Key::of));
+            let first_at = records.iter().map(|r| r.at).min().unwrap_or(0) as i64;
             client
                 .execute(
-                    "UPDATE users_audit SET keys = $2 WHERE first_id = $1",
-                    &[&first, &digests],
+                    "UPDATE users_audit SET keys = $2, first_at = $3 WHERE first_id = $1",
+                    &[&first, &digests, &first_at],
                 )
                 .map_err(db("indexing the audit log"))?;
             done += 1;

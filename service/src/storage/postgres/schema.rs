@@ -16,7 +16,8 @@
 //! - `users_audit` (version 2): the audit log, one Fernet token per batch of
 //!   events, with the ids of its first and last event and its time in clear
 //!   for paging and retention; version 3 adds `keys`, keyed digests of who
-//!   acted, on whom, by which names and of which kind, for audit_log's index.
+//!   acted, on whom, by which names and of which kind, and `first_at`, its
+//!   oldest event's time, for audit_log's index.
 
 use crate::storage::backend::StorageError;
 use postgres::Client;
@@ -46,7 +47,7 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX users_audit_at ON users_audit (at);",
     // 3: the audit log's index. Rows from before have none, and are read
     // whatever a query asks.
-    "ALTER TABLE users_audit ADD COLUMN keys bytea[];
+    "ALTER TABLE users_audit ADD COLUMN keys bytea[], ADD COLUMN first_at bigint;
      CREATE INDEX users_audit_keys ON users_audit USING gin (keys);
      CREATE INDEX users_audit_unkeyed ON users_audit (first_id) WHERE keys IS NULL;",
 ];

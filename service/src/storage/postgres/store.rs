@@ -19,7 +19,7 @@ use super::connect::connect;
 use super::errors::db;
 use super::log::{Batch, Log, Position};
 use super::{header, schema, snapshot};
-use crate::audit::{AuditReader, AuditRecord, Event};
+use crate::audit::{AuditReader, AuditRecord};
 use crate::auth::sessions::SessionOp;
 use crate::model::User;
 use crate::storage::backend::{io_err, Backend, Caught, Change, State, StorageError};
@@ -31,7 +31,6 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use users_protocol::AuditKind;
 
 /// How often old audit events are dropped.
 const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
@@ -390,24 +389,15 @@ fn upgrade(
 }
 
 /// Records `audit_chain_broken` when the audit log no longer ends with the
-/// event the store sealed as its newest (rows deleted at its end), once:
-/// checked again under the write lock, which another instance starting
-/// at the same time may have taken to record it first.
+/// event the store sealed as its newest (rows deleted at its end), at
+/// start-up, under the write lock, so that an instance starting at the same
+/// time as another records it once.
 fn settle_audit(client: &mut Client, keys: audit::Keys<'_>) -> Result<(), StorageError> {
-    let cipher = keys.0;
-    if audit::check_end(client, cipher)?.is_none() {
-        return Ok(());
-    }
     let mut tx = client.transaction().map_err(db("checking the audit log"))?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
         .map_err(db("waiting for the other instances' writes"))?;
-    if let Some(why) = audit::check_end(&mut tx, cipher)? {
-        tracing::error!(%why, "the audit log was altered");
-        let now = crate::clock::unix_secs(SystemTime::now());
-        let event = Event::operator(AuditKind::AuditChainBroken, why.to_string());
-        audit::append(&mut tx, keys, &mut [event.record(now, |_| None)])?;
-    }
-    tx.commit().map_err(db("recording the audit log's break"))
+    audit::settled_end(&mut tx, keys)?;
+    tx.commit().map_err(db("checking the audit log"))
 }
 
 impl PgStore {
