@@ -365,11 +365,13 @@ impl Front<'_> {
     /// those that waited too long; while draining, every one is handled.
     fn release_parked(&mut self, draining: bool) {
         let app = self.app;
-        for (p, came) in self
+        for (mut p, came) in self
             .parked
             .ready(|ticket| draining || app.follow.covered(ticket))
         {
             let step = if came {
+                // Who asks is known now, if the session was new here.
+                p.to.attempt = Attempt::of(app, &p.request, &p.caller);
                 actions::handle(app, p.request, &p.caller, Look::Again)
             } else {
                 Step::Done(Err(ServiceError::StoreUnavailable(

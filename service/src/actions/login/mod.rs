@@ -96,9 +96,6 @@ impl Login {
         // A token this instance would refuse at once is not handed out.
         app.follow.check_in_step()?;
         let found = app.users().find_login(&identifier).cloned();
-        if found.is_none() && look.may_catch_up(app) {
-            return Ok(None);
-        }
         // One account, one bucket, whichever of its names was typed.
         let key = match &found {
             Some(u) => throttle::account_key(u.id),
@@ -121,6 +118,15 @@ impl Login {
                 ServiceError::RateLimited { retry_after }
             },
         )?;
+        // A name this instance does not know may be an account made on
+        // another: caught up first, then asked again. Only once the throttle
+        // has let the client through, so that a blocked one cannot make
+        // this instance catch up for every name it makes up; the slot is
+        // given back (dropped) until then.
+        if found.is_none() && look.may_catch_up(app) {
+            drop(attempt);
+            return Ok(None);
+        }
         Ok(Some(Login {
             credentials,
             found,

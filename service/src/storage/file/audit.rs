@@ -108,8 +108,7 @@ impl AuditFile {
         Ok(log)
     }
 
-    /// Builds the index from the whole log: at start-up, and after old
-    /// lines were dropped.
+    /// Builds the index from the whole log, at start-up.
     fn reindex(&mut self) -> Result<(), StorageError> {
         let text = files::read(&self.path).map_err(io_err("reading the audit log"))?;
         let index = AuditIndex::build(&self.cipher, &text).ok_or_else(|| damaged(&self.path))?;
@@ -148,7 +147,8 @@ impl AuditFile {
         }
         let why = chain::Break {
             id: sealed.id,
-            why: "the store sealed it as the newest event, and the log lacks it:                   events were cut off, or the store was put back"
+            why: "the store sealed it as the newest event, and the log lacks it: \
+                  events were cut off, or the store was put back"
                 .into(),
         };
         tracing::error!(%why, "the audit log was altered");
@@ -228,9 +228,7 @@ impl AuditFile {
     pub(crate) fn maintain(&mut self) -> Result<(), StorageError> {
         if self.pruned_at.elapsed() >= PRUNE_EVERY {
             self.pruned_at = Instant::now();
-            if self.prune(SystemTime::now())? {
-                self.reindex()?;
-            }
+            self.prune(SystemTime::now())?;
         }
         Ok(())
     }
@@ -265,8 +263,15 @@ impl AuditFile {
         let mut rest = files::open_read(&self.path).map_err(io_err("reading the audit log"))?;
         rest.seek(SeekFrom::Start(drop_upto))
             .map_err(io_err("reading the audit log"))?;
+        // Readers meet the new file and the index shifted to it together.
+        let index = Arc::clone(&self.index);
+        let mut index = index.write().unwrap_or_else(|e| e.into_inner());
         let replaced =
             files::write_atomic_with(&self.path, |f| std::io::copy(&mut rest, f).map(drop));
+        if replaced.is_ok() {
+            index.drop_front(drop_upto);
+        }
+        drop(index);
         // Whatever the path names now, the next batch must go there, not to
         // a file the rename took away: failing that, nothing is safe to add.
         self.file = append(&self.path)

@@ -40,6 +40,9 @@ pub(crate) struct Line {
 /// The index.
 #[derive(Default)]
 pub(crate) struct AuditIndex {
+    /// Changes when the file is replaced (old lines dropped): a reader
+    /// opens the file again.
+    generation: u64,
     lines: Vec<Line>,
     /// For each key's hash, the lines holding it, in order.
     postings: HashMap<u64, Vec<u32>>,
@@ -82,6 +85,26 @@ impl AuditIndex {
                 list.push(n);
             }
         }
+    }
+
+    /// Forgets the lines before `bytes`, which the file no longer has: the
+    /// others move up, without reading anything again.
+    pub(crate) fn drop_front(&mut self, bytes: u64) {
+        let gone = self.lines.partition_point(|l| l.offset < bytes);
+        self.lines.drain(..gone);
+        for line in &mut self.lines {
+            line.offset -= bytes;
+        }
+        let gone = gone as u32;
+        for list in self.postings.values_mut() {
+            let old = list.partition_point(|n| *n < gone);
+            list.drain(..old);
+            for n in list.iter_mut() {
+                *n -= gone;
+            }
+        }
+        self.postings.retain(|_, l| !l.is_empty());
+        self.generation += 1;
     }
 
     /// Forgets the lines from `offset` on: their batch was not committed.
@@ -206,14 +229,23 @@ impl AuditReader for FileAuditReader {
                     .try_for_each(|r| visit(r).then_some(()));
             });
         };
-        let file =
-            files::open_read(&self.path).map_err(|e| format!("reading the audit log: {e}"))?;
+        let open =
+            || files::open_read(&self.path).map_err(|e| format!("reading the audit log: {e}"));
+        let mut file: Option<(u64, std::fs::File)> = None;
         let mut want = want.clone();
         loop {
-            let lines = index
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .newest_first(&want, LINES_AT_ONCE);
+            // The file is opened under the index's lock, so that the two
+            // agree: a file replaced since is opened again.
+            let lines = {
+                let index = index.read().unwrap_or_else(|e| e.into_inner());
+                if file.as_ref().is_none_or(|(g, _)| *g != index.generation) {
+                    file = Some((index.generation, open()?));
+                }
+                index.newest_first(&want, LINES_AT_ONCE)
+            };
+            let Some((_, file)) = &file else {
+                return Ok(());
+            };
             let Some(oldest) = lines.last() else {
                 return Ok(());
             };

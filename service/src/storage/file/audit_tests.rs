@@ -209,3 +209,54 @@ fn the_index_gives_only_the_lines_a_read_can_use_newest_first() {
         .unwrap();
     assert_eq!(n, 4);
 }
+
+#[test]
+fn dropping_old_lines_moves_the_index_with_the_file() {
+    use crate::audit::record::Party;
+    use crate::audit::want::{Key, Want};
+    use crate::model::UserId;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("users.json");
+    let cipher = Arc::new(Fernet::new(&Fernet::generate_key()).unwrap());
+    let day = Duration::from_secs(86_400);
+    let mut log =
+        AuditFile::open(&store, Arc::clone(&cipher), day, SystemTime::now(), None).unwrap();
+    let who = UserId::random(&mut rand::rng());
+    let reader = log.reader();
+    for i in 0..40u64 {
+        let mut r = record(if i < 25 { now() - 2 * 86_400 } else { now() });
+        r.target = Some(Party {
+            id: Some(who),
+            name: format!("n{}", i % 2),
+        });
+        log.append(&mut [r]).unwrap();
+    }
+    let read = |want: &Want| {
+        let mut ids = Vec::new();
+        reader
+            .newest_first(want, &mut |r| {
+                ids.push(r.id);
+                true
+            })
+            .unwrap();
+        ids
+    };
+    let mine = Want {
+        all_of: vec![vec![Key::Target(who)]],
+        ..Want::default()
+    };
+    let odd = Want {
+        all_of: vec![vec![Key::TargetName("n1".into())]],
+        ..Want::default()
+    };
+    let (all_before, odd_before) = (read(&mine), read(&odd));
+    assert!(log.prune(SystemTime::now()).unwrap());
+    // The same reader, after the file was replaced: the 15 recent lines.
+    let (all_after, odd_after) = (read(&mine), read(&odd));
+    assert_eq!(all_after, all_before[..15]);
+    assert_eq!(odd_after, odd_before[..odd_after.len()]);
+    assert_eq!(odd_after.len(), 8, "{odd_after:?}");
+    let mut later = [record(now())];
+    log.append(&mut later).unwrap();
+    assert_eq!(read(&Want::default())[0], later[0].id);
+}
