@@ -388,8 +388,13 @@ impl Backend for FileStore {
             return self.journal(changes, None);
         };
         let head = self.audit.head().cloned();
-        self.journal(changes, head.as_ref())
-            .inspect_err(|_| self.audit.undo(appended))
+        // A journal that could not be put back may hold the batch: its
+        // events stay then, as the process stops.
+        self.journal(changes, head.as_ref()).inspect_err(|e| {
+            if !matches!(e, StorageError::Fatal(_)) {
+                self.audit.undo(appended)
+            }
+        })
     }
 
     fn fingerprint_key(&self) -> Option<FingerprintKey> {

@@ -416,3 +416,45 @@ fn a_version_3_store_keeps_no_plain_recovery_code_digest_after_it_opens() {
     assert!(totp.use_recovery_code("ABCD-EFGH-IJKL-MNOP"));
     assert!(!totp.use_recovery_code("abcd-efgh-ijkl-mnop"));
 }
+
+#[test]
+fn events_of_a_batch_whose_journal_could_not_be_put_back_wait_for_start_up() {
+    use crate::audit::record::{AuditRecord, VERSION};
+    use users_protocol::AuditKind;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("users.json");
+    let mut o = FileStore::open(&path, "pw", &opts()).unwrap();
+    let event = || AuditRecord {
+        v: VERSION,
+        id: 0,
+        at: 1,
+        kind: AuditKind::AccountCreated,
+        actor: None,
+        target: None,
+        client: None,
+        success: true,
+        detail: String::new(),
+        prev: None,
+    };
+    o.store
+        .commit_batch(&[put(&user("alice"))], &[], &mut [event()])
+        .unwrap();
+    o.store.break_for_test();
+    let err = o
+        .store
+        .commit_batch(&[put(&user("bob"))], &[], &mut [event()])
+        .unwrap_err();
+    assert!(matches!(err, StorageError::Fatal(_)), "{err}");
+    // The batch may have landed: its events stay until start-up knows.
+    let lines = || {
+        std::fs::read_to_string(audit::path_for(&path))
+            .unwrap()
+            .lines()
+            .count()
+    };
+    assert_eq!(lines(), 2);
+    drop(o);
+    // It did not: start-up drops them, as a batch past the sealed head.
+    let o = FileStore::open(&path, "pw", &opts()).unwrap();
+    assert_eq!((o.users.len(), lines()), (1, 1));
+}
