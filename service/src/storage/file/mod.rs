@@ -429,3 +429,5 @@ impl Backend for FileStore {
 mod binding_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod upgrade_tests;
