@@ -367,8 +367,10 @@ mod tests {
                 panic!("read for a kind the reader never sees")
             }
         }
-        let mut q = AuditQuery::default();
-        q.event = Some(AuditKind::TotpEnabled);
+        let q = AuditQuery {
+            event: Some(AuditKind::TotpEnabled),
+            ..AuditQuery::default()
+        };
         let page = plan(&q, Reader::Moderator, None)
             .unwrap()
             .run(&Untouchable)
