@@ -138,3 +138,57 @@ fn the_socket_file_is_the_bridge_s_and_its_group_s_and_no_one_else_s() {
     let e = refused(&dir.path().join("missing/http.sock"));
     assert!(e.contains("does not exist"), "{e}");
 }
+
+/// The status of a `GET path` sent whole over `c`.
+fn status_of(c: &mut std::os::unix::net::UnixStream, path: &str) -> String {
+    use std::io::{Read, Write};
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        c,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut reply = String::new();
+    let _ = c.read_to_string(&mut reply);
+    reply.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn the_unix_socket_has_the_header_deadline_and_only_the_overall_cap() {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+    let s = ServiceProcess::start_default();
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("http.sock");
+    let args = [
+        "--header-timeout",
+        "1s",
+        "--max-http-connections-per-ip",
+        "2",
+    ];
+    let unix = ["--listen-unix", sock.to_str().unwrap()];
+    let _b = BridgeProcess::start(&s.endpoint(), &[&args[..], &unix[..]].concat());
+    // More half-sent requests than one address may have: the proxy carries
+    // many clients, so only --max-http-connections counts them.
+    let mut slow: Vec<UnixStream> = (0..4)
+        .map(|_| {
+            let mut c = UnixStream::connect(&sock).unwrap();
+            c.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+                .unwrap();
+            c
+        })
+        .collect();
+    let mut whole = UnixStream::connect(&sock).unwrap();
+    assert!(
+        status_of(&mut whole, "/healthz").starts_with("HTTP/1.1 "),
+        "served"
+    );
+    // Past the header deadline, each slow one is closed.
+    std::thread::sleep(Duration::from_millis(2500));
+    for c in &mut slow {
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut sink = Vec::new();
+        let closed = c.read_to_end(&mut sink);
+        assert!(closed.is_ok(), "still open past the deadline: {closed:?}");
+    }
+}
