@@ -14,13 +14,23 @@ fn duration(s: &str) -> Result<Duration, String> {
 #[derive(Debug, Clone, Parser)]
 #[command(name = "users-bridge", version)]
 pub struct Config {
-    /// Address and port to listen on.
-    #[arg(long, default_value = "127.0.0.1:8765")]
-    pub listen: SocketAddr,
+    /// Address and port to listen on [default: 127.0.0.1:8765, unless
+    /// --listen-unix is given, which then is the only listener].
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
 
     /// Listen on every interface (0.0.0.0) at the --listen port, for a LAN demo.
     #[arg(long)]
     pub lan: bool,
+
+    /// A Unix socket file to listen on as well (or alone, without --listen),
+    /// for a reverse proxy on this machine, e.g. /run/users-bridge/http.sock.
+    /// Whoever may connect to it is trusted as a --trusted-proxy is: the file
+    /// is made mode 0660, so the bridge's user and the file's group decide.
+    /// Its directory must exist; a socket left by a killed bridge is
+    /// replaced, anything else there stops the start.
+    #[arg(long, value_name = "PATH")]
+    pub listen_unix: Option<PathBuf>,
 
     /// The users service's ZeroMQ endpoint: its TCP port, or its trusted
     /// endpoint (e.g. ipc:///run/users-service/bridge.sock), where the
@@ -117,13 +127,48 @@ pub struct Config {
     pub request_timeout: Duration,
 }
 
+/// `--listen`'s address when none is given (and no `--listen-unix` either).
+const DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8765);
+
 impl Config {
-    /// `--listen`, or its port on every interface with `--lan`.
-    pub fn bind_addr(&self) -> SocketAddr {
-        if self.lan {
-            SocketAddr::from(([0, 0, 0, 0], self.listen.port()))
+    /// The TCP address to listen on: `--listen`, its port on every interface
+    /// with `--lan`, or none when only `--listen-unix` is given.
+    pub fn bind_addr(&self) -> Option<SocketAddr> {
+        let listen = match (self.listen, &self.listen_unix) {
+            (Some(a), _) => a,
+            (None, Some(_)) if !self.lan => return None,
+            (None, _) => DEFAULT_LISTEN,
+        };
+        Some(if self.lan {
+            SocketAddr::from(([0, 0, 0, 0], listen.port()))
         } else {
-            self.listen
-        }
+            listen
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bind_addr(args: &[&str]) -> Option<SocketAddr> {
+        Config::parse_from([&["users-bridge"], args].concat()).bind_addr()
+    }
+
+    #[test]
+    fn a_unix_socket_alone_means_no_tcp_listener() {
+        let default = Some(DEFAULT_LISTEN);
+        assert_eq!(bind_addr(&[]), default);
+        assert_eq!(bind_addr(&["--listen-unix", "/run/b/http.sock"]), None);
+        let both = [
+            "--listen-unix",
+            "/run/b/http.sock",
+            "--listen",
+            "127.0.0.1:9000",
+        ];
+        assert_eq!(bind_addr(&both), Some("127.0.0.1:9000".parse().unwrap()));
+        let lan = ["--listen-unix", "/run/b/http.sock", "--lan"];
+        assert_eq!(bind_addr(&lan), Some("0.0.0.0:8765".parse().unwrap()));
     }
 }

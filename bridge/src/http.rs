@@ -2,21 +2,21 @@
 //! `/healthz`, and the web UI's static files.
 
 use crate::assets::Assets;
-use crate::client_ip::client_ip;
+use crate::client_ip::{client_ip, Peer};
 use crate::config::Config;
 use crate::host::host_allowed;
 use crate::limits::PerIp;
 use crate::reply::error_json;
-use crate::serve::{serve, ConnLimits};
+use crate::serve::{serve, ConnLimits, Listeners};
 use crate::services::Services;
 use crate::state::Shared;
-use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::Extension;
 use axum::Router;
 use serde::Serialize;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -53,11 +53,11 @@ const MAX_AGENT: usize = 256;
 
 async fn ws_handler(
     ws: WebSocketUpgrade,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Extension(peer): Extension<Peer>,
     headers: HeaderMap,
     State(shared): State<Arc<Shared>>,
 ) -> Response {
-    let client = client_ip(addr.ip(), &headers, &shared.cfg.trusted_proxies);
+    let client = client_ip(&peer, &headers, &shared.cfg.trusted_proxies);
     // Kept by a session the connection starts, for its owner's list; the
     // service cuts it to length and drops control characters.
     let agent: Option<Arc<str>> = headers
@@ -165,23 +165,24 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
     json_response(status, serde_json::to_string(&health).unwrap_or_default())
 }
 
-/// `/metrics`, for loopback and `--metrics-allow` clients only.
+/// `/metrics`, for loopback and `--metrics-allow` clients only, and for a
+/// local process on `--listen-unix` that forwards no one (whoever the socket
+/// file lets in).
 async fn metrics(
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Extension(peer): Extension<Peer>,
     headers: HeaderMap,
     State(shared): State<Arc<Shared>>,
 ) -> Response {
-    let client = client_ip(addr.ip(), &headers, &shared.cfg.trusted_proxies);
+    let client = client_ip(&peer, &headers, &shared.cfg.trusted_proxies);
     // A request relayed by a proxy the bridge does not know comes from
     // loopback too: what a proxy adds says it is not local.
     let proxied = ["x-forwarded-for", "forwarded", "x-real-ip"]
         .iter()
         .any(|h| headers.contains_key(*h));
-    let trusted_proxy = shared
-        .cfg
-        .trusted_proxies
-        .contains(&addr.ip().to_canonical());
-    if (proxied && !trusted_proxy) || !crate::metrics::allowed(client, &shared.cfg.metrics_allow) {
+    let trusted_proxy = peer.is_trusted_proxy(&shared.cfg.trusted_proxies);
+    let local = (peer == Peer::Proxy && !proxied)
+        || crate::metrics::allowed(client, &shared.cfg.metrics_allow);
+    if (proxied && !trusted_proxy) || !local {
         return json_response(
             StatusCode::FORBIDDEN,
             error_json(
@@ -321,12 +322,12 @@ async fn check_host(
     )
 }
 
-/// Serves until `stop` resolves, then refuses new connections, lets every open
+/// Serves on `listeners` until `stop` resolves, then refuses new connections, lets every open
 /// one finish its requests in flight, and returns.
 pub async fn run(
     cfg: Config,
     services: Services,
-    listener: tokio::net::TcpListener,
+    listeners: Listeners,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (tx, rx) = watch::channel(false);
@@ -357,7 +358,7 @@ pub async fn run(
         header_timeout: shared.cfg.header_timeout,
         trusted_proxies: shared.cfg.trusted_proxies.clone(),
     };
-    serve(listener, app, limits, signal).await;
+    serve(listeners, app, limits, signal).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     while shared.connections.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;

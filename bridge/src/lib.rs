@@ -4,13 +4,15 @@
 //! back on the connection it came from.
 //!
 //! The modules are private; the crate exports what `main.rs` needs to start
-//! the bridge: [`Config`], [`Services`] (with its [`StartError`]), [`run`] and
+//! the bridge: [`Config`], [`Services`] (with its [`StartError`]), the
+//! [`Listeners`] (with [`UnixSocket`] and its [`BindError`]), [`run`] and
 //! [`log_filter`].
 //!
 //! - `config`: command line.
 //! - `assets`: the web UI's files: compressed copies, caching, the app's routes.
 //! - `csp`: the Content-Security-Policy, with the UI's inline loader by hash.
-//! - `client_ip`: who the client is, behind a trusted reverse proxy too.
+//! - `client_ip`: who the client is, behind a trusted reverse proxy too, and
+//!   which peers are trusted: by address on TCP, by socket on `--listen-unix`.
 //! - `state`: what every connection shares.
 //! - `reply`: error replies the bridge makes itself.
 //! - `relay`: the ZeroMQ side: correlation, timeouts, service health.
@@ -21,7 +23,9 @@
 //! - `metrics`: `/metrics`, counts by action, outcome and error code.
 //! - `logs`: the log filter that keeps frames, and so secrets, out of the log.
 //! - `host`: the Host check against DNS rebinding.
-//! - `serve`: the accept loop: header deadline, connection caps, shutdown.
+//! - `socket_file`: `--listen-unix`'s socket file: its mode, a stale one, removal.
+//! - `serve`: the accept loop on both listeners: header deadline, connection
+//!   caps, shutdown.
 //! - `http`: the HTTP server: `/ws`, `/healthz`, the Origin check, static files.
 #![deny(unsafe_code)]
 
@@ -38,6 +42,7 @@ mod relay;
 mod reply;
 mod serve;
 mod services;
+mod socket_file;
 mod state;
 mod ws;
 
@@ -45,4 +50,6 @@ pub use config::Config;
 pub use http::run;
 pub use logs::filter as log_filter;
 pub use relay::StartError;
+pub use serve::Listeners;
 pub use services::Services;
+pub use socket_file::{BindError, UnixSocket};

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use users_bridge::{Config, Services};
+use users_bridge::{Config, Listeners, Services, UnixSocket};
 
 #[tokio::main]
 async fn main() {
@@ -29,17 +29,7 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
     }
     let ctx = zmq::Context::new();
     let services = Services::start(&ctx, &cfg.service).context("connecting to the service")?;
-    let addr = cfg.bind_addr();
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
-    let local = listener.local_addr()?;
-    tracing::info!(
-        %local,
-        service = %cfg.service.join(" "),
-        web_root = ?cfg.web_root,
-        "users-bridge listening: WebSocket at ws://{local}/ws"
-    );
+    let listeners = listen(&cfg).await?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("installing the SIGTERM handler")?;
     let stop = async move {
@@ -48,7 +38,34 @@ async fn run(cfg: Config) -> anyhow::Result<()> {
             _ = term.recv() => {}
         }
     };
-    users_bridge::run(cfg, services, listener, stop).await?;
+    users_bridge::run(cfg, services, listeners, stop).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Binds `--listen` and `--listen-unix`, whichever are asked for.
+async fn listen(cfg: &Config) -> anyhow::Result<Listeners> {
+    let tcp = match cfg.bind_addr() {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?,
+        ),
+        None => None,
+    };
+    let unix = cfg
+        .listen_unix
+        .as_deref()
+        .map(UnixSocket::bind)
+        .transpose()?;
+    let service = cfg.service.join(" ");
+    if let Some(local) = tcp.as_ref().map(|l| l.local_addr()).transpose()? {
+        tracing::info!(%local, %service, web_root = ?cfg.web_root,
+            "users-bridge listening: WebSocket at ws://{local}/ws");
+    }
+    if let Some(path) = unix.as_ref().map(|u| u.path().display()) {
+        tracing::info!(%path, %service, web_root = ?cfg.web_root,
+            "users-bridge listening on a Unix socket, for a trusted proxy: WebSocket at /ws");
+    }
+    Ok(Listeners { tcp, unix })
 }

@@ -5,20 +5,62 @@
 //!   (`--max-http-connections`, `--max-http-connections-per-ip`); a trusted
 //!   proxy, carrying many clients, has only the overall cap.
 //!
-//! Connections past a cap are closed at once. When `stop` resolves, no more
-//! are accepted, and requests in flight get up to 30 seconds to finish
+//! It accepts on the TCP listener (`--listen`), the Unix one
+//! (`--listen-unix`), or both, under the same caps and deadline; each request
+//! carries the [`Peer`] its listener saw. Connections past a cap are closed
+//! at once. When `stop` resolves, the listeners are closed (the socket file
+//! removed), and requests in flight get up to 30 seconds to finish
 //! (WebSockets, upgraded, are waited for by [`crate::http::run`]).
 
-use axum::extract::ConnectInfo;
+use crate::client_ip::Peer;
+use crate::socket_file::UnixSocket;
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream, UnixStream};
 use tokio::sync::watch;
 use tower::Service;
+
+/// Where the bridge accepts connections: at least one of the two.
+pub struct Listeners {
+    /// `--listen`.
+    pub tcp: Option<TcpListener>,
+    /// `--listen-unix`.
+    pub unix: Option<UnixSocket>,
+}
+
+/// An accepted connection, by listener.
+enum Accepted {
+    Tcp(TcpStream, std::net::SocketAddr),
+    Unix(UnixStream),
+}
+
+impl Listeners {
+    /// The next connection on either listener.
+    async fn accept(&self) -> std::io::Result<Accepted> {
+        let tcp = async {
+            match &self.tcp {
+                Some(l) => l.accept().await.map(|(s, a)| Accepted::Tcp(s, a)),
+                None => std::future::pending().await,
+            }
+        };
+        let unix = async {
+            match &self.unix {
+                Some(l) => l.listener().accept().await.map(|(s, _)| Accepted::Unix(s)),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            a = tcp => a,
+            a = unix => a,
+        }
+    }
+}
 
 /// The limits; see the module documentation.
 #[derive(Debug, Clone)]
@@ -47,13 +89,13 @@ struct Slot {
 }
 
 impl Slot {
-    fn take(open: &Arc<Mutex<Open>>, ip: IpAddr, limits: &ConnLimits) -> Option<Slot> {
+    fn take(open: &Arc<Mutex<Open>>, peer: &Peer, limits: &ConnLimits) -> Option<Slot> {
         let mut o = open.lock().unwrap_or_else(|e| e.into_inner());
         if o.total >= limits.max {
             return None;
         }
-        let counted = !limits.trusted_proxies.contains(&ip);
-        if counted {
+        let ip = peer.counted_ip(&limits.trusted_proxies);
+        if let Some(ip) = ip {
             if o.by_ip.get(&ip).copied().unwrap_or(0) >= limits.per_ip {
                 return None;
             }
@@ -62,7 +104,7 @@ impl Slot {
         o.total += 1;
         Some(Slot {
             open: Arc::clone(open),
-            ip: counted.then_some(ip),
+            ip,
         })
     }
 }
@@ -82,9 +124,9 @@ impl Drop for Slot {
     }
 }
 
-/// Serves `app` on `listener` until `stop` resolves.
+/// Serves `app` on `listeners` until `stop` resolves.
 pub(crate) async fn serve(
-    listener: tokio::net::TcpListener,
+    listeners: Listeners,
     app: Router,
     limits: ConnLimits,
     stop: impl std::future::Future<Output = ()>,
@@ -93,8 +135,8 @@ pub(crate) async fn serve(
     let (stopping, stop_rx) = watch::channel(false);
     let mut stop = std::pin::pin!(stop);
     loop {
-        let (stream, addr) = tokio::select! {
-            accepted = listener.accept() => match accepted {
+        let accepted = tokio::select! {
+            accepted = listeners.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
                     // Out of descriptors, say: wait a little rather than spin.
@@ -105,16 +147,24 @@ pub(crate) async fn serve(
             },
             () = &mut stop => break,
         };
-        let Some(slot) = Slot::take(&open, addr.ip().to_canonical(), &limits) else {
-            tracing::debug!(peer = %addr.ip(), "connection refused: too many open");
+        let peer = match &accepted {
+            Accepted::Tcp(_, addr) => Peer::Tcp(*addr),
+            Accepted::Unix(_) => Peer::Proxy,
+        };
+        let Some(slot) = Slot::take(&open, &peer, &limits) else {
+            tracing::debug!(?peer, "connection refused: too many open");
             continue;
         };
-        let conn = connection(stream, addr, app.clone(), &limits, stop_rx.clone());
-        tokio::spawn(async move {
-            conn.await;
-            drop(slot);
-        });
+        let (app, stop_rx) = (app.clone(), stop_rx.clone());
+        match accepted {
+            Accepted::Tcp(stream, _) => {
+                spawn(connection(stream, peer, app, &limits, stop_rx), slot)
+            }
+            Accepted::Unix(stream) => spawn(connection(stream, peer, app, &limits, stop_rx), slot),
+        }
     }
+    // Refuse new connections from now on (and remove the socket file).
+    drop(listeners);
     let _ = stopping.send(true);
     // Each connection's task holds a slot until its requests are done.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
@@ -127,19 +177,30 @@ pub(crate) async fn serve(
     }
 }
 
+/// Runs one connection on a task of its own, holding its slot until it ends.
+fn spawn(conn: impl std::future::Future<Output = ()> + Send + 'static, slot: Slot) {
+    tokio::spawn(async move {
+        conn.await;
+        drop(slot);
+    });
+}
+
 /// One connection: HTTP/1.1 only (browsers speak it to the bridge, and it
 /// has a header deadline from the first byte; HTTP/2 would need its own),
 /// upgrades allowed, each request told who the peer is; shut down gracefully
 /// when `stop` turns true.
-fn connection(
-    stream: tokio::net::TcpStream,
-    addr: SocketAddr,
+fn connection<S>(
+    stream: S,
+    peer: Peer,
     app: Router,
     limits: &ConnLimits,
     mut stop: watch::Receiver<bool>,
-) -> impl std::future::Future<Output = ()> + Send + 'static {
+) -> impl std::future::Future<Output = ()> + Send + 'static
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let handler = move |mut req: hyper::Request<hyper::body::Incoming>| {
-        req.extensions_mut().insert(ConnectInfo(addr));
+        req.extensions_mut().insert(peer);
         let mut router = app.clone();
         async move { router.call(req.map(axum::body::Body::new)).await }
     };

@@ -3,8 +3,10 @@
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
 
 /// A client connection.
 pub type Ws =
@@ -32,13 +34,31 @@ pub async fn connect_with(
     Ok(tokio_tungstenite::connect_async(req).await?.0)
 }
 
+/// A client connection over a Unix socket (the bridge's `--listen-unix`).
+pub type UnixWs = tokio_tungstenite::WebSocketStream<tokio::net::UnixStream>;
+
+/// Connects to `/ws` through the Unix socket at `path`, with these request
+/// headers, as a reverse proxy on the machine would.
+pub async fn connect_unix(
+    path: &std::path::Path,
+    headers: &[(&'static str, &str)],
+) -> Result<UnixWs, tokio_tungstenite::tungstenite::Error> {
+    let stream = tokio::net::UnixStream::connect(path).await?;
+    let mut req = "ws://localhost/ws".into_client_request()?;
+    for (name, value) in headers {
+        req.headers_mut()
+            .insert(*name, value.parse().expect("header value"));
+    }
+    Ok(tokio_tungstenite::client_async(req, stream).await?.0)
+}
+
 /// Sends a text frame.
-pub async fn send(ws: &mut Ws, text: String) {
+pub async fn send<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>, text: String) {
     ws.send(Message::Text(text.into())).await.expect("send");
 }
 
 /// The next text frame as JSON, or `None` when the connection closes.
-pub async fn recv(ws: &mut Ws) -> Option<Value> {
+pub async fn recv<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>) -> Option<Value> {
     loop {
         let m = tokio::time::timeout(Duration::from_secs(20), ws.next())
             .await
@@ -66,7 +86,10 @@ pub async fn call_raw(ws: &mut Ws, req: &str) -> String {
 }
 
 /// One request, one reply.
-pub async fn call(ws: &mut Ws, req: Value) -> Value {
+pub async fn call<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<S>,
+    req: Value,
+) -> Value {
     send(ws, req.to_string()).await;
     recv(ws).await.expect("a reply")
 }

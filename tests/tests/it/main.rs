@@ -24,6 +24,8 @@
 //! - `cluster_faults`: replayed notices, a database that lost batches, an instance left behind.
 //! - `python`: the original's Python client code, unchanged, against our binary.
 //! - `bridge`: users-bridge over WebSocket, its limits and failures.
+//! - `bridge_unix`: the bridge's `--listen-unix`: a proxy believed by the socket
+//!   it came through, not by its address; the socket file.
 //! - `bridge_edge`: the bridge against rebinding, slow and greedy clients, proxies; logs, CSP, metrics.
 //! - `web_assets`: how the bridge serves the UI's files: compression, caching, routes, CSP.
 //! - `e2e`: the web UI in headless Chromium.
@@ -39,6 +41,7 @@ mod authz;
 mod bench;
 mod bridge;
 mod bridge_edge;
+mod bridge_unix;
 mod cluster;
 mod cluster_bridge;
 mod cluster_catch_up;

@@ -1,14 +1,19 @@
 //! The shipped nginx configuration (deploy/nginx-users.conf), checked and run
-//! by Debian's nginx in front of a real bridge: `nginx -t` passes, a browser's
-//! protocol (wss://) signs in through it, and /healthz is loopback's only.
+//! by Debian's nginx in front of a real bridge, reached through the bridge's
+//! `--listen-unix` socket: `nginx -t` passes, a browser's protocol (wss://)
+//! signs in through it under the browser's own address, and /healthz is
+//! loopback's only.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use users_tests::{free_port, workspace, BridgeProcess, ServiceProcess, ADMIN_PASSWORD};
+use users_tests::{
+    free_port, workspace, BridgeProcess, ServiceOptions, ServiceProcess, ADMIN_PASSWORD,
+};
 
 /// nginx as the tests run it: the shipped site, on loopback ports, with a
-/// throw-away certificate, in a directory of its own.
-fn site(dir: &std::path::Path, port: u16, bridge: u16) -> String {
+/// throw-away certificate, in a directory of its own, in front of the
+/// bridge's socket file `bridge`.
+fn site(dir: &std::path::Path, port: u16, bridge: &std::path::Path) -> String {
     let shipped = std::fs::read_to_string(workspace().join("deploy/nginx-users.conf")).unwrap();
     let plain = free_port();
     let site = shipped
@@ -27,10 +32,17 @@ fn site(dir: &std::path::Path, port: u16, bridge: u16) -> String {
             "/etc/letsencrypt/live/users.example.org/privkey.pem",
             &dir.join("key.pem").display().to_string(),
         )
-        .replace("127.0.0.1:8765", &format!("127.0.0.1:{bridge}"));
+        .replace(
+            "unix:/run/users-bridge/http.sock",
+            &format!("unix:{}", bridge.display()),
+        );
     assert!(
         site.contains(&format!("127.0.0.1:{port} ssl")),
         "the TLS listener moved: {site}"
+    );
+    assert!(
+        site.contains(&format!("server unix:{};", bridge.display())),
+        "the bridge's socket moved: {site}"
     );
     let d = dir.display();
     format!(
@@ -69,17 +81,21 @@ impl Drop for Running {
 
 #[test]
 fn the_shipped_nginx_configuration_serves_the_bridge_over_tls() {
-    let service = ServiceProcess::start_default();
-    let bridge = BridgeProcess::start(
+    // The service believes the bridge about its browsers' addresses.
+    let service =
+        ServiceProcess::start(ServiceOptions::default().arg(&["--trusted-peer", "127.0.0.1"]));
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("bridge.sock");
+    // No --trusted-proxy: nginx is believed by the socket it comes through.
+    let _bridge = BridgeProcess::start(
         &service.endpoint(),
         &[
-            "--trusted-proxy",
-            "127.0.0.1",
+            "--listen-unix",
+            socket.to_str().unwrap(),
             "--allowed-host",
             "users.example.org",
         ],
     );
-    let dir = tempfile::tempdir().unwrap();
     let made = Command::new("openssl")
         .args([
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
@@ -100,7 +116,7 @@ fn the_shipped_nginx_configuration_serves_the_bridge_over_tls() {
     assert!(made.success());
     let port = free_port();
     let conf = dir.path().join("nginx.conf");
-    std::fs::write(&conf, site(dir.path(), port, bridge.port)).unwrap();
+    std::fs::write(&conf, site(dir.path(), port, &socket)).unwrap();
     let prefix = dir.path().display().to_string() + "/";
     let checked = nginx()
         .args(["-t", "-p", &prefix, "-c"])
@@ -138,7 +154,7 @@ fn the_shipped_nginx_configuration_serves_the_bridge_over_tls() {
     let log = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
     assert!(out.status.success(), "{stdout}\n{stderr}\n{log}");
     assert!(
-        stdout.contains("signed in over wss through nginx"),
+        stdout.contains("signed in over wss through nginx as 127.0.0.2"),
         "{stdout}"
     );
     assert!(stdout.contains("healthz: loopback only"), "{stdout}");
