@@ -42,8 +42,9 @@ for line in lines:
     key = "id" if by_id else "username"
     if entry["op"] == "put":
         users[entry["user"][key]] = entry["user"]
-    else:
+    elif entry["op"] == "delete":
         users.pop(entry[key], None)
+    # "audit_head" seals the audit log's newest event and changes no user.
 if by_id:
     users = {u["username"]: u for u in users.values()}
 for name in expected:
