@@ -48,6 +48,7 @@ pub fn rotate(
         step(&format!("re-encrypting {table}"));
         rows += reencrypt(&mut tx, table, key, &old_cipher, &cipher)?;
     }
+    reseal_audit_head(&mut tx, &old_cipher, &cipher)?;
     // The audit log's index is keyed by the store's key too.
     tx.batch_execute("UPDATE users_audit SET keys = NULL")
         .map_err(db("re-indexing the audit log"))?;
@@ -87,4 +88,35 @@ fn reencrypt(
             .map_err(db("writing a re-encrypted token"))?;
     }
     Ok(rows.len() as u64)
+}
+
+/// The audit log's sealed head (`users_meta.audit_head`), under the new key.
+fn reseal_audit_head(
+    tx: &mut postgres::Transaction,
+    old: &Fernet,
+    new: &Fernet,
+) -> Result<(), StorageError> {
+    let row = tx
+        .query_opt(
+            "SELECT value FROM users_meta WHERE name = 'audit_head'",
+            &[],
+        )
+        .map_err(db("reading the audit log's head"))?;
+    let Some(row) = row else {
+        return Ok(());
+    };
+    let token: &str = row.get(0);
+    let plain = old.decrypt(token).map_err(|_| {
+        damaged(
+            "users_meta",
+            0,
+            "audit_head does not decrypt under the store's key",
+        )
+    })?;
+    tx.execute(
+        "UPDATE users_meta SET value = $1 WHERE name = 'audit_head'",
+        &[&new.encrypt(&plain)],
+    )
+    .map_err(db("sealing the audit log's head"))?;
+    Ok(())
 }
