@@ -87,6 +87,12 @@ fn nothing_acknowledged_is_lost_to_sigkill_at_random_moments() {
             let (endpoint, stop, acked) = (s.endpoint(), Arc::clone(&stop), Arc::clone(&acked));
             std::thread::spawn(move || write_load(endpoint, cycle, stop, acked))
         };
+        // Killed once the load is under way (a slow machine may take a while
+        // to acknowledge its first user), at a random moment after that.
+        let before = acked.lock().unwrap().cities.len();
+        users_tests::wait_until("the load's first user", Duration::from_secs(10), || {
+            acked.lock().unwrap().cities.len() > before
+        });
         std::thread::sleep(Duration::from_millis(rand::random_range(20..250)));
         s.kill();
         stop.store(true, Ordering::SeqCst);
