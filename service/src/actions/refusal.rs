@@ -16,16 +16,17 @@ use crate::audit::Event;
 use crate::auth::peer::Caller;
 use crate::error::ServiceError;
 use crate::model::UserId;
-use users_protocol::{Action, AuditKind, Request};
+use users_protocol::{Action, AuditKind, Request, Secret};
 
-/// A request as the audit log needs it should it be refused: taken before
-/// it is handled, since handling may end the session it came with.
+/// A request as the audit log needs it should it be refused. Whose session
+/// it came with is looked up only then: a refused request ended no session,
+/// and a request that succeeds costs no lookup.
 #[derive(Debug, Default)]
 pub(crate) struct Attempt {
     /// None for a request that could not be read.
     action: Option<Action>,
-    /// The session's account, when the session was live.
-    actor: Option<UserId>,
+    /// The session token it came with.
+    token: Option<Secret>,
     /// The account the request names, if it names one.
     named: Option<String>,
     caller: Caller,
@@ -33,11 +34,7 @@ pub(crate) struct Attempt {
 
 impl Attempt {
     /// `req` from `caller`, before it is handled.
-    pub(crate) fn of(app: &App, req: &Request, caller: &Caller) -> Attempt {
-        let actor = req
-            .session_token()
-            .and_then(|t| app.sessions.peek(t.expose(), app.clock.now()))
-            .map(|s| s.user);
+    pub(crate) fn of(req: &Request, caller: &Caller) -> Attempt {
         let named = match req {
             Request::GetUser { username, .. }
             | Request::UpdateUser { username, .. }
@@ -48,7 +45,7 @@ impl Attempt {
         };
         Attempt {
             action: Some(req.action()),
-            actor,
+            token: req.session_token().cloned(),
             named,
             caller: caller.clone(),
         }
@@ -60,17 +57,22 @@ impl Attempt {
             return;
         };
         let now = app.clock.now();
+        let who = self
+            .token
+            .as_ref()
+            .and_then(|t| app.sessions.peek(t.expose(), now))
+            .map(|s| s.user);
         let peer = format!("peer:{}", self.caller.peer_key().unwrap_or_default());
-        let actor = self.actor.map(|id| format!("account:{id}"));
+        let actor = who.map(|id| format!("account:{id}"));
         match e {
             ServiceError::Forbidden(why) => {
                 let key = format!("denied:{}:{action}", actor.unwrap_or(peer));
-                let event = self.denied(app, action, why);
+                let event = self.denied(app, who, action, why);
                 app.audit.push_throttled(&[&key], event, now);
             }
-            ServiceError::NotFound if self.actor.is_some() => {
+            ServiceError::NotFound if who.is_some() => {
                 let key = format!("denied:{}:{action}", actor.unwrap_or(peer));
-                let event = self.denied(app, action, "no such account");
+                let event = self.denied(app, who, action, "no such account");
                 app.audit.push_throttled(&[&key], event, now);
             }
             ServiceError::WrongPassword(field) | ServiceError::WrongCode(field)
@@ -78,11 +80,11 @@ impl Attempt {
             {
                 let detail = format!("{action}: wrong {field}");
                 app.audit
-                    .push(self.event(AuditKind::ConfirmationFailed, detail), now);
+                    .push(self.event(who, AuditKind::ConfirmationFailed, detail), now);
             }
             ServiceError::SessionInvalid => {
                 let detail = format!("{action}: unknown or ended session");
-                let event = self.event(AuditKind::SessionRejected, detail);
+                let event = self.event(who, AuditKind::SessionRejected, detail);
                 app.audit
                     .push_throttled(&[&format!("session:{peer}")], event, now);
             }
@@ -90,7 +92,7 @@ impl Attempt {
                 if action != Action::Login =>
             {
                 let detail = format!("{action}: refused by a rate limit");
-                let event = self.event(AuditKind::RateLimited, detail);
+                let event = self.event(who, AuditKind::RateLimited, detail);
                 let mut keys = vec![format!("rate:{peer}")];
                 keys.extend(actor.map(|a| format!("rate:{a}")));
                 let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
@@ -101,11 +103,11 @@ impl Attempt {
     }
 
     /// A failed event of `kind` by the session's account, to itself.
-    fn event(&self, kind: AuditKind, detail: String) -> Event {
+    fn event(&self, who: Option<UserId>, kind: AuditKind, detail: String) -> Event {
         Event {
             kind,
-            actor: self.actor,
-            target: self.actor,
+            actor: who,
+            target: who,
             name: None,
             client: None,
             success: false,
@@ -117,7 +119,7 @@ impl Attempt {
 
     /// `access_denied`: the account named, or for a name that is no account
     /// a keyed fingerprint of it (it may be anything typed).
-    fn denied(&self, app: &App, action: Action, why: &str) -> Event {
+    fn denied(&self, app: &App, who: Option<UserId>, action: Action, why: &str) -> Event {
         let found = self
             .named
             .as_deref()
@@ -127,9 +129,13 @@ impl Attempt {
             _ => String::new(),
         };
         Event {
-            target: found.or(self.named.is_none().then_some(self.actor).flatten()),
+            target: found.or(self.named.is_none().then_some(who).flatten()),
             name: (!unknown.is_empty()).then(|| UNKNOWN_ACCOUNT.to_owned()),
-            ..self.event(AuditKind::AccessDenied, format!("{action}: {why}{unknown}"))
+            ..self.event(
+                who,
+                AuditKind::AccessDenied,
+                format!("{action}: {why}{unknown}"),
+            )
         }
     }
 }

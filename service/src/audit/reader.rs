@@ -19,11 +19,16 @@ pub trait AuditReader: Send + Sync {
         visit: &mut dyn FnMut(AuditRecord) -> bool,
     ) -> Result<(), String> {
         let _ = want;
-        for r in self.read_all()?.into_iter().rev() {
-            if !visit(r) {
-                break;
-            }
-        }
+        visit_newest_first(self.read_all()?, visit);
         Ok(())
     }
+}
+
+/// Gives `visit` the records of a batch (oldest first, as stored), newest
+/// first; false once `visit` says to stop.
+pub(crate) fn visit_newest_first(
+    records: Vec<AuditRecord>,
+    visit: &mut dyn FnMut(AuditRecord) -> bool,
+) -> bool {
+    records.into_iter().rev().all(visit)
 }

@@ -318,7 +318,7 @@ impl Front<'_> {
             endpoint,
             envelope,
             request_id: env.request_id,
-            attempt: Attempt::of(self.app, &env.request, &caller),
+            attempt: Attempt::of(&env.request, &caller),
         };
         // See parked: what this instance does not know may be new elsewhere.
         let again = self.shared.then(|| env.request.clone());
@@ -365,13 +365,11 @@ impl Front<'_> {
     /// those that waited too long; while draining, every one is handled.
     fn release_parked(&mut self, draining: bool) {
         let app = self.app;
-        for (mut p, came) in self
+        for (p, came) in self
             .parked
             .ready(|ticket| draining || app.follow.covered(ticket))
         {
             let step = if came {
-                // Who asks is known now, if the session was new here.
-                p.to.attempt = Attempt::of(app, &p.request, &p.caller);
                 actions::handle(app, p.request, &p.caller, Look::Again)
             } else {
                 Step::Done(Err(ServiceError::StoreUnavailable(

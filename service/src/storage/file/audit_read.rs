@@ -11,6 +11,7 @@
 //! append, and is built again after old lines are dropped.
 
 use super::files;
+use crate::audit::reader::visit_newest_first;
 use crate::audit::want::{Key, Want};
 use crate::audit::{AuditReader, AuditRecord};
 use fernet::Fernet;
@@ -223,10 +224,7 @@ impl AuditReader for FileAuditReader {
     ) -> Result<(), String> {
         let Some(index) = &self.index else {
             return self.read_all().map(|all| {
-                let _ = all
-                    .into_iter()
-                    .rev()
-                    .try_for_each(|r| visit(r).then_some(()));
+                visit_newest_first(all, visit);
             });
         };
         let open =
@@ -258,10 +256,8 @@ impl AuditReader for FileAuditReader {
                     .ok()
                     .and_then(|t| decrypt(&self.cipher, t))
                     .ok_or("the audit log is damaged")?;
-                for r in records.into_iter().rev() {
-                    if !visit(r) {
-                        return Ok(());
-                    }
+                if !visit_newest_first(records, visit) {
+                    return Ok(());
                 }
             }
         }

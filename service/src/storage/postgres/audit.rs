@@ -12,6 +12,7 @@
 use super::connect::connect;
 use super::errors::{damaged, db};
 use crate::audit::chain::{self, Break};
+use crate::audit::reader::visit_newest_first;
 use crate::audit::record::id_floor;
 use crate::audit::want::{Key, Want};
 use crate::audit::{AuditReader, AuditRecord, Event, Head};
@@ -331,10 +332,8 @@ impl AuditReader for PgAuditReader {
             for row in &rows {
                 let (first, token): (i64, String) = (row.get(0), row.get(1));
                 before = Some(first);
-                for r in open_row(&self.cipher, first, &token)?.into_iter().rev() {
-                    if !visit(r) {
-                        return Ok(());
-                    }
+                if !visit_newest_first(open_row(&self.cipher, first, &token)?, visit) {
+                    return Ok(());
                 }
             }
         })
