@@ -52,14 +52,37 @@ pub(crate) fn App() -> impl IntoView {
         resume(state, token, must_change_password);
     }
     watch_session(state);
+    count_comebacks(state);
+    // Notices are as wide as the screen's card: narrow over sign-in's.
+    let location = nav::location();
+    let narrow = move || {
+        let s = Screen::parse(&location.path.get());
+        !s.needs_session() || state.resuming.get()
+    };
     view! {
         <Header/>
         <main id="main">
-            <ConnectionBanner/>
-            <Flash/>
+            <div class=move || if narrow() { "notices narrow" } else { "notices" }>
+                <ConnectionBanner/>
+                <Flash/>
+            </div>
             <Screens/>
         </main>
     }
+}
+
+/// Counts each time the server can be reached again after it could not
+/// (the connection back, or the service answering again), in
+/// [`AppState::back`]: screens whose load failed then try again.
+fn count_comebacks(state: AppState) {
+    let reachable = Memo::new(move |_| state.conn.get() == Conn::Up && state.service_up.get());
+    Effect::new(move |before: Option<bool>| {
+        let now = reachable.get();
+        if before == Some(false) && now {
+            state.back.update(|n| *n += 1);
+        }
+        now
+    });
 }
 
 /// Leaving a screen with unsaved edits, by a link, Back or Forward, or by

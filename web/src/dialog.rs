@@ -1,10 +1,12 @@
 //! The confirmation dialog: the native `<dialog>` opened with `showModal()`,
-//! so the page behind it is inert and Esc closes it. Focus starts on Cancel,
-//! the choice that changes nothing, and goes back to the button that opened
-//! the dialog when it closes (named by id: some browsers do not focus a
-//! button on click, so what had focus is no guide).
+//! so the page behind it is inert and Esc closes it. Focus starts on the
+//! dialog's first field when it has one (the password it asks for), else on
+//! Cancel, the choice that changes nothing; it goes back to the button that
+//! opened the dialog when it closes (named by id: some browsers do not focus
+//! a button on click, so what had focus is no guide).
 
 use crate::dom;
+use crate::widgets::BusyButton;
 use leptos::ev::SubmitEvent;
 use leptos::html;
 use leptos::prelude::*;
@@ -30,6 +32,10 @@ pub(crate) fn ConfirmDialog(
     /// A request is in flight: the confirm button waits.
     #[prop(into, default = Signal::stored(false))]
     busy: Signal<bool>,
+    /// Whether the action destroys or takes away (a red confirm button), or
+    /// only changes (the usual primary one).
+    #[prop(into, default = Signal::stored(true))]
+    danger: Signal<bool>,
     /// Runs on confirm (the button, or Enter in a field of the dialog).
     on_confirm: Callback<()>,
     /// The explanation, and any field the confirmation needs.
@@ -41,7 +47,7 @@ pub(crate) fn ConfirmDialog(
         let Some(d) = dialog.get() else { return };
         if want && !d.open() {
             let _ = d.show_modal();
-            dom::focus_now(&[format!("#{id}-cancel")]);
+            dom::focus_now(&[format!("#{id} input"), format!("#{id}-cancel")]);
         } else if !want && d.open() {
             d.close();
         }
@@ -74,10 +80,10 @@ pub(crate) fn ConfirmDialog(
                 <div class="dialog-actions">
                     <button id=format!("{id}-cancel") class="secondary" type="button" autofocus
                         disabled=move || busy.get() on:click=move |_| open.set(false)>"Cancel"</button>
-                    <button id=format!("{id}-confirm") class="danger" type="submit"
-                        disabled=move || !ready.get() || busy.get()>
+                    <BusyButton id=format!("{id}-confirm") class=Signal::derive(move || if danger.get() { "danger" } else { "primary" })
+                        busy blocked=Signal::derive(move || !ready.get())>
                         {move || confirm_label.get()}
-                    </button>
+                    </BusyButton>
                 </div>
             </form>
         </dialog>

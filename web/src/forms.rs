@@ -4,7 +4,7 @@
 
 use crate::api::ApiError;
 use crate::dom;
-use crate::state::{AppState, Notice};
+use crate::state::{AppState, Notice, Tone};
 use crate::task;
 use leptos::prelude::*;
 use std::collections::HashMap;
@@ -29,19 +29,33 @@ pub(crate) struct FormState {
 impl FormState {
     /// A form's state; made inside a component, under the shell's context.
     pub(crate) fn new(id: &'static str) -> Self {
-        FormState {
-            state: expect_context::<AppState>(),
+        let state = expect_context::<AppState>();
+        let form = FormState {
+            state,
             id,
             errors: RwSignal::new(HashMap::new()),
             notice: RwSignal::new(None),
             busy: RwSignal::new(false),
-        }
+        };
+        // Another form's submit takes this one's success away: a page shows
+        // the outcome of what was done last, not of everything done on it.
+        Effect::new(move |_| {
+            if state.acted.get() != id
+                && form
+                    .notice
+                    .with_untracked(|n| n.as_ref().is_some_and(|n| n.tone == Tone::Ok))
+            {
+                form.notice.set(None);
+            }
+        });
+        form
     }
 
     /// Clears errors and the notice before a submit.
     pub(crate) fn start(&self) {
         self.errors.set(HashMap::new());
         self.notice.set(None);
+        self.state.acted.set(self.id);
     }
 
     /// Records client-side rule violations; true if there were none.
@@ -88,11 +102,30 @@ impl FormState {
         let message = self.state.fail(e);
         match e.field().filter(|f| fields.contains(f)) {
             Some(f) => self.field_error(f, message),
+            // The banner says the server is away: the form only says that
+            // its request did not go through, without a second alarm.
+            None if e.is_transient() => {
+                self.notice.set(Some(Notice::info(format!(
+                    "Not done: {}",
+                    transient_reason(e)
+                ))));
+                self.focus_outcome();
+            }
             None => {
                 self.notice.set(Some(Notice::err(message)));
                 self.focus_outcome();
             }
         }
+    }
+
+    /// [`fail`](Self::fail) for a change: the notice also says that nothing
+    /// was changed, so no one wonders whether half of it was.
+    pub(crate) fn fail_unchanged(&self, e: &ApiError, fields: &[&str]) {
+        self.fail(e, fields);
+        self.notice.update(|n| match n {
+            Some(n) => n.text.push_str(" Nothing was changed."),
+            None => *n = Some(Notice::err("Nothing was changed.")),
+        });
     }
 
     /// Runs `call` with the form busy: `ok` gets a success; a failure shows
@@ -126,4 +159,14 @@ pub(crate) fn save_own(
         form.succeed(ok);
         done();
     });
+}
+
+/// Why a request did not go through, for a form under the banner that says
+/// the server is away.
+fn transient_reason(e: &ApiError) -> &'static str {
+    match e {
+        ApiError::Timeout => "the server did not answer in time. Try again.",
+        ApiError::Disconnected => "not connected to the server. Try again once it is back.",
+        _ => "the service is unavailable. Try again once it is back.",
+    }
 }

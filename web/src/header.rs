@@ -1,5 +1,7 @@
-//! The header on every screen: the app's name, the navigation, the
-//! connection's state, the theme toggle, and who is signed in, with Log out.
+//! The header on every screen: the skip link, the app's name, the
+//! navigation, the connection's state, the theme toggle, and who is signed
+//! in, with Log out. On a phone the navigation, the theme and Log out fold
+//! into a Menu (a disclosure button), so the screen starts near the top.
 
 use crate::api::Conn;
 use crate::dom;
@@ -8,6 +10,7 @@ use crate::routes::{self, NavLink, Screen};
 use crate::state::{AppState, Notice};
 use crate::storage;
 use crate::task;
+use crate::widgets::{role_label, BusyButton};
 use leptos::prelude::*;
 
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
@@ -22,14 +25,35 @@ pub(crate) fn Header() -> impl IntoView {
             Screen::Login.path()
         }
     };
+    let location = nav::location();
+    let open = RwSignal::new(false);
+    // A new screen closes the menu it was chosen from.
+    Effect::new(move |_| {
+        location.path.track();
+        open.set(false);
+    });
+    let skip = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
+        dom::focus_now(&["main .page-title".to_owned(), "main".to_owned()]);
+    };
     view! {
+        <a class="skip" href="#main" on:click=skip>"Skip to main content"</a>
         <header class="top">
-            <h1><a href=home>"Users"</a></h1>
-            <Nav signed_in/>
-            <div class="who">
-                <ConnectionState/>
-                <ThemeToggle/>
-                <SignedIn signed_in/>
+            <div class="brand"><a href=home>"Users"</a></div>
+            <ConnectionState/>
+            {move || state.session.with(|s| s.as_ref().map(|s| {
+                let (name, role) = (s.user.username.clone(), s.user.role);
+                view! { <span id="whoami" class="wrap" title=format!("{name}, {}", role_label(role))>{name.clone()}</span> }
+            }))}
+            <button id="menu-toggle" class="secondary menu-toggle" type="button"
+                aria-expanded=move || if open.get() { "true" } else { "false" } aria-controls="header-menu"
+                on:click=move |_| open.update(|o| *o = !*o)>"Menu"</button>
+            <div id="header-menu" class=move || if open.get() { "menu open" } else { "menu" }>
+                <Nav signed_in/>
+                <div class="who">
+                    <ThemeToggle/>
+                    <SignedIn signed_in/>
+                </div>
             </div>
         </header>
     }
@@ -50,24 +74,34 @@ fn Nav(signed_in: Memo<bool>) -> impl IntoView {
         };
         view! { <li><a href=path id=id aria-current=current>{text}</a></li> }
     };
+    // None while a saved session is checked: neither the signed-out links
+    // nor the signed-in ones may be the right ones yet.
     let links = move || {
-        routes::nav_links(signed_in.get(), staff.get())
-            .map(item)
-            .collect_view()
+        (!state.resuming.get()).then(|| {
+            routes::nav_links(signed_in.get(), staff.get())
+                .map(item)
+                .collect_view()
+        })
     };
     view! { <nav aria-label="Main"><ul>{links}</ul></nav> }
 }
 
-/// Whether the WebSocket is open.
+/// Whether the server can be reached: the WebSocket open and the service
+/// answering behind it (`data-conn` says which: up, away or down).
 #[component]
 fn ConnectionState() -> impl IntoView {
     let state = expect_context::<AppState>();
     let label = move || match state.conn.get() {
-        Conn::Up => ("conn up", "Connected"),
-        Conn::Connecting => ("conn down", "Connecting…"),
-        Conn::Down => ("conn down", "Offline"),
+        Conn::Up if state.service_up.get() => ("up", "Connected"),
+        Conn::Up => ("away", "Service unavailable"),
+        Conn::Connecting => ("down", "Connecting…"),
+        Conn::Down => ("down", "Offline"),
     };
-    view! { <span id="conn-state" class=move || label().0>{move || label().1}</span> }
+    view! {
+        <span id="conn-state" class=move || format!("conn {}", label().0) data-conn=move || label().0>
+            {move || label().1}
+        </span>
+    }
 }
 
 /// Dark or light: follows the system until chosen here, then remembered.
@@ -98,7 +132,7 @@ fn SignedIn(signed_in: Memo<bool>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let location = nav::location();
     let busy = RwSignal::new(false);
-    let logout = move |_| {
+    let logout = move |()| {
         let Some(api) = state.api() else { return };
         if state.dirty.get_untracked()
             && !dom::confirm("You have unsaved changes. Log out without saving them?")
@@ -111,13 +145,10 @@ fn SignedIn(signed_in: Memo<bool>) -> impl IntoView {
         });
     };
     view! {
-        {move || state.session.get().map(|s| view! {
-            <span id="whoami" class="wrap">{s.user.username.clone()} " (" {s.user.role.as_str()} ")"</span>
-        })}
         {move || signed_in.get().then(|| view! {
-            <button id="logout" class="secondary" on:click=logout disabled=move || busy.get()>
+            <BusyButton id="logout" kind="button" class="secondary" busy on_press=Callback::new(logout)>
                 {move || if busy.get() { "Logging out…" } else { "Log out" }}
-            </button>
+            </BusyButton>
         })}
     }
 }

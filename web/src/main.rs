@@ -14,12 +14,14 @@
 //! - [`storage`]: the session token and the theme kept by the browser; only
 //!   the shell ([`app`], [`header`]) touches it.
 //! - [`task`]: the one way to run a call: busy meanwhile, then its outcome.
+//! - [`device`]: "Chrome on Linux" from a session's user agent.
 //! - [`dom`]: title, focus, the theme attribute, the unsaved-changes guard.
 //! - [`nav`]: the address as signals, following links, Back and Forward.
 //! - [`state`]: [`state::AppState`], the session and the notices every page shares.
 //! - [`forms`]: per-form state (field errors, notice, busy, focus), a form's
 //!   calls, and saving one's own record.
-//! - [`widgets`]: notices, labelled fields, times for people.
+//! - [`widgets`]: notices, labelled fields, buttons that stay focusable while
+//!   busy, a failed load's Retry, labels and times for people.
 //! - [`dialog`]: the modal confirmation.
 //! - [`pages`]: one module per screen.
 //! - [`header`]: the header: navigation, connection, theme, the user, Log out.
@@ -28,6 +30,7 @@
 
 mod api;
 mod app;
+mod device;
 mod dialog;
 mod dom;
 mod forms;

@@ -42,6 +42,12 @@ pub(crate) struct AppState {
     pub(crate) dirty: RwSignal<bool>,
     /// The name of the account just registered, for the sign-in form.
     pub(crate) new_username: RwSignal<String>,
+    /// Counts the times the server came back (the connection up again, or
+    /// the service answering again): what failed to load tries again.
+    pub(crate) back: RwSignal<u64>,
+    /// The id of the form submitted last: the others' success notices go,
+    /// so that old outcomes do not pile up on a page.
+    pub(crate) acted: RwSignal<&'static str>,
 }
 
 impl AppState {
@@ -54,7 +60,22 @@ impl AppState {
             resuming: RwSignal::new(false),
             dirty: RwSignal::new(false),
             new_username: RwSignal::new(String::new()),
+            back: RwSignal::new(0),
+            acted: RwSignal::new(""),
         }
+    }
+
+    /// Runs `again` each time the server comes back after being away.
+    /// Not generic, so that its effect is compiled once for all screens.
+    pub(crate) fn when_back(&self, again: Callback<()>) {
+        let back = self.back;
+        Effect::new(move |before: Option<u64>| {
+            let now = back.get();
+            if before.is_some_and(|b| b != now) {
+                again.run(());
+            }
+            now
+        });
     }
 
     /// The text to show for a failed call. A dead session logs out, with a message

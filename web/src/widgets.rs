@@ -4,7 +4,7 @@
 use crate::forms::FormState;
 use crate::state::{Notice, Tone};
 use leptos::prelude::*;
-use users_protocol::validate;
+use users_protocol::{validate, Role, UserStatus};
 
 /// Renders a notice, if any, in a live region that is always on the page (so
 /// that screen readers announce what appears in it): errors in an `alert`, the
@@ -35,7 +35,9 @@ pub(crate) fn NoticeView(#[prop(into)] notice: Signal<Option<Notice>>) -> impl I
 /// A labelled input whose error, when it has one, shows beneath it and is tied
 /// to it (`aria-describedby`, `aria-invalid`). A password input gets a Show
 /// toggle button (`aria-pressed`), which reveals it as text until pressed
-/// again; its name starts with its visible text.
+/// again; its name starts with its visible text. `help` is a rule shown under
+/// the label before anyone types; `children` (a strength hint) sit inside the
+/// field, under the error, so they cost no gap of the form's own.
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
 pub(crate) fn Field(
@@ -54,13 +56,30 @@ pub(crate) fn Field(
     /// The id of a hint that describes the field too, such as a strength hint.
     #[prop(optional)]
     hint: Option<&'static str>,
+    /// A rule to read before typing: "At least 6 characters."
+    #[prop(optional, into)]
+    help: Option<String>,
+    /// A six-digit code: the phone's number pad, and a field as wide as a code.
+    #[prop(optional)]
+    code: bool,
+    #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView {
     let error = move || form.errors.with(|m| m.get(name).cloned());
     let err_id = format!("{id}-error");
-    let described_by = match hint {
-        Some(h) => format!("{err_id} {h}"),
-        None => err_id.clone(),
-    };
+    let help_id = format!("{id}-help");
+    let described_by = [
+        help.as_ref().map(|_| help_id.clone()),
+        Some(err_id.clone()),
+        hint.map(str::to_owned),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    // Names, addresses, codes and passwords are not prose: no capital
+    // first letter, no spelling marks.
+    let plain =
+        kind != "text" || code || matches!(autocomplete, "username" | "email" | "one-time-code");
     let shown = RwSignal::new(false);
     let input_type = move || {
         if kind == "password" && shown.get() {
@@ -82,12 +101,18 @@ pub(crate) fn Field(
     view! {
         <div class="field">
             <label for=id.clone()>{label.clone()}</label>
+            {help.map(|h| view! { <p class="field-help" id=help_id>{h}</p> })}
             <div class="input-row">
                 <input
                     id=id.clone()
                     name=name
                     type=input_type
+                    class=code.then_some("code")
+                    inputmode=code.then_some("numeric")
+                    maxlength=code.then_some("6")
                     autocomplete=autocomplete
+                    autocapitalize=plain.then_some("none")
+                    spellcheck=plain.then_some("false")
                     prop:value=move || value.get()
                     on:input=move |ev| value.set(event_target_value(&ev))
                     aria-invalid=move || if error().is_some() { "true" } else { "false" }
@@ -96,8 +121,96 @@ pub(crate) fn Field(
                 {toggle}
             </div>
             <p class="error" id=err_id>{error}</p>
+            {children.map(|c| c())}
         </div>
     }
+}
+
+/// A button that stays focusable while its action runs: `aria-disabled`,
+/// not `disabled`, which would drop focus to the page's body. A press while
+/// busy does nothing (for a submit button, neither does Enter in a field).
+/// `blocked` is for a button that may not be pressed yet, as disabled.
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
+#[component]
+pub(crate) fn BusyButton(
+    #[prop(into)] id: String,
+    #[prop(into)] busy: Signal<bool>,
+    #[prop(default = "submit")] kind: &'static str,
+    #[prop(into, default = Signal::stored("primary"))] class: Signal<&'static str>,
+    #[prop(into, default = Signal::stored(false))] blocked: Signal<bool>,
+    /// Runs on a press that is not ignored (a submit button needs none: its
+    /// form's submit runs).
+    #[prop(optional)]
+    on_press: Option<Callback<()>>,
+    children: Children,
+) -> impl IntoView {
+    let click = move |ev: leptos::ev::MouseEvent| {
+        if busy.get_untracked() {
+            ev.prevent_default();
+        } else if let Some(f) = on_press {
+            f.run(());
+        }
+    };
+    view! {
+        <button id=id type=kind class=move || class.get() disabled=move || blocked.get()
+            aria-disabled=move || busy.get().then_some("true") on:click=click>
+            {children()}
+        </button>
+    }
+}
+
+/// What a screen shows in place of what it could not load: why, and Retry.
+/// The screen also tries again by itself when the service comes back (see
+/// [`AppState::when_back`](crate::state::AppState::when_back)).
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
+#[component]
+pub(crate) fn LoadFailed(
+    /// The Retry button's id.
+    id: &'static str,
+    /// What was being loaded: "users".
+    what: &'static str,
+    message: String,
+    retry: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <span class="load-failed">
+            {format!("Couldn't load {what}. {message} ")}
+            <button id=id class="secondary" type="button" on:click=move |_| retry.run(())>"Retry"</button>
+        </span>
+    }
+}
+
+/// A role as people read it: "Moderator".
+pub(crate) fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::User => "User",
+        Role::Moderator => "Moderator",
+        Role::Admin => "Admin",
+    }
+}
+
+/// A status as people read it: "Suspended".
+pub(crate) fn status_label(status: UserStatus) -> &'static str {
+    match status {
+        UserStatus::Active => "Active",
+        UserStatus::Inactive => "Inactive",
+        UserStatus::Suspended => "Suspended",
+    }
+}
+
+/// `n` and a noun, in the singular for one: "1 session", "3 sessions".
+pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// An event's wire name for people: "login_failed" is "Login failed".
+pub(crate) fn event_label(name: &str) -> String {
+    let spaced = name.replace('_', " ");
+    let mut chars = spaced.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// A stored RFC 3339 time for people: `2026-11-24 12:54 UTC`; `never` for none.
@@ -117,12 +230,77 @@ pub(crate) fn day(t: Option<&str>) -> String {
     }
 }
 
+/// The most common passwords, most common first (see `build.rs`).
+const COMMON: &str = include_str!(concat!(env!("OUT_DIR"), "/common.txt"));
+
+/// Whether `password` is one of the most common passwords, in any case, as
+/// the service looks it up.
+fn is_common(password: &str) -> bool {
+    let lower = password.to_lowercase();
+    COMMON.lines().any(|w| w == lower)
+}
+
+/// The strength hint under a new password, updated while typing. A hint
+/// only: the service's rules decide. Nothing shows while the field has an
+/// error, which says more.
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
+#[component]
+pub(crate) fn StrengthHint(
+    id: &'static str,
+    #[prop(into)] password: Signal<String>,
+    /// The account's username and email: a password holding them is weak.
+    #[prop(into)]
+    names: Signal<Vec<String>>,
+    /// The form, and the password's field name in it.
+    form: FormState,
+    field: &'static str,
+) -> impl IntoView {
+    let text = move || {
+        let p = password.get();
+        if p.is_empty() || form.errors.with(|e| e.contains_key(field)) {
+            return String::new();
+        }
+        if is_common(&p) {
+            return "Strength: Weak: a very common password".to_owned();
+        }
+        let names = names.get();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let s = users_protocol::strength::strength(&p, &names, validate::PASSWORD_MIN_DEFAULT);
+        format!("Strength: {}", s.hint())
+    };
+    // Tied to its field by `aria-describedby` (the field's `hint`), not a
+    // live region: it is read with the field, not at every keystroke.
+    view! { <p id=id class="hint">{text}</p> }
+}
+
+/// The rule a new password's field states before anyone types.
+pub(crate) fn password_help() -> String {
+    format!(
+        "At least {} characters. Avoid common passwords.",
+        validate::PASSWORD_MIN_DEFAULT
+    )
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
     fn days_for_narrow_columns() {
         assert_eq!(super::day(Some("2026-11-24T12:54:27Z")), "2026-11-24");
         assert_eq!(super::day(None), "never");
+    }
+
+    #[test]
+    fn the_most_common_passwords_are_known_in_any_case() {
+        assert!(super::is_common("password123"));
+        assert!(super::is_common("PassWord123"));
+        assert!(!super::is_common("a long and unusual phrase 9"));
+    }
+
+    #[test]
+    fn labels_for_people() {
+        assert_eq!(super::event_label("login_failed"), "Login failed");
+        assert_eq!(super::count(1, "session", "sessions"), "1 session");
+        assert_eq!(super::count(0, "session", "sessions"), "0 sessions");
     }
 
     #[test]
@@ -133,30 +311,4 @@ mod tests {
         );
         assert_eq!(super::when(None), "never");
     }
-}
-
-/// The strength hint under a new password, updated while typing. A hint
-/// only: the service's rules decide.
-#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
-#[component]
-pub(crate) fn StrengthHint(
-    id: &'static str,
-    #[prop(into)] password: Signal<String>,
-    /// The account's username and email: a password holding them is weak.
-    #[prop(into)]
-    names: Signal<Vec<String>>,
-) -> impl IntoView {
-    let text = move || {
-        let p = password.get();
-        if p.is_empty() {
-            return String::new();
-        }
-        let names = names.get();
-        let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        let s = users_protocol::strength::strength(&p, &names, validate::PASSWORD_MIN_DEFAULT);
-        format!("Strength: {}", s.hint())
-    };
-    // Tied to its field by `aria-describedby` (the field's `hint`), not a
-    // live region: it is read with the field, not at every keystroke.
-    view! { <p id=id class="hint">{text}</p> }
 }

@@ -7,7 +7,7 @@ use crate::nav;
 use crate::routes::Screen;
 use crate::state::{AppState, Notice};
 use crate::task;
-use crate::widgets::{Field, NoticeView};
+use crate::widgets::{BusyButton, Field, NoticeView};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use users_protocol::Secret;
@@ -45,14 +45,12 @@ pub(crate) fn DeleteAccountPage() -> impl IntoView {
         });
     });
     view! {
-        <h2 class="page-title" tabindex="-1">"Delete account"</h2>
+        <h1 class="page-title" tabindex="-1">"Delete account"</h1>
         <p>"This removes your account and all its data, and logs you out everywhere. It cannot be undone."</p>
         <form id="delete-form" on:submit=ask novalidate>
             <NoticeView notice=form.notice/>
             <Field id="del-password" name="password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
-            <div><button id="delete-submit" class="danger" type="submit" disabled=move || form.busy.get()>
-                "Delete my account…"
-            </button></div>
+            <div><BusyButton id="delete-submit" class="danger" busy=form.busy>"Delete my account…"</BusyButton></div>
         </form>
         <ConfirmDialog id="delete-self" opener="delete-submit" open=asking
             title="Delete your account?"

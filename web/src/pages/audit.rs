@@ -1,9 +1,14 @@
 //! `/admin/audit`: the audit log for admins and moderators, newest first,
-//! filtered by username, event and days, a page at a time.
+//! filtered by username, event and days (kept in the address, as the user
+//! list's are), a page at a time.
 
+use crate::dom;
 use crate::forms::FormState;
+use crate::nav;
+use crate::routes::{self, Screen};
 use crate::state::AppState;
-use crate::widgets::{when, NoticeView};
+use crate::task;
+use crate::widgets::{day, event_label, when, BusyButton, Field, LoadFailed, NoticeView};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use users_protocol::{AuditKind, AuditPage as Page, AuditQuery};
@@ -52,55 +57,160 @@ fn day_start(day: &str, end: bool) -> Option<String> {
 #[component]
 pub(crate) fn AuditPage() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let filters = Filters::new();
+    let location = nav::location();
+    // What the address asks for: the filters live there, so a reload keeps
+    // them and a filtered view can be linked.
+    let address = Memo::new(move |_| {
+        location
+            .search
+            .with(|s| Wanted::from_query(|k| routes::query_value(s, k)))
+    });
+    let filters = Filters::new(address.get_untracked());
     let page = RwSignal::new(None::<Page>);
+    let failed = RwSignal::new(None::<String>);
     // The cursors of the pages before this one, to go back to.
     let before = RwSignal::new(Vec::<Option<u64>>::new());
     let cursor = RwSignal::new(None::<u64>);
     let form = FormState::new("audit-form");
-    let load = move || {
+    // `moved`: a button asked for this page, so focus goes to what it shows.
+    let load = move |moved: bool| {
         let Some(api) = state.api() else { return };
-        let q = filters.query(cursor.get_untracked());
-        form.run(&["username", "since", "until"], api.audit(q), move |p| {
-            page.set(Some(p));
+        let q = address.get_untracked().query(cursor.get_untracked());
+        task::run(Some(form.busy), api.audit(q), move |outcome| {
+            match outcome {
+                Ok(p) => {
+                    page.set(Some(p));
+                    failed.set(None);
+                }
+                Err(e) => {
+                    page.set(None);
+                    failed.set(Some(state.fail(&e)));
+                }
+            }
+            if moved {
+                dom::focus_later(vec!["#audit-count".to_owned(), "#audit-retry".to_owned()]);
+            }
         });
     };
-    load();
-    let apply = Callback::new(move |()| {
-        form.start();
+    // A new address (Show, Back, Forward) starts from the newest events.
+    Effect::new(move |first: Option<()>| {
+        let wanted = address.get();
+        filters.show(&wanted);
         before.set(Vec::new());
         cursor.set(None);
-        load();
+        load(first.is_some());
     });
-    let older = move |_| {
+    state.when_back(Callback::new(move |()| {
+        if failed.with_untracked(Option::is_some) {
+            load(false);
+        }
+    }));
+    let apply = Callback::new(move |()| {
+        form.start();
+        let Some(wanted) = filters.checked(form) else {
+            return;
+        };
+        if wanted == address.get_untracked() {
+            load(true);
+        } else {
+            location.navigate(&wanted.href(), false);
+        }
+    });
+    let older = Callback::new(move |()| {
         let next = page.with_untracked(|p| p.as_ref().and_then(|p| p.next_cursor));
         if next.is_some() {
             before.update(|b| b.push(cursor.get_untracked()));
             cursor.set(next);
-            load();
+            load(true);
         }
-    };
-    let newer = move |_| {
+    });
+    let newer = Callback::new(move |()| {
         if let Some(prev) = before.try_update(|b| b.pop()).flatten() {
             cursor.set(prev);
-            load();
+            load(true);
         }
-    };
+    });
+    let retry = Callback::new(move |()| load(true));
+    let filtered = Memo::new(move |_| address.get() != Wanted::default());
+    let no_newer = Signal::derive(move || before.with(Vec::is_empty));
+    let no_older =
+        Signal::derive(move || page.with(|p| p.as_ref().is_none_or(|p| p.next_cursor.is_none())));
     view! {
-        <h2 class="page-title" tabindex="-1">"Audit log"</h2>
-        <FilterForm filters form on_apply=apply/>
-        {move || page.get().map(|p| view! { <Events page=p/> })}
-        <div class="pager">
-            <button id="audit-newer" class="secondary" type="button" on:click=newer
-                disabled=move || before.with(Vec::is_empty) || form.busy.get()>"Newer"</button>
-            <button id="audit-older" class="secondary" type="button" on:click=older
-                disabled=move || page.with(|p| p.as_ref().is_none_or(|p| p.next_cursor.is_none())) || form.busy.get()>"Older"</button>
+        <div class="title-row">
+            <h1 class="page-title" tabindex="-1">"Audit log"</h1>
+            <span class="loading" role="status">{move || form.busy.get().then_some("Loading…")}</span>
         </div>
+        <FilterForm filters form on_apply=apply/>
+        {move || failed.get().map(|message| view! {
+            <p id="audit-count" tabindex="-1"><LoadFailed id="audit-retry" what="events" message retry/></p>
+        })}
+        {move || page.get().map(|p| view! { <Events page=p filtered=filtered.get_untracked()/> })}
+        <Show when=move || page.with(|p| p.as_ref().is_some_and(|p| !p.events.is_empty()))>
+            <div class="pager">
+                <BusyButton id="audit-newer" kind="button" class="secondary" busy=form.busy blocked=no_newer on_press=newer>"Newer"</BusyButton>
+                <BusyButton id="audit-older" kind="button" class="secondary" busy=form.busy blocked=no_older on_press=older>"Older"</BusyButton>
+            </div>
+        </Show>
     }
 }
 
-/// What the filter form holds: a username, an event's wire name and two
-/// days, each empty for none.
+/// The filters an address asks for: a username, an event's wire name and
+/// two days (`YYYY-MM-DD`), each empty for none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Wanted {
+    username: String,
+    event: String,
+    since: String,
+    until: String,
+}
+
+impl Wanted {
+    /// The query-string keys, in the order of the fields.
+    const KEYS: [&'static str; 4] = ["user", "event", "from", "to"];
+
+    fn from_query(get: impl Fn(&str) -> Option<String>) -> Self {
+        let [username, event, since, until] = Self::KEYS.map(|k| get(k).unwrap_or_default());
+        Wanted {
+            username,
+            event,
+            since,
+            until,
+        }
+    }
+
+    /// `/admin/audit?user=…&event=…&from=…&to=…`, without the empty ones.
+    fn href(&self) -> String {
+        let values = [&self.username, &self.event, &self.since, &self.until];
+        let parts: Vec<String> = Self::KEYS
+            .iter()
+            .zip(values)
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", routes::encode(v)))
+            .collect();
+        let path = Screen::Audit.path();
+        if parts.is_empty() {
+            path.into_owned()
+        } else {
+            format!("{path}?{}", parts.join("&"))
+        }
+    }
+
+    /// The audit_log query for the page at `cursor` (none: the newest).
+    fn query(&self, cursor: Option<u64>) -> AuditQuery {
+        AuditQuery {
+            username: Some(self.username.clone()).filter(|u| !u.is_empty()),
+            event: AuditKind::from_name(&self.event),
+            since: day_start(&self.since, false),
+            until: day_start(&self.until, true),
+            limit: Some(PAGE),
+            offset: None,
+            cursor,
+            mine: false,
+        }
+    }
+}
+
+/// What the filter form holds, ahead of the address until Show.
 #[derive(Clone, Copy)]
 struct Filters {
     username: RwSignal<String>,
@@ -110,29 +220,46 @@ struct Filters {
 }
 
 impl Filters {
-    fn new() -> Self {
-        let empty = || RwSignal::new(String::new());
+    fn new(wanted: Wanted) -> Self {
         Filters {
-            username: empty(),
-            event: empty(),
-            since: empty(),
-            until: empty(),
+            username: RwSignal::new(wanted.username),
+            event: RwSignal::new(wanted.event),
+            since: RwSignal::new(wanted.since),
+            until: RwSignal::new(wanted.until),
         }
     }
 
-    /// The audit_log query for the page at `cursor` (none: the newest).
-    fn query(&self, cursor: Option<u64>) -> AuditQuery {
-        AuditQuery {
-            username: Some(self.username.get_untracked().trim().to_owned())
-                .filter(|u| !u.is_empty()),
-            event: AuditKind::from_name(&self.event.get_untracked()),
-            since: day_start(&self.since.get_untracked(), false),
-            until: day_start(&self.until.get_untracked(), true),
-            limit: Some(PAGE),
-            offset: None,
-            cursor,
-            mine: false,
+    /// Puts what the address asks for into the form (after Back, Forward).
+    fn show(&self, wanted: &Wanted) {
+        self.username.set(wanted.username.clone());
+        self.event.set(wanted.event.clone());
+        self.since.set(wanted.since.clone());
+        self.until.set(wanted.until.clone());
+    }
+
+    /// The filters to show; none when a day is not one, or "To" comes
+    /// before "From", each such field marked on `form`.
+    fn checked(&self, form: FormState) -> Option<Wanted> {
+        let wanted = Wanted {
+            username: self.username.get_untracked().trim().to_owned(),
+            event: self.event.get_untracked(),
+            since: self.since.get_untracked().trim().to_owned(),
+            until: self.until.get_untracked().trim().to_owned(),
+        };
+        let mut ok = true;
+        for (field, day) in [("since", &wanted.since), ("until", &wanted.until)] {
+            if !day.is_empty() && day_start(day, false).is_none() {
+                form.field_error(field, "Enter a day as YYYY-MM-DD");
+                ok = false;
+            }
         }
+        // Both are YYYY-MM-DD here, which sort as the days do.
+        if ok && !wanted.since.is_empty() && !wanted.until.is_empty() && wanted.until < wanted.since
+        {
+            form.field_error("until", "\u{201c}To\u{201d} is before \u{201c}From\u{201d}");
+            ok = false;
+        }
+        ok.then_some(wanted)
     }
 }
 
@@ -143,63 +270,70 @@ fn FilterForm(filters: Filters, form: FormState, on_apply: Callback<()>) -> impl
         ev.prevent_default();
         on_apply.run(());
     };
-    let text_field =
-        |id: &'static str, label: &'static str, kind: &'static str, value: RwSignal<String>| {
-            view! {
-                <div class="field">
-                    <label for=id>{label}</label>
-                    <input id=id type=kind prop:value=move || value.get()
-                        on:input=move |ev| value.set(event_target_value(&ev))/>
-                </div>
-            }
-        };
     let event = filters.event;
     view! {
         <form id="audit-form" on:submit=submit novalidate>
             <NoticeView notice=form.notice/>
-            <div class="grid2">
-                {text_field("audit-user", "Username", "text", filters.username)}
+            <div class="filters4">
+                <Field id="audit-user" name="username" label="Username" value=filters.username form autocomplete="username"/>
                 <div class="field">
                     <label for="audit-event">"Event"</label>
                     <select id="audit-event" prop:value=move || event.get() on:change=move |ev| event.set(event_target_value(&ev))>
-                        <option value="">"Any"</option>
-                        {AuditKind::NAMES.iter().map(|n| view! { <option value=*n>{n.replace('_', " ")}</option> }).collect_view()}
+                        <option value="">"Any event"</option>
+                        {AuditKind::NAMES.iter().map(|n| view! { <option value=*n>{event_label(n)}</option> }).collect_view()}
                     </select>
                 </div>
-                {text_field("audit-since", "From (day, UTC)", "date", filters.since)}
-                {text_field("audit-until", "To (day, UTC)", "date", filters.until)}
+                <Field id="audit-since" name="since" label="From (day, UTC)" value=filters.since form kind="date"/>
+                <Field id="audit-until" name="until" label="To (day, UTC)" value=filters.until form kind="date"/>
             </div>
-            <div><button id="audit-apply" class="primary" type="submit" disabled=move || form.busy.get()>"Show"</button></div>
+            <div><BusyButton id="audit-apply" busy=form.busy>"Show"</BusyButton></div>
         </form>
     }
 }
 
-/// A page of events: how many match, and the table.
+/// A page of events: how many match, and the table; or, when none do, one
+/// line that says so, with a way out of the filters.
 #[component]
-fn Events(page: Page) -> impl IntoView {
+fn Events(page: Page, filtered: bool) -> impl IntoView {
+    let count = match (page.total, page.total_capped) {
+        (n, true) => format!("More than {n} events match."),
+        (0, false) => "No events match.".to_owned(),
+        (1, false) => "1 event matches.".to_owned(),
+        (n, false) => format!("{n} events match."),
+    };
+    let empty = page.events.is_empty();
     view! {
-        <p id="audit-count" class="muted">{match (page.total, page.total_capped) {
-            (n, true) => format!("More than {n} events match."),
-            (1, false) => "1 event matches.".to_owned(),
-            (n, false) => format!("{n} events match."),
-        }}</p>
-        <div class="table-wrap">
-            <table id="audit-table">
-                <thead><tr><th>"When"</th><th>"Event"</th><th>"By"</th><th>"Account"</th><th>"Address"</th><th>"Outcome"</th><th>"Detail"</th></tr></thead>
-                <tbody>{page.events.into_iter().map(|e| view! {
-                    <tr class=(e.outcome == "failure").then_some("failure")>
-                        <td>{when(Some(&e.at))}</td>
-                        <td class="cell-event">{e.kind.as_str().replace('_', " ")}</td>
-                        <td class="wrap">{e.actor.unwrap_or_default()}</td>
-                        <td class="wrap">{e.target.unwrap_or_default()}</td>
-                        <td>{e.client_address.unwrap_or_default()}</td>
-                        <td>{e.outcome.clone()}</td>
-                        <td class="wrap">{e.detail}</td>
-                    </tr>
-                }).collect_view()}</tbody>
-            </table>
-        </div>
+        <p id="audit-count" class="muted" role="status" tabindex="-1">
+            {count}
+            {(empty && filtered).then(|| view! { " " <a id="audit-clear" href=Screen::Audit.path()>"Clear filters"</a> })}
+        </p>
+        <Show when=move || !empty>
+            // Focusable and named, so that a keyboard can scroll it sideways.
+            <div class="table-wrap" tabindex="0" role="region" aria-label="Audit events">
+                <table id="audit-table">
+                    <thead><tr><th>"When"</th><th>"Event"</th><th>"By"</th><th>"Account"</th><th class="opt">"Address"</th><th>"Outcome"</th><th>"Detail"</th></tr></thead>
+                    <tbody>{page.events.clone().into_iter().map(|e| view! {
+                        <tr class=(e.outcome == "failure").then_some("failure")>
+                            <td title=when(Some(&e.at))>{day(Some(&e.at))}<br/><span class="muted">{clock(&e.at)}</span></td>
+                            <td class="cell-event">{event_label(e.kind.as_str())}</td>
+                            <td class="wrap">{e.actor.unwrap_or_default()}</td>
+                            <td class="wrap">{e.target.unwrap_or_default()}</td>
+                            <td class="opt">{e.client_address.unwrap_or_default()}</td>
+                            <td>{if e.outcome == "failure" { "Failed" } else { "Done" }}</td>
+                            <td class="wrap">{e.detail}</td>
+                        </tr>
+                    }).collect_view()}</tbody>
+                </table>
+            </div>
+        </Show>
     }
+}
+
+/// The time of day of a stored RFC 3339 time: `12:54 UTC`.
+fn clock(t: &str) -> String {
+    t.get(11..16)
+        .map(|hm| format!("{hm} UTC"))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -223,5 +357,24 @@ mod tests {
             Some("2027-01-01T00:00:00Z")
         );
         assert_eq!(super::day_start(" ", false), None);
+    }
+
+    #[test]
+    fn filters_live_in_the_address() {
+        let w = super::Wanted {
+            username: "ann lee".into(),
+            event: "login_failed".into(),
+            since: String::new(),
+            until: "2026-11-25".into(),
+        };
+        let href = w.href();
+        assert_eq!(
+            href,
+            "/admin/audit?user=ann%20lee&event=login_failed&to=2026-11-25"
+        );
+        let query = href.split_once('?').unwrap().1;
+        let back = super::Wanted::from_query(|k| crate::routes::query_value(query, k));
+        assert_eq!(back, w);
+        assert_eq!(super::Wanted::default().href(), "/admin/audit");
     }
 }

@@ -7,7 +7,7 @@ use crate::nav;
 use crate::routes::{self, Screen};
 use crate::state::{AppState, Notice, Session};
 use crate::task;
-use crate::widgets::{Field, NoticeView, StrengthHint};
+use crate::widgets::{password_help, BusyButton, Field, NoticeView, StrengthHint};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use users_protocol::{validate, ErrorCode, NewUser, ProfileField, Secret};
@@ -30,7 +30,7 @@ pub(crate) fn LoginPage() -> impl IntoView {
     let username = RwSignal::new(state.new_username.get_untracked());
     view! {
         <section class="card narrow">
-            <h2 class="page-title" tabindex="-1">"Log in"</h2>
+            <h1 class="page-title" tabindex="-1">"Log in"</h1>
             <LoginForm username/>
             <p class="aside">"No account yet? " <a href=Screen::Register.path()>"Register"</a></p>
         </section>
@@ -43,7 +43,7 @@ pub(crate) fn LoginPage() -> impl IntoView {
 pub(crate) fn RegisterPage() -> impl IntoView {
     view! {
         <section class="card narrow">
-            <h2 class="page-title" tabindex="-1">"Create an account"</h2>
+            <h1 class="page-title" tabindex="-1">"Create an account"</h1>
             <RegisterForm/>
             <p class="aside">"Have an account? " <a href=Screen::Login.path()>"Log in"</a></p>
         </section>
@@ -132,6 +132,8 @@ fn LoginForm(username: RwSignal<String>) -> impl IntoView {
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         form.start();
+        // "You have logged out." and the like belong to before this try.
+        state.flash.set(None);
         let Some((u, p, second)) = fields.login(form) else {
             return;
         };
@@ -143,18 +145,34 @@ fn LoginForm(username: RwSignal<String>) -> impl IntoView {
                 fields.asking.set(Asking::Code);
                 dom::focus_later(vec!["#login-code".to_owned()]);
             }
-            Err(e) => form.fail(&e, &["username", "password", "totp_code", "recovery_code"]),
+            Err(e) => {
+                // A refused password is typed again, not corrected.
+                if e.code() == Some(ErrorCode::InvalidCredentials)
+                    && fields.asking.get_untracked() == Asking::Password
+                {
+                    fields.password.set(String::new());
+                }
+                form.fail(&e, &["username", "password", "totp_code", "recovery_code"]);
+            }
         });
     };
+    let asking_password = move || fields.asking.get() == Asking::Password;
     view! {
         <form id="login-form" on:submit=submit novalidate>
             <NoticeView notice=form.notice/>
-            <Field id="login-username" name="username" label="Username or email" value=username form autocomplete="username"/>
-            <Field id="login-password" name="password" label="Password" value=fields.password form kind="password" autocomplete="current-password"/>
+            // The second step keeps the name and password, out of sight.
+            <div class="grid1" hidden=move || !asking_password()>
+                <Field id="login-username" name="username" label="Username or email" value=username form autocomplete="username"/>
+                <Field id="login-password" name="password" label="Password" value=fields.password form kind="password" autocomplete="current-password"/>
+            </div>
             <SecondFactorField fields form/>
-            <button id="login-submit" class="primary" type="submit" disabled=move || form.busy.get()>
-                {move || if form.busy.get() { "Logging in…" } else { "Log in" }}
-            </button>
+            <BusyButton id="login-submit" busy=form.busy>
+                {move || match (form.busy.get(), asking_password()) {
+                    (true, _) => "Logging in…",
+                    (false, true) => "Log in",
+                    (false, false) => "Verify",
+                }}
+            </BusyButton>
         </form>
     }
 }
@@ -179,7 +197,19 @@ fn sign_in(state: AppState, logged_in: LoggedIn) {
 /// recovery code instead, with a link to switch between them.
 #[component]
 fn SecondFactorField(fields: LoginFields, form: FormState) -> impl IntoView {
-    let LoginFields { code, asking, .. } = fields;
+    let LoginFields {
+        code,
+        asking,
+        username,
+        ..
+    } = fields;
+    let back = move |_| {
+        form.start();
+        code.set(String::new());
+        asking.set(Asking::Password);
+        dom::focus_later(vec!["#login-password".to_owned()]);
+    };
+    let who = move || username.get().trim().to_owned();
     let switch = move |_| {
         form.start();
         code.set(String::new());
@@ -194,14 +224,16 @@ fn SecondFactorField(fields: LoginFields, form: FormState) -> impl IntoView {
         match asking.get() {
         Asking::Password => ().into_any(),
         Asking::Code => view! {
-            <p id="login-second" class="muted">"Two-factor login is on for this account."</p>
-            <Field id="login-code" name="totp_code" label="Code from your authenticator app" value=code form autocomplete="one-time-code"/>
+            <p id="login-second">"Enter the 6-digit code from your authenticator app for " <strong class="wrap">{who}</strong> "."</p>
+            <Field id="login-code" name="totp_code" label="Code from your app" value=code form autocomplete="one-time-code" code=true/>
             <p><button id="login-use-recovery" class="link" type="button" on:click=switch>"Use a recovery code instead"</button></p>
+            <p><button id="login-back" class="link" type="button" on:click=back>"Back"</button></p>
         }.into_any(),
         Asking::Recovery => view! {
-            <p id="login-second" class="muted">"Two-factor login is on for this account. Each recovery code works once."</p>
+            <p id="login-second">"Enter a recovery code for " <strong class="wrap">{who}</strong> ". Each one works once."</p>
             <Field id="login-recovery" name="recovery_code" label="Recovery code" value=code form autocomplete="off"/>
             <p><button id="login-use-code" class="link" type="button" on:click=switch>"Use the code from your app instead"</button></p>
+            <p><button id="login-back" class="link" type="button" on:click=back>"Back"</button></p>
         }.into_any(),
     }
     }
@@ -307,13 +339,15 @@ fn RegisterForm() -> impl IntoView {
             <NoticeView notice=form.notice/>
             <Field id="reg-username" name="username" label="Username" value=username form autocomplete="username"/>
             <Field id="reg-email" name="email" label="Email" value=email form kind="email" autocomplete="email"/>
-            <Field id="reg-password" name="password" label="Password" value=password form kind="password" autocomplete="new-password" hint="reg-strength"/>
-            <StrengthHint id="reg-strength" password=password names=Signal::derive(move || vec![username.get(), email.get()])/>
+            <Field id="reg-password" name="password" label="Password" value=password form kind="password" autocomplete="new-password"
+                hint="reg-strength" help=password_help()>
+                <StrengthHint id="reg-strength" password=password names=Signal::derive(move || vec![username.get(), email.get()]) form field="password"/>
+            </Field>
             <Field id="reg-confirm" name="confirm" label="Confirm password" value=confirm form kind="password" autocomplete="new-password"/>
-            <Field id="reg-fullname" name=ProfileField::FullName.as_str() label=ProfileField::FullName.label() value=full_name form autocomplete="name"/>
-            <button id="register-submit" class="primary" type="submit" disabled=move || form.busy.get()>
+            <Field id="reg-fullname" name=ProfileField::FullName.as_str() label=format!("{} (optional)", ProfileField::FullName.label()) value=full_name form autocomplete="name"/>
+            <BusyButton id="register-submit" busy=form.busy>
                 {move || if form.busy.get() { "Creating account…" } else { "Create account" }}
-            </button>
+            </BusyButton>
         </form>
     }
 }

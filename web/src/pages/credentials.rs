@@ -2,8 +2,8 @@
 
 use crate::dom;
 use crate::forms::{save_own, FormState};
-use crate::state::AppState;
-use crate::widgets::{Field, NoticeView, StrengthHint};
+use crate::state::{AppState, Notice};
+use crate::widgets::{password_help, BusyButton, Field, NoticeView, StrengthHint};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use users_protocol::{validate, Secret, UserUpdate};
@@ -26,6 +26,13 @@ pub(crate) fn CredentialsPage() -> impl IntoView {
         ev.prevent_default();
         uform.start();
         let u = username.get_untracked().trim().to_owned();
+        if Some(&u) == current().map(|c| c.0).as_ref() {
+            uform
+                .notice
+                .set(Some(Notice::info("That is your username already.")));
+            uform.focus_outcome();
+            return;
+        }
         if uform.check([validate::username(&u)]) {
             let update = UserUpdate {
                 username: Some(u),
@@ -41,6 +48,13 @@ pub(crate) fn CredentialsPage() -> impl IntoView {
         ev.prevent_default();
         eform.start();
         let e = email.get_untracked().trim().to_owned();
+        if current().is_some_and(|c| c.1.eq_ignore_ascii_case(&e)) {
+            eform
+                .notice
+                .set(Some(Notice::info("That is your email already.")));
+            eform.focus_outcome();
+            return;
+        }
         if eform.check([validate::email(&e)]) {
             let update = UserUpdate {
                 email: Some(e),
@@ -51,29 +65,29 @@ pub(crate) fn CredentialsPage() -> impl IntoView {
     };
 
     view! {
-        <h2 class="page-title" tabindex="-1">"Credentials"</h2>
+        <h1 class="page-title" tabindex="-1">"Credentials"</h1>
         <div class="section">
-            <h3>"Username"</h3>
+            <h2>"Username"</h2>
             <form id="username-form" on:submit=change_username novalidate>
                 <NoticeView notice=uform.notice/>
                 <Field id="cred-username" name="username" label="New username" value=username form=uform autocomplete="username"/>
-                <div><button id="username-save" class="primary" type="submit" disabled=move || uform.busy.get()>
+                <div><BusyButton id="username-save" class="secondary" busy=uform.busy>
                     {move || if uform.busy.get() { "Saving…" } else { "Change username" }}
-                </button></div>
+                </BusyButton></div>
             </form>
         </div>
         <div class="section">
-            <h3>"Email"</h3>
+            <h2>"Email"</h2>
             <form id="email-form" on:submit=change_email novalidate>
                 <NoticeView notice=eform.notice/>
                 <Field id="cred-email" name="email" label="New email" value=email form=eform kind="email" autocomplete="email"/>
-                <div><button id="email-save" class="primary" type="submit" disabled=move || eform.busy.get()>
+                <div><BusyButton id="email-save" class="secondary" busy=eform.busy>
                     {move || if eform.busy.get() { "Saving…" } else { "Change email" }}
-                </button></div>
+                </BusyButton></div>
             </form>
         </div>
         <div class="section">
-            <h3>"Password"</h3>
+            <h2>"Password"</h2>
             <PasswordForm on_done=Callback::new(|()| {})/>
         </div>
     }
@@ -138,12 +152,14 @@ fn PasswordForm(on_done: Callback<()>) -> impl IntoView {
         <form id="password-form" on:submit=change_password novalidate>
             <NoticeView notice=pform.notice/>
             <Field id="cred-current" name="current_password" label="Current password" value=cur form=pform kind="password" autocomplete="current-password"/>
-            <Field id="cred-new" name="password" label="New password" value=new form=pform kind="password" autocomplete="new-password" hint="cred-strength"/>
-            <StrengthHint id="cred-strength" password=new names/>
+            <Field id="cred-new" name="password" label="New password" value=new form=pform kind="password" autocomplete="new-password"
+                hint="cred-strength" help=password_help()>
+                <StrengthHint id="cred-strength" password=new names form=pform field="password"/>
+            </Field>
             <Field id="cred-confirm" name="confirm" label="Confirm new password" value=confirm form=pform kind="password" autocomplete="new-password"/>
-            <div><button id="password-save" class="primary" type="submit" disabled=move || pform.busy.get()>
+            <div><BusyButton id="password-save" busy=pform.busy>
                 {move || if pform.busy.get() { "Saving…" } else { "Change password" }}
-            </button></div>
+            </BusyButton></div>
         </form>
     }
 }
@@ -163,7 +179,7 @@ pub(crate) fn FirstPasswordPage() -> impl IntoView {
         });
     });
     view! {
-        <h2 class="page-title" tabindex="-1">"Choose a new password"</h2>
+        <h1 class="page-title" tabindex="-1">"Choose a new password"</h1>
         <p id="first-password-why">"This account's password was set for you, or is the default that anyone can look up. Choose your own to go on."</p>
         <PasswordForm on_done=done/>
     }

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 pub(crate) fn NotFound() -> impl IntoView {
     view! {
         <section class="card narrow" id="not-found">
-            <h2 class="page-title" tabindex="-1">"Page not found"</h2>
+            <h1 class="page-title" tabindex="-1">"Page not found"</h1>
             <p>"There is nothing at this address."</p>
             <p><a href="/">"Go to the start page"</a></p>
         </section>
@@ -24,7 +24,7 @@ pub(crate) fn NotAllowed() -> impl IntoView {
     dom::set_title("Not allowed");
     view! {
         <section id="not-allowed">
-            <h2 class="page-title" tabindex="-1">"Not allowed"</h2>
+            <h1 class="page-title" tabindex="-1">"Not allowed"</h1>
             <p>"This screen is for admins and moderators. Your account cannot open it."</p>
             <p><a href=Screen::Profile.path()>"Back to your profile"</a></p>
         </section>

@@ -5,7 +5,7 @@
 
 use crate::forms::FormState;
 use crate::state::AppState;
-use crate::widgets::{when, Field, NoticeView};
+use crate::widgets::{role_label, status_label, when, BusyButton, Field, NoticeView};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use users_protocol::validate::{self, FieldError};
@@ -70,7 +70,7 @@ pub(crate) fn ProfilePage() -> impl IntoView {
     let first = user();
     let on_saved = Callback::new(move |u: UserView| state.set_user(u));
     view! {
-        <h2 class="page-title" tabindex="-1">"Profile"</h2>
+        <h1 class="page-title" tabindex="-1">"Profile"</h1>
         {move || user().map(|u| view! { <Meta user=u/> })}
         {first.map(|u| view! { <ProfileForm user=u target=None on_saved/> })}
     }
@@ -84,9 +84,9 @@ pub(crate) fn Meta(user: UserView) -> impl IntoView {
     view! {
         <dl class="meta" id="profile-meta">
             <div><dt>"Username"</dt><dd class="wrap">{u.username.clone()}</dd></div>
-            <div><dt>"Email"</dt><dd class="wrap">{u.email.clone()}</dd></div>
-            <div><dt>"Role"</dt><dd id="meta-role">{u.role.as_str()}</dd></div>
-            <div><dt>"Status"</dt><dd id="meta-status">{u.status.as_str()}</dd></div>
+            <div class="wide"><dt>"Email"</dt><dd class="wrap">{u.email.clone()}</dd></div>
+            <div><dt>"Role"</dt><dd id="meta-role">{role_label(u.role)}</dd></div>
+            <div><dt>"Status"</dt><dd id="meta-status">{status_label(u.status)}</dd></div>
             <div><dt>"Created"</dt><dd>{when(Some(&u.created_at))}</dd></div>
             <div><dt>"Updated"</dt><dd id="meta-updated">{when(Some(&u.updated_at))}</dd></div>
             <div><dt>"Last login"</dt><dd>{when(u.last_login.as_deref())}</dd></div>
@@ -152,9 +152,9 @@ pub(crate) fn ProfileForm(
             <div class="grid2">{one_line_fields(&values, form)}</div>
             {text_areas(&values, form)}
             <div class="form-actions">
-                <button id="profile-save" class="primary" type="submit" disabled=move || form.busy.get()>
+                <BusyButton id="profile-save" busy=form.busy>
                     {move || if form.busy.get() { "Saving…" } else { "Save profile" }}
-                </button>
+                </BusyButton>
                 <span class="muted" id="profile-dirty">{move || dirty.get().then_some("Unsaved changes")}</span>
             </div>
         </form>

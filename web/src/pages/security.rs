@@ -3,11 +3,12 @@
 //! can be signed out, or all but this one), and recent activity.
 
 use crate::api::{Revoke, SecondFactor};
+use crate::device;
 use crate::dom;
 use crate::forms::FormState;
 use crate::state::AppState;
 use crate::task;
-use crate::widgets::{when, Field, NoticeView};
+use crate::widgets::{count, event_label, when, BusyButton, Field, LoadFailed, NoticeView};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use users_protocol::{AuditEvent, AuditQuery, Secret, SessionView, TotpSetup};
@@ -16,7 +17,7 @@ use users_protocol::{AuditEvent, AuditQuery, Secret, SessionView, TotpSetup};
 #[component]
 pub(crate) fn SecurityPage() -> impl IntoView {
     view! {
-        <h2 class="page-title" tabindex="-1">"Security"</h2>
+        <h1 class="page-title" tabindex="-1">"Security"</h1>
         <TwoFactor/>
         <Sessions/>
         <Activity/>
@@ -35,7 +36,7 @@ fn TwoFactor() -> impl IntoView {
     let setup = RwSignal::new(None::<TotpSetup>);
     let codes = RwSignal::new(None::<Vec<String>>);
     let form = FormState::new("totp-form");
-    let start = move |_| {
+    let start = move |()| {
         let Some(api) = state.api() else { return };
         form.start();
         form.run(&[], api.totp_setup(), move |s| {
@@ -52,16 +53,21 @@ fn TwoFactor() -> impl IntoView {
     };
     view! {
         <section class="section" id="two-factor">
-            <h3>"Two-factor login"</h3>
+            <h2>"Two-factor login"</h2>
             <NoticeView notice=form.notice/>
-            {move || codes.get().map(|list| view! { <RecoveryCodes list/> })}
-            {move || match (on.get(), setup.get()) {
-                (true, _) => view! { <TurnOff/> }.into_any(),
-                (false, None) => view! {
+            // One step at a time: the codes just made, until saved; then on
+            // or off; off, a setup under way.
+            {move || match (codes.get(), on.get(), setup.get()) {
+                (Some(list), _, _) => view! { <RecoveryCodes list done=Callback::new(move |()| {
+                    codes.set(None);
+                    dom::focus_later(vec!["#totp-on".to_owned()]);
+                })/> }.into_any(),
+                (None, true, _) => view! { <TurnOff/> }.into_any(),
+                (None, false, None) => view! {
                     <p>"A code from an authenticator app on your phone, asked for at each login, keeps your account safe even if your password is found out."</p>
-                    <button id="totp-start" class="primary" type="button" on:click=start disabled=move || form.busy.get()>"Set up two-factor login"</button>
+                    <BusyButton id="totp-start" kind="button" busy=form.busy on_press=Callback::new(start)>"Set up two-factor login"</BusyButton>
                 }.into_any(),
-                (false, Some(s)) => view! { <TurnOn secret=s confirm/> }.into_any(),
+                (None, false, Some(s)) => view! { <TurnOn secret=s confirm/> }.into_any(),
             }}
         </section>
     }
@@ -118,7 +124,7 @@ impl SetUp {
             if let Some(me) = me {
                 state.set_user(me);
             }
-            dom::focus_later(vec!["#recovery-codes h4".to_owned()]);
+            dom::focus_later(vec!["#recovery-codes h3".to_owned()]);
         });
     }
 }
@@ -129,6 +135,7 @@ impl SetUp {
 fn TurnOn(secret: TotpSetup, confirm: SetUp) -> impl IntoView {
     let state = expect_context::<AppState>();
     let SetUp {
+        setup,
         code,
         password,
         form,
@@ -139,28 +146,67 @@ fn TurnOn(secret: TotpSetup, confirm: SetUp) -> impl IntoView {
         ev.prevent_default();
         confirm.confirm(state);
     };
+    let key = secret.secret.expose().to_owned();
+    let grouped = group_key(&key);
+    let copied = RwSignal::new(false);
+    let copy = move |_| copied.set(dom::copy_text(&key));
+    let cancel = move |_| {
+        form.start();
+        setup.set(None);
+        code.set(String::new());
+        password.set(String::new());
+        dom::focus_later(vec!["#totp-start".to_owned()]);
+    };
     view! {
+        <p class="steps">"Step 1 of 2: scan the code, or type in the key."</p>
         <p>"Scan this QR code with your authenticator app, or type in the key below. Then enter the code it shows, and your password."</p>
         <img id="totp-qr" src=qr width="200" height="200" alt="QR code to scan with your authenticator app"/>
-        <p>"Key: " <code id="totp-secret" class="wrap">{secret.secret.expose().to_owned()}</code></p>
+        <p>"Key: " <code id="totp-secret" class="key wrap" aria-label=key_spoken(&grouped)>{grouped.clone()}</code> " "
+            <button id="totp-copy" class="secondary" type="button" on:click=copy>
+                {move || if copied.get() { "Copied" } else { "Copy key" }}
+            </button>
+        </p>
         <form id="totp-form" on:submit=submit novalidate>
-            <Field id="totp-code" name="code" label="Code from the app" value=code form autocomplete="one-time-code"/>
+            <p class="steps">"Step 2 of 2: confirm with a code."</p>
+            <Field id="totp-code" name="code" label="Code from the app" value=code form autocomplete="one-time-code" code=true/>
             <Field id="totp-password" name="password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
-            <div><button id="totp-enable" class="primary" type="submit" disabled=move || form.busy.get()>"Turn on two-factor login"</button></div>
+            <div class="form-actions">
+                <BusyButton id="totp-enable" busy=form.busy>"Turn on two-factor login"</BusyButton>
+                <button id="totp-cancel" class="secondary" type="button" on:click=cancel>"Cancel"</button>
+            </div>
         </form>
     }
 }
 
-/// The recovery codes, shown this once, to copy or download.
+/// A key in groups of four, to read and type: `ABCD EFGH …`.
+fn group_key(key: &str) -> String {
+    key.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The grouped key as a screen reader should read it: each group spelled.
+fn key_spoken(grouped: &str) -> String {
+    grouped
+        .split(' ')
+        .map(|g| g.chars().map(String::from).collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The recovery codes, shown this once, to copy or download; `done` once
+/// they are saved.
 #[component]
-fn RecoveryCodes(list: Vec<String>) -> impl IntoView {
+fn RecoveryCodes(list: Vec<String>, done: Callback<()>) -> impl IntoView {
     let text = list.join("\n") + "\n";
     let download = dom::data_url("text/plain", &text);
     let copied = RwSignal::new(false);
     let copy = move |_| copied.set(dom::copy_text(&text));
     view! {
         <div id="recovery-codes" class="notice ok">
-            <h4 tabindex="-1">"Two-factor login is on. Save your recovery codes"</h4>
+            <h3 tabindex="-1">"Two-factor login is on. Save your recovery codes"</h3>
             <p>"Each code logs you in once if you lose your phone. They are shown only now: copy them or download them, and keep them somewhere safe."</p>
             <ol class="codes">{list.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}</ol>
             <button id="recovery-copy" class="secondary" type="button" on:click=copy>
@@ -168,6 +214,8 @@ fn RecoveryCodes(list: Vec<String>) -> impl IntoView {
             </button>
             " "
             <a id="recovery-download" class="button secondary" href=download download="recovery-codes.txt">"Download"</a>
+            " "
+            <button id="recovery-done" class="primary" type="button" on:click=move |_| done.run(())>"Done, I've saved them"</button>
         </div>
     }
 }
@@ -210,7 +258,7 @@ fn TurnOff() -> impl IntoView {
             <NoticeView notice=form.notice/>
             <Field id="totp-off-code" name="code" label="Code from the app, or a recovery code" value=code form autocomplete="one-time-code"/>
             <Field id="totp-off-password" name="password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
-            <div><button id="totp-disable" class="danger" type="submit" disabled=move || form.busy.get()>"Turn off two-factor login"</button></div>
+            <div><BusyButton id="totp-disable" class="danger" busy=form.busy>"Turn off two-factor login"</BusyButton></div>
         </form>
     }
 }
@@ -220,20 +268,35 @@ fn TurnOff() -> impl IntoView {
 fn Sessions() -> impl IntoView {
     let state = expect_context::<AppState>();
     let list = RwSignal::new(None::<Vec<SessionView>>);
+    let failed = RwSignal::new(None::<String>);
     let form = FormState::new("sessions");
     let load = move || {
         let Some(api) = state.api() else { return };
         task::run(None, api.sessions(None), move |outcome| match outcome {
-            Ok(l) => list.set(Some(l.sessions)),
-            Err(e) => form.fail(&e, &[]),
+            Ok(l) => {
+                list.set(Some(l.sessions));
+                failed.set(None);
+            }
+            Err(e) => failed.set(Some(state.fail(&e))),
         });
     };
     load();
-    let revoke = move |which: Revoke, done: &'static str| {
+    state.when_back(Callback::new(move |()| {
+        if failed.with_untracked(Option::is_some) {
+            load();
+        }
+    }));
+    let retry = Callback::new(move |()| load());
+    let revoke = move |which: Revoke| {
         let Some(api) = state.api() else { return };
+        let all = matches!(which, Revoke::AllOthers);
         form.start();
         form.run(&[], api.revoke(which), move |n| {
-            form.succeed(format!("{done} ({n})."));
+            form.succeed(match (all, n) {
+                (false, _) => "Signed out that session.".to_owned(),
+                (true, 0) => "There were no other sessions to sign out.".to_owned(),
+                (true, n) => format!("Signed out {} elsewhere.", count(n, "session", "sessions")),
+            });
             load();
         });
     };
@@ -243,14 +306,14 @@ fn Sessions() -> impl IntoView {
             view! { <span class="badge">"This session"</span> }.into_any()
         } else {
             view! {
-                <button id=format!("revoke-{id}") class="secondary" type="button" disabled=move || form.busy.get()
-                    on:click=move |_| revoke(Revoke::One(id.clone()), "Signed out")>"Sign out"</button>
+                <BusyButton id=format!("revoke-{id}") kind="button" class="secondary" busy=form.busy
+                    on_press=Callback::new(move |()| revoke(Revoke::One(id.clone())))>"Sign out"</BusyButton>
             }
             .into_any()
         };
         view! {
             <tr class=if s.current { "current" } else { "" }>
-                <td class="wrap">{s.user_agent.unwrap_or_else(|| "A program (no browser)".into())}</td>
+                <td class="wrap" title=s.user_agent.clone()>{device::label(s.user_agent.as_deref())}</td>
                 <td>{s.client_address.unwrap_or_default()}</td>
                 <td>{when(Some(&s.created_at))}</td>
                 <td>{when(Some(&s.last_used_at))}</td>
@@ -260,8 +323,9 @@ fn Sessions() -> impl IntoView {
     };
     view! {
         <section class="section" id="sessions">
-            <h3>"Where you are signed in"</h3>
+            <h2>"Where you are signed in"</h2>
             <NoticeView notice=form.notice/>
+            {move || failed.get().map(|message| view! { <p><LoadFailed id="sessions-retry" what="your sessions" message retry/></p> })}
             {move || list.get().map(|l| view! {
                 <div class="table-wrap">
                     <table id="sessions-table">
@@ -270,8 +334,8 @@ fn Sessions() -> impl IntoView {
                     </table>
                 </div>
             })}
-            <button id="revoke-others" class="secondary" type="button" disabled=move || form.busy.get()
-                on:click=move |_| revoke(Revoke::AllOthers, "Signed out everywhere else")>"Sign out everywhere else"</button>
+            <BusyButton id="revoke-others" kind="button" class="secondary" busy=form.busy
+                on_press=Callback::new(move |()| revoke(Revoke::AllOthers))>"Sign out everywhere else"</BusyButton>
         </section>
     }
 }
@@ -295,16 +359,16 @@ fn Activity() -> impl IntoView {
     }
     view! {
         <section class="section" id="activity">
-            <h3>"Recent activity"</h3>
+            <h2>"Recent activity"</h2>
             {move || events.get().map(|list| if list.is_empty() {
                 view! { <p class="muted">"Nothing yet."</p> }.into_any()
             } else {
                 view! {
                     <ul id="activity-list">{list.into_iter().map(|e| view! {
                         <li class=(e.outcome == "failure").then_some("failure")>
-                            {when(Some(&e.at))} ": " {e.kind.as_str().replace('_', " ")}
+                            {when(Some(&e.at))} ": " {event_label(e.kind.as_str())}
                             {e.client_address.map(|a| format!(" from {a}"))}
-                            {(e.outcome == "failure").then_some(" (failed)")}
+                            {(e.outcome == "failure" && !e.kind.as_str().contains("fail")).then_some(" (failed)")}
                         </li>
                     }).collect_view()}</ul>
                 }.into_any()

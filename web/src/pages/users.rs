@@ -5,18 +5,23 @@
 //! user's own page.
 
 use crate::nav::{self, Location};
-use crate::routes::{self, ListFilters, PAGE};
-use crate::state::{AppState, Notice};
+use crate::routes::{self, ListFilters, Screen, PAGE};
+use crate::state::AppState;
 use crate::task;
-use crate::widgets::{day, when, NoticeView};
+use crate::widgets::{day, role_label, status_label, when, LoadFailed};
 use leptos::prelude::*;
 use std::fmt::Display;
 use users_protocol::{ProfileField, Role, SortKey, UserStatus, UserView};
 
-/// A filter's options: "any" (no filter), then every value by its wire name.
-fn filter_options<T: Copy + Display>(all: &[T]) -> Vec<(Option<T>, String)> {
-    std::iter::once((None, "any".to_owned()))
-        .chain(all.iter().map(|&v| (Some(v), v.to_string())))
+/// A filter's options: "Any role" (no filter), then every value, labelled
+/// for people by `label`.
+fn filter_options<T: Copy>(
+    all: &[T],
+    any: &str,
+    label: fn(T) -> &'static str,
+) -> Vec<(Option<T>, String)> {
+    std::iter::once((None, any.to_owned()))
+        .chain(all.iter().map(|&v| (Some(v), label(v).to_owned())))
         .collect()
 }
 
@@ -26,8 +31,12 @@ fn filter_value<T: Display>(v: Option<T>) -> String {
 }
 
 /// A filter's select options: (value, text).
-fn select_options<T: Copy + Display>(all: &[T]) -> Vec<(String, String)> {
-    filter_options(all)
+fn select_options<T: Copy + Display>(
+    all: &[T],
+    any: &str,
+    label: fn(T) -> &'static str,
+) -> Vec<(String, String)> {
+    filter_options(all, any, label)
         .into_iter()
         .map(|(v, l)| (filter_value(v), l))
         .collect()
@@ -39,7 +48,7 @@ type Column = (&'static str, Option<SortKey>, &'static str);
 /// The table's columns; `opt` ones give way on narrow screens.
 const COLUMNS: [Column; 7] = [
     ("Username", Some(SortKey::Username), ""),
-    ("Email", Some(SortKey::Email), ""),
+    ("Email", Some(SortKey::Email), "opt"),
     ("Full name", Some(SortKey::FullName), "opt"),
     ("Role", Some(SortKey::Role), ""),
     ("Status", None, ""),
@@ -56,14 +65,16 @@ pub(crate) fn UserListPage() -> impl IntoView {
     let filters = Filters::new();
     let listing = Listing::following(filters.address);
     let Listing {
-        users,
         total,
         loading,
-        notice,
+        failed,
+        ..
     } = listing;
     view! {
-        <h2 class="page-title" tabindex="-1">"Users"</h2>
-        <NoticeView notice/>
+        <div class="title-row">
+            <h1 class="page-title" tabindex="-1">"Users"</h1>
+            <span class="loading" role="status">{move || loading.get().then_some("Loading…")}</span>
+        </div>
         <FilterBar filters/>
         <div class="table-wrap">
             <table id="user-table" aria-busy=move || if loading.get() { "true" } else { "false" }>
@@ -71,13 +82,52 @@ pub(crate) fn UserListPage() -> impl IntoView {
                 <thead><tr>
                     {COLUMNS.into_iter().map(|column| view! { <SortHeader column filters/> }).collect_view()}
                 </tr></thead>
-                <tbody>
-                    {move || users.get().into_iter().map(|user| view! { <UserRow user/> }).collect_view()}
-                </tbody>
+                <tbody>{move || rows(listing, filters.address)}</tbody>
             </table>
         </div>
-        <Pager filters=filters.address total loading/>
+        <Show when=move || failed.with(Option::is_none) && total.get() != 0>
+            <Pager filters=filters.address total/>
+        </Show>
     }
+}
+
+/// The table's body: a row per user; or one line across the table when the
+/// query failed (with Retry) or nothing matches (with a way out).
+fn rows(listing: Listing, filters: Memo<ListFilters>) -> AnyView {
+    let whole = |content: AnyView| {
+        view! { <tr><td id="users-whole" class="whole" colspan=COLUMNS.len()>{content}</td></tr> }
+            .into_any()
+    };
+    if let Some(message) = listing.failed.get() {
+        let retry = Callback::new(move |()| listing.again.update(|n| *n += 1));
+        return whole(
+            view! { <LoadFailed id="users-retry" what="users" message retry/> }.into_any(),
+        );
+    }
+    let users = listing.users.get();
+    if users.is_empty() {
+        if listing.loading.get() {
+            return ().into_any();
+        }
+        let f = filters.get();
+        let filtered = !f.search.trim().is_empty() || f.role.is_some() || f.status.is_some();
+        let said = match f.search.trim() {
+            "" => "No users match.".to_owned(),
+            q => format!("No users match \u{201c}{q}\u{201d}."),
+        };
+        return whole(
+            view! {
+                {said} " "
+                {filtered.then(|| view! { <a id="users-clear" href=Screen::Users.path()>"Clear search and filters"</a> })}
+            }
+            .into_any(),
+        );
+    }
+    users
+        .into_iter()
+        .map(|user| view! { <UserRow user/> })
+        .collect_view()
+        .into_any()
 }
 
 /// The list's filters: as the address holds them, which the list follows,
@@ -168,7 +218,10 @@ struct Listing {
     total: RwSignal<usize>,
     /// A query is under way.
     loading: RwSignal<bool>,
-    notice: RwSignal<Option<Notice>>,
+    /// Why the last query failed: its rows are not shown as if current.
+    failed: RwSignal<Option<String>>,
+    /// Bumped to ask again: Retry, or the server back after a failure.
+    again: RwSignal<u64>,
 }
 
 impl Listing {
@@ -179,10 +232,17 @@ impl Listing {
             users: RwSignal::new(Vec::new()),
             total: RwSignal::new(0),
             loading: RwSignal::new(false),
-            notice: RwSignal::new(None),
+            failed: RwSignal::new(None),
+            again: RwSignal::new(0),
         };
+        state.when_back(Callback::new(move |()| {
+            if listing.failed.with_untracked(Option::is_some) {
+                listing.again.update(|n| *n += 1);
+            }
+        }));
         let latest = StoredValue::new(0u64);
         Effect::new(move |_| {
+            listing.again.track();
             let q = filters.get().query();
             let Some(api) = state.api() else { return };
             latest.update_value(|n| *n += 1);
@@ -198,9 +258,13 @@ impl Listing {
                     Ok(list) => {
                         listing.users.set(list.users);
                         listing.total.set(list.total);
-                        listing.notice.set(None);
+                        listing.failed.set(None);
                     }
-                    Err(e) => listing.notice.set(Some(Notice::err(state.fail(&e)))),
+                    Err(e) => {
+                        listing.failed.set(Some(state.fail(&e)));
+                        listing.users.set(Vec::new());
+                        listing.total.set(0);
+                    }
                 }
                 listing.loading.set(false);
             });
@@ -222,11 +286,11 @@ fn FilterBar(filters: Filters) -> impl IntoView {
                     on:input=move |ev| filters.type_search(event_target_value(&ev))/>
             </div>
             <FilterSelect id="admin-role" label="Role" filters
-                options=select_options(Role::ALL)
+                options=select_options(Role::ALL, "Any role", role_label)
                 current=Signal::derive(move || filter_value(address.get().role))
                 set=|f, v| f.role = Role::from_name(v)/>
             <FilterSelect id="admin-status" label="Status" filters
-                options=select_options(UserStatus::ALL)
+                options=select_options(UserStatus::ALL, "Any status", status_label)
                 current=Signal::derive(move || filter_value(address.get().status))
                 set=|f, v| f.status = UserStatus::from_name(v)/>
         </div>
@@ -308,10 +372,10 @@ fn UserRow(user: UserView) -> impl IntoView {
     view! {
         <tr id=row_id>
             <td class="cell-name"><a href=href title=title>{name}</a></td>
-            <td class="cell-email" title=u.email.clone()>{u.email.clone()}</td>
+            <td class="cell-email opt" title=u.email.clone()>{u.email.clone()}</td>
             <td class="opt">{u.profile.get(ProfileField::FullName).to_owned()}</td>
-            <td class="cell-role">{u.role.as_str()}</td>
-            <td class="cell-status"><span class=format!("badge {}", u.status.as_str())>{u.status.as_str()}</span></td>
+            <td class="cell-role">{role_label(u.role)}</td>
+            <td class="cell-status"><span class=format!("badge {}", u.status.as_str())>{status_label(u.status)}</span></td>
             <td class="opt" title=when(Some(&u.created_at))>{day(Some(&u.created_at))}</td>
             <td class="opt" title=when(u.last_login.as_deref())>{day(u.last_login.as_deref())}</td>
         </tr>
@@ -320,22 +384,14 @@ fn UserRow(user: UserView) -> impl IntoView {
 
 /// Which users of how many show, and links to the pages before and after.
 #[component]
-fn Pager(
-    filters: Memo<ListFilters>,
-    total: RwSignal<usize>,
-    loading: RwSignal<bool>,
-) -> impl IntoView {
+fn Pager(filters: Memo<ListFilters>, total: RwSignal<usize>) -> impl IntoView {
     let range = move || {
         let (t, p) = (total.get(), filters.get().page);
-        if t == 0 {
-            "No users match.".to_owned()
-        } else {
-            format!(
-                "Showing {}–{} of {t}",
-                p * PAGE + 1,
-                (p * PAGE + PAGE).min(t)
-            )
-        }
+        format!(
+            "Showing {}–{} of {t}",
+            p * PAGE + 1,
+            (p * PAGE + PAGE).min(t)
+        )
     };
     let to_page = move |page: usize| {
         let f = filters.get();
@@ -343,7 +399,7 @@ fn Pager(
     };
     view! {
         <nav class="pager" aria-label="Pages">
-            <span id="admin-range" role="status">{move || if loading.get() { "Loading…".to_owned() } else { range() }}</span>
+            <span id="admin-range" role="status">{range}</span>
             {page_link("page-prev", "Previous", Signal::derive(move || {
                 let p = filters.get().page;
                 (p > 0).then(|| to_page(p - 1))
@@ -375,12 +431,13 @@ mod tests {
 
     #[test]
     fn filter_options_offer_any_then_every_value_by_wire_name() {
-        let roles = filter_options(Role::ALL);
+        let roles = filter_options(Role::ALL, "Any role", role_label);
         assert_eq!(roles.len(), Role::ALL.len() + 1);
         let values: Vec<String> = roles.iter().map(|(v, _)| filter_value(*v)).collect();
         assert_eq!(values, ["", "user", "moderator", "admin"]);
-        assert_eq!(roles[0].1, "any");
-        let statuses: Vec<String> = filter_options(UserStatus::ALL)
+        assert_eq!(roles[0].1, "Any role");
+        assert_eq!(roles[2].1, "Moderator");
+        let statuses: Vec<String> = filter_options(UserStatus::ALL, "Any status", status_label)
             .into_iter()
             .map(|(v, _)| filter_value(v))
             .collect();

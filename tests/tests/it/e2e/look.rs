@@ -171,8 +171,10 @@ async fn themes_layout_and_the_service_banner() {
 
     // A service that is away when the page opens shows at once.
     ui.s.stop();
-    ui.open("/login").await;
+    c.goto(&ui.url("/login")).await.unwrap();
     wait_text(&c, "#connection-banner", "The service is unavailable").await;
+    // The header agrees: the connection is up, the service is not.
+    wait_text(&c, "#conn-state", "Service unavailable").await;
     ui.s.restart_on_same_port();
     banner_clears(&c).await;
     login(&c, "admin", ADMIN_PASSWORD).await;

@@ -4,17 +4,20 @@
 //! or wasm build fails the test with the reason.
 //!
 //! - [`journey`]: every flow, as a new user and as an admin, with axe-core on
-//!   every screen in both themes.
+//!   the states between screens.
 //! - [`rules`]: the rules that keep admin actions from misfiring: no request
 //!   from a select, modal dialogs, addresses, the unsaved-changes guard,
 //!   not-allowed screens.
 //! - [`look`]: themes, layout at three widths, and the connection banners.
 //! - [`security`]: two-factor login, sessions, the audit log, the first
 //!   admin's password.
+//! - [`finish`]: every screen at three widths in both themes (the README's
+//!   gallery), and the traps a review in real browsers found.
 //!
 //! One browser at a time: the tests take [`Ui::start`]'s lock, since two
 //! Chromiums on a small machine make each other's timeouts.
 
+mod finish;
 mod journey;
 mod look;
 mod rules;
@@ -134,7 +137,8 @@ impl Ui {
     /// Opens `path` and waits until the app is connected.
     pub async fn open(&self, path: &str) {
         self.c.goto(&self.url(path)).await.unwrap();
-        wait_text(&self.c, "#conn-state", "Connected").await;
+        // By its state: on a phone a connected pill is hidden.
+        wait_for(&self.c, "#conn-state[data-conn='up']").await;
     }
 
     /// The path and query the browser shows.
