@@ -6,7 +6,6 @@
 //! a button on click, so what had focus is no guide).
 
 use crate::dom;
-use crate::widgets::BusyButton;
 use leptos::ev::SubmitEvent;
 use leptos::html;
 use leptos::prelude::*;
@@ -30,8 +29,7 @@ pub(crate) fn ConfirmDialog(
     #[prop(into, default = Signal::stored(true))]
     ready: Signal<bool>,
     /// A request is in flight: the confirm button waits.
-    #[prop(into, default = Signal::stored(false))]
-    busy: Signal<bool>,
+    busy: RwSignal<bool>,
     /// Whether the action destroys or takes away (a red confirm button), or
     /// only changes (the usual primary one).
     #[prop(into, default = Signal::stored(true))]
@@ -80,10 +78,12 @@ pub(crate) fn ConfirmDialog(
                 <div class="dialog-actions">
                     <button id=format!("{id}-cancel") class="secondary" type="button" autofocus
                         disabled=move || busy.get() on:click=move |_| open.set(false)>"Cancel"</button>
-                    <BusyButton id=format!("{id}-confirm") class=Signal::derive(move || if danger.get() { "danger" } else { "primary" })
-                        busy blocked=Signal::derive(move || !ready.get())>
+                    // Not a BusyButton: its colour follows the action.
+                    <button id=format!("{id}-confirm") type="submit"
+                        class=move || if danger.get() { "danger" } else { "primary" }
+                        disabled=move || !ready.get() aria-disabled=move || busy.get().then_some("true")>
                         {move || confirm_label.get()}
-                    </BusyButton>
+                    </button>
                 </div>
             </form>
         </dialog>

@@ -25,13 +25,13 @@ pub(crate) fn Header() -> impl IntoView {
             Screen::Login.path()
         }
     };
-    let location = nav::location();
     let open = RwSignal::new(false);
-    // A new screen closes the menu it was chosen from.
-    Effect::new(move |_| {
-        location.path.track();
-        open.set(false);
-    });
+    // A link chosen in the menu closes it.
+    let chosen = move |ev: leptos::ev::MouseEvent| {
+        if dom::followed_link(&ev).is_some() {
+            open.set(false);
+        }
+    };
     let skip = move |ev: leptos::ev::MouseEvent| {
         ev.prevent_default();
         dom::focus_now(&["main .page-title".to_owned(), "main".to_owned()]);
@@ -48,7 +48,7 @@ pub(crate) fn Header() -> impl IntoView {
             <button id="menu-toggle" class="secondary menu-toggle" type="button"
                 aria-expanded=move || if open.get() { "true" } else { "false" } aria-controls="header-menu"
                 on:click=move |_| open.update(|o| *o = !*o)>"Menu"</button>
-            <div id="header-menu" class=move || if open.get() { "menu open" } else { "menu" }>
+            <div id="header-menu" class=move || if open.get() { "menu open" } else { "menu" } on:click=chosen>
                 <Nav signed_in/>
                 <div class="who">
                     <ThemeToggle/>

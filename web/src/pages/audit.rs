@@ -66,16 +66,13 @@ pub(crate) fn AuditPage() -> impl IntoView {
             .with(|s| Wanted::from_query(|k| routes::query_value(s, k)))
     });
     let filters = Filters::new(address.get_untracked());
-    let page = RwSignal::new(None::<Page>);
-    let failed = RwSignal::new(None::<String>);
-    // The cursors of the pages before this one, to go back to.
-    let before = RwSignal::new(Vec::<Option<u64>>::new());
-    let cursor = RwSignal::new(None::<u64>);
+    let paging = Paging::new();
+    let Paging { page, failed, .. } = paging;
     let form = FormState::new("audit-form");
     // `moved`: a button asked for this page, so focus goes to what it shows.
-    let load = move |moved: bool| {
+    let load = Callback::new(move |moved: bool| {
         let Some(api) = state.api() else { return };
-        let q = address.get_untracked().query(cursor.get_untracked());
+        let q = address.get_untracked().query(paging.cursor.get_untracked());
         task::run(Some(form.busy), api.audit(q), move |outcome| {
             match outcome {
                 Ok(p) => {
@@ -91,18 +88,18 @@ pub(crate) fn AuditPage() -> impl IntoView {
                 dom::focus_later(vec!["#audit-count".to_owned(), "#audit-retry".to_owned()]);
             }
         });
-    };
+    });
     // A new address (Show, Back, Forward) starts from the newest events.
     Effect::new(move |first: Option<()>| {
         let wanted = address.get();
         filters.show(&wanted);
-        before.set(Vec::new());
-        cursor.set(None);
-        load(first.is_some());
+        paging.before.set(Vec::new());
+        paging.cursor.set(None);
+        load.run(first.is_some());
     });
     state.when_back(Callback::new(move |()| {
         if failed.with_untracked(Option::is_some) {
-            load(false);
+            load.run(false);
         }
     }));
     let apply = Callback::new(move |()| {
@@ -111,30 +108,12 @@ pub(crate) fn AuditPage() -> impl IntoView {
             return;
         };
         if wanted == address.get_untracked() {
-            load(true);
+            load.run(true);
         } else {
             location.navigate(&wanted.href(), false);
         }
     });
-    let older = Callback::new(move |()| {
-        let next = page.with_untracked(|p| p.as_ref().and_then(|p| p.next_cursor));
-        if next.is_some() {
-            before.update(|b| b.push(cursor.get_untracked()));
-            cursor.set(next);
-            load(true);
-        }
-    });
-    let newer = Callback::new(move |()| {
-        if let Some(prev) = before.try_update(|b| b.pop()).flatten() {
-            cursor.set(prev);
-            load(true);
-        }
-    });
-    let retry = Callback::new(move |()| load(true));
-    let filtered = Memo::new(move |_| address.get() != Wanted::default());
-    let no_newer = Signal::derive(move || before.with(Vec::is_empty));
-    let no_older =
-        Signal::derive(move || page.with(|p| p.as_ref().is_none_or(|p| p.next_cursor.is_none())));
+    let retry = Callback::new(move |()| load.run(true));
     view! {
         <div class="title-row">
             <h1 class="page-title" tabindex="-1">"Audit log"</h1>
@@ -144,13 +123,68 @@ pub(crate) fn AuditPage() -> impl IntoView {
         {move || failed.get().map(|message| view! {
             <p id="audit-count" tabindex="-1"><LoadFailed id="audit-retry" what="events" message retry/></p>
         })}
-        {move || page.get().map(|p| view! { <Events page=p filtered=filtered.get_untracked()/> })}
-        <Show when=move || page.with(|p| p.as_ref().is_some_and(|p| !p.events.is_empty()))>
-            <div class="pager">
-                <BusyButton id="audit-newer" kind="button" class="secondary" busy=form.busy blocked=no_newer on_press=newer>"Newer"</BusyButton>
-                <BusyButton id="audit-older" kind="button" class="secondary" busy=form.busy blocked=no_older on_press=older>"Older"</BusyButton>
-            </div>
-        </Show>
+        {move || page.get().map(|p| view! { <Events page=p filtered=address.get_untracked() != Wanted::default()/> })}
+        <Pager paging busy=form.busy load/>
+    }
+}
+
+/// The page of events on show, and the way back to newer ones.
+#[derive(Clone, Copy)]
+struct Paging {
+    page: RwSignal<Option<Page>>,
+    /// Why the last read failed; what it had shown is gone.
+    failed: RwSignal<Option<String>>,
+    /// The cursors of the pages before this one, to go back to.
+    before: RwSignal<Vec<Option<u64>>>,
+    cursor: RwSignal<Option<u64>>,
+}
+
+impl Paging {
+    fn new() -> Self {
+        Paging {
+            page: RwSignal::new(None),
+            failed: RwSignal::new(None),
+            before: RwSignal::new(Vec::new()),
+            cursor: RwSignal::new(None),
+        }
+    }
+}
+
+/// Newer and Older, under a page that has events; `load` reads the page at
+/// the cursor.
+#[component]
+fn Pager(paging: Paging, busy: RwSignal<bool>, load: Callback<bool>) -> impl IntoView {
+    let Paging {
+        page,
+        before,
+        cursor,
+        ..
+    } = paging;
+    let older = Callback::new(move |()| {
+        let next = page.with_untracked(|p| p.as_ref().and_then(|p| p.next_cursor));
+        if next.is_some() {
+            before.update(|b| b.push(cursor.get_untracked()));
+            cursor.set(next);
+            load.run(true);
+        }
+    });
+    let newer = Callback::new(move |()| {
+        if let Some(prev) = before.try_update(|b| b.pop()).flatten() {
+            cursor.set(prev);
+            load.run(true);
+        }
+    });
+    let no_newer = Signal::derive(move || before.with(Vec::is_empty));
+    let no_older =
+        Signal::derive(move || page.with(|p| p.as_ref().is_none_or(|p| p.next_cursor.is_none())));
+    move || {
+        page.with(|p| p.as_ref().is_some_and(|p| !p.events.is_empty()))
+            .then(|| view! {
+                <div class="pager">
+                    <BusyButton id="audit-newer" kind="button" class="secondary" busy blocked=no_newer on_press=newer>"Newer"</BusyButton>
+                    <BusyButton id="audit-older" kind="button" class="secondary" busy blocked=no_older on_press=older>"Older"</BusyButton>
+                </div>
+            })
     }
 }
 
@@ -307,7 +341,7 @@ fn Events(page: Page, filtered: bool) -> impl IntoView {
             {count}
             {(empty && filtered).then(|| view! { " " <a id="audit-clear" href=Screen::Audit.path()>"Clear filters"</a> })}
         </p>
-        <Show when=move || !empty>
+        {(!empty).then(|| view! {
             // Focusable and named, so that a keyboard can scroll it sideways.
             <div class="table-wrap" tabindex="0" role="region" aria-label="Audit events">
                 <table id="audit-table">
@@ -325,7 +359,7 @@ fn Events(page: Page, filtered: bool) -> impl IntoView {
                     }).collect_view()}</tbody>
                 </table>
             </div>
-        </Show>
+        })}
     }
 }
 

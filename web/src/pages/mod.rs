@@ -1,11 +1,13 @@
 //! One module per screen, each at its own address (see [`crate::routes`]).
 //! What screens share lives in [`crate::state`], [`crate::forms`],
-//! [`crate::widgets`] and [`crate::dialog`]; the one exception is the profile
-//! form and record, which [`user`] takes from [`profile`].
+//! [`crate::widgets`] and [`crate::dialog`]; the exceptions are the profile
+//! form and record, which [`user`] takes from [`profile`], and the sessions
+//! list ([`sessions`]), which [`security`] and [`user`] share.
 //!
 //! - [`auth`]: `/login` and `/register`.
 //! - [`profile`], [`credentials`], [`security`], [`account`]: `/account/...`.
 //! - [`users`]: `/admin/users`, the list; [`user`]: one user's page.
+//! - [`sessions`]: where an account is signed in.
 //! - [`audit`]: `/admin/audit`, the audit log.
 //! - [`errors`]: not found, not allowed.
 
@@ -16,5 +18,6 @@ pub(crate) mod credentials;
 pub(crate) mod errors;
 pub(crate) mod profile;
 pub(crate) mod security;
+pub(crate) mod sessions;
 pub(crate) mod user;
 pub(crate) mod users;

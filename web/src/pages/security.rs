@@ -2,16 +2,16 @@
 //! codes shown once, turned off with a code), the sessions one has (each
 //! can be signed out, or all but this one), and recent activity.
 
-use crate::api::{Revoke, SecondFactor};
-use crate::device;
+use crate::api::SecondFactor;
 use crate::dom;
 use crate::forms::FormState;
+use crate::pages::sessions::Sessions;
 use crate::state::AppState;
 use crate::task;
-use crate::widgets::{count, event_label, when, BusyButton, Field, LoadFailed, NoticeView};
+use crate::widgets::{event_label, when, BusyButton, Field, NoticeView};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use users_protocol::{AuditEvent, AuditQuery, Secret, SessionView, TotpSetup};
+use users_protocol::{AuditEvent, AuditQuery, Secret, TotpSetup};
 
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
@@ -19,7 +19,7 @@ pub(crate) fn SecurityPage() -> impl IntoView {
     view! {
         <h1 class="page-title" tabindex="-1">"Security"</h1>
         <TwoFactor/>
-        <Sessions/>
+        <Sessions target=None/>
         <Activity/>
     }
 }
@@ -260,83 +260,6 @@ fn TurnOff() -> impl IntoView {
             <Field id="totp-off-password" name="password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
             <div><BusyButton id="totp-disable" class="danger" busy=form.busy>"Turn off two-factor login"</BusyButton></div>
         </form>
-    }
-}
-
-/// The sessions of this account: where and when, and a way to end each.
-#[component]
-fn Sessions() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let list = RwSignal::new(None::<Vec<SessionView>>);
-    let failed = RwSignal::new(None::<String>);
-    let form = FormState::new("sessions");
-    let load = move || {
-        let Some(api) = state.api() else { return };
-        task::run(None, api.sessions(None), move |outcome| match outcome {
-            Ok(l) => {
-                list.set(Some(l.sessions));
-                failed.set(None);
-            }
-            Err(e) => failed.set(Some(state.fail(&e))),
-        });
-    };
-    load();
-    state.when_back(Callback::new(move |()| {
-        if failed.with_untracked(Option::is_some) {
-            load();
-        }
-    }));
-    let retry = Callback::new(move |()| load());
-    let revoke = move |which: Revoke| {
-        let Some(api) = state.api() else { return };
-        let all = matches!(which, Revoke::AllOthers);
-        form.start();
-        form.run(&[], api.revoke(which), move |n| {
-            form.succeed(match (all, n) {
-                (false, _) => "Signed out that session.".to_owned(),
-                (true, 0) => "There were no other sessions to sign out.".to_owned(),
-                (true, n) => format!("Signed out {} elsewhere.", count(n, "session", "sessions")),
-            });
-            load();
-        });
-    };
-    let row = move |s: SessionView| {
-        let id = s.id.clone();
-        let action = if s.current {
-            view! { <span class="badge">"This session"</span> }.into_any()
-        } else {
-            view! {
-                <BusyButton id=format!("revoke-{id}") kind="button" class="secondary" busy=form.busy
-                    on_press=Callback::new(move |()| revoke(Revoke::One(id.clone())))>"Sign out"</BusyButton>
-            }
-            .into_any()
-        };
-        view! {
-            <tr class=if s.current { "current" } else { "" }>
-                <td class="wrap" title=s.user_agent.clone()>{device::label(s.user_agent.as_deref())}</td>
-                <td>{s.client_address.unwrap_or_default()}</td>
-                <td>{when(Some(&s.created_at))}</td>
-                <td>{when(Some(&s.last_used_at))}</td>
-                <td>{action}</td>
-            </tr>
-        }
-    };
-    view! {
-        <section class="section" id="sessions">
-            <h2>"Where you are signed in"</h2>
-            <NoticeView notice=form.notice/>
-            {move || failed.get().map(|message| view! { <p><LoadFailed id="sessions-retry" what="your sessions" message retry/></p> })}
-            {move || list.get().map(|l| view! {
-                <div class="table-wrap">
-                    <table id="sessions-table">
-                        <thead><tr><th>"Browser"</th><th>"Address"</th><th>"Signed in"</th><th>"Last used"</th><th><span class="visually-hidden">"Action"</span></th></tr></thead>
-                        <tbody>{l.into_iter().map(row).collect_view()}</tbody>
-                    </table>
-                </div>
-            })}
-            <BusyButton id="revoke-others" kind="button" class="secondary" busy=form.busy
-                on_press=Callback::new(move |()| revoke(Revoke::AllOthers))>"Sign out everywhere else"</BusyButton>
-        </section>
     }
 }
 

@@ -70,6 +70,9 @@ pub(crate) fn UserListPage() -> impl IntoView {
         failed,
         ..
     } = listing;
+    // A memo: each answer sets the total again, and a pager built anew
+    // would take focus from the link just used.
+    let pager_shown = Memo::new(move |_| failed.with(Option::is_none) && total.get() != 0);
     view! {
         <div class="title-row">
             <h1 class="page-title" tabindex="-1">"Users"</h1>
@@ -85,9 +88,7 @@ pub(crate) fn UserListPage() -> impl IntoView {
                 <tbody>{move || rows(listing, filters.address)}</tbody>
             </table>
         </div>
-        <Show when=move || failed.with(Option::is_none) && total.get() != 0>
-            <Pager filters=filters.address total/>
-        </Show>
+        {move || pager_shown.get().then(|| view! { <Pager filters=filters.address total/> })}
     }
 }
 

@@ -310,13 +310,16 @@ async fn focus_stays_on_the_audit_page_and_sessions_name_the_browser() {
             "focus after {button} (count was {before})"
         );
     }
-    // Filters live in the address: a reload keeps them.
+    // Filters live in the address: a reload keeps them. (A second apart:
+    // the service limits how often one account reads the log.)
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     fill(&c, "audit-user", "member00").await;
     click(&c, "audit-apply").await;
     until("the address to hold the filter", || async {
         ui.here().await == "/admin/audit?user=member00"
     })
     .await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     c.refresh().await.unwrap();
     wait_for(&c, "#audit-table tbody tr").await;
     assert_eq!(value(&c, "audit-user").await, "member00");

@@ -228,11 +228,18 @@ pub async fn wait_text(c: &Client, css: &str, text: &str) {
 }
 
 pub async fn wait_for(c: &Client, css: &str) -> Element {
-    c.wait()
+    match c
+        .wait()
         .at_most(Duration::from_secs(15))
         .for_element(Locator::Css(css))
         .await
-        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
+    {
+        Ok(el) => el,
+        Err(e) => {
+            let page = c.source().await.unwrap_or_default();
+            panic!("{css} never appeared: {e}; page:\n{page}")
+        }
+    }
 }
 
 pub async fn element(c: &Client, id: &str) -> Element {

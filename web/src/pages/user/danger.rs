@@ -48,9 +48,7 @@ pub(super) fn DangerZone(
                 <p><strong>"End all sessions"</strong><br/>"Signs " {name.clone()} " out everywhere, at once."</p>
                 <BusyButton id="end-sessions" kind="button" class="secondary" busy=form.busy on_press=end_all>"End all sessions"</BusyButton>
             </div>
-            <Show when=move || two_factor.get()>
-                <ResetTwoFactor name=reset_name.clone() two_factor outcome=form/>
-            </Show>
+            {move || two_factor.get().then(|| view! { <ResetTwoFactor name=reset_name.clone() two_factor outcome=form/> })}
             <Delete name=name.clone()/>
         </section>
     }

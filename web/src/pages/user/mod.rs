@@ -6,17 +6,17 @@
 mod access;
 mod danger;
 
-use crate::device;
 use crate::forms::FormState;
 use crate::pages::profile::{Meta, ProfileForm};
+use crate::pages::sessions::Sessions;
 use crate::routes::Screen;
 use crate::state::AppState;
 use crate::task;
-use crate::widgets::{password_help, when, BusyButton, Field, LoadFailed, NoticeView};
+use crate::widgets::{password_help, BusyButton, Field, LoadFailed, NoticeView};
 use access::Access;
 use danger::DangerZone;
 use leptos::prelude::*;
-use users_protocol::{validate, ErrorCode, Role, Secret, SessionView, UserUpdate, UserView};
+use users_protocol::{validate, ErrorCode, Role, Secret, UserUpdate, UserView};
 
 /// The page of the user named `name`.
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
@@ -86,7 +86,7 @@ fn Controls(user: UserView, on_change: RwSignal<Option<UserView>>) -> impl IntoV
         <section class="section" id="user-sign-in">
             <h2>"Sign-in"</h2>
             <SetPassword name=name.clone()/>
-            <Sessions name=name.clone() reload=sessions_ended/>
+            <Sessions target=Some(name.clone()) reload=sessions_ended/>
             <h3>"Two-factor login"</h3>
             <p id="user-two-factor">{move || if two_factor.get() { "On: each login asks for a code." } else { "Off." }}</p>
         </section>
@@ -154,59 +154,5 @@ fn SetPassword(name: String) -> impl IntoView {
                 <div><BusyButton id="reset-save" class="secondary" busy=form.busy>"Set password"</BusyButton></div>
             </form>
         </div>
-    }
-}
-
-/// The user's sessions: where and when, newest use first as the service
-/// gives them; `reload` changes when they may have ended.
-#[component]
-fn Sessions(name: String, reload: RwSignal<u64>) -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let list = RwSignal::new(None::<Vec<SessionView>>);
-    let failed = RwSignal::new(None::<String>);
-    let load = Callback::new(move |()| {
-        let Some(api) = state.api() else { return };
-        task::run(
-            None,
-            api.sessions(Some(name.clone())),
-            move |outcome| match outcome {
-                Ok(l) => {
-                    failed.set(None);
-                    list.set(Some(l.sessions));
-                }
-                Err(e) => failed.set(Some(state.fail(&e))),
-            },
-        );
-    });
-    Effect::new(move |_| {
-        reload.track();
-        load.run(());
-    });
-    state.when_back(Callback::new(move |()| {
-        if failed.with_untracked(Option::is_some) {
-            load.run(());
-        }
-    }));
-    view! {
-        <h3>"Sessions"</h3>
-        {move || failed.get().map(|message| view! { <p><LoadFailed id="user-sessions-retry" what="sessions" message retry=load/></p> })}
-        {move || list.get().map(|l| if l.is_empty() {
-            view! { <p id="user-sessions" class="muted">"Not signed in anywhere."</p> }.into_any()
-        } else {
-            view! {
-                <div class="table-wrap" id="user-sessions">
-                    <table>
-                        <thead><tr><th>"Device"</th><th>"Address"</th><th>"Last used"</th></tr></thead>
-                        <tbody>{l.into_iter().map(|s| view! {
-                            <tr>
-                                <td class="wrap" title=s.user_agent.clone()>{device::label(s.user_agent.as_deref())}</td>
-                                <td>{s.client_address.unwrap_or_default()}</td>
-                                <td>{when(Some(&s.last_used_at))}</td>
-                            </tr>
-                        }).collect_view()}</tbody>
-                    </table>
-                </div>
-            }.into_any()
-        })}
     }
 }
