@@ -26,10 +26,17 @@ pub(crate) fn Header() -> impl IntoView {
         }
     };
     let open = RwSignal::new(false);
-    // A link chosen in the menu closes it.
-    let chosen = move |ev: leptos::ev::MouseEvent| {
-        if dom::followed_link(&ev).is_some() {
+    // A new screen, however reached, closes the menu.
+    let location = nav::location();
+    Effect::new(move |_| {
+        location.path.track();
+        open.set(false);
+    });
+    // Esc closes it too, and gives focus back to Menu.
+    let escape = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && open.get_untracked() {
             open.set(false);
+            dom::focus_now(&["#menu-toggle".to_owned()]);
         }
     };
     let skip = move |ev: leptos::ev::MouseEvent| {
@@ -38,7 +45,7 @@ pub(crate) fn Header() -> impl IntoView {
     };
     view! {
         <a class="skip" href="#main" on:click=skip>"Skip to main content"</a>
-        <header class="top">
+        <header class="top" on:keydown=escape>
             <div class="brand"><a href=home>"Users"</a></div>
             <ConnectionState/>
             {move || state.session.with(|s| s.as_ref().map(|s| {
@@ -48,7 +55,7 @@ pub(crate) fn Header() -> impl IntoView {
             <button id="menu-toggle" class="secondary menu-toggle" type="button"
                 aria-expanded=move || if open.get() { "true" } else { "false" } aria-controls="header-menu"
                 on:click=move |_| open.update(|o| *o = !*o)>"Menu"</button>
-            <div id="header-menu" class=move || if open.get() { "menu open" } else { "menu" } on:click=chosen>
+            <div id="header-menu" class=move || if open.get() { "menu open" } else { "menu" }>
                 <Nav signed_in/>
                 <div class="who">
                     <ThemeToggle/>

@@ -1,6 +1,7 @@
 //! Small view pieces the pages share: notices, labelled fields, times for
 //! people, and the password strength hint.
 
+use crate::dom;
 use crate::forms::FormState;
 use crate::state::{Notice, Tone};
 use leptos::prelude::*;
@@ -174,10 +175,18 @@ pub(crate) fn LoadFailed(
     message: String,
     retry: Callback<()>,
 ) -> impl IntoView {
+    // Focus leaves Retry for the screen's title first: the button goes
+    // once the load works.
+    let again = move |_| {
+        dom::focus_now(&["main .page-title".to_owned()]);
+        retry.run(());
+    };
+    // Put in place as it fails, so an alert: no other change says so when
+    // the banner does not.
     view! {
-        <span class="load-failed">
+        <span class="load-failed" role="alert">
             {format!("Couldn't load {what}. {message} ")}
-            <button id=id class="secondary" type="button" on:click=move |_| retry.run(())>"Retry"</button>
+            <button id=id class="secondary" type="button" on:click=again>"Retry"</button>
         </span>
     }
 }

@@ -16,6 +16,9 @@ use users_protocol::{AuditKind, AuditPage as Page, AuditQuery};
 /// Events per page.
 const PAGE: usize = 25;
 
+/// The fields of the filter form, by the names the service gives them.
+const FILTER_FIELDS: &[&str] = &["username", "since", "until"];
+
 /// A day picked in a date field (`YYYY-MM-DD`, UTC) as the RFC 3339 time
 /// it starts at; `end` for the start of the day after, since `until` is
 /// exclusive and the day itself is meant.
@@ -26,24 +29,28 @@ fn day_start(day: &str, end: bool) -> Option<String> {
     else {
         return None;
     };
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let in_month = *days.get(m.wrapping_sub(1) as usize)?;
+    if d == 0 || d > in_month || y > 9999 {
+        return None;
+    }
     if end {
-        let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-        let days = [
-            31,
-            if leap { 29 } else { 28 },
-            31,
-            30,
-            31,
-            30,
-            31,
-            31,
-            30,
-            31,
-            30,
-            31,
-        ];
         d += 1;
-        if d > *days.get(m.wrapping_sub(1) as usize)? {
+        if d > in_month {
             (d, m) = (1, m + 1);
         }
         if m > 12 {
@@ -69,15 +76,28 @@ pub(crate) fn AuditPage() -> impl IntoView {
     let paging = Paging::new();
     let Paging { page, failed, .. } = paging;
     let form = FormState::new("audit-form");
+    // Only the newest read's answer counts: Back, Forward, paging and the
+    // server coming back may overlap.
+    let latest = StoredValue::new(0u64);
     // `moved`: a button asked for this page, so focus goes to what it shows.
     let load = Callback::new(move |moved: bool| {
         let Some(api) = state.api() else { return };
         let q = address.get_untracked().query(paging.cursor.get_untracked());
+        latest.update_value(|n| *n += 1);
+        let mine = latest.get_value();
         task::run(Some(form.busy), api.audit(q), move |outcome| {
+            if latest.try_get_value() != Some(mine) {
+                return;
+            }
             match outcome {
                 Ok(p) => {
                     page.set(Some(p));
                     failed.set(None);
+                }
+                // A filter the service refuses shows on its field.
+                Err(e) if e.field().is_some_and(|f| FILTER_FIELDS.contains(&f)) => {
+                    page.set(None);
+                    form.fail(&e, FILTER_FIELDS);
                 }
                 Err(e) => {
                     page.set(None);
@@ -95,6 +115,12 @@ pub(crate) fn AuditPage() -> impl IntoView {
         filters.show(&wanted);
         paging.before.set(Vec::new());
         paging.cursor.set(None);
+        // An address typed or linked is checked as the form would be.
+        form.start();
+        if filters.checked(form).is_none() {
+            page.set(None);
+            return;
+        }
         load.run(first.is_some());
     });
     state.when_back(Callback::new(move |()| {
@@ -108,6 +134,8 @@ pub(crate) fn AuditPage() -> impl IntoView {
             return;
         };
         if wanted == address.get_untracked() {
+            paging.before.set(Vec::new());
+            paging.cursor.set(None);
             load.run(true);
         } else {
             location.navigate(&wanted.href(), false);
@@ -391,6 +419,10 @@ mod tests {
             Some("2027-01-01T00:00:00Z")
         );
         assert_eq!(super::day_start(" ", false), None);
+        for bad in ["2026-13-01", "2026-02-30", "2026-00-10", "2026-01-00"] {
+            assert_eq!(super::day_start(bad, false), None, "{bad}");
+            assert_eq!(super::day_start(bad, true), None, "{bad}");
+        }
     }
 
     #[test]

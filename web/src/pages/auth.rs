@@ -152,6 +152,14 @@ fn LoginForm(username: RwSignal<String>) -> impl IntoView {
                 {
                     fields.password.set(String::new());
                 }
+                // Codes from the app locked: the way on is a recovery code,
+                // where the service's error belongs.
+                if e.field() == Some("recovery_code")
+                    && fields.asking.get_untracked() == Asking::Code
+                {
+                    fields.code.set(String::new());
+                    fields.asking.set(Asking::Recovery);
+                }
                 form.fail(&e, &["username", "password", "totp_code", "recovery_code"]);
             }
         });

@@ -253,7 +253,7 @@ fn TurnOff() -> impl IntoView {
         });
     };
     view! {
-        <p id="totp-on">"Two-factor login is on: each login asks for a code from your app."</p>
+        <p id="totp-on" tabindex="-1">"Two-factor login is on: each login asks for a code from your app."</p>
         <form id="totp-off-form" on:submit=submit novalidate>
             <NoticeView notice=form.notice/>
             <Field id="totp-off-code" name="code" label="Code from the app, or a recovery code" value=code form autocomplete="one-time-code"/>

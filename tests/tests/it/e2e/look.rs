@@ -15,23 +15,6 @@ async fn background(c: &Client) -> String {
 const LIGHT_BG: &str = "rgb(245, 246, 248)";
 const DARK_BG: &str = "rgb(18, 21, 28)";
 
-/// What sticks out past the right edge when the page scrolls sideways (empty
-/// when it does not).
-async fn overflows(c: &Client) -> String {
-    js(
-        c,
-        "const w = document.documentElement.clientWidth;
-         if (document.documentElement.scrollWidth <= w) return '';
-         return [...document.querySelectorAll('body *')]
-            .filter(e => e.getBoundingClientRect().right > w + 1)
-            .map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 8).join(', ') || 'something';",
-    )
-    .await
-    .as_str()
-    .unwrap_or("?")
-    .to_owned()
-}
-
 /// The contrast ratio (WCAG 2) of the focused `#id`'s outline against the
 /// page's and the card's background.
 async fn focus_ring_contrast(c: &Client, id: &str) -> f64 {
@@ -128,7 +111,7 @@ async fn themes_layout_and_the_service_banner() {
         "a row is {tallest} px tall at 1280 px"
     );
     assert_eq!(
-        overflows(&c).await,
+        overflow(&c).await,
         "",
         "the page scrolls sideways at 1280 px"
     );
@@ -158,7 +141,7 @@ async fn themes_layout_and_the_service_banner() {
             wait_for(&c, ".page-title").await;
             tokio::time::sleep(Duration::from_millis(300)).await;
             assert_eq!(
-                overflows(&c).await,
+                overflow(&c).await,
                 "",
                 "{path} scrolls sideways at {width} px"
             );

@@ -421,6 +421,23 @@ pub async fn axe_both(c: &Client, screen: &str) {
     prefer_dark(c, false).await;
 }
 
+/// Whatever sticks out past the right edge when the page scrolls sideways
+/// (empty when it does not).
+pub async fn overflow(c: &Client) -> String {
+    js(
+        c,
+        "const w = document.documentElement.clientWidth;
+         if (document.documentElement.scrollWidth <= w) return '';
+         return [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > w + 1)
+            .map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 6).join(', ') || 'something';",
+    )
+    .await
+    .as_str()
+    .unwrap_or("?")
+    .to_owned()
+}
+
 /// The connector to chromedriver: plain HTTP on loopback.
 pub fn plain_http() -> hyper_util::client::legacy::connect::HttpConnector {
     hyper_util::client::legacy::connect::HttpConnector::new()
