@@ -362,3 +362,18 @@ async fn focus_stays_on_the_audit_page_and_sessions_name_the_browser() {
     assert!(!c.source().await.unwrap().contains("A program (no browser)"));
     ui.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_test_that_fails_leaves_no_browser_behind() {
+    let ui = Ui::start().await;
+    ui.open("/login").await;
+    let profile = ui.profile();
+    assert!(
+        browser_runs(&profile),
+        "no browser on {}",
+        profile.display()
+    );
+    // Dropped without close(), as when a test panics.
+    drop(ui);
+    until("the browser to end", || async { !browser_runs(&profile) }).await;
+}

@@ -13,10 +13,12 @@
 //!   admin's password.
 //! - [`finish`]: every screen at three widths in both themes (the README's
 //!   gallery), and the traps a review in real browsers found.
+//! - [`checks`]: axe-core, the emulated colour scheme, sideways scrolling.
 //!
 //! One browser at a time: the tests take [`Ui::start`]'s lock, since two
 //! Chromiums on a small machine make each other's timeouts.
 
+mod checks;
 mod finish;
 mod journey;
 mod look;
@@ -24,7 +26,6 @@ mod rules;
 mod security;
 
 use fantoccini::elements::Element;
-use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -32,8 +33,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use users_tests::{free_port, workspace, BridgeProcess, ServiceOptions, ServiceProcess};
 
-/// The axe-core that scripts/setup installs (pinned there).
-const AXE: &str = "target/tools/axe-core-4.14.1/axe.min.js";
+pub use checks::{axe, axe_both, overflow, prefer_dark};
 
 static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -47,7 +47,28 @@ impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A test that fails never closes its session, and chromedriver's
+        // end leaves its browser running: end it by its own profile.
+        let _ = Command::new("pkill")
+            .arg("-f")
+            .arg(browser_pattern(self.profile.path()))
+            .status();
     }
+}
+
+/// What a browser started on `profile` has in its command line.
+fn browser_pattern(profile: &std::path::Path) -> String {
+    format!("user-data-dir={}", profile.display())
+}
+
+/// Whether a browser on `profile` still runs.
+pub fn browser_runs(profile: &std::path::Path) -> bool {
+    Command::new("pgrep")
+        .arg("-f")
+        .arg(browser_pattern(profile))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn chromedriver() -> Driver {
@@ -172,6 +193,11 @@ impl Ui {
         let signal = if paused { "-STOP" } else { "-CONT" };
         let ok = Command::new("kill").args([signal, &pid]).status().unwrap();
         assert!(ok.success(), "kill {signal} {pid}");
+    }
+
+    /// The browser's profile directory, which names its processes.
+    pub fn profile(&self) -> PathBuf {
+        self._driver.profile.path().to_path_buf()
     }
 
     pub async fn close(self) {
@@ -342,100 +368,6 @@ pub async fn login(c: &Client, user: &str, password: &str) {
 pub async fn logout(c: &Client) {
     click(c, "logout").await;
     wait_text(c, ".notice", "You have logged out.").await;
-}
-
-/// A Chrome DevTools command, sent through chromedriver's `goog/cdp/execute`.
-#[derive(Debug)]
-struct Cdp(Value);
-
-impl WebDriverCompatibleCommand for Cdp {
-    fn endpoint(
-        &self,
-        base: &url::Url,
-        session: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session.unwrap_or("")
-        ))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(self.0.to_string()))
-    }
-}
-
-/// Makes the page see `prefers-color-scheme: dark` (or light).
-pub async fn prefer_dark(c: &Client, dark: bool) {
-    let scheme = if dark { "dark" } else { "light" };
-    c.issue_cmd(Cdp(json!({
-        "cmd": "Emulation.setEmulatedMedia",
-        "params": {"features": [{"name": "prefers-color-scheme", "value": scheme}]}
-    })))
-    .await
-    .expect("Emulation.setEmulatedMedia");
-}
-
-/// Runs axe-core on the page and fails on any violation, listing them.
-pub async fn axe(c: &Client, screen: &str) {
-    let path = workspace().join(AXE);
-    let source = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{} missing ({e}): scripts/setup installs axe-core",
-            path.display()
-        )
-    });
-    c.execute(&format!("{source}\nreturn true;"), vec![])
-        .await
-        .expect("loading axe-core");
-    let result = c
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, {resultTypes: ['violations']})
-                .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                    nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}))))
-                .catch(e => done([{id: 'axe-error', help: String(e), nodes: []}]));",
-            vec![],
-        )
-        .await
-        .expect("axe.run");
-    let violations = result.as_array().cloned().unwrap_or_default();
-    assert!(
-        violations.is_empty(),
-        "axe found {} violation(s) on {screen}:\n{}",
-        violations.len(),
-        serde_json::to_string_pretty(&violations).unwrap()
-    );
-}
-
-/// axe-core on the page in the light theme, then in the dark one.
-pub async fn axe_both(c: &Client, screen: &str) {
-    for dark in [false, true] {
-        prefer_dark(c, dark).await;
-        axe(
-            c,
-            &format!("{screen} ({})", if dark { "dark" } else { "light" }),
-        )
-        .await;
-    }
-    prefer_dark(c, false).await;
-}
-
-/// Whatever sticks out past the right edge when the page scrolls sideways
-/// (empty when it does not).
-pub async fn overflow(c: &Client) -> String {
-    js(
-        c,
-        "const w = document.documentElement.clientWidth;
-         if (document.documentElement.scrollWidth <= w) return '';
-         return [...document.querySelectorAll('body *')]
-            .filter(e => e.getBoundingClientRect().right > w + 1)
-            .map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 6).join(', ') || 'something';",
-    )
-    .await
-    .as_str()
-    .unwrap_or("?")
-    .to_owned()
 }
 
 /// The connector to chromedriver: plain HTTP on loopback.
