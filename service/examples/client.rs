@@ -49,6 +49,7 @@ fn main() -> anyhow::Result<()> {
                     .into_iter()
                     .collect(),
             },
+            session_token: None,
         },
     )?;
     println!("Account created: {}", created.data.username);

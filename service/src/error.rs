@@ -110,6 +110,18 @@ pub enum ServiceError {
     /// trying again later may work.
     #[error("store unavailable: {0}")]
     StoreUnavailable(String),
+    /// An invitation token that opens nothing: unknown, used, revoked,
+    /// expired, or made by someone who is no longer an active admin. One
+    /// answer for all.
+    #[error("invite invalid")]
+    InviteInvalid,
+    /// A recovery link that opens nothing: unknown, used, replaced or
+    /// expired. One answer for all.
+    #[error("reset link invalid")]
+    ResetInvalid,
+    /// `--registration` does not let this caller make an account.
+    #[error("registration closed")]
+    RegistrationClosed,
 }
 
 impl ServiceError {
@@ -144,12 +156,28 @@ impl ServiceError {
             ServiceError::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
             ServiceError::TwoFactorRequired => ErrorCode::TwoFactorRequired,
             ServiceError::StoreUnavailable(_) => ErrorCode::ServiceUnavailable,
+            ServiceError::InviteInvalid => ErrorCode::InviteInvalid,
+            ServiceError::ResetInvalid => ErrorCode::ResetInvalid,
+            ServiceError::RegistrationClosed => ErrorCode::RegistrationClosed,
         }
     }
 
     /// The reply the client gets. Storage details stay in the log, not on the wire.
     pub fn to_reply(&self) -> ErrorReply {
-        let (message, field): (String, Option<String>) = match self {
+        let (message, field) = self.wording();
+        let mut reply = ErrorReply::new(self.code(), message);
+        reply.field = field;
+        if let ServiceError::RateLimited { retry_after } | ServiceError::TooFast { retry_after } =
+            self
+        {
+            reply.retry_after = Some(*retry_after);
+        }
+        reply
+    }
+
+    /// The message, and the field at fault if there is one.
+    fn wording(&self) -> (String, Option<String>) {
+        match self {
             ServiceError::Invalid { message, field } => (message.clone(), field.clone()),
             ServiceError::Field(f) => (f.message.clone(), Some(f.field.to_owned())),
             ServiceError::TooLarge => ("Request too large".into(), None),
@@ -214,15 +242,29 @@ impl ServiceError {
                     .into(),
                 None,
             ),
-        };
-        let mut reply = ErrorReply::new(self.code(), message);
-        reply.field = field;
-        if let ServiceError::RateLimited { retry_after } | ServiceError::TooFast { retry_after } =
-            self
-        {
-            reply.retry_after = Some(*retry_after);
+            _ => self.onboarding_wording(),
         }
-        reply
+    }
+
+    /// [`ServiceError::wording`] of the errors of invitations and recovery links.
+    fn onboarding_wording(&self) -> (String, Option<String>) {
+        let (message, field) = match self {
+            ServiceError::InviteInvalid => (
+                "This invitation does not work: it was used, revoked or has expired. Ask for \
+                 a new one",
+                Some("invite_token"),
+            ),
+            ServiceError::ResetInvalid => (
+                "This recovery link does not work: it was used, replaced or has expired. Ask \
+                 an admin for a new one",
+                Some("reset_token"),
+            ),
+            _ => (
+                "Accounts here are made by admins or by invitation only",
+                None,
+            ),
+        };
+        (message.into(), field.map(str::to_owned))
     }
 }
 

@@ -58,6 +58,7 @@ pub use cli::progress::Progress;
 pub use cli::{Cli, ServeArgs};
 pub use server::trusted::{BindError, TrustedEndpoint, TrustedSocket};
 pub use server::ServerError;
+pub use settings::Registration;
 pub use startup::{open_file_store, Service, StartError};
 
 /// The operator commands that are not the stores' own.

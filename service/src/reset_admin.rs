@@ -65,6 +65,7 @@ pub fn reset_admin(
     };
     let before = (user.role, user.status, user.has_totp());
     user.password = hash;
+    user.reset_link = None;
     user.role = Role::Admin;
     user.status = UserStatus::Active;
     user.totp = None;

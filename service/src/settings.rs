@@ -33,6 +33,20 @@ pub struct Settings {
     pub max_write_queue: usize,
     /// Roles whose accounts must use two-factor login (`--require-two-factor`).
     pub require_two_factor: Vec<users_protocol::Role>,
+    /// Who may make an account (`--registration`).
+    pub registration: Registration,
+}
+
+/// Who may make an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Registration {
+    /// Anyone, with create_user, as in the original; invitations work too.
+    Open,
+    /// Admins (create_user with an admin's session), and whoever has an
+    /// invitation (invite_accept).
+    Invite,
+    /// Admins only: invitations do not work either.
+    Closed,
 }
 
 #[cfg(test)]
@@ -65,5 +79,6 @@ pub(crate) fn for_tests() -> Settings {
         max_slow_per_peer: 64,
         max_write_queue: 4096,
         require_two_factor: Vec::new(),
+        registration: Registration::Open,
     }
 }

@@ -48,6 +48,15 @@ wire_enum! {
         /// up (totp_setup, then totp_enable), a session may only do that,
         /// read its own record, check itself and log out.
         TwoFactorRequired = "two_factor_required",
+        /// The invitation token is unknown, used, revoked or expired, or the
+        /// admin who made it no longer is one.
+        InviteInvalid = "invite_invalid",
+        /// The recovery link is unknown, used, replaced or expired.
+        ResetInvalid = "reset_invalid",
+        /// Accounts are not open to everyone here (`--registration invite`
+        /// or `closed`): create_user needs an admin's session, or (under
+        /// `invite`) an invitation through invite_accept.
+        RegistrationClosed = "registration_closed",
     }
 }
 

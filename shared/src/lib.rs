@@ -9,6 +9,7 @@
 //! - [`profile`]: the profile fields, listed once, and the patch a request carries.
 //! - [`error`]: [`ErrorCode`], the stable machine-readable error codes.
 //! - [`validate`]: field rules, applied alike by the service and by the browser.
+//! - [`invite`]: invitations and recovery links.
 //! - [`security`]: sessions one can see and end, two-factor login, the audit log.
 //! - [`strength`]: a password strength hint for forms.
 //! - [`secret`]: [`Secret`], a string that never prints and is wiped on drop.
@@ -20,6 +21,7 @@
 mod wire_enum;
 
 pub mod error;
+pub mod invite;
 pub mod profile;
 pub mod query;
 pub mod request;
@@ -31,6 +33,7 @@ pub mod user;
 pub mod validate;
 
 pub use error::ErrorCode;
+pub use invite::{Invitation, InviteCreated, InviteList, ResetLinkCreated};
 pub use profile::{Profile, ProfileField, ProfilePatch};
 pub use request::{
     Action, Credentials, ListQuery, NewUser, Request, RequestEnvelope, Sort, SortKey, UserUpdate,

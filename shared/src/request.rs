@@ -28,6 +28,10 @@ pub enum Request {
     CreateUser {
         /// The new account.
         user_data: NewUser,
+        /// An admin's session: needed where registration is not open to
+        /// everyone (`--registration invite` or `closed`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session_token: Option<Secret>,
     },
     /// Log in by username or email. Reply: [`crate::LoginReply`].
     Login {
@@ -164,6 +168,68 @@ pub enum Request {
         #[serde(flatten)]
         query: AuditQuery,
     },
+    /// An invitation to make an account with a given role; admins only,
+    /// confirmed with their password. Reply: [`crate::InviteCreated`].
+    InviteCreate {
+        /// The caller's session.
+        session_token: Secret,
+        /// The caller's own password.
+        current_password: Secret,
+        /// The role the new account gets.
+        role: Role,
+        /// The address the new account must have.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        email: Option<String>,
+        /// How long it stays open, such as `90s` or `72h`: at most 7 days,
+        /// 72 hours when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires_in: Option<String>,
+        /// Whom it is for, or why: shown in invite_list.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// Open invitations; admins only. Reply: [`crate::InviteList`].
+    InviteList {
+        /// The caller's session.
+        session_token: Secret,
+    },
+    /// Withdraws an open invitation; admins only. Reply: status and message only.
+    InviteRevoke {
+        /// The caller's session.
+        session_token: Secret,
+        /// As invite_create and invite_list name it.
+        invite_id: String,
+    },
+    /// Makes the account an invitation is for, with its role: active at
+    /// once. Reply: [`crate::UserCreated`].
+    InviteAccept {
+        /// The token from invite_create.
+        invite_token: Secret,
+        /// The new account, as create_user takes it.
+        user_data: NewUser,
+    },
+    /// A one-time link that lets a user choose a new password; admins only,
+    /// confirmed with their password. Reply: [`crate::ResetLinkCreated`].
+    ResetLinkCreate {
+        /// The caller's session.
+        session_token: Secret,
+        /// The caller's own password.
+        current_password: Secret,
+        /// Whose password the link sets.
+        username: String,
+        /// How long it stays valid, such as `30m` or `24h`: at most 24
+        /// hours, 1 hour when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires_in: Option<String>,
+    },
+    /// Sets a new password with a recovery link, ends every session of the
+    /// account, and spends the link. Reply: status and message only.
+    ResetRedeem {
+        /// The token from reset_link_create.
+        reset_token: Secret,
+        /// The new password; the password policy applies.
+        password: Secret,
+    },
 }
 
 impl Request {
@@ -185,6 +251,12 @@ impl Request {
             Request::TotpEnable { .. } => Action::TotpEnable,
             Request::TotpDisable { .. } => Action::TotpDisable,
             Request::AuditLog { .. } => Action::AuditLog,
+            Request::InviteCreate { .. } => Action::InviteCreate,
+            Request::InviteList { .. } => Action::InviteList,
+            Request::InviteRevoke { .. } => Action::InviteRevoke,
+            Request::InviteAccept { .. } => Action::InviteAccept,
+            Request::ResetLinkCreate { .. } => Action::ResetLinkCreate,
+            Request::ResetRedeem { .. } => Action::ResetRedeem,
         }
     }
 
@@ -201,9 +273,17 @@ impl Request {
             | Request::TotpSetup { session_token }
             | Request::TotpEnable { session_token, .. }
             | Request::TotpDisable { session_token, .. }
-            | Request::AuditLog { session_token, .. } => Some(session_token),
-            Request::ListUsers { session_token, .. } => session_token.as_ref(),
-            Request::CreateUser { .. } | Request::Login { .. } | Request::HealthCheck {} => None,
+            | Request::AuditLog { session_token, .. }
+            | Request::InviteCreate { session_token, .. }
+            | Request::InviteList { session_token }
+            | Request::InviteRevoke { session_token, .. }
+            | Request::ResetLinkCreate { session_token, .. } => Some(session_token),
+            Request::ListUsers { session_token, .. }
+            | Request::CreateUser { session_token, .. } => session_token.as_ref(),
+            Request::Login { .. }
+            | Request::HealthCheck {}
+            | Request::InviteAccept { .. }
+            | Request::ResetRedeem { .. } => None,
         }
     }
 }
@@ -241,6 +321,18 @@ wire_enum! {
         TotpDisable = "totp_disable",
         #[allow(missing_docs)]
         AuditLog = "audit_log",
+        #[allow(missing_docs)]
+        InviteCreate = "invite_create",
+        #[allow(missing_docs)]
+        InviteList = "invite_list",
+        #[allow(missing_docs)]
+        InviteRevoke = "invite_revoke",
+        #[allow(missing_docs)]
+        InviteAccept = "invite_accept",
+        #[allow(missing_docs)]
+        ResetLinkCreate = "reset_link_create",
+        #[allow(missing_docs)]
+        ResetRedeem = "reset_redeem",
     }
 }
 

@@ -16,7 +16,7 @@ fn original_create_user_example() {
             "full_name": "Alice Smith"
         }
     }));
-    let Request::CreateUser { user_data } = env.request else {
+    let Request::CreateUser { user_data, .. } = env.request else {
         panic!("wrong variant");
     };
     assert_eq!(user_data.username, "alice");
@@ -123,6 +123,7 @@ fn every_request_is_tagged_with_its_action_name() {
     let requests = [
         Request::CreateUser {
             user_data: NewUser::default(),
+            session_token: None,
         },
         Request::Login {
             credentials: Credentials {
@@ -182,6 +183,33 @@ fn every_request_is_tagged_with_its_action_name() {
         Request::AuditLog {
             session_token: t(),
             query: crate::AuditQuery::default(),
+        },
+        Request::InviteCreate {
+            session_token: t(),
+            current_password: t(),
+            role: crate::Role::User,
+            email: None,
+            expires_in: None,
+            note: None,
+        },
+        Request::InviteList { session_token: t() },
+        Request::InviteRevoke {
+            session_token: t(),
+            invite_id: "i".into(),
+        },
+        Request::InviteAccept {
+            invite_token: t(),
+            user_data: NewUser::default(),
+        },
+        Request::ResetLinkCreate {
+            session_token: t(),
+            current_password: t(),
+            username: "u".into(),
+            expires_in: None,
+        },
+        Request::ResetRedeem {
+            reset_token: t(),
+            password: t(),
         },
     ];
     let tags: Vec<String> = requests

@@ -126,6 +126,17 @@ wire_enum! {
         /// sealed: it was cut short, or the store was put back. The detail
         /// says which event; `verify` names where the chain breaks.
         AuditChainBroken = "audit_chain_broken",
+        /// An admin made an invitation: its id, role and expiry in the detail.
+        InviteCreated = "invite_created",
+        /// An admin revoked an invitation.
+        InviteRevoked = "invite_revoked",
+        /// An invitation was used: the new account is the target, the admin
+        /// who made it the actor.
+        InviteAccepted = "invite_accepted",
+        /// An admin made a recovery link for an account.
+        ResetLinkCreated = "reset_link_created",
+        /// A recovery link set an account's password.
+        ResetLinkUsed = "reset_link_used",
     }
 }
 

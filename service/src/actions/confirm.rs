@@ -3,16 +3,63 @@
 //! keeps guessing past the free failures is ended, so a stolen token cannot
 //! be used to find the password.
 
+use super::access::actor_at_write;
 use super::outcome::Outcome;
-use super::step::{AfterHash, Written};
+use super::step::{AfterHash, Step, Written};
 use crate::app::App;
 use crate::auth::password;
 use crate::auth::peer::Caller;
 use crate::auth::sessions::{SessionId, SessionOp};
 use crate::auth::throttle::{self, Attempt};
 use crate::error::{Result, ServiceError};
-use crate::model::{PasswordHash, UserId};
-use users_protocol::Secret;
+use crate::model::{PasswordHash, User, UserId};
+use crate::storage::UserTable;
+use std::sync::Arc;
+use users_protocol::{Role, Secret};
+
+/// An admin's change confirmed with their own password (`current_password`):
+/// the password is checked on the pool like any confirmation, and on the
+/// writer the session, the role and the password are looked at again before
+/// `write` runs with the admin as they are then. `refusal` is what anyone
+/// else is told.
+pub(super) fn admin_write(
+    app: &App,
+    (actor, token): (Arc<User>, Secret),
+    password: Secret,
+    caller: &Caller,
+    refusal: &'static str,
+    write: impl FnOnce(&App, &mut UserTable, Arc<User>) -> Result<Written> + Send + 'static,
+) -> Result<Step> {
+    if actor.role != Role::Admin {
+        return Err(ServiceError::Forbidden(refusal.into()));
+    }
+    if password.is_empty() {
+        return Err(ServiceError::invalid(
+            "current_password",
+            "Your password (current_password) is required",
+        ));
+    }
+    let confirmation = begin(app, actor.id, caller, &token)?;
+    Ok(Step::slow(move |app| {
+        if let Err(refused) =
+            confirmation.check(app, &password, &actor.password, "current_password")
+        {
+            return refused;
+        }
+        let confirmed = actor.password.clone();
+        AfterHash::write(move |app, table| {
+            let actor = actor_at_write(app, table, &token)?;
+            if actor.role != Role::Admin {
+                return Err(ServiceError::Forbidden(refusal.into()));
+            }
+            // The password confirmed above must still be the one stored.
+            if actor.password != confirmed {
+                return Err(ServiceError::WrongPassword("current_password"));
+            }
+            write(app, table, actor)
+        })
+    }))
+}
 
 /// A confirmation under way: its throttle slot is reserved until [`Confirmation::check`].
 pub(super) struct Confirmation {

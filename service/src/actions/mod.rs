@@ -18,10 +18,12 @@ mod audit_log;
 mod confirm;
 mod create;
 mod delete;
+mod invite;
 mod login;
 mod outcome;
 mod read;
 mod refusal;
+mod reset;
 mod sessions;
 mod step;
 mod totp;
@@ -49,7 +51,10 @@ pub(crate) fn handle(app: &App, req: Request, caller: &Caller, look: Look) -> St
     }
     let step = match req {
         Request::HealthCheck {} => return Step::Done(read::health(app)),
-        Request::CreateUser { user_data } => create::create_user(app, user_data, caller, look),
+        Request::CreateUser {
+            user_data,
+            session_token,
+        } => create::create_user(app, user_data, session_token, caller, look),
         Request::Login { credentials } => login::login(app, credentials, caller, look),
         Request::AuditLog {
             session_token,
@@ -66,6 +71,12 @@ pub(crate) fn handle(app: &App, req: Request, caller: &Caller, look: Look) -> St
         r @ (Request::TotpSetup { .. }
         | Request::TotpEnable { .. }
         | Request::TotpDisable { .. }) => two_factor(app, r, caller),
+        r @ (Request::InviteCreate { .. }
+        | Request::InviteList { .. }
+        | Request::InviteRevoke { .. }
+        | Request::InviteAccept { .. }
+        | Request::ResetLinkCreate { .. }
+        | Request::ResetRedeem { .. }) => onboarding(app, r, caller, look),
     };
     step.unwrap_or_else(|e| Step::Done(Err(e)))
 }
@@ -161,6 +172,54 @@ fn two_factor(app: &App, req: Request, caller: &Caller) -> Result<Step> {
             };
             totp::totp_disable(app, session_token, d, caller)
         }
+        other => Err(misrouted(&other)),
+    }
+}
+
+/// Invitations and recovery links.
+fn onboarding(app: &App, req: Request, caller: &Caller, look: Look) -> Result<Step> {
+    match req {
+        Request::InviteCreate {
+            session_token,
+            current_password,
+            role,
+            email,
+            expires_in,
+            note,
+        } => {
+            let i = invite::NewInvite {
+                password: current_password,
+                role,
+                email,
+                expires_in,
+                note,
+            };
+            invite::invite_create(app, session_token, i, caller)
+        }
+        Request::InviteList { session_token } => {
+            Ok(Step::Done(invite::invite_list(app, &session_token)))
+        }
+        Request::InviteRevoke {
+            session_token,
+            invite_id,
+        } => invite::invite_revoke(app, session_token, invite_id, caller),
+        Request::InviteAccept {
+            invite_token,
+            user_data,
+        } => invite::invite_accept(app, invite_token, user_data, caller, look),
+        Request::ResetLinkCreate {
+            session_token,
+            current_password,
+            username,
+            expires_in,
+        } => {
+            let link = (current_password, username, expires_in);
+            reset::reset_link_create(app, session_token, link, caller)
+        }
+        Request::ResetRedeem {
+            reset_token,
+            password,
+        } => reset::reset_redeem(app, reset_token, password, caller, look),
         other => Err(misrouted(&other)),
     }
 }

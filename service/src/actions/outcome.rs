@@ -6,8 +6,9 @@ use serde::Serialize;
 use std::sync::Arc;
 use users_protocol::response::Empty;
 use users_protocol::{
-    AuditPage, Health, LoginReply, PublicUser, RecoveryCodes, Reply, Revoked, SessionList,
-    SessionStatus, TotpSetup, UserCreated, UserList, UserReply, UserView,
+    AuditPage, Health, InviteCreated, InviteList, LoginReply, PublicUser, RecoveryCodes, Reply,
+    ResetLinkCreated, Revoked, SessionList, SessionStatus, TotpSetup, UserCreated, UserList,
+    UserReply, UserView,
 };
 
 /// The result of a successful action.
@@ -43,6 +44,16 @@ pub(crate) enum Outcome {
     TotpDisabled,
     /// audit_log.
     Audit(AuditPage),
+    /// invite_create.
+    InviteCreated(InviteCreated),
+    /// invite_list.
+    Invites(InviteList),
+    /// invite_revoke.
+    InviteRevoked,
+    /// reset_link_create.
+    ResetLinkCreated(ResetLinkCreated),
+    /// reset_redeem.
+    PasswordSet,
     /// A background change, such as a login's `last_login`: no one is told.
     Recorded,
     /// A reply encoded before, such as a cached public list page.
@@ -92,6 +103,23 @@ impl Outcome {
             Outcome::SessionAlive(expires_at) => {
                 success("Session is valid", SessionStatus { expires_at })
             }
+            Outcome::InviteCreated(i) => success(
+                "Invitation created. Send the token (invite_token) to the invitee: it is shown once",
+                i,
+            ),
+            Outcome::Invites(l) => success(
+                &format!("{} open invitation(s)", l.invitations.len()),
+                l,
+            ),
+            Outcome::InviteRevoked => success("Invitation revoked", Empty {}),
+            Outcome::ResetLinkCreated(r) => success(
+                "Recovery link created. Give the token (reset_token) to the user: it is shown once",
+                r,
+            ),
+            Outcome::PasswordSet => success(
+                "Password set. Every session of the account has ended: log in with the new password",
+                Empty {},
+            ),
             Outcome::Recorded => success("Recorded", Empty {}),
             Outcome::Prepared(bytes) => Ok(bytes.to_vec()),
         }

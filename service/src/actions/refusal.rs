@@ -41,6 +41,7 @@ impl Attempt {
             | Request::DeleteUser { username, .. }
             | Request::ListSessions { username, .. }
             | Request::RevokeSession { username, .. } => username.clone(),
+            Request::ResetLinkCreate { username, .. } => Some(username.clone()),
             _ => None,
         };
         Attempt {

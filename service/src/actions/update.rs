@@ -306,6 +306,8 @@ impl Edit {
         }
         if let Some(h) = hash {
             rec.password = h;
+            // A recovery link made before is for the old password.
+            rec.reset_link = None;
             rec.password_change_required =
                 !by_self && self.upd.password_change_required.unwrap_or(true);
         }

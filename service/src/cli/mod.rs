@@ -169,6 +169,12 @@ pub struct ServeArgs {
     #[arg(long = "require-two-factor", value_parser = role_name)]
     pub require_two_factor: Vec<users_protocol::Role>,
 
+    /// Who may make an account: `open` (anyone, as the original), `invite`
+    /// (admins, and whoever has an invitation) or `closed` (admins only).
+    /// Refused requests get registration_closed.
+    #[arg(long, value_enum, default_value = "open")]
+    pub registration: crate::settings::Registration,
+
     /// Accounts created a second per peer address (bursts of twice that);
     /// trusted peers are exempt.
     #[arg(long, default_value_t = 10.0, value_parser = rate)]
@@ -289,6 +295,7 @@ impl ServeArgs {
             max_slow_per_peer: self.max_slow_per_peer,
             max_write_queue: self.max_write_queue,
             require_two_factor: self.require_two_factor.clone(),
+            registration: self.registration,
         }
     }
 }

@@ -6,8 +6,10 @@
 //! - [`id`]: the stable [`UserId`].
 //! - [`record`]: the stored, versioned record; `record_de` reads it.
 //! - [`totp`]: two-factor state: the TOTP secret and recovery codes.
+//! - [`invite`]: invitations and recovery links, and their tokens.
 
 pub(crate) mod id;
+pub(crate) mod invite;
 pub(crate) mod record;
 mod record_de;
 pub(crate) mod totp;

@@ -9,12 +9,15 @@
 //!   only on accounts that set it up, so that other records are unchanged;
 //! - `password_change_required`, present (and true) only on accounts whose
 //!   password someone else chose; older services skip it as an unknown
-//!   member, so no new version was needed.
+//!   member, so no new version was needed;
+//! - `invites` and `reset_link` likewise, present only on records that have
+//!   open invitations or a recovery link ([`super::invite`]).
 //!
 //! [`User`] is made from a record with `TryFrom`, which refuses a record
 //! without an id or with password material that is not hex.
 
 use super::id::UserId;
+use super::invite::{ResetLink, StoredInvite};
 use super::totp::TotpState;
 use super::user::{PasswordHash, User};
 use serde::Serialize;
@@ -49,6 +52,10 @@ pub struct UserRecord {
     pub totp: Option<TotpState>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub password_change_required: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invites: Vec<StoredInvite>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reset_link: Option<ResetLink>,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -109,6 +116,8 @@ impl TryFrom<UserRecord> for User {
             metadata: r.metadata,
             totp: r.totp,
             password_change_required: r.password_change_required,
+            invites: r.invites,
+            reset_link: r.reset_link,
         })
     }
 }
@@ -131,6 +140,8 @@ impl From<&User> for UserRecord {
             metadata: u.metadata.clone(),
             totp: u.totp.clone(),
             password_change_required: u.password_change_required,
+            invites: u.invites.clone(),
+            reset_link: u.reset_link.clone(),
         }
     }
 }

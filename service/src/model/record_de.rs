@@ -28,6 +28,8 @@ enum Member {
     Metadata,
     Totp,
     PasswordChangeRequired,
+    Invites,
+    ResetLink,
     Profile(ProfileField),
     Other,
 }
@@ -49,6 +51,8 @@ impl Member {
             "metadata" => Member::Metadata,
             "totp" => Member::Totp,
             "password_change_required" => Member::PasswordChangeRequired,
+            "invites" => Member::Invites,
+            "reset_link" => Member::ResetLink,
             other => ProfileField::from_name(other).map_or(Member::Other, Member::Profile),
         }
     }
@@ -95,6 +99,7 @@ impl<'de> Visitor<'de> for RecordVisitor {
         let mut metadata = Map::<String, Value>::new();
         let mut totp = None;
         let mut password_change_required = false;
+        let (mut invites, mut reset_link) = (Vec::new(), None);
         let mut profile = Profile::default();
         while let Some(member) = m.next_key::<Member>()? {
             match member {
@@ -114,6 +119,8 @@ impl<'de> Visitor<'de> for RecordVisitor {
                 }
                 Member::Totp => totp = m.next_value()?,
                 Member::PasswordChangeRequired => password_change_required = m.next_value()?,
+                Member::Invites => invites = m.next_value()?,
+                Member::ResetLink => reset_link = m.next_value()?,
                 Member::Profile(f) => {
                     profile.set(f, m.next_value::<Option<String>>()?.unwrap_or_default());
                 }
@@ -139,6 +146,8 @@ impl<'de> Visitor<'de> for RecordVisitor {
             metadata,
             totp,
             password_change_required,
+            invites,
+            reset_link,
         })
     }
 }
@@ -170,12 +179,26 @@ mod tests {
             metadata: json!({"k": [1]}).as_object().cloned().unwrap_or_default(),
             totp: Some(crate::model::totp::TotpState::generate(&mut rand::rng())),
             password_change_required: true,
+            invites: vec![crate::model::invite::StoredInvite {
+                id: "0123456789abcdef".into(),
+                hash: crate::model::invite::issue("x", &mut rand::rng()).1,
+                role: Role::Moderator,
+                email: Some("m@x.io".into()),
+                note: None,
+                created_at: "c".into(),
+                expires_at: 9,
+            }],
+            reset_link: Some(crate::model::invite::ResetLink {
+                hash: crate::model::invite::issue("y", &mut rand::rng()).1,
+                expires_at: 7,
+                created_by: UserId::random(&mut rand::rng()),
+            }),
         };
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(serde_json::from_value::<UserRecord>(v.clone()).unwrap(), r);
         let text = serde_json::to_string(&r).unwrap();
         assert_eq!(serde_json::from_str::<UserRecord>(&text).unwrap(), r);
-        assert_eq!(v.as_object().unwrap().len(), 14 + ProfileField::ALL.len());
+        assert_eq!(v.as_object().unwrap().len(), 16 + ProfileField::ALL.len());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! An account in memory.
 
 use super::id::UserId;
+use super::invite::{ResetLink, StoredInvite};
 use super::totp::TotpState;
 use serde_json::{Map, Value};
 use users_protocol::{Profile, PublicUser, Role, UserStatus, UserView};
@@ -74,6 +75,10 @@ pub struct User {
     /// (the first admin's default, `reset-admin`'s, an admin's reset): until
     /// the account sets its own, a session may do little but that.
     pub password_change_required: bool,
+    /// Open invitations this admin made.
+    pub invites: Vec<StoredInvite>,
+    /// A recovery link that sets this account's password.
+    pub reset_link: Option<ResetLink>,
 }
 
 impl User {
@@ -99,6 +104,8 @@ impl User {
             metadata: Map::new(),
             totp: None,
             password_change_required: false,
+            invites: Vec::new(),
+            reset_link: None,
         }
     }
 

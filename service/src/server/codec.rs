@@ -339,7 +339,7 @@ mod tests {
                     "user_data": user_data});
                 let env = parse(&[body.to_string().into_bytes()], 65536).unwrap();
                 prop_assert_eq!(env.request_id, Some(Value::from(id)));
-                let users_protocol::Request::CreateUser { user_data: u } = env.request else {
+                let users_protocol::Request::CreateUser { user_data: u, .. } = env.request else {
                     return Err(TestCaseError::fail("not a create_user"));
                 };
                 prop_assert_eq!(u.username, username);

@@ -45,7 +45,11 @@ pub(crate) fn may_be_news(step: &Step, request: &Request) -> bool {
         Step::CatchUp => true,
         Step::Done(Err(ServiceError::SessionInvalid)) => request.session_token().is_some(),
         Step::Done(Err(
-            ServiceError::NotFound | ServiceError::UsernameTaken | ServiceError::EmailTaken,
+            ServiceError::NotFound
+            | ServiceError::UsernameTaken
+            | ServiceError::EmailTaken
+            | ServiceError::InviteInvalid
+            | ServiceError::ResetInvalid,
         )) => true,
         _ => false,
     }

@@ -51,6 +51,7 @@ mod disk;
 mod e2e;
 mod lists;
 mod nginx;
+mod onboarding;
 mod ops;
 mod policy;
 mod postgres;

@@ -47,7 +47,10 @@ pub(crate) struct UnauthorizedApi;
 impl UnauthorizedApi {
     /// create_user; returns the new username.
     pub(crate) fn register(&self, user: NewUser) -> impl Future<Output = Result<String, ApiError>> {
-        let request = Request::CreateUser { user_data: user };
+        let request = Request::CreateUser {
+            user_data: user,
+            session_token: None,
+        };
         async move { Ok(send::<UserCreated>(request).await?.username) }
     }
 
