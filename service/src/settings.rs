@@ -35,6 +35,8 @@ pub struct Settings {
     pub require_two_factor: Vec<users_protocol::Role>,
     /// Who may make an account (`--registration`).
     pub registration: Registration,
+    /// Passkeys' relying party (`--webauthn-rp-id`, `--webauthn-origin`).
+    pub passkeys: std::sync::Arc<webauthn_rs::Webauthn>,
 }
 
 /// Who may make an account.
@@ -80,5 +82,12 @@ pub(crate) fn for_tests() -> Settings {
         max_write_queue: 4096,
         require_two_factor: Vec::new(),
         registration: Registration::Open,
+        passkeys: std::sync::Arc::new(
+            crate::auth::passkey::relying_party(
+                "localhost",
+                &[webauthn_rs::prelude::Url::parse("http://localhost:8765").expect("a URL")],
+            )
+            .expect("the default relying party"),
+        ),
     }
 }

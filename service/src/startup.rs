@@ -36,6 +36,9 @@ pub enum StartError {
     /// The thread that hears the other instances could not be started.
     #[error("starting the listener")]
     Listener(#[source] std::io::Error),
+    /// Flags that do not go together; the text says which.
+    #[error("{0}")]
+    Config(String),
 }
 
 /// The service, opened and ready to serve.
@@ -54,6 +57,7 @@ impl Service {
         master: Secret,
         admin: Option<Secret>,
     ) -> Result<Service, StartError> {
+        let settings = args.settings().map_err(StartError::Config)?;
         let mut listen = None;
         let (store, loaded): (Box<dyn Backend>, _) = match &args.database {
             Some(url) => {
@@ -69,8 +73,7 @@ impl Service {
             }
         };
         drop(master);
-        let (mut app, backend) =
-            build(args.settings(), store, loaded, admin, Arc::new(SystemClock))?;
+        let (mut app, backend) = build(settings, store, loaded, admin, Arc::new(SystemClock))?;
         if let Some(target) = listen {
             let (out, outbox) = std::sync::mpsc::channel();
             let throttle: Arc<dyn ThrottleStore> =

@@ -10,6 +10,7 @@
 //! - [`error`]: [`ErrorCode`], the stable machine-readable error codes.
 //! - [`validate`]: field rules, applied alike by the service and by the browser.
 //! - [`invite`]: invitations and recovery links.
+//! - [`passkey`]: passkeys (WebAuthn) as the protocol carries them.
 //! - [`security`]: sessions one can see and end, two-factor login, the audit log.
 //! - [`strength`]: a password strength hint for forms.
 //! - [`secret`]: [`Secret`], a string that never prints and is wiped on drop.
@@ -22,6 +23,7 @@ mod wire_enum;
 
 pub mod error;
 pub mod invite;
+pub mod passkey;
 pub mod profile;
 pub mod query;
 pub mod request;
@@ -34,6 +36,7 @@ pub mod validate;
 
 pub use error::ErrorCode;
 pub use invite::{Invitation, InviteCreated, InviteList, ResetLinkCreated};
+pub use passkey::{CeremonyStart, PasskeyList, PasskeyReply, PasskeyView};
 pub use profile::{Profile, ProfileField, ProfilePatch};
 pub use request::{
     Action, Credentials, ListQuery, NewUser, Request, RequestEnvelope, Sort, SortKey, UserUpdate,

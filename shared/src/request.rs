@@ -230,6 +230,81 @@ pub enum Request {
         /// The new password; the password policy applies.
         password: Secret,
     },
+    /// Starts adding a passkey to the caller's account.
+    /// Reply: [`crate::CeremonyStart`].
+    PasskeyRegisterBegin {
+        /// The caller's session.
+        session_token: Secret,
+        /// A name for it, such as "Laptop".
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    /// Adds the passkey the authenticator made. Reply: [`crate::PasskeyReply`].
+    PasskeyRegisterFinish {
+        /// The caller's session, the one that began the ceremony.
+        session_token: Secret,
+        /// From passkey_register_begin.
+        ceremony_id: String,
+        /// `PublicKeyCredential.toJSON()` of what `navigator.credentials.create()` gave.
+        credential: Value,
+        /// A name for it; the one given at the begin when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    /// The caller's passkeys, or (admins) another user's. Reply: [`crate::PasskeyList`].
+    PasskeyList {
+        /// The caller's session.
+        session_token: Secret,
+        /// Another user; admins only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        username: Option<String>,
+    },
+    /// Renames one of the caller's passkeys. Reply: [`crate::PasskeyReply`].
+    PasskeyRename {
+        /// The caller's session.
+        session_token: Secret,
+        /// As passkey_list names it.
+        passkey_id: String,
+        /// The new name.
+        name: String,
+    },
+    /// Removes a passkey: one's own with the password or a fresh passkey
+    /// sign-in (`ceremony_id` and `credential` from passkey_login_begin);
+    /// (admins) another user's with the admin's own password.
+    /// Reply: status and message only.
+    PasskeyDelete {
+        /// The caller's session.
+        session_token: Secret,
+        /// As passkey_list names it.
+        passkey_id: String,
+        /// The caller's own password.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<Secret>,
+        /// Or a passkey sign-in's ceremony, begun just before.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ceremony_id: Option<String>,
+        /// And its credential.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credential: Option<Value>,
+        /// Another user; admins only, with `password`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        username: Option<String>,
+    },
+    /// Starts a sign-in with a passkey. Reply: [`crate::CeremonyStart`].
+    PasskeyLoginBegin {
+        /// Accepted and not used: the authenticator offers the accounts it
+        /// has passkeys for, and the reply says nothing about any account.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        username: Option<String>,
+    },
+    /// Signs in with the passkey's assertion. Reply: [`crate::LoginReply`],
+    /// as login's.
+    PasskeyLoginFinish {
+        /// From passkey_login_begin.
+        ceremony_id: String,
+        /// `PublicKeyCredential.toJSON()` of what `navigator.credentials.get()` gave.
+        credential: Value,
+    },
 }
 
 impl Request {
@@ -257,6 +332,13 @@ impl Request {
             Request::InviteAccept { .. } => Action::InviteAccept,
             Request::ResetLinkCreate { .. } => Action::ResetLinkCreate,
             Request::ResetRedeem { .. } => Action::ResetRedeem,
+            Request::PasskeyRegisterBegin { .. } => Action::PasskeyRegisterBegin,
+            Request::PasskeyRegisterFinish { .. } => Action::PasskeyRegisterFinish,
+            Request::PasskeyList { .. } => Action::PasskeyList,
+            Request::PasskeyRename { .. } => Action::PasskeyRename,
+            Request::PasskeyDelete { .. } => Action::PasskeyDelete,
+            Request::PasskeyLoginBegin { .. } => Action::PasskeyLoginBegin,
+            Request::PasskeyLoginFinish { .. } => Action::PasskeyLoginFinish,
         }
     }
 
@@ -277,13 +359,20 @@ impl Request {
             | Request::InviteCreate { session_token, .. }
             | Request::InviteList { session_token }
             | Request::InviteRevoke { session_token, .. }
-            | Request::ResetLinkCreate { session_token, .. } => Some(session_token),
+            | Request::ResetLinkCreate { session_token, .. }
+            | Request::PasskeyRegisterBegin { session_token, .. }
+            | Request::PasskeyRegisterFinish { session_token, .. }
+            | Request::PasskeyList { session_token, .. }
+            | Request::PasskeyRename { session_token, .. }
+            | Request::PasskeyDelete { session_token, .. } => Some(session_token),
             Request::ListUsers { session_token, .. }
             | Request::CreateUser { session_token, .. } => session_token.as_ref(),
             Request::Login { .. }
             | Request::HealthCheck {}
             | Request::InviteAccept { .. }
-            | Request::ResetRedeem { .. } => None,
+            | Request::ResetRedeem { .. }
+            | Request::PasskeyLoginBegin { .. }
+            | Request::PasskeyLoginFinish { .. } => None,
         }
     }
 }
@@ -333,6 +422,20 @@ wire_enum! {
         ResetLinkCreate = "reset_link_create",
         #[allow(missing_docs)]
         ResetRedeem = "reset_redeem",
+        #[allow(missing_docs)]
+        PasskeyRegisterBegin = "passkey_register_begin",
+        #[allow(missing_docs)]
+        PasskeyRegisterFinish = "passkey_register_finish",
+        #[allow(missing_docs)]
+        PasskeyList = "passkey_list",
+        #[allow(missing_docs)]
+        PasskeyRename = "passkey_rename",
+        #[allow(missing_docs)]
+        PasskeyDelete = "passkey_delete",
+        #[allow(missing_docs)]
+        PasskeyLoginBegin = "passkey_login_begin",
+        #[allow(missing_docs)]
+        PasskeyLoginFinish = "passkey_login_finish",
     }
 }
 

@@ -211,6 +211,38 @@ fn every_request_is_tagged_with_its_action_name() {
             reset_token: t(),
             password: t(),
         },
+        Request::PasskeyRegisterBegin {
+            session_token: t(),
+            name: None,
+        },
+        Request::PasskeyRegisterFinish {
+            session_token: t(),
+            ceremony_id: "c".into(),
+            credential: Value::Null,
+            name: None,
+        },
+        Request::PasskeyList {
+            session_token: t(),
+            username: None,
+        },
+        Request::PasskeyRename {
+            session_token: t(),
+            passkey_id: "p".into(),
+            name: "n".into(),
+        },
+        Request::PasskeyDelete {
+            session_token: t(),
+            passkey_id: "p".into(),
+            password: None,
+            ceremony_id: None,
+            credential: None,
+            username: None,
+        },
+        Request::PasskeyLoginBegin { username: None },
+        Request::PasskeyLoginFinish {
+            ceremony_id: "c".into(),
+            credential: Value::Null,
+        },
     ];
     let tags: Vec<String> = requests
         .iter()

@@ -137,6 +137,12 @@ wire_enum! {
         ResetLinkCreated = "reset_link_created",
         /// A recovery link set an account's password.
         ResetLinkUsed = "reset_link_used",
+        /// A passkey was added to the account: its name in the detail.
+        PasskeyAdded = "passkey_added",
+        /// A passkey was removed from the account.
+        PasskeyRemoved = "passkey_removed",
+        /// Someone signed in with a passkey (`login_succeeded` is recorded too).
+        PasskeyLogin = "passkey_login",
     }
 }
 

@@ -52,7 +52,9 @@ pub(super) fn check_session_limits(app: &App, req: &Request) -> Result<()> {
             false => Err(ServiceError::PasswordChangeRequired),
         };
     }
-    if app.settings.require_two_factor.contains(&me.role) && !me.has_totp() {
+    // A passkey is two factors in one.
+    let two_factors = me.has_totp() || !me.passkeys.is_empty();
+    if app.settings.require_two_factor.contains(&me.role) && !two_factors {
         let set_up = matches!(req, Request::TotpSetup { .. } | Request::TotpEnable { .. });
         if !(basic || set_up) {
             return Err(ServiceError::TwoFactorRequired);

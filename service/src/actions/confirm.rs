@@ -18,10 +18,8 @@ use std::sync::Arc;
 use users_protocol::{Role, Secret};
 
 /// An admin's change confirmed with their own password (`current_password`):
-/// the password is checked on the pool like any confirmation, and on the
-/// writer the session, the role and the password are looked at again before
-/// `write` runs with the admin as they are then. `refusal` is what anyone
-/// else is told.
+/// see [`confirmed_write`]; the role is checked now and on the writer.
+/// `refusal` is what anyone else is told.
 pub(super) fn admin_write(
     app: &App,
     (actor, token): (Arc<User>, Secret),
@@ -30,9 +28,30 @@ pub(super) fn admin_write(
     refusal: &'static str,
     write: impl FnOnce(&App, &mut UserTable, Arc<User>) -> Result<Written> + Send + 'static,
 ) -> Result<Step> {
-    if actor.role != Role::Admin {
-        return Err(ServiceError::Forbidden(refusal.into()));
-    }
+    let admin = move |u: &User| match u.role {
+        Role::Admin => Ok(()),
+        _ => Err(ServiceError::Forbidden(refusal.into())),
+    };
+    admin(&actor)?;
+    let confirmed = move |app: &App, table: &mut UserTable, actor: Arc<User>| {
+        admin(&actor)?;
+        write(app, table, actor)
+    };
+    confirmed_write(app, (actor, token), password, caller, confirmed)
+}
+
+/// A change confirmed with the caller's own password (`current_password`,
+/// or the field the request names it by): the password is checked on the
+/// pool like any confirmation, and on the writer the session and the
+/// password are looked at again before `write` runs with the caller as
+/// they are then.
+pub(super) fn confirmed_write(
+    app: &App,
+    (actor, token): (Arc<User>, Secret),
+    password: Secret,
+    caller: &Caller,
+    write: impl FnOnce(&App, &mut UserTable, Arc<User>) -> Result<Written> + Send + 'static,
+) -> Result<Step> {
     if password.is_empty() {
         return Err(ServiceError::invalid(
             "current_password",
@@ -49,9 +68,6 @@ pub(super) fn admin_write(
         let confirmed = actor.password.clone();
         AfterHash::write(move |app, table| {
             let actor = actor_at_write(app, table, &token)?;
-            if actor.role != Role::Admin {
-                return Err(ServiceError::Forbidden(refusal.into()));
-            }
             // The password confirmed above must still be the one stored.
             if actor.password != confirmed {
                 return Err(ServiceError::WrongPassword("current_password"));

@@ -21,6 +21,8 @@ mod delete;
 mod invite;
 mod login;
 mod outcome;
+mod passkey;
+mod passkey_login;
 mod read;
 mod refusal;
 mod reset;
@@ -77,6 +79,13 @@ pub(crate) fn handle(app: &App, req: Request, caller: &Caller, look: Look) -> St
         | Request::InviteAccept { .. }
         | Request::ResetLinkCreate { .. }
         | Request::ResetRedeem { .. }) => onboarding(app, r, caller, look),
+        r @ (Request::PasskeyRegisterBegin { .. }
+        | Request::PasskeyRegisterFinish { .. }
+        | Request::PasskeyList { .. }
+        | Request::PasskeyRename { .. }
+        | Request::PasskeyDelete { .. }
+        | Request::PasskeyLoginBegin { .. }
+        | Request::PasskeyLoginFinish { .. }) => passkeys(app, r, caller),
     };
     step.unwrap_or_else(|e| Step::Done(Err(e)))
 }
@@ -172,6 +181,62 @@ fn two_factor(app: &App, req: Request, caller: &Caller) -> Result<Step> {
             };
             totp::totp_disable(app, session_token, d, caller)
         }
+        other => Err(misrouted(&other)),
+    }
+}
+
+/// Passkeys: adding, listing, renaming, removing, and signing in.
+fn passkeys(app: &App, req: Request, caller: &Caller) -> Result<Step> {
+    match req {
+        Request::PasskeyRegisterBegin {
+            session_token,
+            name,
+        } => Ok(Step::Done(passkey::register_begin(
+            app,
+            &session_token,
+            name,
+        ))),
+        Request::PasskeyRegisterFinish {
+            session_token,
+            ceremony_id,
+            credential,
+            name,
+        } => passkey::register_finish(app, session_token, (ceremony_id, credential, name), caller),
+        Request::PasskeyList {
+            session_token,
+            username,
+        } => Ok(Step::Done(passkey::list(
+            app,
+            &session_token,
+            username.as_deref(),
+        ))),
+        Request::PasskeyRename {
+            session_token,
+            passkey_id,
+            name,
+        } => passkey::rename(app, session_token, passkey_id, name),
+        Request::PasskeyDelete {
+            session_token,
+            passkey_id,
+            password,
+            ceremony_id,
+            credential,
+            username,
+        } => {
+            let r = passkey::Removal {
+                passkey_id,
+                password,
+                ceremony_id,
+                credential,
+                username,
+            };
+            passkey::delete(app, session_token, r, caller)
+        }
+        Request::PasskeyLoginBegin { .. } => Ok(Step::Done(passkey_login::login_begin(app))),
+        Request::PasskeyLoginFinish {
+            ceremony_id,
+            credential,
+        } => passkey_login::login_finish(app, ceremony_id, credential, caller),
         other => Err(misrouted(&other)),
     }
 }

@@ -6,9 +6,9 @@ use serde::Serialize;
 use std::sync::Arc;
 use users_protocol::response::Empty;
 use users_protocol::{
-    AuditPage, Health, InviteCreated, InviteList, LoginReply, PublicUser, RecoveryCodes, Reply,
-    ResetLinkCreated, Revoked, SessionList, SessionStatus, TotpSetup, UserCreated, UserList,
-    UserReply, UserView,
+    AuditPage, CeremonyStart, Health, InviteCreated, InviteList, LoginReply, PasskeyList,
+    PasskeyReply, PublicUser, RecoveryCodes, Reply, ResetLinkCreated, Revoked, SessionList,
+    SessionStatus, TotpSetup, UserCreated, UserList, UserReply, UserView,
 };
 
 /// The result of a successful action.
@@ -54,6 +54,14 @@ pub(crate) enum Outcome {
     ResetLinkCreated(ResetLinkCreated),
     /// reset_redeem.
     PasswordSet,
+    /// passkey_register_begin and passkey_login_begin.
+    CeremonyStarted(CeremonyStart),
+    /// passkey_register_finish and passkey_rename.
+    Passkey(PasskeyReply),
+    /// passkey_list.
+    Passkeys(PasskeyList),
+    /// passkey_delete.
+    PasskeyRemoved,
     /// A background change, such as a login's `last_login`: no one is told.
     Recorded,
     /// A reply encoded before, such as a cached public list page.
@@ -120,6 +128,13 @@ impl Outcome {
                 "Password set. Every session of the account has ended: log in with the new password",
                 Empty {},
             ),
+            Outcome::CeremonyStarted(c) => success(
+                "Pass the options to the browser, then send the credential with the ceremony_id",
+                c,
+            ),
+            Outcome::Passkey(p) => success("Passkey saved", p),
+            Outcome::Passkeys(l) => success(&format!("{} passkey(s)", l.passkeys.len()), l),
+            Outcome::PasskeyRemoved => success("Passkey removed", Empty {}),
             Outcome::Recorded => success("Recorded", Empty {}),
             Outcome::Prepared(bytes) => Ok(bytes.to_vec()),
         }

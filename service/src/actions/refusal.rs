@@ -42,6 +42,9 @@ impl Attempt {
             | Request::ListSessions { username, .. }
             | Request::RevokeSession { username, .. } => username.clone(),
             Request::ResetLinkCreate { username, .. } => Some(username.clone()),
+            Request::PasskeyList { username, .. } | Request::PasskeyDelete { username, .. } => {
+                username.clone()
+            }
             _ => None,
         };
         Attempt {

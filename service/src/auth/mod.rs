@@ -3,8 +3,10 @@
 //! [`throttle::ThrottleStore`]) and live in this process's memory. On a
 //! store shared by several instances, session changes travel in the store's
 //! log and failure counts through [`relay`]. Tokens and the ids that stand
-//! for them are in [`token`].
+//! for them are in [`token`]; passkeys' relying party and ceremonies in
+//! [`passkey`].
 
+pub(crate) mod passkey;
 pub mod password;
 pub(crate) mod peer;
 pub(crate) mod policy;

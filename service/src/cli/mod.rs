@@ -175,6 +175,18 @@ pub struct ServeArgs {
     #[arg(long, value_enum, default_value = "open")]
     pub registration: crate::settings::Registration,
 
+    /// The relying party id of passkeys: the domain they are made for, that
+    /// of the page that offers them or one it ends with. Browsers take no
+    /// IP address here.
+    #[arg(long, default_value = "localhost")]
+    pub webauthn_rp_id: String,
+
+    /// An origin whose pages may make and use passkeys, such as
+    /// https://users.example.lan (repeatable; its host is the RP id or
+    /// under it). A credential from any other origin is refused.
+    #[arg(long = "webauthn-origin", default_value = "http://localhost:8765")]
+    pub webauthn_origins: Vec<webauthn_rs::prelude::Url>,
+
     /// Accounts created a second per peer address (bursts of twice that);
     /// trusted peers are exempt.
     #[arg(long, default_value_t = 10.0, value_parser = rate)]
@@ -259,9 +271,11 @@ impl ServeArgs {
         }
     }
 
-    /// The service's settings.
-    pub fn settings(&self) -> Settings {
-        Settings {
+    /// The service's settings, or what is wrong with the flags.
+    pub fn settings(&self) -> Result<Settings, String> {
+        let passkeys =
+            crate::auth::passkey::relying_party(&self.webauthn_rp_id, &self.webauthn_origins)?;
+        Ok(Settings {
             sessions: Lifetimes {
                 absolute: self.session_lifetime,
                 idle: self.session_idle_timeout,
@@ -296,7 +310,8 @@ impl ServeArgs {
             max_write_queue: self.max_write_queue,
             require_two_factor: self.require_two_factor.clone(),
             registration: self.registration,
-        }
+            passkeys: std::sync::Arc::new(passkeys),
+        })
     }
 }
 
@@ -311,7 +326,7 @@ mod tests {
         assert!(cli.command.is_none());
         assert_eq!(cli.serve.endpoint(), "tcp://127.0.0.1:6000");
         assert_eq!(cli.serve.storage_file, PathBuf::from("s.json"));
-        assert_eq!(cli.serve.settings().workers, 3);
+        assert_eq!(cli.serve.settings().unwrap().workers, 3);
         let cli = Cli::try_parse_from(["users-service"]).unwrap();
         assert_eq!(cli.serve.port, 5556);
     }
@@ -354,7 +369,7 @@ mod tests {
             );
         }
         let cli = Cli::try_parse_from(["users-service", "--public-list-rate", "0.5"]).unwrap();
-        assert_eq!(cli.serve.settings().public_list_rate, 0.5);
+        assert_eq!(cli.serve.settings().unwrap().public_list_rate, 0.5);
     }
 
     #[test]
@@ -367,12 +382,16 @@ mod tests {
         }
         let cli = Cli::try_parse_from(["users-service", "--session-idle-timeout", "1h"]).unwrap();
         assert_eq!(
-            cli.serve.settings().sessions.idle,
+            cli.serve.settings().unwrap().sessions.idle,
             Some(Duration::from_secs(3600))
         );
         let cli = Cli::try_parse_from(["users-service"]).unwrap();
-        assert_eq!(cli.serve.settings().sessions.idle, None, "off by default");
-        assert!(cli.serve.settings().password_policy.blocklist);
+        assert_eq!(
+            cli.serve.settings().unwrap().sessions.idle,
+            None,
+            "off by default"
+        );
+        assert!(cli.serve.settings().unwrap().password_policy.blocklist);
     }
 
     #[test]

@@ -21,6 +21,18 @@ impl UserId {
     }
 }
 
+impl UserId {
+    /// The 16 bytes: a passkey's user handle.
+    pub fn to_bytes(self) -> [u8; 16] {
+        self.0
+    }
+
+    /// The id of a passkey's user handle.
+    pub fn from_bytes(b: [u8; 16]) -> UserId {
+        UserId(b)
+    }
+}
+
 impl fmt::Display for UserId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, byte) in self.0.iter().enumerate() {

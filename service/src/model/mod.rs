@@ -7,9 +7,11 @@
 //! - [`record`]: the stored, versioned record; `record_de` reads it.
 //! - [`totp`]: two-factor state: the TOTP secret and recovery codes.
 //! - [`invite`]: invitations and recovery links, and their tokens.
+//! - [`passkey`]: passkeys, and the ceremonies an account has spent.
 
 pub(crate) mod id;
 pub(crate) mod invite;
+pub(crate) mod passkey;
 pub(crate) mod record;
 mod record_de;
 pub(crate) mod totp;

@@ -11,13 +11,15 @@
 //!   password someone else chose; older services skip it as an unknown
 //!   member, so no new version was needed;
 //! - `invites` and `reset_link` likewise, present only on records that have
-//!   open invitations or a recovery link ([`super::invite`]).
+//!   open invitations or a recovery link ([`super::invite`]); so are
+//!   `passkeys` and `spent_ceremonies` ([`super::passkey`]).
 //!
 //! [`User`] is made from a record with `TryFrom`, which refuses a record
 //! without an id or with password material that is not hex.
 
 use super::id::UserId;
 use super::invite::{ResetLink, StoredInvite};
+use super::passkey::{SpentCeremony, StoredPasskey};
 use super::totp::TotpState;
 use super::user::{PasswordHash, User};
 use serde::Serialize;
@@ -56,6 +58,10 @@ pub struct UserRecord {
     pub invites: Vec<StoredInvite>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reset_link: Option<ResetLink>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub passkeys: Vec<StoredPasskey>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub spent_ceremonies: Vec<SpentCeremony>,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -118,6 +124,8 @@ impl TryFrom<UserRecord> for User {
             password_change_required: r.password_change_required,
             invites: r.invites,
             reset_link: r.reset_link,
+            passkeys: r.passkeys,
+            spent_ceremonies: r.spent_ceremonies,
         })
     }
 }
@@ -142,6 +150,8 @@ impl From<&User> for UserRecord {
             password_change_required: u.password_change_required,
             invites: u.invites.clone(),
             reset_link: u.reset_link.clone(),
+            passkeys: u.passkeys.clone(),
+            spent_ceremonies: u.spent_ceremonies.clone(),
         }
     }
 }

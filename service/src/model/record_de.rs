@@ -30,6 +30,8 @@ enum Member {
     PasswordChangeRequired,
     Invites,
     ResetLink,
+    Passkeys,
+    SpentCeremonies,
     Profile(ProfileField),
     Other,
 }
@@ -53,6 +55,8 @@ impl Member {
             "password_change_required" => Member::PasswordChangeRequired,
             "invites" => Member::Invites,
             "reset_link" => Member::ResetLink,
+            "passkeys" => Member::Passkeys,
+            "spent_ceremonies" => Member::SpentCeremonies,
             other => ProfileField::from_name(other).map_or(Member::Other, Member::Profile),
         }
     }
@@ -100,6 +104,7 @@ impl<'de> Visitor<'de> for RecordVisitor {
         let mut totp = None;
         let mut password_change_required = false;
         let (mut invites, mut reset_link) = (Vec::new(), None);
+        let (mut passkeys, mut spent_ceremonies) = (Vec::new(), Vec::new());
         let mut profile = Profile::default();
         while let Some(member) = m.next_key::<Member>()? {
             match member {
@@ -121,6 +126,8 @@ impl<'de> Visitor<'de> for RecordVisitor {
                 Member::PasswordChangeRequired => password_change_required = m.next_value()?,
                 Member::Invites => invites = m.next_value()?,
                 Member::ResetLink => reset_link = m.next_value()?,
+                Member::Passkeys => passkeys = m.next_value()?,
+                Member::SpentCeremonies => spent_ceremonies = m.next_value()?,
                 Member::Profile(f) => {
                     profile.set(f, m.next_value::<Option<String>>()?.unwrap_or_default());
                 }
@@ -148,6 +155,8 @@ impl<'de> Visitor<'de> for RecordVisitor {
             password_change_required,
             invites,
             reset_link,
+            passkeys,
+            spent_ceremonies,
         })
     }
 }
@@ -193,12 +202,17 @@ mod tests {
                 expires_at: 7,
                 created_by: UserId::random(&mut rand::rng()),
             }),
+            passkeys: vec![],
+            spent_ceremonies: vec![crate::model::passkey::SpentCeremony {
+                nonce: "ab".into(),
+                until: 5,
+            }],
         };
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(serde_json::from_value::<UserRecord>(v.clone()).unwrap(), r);
         let text = serde_json::to_string(&r).unwrap();
         assert_eq!(serde_json::from_str::<UserRecord>(&text).unwrap(), r);
-        assert_eq!(v.as_object().unwrap().len(), 16 + ProfileField::ALL.len());
+        assert_eq!(v.as_object().unwrap().len(), 17 + ProfileField::ALL.len());
     }
 
     #[test]

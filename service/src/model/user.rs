@@ -2,6 +2,7 @@
 
 use super::id::UserId;
 use super::invite::{ResetLink, StoredInvite};
+use super::passkey::{SpentCeremony, StoredPasskey};
 use super::totp::TotpState;
 use serde_json::{Map, Value};
 use users_protocol::{Profile, PublicUser, Role, UserStatus, UserView};
@@ -79,6 +80,10 @@ pub struct User {
     pub invites: Vec<StoredInvite>,
     /// A recovery link that sets this account's password.
     pub reset_link: Option<ResetLink>,
+    /// Passkeys, the oldest first.
+    pub passkeys: Vec<StoredPasskey>,
+    /// Passkey ceremonies finished lately, each refused a second time.
+    pub spent_ceremonies: Vec<SpentCeremony>,
 }
 
 impl User {
@@ -106,6 +111,8 @@ impl User {
             password_change_required: false,
             invites: Vec::new(),
             reset_link: None,
+            passkeys: Vec::new(),
+            spent_ceremonies: Vec::new(),
         }
     }
 

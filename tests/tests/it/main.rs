@@ -53,6 +53,7 @@ mod lists;
 mod nginx;
 mod onboarding;
 mod ops;
+mod passkeys;
 mod policy;
 mod postgres;
 mod postgres_store;

@@ -31,6 +31,7 @@ use crate::clock::unix_secs;
 use crate::error::{Result, ServiceError};
 use crate::model::{User, UserId};
 use crate::storage::UserTable;
+pub(super) use session::open_without_password;
 use session::{Authenticated, Record};
 use std::sync::Arc;
 use trail::Trail;

@@ -131,6 +131,57 @@ impl Authenticated {
     }
 }
 
+/// A session for an account that signed in without its password: with a
+/// passkey, which counts as both factors. It is opened on the writer, where
+/// `take` makes the sign-in's own changes to the account as it is then, and
+/// may refuse it; an account that is not active is refused as a wrong
+/// credential is. The reply is login's.
+pub(crate) fn open_without_password(
+    app: &App,
+    id: UserId,
+    caller: Caller,
+    events: Vec<Event>,
+    take: impl FnOnce(&mut User) -> Result<()> + Send + 'static,
+) -> AfterHash {
+    let now = app.clock.now();
+    let token = new_token(&mut rand::rngs::OsRng.unwrap_err());
+    let expires = app.sessions.expiry(now);
+    AfterHash::write(move |_, table| {
+        let current = table
+            .get_by_id(id)
+            .filter(|u| u.status == UserStatus::Active)
+            .ok_or(ServiceError::InvalidCredentials)?;
+        let mut rec = (**current).clone();
+        take(&mut rec)?;
+        rec.last_login = Some(rfc3339(now));
+        let ticket = Ticket {
+            token,
+            expires,
+            password_change_required: rec.password_change_required,
+        };
+        let view = rec.view();
+        table.put(rec);
+        let session = SessionOp::Insert {
+            id: SessionId::of(ticket.token.expose()),
+            user: id,
+            expires,
+            created: Some(now),
+            last_used: Some(now),
+            origin: Origin {
+                client: caller.address(),
+                agent: caller.agent.clone(),
+            },
+        };
+        let mut all = vec![Event::new(AuditKind::LoginSucceeded, Some(id), id).from(&caller)];
+        all.extend(events);
+        Ok(Written {
+            outcome: ticket.reply(view),
+            sessions: vec![session],
+            events: all,
+        })
+    })
+}
+
 /// What a login changes on the account: `last_login`, the second factor
 /// used up, and a hash upgrade if the password was checked at a lower count.
 pub(super) struct Record {
