@@ -32,6 +32,16 @@ pub struct Config {
     #[arg(long, value_name = "PATH")]
     pub listen_unix: Option<PathBuf>,
 
+    /// Serve HTTPS and WSS on --listen with this certificate (PEM: the
+    /// server's, then its chain), and send HSTS. Browsers offer passkeys
+    /// only on HTTPS or localhost. `users-lan-cert` makes one for a LAN.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
     /// The users service's ZeroMQ endpoint: its TCP port, or its trusted
     /// endpoint (e.g. ipc:///run/users-service/bridge.sock), where the
     /// service believes the browser addresses the bridge forwards. Repeat it

@@ -272,7 +272,7 @@ fn router(shared: Arc<Shared>) -> Router {
     let index = shared.assets.as_ref().and_then(|a| a.index_html());
     let csp = HeaderValue::from_str(&crate::csp::policy(index))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
-    let headers: [(header::HeaderName, HeaderValue); 4] = [
+    let mut headers: Vec<(header::HeaderName, HeaderValue)> = vec![
         (
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -284,6 +284,13 @@ fn router(shared: Arc<Shared>) -> Router {
         ),
         (header::CONTENT_SECURITY_POLICY, csp),
     ];
+    if shared.cfg.tls_cert.is_some() {
+        // Served over HTTPS: browsers are to come back the same way only.
+        headers.push((
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ));
+    }
     let mut app = app
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&shared),

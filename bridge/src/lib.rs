@@ -5,8 +5,9 @@
 //!
 //! The modules are private; the crate exports what `main.rs` needs to start
 //! the bridge: [`Config`], [`Services`] (with its [`StartError`]), the
-//! [`Listeners`] (with [`UnixSocket`] and its [`BindError`]), [`run`] and
-//! [`log_filter`].
+//! [`Listeners`] (with [`UnixSocket`] and its [`BindError`], and
+//! [`tls_acceptor`]), [`run`] and [`log_filter`]; and what `users-lan-cert`
+//! needs: [`lan_cert`].
 //!
 //! - `config`: command line.
 //! - `assets`: the web UI's files: compressed copies, caching, the app's routes.
@@ -26,6 +27,9 @@
 //! - `socket_file`: `--listen-unix`'s socket file: its mode, a stale one, removal.
 //! - `serve`: the accept loop on both listeners: header deadline, connection
 //!   caps, shutdown.
+//! - `tls`: HTTPS and WSS with rustls (`--tls-cert`, `--tls-key`).
+//! - [`lan_cert`]: a small certificate authority and a certificate for this
+//!   machine, for HTTPS on a LAN (`users-lan-cert`).
 //! - `http`: the HTTP server: `/ws`, `/healthz`, the Origin check, static files.
 #![deny(unsafe_code)]
 
@@ -35,6 +39,7 @@ mod config;
 mod csp;
 mod host;
 mod http;
+pub mod lan_cert;
 mod limits;
 mod logs;
 mod metrics;
@@ -44,6 +49,7 @@ mod serve;
 mod services;
 mod socket_file;
 mod state;
+mod tls;
 mod ws;
 
 pub use config::Config;
@@ -53,3 +59,4 @@ pub use relay::StartError;
 pub use serve::Listeners;
 pub use services::Services;
 pub use socket_file::{BindError, UnixSocket};
+pub use tls::{acceptor as tls_acceptor, TlsError};

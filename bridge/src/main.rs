@@ -58,14 +58,19 @@ async fn listen(cfg: &Config) -> anyhow::Result<Listeners> {
         .as_deref()
         .map(UnixSocket::bind)
         .transpose()?;
+    let tls = match (&cfg.tls_cert, &cfg.tls_key) {
+        (Some(cert), Some(key)) => Some(users_bridge::tls_acceptor(cert, key)?),
+        _ => None,
+    };
     let service = cfg.service.join(" ");
     if let Some(local) = tcp.as_ref().map(|l| l.local_addr()).transpose()? {
+        let ws = if tls.is_some() { "wss" } else { "ws" };
         tracing::info!(%local, %service, web_root = ?cfg.web_root,
-            "users-bridge listening: WebSocket at ws://{local}/ws");
+            "users-bridge listening: WebSocket at {ws}://{local}/ws");
     }
     if let Some(path) = unix.as_ref().map(|u| u.path().display()) {
         tracing::info!(%path, %service, web_root = ?cfg.web_root,
             "users-bridge listening on a Unix socket, for a trusted proxy: WebSocket at /ws");
     }
-    Ok(Listeners { tcp, unix })
+    Ok(Listeners { tcp, unix, tls })
 }

@@ -5,9 +5,10 @@
 //!   (`--max-http-connections`, `--max-http-connections-per-ip`); a trusted
 //!   proxy, carrying many clients, has only the overall cap.
 //!
-//! It accepts on the TCP listener (`--listen`), the Unix one
-//! (`--listen-unix`), or both, under the same caps and deadline; each request
-//! carries the [`Peer`] its listener saw. Connections past a cap are closed
+//! It accepts on the TCP listener (`--listen`), with TLS when it has an
+//! acceptor (`crate::tls`), the Unix one (`--listen-unix`), or both, under
+//! the same caps and deadline; each request carries the [`Peer`] its
+//! listener saw. Connections past a cap are closed
 //! at once. When `stop` resolves, the listeners are closed (the socket file
 //! removed), and requests in flight get up to 30 seconds to finish
 //! (WebSockets, upgraded, are waited for by [`crate::http::run`]).
@@ -32,6 +33,8 @@ pub struct Listeners {
     pub tcp: Option<TcpListener>,
     /// `--listen-unix`.
     pub unix: Option<UnixSocket>,
+    /// TLS on `tcp` (`--tls-cert`, `--tls-key`).
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 /// An accepted connection, by listener.
@@ -157,9 +160,22 @@ pub(crate) async fn serve(
         };
         let (app, stop_rx) = (app.clone(), stop_rx.clone());
         match accepted {
-            Accepted::Tcp(stream, _) => {
-                spawn(connection(stream, peer, app, &limits, stop_rx), slot)
-            }
+            Accepted::Tcp(stream, _) => match &listeners.tls {
+                Some(tls) => {
+                    let (tls, deadline) = (tls.clone(), limits.header_timeout);
+                    let conn = connection_fn(peer, app, &limits, stop_rx);
+                    // The handshake is under the header deadline too.
+                    let secured = async move {
+                        match tokio::time::timeout(deadline, tls.accept(stream)).await {
+                            Ok(Ok(stream)) => conn(stream).await,
+                            Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
+                            Err(_) => tracing::debug!("TLS handshake too slow"),
+                        }
+                    };
+                    spawn(secured, slot)
+                }
+                None => spawn(connection(stream, peer, app, &limits, stop_rx), slot),
+            },
             Accepted::Unix(stream) => spawn(connection(stream, peer, app, &limits, stop_rx), slot),
         }
     }
@@ -183,6 +199,20 @@ fn spawn(conn: impl std::future::Future<Output = ()> + Send + 'static, slot: Slo
         conn.await;
         drop(slot);
     });
+}
+
+/// [`connection`], for a stream to come (after a TLS handshake).
+fn connection_fn<S>(
+    peer: Peer,
+    app: Router,
+    limits: &ConnLimits,
+    stop: watch::Receiver<bool>,
+) -> impl FnOnce(S) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let limits = limits.clone();
+    move |stream| Box::pin(connection(stream, peer, app, &limits, stop))
 }
 
 /// One connection: HTTP/1.1 only (browsers speak it to the bridge, and it

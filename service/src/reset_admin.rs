@@ -66,6 +66,9 @@ pub fn reset_admin(
     let before = (user.role, user.status, user.has_totp());
     user.password = hash;
     user.reset_link = None;
+    // The way back in: no passkey (perhaps someone else's) stays either.
+    user.passkeys.clear();
+    user.spent_ceremonies.clear();
     user.role = Role::Admin;
     user.status = UserStatus::Active;
     user.totp = None;

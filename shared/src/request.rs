@@ -239,10 +239,13 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
     },
-    /// Adds the passkey the authenticator made. Reply: [`crate::PasskeyReply`].
+    /// Adds the passkey the authenticator made, confirmed with the caller's
+    /// password: a session alone cannot add a way in. Reply: [`crate::PasskeyReply`].
     PasskeyRegisterFinish {
         /// The caller's session, the one that began the ceremony.
         session_token: Secret,
+        /// The caller's own password.
+        current_password: Secret,
         /// From passkey_register_begin.
         ceremony_id: String,
         /// `PublicKeyCredential.toJSON()` of what `navigator.credentials.create()` gave.

@@ -217,6 +217,7 @@ fn every_request_is_tagged_with_its_action_name() {
         },
         Request::PasskeyRegisterFinish {
             session_token: t(),
+            current_password: t(),
             ceremony_id: "c".into(),
             credential: Value::Null,
             name: None,

@@ -17,6 +17,8 @@ pub struct BridgeProcess {
     process: Option<Process>,
     args: Vec<String>,
     log_level: String,
+    /// Served over HTTPS: the authority to trust, and the host to ask for.
+    tls: Option<(PathBuf, String)>,
 }
 
 impl BridgeProcess {
@@ -26,11 +28,33 @@ impl BridgeProcess {
         BridgeProcess::start_logging("debug", service_endpoint, args)
     }
 
+    /// Like [`BridgeProcess::start`], serving HTTPS with `--tls-cert` and
+    /// `--tls-key` (in `args`); ready once `/healthz` answers to a client
+    /// that trusts only `ca` and asks for `host`.
+    pub fn start_tls(
+        service_endpoint: &str,
+        ca: &std::path::Path,
+        host: &str,
+        args: &[&str],
+    ) -> BridgeProcess {
+        let mut b = BridgeProcess::unstarted("debug", service_endpoint, args);
+        b.tls = Some((ca.to_owned(), host.to_owned()));
+        b.spawn();
+        b
+    }
+
     /// Like [`BridgeProcess::start`] with the given RUST_LOG (tests use debug, so
     /// that they can check what a busy bridge logs; the benchmark uses warn).
     pub fn start_logging(log_level: &str, service_endpoint: &str, args: &[&str]) -> BridgeProcess {
+        let mut b = BridgeProcess::unstarted(log_level, service_endpoint, args);
+        b.spawn();
+        b
+    }
+
+    fn unstarted(log_level: &str, service_endpoint: &str, args: &[&str]) -> BridgeProcess {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut b = BridgeProcess {
+        BridgeProcess {
+            tls: None,
             port: free_port(),
             log: dir.path().join("bridge.log"),
             _dir: dir,
@@ -41,9 +65,7 @@ impl BridgeProcess {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
-        };
-        b.spawn();
-        b
+        }
     }
 
     /// Stops (SIGTERM) and starts again on the same port.
@@ -57,10 +79,13 @@ impl BridgeProcess {
         cmd.args(["--listen", &format!("127.0.0.1:{}", self.port)])
             .args(&self.args)
             .env("RUST_LOG", &self.log_level);
-        let port = self.port;
+        let (port, tls) = (self.port, self.tls.clone());
         let started = Process::spawn(&mut cmd, &self.log).and_then(|mut p| {
-            p.wait_ready(Duration::from_secs(20), || {
-                http_get(port, "/healthz").is_ok()
+            p.wait_ready(Duration::from_secs(20), || match &tls {
+                Some((ca, host)) => {
+                    crate::tls::https_request(port, host, ca, "GET", "/healthz").is_ok()
+                }
+                None => http_get(port, "/healthz").is_ok(),
             })?;
             Ok(p)
         });

@@ -37,8 +37,19 @@ pub fn http_request(
     path: &str,
     headers: &[(&str, &str)],
 ) -> std::io::Result<HttpResponse> {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    let s = std::net::TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    exchange(s, port, method, path, headers)
+}
+
+/// One request and its response on `s`, which is closed after it.
+pub fn exchange(
+    mut s: impl Read + Write,
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> std::io::Result<HttpResponse> {
     let mut req =
         format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
     for (k, v) in headers {

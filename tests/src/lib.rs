@@ -10,6 +10,7 @@
 //!   [`pipelined`] requests.
 //! - [`ws`]: WebSocket client helpers.
 //! - [`http`]: plain HTTP requests.
+//! - [`tls`]: HTTPS, trusting one authority only.
 //! - [`postgres`]: [`PgCluster`], a private PostgreSQL server.
 //! - [`postgres_tls`]: the certificates and rules of one that takes TLS only.
 //! - [`bins`]: the binaries, built once per test run, and free ports.
@@ -21,6 +22,7 @@ pub mod postgres;
 pub mod postgres_tls;
 pub mod process;
 pub mod service;
+pub mod tls;
 pub mod ws;
 pub mod zmq_client;
 

@@ -52,9 +52,9 @@ pub(super) fn check_session_limits(app: &App, req: &Request) -> Result<()> {
             false => Err(ServiceError::PasswordChangeRequired),
         };
     }
-    // A passkey is two factors in one.
-    let two_factors = me.has_totp() || !me.passkeys.is_empty();
-    if app.settings.require_two_factor.contains(&me.role) && !two_factors {
+    // A passkey does not stand for it: the account's password sign-in
+    // would still be one factor.
+    if app.settings.require_two_factor.contains(&me.role) && !me.has_totp() {
         let set_up = matches!(req, Request::TotpSetup { .. } | Request::TotpEnable { .. });
         if !(basic || set_up) {
             return Err(ServiceError::TwoFactorRequired);

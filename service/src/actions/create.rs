@@ -2,7 +2,7 @@
 //! says otherwise; then an admin's session makes accounts. Also the checks
 //! and the making of a new account that invite_accept shares.
 
-use super::access::{authenticate, check_unique};
+use super::access::{actor_at_write, authenticate, check_unique};
 use super::outcome::Outcome;
 use super::step::{AfterHash, Look, Step, Written};
 use crate::app::App;
@@ -45,6 +45,12 @@ pub(super) fn create_user(
     Ok(Step::slow(move |_| {
         let hash = password::hash(u.password.expose(), iterations, &mut rand::rng());
         AfterHash::write(move |app, table| {
+            // The admin may have been demoted or signed out meanwhile.
+            if let Some(token) = session.filter(|_| by_admin) {
+                if actor_at_write(app, table, &token)?.role != Role::Admin {
+                    return Err(ServiceError::Forbidden("Only admins make accounts".into()));
+                }
+            }
             let username = names.0.clone();
             let id = make(app, table, names, hash, &u, Role::User)?;
             let mut event = Event::new(AuditKind::AccountCreated, None, id).from(&client);

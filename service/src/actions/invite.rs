@@ -96,8 +96,12 @@ pub(super) fn invite_create(
         INVITE_DEFAULT_SECS,
         INVITE_MAX_SECS,
     )?;
-    let (email, note) = checked(app, i.email, i.note)?;
     let actor = authenticate(app, &token)?;
+    // Before the fields: no one else learns whether an email is taken.
+    if actor.role != Role::Admin {
+        return Err(ServiceError::Forbidden("Only admins can invite".into()));
+    }
+    let (email, note) = checked(app, i.email, i.note)?;
     let (client, role) = (caller.clone(), i.role);
     let refusal = "Only admins can invite";
     confirm::admin_write(

@@ -198,10 +198,14 @@ fn passkeys(app: &App, req: Request, caller: &Caller) -> Result<Step> {
         ))),
         Request::PasskeyRegisterFinish {
             session_token,
+            current_password,
             ceremony_id,
             credential,
             name,
-        } => passkey::register_finish(app, session_token, (ceremony_id, credential, name), caller),
+        } => {
+            let made = (ceremony_id, credential, name);
+            passkey::register_finish(app, (session_token, current_password), made, caller)
+        }
         Request::PasskeyList {
             session_token,
             username,

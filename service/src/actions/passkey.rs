@@ -88,10 +88,12 @@ pub(super) fn register_begin(app: &App, token: &Secret, name: Option<String>) ->
 
 /// passkey_register_finish: the authenticator's credential, checked by
 /// webauthn-rs against the ceremony (origin, RP id, challenge, user
-/// verification), stored on the writer, where the ceremony is spent.
+/// verification), and the caller's password, checked on the pool like any
+/// confirmation (a stolen session must not add its own way in); stored on
+/// the writer, where the ceremony is spent.
 pub(super) fn register_finish(
     app: &App,
-    token: Secret,
+    (token, password): (Secret, Secret),
     (ceremony_id, credential, name): (String, Value, Option<String>),
     caller: &Caller,
 ) -> Result<Step> {
@@ -116,8 +118,8 @@ pub(super) fn register_finish(
         None => format!("Passkey {}", actor.passkeys.len() + 1),
     };
     let (nonce, client) = (ceremony.nonce, caller.clone());
-    Ok(Step::write(move |app, table| {
-        let mut rec = (*actor_at_write(app, table, &token)?).clone();
+    let write = move |_: &App, table: &mut UserTable, actor: Arc<User>| {
+        let mut rec = (*actor).clone();
         spend(&mut rec, &nonce, unix_secs(now)).map_err(|_| stale())?;
         if rec.passkeys.len() >= MAX_PASSKEYS {
             return Err(full());
@@ -145,7 +147,8 @@ pub(super) fn register_finish(
             sessions: vec![],
             events: vec![event],
         })
-    }))
+    };
+    confirm::confirmed_write(app, (actor, token), password, caller, write)
 }
 
 /// passkey_list: one's own passkeys, or (admins) another user's.

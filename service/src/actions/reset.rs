@@ -78,16 +78,17 @@ pub(super) fn reset_link_create(
     )
 }
 
-/// The account whose unspent, unexpired link `token` is; else `reset_invalid`.
+/// The account whose unspent, unexpired link `token` is, made by someone
+/// who is an active admin now; else `reset_invalid`.
 fn opened(app: &App, table: &UserTable, token: &Secret) -> Result<Arc<User>> {
     let now = unix_secs(app.clock.now());
     let (id, secret) = invite::split(token.expose()).ok_or(ServiceError::ResetInvalid)?;
     let id: UserId = id.parse().map_err(|_| ServiceError::ResetInvalid)?;
     let user = table.get_by_id(id).ok_or(ServiceError::ResetInvalid)?;
-    let open = user
-        .reset_link
-        .as_ref()
-        .is_some_and(|l| l.hash.matches(secret) && l.expires_at > now);
+    let open = user.reset_link.as_ref().is_some_and(|l| {
+        let maker = table.get_by_id(l.created_by);
+        l.hash.matches(secret) && l.expires_at > now && maker.is_some_and(|m| m.is_active_admin())
+    });
     match open {
         true => Ok(Arc::clone(user)),
         false => Err(ServiceError::ResetInvalid),

@@ -301,6 +301,11 @@ impl Edit {
         if let Some(s) = self.upd.status {
             rec.status = s;
         }
+        // An admin who stops being one takes their invitations along, for
+        // good: promoted again, they do not come back.
+        if !rec.is_active_admin() {
+            rec.invites.clear();
+        }
         if let Some(m) = &self.upd.metadata {
             rec.metadata = m.clone();
         }

@@ -24,8 +24,11 @@ use webauthn_rs::prelude::Url;
 use webauthn_rs::{Webauthn, WebauthnBuilder};
 use zeroize::Zeroizing;
 
-/// What the ceremony key is derived for, so that it is no other key.
-const CEREMONY_LABEL: &str = "users-service: passkey ceremonies";
+/// What the ceremony key is derived for, so that it is no other key. The
+/// fingerprint key also tags names that are no account, folded to lower
+/// case (`audit::event::unknown_name`): a label in upper case is no name,
+/// so no fingerprint in the audit log is a piece of this key.
+const CEREMONY_LABEL: &str = "USERS-SERVICE PASSKEY CEREMONIES";
 
 /// The relying party of `rp_id`, for `origins` (the first is the main one).
 pub(crate) fn relying_party(rp_id: &str, origins: &[Url]) -> Result<Webauthn, String> {

@@ -41,6 +41,7 @@ mod authz;
 mod bench;
 mod bridge;
 mod bridge_edge;
+mod bridge_tls;
 mod bridge_unix;
 mod cluster;
 mod cluster_bridge;

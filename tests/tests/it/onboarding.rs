@@ -192,6 +192,35 @@ fn invitations_refuse_what_they_should() {
         "update_data": {"role": "user", "current_password": ADMIN_PASSWORD}}),
     );
     assert_eq!(code(&accept(&c, &from_bob, "via-bob")), "invite_invalid");
+    // Nor when promoted again: a demotion ends them for good.
+    c.call_ok(
+        json!({"action": "update_user", "session_token": admin, "username": "bob",
+        "update_data": {"role": "admin", "current_password": ADMIN_PASSWORD}}),
+    );
+    assert_eq!(code(&accept(&c, &from_bob, "via-bob")), "invite_invalid");
+    // A recovery link works only while its admin is one too.
+    let bob_admin = s.login("bob", "Secret-bb-2026");
+    s.register("erin", "Secret-er-2026");
+    let link = reset_link(
+        &c,
+        &bob_admin,
+        "erin",
+        json!({"current_password": "Secret-bb-2026"}),
+    );
+    let link = token_of(&link, "reset_token");
+    c.call_ok(
+        json!({"action": "update_user", "session_token": admin, "username": "bob",
+        "update_data": {"status": "suspended", "current_password": ADMIN_PASSWORD}}),
+    );
+    assert_eq!(code(&redeem(&c, &link, "Taken-over-77")), "reset_invalid");
+    // Whether an email is taken is no one's business but admins'.
+    let erin = s.login("erin", "Secret-er-2026");
+    let r = invite(
+        &c,
+        &erin,
+        json!({"email": "erin@example.com", "current_password": "Secret-er-2026"}),
+    );
+    assert_eq!(code(&r), "forbidden");
 }
 
 #[test]

@@ -104,12 +104,12 @@ fn base64url(s: &str) -> Vec<u8> {
 }
 
 /// Adds a passkey named `name` to `token`'s account with `device`.
-pub fn add(c: &Zmq, token: &str, device: &mut Device, name: &str) -> Value {
+pub fn add(c: &Zmq, (token, password): (&str, &str), device: &mut Device, name: &str) -> Value {
     let begin = c
         .call_ok(json!({"action": "passkey_register_begin", "session_token": token, "name": name}));
     let credential = device.create(&begin["options"]);
     c.call(
-        json!({"action": "passkey_register_finish", "session_token": token,
+        json!({"action": "passkey_register_finish", "session_token": token, "current_password": password,
         "ceremony_id": begin["ceremony_id"], "credential": credential}),
     )
     .unwrap()
@@ -148,7 +148,20 @@ fn a_passkey_is_added_listed_renamed_used_and_removed() {
         "required"
     );
     assert_eq!(options["rp"]["id"], "localhost");
-    let added = add(&c, &token, &mut laptop, "Laptop");
+    // A session alone adds no passkey: the password confirms it.
+    let credential = laptop.create(options);
+    let finish = |password: &str| {
+        json!({"action": "passkey_register_finish", "session_token": token,
+            "current_password": password, "ceremony_id": begin["ceremony_id"],
+            "credential": credential})
+    };
+    assert_eq!(
+        code(&c.call(finish("not-hers-123")).unwrap()),
+        "wrong_password"
+    );
+    assert_eq!(code(&c.call(finish("")).unwrap()), "invalid_request");
+    laptop.made.clear();
+    let added = add(&c, (&token, "Secret-pl-2026"), &mut laptop, "Laptop");
     assert_eq!(added["passkey"]["name"], "Laptop", "{added}");
     let list = c.call_ok(json!({"action": "passkey_list", "session_token": token}));
     assert_eq!(list["passkeys"].as_array().unwrap().len(), 1);
@@ -226,7 +239,7 @@ fn every_forged_or_replayed_passkey_is_refused() {
     let credential = Device::at("http://localhost:9999").create(&begin["options"]);
     let r = c
         .call(
-            json!({"action": "passkey_register_finish", "session_token": quinn,
+            json!({"action": "passkey_register_finish", "session_token": quinn, "current_password": "Secret-qn-2026",
         "ceremony_id": begin["ceremony_id"], "credential": credential}),
         )
         .unwrap();
@@ -241,7 +254,7 @@ fn every_forged_or_replayed_passkey_is_refused() {
     let credential = Device::at("https://example.com").create(&options);
     let r = c
         .call(
-            json!({"action": "passkey_register_finish", "session_token": quinn,
+            json!({"action": "passkey_register_finish", "session_token": quinn, "current_password": "Secret-qn-2026",
         "ceremony_id": begin["ceremony_id"], "credential": credential}),
         )
         .unwrap();
@@ -251,7 +264,7 @@ fn every_forged_or_replayed_passkey_is_refused() {
     let credential = Device::new().create(&begin["options"]);
     let r = c
         .call(
-            json!({"action": "passkey_register_finish", "session_token": rosa,
+            json!({"action": "passkey_register_finish", "session_token": rosa, "current_password": "Secret-rs-2026",
         "ceremony_id": begin["ceremony_id"], "credential": credential}),
         )
         .unwrap();
@@ -262,8 +275,14 @@ fn every_forged_or_replayed_passkey_is_refused() {
 
     let mut q = Device::new();
     let mut r_dev = Device::new();
-    assert_eq!(code(&add(&c, &quinn, &mut q, "Q")), "ok");
-    assert_eq!(code(&add(&c, &rosa, &mut r_dev, "R")), "ok");
+    assert_eq!(
+        code(&add(&c, (&quinn, "Secret-qn-2026"), &mut q, "Q")),
+        "ok"
+    );
+    assert_eq!(
+        code(&add(&c, (&rosa, "Secret-rs-2026"), &mut r_dev, "R")),
+        "ok"
+    );
 
     // A replayed sign-in: the same ceremony and assertion again.
     let begin = c.call_ok(json!({"action": "passkey_login_begin"}));
@@ -319,7 +338,10 @@ fn a_passkey_is_two_factors_and_a_suspended_account_cannot_use_it() {
     );
     let fresh = fresh["session_token"].as_str().unwrap().to_owned();
     let mut device = Device::new();
-    assert_eq!(code(&add(&c, &fresh, &mut device, "Phone")), "ok");
+    assert_eq!(
+        code(&add(&c, (&fresh, "Secret-tm-2026"), &mut device, "Phone")),
+        "ok"
+    );
     let signed = sign_in(&c, &mut device, 0);
     assert_eq!(code(&signed), "ok", "no code asked for: {signed}");
 
@@ -356,6 +378,7 @@ async fn passkeys_through_the_bridge() {
     let added = ws::call(
         &mut c,
         json!({"action": "passkey_register_finish", "session_token": token,
+        "current_password": "Secret-wd-2026",
         "ceremony_id": begin["ceremony_id"], "credential": credential, "name": "Tablet"}),
     )
     .await;
@@ -382,6 +405,7 @@ fn a_ceremony_begun_on_one_instance_finishes_on_another_once() {
     let credential = device.create(&begin["options"]);
     b.client().call_ok(
         json!({"action": "passkey_register_finish", "session_token": token,
+        "current_password": "Secret-xn-2026",
         "ceremony_id": begin["ceremony_id"], "credential": credential}),
     );
     let begin = b.client().call_ok(json!({"action": "passkey_login_begin"}));
