@@ -25,6 +25,12 @@ pub struct InviteCreated {
     pub invite_token: Secret,
     /// RFC 3339 time after which it no longer works.
     pub expires_at: String,
+    /// `link_prefix` and the token, when the request gave a prefix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// The link as a QR code (SVG), to scan with a phone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qr_svg: Option<String>,
 }
 
 /// An open invitation, as invite_list shows it: never its token.
@@ -64,4 +70,10 @@ pub struct ResetLinkCreated {
     pub reset_token: Secret,
     /// RFC 3339 time after which it no longer works.
     pub expires_at: String,
+    /// `link_prefix` and the token, when the request gave a prefix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// The link as a QR code (SVG), to scan with a phone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qr_svg: Option<String>,
 }

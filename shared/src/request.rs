@@ -187,6 +187,11 @@ pub enum Request {
         /// Whom it is for, or why: shown in invite_list.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
+        /// An http(s) address the token is appended to, such as
+        /// `https://users.example/invite/`: the reply then has the `link`
+        /// and its QR code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link_prefix: Option<String>,
     },
     /// Open invitations; admins only. Reply: [`crate::InviteList`].
     InviteList {
@@ -221,6 +226,11 @@ pub enum Request {
         /// hours, 1 hour when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         expires_in: Option<String>,
+        /// An http(s) address the token is appended to, such as
+        /// `https://users.example/reset/`: the reply then has the `link`
+        /// and its QR code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link_prefix: Option<String>,
     },
     /// Sets a new password with a recovery link, ends every session of the
     /// account, and spends the link. Reply: status and message only.
@@ -230,22 +240,23 @@ pub enum Request {
         /// The new password; the password policy applies.
         password: Secret,
     },
-    /// Starts adding a passkey to the caller's account.
+    /// Starts adding a passkey to the caller's account, confirmed with the
+    /// caller's password first (a session alone cannot add a way in, and
+    /// no device makes a passkey the service then refuses).
     /// Reply: [`crate::CeremonyStart`].
     PasskeyRegisterBegin {
         /// The caller's session.
         session_token: Secret,
+        /// The caller's own password.
+        current_password: Secret,
         /// A name for it, such as "Laptop".
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
     },
-    /// Adds the passkey the authenticator made, confirmed with the caller's
-    /// password: a session alone cannot add a way in. Reply: [`crate::PasskeyReply`].
+    /// Adds the passkey the authenticator made. Reply: [`crate::PasskeyReply`].
     PasskeyRegisterFinish {
         /// The caller's session, the one that began the ceremony.
         session_token: Secret,
-        /// The caller's own password.
-        current_password: Secret,
         /// From passkey_register_begin.
         ceremony_id: String,
         /// `PublicKeyCredential.toJSON()` of what `navigator.credentials.create()` gave.

@@ -191,6 +191,7 @@ fn every_request_is_tagged_with_its_action_name() {
             email: None,
             expires_in: None,
             note: None,
+            link_prefix: None,
         },
         Request::InviteList { session_token: t() },
         Request::InviteRevoke {
@@ -206,6 +207,7 @@ fn every_request_is_tagged_with_its_action_name() {
             current_password: t(),
             username: "u".into(),
             expires_in: None,
+            link_prefix: None,
         },
         Request::ResetRedeem {
             reset_token: t(),
@@ -213,11 +215,11 @@ fn every_request_is_tagged_with_its_action_name() {
         },
         Request::PasskeyRegisterBegin {
             session_token: t(),
+            current_password: t(),
             name: None,
         },
         Request::PasskeyRegisterFinish {
             session_token: t(),
-            current_password: t(),
             ceremony_id: "c".into(),
             credential: Value::Null,
             name: None,

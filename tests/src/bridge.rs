@@ -43,6 +43,15 @@ impl BridgeProcess {
         b
     }
 
+    /// Like [`BridgeProcess::start`], on `port` (from [`free_port`]): for a
+    /// service that must know the bridge's address before it starts.
+    pub fn start_at(port: u16, service_endpoint: &str, args: &[&str]) -> BridgeProcess {
+        let mut b = BridgeProcess::unstarted("debug", service_endpoint, args);
+        b.port = port;
+        b.spawn();
+        b
+    }
+
     /// Like [`BridgeProcess::start`] with the given RUST_LOG (tests use debug, so
     /// that they can check what a busy bridge logs; the benchmark uses warn).
     pub fn start_logging(log_level: &str, service_endpoint: &str, args: &[&str]) -> BridgeProcess {

@@ -13,7 +13,9 @@ use crate::pages::audit::AuditPage;
 use crate::pages::auth::{LoginPage, RegisterPage};
 use crate::pages::credentials::{CredentialsPage, FirstPasswordPage};
 use crate::pages::errors::{NotAllowed, NotFound};
+use crate::pages::invitations::InvitationsPage;
 use crate::pages::profile::ProfilePage;
+use crate::pages::reset::ResetPage;
 use crate::pages::security::SecurityPage;
 use crate::pages::user::UserPage;
 use crate::pages::users::UserListPage;
@@ -198,6 +200,7 @@ fn Screens() -> impl IntoView {
     // Memos, so that updating the user does not rebuild the screen.
     let signed_in = Memo::new(move |_| state.session.with(Option::is_some));
     let staff = Memo::new(move |_| state.is_staff());
+    let admin = Memo::new(move |_| state.is_admin());
     let must_change = Memo::new(move |_| {
         state
             .session
@@ -214,7 +217,7 @@ fn Screens() -> impl IntoView {
             if !signed_in.get() {
                 return ().into_any();
             }
-            if s.staff_only() && !staff.get() {
+            if (s.staff_only() && !staff.get()) || (s.admin_only() && !admin.get()) {
                 return view! { <section class="card"><NotAllowed/></section> }.into_any();
             }
         }
@@ -249,6 +252,9 @@ fn page(screen: Screen) -> AnyView {
         Screen::Users => view! { <UserListPage/> }.into_any(),
         Screen::Audit => view! { <AuditPage/> }.into_any(),
         Screen::User(name) => view! { <UserPage name/> }.into_any(),
+        Screen::Reset(token) => view! { <ResetPage token/> }.into_any(),
+        Screen::Invitations => view! { <InvitationsPage/> }.into_any(),
+        Screen::Invite(token) => view! { <RegisterPage invite=token/> }.into_any(),
         Screen::NotFound => view! { <NotFound/> }.into_any(),
     }
 }

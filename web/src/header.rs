@@ -73,6 +73,7 @@ fn Nav(signed_in: Memo<bool>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let location = nav::location();
     let staff = Memo::new(move |_| state.is_staff());
+    let admin = Memo::new(move |_| state.is_admin());
     let item = move |NavLink { path, id, text }: NavLink| {
         let current = move || {
             let here = location.path.get();
@@ -85,7 +86,7 @@ fn Nav(signed_in: Memo<bool>) -> impl IntoView {
     // nor the signed-in ones may be the right ones yet.
     let links = move || {
         (!state.resuming.get()).then(|| {
-            routes::nav_links(signed_in.get(), staff.get())
+            routes::nav_links(signed_in.get(), staff.get(), admin.get())
                 .map(item)
                 .collect_view()
         })

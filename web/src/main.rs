@@ -23,6 +23,8 @@
 //! - [`widgets`]: notices, labelled fields, buttons that stay focusable while
 //!   busy, a failed load's Retry, labels and times for people.
 //! - [`dialog`]: the modal confirmation.
+//! - [`loaded`]: what a screen loads to show, loaded again when the server is back.
+//! - [`webauthn`]: passkeys through `navigator.credentials`.
 //! - [`pages`]: one module per screen.
 //! - [`header`]: the header: navigation, connection, theme, the user, Log out.
 //! - [`app`]: the shell: header, banner, routes and their guards, the session
@@ -35,12 +37,14 @@ mod dialog;
 mod dom;
 mod forms;
 mod header;
+mod loaded;
 mod nav;
 mod pages;
 mod routes;
 mod state;
 mod storage;
 mod task;
+mod webauthn;
 mod widgets;
 
 fn main() {

@@ -12,6 +12,10 @@ const LOGIN: &str = "/login";
 const PROFILE: &str = "/account/profile";
 /// The user list, under which each user's page sits.
 const USERS: &str = "/admin/users";
+/// Recovery links: `/reset/<token>`.
+pub(crate) const RESET: &str = "/reset/";
+/// Invitations: `/invite/<token>`.
+pub(crate) const INVITE: &str = "/invite/";
 
 /// A screen, as its path names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +32,11 @@ pub(crate) enum Screen {
     Audit,
     /// `/admin/users/<username>`, the name decoded.
     User(String),
+    /// `/reset/<token>`: a recovery link.
+    Reset(String),
+    Invitations,
+    /// `/invite/<token>`: registration with an invitation.
+    Invite(String),
     NotFound,
 }
 
@@ -39,6 +48,8 @@ enum Audience {
     SignedIn,
     /// Admins and moderators.
     Staff,
+    /// Admins only.
+    Admin,
 }
 
 /// A screen at a fixed path, and what the shell needs to know of it.
@@ -55,7 +66,7 @@ struct Place {
 /// Every screen at a fixed path, in the navigation's order. A new screen is
 /// a variant of [`Screen`] and its row here; the shell's match then asks for
 /// its view.
-static PLACES: [Place; 9] = [
+static PLACES: [Place; 10] = [
     Place {
         screen: Screen::Home,
         path: "/",
@@ -119,6 +130,13 @@ static PLACES: [Place; 9] = [
         audience: Audience::Staff,
         link: Some(("nav-audit", "Audit")),
     },
+    Place {
+        screen: Screen::Invitations,
+        path: "/admin/invitations",
+        title: Some("Invitations"),
+        audience: Audience::Admin,
+        link: Some(("nav-invitations", "Invitations")),
+    },
 ];
 
 impl Screen {
@@ -132,6 +150,17 @@ impl Screen {
         if let Some(place) = PLACES.iter().find(|p| p.path == path) {
             return place.screen.clone();
         }
+        for (prefix, screen) in [
+            (RESET, Screen::Reset as fn(String) -> Screen),
+            (INVITE, Screen::Invite),
+        ] {
+            if let Some(token) = path.strip_prefix(prefix) {
+                return match token.is_empty() || token.contains('/') {
+                    true => Screen::NotFound,
+                    false => screen(token.to_owned()),
+                };
+            }
+        }
         match path.strip_prefix(USERS).and_then(|r| r.strip_prefix('/')) {
             Some(name) if !name.is_empty() && !name.contains('/') => Screen::User(decode(name)),
             _ => Screen::NotFound,
@@ -143,6 +172,8 @@ impl Screen {
     pub(crate) fn path(&self) -> Cow<'static, str> {
         match self {
             Screen::User(name) => Cow::Owned(user_path(name)),
+            Screen::Reset(token) => Cow::Owned(format!("{RESET}{token}")),
+            Screen::Invite(token) => Cow::Owned(format!("{INVITE}{token}")),
             _ => Cow::Borrowed(self.place().map_or("/", |p| p.path)),
         }
     }
@@ -153,6 +184,9 @@ impl Screen {
         match self {
             Screen::User(name) => Some(Cow::Owned(name.clone())),
             Screen::NotFound => Some(Cow::Borrowed("Not found")),
+            // Not the token: titles go into the browser's history.
+            Screen::Reset(_) => Some(Cow::Borrowed("Choose a new password")),
+            Screen::Invite(_) => Some(Cow::Borrowed("Invitation")),
             _ => self.place().and_then(|p| p.title).map(Cow::Borrowed),
         }
     }
@@ -164,7 +198,12 @@ impl Screen {
 
     /// Whether only admins and moderators may see it.
     pub(crate) fn staff_only(&self) -> bool {
-        self.audience() == Audience::Staff
+        matches!(self.audience(), Audience::Staff | Audience::Admin)
+    }
+
+    /// Whether only admins may see it.
+    pub(crate) fn admin_only(&self) -> bool {
+        self.audience() == Audience::Admin
     }
 
     fn audience(&self) -> Audience {
@@ -187,12 +226,17 @@ pub(crate) struct NavLink {
 }
 
 /// The navigation's links, in order: for a visitor, or for a signed-in
-/// user, with the staff screens for `staff`.
-pub(crate) fn nav_links(signed_in: bool, staff: bool) -> impl Iterator<Item = NavLink> {
+/// user, with the staff screens for `staff` and the admins' for `admin`.
+pub(crate) fn nav_links(
+    signed_in: bool,
+    staff: bool,
+    admin: bool,
+) -> impl Iterator<Item = NavLink> {
     let shown = move |audience| match audience {
         Audience::Anyone => !signed_in,
         Audience::SignedIn => signed_in,
         Audience::Staff => signed_in && staff,
+        Audience::Admin => signed_in && admin,
     };
     PLACES
         .iter()

@@ -121,7 +121,7 @@ fn every_screen_is_at_its_own_path() {
 #[test]
 fn the_navigation_links_what_each_visitor_may_open() {
     let ids = |signed_in, staff| {
-        nav_links(signed_in, staff)
+        nav_links(signed_in, staff, false)
             .map(|l| l.id)
             .collect::<Vec<_>>()
     };
@@ -136,6 +136,19 @@ fn the_navigation_links_what_each_visitor_may_open() {
     assert_eq!(ids(true, false), user);
     assert_eq!(ids(true, true)[..4], user);
     assert_eq!(ids(true, true)[4..], ["nav-users", "nav-audit"]);
+    let admin: Vec<_> = nav_links(true, true, true).map(|l| l.id).collect();
+    assert_eq!(admin[4..], ["nav-users", "nav-audit", "nav-invitations"]);
+    assert_eq!(
+        Screen::parse("/invite/abc.def"),
+        Screen::Invite("abc.def".into())
+    );
+    assert_eq!(
+        Screen::parse("/reset/abc.def"),
+        Screen::Reset("abc.def".into())
+    );
+    assert_eq!(Screen::parse("/reset/"), Screen::NotFound);
+    assert!(Screen::Invitations.admin_only() && Screen::Invitations.staff_only());
+    assert!(!Screen::Invite("t".into()).needs_session());
 }
 
 #[test]

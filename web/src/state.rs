@@ -149,6 +149,11 @@ impl AppState {
         self.role().is_some_and(|r| r.can_read_all())
     }
 
+    /// Whether the signed-in user is an admin, tracked.
+    pub(crate) fn is_admin(&self) -> bool {
+        self.role() == Some(Role::Admin)
+    }
+
     /// The signed-in user's role, tracked.
     pub(crate) fn role(&self) -> Option<Role> {
         self.session.with(|s| s.as_ref().map(|s| s.user.role))

@@ -292,6 +292,37 @@ pub(crate) fn password_help() -> String {
     )
 }
 
+/// A link made for someone, shown once: to copy, or to scan from this
+/// screen. Its elements are `{id}-made`, `{id}-link`, `{id}-copy`, `{id}-qr`.
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
+#[component]
+pub(crate) fn ShownLink(
+    id: &'static str,
+    intro: String,
+    link: String,
+    qr_svg: Option<String>,
+) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let copy = {
+        let link = link.clone();
+        move |_| copied.set(dom::copy_text(&link))
+    };
+    let qr = qr_svg.map(|svg| dom::data_url("image/svg+xml", &svg));
+    view! {
+        <div class="made-link" id=format!("{id}-made")>
+            <p id=format!("{id}-intro")>{intro}</p>
+            <div class="input-row">
+                <input id=format!("{id}-link") readonly aria-label="Link"
+                    aria-describedby=format!("{id}-intro") prop:value=link/>
+                <button id=format!("{id}-copy") class="secondary" type="button" on:click=copy>
+                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                </button>
+            </div>
+            {qr.map(|src| view! { <img id=format!("{id}-qr") src=src width="200" height="200" alt="The link as a QR code, to scan with a phone"/> })}
+        </div>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

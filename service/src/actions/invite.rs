@@ -34,6 +34,41 @@ pub(super) struct NewInvite {
     pub email: Option<String>,
     pub expires_in: Option<String>,
     pub note: Option<String>,
+    pub link_prefix: Option<String>,
+}
+
+/// The longest `link_prefix`, in characters.
+const MAX_PREFIX_CHARS: usize = 200;
+
+/// `link_prefix`, checked: an http(s) address, not too long.
+pub(super) fn checked_prefix(prefix: Option<String>) -> Result<Option<String>> {
+    let Some(p) = prefix
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+    else {
+        return Ok(None);
+    };
+    let web = p.starts_with("https://") || p.starts_with("http://");
+    if !web || p.chars().count() > MAX_PREFIX_CHARS || p.chars().any(char::is_whitespace) {
+        let m =
+            format!("link_prefix is an http(s) address of at most {MAX_PREFIX_CHARS} characters");
+        return Err(ServiceError::invalid("link_prefix", m));
+    }
+    Ok(Some(p))
+}
+
+/// The link to `token` under `prefix`, and its QR code (SVG).
+pub(super) fn link(prefix: Option<&str>, token: &str) -> Result<(Option<String>, Option<String>)> {
+    let Some(prefix) = prefix else {
+        return Ok((None, None));
+    };
+    let link = format!("{prefix}{token}");
+    let qr = qrcode::QrCode::new(link.as_bytes())
+        .map_err(|e| ServiceError::Internal(format!("making the link's QR code: {e}")))?
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .build();
+    Ok((Some(link), Some(qr)))
 }
 
 /// `expires_in` in seconds: `default` when absent, at most `max`.
@@ -102,6 +137,7 @@ pub(super) fn invite_create(
         return Err(ServiceError::Forbidden("Only admins can invite".into()));
     }
     let (email, note) = checked(app, i.email, i.note)?;
+    let prefix = checked_prefix(i.link_prefix)?;
     let (client, role) = (caller.clone(), i.role);
     let refusal = "Only admins can invite";
     confirm::admin_write(
@@ -121,6 +157,7 @@ pub(super) fn invite_create(
             let mut rng = rand::rng();
             let id = invite::new_invite_id(&mut rng);
             let (invite_token, hash) = invite::issue(&id, &mut rng);
+            let (link, qr_svg) = link(prefix.as_deref(), &invite_token)?;
             let expires_at = unix_secs(now) + lifetime;
             let detail = format!("invitation {id}: role {role}, open for {lifetime} s");
             rec.invites.push(StoredInvite {
@@ -134,11 +171,13 @@ pub(super) fn invite_create(
             });
             table.put(rec);
             Ok(Written {
-                outcome: Outcome::InviteCreated(InviteCreated {
+                outcome: Outcome::InviteCreated(Box::new(InviteCreated {
                     invite_id: id,
                     invite_token: Secret::new(invite_token),
                     expires_at: at(expires_at),
-                }),
+                    link,
+                    qr_svg,
+                })),
                 sessions: vec![],
                 events: vec![
                     Event::new(AuditKind::InviteCreated, Some(admin.id), admin.id)

@@ -190,22 +190,15 @@ fn passkeys(app: &App, req: Request, caller: &Caller) -> Result<Step> {
     match req {
         Request::PasskeyRegisterBegin {
             session_token,
+            current_password,
             name,
-        } => Ok(Step::Done(passkey::register_begin(
-            app,
-            &session_token,
-            name,
-        ))),
+        } => passkey::register_begin(app, (session_token, current_password), name, caller),
         Request::PasskeyRegisterFinish {
             session_token,
-            current_password,
             ceremony_id,
             credential,
             name,
-        } => {
-            let made = (ceremony_id, credential, name);
-            passkey::register_finish(app, (session_token, current_password), made, caller)
-        }
+        } => passkey::register_finish(app, session_token, (ceremony_id, credential, name), caller),
         Request::PasskeyList {
             session_token,
             username,
@@ -255,6 +248,7 @@ fn onboarding(app: &App, req: Request, caller: &Caller, look: Look) -> Result<St
             email,
             expires_in,
             note,
+            link_prefix,
         } => {
             let i = invite::NewInvite {
                 password: current_password,
@@ -262,6 +256,7 @@ fn onboarding(app: &App, req: Request, caller: &Caller, look: Look) -> Result<St
                 email,
                 expires_in,
                 note,
+                link_prefix,
             };
             invite::invite_create(app, session_token, i, caller)
         }
@@ -281,8 +276,9 @@ fn onboarding(app: &App, req: Request, caller: &Caller, look: Look) -> Result<St
             current_password,
             username,
             expires_in,
+            link_prefix,
         } => {
-            let link = (current_password, username, expires_in);
+            let link = (current_password, username, expires_in, link_prefix);
             reset::reset_link_create(app, session_token, link, caller)
         }
         Request::ResetRedeem {

@@ -45,13 +45,13 @@ pub(crate) enum Outcome {
     /// audit_log.
     Audit(AuditPage),
     /// invite_create.
-    InviteCreated(InviteCreated),
+    InviteCreated(Box<InviteCreated>),
     /// invite_list.
     Invites(InviteList),
     /// invite_revoke.
     InviteRevoked,
     /// reset_link_create.
-    ResetLinkCreated(ResetLinkCreated),
+    ResetLinkCreated(Box<ResetLinkCreated>),
     /// reset_redeem.
     PasswordSet,
     /// passkey_register_begin and passkey_login_begin.

@@ -8,7 +8,7 @@ use super::access::{actor_at_write, authenticate, own_or_admins};
 use super::confirm;
 use super::outcome::Outcome;
 use super::passkey_login::{spend, started, verify};
-use super::step::{Step, Written};
+use super::step::{AfterHash, Step, Written};
 use crate::app::App;
 use crate::audit::Event;
 use crate::auth::passkey::{Ceremony, Kind};
@@ -46,15 +46,38 @@ fn stale() -> ServiceError {
     ServiceError::invalid("ceremony_id", m)
 }
 
-/// passkey_register_begin: the options for `navigator.credentials.create()`:
-/// a discoverable credential, with user verification, and none of the
-/// account's own passkeys again.
-pub(super) fn register_begin(app: &App, token: &Secret, name: Option<String>) -> Result<Outcome> {
-    let actor = authenticate(app, token)?;
+/// passkey_register_begin: once the caller's password is checked (on the
+/// pool, like any confirmation: a stolen session must not add its own way
+/// in), the options for `navigator.credentials.create()`.
+pub(super) fn register_begin(
+    app: &App,
+    (token, password): (Secret, Secret),
+    name: Option<String>,
+    caller: &Caller,
+) -> Result<Step> {
+    let actor = authenticate(app, &token)?;
     if actor.passkeys.len() >= MAX_PASSKEYS {
         return Err(full());
     }
     let name = name.as_deref().map(checked_name).transpose()?;
+    if password.is_empty() {
+        let m = "Your password (current_password) is required";
+        return Err(ServiceError::invalid("current_password", m));
+    }
+    let confirmation = confirm::begin(app, actor.id, caller, &token)?;
+    Ok(Step::slow(move |app| {
+        let stored = &actor.password;
+        if let Err(refused) = confirmation.check(app, &password, stored, "current_password") {
+            return refused;
+        }
+        AfterHash::Done(creation_options(app, &actor, name))
+    }))
+}
+
+/// The options for `navigator.credentials.create()`: a discoverable
+/// credential, with user verification, and none of the account's own
+/// passkeys again; and the ceremony they belong to.
+fn creation_options(app: &App, actor: &User, name: Option<String>) -> Result<Outcome> {
     let display = match actor.profile.get(ProfileField::FullName) {
         "" => actor.username.as_str(),
         full_name => full_name,
@@ -88,12 +111,11 @@ pub(super) fn register_begin(app: &App, token: &Secret, name: Option<String>) ->
 
 /// passkey_register_finish: the authenticator's credential, checked by
 /// webauthn-rs against the ceremony (origin, RP id, challenge, user
-/// verification), and the caller's password, checked on the pool like any
-/// confirmation (a stolen session must not add its own way in); stored on
-/// the writer, where the ceremony is spent.
+/// verification), which the password began; stored on the writer, where the
+/// ceremony is spent.
 pub(super) fn register_finish(
     app: &App,
-    (token, password): (Secret, Secret),
+    token: Secret,
     (ceremony_id, credential, name): (String, Value, Option<String>),
     caller: &Caller,
 ) -> Result<Step> {
@@ -118,8 +140,8 @@ pub(super) fn register_finish(
         None => format!("Passkey {}", actor.passkeys.len() + 1),
     };
     let (nonce, client) = (ceremony.nonce, caller.clone());
-    let write = move |_: &App, table: &mut UserTable, actor: Arc<User>| {
-        let mut rec = (*actor).clone();
+    Ok(Step::write(move |app, table| {
+        let mut rec = (*actor_at_write(app, table, &token)?).clone();
         spend(&mut rec, &nonce, unix_secs(now)).map_err(|_| stale())?;
         if rec.passkeys.len() >= MAX_PASSKEYS {
             return Err(full());
@@ -147,8 +169,7 @@ pub(super) fn register_finish(
             sessions: vec![],
             events: vec![event],
         })
-    };
-    confirm::confirmed_write(app, (actor, token), password, caller, write)
+    }))
 }
 
 /// passkey_list: one's own passkeys, or (admins) another user's.

@@ -7,7 +7,7 @@
 use super::access::authenticate;
 use super::confirm;
 use super::create::take_rate;
-use super::invite::{at, lifetime};
+use super::invite::{at, checked_prefix, lifetime, link};
 use super::outcome::Outcome;
 use super::step::{AfterHash, Look, Step, Written};
 use crate::app::App;
@@ -29,10 +29,11 @@ use users_protocol::{AuditKind, ResetLinkCreated, Secret};
 pub(super) fn reset_link_create(
     app: &App,
     token: Secret,
-    (password, username, expires_in): (Secret, String, Option<String>),
+    (password, username, expires_in, prefix): (Secret, String, Option<String>, Option<String>),
     caller: &Caller,
 ) -> Result<Step> {
     let lifetime = lifetime(expires_in.as_deref(), RESET_DEFAULT_SECS, RESET_MAX_SECS)?;
+    let prefix = checked_prefix(prefix)?;
     let actor = authenticate(app, &token)?;
     let refusal = "Only admins can make recovery links";
     if actor.role != users_protocol::Role::Admin {
@@ -53,6 +54,7 @@ pub(super) fn reset_link_create(
         move |app, table, admin| {
             let mut rec = (**table.get_by_id(target).ok_or(ServiceError::NotFound)?).clone();
             let (reset_token, hash) = invite::issue(&target.to_string(), &mut rand::rng());
+            let (link, qr_svg) = link(prefix.as_deref(), &reset_token)?;
             let expires_at = unix_secs(app.clock.now()) + lifetime;
             rec.reset_link = Some(ResetLink {
                 hash,
@@ -62,11 +64,13 @@ pub(super) fn reset_link_create(
             let username = rec.username.clone();
             table.put(rec);
             Ok(Written {
-                outcome: Outcome::ResetLinkCreated(ResetLinkCreated {
+                outcome: Outcome::ResetLinkCreated(Box::new(ResetLinkCreated {
                     username,
                     reset_token: Secret::new(reset_token),
                     expires_at: at(expires_at),
-                }),
+                    link,
+                    qr_svg,
+                })),
                 sessions: vec![],
                 events: vec![
                     Event::new(AuditKind::ResetLinkCreated, Some(admin.id), target)

@@ -3,7 +3,7 @@
 use super::access::{actor_at_write, authenticate, own_or_admins};
 use super::confirm;
 use super::outcome::Outcome;
-use super::step::{AfterHash, Step, Written};
+use super::step::{Step, Written};
 use crate::app::App;
 use crate::audit::Event;
 use crate::auth::peer::Caller;
@@ -11,8 +11,9 @@ use crate::auth::sessions::{Session, SessionId, SessionOp};
 use crate::clock::rfc3339;
 use crate::error::{Result, ServiceError};
 use crate::model::User;
+use crate::storage::UserTable;
 use std::sync::Arc;
-use users_protocol::{AuditKind, Role, Secret, SessionList, SessionView};
+use users_protocol::{AuditKind, Secret, SessionList, SessionView};
 
 /// The account a sessions request is about: the caller's, or (admins) the one named.
 fn whose(app: &App, actor: &Arc<User>, named: Option<&str>) -> Result<Arc<User>> {
@@ -136,55 +137,28 @@ fn revoke_everyone(
     password: Option<Secret>,
     caller: &Caller,
 ) -> Result<Step> {
-    if actor.role != Role::Admin {
-        return Err(ServiceError::Forbidden(
-            "Only admins can end everyone's sessions".into(),
-        ));
-    }
-    let password = password.filter(|p| !p.is_empty()).ok_or_else(|| {
-        ServiceError::invalid(
-            "current_password",
-            "Your password (current_password) is required to end everyone's sessions",
-        )
-    })?;
-    let confirmation = confirm::begin(app, actor.id, caller, &token)?;
-    let caller = caller.clone();
-    Ok(Step::slow(move |app| {
-        if let Err(refused) =
-            confirmation.check(app, &password, &actor.password, "current_password")
-        {
-            return refused;
-        }
-        let confirmed = actor.password.clone();
-        AfterHash::write(move |app, table| {
-            let actor = actor_at_write(app, table, &token)?;
-            if actor.role != Role::Admin {
-                return Err(ServiceError::Forbidden(
-                    "Only admins can end everyone's sessions".into(),
-                ));
-            }
-            // The password confirmed above must still be the one stored.
-            if actor.password != confirmed {
-                return Err(ServiceError::WrongPassword("current_password"));
-            }
-            let keep = SessionId::of(token.expose());
-            let (users, ended) = app.sessions.holders(app.clock.now(), keep);
-            let sessions = users
-                .into_iter()
-                .map(|user| SessionOp::RevokeUser {
-                    user,
-                    except: (user == actor.id).then_some(keep),
-                })
-                .collect();
-            Ok(Written {
-                outcome: Outcome::Revoked(ended),
-                sessions,
-                events: vec![
-                    Event::new(AuditKind::SessionRevoked, Some(actor.id), actor.id)
-                        .from(&caller)
-                        .detail(format!("every user's sessions: {ended} session(s)")),
-                ],
+    let password = password.unwrap_or_default();
+    let refusal = "Only admins can end everyone's sessions";
+    let client = caller.clone();
+    let keep = SessionId::of(token.expose());
+    let end = move |app: &App, _: &mut UserTable, actor: Arc<User>| {
+        let (users, ended) = app.sessions.holders(app.clock.now(), keep);
+        let sessions = users
+            .into_iter()
+            .map(|user| SessionOp::RevokeUser {
+                user,
+                except: (user == actor.id).then_some(keep),
             })
+            .collect();
+        Ok(Written {
+            outcome: Outcome::Revoked(ended),
+            sessions,
+            events: vec![
+                Event::new(AuditKind::SessionRevoked, Some(actor.id), actor.id)
+                    .from(&client)
+                    .detail(format!("every user's sessions: {ended} session(s)")),
+            ],
         })
-    }))
+    };
+    confirm::admin_write(app, (actor, token), password, caller, refusal, end)
 }

@@ -79,6 +79,29 @@ fn an_invitation_makes_one_account_with_its_role() {
     assert_eq!(code(&accept(&c, &token, "moe2")), "invite_invalid");
     let list = c.call_ok(json!({"action": "invite_list", "session_token": admin}));
     assert_eq!(list["invitations"], json!([]));
+    // With a prefix, the link and its QR code come too; only http(s) ones.
+    let linked = invite(
+        &c,
+        &admin,
+        json!({"link_prefix": "https://users.example/invite/"}),
+    );
+    let link = linked["link"].as_str().unwrap();
+    assert_eq!(
+        link,
+        format!(
+            "https://users.example/invite/{}",
+            token_of(&linked, "invite_token")
+        )
+    );
+    assert!(
+        linked["qr_svg"].as_str().unwrap().starts_with("<?xml"),
+        "{linked}"
+    );
+    let r = invite(&c, &admin, json!({"link_prefix": "javascript:alert(1)//"}));
+    assert_eq!(
+        (code(&r), r["field"].as_str()),
+        ("invalid_request", Some("link_prefix"))
+    );
     // Nothing the service logs holds the token.
     assert!(!s.log_text().contains(&token[17..]));
 
@@ -168,8 +191,9 @@ fn invitations_refuse_what_they_should() {
     std::thread::sleep(Duration::from_millis(2100));
     assert_eq!(code(&accept(&c, &short, "late")), "invite_invalid");
     let mut forged = token_of(&invite(&c, &admin, json!({})), "invite_token");
-    forged.pop();
-    forged.push('A');
+    // One character of the secret changed (to another, whatever it was).
+    let last = forged.pop().unwrap();
+    forged.push(if last == 'A' { 'B' } else { 'A' });
     assert_eq!(code(&accept(&c, &forged, "forger")), "invite_invalid");
     assert_eq!(code(&accept(&c, "garbage", "garbage")), "invite_invalid");
 

@@ -105,11 +105,13 @@ fn base64url(s: &str) -> Vec<u8> {
 
 /// Adds a passkey named `name` to `token`'s account with `device`.
 pub fn add(c: &Zmq, (token, password): (&str, &str), device: &mut Device, name: &str) -> Value {
-    let begin = c
-        .call_ok(json!({"action": "passkey_register_begin", "session_token": token, "name": name}));
+    let begin = c.call_ok(
+        json!({"action": "passkey_register_begin", "session_token": token,
+            "current_password": password, "name": name}),
+    );
     let credential = device.create(&begin["options"]);
     c.call(
-        json!({"action": "passkey_register_finish", "session_token": token, "current_password": password,
+        json!({"action": "passkey_register_finish", "session_token": token,
         "ceremony_id": begin["ceremony_id"], "credential": credential}),
     )
     .unwrap()
@@ -137,7 +139,17 @@ fn a_passkey_is_added_listed_renamed_used_and_removed() {
     s.register("paula", "Secret-pl-2026");
     let token = s.login("paula", "Secret-pl-2026");
     let mut laptop = Device::new();
-    let begin = c.call_ok(json!({"action": "passkey_register_begin", "session_token": token}));
+    // A session alone adds no passkey: the password comes first.
+    let begin = |password: &str| {
+        c.call(
+            json!({"action": "passkey_register_begin", "session_token": token,
+            "current_password": password}),
+        )
+        .unwrap()
+    };
+    assert_eq!(code(&begin("not-hers-123")), "wrong_password");
+    assert_eq!(code(&begin("")), "invalid_request");
+    let begin = begin("Secret-pl-2026");
     let options = &begin["options"];
     assert_eq!(
         options["authenticatorSelection"]["residentKey"], "required",
@@ -148,19 +160,6 @@ fn a_passkey_is_added_listed_renamed_used_and_removed() {
         "required"
     );
     assert_eq!(options["rp"]["id"], "localhost");
-    // A session alone adds no passkey: the password confirms it.
-    let credential = laptop.create(options);
-    let finish = |password: &str| {
-        json!({"action": "passkey_register_finish", "session_token": token,
-            "current_password": password, "ceremony_id": begin["ceremony_id"],
-            "credential": credential})
-    };
-    assert_eq!(
-        code(&c.call(finish("not-hers-123")).unwrap()),
-        "wrong_password"
-    );
-    assert_eq!(code(&c.call(finish("")).unwrap()), "invalid_request");
-    laptop.made.clear();
     let added = add(&c, (&token, "Secret-pl-2026"), &mut laptop, "Laptop");
     assert_eq!(added["passkey"]["name"], "Laptop", "{added}");
     let list = c.call_ok(json!({"action": "passkey_list", "session_token": token}));
@@ -235,11 +234,11 @@ fn every_forged_or_replayed_passkey_is_refused() {
     let rosa = s.login("rosa", "Secret-rs-2026");
 
     // Made at another origin, or for another RP id: not added.
-    let begin = c.call_ok(json!({"action": "passkey_register_begin", "session_token": quinn}));
+    let begin = c.call_ok(json!({"action": "passkey_register_begin", "session_token": quinn, "current_password": "Secret-qn-2026"}));
     let credential = Device::at("http://localhost:9999").create(&begin["options"]);
     let r = c
         .call(
-            json!({"action": "passkey_register_finish", "session_token": quinn, "current_password": "Secret-qn-2026",
+            json!({"action": "passkey_register_finish", "session_token": quinn,
         "ceremony_id": begin["ceremony_id"], "credential": credential}),
         )
         .unwrap();
@@ -248,23 +247,23 @@ fn every_forged_or_replayed_passkey_is_refused() {
         ("invalid_request", Some("credential")),
         "{r}"
     );
-    let begin = c.call_ok(json!({"action": "passkey_register_begin", "session_token": quinn}));
+    let begin = c.call_ok(json!({"action": "passkey_register_begin", "session_token": quinn, "current_password": "Secret-qn-2026"}));
     let mut options = begin["options"].clone();
     options["rp"]["id"] = json!("example.com");
     let credential = Device::at("https://example.com").create(&options);
     let r = c
         .call(
-            json!({"action": "passkey_register_finish", "session_token": quinn, "current_password": "Secret-qn-2026",
+            json!({"action": "passkey_register_finish", "session_token": quinn,
         "ceremony_id": begin["ceremony_id"], "credential": credential}),
         )
         .unwrap();
     assert_eq!(code(&r), "invalid_request", "{r}");
     // Another session cannot finish one's ceremony.
-    let begin = c.call_ok(json!({"action": "passkey_register_begin", "session_token": quinn}));
+    let begin = c.call_ok(json!({"action": "passkey_register_begin", "session_token": quinn, "current_password": "Secret-qn-2026"}));
     let credential = Device::new().create(&begin["options"]);
     let r = c
         .call(
-            json!({"action": "passkey_register_finish", "session_token": rosa, "current_password": "Secret-rs-2026",
+            json!({"action": "passkey_register_finish", "session_token": rosa,
         "ceremony_id": begin["ceremony_id"], "credential": credential}),
         )
         .unwrap();
@@ -371,14 +370,14 @@ async fn passkeys_through_the_bridge() {
     let mut device = Device::new();
     let begin = ws::call(
         &mut c,
-        json!({"action": "passkey_register_begin", "session_token": token}),
+        json!({"action": "passkey_register_begin", "session_token": token,
+            "current_password": "Secret-wd-2026"}),
     )
     .await;
     let credential = device.create(&begin["options"]);
     let added = ws::call(
         &mut c,
         json!({"action": "passkey_register_finish", "session_token": token,
-        "current_password": "Secret-wd-2026",
         "ceremony_id": begin["ceremony_id"], "credential": credential, "name": "Tablet"}),
     )
     .await;
@@ -399,13 +398,13 @@ fn a_ceremony_begun_on_one_instance_finishes_on_another_once() {
     a.register("xena", "Secret-xn-2026");
     let token = a.login("xena", "Secret-xn-2026");
     let mut device = Device::new();
-    let begin = a
-        .client()
-        .call_ok(json!({"action": "passkey_register_begin", "session_token": token}));
+    let begin = a.client().call_ok(
+        json!({"action": "passkey_register_begin", "session_token": token,
+            "current_password": "Secret-xn-2026"}),
+    );
     let credential = device.create(&begin["options"]);
     b.client().call_ok(
         json!({"action": "passkey_register_finish", "session_token": token,
-        "current_password": "Secret-xn-2026",
         "ceremony_id": begin["ceremony_id"], "credential": credential}),
     );
     let begin = b.client().call_ok(json!({"action": "passkey_login_begin"}));

@@ -45,11 +45,22 @@ pub(crate) enum Revoke {
 pub(crate) struct UnauthorizedApi;
 
 impl UnauthorizedApi {
-    /// create_user; returns the new username.
-    pub(crate) fn register(&self, user: NewUser) -> impl Future<Output = Result<String, ApiError>> {
-        let request = Request::CreateUser {
-            user_data: user,
-            session_token: None,
+    /// create_user, or with an invitation's token invite_accept; returns
+    /// the new username.
+    pub(crate) fn register(
+        &self,
+        user: NewUser,
+        invite: Option<Secret>,
+    ) -> impl Future<Output = Result<String, ApiError>> {
+        let request = match invite {
+            Some(invite_token) => Request::InviteAccept {
+                invite_token,
+                user_data: user,
+            },
+            None => Request::CreateUser {
+                user_data: user,
+                session_token: None,
+            },
         };
         async move { Ok(send::<UserCreated>(request).await?.username) }
     }
@@ -99,7 +110,7 @@ impl UnauthorizedApi {
 /// Calls made with a session.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct AuthorizedApi {
-    token: Secret,
+    pub(super) token: Secret,
 }
 
 impl AuthorizedApi {
@@ -276,12 +287,12 @@ fn split(second: Option<SecondFactor>) -> (Option<Secret>, Option<Secret>) {
 /// Sends `request` and returns its reply's data. The calls build their
 /// request before they return, so the future owns all it needs: it can
 /// run on after the screen that asked has gone.
-async fn send<T: DeserializeOwned>(request: Request) -> Result<T, ApiError> {
+pub(super) async fn send<T: DeserializeOwned>(request: Request) -> Result<T, ApiError> {
     let reply: Reply<T> = call(request).await?;
     Ok(reply.data)
 }
 
 /// Sends `request`, whose success carries nothing.
-async fn send_for_nothing(request: Request) -> Result<(), ApiError> {
+pub(super) async fn send_for_nothing(request: Request) -> Result<(), ApiError> {
     send::<Empty>(request).await.map(drop)
 }

@@ -13,6 +13,9 @@ pub(crate) enum ApiError {
     Timeout,
     /// A reply that is not the protocol's.
     Malformed(String),
+    /// The browser's part failed: a passkey ceremony cancelled, say. The
+    /// text says what.
+    Browser(String),
 }
 
 impl ApiError {
@@ -25,6 +28,7 @@ impl ApiError {
             }
             ApiError::Timeout => "The server did not answer in time. Try again.".into(),
             ApiError::Malformed(m) => format!("Unexpected reply from the server: {m}"),
+            ApiError::Browser(m) => m.clone(),
         }
     }
 

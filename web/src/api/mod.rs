@@ -5,11 +5,17 @@
 //!   `request_id`, reconnection with back-off, the service's availability.
 //! - [`calls`]: the typed calls, with a session ([`AuthorizedApi`]) or without
 //!   ([`UnauthorizedApi`]).
+//! - [`onboarding`]: invitations and recovery links.
+//! - [`passkeys`]: the passkey calls, each a ceremony: the service's begin,
+//!   the browser's part, the service's finish.
 
 mod calls;
 mod error;
+mod onboarding;
+mod passkeys;
 mod socket;
 
 pub(crate) use calls::{AuthorizedApi, LoggedIn, Revoke, SecondFactor, UnauthorizedApi};
 pub(crate) use error::ApiError;
+pub(crate) use onboarding::NewInvite;
 pub(crate) use socket::{start, Conn};

@@ -1,4 +1,5 @@
-//! The screens before sign-in: `/login` and `/register`.
+//! The screens before sign-in: `/login`, `/register`, and `/invite/<token>`
+//! (registration with an invitation).
 
 use crate::api::{LoggedIn, SecondFactor, UnauthorizedApi};
 use crate::dom;
@@ -7,6 +8,7 @@ use crate::nav;
 use crate::routes::{self, Screen};
 use crate::state::{AppState, Notice, Session};
 use crate::task;
+use crate::webauthn;
 use crate::widgets::{password_help, BusyButton, Field, NoticeView, StrengthHint};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -37,14 +39,18 @@ pub(crate) fn LoginPage() -> impl IntoView {
     }
 }
 
-/// `/register`.
+/// `/register`, and `/invite/<token>` with the invitation's token.
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
-pub(crate) fn RegisterPage() -> impl IntoView {
+pub(crate) fn RegisterPage(#[prop(optional)] invite: Option<String>) -> impl IntoView {
+    let title = match invite {
+        Some(_) => "You are invited: create your account",
+        None => "Create an account",
+    };
     view! {
         <section class="card narrow">
-            <h1 class="page-title" tabindex="-1">"Create an account"</h1>
-            <RegisterForm/>
+            <h1 class="page-title" tabindex="-1">{title}</h1>
+            <RegisterForm invite/>
             <p class="aside">"Have an account? " <a href=Screen::Login.path()>"Log in"</a></p>
         </section>
     }
@@ -181,7 +187,32 @@ fn LoginForm(username: RwSignal<String>) -> impl IntoView {
                     (false, false) => "Verify",
                 }}
             </BusyButton>
+            <div class="alt-sign-in" hidden=move || !asking_password()><PasskeySignIn form/></div>
         </form>
+    }
+}
+
+/// Signing in with a passkey, on the sign-in form; where passkeys cannot
+/// work, the page says why instead of offering them.
+#[component]
+fn PasskeySignIn(form: FormState) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let passkey = move |()| {
+        form.start();
+        state.flash.set(None);
+        let call = UnauthorizedApi.passkey_login();
+        task::run(Some(form.busy), call, move |outcome| match outcome {
+            Ok(logged_in) => sign_in(state, logged_in),
+            Err(e) => form.fail(&e, &[]),
+        });
+    };
+    match webauthn::unavailable() {
+        None => view! {
+            <BusyButton id="login-passkey" kind="button" class="secondary" busy=form.busy
+                on_press=Callback::new(passkey)>"Sign in with a passkey"</BusyButton>
+        }
+        .into_any(),
+        Some(why) => view! { <p class="field-help" id="passkey-unavailable">{why}</p> }.into_any(),
     }
 }
 
@@ -307,11 +338,12 @@ impl NewAccount {
 }
 
 #[component]
-fn RegisterForm() -> impl IntoView {
+fn RegisterForm(invite: Option<String>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let location = nav::location();
     let account = NewAccount::new();
     let form = FormState::new("register-form");
+    let replace = invite.is_some();
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         form.start();
@@ -320,7 +352,7 @@ fn RegisterForm() -> impl IntoView {
         };
         form.run(
             REGISTER_FIELDS,
-            UnauthorizedApi.register(user),
+            UnauthorizedApi.register(user, invite.clone().map(Secret::new)),
             move |created| {
                 state.flash_on(
                     Screen::Login,
@@ -328,8 +360,9 @@ fn RegisterForm() -> impl IntoView {
                 );
                 state.new_username.set(created);
                 // Unless the visitor has moved on meanwhile.
+                // An invitation's address is spent: Back does not lead to it.
                 if form.busy.try_get_untracked().is_some() {
-                    location.navigate(&Screen::Login.path(), false);
+                    location.navigate(&Screen::Login.path(), replace);
                 }
                 dom::focus_later(vec!["#login-password".to_owned()]);
             },

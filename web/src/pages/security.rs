@@ -1,10 +1,12 @@
 //! `/account/security`: two-factor login (set up with a QR code, recovery
-//! codes shown once, turned off with a code), the sessions one has (each
-//! can be signed out, or all but this one), and recent activity.
+//! codes shown once, turned off with a code), passkeys (`pages::passkeys`),
+//! the sessions one has (each can be signed out, or all but this one), and
+//! recent activity.
 
 use crate::api::SecondFactor;
 use crate::dom;
 use crate::forms::FormState;
+use crate::pages::passkeys::Passkeys;
 use crate::pages::sessions::Sessions;
 use crate::state::AppState;
 use crate::task;
@@ -19,6 +21,7 @@ pub(crate) fn SecurityPage() -> impl IntoView {
     view! {
         <h1 class="page-title" tabindex="-1">"Security"</h1>
         <TwoFactor/>
+        <Passkeys/>
         <Sessions target=None/>
         <Activity/>
     }

@@ -117,6 +117,8 @@ async fn every_screen_at_every_width_in_both_themes() {
     visit(&ui, "/login", "#login-form", "login").await;
     visit(&ui, "/register", "#register-form", "register").await;
     visit(&ui, "/no/such/page", "#not-found", "not-found").await;
+    visit(&ui, "/invite/made.up", "#register-form", "invite").await;
+    visit(&ui, "/reset/made.up", "#reset-form", "reset").await;
 
     // A user.
     ui.open("/login").await;
@@ -161,6 +163,7 @@ async fn every_screen_at_every_width_in_both_themes() {
     )
     .await;
     visit(&ui, "/admin/audit", "#audit-table", "audit").await;
+    visit(&ui, "/admin/invitations", "#invites-none", "invitations").await;
     // The phone's menu, open.
     c.set_window_size(375, 800).await.unwrap();
     ui.open("/admin/users").await;

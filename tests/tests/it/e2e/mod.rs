@@ -22,6 +22,8 @@ mod checks;
 mod finish;
 mod journey;
 mod look;
+mod onboarding;
+mod passkeys;
 mod rules;
 mod security;
 
@@ -92,6 +94,10 @@ fn chromedriver() -> Driver {
 }
 
 /// A service, a bridge serving the built UI, and a browser on it.
+/// A host name the browser resolves to 127.0.0.1: over http it is not a
+/// secure context, as a LAN address would not be.
+pub const INSECURE_HOST: &str = "insecure.test";
+
 pub struct Ui {
     pub s: ServiceProcess,
     pub b: BridgeProcess,
@@ -107,6 +113,11 @@ impl Ui {
 
     /// The same, with the service started with `opts` (and `--trusted-peer`).
     pub async fn start_with(opts: ServiceOptions) -> Ui {
+        Ui::start_on(users_tests::free_port(), opts).await
+    }
+
+    /// The same, with the bridge on `port`.
+    pub async fn start_on(port: u16, opts: ServiceOptions) -> Ui {
         let one = ONE_BROWSER.lock().await;
         let dist = workspace().join("web/dist");
         assert!(
@@ -115,13 +126,18 @@ impl Ui {
         );
         let s = ServiceProcess::start(opts.arg(&["--trusted-peer", "127.0.0.1"]));
         // A short request timeout, so that a paused service fails requests soon.
-        let b = BridgeProcess::start(
+        let b = BridgeProcess::start_at(
+            port,
             &s.endpoint(),
             &[
                 "--web-root",
                 dist.to_str().unwrap(),
                 "--request-timeout",
                 "2s",
+                // A name the browser maps here, at which the page is not
+                // a secure context (http, and not localhost).
+                "--allowed-host",
+                INSECURE_HOST,
             ],
         );
         let d = chromedriver();
@@ -133,6 +149,7 @@ impl Ui {
                 "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
                          "--disable-dev-shm-usage", "--window-size=1280,900",
+                         format!("--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1"),
                          format!("--user-data-dir={}", d.profile.path().display())]
             }),
         );

@@ -1,9 +1,10 @@
 //! The danger zone of a user's page, fenced off at its end: ending all of
-//! the user's sessions, turning off their two-factor login (for a user who
-//! lost their phone), and deletion (after typing the username). Each asks
-//! for the admin's own password, except ending sessions, which takes
-//! nothing away that a login does not give back.
+//! the user's sessions, a recovery link (`recovery`), turning off their
+//! two-factor login (for a user who lost their phone), and deletion (after
+//! typing the username). Each asks for the admin's own password, except
+//! ending sessions, which takes nothing away that a login does not give back.
 
+use super::recovery::RecoveryLink;
 use crate::api::Revoke;
 use crate::dialog::ConfirmDialog;
 use crate::forms::FormState;
@@ -48,6 +49,7 @@ pub(super) fn DangerZone(
                 <p><strong>"End all sessions"</strong><br/>"Signs " {name.clone()} " out everywhere, at once."</p>
                 <BusyButton id="end-sessions" kind="button" class="secondary" busy=form.busy on_press=end_all>"End all sessions"</BusyButton>
             </div>
+            <RecoveryLink name=name.clone()/>
             {move || two_factor.get().then(|| view! { <ResetTwoFactor name=reset_name.clone() two_factor outcome=form/> })}
             <Delete name=name.clone()/>
         </section>

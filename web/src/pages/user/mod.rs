@@ -1,10 +1,12 @@
 //! `/admin/users/<username>`: one user, for admins and moderators to look
 //! at and for admins to change, in blocks: access (role and status, in
 //! [`access`]), profile, sign-in (password, sessions, two-factor login), and
-//! a danger zone (in [`danger`]) for what ends or removes.
+//! a danger zone (in [`danger`]) for what ends or removes, with a recovery
+//! link (in [`recovery`]).
 
 mod access;
 mod danger;
+mod recovery;
 
 use crate::forms::FormState;
 use crate::pages::profile::{Meta, ProfileForm};

@@ -1,0 +1,118 @@
+//! Passkeys in Chromium with its virtual authenticator, through the
+//! WebDriver WebAuthn extension commands: add one on the Security page,
+//! sign out, and sign in with it; rename and remove it.
+//!
+//! The page is opened at `http://localhost`: a passkey's relying party is
+//! a name (the service's default, `localhost`), never an address.
+
+use super::*;
+use fantoccini::wd::WebDriverCompatibleCommand;
+
+/// A WebDriver WebAuthn extension command (`/session/{id}/webauthn/...`).
+#[derive(Debug)]
+struct WebAuthn(&'static str, serde_json::Value);
+
+impl WebDriverCompatibleCommand for WebAuthn {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/webauthn/{}",
+            session.unwrap_or(""),
+            self.0
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.1.to_string()))
+    }
+}
+
+/// A platform authenticator that keeps discoverable credentials and
+/// verifies its user (a fingerprint that always matches); its id.
+async fn virtual_authenticator(c: &Client) -> String {
+    let added = c
+        .issue_cmd(WebAuthn(
+            "authenticator",
+            json!({"protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
+                "hasUserVerification": true, "isUserVerified": true}),
+        ))
+        .await
+        .expect("WebDriver's virtual authenticator");
+    added.as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_passkey_added_in_the_browser_signs_in_without_a_password() {
+    let port = users_tests::free_port();
+    let origin = format!("http://localhost:{port}");
+    let opts = ServiceOptions::default().arg(&["--webauthn-origin", &origin]);
+    let ui = Ui::start_on(port, opts).await;
+    let c = ui.c.clone();
+    virtual_authenticator(&c).await;
+    ui.s.register("petra", "Secret-pt-2026");
+    c.goto(&format!("{origin}/login")).await.unwrap();
+    wait_for(&c, "#conn-state[data-conn='up']").await;
+    login(&c, "petra", "Secret-pt-2026").await;
+    wait_text(&c, "#whoami", "petra").await;
+    click(&c, "nav-security").await;
+    wait_for(&c, "#passkeys-none").await;
+    // Named, and confirmed with the password; the wrong one is refused.
+    fill(&c, "passkey-name", "Laptop").await;
+    fill(&c, "passkey-password", "not-the-one-1").await;
+    click(&c, "passkey-add").await;
+    wait_text(&c, "#passkey-password-error", "incorrect").await;
+    fill(&c, "passkey-password", "Secret-pt-2026").await;
+    click(&c, "passkey-add").await;
+    wait_text(&c, "#passkeys-list", "Laptop").await;
+    wait_text(&c, "#passkey-form .notice", "added").await;
+    checks::axe(&c, "security with a passkey").await;
+    shot(&c, "26-passkeys").await;
+
+    logout(&c).await;
+    wait_for(&c, "#login-passkey").await;
+    click(&c, "login-passkey").await;
+    wait_text(&c, "#whoami", "petra").await;
+
+    // Renamed, then removed with the password.
+    click(&c, "nav-security").await;
+    wait_text(&c, "#passkeys-list", "Laptop").await;
+    let rename = wait_for(&c, "#passkeys-list button[id^='passkey-rename-']").await;
+    rename.click().await.unwrap();
+    let field = wait_for(&c, "#passkeys-list input").await;
+    field.clear().await.unwrap();
+    field.send_keys("Work laptop\n").await.unwrap();
+    wait_text(&c, "#passkeys-list", "Work laptop").await;
+    let remove = wait_for(&c, "#passkeys-list button[id^='passkey-remove-']").await;
+    remove.click().await.unwrap();
+    fill(&c, "passkey-remove-password", "Secret-pt-2026").await;
+    click(&c, "passkey-remove-confirm").await;
+    wait_for(&c, "#passkeys-none").await;
+    ui.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_insecure_page_says_why_there_are_no_passkeys() {
+    let ui = Ui::start().await;
+    let c = ui.c.clone();
+    let insecure = format!("http://{INSECURE_HOST}:{}", ui.b.port);
+    c.goto(&format!("{insecure}/login")).await.unwrap();
+    wait_for(&c, "#conn-state[data-conn='up']").await;
+    wait_text(&c, "#passkey-unavailable", "HTTPS").await;
+    assert!(c
+        .find(fantoccini::Locator::Id("login-passkey"))
+        .await
+        .is_err());
+    ui.s.register("sam", "Secret-sm-2026");
+    login(&c, "sam", "Secret-sm-2026").await;
+    wait_text(&c, "#whoami", "sam").await;
+    click(&c, "nav-security").await;
+    wait_text(&c, "#passkeys-unavailable", "HTTPS").await;
+    assert!(c
+        .find(fantoccini::Locator::Id("passkey-add"))
+        .await
+        .is_err());
+    ui.close().await;
+}

@@ -1,0 +1,87 @@
+//! Invitations and recovery links, as an admin makes them; the invitee's
+//! and the user's side are `UnauthorizedApi::register` (with the token) and
+//! [`UnauthorizedApi::reset_redeem`].
+
+use super::calls::{send, send_for_nothing, AuthorizedApi, UnauthorizedApi};
+use super::error::ApiError;
+use std::future::Future;
+use users_protocol::{
+    Invitation, InviteCreated, InviteList, Request, ResetLinkCreated, Role, Secret,
+};
+
+/// What an admin gives invite_create.
+pub(crate) struct NewInvite {
+    pub(crate) role: Role,
+    pub(crate) email: Option<String>,
+    pub(crate) expires_in: String,
+    pub(crate) note: Option<String>,
+    pub(crate) password: Secret,
+    pub(crate) link_prefix: String,
+}
+
+impl AuthorizedApi {
+    /// invite_create.
+    pub(crate) fn invite(
+        &self,
+        i: NewInvite,
+    ) -> impl Future<Output = Result<InviteCreated, ApiError>> {
+        send(Request::InviteCreate {
+            session_token: self.token.clone(),
+            current_password: i.password,
+            role: i.role,
+            email: i.email,
+            expires_in: Some(i.expires_in),
+            note: i.note,
+            link_prefix: Some(i.link_prefix),
+        })
+    }
+
+    /// invite_list.
+    pub(crate) fn invitations(&self) -> impl Future<Output = Result<Vec<Invitation>, ApiError>> {
+        let request = Request::InviteList {
+            session_token: self.token.clone(),
+        };
+        async move { Ok(send::<InviteList>(request).await?.invitations) }
+    }
+
+    /// invite_revoke.
+    pub(crate) fn revoke_invite(
+        &self,
+        invite_id: String,
+    ) -> impl Future<Output = Result<(), ApiError>> {
+        send_for_nothing(Request::InviteRevoke {
+            session_token: self.token.clone(),
+            invite_id,
+        })
+    }
+
+    /// reset_link_create for `username`, the link under `link_prefix`.
+    pub(crate) fn reset_link(
+        &self,
+        username: String,
+        password: Secret,
+        link_prefix: String,
+    ) -> impl Future<Output = Result<ResetLinkCreated, ApiError>> {
+        send(Request::ResetLinkCreate {
+            session_token: self.token.clone(),
+            current_password: password,
+            username,
+            expires_in: None,
+            link_prefix: Some(link_prefix),
+        })
+    }
+}
+
+impl UnauthorizedApi {
+    /// reset_redeem: the link's account gets `password`.
+    pub(crate) fn reset_redeem(
+        &self,
+        reset_token: Secret,
+        password: Secret,
+    ) -> impl Future<Output = Result<(), ApiError>> {
+        send_for_nothing(Request::ResetRedeem {
+            reset_token,
+            password,
+        })
+    }
+}

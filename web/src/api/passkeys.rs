@@ -1,0 +1,104 @@
+//! The passkey calls. Adding one and signing in with one are ceremonies:
+//! the service's begin, the browser's part (`crate::webauthn`), the
+//! service's finish, in one future.
+
+use super::calls::{send, send_for_nothing, AuthorizedApi, LoggedIn, UnauthorizedApi};
+use super::error::ApiError;
+use crate::webauthn;
+use std::future::Future;
+use users_protocol::{
+    CeremonyStart, LoginReply, PasskeyList, PasskeyReply, PasskeyView, Request, Secret,
+};
+
+impl AuthorizedApi {
+    /// Adds a passkey named `name`: the password first, then the device.
+    pub(crate) fn add_passkey(
+        &self,
+        name: String,
+        password: Secret,
+    ) -> impl Future<Output = Result<PasskeyView, ApiError>> {
+        let token = self.token.clone();
+        async move {
+            let begin: CeremonyStart = send(Request::PasskeyRegisterBegin {
+                session_token: token.clone(),
+                current_password: password,
+                name: Some(name.clone()),
+            })
+            .await?;
+            let credential = webauthn::create(&begin.options)
+                .await
+                .map_err(ApiError::Browser)?;
+            let added: PasskeyReply = send(Request::PasskeyRegisterFinish {
+                session_token: token,
+                ceremony_id: begin.ceremony_id,
+                credential,
+                name: Some(name),
+            })
+            .await?;
+            Ok(added.passkey)
+        }
+    }
+
+    /// passkey_list of one's own.
+    pub(crate) fn passkeys(&self) -> impl Future<Output = Result<Vec<PasskeyView>, ApiError>> {
+        let request = Request::PasskeyList {
+            session_token: self.token.clone(),
+            username: None,
+        };
+        async move { Ok(send::<PasskeyList>(request).await?.passkeys) }
+    }
+
+    /// passkey_rename.
+    pub(crate) fn rename_passkey(
+        &self,
+        passkey_id: String,
+        name: String,
+    ) -> impl Future<Output = Result<(), ApiError>> {
+        let request = Request::PasskeyRename {
+            session_token: self.token.clone(),
+            passkey_id,
+            name,
+        };
+        async move { send::<PasskeyReply>(request).await.map(drop) }
+    }
+
+    /// passkey_delete of one's own, confirmed with the password.
+    pub(crate) fn remove_passkey(
+        &self,
+        passkey_id: String,
+        password: Secret,
+    ) -> impl Future<Output = Result<(), ApiError>> {
+        send_for_nothing(Request::PasskeyDelete {
+            session_token: self.token.clone(),
+            passkey_id,
+            password: Some(password),
+            ceremony_id: None,
+            credential: None,
+            username: None,
+        })
+    }
+}
+
+impl UnauthorizedApi {
+    /// Signs in with a passkey the browser offers.
+    pub(crate) fn passkey_login(&self) -> impl Future<Output = Result<LoggedIn, ApiError>> {
+        async move {
+            let begin: CeremonyStart = send(Request::PasskeyLoginBegin { username: None }).await?;
+            let credential = webauthn::get(&begin.options)
+                .await
+                .map_err(ApiError::Browser)?;
+            let r: LoginReply = send(Request::PasskeyLoginFinish {
+                ceremony_id: begin.ceremony_id,
+                credential,
+            })
+            .await?;
+            Ok(LoggedIn {
+                api: AuthorizedApi {
+                    token: r.session_token,
+                },
+                user: r.user,
+                must_change_password: r.password_change_required,
+            })
+        }
+    }
+}
