@@ -2,7 +2,9 @@
 //! outside clients. The JSON they produce is the protocol of the original Python
 //! service, byte-compatible with its clients.
 //!
-//! - [`request`]: every request, tagged by `action`, and the envelope carrying `request_id`.
+//! - [`request`]: every request, tagged by `action`, and the envelope carrying
+//!   `request_id`; the objects inside them (`user_data`, `credentials`,
+//!   `update_data`) are in `data`.
 //! - [`response`]: the reply envelope (`status`, `message`, `code`) and each action's payload.
 //! - [`user`]: the admin and public views of an account, roles and statuses.
 //! - [`query`]: list_users' paging, filters and order.
@@ -21,6 +23,7 @@
 
 mod wire_enum;
 
+mod data;
 pub mod error;
 pub mod invite;
 pub mod passkey;

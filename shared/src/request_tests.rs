@@ -1,5 +1,8 @@
 use super::*;
+use crate::profile::{ProfileField, ProfilePatch};
+use crate::user::UserStatus;
 use serde_json::json;
+use serde_json::Map;
 
 fn parse(v: Value) -> RequestEnvelope {
     serde_json::from_value(v).unwrap()

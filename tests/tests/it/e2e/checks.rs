@@ -11,31 +11,35 @@ use super::js;
 /// The axe-core that scripts/setup installs (pinned there).
 const AXE: &str = "target/tools/axe-core-4.14.1/axe.min.js";
 
-/// A Chrome DevTools command, sent through chromedriver's `goog/cdp/execute`.
+/// A command of WebDriver's or of chromedriver's own, posted to
+/// `/session/{id}/<path>` with a JSON body: a Chrome DevTools command
+/// (`goog/cdp/execute`), a WebAuthn extension command (`webauthn/...`).
 #[derive(Debug)]
-struct Cdp(Value);
+pub struct Post(pub &'static str, pub Value);
 
-impl WebDriverCompatibleCommand for Cdp {
+impl WebDriverCompatibleCommand for Post {
     fn endpoint(
         &self,
         base: &url::Url,
         session: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
-        base.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session.unwrap_or("")
-        ))
+        base.join(&format!("session/{}/{}", session.unwrap_or(""), self.0))
     }
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(self.0.to_string()))
+        (http::Method::POST, Some(self.1.to_string()))
     }
+}
+
+/// A Chrome DevTools command, sent through chromedriver's `goog/cdp/execute`.
+fn cdp(command: Value) -> Post {
+    Post("goog/cdp/execute", command)
 }
 
 /// Makes the page see `prefers-color-scheme: dark` (or light).
 pub async fn prefer_dark(c: &Client, dark: bool) {
     let scheme = if dark { "dark" } else { "light" };
-    c.issue_cmd(Cdp(json!({
+    c.issue_cmd(cdp(json!({
         "cmd": "Emulation.setEmulatedMedia",
         "params": {"features": [{"name": "prefers-color-scheme", "value": scheme}]}
     })))

@@ -5,37 +5,15 @@
 //! The page is opened at `http://localhost`: a passkey's relying party is
 //! a name (the service's default, `localhost`), never an address.
 
+use super::checks::Post;
 use super::*;
-use fantoccini::wd::WebDriverCompatibleCommand;
-
-/// A WebDriver WebAuthn extension command (`/session/{id}/webauthn/...`).
-#[derive(Debug)]
-struct WebAuthn(&'static str, serde_json::Value);
-
-impl WebDriverCompatibleCommand for WebAuthn {
-    fn endpoint(
-        &self,
-        base: &url::Url,
-        session: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base.join(&format!(
-            "session/{}/webauthn/{}",
-            session.unwrap_or(""),
-            self.0
-        ))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(self.1.to_string()))
-    }
-}
 
 /// A platform authenticator that keeps discoverable credentials and
 /// verifies its user (a fingerprint that always matches); its id.
 async fn virtual_authenticator(c: &Client) -> String {
     let added = c
-        .issue_cmd(WebAuthn(
-            "authenticator",
+        .issue_cmd(Post(
+            "webauthn/authenticator",
             json!({"protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
                 "hasUserVerification": true, "isUserVerified": true}),
         ))
