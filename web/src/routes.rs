@@ -280,6 +280,16 @@ pub(crate) fn login_then(here: &str) -> String {
     }
 }
 
+/// The query that opens the Security page at adding a passkey: where a new
+/// account, or one just recovered, goes after its first sign-in.
+pub(crate) const ADD_PASSKEY: (&str, &str) = ("add", "passkey");
+
+/// Sign-in, then the Security page at adding a passkey.
+pub(crate) fn login_then_add_passkey() -> String {
+    let (key, value) = ADD_PASSKEY;
+    login_then(&format!("{}?{key}={value}", Screen::Security.path()))
+}
+
 /// Decodes `%XX` escapes; anything malformed is kept as it is.
 pub(crate) fn decode(s: &str) -> String {
     let bytes = s.as_bytes();

@@ -18,6 +18,14 @@ pub(crate) fn run<T: 'static>(
     work: impl Future<Output = T> + 'static,
     then: impl FnOnce(T) + 'static,
 ) {
+    run_boxed(busy, Box::pin(work), Box::new(then));
+}
+
+fn run_boxed<T: 'static>(
+    busy: Option<RwSignal<bool>>,
+    work: std::pin::Pin<Box<dyn Future<Output = T>>>,
+    then: Box<dyn FnOnce(T)>,
+) {
     if let Some(busy) = busy {
         busy.set(true);
     }

@@ -6,6 +6,7 @@
 use js_sys::{Function, Object, Promise, Reflect, JSON};
 use leptos::wasm_bindgen::{JsCast, JsValue};
 use serde_json::Value;
+use web_sys::AbortSignal;
 
 /// Why this page cannot use passkeys, if it cannot: for the page to say,
 /// rather than offer a button that fails.
@@ -31,9 +32,35 @@ pub(crate) fn unavailable() -> Option<&'static str> {
     None
 }
 
+/// Whether the browser offers passkeys in a field's autofill (conditional
+/// mediation, with `autocomplete="username webauthn"` on the field).
+pub(crate) async fn autofill_available() -> bool {
+    if unavailable().is_some() {
+        return false;
+    }
+    let asked = (|| {
+        let window: JsValue = web_sys::window()?.into();
+        let pkc = Reflect::get(&window, &"PublicKeyCredential".into()).ok()?;
+        let check = Reflect::get(&pkc, &"isConditionalMediationAvailable".into()).ok()?;
+        let check: Function = check.dyn_into().ok()?;
+        check.call0(&pkc).ok()?.dyn_into::<Promise>().ok()
+    })();
+    match asked {
+        Some(promise) => wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .is_ok_and(|v| v.is_truthy()),
+        None => false,
+    }
+}
+
 /// Runs `navigator.credentials.create` (`make`) or `.get` with `options`;
-/// the credential's `toJSON()`.
-async fn ceremony(make: bool, options: &Value) -> Result<Value, String> {
+/// the credential's `toJSON()`. With `autofill`, a `.get` that waits for the
+/// user to pick a passkey in a field's autofill, until the signal aborts it.
+async fn ceremony(
+    make: bool,
+    options: &Value,
+    autofill: Option<&AbortSignal>,
+) -> Result<Value, String> {
     let failed = |e: JsValue| describe(&e);
     let window: JsValue = web_sys::window().ok_or("no window")?.into();
     let pkc = Reflect::get(&window, &"PublicKeyCredential".into()).map_err(failed)?;
@@ -49,6 +76,10 @@ async fn ceremony(make: bool, options: &Value) -> Result<Value, String> {
     let public_key = parse.call1(&pkc, &json).map_err(failed)?;
     let arg = Object::new();
     Reflect::set(&arg, &"publicKey".into(), &public_key).map_err(failed)?;
+    if let Some(signal) = autofill {
+        Reflect::set(&arg, &"mediation".into(), &"conditional".into()).map_err(failed)?;
+        Reflect::set(&arg, &"signal".into(), signal).map_err(failed)?;
+    }
     let navigator = Reflect::get(&window, &"navigator".into()).map_err(failed)?;
     let credentials = Reflect::get(&navigator, &"credentials".into()).map_err(failed)?;
     let method = if make { "create" } else { "get" };
@@ -72,12 +103,13 @@ async fn ceremony(make: bool, options: &Value) -> Result<Value, String> {
 
 /// A new passkey: the credential for passkey_register_finish.
 pub(crate) async fn create(options: &Value) -> Result<Value, String> {
-    ceremony(true, options).await
+    ceremony(true, options, None).await
 }
 
-/// A passkey's signature: the credential for passkey_login_finish.
-pub(crate) async fn get(options: &Value) -> Result<Value, String> {
-    ceremony(false, options).await
+/// A passkey's signature: the credential for passkey_login_finish; from
+/// the browser's own dialog, or with `autofill` from a field's autofill.
+pub(crate) async fn get(options: &Value, autofill: Option<&AbortSignal>) -> Result<Value, String> {
+    ceremony(false, options, autofill).await
 }
 
 /// What a failed ceremony says to people.

@@ -9,6 +9,7 @@ use std::future::Future;
 use users_protocol::{
     CeremonyStart, LoginReply, PasskeyList, PasskeyReply, PasskeyView, Request, Secret,
 };
+use web_sys::AbortSignal;
 
 impl AuthorizedApi {
     /// Adds a passkey named `name`: the password first, then the device.
@@ -80,11 +81,16 @@ impl AuthorizedApi {
 }
 
 impl UnauthorizedApi {
-    /// Signs in with a passkey the browser offers.
-    pub(crate) fn passkey_login(&self) -> impl Future<Output = Result<LoggedIn, ApiError>> {
+    /// Signs in with a passkey the browser offers: in its own dialog, or
+    /// with `autofill` in the username field's autofill, until that signal
+    /// aborts the wait.
+    pub(crate) fn passkey_login(
+        &self,
+        autofill: Option<AbortSignal>,
+    ) -> impl Future<Output = Result<LoggedIn, ApiError>> {
         async move {
             let begin: CeremonyStart = send(Request::PasskeyLoginBegin { username: None }).await?;
-            let credential = webauthn::get(&begin.options)
+            let credential = webauthn::get(&begin.options, autofill.as_ref())
                 .await
                 .map_err(ApiError::Browser)?;
             let r: LoginReply = send(Request::PasskeyLoginFinish {

@@ -13,6 +13,7 @@ use crate::widgets::{password_help, BusyButton, Field, NoticeView, StrengthHint}
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use users_protocol::{validate, ErrorCode, NewUser, ProfileField, Secret};
+use web_sys::AbortController;
 
 /// `/login`. Once signed in (by this form, or a session resumed after a
 /// reload), goes on to `?next=` when it is a path inside the app.
@@ -176,7 +177,7 @@ fn LoginForm(username: RwSignal<String>) -> impl IntoView {
             <NoticeView notice=form.notice/>
             // The second step keeps the name and password, out of sight.
             <div class="grid1" hidden=move || !asking_password()>
-                <Field id="login-username" name="username" label="Username or email" value=username form autocomplete="username"/>
+                <Field id="login-username" name="username" label="Username or email" value=username form autocomplete="username webauthn"/>
                 <Field id="login-password" name="password" label="Password" value=fields.password form kind="password" autocomplete="current-password"/>
             </div>
             <SecondFactorField fields form/>
@@ -197,23 +198,109 @@ fn LoginForm(username: RwSignal<String>) -> impl IntoView {
 #[component]
 fn PasskeySignIn(form: FormState) -> impl IntoView {
     let state = expect_context::<AppState>();
+    let autofill = StoredValue::new_local(Autofill::default());
+    let stop_autofill = move || {
+        autofill.try_update_value(Autofill::stop);
+    };
+    // A wait left behind would hold the browser's one ceremony at a time.
+    on_cleanup(stop_autofill);
     let passkey = move |()| {
+        stop_autofill();
         form.start();
         state.flash.set(None);
-        let call = UnauthorizedApi.passkey_login();
+        let call = UnauthorizedApi.passkey_login(None);
         task::run(Some(form.busy), call, move |outcome| match outcome {
             Ok(logged_in) => sign_in(state, logged_in),
             Err(e) => form.fail(&e, &[]),
         });
     };
     match webauthn::unavailable() {
-        None => view! {
+        None => {
+            offer_in_autofill(state, form, autofill);
+            view! {
             <BusyButton id="login-passkey" kind="button" class="secondary" busy=form.busy
                 on_press=Callback::new(passkey)>"Sign in with a passkey"</BusyButton>
+            }
+            .into_any()
         }
-        .into_any(),
         Some(why) => view! { <p class="field-help" id="passkey-unavailable">{why}</p> }.into_any(),
     }
+}
+
+/// The passkey sign-in waiting in the username field's autofill.
+#[derive(Default)]
+struct Autofill {
+    /// Aborts the wait.
+    wait: Option<AbortController>,
+    /// The button was used, or the page has gone: no new wait.
+    stopped: bool,
+}
+
+impl Autofill {
+    fn stop(&mut self) {
+        self.stopped = true;
+        if let Some(wait) = self.wait.take() {
+            wait.abort();
+        }
+    }
+}
+
+/// How long one autofill wait lasts: less than the 5 minutes the service
+/// gives a ceremony, so that a passkey picked late is not refused.
+const AUTOFILL_RENEW_MS: u32 = 4 * 60 * 1000;
+/// The pause before waiting again after a failure.
+const AUTOFILL_RETRY_MS: u32 = 3_000;
+
+/// Offers passkeys in the username field's autofill, where the browser can
+/// (`autocomplete="username webauthn"`): a sign-in that waits for the user
+/// to pick one, begun again before its ceremony expires and after a
+/// failure, until the button is used or the page goes.
+fn offer_in_autofill(
+    state: AppState,
+    form: FormState,
+    autofill: StoredValue<Autofill, LocalStorage>,
+) {
+    leptos::task::spawn_local(async move {
+        if !webauthn::autofill_available().await {
+            return;
+        }
+        loop {
+            let Ok(wait) = AbortController::new() else {
+                return;
+            };
+            let armed = autofill.try_update_value(|a| {
+                if !a.stopped {
+                    a.wait = Some(wait.clone());
+                }
+                !a.stopped
+            });
+            if armed != Some(true) {
+                return;
+            }
+            let renew = gloo_timers::callback::Timeout::new(AUTOFILL_RENEW_MS, {
+                let wait = wait.clone();
+                move || wait.abort()
+            });
+            let outcome = UnauthorizedApi.passkey_login(Some(wait.signal())).await;
+            drop(renew);
+            match outcome {
+                Ok(logged_in) => {
+                    autofill.try_update_value(Autofill::stop);
+                    return sign_in(state, logged_in);
+                }
+                // Renewed, or stopped (checked above, next time round).
+                Err(_) if wait.signal().aborted() => {}
+                // Not at once again: the service may be away, which the
+                // page shows already.
+                Err(e) => {
+                    if !e.is_transient() {
+                        form.fail(&e, &[]);
+                    }
+                    gloo_timers::future::TimeoutFuture::new(AUTOFILL_RETRY_MS).await;
+                }
+            }
+        }
+    });
 }
 
 /// The session a login made becomes the app's.
@@ -354,15 +441,24 @@ fn RegisterForm(invite: Option<String>) -> impl IntoView {
             REGISTER_FIELDS,
             UnauthorizedApi.register(user, invite.clone().map(Secret::new)),
             move |created| {
+                // An invited account goes on to add a passkey.
+                let (next, more) = if replace {
+                    (
+                        routes::login_then_add_passkey(),
+                        " Log in, and add a passkey: then you will not need the password to sign in.",
+                    )
+                } else {
+                    (Screen::Login.path().into_owned(), " You can log in now.")
+                };
                 state.flash_on(
                     Screen::Login,
-                    Notice::ok(format!("Account {created} created. You can log in now.")),
+                    Notice::ok(format!("Account {created} created.{more}")),
                 );
                 state.new_username.set(created);
                 // Unless the visitor has moved on meanwhile.
                 // An invitation's address is spent: Back does not lead to it.
                 if form.busy.try_get_untracked().is_some() {
-                    location.navigate(&Screen::Login.path(), replace);
+                    location.navigate(&next, replace);
                 }
                 dom::focus_later(vec!["#login-password".to_owned()]);
             },

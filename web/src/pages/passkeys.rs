@@ -7,6 +7,8 @@ use crate::dialog::ConfirmDialog;
 use crate::dom;
 use crate::forms::FormState;
 use crate::loaded::Loaded;
+use crate::nav;
+use crate::routes;
 use crate::state::AppState;
 use crate::task;
 use crate::webauthn;
@@ -146,6 +148,11 @@ fn AddPasskey(form: FormState, load: Callback<()>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
+    // Sent here to add one (a new or recovered account's first sign-in).
+    let (key, value) = routes::ADD_PASSKEY;
+    if nav::location().query(key).as_deref() == Some(value) {
+        dom::focus_later(vec!["#passkey-name".to_owned()]);
+    }
     let add = move |ev: SubmitEvent| {
         ev.prevent_default();
         form.start();

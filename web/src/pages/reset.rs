@@ -5,7 +5,7 @@
 use crate::api::UnauthorizedApi;
 use crate::forms::FormState;
 use crate::nav;
-use crate::routes::Screen;
+use crate::routes::{self, Screen};
 use crate::state::{AppState, Notice};
 use crate::widgets::{password_help, BusyButton, Field, NoticeView, StrengthHint};
 use leptos::ev::SubmitEvent;
@@ -41,11 +41,12 @@ pub(crate) fn ResetPage(token: String) -> impl IntoView {
                 Screen::Login,
                 Notice::ok(
                     "Your new password is set, and every session of your account has ended. \
-                     Log in with it; then you can add a passkey under Security.",
+                     Log in with it, and add a passkey: then you will not need the password \
+                     to sign in.",
                 ),
             );
             if form.busy.try_get_untracked().is_some() {
-                location.navigate(&Screen::Login.path(), true);
+                location.navigate(&routes::login_then_add_passkey(), true);
             }
         });
     };

@@ -38,6 +38,7 @@ async fn a_recovery_link_from_an_admin_lets_a_user_choose_a_password() {
     wait_text(&c, "#flash", "Your new password is set").await;
     login(&c, "rita", "Chosen-by-me-9").await;
     wait_text(&c, "#whoami", "rita").await;
+    offered_a_passkey(&ui).await;
     // The sessions from before ended; the link works once.
     ui.s.client().call_err(
         json!({"action": "get_user", "session_token": before}),
@@ -51,6 +52,18 @@ async fn a_recovery_link_from_an_admin_lets_a_user_choose_a_password() {
     click(&c, "reset-submit").await;
     wait_text(&c, "#reset-form .notice", "does not work").await;
     ui.close().await;
+}
+
+/// After the first sign-in: the Security page, at adding a passkey.
+async fn offered_a_passkey(ui: &Ui) {
+    until("the Security page", || async {
+        ui.here().await == "/account/security?add=passkey"
+    })
+    .await;
+    until("the passkey's name field focused", || async {
+        focused(&ui.c).await == "passkey-name"
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -86,9 +99,10 @@ async fn an_invitation_made_in_the_browser_makes_an_account_with_its_role() {
     fill(&c, "reg-password", "Moderates-77").await;
     fill(&c, "reg-confirm", "Moderates-77").await;
     click(&c, "register-submit").await;
-    wait_text(&c, "#flash", "created").await;
+    wait_text(&c, "#flash", "add a passkey").await;
     login(&c, "moe", "Moderates-77").await;
     wait_text(&c, "#whoami", "moe").await;
+    offered_a_passkey(&ui).await;
     // A moderator: the user list, not the invitations.
     wait_for(&c, "#nav-users").await;
     assert!(c

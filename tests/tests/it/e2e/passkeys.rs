@@ -49,10 +49,29 @@ async fn a_passkey_added_in_the_browser_signs_in_without_a_password() {
     checks::axe(&c, "security with a passkey").await;
     shot(&c, "26-passkeys").await;
 
+    // The button. The virtual authenticator answers an autofill's request
+    // (conditional mediation) at once, as if the passkey had been picked:
+    // this page is told the browser offers none, so the button is what
+    // signs in.
+    js(
+        &c,
+        "PublicKeyCredential.isConditionalMediationAvailable = async () => false",
+    )
+    .await;
+    // The first visit's sign-in page waited in the autofill too.
+    let begun = ui.requests("passkey_login_begin");
     logout(&c).await;
-    wait_for(&c, "#login-passkey").await;
     click(&c, "login-passkey").await;
     wait_text(&c, "#whoami", "petra").await;
+    assert_eq!(ui.requests("passkey_login_begin"), begun + 1);
+
+    // The username field's autofill, on a page loaded afresh: the sign-in
+    // waiting there completes without a click.
+    logout(&c).await;
+    c.goto(&format!("{origin}/login")).await.unwrap();
+    wait_for(&c, "#login-username[autocomplete='username webauthn']").await;
+    wait_text(&c, "#whoami", "petra").await;
+    assert_eq!(ui.requests("passkey_login_begin"), begun + 2);
 
     // Renamed, then removed with the password.
     click(&c, "nav-security").await;
