@@ -135,6 +135,25 @@ pub struct Config {
     /// A request the service has not answered in this long gets service_unavailable.
     #[arg(long, default_value = "10s", value_parser = duration)]
     pub request_timeout: Duration,
+
+    /// Forward authentication (/auth/verify, /auth/forward): the roles that
+    /// may use a host, as HOST=ROLE[,ROLE…] (repeatable), e.g.
+    /// wiki.example.lan=admin,user or *.example.lan=user. A host no rule
+    /// names is refused; the first rule that matches decides.
+    #[arg(long = "protect", value_name = "HOST=ROLES")]
+    pub protect: Vec<crate::forward::rules::Protect>,
+
+    /// The sign-in cookie's Domain, e.g. .example.lan, so that apps on its
+    /// subdomains see it; sign-in also returns to addresses within it. By
+    /// default the cookie is this host's only.
+    #[arg(long, value_name = "DOMAIN")]
+    pub cookie_domain: Option<String>,
+
+    /// The address people open this bridge's UI at, e.g.
+    /// https://users.example.lan: where /auth/forward sends a visitor to
+    /// sign in. By default, this bridge as the request reached it.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 /// `--listen`'s address when none is given (and no `--listen-unix` either).

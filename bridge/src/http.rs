@@ -6,6 +6,7 @@ use crate::client_ip::{client_ip, Peer};
 use crate::config::Config;
 use crate::host::host_allowed;
 use crate::limits::PerIp;
+use crate::origin::origin_allowed;
 use crate::reply::error_json;
 use crate::serve::{serve, ConnLimits, Listeners};
 use crate::services::Services;
@@ -29,25 +30,6 @@ fn json_response(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// Browsers always send Origin on a WebSocket handshake; other clients need not.
-/// Allowed: no Origin, the page's own origin (same host and port as `Host`), or
-/// one on the allowlist.
-fn origin_allowed(headers: &HeaderMap, allowlist: &[String]) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    let origin = origin.trim_end_matches('/');
-    if allowlist
-        .iter()
-        .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin))
-    {
-        return true;
-    }
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let authority = origin.split_once("://").map(|(_, rest)| rest);
-    matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
-}
-
 /// The longest user agent forwarded, in characters (the service keeps 256).
 const MAX_AGENT: usize = 256;
 
@@ -64,7 +46,8 @@ async fn ws_handler(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|a| a.chars().take(MAX_AGENT).collect::<String>().into());
-    if !origin_allowed(&headers, &shared.cfg.allowed_origins) {
+    // Browsers always send Origin on a WebSocket handshake; other clients need not.
+    if !origin_allowed(&headers, &shared.cfg.allowed_origins, true) {
         tracing::warn!(origin = ?headers.get(header::ORIGIN), "refused a WebSocket from a foreign origin");
         return json_response(
             StatusCode::FORBIDDEN,
@@ -268,6 +251,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/ws", get(ws_handler))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .merge(crate::forward::routes())
         .fallback(static_files);
     let index = shared.assets.as_ref().and_then(|a| a.index_html());
     let csp = HeaderValue::from_str(&crate::csp::policy(index))
@@ -352,6 +336,7 @@ pub async fn run(
         metrics: Default::default(),
         shutdown: rx,
         started: Instant::now(),
+        forward: Default::default(),
     });
     let app = router(Arc::clone(&shared));
     let signal = async move {
@@ -371,44 +356,4 @@ pub async fn run(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::HOST, HeaderValue::from_str(host).unwrap());
-        if let Some(o) = origin {
-            h.insert(header::ORIGIN, HeaderValue::from_str(o).unwrap());
-        }
-        h
-    }
-
-    #[test]
-    fn origins() {
-        let allow = vec!["http://127.0.0.1:8080".to_owned()];
-        assert!(origin_allowed(&headers(None, "127.0.0.1:8765"), &[]));
-        assert!(origin_allowed(
-            &headers(Some("http://127.0.0.1:8765"), "127.0.0.1:8765"),
-            &[]
-        ));
-        assert!(!origin_allowed(
-            &headers(Some("http://evil.example"), "127.0.0.1:8765"),
-            &[]
-        ));
-        assert!(!origin_allowed(
-            &headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8765"),
-            &[]
-        ));
-        assert!(origin_allowed(
-            &headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8765"),
-            &allow
-        ));
-        assert!(!origin_allowed(
-            &headers(Some("null"), "127.0.0.1:8765"),
-            &allow
-        ));
-    }
 }

@@ -4,7 +4,7 @@
 //! back on the connection it came from.
 //!
 //! The modules are private; the crate exports what `main.rs` needs to start
-//! the bridge: [`Config`], [`Services`] (with its [`StartError`]), the
+//! the bridge: [`Config`] (with [`Protect`]), [`Services`] (with its [`StartError`]), the
 //! [`Listeners`] (with [`UnixSocket`] and its [`BindError`], and
 //! [`tls_acceptor`]), [`run`] and [`log_filter`]; and what `users-lan-cert`
 //! needs: [`lan_cert`].
@@ -24,25 +24,30 @@
 //! - `metrics`: `/metrics`, counts by action, outcome and error code.
 //! - `logs`: the log filter that keeps frames, and so secrets, out of the log.
 //! - `host`: the Host check against DNS rebinding.
+//! - `origin`: the Origin check of requests made with a user's credentials.
+//! - `forward`: forward authentication for reverse proxies (`/auth/verify`,
+//!   `/auth/forward`) and its sign-in cookie (`/auth/session`, `/auth/logout`).
 //! - `socket_file`: `--listen-unix`'s socket file: its mode, a stale one, removal.
 //! - `serve`: the accept loop on both listeners: header deadline, connection
 //!   caps, shutdown.
 //! - `tls`: HTTPS and WSS with rustls (`--tls-cert`, `--tls-key`).
 //! - [`lan_cert`]: a small certificate authority and a certificate for this
 //!   machine, for HTTPS on a LAN (`users-lan-cert`).
-//! - `http`: the HTTP server: `/ws`, `/healthz`, the Origin check, static files.
+//! - `http`: the HTTP server: `/ws`, `/healthz`, `/metrics`, static files.
 #![deny(unsafe_code)]
 
 mod assets;
 mod client_ip;
 mod config;
 mod csp;
+mod forward;
 mod host;
 mod http;
 pub mod lan_cert;
 mod limits;
 mod logs;
 mod metrics;
+mod origin;
 mod relay;
 mod reply;
 mod serve;
@@ -53,6 +58,7 @@ mod tls;
 mod ws;
 
 pub use config::Config;
+pub use forward::rules::Protect;
 pub use http::run;
 pub use logs::filter as log_filter;
 pub use relay::StartError;

@@ -16,9 +16,41 @@ const ACTIONS: usize = Action::ALL.len() + 1;
 /// `success`, then each error code.
 const OUTCOMES: usize = ErrorCode::ALL.len() + 1;
 
+/// A forward-auth answer (`/auth/verify`, `/auth/forward`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Verdict {
+    /// 200.
+    Allowed,
+    /// 401 or a redirect to sign in.
+    NoSignIn,
+    /// 403: the role, or a host no rule names.
+    Denied,
+    /// 503: the service did not answer.
+    Unavailable,
+}
+
+impl Verdict {
+    const ALL: [Verdict; 4] = [
+        Verdict::Allowed,
+        Verdict::NoSignIn,
+        Verdict::Denied,
+        Verdict::Unavailable,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Allowed => "allowed",
+            Verdict::NoSignIn => "no_sign_in",
+            Verdict::Denied => "denied",
+            Verdict::Unavailable => "unavailable",
+        }
+    }
+}
+
 /// The counters; every field is updated without a lock.
 pub(crate) struct Metrics {
     requests: [[AtomicU64; OUTCOMES]; ACTIONS],
+    verdicts: [AtomicU64; Verdict::ALL.len()],
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_micros: AtomicU64,
@@ -28,6 +60,7 @@ impl Default for Metrics {
     fn default() -> Self {
         Metrics {
             requests: std::array::from_fn(|_| std::array::from_fn(|_| AtomicU64::new(0))),
+            verdicts: std::array::from_fn(|_| AtomicU64::new(0)),
             latency_buckets: std::array::from_fn(|_| AtomicU64::new(0)),
             latency_count: AtomicU64::new(0),
             latency_micros: AtomicU64::new(0),
@@ -78,6 +111,11 @@ impl Metrics {
         }
     }
 
+    /// Counts one forward-auth answer.
+    pub(crate) fn count_verdict(&self, v: Verdict) {
+        self.verdicts[v as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The text of `/metrics`, given the live figures kept elsewhere.
     pub(crate) fn render(&self, connections: usize, in_flight: usize, service_up: bool) -> String {
         let mut out = String::new();
@@ -102,6 +140,19 @@ impl Metrics {
         let by_outcome = self.render_requests(&mut out);
         render_errors(&mut out, &by_outcome);
         self.render_latency(&mut out);
+        let _ = writeln!(
+            out,
+            "# HELP users_bridge_forward_auth_total Forward-auth answers (/auth/verify, /auth/forward), by result.\n\
+             # TYPE users_bridge_forward_auth_total counter"
+        );
+        for v in Verdict::ALL {
+            let _ = writeln!(
+                out,
+                "users_bridge_forward_auth_total{{result=\"{}\"}} {}",
+                v.as_str(),
+                self.verdicts[v as usize].load(Ordering::Relaxed)
+            );
+        }
         out
     }
 

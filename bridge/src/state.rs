@@ -28,6 +28,8 @@ pub(crate) struct Shared {
     pub(crate) metrics: crate::metrics::Metrics,
     /// When the bridge started, for uptime.
     pub(crate) started: Instant,
+    /// Forward-auth answers of the last second.
+    pub(crate) forward: crate::forward::cache::Answers,
 }
 
 impl Shared {

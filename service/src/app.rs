@@ -49,6 +49,8 @@ pub(crate) struct App {
     /// Fingerprints of names that are no account, in the audit log: the
     /// store's key, once the store is open.
     pub names: FingerprintKey,
+    /// Which forward-auth tickets were verified for which hosts here.
+    pub tickets_seen: crate::auth::ticket::Seen,
     users: RwLock<UserTable>,
 }
 
@@ -79,6 +81,7 @@ impl App {
             audit_rate: PeerRate::new(AUDIT_READS_PER_SECOND, Vec::new()),
             totp_setup_rate: PeerRate::new(TOTP_SETUPS_PER_SECOND, Vec::new()),
             names: FingerprintKey::random(),
+            tickets_seen: Default::default(),
             settings,
             clock,
             started: Instant::now(),

@@ -122,6 +122,10 @@ pub enum ServiceError {
     /// `--registration` does not let this caller make an account.
     #[error("registration closed")]
     RegistrationClosed,
+    /// A forward-auth ticket that stands for no live session: unknown,
+    /// damaged, or its session ended. One answer for all.
+    #[error("ticket invalid")]
+    TicketInvalid,
 }
 
 impl ServiceError {
@@ -159,6 +163,7 @@ impl ServiceError {
             ServiceError::InviteInvalid => ErrorCode::InviteInvalid,
             ServiceError::ResetInvalid => ErrorCode::ResetInvalid,
             ServiceError::RegistrationClosed => ErrorCode::RegistrationClosed,
+            ServiceError::TicketInvalid => ErrorCode::TicketInvalid,
         }
     }
 
@@ -258,6 +263,10 @@ impl ServiceError {
                 "This recovery link does not work: it was used, replaced or has expired. Ask \
                  an admin for a new one",
                 Some("reset_token"),
+            ),
+            ServiceError::TicketInvalid => (
+                "The sign-in ticket is unknown or its session has ended: sign in again",
+                Some("ticket"),
             ),
             _ => (
                 "Accounts here are made by admins or by invitation only",

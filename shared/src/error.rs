@@ -57,6 +57,9 @@ wire_enum! {
         /// or `closed`): create_user needs an admin's session, or (under
         /// `invite`) an invitation through invite_accept.
         RegistrationClosed = "registration_closed",
+        /// The forward-auth ticket is unknown or damaged, or its session
+        /// has ended: sign in again.
+        TicketInvalid = "ticket_invalid",
     }
 }
 

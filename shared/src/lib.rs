@@ -13,6 +13,7 @@
 //! - [`validate`]: field rules, applied alike by the service and by the browser.
 //! - [`invite`]: invitations and recovery links.
 //! - [`passkey`]: passkeys (WebAuthn) as the protocol carries them.
+//! - [`forward`]: forward authentication's tickets, for reverse proxies.
 //! - [`security`]: sessions one can see and end, two-factor login, the audit log.
 //! - [`strength`]: a password strength hint for forms.
 //! - [`secret`]: [`Secret`], a string that never prints and is wiped on drop.
@@ -25,6 +26,7 @@ mod wire_enum;
 
 mod data;
 pub mod error;
+pub mod forward;
 pub mod invite;
 pub mod passkey;
 pub mod profile;
@@ -38,6 +40,7 @@ pub mod user;
 pub mod validate;
 
 pub use error::ErrorCode;
+pub use forward::{ForwardTicket, ForwardUser};
 pub use invite::{Invitation, InviteCreated, InviteList, ResetLinkCreated};
 pub use passkey::{CeremonyStart, PasskeyList, PasskeyReply, PasskeyView};
 pub use profile::{Profile, ProfileField, ProfilePatch};

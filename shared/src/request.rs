@@ -319,6 +319,25 @@ pub enum Request {
         /// `PublicKeyCredential.toJSON()` of what `navigator.credentials.get()` gave.
         credential: Value,
     },
+    /// Makes a forward-auth ticket bound to the session, for a bridge to
+    /// set as a cookie. Reply: [`crate::ForwardTicket`].
+    ForwardTicket {
+        /// The session the ticket stands for.
+        session_token: Secret,
+    },
+    /// Who a ticket's session is, for a reverse proxy asking about `host`.
+    /// Reply: [`crate::ForwardUser`].
+    ForwardVerify {
+        /// From forward_ticket.
+        ticket: Secret,
+        /// The host the request is for, as the proxy says.
+        host: String,
+    },
+    /// Ends the session a ticket is bound to. Reply: status and message only.
+    ForwardLogout {
+        /// From forward_ticket.
+        ticket: Secret,
+    },
 }
 
 impl Request {
@@ -353,6 +372,9 @@ impl Request {
             Request::PasskeyDelete { .. } => Action::PasskeyDelete,
             Request::PasskeyLoginBegin { .. } => Action::PasskeyLoginBegin,
             Request::PasskeyLoginFinish { .. } => Action::PasskeyLoginFinish,
+            Request::ForwardTicket { .. } => Action::ForwardTicket,
+            Request::ForwardVerify { .. } => Action::ForwardVerify,
+            Request::ForwardLogout { .. } => Action::ForwardLogout,
         }
     }
 
@@ -378,7 +400,8 @@ impl Request {
             | Request::PasskeyRegisterFinish { session_token, .. }
             | Request::PasskeyList { session_token, .. }
             | Request::PasskeyRename { session_token, .. }
-            | Request::PasskeyDelete { session_token, .. } => Some(session_token),
+            | Request::PasskeyDelete { session_token, .. }
+            | Request::ForwardTicket { session_token } => Some(session_token),
             Request::ListUsers { session_token, .. }
             | Request::CreateUser { session_token, .. } => session_token.as_ref(),
             Request::Login { .. }
@@ -386,7 +409,9 @@ impl Request {
             | Request::InviteAccept { .. }
             | Request::ResetRedeem { .. }
             | Request::PasskeyLoginBegin { .. }
-            | Request::PasskeyLoginFinish { .. } => None,
+            | Request::PasskeyLoginFinish { .. }
+            | Request::ForwardVerify { .. }
+            | Request::ForwardLogout { .. } => None,
         }
     }
 }
@@ -424,6 +449,9 @@ wire_enum! {
         PasskeyDelete = "passkey_delete",
         PasskeyLoginBegin = "passkey_login_begin",
         PasskeyLoginFinish = "passkey_login_finish",
+        ForwardTicket = "forward_ticket",
+        ForwardVerify = "forward_verify",
+        ForwardLogout = "forward_logout",
     }
 }
 

@@ -249,6 +249,12 @@ fn every_request_is_tagged_with_its_action_name() {
             ceremony_id: "c".into(),
             credential: Value::Null,
         },
+        Request::ForwardTicket { session_token: t() },
+        Request::ForwardVerify {
+            ticket: t(),
+            host: "wiki.example.lan".into(),
+        },
+        Request::ForwardLogout { ticket: t() },
     ];
     let tags: Vec<String> = requests
         .iter()

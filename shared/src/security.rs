@@ -143,6 +143,11 @@ wire_enum! {
         PasskeyRemoved = "passkey_removed",
         /// Someone signed in with a passkey (`login_succeeded` is recorded too).
         PasskeyLogin = "passkey_login",
+        /// A forward-auth ticket was made for a session (forward_ticket).
+        TicketIssued = "ticket_issued",
+        /// A ticket was first shown for a host (forward_verify): the host
+        /// in the detail. Recorded once per ticket and host on each instance.
+        TicketUsed = "ticket_used",
     }
 }
 

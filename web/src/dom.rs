@@ -56,6 +56,13 @@ pub(crate) fn current_address() -> Option<String> {
     web_sys::window()?.location().href().ok()
 }
 
+/// Leaves the app for `address` (another site's page).
+pub(crate) fn go_to(address: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().assign(address);
+    }
+}
+
 /// The browser's own yes/no question; true for yes.
 pub(crate) fn confirm(question: &str) -> bool {
     web_sys::window()

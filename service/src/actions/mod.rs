@@ -18,6 +18,7 @@ mod audit_log;
 mod confirm;
 mod create;
 mod delete;
+mod forward;
 mod invite;
 mod login;
 mod outcome;
@@ -86,6 +87,13 @@ pub(crate) fn handle(app: &App, req: Request, caller: &Caller, look: Look) -> St
         | Request::PasskeyDelete { .. }
         | Request::PasskeyLoginBegin { .. }
         | Request::PasskeyLoginFinish { .. }) => passkeys(app, r, caller),
+        Request::ForwardTicket { session_token } => {
+            Ok(Step::Done(forward::ticket(app, &session_token, caller)))
+        }
+        Request::ForwardVerify { ticket, host } => {
+            Ok(Step::Done(forward::verify(app, &ticket, &host, caller)))
+        }
+        Request::ForwardLogout { ticket } => Ok(forward::logout(app, &ticket, caller)),
     };
     step.unwrap_or_else(|e| Step::Done(Err(e)))
 }

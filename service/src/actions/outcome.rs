@@ -6,9 +6,9 @@ use serde::Serialize;
 use std::sync::Arc;
 use users_protocol::response::Empty;
 use users_protocol::{
-    AuditPage, CeremonyStart, Health, InviteCreated, InviteList, LoginReply, PasskeyList,
-    PasskeyReply, PublicUser, RecoveryCodes, Reply, ResetLinkCreated, Revoked, SessionList,
-    SessionStatus, TotpSetup, UserCreated, UserList, UserReply, UserView,
+    AuditPage, CeremonyStart, ForwardTicket, ForwardUser, Health, InviteCreated, InviteList,
+    LoginReply, PasskeyList, PasskeyReply, PublicUser, RecoveryCodes, Reply, ResetLinkCreated,
+    Revoked, SessionList, SessionStatus, TotpSetup, UserCreated, UserList, UserReply, UserView,
 };
 
 /// The result of a successful action.
@@ -62,6 +62,10 @@ pub(crate) enum Outcome {
     Passkeys(PasskeyList),
     /// passkey_delete.
     PasskeyRemoved,
+    /// forward_ticket.
+    ForwardTicket(ForwardTicket),
+    /// forward_verify.
+    ForwardUser(Box<ForwardUser>),
     /// A background change, such as a login's `last_login`: no one is told.
     Recorded,
     /// A reply encoded before, such as a cached public list page.
@@ -135,6 +139,11 @@ impl Outcome {
             Outcome::Passkey(p) => success("Passkey saved", p),
             Outcome::Passkeys(l) => success(&format!("{} passkey(s)", l.passkeys.len()), l),
             Outcome::PasskeyRemoved => success("Passkey removed", Empty {}),
+            Outcome::ForwardTicket(t) => success(
+                "Ticket made: set it as the users_session cookie; it works for forward authentication only",
+                t,
+            ),
+            Outcome::ForwardUser(u) => success("Ticket is valid", u),
             Outcome::Recorded => success("Recorded", Empty {}),
             Outcome::Prepared(bytes) => Ok(bytes.to_vec()),
         }

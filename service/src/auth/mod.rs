@@ -4,7 +4,7 @@
 //! store shared by several instances, session changes travel in the store's
 //! log and failure counts through [`relay`]. Tokens and the ids that stand
 //! for them are in [`token`]; passkeys' relying party and ceremonies in
-//! [`passkey`].
+//! [`passkey`]; forward-auth tickets in [`ticket`].
 
 pub(crate) mod passkey;
 pub mod password;
@@ -14,4 +14,5 @@ pub(crate) mod rate;
 pub(crate) mod relay;
 pub(crate) mod sessions;
 pub(crate) mod throttle;
+pub(crate) mod ticket;
 pub(crate) mod token;

@@ -13,9 +13,6 @@
 
 use crate::model::UserId;
 use crate::storage::crypto::FingerprintKey;
-use base64::engine::general_purpose::URL_SAFE;
-use base64::Engine;
-use fernet::Fernet;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -97,22 +94,16 @@ impl Ceremony {
     pub(crate) fn seal(mut self, key: &FingerprintKey, now: u64) -> Option<String> {
         self.expires_at = now + CEREMONY_SECS;
         let text = Zeroizing::new(serde_json::to_vec(&self).ok()?);
-        Some(cipher(key)?.encrypt(&text))
+        Some(key.sealer(CEREMONY_LABEL)?.encrypt(&text))
     }
 
     /// The ceremony of `kind` that `id` seals, if it was sealed under `key`
     /// less than [`CEREMONY_SECS`] before `now`.
     pub(crate) fn open(key: &FingerprintKey, kind: Kind, id: &str, now: u64) -> Option<Ceremony> {
-        let text = cipher(key)?.decrypt(id.trim()).ok()?;
+        let text = key.sealer(CEREMONY_LABEL)?.decrypt(id.trim()).ok()?;
         let ceremony: Ceremony = serde_json::from_slice(&Zeroizing::new(text)).ok()?;
         (ceremony.kind == kind && now < ceremony.expires_at).then_some(ceremony)
     }
-}
-
-/// The Fernet cipher of ceremonies, under a key of their own.
-fn cipher(key: &FingerprintKey) -> Option<Fernet> {
-    let derived = Zeroizing::new(key.tag(CEREMONY_LABEL));
-    Fernet::new(&URL_SAFE.encode(derived.as_ref()))
 }
 
 #[cfg(test)]

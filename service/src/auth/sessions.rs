@@ -96,7 +96,11 @@ pub(crate) trait SessionStore: Send + Sync {
     /// The live session for `token`; an expired one is removed.
     fn validate(&self, token: &str, now: SystemTime) -> Option<Session>;
     /// The live session for `token`, without counting it as a use.
-    fn peek(&self, token: &str, now: SystemTime) -> Option<Session>;
+    fn peek(&self, token: &str, now: SystemTime) -> Option<Session> {
+        self.peek_id(SessionId::of(token), now)
+    }
+    /// The live session `id` names, without counting it as a use.
+    fn peek_id(&self, id: SessionId, now: SystemTime) -> Option<Session>;
     /// Ends one session; false if there was none.
     fn remove(&self, token: &str) -> bool;
     /// Applies an operation decided by an action.
@@ -277,12 +281,9 @@ impl SessionStore for MemorySessions {
         t.by_hash.get(&h).cloned()
     }
 
-    fn peek(&self, token: &str, now: SystemTime) -> Option<Session> {
+    fn peek_id(&self, id: SessionId, now: SystemTime) -> Option<Session> {
         let t = self.table();
-        t.by_hash
-            .get(&SessionId::of(token))
-            .filter(|s| t.ends(s) > now)
-            .cloned()
+        t.by_hash.get(&id).filter(|s| t.ends(s) > now).cloned()
     }
 
     fn remove(&self, token: &str) -> bool {

@@ -37,6 +37,15 @@ impl FingerprintKey {
         hex::encode(self.tag(text))
     }
 
+    /// A Fernet cipher under a key derived from this one for `label` (in
+    /// upper case, which no account's name is, so that no fingerprint in the
+    /// audit log is a piece of it): for what the service seals for clients
+    /// to carry, such as passkey ceremonies.
+    pub(crate) fn sealer(&self, label: &str) -> Option<Fernet> {
+        let derived = Zeroizing::new(self.tag(label));
+        Fernet::new(&URL_SAFE.encode(derived.as_ref()))
+    }
+
     /// HMAC-SHA256 of `text` under the key, raw.
     pub(crate) fn tag(&self, text: &str) -> [u8; 32] {
         let mut mac = hmac_sha256(&self.0);

@@ -53,7 +53,7 @@ fn site(dir: &std::path::Path, port: u16, bridge: &std::path::Path) -> String {
     )
 }
 
-fn nginx() -> Command {
+pub(super) fn nginx() -> Command {
     let path = ["/usr/sbin/nginx", "/usr/local/sbin/nginx"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())
@@ -61,7 +61,7 @@ fn nginx() -> Command {
     Command::new(path)
 }
 
-struct Running(Child);
+pub(super) struct Running(pub(super) Child);
 
 impl Drop for Running {
     /// SIGQUIT, nginx's graceful stop: its master takes its workers with it,

@@ -181,10 +181,17 @@ impl AuthorizedApi {
         })
     }
 
+    /// logout, and the sign-in cookie cleared.
     pub(crate) fn logout(&self) -> impl Future<Output = Result<(), ApiError>> {
-        send_for_nothing(Request::Logout {
+        let ended = send_for_nothing(Request::Logout {
             session_token: self.token.clone(),
-        })
+        });
+        let cleared = self.clear_sign_in_cookie();
+        async move {
+            let outcome = ended.await;
+            cleared.await;
+            outcome
+        }
     }
 
     /// list_sessions, one's own or (admins) `target`'s.

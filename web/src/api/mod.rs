@@ -6,10 +6,13 @@
 //! - [`calls`]: the typed calls, with a session ([`AuthorizedApi`]) or without
 //!   ([`UnauthorizedApi`]).
 //! - [`onboarding`]: invitations and recovery links.
+//! - [`cookie`]: the sign-in cookie that apps behind the same reverse proxy
+//!   see (forward authentication).
 //! - [`passkeys`]: the passkey calls, each a ceremony: the service's begin,
 //!   the browser's part, the service's finish.
 
 mod calls;
+mod cookie;
 mod error;
 mod onboarding;
 mod passkeys;

@@ -24,10 +24,28 @@ pub(crate) fn LoginPage() -> impl IntoView {
     let location = nav::location();
     let logged_in = Memo::new(move |_| state.session.with(Option::is_some));
     Effect::new(move |_| {
-        if logged_in.get() {
-            let next = untrack(|| location.query("next"));
-            location.navigate(&routes::safe_next(next.as_deref()), true);
+        if !logged_in.get() {
+            return;
         }
+        let next = untrack(|| location.query("next"));
+        let rd = untrack(|| location.query("rd"));
+        let Some(api) = state.api() else { return };
+        // The sign-in cookie for apps behind the same proxy; `?rd=` goes
+        // back to one of them once it is set, if the bridge allows it.
+        let cookie = api.set_sign_in_cookie(rd.clone());
+        if rd.is_none() {
+            leptos::task::spawn_local(async move {
+                cookie.await;
+            });
+            location.navigate(&routes::safe_next(next.as_deref()), true);
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match cookie.await {
+                Some(away) => dom::go_to(&away),
+                None => location.navigate(&routes::safe_next(next.as_deref()), true),
+            }
+        });
     });
     // A new account's name is filled in.
     let username = RwSignal::new(state.new_username.get_untracked());

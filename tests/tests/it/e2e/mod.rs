@@ -20,6 +20,7 @@
 
 mod checks;
 mod finish;
+mod forward;
 mod journey;
 mod look;
 mod onboarding;
@@ -97,6 +98,9 @@ fn chromedriver() -> Driver {
 /// A host name the browser resolves to 127.0.0.1: over http it is not a
 /// secure context, as a LAN address would not be.
 pub const INSECURE_HOST: &str = "insecure.test";
+/// A domain whose every name the browser maps to loopback: a LAN of apps
+/// behind one proxy, for forward authentication.
+pub const LAN_DOMAIN: &str = "example.lan";
 
 pub struct Ui {
     pub s: ServiceProcess,
@@ -118,6 +122,11 @@ impl Ui {
 
     /// The same, with the bridge on `port`.
     pub async fn start_on(port: u16, opts: ServiceOptions) -> Ui {
+        Ui::start_full(port, opts, &[]).await
+    }
+
+    /// The same, with the bridge given `bridge_args` too.
+    pub async fn start_full(port: u16, opts: ServiceOptions, bridge_args: &[&str]) -> Ui {
         let one = ONE_BROWSER.lock().await;
         let dist = workspace().join("web/dist");
         assert!(
@@ -130,15 +139,19 @@ impl Ui {
             port,
             &s.endpoint(),
             &[
-                "--web-root",
-                dist.to_str().unwrap(),
-                "--request-timeout",
-                "2s",
-                // A name the browser maps here, at which the page is not
-                // a secure context (http, and not localhost).
-                "--allowed-host",
-                INSECURE_HOST,
-            ],
+                &[
+                    "--web-root",
+                    dist.to_str().unwrap(),
+                    "--request-timeout",
+                    "2s",
+                    // A name the browser maps here, at which the page is not
+                    // a secure context (http, and not localhost).
+                    "--allowed-host",
+                    INSECURE_HOST,
+                ],
+                bridge_args,
+            ]
+            .concat(),
         );
         let d = chromedriver();
         let mut caps = serde_json::Map::new();
@@ -149,7 +162,7 @@ impl Ui {
                 "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
                          "--disable-dev-shm-usage", "--window-size=1280,900",
-                         format!("--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1"),
+                         format!("--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1, MAP *.{LAN_DOMAIN} 127.0.0.1"),
                          format!("--user-data-dir={}", d.profile.path().display())]
             }),
         );
