@@ -146,13 +146,13 @@ pub struct Config {
     /// The sign-in cookie's Domain, e.g. .example.lan, so that apps on its
     /// subdomains see it; sign-in also returns to addresses within it. By
     /// default the cookie is this host's only.
-    #[arg(long, value_name = "DOMAIN")]
+    #[arg(long, value_name = "DOMAIN", value_parser = crate::forward::rules::cookie_domain)]
     pub cookie_domain: Option<String>,
 
     /// The address people open this bridge's UI at, e.g.
     /// https://users.example.lan: where /auth/forward sends a visitor to
     /// sign in. By default, this bridge as the request reached it.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = crate::forward::rules::public_url)]
     pub public_url: Option<String>,
 }
 

@@ -251,7 +251,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/ws", get(ws_handler))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .merge(crate::forward::routes())
+        .merge(crate::forward::browser_routes())
         .fallback(static_files);
     let index = shared.assets.as_ref().and_then(|a| a.index_html());
     let csp = HeaderValue::from_str(&crate::csp::policy(index))
@@ -275,11 +275,15 @@ fn router(shared: Arc<Shared>) -> Router {
             HeaderValue::from_static("max-age=31536000"),
         ));
     }
+    // A proxy asks about its apps' requests under their names (or its own
+    // name for the bridge): those two routes answer any Host. A page on a
+    // rebound name gets nothing from them, since no sign-in cookie is its.
     let mut app = app
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&shared),
             check_host,
         ))
+        .merge(crate::forward::proxy_routes())
         .with_state(shared);
     for (name, value) in headers {
         app = app.layer(SetResponseHeaderLayer::if_not_present(name, value));

@@ -39,11 +39,16 @@ use users_protocol::{
     ErrorCode, ForwardTicket, ForwardUser, ReplyError, Request, RequestEnvelope, Secret,
 };
 
-/// The forward-auth routes.
-pub(crate) fn routes() -> Router<Arc<Shared>> {
+/// The routes a proxy asks: any `Host` may be named.
+pub(crate) fn proxy_routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/auth/verify", get(verify))
         .route("/auth/forward", get(forward))
+}
+
+/// The routes the UI's pages call, behind the Host check.
+pub(crate) fn browser_routes() -> Router<Arc<Shared>> {
+    Router::new()
         .route("/auth/session", post(session))
         .route("/auth/logout", post(logout))
 }
@@ -70,18 +75,22 @@ impl Asked {
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
         };
-        let forwarded = |name: &str| get(name).filter(|_| trusted);
-        let first = |v: &str| v.split(',').next().unwrap_or_default().trim().to_owned();
-        let authority = forwarded("x-forwarded-host")
-            .or_else(|| get("host"))
-            .map(first)
-            .unwrap_or_default();
-        let https = match forwarded("x-forwarded-proto") {
-            Some(p) => first(p).eq_ignore_ascii_case("https"),
+        // Of a list, the last entry: the one the trusted proxy added (any
+        // before it came from the client, as in `client_ip`).
+        let last = |v: &str| v.rsplit(',').next().unwrap_or_default().trim().to_owned();
+        // From a trusted proxy, the host it names, and none if it names
+        // none (which no rule covers); from anyone else, the request's own.
+        let authority = if trusted {
+            get("x-forwarded-host").map(last).unwrap_or_default()
+        } else {
+            get("host").map(str::to_owned).unwrap_or_default()
+        };
+        let https = match get("x-forwarded-proto").filter(|_| trusted) {
+            Some(p) => last(p).eq_ignore_ascii_case("https"),
             None => shared.cfg.tls_cert.is_some() && matches!(peer, Peer::Tcp(_)),
         };
-        let uri = forwarded("x-forwarded-uri")
-            .filter(|u| u.starts_with('/'))
+        let uri = get("x-forwarded-uri")
+            .filter(|u| trusted && u.starts_with('/'))
             .unwrap_or("/");
         let scheme = if https { "https" } else { "http" };
         Asked {
@@ -169,6 +178,8 @@ async fn decide(shared: &Shared, asked: &Asked, headers: &HeaderMap, client: Cli
                 Err(Asking::Refused(ErrorCode::TicketInvalid | ErrorCode::SessionInvalid)) => {
                     return Answer::NoSignIn
                 }
+                // A host the service takes for no host name.
+                Err(Asking::Refused(ErrorCode::InvalidRequest)) => return Answer::Denied,
                 Err(_) => return Answer::Unavailable,
             }
         }
@@ -350,11 +361,7 @@ async fn session(
     let client = client_of(&peer, &headers, &shared);
     match ask::<ForwardTicket>(&shared, request, client).await {
         Ok(t) => {
-            let asked = Asked::of(&peer, &headers, &shared);
-            let scope = Scope {
-                https: asked.https,
-                domain: shared.cfg.cookie_domain.as_deref(),
-            };
+            let scope = scope(&shared, &Asked::of(&peer, &headers, &shared));
             let max_age = i64::try_from(t.expires_in).unwrap_or(i64::MAX);
             let set = cookie::set_cookie(Some(t.ticket.expose()), max_age, &scope);
             let back = query.rd.filter(|rd| {
@@ -399,19 +406,17 @@ async fn logout(
         );
     }
     let ticket = cookie::ticket(cookie_headers(&headers));
-    let request = match (bearer(&headers), &ticket) {
-        (Some(token), _) => Some(Request::Logout {
-            session_token: Secret::new(token),
-        }),
-        (None, Some(t)) => Some(Request::ForwardLogout {
-            ticket: Secret::new(t.clone()),
-        }),
-        (None, None) => None,
-    };
+    let by_token = bearer(&headers).map(|token| Request::Logout {
+        session_token: Secret::new(token),
+    });
+    let by_ticket = ticket.as_ref().map(|t| Request::ForwardLogout {
+        ticket: Secret::new(t.clone()),
+    });
     let mut status = StatusCode::NO_CONTENT;
-    if let Some(request) = request {
+    // Both, should they be two sessions; one that had ended already is as
+    // good as ended now.
+    for request in by_token.into_iter().chain(by_ticket) {
         let client = client_of(&peer, &headers, &shared);
-        // A session that had ended already is as good as ended now.
         if let Err(Asking::Unavailable) = ask::<Empty>(&shared, request, client).await {
             status = StatusCode::SERVICE_UNAVAILABLE;
         }
@@ -419,12 +424,22 @@ async fn logout(
     if let Some(t) = &ticket {
         shared.forward.forget(t);
     }
-    let asked = Asked::of(&peer, &headers, &shared);
-    let scope = Scope {
-        https: asked.https,
-        domain: shared.cfg.cookie_domain.as_deref(),
-    };
+    let scope = scope(&shared, &Asked::of(&peer, &headers, &shared));
     with_cookie(status, &cookie::set_cookie(None, 0, &scope))
+}
+
+/// How the cookie is set: `Secure` when the page came over HTTPS, or the
+/// UI's public address is an https one.
+fn scope<'a>(shared: &'a Shared, asked: &Asked) -> Scope<'a> {
+    let public_https = shared
+        .cfg
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    Scope {
+        https: asked.https || public_https,
+        domain: shared.cfg.cookie_domain.as_deref(),
+    }
 }
 
 fn with_cookie(status: StatusCode, set: &str) -> Response {

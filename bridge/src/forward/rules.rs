@@ -25,12 +25,7 @@ impl FromStr for Protect {
         let (pattern, roles) = s.split_once('=').ok_or(format!("expected {usage}"))?;
         let pattern = pattern.trim().to_ascii_lowercase();
         let name = pattern.strip_prefix("*.").unwrap_or(&pattern);
-        let name_ok = !name.is_empty()
-            && name.len() <= users_protocol::forward::MAX_HOST
-            && name.split('.').all(|l| {
-                !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            });
-        if !name_ok {
+        if !dns_name(name) {
             return Err(format!(
                 "'{pattern}' is no host name or *.domain pattern ({usage})"
             ));
@@ -44,6 +39,42 @@ impl FromStr for Protect {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Protect { pattern, roles })
     }
+}
+
+/// Whether `name` is a DNS name: labels of letters, digits and hyphens.
+fn dns_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= users_protocol::forward::MAX_HOST
+        && name
+            .split('.')
+            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+}
+
+/// `--cookie-domain`: a domain of two labels at least, such as
+/// `.example.lan` (the leading dot is optional); lower case.
+pub(crate) fn cookie_domain(s: &str) -> Result<String, String> {
+    let d = s.trim().trim_start_matches('.').to_ascii_lowercase();
+    if dns_name(&d) && d.contains('.') {
+        Ok(d)
+    } else {
+        Err(format!("'{s}' is no domain such as .example.lan"))
+    }
+}
+
+/// `--public-url`: an http or https address with a host, such as
+/// `https://users.example.lan`; without a trailing slash.
+pub(crate) fn public_url(s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or(format!("'{s}': an http:// or https:// address"))?;
+    let authority = rest.trim_end_matches('/');
+    if authority.is_empty() || authority.contains(['/', '?', '#', '@', '\\', ' ']) {
+        return Err(format!(
+            "'{s}': a scheme and a host (and port), nothing more"
+        ));
+    }
+    Ok(s.trim_end_matches('/').to_owned())
 }
 
 impl Protect {
@@ -71,7 +102,8 @@ pub(crate) fn host_name(authority: &str) -> String {
             }
         }),
     };
-    name.to_ascii_lowercase()
+    // `wiki.example.lan.` is `wiki.example.lan`.
+    name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
 }
 
 /// The roles that may use `host` (a name from [`host_name`]): those of the
@@ -100,10 +132,10 @@ pub(crate) fn return_allowed(rd: &str, rules: &[Protect], cookie_domain: Option<
     if host.is_empty() {
         return false;
     }
-    let in_domain = cookie_domain.is_some_and(|d| {
-        let d = d.trim_start_matches('.').to_ascii_lowercase();
-        host == d || host.ends_with(&format!(".{d}"))
-    });
+    // `--cookie-domain`, as `cookie_domain` checked it: lower case, no dot
+    // before it.
+    let in_domain = cookie_domain
+        .is_some_and(|d| !d.is_empty() && (host == d || host.ends_with(&format!(".{d}"))));
     in_domain || allowed_roles(rules, &host).is_some()
 }
 
@@ -159,6 +191,7 @@ mod tests {
         assert_eq!(host_name("Wiki.Example.LAN:8443"), "wiki.example.lan");
         assert_eq!(host_name("wiki.lan"), "wiki.lan");
         assert_eq!(host_name("[::1]:80"), "::1");
+        assert_eq!(host_name("wiki.lan.:443"), "wiki.lan");
     }
 
     #[test]
@@ -178,15 +211,29 @@ mod tests {
         ));
         assert!(!return_allowed("//wiki.example.lan/", &r, None));
         assert!(!return_allowed("javascript:alert(1)", &r, None));
-        assert!(return_allowed(
-            "https://media.home.lan/",
-            &r,
-            Some(".home.lan")
-        ));
-        assert!(!return_allowed(
-            "https://evilhome.lan/",
-            &r,
-            Some(".home.lan")
-        ));
+        let home = cookie_domain(".Home.lan").unwrap();
+        assert!(return_allowed("https://media.home.lan/", &r, Some(&home)));
+        assert!(!return_allowed("https://evilhome.lan/", &r, Some(&home)));
+    }
+
+    #[test]
+    fn cookie_domains_and_public_addresses_are_checked() {
+        assert_eq!(cookie_domain(".example.lan").unwrap(), "example.lan");
+        for bad in [".", "", "lan", ".exa mple.lan", "a..b"] {
+            assert!(cookie_domain(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            public_url("https://users.lan:8443/").unwrap(),
+            "https://users.lan:8443"
+        );
+        for bad in [
+            "users.lan",
+            "ftp://users.lan",
+            "https://",
+            "https://a/b",
+            "https://u@evil",
+        ] {
+            assert!(public_url(bad).is_err(), "{bad}");
+        }
     }
 }

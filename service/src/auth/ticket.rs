@@ -10,7 +10,7 @@ use super::token::SessionId;
 use crate::storage::crypto::FingerprintKey;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use zeroize::Zeroizing;
 
@@ -51,23 +51,28 @@ impl Ticket {
     }
 }
 
-/// The most (ticket, host) pairs remembered; past it, the memory starts
-/// again, and a pair may be recorded once more.
-const SEEN_MAX: usize = 4096;
+/// The most tickets remembered; past it, the memory starts again, and a
+/// ticket's hosts may be recorded once more.
+const SEEN_TICKETS: usize = 4096;
+/// The most hosts recorded per ticket: a ticket's holder may name any host
+/// to forward_verify, and must not fill the audit log by doing so.
+const HOSTS_PER_TICKET: usize = 16;
 
 /// Which tickets this instance has seen for which hosts, so that only a
 /// ticket's first verification for a host goes to the audit log.
 #[derive(Default)]
-pub(crate) struct Seen(Mutex<HashSet<(String, String)>>);
+pub(crate) struct Seen(Mutex<HashMap<String, HashSet<String>>>);
 
 impl Seen {
-    /// True the first time `ticket` is seen for `host`.
+    /// True the first time `ticket` is seen for `host`, for its first
+    /// [`HOSTS_PER_TICKET`] hosts.
     pub(crate) fn first(&self, ticket: &Ticket, host: &str) -> bool {
         let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if seen.len() >= SEEN_MAX {
+        if seen.len() >= SEEN_TICKETS && !seen.contains_key(&ticket.nonce) {
             seen.clear();
         }
-        seen.insert((ticket.nonce.clone(), host.to_owned()))
+        let hosts = seen.entry(ticket.nonce.clone()).or_default();
+        hosts.len() < HOSTS_PER_TICKET && hosts.insert(host.to_owned())
     }
 }
 
@@ -98,5 +103,10 @@ mod tests {
         assert!(!seen.first(&t, "wiki.lan"));
         assert!(seen.first(&t, "grafana.lan"));
         assert!(seen.first(&Ticket::new(t.session), "wiki.lan"));
+        // Past its first hosts, a ticket's are no longer recorded.
+        for i in 2..HOSTS_PER_TICKET {
+            assert!(seen.first(&t, &format!("h{i}.lan")));
+        }
+        assert!(!seen.first(&t, "one-more.lan"));
     }
 }

@@ -102,7 +102,8 @@ fn the_cookie_tells_a_proxy_who_is_signed_in_and_where_they_may_go() {
     ] {
         assert!(set.contains(part), "{set}");
     }
-    assert!(!set.contains("Secure"), "plain HTTP: {set}");
+    // The UI's public address is an https one.
+    assert!(set.contains("Secure"), "{set}");
     let ticket = cookie.trim_start_matches("users_session=");
     assert!(!ticket.is_empty() && ticket != token);
     // Sign-in goes back to a protected app, and nowhere else.
@@ -214,6 +215,7 @@ fn roles_decide_hosts_and_the_cookie_logout_ends_the_session() {
     let admin = s.admin_token();
     let (cookie, set) = sign_in_cookie(&b, &admin);
     assert!(set.contains("Domain=example.lan"), "{set}");
+    assert!(!set.contains("Secure"), "plain HTTP: {set}");
     let ok = ask(
         &b,
         "/auth/verify",
@@ -256,6 +258,36 @@ fn roles_decide_hosts_and_the_cookie_logout_ends_the_session() {
         ask(&b, "/auth/verify", "wiki.example.lan", Some(&cookie), false).status,
         401
     );
+}
+
+#[test]
+fn a_trusted_proxy_names_the_host_last_or_not_at_all() {
+    let (s, b) = start(&[]);
+    s.register("cleo", "Secret-cl-2026");
+    let (cookie, _) = sign_in_cookie(&b, &s.login("cleo", "Secret-cl-2026"));
+    let asked = |forwarded: Option<&str>| {
+        let mut h = vec![("Cookie", cookie.as_str())];
+        if let Some(f) = forwarded {
+            h.push(("X-Forwarded-Host", f));
+        }
+        http_request(b.port, "GET", "/auth/verify", &h)
+            .unwrap()
+            .status
+    };
+    // The entry the proxy added is the last; a client's comes before it.
+    assert_eq!(asked(Some("wiki.example.lan, other.lan")), 403);
+    assert_eq!(asked(Some("other.lan, wiki.example.lan")), 200);
+    assert_eq!(asked(Some("wiki.example.lan.")), 200);
+    // A proxy that names no host asks about none.
+    assert_eq!(asked(None), 403);
+    // The bridge refuses what is no domain or address at start-up.
+    for (flag, bad) in [("--cookie-domain", "."), ("--public-url", "users.lan")] {
+        let out = std::process::Command::new(users_tests::bin_path("users-bridge"))
+            .args([flag, bad])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{flag} {bad}");
+    }
 }
 
 #[test]

@@ -163,9 +163,10 @@ async fn nginx_puts_the_accounts_in_front_of_an_app() {
     // No sign-in: to sign in, and back to this page afterwards.
     let away = visit(port, None);
     assert_eq!(away.status, 302, "{away:?}");
+    let back = format!("http%3A%2F%2Fwiki.example.lan%3A{port}%2Fpage%3Fx%3D1%26y%3D2");
     assert_eq!(
         away.header("location"),
-        Some("http://users.test/login?rd=http%3A%2F%2Fwiki.example.lan%2Fpage%3Fx%3D1%26y%3D2")
+        Some(format!("http://users.test/login?rd={back}").as_str())
     );
 
     // Signed in: the app sees who, and not what the client claimed.
@@ -177,6 +178,27 @@ async fn nginx_puts_the_accounts_in_front_of_an_app() {
     assert!(seen.contains("remote-user: admin"), "{seen}");
     assert!(seen.contains("remote-role: admin"), "{seen}");
     assert!(!seen.contains("mallory"), "{seen}");
+    // Nor the sign-in cookie; the others pass.
+    let with_more = format!("theme=dark; {cookie}; lang=en");
+    let seen = String::from_utf8_lossy(&visit(port, Some(&with_more)).body).to_ascii_lowercase();
+    assert!(!seen.contains("users_session"), "{seen}");
+    assert!(
+        seen.contains("theme=dark") && seen.contains("lang=en"),
+        "{seen}"
+    );
+
+    // A Host of the client's choosing does not choose the rule.
+    let other = http_request(
+        port,
+        "GET",
+        "/",
+        &[("Host", "other.example.lan"), ("Cookie", cookie.as_str())],
+    )
+    .unwrap();
+    assert_eq!(
+        other.status, 200,
+        "asked about wiki.example.lan still: {other:?}"
+    );
 
     // A role this host is not for.
     s.register("ann", "Secret-an-2026");

@@ -12,7 +12,8 @@
 //! - one module per figure: [`fig1_throughput`], [`fig2_logins`] (2 and 3),
 //!   [`fig4_writes`], [`fig5_bridge`], [`fig6_startup`], [`fig7_cluster`]
 //!   (several instances on PostgreSQL), [`fig8_audit`] (the audit log's
-//!   first page, a million events against a thousand).
+//!   first page, a million events against a thousand), [`fig9_forward`]
+//!   (forward-auth verifications against `/healthz`, through the bridge).
 
 mod fig1_throughput;
 mod fig2_logins;
@@ -21,6 +22,7 @@ mod fig5_bridge;
 mod fig6_startup;
 mod fig7_cluster;
 mod fig8_audit;
+mod fig9_forward;
 mod fixtures;
 mod load;
 mod report;
@@ -73,7 +75,7 @@ fn main() {
     let mut report = Report::default();
     /// The figure numbers one measurement reports, and the measurement.
     type Measurement = (&'static [u8], fn(&Plan, &mut Report));
-    let figures: [Measurement; 7] = [
+    let figures: [Measurement; 8] = [
         (&[1], fig1_throughput::run),
         (&[2, 3], fig2_logins::run),
         (&[4], fig4_writes::run),
@@ -81,6 +83,7 @@ fn main() {
         (&[6], fig6_startup::run),
         (&[7], fig7_cluster::run),
         (&[8], fig8_audit::run),
+        (&[9], fig9_forward::run),
     ];
     for (numbers, run) in figures {
         if numbers.iter().any(|&n| wanted(n)) {
