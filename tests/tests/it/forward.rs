@@ -304,3 +304,35 @@ fn forwarded_headers_count_only_from_a_trusted_proxy() {
         403
     );
 }
+
+#[test]
+fn a_ticket_ends_when_its_session_is_revoked_or_its_account_suspended() {
+    let (s, b) = start(&[]);
+    s.register("dora", "Secret-dr-2026");
+    let first = s.login("dora", "Secret-dr-2026");
+    let second = s.login("dora", "Secret-dr-2026");
+    let (of_first, _) = sign_in_cookie(&b, &first);
+    let (of_second, _) = sign_in_cookie(&b, &second);
+    let status =
+        |cookie: &str| ask(&b, "/auth/verify", "wiki.example.lan", Some(cookie), false).status;
+    assert_eq!(status(&of_first), 200);
+    assert_eq!(status(&of_second), 200);
+    // Signed out everywhere else, from the second session: the first's
+    // ticket ends (within the second the bridge may keep an answer).
+    let c = s.client();
+    c.call_ok(json!({"action": "revoke_session", "session_token": second, "all_others": true}));
+    std::thread::sleep(crate::forward::FRESH_PLUS);
+    assert_eq!(status(&of_first), 401);
+    assert_eq!(status(&of_second), 200);
+    // Suspended by an admin: every ticket of the account ends.
+    let admin = s.admin_token();
+    c.call_ok(
+        json!({"action": "update_user", "session_token": admin, "username": "dora",
+        "update_data": {"status": "suspended", "current_password": users_tests::ADMIN_PASSWORD}}),
+    );
+    std::thread::sleep(crate::forward::FRESH_PLUS);
+    assert_eq!(status(&of_second), 401);
+}
+
+/// Past the second for which the bridge may keep an answer.
+const FRESH_PLUS: Duration = Duration::from_millis(1100);
