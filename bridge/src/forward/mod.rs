@@ -205,15 +205,15 @@ async fn verify(
     headers: HeaderMap,
     State(shared): State<Arc<Shared>>,
 ) -> Response {
-    let asked = Asked::of(&peer, &headers, &shared);
-    let answer = decide(
-        &shared,
-        &asked,
-        &headers,
-        client_of(&peer, &headers, &shared),
-    )
-    .await;
+    let (_, answer) = asked_and_answer(&peer, &headers, &shared).await;
     respond(&shared, answer, None)
+}
+
+/// The request a proxy asks about, and the answer for it.
+async fn asked_and_answer(peer: &Peer, headers: &HeaderMap, shared: &Shared) -> (Asked, Answer) {
+    let asked = Asked::of(peer, headers, shared);
+    let answer = decide(shared, &asked, headers, client_of(peer, headers, shared)).await;
+    (asked, answer)
 }
 
 /// `GET /auth/forward`: as `/auth/verify`, except that a browser without a
@@ -223,14 +223,7 @@ async fn forward(
     headers: HeaderMap,
     State(shared): State<Arc<Shared>>,
 ) -> Response {
-    let asked = Asked::of(&peer, &headers, &shared);
-    let answer = decide(
-        &shared,
-        &asked,
-        &headers,
-        client_of(&peer, &headers, &shared),
-    )
-    .await;
+    let (asked, answer) = asked_and_answer(&peer, &headers, &shared).await;
     let html = headers
         .get_all(header::ACCEPT)
         .iter()

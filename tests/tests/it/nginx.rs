@@ -44,6 +44,11 @@ fn site(dir: &std::path::Path, port: u16, bridge: &std::path::Path) -> String {
         site.contains(&format!("server unix:{};", bridge.display())),
         "the bridge's socket moved: {site}"
     );
+    in_http(dir, &site)
+}
+
+/// A whole nginx configuration around `site`, with its files in `dir`.
+pub(super) fn in_http(dir: &std::path::Path, site: &str) -> String {
     let d = dir.display();
     format!(
         "user root root;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
@@ -53,7 +58,38 @@ fn site(dir: &std::path::Path, port: u16, bridge: &std::path::Path) -> String {
     )
 }
 
-pub(super) fn nginx() -> Command {
+/// nginx with `conf` written to `dir` (checked first with `nginx -t`),
+/// once it listens on `port`.
+pub(super) fn run(dir: &std::path::Path, conf: &str, port: u16) -> Running {
+    let path = dir.join("nginx.conf");
+    std::fs::write(&path, conf).unwrap();
+    let prefix = dir.display().to_string() + "/";
+    let checked = nginx()
+        .args(["-t", "-p", &prefix, "-c"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "nginx -t: {}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let running = Running(
+        nginx()
+            .args(["-p", &prefix, "-c"])
+            .arg(&path)
+            .args(["-g", "daemon off;"])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    users_tests::wait_until("nginx listening", Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    running
+}
+
+fn nginx() -> Command {
     let path = ["/usr/sbin/nginx", "/usr/local/sbin/nginx"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())
@@ -61,7 +97,7 @@ pub(super) fn nginx() -> Command {
     Command::new(path)
 }
 
-pub(super) struct Running(pub(super) Child);
+pub(super) struct Running(Child);
 
 impl Drop for Running {
     /// SIGQUIT, nginx's graceful stop: its master takes its workers with it,
@@ -115,31 +151,7 @@ fn the_shipped_nginx_configuration_serves_the_bridge_over_tls() {
         .expect("openssl makes the throw-away certificate");
     assert!(made.success());
     let port = free_port();
-    let conf = dir.path().join("nginx.conf");
-    std::fs::write(&conf, site(dir.path(), port, &socket)).unwrap();
-    let prefix = dir.path().display().to_string() + "/";
-    let checked = nginx()
-        .args(["-t", "-p", &prefix, "-c"])
-        .arg(&conf)
-        .output()
-        .unwrap();
-    assert!(
-        checked.status.success(),
-        "nginx -t: {}",
-        String::from_utf8_lossy(&checked.stderr)
-    );
-    let running = Running(
-        nginx()
-            .args(["-p", &prefix, "-c"])
-            .arg(&conf)
-            .args(["-g", "daemon off;"])
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    users_tests::wait_until("nginx listening", Duration::from_secs(10), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    let running = run(dir.path(), &site(dir.path(), port, &socket), port);
     let out = Command::new("python3")
         .arg(workspace().join("tests/python/through_nginx.py"))
         .arg(port.to_string())

@@ -5,11 +5,10 @@
 //! refused, and a logout elsewhere sends the visitor to sign in again within
 //! a second. The ticket opens nothing on /ws.
 
-use crate::nginx::{nginx, Running};
+use crate::nginx::{in_http, run, Running};
 use serde_json::json;
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -73,44 +72,13 @@ fn site(dir: &std::path::Path, port: u16, bridge: u16, app: u16) -> String {
             "the example changed ({moved}): {site}"
         );
     }
-    let d = dir.display();
-    format!(
-        "user root root;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
-         events {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {d}/body;\n\
-         proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n\
-         uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n{site}\n}}\n"
-    )
+    in_http(dir, &site)
 }
 
-/// nginx running the shipped example from `dir` on `port` (checked first
-/// with `nginx -t`), in front of the bridge's and the app's ports.
+/// nginx running the shipped example from `dir` on `port`, in front of
+/// the bridge's and the app's ports.
 pub(super) fn run_example(dir: &std::path::Path, port: u16, bridge: u16, app: u16) -> Running {
-    let conf = dir.join("nginx.conf");
-    std::fs::write(&conf, site(dir, port, bridge, app)).unwrap();
-    let prefix = dir.display().to_string() + "/";
-    let checked = nginx()
-        .args(["-t", "-p", &prefix, "-c"])
-        .arg(&conf)
-        .output()
-        .unwrap();
-    assert!(
-        checked.status.success(),
-        "nginx -t: {}",
-        String::from_utf8_lossy(&checked.stderr)
-    );
-    let running = Running(
-        nginx()
-            .args(["-p", &prefix, "-c"])
-            .arg(&conf)
-            .args(["-g", "daemon off;"])
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    users_tests::wait_until("nginx listening", Duration::from_secs(10), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    running
+    run(dir, &site(dir, port, bridge, app), port)
 }
 
 /// A browser's request for the app's page, through nginx.
