@@ -294,6 +294,13 @@ async fn focus_stays_on_the_audit_page_and_sessions_name_the_browser() {
     ui.open("/login").await;
     login(&c, "admin", ADMIN_PASSWORD).await;
     wait_for(&c, "#profile-form").await;
+    // The sign-in's last event, its cookie's ticket, is in the log before
+    // the newest page is taken.
+    until("the sign-in cookie's ticket", || async {
+        ui.requests_with("forward_ticket", "success") >= 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     ui.open("/admin/audit").await;
     wait_for(&c, "#audit-table tbody tr").await;
     let first_row = || async {
