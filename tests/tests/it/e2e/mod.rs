@@ -303,13 +303,33 @@ pub async fn element(c: &Client, id: &str) -> Element {
 }
 
 pub async fn fill(c: &Client, id: &str, value: &str) {
-    let el = element(c, id).await;
-    el.clear().await.unwrap();
-    el.send_keys(value).await.unwrap();
+    for tries in 1.. {
+        let el = element(c, id).await;
+        match el.clear().await {
+            Err(e) if stale(&e) && tries < 5 => continue,
+            other => other.unwrap(),
+        }
+        match el.send_keys(value).await {
+            Err(e) if stale(&e) && tries < 5 => continue,
+            other => return other.unwrap(),
+        }
+    }
 }
 
 pub async fn click(c: &Client, id: &str) {
-    element(c, id).await.click().await.unwrap();
+    for tries in 1.. {
+        match element(c, id).await.click().await {
+            Err(e) if stale(&e) && tries < 5 => continue,
+            other => return other.unwrap(),
+        }
+    }
+}
+
+/// Whether the element was replaced between finding and using it (a
+/// screen that rendered again): found again, it is the one to use.
+fn stale(e: &fantoccini::error::CmdError) -> bool {
+    matches!(e, fantoccini::error::CmdError::Standard(w)
+        if w.error == fantoccini::error::ErrorStatus::StaleElementReference)
 }
 
 /// The id of the focused element ("" for none or the body).
