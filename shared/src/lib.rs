@@ -24,6 +24,8 @@
 
 mod wire_enum;
 
+mod action;
+
 mod data;
 pub mod error;
 pub mod forward;

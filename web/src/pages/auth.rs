@@ -1,18 +1,18 @@
-//! The screens before sign-in: `/login`, `/register`, and `/invite/<token>`
-//! (registration with an invitation).
+//! `/login`: the password (and a second factor when the account asks for
+//! one), or a passkey, from its button or the username field's autofill.
 
 use crate::api::{LoggedIn, SecondFactor, UnauthorizedApi};
 use crate::dom;
 use crate::forms::FormState;
 use crate::nav;
 use crate::routes::{self, Screen};
-use crate::state::{AppState, Notice, Session};
+use crate::state::{AppState, Session};
 use crate::task;
 use crate::webauthn;
-use crate::widgets::{password_help, BusyButton, Field, NoticeView, StrengthHint};
+use crate::widgets::{BusyButton, Field, NoticeView};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use users_protocol::{validate, ErrorCode, NewUser, ProfileField, Secret};
+use users_protocol::{ErrorCode, Secret};
 use web_sys::AbortController;
 
 /// `/login`. Once signed in (by this form, or a session resumed after a
@@ -54,23 +54,6 @@ pub(crate) fn LoginPage() -> impl IntoView {
             <h1 class="page-title" tabindex="-1">"Log in"</h1>
             <LoginForm username/>
             <p class="aside">"No account yet? " <a href=Screen::Register.path()>"Register"</a></p>
-        </section>
-    }
-}
-
-/// `/register`, and `/invite/<token>` with the invitation's token.
-#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
-#[component]
-pub(crate) fn RegisterPage(#[prop(optional)] invite: Option<String>) -> impl IntoView {
-    let title = match invite {
-        Some(_) => "You are invited: create your account",
-        None => "Create an account",
-    };
-    view! {
-        <section class="card narrow">
-            <h1 class="page-title" tabindex="-1">{title}</h1>
-            <RegisterForm invite/>
-            <p class="aside">"Have an account? " <a href=Screen::Login.path()>"Log in"</a></p>
         </section>
     }
 }
@@ -380,129 +363,5 @@ fn SecondFactorField(fields: LoginFields, form: FormState) -> impl IntoView {
             <p><button id="login-back" class="link" type="button" on:click=back>"Back"</button></p>
         }.into_any(),
     }
-    }
-}
-
-/// The fields a registration may name the service, for its errors.
-const REGISTER_FIELDS: &[&str] = &[
-    "username",
-    "email",
-    "password",
-    ProfileField::FullName.as_str(),
-];
-
-/// What the registration form holds.
-#[derive(Clone, Copy)]
-struct NewAccount {
-    username: RwSignal<String>,
-    email: RwSignal<String>,
-    password: RwSignal<String>,
-    confirm: RwSignal<String>,
-    full_name: RwSignal<String>,
-}
-
-impl NewAccount {
-    fn new() -> Self {
-        let empty = || RwSignal::new(String::new());
-        NewAccount {
-            username: empty(),
-            email: empty(),
-            password: empty(),
-            confirm: empty(),
-            full_name: empty(),
-        }
-    }
-
-    /// The account to create; none when a field breaks its rules or the
-    /// passwords differ, each such field marked on `form`.
-    fn checked(&self, form: FormState) -> Option<NewUser> {
-        let u = self.username.get_untracked().trim().to_owned();
-        let e = self.email.get_untracked().trim().to_owned();
-        let p = self.password.get_untracked();
-        let name = self.full_name.get_untracked().trim().to_owned();
-        let mut ok = form.check([
-            validate::username(&u),
-            validate::email(&e),
-            validate::password("password", &p, validate::PASSWORD_MIN_DEFAULT),
-            validate::profile_field(ProfileField::FullName, &name),
-        ]);
-        if p != self.confirm.get_untracked() {
-            form.field_error("confirm", "Passwords do not match");
-            ok = false;
-        }
-        ok.then(|| NewUser {
-            username: u,
-            email: e,
-            password: Secret::new(p),
-            profile: [(ProfileField::FullName, name)]
-                .into_iter()
-                .filter(|(_, v)| !v.is_empty())
-                .collect(),
-        })
-    }
-}
-
-#[component]
-fn RegisterForm(invite: Option<String>) -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let location = nav::location();
-    let account = NewAccount::new();
-    let form = FormState::new("register-form");
-    let replace = invite.is_some();
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        form.start();
-        let Some(user) = account.checked(form) else {
-            return;
-        };
-        form.run(
-            REGISTER_FIELDS,
-            UnauthorizedApi.register(user, invite.clone().map(Secret::new)),
-            move |created| {
-                // An invited account goes on to add a passkey.
-                let (next, more) = if replace {
-                    (
-                        routes::login_then_add_passkey(),
-                        " Log in, and add a passkey: then you will not need the password to sign in.",
-                    )
-                } else {
-                    (Screen::Login.path().into_owned(), " You can log in now.")
-                };
-                state.flash_on(
-                    Screen::Login,
-                    Notice::ok(format!("Account {created} created.{more}")),
-                );
-                state.new_username.set(created);
-                // Unless the visitor has moved on meanwhile.
-                // An invitation's address is spent: Back does not lead to it.
-                if form.busy.try_get_untracked().is_some() {
-                    location.navigate(&next, replace);
-                }
-                dom::focus_later(vec!["#login-password".to_owned()]);
-            },
-        );
-    };
-    let NewAccount {
-        username,
-        email,
-        password,
-        confirm,
-        full_name,
-    } = account;
-    view! {
-        <form id="register-form" on:submit=submit novalidate>
-            <NoticeView notice=form.notice/>
-            <Field id="reg-username" name="username" label="Username" value=username form autocomplete="username"/>
-            <Field id="reg-email" name="email" label="Email" value=email form kind="email" autocomplete="email"/>
-            <Field id="reg-password" name="password" label="Password" value=password form kind="password" autocomplete="new-password"
-                hint="reg-strength" help=password_help()>
-                <StrengthHint id="reg-strength" password=password names=Signal::derive(move || vec![username.get(), email.get()]) form field="password"/>
-            </Field>
-            <Field id="reg-confirm" name="confirm" label="Confirm password" value=confirm form kind="password" autocomplete="new-password"/>
-            <Field id="reg-fullname" name=ProfileField::FullName.as_str() label=format!("{} (optional)", ProfileField::FullName.label()) value=full_name form autocomplete="name"/>
-            <BusyButton id="register-submit" busy=form.busy>
-                {move || if form.busy.get() { "Creating account…" } else { "Create account" }}
-            </BusyButton>
-        </form>
     }
 }

@@ -4,7 +4,7 @@
 //! form and record, which [`user`] takes from [`profile`], and the sessions
 //! list ([`sessions`]), which [`security`] and [`user`] share.
 //!
-//! - [`auth`]: `/login` and `/register`.
+//! - [`auth`]: `/login`; [`register`]: `/register` and `/invite/<token>`.
 //! - [`profile`], [`credentials`], [`security`], [`account`]: `/account/...`.
 //! - [`users`]: `/admin/users`, the list; [`user`]: one user's page.
 //! - [`sessions`]: where an account is signed in.
@@ -22,6 +22,7 @@ pub(crate) mod errors;
 pub(crate) mod invitations;
 pub(crate) mod passkeys;
 pub(crate) mod profile;
+pub(crate) mod register;
 pub(crate) mod reset;
 pub(crate) mod security;
 pub(crate) mod sessions;
