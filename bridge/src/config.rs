@@ -23,6 +23,11 @@ pub struct Config {
     #[arg(long)]
     pub lan: bool,
 
+    /// Log as text, or as one JSON object per line (timestamp, level,
+    /// target, message and fields).
+    #[arg(long, value_enum, default_value_t)]
+    pub log_format: crate::logs::LogFormat,
+
     /// A Unix socket file to listen on as well (or alone, without --listen),
     /// for a reverse proxy on this machine, e.g. /run/users-bridge/http.sock.
     /// Whoever may connect to it is trusted as a --trusted-proxy is: the file

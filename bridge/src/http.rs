@@ -175,17 +175,29 @@ async fn metrics(
             ),
         );
     }
-    let body = shared.metrics.render(
+    let rendered = shared.metrics.render(
         shared.connections.load(Ordering::SeqCst),
         shared.services.in_flight(),
         shared.services.is_connected(),
     );
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        body,
-    )
-        .into_response()
+    match rendered {
+        Ok(body) => (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            body,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot encode the metrics");
+            json_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                error_json(ErrorCode::Internal, "Metrics could not be encoded", None),
+            )
+        }
+    }
 }
 
 /// The body of `/healthz`.
@@ -337,7 +349,7 @@ pub async fn run(
         services,
         connections: AtomicUsize::new(0),
         connections_by_ip: Default::default(),
-        metrics: Default::default(),
+        metrics: crate::metrics::Metrics::new().map_err(std::io::Error::other)?,
         shutdown: rx,
         started: Instant::now(),
         forward: Default::default(),

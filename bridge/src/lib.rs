@@ -6,7 +6,7 @@
 //! The modules are private; the crate exports what `main.rs` needs to start
 //! the bridge: [`Config`] (with [`Protect`]), [`Services`] (with its [`StartError`]), the
 //! [`Listeners`] (with [`UnixSocket`] and its [`BindError`], and
-//! [`tls_acceptor`]), [`run`] and [`log_filter`]; and what `users-lan-cert`
+//! [`tls_acceptor`]), [`run`] and [`init_logging`]; and what `users-lan-cert`
 //! needs: [`lan_cert`].
 //!
 //! - `config`: command line.
@@ -22,7 +22,8 @@
 //!   relaying each, the writer task that sends replies, shutdown.
 //! - `limits`: token-bucket rate limits per connection and per IP.
 //! - `metrics`: `/metrics`, counts by action, outcome and error code.
-//! - `logs`: the log filter that keeps frames, and so secrets, out of the log.
+//! - `logs`: text or JSON log lines, and the filter that keeps frames, and
+//!   so secrets, out of the log.
 //! - `host`: the Host check against DNS rebinding.
 //! - `origin`: the Origin check of requests made with a user's credentials.
 //! - `forward`: forward authentication for reverse proxies (`/auth/verify`,
@@ -60,7 +61,7 @@ mod ws;
 pub use config::Config;
 pub use forward::rules::Protect;
 pub use http::run;
-pub use logs::filter as log_filter;
+pub use logs::{init as init_logging, LogFormat};
 pub use relay::StartError;
 pub use serve::Listeners;
 pub use services::Services;

@@ -1,6 +1,8 @@
-//! What the bridge logs. The WebSocket library logs every frame at trace
-//! level, and frames carry passwords and session tokens: its targets are held
-//! at `warn` whatever `RUST_LOG` asks for.
+//! What the bridge logs, and how. The WebSocket library logs every frame at
+//! trace level, and frames carry passwords and session tokens: its targets
+//! are held at `warn` whatever `RUST_LOG` asks for. `--log-format` chooses
+//! plain text, or one JSON object per line for a log pipeline, with
+//! `timestamp`, `level`, `target`, `message` and the event's fields.
 
 use tracing_subscriber::EnvFilter;
 
@@ -26,8 +28,35 @@ fn directives(rust_log: Option<&str>) -> String {
 
 /// `RUST_LOG` (or `info`), with the WebSocket library held at `warn`; a
 /// `RUST_LOG` that does not parse gets the default.
-pub fn filter(rust_log: Option<&str>) -> EnvFilter {
+fn filter(rust_log: Option<&str>) -> EnvFilter {
     EnvFilter::try_new(directives(rust_log)).unwrap_or_else(|_| EnvFilter::new(directives(None)))
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Installs the global subscriber, to standard error, filtered by
+/// `rust_log` (see [`filter`]).
+pub fn init(format: LogFormat, rust_log: Option<&str>) {
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter(rust_log))
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .init(),
+    }
 }
 
 #[cfg(test)]

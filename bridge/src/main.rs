@@ -6,13 +6,9 @@ use users_bridge::{Config, Listeners, Services, UnixSocket};
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(users_bridge::log_filter(
-            std::env::var("RUST_LOG").ok().as_deref(),
-        ))
-        .with_writer(std::io::stderr)
-        .init();
-    if let Err(e) = run(Config::parse()).await {
+    let cfg = Config::parse();
+    users_bridge::init_logging(cfg.log_format, std::env::var("RUST_LOG").ok().as_deref());
+    if let Err(e) = run(cfg).await {
         tracing::error!("{e:#}");
         eprintln!("users-bridge: {e:#}");
         std::process::exit(1);

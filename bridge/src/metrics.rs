@@ -3,9 +3,10 @@
 //! service answers. Counts only: no user, token or address is ever named.
 //! Served to loopback and to `--metrics-allow` addresses only.
 
-use std::fmt::Write as _;
+use prometheus::core::Collector;
+use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::Duration;
 use users_protocol::{Action, ErrorCode};
 
@@ -47,25 +48,21 @@ impl Verdict {
     }
 }
 
-/// The counters; every field is updated without a lock.
+/// The series; each is updated without a lock once its labels were first
+/// seen.
 pub(crate) struct Metrics {
-    requests: [[AtomicU64; OUTCOMES]; ACTIONS],
-    verdicts: [AtomicU64; Verdict::ALL.len()],
-    latency_buckets: [AtomicU64; BUCKETS.len()],
-    latency_count: AtomicU64,
-    latency_micros: AtomicU64,
-}
-
-impl Default for Metrics {
-    fn default() -> Self {
-        Metrics {
-            requests: std::array::from_fn(|_| std::array::from_fn(|_| AtomicU64::new(0))),
-            verdicts: std::array::from_fn(|_| AtomicU64::new(0)),
-            latency_buckets: std::array::from_fn(|_| AtomicU64::new(0)),
-            latency_count: AtomicU64::new(0),
-            latency_micros: AtomicU64::new(0),
-        }
-    }
+    registry: prometheus::Registry,
+    connections: IntGauge,
+    in_flight: IntGauge,
+    service_up: IntGauge,
+    requests: IntCounterVec,
+    /// `requests` by action (the last slot: an action that could not be
+    /// read) and outcome (success, then each error code), looked up once.
+    request_cells: Vec<OnceLock<IntCounter>>,
+    /// `users_bridge_errors_total` by code, every code shown from the start.
+    errors: Vec<IntCounter>,
+    relay: Histogram,
+    verdicts: [IntCounter; Verdict::ALL.len()],
 }
 
 /// A JSON string member's value, found without parsing the whole text: the
@@ -78,6 +75,68 @@ fn string_member<'a>(json: &'a str, key: &str) -> Option<&'a str> {
 }
 
 impl Metrics {
+    /// Every series, registered with the process collector.
+    pub(crate) fn new() -> prometheus::Result<Metrics> {
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "users_bridge_requests_total",
+                "Requests relayed, by action and outcome (success or the error code).",
+            ),
+            &["action", "outcome"],
+        )?;
+        let errors = IntCounterVec::new(
+            Opts::new("users_bridge_errors_total", "Error replies, by code."),
+            &["code"],
+        )?;
+        let verdicts = IntCounterVec::new(
+            Opts::new(
+                "users_bridge_forward_auth_total",
+                "Forward-auth answers (/auth/verify, /auth/forward), by result.",
+            ),
+            &["result"],
+        )?;
+        let m = Metrics {
+            connections: IntGauge::new("users_bridge_connections", "Open WebSocket connections.")?,
+            in_flight: IntGauge::new(
+                "users_bridge_requests_in_flight",
+                "Requests waiting for the service.",
+            )?,
+            service_up: IntGauge::new(
+                "users_bridge_service_up",
+                "1 when the service answers a health check.",
+            )?,
+            request_cells: (0..ACTIONS * OUTCOMES).map(|_| OnceLock::new()).collect(),
+            errors: ErrorCode::ALL
+                .iter()
+                .map(|c| errors.with_label_values(&[c.as_str()]))
+                .collect(),
+            relay: Histogram::with_opts(
+                HistogramOpts::new(
+                    "users_bridge_relay_seconds",
+                    "Time from relaying a request to its reply.",
+                )
+                .buckets(BUCKETS.to_vec()),
+            )?,
+            verdicts: Verdict::ALL.map(|v| verdicts.with_label_values(&[v.as_str()])),
+            registry: prometheus::Registry::new(),
+            requests,
+        };
+        let collectors: [Box<dyn Collector>; 8] = [
+            Box::new(m.connections.clone()),
+            Box::new(m.in_flight.clone()),
+            Box::new(m.service_up.clone()),
+            Box::new(m.requests.clone()),
+            Box::new(errors),
+            Box::new(m.relay.clone()),
+            Box::new(verdicts),
+            Box::new(prometheus::process_collector::ProcessCollector::for_self()),
+        ];
+        for c in collectors {
+            m.registry.register(c)?;
+        }
+        Ok(m)
+    }
+
     /// Counts one relayed request, its reply and how long the service took.
     pub(crate) fn record(&self, request: &str, reply: &str, took: Option<Duration>) {
         let action = string_member(request, "action")
@@ -86,152 +145,50 @@ impl Metrics {
             .unwrap_or(Action::ALL.len());
         let outcome = match string_member(reply, "status") {
             Some("success") => 0,
-            _ => string_member(reply, "code")
-                .and_then(ErrorCode::from_name)
-                .and_then(|c| ErrorCode::ALL.iter().position(|x| *x == c))
-                .map_or(
-                    1 + ErrorCode::ALL
-                        .iter()
-                        .position(|c| *c == ErrorCode::Internal)
-                        .unwrap_or(0),
-                    |i| i + 1,
-                ),
-        };
-        self.requests[action][outcome].fetch_add(1, Ordering::Relaxed);
-        if let Some(took) = took {
-            let secs = took.as_secs_f64();
-            for (bucket, bound) in self.latency_buckets.iter().zip(BUCKETS) {
-                if secs <= bound {
-                    bucket.fetch_add(1, Ordering::Relaxed);
-                }
+            _ => {
+                let code = string_member(reply, "code")
+                    .and_then(ErrorCode::from_name)
+                    .unwrap_or(ErrorCode::Internal);
+                1 + ErrorCode::ALL.iter().position(|c| *c == code).unwrap_or(0)
             }
-            self.latency_count.fetch_add(1, Ordering::Relaxed);
-            self.latency_micros
-                .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+        };
+        self.request_cells[action * OUTCOMES + outcome]
+            .get_or_init(|| {
+                let action = Action::ALL.get(action).map_or("unknown", |x| x.as_str());
+                let outcome = outcome
+                    .checked_sub(1)
+                    .and_then(|i| ErrorCode::ALL.get(i))
+                    .map_or("success", |c| c.as_str());
+                self.requests.with_label_values(&[action, outcome])
+            })
+            .inc();
+        if let Some(errors) = outcome.checked_sub(1).and_then(|i| self.errors.get(i)) {
+            errors.inc();
+        }
+        if let Some(took) = took {
+            self.relay.observe(took.as_secs_f64());
         }
     }
 
     /// Counts one forward-auth answer.
     pub(crate) fn count_verdict(&self, v: Verdict) {
-        self.verdicts[v as usize].fetch_add(1, Ordering::Relaxed);
+        self.verdicts[v as usize].inc();
     }
 
-    /// The text of `/metrics`, given the live figures kept elsewhere.
-    pub(crate) fn render(&self, connections: usize, in_flight: usize, service_up: bool) -> String {
+    /// The text of `/metrics` (Prometheus text format 0.0.4), given the
+    /// live figures kept elsewhere.
+    pub(crate) fn render(
+        &self,
+        connections: usize,
+        in_flight: usize,
+        service_up: bool,
+    ) -> Result<String, prometheus::Error> {
+        self.connections.set(connections as i64);
+        self.in_flight.set(in_flight as i64);
+        self.service_up.set(i64::from(service_up));
         let mut out = String::new();
-        gauge(
-            &mut out,
-            "users_bridge_connections",
-            "Open WebSocket connections.",
-            connections as u64,
-        );
-        gauge(
-            &mut out,
-            "users_bridge_requests_in_flight",
-            "Requests waiting for the service.",
-            in_flight as u64,
-        );
-        gauge(
-            &mut out,
-            "users_bridge_service_up",
-            "1 when the service answers a health check.",
-            u64::from(service_up),
-        );
-        let by_outcome = self.render_requests(&mut out);
-        render_errors(&mut out, &by_outcome);
-        self.render_latency(&mut out);
-        let _ = writeln!(
-            out,
-            "# HELP users_bridge_forward_auth_total Forward-auth answers (/auth/verify, /auth/forward), by result.\n\
-             # TYPE users_bridge_forward_auth_total counter"
-        );
-        for v in Verdict::ALL {
-            let _ = writeln!(
-                out,
-                "users_bridge_forward_auth_total{{result=\"{}\"}} {}",
-                v.as_str(),
-                self.verdicts[v as usize].load(Ordering::Relaxed)
-            );
-        }
-        out
-    }
-
-    /// `users_bridge_requests_total`, the pairs seen only; returns the counts
-    /// by outcome, for `users_bridge_errors_total`.
-    fn render_requests(&self, out: &mut String) -> [u64; OUTCOMES] {
-        let _ = writeln!(
-            out,
-            "# HELP users_bridge_requests_total Requests relayed, by action and outcome (success or the error code).\n\
-             # TYPE users_bridge_requests_total counter"
-        );
-        let mut by_outcome = [0u64; OUTCOMES];
-        for (a, row) in self.requests.iter().enumerate() {
-            let action = Action::ALL.get(a).map_or("unknown", |x| x.as_str());
-            for (o, n) in row.iter().enumerate() {
-                let n = n.load(Ordering::Relaxed);
-                if n == 0 {
-                    continue;
-                }
-                by_outcome[o] += n;
-                let outcome = o
-                    .checked_sub(1)
-                    .and_then(|i| ErrorCode::ALL.get(i))
-                    .map_or("success", |c| c.as_str());
-                let _ = writeln!(
-                    out,
-                    "users_bridge_requests_total{{action=\"{action}\",outcome=\"{outcome}\"}} {n}"
-                );
-            }
-        }
-        by_outcome
-    }
-
-    fn render_latency(&self, out: &mut String) {
-        let _ = writeln!(
-            out,
-            "# HELP users_bridge_relay_seconds Time from relaying a request to its reply.\n\
-             # TYPE users_bridge_relay_seconds histogram"
-        );
-        for (bucket, bound) in self.latency_buckets.iter().zip(BUCKETS) {
-            let _ = writeln!(
-                out,
-                "users_bridge_relay_seconds_bucket{{le=\"{bound}\"}} {}",
-                bucket.load(Ordering::Relaxed)
-            );
-        }
-        let count = self.latency_count.load(Ordering::Relaxed);
-        let _ = writeln!(
-            out,
-            "users_bridge_relay_seconds_bucket{{le=\"+Inf\"}} {count}"
-        );
-        let _ = writeln!(
-            out,
-            "users_bridge_relay_seconds_sum {}",
-            self.latency_micros.load(Ordering::Relaxed) as f64 / 1e6
-        );
-        let _ = writeln!(out, "users_bridge_relay_seconds_count {count}");
-    }
-}
-
-fn gauge(out: &mut String, name: &str, help: &str, value: u64) {
-    let _ = writeln!(
-        out,
-        "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-    );
-}
-
-/// `users_bridge_errors_total`: every code, those never seen at 0.
-fn render_errors(out: &mut String, by_outcome: &[u64; OUTCOMES]) {
-    let _ = writeln!(
-        out,
-        "# HELP users_bridge_errors_total Error replies, by code.\n# TYPE users_bridge_errors_total counter"
-    );
-    for (i, code) in ErrorCode::ALL.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "users_bridge_errors_total{{code=\"{code}\"}} {}",
-            by_outcome[i + 1]
-        );
+        prometheus::TextEncoder::new().encode_utf8(&self.registry.gather(), &mut out)?;
+        Ok(out)
     }
 }
 
@@ -247,7 +204,7 @@ mod tests {
 
     #[test]
     fn requests_are_counted_by_action_and_outcome_without_names() {
-        let m = Metrics::default();
+        let m = Metrics::new().unwrap();
         m.record(
             r#"{"action": "login", "credentials": {"username": "alice", "password": "pw"}}"#,
             r#"{"status":"error","message":"m","code":"invalid_credentials"}"#,
@@ -263,7 +220,7 @@ mod tests {
             r#"{"status":"error","code":"invalid_request"}"#,
             None,
         );
-        let text = m.render(2, 0, true);
+        let text = m.render(2, 0, true).unwrap();
         assert!(
             text.contains(
                 r#"users_bridge_requests_total{action="login",outcome="invalid_credentials"} 1"#
@@ -279,6 +236,9 @@ mod tests {
         assert!(text.contains(r#"users_bridge_relay_seconds_bucket{le="0.001"} 1"#));
         assert!(text.contains("users_bridge_relay_seconds_count 2"));
         assert!(text.contains("users_bridge_service_up 1"));
+        assert!(text.contains("users_bridge_connections 2"));
+        assert!(text.contains(r#"users_bridge_errors_total{code="forbidden"} 0"#));
+        assert!(text.contains("process_resident_memory_bytes "));
         assert!(!text.contains("alice") && !text.contains("pw\""));
     }
 

@@ -7,6 +7,7 @@ use crate::auth::sessions::{MemorySessions, SessionStore};
 use crate::auth::throttle::{MemoryThrottle, ThrottleStore};
 use crate::clock::Clock;
 use crate::follow::Follow;
+use crate::metrics::series::Metrics;
 use crate::settings::Settings;
 use crate::storage::crypto::FingerprintKey;
 use crate::storage::page_cache::PageCache;
@@ -51,6 +52,8 @@ pub(crate) struct App {
     pub names: FingerprintKey,
     /// Which forward-auth tickets were verified for which hosts here.
     pub tickets_seen: crate::auth::ticket::Seen,
+    /// What `--metrics-listen` serves; off unless it is given.
+    pub metrics: Metrics,
     users: RwLock<UserTable>,
 }
 
@@ -82,6 +85,7 @@ impl App {
             totp_setup_rate: PeerRate::new(TOTP_SETUPS_PER_SECOND, Vec::new()),
             names: FingerprintKey::random(),
             tickets_seen: Default::default(),
+            metrics: Metrics::off(),
             settings,
             clock,
             started: Instant::now(),

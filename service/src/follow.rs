@@ -141,6 +141,18 @@ impl Follow {
         !(failing || deaf)
     }
 
+    /// How long this instance has been behind the others: since a catch-up
+    /// was first asked for and not yet done, since catch-ups began to fail,
+    /// or since the listener stopped hearing the others, whichever is
+    /// longest; zero when in step.
+    pub(crate) fn lag(&self) -> Duration {
+        [&self.waiting_since, &self.failing_since, &self.deaf_since]
+            .iter()
+            .filter_map(|since| lock(since).map(|t| t.elapsed()))
+            .max()
+            .unwrap_or_default()
+    }
+
     /// [`Follow::in_step`] as the error a request is refused with: a
     /// session ended elsewhere may not have reached this instance, so none
     /// is trusted, and no token is handed out that it would refuse.

@@ -25,7 +25,9 @@
 //! `error` (the one error type, what each variant means, and its mapping to
 //! the wire), `migrate` (copying users between a file and PostgreSQL),
 //! `reset_admin` (the way back in when no admin can log in), `export` (users
-//! out and in, in the original's structure).
+//! out and in, in the original's structure), `metrics` (what
+//! `--metrics-listen` serves, and the series the request path counts into),
+//! `logs` (text or JSON log lines).
 //!
 //! Every module is private; the items below are what the binary, the tests,
 //! the benchmark and the fuzz targets use.
@@ -40,7 +42,9 @@ mod clock;
 mod error;
 mod export;
 mod follow;
+mod logs;
 mod master;
+mod metrics;
 mod migrate;
 mod model;
 mod reset_admin;
@@ -56,6 +60,7 @@ mod storage;
 pub use cli::command::Command;
 pub use cli::progress::Progress;
 pub use cli::{Cli, ServeArgs};
+pub use logs::{init as init_logging, LogFormat};
 pub use server::trusted::{BindError, TrustedEndpoint, TrustedSocket};
 pub use server::ServerError;
 pub use settings::Registration;

@@ -9,6 +9,8 @@ use crate::auth::sessions::SessionOp;
 use crate::auth::throttle::ThrottleStore;
 use crate::cli::ServeArgs;
 use crate::clock::{rfc3339, Clock, SystemClock};
+use crate::metrics::series::Metrics;
+use crate::metrics::serve;
 use crate::model::{User, UserId};
 use crate::server::trusted::TrustedSocket;
 use crate::server::{self, ServerError};
@@ -39,12 +41,19 @@ pub enum StartError {
     /// Flags that do not go together; the text says which.
     #[error("{0}")]
     Config(String),
+    /// `--metrics-listen`'s address could not be bound.
+    #[error("--metrics-listen {0}")]
+    Metrics(std::net::SocketAddr, #[source] std::io::Error),
 }
 
 /// The service, opened and ready to serve.
 pub struct Service {
     app: Arc<App>,
     backend: Box<dyn Backend>,
+    /// `--metrics-listen`'s socket, bound.
+    metrics: Option<std::net::TcpListener>,
+    /// A file store's file, for its disk space in the metrics.
+    store_file: Option<std::path::PathBuf>,
 }
 
 impl Service {
@@ -58,6 +67,12 @@ impl Service {
         admin: Option<Secret>,
     ) -> Result<Service, StartError> {
         let settings = args.settings().map_err(StartError::Config)?;
+        // Bound first, so that a port in use stops the start before the
+        // store is opened.
+        let metrics = args
+            .metrics_listen
+            .map(|at| std::net::TcpListener::bind(at).map_err(|e| StartError::Metrics(at, e)))
+            .transpose()?;
         let mut listen = None;
         let (store, loaded): (Box<dyn Backend>, _) = match &args.database {
             Some(url) => {
@@ -88,9 +103,16 @@ impl Service {
             .spawn()
             .map_err(StartError::Listener)?;
         }
+        let store_file = args.database.is_none().then(|| args.storage_file.clone());
+        if metrics.is_some() {
+            app.metrics =
+                Metrics::on(store_file.is_some()).map_err(|e| StartError::Config(e.to_string()))?;
+        }
         Ok(Service {
             app: Arc::new(app),
             backend,
+            metrics,
+            store_file,
         })
     }
 
@@ -99,8 +121,14 @@ impl Service {
         self.app.settings.workers
     }
 
+    /// Where `/metrics` is served, if it is.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
     /// Serves on a bound ROUTER socket, and on the trusted endpoint's if
-    /// there is one, until `stop` is set (see [`server::run`]).
+    /// there is one, until `stop` is set (see [`server::run`]); and
+    /// `/metrics` beside them with `--metrics-listen`.
     pub fn run(
         self,
         ctx: &zmq::Context,
@@ -108,7 +136,23 @@ impl Service {
         trusted: Option<TrustedSocket>,
         stop: Arc<AtomicBool>,
     ) -> Result<(), ServerError> {
-        server::run(self.app, self.backend, ctx, router, trusted, stop)
+        let metrics = match self.metrics {
+            Some(listener) => Some(serve::spawn(
+                listener,
+                Arc::clone(&self.app),
+                self.store_file,
+                Arc::clone(&stop),
+            )?),
+            None => None,
+        };
+        let stopped = Arc::clone(&stop);
+        let served = server::run(self.app, self.backend, ctx, router, trusted, stop);
+        // Also when the server stopped on an error, not a signal.
+        stopped.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(thread) = metrics {
+            let _ = thread.join();
+        }
+        served
     }
 }
 

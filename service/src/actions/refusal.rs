@@ -55,6 +55,11 @@ impl Attempt {
         }
     }
 
+    /// The request's action; `None` for one that could not be read.
+    pub(crate) fn action(&self) -> Option<Action> {
+        self.action
+    }
+
     /// Records the refusal `e`, if it is one the audit log keeps.
     pub(crate) fn refused(&self, app: &App, e: &ServiceError) {
         let Some(action) = self.action else {

@@ -84,6 +84,11 @@ impl AuditQueue {
         (w, self.dropped.swap(0, Ordering::Relaxed))
     }
 
+    /// How many events wait.
+    pub(crate) fn len(&self) -> usize {
+        self.waiting.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
     /// Whether any event waits.
     pub(crate) fn is_empty(&self) -> bool {
         self.waiting

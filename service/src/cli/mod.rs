@@ -36,6 +36,10 @@ pub struct Cli {
     /// An operator command; without one, the service serves.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Log as text, or as one JSON object per line (timestamp, level,
+    /// target, message and fields).
+    #[arg(long, global = true, value_enum, default_value_t)]
+    pub log_format: crate::logs::LogFormat,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub serve: ServeArgs,
@@ -132,6 +136,11 @@ pub struct ServeArgs {
     /// anything else there stops the start.
     #[arg(long, value_name = "ipc://PATH", value_parser = TrustedEndpoint::parse)]
     pub trusted_endpoint: Option<TrustedEndpoint>,
+
+    /// Serve GET /metrics (Prometheus text format) on this address: a port
+    /// alone listens on 127.0.0.1, e.g. 9464 or 0.0.0.0:9464. Off by default.
+    #[arg(long, value_name = "ADDR", value_parser = crate::metrics::serve::listen_addr)]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 
     /// A peer address on the TCP port trusted as the trusted endpoint's peers
     /// are (repeatable), e.g. a bridge on another machine. None by default:

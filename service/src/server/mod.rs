@@ -298,6 +298,7 @@ impl Front<'_> {
 
     /// One request: who sent it, what it asks, and where it goes next.
     fn take(&mut self, frames: Vec<Vec<u8>>, peer: Option<String>, endpoint: Endpoint) {
+        let since = Instant::now();
         let (envelope, mut body) = envelope::split_envelope(frames);
         let caller = self.caller(&mut body, peer, endpoint);
         let env = match codec::parse(&body, self.app.settings.max_request_bytes) {
@@ -308,6 +309,7 @@ impl Front<'_> {
                     envelope,
                     request_id,
                     attempt: Attempt::default(),
+                    since,
                 };
                 self.in_flight += self.out.dispatch(to, &caller, Step::Done(Err(e)));
                 return;
@@ -319,6 +321,7 @@ impl Front<'_> {
             envelope,
             request_id: env.request_id,
             attempt: Attempt::of(&env.request, &caller),
+            since,
         };
         // See parked: what this instance does not know may be new elsewhere.
         let again = self.shared.then(|| env.request.clone());
@@ -399,13 +402,20 @@ impl Out<'_> {
         match step {
             Step::Done(result) => self.reply(to, result),
             Step::Slow(work) if self.queues.begin_slow(peer.as_deref()) => {
-                let _ = self.pool_tx.send(SlowJob { to, peer, work });
+                self.app.metrics.hash_queued();
+                let queued = Instant::now();
+                let _ = self.pool_tx.send(SlowJob {
+                    to,
+                    peer,
+                    work,
+                    queued,
+                });
                 return 1;
             }
             Step::Write(work) if self.queues.begin_write() => {
                 let _ = self
                     .write_tx
-                    .send(Job::Write(WriteJob { to: Some(to), work }));
+                    .send(Job::Write(Box::new(WriteJob { to: Some(to), work })));
                 return 1;
             }
             Step::Slow(_) | Step::Write(_) => self.reply(to, Err(ServiceError::Busy)),

@@ -133,6 +133,7 @@ mod tests {
             envelope: vec![],
             request_id: None,
             attempt: Default::default(),
+            since: std::time::Instant::now(),
         }
     }
 

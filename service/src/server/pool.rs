@@ -18,6 +18,8 @@ pub(crate) struct SlowJob {
     pub peer: Option<String>,
     /// The slow step.
     pub work: SlowFn,
+    /// When it was queued, for the time it waits in the metrics.
+    pub queued: std::time::Instant,
 }
 
 /// Runs hashing jobs until the queue closes.
@@ -33,21 +35,22 @@ pub(crate) fn pool_loop(
             Ok(j) => j,
             Err(_) => return,
         };
+        app.metrics.hash_taken(job.queued.elapsed());
         let next = (job.work)(app);
         queues.end_slow(job.peer.as_deref());
         match next {
             AfterHash::Done(result) => push(app, sock, job.to, result),
             AfterHash::Write(work) => {
                 queues.follow_write();
-                let _ = write_tx.send(Job::Write(WriteJob {
+                let _ = write_tx.send(Job::Write(Box::new(WriteJob {
                     to: Some(job.to),
                     work,
-                }));
+                })));
             }
             AfterHash::DoneThen(result, work) => {
                 push(app, sock, job.to, result);
                 queues.follow_write();
-                let _ = write_tx.send(Job::Write(WriteJob { to: None, work }));
+                let _ = write_tx.send(Job::Write(Box::new(WriteJob { to: None, work })));
             }
         }
     }

@@ -9,7 +9,10 @@ use super::routers::Endpoint;
 use crate::actions::{Attempt, Outcome};
 use crate::app::App;
 use crate::error::Result;
+use crate::metrics::series::LoginResult;
 use serde_json::Value;
+use std::time::Instant;
+use users_protocol::Action;
 
 /// The inproc endpoint the socket thread pulls replies from.
 pub(crate) const REPLIES: &str = "inproc://replies";
@@ -25,6 +28,8 @@ pub(crate) struct ReplyTo {
     pub request_id: Option<Value>,
     /// The request, for the audit log should it be refused.
     pub attempt: Attempt,
+    /// When the request was read, for its duration in the metrics.
+    pub since: Instant,
 }
 
 impl ReplyTo {
@@ -35,6 +40,15 @@ impl ReplyTo {
         if let Err(e) = &result {
             self.attempt.refused(app, e);
         }
+        let action = self.attempt.action();
+        let error = result.as_ref().err();
+        if matches!(action, Some(Action::Login | Action::PasskeyLoginFinish)) {
+            if let Some(r) = LoginResult::of(error) {
+                app.metrics.login(r);
+            }
+        }
+        let took = self.since.elapsed();
+        app.metrics.request(action, error.map(|e| e.code()), took);
         let mut frames = self.envelope;
         frames.push(encode(result, self.request_id));
         (self.endpoint, frames)
@@ -101,6 +115,7 @@ mod tests {
             envelope: vec![b"id".to_vec(), vec![]],
             request_id: None,
             attempt: Attempt::default(),
+            since: Instant::now(),
         };
         let app = App::new(
             crate::settings::for_tests(),

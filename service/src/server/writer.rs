@@ -44,7 +44,7 @@ pub(crate) struct WriteJob {
 /// What the writer is asked to do.
 pub(crate) enum Job {
     /// A change.
-    Write(WriteJob),
+    Write(Box<WriteJob>),
     /// Catch up with what other instances committed (see [`crate::follow`]).
     Follow,
 }
@@ -136,7 +136,7 @@ fn collect(first: Option<Job>, rx: &Receiver<Job>) -> Vec<WriteJob> {
     let mut next = first;
     while let Some(job) = next {
         if let Job::Write(w) = job {
-            batch.push(w);
+            batch.push(*w);
         }
         next = if batch.len() < MAX_BATCH {
             rx.try_recv().ok()
@@ -328,7 +328,10 @@ impl Applied {
             .iter()
             .flat_map(|(_, w)| w.sessions.iter().cloned())
             .collect();
-        match backend.commit_batch(&self.changes, &sessions, &mut self.audit) {
+        let started = std::time::Instant::now();
+        let committed = backend.commit_batch(&self.changes, &sessions, &mut self.audit);
+        app.metrics.committed(self.done.len(), started.elapsed());
+        match committed {
             Ok(()) => {
                 app.users_mut().forget_undo();
                 for (to, written) in self.done {

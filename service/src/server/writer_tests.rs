@@ -22,6 +22,7 @@ fn job(name: &'static str, fail: bool) -> WriteJob {
             envelope: vec![name.as_bytes().to_vec()],
             request_id: None,
             attempt: Default::default(),
+            since: std::time::Instant::now(),
         }),
         work: Box::new(move |_, table| {
             let u = user(name, &format!("{name}@example.com"));

@@ -32,6 +32,10 @@
 //! - `throttle`: the login defence against bursts, aliases and stolen sessions.
 //! - `trusted_endpoint`: the ipc:// endpoint for the bridge: who is believed,
 //!   its socket file, what is refused at start, a bridge over it.
+//! - `metrics`: `/metrics` of the service and the bridge, linted by
+//!   promtool and scraped by a real Prometheus; the shipped rules and
+//!   dashboard.
+//! - `json_logs`: `--log-format json` in the service and the bridge.
 //! - `bench`: the benchmark's smoke mode.
 
 mod audit;
@@ -51,7 +55,9 @@ mod crash;
 mod disk;
 mod e2e;
 mod forward;
+mod json_logs;
 mod lists;
+mod metrics;
 mod nginx;
 mod nginx_forward;
 mod onboarding;

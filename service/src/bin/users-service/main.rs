@@ -13,14 +13,8 @@ use users_protocol::Secret;
 use users_service::{Cli, ServeArgs, Service};
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    users_service::init_logging(cli.log_format);
     let result = match cli.command {
         None => serve(cli.serve),
         Some(command) => operator::run(command, &cli.serve),
@@ -55,6 +49,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         %endpoint,
         trusted_endpoint = trusted.map(tracing::field::display),
         workers = service.workers(),
+        metrics = service.metrics_addr().map(tracing::field::display),
         "users-service listening"
     );
     service.run(&ctx, router, trusted_socket, stop)?;
