@@ -373,7 +373,10 @@ mod tests {
         assert_eq!(LoginResult::of(None), Some(Success));
         assert_eq!(of(ServiceError::InvalidCredentials), Some(Failure));
         assert_eq!(of(ServiceError::WrongCode("totp_code")), Some(Failure));
-        assert_eq!(of(ServiceError::RateLimited { retry_after: 3 }), Some(Throttled));
+        assert_eq!(
+            of(ServiceError::RateLimited { retry_after: 3 }),
+            Some(Throttled)
+        );
         assert_eq!(of(ServiceError::Busy), Some(Throttled));
         assert_eq!(of(ServiceError::TotpRequired), None, "only a prompt");
     }

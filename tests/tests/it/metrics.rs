@@ -331,3 +331,38 @@ fn a_real_prometheus_scrapes_the_service_and_the_bridge() {
         assert!(body.contains(alert), "{alert} not loaded: {body}");
     }
 }
+
+#[test]
+fn instances_on_postgresql_report_how_far_behind_they_are() {
+    let mut pg = users_tests::PgCluster::start();
+    let ports = [free_port(), free_port()];
+    let at = |i: usize| format!("127.0.0.1:{}", ports[i]);
+    let a = ServiceProcess::start(super::cluster::on(&pg).arg(&["--metrics-listen", &at(0)]));
+    let mut b = a.sibling(super::cluster::on(&pg).arg(&["--metrics-listen", &at(1)]));
+    b.spawn_now();
+    wait_until("b answering", Duration::from_secs(30), || {
+        b.client().call(json!({"action": "health_check"})).is_ok()
+    });
+    a.register("quinn", PASSWORD);
+    // b counts the account a made once it has followed a's commit.
+    wait_until("b following a", Duration::from_secs(10), || {
+        http_get(ports[1], "/metrics")
+            .is_ok_and(|(_, text)| sample(&text, "users_service_users") == Some(2.0))
+    });
+    let text = scrape(ports[1]);
+    assert_eq!(sample(&text, "users_service_follow_lag_seconds"), Some(0.0));
+    assert!(
+        !text.contains("users_service_store_"),
+        "no file store, no disk series"
+    );
+
+    // Without the database, the instances cannot hear each other: the lag grows.
+    pg.stop();
+    wait_until("a lag over a second", Duration::from_secs(30), || {
+        sample(&scrape(ports[0]), "users_service_follow_lag_seconds").is_some_and(|s| s > 1.0)
+    });
+    pg.restart();
+    wait_until("in step again", Duration::from_secs(60), || {
+        sample(&scrape(ports[0]), "users_service_follow_lag_seconds") == Some(0.0)
+    });
+}

@@ -1,10 +1,12 @@
-//! Figure 1: health_check and get_user throughput against a bare ZeroMQ echo.
+//! Figure 1: health_check and get_user throughput against a bare ZeroMQ
+//! echo; and health_check with `--metrics-listen` on against the same
+//! service with it off.
 
 use crate::fixtures::{opts, ADMIN_PASSWORD};
 use crate::load::{zmq_throughput, Echo};
 use crate::report::{Against, Plan, Report};
 use serde_json::json;
-use users_tests::ServiceProcess;
+use users_tests::{free_port, ServiceProcess};
 
 pub fn run(plan: &Plan, report: &mut Report) {
     let s = ServiceProcess::start(opts(&[]));
@@ -31,4 +33,30 @@ pub fn run(plan: &Plan, report: &mut Report) {
             );
         }
     }
+    metrics_cost(plan, report, &s, &health);
+}
+
+/// health_check with `--metrics-listen` on, against `off`, a service
+/// without it: measured in turn, twice each, the better of each kept, so
+/// that a passing disturbance does not decide the ratio.
+fn metrics_cost(plan: &Plan, report: &mut Report, off: &ServiceProcess, health: &str) {
+    let at = format!("127.0.0.1:{}", free_port());
+    let on = ServiceProcess::start(opts(&["--metrics-listen", &at]));
+    let n = 8;
+    let (mut without, mut with) = (0f64, 0f64);
+    for _ in 0..2 {
+        without = without.max(zmq_throughput(&off.endpoint(), n, plan.secs, health));
+        with = with.max(zmq_throughput(&on.endpoint(), n, plan.secs, health));
+    }
+    report.push(
+        1,
+        &format!("health_check throughput with --metrics-listen on, {n} clients"),
+        with,
+        "req/s",
+        Against {
+            baseline: Some((without, "the same service without --metrics-listen")),
+            goal: ">= 0.97",
+            met: Some(with / without >= 0.97),
+        },
+    );
 }
