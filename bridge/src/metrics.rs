@@ -67,8 +67,9 @@ pub(crate) struct Metrics {
 
 /// A JSON string member's value, found without parsing the whole text: the
 /// bridge relays requests and replies unparsed, and counts from this alone.
-fn string_member<'a>(json: &'a str, key: &str) -> Option<&'a str> {
-    let at = json.find(&format!("\"{key}\""))? + key.len() + 2;
+/// `quoted_key` is the member's name in its quotes.
+fn string_member<'a>(json: &'a str, quoted_key: &str) -> Option<&'a str> {
+    let at = json.find(quoted_key)? + quoted_key.len();
     let rest = json[at..].trim_start().strip_prefix(':')?.trim_start();
     let value = rest.strip_prefix('"')?;
     value.find('"').map(|end| &value[..end])
@@ -139,14 +140,14 @@ impl Metrics {
 
     /// Counts one relayed request, its reply and how long the service took.
     pub(crate) fn record(&self, request: &str, reply: &str, took: Option<Duration>) {
-        let action = string_member(request, "action")
+        let action = string_member(request, r#""action""#)
             .and_then(Action::from_name)
             .and_then(|a| Action::ALL.iter().position(|x| *x == a))
             .unwrap_or(Action::ALL.len());
-        let outcome = match string_member(reply, "status") {
+        let outcome = match string_member(reply, r#""status""#) {
             Some("success") => 0,
             _ => {
-                let code = string_member(reply, "code")
+                let code = string_member(reply, r#""code""#)
                     .and_then(ErrorCode::from_name)
                     .unwrap_or(ErrorCode::Internal);
                 1 + ErrorCode::ALL.iter().position(|c| *c == code).unwrap_or(0)

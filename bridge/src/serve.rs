@@ -48,7 +48,12 @@ impl Listeners {
     async fn accept(&self) -> std::io::Result<Accepted> {
         let tcp = async {
             match &self.tcp {
-                Some(l) => l.accept().await.map(|(s, a)| Accepted::Tcp(s, a)),
+                Some(l) => l.accept().await.map(|(s, a)| {
+                    // A reply is one small write the client waits for:
+                    // never held back to be sent with the next.
+                    let _ = s.set_nodelay(true);
+                    Accepted::Tcp(s, a)
+                }),
                 None => std::future::pending().await,
             }
         };

@@ -66,8 +66,8 @@ pub fn run(plan: &Plan, report: &mut Report) {
         "req/s",
         Against {
             baseline: Some((direct, "direct ZeroMQ, same clients")),
-            goal: ">= 0.7",
-            met: Some(via_ws / direct >= 0.7),
+            goal: ">= 0.85",
+            met: Some(via_ws / direct >= 0.85),
         },
     );
 }
