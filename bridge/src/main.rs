@@ -7,10 +7,14 @@ use users_bridge::{Config, Listeners, Services, UnixSocket};
 #[tokio::main]
 async fn main() {
     let cfg = Config::parse();
-    users_bridge::init_logging(cfg.log_format, std::env::var("RUST_LOG").ok().as_deref());
+    let format = cfg.log_format;
+    users_bridge::init_logging(format, std::env::var("RUST_LOG").ok().as_deref());
     if let Err(e) = run(cfg).await {
         tracing::error!("{e:#}");
-        eprintln!("users-bridge: {e:#}");
+        // A JSON log stays one object per line; the error is in it.
+        if format == users_bridge::LogFormat::Text {
+            eprintln!("users-bridge: {e:#}");
+        }
         std::process::exit(1);
     }
 }

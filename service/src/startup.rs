@@ -50,8 +50,9 @@ pub enum StartError {
 pub struct Service {
     app: Arc<App>,
     backend: Box<dyn Backend>,
-    /// `--metrics-listen`'s socket, bound.
-    metrics: Option<std::net::TcpListener>,
+    /// `--metrics-listen`'s socket, bound, and who besides loopback may
+    /// read it.
+    metrics: Option<(std::net::TcpListener, Vec<std::net::IpAddr>)>,
     /// A file store's file, for its disk space in the metrics.
     store_file: Option<std::path::PathBuf>,
 }
@@ -72,7 +73,8 @@ impl Service {
         let metrics = args
             .metrics_listen
             .map(|at| std::net::TcpListener::bind(at).map_err(|e| StartError::Metrics(at, e)))
-            .transpose()?;
+            .transpose()?
+            .map(|l| (l, args.metrics_allow.clone()));
         let mut listen = None;
         let (store, loaded): (Box<dyn Backend>, _) = match &args.database {
             Some(url) => {
@@ -123,7 +125,7 @@ impl Service {
 
     /// Where `/metrics` is served, if it is.
     pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
-        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
+        self.metrics.as_ref().and_then(|(l, _)| l.local_addr().ok())
     }
 
     /// Serves on a bound ROUTER socket, and on the trusted endpoint's if
@@ -137,10 +139,13 @@ impl Service {
         stop: Arc<AtomicBool>,
     ) -> Result<(), ServerError> {
         let metrics = match self.metrics {
-            Some(listener) => Some(serve::spawn(
+            Some((listener, allow)) => Some(serve::spawn(
                 listener,
-                Arc::clone(&self.app),
-                self.store_file,
+                serve::Scraped {
+                    app: Arc::clone(&self.app),
+                    store: self.store_file,
+                    allow,
+                },
                 Arc::clone(&stop),
             )?),
             None => None,

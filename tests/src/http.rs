@@ -42,8 +42,28 @@ pub fn http_request(
     exchange(s, port, method, path, headers)
 }
 
+/// A GET on loopback as HTTP/1.0, for a server that would send a long
+/// body in chunks to HTTP/1.1 (Prometheus): the body comes whole.
+pub fn http_get_whole(port: u16, path: &str) -> std::io::Result<(u16, String)> {
+    let s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let r = exchange_as("HTTP/1.0", s, port, "GET", path, &[])?;
+    Ok((r.status, String::from_utf8_lossy(&r.body).into_owned()))
+}
+
 /// One request and its response on `s`, which is closed after it.
 pub fn exchange(
+    s: impl Read + Write,
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> std::io::Result<HttpResponse> {
+    exchange_as("HTTP/1.1", s, port, method, path, headers)
+}
+
+fn exchange_as(
+    version: &str,
     mut s: impl Read + Write,
     port: u16,
     method: &str,
@@ -51,7 +71,7 @@ pub fn exchange(
     headers: &[(&str, &str)],
 ) -> std::io::Result<HttpResponse> {
     // Host is loopback's, unless the caller names one.
-    let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
+    let mut req = format!("{method} {path} {version}\r\nConnection: close\r\n");
     if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
         req.push_str(&format!("Host: 127.0.0.1:{port}\r\n"));
     }

@@ -142,6 +142,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR", value_parser = crate::metrics::serve::listen_addr)]
     pub metrics_listen: Option<std::net::SocketAddr>,
 
+    /// An address besides loopback that may read --metrics-listen's
+    /// /metrics (repeatable), such as Prometheus's; others are cut off.
+    #[arg(long = "metrics-allow", value_name = "IP")]
+    pub metrics_allow: Vec<IpAddr>,
+
     /// A peer address on the TCP port trusted as the trusted endpoint's peers
     /// are (repeatable), e.g. a bridge on another machine. None by default:
     /// on one machine any process can connect from 127.0.0.1, so use

@@ -26,8 +26,10 @@ const LATENCY: [f64; 12] = [
 const COMMIT: [f64; 10] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
 ];
-/// Writes per group commit; the writer takes at most 256.
-const BATCH: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
+/// Requests' writes per group commit; the writer takes at most 512.
+const BATCH: [f64; 11] = [
+    0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0,
+];
 
 /// A login's end, for `users_service_logins_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,19 +45,21 @@ pub(crate) enum LoginResult {
 
 impl LoginResult {
     /// How a login (`login`, `passkey_login_finish`) ended, given its error
-    /// if it failed; `None` while it only asks for the second factor.
+    /// if it failed. `None` for what says nothing of the credentials: a
+    /// prompt for the second factor, a malformed request, the store
+    /// unavailable (those count under `users_service_requests_total`).
     pub(crate) fn of(error: Option<&ServiceError>) -> Option<LoginResult> {
-        Some(match error {
-            None => LoginResult::Success,
-            Some(ServiceError::TotpRequired) => return None,
+        match error {
+            None => Some(LoginResult::Success),
             Some(
                 ServiceError::RateLimited { .. }
                 | ServiceError::TooFast { .. }
                 | ServiceError::Busy
                 | ServiceError::CodesLocked,
-            ) => LoginResult::Throttled,
-            Some(_) => LoginResult::Failure,
-        })
+            ) => Some(LoginResult::Throttled),
+            Some(e) if e.code() == ErrorCode::InvalidCredentials => Some(LoginResult::Failure),
+            Some(_) => None,
+        }
     }
 
     const ALL: [LoginResult; 3] = [
@@ -283,7 +287,7 @@ impl Series {
             commit_batch: histogram(
                 &r,
                 "users_service_commit_batch_size",
-                "Writes per group commit.",
+                "Requests' writes per group commit (0: only background changes, such as audit events).",
                 &BATCH,
             )?,
             users: gauge(&r, "users_service_users", "Accounts.")?,
@@ -378,7 +382,10 @@ mod tests {
             Some(Throttled)
         );
         assert_eq!(of(ServiceError::Busy), Some(Throttled));
+        assert_eq!(of(ServiceError::CodesLocked), Some(Throttled));
         assert_eq!(of(ServiceError::TotpRequired), None, "only a prompt");
+        let down = ServiceError::StoreUnavailable("down".into());
+        assert_eq!(of(down), None, "says nothing of the credentials");
     }
 
     #[test]

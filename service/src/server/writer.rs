@@ -330,7 +330,8 @@ impl Applied {
             .collect();
         let started = std::time::Instant::now();
         let committed = backend.commit_batch(&self.changes, &sessions, &mut self.audit);
-        app.metrics.committed(self.done.len(), started.elapsed());
+        let writes = self.done.iter().filter(|(to, _)| to.is_some()).count();
+        app.metrics.committed(writes, started.elapsed());
         match committed {
             Ok(()) => {
                 app.users_mut().forget_undo();

@@ -10,7 +10,7 @@ use clap::Parser;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use users_protocol::Secret;
-use users_service::{Cli, ServeArgs, Service};
+use users_service::{Cli, LogFormat, ServeArgs, Service};
 
 fn main() {
     let cli = Cli::parse();
@@ -21,7 +21,10 @@ fn main() {
     };
     if let Err(e) = result {
         tracing::error!("{e:#}");
-        eprintln!("users-service: {e:#}");
+        // A JSON log stays one object per line; the error is in it.
+        if cli.log_format == LogFormat::Text {
+            eprintln!("users-service: {e:#}");
+        }
         std::process::exit(1);
     }
 }
