@@ -25,6 +25,12 @@ pub fn bin_path(name: &str) -> PathBuf {
     static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
     let release = !cfg!(debug_assertions);
     let built = BUILT.get_or_init(|| {
+        // scripts/test has built every target of the workspace at once: a
+        // build of two packages here would choose other features, and
+        // compile them and their dependencies again.
+        if std::env::var_os("USERS_TESTS_BUILT").is_some() {
+            return Ok(());
+        }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
         cmd.current_dir(workspace()).args([
