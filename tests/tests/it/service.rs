@@ -297,7 +297,9 @@ fn health_answers_while_logins_hash() {
         .map(|_| {
             let e = endpoint.clone();
             std::thread::spawn(move || {
-                Zmq::connect(&e)
+                // Three slow hashes, one at a time, on a machine the other
+                // tests load too: more than the usual 20 s may pass.
+                Zmq::connect_timeout(&e, Duration::from_secs(120))
                     .call(json!({"action": "login",
                     "credentials": {"username": "admin", "password": ADMIN_PASSWORD}}))
                     .unwrap()
