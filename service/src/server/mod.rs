@@ -22,14 +22,18 @@
 //! - [`parked`]: requests waiting for this instance to catch up with the
 //!   others of a shared store.
 //! - [`writer`]: the writer thread and its group commit.
+//! - [`threads`]: starting the pool and the writer, and winding them down.
+//! - [`error`]: why the server stopped.
 
 pub(crate) mod codec;
 pub(crate) mod envelope;
+pub(crate) mod error;
 pub(crate) mod parked;
 pub(crate) mod pool;
 pub(crate) mod queues;
 pub(crate) mod replies;
 pub(crate) mod routers;
+pub(crate) mod threads;
 pub(crate) mod trusted;
 pub(crate) mod writer;
 
@@ -41,14 +45,17 @@ use crate::storage::Backend;
 use parked::ParkingLot;
 use pool::SlowJob;
 use queues::{QueueLimits, Queues};
-use replies::{push_socket, Handed, ReplyTo, REPLIES};
+use replies::{Handed, ReplyTo, REPLIES};
 use routers::{Endpoint, Ready, Routers};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use trusted::TrustedSocket;
 use writer::{Job, WriteJob};
+
+pub use error::ServerError;
+use threads::Threads;
 
 /// Requests larger than this are dropped by libzmq with the connection; between
 /// `max_request_bytes` and this they get a too_large reply.
@@ -57,22 +64,6 @@ const HARD_LIMIT: i64 = 16 * 1024 * 1024;
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Messages read from the ROUTER per turn, so replies keep flowing under a flood.
 const READ_BURST: usize = 256;
-
-/// Why the server stopped with an error.
-#[derive(Debug, thiserror::Error)]
-pub enum ServerError {
-    /// A ZeroMQ call failed. The cause is the error's source, not part of
-    /// its message: the command line prints both.
-    #[error("ZeroMQ")]
-    Zmq(#[from] zmq::Error),
-    /// A thread could not be started.
-    #[error("starting a thread")]
-    Thread(#[from] std::io::Error),
-    /// The store failed in a way that leaves its state unknown; the service
-    /// answered what it owed and stopped.
-    #[error("stopped after a fatal storage error (see the log)")]
-    Fatal,
-}
 
 /// Serves on a bound ROUTER socket, and the trusted endpoint's if there is
 /// one, until `stop` is set. The caller chooses the port and when to stop,
@@ -126,92 +117,6 @@ pub(crate) fn run(
     match fatal {
         true => Err(ServerError::Fatal),
         false => Ok(()),
-    }
-}
-
-/// The threads behind the socket: the writer and the pool of slow work.
-struct Threads {
-    writer: std::thread::JoinHandle<()>,
-    workers: Vec<std::thread::JoinHandle<()>>,
-    pool_tx: mpsc::Sender<SlowJob>,
-    write_tx: mpsc::Sender<Job>,
-    fatal: Arc<AtomicBool>,
-    /// Whether other instances share the store.
-    shared: bool,
-}
-
-impl Threads {
-    fn start(
-        app: &Arc<App>,
-        queues: &Arc<Queues>,
-        backend: Box<dyn Backend>,
-        ctx: &zmq::Context,
-        stop: &Arc<AtomicBool>,
-    ) -> Result<Threads, ServerError> {
-        let fatal = Arc::new(AtomicBool::new(false));
-        let (write_tx, write_rx) = mpsc::channel::<Job>();
-        let shared = backend.shared();
-        let writer = {
-            let (app, queues, sock) = (Arc::clone(app), Arc::clone(queues), push_socket(ctx)?);
-            let (stop, fatal) = (Arc::clone(stop), Arc::clone(&fatal));
-            std::thread::Builder::new()
-                .name("writer".into())
-                .spawn(move || {
-                    writer::writer_loop(&app, &queues, backend, &write_rx, &sock, (&stop, &fatal))
-                })?
-        };
-        if shared {
-            // Other instances' commits and sessions this one has not seen yet
-            // are read by the writer when asked; ask once now for what was
-            // committed while this instance started.
-            let tx = Mutex::new(write_tx.clone());
-            app.follow.set_wake(Some(Box::new(move || {
-                let _ = tx
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .send(Job::Follow);
-            })));
-            app.follow.request();
-        }
-        let (pool_tx, pool_rx) = mpsc::channel::<SlowJob>();
-        let pool_rx = Arc::new(Mutex::new(pool_rx));
-        let mut workers = Vec::new();
-        for i in 0..app.settings.workers {
-            let (app, queues, rx, wtx, sock) = (
-                Arc::clone(app),
-                Arc::clone(queues),
-                Arc::clone(&pool_rx),
-                write_tx.clone(),
-                push_socket(ctx)?,
-            );
-            workers.push(
-                std::thread::Builder::new()
-                    .name(format!("slow-{i}"))
-                    .spawn(move || pool::pool_loop(&app, &queues, &rx, &wtx, &sock))?,
-            );
-        }
-        Ok(Threads {
-            writer,
-            workers,
-            pool_tx,
-            write_tx,
-            fatal,
-            shared,
-        })
-    }
-
-    /// Lets the pool finish, then the writer. True if the writer stopped on
-    /// a fatal storage error.
-    fn wind_down(self, app: &App) -> bool {
-        drop(self.pool_tx);
-        for w in self.workers {
-            let _ = w.join();
-        }
-        // The wake holds a sender too: the writer ends once both are gone.
-        app.follow.set_wake(None);
-        drop(self.write_tx);
-        let _ = self.writer.join();
-        self.fatal.load(Ordering::SeqCst)
     }
 }
 
