@@ -7,19 +7,13 @@
 use crate::api::{self, ApiError, AuthorizedApi, Conn, UnauthorizedApi};
 use crate::dom;
 use crate::header::Header;
+use crate::lazy::{self, shown};
 use crate::nav::{self, Location};
-use crate::pages::account::DeleteAccountPage;
-use crate::pages::audit::AuditPage;
 use crate::pages::auth::LoginPage;
-use crate::pages::credentials::{CredentialsPage, FirstPasswordPage};
+use crate::pages::credentials::FirstPasswordPage;
 use crate::pages::errors::{NotAllowed, NotFound};
-use crate::pages::invitations::InvitationsPage;
-use crate::pages::profile::ProfilePage;
 use crate::pages::register::RegisterPage;
 use crate::pages::reset::ResetPage;
-use crate::pages::security::SecurityPage;
-use crate::pages::user::UserPage;
-use crate::pages::users::UserListPage;
 use crate::routes::{self, Screen};
 use crate::state::{AppState, Notice, Session};
 use crate::storage;
@@ -240,21 +234,20 @@ fn Screens() -> impl IntoView {
 }
 
 /// The one match from a screen to its page: the compiler asks for a new
-/// screen's view here.
+/// screen's view here. Signed-in screens are downloaded when first shown
+/// ([`crate::lazy`]).
 fn page(screen: Screen) -> AnyView {
     match screen {
         Screen::Home => view! { <Home/> }.into_any(),
         Screen::Login => view! { <LoginPage/> }.into_any(),
         Screen::Register => view! { <RegisterPage/> }.into_any(),
-        Screen::Profile => view! { <ProfilePage/> }.into_any(),
-        Screen::Credentials => view! { <CredentialsPage/> }.into_any(),
-        Screen::DeleteAccount => view! { <DeleteAccountPage/> }.into_any(),
-        Screen::Security => view! { <SecurityPage/> }.into_any(),
-        Screen::Users => view! { <UserListPage/> }.into_any(),
-        Screen::Audit => view! { <AuditPage/> }.into_any(),
-        Screen::User(name) => view! { <UserPage name/> }.into_any(),
         Screen::Reset(token) => view! { <ResetPage token/> }.into_any(),
-        Screen::Invitations => view! { <InvitationsPage/> }.into_any(),
+        s @ (Screen::Profile | Screen::Credentials | Screen::DeleteAccount | Screen::Security) => {
+            shown(lazy::account(s))
+        }
+        s @ (Screen::Users | Screen::Audit | Screen::User(_) | Screen::Invitations) => {
+            shown(lazy::admin(s))
+        }
         Screen::Invite(token) => view! { <RegisterPage invite=token/> }.into_any(),
         Screen::NotFound => view! { <NotFound/> }.into_any(),
     }

@@ -26,6 +26,7 @@
 //! - [`loaded`]: what a screen loads to show, loaded again when the server is back.
 //! - [`webauthn`]: passkeys through `navigator.credentials`.
 //! - [`pages`]: one module per screen.
+//! - [`lazy`]: the signed-in screens, downloaded when first shown.
 //! - [`header`]: the header: navigation, connection, theme, the user, Log out.
 //! - [`app`]: the shell: header, banner, routes and their guards, the session
 //!   kept across reloads.
@@ -37,6 +38,7 @@ mod dialog;
 mod dom;
 mod forms;
 mod header;
+mod lazy;
 mod loaded;
 mod nav;
 mod pages;

@@ -20,15 +20,57 @@ fn bridge() -> (ServiceProcess, BridgeProcess) {
     (s, b)
 }
 
-/// The one file in dist/ whose name ends with `suffix`.
-fn built(suffix: &str) -> String {
-    let names: Vec<String> = std::fs::read_dir(dist())
+/// The files in dist/ whose names start with `prefix` and end with `suffix`.
+fn all_built(prefix: &str, suffix: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dist())
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(suffix))
+        .filter(|n| n.starts_with(prefix) && n.ends_with(suffix))
         .collect();
-    assert_eq!(names.len(), 1, "{suffix}: {names:?}");
+    names.sort();
+    names
+}
+
+/// The one file in dist/ whose name starts with `prefix` and ends with `suffix`.
+fn built(prefix: &str, suffix: &str) -> String {
+    let names = all_built(prefix, suffix);
+    assert_eq!(names.len(), 1, "{prefix}…{suffix}: {names:?}");
     names[0].clone()
+}
+
+/// What the browser downloads before it shows the first screen, gzip-compressed:
+/// the app's main wasm. The signed-in screens come later, split off.
+const FIRST_WASM_BUDGET: usize = 240_000;
+
+#[test]
+fn the_first_download_stays_within_its_budget_and_the_rest_is_split_off() {
+    let main = built("users-web-", "_bg.wasm");
+    let gz = std::fs::metadata(dist().join(format!("{main}.gz")))
+        .unwrap()
+        .len() as usize;
+    assert!(
+        gz <= FIRST_WASM_BUDGET,
+        "{main}: {gz} bytes gzip-compressed, over the budget of {FIRST_WASM_BUDGET}"
+    );
+    // The account's screens and the staff's, each in a file of its own, and the
+    // module that fetches them, which the app's JS imports by its hashed name.
+    assert_eq!(all_built("split_account_", ".wasm").len(), 1);
+    assert_eq!(all_built("split_admin_", ".wasm").len(), 1);
+    let loader = built("__wasm_split-", ".js");
+    let js = std::fs::read_to_string(dist().join(built("users-web-", ".js"))).unwrap();
+    assert!(
+        js.contains(&format!("\"./{loader}\"")),
+        "{loader} not imported"
+    );
+    let loads = std::fs::read_to_string(dist().join(&loader)).unwrap();
+    for part in all_built("", ".wasm") {
+        if !part.starts_with("users-web-") {
+            assert!(
+                loads.contains(&format!("\"./{part}\"")),
+                "{part} never loaded"
+            );
+        }
+    }
 }
 
 fn get(b: &BridgeProcess, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
@@ -60,8 +102,14 @@ fn decompress(encoding: &str, body: &[u8]) -> Vec<u8> {
 #[test]
 fn hashed_assets_go_out_compressed_and_cached_for_good() {
     let (_s, b) = bridge();
-    for suffix in ["_bg.wasm", ".js", ".css"] {
-        let path = format!("/{}", built(suffix));
+    let assets = [
+        all_built("", ".wasm"),
+        all_built("", ".js"),
+        all_built("", ".css"),
+    ];
+    assert!(assets.iter().all(|a| !a.is_empty()), "{assets:?}");
+    for name in assets.concat() {
+        let path = format!("/{name}");
         let plain = std::fs::read(dist().join(&path[1..])).unwrap();
         for (accept, encoding) in [("gzip, deflate, br", "br"), ("gzip", "gzip")] {
             let r = get(&b, &path, &[("Accept-Encoding", accept)]);
@@ -80,7 +128,7 @@ fn hashed_assets_go_out_compressed_and_cached_for_good() {
         assert_eq!(r.header("content-encoding"), None);
         assert_eq!(r.body, plain, "{path}");
     }
-    let wasm = get(&b, &format!("/{}", built("_bg.wasm")), &[]);
+    let wasm = get(&b, &format!("/{}", built("users-web-", "_bg.wasm")), &[]);
     assert_eq!(wasm.header("content-type"), Some("application/wasm"));
 }
 
@@ -111,7 +159,7 @@ fn the_page_and_its_routes_revalidate_and_answer_304() {
         assert!(again.body.is_empty());
     }
     // A hashed asset revalidates the same way, should a browser ask.
-    let path = format!("/{}", built(".css"));
+    let path = format!("/{}", built("style-", ".css"));
     let tag = get(&b, &path, &[]).header("etag").unwrap().to_owned();
     assert_eq!(get(&b, &path, &[("If-None-Match", &tag)]).status, 304);
     assert_eq!(

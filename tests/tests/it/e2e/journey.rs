@@ -31,6 +31,8 @@ async fn the_browser_journey() {
     click(&c, "register-submit").await;
     wait_text(&c, "#flash", "Account e2e_user created").await;
     assert_eq!(ui.here().await, "/login");
+    // Signed out, the browser has fetched none of the signed-in screens' code.
+    assert_eq!(split_parts(&c).await, Vec::<String>::new());
     // The username is filled in; the password field takes the password and
     // Enter submits the form.
     element(&c, "login-password")
@@ -44,6 +46,16 @@ async fn the_browser_journey() {
     assert_eq!(c.title().await.unwrap(), "Profile · Users");
     let current = wait_for(&c, "#nav-profile[aria-current='page']").await;
     assert_eq!(current.text().await.unwrap(), "Profile");
+    // The account's screens came with the first of them; the staff's did not.
+    let parts = split_parts(&c).await;
+    assert!(
+        parts.iter().any(|p| p.starts_with("split_account_")),
+        "{parts:?}"
+    );
+    assert!(
+        !parts.iter().any(|p| p.starts_with("split_admin_")),
+        "{parts:?}"
+    );
 
     // The profile: the date of birth is a date input.
     fill(&c, "p-city", "Lisbon").await;
@@ -148,6 +160,11 @@ async fn the_browser_journey() {
     wait_for(&c, "#profile-form").await;
     click(&c, "nav-users").await;
     wait_for(&c, "#row-e2e_renamed").await;
+    let parts = split_parts(&c).await;
+    assert!(
+        parts.iter().any(|p| p.starts_with("split_admin_")),
+        "{parts:?}"
+    );
     fill(&c, "admin-search", "renamed").await;
     wait_text(&c, "#admin-range", "of 1").await;
     shot(&c, "07-admin").await;
@@ -273,4 +290,16 @@ async fn the_browser_journey() {
     click(&c, "profile-save").await;
     wait_text(&c, "#profile-form .notice", "Profile saved.").await;
     ui.close().await;
+}
+
+/// The split-off wasm files (web/src/lazy.rs) this page has fetched so far.
+async fn split_parts(c: &Client) -> Vec<String> {
+    let names = js(
+        c,
+        "return performance.getEntriesByType('resource')
+           .map(e => new URL(e.name).pathname.slice(1))
+           .filter(n => n.endsWith('.wasm') && !n.startsWith('users-web-'))",
+    )
+    .await;
+    serde_json::from_value(names).unwrap()
 }

@@ -1,0 +1,79 @@
+//! The screens a signed-out visitor never sees, downloaded the first time one
+//! is shown: the account's, and the staff's. `scripts/build-web` builds with
+//! the `split` feature: each function below is then a split point, and
+//! wasm-split (`scripts/bundle-web`) moves it and the code only it needs into
+//! a wasm file of its own, fetched when the function is first called. Code
+//! that both need goes into shared files, fetched with the first. Builds
+//! without the feature (tests, `trunk serve`) link everything in as usual.
+//!
+//! The sign-in, registration, invitation and recovery screens stay in the
+//! first download: they are what a visitor opens first.
+
+use crate::dom;
+use crate::pages::account::DeleteAccountPage;
+use crate::pages::audit::AuditPage;
+use crate::pages::credentials::CredentialsPage;
+use crate::pages::errors::NotFound;
+use crate::pages::invitations::InvitationsPage;
+use crate::pages::profile::ProfilePage;
+use crate::pages::security::SecurityPage;
+use crate::pages::user::UserPage;
+use crate::pages::users::UserListPage;
+use crate::routes::Screen;
+use leptos::prelude::*;
+use leptos::task::spawn_local_scoped_with_cancellation;
+use std::future::Future;
+
+/// The account's own screens, `/account/...`: one download for the four.
+#[cfg_attr(feature = "split", leptos::lazy)]
+pub(crate) async fn account(screen: Screen) -> AnyView {
+    match screen {
+        Screen::Profile => view! { <ProfilePage/> }.into_any(),
+        Screen::Credentials => view! { <CredentialsPage/> }.into_any(),
+        Screen::DeleteAccount => view! { <DeleteAccountPage/> }.into_any(),
+        Screen::Security => view! { <SecurityPage/> }.into_any(),
+        // Not an account screen: the caller sends only those.
+        _ => view! { <NotFound/> }.into_any(),
+    }
+}
+
+/// The staff's screens, `/admin/...`: one download for the four.
+#[cfg_attr(feature = "split", leptos::lazy)]
+pub(crate) async fn admin(screen: Screen) -> AnyView {
+    match screen {
+        Screen::Users => view! { <UserListPage/> }.into_any(),
+        Screen::Audit => view! { <AuditPage/> }.into_any(),
+        Screen::User(name) => view! { <UserPage name/> }.into_any(),
+        Screen::Invitations => view! { <InvitationsPage/> }.into_any(),
+        // Not a staff screen: the caller sends only those.
+        _ => view! { <NotFound/> }.into_any(),
+    }
+}
+
+/// A screen whose code may still have to be downloaded: "Loading…" until it
+/// is there, then the screen, with focus on its title as for any new screen.
+///
+/// The screen is built under the caller's owner, as if built in place: it is
+/// disposed of with it, and the download is dropped if that comes first.
+/// `<Suspense>` would build it under an owner of its own, whose disposal
+/// lags behind the screen's effects (a session ended elsewhere then reads a
+/// disposed signal).
+pub(crate) fn shown(load: impl Future<Output = AnyView> + 'static) -> AnyView {
+    let page = RwSignal::new_local(None::<AnyView>);
+    // Untracked: what the screen reads while it is built is its own business,
+    // not the caller's.
+    untrack(|| {
+        spawn_local_scoped_with_cancellation(async move {
+            page.set(Some(load.await));
+            dom::focus_new_screen();
+        })
+    });
+    (move || {
+        page.track();
+        // Taken without notifying: the view moves into the page once.
+        page.try_update_untracked(Option::take)
+            .flatten()
+            .unwrap_or_else(|| view! { <p class="muted" role="status">"Loading…"</p> }.into_any())
+    })
+    .into_any()
+}
