@@ -63,6 +63,13 @@ pub(crate) fn go_to(address: &str) {
     }
 }
 
+/// Loads the page again from the server: the newest build of the app.
+pub(crate) fn reload() {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().reload();
+    }
+}
+
 /// The browser's own yes/no question; true for yes.
 pub(crate) fn confirm(question: &str) -> bool {
     web_sys::window()

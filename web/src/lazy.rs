@@ -1,6 +1,6 @@
 //! The screens a signed-out visitor never sees, downloaded the first time one
 //! is shown: the account's, and the staff's. `scripts/build-web` builds with
-//! the `split` feature: each function below is then a split point, and
+//! the `split` feature: each `*_part` function below is then a split point, and
 //! wasm-split (`scripts/bundle-web`) moves it and the code only it needs into
 //! a wasm file of its own, fetched when the function is first called. Code
 //! that both need goes into shared files, fetched with the first. Builds
@@ -20,34 +20,67 @@ use crate::pages::security::SecurityPage;
 use crate::pages::user::UserPage;
 use crate::pages::users::UserListPage;
 use crate::routes::Screen;
+use crate::widgets::LoadFailed;
 use leptos::prelude::*;
 use leptos::task::spawn_local_scoped_with_cancellation;
 use std::future::Future;
 
+/// A part of the app that could not be downloaded: the network failed, or
+/// the server now has a newer build, whose parts have other names.
+pub(crate) struct NotLoaded;
+
+impl From<leptos::wasm_split::SplitLoaderError> for NotLoaded {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        NotLoaded
+    }
+}
+
 /// The account's own screens, `/account/...`: one download for the four.
-#[cfg_attr(feature = "split", leptos::lazy)]
-pub(crate) async fn account(screen: Screen) -> AnyView {
-    match screen {
+pub(crate) async fn account(screen: Screen) -> Result<AnyView, NotLoaded> {
+    #[cfg(feature = "split")]
+    return account_part(screen).await;
+    #[cfg(not(feature = "split"))]
+    account_part(screen)
+}
+
+/// The staff's screens, `/admin/...`: one download for the four.
+pub(crate) async fn admin(screen: Screen) -> Result<AnyView, NotLoaded> {
+    #[cfg(feature = "split")]
+    return admin_part(screen).await;
+    #[cfg(not(feature = "split"))]
+    admin_part(screen)
+}
+
+// `fallible`: a failed download is an `Err` (and tried afresh next time),
+// not a panic, which would stop the app.
+#[cfg_attr(
+    feature = "split",
+    leptos::wasm_split::wasm_split(account, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn account_part(screen: Screen) -> Result<AnyView, NotLoaded> {
+    Ok(match screen {
         Screen::Profile => view! { <ProfilePage/> }.into_any(),
         Screen::Credentials => view! { <CredentialsPage/> }.into_any(),
         Screen::DeleteAccount => view! { <DeleteAccountPage/> }.into_any(),
         Screen::Security => view! { <SecurityPage/> }.into_any(),
         // Not an account screen: the caller sends only those.
         _ => view! { <NotFound/> }.into_any(),
-    }
+    })
 }
 
-/// The staff's screens, `/admin/...`: one download for the four.
-#[cfg_attr(feature = "split", leptos::lazy)]
-pub(crate) async fn admin(screen: Screen) -> AnyView {
-    match screen {
+#[cfg_attr(
+    feature = "split",
+    leptos::wasm_split::wasm_split(admin, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn admin_part(screen: Screen) -> Result<AnyView, NotLoaded> {
+    Ok(match screen {
         Screen::Users => view! { <UserListPage/> }.into_any(),
         Screen::Audit => view! { <AuditPage/> }.into_any(),
         Screen::User(name) => view! { <UserPage name/> }.into_any(),
         Screen::Invitations => view! { <InvitationsPage/> }.into_any(),
         // Not a staff screen: the caller sends only those.
         _ => view! { <NotFound/> }.into_any(),
-    }
+    })
 }
 
 /// A screen whose code may still have to be downloaded: "Loading…" until it
@@ -58,13 +91,21 @@ pub(crate) async fn admin(screen: Screen) -> AnyView {
 /// `<Suspense>` would build it under an owner of its own, whose disposal
 /// lags behind the screen's effects (a session ended elsewhere then reads a
 /// disposed signal).
-pub(crate) fn shown(load: impl Future<Output = AnyView> + 'static) -> AnyView {
+pub(crate) fn shown(load: impl Future<Output = Result<AnyView, NotLoaded>> + 'static) -> AnyView {
     let page = RwSignal::new_local(None::<AnyView>);
     // Untracked: what the screen reads while it is built is its own business,
     // not the caller's.
     untrack(|| {
         spawn_local_scoped_with_cancellation(async move {
-            page.set(Some(load.await));
+            page.set(Some(load.await.unwrap_or_else(|NotLoaded| {
+                // Reloading takes the page and its parts afresh from the server.
+                let retry = Callback::new(|()| dom::reload());
+                view! {
+                    <LoadFailed id="screen-retry" what="this screen" retry
+                        message="The network failed, or the app has been updated.".to_owned()/>
+                }
+                .into_any()
+            })));
             dom::focus_new_screen();
         })
     });

@@ -54,8 +54,8 @@ fn the_first_download_stays_within_its_budget_and_the_rest_is_split_off() {
     );
     // The account's screens and the staff's, each in a file of its own, and the
     // module that fetches them, which the app's JS imports by its hashed name.
-    assert_eq!(all_built("split_account_", ".wasm").len(), 1);
-    assert_eq!(all_built("split_admin_", ".wasm").len(), 1);
+    assert_eq!(all_built("split_account-", ".wasm").len(), 1);
+    assert_eq!(all_built("split_admin-", ".wasm").len(), 1);
     let loader = built("__wasm_split-", ".js");
     let js = std::fs::read_to_string(dist().join(built("users-web-", ".js"))).unwrap();
     assert!(

@@ -2,6 +2,7 @@
 //! them, with axe-core on the states the screen walk ([`super::finish`])
 //! does not reach: filled-in forms, errors, the confirmation dialog.
 
+use super::parts::split_parts;
 use super::*;
 use fantoccini::key::Key;
 use users_tests::ADMIN_PASSWORD;
@@ -49,11 +50,11 @@ async fn the_browser_journey() {
     // The account's screens came with the first of them; the staff's did not.
     let parts = split_parts(&c).await;
     assert!(
-        parts.iter().any(|p| p.starts_with("split_account_")),
+        parts.iter().any(|p| p.starts_with("split_account-")),
         "{parts:?}"
     );
     assert!(
-        !parts.iter().any(|p| p.starts_with("split_admin_")),
+        !parts.iter().any(|p| p.starts_with("split_admin-")),
         "{parts:?}"
     );
 
@@ -162,7 +163,7 @@ async fn the_browser_journey() {
     wait_for(&c, "#row-e2e_renamed").await;
     let parts = split_parts(&c).await;
     assert!(
-        parts.iter().any(|p| p.starts_with("split_admin_")),
+        parts.iter().any(|p| p.starts_with("split_admin-")),
         "{parts:?}"
     );
     fill(&c, "admin-search", "renamed").await;
@@ -290,16 +291,4 @@ async fn the_browser_journey() {
     click(&c, "profile-save").await;
     wait_text(&c, "#profile-form .notice", "Profile saved.").await;
     ui.close().await;
-}
-
-/// The split-off wasm files (web/src/lazy.rs) this page has fetched so far.
-async fn split_parts(c: &Client) -> Vec<String> {
-    let names = js(
-        c,
-        "return performance.getEntriesByType('resource')
-           .map(e => new URL(e.name).pathname.slice(1))
-           .filter(n => n.endsWith('.wasm') && !n.startsWith('users-web-'))",
-    )
-    .await;
-    serde_json::from_value(names).unwrap()
 }

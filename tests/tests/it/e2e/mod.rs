@@ -14,6 +14,7 @@
 //! - [`finish`]: every screen at three widths in both themes (the README's
 //!   gallery), and the traps a review in real browsers found.
 //! - [`checks`]: axe-core, the emulated colour scheme, sideways scrolling.
+//! - [`parts`]: the signed-in screens' split-off code, fetched when needed.
 //!
 //! One browser at a time: the tests take [`Ui::start`]'s lock, since two
 //! Chromiums on a small machine make each other's timeouts.
@@ -24,6 +25,7 @@ mod forward;
 mod journey;
 mod look;
 mod onboarding;
+mod parts;
 mod passkeys;
 mod rules;
 mod security;
