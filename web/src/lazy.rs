@@ -29,34 +29,39 @@ use std::future::Future;
 /// the server now has a newer build, whose parts have other names.
 pub(crate) struct NotLoaded;
 
-impl From<leptos::wasm_split::SplitLoaderError> for NotLoaded {
-    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+impl From<wasm_split_helpers::SplitLoaderError> for NotLoaded {
+    fn from(_: wasm_split_helpers::SplitLoaderError) -> Self {
         NotLoaded
     }
 }
 
 /// The account's own screens, `/account/...`: one download for the four.
+#[cfg(feature = "split")]
 pub(crate) async fn account(screen: Screen) -> Result<AnyView, NotLoaded> {
-    #[cfg(feature = "split")]
-    return account_part(screen).await;
-    #[cfg(not(feature = "split"))]
-    account_part(screen)
+    account_part(screen).await
 }
 
 /// The staff's screens, `/admin/...`: one download for the four.
+#[cfg(feature = "split")]
 pub(crate) async fn admin(screen: Screen) -> Result<AnyView, NotLoaded> {
-    #[cfg(feature = "split")]
-    return admin_part(screen).await;
-    #[cfg(not(feature = "split"))]
+    admin_part(screen).await
+}
+
+/// The account's own screens, linked in.
+#[cfg(not(feature = "split"))]
+pub(crate) async fn account(screen: Screen) -> Result<AnyView, NotLoaded> {
+    account_part(screen)
+}
+
+/// The staff's screens, linked in.
+#[cfg(not(feature = "split"))]
+pub(crate) async fn admin(screen: Screen) -> Result<AnyView, NotLoaded> {
     admin_part(screen)
 }
 
 // `fallible`: a failed download is an `Err` (and tried afresh next time),
 // not a panic, which would stop the app.
-#[cfg_attr(
-    feature = "split",
-    leptos::wasm_split::wasm_split(account, wasm_split_path = ::leptos::wasm_split, fallible)
-)]
+#[cfg_attr(feature = "split", wasm_split_helpers::wasm_split(account, fallible))]
 fn account_part(screen: Screen) -> Result<AnyView, NotLoaded> {
     Ok(match screen {
         Screen::Profile => view! { <ProfilePage/> }.into_any(),
@@ -68,10 +73,7 @@ fn account_part(screen: Screen) -> Result<AnyView, NotLoaded> {
     })
 }
 
-#[cfg_attr(
-    feature = "split",
-    leptos::wasm_split::wasm_split(admin, wasm_split_path = ::leptos::wasm_split, fallible)
-)]
+#[cfg_attr(feature = "split", wasm_split_helpers::wasm_split(admin, fallible))]
 fn admin_part(screen: Screen) -> Result<AnyView, NotLoaded> {
     Ok(match screen {
         Screen::Users => view! { <UserListPage/> }.into_any(),
@@ -111,7 +113,8 @@ pub(crate) fn shown(load: impl Future<Output = Result<AnyView, NotLoaded>> + 'st
     });
     (move || {
         page.track();
-        // Taken without notifying: the view moves into the page once.
+        // Taken without notifying: the view moves into the page once. Only
+        // `page` re-runs this closure, and it is set once.
         page.try_update_untracked(Option::take)
             .flatten()
             .unwrap_or_else(|| view! { <p class="muted" role="status">"Loading…"</p> }.into_any())

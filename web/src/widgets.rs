@@ -163,8 +163,10 @@ pub(crate) fn BusyButton(
 }
 
 /// What a screen shows in place of what it could not load: why, and Retry.
-/// The screen also tries again by itself when the service comes back (see
-/// [`AppState::when_back`](crate::state::AppState::when_back)).
+/// A screen that loads from the service also tries again by itself when the
+/// service comes back (see
+/// [`AppState::when_back`](crate::state::AppState::when_back)); a screen whose
+/// code could not be downloaded ([`crate::lazy`]) waits for Retry.
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
 pub(crate) fn LoadFailed(

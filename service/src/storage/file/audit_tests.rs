@@ -30,10 +30,11 @@ fn appends_undoes_prunes_and_holds_no_plaintext() {
     let store = dir.path().join("users.json");
     let cipher = Arc::new(Fernet::new(&Fernet::generate_key()).unwrap());
     let day = Duration::from_secs(86_400);
-    // Before the log opens: a second may pass before the assertion.
-    let opened = now();
-    let mut log =
-        AuditFile::open(&store, Arc::clone(&cipher), day, SystemTime::now(), None).unwrap();
+    // One time for the log's opens: ids start at its floor, and a reopen at
+    // a later second would start them there again.
+    let at = SystemTime::now();
+    let opened = at.duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let mut log = AuditFile::open(&store, Arc::clone(&cipher), day, at, None).unwrap();
     let mut old = [record(now() - 2 * 86_400)];
     log.append(&mut old).unwrap();
     let first = old[0].id;
@@ -57,8 +58,7 @@ fn appends_undoes_prunes_and_holds_no_plaintext() {
         .write_all(b"gAAAAA-torn")
         .unwrap();
     drop(log);
-    let mut log =
-        AuditFile::open(&store, Arc::clone(&cipher), day, SystemTime::now(), None).unwrap();
+    let mut log = AuditFile::open(&store, Arc::clone(&cipher), day, at, None).unwrap();
     let read = log.reader().read_all().unwrap();
     assert_eq!(ids(&read), [1, 2]);
     let mut next = [record(now())];
