@@ -1,10 +1,11 @@
 //! The workspace's binaries, built once per test run, their error lines,
 //! and free ports.
 
+use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
@@ -67,10 +68,31 @@ pub fn error_line(stderr: &[u8], prefix: &str) -> String {
         .to_owned()
 }
 
-/// A TCP port free on loopback right now.
+/// A TCP port free on loopback right now, and never handed out before in
+/// this process: a port picked for a bridge and released, then picked again
+/// for a service started before the bridge binds it, would make one of the
+/// two fail to start.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("no free port")
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("no free port");
+        if GIVEN.lock().unwrap_or_else(|e| e.into_inner()).insert(port) {
+            return port;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Without the record of ports given, the kernel hands the same free port
+    /// out again within a few hundred picks.
+    #[test]
+    fn free_ports_are_never_handed_out_twice() {
+        let ports: Vec<u16> = (0..2_000).map(|_| super::free_port()).collect();
+        let distinct: std::collections::BTreeSet<u16> = ports.iter().copied().collect();
+        assert_eq!(distinct.len(), ports.len());
+    }
 }
