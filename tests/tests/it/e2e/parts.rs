@@ -52,3 +52,53 @@ async fn a_part_that_cannot_be_downloaded_says_so_and_a_reload_brings_it() {
     );
     ui.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_move_during_a_download_keeps_the_last_screen_and_a_shown_screen_gets_focus() {
+    let ui = Ui::start().await;
+    let c = ui.c.clone();
+    ui.open("/login").await;
+    wait_for(&c, "#conn-state[data-conn='up']").await;
+    // The staff's part is held back until the test lets it go.
+    js(
+        &c,
+        "const f = window.fetch;
+         const held = new Promise(r => { window.__release = r; });
+         window.fetch = (u, o) => String(u).includes('split_admin-')
+           ? held.then(() => f(u, o)) : f(u, o);",
+    )
+    .await;
+    login(&c, "admin", users_tests::ADMIN_PASSWORD).await;
+    wait_for(&c, "#profile-form").await;
+    click(&c, "nav-users").await;
+    wait_text(&c, "main .card", "Loading…").await;
+    // Moved on before the part came: the profile shows, and stays when the
+    // download then finishes.
+    click(&c, "nav-profile").await;
+    wait_for(&c, "#profile-form").await;
+    js(&c, "window.__release()").await;
+    until("the staff's part to arrive", || async {
+        split_parts(&c)
+            .await
+            .iter()
+            .any(|p| p.starts_with("split_admin-"))
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(ui.here().await, "/account/profile");
+    wait_for(&c, "#profile-form").await;
+    assert!(c.find(Locator::Css("#row-admin")).await.is_err());
+    // The list, once shown, has focus on its title, as any new screen.
+    click(&c, "nav-users").await;
+    wait_for(&c, "#row-admin").await;
+    until("focus on the list's title", || async {
+        js(
+            &c,
+            "return document.activeElement.classList.contains('page-title')",
+        )
+        .await
+            == json!(true)
+    })
+    .await;
+    ui.close().await;
+}
