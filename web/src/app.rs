@@ -242,7 +242,8 @@ fn page(screen: Screen) -> AnyView {
         Screen::Login => view! { <LoginPage/> }.into_any(),
         Screen::Register => view! { <RegisterPage/> }.into_any(),
         Screen::Reset(token) => view! { <ResetPage token/> }.into_any(),
-        s @ (Screen::Profile | Screen::Credentials | Screen::DeleteAccount | Screen::Security) => {
+        Screen::Security => shown(lazy::security()),
+        s @ (Screen::Profile | Screen::Credentials | Screen::DeleteAccount) => {
             shown(lazy::account(s))
         }
         s @ (Screen::Users | Screen::Audit | Screen::User(_) | Screen::Invitations) => {

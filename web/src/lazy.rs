@@ -1,10 +1,13 @@
 //! The screens a signed-out visitor never sees, downloaded the first time one
-//! is shown: the account's, and the staff's. `scripts/build-web` builds with
-//! the `split` feature: each `*_part` function below is then a split point, and
-//! wasm-split (`scripts/bundle-web`) moves it and the code only it needs into
-//! a wasm file of its own, fetched when the function is first called. Code
-//! that both need goes into shared files, fetched with the first. Builds
-//! without the feature (tests, `trunk serve`) link everything in as usual.
+//! is shown, in three groups: the account's (where sign-in lands), the
+//! Security page (two-factor login, passkeys, sessions: the largest of them),
+//! and the staff's. `scripts/build-web` builds with the `split` feature: each
+//! `*_part` function below is then a split point, and wasm-split
+//! (`scripts/bundle-web`) moves it and the code only it needs into a wasm
+//! file of its own, fetched when the function is first called. Code that
+//! several need goes into shared files, fetched with the first that needs
+//! it. Builds without the feature (tests, `trunk serve`) link everything in
+//! as usual.
 //!
 //! The sign-in, registration, invitation and recovery screens stay in the
 //! first download: they are what a visitor opens first.
@@ -35,10 +38,22 @@ impl From<wasm_split_helpers::SplitLoaderError> for NotLoaded {
     }
 }
 
-/// The account's own screens, `/account/...`: one download for the four.
+/// The account's own screens but Security: one download for the three.
 #[cfg(feature = "split")]
 pub(crate) async fn account(screen: Screen) -> Result<AnyView, NotLoaded> {
     account_part(screen).await
+}
+
+/// The Security page: two-factor login, passkeys, sessions.
+#[cfg(feature = "split")]
+pub(crate) async fn security() -> Result<AnyView, NotLoaded> {
+    security_part().await
+}
+
+/// The Security page, linked in.
+#[cfg(not(feature = "split"))]
+pub(crate) async fn security() -> Result<AnyView, NotLoaded> {
+    security_part()
 }
 
 /// The staff's screens, `/admin/...`: one download for the four.
@@ -67,10 +82,14 @@ fn account_part(screen: Screen) -> Result<AnyView, NotLoaded> {
         Screen::Profile => view! { <ProfilePage/> }.into_any(),
         Screen::Credentials => view! { <CredentialsPage/> }.into_any(),
         Screen::DeleteAccount => view! { <DeleteAccountPage/> }.into_any(),
-        Screen::Security => view! { <SecurityPage/> }.into_any(),
         // Not an account screen: the caller sends only those.
         _ => view! { <NotFound/> }.into_any(),
     })
+}
+
+#[cfg_attr(feature = "split", wasm_split_helpers::wasm_split(security, fallible))]
+fn security_part() -> Result<AnyView, NotLoaded> {
+    Ok(view! { <SecurityPage/> }.into_any())
 }
 
 #[cfg_attr(feature = "split", wasm_split_helpers::wasm_split(admin, fallible))]

@@ -52,10 +52,12 @@ fn the_first_download_stays_within_its_budget_and_the_rest_is_split_off() {
         gz <= FIRST_WASM_BUDGET,
         "{main}: {gz} bytes gzip-compressed, over the budget of {FIRST_WASM_BUDGET}"
     );
-    // The account's screens and the staff's, each in a file of its own, and the
-    // module that fetches them, which the app's JS imports by its hashed name.
-    assert_eq!(all_built("split_account-", ".wasm").len(), 1);
-    assert_eq!(all_built("split_admin-", ".wasm").len(), 1);
+    // The account's screens, the Security page and the staff's screens, each
+    // in a file of its own, and the module that fetches them, which the app's
+    // JS imports by its hashed name.
+    for part in ["split_account-", "split_security-", "split_admin-"] {
+        assert_eq!(all_built(part, ".wasm").len(), 1, "{part}");
+    }
     let loader = built("__wasm_split-", ".js");
     let js = std::fs::read_to_string(dist().join(built("users-web-", ".js"))).unwrap();
     assert!(

@@ -47,14 +47,17 @@ async fn the_browser_journey() {
     assert_eq!(c.title().await.unwrap(), "Profile · Users");
     let current = wait_for(&c, "#nav-profile[aria-current='page']").await;
     assert_eq!(current.text().await.unwrap(), "Profile");
-    // The account's screens came with the first of them; the staff's did not.
+    // The account's screens came with the first of them; the Security page
+    // and the staff's screens did not.
     let parts = split_parts(&c).await;
     assert!(
         parts.iter().any(|p| p.starts_with("split_account-")),
         "{parts:?}"
     );
     assert!(
-        !parts.iter().any(|p| p.starts_with("split_admin-")),
+        !parts
+            .iter()
+            .any(|p| p.starts_with("split_admin-") || p.starts_with("split_security-")),
         "{parts:?}"
     );
 
