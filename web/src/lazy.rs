@@ -38,40 +38,31 @@ impl From<wasm_split_helpers::SplitLoaderError> for NotLoaded {
     }
 }
 
+/// Calls a split point: with the `split` feature it is async, downloading
+/// its part first; without, a plain call.
+macro_rules! part {
+    ($call:expr) => {{
+        #[cfg(feature = "split")]
+        let view = $call.await;
+        #[cfg(not(feature = "split"))]
+        let view = $call;
+        view
+    }};
+}
+
 /// The account's own screens but Security: one download for the three.
-#[cfg(feature = "split")]
 pub(crate) async fn account(screen: Screen) -> Result<AnyView, NotLoaded> {
-    account_part(screen).await
+    part!(account_part(screen))
 }
 
 /// The Security page: two-factor login, passkeys, sessions.
-#[cfg(feature = "split")]
 pub(crate) async fn security() -> Result<AnyView, NotLoaded> {
-    security_part().await
-}
-
-/// The Security page, linked in.
-#[cfg(not(feature = "split"))]
-pub(crate) async fn security() -> Result<AnyView, NotLoaded> {
-    security_part()
+    part!(security_part())
 }
 
 /// The staff's screens, `/admin/...`: one download for the four.
-#[cfg(feature = "split")]
 pub(crate) async fn admin(screen: Screen) -> Result<AnyView, NotLoaded> {
-    admin_part(screen).await
-}
-
-/// The account's own screens, linked in.
-#[cfg(not(feature = "split"))]
-pub(crate) async fn account(screen: Screen) -> Result<AnyView, NotLoaded> {
-    account_part(screen)
-}
-
-/// The staff's screens, linked in.
-#[cfg(not(feature = "split"))]
-pub(crate) async fn admin(screen: Screen) -> Result<AnyView, NotLoaded> {
-    admin_part(screen)
+    part!(admin_part(screen))
 }
 
 // `fallible`: a failed download is an `Err` (and tried afresh next time),
