@@ -74,6 +74,7 @@ fn main() -> anyhow::Result<()> {
     let renamed: Reply<UserReply> = call(
         &sock,
         Request::UpdateUser {
+            passkey: Default::default(),
             session_token: token.clone(),
             update_data: UserUpdate {
                 username: Some(format!("{username}_updated")),
@@ -87,6 +88,7 @@ fn main() -> anyhow::Result<()> {
     let _: Reply<UserReply> = call(
         &sock,
         Request::UpdateUser {
+            passkey: Default::default(),
             session_token: token.clone(),
             update_data: UserUpdate {
                 current_password: Some(Secret::from("SecurePass123!")),

@@ -187,6 +187,10 @@ impl ServiceError {
             ServiceError::Field(f) => (f.message.clone(), Some(f.field.to_owned())),
             ServiceError::TooLarge => ("Request too large".into(), None),
             ServiceError::InvalidCredentials => ("Invalid username or password".into(), None),
+            ServiceError::WrongPassword("credential") => (
+                "The passkey did not confirm this: use one of this account's, just now".into(),
+                Some("credential".into()),
+            ),
             ServiceError::WrongPassword(field) => {
                 ("Password is incorrect".into(), Some((*field).into()))
             }

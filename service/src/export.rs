@@ -222,9 +222,10 @@ fn check_record(r: &UserRecord) -> Result<(), String> {
         ));
     }
     let hex_len = |h: &str| hex::decode(h).map(|b| b.len()).ok();
-    if hex_len(&r.password_hash) != Some(password::HASH_LEN) {
+    // Empty: an account without a password, which signs in with a passkey.
+    if !matches!(hex_len(&r.password_hash), Some(0 | password::HASH_LEN)) {
         return Err(format!(
-            "password_hash must be {} bytes, in hex",
+            "password_hash must be {} bytes, in hex (or empty: no password)",
             password::HASH_LEN
         ));
     }

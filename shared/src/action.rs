@@ -26,6 +26,7 @@ wire_enum! {
         InviteList = "invite_list",
         InviteRevoke = "invite_revoke",
         InviteAccept = "invite_accept",
+        InvitePasskeyBegin = "invite_passkey_begin",
         ResetLinkCreate = "reset_link_create",
         ResetRedeem = "reset_redeem",
         PasskeyRegisterBegin = "passkey_register_begin",

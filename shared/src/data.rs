@@ -16,7 +16,10 @@ pub struct NewUser {
     pub username: String,
     /// A valid address.
     pub email: String,
-    /// In clear over the wire; the service keeps only its hash.
+    /// In clear over the wire; the service keeps only its hash. Left out,
+    /// it is refused by the password policy, except by an invitee who
+    /// makes a passkey instead (invite_accept).
+    #[serde(default)]
     pub password: Secret,
     /// Optional profile fields.
     #[serde(flatten)]

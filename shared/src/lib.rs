@@ -4,7 +4,8 @@
 //!
 //! - [`request`]: every request, tagged by `action`, and the envelope carrying
 //!   `request_id`; the objects inside them (`user_data`, `credentials`,
-//!   `update_data`) are in `data`.
+//!   `update_data`) are in `data`; each request's action and session are in
+//!   `request_meta`.
 //! - [`response`]: the reply envelope (`status`, `message`, `code`) and each action's payload.
 //! - [`user`]: the admin and public views of an account, roles and statuses.
 //! - [`query`]: list_users' paging, filters and order.
@@ -34,6 +35,7 @@ pub mod passkey;
 pub mod profile;
 pub mod query;
 pub mod request;
+mod request_meta;
 pub mod response;
 pub mod secret;
 pub mod security;
@@ -44,7 +46,7 @@ pub mod validate;
 pub use error::ErrorCode;
 pub use forward::{ForwardTicket, ForwardUser};
 pub use invite::{Invitation, InviteCreated, InviteList, ResetLinkCreated};
-pub use passkey::{CeremonyStart, PasskeyList, PasskeyReply, PasskeyView};
+pub use passkey::{CeremonyStart, PasskeyList, PasskeyProof, PasskeyReply, PasskeyView};
 pub use profile::{Profile, ProfileField, ProfilePatch};
 pub use request::{
     Action, Credentials, ListQuery, NewUser, Request, RequestEnvelope, Sort, SortKey, UserUpdate,

@@ -13,6 +13,20 @@ pub const NAME_MAX: usize = 64;
 /// How long a ceremony may take, from its begin to its finish, in seconds.
 pub const CEREMONY_SECS: u64 = 300;
 
+/// A passkey sign-in made just before, which confirms a change in place of
+/// the password (the only way for an account without one): the
+/// `ceremony_id` of passkey_login_begin, and the `credential` that
+/// `navigator.credentials.get()` gave for it. Each is used once.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PasskeyProof {
+    /// From passkey_login_begin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceremony_id: Option<String>,
+    /// `PublicKeyCredential.toJSON()` of the assertion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<Value>,
+}
+
 /// passkey_register_begin's and passkey_login_begin's payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CeremonyStart {

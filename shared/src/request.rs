@@ -2,6 +2,7 @@
 
 pub use crate::action::Action;
 pub use crate::data::{Credentials, NewUser, UserUpdate};
+use crate::passkey::PasskeyProof;
 pub use crate::query::{ListQuery, Sort, SortKey};
 use crate::secret::Secret;
 use crate::security::AuditQuery;
@@ -60,14 +61,20 @@ pub enum Request {
         /// Another user to change; admins only.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         username: Option<String>,
+        /// Or, in place of `current_password`, a passkey sign-in made just before.
+        #[serde(flatten)]
+        passkey: PasskeyProof,
     },
     /// Delete one's own account, or (admins) another's. Reply: status and message only.
     DeleteUser {
         /// The caller's session.
         session_token: Secret,
         /// The caller's own password, confirming the deletion.
-        #[serde(alias = "confirm_password", alias = "current_password")]
+        #[serde(default, alias = "confirm_password", alias = "current_password")]
         password: Secret,
+        /// Or, in place of the password, a passkey sign-in made just before.
+        #[serde(flatten)]
+        passkey: PasskeyProof,
         /// Another user to delete; admins only.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         username: Option<String>,
@@ -117,6 +124,9 @@ pub enum Request {
         /// The caller's own password, confirming `everyone`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         current_password: Option<Secret>,
+        /// Or, in place of the password, a passkey sign-in made just before.
+        #[serde(flatten)]
+        passkey: PasskeyProof,
     },
     /// Whether a session is still valid, without counting as a use of it:
     /// a page can check for a session ended elsewhere without keeping it
@@ -137,7 +147,11 @@ pub enum Request {
         /// The caller's session.
         session_token: Secret,
         /// The caller's password: a session alone cannot lock its owner out.
+        #[serde(default)]
         password: Secret,
+        /// Or, in place of the password, a passkey sign-in made just before.
+        #[serde(flatten)]
+        passkey: PasskeyProof,
         /// The current 6-digit code.
         code: Secret,
     },
@@ -148,7 +162,11 @@ pub enum Request {
         /// The caller's session.
         session_token: Secret,
         /// The caller's own password.
+        #[serde(default)]
         password: Secret,
+        /// Or, in place of the password, a passkey sign-in made just before.
+        #[serde(flatten)]
+        passkey: PasskeyProof,
         /// A current code, turning off one's own.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         code: Option<Secret>,
@@ -174,7 +192,11 @@ pub enum Request {
         /// The caller's session.
         session_token: Secret,
         /// The caller's own password.
+        #[serde(default)]
         current_password: Secret,
+        /// Or, in place of the password, a passkey sign-in made just before.
+        #[serde(flatten)]
+        passkey: PasskeyProof,
         /// The role the new account gets.
         role: Role,
         /// The address the new account must have.
@@ -210,8 +232,21 @@ pub enum Request {
     InviteAccept {
         /// The token from invite_create.
         invite_token: Secret,
-        /// The new account, as create_user takes it.
+        /// The new account, as create_user takes it; its `password` may be
+        /// left out when the account gets a passkey instead.
         user_data: NewUser,
+        /// A passkey for the account, from invite_passkey_begin: the
+        /// `ceremony_id`, and the `credential` of `navigator.credentials.create()`.
+        #[serde(flatten)]
+        passkey: PasskeyProof,
+    },
+    /// Starts making a passkey for the account an invitation is for, so
+    /// that the invitee needs no password. Reply: [`crate::CeremonyStart`].
+    InvitePasskeyBegin {
+        /// The token from invite_create.
+        invite_token: Secret,
+        /// The username the account will have, which the passkey is made for.
+        username: String,
     },
     /// A one-time link that lets a user choose a new password; admins only,
     /// confirmed with their password. Reply: [`crate::ResetLinkCreated`].
@@ -219,7 +254,11 @@ pub enum Request {
         /// The caller's session.
         session_token: Secret,
         /// The caller's own password.
+        #[serde(default)]
         current_password: Secret,
+        /// Or, in place of the password, a passkey sign-in made just before.
+        #[serde(flatten)]
+        passkey: PasskeyProof,
         /// Whose password the link sets.
         username: String,
         /// How long it stays valid, such as `30m` or `24h`: at most 24
@@ -248,7 +287,11 @@ pub enum Request {
         /// The caller's session.
         session_token: Secret,
         /// The caller's own password.
+        #[serde(default)]
         current_password: Secret,
+        /// Or, in place of the password, a passkey sign-in made just before.
+        #[serde(flatten)]
+        passkey: PasskeyProof,
         /// A name for it, such as "Laptop".
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
@@ -294,12 +337,9 @@ pub enum Request {
         /// The caller's own password.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         password: Option<Secret>,
-        /// Or a passkey sign-in's ceremony, begun just before.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        ceremony_id: Option<String>,
-        /// And its credential.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        credential: Option<Value>,
+        /// Or, in place of the password, a passkey sign-in made just before.
+        #[serde(flatten)]
+        passkey: PasskeyProof,
         /// Another user; admins only, with `password`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         username: Option<String>,
@@ -338,82 +378,6 @@ pub enum Request {
         /// From forward_ticket.
         ticket: Secret,
     },
-}
-
-impl Request {
-    /// Which action this is.
-    pub fn action(&self) -> Action {
-        match self {
-            Request::CreateUser { .. } => Action::CreateUser,
-            Request::Login { .. } => Action::Login,
-            Request::Logout { .. } => Action::Logout,
-            Request::GetUser { .. } => Action::GetUser,
-            Request::UpdateUser { .. } => Action::UpdateUser,
-            Request::DeleteUser { .. } => Action::DeleteUser,
-            Request::ListUsers { .. } => Action::ListUsers,
-            Request::HealthCheck {} => Action::HealthCheck,
-            Request::ListSessions { .. } => Action::ListSessions,
-            Request::RevokeSession { .. } => Action::RevokeSession,
-            Request::SessionStatus { .. } => Action::SessionStatus,
-            Request::TotpSetup { .. } => Action::TotpSetup,
-            Request::TotpEnable { .. } => Action::TotpEnable,
-            Request::TotpDisable { .. } => Action::TotpDisable,
-            Request::AuditLog { .. } => Action::AuditLog,
-            Request::InviteCreate { .. } => Action::InviteCreate,
-            Request::InviteList { .. } => Action::InviteList,
-            Request::InviteRevoke { .. } => Action::InviteRevoke,
-            Request::InviteAccept { .. } => Action::InviteAccept,
-            Request::ResetLinkCreate { .. } => Action::ResetLinkCreate,
-            Request::ResetRedeem { .. } => Action::ResetRedeem,
-            Request::PasskeyRegisterBegin { .. } => Action::PasskeyRegisterBegin,
-            Request::PasskeyRegisterFinish { .. } => Action::PasskeyRegisterFinish,
-            Request::PasskeyList { .. } => Action::PasskeyList,
-            Request::PasskeyRename { .. } => Action::PasskeyRename,
-            Request::PasskeyDelete { .. } => Action::PasskeyDelete,
-            Request::PasskeyLoginBegin { .. } => Action::PasskeyLoginBegin,
-            Request::PasskeyLoginFinish { .. } => Action::PasskeyLoginFinish,
-            Request::ForwardTicket { .. } => Action::ForwardTicket,
-            Request::ForwardVerify { .. } => Action::ForwardVerify,
-            Request::ForwardLogout { .. } => Action::ForwardLogout,
-        }
-    }
-
-    /// The session the request is made with, if it names one.
-    pub fn session_token(&self) -> Option<&Secret> {
-        match self {
-            Request::Logout { session_token }
-            | Request::GetUser { session_token, .. }
-            | Request::UpdateUser { session_token, .. }
-            | Request::DeleteUser { session_token, .. }
-            | Request::ListSessions { session_token, .. }
-            | Request::RevokeSession { session_token, .. }
-            | Request::SessionStatus { session_token }
-            | Request::TotpSetup { session_token }
-            | Request::TotpEnable { session_token, .. }
-            | Request::TotpDisable { session_token, .. }
-            | Request::AuditLog { session_token, .. }
-            | Request::InviteCreate { session_token, .. }
-            | Request::InviteList { session_token }
-            | Request::InviteRevoke { session_token, .. }
-            | Request::ResetLinkCreate { session_token, .. }
-            | Request::PasskeyRegisterBegin { session_token, .. }
-            | Request::PasskeyRegisterFinish { session_token, .. }
-            | Request::PasskeyList { session_token, .. }
-            | Request::PasskeyRename { session_token, .. }
-            | Request::PasskeyDelete { session_token, .. }
-            | Request::ForwardTicket { session_token } => Some(session_token),
-            Request::ListUsers { session_token, .. }
-            | Request::CreateUser { session_token, .. } => session_token.as_ref(),
-            Request::Login { .. }
-            | Request::HealthCheck {}
-            | Request::InviteAccept { .. }
-            | Request::ResetRedeem { .. }
-            | Request::PasskeyLoginBegin { .. }
-            | Request::PasskeyLoginFinish { .. }
-            | Request::ForwardVerify { .. }
-            | Request::ForwardLogout { .. } => None,
-        }
-    }
 }
 
 #[cfg(test)]

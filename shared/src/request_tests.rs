@@ -142,11 +142,13 @@ fn every_request_is_tagged_with_its_action_name() {
             username: None,
         },
         Request::UpdateUser {
+            passkey: PasskeyProof::default(),
             session_token: t(),
             update_data: UserUpdate::default(),
             username: None,
         },
         Request::DeleteUser {
+            passkey: PasskeyProof::default(),
             session_token: t(),
             password: t(),
             username: None,
@@ -161,6 +163,7 @@ fn every_request_is_tagged_with_its_action_name() {
             username: None,
         },
         Request::RevokeSession {
+            passkey: PasskeyProof::default(),
             session_token: t(),
             session_id: None,
             all_others: true,
@@ -172,11 +175,13 @@ fn every_request_is_tagged_with_its_action_name() {
         Request::SessionStatus { session_token: t() },
         Request::TotpSetup { session_token: t() },
         Request::TotpEnable {
+            passkey: PasskeyProof::default(),
             session_token: t(),
             password: t(),
             code: t(),
         },
         Request::TotpDisable {
+            passkey: PasskeyProof::default(),
             session_token: t(),
             password: t(),
             code: None,
@@ -188,6 +193,7 @@ fn every_request_is_tagged_with_its_action_name() {
             query: crate::AuditQuery::default(),
         },
         Request::InviteCreate {
+            passkey: PasskeyProof::default(),
             session_token: t(),
             current_password: t(),
             role: crate::Role::User,
@@ -202,10 +208,16 @@ fn every_request_is_tagged_with_its_action_name() {
             invite_id: "i".into(),
         },
         Request::InviteAccept {
+            passkey: PasskeyProof::default(),
             invite_token: t(),
             user_data: NewUser::default(),
         },
+        Request::InvitePasskeyBegin {
+            invite_token: t(),
+            username: "u".into(),
+        },
         Request::ResetLinkCreate {
+            passkey: PasskeyProof::default(),
             session_token: t(),
             current_password: t(),
             username: "u".into(),
@@ -217,6 +229,7 @@ fn every_request_is_tagged_with_its_action_name() {
             password: t(),
         },
         Request::PasskeyRegisterBegin {
+            passkey: PasskeyProof::default(),
             session_token: t(),
             current_password: t(),
             name: None,
@@ -237,11 +250,10 @@ fn every_request_is_tagged_with_its_action_name() {
             name: "n".into(),
         },
         Request::PasskeyDelete {
+            passkey: PasskeyProof::default(),
             session_token: t(),
             passkey_id: "p".into(),
             password: None,
-            ceremony_id: None,
-            credential: None,
             username: None,
         },
         Request::PasskeyLoginBegin { username: None },

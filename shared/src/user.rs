@@ -68,6 +68,10 @@ pub struct UserView {
     /// Two-factor login is on. Present only when true.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub two_factor: bool,
+    /// The account has no password: it signs in and confirms changes with
+    /// its passkeys. Present only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub passwordless: bool,
 }
 
 /// A user as anyone may see it in list_users.

@@ -2,7 +2,7 @@
 //! busy; how a form runs a call; and the save of one's own record that
 //! several forms share.
 
-use crate::api::ApiError;
+use crate::api::{ApiError, Proof};
 use crate::dom;
 use crate::state::{AppState, Notice, Tone};
 use crate::task;
@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use std::collections::HashMap;
 use std::future::Future;
 use users_protocol::validate::FieldError;
-use users_protocol::UserUpdate;
+use users_protocol::{Secret, UserUpdate};
 
 #[derive(Clone, Copy)]
 pub(crate) struct FormState {
@@ -82,6 +82,25 @@ impl FormState {
         ]);
     }
 
+    /// What confirms this form's change as the signed-in user: their
+    /// passkey when the account has no password, else the password typed
+    /// in `value`; none, with the field `name` marked, when it is empty.
+    pub(crate) fn proof(&self, name: &str, value: RwSignal<String>) -> Option<Proof> {
+        if self
+            .state
+            .session
+            .with_untracked(|s| s.as_ref().is_some_and(|s| s.user.passwordless))
+        {
+            return Some(Proof::Passkey);
+        }
+        let typed = value.get_untracked();
+        if typed.is_empty() {
+            self.field_error(name, "Enter your password to confirm");
+            return None;
+        }
+        Some(Proof::Password(Secret::new(typed)))
+    }
+
     /// Shows a success and moves focus to it.
     pub(crate) fn succeed(&self, text: impl Into<String>) {
         self.notice.set(Some(Notice::ok(text)));
@@ -143,18 +162,25 @@ impl FormState {
     }
 }
 
-/// Sends `update` of one's own record, reporting into `form`: `ok` on success
-/// (and `done` runs), the error next to one of `fields` or as the notice.
+/// Sends `update` of one's own record, confirmed with `proof` if it takes
+/// one, reporting into `form`: `ok` on success (and `done` runs), the error
+/// next to one of `fields` or as the notice.
 pub(crate) fn save_own(
     form: FormState,
-    update: UserUpdate,
+    (update, proof): (UserUpdate, Option<Proof>),
     fields: &'static [&'static str],
     ok: &'static str,
     done: impl FnOnce() + 'static,
 ) {
     let state = form.state;
     let Some(api) = state.api() else { return };
-    form.run(fields, api.update(update, None), move |u| {
+    let call = async move {
+        match proof {
+            Some(proof) => api.update_confirmed(update, proof, None).await,
+            None => api.update(update, None).await,
+        }
+    };
+    form.run(fields, call, move |u| {
         state.set_user(u);
         form.succeed(ok);
         done();

@@ -144,6 +144,13 @@ impl AppState {
             .with_untracked(|s| s.as_ref().map(|s| s.api.clone()))
     }
 
+    /// Whether the signed-in account has no password, so that it confirms
+    /// changes with a passkey; tracked.
+    pub(crate) fn passwordless(&self) -> bool {
+        self.session
+            .with(|s| s.as_ref().is_some_and(|s| s.user.passwordless))
+    }
+
     /// Whether the signed-in user is an admin or a moderator, tracked.
     pub(crate) fn is_staff(&self) -> bool {
         self.role().is_some_and(|r| r.can_read_all())

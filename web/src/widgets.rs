@@ -3,7 +3,7 @@
 
 use crate::dom;
 use crate::forms::FormState;
-use crate::state::{Notice, Tone};
+use crate::state::{AppState, Notice, Tone};
 use leptos::prelude::*;
 use users_protocol::{validate, Role, UserStatus};
 
@@ -39,6 +39,42 @@ pub(crate) fn NoticeView(#[prop(into)] notice: Signal<Option<Notice>>) -> impl I
 /// again; its name starts with its visible text. `help` is a rule shown under
 /// the label before anyone types; `children` (a strength hint) sit inside the
 /// field, under the error, so they cost no gap of the form's own.
+/// Where a form asks the signed-in user to confirm a change: the password
+/// field, or for an account without a password a line saying that the
+/// passkey is asked for on submit (`FormState::proof`).
+#[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
+#[component]
+pub(crate) fn ConfirmField(
+    /// The password field's id; the line's when it is shown instead.
+    id: &'static str,
+    /// The password's protocol field name.
+    name: &'static str,
+    #[prop(default = "Your password")] label: &'static str,
+    value: RwSignal<String>,
+    form: FormState,
+) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    move || {
+        match state.passwordless() {
+        true => view! {
+            <p class="field-help" id=id>"Your passkey confirms this: your device asks for it when you go on."</p>
+        }
+        .into_any(),
+        false => view! {
+            <Field id name label value form kind="password" autocomplete="current-password"/>
+        }
+        .into_any(),
+    }
+    }
+}
+
+/// Whether a dialog's confirmation is ready to send: the password typed,
+/// or none needed (an account without one confirms with its passkey).
+pub(crate) fn confirm_ready(password: RwSignal<String>) -> Signal<bool> {
+    let state = expect_context::<AppState>();
+    Signal::derive(move || state.passwordless() || password.with(|p| !p.is_empty()))
+}
+
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
 pub(crate) fn Field(

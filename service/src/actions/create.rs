@@ -39,7 +39,7 @@ pub(super) fn create_user(
         None => return Err(ServiceError::RegistrationClosed),
     };
     take_rate(app, caller, look)?;
-    let names = check_new(app, &u)?;
+    let names = check_new(app, &u, false)?;
     let client = caller.clone();
     let iterations = app.settings.pbkdf2_iterations;
     Ok(Step::slow(move |_| {
@@ -52,7 +52,9 @@ pub(super) fn create_user(
                 }
             }
             let username = names.0.clone();
-            let id = make(app, table, names, hash, &u, Role::User)?;
+            let id = UserId::random(&mut rand::rng());
+            let user = make(app, table, (id, names), hash, &u, Role::User)?;
+            table.put(user);
             let mut event = Event::new(AuditKind::AccountCreated, None, id).from(&client);
             if by_admin {
                 event = event.detail("by an admin");
@@ -78,15 +80,18 @@ pub(super) fn take_rate(app: &App, caller: &Caller, look: Look) -> Result<()> {
 
 /// A new account's username and email, trimmed, once every field is
 /// checked: the names' rules, the password policy, the profile, and that no
-/// account here has either name.
-pub(super) fn check_new(app: &App, u: &NewUser) -> Result<(String, String)> {
+/// account here has either name. With `passkey`, the account signs in with
+/// a passkey, and may have no password.
+pub(super) fn check_new(app: &App, u: &NewUser, passkey: bool) -> Result<(String, String)> {
     let username = u.username.trim().to_owned();
     let email = u.email.trim().to_owned();
     users_protocol::validate::username(&username)?;
     users_protocol::validate::email(&email)?;
-    app.settings
-        .password_policy
-        .check("password", u.password.expose(), &username, &email)?;
+    if !(passkey && u.password.is_empty()) {
+        app.settings
+            .password_policy
+            .check("password", u.password.expose(), &username, &email)?;
+    }
     for (field, value) in u.profile.iter() {
         users_protocol::validate::profile_field(field, value)?;
     }
@@ -94,22 +99,20 @@ pub(super) fn check_new(app: &App, u: &NewUser) -> Result<(String, String)> {
     Ok((username, email))
 }
 
-/// Makes the account on the writer, where the names are checked again
+/// Makes the account `id` on the writer, where the names are checked again
 /// against what the other instances committed.
 pub(super) fn make(
     app: &App,
-    table: &mut UserTable,
-    (username, email): (String, String),
+    table: &UserTable,
+    (id, (username, email)): (UserId, (String, String)),
     hash: PasswordHash,
     u: &NewUser,
     role: Role,
-) -> Result<UserId> {
+) -> Result<User> {
     check_unique(table, Some(&username), Some(&email), None)?;
-    let id = UserId::random(&mut rand::rng());
     let now = rfc3339(app.clock.now());
     let mut user = User::new(id, username, email, hash, &now);
     user.profile.apply(&u.profile);
     user.role = role;
-    table.put(user);
-    Ok(id)
+    Ok(user)
 }

@@ -1,10 +1,10 @@
 //! delete_user: one's own account, or (admins) another's, always confirmed by
-//! the caller's own password.
+//! the caller's own password or passkey.
 
-use super::access::{actor_at_write, authenticate, may_write, target, Access};
-use super::confirm;
+use super::access::{authenticate, may_write, target, Access};
+use super::confirm::{self, Proof};
 use super::outcome::Outcome;
-use super::step::{AfterHash, Step, Written};
+use super::step::{Step, Written};
 use crate::app::App;
 use crate::audit::Event;
 use crate::auth::peer::Caller;
@@ -15,28 +15,21 @@ use users_protocol::{AuditKind, Secret};
 pub(super) fn delete_user(
     app: &App,
     token: Secret,
-    password: Secret,
+    proof: Proof,
     named: Option<String>,
     caller: &Caller,
 ) -> Result<Step> {
     let actor = authenticate(app, &token)?;
     let victim = target(&app.users(), &actor, named.as_deref(), Access::Write)?;
-    if password.is_empty() {
-        return Err(ServiceError::invalid(
-            "password",
-            "Password is required to delete an account",
-        ));
-    }
-    // The caller confirms with their own password, also when an admin deletes
+    // The caller confirms as themselves, also when an admin deletes
     // another account.
     let client = caller.clone();
-    let confirmation = confirm::begin(app, actor.id, caller, &token)?;
-    Ok(Step::slow(move |app| {
-        if let Err(refused) = confirmation.check(app, &password, &actor.password, "password") {
-            return refused;
-        }
-        AfterHash::write(move |app, table| {
-            let actor = actor_at_write(app, table, &token)?;
+    confirm::confirmed_write(
+        app,
+        (actor, token),
+        proof,
+        caller,
+        move |_, table, actor| {
             let current = table
                 .get_by_id(victim.id)
                 .cloned()
@@ -58,6 +51,6 @@ pub(super) fn delete_user(
                         .from(&client)
                 }],
             })
-        })
-    }))
+        },
+    )
 }

@@ -5,8 +5,9 @@
 //! admin.
 
 use super::access::{actor_at_write, authenticate, check_unique};
-use super::confirm;
+use super::confirm::{self, Proof};
 use super::create::{check_new, make, take_rate};
+use super::invite_passkey;
 use super::outcome::Outcome;
 use super::step::{AfterHash, Look, Step, Written};
 use crate::app::App;
@@ -16,20 +17,22 @@ use crate::auth::peer::Caller;
 use crate::clock::{rfc3339, unix_secs};
 use crate::error::{Result, ServiceError};
 use crate::model::invite::{self, StoredInvite, MAX_OPEN_INVITES};
-use crate::model::{NameKey, User};
+use crate::model::{NameKey, User, UserId};
 use crate::settings::Registration;
 use crate::storage::UserTable;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 use users_protocol::invite::{INVITE_DEFAULT_SECS, INVITE_MAX_SECS};
-use users_protocol::{AuditKind, Invitation, InviteCreated, InviteList, NewUser, Role, Secret};
+use users_protocol::{
+    AuditKind, Invitation, InviteCreated, InviteList, NewUser, PasskeyProof, Role, Secret,
+};
 
 /// The longest note an invitation keeps, in characters.
 pub(crate) const MAX_NOTE_CHARS: usize = 200;
 
 /// invite_create's members besides the session.
 pub(super) struct NewInvite {
-    pub password: Secret,
+    pub proof: Proof,
     pub role: Role,
     pub email: Option<String>,
     pub expires_in: Option<String>,
@@ -143,7 +146,7 @@ pub(super) fn invite_create(
     confirm::admin_write(
         app,
         (actor, token),
-        i.password,
+        i.proof,
         caller,
         refusal,
         move |app, table, admin| {
@@ -278,6 +281,16 @@ fn opened(app: &App, table: &UserTable, token: &Secret) -> Result<(Arc<User>, St
     }
 }
 
+/// invite_passkey_begin: a passkey for the account an open invitation is
+/// for, instead of a password.
+pub(super) fn invite_passkey_begin(app: &App, token: &Secret, username: &str) -> Result<Step> {
+    if app.settings.registration == Registration::Closed {
+        return Err(ServiceError::RegistrationClosed);
+    }
+    opened(app, &app.users(), token)?;
+    Ok(Step::Done(invite_passkey::begin(app, username)))
+}
+
 /// invite_accept: the account, with the invitation's role, active at once;
 /// the invitation is spent in the same commit. An invitation made on
 /// another instance a moment ago is looked for again after a catch-up
@@ -285,7 +298,7 @@ fn opened(app: &App, table: &UserTable, token: &Secret) -> Result<(Arc<User>, St
 pub(super) fn invite_accept(
     app: &App,
     token: Secret,
-    u: NewUser,
+    (u, passkey): (NewUser, PasskeyProof),
     caller: &Caller,
     look: Look,
 ) -> Result<Step> {
@@ -294,7 +307,8 @@ pub(super) fn invite_accept(
     }
     take_rate(app, caller, look)?;
     let (_, found) = opened(app, &app.users(), &token)?;
-    let names = check_new(app, &u)?;
+    let passkey = invite_passkey::checked(app, passkey, &u.username)?;
+    let names = check_new(app, &u, passkey.is_some())?;
     if let Some(wanted) = &found.email {
         if NameKey::of(wanted) != NameKey::of(&names.1) {
             let m = "This invitation is for another email address";
@@ -302,28 +316,41 @@ pub(super) fn invite_accept(
         }
     }
     let (client, iterations) = (caller.clone(), app.settings.pbkdf2_iterations);
+    let id = passkey
+        .as_ref()
+        .map_or_else(|| UserId::random(&mut rand::rng()), |p| p.id);
     Ok(Step::slow(move |_| {
-        let hash = password::hash(u.password.expose(), iterations, &mut rand::rng());
+        let hash = match u.password.is_empty() {
+            true => password::none(iterations, &mut rand::rng()),
+            false => password::hash(u.password.expose(), iterations, &mut rand::rng()),
+        };
         AfterHash::write(move |app, table| {
             // Used, revoked or expired meanwhile, or its admin demoted.
             let (holder, found) = opened(app, table, &token)?;
             let username = names.0.clone();
-            let id = make(app, table, names, hash, &u, found.role)?;
+            let mut user = make(app, table, (id, names), hash, &u, found.role)?;
+            let mut events = vec![];
+            if let Some(passkey) = passkey {
+                events.push(passkey.attach(table, &mut user, app.clock.now(), &client)?);
+            }
+            table.put(user);
             let mut rec = (*holder).clone();
             rec.invites.retain(|i| i.id != found.id);
             table.put(rec);
             let detail = format!("invitation {}: role {}", found.id, found.role);
+            let made = [
+                Event::new(AuditKind::AccountCreated, None, id)
+                    .from(&client)
+                    .detail("by invitation"),
+                Event::new(AuditKind::InviteAccepted, Some(holder.id), id)
+                    .from(&client)
+                    .detail(detail),
+            ];
+            events.splice(0..0, made);
             Ok(Written {
                 outcome: Outcome::Created(username),
                 sessions: vec![],
-                events: vec![
-                    Event::new(AuditKind::AccountCreated, None, id)
-                        .from(&client)
-                        .detail("by invitation"),
-                    Event::new(AuditKind::InviteAccepted, Some(holder.id), id)
-                        .from(&client)
-                        .detail(detail),
-                ],
+                events,
             })
         })
     }))

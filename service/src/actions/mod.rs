@@ -20,9 +20,11 @@ mod create;
 mod delete;
 mod forward;
 mod invite;
+mod invite_passkey;
 mod login;
 mod outcome;
 mod passkey;
+mod passkey_assert;
 mod passkey_login;
 mod read;
 mod refusal;
@@ -44,6 +46,7 @@ pub(crate) use step::{AfterHash, Look, SlowFn, Step, WriteFn, Written};
 use crate::app::App;
 use crate::auth::peer::Caller;
 use crate::error::{Result, ServiceError};
+use confirm::Proof;
 use users_protocol::Request;
 
 /// Routes a parsed request from `caller` to its family of actions; `look`
@@ -78,6 +81,7 @@ pub(crate) fn handle(app: &App, req: Request, caller: &Caller, look: Look) -> St
         | Request::InviteList { .. }
         | Request::InviteRevoke { .. }
         | Request::InviteAccept { .. }
+        | Request::InvitePasskeyBegin { .. }
         | Request::ResetLinkCreate { .. }
         | Request::ResetRedeem { .. }) => onboarding(app, r, caller, look),
         r @ (Request::PasskeyRegisterBegin { .. }
@@ -117,12 +121,17 @@ fn accounts(app: &App, req: Request, caller: &Caller) -> Result<Step> {
             session_token,
             update_data,
             username,
-        } => update::update_user(app, session_token, update_data, username, caller),
+            passkey,
+        } => update::update_user(app, session_token, (update_data, passkey), username, caller),
         Request::DeleteUser {
             session_token,
             password,
             username,
-        } => delete::delete_user(app, session_token, password, username, caller),
+            passkey,
+        } => {
+            let proof = Proof::of(Some(password), passkey, "password");
+            delete::delete_user(app, session_token, proof, username, caller)
+        }
         other => Err(misrouted(&other)),
     }
 }
@@ -150,6 +159,7 @@ fn sessions(app: &App, req: Request, caller: &Caller) -> Result<Step> {
             all,
             everyone,
             current_password,
+            passkey,
         } => {
             let r = sessions::Revocation {
                 session_id,
@@ -157,7 +167,7 @@ fn sessions(app: &App, req: Request, caller: &Caller) -> Result<Step> {
                 username,
                 all,
                 everyone,
-                current_password,
+                proof: Proof::of(current_password, passkey, "current_password"),
             };
             sessions::revoke_session(app, session_token, r, caller)
         }
@@ -172,17 +182,22 @@ fn two_factor(app: &App, req: Request, caller: &Caller) -> Result<Step> {
         Request::TotpEnable {
             session_token,
             password,
+            passkey,
             code,
-        } => totp::totp_enable(app, session_token, (password, code), caller),
+        } => {
+            let proof = Proof::of(Some(password), passkey, "password");
+            totp::totp_enable(app, session_token, (proof, code), caller)
+        }
         Request::TotpDisable {
             session_token,
             password,
+            passkey,
             code,
             recovery_code,
             username,
         } => {
             let d = totp::Disable {
-                password,
+                proof: Proof::of(Some(password), passkey, "password"),
                 code,
                 recovery_code,
                 username,
@@ -199,8 +214,12 @@ fn passkeys(app: &App, req: Request, caller: &Caller) -> Result<Step> {
         Request::PasskeyRegisterBegin {
             session_token,
             current_password,
+            passkey,
             name,
-        } => passkey::register_begin(app, (session_token, current_password), name, caller),
+        } => {
+            let proof = Proof::of(Some(current_password), passkey, "current_password");
+            passkey::register_begin(app, (session_token, proof), name, caller)
+        }
         Request::PasskeyRegisterFinish {
             session_token,
             ceremony_id,
@@ -224,15 +243,12 @@ fn passkeys(app: &App, req: Request, caller: &Caller) -> Result<Step> {
             session_token,
             passkey_id,
             password,
-            ceremony_id,
-            credential,
+            passkey,
             username,
         } => {
             let r = passkey::Removal {
                 passkey_id,
-                password,
-                ceremony_id,
-                credential,
+                proof: Proof::of(password, passkey, "password"),
                 username,
             };
             passkey::delete(app, session_token, r, caller)
@@ -252,6 +268,7 @@ fn onboarding(app: &App, req: Request, caller: &Caller, look: Look) -> Result<St
         Request::InviteCreate {
             session_token,
             current_password,
+            passkey,
             role,
             email,
             expires_in,
@@ -259,7 +276,7 @@ fn onboarding(app: &App, req: Request, caller: &Caller, look: Look) -> Result<St
             link_prefix,
         } => {
             let i = invite::NewInvite {
-                password: current_password,
+                proof: Proof::of(Some(current_password), passkey, "current_password"),
                 role,
                 email,
                 expires_in,
@@ -278,15 +295,22 @@ fn onboarding(app: &App, req: Request, caller: &Caller, look: Look) -> Result<St
         Request::InviteAccept {
             invite_token,
             user_data,
-        } => invite::invite_accept(app, invite_token, user_data, caller, look),
+            passkey,
+        } => invite::invite_accept(app, invite_token, (user_data, passkey), caller, look),
+        Request::InvitePasskeyBegin {
+            invite_token,
+            username,
+        } => invite::invite_passkey_begin(app, &invite_token, &username),
         Request::ResetLinkCreate {
             session_token,
             current_password,
+            passkey,
             username,
             expires_in,
             link_prefix,
         } => {
-            let link = (current_password, username, expires_in, link_prefix);
+            let proof = Proof::of(Some(current_password), passkey, "current_password");
+            let link = (proof, username, expires_in, link_prefix);
             reset::reset_link_create(app, session_token, link, caller)
         }
         Request::ResetRedeem {

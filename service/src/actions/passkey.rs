@@ -1,14 +1,16 @@
 //! passkey_register_begin and passkey_register_finish, passkey_list,
 //! passkey_rename and passkey_delete: the passkeys of an account, each
-//! with a name. Adding one takes the session that began the ceremony;
-//! removing one takes the password or a fresh passkey sign-in, or an
-//! admin's own password.
+//! with a name. Adding one is confirmed by the owner (their password or
+//! another passkey) and takes the session that began the ceremony; removing
+//! one is confirmed by the owner, or by an admin as themselves. An account
+//! without a password keeps at least one passkey.
 
 use super::access::{actor_at_write, authenticate, own_or_admins};
-use super::confirm;
+use super::confirm::{self, Proof};
 use super::outcome::Outcome;
-use super::passkey_login::{spend, started, verify};
-use super::step::{AfterHash, Step, Written};
+use super::passkey_assert::spend;
+use super::passkey_login::started;
+use super::step::{Step, Written};
 use crate::app::App;
 use crate::audit::Event;
 use crate::auth::passkey::{Ceremony, Kind};
@@ -17,16 +19,19 @@ use crate::clock::{rfc3339, unix_secs};
 use crate::error::{Result, ServiceError};
 use crate::model::invite::new_invite_id;
 use crate::model::passkey::StoredPasskey;
-use crate::model::User;
+use crate::model::{User, UserId};
 use crate::storage::UserTable;
 use serde_json::Value;
 use std::sync::Arc;
+use std::time::SystemTime;
 use users_protocol::passkey::{MAX_PASSKEYS, NAME_MAX};
-use users_protocol::{AuditKind, PasskeyList, PasskeyReply, ProfileField, Secret};
-use webauthn_rs::prelude::{PasskeyRegistration, RegisterPublicKeyCredential, Uuid};
+use users_protocol::{AuditKind, PasskeyList, PasskeyReply, PasskeyView, ProfileField, Secret};
+use webauthn_rs::prelude::{
+    CredentialID, Passkey, PasskeyRegistration, RegisterPublicKeyCredential, Uuid,
+};
 
 /// A passkey's name, trimmed: 1 to [`NAME_MAX`] characters, none a control.
-fn checked_name(name: &str) -> Result<String> {
+pub(super) fn checked_name(name: &str) -> Result<String> {
     let name = name.trim();
     let count = name.chars().count();
     if count == 0 || count > NAME_MAX || name.chars().any(char::is_control) {
@@ -41,17 +46,17 @@ fn full() -> ServiceError {
     ServiceError::invalid("passkey", m)
 }
 
-fn stale() -> ServiceError {
+pub(super) fn stale() -> ServiceError {
     let m = "This passkey ceremony has expired or was used: begin again";
     ServiceError::invalid("ceremony_id", m)
 }
 
-/// passkey_register_begin: once the caller's password is checked (on the
-/// pool, like any confirmation: a stolen session must not add its own way
-/// in), the options for `navigator.credentials.create()`.
+/// passkey_register_begin: once the caller is confirmed (on the pool, like
+/// any confirmation: a stolen session must not add its own way in), the
+/// options for `navigator.credentials.create()`.
 pub(super) fn register_begin(
     app: &App,
-    (token, password): (Secret, Secret),
+    (token, proof): (Secret, Proof),
     name: Option<String>,
     caller: &Caller,
 ) -> Result<Step> {
@@ -60,23 +65,17 @@ pub(super) fn register_begin(
         return Err(full());
     }
     let name = name.as_deref().map(checked_name).transpose()?;
-    if password.is_empty() {
-        let m = "Your password (current_password) is required";
-        return Err(ServiceError::invalid("current_password", m));
-    }
-    let confirmation = confirm::begin(app, actor.id, caller, &token)?;
-    Ok(Step::slow(move |app| {
-        let stored = &actor.password;
-        if let Err(refused) = confirmation.check(app, &password, stored, "current_password") {
-            return refused;
-        }
-        AfterHash::Done(creation_options(app, &actor, name))
-    }))
+    confirm::confirmed_write(app, (actor, token), proof, caller, move |app, _, actor| {
+        Ok(Written {
+            outcome: creation_options(app, &actor, name)?,
+            sessions: vec![],
+            events: vec![],
+        })
+    })
 }
 
-/// The options for `navigator.credentials.create()`: a discoverable
-/// credential, with user verification, and none of the account's own
-/// passkeys again; and the ceremony they belong to.
+/// The options for `navigator.credentials.create()` for the account's
+/// passkey: see [`creation`].
 fn creation_options(app: &App, actor: &User, name: Option<String>) -> Result<Outcome> {
     let display = match actor.profile.get(ProfileField::FullName) {
         "" => actor.username.as_str(),
@@ -87,11 +86,28 @@ fn creation_options(app: &App, actor: &User, name: Option<String>) -> Result<Out
         .iter()
         .map(|p| p.key.cred_id().clone())
         .collect();
-    let handle = Uuid::from_bytes(actor.id.to_bytes());
+    let (options, state) = creation(app, actor.id, (&actor.username, display), exclude)?;
+    started(
+        app,
+        Ceremony::new(Kind::Register, Some(actor.id), name, state),
+        &options,
+    )
+}
+
+/// The options for `navigator.credentials.create()` for a passkey of the
+/// account `id`, named `username`: a discoverable credential, with user
+/// verification, and none of `exclude` again; and webauthn-rs's state.
+pub(super) fn creation(
+    app: &App,
+    id: UserId,
+    (username, display): (&str, &str),
+    exclude: Vec<CredentialID>,
+) -> Result<(Value, Value)> {
+    let handle = Uuid::from_bytes(id.to_bytes());
     let (ccr, state) = app
         .settings
         .passkeys
-        .start_passkey_registration(handle, &actor.username, display, Some(exclude))
+        .start_passkey_registration(handle, username, display, Some(exclude))
         .map_err(|e| ServiceError::Internal(format!("starting a passkey: {e}")))?;
     let state = serde_json::to_value(&state)
         .map_err(|e| ServiceError::Internal(format!("keeping a passkey ceremony: {e}")))?;
@@ -102,11 +118,56 @@ fn creation_options(app: &App, actor: &User, name: Option<String>) -> Result<Out
         sel["residentKey"] = Value::from("required");
         sel["requireResidentKey"] = Value::from(true);
     }
-    started(
-        app,
-        Ceremony::new(Kind::Register, Some(actor.id), name, state),
-        &options,
-    )
+    Ok((options, state))
+}
+
+/// The passkey `credential` makes, checked by webauthn-rs against the
+/// ceremony's `state` (origin, RP id, challenge, user verification).
+pub(super) fn made(app: &App, state: Value, credential: Value) -> Result<Passkey> {
+    let state: PasskeyRegistration = serde_json::from_value(state).map_err(|_| stale())?;
+    let credential: RegisterPublicKeyCredential = serde_json::from_value(credential)
+        .map_err(|e| ServiceError::invalid("credential", format!("Not a credential: {e}")))?;
+    app.settings
+        .passkeys
+        .finish_passkey_registration(&credential, &state)
+        .map_err(|e| {
+            let m = format!("The passkey could not be verified ({e})");
+            ServiceError::invalid("credential", m)
+        })
+}
+
+/// Adds `key` to `rec` as `name`, on the writer, spending the ceremony
+/// `nonce`: refused when the account is full or any account has the
+/// passkey. The passkey as its owner sees it, and the audit event.
+pub(super) fn attach(
+    table: &UserTable,
+    rec: &mut User,
+    (key, name, nonce): (Passkey, String, &str),
+    now: SystemTime,
+    client: &Caller,
+) -> Result<(PasskeyView, Event)> {
+    spend(rec, nonce, unix_secs(now)).map_err(|_| stale())?;
+    if rec.passkeys.len() >= MAX_PASSKEYS {
+        return Err(full());
+    }
+    let taken = |u: &Arc<User>| u.passkeys.iter().any(|p| p.key.cred_id() == key.cred_id());
+    if table.iter().any(taken) {
+        let m = "This passkey is registered already";
+        return Err(ServiceError::invalid("credential", m));
+    }
+    let stored = StoredPasskey {
+        id: new_invite_id(&mut rand::rng()),
+        name,
+        created_at: rfc3339(now),
+        last_used_at: None,
+        key,
+    };
+    let passkey = stored.view();
+    let event = Event::new(AuditKind::PasskeyAdded, Some(rec.id), rec.id)
+        .from(client)
+        .detail(format!("'{}'", passkey.name));
+    rec.passkeys.push(stored);
+    Ok((passkey, event))
 }
 
 /// passkey_register_finish: the authenticator's credential, checked by
@@ -124,17 +185,7 @@ pub(super) fn register_finish(
     let ceremony = Ceremony::open(&app.names, Kind::Register, &ceremony_id, unix_secs(now))
         .filter(|c| c.user == Some(actor.id))
         .ok_or_else(stale)?;
-    let state: PasskeyRegistration = serde_json::from_value(ceremony.state).map_err(|_| stale())?;
-    let credential: RegisterPublicKeyCredential = serde_json::from_value(credential)
-        .map_err(|e| ServiceError::invalid("credential", format!("Not a credential: {e}")))?;
-    let key = app
-        .settings
-        .passkeys
-        .finish_passkey_registration(&credential, &state)
-        .map_err(|e| {
-            let m = format!("The passkey could not be verified ({e})");
-            ServiceError::invalid("credential", m)
-        })?;
+    let key = made(app, ceremony.state, credential)?;
     let name = match name.or(ceremony.name) {
         Some(n) => checked_name(&n)?,
         None => format!("Passkey {}", actor.passkeys.len() + 1),
@@ -142,27 +193,7 @@ pub(super) fn register_finish(
     let (nonce, client) = (ceremony.nonce, caller.clone());
     Ok(Step::write(move |app, table| {
         let mut rec = (*actor_at_write(app, table, &token)?).clone();
-        spend(&mut rec, &nonce, unix_secs(now)).map_err(|_| stale())?;
-        if rec.passkeys.len() >= MAX_PASSKEYS {
-            return Err(full());
-        }
-        let taken = |u: &Arc<User>| u.passkeys.iter().any(|p| p.key.cred_id() == key.cred_id());
-        if table.iter().any(taken) {
-            let m = "This passkey is registered already";
-            return Err(ServiceError::invalid("credential", m));
-        }
-        let stored = StoredPasskey {
-            id: new_invite_id(&mut rand::rng()),
-            name,
-            created_at: rfc3339(now),
-            last_used_at: None,
-            key,
-        };
-        let passkey = stored.view();
-        let event = Event::new(AuditKind::PasskeyAdded, Some(rec.id), rec.id)
-            .from(&client)
-            .detail(format!("'{}'", passkey.name));
-        rec.passkeys.push(stored);
+        let (passkey, event) = attach(table, &mut rec, (key, name, &nonce), now, &client)?;
         table.put(rec);
         Ok(Written {
             outcome: Outcome::Passkey(PasskeyReply { passkey }),
@@ -212,14 +243,13 @@ pub(super) fn rename(app: &App, token: Secret, id: String, name: String) -> Resu
 /// passkey_delete's members besides the session.
 pub(super) struct Removal {
     pub passkey_id: String,
-    pub password: Option<Secret>,
-    pub ceremony_id: Option<String>,
-    pub credential: Option<Value>,
+    pub proof: Proof,
     pub username: Option<String>,
 }
 
-/// passkey_delete: one's own with the password or a fresh passkey sign-in;
-/// (admins) another user's with their own password.
+/// passkey_delete: one's own, confirmed by its owner; (admins) another
+/// user's, confirmed by the admin. Not an account's last way in: one
+/// without a password keeps a passkey.
 pub(super) fn delete(app: &App, token: Secret, r: Removal, caller: &Caller) -> Result<Step> {
     let actor = authenticate(app, &token)?;
     let refusal = "Only admins can remove other users' passkeys";
@@ -227,6 +257,10 @@ pub(super) fn delete(app: &App, token: Secret, r: Removal, caller: &Caller) -> R
     let (target, id, client) = (target.id, r.passkey_id, caller.clone());
     let remove = move |table: &mut UserTable, actor: &User, rec: &mut User| {
         let name = find(rec, &id)?.name.clone();
+        if !rec.password.is_set() && rec.passkeys.len() == 1 {
+            let m = "This is the account's only way to sign in: add another passkey or set a password first";
+            return Err(ServiceError::invalid("passkey_id", m));
+        }
         rec.passkeys.retain(|p| p.id != id.trim());
         let event = Event::new(AuditKind::PasskeyRemoved, Some(actor.id), rec.id)
             .from(&client)
@@ -238,31 +272,12 @@ pub(super) fn delete(app: &App, token: Secret, r: Removal, caller: &Caller) -> R
             events: vec![event],
         })
     };
-    if let Some(password) = r.password.filter(|p| !p.is_empty()) {
-        let write = move |_: &App, table: &mut UserTable, actor: Arc<User>| {
-            let mut rec = (**table.get_by_id(target).ok_or(ServiceError::NotFound)?).clone();
-            remove(table, &actor, &mut rec)
-        };
-        return match target == actor.id {
-            true => confirm::confirmed_write(app, (actor, token), password, caller, write),
-            false => confirm::admin_write(app, (actor, token), password, caller, refusal, write),
-        };
-    }
-    let (Some(ceremony_id), Some(credential), true) =
-        (r.ceremony_id, r.credential, target == actor.id)
-    else {
-        let m = "Your password, or a passkey sign-in made just now, is required";
-        return Err(ServiceError::invalid("password", m));
-    };
-    let asserted = verify(app, &app.users(), &ceremony_id, credential)
-        .filter(|a| a.user == actor.id)
-        .ok_or(ServiceError::WrongPassword("credential"))?;
-    Ok(Step::write(move |app, table| {
-        let actor = actor_at_write(app, table, &token)?;
-        let mut rec = (*actor).clone();
-        asserted
-            .take(&mut rec, app.clock.now())
-            .map_err(|_| ServiceError::WrongPassword("credential"))?;
+    let write = move |_: &App, table: &mut UserTable, actor: Arc<User>| {
+        let mut rec = (**table.get_by_id(target).ok_or(ServiceError::NotFound)?).clone();
         remove(table, &actor, &mut rec)
-    }))
+    };
+    match target == actor.id {
+        true => confirm::confirmed_write(app, (actor, token), r.proof, caller, write),
+        false => confirm::admin_write(app, (actor, token), r.proof, caller, refusal, write),
+    }
 }

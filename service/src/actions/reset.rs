@@ -5,7 +5,7 @@
 //! new link, or any change of the password, replaces it.
 
 use super::access::authenticate;
-use super::confirm;
+use super::confirm::{self, Proof};
 use super::create::take_rate;
 use super::invite::{at, checked_prefix, lifetime, link};
 use super::outcome::Outcome;
@@ -29,7 +29,7 @@ use users_protocol::{AuditKind, ResetLinkCreated, Secret};
 pub(super) fn reset_link_create(
     app: &App,
     token: Secret,
-    (password, username, expires_in, prefix): (Secret, String, Option<String>, Option<String>),
+    (proof, username, expires_in, prefix): (Proof, String, Option<String>, Option<String>),
     caller: &Caller,
 ) -> Result<Step> {
     let lifetime = lifetime(expires_in.as_deref(), RESET_DEFAULT_SECS, RESET_MAX_SECS)?;
@@ -48,7 +48,7 @@ pub(super) fn reset_link_create(
     confirm::admin_write(
         app,
         (actor, token),
-        password,
+        proof,
         caller,
         refusal,
         move |app, table, admin| {

@@ -1,7 +1,7 @@
 //! list_sessions and revoke_session: the sessions a user can see and end.
 
 use super::access::{actor_at_write, authenticate, own_or_admins};
-use super::confirm;
+use super::confirm::{self, Proof};
 use super::outcome::Outcome;
 use super::step::{Step, Written};
 use crate::app::App;
@@ -60,7 +60,7 @@ pub(super) struct Revocation {
     /// Every session of every user but the caller's (admins).
     pub everyone: bool,
     /// Confirms `everyone`: the caller's own password.
-    pub current_password: Option<Secret>,
+    pub proof: Proof,
 }
 
 /// revoke_session: the end is committed before the reply, like a logout,
@@ -86,7 +86,7 @@ pub(super) fn revoke_session(
         ));
     }
     if r.everyone {
-        return revoke_everyone(app, token, actor, r.current_password, caller);
+        return revoke_everyone(app, token, actor, r.proof, caller);
     }
     if r.username.is_some() && !r.all {
         return Err(ServiceError::invalid(
@@ -134,10 +134,9 @@ fn revoke_everyone(
     app: &App,
     token: Secret,
     actor: Arc<User>,
-    password: Option<Secret>,
+    proof: Proof,
     caller: &Caller,
 ) -> Result<Step> {
-    let password = password.unwrap_or_default();
     let refusal = "Only admins can end everyone's sessions";
     let client = caller.clone();
     let keep = SessionId::of(token.expose());
@@ -160,5 +159,5 @@ fn revoke_everyone(
             ],
         })
     };
-    confirm::admin_write(app, (actor, token), password, caller, refusal, end)
+    confirm::admin_write(app, (actor, token), proof, caller, refusal, end)
 }

@@ -4,7 +4,7 @@
 //! admin helping a user who lost their device, the admin's own password.
 
 use super::access::{actor_at_write, authenticate, own_or_admins};
-use super::confirm;
+use super::confirm::{self, Proof};
 use super::outcome::Outcome;
 use super::step::{AfterHash, Step, Written};
 use crate::app::App;
@@ -74,21 +74,18 @@ fn setup_for(state: &TotpState, username: &str) -> Result<TotpSetup> {
 pub(super) fn totp_enable(
     app: &App,
     token: Secret,
-    (password, code): (Secret, Secret),
+    (proof, code): (Proof, Secret),
     caller: &Caller,
 ) -> Result<Step> {
     let actor = authenticate(app, &token)?;
-    let confirmation = confirm::begin(app, actor.id, caller, &token)?;
-    let caller = caller.clone();
-    Ok(Step::slow(move |app| {
-        if let Err(refused) = confirmation.check(app, &password, &actor.password, "password") {
-            return refused;
-        }
-        AfterHash::write(move |app, table| {
-            let mut rec = own_record(app, table, &token)?;
-            if rec.password != actor.password {
-                return Err(ServiceError::WrongPassword("password"));
-            }
+    let (client, session) = (caller.clone(), token.clone());
+    confirm::confirmed_write(
+        app,
+        (actor, token),
+        proof,
+        caller,
+        move |app, table, actor| {
+            let mut rec = (*actor).clone();
             let state = match &mut rec.totp {
                 Some(s) if !s.enabled => s,
                 Some(_) => return Err(already_on()),
@@ -115,18 +112,18 @@ pub(super) fn totp_enable(
                 outcome: Outcome::TotpEnabled(reply),
                 sessions: vec![SessionOp::RevokeUser {
                     user: id,
-                    except: Some(SessionId::of(token.expose())),
+                    except: Some(SessionId::of(session.expose())),
                 }],
-                events: vec![Event::new(AuditKind::TotpEnabled, Some(id), id).from(&caller)],
+                events: vec![Event::new(AuditKind::TotpEnabled, Some(id), id).from(&client)],
             })
-        })
-    }))
+        },
+    )
 }
 
 /// totp_disable's request.
 pub(super) struct Disable {
-    /// The caller's own password.
-    pub password: Secret,
+    /// The caller's own password, or passkey.
+    pub proof: Proof,
     /// A current code, for one's own account.
     pub code: Option<Secret>,
     /// Or a recovery code.
@@ -160,26 +157,17 @@ pub(super) fn totp_disable(app: &App, token: Secret, d: Disable, caller: &Caller
         }
     };
     let client = caller.clone();
-    let confirmation = confirm::begin(app, actor.id, caller, &token)?;
+    let (actor_id, target_id) = (actor.id, target.id);
+    let confirmation = confirm::begin(app, &actor, caller, &token, d.proof)?;
     Ok(Step::slow(move |app| {
         let now = unix_secs(app.clock.now());
         let right = second.holds(&target, now);
-        let field = second.field();
-        if let Err(refused) = confirmation.check_both(
-            app,
-            &d.password,
-            &actor.password,
-            "password",
-            (right, field),
-        ) {
-            return refused;
-        }
-        let (actor_id, target_id) = (actor.id, target.id);
+        let confirmed = match confirmation.check_both(app, (right, second.field())) {
+            Ok(confirmed) => confirmed,
+            Err(refused) => return refused,
+        };
         AfterHash::write(move |app, table| {
-            let acting = actor_at_write(app, table, &token)?;
-            if acting.password != actor.password {
-                return Err(ServiceError::WrongPassword("password"));
-            }
+            confirmed.actor_at_write(app, table, &token)?;
             let mut rec = (**table.get_by_id(target_id).ok_or(ServiceError::NotFound)?).clone();
             // The code is taken now, so that it cannot be used twice.
             if !second.take(&mut rec, now) {

@@ -3,7 +3,7 @@
 //! against the table as it is then.
 
 use super::access::{actor_at_write, authenticate, check_unique, may_write, target, Access};
-use super::confirm;
+use super::confirm::{self, Proof};
 use super::outcome::Outcome;
 use super::step::{AfterHash, Step, Written};
 use crate::app::App;
@@ -16,7 +16,7 @@ use crate::error::{Result, ServiceError};
 use crate::model::{PasswordHash, User, UserId};
 use crate::storage::UserTable;
 use std::sync::Arc;
-use users_protocol::{validate, AuditKind, Secret, UserStatus, UserUpdate};
+use users_protocol::{validate, AuditKind, PasskeyProof, Secret, UserStatus, UserUpdate};
 
 /// Largest metadata object, as JSON bytes.
 pub(crate) const MAX_METADATA: usize = 4096;
@@ -24,7 +24,7 @@ pub(crate) const MAX_METADATA: usize = 4096;
 pub(super) fn update_user(
     app: &App,
     token: Secret,
-    upd: UserUpdate,
+    (upd, passkey): (UserUpdate, PasskeyProof),
     named: Option<String>,
     caller: &Caller,
 ) -> Result<Step> {
@@ -45,20 +45,19 @@ pub(super) fn update_user(
         Some(target_user.id),
     )?;
     // A password, a role or a status changes only with the caller's own
-    // password: one's own current password, or the admin's when it is
-    // another's account. A stolen session alone cannot take an account
-    // over, nor suspend the other admins.
+    // password or passkey: one's own, or the admin's when it is another's
+    // account. A stolen session alone cannot take an account over, nor
+    // suspend the other admins.
     let confirming =
         edit.upd.password.is_some() || edit.upd.role.is_some() || edit.upd.status.is_some();
     if !confirming {
         return Ok(Step::write(move |app, table| edit.apply(app, table, None)));
     }
-    let current = edit.upd.current_password.clone().ok_or_else(|| {
-        ServiceError::invalid(
-            "current_password",
-            "Your current password (current_password) is required to change a password, a role or a status",
-        )
-    })?;
+    let proof = Proof::of(
+        edit.upd.current_password.clone(),
+        passkey,
+        "current_password",
+    );
     let new_password = edit.upd.password.clone();
     if let Some(new) = &new_password {
         let username = edit.username.as_deref().unwrap_or(&target_user.username);
@@ -66,17 +65,17 @@ pub(super) fn update_user(
         app.settings
             .password_policy
             .check("password", new.expose(), username, email)?;
-        if is_self && new.expose() == current.expose() {
+        if is_self && proof.password().is_some_and(|p| new.expose() == p.expose()) {
             return Err(same_password().into());
         }
     }
     let iterations = app.settings.pbkdf2_iterations;
-    let confirmation = confirm::begin(app, actor.id, caller, &edit.token)?;
+    let confirmation = confirm::begin(app, &actor, caller, &edit.token, proof)?;
     Ok(Step::slow(move |app| {
-        if let Err(refused) = confirmation.check(app, &current, &actor.password, "current_password")
-        {
-            return refused;
-        }
+        let confirmed = match confirmation.check(app) {
+            Ok(confirmed) => confirmed,
+            Err(refused) => return refused,
+        };
         let hash = match &new_password {
             Some(new) => {
                 // Someone else's password is not known here: compare by hash.
@@ -88,13 +87,7 @@ pub(super) fn update_user(
             None => None,
         };
         AfterHash::write(move |app, table| {
-            // The password verified above must still be the one stored.
-            if table
-                .get_by_id(actor.id)
-                .is_none_or(|u| u.password != actor.password)
-            {
-                return Err(ServiceError::WrongPassword("current_password"));
-            }
+            confirmed.actor_at_write(app, table, &edit.token)?;
             edit.apply(app, table, hash)
         })
     }))

@@ -51,6 +51,8 @@ pub(crate) enum Kind {
     Register,
     /// Signing in with one.
     Login,
+    /// Making an invitee's account with a passkey instead of a password.
+    Invite,
 }
 
 /// A ceremony under way.
@@ -65,6 +67,9 @@ pub(crate) struct Ceremony {
     pub name: Option<String>,
     /// webauthn-rs's state of it.
     pub state: Value,
+    /// For an invitee's passkey: the username the account will have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
     /// Unix time after which it no longer finishes; set when sealed.
     #[serde(default)]
     pub expires_at: u64,
@@ -86,6 +91,7 @@ impl Ceremony {
             user,
             name,
             state,
+            username: None,
             expires_at: 0,
         }
     }

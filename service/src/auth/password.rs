@@ -32,6 +32,19 @@ pub fn hash(password: &str, iterations: u32, rng: &mut impl RngCore) -> Password
     }
 }
 
+/// No password, for an account that signs in with passkeys only: an empty
+/// hash, which no password matches ([`verify`] wants a full one), with a
+/// salt and `iterations` so that a guess costs what any other does.
+pub fn none(iterations: u32, rng: &mut impl RngCore) -> PasswordHash {
+    let mut salt = [0u8; SALT_LEN];
+    rng.fill_bytes(&mut salt);
+    PasswordHash {
+        hash: Vec::new(),
+        salt: salt.to_vec(),
+        iterations,
+    }
+}
+
 /// Checks `password` against `stored` in constant time. A malformed stored hash
 /// still costs one full derivation, so it cannot be told apart by timing.
 pub fn verify(password: &str, stored: &PasswordHash) -> bool {

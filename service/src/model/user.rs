@@ -39,6 +39,14 @@ pub struct PasswordHash {
     pub iterations: u32,
 }
 
+impl PasswordHash {
+    /// Whether there is a password: an account made with a passkey instead
+    /// has none until it sets one (`auth::password::none`).
+    pub fn is_set(&self) -> bool {
+        !self.hash.is_empty()
+    }
+}
+
 impl std::fmt::Debug for PasswordHash {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "PasswordHash {{ iterations: {}, .. }}", self.iterations)
@@ -144,6 +152,7 @@ impl User {
             last_login: self.last_login.clone(),
             metadata: self.metadata.clone(),
             two_factor: self.has_totp(),
+            passwordless: !self.password.is_set(),
         }
     }
 

@@ -63,6 +63,7 @@ mod nginx_forward;
 mod onboarding;
 mod ops;
 mod passkeys;
+mod passwordless;
 mod policy;
 mod postgres;
 mod postgres_store;

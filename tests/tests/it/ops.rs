@@ -202,6 +202,9 @@ fn an_export_imported_elsewhere_logs_everyone_in_with_their_old_passwords() {
     for (name, pw) in people {
         s.register(name, pw);
     }
+    // And one without a password, who signs in with a passkey.
+    let mut phone = crate::passkeys::Device::new();
+    crate::passwordless::invited_with_passkey(&s, "hana", &mut phone);
     let store = s.store.to_str().unwrap().to_owned();
     let dir = tempfile::tempdir().unwrap();
     let sealed = dir.path().join("users.export");
@@ -235,7 +238,7 @@ fn an_export_imported_elsewhere_logs_everyone_in_with_their_old_passwords() {
     let out = users_service(&["import", fresh.to_str().unwrap(), sealed.to_str().unwrap()]);
     assert!(out.status.success(), "{out:?}");
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("imported 4 users"),
+        String::from_utf8_lossy(&out.stdout).contains("imported 5 users"),
         "{out:?}"
     );
     let again = users_service(&["import", fresh.to_str().unwrap(), clear.to_str().unwrap()]);
@@ -254,6 +257,8 @@ fn an_export_imported_elsewhere_logs_everyone_in_with_their_old_passwords() {
         t.login(name, pw);
     }
     t.login("admin", ADMIN_PASSWORD);
+    let hana = crate::passkeys::sign_in(&t.client(), &mut phone, 0);
+    assert_eq!(hana["user"]["passwordless"], true, "{hana}");
 }
 
 #[test]

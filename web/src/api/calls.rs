@@ -1,6 +1,7 @@
 //! The typed calls, split into [`UnauthorizedApi`] and [`AuthorizedApi`] so
 //! that a call that needs a session cannot be made without one.
 
+use super::confirm::{given, Proof};
 use super::error::ApiError;
 use super::socket::call;
 use serde::de::DeserializeOwned;
@@ -56,6 +57,7 @@ impl UnauthorizedApi {
             Some(invite_token) => Request::InviteAccept {
                 invite_token,
                 user_data: user,
+                passkey: Default::default(),
             },
             None => Request::CreateUser {
                 user_data: user,
@@ -153,21 +155,50 @@ impl AuthorizedApi {
             session_token: self.token.clone(),
             update_data: update,
             username: target,
+            passkey: Default::default(),
         };
         async move { Ok(send::<UserReply>(request).await?.user) }
     }
 
-    /// delete_user of oneself, or (admins) of `target`, confirmed by the caller's password.
+    /// update_user of a password, a role or a status: [`Self::update`],
+    /// confirmed by the caller.
+    pub(crate) fn update_confirmed(
+        &self,
+        mut update: UserUpdate,
+        proof: Proof,
+        target: Option<String>,
+    ) -> impl Future<Output = Result<UserView, ApiError>> {
+        let session_token = self.token.clone();
+        async move {
+            let (password, passkey) = proof.members().await?;
+            update.current_password = given(password);
+            let request = Request::UpdateUser {
+                session_token,
+                update_data: update,
+                username: target,
+                passkey,
+            };
+            Ok(send::<UserReply>(request).await?.user)
+        }
+    }
+
+    /// delete_user of oneself, or (admins) of `target`, confirmed by the caller.
     pub(crate) fn delete(
         &self,
-        password: Secret,
+        proof: Proof,
         target: Option<String>,
     ) -> impl Future<Output = Result<(), ApiError>> {
-        send_for_nothing(Request::DeleteUser {
-            session_token: self.token.clone(),
-            password,
-            username: target,
-        })
+        let session_token = self.token.clone();
+        async move {
+            let (password, passkey) = proof.members().await?;
+            send_for_nothing(Request::DeleteUser {
+                session_token,
+                password,
+                username: target,
+                passkey,
+            })
+            .await
+        }
     }
 
     /// list_users in the admin view.
@@ -220,6 +251,7 @@ impl AuthorizedApi {
             all,
             everyone: false,
             current_password: None,
+            passkey: Default::default(),
         };
         async move { Ok(send::<Revoked>(request).await?.revoked) }
     }
@@ -242,32 +274,43 @@ impl AuthorizedApi {
     /// totp_enable; returns the recovery codes.
     pub(crate) fn totp_enable(
         &self,
-        password: Secret,
+        proof: Proof,
         code: Secret,
     ) -> impl Future<Output = Result<Vec<Secret>, ApiError>> {
-        let request = Request::TotpEnable {
-            session_token: self.token.clone(),
-            password,
-            code,
-        };
-        async move { Ok(send::<RecoveryCodes>(request).await?.recovery_codes) }
+        let session_token = self.token.clone();
+        async move {
+            let (password, passkey) = proof.members().await?;
+            let request = Request::TotpEnable {
+                session_token,
+                password,
+                passkey,
+                code,
+            };
+            Ok(send::<RecoveryCodes>(request).await?.recovery_codes)
+        }
     }
 
     /// totp_disable: one's own with a second factor, or (admins) `target`'s.
     pub(crate) fn totp_disable(
         &self,
-        password: Secret,
+        proof: Proof,
         second: Option<SecondFactor>,
         target: Option<String>,
     ) -> impl Future<Output = Result<(), ApiError>> {
         let (code, recovery_code) = split(second);
-        send_for_nothing(Request::TotpDisable {
-            session_token: self.token.clone(),
-            password,
-            code,
-            recovery_code,
-            username: target,
-        })
+        let session_token = self.token.clone();
+        async move {
+            let (password, passkey) = proof.members().await?;
+            send_for_nothing(Request::TotpDisable {
+                session_token,
+                password,
+                passkey,
+                code,
+                recovery_code,
+                username: target,
+            })
+            .await
+        }
     }
 
     /// audit_log.

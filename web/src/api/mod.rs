@@ -10,8 +10,10 @@
 //!   see (forward authentication).
 //! - [`passkeys`]: the passkey calls, each a ceremony: the service's begin,
 //!   the browser's part, the service's finish.
+//! - [`confirm`]: what confirms a change, the password or a passkey.
 
 mod calls;
+mod confirm;
 mod cookie;
 mod error;
 mod onboarding;
@@ -19,6 +21,7 @@ mod passkeys;
 mod socket;
 
 pub(crate) use calls::{AuthorizedApi, LoggedIn, Revoke, SecondFactor, UnauthorizedApi};
+pub(crate) use confirm::Proof;
 pub(crate) use error::ApiError;
 pub(crate) use onboarding::NewInvite;
 pub(crate) use socket::{start, Conn};

@@ -3,6 +3,7 @@
 //! [`UnauthorizedApi::reset_redeem`].
 
 use super::calls::{send, send_for_nothing, AuthorizedApi, UnauthorizedApi};
+use super::confirm::Proof;
 use super::error::ApiError;
 use std::future::Future;
 use users_protocol::{
@@ -15,7 +16,7 @@ pub(crate) struct NewInvite {
     pub(crate) email: Option<String>,
     pub(crate) expires_in: String,
     pub(crate) note: Option<String>,
-    pub(crate) password: Secret,
+    pub(crate) proof: Proof,
     pub(crate) link_prefix: String,
 }
 
@@ -25,15 +26,21 @@ impl AuthorizedApi {
         &self,
         i: NewInvite,
     ) -> impl Future<Output = Result<InviteCreated, ApiError>> {
-        send(Request::InviteCreate {
-            session_token: self.token.clone(),
-            current_password: i.password,
-            role: i.role,
-            email: i.email,
-            expires_in: Some(i.expires_in),
-            note: i.note,
-            link_prefix: Some(i.link_prefix),
-        })
+        let session_token = self.token.clone();
+        async move {
+            let (current_password, passkey) = i.proof.members().await?;
+            send(Request::InviteCreate {
+                session_token,
+                current_password,
+                passkey,
+                role: i.role,
+                email: i.email,
+                expires_in: Some(i.expires_in),
+                note: i.note,
+                link_prefix: Some(i.link_prefix),
+            })
+            .await
+        }
     }
 
     /// invite_list.
@@ -59,16 +66,22 @@ impl AuthorizedApi {
     pub(crate) fn reset_link(
         &self,
         username: String,
-        password: Secret,
+        proof: Proof,
         link_prefix: String,
     ) -> impl Future<Output = Result<ResetLinkCreated, ApiError>> {
-        send(Request::ResetLinkCreate {
-            session_token: self.token.clone(),
-            current_password: password,
-            username,
-            expires_in: None,
-            link_prefix: Some(link_prefix),
-        })
+        let session_token = self.token.clone();
+        async move {
+            let (current_password, passkey) = proof.members().await?;
+            send(Request::ResetLinkCreate {
+                session_token,
+                current_password,
+                passkey,
+                username,
+                expires_in: None,
+                link_prefix: Some(link_prefix),
+            })
+            .await
+        }
     }
 }
 

@@ -3,26 +3,30 @@
 //! service's finish, in one future.
 
 use super::calls::{send, send_for_nothing, AuthorizedApi, LoggedIn, UnauthorizedApi};
+use super::confirm::{given, Proof};
 use super::error::ApiError;
 use crate::webauthn;
 use std::future::Future;
 use users_protocol::{
-    CeremonyStart, LoginReply, PasskeyList, PasskeyReply, PasskeyView, Request, Secret,
+    CeremonyStart, LoginReply, NewUser, PasskeyList, PasskeyProof, PasskeyReply, PasskeyView,
+    Request, Secret, UserCreated,
 };
 use web_sys::AbortSignal;
 
 impl AuthorizedApi {
-    /// Adds a passkey named `name`: the password first, then the device.
+    /// Adds a passkey named `name`: confirmed first, then the device.
     pub(crate) fn add_passkey(
         &self,
         name: String,
-        password: Secret,
+        proof: Proof,
     ) -> impl Future<Output = Result<PasskeyView, ApiError>> {
         let token = self.token.clone();
         async move {
+            let (current_password, passkey) = proof.members().await?;
             let begin: CeremonyStart = send(Request::PasskeyRegisterBegin {
                 session_token: token.clone(),
-                current_password: password,
+                current_password,
+                passkey,
                 name: Some(name.clone()),
             })
             .await?;
@@ -63,24 +67,57 @@ impl AuthorizedApi {
         async move { send::<PasskeyReply>(request).await.map(drop) }
     }
 
-    /// passkey_delete of one's own, confirmed with the password.
+    /// passkey_delete of one's own, confirmed by its owner.
     pub(crate) fn remove_passkey(
         &self,
         passkey_id: String,
-        password: Secret,
+        proof: Proof,
     ) -> impl Future<Output = Result<(), ApiError>> {
-        send_for_nothing(Request::PasskeyDelete {
-            session_token: self.token.clone(),
-            passkey_id,
-            password: Some(password),
-            ceremony_id: None,
-            credential: None,
-            username: None,
-        })
+        let session_token = self.token.clone();
+        async move {
+            let (password, passkey) = proof.members().await?;
+            send_for_nothing(Request::PasskeyDelete {
+                session_token,
+                passkey_id,
+                password: given(password),
+                passkey,
+                username: None,
+            })
+            .await
+        }
     }
 }
 
 impl UnauthorizedApi {
+    /// invite_accept with a passkey instead of a password: the device makes
+    /// it for `user`'s username; returns the new username.
+    pub(crate) fn register_with_passkey(
+        &self,
+        user: NewUser,
+        invite_token: Secret,
+    ) -> impl Future<Output = Result<String, ApiError>> {
+        async move {
+            let begin: CeremonyStart = send(Request::InvitePasskeyBegin {
+                invite_token: invite_token.clone(),
+                username: user.username.clone(),
+            })
+            .await?;
+            let credential = webauthn::create(&begin.options)
+                .await
+                .map_err(ApiError::Browser)?;
+            let created: UserCreated = send(Request::InviteAccept {
+                invite_token,
+                user_data: user,
+                passkey: PasskeyProof {
+                    ceremony_id: Some(begin.ceremony_id),
+                    credential: Some(credential),
+                },
+            })
+            .await?;
+            Ok(created.username)
+        }
+    }
+
     /// Signs in with a passkey the browser offers: in its own dialog, or
     /// with `autofill` in the username field's autofill, until that signal
     /// aborts the wait.

@@ -7,10 +7,9 @@ use crate::nav;
 use crate::routes::Screen;
 use crate::state::{AppState, Notice};
 use crate::task;
-use crate::widgets::{BusyButton, Field, NoticeView};
+use crate::widgets::{BusyButton, ConfirmField, NoticeView};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use users_protocol::Secret;
 
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
@@ -23,15 +22,15 @@ pub(crate) fn DeleteAccountPage() -> impl IntoView {
     let ask = move |ev: SubmitEvent| {
         ev.prevent_default();
         form.start();
-        if password.get_untracked().is_empty() {
-            form.field_error("password", "Enter your password to confirm");
-            return;
+        if form.proof("password", password).is_some() {
+            asking.set(true);
         }
-        asking.set(true);
     };
     let confirm = Callback::new(move |()| {
-        let Some(api) = state.api() else { return };
-        let call = api.delete(Secret::new(password.get_untracked()), None);
+        let (Some(api), Some(proof)) = (state.api(), form.proof("password", password)) else {
+            return;
+        };
+        let call = api.delete(proof, None);
         task::run(Some(form.busy), call, move |outcome| match outcome {
             Ok(()) => {
                 // To sign-in first, so that no `?next=` leads back here.
@@ -49,7 +48,7 @@ pub(crate) fn DeleteAccountPage() -> impl IntoView {
         <p>"This removes your account and all its data, and logs you out everywhere. It cannot be undone."</p>
         <form id="delete-form" on:submit=ask novalidate>
             <NoticeView notice=form.notice/>
-            <Field id="del-password" name="password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
+            <ConfirmField id="del-password" name="password" value=password form/>
             <div><BusyButton id="delete-submit" class="danger" busy=form.busy>"Delete my account…"</BusyButton></div>
         </form>
         <ConfirmDialog id="delete-self" opener="delete-submit" open=asking

@@ -3,7 +3,7 @@
 use crate::dom;
 use crate::forms::{save_own, FormState};
 use crate::state::{AppState, Notice};
-use crate::widgets::{password_help, BusyButton, Field, NoticeView, StrengthHint};
+use crate::widgets::{password_help, BusyButton, ConfirmField, Field, NoticeView, StrengthHint};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use users_protocol::{validate, Secret, UserUpdate};
@@ -38,7 +38,13 @@ pub(crate) fn CredentialsPage() -> impl IntoView {
                 username: Some(u),
                 ..Default::default()
             };
-            save_own(uform, update, &["username"], "Username changed.", || {});
+            save_own(
+                uform,
+                (update, None),
+                &["username"],
+                "Username changed.",
+                || {},
+            );
         }
     };
 
@@ -60,7 +66,7 @@ pub(crate) fn CredentialsPage() -> impl IntoView {
                 email: Some(e),
                 ..Default::default()
             };
-            save_own(eform, update, &["email"], "Email changed.", || {});
+            save_own(eform, (update, None), &["email"], "Email changed.", || {});
         }
     };
 
@@ -107,29 +113,26 @@ fn PasswordForm(on_done: Callback<()>) -> impl IntoView {
     let change_password = move |ev: SubmitEvent| {
         ev.prevent_default();
         pform.start();
-        let (c, n) = (cur.get_untracked(), new.get_untracked());
+        let n = new.get_untracked();
         let mut ok = pform.check([validate::password(
             "password",
             &n,
             validate::PASSWORD_MIN_DEFAULT,
         )]);
-        if c.is_empty() {
-            pform.field_error("current_password", "Enter your current password");
-            ok = false;
-        }
+        let proof = pform.proof("current_password", cur);
+        ok &= proof.is_some();
         if n != confirm.get_untracked() {
             pform.field_error("confirm", "Passwords do not match");
             ok = false;
         }
-        if ok {
+        if let (Some(proof), true) = (proof, ok) {
             let update = UserUpdate {
                 password: Some(Secret::new(n)),
-                current_password: Some(Secret::new(c)),
                 ..Default::default()
             };
             save_own(
                 pform,
-                update,
+                (update, Some(proof)),
                 &["password", "current_password"],
                 "Password changed. Your other sessions have been logged out.",
                 move || {
@@ -151,14 +154,18 @@ fn PasswordForm(on_done: Callback<()>) -> impl IntoView {
     view! {
         <form id="password-form" on:submit=change_password novalidate>
             <NoticeView notice=pform.notice/>
-            <Field id="cred-current" name="current_password" label="Current password" value=cur form=pform kind="password" autocomplete="current-password"/>
+            <ConfirmField id="cred-current" name="current_password" label="Current password" value=cur form=pform/>
             <Field id="cred-new" name="password" label="New password" value=new form=pform kind="password" autocomplete="new-password"
                 hint="cred-strength" help=password_help()>
                 <StrengthHint id="cred-strength" password=new names form=pform field="password"/>
             </Field>
             <Field id="cred-confirm" name="confirm" label="Confirm new password" value=confirm form=pform kind="password" autocomplete="new-password"/>
             <div><BusyButton id="password-save" busy=pform.busy>
-                {move || if pform.busy.get() { "Saving…" } else { "Change password" }}
+                {move || match (pform.busy.get(), state.passwordless()) {
+                    (true, _) => "Saving…",
+                    (false, true) => "Set a password",
+                    (false, false) => "Change password",
+                }}
             </BusyButton></div>
         </form>
     }

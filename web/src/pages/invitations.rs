@@ -3,15 +3,17 @@
 //! invitations, each revocable. The invitee makes their own account at the
 //! link (`/invite/<token>`, the registration form with the token).
 
-use crate::api::NewInvite;
+use crate::api::{NewInvite, Proof};
 use crate::forms::FormState;
 use crate::loaded::Loaded;
 use crate::routes::INVITE;
 use crate::state::AppState;
-use crate::widgets::{role_label, when, BusyButton, Field, LoadFailed, NoticeView, ShownLink};
+use crate::widgets::{
+    role_label, when, BusyButton, ConfirmField, Field, LoadFailed, NoticeView, ShownLink,
+};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use users_protocol::{Invitation, InviteCreated, Role, Secret};
+use users_protocol::{Invitation, InviteCreated, Role};
 
 /// How long an invitation may stay open, as offered.
 const LIFETIMES: [(&str, &str); 4] = [
@@ -112,9 +114,9 @@ fn select(
     }
 }
 
-/// The invitation the form's fields (role, lifetime, email, note,
-/// password) ask for, its link under this page's origin.
-fn invite_of([role, lifetime, email, note, password]: [RwSignal<String>; 5]) -> NewInvite {
+/// The invitation the form's fields (role, lifetime, email, note) ask
+/// for, confirmed with `proof`, its link under this page's origin.
+fn invite_of([role, lifetime, email, note]: [RwSignal<String>; 4], proof: Proof) -> NewInvite {
     let given =
         |s: RwSignal<String>| Some(s.get_untracked().trim().to_owned()).filter(|s| !s.is_empty());
     let origin = web_sys::window()
@@ -129,7 +131,7 @@ fn invite_of([role, lifetime, email, note, password]: [RwSignal<String>; 5]) -> 
         email: given(email),
         expires_in: lifetime.get_untracked(),
         note: given(note),
-        password: Secret::new(password.get_untracked()),
+        proof,
         link_prefix: format!("{origin}{INVITE}"),
     }
 }
@@ -149,12 +151,11 @@ fn NewInvitation(load: Callback<()>) -> impl IntoView {
         ev.prevent_default();
         form.start();
         made.set(None);
-        let Some(api) = state.api() else { return };
-        if password.with_untracked(String::is_empty) {
-            form.field_error("current_password", "Enter your password");
+        let (Some(api), Some(proof)) = (state.api(), form.proof("current_password", password))
+        else {
             return;
-        }
-        let invite = invite_of([role, lifetime, email, note, password]);
+        };
+        let invite = invite_of([role, lifetime, email, note], proof);
         form.run(
             &["email", "note", "current_password"],
             api.invite(invite),
@@ -182,7 +183,7 @@ fn NewInvitation(load: Callback<()>) -> impl IntoView {
                 <Field id="invite-email" name="email" label="Their email (optional)" value=email form kind="email" autocomplete="off"
                     help="Then the account must have this address."/>
                 <Field id="invite-note" name="note" label="Note (optional)" value=note form help="Whom it is for, shown in the list."/>
-                <Field id="invite-password" name="current_password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
+                <ConfirmField id="invite-password" name="current_password" value=password form/>
                 <div><BusyButton id="invite-create" busy=form.busy>
                     {move || if form.busy.get() { "Creating…" } else { "Create invitation" }}
                 </BusyButton></div>

@@ -12,10 +12,12 @@ use crate::routes;
 use crate::state::AppState;
 use crate::task;
 use crate::webauthn;
-use crate::widgets::{when, BusyButton, Field, LoadFailed, NoticeView};
+use crate::widgets::{
+    confirm_ready, when, BusyButton, ConfirmField, Field, LoadFailed, NoticeView,
+};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use users_protocol::{PasskeyView, Secret};
+use users_protocol::PasskeyView;
 
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
@@ -156,21 +158,16 @@ fn AddPasskey(form: FormState, load: Callback<()>) -> impl IntoView {
     let add = move |ev: SubmitEvent| {
         ev.prevent_default();
         form.start();
-        let (n, p) = (
-            name.get_untracked().trim().to_owned(),
-            password.get_untracked(),
-        );
+        let n = name.get_untracked().trim().to_owned();
+        let proof = form.proof("current_password", password);
         if n.is_empty() {
             form.field_error("name", "Name it, such as “Laptop” or “Phone”");
         }
-        if p.is_empty() {
-            form.field_error("current_password", "Enter your password");
-        }
-        let Some(api) = state.api().filter(|_| !n.is_empty() && !p.is_empty()) else {
+        let (Some(api), Some(proof), false) = (state.api(), proof, n.is_empty()) else {
             return;
         };
         let fields = &["name", "current_password"];
-        form.run(fields, api.add_passkey(n, Secret::new(p)), move |added| {
+        form.run(fields, api.add_passkey(n, proof), move |added| {
             name.set(String::new());
             password.set(String::new());
             form.succeed(format!(
@@ -184,7 +181,7 @@ fn AddPasskey(form: FormState, load: Callback<()>) -> impl IntoView {
         <form id="passkey-form" on:submit=add novalidate>
             <NoticeView notice=form.notice/>
             <Field id="passkey-name" name="name" label="Name" value=name form help="Such as “Laptop” or “Phone”."/>
-            <Field id="passkey-password" name="current_password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
+            <ConfirmField id="passkey-password" name="current_password" value=password form/>
             <div><BusyButton id="passkey-add" class="secondary" busy=form.busy>
                 {move || if form.busy.get() { "Waiting for your device…" } else { "Add a passkey" }}
             </BusyButton></div>
@@ -222,11 +219,13 @@ fn RemovePasskey(
         }
     });
     let confirm = Callback::new(move |()| {
-        let (Some(api), Some(p)) = (state.api(), removing.get_untracked()) else {
+        form.start();
+        let proof = form.proof("current_password", password);
+        let (Some(api), Some(p), Some(proof)) = (state.api(), removing.get_untracked(), proof)
+        else {
             return;
         };
-        form.start();
-        let call = api.remove_passkey(p.id, Secret::new(password.get_untracked()));
+        let call = api.remove_passkey(p.id, proof);
         task::run(Some(form.busy), call, move |result| match result {
             Ok(()) => {
                 password.set(String::new());
@@ -250,10 +249,10 @@ fn RemovePasskey(
     });
     view! {
         <ConfirmDialog id="passkey-remove" opener="passkeys-title" open title confirm_label="Remove passkey"
-            ready=Signal::derive(move || password.with(|p| !p.is_empty())) busy=form.busy on_confirm=confirm>
+            ready=confirm_ready(password) busy=form.busy on_confirm=confirm>
             <NoticeView notice=form.notice/>
             <p>"It will no longer sign you in. The device may still list it: remove it there too."</p>
-            <Field id="passkey-remove-password" name="current_password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
+            <ConfirmField id="passkey-remove-password" name="current_password" value=password form/>
         </ConfirmDialog>
     }
 }

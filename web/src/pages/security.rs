@@ -10,7 +10,7 @@ use crate::pages::passkeys::Passkeys;
 use crate::pages::sessions::Sessions;
 use crate::state::AppState;
 use crate::task;
-use crate::widgets::{event_label, when, BusyButton, Field, NoticeView};
+use crate::widgets::{event_label, when, BusyButton, ConfirmField, Field, NoticeView};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use users_protocol::{AuditEvent, AuditQuery, Secret, TotpSetup};
@@ -99,24 +99,18 @@ impl SetUp {
             form,
         } = self;
         form.start();
-        let (c, p) = (
-            code.get_untracked().trim().to_owned(),
-            password.get_untracked(),
-        );
+        let c = code.get_untracked().trim().to_owned();
         let mut ok = true;
         if c.is_empty() {
             form.field_error("code", "Enter the code your app shows");
             ok = false;
         }
-        if p.is_empty() {
-            form.field_error("password", "Enter your password");
-            ok = false;
-        }
-        let Some(api) = state.api().filter(|_| ok) else {
+        let proof = form.proof("password", password);
+        let (Some(api), Some(proof), true) = (state.api(), proof, ok) else {
             return;
         };
         let turn_on = async move {
-            let list = api.totp_enable(Secret::new(p), Secret::new(c)).await?;
+            let list = api.totp_enable(proof, Secret::new(c)).await?;
             setup.set(None);
             code.set(String::new());
             password.set(String::new());
@@ -172,7 +166,7 @@ fn TurnOn(secret: TotpSetup, confirm: SetUp) -> impl IntoView {
         <form id="totp-form" on:submit=submit novalidate>
             <p class="steps">"Step 2 of 2: confirm with a code."</p>
             <Field id="totp-code" name="code" label="Code from the app" value=code form autocomplete="one-time-code" code=true/>
-            <Field id="totp-password" name="password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
+            <ConfirmField id="totp-password" name="password" value=password form/>
             <div class="form-actions">
                 <BusyButton id="totp-enable" busy=form.busy>"Turn on two-factor login"</BusyButton>
                 <button id="totp-cancel" class="secondary" type="button" on:click=cancel>"Cancel"</button>
@@ -232,11 +226,10 @@ fn TurnOff() -> impl IntoView {
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         form.start();
-        let (c, p) = (
-            code.get_untracked().trim().to_owned(),
-            password.get_untracked(),
-        );
-        let Some(api) = state.api() else { return };
+        let c = code.get_untracked().trim().to_owned();
+        let (Some(api), Some(proof)) = (state.api(), form.proof("password", password)) else {
+            return;
+        };
         // Six digits are a code from the app; anything else a recovery code.
         let second = if c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()) {
             SecondFactor::Code(Secret::new(c))
@@ -245,7 +238,7 @@ fn TurnOff() -> impl IntoView {
         };
         // Off, one's own record is read again, which turns the screen to "off".
         let turn_off = async move {
-            api.totp_disable(Secret::new(p), Some(second), None).await?;
+            api.totp_disable(proof, Some(second), None).await?;
             Ok(api.me().await.ok())
         };
         let fields = &["code", "recovery_code", "totp_code", "password"];
@@ -260,7 +253,7 @@ fn TurnOff() -> impl IntoView {
         <form id="totp-off-form" on:submit=submit novalidate>
             <NoticeView notice=form.notice/>
             <Field id="totp-off-code" name="code" label="Code from the app, or a recovery code" value=code form autocomplete="one-time-code"/>
-            <Field id="totp-off-password" name="password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
+            <ConfirmField id="totp-off-password" name="password" value=password form/>
             <div><BusyButton id="totp-disable" class="danger" busy=form.busy>"Turn off two-factor login"</BusyButton></div>
         </form>
     }

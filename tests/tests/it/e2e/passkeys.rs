@@ -115,3 +115,55 @@ async fn an_insecure_page_says_why_there_are_no_passkeys() {
         .is_err());
     ui.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invitee_who_chooses_a_passkey_has_no_password_and_confirms_with_it() {
+    let port = users_tests::free_port();
+    let origin = format!("http://localhost:{port}");
+    let opts = ServiceOptions::default().arg(&["--webauthn-origin", &origin]);
+    let ui = Ui::start_on(port, opts).await;
+    let c = ui.c.clone();
+    virtual_authenticator(&c).await;
+    let made = ui.s.client().call_ok(json!({"action": "invite_create",
+        "session_token": ui.s.admin_token(), "current_password": users_tests::ADMIN_PASSWORD, "role": "user"}));
+    let token = made["invite_token"].as_str().unwrap();
+    c.goto(&format!("{origin}/invite/{token}")).await.unwrap();
+    wait_for(&c, "#conn-state[data-conn='up']").await;
+    wait_text(&c, "h1", "You are invited").await;
+    // The button signs in below, not the autofill.
+    js(
+        &c,
+        "PublicKeyCredential.isConditionalMediationAvailable = async () => false",
+    )
+    .await;
+    // A passkey instead of a password: the password fields go.
+    click(&c, "reg-way-passkey").await;
+    until("the password fields to go", || async {
+        c.find(fantoccini::Locator::Id("reg-password"))
+            .await
+            .is_err()
+    })
+    .await;
+    checks::axe(&c, "invitation with a passkey").await;
+    fill(&c, "reg-username", "nika").await;
+    fill(&c, "reg-email", "nika@example.com").await;
+    click(&c, "register-submit").await;
+    wait_text(&c, ".notice", "Sign in with it").await;
+    click(&c, "login-passkey").await;
+    wait_text(&c, "#whoami", "nika").await;
+
+    // No password to type: a change is confirmed with the passkey.
+    click(&c, "nav-credentials").await;
+    wait_text(&c, "#cred-current", "passkey").await;
+    wait_text(&c, "#password-save", "Set a password").await;
+    fill(&c, "cred-new", "Chosen-nk-2026").await;
+    fill(&c, "cred-confirm", "Chosen-nk-2026").await;
+    click(&c, "password-save").await;
+    wait_text(&c, "#password-form .notice", "Password changed").await;
+    // Now it has one, which the form asks for from here on.
+    wait_for(&c, "input#cred-current").await;
+    logout(&c).await;
+    login(&c, "nika", "Chosen-nk-2026").await;
+    wait_text(&c, "#whoami", "nika").await;
+    ui.close().await;
+}

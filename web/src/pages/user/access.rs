@@ -6,9 +6,11 @@ use crate::dialog::ConfirmDialog;
 use crate::forms::FormState;
 use crate::state::{AppState, Notice};
 use crate::task;
-use crate::widgets::{role_label, status_label, BusyButton, Field, NoticeView};
+use crate::widgets::{
+    confirm_ready, role_label, status_label, BusyButton, ConfirmField, NoticeView,
+};
 use leptos::prelude::*;
-use users_protocol::{Role, Secret, UserStatus, UserUpdate, UserView};
+use users_protocol::{Role, UserStatus, UserUpdate, UserView};
 
 /// The question that confirms a change of role and status, and the confirm
 /// button's text; none when nothing changes.
@@ -89,15 +91,13 @@ impl Picks {
         changes.join(" ")
     }
 
-    /// The update that makes the picks the service's, with the admin's
-    /// own password.
-    fn update(&self, password: String) -> UserUpdate {
+    /// The update that makes the picks the service's.
+    fn update(&self) -> UserUpdate {
         let (r0, s0) = self.current.get_untracked();
         let (r, s) = (self.role.get_untracked(), self.status.get_untracked());
         UserUpdate {
             role: (r != r0).then_some(r),
             status: (s != s0).then_some(s),
-            current_password: Some(Secret::new(password)),
             ..Default::default()
         }
     }
@@ -116,7 +116,7 @@ pub(super) fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoV
     let form = FormState::new("access-form");
     // The dialog's own: its errors show in it, on its password field.
     let dform = FormState::new("access-dialog");
-    let ready = Signal::derive(move || password.with(|p| !p.is_empty()));
+    let ready = confirm_ready(password);
     // A closed question leaves the picks as the service has them: Cancel
     // (and Esc) change nothing, and a confirmed change is the service's now.
     Effect::new(move |_| {
@@ -142,11 +142,13 @@ pub(super) fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoV
         asking.set(true);
     };
     let confirm = Callback::new(move |()| {
-        let Some(api) = state.api() else { return };
-        let update = picks.update(password.get_untracked());
-        let target = name.clone();
-        let call = api.update(update, Some(target.clone()));
         dform.start();
+        let (Some(api), Some(proof)) = (state.api(), dform.proof("current_password", password))
+        else {
+            return;
+        };
+        let target = name.clone();
+        let call = api.update_confirmed(picks.update(), proof, Some(target.clone()));
         task::run(Some(dform.busy), call, move |outcome| match outcome {
             Ok(u) => {
                 asking.set(false);
@@ -192,7 +194,7 @@ pub(super) fn Access(user: UserView, on_saved: Callback<UserView>) -> impl IntoV
             on_confirm=confirm>
             <NoticeView notice=dform.notice/>
             <p>{move || picks.changes()}</p>
-            <Field id="access-password" name="current_password" label="Your password" value=password form=dform kind="password" autocomplete="current-password"/>
+            <ConfirmField id="access-password" name="current_password" value=password form=dform/>
         </ConfirmDialog>
     }
 }

@@ -12,9 +12,8 @@ use crate::nav;
 use crate::routes::Screen;
 use crate::state::{AppState, Notice};
 use crate::task;
-use crate::widgets::{count, BusyButton, Field, NoticeView};
+use crate::widgets::{confirm_ready, count, BusyButton, ConfirmField, Field, NoticeView};
 use leptos::prelude::*;
-use users_protocol::Secret;
 
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
@@ -67,10 +66,12 @@ fn ResetTwoFactor(name: String, two_factor: RwSignal<bool>, outcome: FormState) 
     let reset = {
         let name = name.clone();
         Callback::new(move |()| {
-            let Some(api) = state.api() else { return };
-            let (target, pw) = (name.clone(), password.get_untracked());
             form.start();
-            let call = api.totp_disable(Secret::new(pw), None, Some(target.clone()));
+            let (Some(api), Some(proof)) = (state.api(), form.proof("password", password)) else {
+                return;
+            };
+            let target = name.clone();
+            let call = api.totp_disable(proof, None, Some(target.clone()));
             task::run(Some(form.busy), call, move |result| match result {
                 Ok(()) => {
                     asking.set(false);
@@ -98,10 +99,10 @@ fn ResetTwoFactor(name: String, two_factor: RwSignal<bool>, outcome: FormState) 
         <ConfirmDialog id="reset-2fa-dialog" opener="reset-2fa" open=asking
             title=format!("Turn off two-factor login for {name}?")
             confirm_label="Turn it off"
-            ready=Signal::derive(move || password.with(|p| !p.is_empty())) busy=form.busy on_confirm=reset>
+            ready=confirm_ready(password) busy=form.busy on_confirm=reset>
             <NoticeView notice=form.notice/>
             <p>"They will log in with their password alone until they set it up again."</p>
-            <Field id="reset-2fa-password" name="password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
+            <ConfirmField id="reset-2fa-password" name="password" value=password form/>
         </ConfirmDialog>
     }
 }
@@ -116,16 +117,18 @@ fn Delete(name: String) -> impl IntoView {
     let password = RwSignal::new(String::new());
     let form = FormState::new("delete-user-dialog");
     let ready = {
-        let name = name.clone();
-        Signal::derive(move || typed.with(|t| t.trim() == name) && password.with(|p| !p.is_empty()))
+        let (name, confirmed) = (name.clone(), confirm_ready(password));
+        Signal::derive(move || typed.with(|t| t.trim() == name) && confirmed.get())
     };
     let confirm = {
         let name = name.clone();
         Callback::new(move |()| {
-            let Some(api) = state.api() else { return };
-            let (target, pw) = (name.clone(), password.get_untracked());
             form.start();
-            let call = api.delete(Secret::new(pw), Some(target.clone()));
+            let (Some(api), Some(proof)) = (state.api(), form.proof("password", password)) else {
+                return;
+            };
+            let target = name.clone();
+            let call = api.delete(proof, Some(target.clone()));
             form.run(&["password"], call, move |()| {
                 // Only from this page: an admin who has moved on stays put.
                 if asking.try_get_untracked().is_some() {
@@ -154,7 +157,7 @@ fn Delete(name: String) -> impl IntoView {
             <NoticeView notice=form.notice/>
             <p>{format!("{name}'s account, profile and sessions are removed at once. This cannot be undone.")}</p>
             <Field id="delete-user-name" name="confirm_name" label=format!("Type {name} to confirm") value=typed form/>
-            <Field id="delete-user-password" name="password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
+            <ConfirmField id="delete-user-password" name="password" value=password form/>
         </ConfirmDialog>
     }
 }

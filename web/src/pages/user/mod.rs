@@ -14,7 +14,7 @@ use crate::pages::sessions::Sessions;
 use crate::routes::Screen;
 use crate::state::AppState;
 use crate::task;
-use crate::widgets::{password_help, BusyButton, Field, LoadFailed, NoticeView};
+use crate::widgets::{password_help, BusyButton, ConfirmField, Field, LoadFailed, NoticeView};
 use access::Access;
 use danger::DangerZone;
 use leptos::prelude::*;
@@ -116,20 +116,16 @@ fn SetPassword(name: String) -> impl IntoView {
             form.field_error("confirm", "Passwords do not match");
             ok = false;
         }
-        if mine.with_untracked(String::is_empty) {
-            form.field_error("current_password", "Enter your own password");
-            ok = false;
-        }
-        let Some(api) = state.api().filter(|_| ok) else {
+        let proof = form.proof("current_password", mine);
+        let (Some(api), Some(proof), true) = (state.api(), proof, ok) else {
             return;
         };
         let update = UserUpdate {
             password: Some(Secret::new(p)),
-            current_password: Some(Secret::new(mine.get_untracked())),
             ..Default::default()
         };
         let target = name.clone();
-        let call = api.update(update, Some(target.clone()));
+        let call = api.update_confirmed(update, proof, Some(target.clone()));
         task::run(Some(form.busy), call, move |outcome| match outcome {
             Ok(_) => {
                 new.set(String::new());
@@ -152,7 +148,7 @@ fn SetPassword(name: String) -> impl IntoView {
                     <Field id="reset-password" name="password" label="New password" value=new form kind="password" autocomplete="new-password" help=password_help()/>
                     <Field id="reset-confirm" name="confirm" label="Confirm new password" value=again form kind="password" autocomplete="new-password"/>
                 </div>
-                <Field id="reset-own-password" name="current_password" label="Your password" value=mine form kind="password" autocomplete="current-password"/>
+                <ConfirmField id="reset-own-password" name="current_password" value=mine form/>
                 <div><BusyButton id="reset-save" class="secondary" busy=form.busy>"Set password"</BusyButton></div>
             </form>
         </div>

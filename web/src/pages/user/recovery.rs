@@ -9,9 +9,9 @@ use crate::forms::FormState;
 use crate::routes::RESET;
 use crate::state::AppState;
 use crate::task;
-use crate::widgets::{when, Field, NoticeView, ShownLink};
+use crate::widgets::{confirm_ready, when, ConfirmField, NoticeView, ShownLink};
 use leptos::prelude::*;
-use users_protocol::{ResetLinkCreated, Secret};
+use users_protocol::ResetLinkCreated;
 
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
@@ -24,16 +24,15 @@ pub(super) fn RecoveryLink(name: String) -> impl IntoView {
     let make = {
         let name = name.clone();
         Callback::new(move |()| {
-            let Some(api) = state.api() else { return };
+            form.start();
+            let (Some(api), Some(proof)) = (state.api(), form.proof("current_password", password))
+            else {
+                return;
+            };
             let origin = web_sys::window()
                 .and_then(|w| w.location().origin().ok())
                 .unwrap_or_default();
-            form.start();
-            let call = api.reset_link(
-                name.clone(),
-                Secret::new(password.get_untracked()),
-                format!("{origin}{RESET}"),
-            );
+            let call = api.reset_link(name.clone(), proof, format!("{origin}{RESET}"));
             task::run(Some(form.busy), call, move |result| {
                 password.set(String::new());
                 match result {
@@ -68,10 +67,10 @@ pub(super) fn RecoveryLink(name: String) -> impl IntoView {
         <ConfirmDialog id="recovery-dialog" opener="recovery-create" open=asking
             title=format!("Create a recovery link for {name}?")
             confirm_label="Create the link" danger=false
-            ready=Signal::derive(move || password.with(|p| !p.is_empty())) busy=form.busy on_confirm=make>
+            ready=confirm_ready(password) busy=form.busy on_confirm=make>
             <NoticeView notice=form.notice/>
             <p>"Any link made for them before stops working."</p>
-            <Field id="recovery-password" name="current_password" label="Your password" value=password form kind="password" autocomplete="current-password"/>
+            <ConfirmField id="recovery-password" name="current_password" value=password form/>
         </ConfirmDialog>
     }
 }
