@@ -223,11 +223,15 @@ fn check_record(r: &UserRecord) -> Result<(), String> {
     }
     let hex_len = |h: &str| hex::decode(h).map(|b| b.len()).ok();
     // Empty: an account without a password, which signs in with a passkey.
-    if !matches!(hex_len(&r.password_hash), Some(0 | password::HASH_LEN)) {
-        return Err(format!(
-            "password_hash must be {} bytes, in hex (or empty: no password)",
-            password::HASH_LEN
-        ));
+    match hex_len(&r.password_hash) {
+        Some(password::HASH_LEN) => {}
+        Some(0) if !r.passkeys.is_empty() => {}
+        _ => {
+            return Err(format!(
+                "password_hash must be {} bytes, in hex (or empty, for an account with a passkey)",
+                password::HASH_LEN
+            ))
+        }
     }
     if !matches!(hex_len(&r.password_salt), Some(8..=64)) {
         return Err("password_salt must be 8 to 64 bytes, in hex".into());

@@ -245,8 +245,10 @@ pub enum Request {
     InvitePasskeyBegin {
         /// The token from invite_create.
         invite_token: Secret,
-        /// The username the account will have, which the passkey is made for.
-        username: String,
+        /// The account as invite_accept will make it, without a password:
+        /// checked now, so that no device makes a passkey for an account
+        /// that cannot be made. The passkey is for its username.
+        user_data: NewUser,
     },
     /// A one-time link that lets a user choose a new password; admins only,
     /// confirmed with their password. Reply: [`crate::ResetLinkCreated`].

@@ -214,7 +214,7 @@ fn every_request_is_tagged_with_its_action_name() {
         },
         Request::InvitePasskeyBegin {
             invite_token: t(),
-            username: "u".into(),
+            user_data: NewUser::default(),
         },
         Request::ResetLinkCreate {
             passkey: PasskeyProof::default(),

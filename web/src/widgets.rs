@@ -33,12 +33,6 @@ pub(crate) fn NoticeView(#[prop(into)] notice: Signal<Option<Notice>>) -> impl I
     }
 }
 
-/// A labelled input whose error, when it has one, shows beneath it and is tied
-/// to it (`aria-describedby`, `aria-invalid`). A password input gets a Show
-/// toggle button (`aria-pressed`), which reveals it as text until pressed
-/// again; its name starts with its visible text. `help` is a rule shown under
-/// the label before anyone types; `children` (a strength hint) sit inside the
-/// field, under the error, so they cost no gap of the form's own.
 /// Where a form asks the signed-in user to confirm a change: the password
 /// field, or for an account without a password a line saying that the
 /// passkey is asked for on submit (`FormState::proof`).
@@ -75,6 +69,12 @@ pub(crate) fn confirm_ready(password: RwSignal<String>) -> Signal<bool> {
     Signal::derive(move || state.passwordless() || password.with(|p| !p.is_empty()))
 }
 
+/// A labelled input whose error, when it has one, shows beneath it and is tied
+/// to it (`aria-describedby`, `aria-invalid`). A password input gets a Show
+/// toggle button (`aria-pressed`), which reveals it as text until pressed
+/// again; its name starts with its visible text. `help` is a rule shown under
+/// the label before anyone types; `children` (a strength hint) sit inside the
+/// field, under the error, so they cost no gap of the form's own.
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
 pub(crate) fn Field(

@@ -53,8 +53,10 @@ pub(super) fn check_session_limits(app: &App, req: &Request) -> Result<()> {
         };
     }
     // A passkey does not stand for it: the account's password sign-in
-    // would still be one factor.
-    if app.settings.require_two_factor.contains(&me.role) && !me.has_totp() {
+    // would still be one factor. An account without a password signs in
+    // with passkeys only, each two factors.
+    let one_factor = me.password.is_set() && !me.has_totp();
+    if app.settings.require_two_factor.contains(&me.role) && one_factor {
         let set_up = matches!(req, Request::TotpSetup { .. } | Request::TotpEnable { .. });
         if !(basic || set_up) {
             return Err(ServiceError::TwoFactorRequired);

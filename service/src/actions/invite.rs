@@ -282,13 +282,43 @@ fn opened(app: &App, table: &UserTable, token: &Secret) -> Result<(Arc<User>, St
 }
 
 /// invite_passkey_begin: a passkey for the account an open invitation is
-/// for, instead of a password.
-pub(super) fn invite_passkey_begin(app: &App, token: &Secret, username: &str) -> Result<Step> {
+/// for, instead of a password; the account is checked as invite_accept
+/// checks it, before any device makes a passkey for it.
+pub(super) fn invite_passkey_begin(
+    app: &App,
+    token: &Secret,
+    u: &NewUser,
+    caller: &Caller,
+    look: Look,
+) -> Result<Step> {
+    let (found, (username, _)) = acceptable(app, token, u, true, (caller, look))?;
+    Ok(Step::Done(invite_passkey::begin(app, &username, &found.id)))
+}
+
+/// The open invitation `token` opens, and `u`'s username and email, once
+/// the account is one it may make (`passkey`: with a passkey, which may
+/// stand for the password): registration not closed, the client's rate,
+/// the new account's fields and names, the invitation's email.
+fn acceptable(
+    app: &App,
+    token: &Secret,
+    u: &NewUser,
+    passkey: bool,
+    (caller, look): (&Caller, Look),
+) -> Result<(StoredInvite, (String, String))> {
     if app.settings.registration == Registration::Closed {
         return Err(ServiceError::RegistrationClosed);
     }
-    opened(app, &app.users(), token)?;
-    Ok(Step::Done(invite_passkey::begin(app, username)))
+    take_rate(app, caller, look)?;
+    let (_, found) = opened(app, &app.users(), token)?;
+    let names = check_new(app, u, passkey)?;
+    if let Some(wanted) = &found.email {
+        if NameKey::of(wanted) != NameKey::of(&names.1) {
+            let m = "This invitation is for another email address";
+            return Err(ServiceError::invalid("email", m));
+        }
+    }
+    Ok((found, names))
 }
 
 /// invite_accept: the account, with the invitation's role, active at once;
@@ -302,19 +332,9 @@ pub(super) fn invite_accept(
     caller: &Caller,
     look: Look,
 ) -> Result<Step> {
-    if app.settings.registration == Registration::Closed {
-        return Err(ServiceError::RegistrationClosed);
-    }
-    take_rate(app, caller, look)?;
-    let (_, found) = opened(app, &app.users(), &token)?;
-    let passkey = invite_passkey::checked(app, passkey, &u.username)?;
-    let names = check_new(app, &u, passkey.is_some())?;
-    if let Some(wanted) = &found.email {
-        if NameKey::of(wanted) != NameKey::of(&names.1) {
-            let m = "This invitation is for another email address";
-            return Err(ServiceError::invalid("email", m));
-        }
-    }
+    let with_passkey = passkey.ceremony_id.is_some() || passkey.credential.is_some();
+    let (found, names) = acceptable(app, &token, &u, with_passkey, (caller, look))?;
+    let passkey = invite_passkey::checked(app, passkey, (&names.0, &found.id))?;
     let (client, iterations) = (caller.clone(), app.settings.pbkdf2_iterations);
     let id = passkey
         .as_ref()

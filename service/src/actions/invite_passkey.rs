@@ -5,7 +5,6 @@
 //! ([`checked`]) and stores it with the account, in the commit that spends
 //! the invitation.
 
-use super::access::check_unique;
 use super::outcome::Outcome;
 use super::passkey::{attach, creation, made, stale};
 use super::passkey_login::started;
@@ -21,17 +20,15 @@ use std::time::SystemTime;
 use users_protocol::PasskeyProof;
 use webauthn_rs::prelude::Passkey;
 
-/// The ceremony of invite_passkey_begin, once the invitation is found
-/// open: for a username no account has, the options for
+/// The ceremony of invite_passkey_begin, once the invitation `invite` is
+/// found open and the account `username` one it may make: the options for
 /// `navigator.credentials.create()`.
-pub(super) fn begin(app: &App, username: &str) -> Result<Outcome> {
-    let username = username.trim();
-    users_protocol::validate::username(username)?;
-    check_unique(&app.users(), Some(username), None, None)?;
+pub(super) fn begin(app: &App, username: &str, invite: &str) -> Result<Outcome> {
     let id = UserId::random(&mut rand::rng());
     let (options, state) = creation(app, id, (username, username), Vec::new())?;
     let mut ceremony = Ceremony::new(Kind::Invite, Some(id), None, state);
     ceremony.username = Some(username.to_owned());
+    ceremony.invite = Some(invite.to_owned());
     started(app, ceremony, &options)
 }
 
@@ -44,12 +41,14 @@ pub(super) struct NewPasskey {
 }
 
 /// The passkey `proof` carries, if it carries one, for the account named
-/// `username`: checked against the ceremony invite_passkey_begin made for
-/// that name (origin, RP id, challenge, user verification).
+/// `username` by the invitation `invite`: checked against the ceremony
+/// invite_passkey_begin made for both (origin, RP id, challenge, user
+/// verification). The invitation is spent with the account, so the
+/// ceremony makes one account only.
 pub(super) fn checked(
     app: &App,
     proof: PasskeyProof,
-    username: &str,
+    (username, invite): (&str, &str),
 ) -> Result<Option<NewPasskey>> {
     let (ceremony_id, credential) = match (proof.ceremony_id, proof.credential) {
         (None, None) => return Ok(None),
@@ -64,7 +63,10 @@ pub(super) fn checked(
     let (Some(id), Some(named)) = (ceremony.user, ceremony.username) else {
         return Err(stale());
     };
-    if NameKey::of(&named) != NameKey::of(username.trim()) {
+    if ceremony.invite.as_deref() != Some(invite) {
+        return Err(stale());
+    }
+    if NameKey::of(&named) != NameKey::of(username) {
         let m = "The passkey was made for another username: make it again";
         return Err(ServiceError::invalid("username", m));
     }

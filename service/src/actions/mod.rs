@@ -90,7 +90,7 @@ pub(crate) fn handle(app: &App, req: Request, caller: &Caller, look: Look) -> St
         | Request::PasskeyRename { .. }
         | Request::PasskeyDelete { .. }
         | Request::PasskeyLoginBegin { .. }
-        | Request::PasskeyLoginFinish { .. }) => passkeys(app, r, caller),
+        | Request::PasskeyLoginFinish { .. }) => passkeys(app, r, caller, look),
         Request::ForwardTicket { session_token } => {
             Ok(Step::Done(forward::ticket(app, &session_token, caller)))
         }
@@ -209,7 +209,7 @@ fn two_factor(app: &App, req: Request, caller: &Caller) -> Result<Step> {
 }
 
 /// Passkeys: adding, listing, renaming, removing, and signing in.
-fn passkeys(app: &App, req: Request, caller: &Caller) -> Result<Step> {
+fn passkeys(app: &App, req: Request, caller: &Caller, look: Look) -> Result<Step> {
     match req {
         Request::PasskeyRegisterBegin {
             session_token,
@@ -257,7 +257,7 @@ fn passkeys(app: &App, req: Request, caller: &Caller) -> Result<Step> {
         Request::PasskeyLoginFinish {
             ceremony_id,
             credential,
-        } => passkey_login::login_finish(app, ceremony_id, credential, caller),
+        } => passkey_login::login_finish(app, (ceremony_id, credential), caller, look),
         other => Err(misrouted(&other)),
     }
 }
@@ -299,8 +299,8 @@ fn onboarding(app: &App, req: Request, caller: &Caller, look: Look) -> Result<St
         } => invite::invite_accept(app, invite_token, (user_data, passkey), caller, look),
         Request::InvitePasskeyBegin {
             invite_token,
-            username,
-        } => invite::invite_passkey_begin(app, &invite_token, &username),
+            user_data,
+        } => invite::invite_passkey_begin(app, &invite_token, &user_data, caller, look),
         Request::ResetLinkCreate {
             session_token,
             current_password,

@@ -27,7 +27,10 @@ pub(super) struct Asserted {
 }
 
 /// The account whose passkey signed `credential` in the ceremony
-/// `ceremony_id`, as the table has it.
+/// `ceremony_id`, as the table has it. A ceremony the account has spent
+/// already is refused here, before any success is counted: a replay is a
+/// failure like a wrong password (the writer refuses it again, for one
+/// that two requests race with).
 pub(super) fn verify(
     app: &App,
     table: &UserTable,
@@ -41,6 +44,10 @@ pub(super) fn verify(
     let rp = &app.settings.passkeys;
     let (handle, cred_id) = rp.identify_discoverable_authentication(&credential).ok()?;
     let user = table.get_by_id(UserId::from_bytes(handle.into_bytes()))?;
+    let spent = |s: &SpentCeremony| s.nonce == ceremony.nonce && s.until > now;
+    if user.spent_ceremonies.iter().any(spent) {
+        return None;
+    }
     let passkey = user
         .passkeys
         .iter()

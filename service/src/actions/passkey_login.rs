@@ -7,7 +7,7 @@
 use super::login::open_without_password;
 use super::outcome::Outcome;
 use super::passkey_assert::verify;
-use super::step::{AfterHash, Step};
+use super::step::{AfterHash, Look, Step};
 use crate::app::App;
 use crate::audit::Event;
 use crate::auth::passkey::{Ceremony, Kind};
@@ -48,26 +48,23 @@ pub(super) fn started(app: &App, c: Ceremony, options: &impl serde::Serialize) -
 
 /// passkey_login_finish: the assertion is checked on the pool, counted
 /// against the throttle of the account it names (or of the client alone),
-/// and the session opened on the writer, where the ceremony is spent.
+/// and the session opened on the writer, where the ceremony is spent. A
+/// passkey this instance does not know, on a shared store, may have been
+/// added on another a moment ago: it is looked for again after a catch-up.
 pub(super) fn login_finish(
     app: &App,
-    ceremony_id: String,
-    credential: Value,
+    (ceremony_id, credential): (String, Value),
     caller: &Caller,
+    look: Look,
 ) -> Result<Step> {
     // The account is named by the credential's user handle, unchecked here:
     // it only picks the throttle's bucket.
-    let named = credential
-        .pointer("/response/userHandle")
-        .and_then(Value::as_str)
-        .and_then(|h| {
-            use base64::Engine;
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(h)
-                .ok()
-        })
+    let named = member(&credential, "/response/userHandle")
         .and_then(|b| <[u8; 16]>::try_from(b).ok())
         .map(UserId::from_bytes);
+    if look.may_catch_up(app) && !known(app, named, &credential) {
+        return Ok(Step::CatchUp);
+    }
     let key = match named.filter(|id| app.users().get_by_id(*id).is_some()) {
         Some(id) => throttle::account_key(id),
         None => throttle::name_key("(a passkey of no account)"),
@@ -94,6 +91,31 @@ pub(super) fn login_finish(
             asserted.take(rec, now).map(drop)
         })
     }))
+}
+
+/// The bytes of the base64url member of `credential` at `pointer`.
+fn member(credential: &Value, pointer: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let text = credential.pointer(pointer)?.as_str()?;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim_end_matches('='))
+        .ok()
+}
+
+/// Whether this instance knows the passkey `credential` names: its
+/// account, by the user handle, and its credential id.
+fn known(app: &App, named: Option<UserId>, credential: &Value) -> bool {
+    let users = app.users();
+    let (Some(user), Some(raw)) = (
+        named.and_then(|id| users.get_by_id(id)),
+        member(credential, "/rawId"),
+    ) else {
+        return false;
+    };
+    let raw: &[u8] = &raw;
+    user.passkeys
+        .iter()
+        .any(|p| AsRef::<[u8]>::as_ref(p.key.cred_id()) == raw)
 }
 
 /// `event` as a failure.

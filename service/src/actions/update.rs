@@ -70,6 +70,8 @@ pub(super) fn update_user(
         }
     }
     let iterations = app.settings.pbkdf2_iterations;
+    // Confirmed with a passkey, the current password is not known here.
+    let by_hash = !is_self || proof.password().is_none();
     let confirmation = confirm::begin(app, &actor, caller, &edit.token, proof)?;
     Ok(Step::slow(move |app| {
         let confirmed = match confirmation.check(app) {
@@ -78,8 +80,7 @@ pub(super) fn update_user(
         };
         let hash = match &new_password {
             Some(new) => {
-                // Someone else's password is not known here: compare by hash.
-                if !is_self && password::verify(new.expose(), &target_user.password) {
+                if by_hash && password::verify(new.expose(), &target_user.password) {
                     return AfterHash::fail(same_password().into());
                 }
                 Some(password::hash(new.expose(), iterations, &mut rand::rng()))

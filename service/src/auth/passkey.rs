@@ -70,6 +70,9 @@ pub(crate) struct Ceremony {
     /// For an invitee's passkey: the username the account will have.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    /// For an invitee's passkey: the invitation's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite: Option<String>,
     /// Unix time after which it no longer finishes; set when sealed.
     #[serde(default)]
     pub expires_at: u64,
@@ -92,6 +95,7 @@ impl Ceremony {
             name,
             state,
             username: None,
+            invite: None,
             expires_at: 0,
         }
     }

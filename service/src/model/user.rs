@@ -156,12 +156,14 @@ impl User {
         }
     }
 
-    /// As `reader` sees it: whether two-factor login is on is shown to the
-    /// account itself and to admins only, so that a moderator cannot list
-    /// the admins without it.
+    /// As `reader` sees it: whether two-factor login is on, and whether
+    /// there is a password, are shown to the account itself and to admins
+    /// only, so that a moderator cannot list the admins open to a guess.
     pub fn view_for(&self, reader: &User) -> UserView {
         let mut v = self.view();
-        v.two_factor &= reader.id == self.id || reader.role == users_protocol::Role::Admin;
+        let shown = reader.id == self.id || reader.role == users_protocol::Role::Admin;
+        v.two_factor &= shown;
+        v.passwordless &= shown;
         v
     }
 

@@ -416,3 +416,31 @@ fn a_ceremony_begun_on_one_instance_finishes_on_another_once() {
         "invalid_credentials"
     );
 }
+
+#[test]
+fn a_passkey_added_on_one_instance_signs_in_on_another_at_once() {
+    let pg = users_tests::PgCluster::start();
+    let (a, b) = crate::cluster::pair(&pg, &[]);
+    let (ca, cb) = (a.client(), b.client());
+    let mut refused = vec![];
+    for i in 0..40 {
+        let name = format!("fresh{i}");
+        a.register(&name, "Secret-zz-2026");
+        let token = a.login(&name, "Secret-zz-2026");
+        let mut device = Device::new();
+        // The sign-in begun on b first, so that its finish goes straight
+        // from a's reply to b, which may not have followed it yet.
+        let begun = cb.call_ok(json!({"action": "passkey_login_begin"}));
+        let added = add(&ca, (&token, "Secret-zz-2026"), &mut device, "Key");
+        assert_eq!(code(&added), "ok", "{added}");
+        let credential = device.get(&begun["options"], 0);
+        let signed = cb
+            .call(json!({"action": "passkey_login_finish",
+                "ceremony_id": begun["ceremony_id"], "credential": credential}))
+            .unwrap();
+        if code(&signed) != "ok" {
+            refused.push(format!("{name}: {signed}"));
+        }
+    }
+    assert!(refused.is_empty(), "{refused:?}");
+}

@@ -21,8 +21,11 @@ fn invitation(c: &Zmq, admin: &str, role: &str) -> String {
 
 /// invite_passkey_begin for `username`: the reply.
 fn begin(c: &Zmq, token: &str, username: &str) -> Value {
-    c.call(json!({"action": "invite_passkey_begin", "invite_token": token, "username": username}))
-        .unwrap()
+    c.call(
+        json!({"action": "invite_passkey_begin", "invite_token": token,
+        "user_data": {"username": username, "email": format!("{username}@example.com")}}),
+    )
+    .unwrap()
 }
 
 /// invite_accept with `device`'s new passkey from `begun`, and no password.
@@ -79,8 +82,27 @@ fn an_invitee_makes_an_account_with_a_passkey_and_confirms_with_it() {
         "required"
     );
 
-    // The passkey is for the name it was made for.
+    // Nor for an address the invitation is not for: checked before any
+    // device makes a passkey.
+    let bound = c.call_ok(json!({"action": "invite_create", "session_token": admin,
+        "current_password": ADMIN_PASSWORD, "role": "user", "email": "nell@example.com"}));
+    let bound = bound["invite_token"].as_str().unwrap();
+    let r = begin(&c, bound, "nina");
+    assert_eq!(
+        (code(&r), r["field"].as_str()),
+        ("invalid_request", Some("email")),
+        "{r}"
+    );
+
+    // The passkey is for the name, and the invitation, it was made for.
     let mut phone = Device::new();
+    let other = invitation(&c, &admin, "user");
+    let r = accept(&c, &other, "nina", &begun, &mut Device::new());
+    assert_eq!(
+        (code(&r), r["field"].as_str()),
+        ("invalid_request", Some("ceremony_id")),
+        "{r}"
+    );
     let r = accept(&c, &token, "nora", &begun, &mut phone);
     assert_eq!(
         (code(&r), r["field"].as_str()),
@@ -255,4 +277,60 @@ fn a_passkey_made_for_an_invitation_is_refused_anywhere_else() {
     let closed = ServiceProcess::start(options);
     let r = begin(&closed.client(), &token, "ivan");
     assert_eq!(code(&r), "registration_closed", "{r}");
+}
+
+#[test]
+fn a_spent_passkey_sign_in_replayed_counts_as_a_wrong_guess() {
+    let s = ServiceProcess::start(
+        users_tests::ServiceOptions::default().arg(&["--throttle-failures", "3"]),
+    );
+    let c = s.client();
+    s.register("rhea", "Secret-rh-2026");
+    let token = s.login("rhea", "Secret-rh-2026");
+    let mut laptop = Device::new();
+    crate::passkeys::add(&c, (&token, "Secret-rh-2026"), &mut laptop, "Laptop");
+    let begin = json!({"action": "passkey_register_begin", "session_token": token});
+    let begun = c.call_ok(json!({"action": "passkey_login_begin"}));
+    // Each time a new signature of the device's, for the one ceremony (an
+    // authenticator without a counter could even send the same one).
+    let mut signed = || {
+        let credential = laptop.get(&begun["options"], 0);
+        json!({"ceremony_id": begun["ceremony_id"], "credential": credential})
+    };
+    c.call_ok(with(begin.clone(), &signed()));
+    // Spent, it is refused as a wrong guess, not counted a success that
+    // clears the guesses: past the free failures the session ends.
+    for _ in 0..3 {
+        let r = c.call(with(begin.clone(), &signed())).unwrap();
+        assert_eq!(
+            (code(&r), r["field"].as_str()),
+            ("wrong_password", Some("credential")),
+            "{r}"
+        );
+    }
+    let _ = c.call(with(begin.clone(), &signed())).unwrap();
+    let r = c
+        .call(json!({"action": "get_user", "session_token": token}))
+        .unwrap();
+    assert_eq!(code(&r), "session_invalid", "{r}");
+}
+
+#[test]
+fn a_moderator_does_not_see_who_has_no_password() {
+    let s = ServiceProcess::start_default();
+    let c = s.client();
+    let mut phone = Device::new();
+    invited_with_passkey(&s, "pia", &mut phone);
+    s.register("moss", "Secret-xq-2026");
+    let admin = s.admin_token();
+    c.call_ok(
+        json!({"action": "update_user", "session_token": admin, "username": "moss",
+        "current_password": ADMIN_PASSWORD, "update_data": {"role": "moderator",
+        "current_password": ADMIN_PASSWORD}}),
+    );
+    let mo = s.login("moss", "Secret-xq-2026");
+    let seen = c.call_ok(json!({"action": "get_user", "session_token": mo, "username": "pia"}));
+    assert!(seen["user"].get("passwordless").is_none(), "{seen}");
+    let seen = c.call_ok(json!({"action": "get_user", "session_token": admin, "username": "pia"}));
+    assert_eq!(seen["user"]["passwordless"], true, "{seen}");
 }

@@ -20,22 +20,48 @@ impl AuthorizedApi {
         name: String,
         proof: Proof,
     ) -> impl Future<Output = Result<PasskeyView, ApiError>> {
-        let token = self.token.clone();
+        let api = self.clone();
+        async move {
+            let begun = api.begin_passkey(name.clone(), proof).await?;
+            api.finish_passkey(name, begun).await
+        }
+    }
+
+    /// passkey_register_begin for a passkey named `name`, confirmed with
+    /// `proof`: the ceremony, for [`Self::finish_passkey`].
+    pub(crate) fn begin_passkey(
+        &self,
+        name: String,
+        proof: Proof,
+    ) -> impl Future<Output = Result<CeremonyStart, ApiError>> {
+        let session_token = self.token.clone();
         async move {
             let (current_password, passkey) = proof.members().await?;
-            let begin: CeremonyStart = send(Request::PasskeyRegisterBegin {
-                session_token: token.clone(),
+            send(Request::PasskeyRegisterBegin {
+                session_token,
                 current_password,
                 passkey,
-                name: Some(name.clone()),
+                name: Some(name),
             })
-            .await?;
-            let credential = webauthn::create(&begin.options)
+            .await
+        }
+    }
+
+    /// The device makes the passkey of the ceremony `begun`, and
+    /// passkey_register_finish adds it.
+    pub(crate) fn finish_passkey(
+        &self,
+        name: String,
+        begun: CeremonyStart,
+    ) -> impl Future<Output = Result<PasskeyView, ApiError>> {
+        let session_token = self.token.clone();
+        async move {
+            let credential = webauthn::create(&begun.options)
                 .await
                 .map_err(ApiError::Browser)?;
             let added: PasskeyReply = send(Request::PasskeyRegisterFinish {
-                session_token: token,
-                ceremony_id: begin.ceremony_id,
+                session_token,
+                ceremony_id: begun.ceremony_id,
                 credential,
                 name: Some(name),
             })
@@ -99,7 +125,7 @@ impl UnauthorizedApi {
         async move {
             let begin: CeremonyStart = send(Request::InvitePasskeyBegin {
                 invite_token: invite_token.clone(),
-                username: user.username.clone(),
+                user_data: user.clone(),
             })
             .await?;
             let credential = webauthn::create(&begin.options)

@@ -1,8 +1,10 @@
 //! The Passkeys section of `/account/security`: the account's passkeys by
 //! name, when each was added and last used; add one (named, confirmed with
-//! the password), rename one, remove one (with the password). Where this
+//! the password, or by an account without one with a passkey), rename one,
+//! remove one (confirmed the same way; never an account's only way in). Where this
 //! page cannot use passkeys, the section says why and how to get there.
 
+use crate::api::Proof;
 use crate::dialog::ConfirmDialog;
 use crate::dom;
 use crate::forms::FormState;
@@ -17,7 +19,7 @@ use crate::widgets::{
 };
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use users_protocol::PasskeyView;
+use users_protocol::{CeremonyStart, PasskeyView};
 
 #[expect(unreachable_pub, reason = "#[component] re-emits the fn as `pub`")]
 #[component]
@@ -32,23 +34,29 @@ pub(crate) fn Passkeys() -> impl IntoView {
     let listed = FormState::new("passkeys-area");
     let removing = RwSignal::new(None::<PasskeyView>);
     let editing = RwSignal::new(None::<String>);
+    let state = expect_context::<AppState>();
     let rows = move || {
         match (list.get(), failed.get()) {
-        (_, Some(message)) => view! {
-            <LoadFailed id="passkeys-retry" what="passkeys" message retry=load/>
-        }
-        .into_any(),
-        (None, None) => view! { <p class="muted">"Loading…"</p> }.into_any(),
-        (Some(l), None) if l.is_empty() => {
-            view! { <p class="muted" id="passkeys-none">"No passkeys yet."</p> }.into_any()
-        }
-        (Some(l), None) => view! {
+            (_, Some(message)) => view! {
+                <LoadFailed id="passkeys-retry" what="passkeys" message retry=load/>
+            }
+            .into_any(),
+            (None, None) => view! { <p class="muted">"Loading…"</p> }.into_any(),
+            (Some(l), None) if l.is_empty() => {
+                view! { <p class="muted" id="passkeys-none">"No passkeys yet."</p> }.into_any()
+            }
+            (Some(l), None) => {
+                // An account without a password keeps its last passkey.
+                let last = l.len() == 1 && state.passwordless();
+                view! {
             <ul class="passkeys" id="passkeys-list">
-                {l.into_iter().map(|p| view! { <PasskeyRow p editing removing load form=listed/> }).collect_view()}
+                {l.into_iter().map(|p| view! { <PasskeyRow p editing removing load form=listed last/> }).collect_view()}
             </ul>
+            {last.then(|| view! { <p class="field-help" id="passkeys-last">"This passkey is your only way to sign in: add another, or set a password under Credentials, before you remove it."</p> })}
+            }
+            .into_any()
+            }
         }
-        .into_any(),
-    }
     };
     view! {
         <section class="section" id="passkeys">
@@ -72,6 +80,8 @@ fn PasskeyRow(
     removing: RwSignal<Option<PasskeyView>>,
     load: Callback<()>,
     form: FormState,
+    /// The account's only way in: no Remove.
+    last: bool,
 ) -> impl IntoView {
     let state = expect_context::<AppState>();
     let id = p.id.clone();
@@ -135,9 +145,11 @@ fn PasskeyRow(
             <span class="actions">
                 <button type="button" class="secondary" id=rename_id on:click=rename>
                     "Rename"<span class="visually-hidden">{named.clone()}</span></button>
+                {(!last).then(|| view! {
                 <button type="button" class="secondary" id=format!("passkey-remove-{id}")
                     on:click=move |_| removing.set(Some(p.clone()))>
                     "Remove"<span class="visually-hidden">{named.clone()}</span></button>
+                })}
             </span>
         </li>
     }
@@ -155,10 +167,28 @@ fn AddPasskey(form: FormState, load: Callback<()>) -> impl IntoView {
     if nav::location().query(key).as_deref() == Some(value) {
         dom::focus_later(vec!["#passkey-name".to_owned()]);
     }
+    // Confirmed with a passkey, the new one is made on a second press: a
+    // browser may let each press ask the device once.
+    let confirmed = RwSignal::new(None::<CeremonyStart>);
+    let done = move |added: PasskeyView| {
+        name.set(String::new());
+        password.set(String::new());
+        form.succeed(format!(
+            "Passkey “{}” added: sign in with it next time.",
+            added.name
+        ));
+        load.run(());
+    };
     let add = move |ev: SubmitEvent| {
         ev.prevent_default();
         form.start();
         let n = name.get_untracked().trim().to_owned();
+        let fields = &["name", "current_password"];
+        if let (Some(api), Some(begun)) = (state.api(), confirmed.get_untracked()) {
+            confirmed.set(None);
+            form.run(fields, api.finish_passkey(n, begun), done);
+            return;
+        }
         let proof = form.proof("current_password", password);
         if n.is_empty() {
             form.field_error("name", "Name it, such as “Laptop” or “Phone”");
@@ -166,16 +196,13 @@ fn AddPasskey(form: FormState, load: Callback<()>) -> impl IntoView {
         let (Some(api), Some(proof), false) = (state.api(), proof, n.is_empty()) else {
             return;
         };
-        let fields = &["name", "current_password"];
-        form.run(fields, api.add_passkey(n, proof), move |added| {
-            name.set(String::new());
-            password.set(String::new());
-            form.succeed(format!(
-                "Passkey “{}” added: sign in with it next time.",
-                added.name
-            ));
-            load.run(());
-        });
+        match proof {
+            Proof::Passkey => form.run(fields, api.begin_passkey(n, proof), move |begun| {
+                confirmed.set(Some(begun));
+                form.succeed("Confirmed. Now make the new passkey: press “Make the passkey”.");
+            }),
+            proof => form.run(fields, api.add_passkey(n, proof), done),
+        }
     };
     view! {
         <form id="passkey-form" on:submit=add novalidate>
@@ -183,7 +210,11 @@ fn AddPasskey(form: FormState, load: Callback<()>) -> impl IntoView {
             <Field id="passkey-name" name="name" label="Name" value=name form help="Such as “Laptop” or “Phone”."/>
             <ConfirmField id="passkey-password" name="current_password" value=password form/>
             <div><BusyButton id="passkey-add" class="secondary" busy=form.busy>
-                {move || if form.busy.get() { "Waiting for your device…" } else { "Add a passkey" }}
+                {move || match (form.busy.get(), confirmed.with(Option::is_some)) {
+                    (true, _) => "Waiting for your device…",
+                    (false, true) => "Make the passkey",
+                    (false, false) => "Add a passkey",
+                }}
             </BusyButton></div>
         </form>
     }

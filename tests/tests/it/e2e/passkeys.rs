@@ -152,6 +152,23 @@ async fn an_invitee_who_chooses_a_passkey_has_no_password_and_confirms_with_it()
     click(&c, "login-passkey").await;
     wait_text(&c, "#whoami", "nika").await;
 
+    // Its only passkey cannot be removed; another is added in two presses,
+    // the first confirming with the passkey it has.
+    click(&c, "nav-security").await;
+    wait_for(&c, "#passkeys-last").await;
+    assert!(c
+        .find(fantoccini::Locator::Css("#passkeys-list [id^='passkey-remove-']"))
+        .await
+        .is_err());
+    wait_text(&c, "#passkey-password", "passkey").await;
+    fill(&c, "passkey-name", "Second").await;
+    click(&c, "passkey-add").await;
+    wait_text(&c, "#passkey-form .notice", "Confirmed").await;
+    wait_text(&c, "#passkey-add", "Make the passkey").await;
+    // This virtual device holds the account's passkey already.
+    click(&c, "passkey-add").await;
+    wait_text(&c, "#passkey-form .notice", "already").await;
+
     // No password to type: a change is confirmed with the passkey.
     click(&c, "nav-credentials").await;
     wait_text(&c, "#cred-current", "passkey").await;

@@ -93,7 +93,7 @@ fn ResetTwoFactor(name: String, two_factor: RwSignal<bool>, outcome: FormState) 
     };
     view! {
         <div class="row">
-            <p><strong>"Reset two-factor login"</strong><br/>"For a user who lost their phone: they log in with their password alone until they set it up again."</p>
+            <p><strong>"Reset two-factor login"</strong><br/>"For a user who lost their phone: they log in without a code until they set it up again."</p>
             <button id="reset-2fa" class="danger" type="button" on:click=open>"Reset two-factor login…"</button>
         </div>
         <ConfirmDialog id="reset-2fa-dialog" opener="reset-2fa" open=asking
@@ -101,7 +101,7 @@ fn ResetTwoFactor(name: String, two_factor: RwSignal<bool>, outcome: FormState) 
             confirm_label="Turn it off"
             ready=confirm_ready(password) busy=form.busy on_confirm=reset>
             <NoticeView notice=form.notice/>
-            <p>"They will log in with their password alone until they set it up again."</p>
+            <p>"They will log in without a code until they set it up again."</p>
             <ConfirmField id="reset-2fa-password" name="password" value=password form/>
         </ConfirmDialog>
     }
