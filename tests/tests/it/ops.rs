@@ -354,6 +354,12 @@ fn an_import_refuses_what_the_service_would_not_take_and_writes_nothing() {
             with("password_hash", json!("abcd")),
             "password_hash",
         ),
+        // No password, and no passkey either: no way in.
+        (
+            "no-way-in",
+            with("password_hash", json!("")),
+            "password_hash",
+        ),
         ("city", with("city", json!("a\u{7}b")), "control characters"),
         (
             "dob",

@@ -176,8 +176,12 @@ fn an_invitee_makes_an_account_with_a_passkey_and_confirms_with_it() {
     let r = c.call(with(set.clone(), &mine)).unwrap();
     assert_eq!(code(&r), "ok", "{r}");
     assert!(r["user"].get("passwordless").is_none(), "{r}");
-    let r = c.call(with(set, &mine)).unwrap();
+    let r = c.call(with(set.clone(), &mine)).unwrap();
     assert_eq!(code(&r), "wrong_password", "a sign-in confirms once: {r}");
+    // Confirmed with a passkey, the new password must still differ.
+    let r = c.call(with(set, &proof(&c, &mut phone, 1))).unwrap();
+    assert_eq!(r["field"], "password", "{r}");
+    assert!(r["message"].as_str().unwrap().contains("differ"), "{r}");
     s.login("nina", "Chosen-pw-2026");
 
     // Deleting the account, with a passkey.
@@ -333,4 +337,29 @@ fn a_moderator_does_not_see_who_has_no_password() {
     assert!(seen["user"].get("passwordless").is_none(), "{seen}");
     let seen = c.call_ok(json!({"action": "get_user", "session_token": admin, "username": "pia"}));
     assert_eq!(seen["user"]["passwordless"], true, "{seen}");
+}
+
+#[test]
+fn a_role_that_needs_two_factors_has_them_with_passkeys_alone() {
+    // Users must sign in with two factors: a password alone is one, an
+    // account without a password signs in with passkeys only, each two.
+    let mut options = users_tests::ServiceOptions::default();
+    options
+        .args
+        .extend(["--require-two-factor".into(), "user".into()]);
+    let s = ServiceProcess::start(options);
+    let c = s.client();
+    let mut phone = Device::new();
+    invited_with_passkey(&s, "tove", &mut phone);
+    let tove = sign_in(&c, &mut phone, 0)["session_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    c.call_ok(json!({"action": "list_sessions", "session_token": tove}));
+    s.register("ulla", "Secret-ul-2026");
+    let ulla = s.login("ulla", "Secret-ul-2026");
+    let r = c
+        .call(json!({"action": "list_sessions", "session_token": ulla}))
+        .unwrap();
+    assert_eq!(code(&r), "two_factor_required", "{r}");
 }

@@ -157,7 +157,9 @@ async fn an_invitee_who_chooses_a_passkey_has_no_password_and_confirms_with_it()
     click(&c, "nav-security").await;
     wait_for(&c, "#passkeys-last").await;
     assert!(c
-        .find(fantoccini::Locator::Css("#passkeys-list [id^='passkey-remove-']"))
+        .find(fantoccini::Locator::Css(
+            "#passkeys-list [id^='passkey-remove-']"
+        ))
         .await
         .is_err());
     wait_text(&c, "#passkey-password", "passkey").await;
