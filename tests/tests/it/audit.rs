@@ -29,6 +29,16 @@ pub(super) fn audit(c: &Zmq, token: &str, filter: Value, ready: impl Fn(&Value) 
     }
 }
 
+/// Asserts that the audit log's newest 50 events, as `admin` reads them,
+/// hold an event of each of `wanted`'s kinds.
+pub(super) fn assert_recorded(c: &Zmq, admin: &str, wanted: &[&str]) {
+    let page = c.call_ok(json!({"action": "audit_log", "session_token": admin, "limit": 50}));
+    let kinds = kinds(&page);
+    for kind in wanted {
+        assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
+    }
+}
+
 pub(super) fn kinds(page: &Value) -> Vec<String> {
     page["events"]
         .as_array()

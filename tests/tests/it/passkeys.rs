@@ -211,17 +211,11 @@ fn a_passkey_is_added_listed_renamed_used_and_removed() {
     );
     assert_eq!(code(&sign_in(&c, &mut laptop, 0)), "invalid_credentials");
 
-    let events =
-        c.call_ok(json!({"action": "audit_log", "session_token": s.admin_token(), "limit": 30}));
-    let kinds: Vec<&str> = events["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["kind"].as_str())
-        .collect();
-    for kind in ["passkey_added", "passkey_login", "passkey_removed"] {
-        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
-    }
+    crate::audit::assert_recorded(
+        &c,
+        &s.admin_token(),
+        &["passkey_added", "passkey_login", "passkey_removed"],
+    );
 }
 
 #[test]

@@ -187,21 +187,16 @@ fn an_invitee_makes_an_account_with_a_passkey_and_confirms_with_it() {
     // Deleting the account, with a passkey.
     let delete = json!({"action": "delete_user", "session_token": nina});
     c.call_ok(with(delete, &proof(&c, &mut phone, 1)));
-    let events = c.call_ok(json!({"action": "audit_log", "session_token": admin, "limit": 50}));
-    let kinds: Vec<&str> = events["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["kind"].as_str())
-        .collect();
-    for kind in [
-        "invite_accepted",
-        "passkey_added",
-        "passkey_login",
-        "account_deleted",
-    ] {
-        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
-    }
+    crate::audit::assert_recorded(
+        &c,
+        &admin,
+        &[
+            "invite_accepted",
+            "passkey_added",
+            "passkey_login",
+            "account_deleted",
+        ],
+    );
 }
 
 #[test]

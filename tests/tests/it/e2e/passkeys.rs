@@ -22,14 +22,21 @@ async fn virtual_authenticator(c: &Client) -> String {
     added.as_str().unwrap_or_default().to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_passkey_added_in_the_browser_signs_in_without_a_password() {
+/// The UI at `http://localhost:PORT`, which the service takes passkeys
+/// from, in a browser with a virtual authenticator; and that origin.
+async fn with_authenticator() -> (Ui, Client, String) {
     let port = users_tests::free_port();
     let origin = format!("http://localhost:{port}");
     let opts = ServiceOptions::default().arg(&["--webauthn-origin", &origin]);
     let ui = Ui::start_on(port, opts).await;
     let c = ui.c.clone();
     virtual_authenticator(&c).await;
+    (ui, c, origin)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_passkey_added_in_the_browser_signs_in_without_a_password() {
+    let (ui, c, origin) = with_authenticator().await;
     ui.s.register("petra", "Secret-pt-2026");
     c.goto(&format!("{origin}/login")).await.unwrap();
     wait_for(&c, "#conn-state[data-conn='up']").await;
@@ -118,12 +125,7 @@ async fn an_insecure_page_says_why_there_are_no_passkeys() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_invitee_who_chooses_a_passkey_has_no_password_and_confirms_with_it() {
-    let port = users_tests::free_port();
-    let origin = format!("http://localhost:{port}");
-    let opts = ServiceOptions::default().arg(&["--webauthn-origin", &origin]);
-    let ui = Ui::start_on(port, opts).await;
-    let c = ui.c.clone();
-    virtual_authenticator(&c).await;
+    let (ui, c, origin) = with_authenticator().await;
     let made = ui.s.client().call_ok(json!({"action": "invite_create",
         "session_token": ui.s.admin_token(), "current_password": users_tests::ADMIN_PASSWORD, "role": "user"}));
     let token = made["invite_token"].as_str().unwrap();
