@@ -36,6 +36,7 @@ wire_enum! {
         PasskeyDelete = "passkey_delete",
         PasskeyLoginBegin = "passkey_login_begin",
         PasskeyLoginFinish = "passkey_login_finish",
+        PasskeyConfirmBegin = "passkey_confirm_begin",
         ForwardTicket = "forward_ticket",
         ForwardVerify = "forward_verify",
         ForwardLogout = "forward_logout",

@@ -361,6 +361,14 @@ pub enum Request {
         /// `PublicKeyCredential.toJSON()` of what `navigator.credentials.get()` gave.
         credential: Value,
     },
+    /// Starts a passkey confirmation for the session's account: the options
+    /// name only its passkeys, and the ceremony confirms one change (as
+    /// `ceremony_id` and `credential`, in place of the password) but signs
+    /// no one in. Reply: [`crate::CeremonyStart`].
+    PasskeyConfirmBegin {
+        /// The caller's session.
+        session_token: Secret,
+    },
     /// Makes a forward-auth ticket bound to the session, for a bridge to
     /// set as a cookie. Reply: [`crate::ForwardTicket`].
     ForwardTicket {

@@ -38,6 +38,7 @@ impl Request {
             Request::PasskeyDelete { .. } => Action::PasskeyDelete,
             Request::PasskeyLoginBegin { .. } => Action::PasskeyLoginBegin,
             Request::PasskeyLoginFinish { .. } => Action::PasskeyLoginFinish,
+            Request::PasskeyConfirmBegin { .. } => Action::PasskeyConfirmBegin,
             Request::ForwardTicket { .. } => Action::ForwardTicket,
             Request::ForwardVerify { .. } => Action::ForwardVerify,
             Request::ForwardLogout { .. } => Action::ForwardLogout,
@@ -67,6 +68,7 @@ impl Request {
             | Request::PasskeyList { session_token, .. }
             | Request::PasskeyRename { session_token, .. }
             | Request::PasskeyDelete { session_token, .. }
+            | Request::PasskeyConfirmBegin { session_token }
             | Request::ForwardTicket { session_token } => Some(session_token),
             Request::ListUsers { session_token, .. }
             | Request::CreateUser { session_token, .. } => session_token.as_ref(),

@@ -261,6 +261,7 @@ fn every_request_is_tagged_with_its_action_name() {
             ceremony_id: "c".into(),
             credential: Value::Null,
         },
+        Request::PasskeyConfirmBegin { session_token: t() },
         Request::ForwardTicket { session_token: t() },
         Request::ForwardVerify {
             ticket: t(),

@@ -6,7 +6,7 @@
 
 use super::access::actor_at_write;
 use super::outcome::Outcome;
-use super::passkey_assert::{verify, Asserted};
+use super::passkey_assert::{confirmation, Asserted};
 use super::step::{AfterHash, Step, Written};
 use crate::app::App;
 use crate::auth::password;
@@ -24,7 +24,8 @@ use users_protocol::{PasskeyProof, Role, Secret};
 pub(super) enum Proof {
     /// The caller's password, in the member the request names.
     Password(Secret, &'static str),
-    /// A passkey sign-in of the caller's, begun with passkey_login_begin.
+    /// A passkey assertion of the caller's, begun with passkey_confirm_begin
+    /// (or passkey_login_begin).
     Passkey {
         ceremony_id: String,
         credential: Value,
@@ -189,8 +190,7 @@ impl Confirmation {
             Proof::Passkey {
                 ceremony_id,
                 credential,
-            } => verify(app, &app.users(), &ceremony_id, credential)
-                .filter(|a| a.user == self.actor.id)
+            } => confirmation(app, &app.users(), (&ceremony_id, credential), self.actor.id)
                 .map(|a| Confirmed::Passkey(Box::new(a))),
             Proof::Missing(_) => None,
         };

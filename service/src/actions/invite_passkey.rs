@@ -7,7 +7,7 @@
 
 use super::outcome::Outcome;
 use super::passkey::{attach, creation, made, stale};
-use super::passkey_login::started;
+use super::passkey_assert::started;
 use crate::app::App;
 use crate::audit::Event;
 use crate::auth::passkey::{Ceremony, Kind};

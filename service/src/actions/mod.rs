@@ -90,7 +90,8 @@ pub(crate) fn handle(app: &App, req: Request, caller: &Caller, look: Look) -> St
         | Request::PasskeyRename { .. }
         | Request::PasskeyDelete { .. }
         | Request::PasskeyLoginBegin { .. }
-        | Request::PasskeyLoginFinish { .. }) => passkeys(app, r, caller, look),
+        | Request::PasskeyLoginFinish { .. }
+        | Request::PasskeyConfirmBegin { .. }) => passkeys(app, r, caller, look),
         Request::ForwardTicket { session_token } => {
             Ok(Step::Done(forward::ticket(app, &session_token, caller)))
         }
@@ -254,6 +255,9 @@ fn passkeys(app: &App, req: Request, caller: &Caller, look: Look) -> Result<Step
             passkey::delete(app, session_token, r, caller)
         }
         Request::PasskeyLoginBegin { .. } => Ok(Step::Done(passkey_login::login_begin(app))),
+        Request::PasskeyConfirmBegin { session_token } => Ok(Step::Done(
+            passkey_assert::confirm_begin(app, &session_token),
+        )),
         Request::PasskeyLoginFinish {
             ceremony_id,
             credential,

@@ -8,8 +8,7 @@
 use super::access::{actor_at_write, authenticate, own_or_admins};
 use super::confirm::{self, Proof};
 use super::outcome::Outcome;
-use super::passkey_assert::spend;
-use super::passkey_login::started;
+use super::passkey_assert::{spend, started};
 use super::step::{Step, Written};
 use crate::app::App;
 use crate::audit::Event;

@@ -1,8 +1,12 @@
-//! A passkey's assertion, checked against a sign-in ceremony: what signing
-//! in with a passkey takes, and what confirms a change in place of the
-//! password (`confirm`). Each ceremony is spent on the account it signs
-//! in to, so it is used once.
+//! Passkey ceremonies sealed for the client ([`started`]), and a passkey's
+//! assertion checked against one: a sign-in's ([`verify`]), which is what
+//! signing in with a passkey takes, or a confirmation's (passkey_confirm_begin,
+//! [`confirmation`]), which confirms a change in place of the password
+//! (`confirm`) and signs no one in. Each ceremony is spent on the account
+//! it is for, so it is used once.
 
+use super::access::authenticate;
+use super::outcome::Outcome;
 use crate::app::App;
 use crate::auth::passkey::{Ceremony, Kind};
 use crate::clock::{rfc3339, unix_secs};
@@ -12,7 +16,90 @@ use crate::model::{User, UserId};
 use crate::storage::UserTable;
 use serde_json::Value;
 use users_protocol::passkey::CEREMONY_SECS;
-use webauthn_rs::prelude::{AuthenticationResult, DiscoverableAuthentication, PublicKeyCredential};
+use users_protocol::{CeremonyStart, Secret};
+use webauthn_rs::prelude::{
+    AuthenticationResult, DiscoverableAuthentication, Passkey, PasskeyAuthentication,
+    PublicKeyCredential,
+};
+
+/// A ceremony's reply: the options for the browser, and the sealed state.
+pub(super) fn started(app: &App, c: Ceremony, options: &impl serde::Serialize) -> Result<Outcome> {
+    let options = serde_json::to_value(options)
+        .map_err(|e| ServiceError::Internal(format!("encoding passkey options: {e}")))?;
+    let ceremony_id = c
+        .seal(&app.names, unix_secs(app.clock.now()))
+        .ok_or_else(|| ServiceError::Internal("sealing a passkey ceremony".into()))?;
+    Ok(Outcome::CeremonyStarted(CeremonyStart {
+        options,
+        ceremony_id,
+    }))
+}
+
+/// passkey_confirm_begin: a ceremony that only the session's account's
+/// passkeys can answer (the options name them), which confirms a change.
+pub(super) fn confirm_begin(app: &App, token: &Secret) -> Result<Outcome> {
+    let actor = authenticate(app, token)?;
+    let keys: Vec<Passkey> = actor.passkeys.iter().map(|p| p.key.clone()).collect();
+    if keys.is_empty() {
+        let m = "This account has no passkey: confirm with the password";
+        return Err(ServiceError::invalid("session_token", m));
+    }
+    let (rcr, state) = app
+        .settings
+        .passkeys
+        .start_passkey_authentication(&keys)
+        .map_err(|e| ServiceError::Internal(format!("starting a passkey confirmation: {e}")))?;
+    let state = serde_json::to_value(&state)
+        .map_err(|e| ServiceError::Internal(format!("keeping a passkey confirmation: {e}")))?;
+    let ceremony = Ceremony::new(Kind::Confirm, Some(actor.id), None, state);
+    started(app, ceremony, &rcr.public_key)
+}
+
+/// `actor`'s assertion in the ceremony `ceremony_id`, as the table has the
+/// account: of a confirmation begun for `actor`, or of a sign-in by one of
+/// `actor`'s passkeys. A ceremony spent already is refused.
+pub(super) fn confirmation(
+    app: &App,
+    table: &UserTable,
+    (ceremony_id, credential): (&str, Value),
+    actor: UserId,
+) -> Option<Asserted> {
+    let now = unix_secs(app.clock.now());
+    let Some(ceremony) = Ceremony::open(&app.names, Kind::Confirm, ceremony_id, now) else {
+        return verify(app, table, ceremony_id, credential).filter(|a| a.user == actor);
+    };
+    let user = table
+        .get_by_id(actor)
+        .filter(|_| ceremony.user == Some(actor))?;
+    if spent(user, &ceremony.nonce, now) {
+        return None;
+    }
+    let state: PasskeyAuthentication = serde_json::from_value(ceremony.state).ok()?;
+    let credential: PublicKeyCredential = serde_json::from_value(credential).ok()?;
+    let result = app
+        .settings
+        .passkeys
+        .finish_passkey_authentication(&credential, &state)
+        .inspect_err(|e| tracing::debug!(error = %e, "a passkey confirmation was refused"))
+        .ok()?;
+    let passkey = user
+        .passkeys
+        .iter()
+        .find(|p| p.key.cred_id() == result.cred_id())?;
+    Some(Asserted {
+        user: actor,
+        passkey: passkey.id.clone(),
+        nonce: ceremony.nonce,
+        result,
+    })
+}
+
+/// Whether `user` has spent the ceremony `nonce`, at `now`.
+fn spent(user: &User, nonce: &str, now: u64) -> bool {
+    user.spent_ceremonies
+        .iter()
+        .any(|s| s.nonce == nonce && s.until > now)
+}
 
 /// Ceremonies an account keeps as spent at once: past them, a sign-in waits.
 const MAX_SPENT: usize = 100;
@@ -44,8 +131,7 @@ pub(super) fn verify(
     let rp = &app.settings.passkeys;
     let (handle, cred_id) = rp.identify_discoverable_authentication(&credential).ok()?;
     let user = table.get_by_id(UserId::from_bytes(handle.into_bytes()))?;
-    let spent = |s: &SpentCeremony| s.nonce == ceremony.nonce && s.until > now;
-    if user.spent_ceremonies.iter().any(spent) {
+    if spent(user, &ceremony.nonce, now) {
         return None;
     }
     let passkey = user

@@ -6,18 +6,17 @@
 
 use super::login::open_without_password;
 use super::outcome::Outcome;
-use super::passkey_assert::verify;
+use super::passkey_assert::{started, verify};
 use super::step::{AfterHash, Look, Step};
 use crate::app::App;
 use crate::audit::Event;
 use crate::auth::passkey::{Ceremony, Kind};
 use crate::auth::peer::Caller;
 use crate::auth::throttle::{self, Attempt};
-use crate::clock::unix_secs;
 use crate::error::{Result, ServiceError};
 use crate::model::UserId;
 use serde_json::Value;
-use users_protocol::{AuditKind, CeremonyStart};
+use users_protocol::AuditKind;
 
 /// passkey_login_begin: a challenge any of the relying party's passkeys
 /// can answer.
@@ -31,19 +30,6 @@ pub(super) fn login_begin(app: &App) -> Result<Outcome> {
         .map_err(|e| ServiceError::Internal(format!("keeping a passkey sign-in: {e}")))?;
     let ceremony = Ceremony::new(Kind::Login, None, None, state);
     started(app, ceremony, &rcr.public_key)
-}
-
-/// A ceremony's reply: the options for the browser, and the sealed state.
-pub(super) fn started(app: &App, c: Ceremony, options: &impl serde::Serialize) -> Result<Outcome> {
-    let options = serde_json::to_value(options)
-        .map_err(|e| ServiceError::Internal(format!("encoding passkey options: {e}")))?;
-    let ceremony_id = c
-        .seal(&app.names, unix_secs(app.clock.now()))
-        .ok_or_else(|| ServiceError::Internal("sealing a passkey ceremony".into()))?;
-    Ok(Outcome::CeremonyStarted(CeremonyStart {
-        options,
-        ceremony_id,
-    }))
 }
 
 /// passkey_login_finish: the assertion is checked on the pool, counted

@@ -53,6 +53,8 @@ pub(crate) enum Kind {
     Login,
     /// Making an invitee's account with a passkey instead of a password.
     Invite,
+    /// Confirming a change, for one account, in place of its password.
+    Confirm,
 }
 
 /// A ceremony under way.

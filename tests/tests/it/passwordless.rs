@@ -358,3 +358,54 @@ fn a_role_that_needs_two_factors_has_them_with_passkeys_alone() {
         .unwrap();
     assert_eq!(code(&r), "two_factor_required", "{r}");
 }
+
+#[test]
+fn a_confirmation_names_only_the_accounts_passkeys_and_signs_no_one_in() {
+    let s = ServiceProcess::start_default();
+    let c = s.client();
+    let mut phone = Device::new();
+    invited_with_passkey(&s, "cora", &mut phone);
+    let cora = sign_in(&c, &mut phone, 0)["session_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let begun = c.call_ok(json!({"action": "passkey_confirm_begin", "session_token": cora}));
+    let options = &begun["options"];
+    assert_eq!(
+        options["allowCredentials"].as_array().map(Vec::len),
+        Some(1),
+        "{options}"
+    );
+    assert_eq!(options["userVerification"], "required", "{options}");
+    let credential = phone.get(options, 0);
+    let confirmed = json!({"ceremony_id": begun["ceremony_id"], "credential": credential});
+    // It signs no one in.
+    let r = c
+        .call(with(json!({"action": "passkey_login_finish"}), &confirmed))
+        .unwrap();
+    assert_eq!(code(&r), "invalid_credentials", "{r}");
+    // Nor does it confirm for another account's session.
+    s.register("dora", "Secret-dr-2026");
+    let dora = s.login("dora", "Secret-dr-2026");
+    let r = c
+        .call(with(
+            json!({"action": "delete_user", "session_token": dora}),
+            &confirmed,
+        ))
+        .unwrap();
+    assert_eq!(code(&r), "wrong_password", "{r}");
+    let r = c
+        .call(json!({"action": "passkey_confirm_begin", "session_token": dora}))
+        .unwrap();
+    assert_eq!(
+        code(&r),
+        "invalid_request",
+        "no passkey, no confirmation: {r}"
+    );
+    // It confirms its own account's change, once.
+    let set = json!({"action": "update_user", "session_token": cora,
+        "update_data": {"password": "Chosen-cr-2026"}});
+    c.call_ok(with(set.clone(), &confirmed));
+    let r = c.call(with(set, &confirmed)).unwrap();
+    assert_eq!(code(&r), "wrong_password", "{r}");
+}

@@ -170,7 +170,7 @@ impl AuthorizedApi {
     ) -> impl Future<Output = Result<UserView, ApiError>> {
         let session_token = self.token.clone();
         async move {
-            let (password, passkey) = proof.members().await?;
+            let (password, passkey) = proof.members(&session_token).await?;
             update.current_password = given(password);
             let request = Request::UpdateUser {
                 session_token,
@@ -190,7 +190,7 @@ impl AuthorizedApi {
     ) -> impl Future<Output = Result<(), ApiError>> {
         let session_token = self.token.clone();
         async move {
-            let (password, passkey) = proof.members().await?;
+            let (password, passkey) = proof.members(&session_token).await?;
             send_for_nothing(Request::DeleteUser {
                 session_token,
                 password,
@@ -279,7 +279,7 @@ impl AuthorizedApi {
     ) -> impl Future<Output = Result<Vec<Secret>, ApiError>> {
         let session_token = self.token.clone();
         async move {
-            let (password, passkey) = proof.members().await?;
+            let (password, passkey) = proof.members(&session_token).await?;
             let request = Request::TotpEnable {
                 session_token,
                 password,
@@ -300,7 +300,7 @@ impl AuthorizedApi {
         let (code, recovery_code) = split(second);
         let session_token = self.token.clone();
         async move {
-            let (password, passkey) = proof.members().await?;
+            let (password, passkey) = proof.members(&session_token).await?;
             send_for_nothing(Request::TotpDisable {
                 session_token,
                 password,

@@ -1,5 +1,6 @@
 //! What confirms a change as oneself ([`Proof`]): the password typed, or
-//! for an account without one a passkey sign-in, made as the change is
+//! for an account without one a passkey confirmation (passkey_confirm_begin,
+//! which only the account's own passkeys answer), made as the change is
 //! sent, so that it is fresh and used once.
 
 use super::error::ApiError;
@@ -16,14 +17,20 @@ pub(crate) enum Proof {
 }
 
 impl Proof {
-    /// The members a request takes it in: the password (empty with a
-    /// passkey), and the passkey sign-in (none with a password).
-    pub(super) async fn members(self) -> Result<(Secret, PasskeyProof), ApiError> {
+    /// The members a request made with `session` takes it in: the password
+    /// (empty with a passkey), and the passkey confirmation (none with a
+    /// password).
+    pub(super) async fn members(
+        self,
+        session: &Secret,
+    ) -> Result<(Secret, PasskeyProof), ApiError> {
         match self {
             Proof::Password(password) => Ok((password, PasskeyProof::default())),
             Proof::Passkey => {
-                let begun: Reply<CeremonyStart> =
-                    call(Request::PasskeyLoginBegin { username: None }).await?;
+                let begun: Reply<CeremonyStart> = call(Request::PasskeyConfirmBegin {
+                    session_token: session.clone(),
+                })
+                .await?;
                 let begin = begun.data;
                 let credential = webauthn::get(&begin.options, None)
                     .await

@@ -28,7 +28,7 @@ impl AuthorizedApi {
     ) -> impl Future<Output = Result<InviteCreated, ApiError>> {
         let session_token = self.token.clone();
         async move {
-            let (current_password, passkey) = i.proof.members().await?;
+            let (current_password, passkey) = i.proof.members(&session_token).await?;
             send(Request::InviteCreate {
                 session_token,
                 current_password,
@@ -71,7 +71,7 @@ impl AuthorizedApi {
     ) -> impl Future<Output = Result<ResetLinkCreated, ApiError>> {
         let session_token = self.token.clone();
         async move {
-            let (current_password, passkey) = proof.members().await?;
+            let (current_password, passkey) = proof.members(&session_token).await?;
             send(Request::ResetLinkCreate {
                 session_token,
                 current_password,

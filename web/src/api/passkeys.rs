@@ -36,7 +36,7 @@ impl AuthorizedApi {
     ) -> impl Future<Output = Result<CeremonyStart, ApiError>> {
         let session_token = self.token.clone();
         async move {
-            let (current_password, passkey) = proof.members().await?;
+            let (current_password, passkey) = proof.members(&session_token).await?;
             send(Request::PasskeyRegisterBegin {
                 session_token,
                 current_password,
@@ -101,7 +101,7 @@ impl AuthorizedApi {
     ) -> impl Future<Output = Result<(), ApiError>> {
         let session_token = self.token.clone();
         async move {
-            let (password, passkey) = proof.members().await?;
+            let (password, passkey) = proof.members(&session_token).await?;
             send_for_nothing(Request::PasskeyDelete {
                 session_token,
                 passkey_id,

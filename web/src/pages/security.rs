@@ -66,6 +66,10 @@ fn TwoFactor() -> impl IntoView {
                     dom::focus_later(vec!["#totp-on".to_owned()]);
                 })/> }.into_any(),
                 (None, true, _) => view! { <TurnOff/> }.into_any(),
+                // No password to add a code to: every sign-in is a passkey's.
+                (None, false, None) if state.passwordless() => view! {
+                    <p id="totp-passkeys-only">"Your account has no password: it signs in with passkeys only, and each passkey is two factors already (your device, and its screen lock). A code would add nothing."</p>
+                }.into_any(),
                 (None, false, None) => view! {
                     <p>"A code from an authenticator app on your phone, asked for at each login, keeps your account safe even if your password is found out."</p>
                     <BusyButton id="totp-start" kind="button" busy=form.busy on_press=Callback::new(start)>"Set up two-factor login"</BusyButton>

@@ -158,6 +158,8 @@ async fn an_invitee_who_chooses_a_passkey_has_no_password_and_confirms_with_it()
     // the first confirming with the passkey it has.
     click(&c, "nav-security").await;
     wait_for(&c, "#passkeys-last").await;
+    // Nor is there a password to add a code to.
+    wait_text(&c, "#totp-passkeys-only", "no password").await;
     assert!(c
         .find(fantoccini::Locator::Css(
             "#passkeys-list [id^='passkey-remove-']"
