@@ -13,10 +13,11 @@ pub const NAME_MAX: usize = 64;
 /// How long a ceremony may take, from its begin to its finish, in seconds.
 pub const CEREMONY_SECS: u64 = 300;
 
-/// A passkey sign-in made just before, which confirms a change in place of
-/// the password (the only way for an account without one): the
-/// `ceremony_id` of passkey_login_begin, and the `credential` that
-/// `navigator.credentials.get()` gave for it. Each is used once.
+/// A passkey confirmation made just before, which confirms a change in
+/// place of the password (the only way for an account without one): the
+/// `ceremony_id` of passkey_confirm_begin (or of a passkey_login_begin),
+/// and the `credential` that `navigator.credentials.get()` gave for it.
+/// Each is used once.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PasskeyProof {
     /// From passkey_login_begin.

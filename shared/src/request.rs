@@ -327,9 +327,10 @@ pub enum Request {
         /// The new name.
         name: String,
     },
-    /// Removes a passkey: one's own with the password or a fresh passkey
-    /// sign-in (`ceremony_id` and `credential` from passkey_login_begin);
-    /// (admins) another user's with the admin's own password.
+    /// Removes a passkey: one's own with the password or a passkey
+    /// confirmation (`ceremony_id` and `credential`, from
+    /// passkey_confirm_begin or passkey_login_begin); (admins) another
+    /// user's, confirmed as themselves.
     /// Reply: status and message only.
     PasskeyDelete {
         /// The caller's session.

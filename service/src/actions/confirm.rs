@@ -1,6 +1,7 @@
 //! What confirms a change or a deletion ([`Proof`]): the caller's password,
-//! or a passkey sign-in made just before, the only way for an account that
-//! has no password. Either is a guess like any login's: each counts against
+//! or a passkey confirmation made just before (passkey_confirm_begin, or a
+//! passkey_login_begin's sign-in), the only way for an account that has no
+//! password. Either is a guess like any login's: each counts against
 //! the account's throttle, and a session that keeps guessing past the free
 //! failures is ended, so a stolen token cannot be used to find the password.
 
@@ -139,7 +140,7 @@ pub(super) fn begin(
 ) -> Result<Confirmation> {
     if let Proof::Missing(field) = proof {
         let m = format!(
-            "Your password ({field}), or a passkey sign-in made just now \
+            "Your password ({field}), or a passkey confirmation made just now \
              (ceremony_id and credential), is required"
         );
         return Err(ServiceError::invalid(field, m));

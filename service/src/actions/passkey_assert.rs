@@ -17,10 +17,7 @@ use crate::storage::UserTable;
 use serde_json::Value;
 use users_protocol::passkey::CEREMONY_SECS;
 use users_protocol::{CeremonyStart, Secret};
-use webauthn_rs::prelude::{
-    AuthenticationResult, DiscoverableAuthentication, Passkey, PasskeyAuthentication,
-    PublicKeyCredential,
-};
+use webauthn_rs::prelude::{AuthenticationResult, DiscoverableAuthentication, PublicKeyCredential};
 
 /// A ceremony's reply: the options for the browser, and the sealed state.
 pub(super) fn started(app: &App, c: Ceremony, options: &impl serde::Serialize) -> Result<Outcome> {
@@ -35,24 +32,32 @@ pub(super) fn started(app: &App, c: Ceremony, options: &impl serde::Serialize) -
     }))
 }
 
-/// passkey_confirm_begin: a ceremony that only the session's account's
-/// passkeys can answer (the options name them), which confirms a change.
+/// passkey_confirm_begin: a ceremony for the session's account, which
+/// confirms a change; the options name its passkeys, so the browser offers
+/// no other, and only they are taken ([`confirmation`]).
 pub(super) fn confirm_begin(app: &App, token: &Secret) -> Result<Outcome> {
     let actor = authenticate(app, token)?;
-    let keys: Vec<Passkey> = actor.passkeys.iter().map(|p| p.key.clone()).collect();
-    if keys.is_empty() {
+    if actor.passkeys.is_empty() {
         let m = "This account has no passkey: confirm with the password";
-        return Err(ServiceError::invalid("session_token", m));
+        return Err(ServiceError::invalid("passkey", m));
     }
     let (rcr, state) = app
         .settings
         .passkeys
-        .start_passkey_authentication(&keys)
+        .start_discoverable_authentication()
         .map_err(|e| ServiceError::Internal(format!("starting a passkey confirmation: {e}")))?;
+    let mut options = serde_json::to_value(&rcr.public_key)
+        .map_err(|e| ServiceError::Internal(format!("encoding passkey options: {e}")))?;
+    let allowed = actor.passkeys.iter().map(|p| {
+        use base64::Engine;
+        let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(p.key.cred_id());
+        serde_json::json!({"type": "public-key", "id": id})
+    });
+    options["allowCredentials"] = Value::Array(allowed.collect());
     let state = serde_json::to_value(&state)
         .map_err(|e| ServiceError::Internal(format!("keeping a passkey confirmation: {e}")))?;
     let ceremony = Ceremony::new(Kind::Confirm, Some(actor.id), None, state);
-    started(app, ceremony, &rcr.public_key)
+    started(app, ceremony, &options)
 }
 
 /// `actor`'s assertion in the ceremony `ceremony_id`, as the table has the
@@ -74,18 +79,20 @@ pub(super) fn confirmation(
     if spent(user, &ceremony.nonce, now) {
         return None;
     }
-    let state: PasskeyAuthentication = serde_json::from_value(ceremony.state).ok()?;
+    let state: DiscoverableAuthentication = serde_json::from_value(ceremony.state).ok()?;
     let credential: PublicKeyCredential = serde_json::from_value(credential).ok()?;
-    let result = app
-        .settings
-        .passkeys
-        .finish_passkey_authentication(&credential, &state)
-        .inspect_err(|e| tracing::debug!(error = %e, "a passkey confirmation was refused"))
-        .ok()?;
+    // Checked against the passkey as stored, its counter included.
+    let raw: &[u8] = credential.raw_id.as_ref();
     let passkey = user
         .passkeys
         .iter()
-        .find(|p| p.key.cred_id() == result.cred_id())?;
+        .find(|p| AsRef::<[u8]>::as_ref(p.key.cred_id()) == raw)?;
+    let result = app
+        .settings
+        .passkeys
+        .finish_discoverable_authentication_v2(&credential, state, &passkey.key)
+        .inspect_err(|e| tracing::debug!(error = %e, "a passkey confirmation was refused"))
+        .ok()?;
     Some(Asserted {
         user: actor,
         passkey: passkey.id.clone(),

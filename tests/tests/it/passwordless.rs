@@ -409,3 +409,25 @@ fn a_confirmation_names_only_the_accounts_passkeys_and_signs_no_one_in() {
     let r = c.call(with(set, &confirmed)).unwrap();
     assert_eq!(code(&r), "wrong_password", "{r}");
 }
+
+#[test]
+fn a_confirmation_signed_before_a_later_sign_in_is_refused() {
+    // An authenticator's counter only rises: an assertion older than the
+    // last one the account has seen is a copied authenticator's.
+    let s = ServiceProcess::start_default();
+    let c = s.client();
+    let mut phone = Device::new();
+    invited_with_passkey(&s, "iris", &mut phone);
+    let iris = sign_in(&c, &mut phone, 0)["session_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let begun = c.call_ok(json!({"action": "passkey_confirm_begin", "session_token": iris}));
+    let held = phone.get(&begun["options"], 0);
+    assert_eq!(code(&sign_in(&c, &mut phone, 0)), "ok");
+    let set = json!({"action": "update_user", "session_token": iris,
+        "update_data": {"password": "Chosen-ir-2026"}});
+    let late = json!({"ceremony_id": begun["ceremony_id"], "credential": held});
+    let r = c.call(with(set, &late)).unwrap();
+    assert_eq!(code(&r), "wrong_password", "{r}");
+}
