@@ -103,7 +103,7 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
     let probes = shared.services.routed().map(|(relay, routed)| {
         let body = body.clone();
         async move {
-            let reply = relay.call(body, None, Duration::from_secs(2)).await;
+            let reply = relay.call(body.into(), None, Duration::from_secs(2)).await;
             let health = reply
                 .ok()
                 .and_then(|text| parse_reply::<Health>(&text).ok())

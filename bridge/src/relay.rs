@@ -12,6 +12,7 @@
 //! connection drops, and ZeroMQ heartbeats drop a connection whose peer stopped
 //! answering; libzmq reconnects by itself.
 
+use bytes::Bytes;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::os::fd::{AsRawFd, RawFd};
@@ -66,24 +67,28 @@ pub enum StartError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Client {
     pub(crate) ip: IpAddr,
-    /// Its `User-Agent` header, if it sent one.
-    pub(crate) agent: Option<Arc<str>>,
+    /// The frame the service reads after each request: made once for a
+    /// connection, not for every request on it.
+    frame: Arc<[u8]>,
 }
 
 impl Client {
-    /// The frame the service reads after the request.
-    fn frame(&self) -> Vec<u8> {
-        let mut v = serde_json::json!({"client_address": self.ip.to_string()});
-        if let Some(agent) = &self.agent {
-            v["user_agent"] = serde_json::Value::from(agent.as_ref());
+    /// The browser at `ip`, with its `User-Agent` header if it sent one.
+    pub(crate) fn new(ip: IpAddr, agent: Option<&str>) -> Client {
+        let mut v = serde_json::json!({"client_address": ip.to_string()});
+        if let Some(agent) = agent {
+            v["user_agent"] = serde_json::Value::from(agent);
         }
-        v.to_string().into_bytes()
+        Client {
+            ip,
+            frame: v.to_string().into_bytes().into(),
+        }
     }
 }
 
 /// A request and when to give up on its reply.
 struct Request {
-    body: String,
+    body: Bytes,
     /// The browser, forwarded to the service.
     client: Option<Client>,
     deadline: Instant,
@@ -174,7 +179,7 @@ impl Relay {
     /// request costs no timer.
     pub(crate) async fn call(
         &self,
-        body: String,
+        body: Bytes,
         client: Option<Client>,
         timeout: Duration,
     ) -> Result<String, RelayError> {
@@ -267,11 +272,15 @@ impl SocketTask {
     fn send(&mut self, req: Request) {
         let id = self.next_id;
         self.next_id += 1;
-        let mut frames = vec![id.to_be_bytes().to_vec(), Vec::new(), req.body.into_bytes()];
+        let mut frames: Vec<zmq::Message> = vec![
+            id.to_be_bytes()[..].into(),
+            zmq::Message::new(),
+            req.body[..].into(),
+        ];
         // A frame of its own, after the request: the service takes it from a
         // trusted peer only, and a browser cannot add one.
         if let Some(client) = &req.client {
-            frames.push(client.frame());
+            frames.push(client.frame[..].into());
         }
         if self.dealer.send_multipart(frames, zmq::DONTWAIT).is_ok() {
             self.pending.insert(id, (req.deadline, req.reply));

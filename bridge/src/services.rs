@@ -10,6 +10,7 @@
 //! service_unavailable, and whether it ran is unknown.
 
 use crate::relay::{Client, Relay, RelayError, StartError};
+use bytes::Bytes;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -115,7 +116,7 @@ impl Services {
     /// reply (see [`Relay::call`]).
     pub(crate) async fn call(
         &self,
-        body: String,
+        body: Bytes,
         client: Option<Client>,
         timeout: Duration,
     ) -> Result<String, RelayError> {
@@ -160,7 +161,7 @@ async fn probe(instance: Arc<Instance>) {
         every.tick().await;
         let reply = instance
             .relay
-            .call(PROBE.to_owned(), None, PROBE_EVERY * 2)
+            .call(Bytes::from_static(PROBE.as_bytes()), None, PROBE_EVERY * 2)
             .await;
         let ok = match reply {
             // Not connected says nothing of its health: the connection is

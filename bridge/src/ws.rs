@@ -12,9 +12,11 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinSet;
@@ -38,9 +40,10 @@ pub(crate) async fn serve(
     let mut conn = Connection {
         stream,
         out,
-        client: Client { ip, agent },
+        client: Client::new(ip, agent.as_deref()),
         bucket: Bucket::new(shared.cfg.rate_per_connection, Instant::now()),
         tasks: JoinSet::new(),
+        idle: Box::pin(tokio::time::sleep(shared.cfg.idle_timeout)),
         shutdown: shared.shutdown.clone(),
         shared,
     };
@@ -66,6 +69,9 @@ struct Connection {
     bucket: Bucket,
     /// The relays in flight.
     tasks: JoinSet<()>,
+    /// When the client has been idle too long: one timer for the
+    /// connection, moved on with each frame (moving it later costs no lock).
+    idle: std::pin::Pin<Box<tokio::time::Sleep>>,
     shutdown: watch::Receiver<bool>,
     shared: Arc<Shared>,
 }
@@ -91,8 +97,11 @@ impl Connection {
         let text = loop {
             // Reap finished relays so the in-flight count stays true.
             while self.tasks.try_join_next().is_some() {}
+            let idle_until = tokio::time::Instant::now() + idle_timeout;
+            self.idle.as_mut().reset(idle_until);
             let next = tokio::select! {
-                m = tokio::time::timeout(idle_timeout, self.stream.next()) => m,
+                m = self.stream.next() => Ok(m),
+                () = &mut self.idle => Err(()),
                 _ = self.shutdown.wait_for(|stop| *stop) => {
                     return Read::End(Some(close(1001, "bridge shutting down")));
                 }
@@ -178,7 +187,9 @@ impl Connection {
 /// service_unavailable when none comes; counted for `/metrics`, then queued
 /// for the client.
 async fn round_trip(shared: Arc<Shared>, client: Client, frame: Utf8Bytes, out: Outbox) {
-    let body = frame.as_str().to_owned();
+    // Shared with the frame, not copied: the relay copies it once, into
+    // the ZeroMQ message.
+    let body = bytes::Bytes::from(frame.clone());
     let started = Instant::now();
     let timeout = shared.cfg.request_timeout;
     let (reply, took) = match shared.services.call(body, Some(client), timeout).await {
@@ -287,7 +298,13 @@ impl Writer {
     async fn run(mut self, mut sink: SplitSink<WebSocket, Message>) {
         while let Some(m) = self.rx.recv().await {
             let (closing, size) = (matches!(m, Message::Close(_)), message_len(&m));
-            let sent = tokio::time::timeout(self.send_timeout, sink.send(m)).await;
+            // Most sends finish at once: only one that waits needs a timer.
+            let mut send = std::pin::pin!(sink.send(m));
+            let first = std::future::poll_fn(|cx| Poll::Ready(send.as_mut().poll(cx))).await;
+            let sent = match first {
+                Poll::Ready(done) => Ok(done),
+                Poll::Pending => tokio::time::timeout(self.send_timeout, send).await,
+            };
             self.queued.fetch_sub(size, Ordering::SeqCst);
             match sent {
                 Ok(Ok(())) if !closing => {}

@@ -135,7 +135,11 @@ async fn ask<T: DeserializeOwned>(
     let started = Instant::now();
     let text = shared
         .services
-        .call(body.clone(), Some(client), shared.cfg.request_timeout)
+        .call(
+            body.clone().into(),
+            Some(client),
+            shared.cfg.request_timeout,
+        )
         .await
         .map_err(|_| Asking::Unavailable)?;
     shared.metrics.record(&body, &text, Some(started.elapsed()));
@@ -148,10 +152,7 @@ async fn ask<T: DeserializeOwned>(
 
 /// The client a request to the service is made for.
 fn client_of(peer: &Peer, headers: &HeaderMap, shared: &Shared) -> Client {
-    Client {
-        ip: client_ip(peer, headers, &shared.cfg.trusted_proxies),
-        agent: None,
-    }
+    Client::new(client_ip(peer, headers, &shared.cfg.trusted_proxies), None)
 }
 
 /// Whether the request asked about may go on, and as whom.
