@@ -76,7 +76,9 @@ pub fn run(plan: &Plan, report: &mut Report) {
     let (direct, via_ws) = (median(direct), median(via_ws));
     report.push(
         5,
-        &format!("health_check over WebSocket via the bridge, {CLIENTS} clients (median of {ROUNDS})"),
+        &format!(
+            "health_check over WebSocket via the bridge, {CLIENTS} clients (median of {ROUNDS})"
+        ),
         via_ws,
         "req/s",
         Against {
