@@ -8,21 +8,24 @@
 //!   send people back to.
 //! - `cookie`: the `users_session` cookie.
 //! - `cache`: answers kept for a second.
+//! - `ask`: the requests to the service, as the browser's.
 //!
 //! The cookie holds a forward-auth ticket, never the session token: protected
 //! apps see it, and the service takes it only for forward_verify and
 //! forward_logout.
 
+mod ask;
 pub(crate) mod cache;
 mod cookie;
 pub(crate) mod rules;
 
-use crate::client_ip::{client_ip, Peer};
+use crate::client_ip::Peer;
 use crate::metrics::Verdict;
 use crate::origin::origin_allowed;
 use crate::relay::Client;
 use crate::reply::error_json;
 use crate::state::Shared;
+use ask::{ask, client_of, Asking};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -30,14 +33,11 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use cookie::Scope;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use serde::de::DeserializeOwned;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
-use users_protocol::response::{parse_reply, Empty};
-use users_protocol::{
-    ErrorCode, ForwardTicket, ForwardUser, ReplyError, Request, RequestEnvelope, Secret,
-};
+use users_protocol::response::Empty;
+use users_protocol::{ErrorCode, ForwardTicket, ForwardUser, Request, Secret};
 
 /// The routes a proxy asks: any `Host` may be named.
 pub(crate) fn proxy_routes() -> Router<Arc<Shared>> {
@@ -111,48 +111,6 @@ enum Answer {
     Denied,
     /// The service did not answer.
     Unavailable,
-}
-
-/// Why a call to the service gave no payload.
-enum Asking {
-    /// The service refused, with this code.
-    Refused(ErrorCode),
-    /// It did not answer.
-    Unavailable,
-}
-
-/// Sends `request` to the service for `client`; the reply's payload.
-async fn ask<T: DeserializeOwned>(
-    shared: &Shared,
-    request: Request,
-    client: Client,
-) -> Result<T, Asking> {
-    let body = serde_json::to_string(&RequestEnvelope {
-        request_id: None,
-        request,
-    })
-    .map_err(|_| Asking::Unavailable)?;
-    let started = Instant::now();
-    let text = shared
-        .services
-        .call(
-            body.clone().into(),
-            Some(client),
-            shared.cfg.request_timeout,
-        )
-        .await
-        .map_err(|_| Asking::Unavailable)?;
-    shared.metrics.record(&body, &text, Some(started.elapsed()));
-    match parse_reply::<T>(&text) {
-        Ok(reply) => Ok(reply.data),
-        Err(ReplyError::Service(e)) => Err(Asking::Refused(e.code)),
-        Err(_) => Err(Asking::Unavailable),
-    }
-}
-
-/// The client a request to the service is made for.
-fn client_of(peer: &Peer, headers: &HeaderMap, shared: &Shared) -> Client {
-    Client::new(client_ip(peer, headers, &shared.cfg.trusted_proxies), None)
 }
 
 /// Whether the request asked about may go on, and as whom.

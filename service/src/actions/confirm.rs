@@ -195,16 +195,13 @@ impl Confirmation {
                 .map(|a| Confirmed::Passkey(Box::new(a))),
             Proof::Missing(_) => None,
         };
-        let confirmed = match (confirmed, second) {
-            (Some(confirmed), true) => {
+        let refused = Err(match confirmed {
+            Some(confirmed) if second => {
                 self.attempt.succeed(app.clock.now());
                 return Ok(confirmed);
             }
-            (confirmed, _) => confirmed,
-        };
-        let refused = Err(match confirmed {
-            None => ServiceError::WrongPassword(field),
             Some(_) => ServiceError::WrongCode(second_field),
+            None => ServiceError::WrongPassword(field),
         });
         if !self.attempt.fail(app.clock.now()) {
             return Err(AfterHash::Done(refused));
