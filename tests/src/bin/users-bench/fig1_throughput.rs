@@ -3,7 +3,7 @@
 //! service with it off.
 
 use crate::fixtures::{opts, ADMIN_PASSWORD};
-use crate::load::{zmq_throughput, Echo};
+use crate::load::{zmq_rates_to, zmq_throughput, Echo};
 use crate::report::{Against, Plan, Report};
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,37 +39,34 @@ pub fn run(plan: &Plan, report: &mut Report) {
     metrics_cost(plan, report, &s, &health);
 }
 
+/// Rounds of [`metrics_cost`].
+const ROUNDS: usize = 5;
+
 /// health_check with `--metrics-listen` on, against `off`, a service
-/// without it: measured in turn, three times each, the best of each kept, so
-/// that a passing disturbance does not decide the ratio. While `on` is
-/// measured, its metrics are scraped four times a second (Prometheus
-/// scrapes every 15 s by default).
+/// without it, both under load at the same time, `n` clients each, over
+/// [`ROUNDS`] rounds. The machine's speed drifts by a tenth from one second
+/// to the next; measured side by side, both services see the same machine,
+/// which measuring them in turn could not give. While `on` is measured, its
+/// metrics are scraped four times a second (Prometheus scrapes every 15 s
+/// by default).
 fn metrics_cost(plan: &Plan, report: &mut Report, off: &ServiceProcess, health: &str) {
     let port = free_port();
     let at = format!("127.0.0.1:{port}");
     let on = ServiceProcess::start(opts(&["--metrics-listen", &at]));
     let n = 8;
-    let (mut without, mut with) = (0f64, 0f64);
-    for _ in 0..3 {
-        without = without.max(zmq_throughput(&off.endpoint(), n, plan.secs, health));
-        let scraping = Arc::new(AtomicBool::new(true));
-        let scraper = {
-            let scraping = Arc::clone(&scraping);
-            std::thread::spawn(move || {
-                while scraping.load(Ordering::Relaxed) {
-                    let scraped = http_get(port, "/metrics");
-                    assert!(scraped.is_ok_and(|(status, _)| status == 200));
-                    std::thread::sleep(Duration::from_millis(250));
-                }
-            })
-        };
-        with = with.max(zmq_throughput(&on.endpoint(), n, plan.secs, health));
-        scraping.store(false, Ordering::Relaxed);
-        scraper.join().expect("the scraper");
+    let targets: Vec<(String, String)> = [off.endpoint(), on.endpoint()]
+        .into_iter()
+        .flat_map(|e| vec![(e, health.to_owned()); n])
+        .collect();
+    let (mut without, mut with) = (0.0, 0.0);
+    for _ in 0..ROUNDS {
+        let rates = scraped(port, || zmq_rates_to(&targets, plan.secs));
+        without += rates[..n].iter().sum::<f64>() / ROUNDS as f64;
+        with += rates[n..].iter().sum::<f64>() / ROUNDS as f64;
     }
     report.push(
         1,
-        &format!("health_check throughput with --metrics-listen on and scraped, {n} clients"),
+        &format!("health_check throughput with --metrics-listen on and scraped, {n} clients each, side by side"),
         with,
         "req/s",
         Against {
@@ -78,4 +75,24 @@ fn metrics_cost(plan: &Plan, report: &mut Report, off: &ServiceProcess, health: 
             met: Some(with / without >= 0.97),
         },
     );
+}
+
+/// What `measure` gives while the metrics on `port` are scraped four
+/// times a second.
+fn scraped<T>(port: u16, measure: impl FnOnce() -> T) -> T {
+    let scraping = Arc::new(AtomicBool::new(true));
+    let scraper = {
+        let scraping = Arc::clone(&scraping);
+        std::thread::spawn(move || {
+            while scraping.load(Ordering::Relaxed) {
+                let scraped = http_get(port, "/metrics");
+                assert!(scraped.is_ok_and(|(status, _)| status == 200));
+                std::thread::sleep(Duration::from_millis(250));
+            }
+        })
+    };
+    let v = measure();
+    scraping.store(false, Ordering::Relaxed);
+    scraper.join().expect("the scraper");
+    v
 }

@@ -4,7 +4,7 @@
 //! run, and a drift of the machine during a run now weighs on both halves.
 
 use crate::fixtures::opts;
-use crate::load::zmq_throughput;
+use crate::load::{median, zmq_throughput};
 use crate::report::{Against, Plan, Report};
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,12 +14,6 @@ const CLIENTS: usize = 16;
 const HEALTH: &str = r#"{"action":"health_check"}"#;
 /// Turns of each half.
 const ROUNDS: usize = 3;
-
-/// The median of `values`.
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
 
 /// Requests per second of `CLIENTS` WebSocket clients, each in lock-step.
 async fn ws_throughput(url: String, d: std::time::Duration) -> f64 {

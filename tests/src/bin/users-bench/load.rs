@@ -23,6 +23,12 @@ pub fn zmq_throughput_each(endpoint: &str, requests: &[String], d: Duration) -> 
 /// One client per (endpoint, request), each sending its request to its
 /// endpoint in a loop for `d`; returns replies per second, all together.
 pub fn zmq_throughput_to(targets: &[(String, String)], d: Duration) -> f64 {
+    zmq_rates_to(targets, d).iter().sum()
+}
+
+/// Like [`zmq_throughput_to`], each client's replies per second, in the
+/// order of `targets`.
+pub fn zmq_rates_to(targets: &[(String, String)], d: Duration) -> Vec<f64> {
     let clients = targets.len();
     let ctx = zmq::Context::new();
     let start = Arc::new(Barrier::new(clients + 1));
@@ -57,8 +63,15 @@ pub fn zmq_throughput_to(targets: &[(String, String)], d: Duration) -> f64 {
         .collect();
     start.wait();
     let t0 = Instant::now();
-    let total: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
-    total as f64 / t0.elapsed().as_secs_f64()
+    let counts: Vec<u64> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let secs = t0.elapsed().as_secs_f64();
+    counts.into_iter().map(|n| n as f64 / secs).collect()
+}
+
+/// The median of `values`, for figures measured over several rounds.
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 /// A bare ROUTER that returns every message as it came: the ZeroMQ baseline.
