@@ -1,7 +1,8 @@
 //! Figure 5: health_check over WebSocket through the bridge against direct
 //! ZeroMQ. The two halves take turns for [`ROUNDS`] rounds, and each is the
-//! median of its rounds: the direct half alone moved by a fifth from run to
-//! run, and a drift of the machine during a run now weighs on both halves.
+//! median of its rounds: the direct half alone moves by a fifth from one
+//! round to the next, and so a drift of the machine weighs on both halves,
+//! and no one round decides the ratio.
 
 use crate::fixtures::opts;
 use crate::load::{median, zmq_throughput};
@@ -13,7 +14,7 @@ use users_tests::{ws, BridgeProcess, ServiceProcess};
 const CLIENTS: usize = 16;
 const HEALTH: &str = r#"{"action":"health_check"}"#;
 /// Turns of each half.
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 
 /// Requests per second of `CLIENTS` WebSocket clients, each in lock-step.
 async fn ws_throughput(url: String, d: std::time::Duration) -> f64 {
