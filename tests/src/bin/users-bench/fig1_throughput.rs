@@ -1,9 +1,10 @@
 //! Figure 1: health_check and get_user throughput against a bare ZeroMQ
 //! echo; and health_check with `--metrics-listen` on against the same
-//! service with it off.
+//! service with it off. The machine's speed drifts by a tenth from one
+//! second to the next, so each figure is measured over several rounds.
 
 use crate::fixtures::{opts, ADMIN_PASSWORD};
-use crate::load::{zmq_rates_to, zmq_throughput, Echo};
+use crate::load::{median, zmq_rates_to, zmq_throughput, Echo};
 use crate::report::{Against, Plan, Report};
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,13 +20,20 @@ pub fn run(plan: &Plan, report: &mut Report) {
     let get_user = json!({"action": "get_user", "session_token": token}).to_string();
     let levels: &[usize] = if plan.quick { &[1, 8] } else { &[1, 8, 64] };
     for &n in levels {
-        let base = zmq_throughput(&echo.endpoint, n, plan.secs, &health);
-        for (name, req) in [("health_check", &health), ("get_user", &get_user)] {
-            let v = zmq_throughput(&s.endpoint(), n, plan.secs, req);
+        // The echo and the two requests take turns, and each is the median
+        // of its rounds: no one slow or fast stretch decides a ratio.
+        let mut rounds = [Vec::new(), Vec::new(), Vec::new()];
+        for _ in 0..ROUNDS {
+            rounds[0].push(zmq_throughput(&echo.endpoint, n, plan.secs, &health));
+            rounds[1].push(zmq_throughput(&s.endpoint(), n, plan.secs, &health));
+            rounds[2].push(zmq_throughput(&s.endpoint(), n, plan.secs, &get_user));
+        }
+        let [base, health_rate, get_user_rate] = rounds.map(median);
+        for (name, v) in [("health_check", health_rate), ("get_user", get_user_rate)] {
             let plural = if n == 1 { "" } else { "s" };
             report.push(
                 1,
-                &format!("{name} throughput, {n} client{plural}"),
+                &format!("{name} throughput, {n} client{plural} (median of {ROUNDS})"),
                 v,
                 "req/s",
                 Against {
@@ -39,12 +47,14 @@ pub fn run(plan: &Plan, report: &mut Report) {
     metrics_cost(plan, report, &s, &health);
 }
 
+/// Rounds of each measurement against the echo.
+const ROUNDS: usize = 3;
 /// Rounds of [`metrics_cost`].
-const ROUNDS: usize = 5;
+const COST_ROUNDS: usize = 5;
 
 /// health_check with `--metrics-listen` on, against `off`, a service
 /// without it, both under load at the same time, `n` clients each, over
-/// [`ROUNDS`] rounds. The machine's speed drifts by a tenth from one second
+/// [`COST_ROUNDS`] rounds. The machine's speed drifts by a tenth from one second
 /// to the next; measured side by side, both services see the same machine,
 /// which measuring them in turn could not give. While `on` is measured, its
 /// metrics are scraped four times a second (Prometheus scrapes every 15 s
@@ -59,10 +69,10 @@ fn metrics_cost(plan: &Plan, report: &mut Report, off: &ServiceProcess, health: 
         .flat_map(|e| vec![(e, health.to_owned()); n])
         .collect();
     let (mut without, mut with) = (0.0, 0.0);
-    for _ in 0..ROUNDS {
+    for _ in 0..COST_ROUNDS {
         let rates = scraped(port, || zmq_rates_to(&targets, plan.secs));
-        without += rates[..n].iter().sum::<f64>() / ROUNDS as f64;
-        with += rates[n..].iter().sum::<f64>() / ROUNDS as f64;
+        without += rates[..n].iter().sum::<f64>() / COST_ROUNDS as f64;
+        with += rates[n..].iter().sum::<f64>() / COST_ROUNDS as f64;
     }
     report.push(
         1,
