@@ -45,6 +45,15 @@ fn proof(c: &Zmq, device: &mut Device, nth: usize) -> Value {
     json!({"ceremony_id": begun["ceremony_id"], "credential": credential})
 }
 
+/// A session from a passkey sign-in with `device`'s first passkey.
+fn session_of(c: &Zmq, device: &mut Device) -> String {
+    let signed = sign_in(c, device, 0);
+    signed["session_token"]
+        .as_str()
+        .expect("a session")
+        .to_owned()
+}
+
 /// `request` with the members of `extra` added.
 fn with(mut request: Value, extra: &Value) -> Value {
     for (k, v) in extra.as_object().unwrap() {
@@ -208,10 +217,7 @@ fn an_admin_without_a_password_confirms_as_an_admin_with_a_passkey() {
     let mut key = Device::new();
     let begun = begin(&c, &token, "ada");
     assert_eq!(code(&accept(&c, &token, "ada", &begun, &mut key)), "ok");
-    let ada = sign_in(&c, &mut key, 0)["session_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ada = session_of(&c, &mut key);
 
     let invite = json!({"action": "invite_create", "session_token": ada, "role": "user"});
     let r = c.call(invite.clone()).unwrap();
@@ -346,10 +352,7 @@ fn a_role_that_needs_two_factors_has_them_with_passkeys_alone() {
     let c = s.client();
     let mut phone = Device::new();
     invited_with_passkey(&s, "tove", &mut phone);
-    let tove = sign_in(&c, &mut phone, 0)["session_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let tove = session_of(&c, &mut phone);
     c.call_ok(json!({"action": "list_sessions", "session_token": tove}));
     s.register("ulla", "Secret-ul-2026");
     let ulla = s.login("ulla", "Secret-ul-2026");
@@ -365,10 +368,7 @@ fn a_confirmation_names_only_the_accounts_passkeys_and_signs_no_one_in() {
     let c = s.client();
     let mut phone = Device::new();
     invited_with_passkey(&s, "cora", &mut phone);
-    let cora = sign_in(&c, &mut phone, 0)["session_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let cora = session_of(&c, &mut phone);
     let begun = c.call_ok(json!({"action": "passkey_confirm_begin", "session_token": cora}));
     let options = &begun["options"];
     assert_eq!(
@@ -418,10 +418,7 @@ fn a_confirmation_signed_before_a_later_sign_in_is_refused() {
     let c = s.client();
     let mut phone = Device::new();
     invited_with_passkey(&s, "iris", &mut phone);
-    let iris = sign_in(&c, &mut phone, 0)["session_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let iris = session_of(&c, &mut phone);
     let begun = c.call_ok(json!({"action": "passkey_confirm_begin", "session_token": iris}));
     let held = phone.get(&begun["options"], 0);
     assert_eq!(code(&sign_in(&c, &mut phone, 0)), "ok");
