@@ -38,3 +38,22 @@ fn users_bench_quick_reports_every_figure() {
     }
     assert!(stdout.contains("ratio"), "the table is printed:\n{stdout}");
 }
+
+#[test]
+fn users_bench_refuses_a_figure_it_does_not_have_and_no_time() {
+    for args in [
+        &["--only", "99"][..],
+        &["--only", "0"],
+        &["--seconds", "0"],
+        &["--seconds=-2"],
+        &["--seconds", "NaN"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_users-bench"))
+            .args(args)
+            .output()
+            .expect("users-bench runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("invalid value"), "{args:?}: {stderr}");
+    }
+}

@@ -43,14 +43,24 @@ struct Args {
     #[arg(long, default_value = "target/bench.json")]
     json: PathBuf,
     /// Seconds per throughput measurement.
-    #[arg(long)]
+    #[arg(long, value_parser = positive_seconds)]
     seconds: Option<f64>,
-    /// Measure only these figures (repeatable), e.g. --only 6.
-    #[arg(long)]
+    /// Measure only these figures, 1 to 9 (repeatable), e.g. --only 6.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=9))]
     only: Vec<u8>,
     /// PBKDF2 iterations for the login figures.
     #[arg(long, default_value_t = 100_000)]
     login_iterations: u32,
+}
+
+/// `--seconds`: a measurement needs some time to count over.
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!(
+            "expected a positive number of seconds, e.g. 3, not {s:?}"
+        )),
+    }
 }
 
 fn main() {
